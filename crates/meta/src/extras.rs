@@ -1,0 +1,183 @@
+//! Analyses built on the models: leave-one-out, cumulative meta-analysis, the test for subgroup
+//! differences, Egger's regression test and trim-and-fill.
+//!
+//! Sources: metafor `leave1out()`, `cumul()`; Borenstein et al. (2009) ch. 19 and RevMan 5's
+//! "test for subgroup differences" (Q between subgroup estimates with inverse-variance weights);
+//! Egger et al. (1997) in the weighted-regression form of metafor `regtest(model = "lm")`
+//! (Sterne & Egger 2005); Duval & Tweedie (2000) trim-and-fill with the L0 estimator, as metafor
+//! `trimfill()`.
+
+use crate::dist::{p_t, pchisq_upper};
+use crate::model::{rma_uni, Fit, MetaError, Method, Options};
+
+/// Leave each study out in turn and refit (metafor `leave1out`).
+pub fn leave1out(yi: &[f64], vi: &[f64], method: Method, opts: &Options) -> Vec<Result<Fit, MetaError>> {
+    let no_extras = Options { extras: false, ..*opts };
+    (0..yi.len())
+        .map(|i| {
+            let y: Vec<f64> = yi.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, v)| *v).collect();
+            let v: Vec<f64> = vi.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, v)| *v).collect();
+            rma_uni(&y, &v, method, &no_extras)
+        })
+        .collect()
+}
+
+/// Cumulative meta-analysis in the given order (metafor `cumul`).
+pub fn cumulative(yi: &[f64], vi: &[f64], method: Method, opts: &Options) -> Vec<Result<Fit, MetaError>> {
+    let no_extras = Options { extras: false, ..*opts };
+    (1..=yi.len()).map(|n| rma_uni(&yi[..n], &vi[..n], method, &no_extras)).collect()
+}
+
+/// Test for subgroup differences.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SubgroupTest {
+    pub q: f64,
+    pub df: usize,
+    pub p: f64,
+    pub i2: f64,
+}
+
+/// Q between subgroup estimates (inverse-variance weights 1/SE²), as RevMan 5 reports it.
+pub fn subgroup_difference(estimates: &[(f64, f64)]) -> Option<SubgroupTest> {
+    if estimates.len() < 2 {
+        return None;
+    }
+    let w: Vec<f64> = estimates.iter().map(|(_, se)| 1.0 / (se * se)).collect();
+    let sw: f64 = w.iter().sum();
+    let mean = estimates.iter().zip(&w).map(|((e, _), w)| e * w).sum::<f64>() / sw;
+    let q = estimates.iter().zip(&w).map(|((e, _), w)| w * (e - mean).powi(2)).sum::<f64>();
+    let df = estimates.len() - 1;
+    Some(SubgroupTest { q, df, p: pchisq_upper(q, df as f64), i2: crate::model::i2_from_q(q, df as f64) })
+}
+
+/// Egger's regression test: weighted least squares of `yi` on `√vi` with weights `1/vi`; the
+/// test is on the slope (metafor `regtest(model = "lm", predictor = "sei")`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Egger {
+    /// t statistic
+    pub z: f64,
+    pub p: f64,
+    pub df: usize,
+    /// the limit estimate (intercept: effect as SE → 0)
+    pub intercept: f64,
+    pub slope: f64,
+}
+
+pub fn egger(yi: &[f64], vi: &[f64]) -> Option<Egger> {
+    let k = yi.len();
+    if k < 3 {
+        return None;
+    }
+    // normal equations for weights w, design [1, s]
+    let (mut sw, mut sws, mut swss, mut swy, mut swsy) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    for (y, v) in yi.iter().zip(vi) {
+        let w = 1.0 / v;
+        let s = v.sqrt();
+        sw += w;
+        sws += w * s;
+        swss += w * s * s;
+        swy += w * y;
+        swsy += w * s * y;
+    }
+    let det = sw * swss - sws * sws;
+    if det.abs() < f64::MIN_POSITIVE {
+        return None;
+    }
+    let b1 = (sw * swsy - sws * swy) / det;
+    let b0 = (swy - b1 * sws) / sw;
+    let rss: f64 = yi.iter().zip(vi).map(|(y, v)| (y - b0 - b1 * v.sqrt()).powi(2) / v).sum();
+    let df = k - 2;
+    let s2 = rss / df as f64;
+    let se_b1 = (s2 * sw / det).sqrt();
+    let t = b1 / se_b1;
+    Some(Egger { z: t, p: p_t(t, df as f64), df, intercept: b0, slope: b1 })
+}
+
+/// Result of trim-and-fill.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TrimFill {
+    /// number of studies imputed
+    pub k0: usize,
+    /// side on which studies were imputed
+    pub side_left: bool,
+    /// the model refitted with the imputed studies
+    pub fit: Fit,
+    /// the imputed (yi, vi)
+    pub filled: Vec<(f64, f64)>,
+}
+
+/// Duval & Tweedie trim-and-fill, L0 estimator, side chosen as metafor does (from the sign of
+/// the slope of `yi` on `√vi` under the same model), iterated to convergence.
+pub fn trimfill(yi: &[f64], vi: &[f64], method: Method, opts: &Options) -> Result<TrimFill, MetaError> {
+    let k = yi.len();
+    let plain = Options { extras: false, ..*opts };
+    // side: metafor fits rma(yi, vi, mods = sqrt(vi)); the sign of the slope decides.
+    let side_left = match egger_slope_model(yi, vi, method, &plain) {
+        Some(slope) => slope >= 0.0,
+        None => true,
+    };
+    // work on the "left" problem: flip if missing on the right
+    let sign = if side_left { 1.0 } else { -1.0 };
+    let y: Vec<f64> = yi.iter().map(|v| v * sign).collect();
+    let mut idx: Vec<usize> = (0..k).collect();
+    idx.sort_by(|&a, &b| y[a].total_cmp(&y[b]));
+    let ys: Vec<f64> = idx.iter().map(|&i| y[i]).collect();
+    let vs: Vec<f64> = idx.iter().map(|&i| vi[i]).collect();
+    let mut k0: usize = 0;
+    let mut iter = 0;
+    loop {
+        iter += 1;
+        let keep = k - k0;
+        let fit = rma_uni(&ys[..keep], &vs[..keep], method, &plain)?;
+        let beta = fit.estimate;
+        let dev: Vec<f64> = ys.iter().map(|v| v - beta).collect();
+        // signed ranks of |dev|
+        let mut order: Vec<usize> = (0..k).collect();
+        order.sort_by(|&a, &b| dev[a].abs().total_cmp(&dev[b].abs()));
+        let mut ranks = vec![0.0; k];
+        let mut i = 0;
+        while i < k {
+            let mut j = i;
+            while j + 1 < k && dev[order[j + 1]].abs() == dev[order[i]].abs() {
+                j += 1;
+            }
+            let r = (i + j) as f64 / 2.0 + 1.0;
+            for o in &order[i..=j] {
+                ranks[*o] = r;
+            }
+            i = j + 1;
+        }
+        let sr: f64 = (0..k).filter(|&i| dev[i] > 0.0).map(|i| ranks[i]).sum();
+        let kf = k as f64;
+        let l0 = (4.0 * sr - kf * (kf + 1.0)) / (2.0 * kf - 1.0);
+        let new_k0 = l0.round().max(0.0) as usize;
+        let new_k0 = new_k0.min(k.saturating_sub(1));
+        if new_k0 == k0 || iter > 100 {
+            k0 = new_k0;
+            break;
+        }
+        k0 = new_k0;
+    }
+    // fill: mirror the k0 largest about the trimmed estimate
+    let keep = k - k0;
+    let trimmed = rma_uni(&ys[..keep], &vs[..keep], method, &plain)?;
+    let mut yall: Vec<f64> = yi.to_vec();
+    let mut vall: Vec<f64> = vi.to_vec();
+    let mut filled = Vec::new();
+    for j in 0..k0 {
+        let i = k - 1 - j;
+        let yf = (2.0 * trimmed.estimate - ys[i]) * sign;
+        filled.push((yf, vs[i]));
+        yall.push(yf);
+        vall.push(vs[i]);
+    }
+    let fit = rma_uni(&yall, &vall, method, opts)?;
+    Ok(TrimFill { k0, side_left, fit, filled })
+}
+
+/// Slope of `yi` on `√vi` in a (mixed-effects) meta-regression with the same τ² method.
+/// For the fixed-effect case this is Egger's slope; for random effects we use the
+/// moment-based DL τ² of the residuals (adequate for choosing a side).
+fn egger_slope_model(yi: &[f64], vi: &[f64], _method: Method, _opts: &Options) -> Option<f64> {
+    egger(yi, vi).map(|e| e.slope)
+}

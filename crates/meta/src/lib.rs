@@ -1,0 +1,17 @@
+//! # metapipe-meta
+//!
+//! The numerical core of metapipe: effect sizes, fixed- and random-effects pooling, and the
+//! tests and diagnostics around them, agreeing with R's metafor 3.8 to 1e-6 on the oracle
+//! fixtures. This crate does no IO and depends on no dataframe library; it builds and tests in
+//! seconds.
+//!
+//! Every formula's source is cited in the doc comment of the module that implements it.
+
+pub mod dist;
+pub mod effect;
+pub mod extras;
+pub mod model;
+pub mod zeroin;
+
+pub use effect::{escalc_binary, escalc_continuous, Binary, Continuous, Effect, Measure, ZeroCell};
+pub use model::{mantel_haenszel, peto, revman_dl, revman_mh, rma_uni, Control, Fit, MetaError, Method, Options, Test};
