@@ -1,0 +1,199 @@
+//! Atomic, reproducible table IO. Every output is written to a temporary file in the target
+//! directory, synced, and renamed over the target: a reader sees the old file or the new one,
+//! never half of one. Nothing time- or host-dependent is written, so reruns are byte-identical.
+
+use crate::schema::{ColType, TableSchema};
+use crate::{Column, Error, Result, Table};
+use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
+use arrow_schema::{DataType, Field as AField, Schema};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use parquet::arrow::ArrowWriter;
+use parquet::basic::Compression;
+use parquet::file::properties::WriterProperties;
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+/// Write `bytes` to `path` atomically (temp file in the same directory, fsync, rename).
+pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    let name = path.file_name().ok_or_else(|| Error::usage(format!("{}: not a file path", path.display())))?;
+    let tmp: PathBuf = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    let res = (|| -> std::io::Result<()> {
+        let mut f = std::fs::File::create(&tmp)?;
+        f.write_all(bytes)?;
+        f.sync_all()?;
+        Ok(())
+    })();
+    if let Err(e) = res {
+        let _ = std::fs::remove_file(&tmp);
+        return Err(Error::io(path, e));
+    }
+    std::fs::rename(&tmp, path).map_err(|e| {
+        let _ = std::fs::remove_file(&tmp);
+        Error::io(path, e)
+    })
+}
+
+fn arrow_type(t: ColType) -> DataType {
+    match t {
+        ColType::Str => DataType::Utf8,
+        ColType::Int => DataType::Int64,
+        ColType::Float => DataType::Float64,
+        ColType::Bool => DataType::Boolean,
+    }
+}
+
+/// The Arrow schema of a table schema.
+pub fn arrow_schema(s: &TableSchema) -> Schema {
+    Schema::new(s.fields.iter().map(|f| AField::new(f.name, arrow_type(f.ty), f.nullable)).collect::<Vec<_>>())
+}
+
+/// The table as an Arrow record batch.
+pub fn to_record_batch(t: &Table) -> Result<RecordBatch> {
+    let arrays: Vec<ArrayRef> = t
+        .columns
+        .iter()
+        .map(|c| -> ArrayRef {
+            match c {
+                Column::Str(v) => Arc::new(StringArray::from(v.iter().map(|x| x.as_deref()).collect::<Vec<_>>())),
+                Column::Int(v) => Arc::new(Int64Array::from(v.clone())),
+                Column::Float(v) => Arc::new(Float64Array::from(v.clone())),
+                Column::Bool(v) => Arc::new(BooleanArray::from(v.clone())),
+            }
+        })
+        .collect();
+    RecordBatch::try_new(Arc::new(arrow_schema(t.schema)), arrays).map_err(|e| Error::data(format!("table {}: {e}", t.schema.name)))
+}
+
+/// Parquet bytes of a table (Snappy, one row group, deterministic).
+pub fn parquet_bytes(t: &Table) -> Result<Vec<u8>> {
+    let batch = to_record_batch(t)?;
+    let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+    let mut buf = Vec::new();
+    let mut w = ArrowWriter::try_new(&mut buf, batch.schema(), Some(props)).map_err(|e| Error::data(e.to_string()))?;
+    w.write(&batch).map_err(|e| Error::data(e.to_string()))?;
+    w.close().map_err(|e| Error::data(e.to_string()))?;
+    Ok(buf)
+}
+
+/// Write a table as Parquet, atomically.
+pub fn write_parquet(t: &Table, path: &Path) -> Result<()> {
+    write_atomic(path, &parquet_bytes(t)?)
+}
+
+/// CSV bytes of a table (header row; missing cells empty; `\n` line ends).
+pub fn csv_bytes(t: &Table) -> Result<Vec<u8>> {
+    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    w.write_record(t.schema.names()).map_err(|e| Error::data(e.to_string()))?;
+    for r in 0..t.num_rows() {
+        w.write_record(t.columns.iter().map(|c| c.cell_text(r))).map_err(|e| Error::data(e.to_string()))?;
+    }
+    w.into_inner().map_err(|e| Error::data(e.to_string()))
+}
+
+/// Write a table as CSV, atomically.
+pub fn write_csv(t: &Table, path: &Path) -> Result<()> {
+    write_atomic(path, &csv_bytes(t)?)
+}
+
+/// Read a Parquet file written for `schema`, checking that its columns are the schema's.
+pub fn read_parquet(path: &Path, schema: &'static TableSchema) -> Result<Table> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.build())
+        .map_err(|e| Error::data(format!("not a readable Parquet file: {e}")).file(path))?;
+    let mut columns: Vec<Column> = schema
+        .fields
+        .iter()
+        .map(|f| match f.ty {
+            ColType::Str => Column::Str(vec![]),
+            ColType::Int => Column::Int(vec![]),
+            ColType::Float => Column::Float(vec![]),
+            ColType::Bool => Column::Bool(vec![]),
+        })
+        .collect();
+    for batch in reader {
+        let batch = batch.map_err(|e| Error::data(e.to_string()).file(path))?;
+        for (k, f) in schema.fields.iter().enumerate() {
+            let arr = batch.column_by_name(f.name).ok_or_else(|| Error::data("column missing").file(path).field(f.name))?;
+            let bad = || Error::data(format!("column has type {}, expected {:?}", arr.data_type(), f.ty)).file(path).field(f.name);
+            match &mut columns[k] {
+                Column::Str(v) => {
+                    let a = arr.as_any().downcast_ref::<StringArray>().ok_or_else(bad)?;
+                    v.extend((0..a.len()).map(|i| if a.is_null(i) { None } else { Some(a.value(i).to_string()) }));
+                }
+                Column::Int(v) => {
+                    let a = arr.as_any().downcast_ref::<Int64Array>().ok_or_else(bad)?;
+                    v.extend((0..a.len()).map(|i| if a.is_null(i) { None } else { Some(a.value(i)) }));
+                }
+                Column::Float(v) => {
+                    let a = arr.as_any().downcast_ref::<Float64Array>().ok_or_else(bad)?;
+                    v.extend((0..a.len()).map(|i| if a.is_null(i) { None } else { Some(a.value(i)) }));
+                }
+                Column::Bool(v) => {
+                    let a = arr.as_any().downcast_ref::<BooleanArray>().ok_or_else(bad)?;
+                    v.extend((0..a.len()).map(|i| if a.is_null(i) { None } else { Some(a.value(i)) }));
+                }
+            }
+        }
+    }
+    Table::new(schema, columns).map_err(|e| e.file(path))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::PRISMA;
+    use crate::{i, s, so, Builder};
+
+    fn sample() -> Table {
+        let mut b = Builder::new(&PRISMA);
+        b.row(vec![s("records_identified"), so(None::<String>), i(416)]);
+        b.row(vec![s("records_identified"), s("pubmed"), i(102)]);
+        b.finish().unwrap()
+    }
+
+    #[test]
+    fn parquet_round_trip_and_reproducible() {
+        let dir = std::env::temp_dir().join(format!("mp-tables-{}", std::process::id()));
+        let p = dir.join("prisma.parquet");
+        let t = sample();
+        write_parquet(&t, &p).unwrap();
+        let first = std::fs::read(&p).unwrap();
+        write_parquet(&t, &p).unwrap();
+        assert_eq!(first, std::fs::read(&p).unwrap(), "byte-identical rewrite");
+        assert_eq!(read_parquet(&p, &PRISMA).unwrap(), t);
+        let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().contains(".tmp-")).collect();
+        assert!(leftovers.is_empty());
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn csv_layout() {
+        let t = sample();
+        assert_eq!(String::from_utf8(csv_bytes(&t).unwrap()).unwrap(), "stage,database,count\nrecords_identified,,416\nrecords_identified,pubmed,102\n");
+    }
+
+    #[test]
+    fn failed_write_leaves_target_untouched() {
+        let dir = std::env::temp_dir().join(format!("mp-tables-fail-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let p = dir.join("x.csv");
+        std::fs::write(&p, b"old").unwrap();
+        // a directory where the temp file should go makes creation fail
+        let tmp = dir.join(format!(".x.csv.tmp-{}", std::process::id()));
+        std::fs::create_dir_all(&tmp).unwrap();
+        assert!(write_atomic(&p, b"new").is_err());
+        assert_eq!(std::fs::read(&p).unwrap(), b"old");
+        std::fs::remove_dir_all(&dir).unwrap();
+    }
+
+    #[test]
+    fn schema_enforced() {
+        let mut b = Builder::new(&PRISMA);
+        b.row(vec![so(None::<String>), so(None::<String>), i(1)]);
+        assert!(b.finish().is_err(), "stage is required");
+    }
+}

@@ -1,0 +1,226 @@
+//! The schema of every stage table, in one place. ARCHITECTURE.md lists them with the stage that
+//! writes each and the stages that read it.
+
+/// Column types (Arrow: Utf8, Int64, Float64, Boolean).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ColType {
+    Str,
+    Int,
+    Float,
+    Bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Field {
+    pub name: &'static str,
+    pub ty: ColType,
+    pub nullable: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TableSchema {
+    /// file stem under `out/<pipeline>/`
+    pub name: &'static str,
+    pub fields: &'static [Field],
+}
+
+impl TableSchema {
+    pub fn index_of(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+    pub fn names(&self) -> Vec<&'static str> {
+        self.fields.iter().map(|f| f.name).collect()
+    }
+}
+
+const fn req(name: &'static str, ty: ColType) -> Field {
+    Field { name, ty, nullable: false }
+}
+const fn opt(name: &'static str, ty: ColType) -> Field {
+    Field { name, ty, nullable: true }
+}
+use ColType::*;
+
+/// ingest/parse: one row per record in the search exports, in file order.
+pub const RECORDS: TableSchema = TableSchema {
+    name: "records",
+    fields: &[
+        req("record_id", Str),
+        req("database", Str),
+        req("source_file", Str),
+        req("source_line", Int),
+        opt("entry_type", Str),
+        opt("title", Str),
+        opt("authors", Str),
+        opt("year", Int),
+        opt("journal", Str),
+        opt("volume", Str),
+        opt("issue", Str),
+        opt("pages", Str),
+        opt("doi", Str),
+        opt("abstract", Str),
+        opt("extra", Str),
+    ],
+};
+
+/// ingest/dedup: one row per record, its cluster, and why it joined it.
+pub const CLUSTERS: TableSchema = TableSchema {
+    name: "clusters",
+    fields: &[
+        req("cluster_id", Str),
+        req("record_id", Str),
+        req("representative", Bool),
+        opt("matched_with", Str),
+        opt("evidence", Str),
+    ],
+};
+
+/// ingest/dedup: one merged record per cluster (every source id kept).
+pub const MERGED: TableSchema = TableSchema {
+    name: "merged_records",
+    fields: &[
+        req("cluster_id", Str),
+        req("merged_ids", Str),
+        req("databases", Str),
+        opt("title", Str),
+        opt("authors", Str),
+        opt("year", Int),
+        opt("journal", Str),
+        opt("doi", Str),
+    ],
+};
+
+/// ingest/dedup: pairs too uncertain to merge automatically, for a person to decide.
+pub const MAYBE_PAIRS: TableSchema = TableSchema {
+    name: "maybe_pairs",
+    fields: &[req("record_a", Str), req("record_b", Str), req("title_similarity", Float), req("evidence", Str)],
+};
+
+/// ingest/screening: one row per screened cluster and stage.
+pub const SCREENING: TableSchema = TableSchema {
+    name: "screening",
+    fields: &[
+        req("cluster_id", Str),
+        req("record_id", Str),
+        req("stage", Str),
+        opt("reviewer_1", Str),
+        opt("reviewer_2", Str),
+        opt("adjudicated", Str),
+        req("decision", Str),
+        opt("reason", Str),
+        opt("study_id", Str),
+    ],
+};
+
+/// ingest/prisma: PRISMA 2020 counts; `database` set on per-database rows.
+pub const PRISMA: TableSchema = TableSchema {
+    name: "prisma",
+    fields: &[req("stage", Str), opt("database", Str), req("count", Int)],
+};
+
+/// extract: study characteristics.
+pub const STUDIES: TableSchema = TableSchema {
+    name: "studies",
+    fields: &[
+        req("study_id", Str),
+        opt("ref", Str),
+        req("label", Str),
+        req("drug", Str),
+        opt("design", Str),
+        req("hyperinflammation", Bool),
+        req("n_treat", Int),
+        req("n_ctrl", Int),
+        req("n_source", Str),
+        opt("citation", Str),
+    ],
+};
+
+/// extract: arms of every study (factorial trials have more than two).
+pub const ARMS: TableSchema = TableSchema {
+    name: "arms",
+    fields: &[req("study_id", Str), req("arm", Str), req("group", Str), req("n", Int), opt("source", Str)],
+};
+
+/// extract: per-study, per-arm outcome counts; missing cells stay missing.
+pub const OUTCOME_DATA: TableSchema = TableSchema {
+    name: "outcome_data",
+    fields: &[
+        req("study_id", Str),
+        req("outcome", Str),
+        opt("timepoint", Str),
+        opt("events_treat", Int),
+        req("n_treat", Int),
+        opt("events_ctrl", Int),
+        req("n_ctrl", Int),
+        req("status", Str),
+        opt("source", Str),
+        opt("evidence", Str),
+    ],
+};
+
+/// rob: RoB 2 domain and overall judgments.
+pub const ROB: TableSchema = TableSchema {
+    name: "rob_judgments",
+    fields: &[req("study_id", Str), req("domain", Str), req("judgment", Str), req("basis", Str)],
+};
+
+/// pool: per-study effects each analysis used (OR scale for display; log scale for the model).
+pub const EFFECTS: TableSchema = TableSchema {
+    name: "per_study_effects",
+    fields: &[
+        req("outcome", Str),
+        opt("subgroup", Str),
+        req("study_id", Str),
+        req("events_treat", Int),
+        req("n_treat", Int),
+        req("events_ctrl", Int),
+        req("n_ctrl", Int),
+        opt("yi", Float),
+        opt("vi", Float),
+        opt("estimate", Float),
+        opt("ci_lb", Float),
+        opt("ci_ub", Float),
+        opt("weight", Float),
+    ],
+};
+
+/// pool: one row per outcome × subgroup.
+pub const RESULTS: TableSchema = TableSchema {
+    name: "results",
+    fields: &[
+        req("outcome", Str),
+        opt("subgroup", Str),
+        req("k", Int),
+        opt("events_treat", Int),
+        opt("n_treat", Int),
+        opt("events_ctrl", Int),
+        opt("n_ctrl", Int),
+        opt("model", Str),
+        opt("estimate", Float),
+        opt("ci_lb", Float),
+        opt("ci_ub", Float),
+        opt("p", Float),
+        opt("Q", Float),
+        opt("Q_df", Int),
+        opt("Q_p", Float),
+        opt("I2", Float),
+        opt("tau2", Float),
+        opt("note", Str),
+        req("studies", Str),
+    ],
+};
+
+/// report: every published figure beside the recomputed one.
+pub const AUDIT: TableSchema = TableSchema {
+    name: "audit",
+    fields: &[
+        req("item", Str),
+        req("published", Str),
+        opt("recomputed", Str),
+        req("status", Str),
+        req("why", Str),
+    ],
+};
+
+/// Every stage table, for documentation and tests.
+pub const ALL: &[&TableSchema] = &[&RECORDS, &CLUSTERS, &MERGED, &MAYBE_PAIRS, &SCREENING, &PRISMA, &STUDIES, &ARMS, &OUTCOME_DATA, &ROB, &EFFECTS, &RESULTS, &AUDIT];
