@@ -1,0 +1,220 @@
+//! # metapipe-ingest
+//!
+//! Search exports → records → duplicate clusters → screening decisions → PRISMA counts.
+//! Parsing and reading logs are the IO shell; dedup, screening and PRISMA are pure functions of
+//! what was read.
+
+pub mod dedup;
+pub mod normalize;
+pub mod parse;
+pub mod screening;
+
+use dedup::{Dedup, HumanDecision};
+use metapipe_tables::schema::{CLUSTERS, MAYBE_PAIRS, MERGED, PRISMA, RECORDS, SCREENING};
+use metapipe_tables::{b, f, i, s, so, Builder, Error, Result, Table};
+use parse::Record;
+use screening::{FtDecision, Prisma, TaDecision, Verdict};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// One search export.
+#[derive(Debug, Clone)]
+pub struct Source {
+    pub database: String,
+    pub path: PathBuf,
+}
+
+/// Parse every source, in order. Record ids must be unique across sources.
+pub fn parse_sources(sources: &[Source]) -> Result<(Vec<Record>, Vec<String>)> {
+    let mut all = vec![];
+    let mut warnings = vec![];
+    let mut seen: HashMap<String, (String, usize)> = HashMap::new();
+    for src in sources {
+        let (recs, w) = parse::parse_file(&src.path, &src.database)?;
+        warnings.extend(w);
+        for r in recs {
+            if let Some((f, l)) = seen.insert(r.record_id.clone(), (r.source_file.clone(), r.source_line)) {
+                return Err(Error::data(format!("record id {} already used at {f}:{l}", r.record_id)).file(&src.path).line(r.source_line).field("id"));
+            }
+            all.push(r);
+        }
+    }
+    Ok((all, warnings))
+}
+
+/// The records table.
+pub fn records_table(recs: &[Record]) -> Result<Table> {
+    let mut t = Builder::new(&RECORDS);
+    for r in recs {
+        t.row(vec![
+            s(&r.record_id),
+            s(&r.database),
+            s(&r.source_file),
+            i(r.source_line as i64),
+            so(r.entry_type.clone()),
+            so(r.title.clone()),
+            so(Some(r.authors.join("; "))),
+            i(r.year),
+            so(r.journal.clone().or_else(|| r.journal_abbrev.clone())),
+            so(r.volume.clone()),
+            so(r.issue.clone()),
+            so(r.pages.clone()),
+            so(r.doi.clone()),
+            so(r.abstract_.clone()),
+            so(Some(r.extra.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\u{1f}"))),
+        ]);
+    }
+    t.finish()
+}
+
+/// Cluster id of cluster `c` (`C0001`, … in representative order).
+pub fn cluster_id(c: usize) -> String {
+    format!("C{:04}", c + 1)
+}
+
+/// Clusters, merged records and maybe-pairs tables.
+pub fn dedup_tables(recs: &[Record], d: &Dedup) -> Result<(Table, Table, Table)> {
+    let mut c = Builder::new(&CLUSTERS);
+    for (ci, members) in d.clusters.iter().enumerate() {
+        for &m in members {
+            let (with, ev) = match &d.matched[m] {
+                Some((o, ev)) => (Some(recs[*o].record_id.clone()), Some(ev.clone())),
+                None => (None, None),
+            };
+            c.row(vec![s(cluster_id(ci)), s(&recs[m].record_id), b(d.representative[ci] == m), so(with), so(ev)]);
+        }
+    }
+    let mut m = Builder::new(&MERGED);
+    for (ci, members) in d.clusters.iter().enumerate() {
+        let rep = &recs[d.representative[ci]];
+        let mut ids: Vec<&str> = members.iter().map(|&i| recs[i].record_id.as_str()).collect();
+        ids.sort();
+        let mut dbs: Vec<&str> = members.iter().map(|&i| recs[i].database.as_str()).collect();
+        dbs.sort();
+        dbs.dedup();
+        // fill fields missing in the representative from the other copies
+        let pick = |f: &dyn Fn(&Record) -> Option<String>| f(rep).or_else(|| members.iter().find_map(|&i| f(&recs[i])));
+        m.row(vec![
+            s(cluster_id(ci)),
+            s(ids.join(";")),
+            s(dbs.join(";")),
+            so(pick(&|r: &Record| r.title.clone())),
+            so(pick(&|r: &Record| Some(r.authors.join("; ")).filter(|x| !x.is_empty()))),
+            i(members.iter().find_map(|&i| recs[i].year).filter(|_| rep.year.is_none()).or(rep.year)),
+            so(pick(&|r: &Record| r.journal.clone())),
+            so(pick(&|r: &Record| r.doi.as_deref().and_then(normalize::doi))),
+        ]);
+    }
+    let mut mp = Builder::new(&MAYBE_PAIRS);
+    for (a, bb, sim, ev) in &d.maybe {
+        mp.row(vec![s(&recs[*a].record_id), s(&recs[*bb].record_id), f(*sim), s(ev)]);
+    }
+    Ok((c.finish()?, m.finish()?, mp.finish()?))
+}
+
+/// Read a person's decisions on maybe-pairs: `record_a, record_b, duplicate (yes/no)`.
+pub fn read_human_decisions(path: &Path) -> Result<Vec<HumanDecision>> {
+    if !path.exists() {
+        return Ok(vec![]);
+    }
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let mut out = vec![];
+    for (n, r) in rdr.records().enumerate() {
+        let r = r.map_err(|e| Error::data(e.to_string()).file(path).line(n + 2))?;
+        let dup = match r.get(2).unwrap_or("").trim().to_ascii_lowercase().as_str() {
+            "yes" | "y" | "true" | "1" => true,
+            "no" | "n" | "false" | "0" => false,
+            other => return Err(Error::data(format!("{other:?} is not yes/no")).file(path).line(n + 2).field("duplicate")),
+        };
+        out.push(HumanDecision { record_a: r.get(0).unwrap_or("").trim().into(), record_b: r.get(1).unwrap_or("").trim().into(), duplicate: dup });
+    }
+    Ok(out)
+}
+
+fn vtext(v: Verdict) -> &'static str {
+    match v {
+        Verdict::Include => "include",
+        Verdict::Exclude => "exclude",
+    }
+}
+
+/// The screening table: one title/abstract row per cluster, one full-text row per report.
+pub fn screening_table(ta: &[TaDecision], ft: &[FtDecision]) -> Result<Table> {
+    let mut t = Builder::new(&SCREENING);
+    for d in ta {
+        t.row(vec![
+            s(cluster_id(d.cluster)),
+            s(&d.record_id),
+            s("title_abstract"),
+            s(vtext(d.reviewer_1)),
+            s(vtext(d.reviewer_2)),
+            so(d.adjudicated.map(vtext)),
+            s(vtext(d.decision)),
+            so(None::<String>),
+            so(None::<String>),
+        ]);
+    }
+    for d in ft {
+        t.row(vec![
+            s(cluster_id(d.cluster)),
+            s(&d.record_id),
+            s("full_text"),
+            so(None::<String>),
+            so(None::<String>),
+            so(None::<String>),
+            s(vtext(d.decision)),
+            so(d.reason.clone()),
+            so(d.study_id.clone()),
+        ]);
+    }
+    t.finish()
+}
+
+/// PRISMA table: overall rows (`database` empty), then per-database identified counts and
+/// full-text exclusion reasons (`database` holds the reason there).
+pub fn prisma_table(p: &Prisma) -> Result<Table> {
+    let mut t = Builder::new(&PRISMA);
+    for (stage, n) in p.rows() {
+        t.row(vec![s(stage), so(None::<String>), i(n as i64)]);
+    }
+    for (db, n) in &p.per_database {
+        t.row(vec![s("records_identified"), s(db), i(*n as i64)]);
+    }
+    for (reason, n) in &p.exclusion_reasons {
+        t.row(vec![s("excluded_full_text_reason"), s(reason), i(*n as i64)]);
+    }
+    t.finish()
+}
+
+/// Everything ingest produces.
+pub struct Ingested {
+    pub records: Vec<Record>,
+    pub dedup: Dedup,
+    pub ta: Vec<TaDecision>,
+    pub ft: Vec<FtDecision>,
+    pub prisma: Prisma,
+    pub kappa_title_abstract: Option<f64>,
+    pub warnings: Vec<String>,
+}
+
+/// The ingest stage: parse, deduplicate, apply screening logs, count.
+pub fn ingest(sources: &[Source], human_dedup: &Path, ta_log: &Path, ft_log: &Path) -> Result<Ingested> {
+    let (records, warnings) = parse_sources(sources)?;
+    let order: HashMap<&str, usize> = sources.iter().enumerate().map(|(k, s)| (s.database.as_str(), k)).collect();
+    let human = read_human_decisions(human_dedup)?;
+    let d = dedup::dedup(&records, |k| order.get(records[k].database.as_str()).copied().unwrap_or(usize::MAX), &human);
+    let cluster_of_id: HashMap<String, usize> = records.iter().enumerate().map(|(k, r)| (r.record_id.clone(), d.cluster_of[k])).collect();
+    let ta = screening::title_abstract(ta_log, &cluster_of_id, d.clusters.len())?;
+    let ft = screening::full_text(ft_log, &cluster_of_id, &ta)?;
+    let mut per_db: Vec<(String, usize)> = sources.iter().map(|s| (s.database.clone(), 0)).collect();
+    for r in &records {
+        if let Some(e) = per_db.iter_mut().find(|(db, _)| *db == r.database) {
+            e.1 += 1;
+        }
+    }
+    let p = screening::prisma(&per_db, d.clusters.len(), &ta, &ft);
+    p.check().map_err(Error::data)?;
+    let kappa = screening::cohen_kappa(&ta.iter().map(|d| (d.reviewer_1, d.reviewer_2)).collect::<Vec<_>>());
+    Ok(Ingested { records, dedup: d, ta, ft, prisma: p, kappa_title_abstract: kappa, warnings })
+}

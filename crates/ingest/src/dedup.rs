@@ -1,0 +1,299 @@
+//! Duplicate detection: blocking (so cost grows near-linearly), pairwise rules that put zero
+//! false positives first, clustering, and one merged record per cluster.
+//!
+//! A pair is merged only on positive evidence with no contradiction: a matching DOI with a
+//! similar title, or a near-identical title with the same numbers in it and at least two more
+//! agreeing fields (first author, year, volume, first page, journal) and none that conflicts.
+//! Pairs with a similar title that do not meet that bar go to the maybe-pairs table for a
+//! person; their decisions, fed back, are applied on rerun.
+
+use crate::normalize as norm;
+use crate::parse::Record;
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+/// Matching keys of one record.
+#[derive(Debug, Clone, Default)]
+pub struct Keys {
+    pub title: String,
+    pub numbers: Vec<String>,
+    pub first_author: Option<String>,
+    pub year: Option<i64>,
+    pub volume: Option<String>,
+    pub first_page: Option<String>,
+    pub doi: Option<String>,
+    pub journal: Vec<String>,
+    pub journal_abbrev: Vec<String>,
+}
+
+pub fn keys(r: &Record) -> Keys {
+    let title = r.title.as_deref().map(norm::title).unwrap_or_default();
+    let (first_page, _) = r.pages.as_deref().map(norm::pages).unwrap_or((None, None));
+    Keys {
+        numbers: norm::title_numbers(&title),
+        title,
+        first_author: r.authors.first().map(|a| norm::surname(a)).filter(|s| !s.is_empty()),
+        year: r.year,
+        volume: r.volume.as_deref().map(|v| v.trim().to_lowercase()).filter(|v| !v.is_empty()),
+        first_page,
+        doi: r.doi.as_deref().and_then(norm::doi),
+        journal: r.journal.as_deref().map(norm::journal_tokens).unwrap_or_default(),
+        journal_abbrev: r.journal_abbrev.as_deref().map(norm::journal_tokens).unwrap_or_default(),
+    }
+}
+
+/// The decision on one candidate pair.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decision {
+    Duplicate(String),
+    Maybe(String),
+    Distinct,
+}
+
+fn journal_agree(a: &Keys, b: &Keys) -> Option<bool> {
+    let forms_a: Vec<&Vec<String>> = [&a.journal, &a.journal_abbrev].into_iter().filter(|j| !j.is_empty()).collect();
+    let forms_b: Vec<&Vec<String>> = [&b.journal, &b.journal_abbrev].into_iter().filter(|j| !j.is_empty()).collect();
+    if forms_a.is_empty() || forms_b.is_empty() {
+        return None;
+    }
+    Some(forms_a.iter().any(|x| forms_b.iter().any(|y| norm::journals_compatible(x, y))))
+}
+
+/// Compare two records.
+pub fn decide(a: &Keys, b: &Keys) -> (Decision, f64) {
+    if a.title.is_empty() || b.title.is_empty() {
+        return (Decision::Distinct, 0.0);
+    }
+    let sim = norm::similarity(&a.title, &b.title);
+    let mut agree = vec![];
+    let mut conflict = vec![];
+    let mut field = |name: &str, x: Option<bool>| match x {
+        Some(true) => agree.push(name.to_string()),
+        Some(false) => conflict.push(name.to_string()),
+        None => {}
+    };
+    let both = |x: &Option<String>, y: &Option<String>| match (x, y) {
+        (Some(x), Some(y)) => Some(x == y),
+        _ => None,
+    };
+    field("doi", both(&a.doi, &b.doi));
+    field("first_author", match (&a.first_author, &b.first_author) {
+        (Some(x), Some(y)) => Some(x == y || (x.len() >= 4 && y.len() >= 4 && (x.starts_with(y.as_str()) || y.starts_with(x.as_str())))),
+        _ => None,
+    });
+    field("year", match (a.year, b.year) {
+        (Some(x), Some(y)) => Some((x - y).abs() <= 1),
+        _ => None,
+    });
+    field("volume", both(&a.volume, &b.volume));
+    field("first_page", both(&a.first_page, &b.first_page));
+    field("journal", journal_agree(a, b));
+    let numbers_equal = a.numbers == b.numbers;
+    let evidence = format!("title {:.3}; agree: {}; conflict: {}", sim, agree.join(","), if conflict.is_empty() { "none".into() } else { conflict.join(",") });
+    let doi_match = agree.iter().any(|f| f == "doi");
+    let hard_conflict = conflict.iter().any(|f| f == "doi" || f == "first_page" || f == "volume" || f == "year");
+    if doi_match && sim >= 0.80 && numbers_equal && !conflict.iter().any(|f| f == "first_page" || f == "year") {
+        return (Decision::Duplicate(evidence), sim);
+    }
+    let others = agree.iter().filter(|f| *f != "doi").count();
+    if sim >= 0.95 && numbers_equal && !hard_conflict && !conflict.iter().any(|f| f == "first_author") && others >= 2 {
+        return (Decision::Duplicate(evidence), sim);
+    }
+    if sim >= 0.85 {
+        return (Decision::Maybe(evidence), sim);
+    }
+    (Decision::Distinct, sim)
+}
+
+/// A person's decision on a maybe-pair (fed back from `dedup_decisions.csv`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HumanDecision {
+    pub record_a: String,
+    pub record_b: String,
+    pub duplicate: bool,
+}
+
+/// Result of deduplication.
+#[derive(Debug, Clone, Default)]
+pub struct Dedup {
+    /// cluster index of each record (input order)
+    pub cluster_of: Vec<usize>,
+    /// members of each cluster (record indices), clusters ordered by their representative
+    pub clusters: Vec<Vec<usize>>,
+    /// representative record of each cluster
+    pub representative: Vec<usize>,
+    /// for each record: (the record it was matched with, evidence)
+    pub matched: Vec<Option<(usize, String)>>,
+    /// undecided uncertain pairs (a, b, title similarity, evidence)
+    pub maybe: Vec<(usize, usize, f64, String)>,
+}
+
+struct Dsu(Vec<usize>);
+impl Dsu {
+    fn find(&mut self, x: usize) -> usize {
+        let mut r = x;
+        while self.0[r] != r {
+            r = self.0[r];
+        }
+        let mut y = x;
+        while self.0[y] != r {
+            let n = self.0[y];
+            self.0[y] = r;
+            y = n;
+        }
+        r
+    }
+    fn union(&mut self, a: usize, b: usize) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        if ra != rb {
+            let (lo, hi) = if ra < rb { (ra, rb) } else { (rb, ra) };
+            self.0[hi] = lo;
+        }
+    }
+}
+
+/// Blocks larger than this are skipped as uninformative.
+const MAX_BLOCK: usize = 200;
+
+fn candidate_pairs(keys: &[Keys]) -> BTreeSet<(usize, usize)> {
+    let mut blocks: HashMap<String, Vec<usize>> = HashMap::new();
+    for (i, k) in keys.iter().enumerate() {
+        if let Some(d) = &k.doi {
+            blocks.entry(format!("d:{d}")).or_default().push(i);
+        }
+        let words: Vec<&str> = k.title.split(' ').filter(|w| !w.is_empty()).collect();
+        if !words.is_empty() {
+            let n = words.len().min(6);
+            blocks.entry(format!("h:{}", words[..n].join(" "))).or_default().push(i);
+            blocks.entry(format!("t:{}", words[words.len() - n..].join(" "))).or_default().push(i);
+        }
+        if let (Some(a), Some(y)) = (&k.first_author, k.year) {
+            blocks.entry(format!("a:{a}:{y}:{}", k.first_page.as_deref().unwrap_or(""))).or_default().push(i);
+        }
+    }
+    let mut pairs = BTreeSet::new();
+    for (_, v) in blocks {
+        if v.len() < 2 || v.len() > MAX_BLOCK {
+            continue;
+        }
+        for x in 0..v.len() {
+            for y in x + 1..v.len() {
+                let (a, b) = (v[x].min(v[y]), v[x].max(v[y]));
+                pairs.insert((a, b));
+            }
+        }
+    }
+    pairs
+}
+
+/// Deduplicate `records`. `priority(i)` orders records for choosing a cluster's representative
+/// (lower first; ties by input order). `human` decisions override the rules for their pairs.
+pub fn dedup(records: &[Record], priority: impl Fn(usize) -> usize, human: &[HumanDecision]) -> Dedup {
+    let keys: Vec<Keys> = records.iter().map(keys).collect();
+    let id_index: HashMap<&str, usize> = records.iter().enumerate().map(|(i, r)| (r.record_id.as_str(), i)).collect();
+    let mut forced: HashMap<(usize, usize), bool> = HashMap::new();
+    for h in human {
+        if let (Some(&a), Some(&b)) = (id_index.get(h.record_a.as_str()), id_index.get(h.record_b.as_str())) {
+            forced.insert((a.min(b), a.max(b)), h.duplicate);
+        }
+    }
+    let n = records.len();
+    let mut dsu = Dsu((0..n).collect());
+    let mut matched: Vec<Option<(usize, String)>> = vec![None; n];
+    let mut maybe = vec![];
+    let mut pairs = candidate_pairs(&keys);
+    pairs.extend(forced.keys().copied());
+    for (a, b) in pairs {
+        let (d, sim) = decide(&keys[a], &keys[b]);
+        let d = match forced.get(&(a, b)) {
+            Some(true) => Decision::Duplicate("a reviewer's decision (dedup_decisions.csv)".into()),
+            Some(false) => Decision::Distinct,
+            None => d,
+        };
+        match d {
+            Decision::Duplicate(ev) => {
+                dsu.union(a, b);
+                if matched[b].is_none() {
+                    matched[b] = Some((a, ev.clone()));
+                }
+                if matched[a].is_none() {
+                    matched[a] = Some((b, ev));
+                }
+            }
+            Decision::Maybe(ev) => maybe.push((a, b, sim, ev)),
+            Decision::Distinct => {}
+        }
+    }
+    let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for i in 0..n {
+        let r = dsu.find(i);
+        groups.entry(r).or_default().push(i);
+    }
+    let mut clusters: Vec<Vec<usize>> = groups.into_values().collect();
+    let rep_of = |c: &Vec<usize>| *c.iter().min_by_key(|&&i| (priority(i), i)).unwrap();
+    clusters.sort_by_key(|c| {
+        let r = rep_of(c);
+        (priority(r), r)
+    });
+    let mut cluster_of = vec![0; n];
+    let mut representative = vec![];
+    for (ci, c) in clusters.iter().enumerate() {
+        for &i in c {
+            cluster_of[i] = ci;
+        }
+        representative.push(rep_of(c));
+    }
+    // maybe-pairs already joined through other evidence need no person
+    maybe.retain(|(a, b, _, _)| cluster_of[*a] != cluster_of[*b]);
+    Dedup { cluster_of, clusters, representative, matched, maybe }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn rec(id: &str, title: &str, au: &str, year: i64, journal: &str, vol: &str, pages: &str, doi: &str) -> Record {
+        Record {
+            record_id: id.into(),
+            title: Some(title.into()),
+            authors: vec![au.into()],
+            year: Some(year),
+            journal: Some(journal.into()),
+            volume: Some(vol.into()).filter(|v: &String| !v.is_empty()),
+            pages: Some(pages.into()).filter(|v: &String| !v.is_empty()),
+            doi: Some(doi.into()).filter(|v: &String| !v.is_empty()),
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn variants_of_one_paper_merge() {
+        let r = vec![
+            rec("a:1", "Effect of anti-interleukin drugs (COV-AID): a factorial, randomised, controlled trial.", "Declercq J", 2021, "Lancet Respir Med", "9", "1427-38", "10.1016/S2213-2600(21)00377-5"),
+            rec("b:1", "EFFECT OF ANTI-INTERLEUKIN DRUGS (COV-AID). A FACTORIAL, RANDOMISED, CONTROLLED TRIAL", "Declercq, J", 2021, "LANCET RESPIRATORY MEDICINE", "9", "1427-1438", ""),
+            rec("c:1", "Effect of anti-interleukin drugs (COV-AID): a factorial, randomised, controlled trial", "J. Declercq", 2021, "The Lancet Respiratory Medicine", "9", "1427", "https://doi.org/10.1016/s2213-2600(21)00377-5"),
+        ];
+        let d = dedup(&r, |_| 0, &[]);
+        assert_eq!(d.clusters.len(), 1);
+    }
+
+    #[test]
+    fn numbered_titles_stay_apart() {
+        let r = vec![
+            rec("a:1", "Synthetic record 012: colchicine in patients with COVID-19, a case series", "Synthetic A", 2021, "Synth J Med", "3", "10-20", ""),
+            rec("a:2", "Synthetic record 013: colchicine in patients with COVID-19, a case series", "Synthetic A", 2021, "Synth J Med", "3", "10-20", ""),
+        ];
+        let d = dedup(&r, |_| 0, &[]);
+        assert_eq!(d.clusters.len(), 2);
+    }
+
+    #[test]
+    fn human_decision_applied() {
+        let r = vec![
+            rec("a:1", "Anakinra in severe COVID-19 pneumonia", "Doe J", 2021, "J A", "", "", ""),
+            rec("b:1", "Anakinra in severe COVID-19 pneumonia: a pilot", "Roe R", 2021, "J B", "", "", ""),
+        ];
+        assert_eq!(dedup(&r, |_| 0, &[]).clusters.len(), 2);
+        let h = [HumanDecision { record_a: "a:1".into(), record_b: "b:1".into(), duplicate: true }];
+        assert_eq!(dedup(&r, |_| 0, &h).clusters.len(), 1);
+    }
+}

@@ -1,0 +1,199 @@
+//! Field normalization for matching: titles, author names, journals, DOIs, pages.
+
+/// Lower-case ASCII-folded title with HTML/LaTeX entities and punctuation removed, bracketed
+/// translation markers ("[Chinese]") dropped, white space collapsed.
+pub fn title(t: &str) -> String {
+    let mut s = t.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'");
+    for tag in ["<i>", "</i>", "<b>", "</b>", "<sup>", "</sup>", "<sub>", "</sub>", "{", "}", "\\textit", "\\emph"] {
+        s = s.replace(tag, "");
+    }
+    // drop a trailing bracketed marker such as "[Chinese]" or "[Article in French]"
+    let trimmed = s.trim_end().trim_end_matches('.');
+    if trimmed.ends_with(']') {
+        if let Some(open) = trimmed.rfind('[') {
+            if open > 0 {
+                s = trimmed[..open].to_string();
+            }
+        }
+    }
+    // a title wholly in brackets is a translated title: keep its text
+    let folded = fold(&s.to_lowercase());
+    let mut out = String::with_capacity(folded.len());
+    let mut space = true;
+    for c in folded.chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+            space = false;
+        } else if !space {
+            out.push(' ');
+            space = true;
+        }
+    }
+    out.trim_end().to_string()
+}
+
+/// Fold common accented letters to ASCII.
+pub fn fold(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' => 'a',
+            'é' | 'è' | 'ê' | 'ë' => 'e',
+            'í' | 'ì' | 'î' | 'ï' => 'i',
+            'ó' | 'ò' | 'ô' | 'ö' | 'õ' | 'ø' => 'o',
+            'ú' | 'ù' | 'û' | 'ü' => 'u',
+            'ç' => 'c',
+            'ñ' => 'n',
+            'ß' => 's',
+            'κ' => 'k',
+            'β' => 'b',
+            'α' => 'a',
+            '‐' | '‑' | '–' | '—' => '-',
+            c => c,
+        })
+        .collect()
+}
+
+/// Surname of an author written as "Doe, J", "Doe J", "J. Doe", "Doe JA", "van der Berg, A".
+pub fn surname(a: &str) -> String {
+    let a = fold(a.trim());
+    let raw = if let Some((s, _)) = a.split_once(',') {
+        s.to_string()
+    } else {
+        let toks: Vec<&str> = a.split_whitespace().collect();
+        if toks.len() <= 1 {
+            a.clone()
+        } else if is_initials(toks[toks.len() - 1]) {
+            toks[..toks.len() - 1].join(" ")
+        } else if is_initials(toks[0]) {
+            toks[1..].join(" ")
+        } else {
+            toks[..toks.len() - 1].join(" ")
+        }
+    };
+    raw.to_lowercase().chars().filter(|c| c.is_ascii_alphabetic()).collect()
+}
+
+fn is_initials(t: &str) -> bool {
+    let letters: Vec<char> = t.chars().filter(|c| c.is_alphabetic()).collect();
+    !letters.is_empty() && letters.len() <= 3 && (letters.iter().all(|c| c.is_uppercase()) || t.contains('.'))
+}
+
+/// Lower-case DOI without resolver prefix or trailing punctuation.
+pub fn doi(d: &str) -> Option<String> {
+    let mut s = d.trim().to_lowercase();
+    for p in ["https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:", "doi "] {
+        if let Some(r) = s.strip_prefix(p) {
+            s = r.trim().to_string();
+        }
+    }
+    let s = s.trim_end_matches(['.', ',', ';']).split_whitespace().next().unwrap_or("").to_string();
+    (s.starts_with("10.") && s.contains('/')).then_some(s)
+}
+
+/// First and last page, expanding "1427-38" to (1427, 1438). Electronic page ids ("e0269065")
+/// stay as they are.
+pub fn pages(p: &str) -> (Option<String>, Option<String>) {
+    let p = p.trim().replace(['–', '—'], "-");
+    let mut it = p.splitn(2, '-');
+    let first = it.next().map(|s| s.trim().trim_start_matches('0').to_lowercase()).filter(|s| !s.is_empty());
+    let last = it.next().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+    let last = match (&first, last) {
+        (Some(f), Some(l)) if l.len() < f.len() && f.chars().all(|c| c.is_ascii_digit()) && l.chars().all(|c| c.is_ascii_digit()) => Some(format!("{}{}", &f[..f.len() - l.len()], l)),
+        (_, l) => l,
+    };
+    (first, last)
+}
+
+const JOURNAL_STOP: &[&str] = &["the", "of", "and", "for", "in", "on", "de", "la"];
+
+/// Journal name tokens for abbreviation-tolerant comparison.
+pub fn journal_tokens(j: &str) -> Vec<String> {
+    let t = title(j);
+    t.split(' ').filter(|w| !w.is_empty() && !JOURNAL_STOP.contains(w)).map(String::from).collect()
+}
+
+/// Whether two journal names can name the same journal: equal after normalization, or each
+/// token of the shorter form a prefix of the corresponding token of the longer
+/// ("Lancet Respir Med" ~ "The Lancet Respiratory Medicine").
+pub fn journals_compatible(a: &[String], b: &[String]) -> bool {
+    if a == b {
+        return true;
+    }
+    if a.len() != b.len() || a.is_empty() {
+        // concatenated forms ("eclinicalmedicine" vs "e clinical medicine")
+        return a.concat() == b.concat();
+    }
+    a.iter().zip(b).all(|(x, y)| x.starts_with(y.as_str()) || y.starts_with(x.as_str()))
+}
+
+/// Numbers that appear in a normalized title (trial numbers, years, doses).
+pub fn title_numbers(t: &str) -> Vec<String> {
+    t.split(' ').filter(|w| w.chars().any(|c| c.is_ascii_digit())).map(String::from).collect()
+}
+
+/// Normalized Levenshtein similarity in [0, 1].
+pub fn similarity(a: &str, b: &str) -> f64 {
+    let a: Vec<char> = a.chars().collect();
+    let b: Vec<char> = b.chars().collect();
+    let (n, m) = (a.len(), b.len());
+    if n == 0 && m == 0 {
+        return 1.0;
+    }
+    let mut prev: Vec<usize> = (0..=m).collect();
+    let mut cur = vec![0; m + 1];
+    for i in 1..=n {
+        cur[0] = i;
+        for j in 1..=m {
+            let cost = usize::from(a[i - 1] != b[j - 1]);
+            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
+        }
+        std::mem::swap(&mut prev, &mut cur);
+    }
+    1.0 - prev[m] as f64 / n.max(m) as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn titles() {
+        assert_eq!(title("Effect of Anti-Interleukin Drugs (COV-AID): a Trial."), "effect of anti interleukin drugs cov aid a trial");
+        assert_eq!(title("Effet de l'anakinra [French]"), "effet de l anakinra");
+        assert_eq!(title("A &amp; B"), "a b");
+    }
+
+    #[test]
+    fn surnames() {
+        for a in ["Declercq, J", "Declercq J", "J. Declercq", "Declercq JA", "Declercq, Jozefien"] {
+            assert_eq!(surname(a), "declercq", "{a}");
+        }
+        assert_eq!(surname("Van Damme, KF"), "vandamme");
+        assert_eq!(surname("Van Damme KF"), "vandamme");
+    }
+
+    #[test]
+    fn page_forms() {
+        assert_eq!(pages("1427-38"), (Some("1427".into()), Some("1438".into())));
+        assert_eq!(pages("1427-1438"), (Some("1427".into()), Some("1438".into())));
+        assert_eq!(pages("e0269065").0.as_deref(), Some("e0269065"));
+    }
+
+    #[test]
+    fn journals() {
+        let a = journal_tokens("The Lancet Respiratory Medicine");
+        let b = journal_tokens("Lancet Respir Med");
+        let c = journal_tokens("LANCET RESPIRATORY MEDICINE");
+        let d = journal_tokens("Lancet Rheumatol");
+        assert!(journals_compatible(&a, &b));
+        assert!(journals_compatible(&a, &c));
+        assert!(!journals_compatible(&a, &d));
+        assert!(journals_compatible(&journal_tokens("Immunity, Inflammation and Disease"), &journal_tokens("Immun Inflamm Dis")));
+    }
+
+    #[test]
+    fn dois() {
+        assert_eq!(doi("https://doi.org/10.1001/JAMA.2021.9508").as_deref(), Some("10.1001/jama.2021.9508"));
+        assert_eq!(doi("not a doi"), None);
+    }
+}

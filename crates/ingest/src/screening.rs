@@ -1,0 +1,252 @@
+//! Screening logs → decisions per deduplicated record; Cohen's κ; PRISMA 2020 counts with their
+//! conservation invariants enforced.
+
+use metapipe_tables::{Error, Result};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    Include,
+    Exclude,
+}
+
+fn verdict(s: &str) -> Option<Verdict> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "include" | "included" | "yes" | "y" => Some(Verdict::Include),
+        "exclude" | "excluded" | "no" | "n" => Some(Verdict::Exclude),
+        _ => None,
+    }
+}
+
+/// One cluster's title/abstract screening.
+#[derive(Debug, Clone, PartialEq)]
+pub struct TaDecision {
+    pub cluster: usize,
+    pub record_id: String,
+    pub reviewer_1: Verdict,
+    pub reviewer_2: Verdict,
+    pub adjudicated: Option<Verdict>,
+    pub decision: Verdict,
+}
+
+/// One cluster's full-text assessment.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FtDecision {
+    pub cluster: usize,
+    pub record_id: String,
+    pub decision: Verdict,
+    pub reason: Option<String>,
+    pub study_id: Option<String>,
+}
+
+fn read_rows(path: &Path) -> Result<(Vec<String>, Vec<(usize, Vec<String>)>)> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut rdr = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let headers: Vec<String> = rdr.headers().map_err(|e| Error::data(e.to_string()).file(path).line(1))?.iter().map(|s| s.trim().to_string()).collect();
+    let mut rows = vec![];
+    for (n, r) in rdr.records().enumerate() {
+        let r = r.map_err(|e| Error::data(e.to_string()).file(path).line(n + 2))?;
+        rows.push((n + 2, r.iter().map(|s| s.trim().to_string()).collect()));
+    }
+    if rows.is_empty() {
+        return Err(Error::data("no rows (header only)").file(path));
+    }
+    Ok((headers, rows))
+}
+
+fn col(headers: &[String], name: &str, path: &Path) -> Result<usize> {
+    headers.iter().position(|h| h == name).ok_or_else(|| Error::data(format!("missing column (have: {})", headers.join(","))).file(path).line(1).field(name))
+}
+
+/// Read title/abstract decisions: `record_id, reviewer_1, reviewer_2, adjudicated`. Every
+/// cluster must be screened exactly once; a conflict needs an adjudication.
+pub fn title_abstract(path: &Path, cluster_of_id: &HashMap<String, usize>, n_clusters: usize) -> Result<Vec<TaDecision>> {
+    let (h, rows) = read_rows(path)?;
+    let (ci, c1, c2, ca) = (col(&h, "record_id", path)?, col(&h, "reviewer_1", path)?, col(&h, "reviewer_2", path)?, col(&h, "adjudicated", path)?);
+    let mut seen: HashMap<usize, usize> = HashMap::new();
+    let mut out = vec![];
+    for (ln, r) in rows {
+        let get = |i: usize| r.get(i).map(|s| s.as_str()).unwrap_or("");
+        let id = get(ci);
+        let &cluster = cluster_of_id.get(id).ok_or_else(|| Error::data(format!("unknown record {id:?} (not in any search export)")).file(path).line(ln).field("record_id"))?;
+        if let Some(prev) = seen.insert(cluster, ln) {
+            return Err(Error::data(format!("record {id:?} is a duplicate of one already screened on line {prev}")).file(path).line(ln).field("record_id"));
+        }
+        let v = |i: usize, name: &str| verdict(get(i)).ok_or_else(|| Error::data(format!("{:?} is not include/exclude", get(i))).file(path).line(ln).field(name));
+        let (a, b) = (v(c1, "reviewer_1")?, v(c2, "reviewer_2")?);
+        let adj = if get(ca).is_empty() { None } else { Some(v(ca, "adjudicated")?) };
+        let decision = if a == b {
+            a
+        } else {
+            adj.ok_or_else(|| Error::data("reviewers disagree and there is no adjudication").file(path).line(ln).field("adjudicated"))?
+        };
+        out.push(TaDecision { cluster, record_id: id.to_string(), reviewer_1: a, reviewer_2: b, adjudicated: adj, decision });
+    }
+    if out.len() != n_clusters {
+        let missing = (0..n_clusters).filter(|c| !seen.contains_key(c)).count();
+        return Err(Error::data(format!("{missing} deduplicated records have no title/abstract decision")).file(path));
+    }
+    out.sort_by_key(|d| d.cluster);
+    Ok(out)
+}
+
+/// Read full-text decisions: `record_id, decision, reason, study_id`. Exactly the clusters
+/// included at title/abstract must appear; exclusions need a reason, inclusions a study id.
+pub fn full_text(path: &Path, cluster_of_id: &HashMap<String, usize>, ta: &[TaDecision]) -> Result<Vec<FtDecision>> {
+    let (h, rows) = read_rows(path)?;
+    let (ci, cd, cr, cs) = (col(&h, "record_id", path)?, col(&h, "decision", path)?, col(&h, "reason", path)?, col(&h, "study_id", path)?);
+    let sought: BTreeMap<usize, ()> = ta.iter().filter(|d| d.decision == Verdict::Include).map(|d| (d.cluster, ())).collect();
+    let mut seen = HashMap::new();
+    let mut out = vec![];
+    for (ln, r) in rows {
+        let get = |i: usize| r.get(i).map(|s| s.as_str()).unwrap_or("");
+        let id = get(ci);
+        let &cluster = cluster_of_id.get(id).ok_or_else(|| Error::data(format!("unknown record {id:?}")).file(path).line(ln).field("record_id"))?;
+        if !sought.contains_key(&cluster) {
+            return Err(Error::data(format!("record {id:?} was not included at title/abstract")).file(path).line(ln).field("record_id"));
+        }
+        if seen.insert(cluster, ln).is_some() {
+            return Err(Error::data(format!("record {id:?} assessed twice")).file(path).line(ln).field("record_id"));
+        }
+        let decision = verdict(get(cd)).ok_or_else(|| Error::data(format!("{:?} is not include/exclude", get(cd))).file(path).line(ln).field("decision"))?;
+        let reason = Some(get(cr).to_string()).filter(|s| !s.is_empty());
+        let study_id = Some(get(cs).to_string()).filter(|s| !s.is_empty());
+        match decision {
+            Verdict::Exclude if reason.is_none() => return Err(Error::data("an exclusion needs a reason").file(path).line(ln).field("reason")),
+            Verdict::Include if study_id.is_none() => return Err(Error::data("an included report needs a study_id").file(path).line(ln).field("study_id")),
+            _ => {}
+        }
+        out.push(FtDecision { cluster, record_id: id.to_string(), decision, reason, study_id });
+    }
+    if out.len() != sought.len() {
+        return Err(Error::data(format!("{} records included at title/abstract have no full-text decision", sought.len() - out.len())).file(path));
+    }
+    out.sort_by_key(|d| d.cluster);
+    Ok(out)
+}
+
+/// Cohen's κ for two raters' include/exclude verdicts.
+pub fn cohen_kappa(pairs: &[(Verdict, Verdict)]) -> Option<f64> {
+    let n = pairs.len() as f64;
+    if n == 0.0 {
+        return None;
+    }
+    let agree = pairs.iter().filter(|(a, b)| a == b).count() as f64 / n;
+    let p1 = pairs.iter().filter(|(a, _)| *a == Verdict::Include).count() as f64 / n;
+    let p2 = pairs.iter().filter(|(_, b)| *b == Verdict::Include).count() as f64 / n;
+    let pe = p1 * p2 + (1.0 - p1) * (1.0 - p2);
+    if (1.0 - pe).abs() < 1e-15 {
+        return None;
+    }
+    Some((agree - pe) / (1.0 - pe))
+}
+
+/// PRISMA 2020 counts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prisma {
+    pub records_identified: usize,
+    pub per_database: Vec<(String, usize)>,
+    pub duplicates_removed: usize,
+    pub records_screened: usize,
+    pub excluded_title_abstract: usize,
+    pub full_text_assessed: usize,
+    pub excluded_full_text: usize,
+    pub exclusion_reasons: Vec<(String, usize)>,
+    pub studies_included: usize,
+    pub reports_included: usize,
+}
+
+impl Prisma {
+    /// The overall rows, in PRISMA order.
+    pub fn rows(&self) -> Vec<(&'static str, usize)> {
+        vec![
+            ("records_identified", self.records_identified),
+            ("duplicates_removed", self.duplicates_removed),
+            ("records_screened", self.records_screened),
+            ("excluded_title_abstract", self.excluded_title_abstract),
+            ("full_text_assessed", self.full_text_assessed),
+            ("excluded_full_text", self.excluded_full_text),
+            ("studies_included", self.studies_included),
+        ]
+    }
+
+    /// Conservation invariants; a broken one fails the run.
+    pub fn check(&self) -> std::result::Result<(), String> {
+        let db_sum: usize = self.per_database.iter().map(|(_, n)| n).sum();
+        let reason_sum: usize = self.exclusion_reasons.iter().map(|(_, n)| n).sum();
+        let checks = [
+            (self.records_identified == db_sum, "identified = sum over databases"),
+            (self.records_identified == self.duplicates_removed + self.records_screened, "identified = duplicates + screened"),
+            (self.records_screened == self.excluded_title_abstract + self.full_text_assessed, "screened = excluded + full text"),
+            (self.full_text_assessed == self.excluded_full_text + self.reports_included, "full text = excluded + included reports"),
+            (self.excluded_full_text == reason_sum, "excluded full texts = sum over reasons"),
+            (self.studies_included <= self.reports_included, "studies <= reports"),
+        ];
+        match checks.iter().find(|(ok, _)| !ok) {
+            Some((_, what)) => Err(format!("PRISMA invariant broken: {what} ({self:?})")),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Count the flow.
+pub fn prisma(databases: &[(String, usize)], n_clusters: usize, ta: &[TaDecision], ft: &[FtDecision]) -> Prisma {
+    let identified: usize = databases.iter().map(|(_, n)| n).sum();
+    let ta_excl = ta.iter().filter(|d| d.decision == Verdict::Exclude).count();
+    let ft_excl: Vec<&FtDecision> = ft.iter().filter(|d| d.decision == Verdict::Exclude).collect();
+    let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
+    for d in &ft_excl {
+        *reasons.entry(d.reason.clone().unwrap_or_default()).or_default() += 1;
+    }
+    let included: Vec<&FtDecision> = ft.iter().filter(|d| d.decision == Verdict::Include).collect();
+    let studies: std::collections::BTreeSet<&str> = included.iter().filter_map(|d| d.study_id.as_deref()).collect();
+    Prisma {
+        records_identified: identified,
+        per_database: databases.to_vec(),
+        duplicates_removed: identified - n_clusters,
+        records_screened: n_clusters,
+        excluded_title_abstract: ta_excl,
+        full_text_assessed: ft.len(),
+        excluded_full_text: ft_excl.len(),
+        exclusion_reasons: reasons.into_iter().collect(),
+        studies_included: studies.len(),
+        reports_included: included.len(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Verdict::*;
+
+    #[test]
+    fn kappa_known_value() {
+        // 20 items: both include 5, both exclude 10, disagree 5 (3 + 2)
+        let mut v = vec![(Include, Include); 5];
+        v.extend(vec![(Exclude, Exclude); 10]);
+        v.extend(vec![(Include, Exclude); 3]);
+        v.extend(vec![(Exclude, Include); 2]);
+        // po = .75; p1 = 8/20, p2 = 7/20; pe = .4*.35 + .6*.65 = .53; k = .22/.47
+        assert!((cohen_kappa(&v).unwrap() - 0.22 / 0.47).abs() < 1e-12);
+    }
+
+    #[test]
+    fn invariants_catch_a_broken_flow() {
+        let mut p = Prisma {
+            records_identified: 10,
+            per_database: vec![("a".into(), 10)],
+            duplicates_removed: 2,
+            records_screened: 8,
+            excluded_title_abstract: 6,
+            full_text_assessed: 2,
+            excluded_full_text: 1,
+            exclusion_reasons: vec![("x".into(), 1)],
+            studies_included: 1,
+            reports_included: 1,
+        };
+        assert!(p.check().is_ok());
+        p.excluded_title_abstract = 5;
+        assert!(p.check().is_err());
+    }
+}
