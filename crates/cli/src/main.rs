@@ -1,1 +1,217 @@
-fn main() {}
+//! The `metapipe` binary: a thin shell over the library crates.
+//!
+//! Exit status: 0 success; 1 bad input data (the message names file, line and field); 2 bad
+//! usage. Nothing is printed on stdout on failure, and no output file is left half-written.
+
+mod config;
+mod pool_cmd;
+mod run;
+
+use clap::{Parser, Subcommand};
+use metapipe_meta::model::{Control, Method, Test};
+use metapipe_meta::Measure;
+use metapipe_tables::Error;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser)]
+#[command(name = "metapipe", version, about = "Systematic review and meta-analysis as a reproducible batch pipeline")]
+struct Cli {
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Run one review: `metapipe run pipelines/<name>.toml`
+    Run {
+        config: PathBuf,
+        /// output root (the review's tables go to OUT/<name>/)
+        #[arg(long, default_value = "out")]
+        out: PathBuf,
+    },
+    /// Pool a study table (CSV or Parquet, metafor column names)
+    Pool {
+        file: PathBuf,
+        #[arg(long, default_value = "OR")]
+        measure: String,
+        #[arg(long, default_value = "REML")]
+        method: String,
+        #[arg(long, default_value = "z")]
+        test: String,
+        #[arg(long, default_value = "metafor")]
+        convention: String,
+        /// pool every group of this column in one pass
+        #[arg(long)]
+        group: Option<String>,
+        #[arg(long, default_value = "table")]
+        format: String,
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[arg(long, default_value_t = 0.95)]
+        level: f64,
+        /// metafor control: upper end of the tau^2 search (default: metafor's)
+        #[arg(long)]
+        tau2_max: Option<f64>,
+        /// metafor control: iteration limit
+        #[arg(long, default_value_t = 100)]
+        maxiter: usize,
+        /// metafor control: Fisher-scoring step adjustment
+        #[arg(long, default_value_t = 1.0)]
+        stepadj: f64,
+        /// metafor control: convergence threshold
+        #[arg(long, default_value_t = 1e-5)]
+        threshold: f64,
+    },
+    /// Parse search exports into one records table (.parquet or .csv)
+    Parse {
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Deduplicate search exports; writes one row per cluster of two or more (merged_ids)
+    Dedup {
+        files: Vec<PathBuf>,
+        #[arg(long)]
+        out: PathBuf,
+        /// a person's decisions on maybe-pairs (record_a, record_b, duplicate)
+        #[arg(long)]
+        decisions: Option<PathBuf>,
+        /// also write the maybe-pairs here
+        #[arg(long)]
+        maybe: Option<PathBuf>,
+    },
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("METAPIPE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().with_target(false).init();
+}
+
+fn sources_from(files: &[PathBuf]) -> Vec<metapipe_ingest::Source> {
+    files
+        .iter()
+        .map(|f| metapipe_ingest::Source { database: f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default(), path: f.clone() })
+        .collect()
+}
+
+fn write_table(t: &metapipe_tables::Table, out: &PathBuf) -> Result<(), Error> {
+    if out.extension().is_some_and(|e| e == "parquet") {
+        metapipe_tables::io::write_parquet(t, out)
+    } else {
+        metapipe_tables::io::write_csv(t, out)
+    }
+}
+
+fn real_main() -> Result<String, Error> {
+    let cli = match Cli::try_parse() {
+        Ok(c) => c,
+        Err(e) => {
+            if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) {
+                return Ok(e.to_string());
+            }
+            return Err(Error::usage(e.to_string().trim_end().to_string()));
+        }
+    };
+    match cli.cmd {
+        Cmd::Run { config, out } => {
+            init_tracing();
+            let cfg = config::Config::load(&config)?;
+            let fail_after = std::env::var("METAPIPE_FAIL_AFTER").ok();
+            let dir = run::run(&cfg, &out, fail_after.as_deref())?;
+            tracing::info!("outputs in {}", dir.display());
+            Ok(String::new())
+        }
+        Cmd::Pool { file, measure, method, test, convention, group, format, out, level, tau2_max, maxiter, stepadj, threshold } => {
+            let measure = Measure::parse(&measure).ok_or_else(|| Error::usage(format!("--measure {measure:?}: expected OR, RR, RD, MD, SMD, ROM or GEN")))?;
+            let method = Method::parse(&method).ok_or_else(|| Error::usage(format!("--method {method:?}: expected MH, PETO, FE, DL, REML, PM, ML, SJ, HE or EB")))?;
+            let test = match test.as_str() {
+                "z" => Test::Z,
+                "knha" | "hksj" => Test::Knha,
+                t => return Err(Error::usage(format!("--test {t:?}: expected z or knha"))),
+            };
+            let revman = match convention.as_str() {
+                "metafor" => false,
+                "revman" => true,
+                c => return Err(Error::usage(format!("--convention {c:?}: expected metafor or revman"))),
+            };
+            if !["json", "csv", "table"].contains(&format.as_str()) {
+                return Err(Error::usage(format!("--format {format:?}: expected json, csv or table")));
+            }
+            if !(0.0 < level && level < 1.0) {
+                return Err(Error::usage("--level must be between 0 and 1"));
+            }
+            let control = Control { tau2_max, maxiter, stepadj, threshold, ..Control::default() };
+            pool_cmd::pool(&pool_cmd::PoolArgs { file, measure, method, test, revman, group, format, out, control, level })
+        }
+        Cmd::Parse { files, out } => {
+            if files.is_empty() {
+                return Err(Error::usage("parse: give at least one file"));
+            }
+            let (recs, warnings) = metapipe_ingest::parse_sources(&sources_from(&files))?;
+            for w in warnings {
+                eprintln!("warning: {w}");
+            }
+            write_table(&metapipe_ingest::records_table(&recs)?, &out)?;
+            Ok(String::new())
+        }
+        Cmd::Dedup { files, out, decisions, maybe } => {
+            if files.is_empty() {
+                return Err(Error::usage("dedup: give at least one file"));
+            }
+            let sources = sources_from(&files);
+            let (recs, warnings) = metapipe_ingest::parse_sources(&sources)?;
+            for w in warnings {
+                eprintln!("warning: {w}");
+            }
+            let human = match &decisions {
+                Some(p) => metapipe_ingest::read_human_decisions(p)?,
+                None => vec![],
+            };
+            let order: std::collections::HashMap<&str, usize> = sources.iter().enumerate().map(|(k, s)| (s.database.as_str(), k)).collect();
+            let d = metapipe_ingest::dedup::dedup(&recs, |k| order[recs[k].database.as_str()], &human);
+            let (_, merged, maybe_t) = metapipe_ingest::dedup_tables(&recs, &d)?;
+            // benchmark format: source ids without the database prefix when there is one source
+            let strip = files.len() == 1;
+            let mut text = String::from("merged_ids\n");
+            for members in d.clusters.iter().filter(|c| c.len() > 1) {
+                let mut ids: Vec<String> = members
+                    .iter()
+                    .map(|&i| {
+                        let id = &recs[i].record_id;
+                        if strip {
+                            id.split_once(':').map(|(_, x)| x.to_string()).unwrap_or(id.clone())
+                        } else {
+                            id.clone()
+                        }
+                    })
+                    .collect();
+                ids.sort();
+                text.push_str(&ids.join(";"));
+                text.push('\n');
+            }
+            if out.extension().is_some_and(|e| e == "parquet") {
+                metapipe_tables::io::write_parquet(&merged, &out)?;
+            } else {
+                metapipe_tables::io::write_atomic(&out, text.as_bytes())?;
+            }
+            if let Some(m) = maybe {
+                write_table(&maybe_t, &m)?;
+            }
+            Ok(String::new())
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    match real_main() {
+        Ok(out) => {
+            print!("{out}");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("metapipe: error: {e}");
+            ExitCode::from(e.exit_code() as u8)
+        }
+    }
+}

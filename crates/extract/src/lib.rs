@@ -29,9 +29,11 @@ pub struct Study {
 pub struct Arm {
     pub study_id: String,
     pub arm: String,
-    /// treat, ctrl, or other (not in the comparison)
+    /// treat or ctrl in the review's comparison
     pub group: String,
     pub n: i64,
+    /// (factor, level) pairs, e.g. ("il1_blockade", "anakinra")
+    pub factors: Vec<(String, String)>,
     pub source: Option<String>,
 }
 
@@ -52,7 +54,7 @@ pub struct OutcomeRow {
 /// A CSV file as (line, header-indexed row) with file/line/field errors.
 pub struct Sheet {
     pub path: std::path::PathBuf,
-    headers: Vec<String>,
+    pub headers: Vec<String>,
     rows: Vec<(usize, Vec<String>)>,
 }
 
@@ -118,17 +120,41 @@ impl Row<'_> {
     }
 }
 
-/// Read studies and arms; derive comparison sizes from arms where a study has them.
-pub fn read_studies(studies: &Path, arms: &Path) -> Result<(Vec<Study>, Vec<Arm>)> {
-    let sa = Sheet::read(arms, &["study_id", "arm", "group", "n"])?;
+/// Arm sizes of a factorial comparison: arms whose `factor` is not "none" against arms whose
+/// `factor` is "none".
+pub fn factor_margins(arms: &[Arm], study_id: &str, factor: &str) -> Option<(i64, i64)> {
+    let of: Vec<&Arm> = arms.iter().filter(|a| a.study_id == study_id).collect();
+    let level = |a: &Arm| a.factors.iter().find(|(f, _)| f == factor).map(|(_, v)| v.clone());
+    if of.is_empty() || of.iter().any(|a| level(a).is_none()) {
+        return None;
+    }
+    let t = of.iter().filter(|a| level(a).as_deref() != Some("none")).map(|a| a.n).sum();
+    let c = of.iter().filter(|a| level(a).as_deref() == Some("none")).map(|a| a.n).sum();
+    Some((t, c))
+}
+
+/// Read studies and arms; where a study has arms, its comparison sizes are derived from them
+/// along `factor` (e.g. `il1_blockade`). Every column of `arms.csv` other than study_id, arm, n
+/// and source is a factor.
+pub fn read_studies(studies: &Path, arms: &Path, factor: &str) -> Result<(Vec<Study>, Vec<Arm>)> {
+    let sa = Sheet::read(arms, &["study_id", "arm", "n", factor])?;
+    let factor_cols: Vec<String> = sa.headers.iter().filter(|h| !["study_id", "arm", "n", "source"].contains(&h.as_str())).cloned().collect();
     let mut arm_list = vec![];
     for r in sa.rows() {
-        let group = r.req("group")?.to_string();
-        if !matches!(group.as_str(), "treat" | "ctrl" | "other") {
-            return Err(r.err("group", format!("{group:?}: expected treat, ctrl or other")));
-        }
         let n = r.count("n")?.ok_or_else(|| r.err("n", "required value is empty"))?;
-        arm_list.push(Arm { study_id: r.req("study_id")?.into(), arm: r.req("arm")?.into(), group, n, source: r.get("source").map(String::from) });
+        let mut factors = vec![];
+        for fc in &factor_cols {
+            factors.push((fc.clone(), r.req(fc)?.to_string()));
+        }
+        let in_treat = factors.iter().find(|(f, _)| f == factor).map(|(_, v)| v != "none").unwrap_or(false);
+        arm_list.push(Arm {
+            study_id: r.req("study_id")?.into(),
+            arm: r.req("arm")?.into(),
+            group: if in_treat { "treat".into() } else { "ctrl".into() },
+            n,
+            factors,
+            source: r.get("source").map(String::from),
+        });
     }
     let ss = Sheet::read(studies, &["study_id", "label", "drug", "hyperinflammation", "n_treat", "n_ctrl"])?;
     let mut out = vec![];
@@ -145,13 +171,12 @@ pub fn read_studies(studies: &Path, arms: &Path) -> Result<(Vec<Study>, Vec<Arm>
             let c = typed_c.ok_or_else(|| r.err("n_ctrl", "required value is empty (or give the arms in arms.csv)"))?;
             (t, c, "study table".to_string())
         } else {
-            let sum = |g: &str| arms_of.iter().filter(|a| a.group == g).map(|a| a.n).sum::<i64>();
             let names = |g: &str| arms_of.iter().filter(|a| a.group == g).map(|a| a.arm.as_str()).collect::<Vec<_>>().join(" + ");
-            let (t, c) = (sum("treat"), sum("ctrl"));
+            let (t, c) = factor_margins(&arm_list, &id, factor).ok_or_else(|| r.err("study_id", format!("arms of {id} lack factor {factor}")))?;
             if typed_t.is_some_and(|x| x != t) || typed_c.is_some_and(|x| x != c) {
                 return Err(r.err("n_treat", format!("typed sizes {typed_t:?} vs {typed_c:?} disagree with the arms ({t} vs {c})")));
             }
-            (t, c, format!("derived from arms: treat = {}; ctrl = {}", names("treat"), names("ctrl")))
+            (t, c, format!("derived from arms along {factor}: treat = {}; ctrl = {}", names("treat"), names("ctrl")))
         };
         out.push(Study {
             study_id: id,
@@ -243,7 +268,7 @@ pub fn studies_table(st: &[Study]) -> Result<Table> {
 pub fn arms_table(arms: &[Arm]) -> Result<Table> {
     let mut t = Builder::new(&ARMS);
     for a in arms {
-        t.row(vec![s(&a.study_id), s(&a.arm), s(&a.group), i(a.n), so(a.source.clone())]);
+        t.row(vec![s(&a.study_id), s(&a.arm), s(&a.group), s(a.factors.iter().map(|(f, v)| format!("{f}={v}")).collect::<Vec<_>>().join("; ")), i(a.n), so(a.source.clone())]);
     }
     t.finish()
 }
@@ -251,7 +276,7 @@ pub fn arms_table(arms: &[Arm]) -> Result<Table> {
 pub fn outcome_table(rows: &[OutcomeRow]) -> Result<Table> {
     let mut t = Builder::new(&OUTCOME_DATA);
     for r in rows {
-        t.row(vec![s(&r.study_id), s(&r.outcome), so(r.timepoint.clone()), i(r.events_treat), i(r.n_treat), i(r.events_ctrl), i(r.n_ctrl), s(&r.status), so(r.source.clone()), so(r.evidence.clone())]);
+        t.row(vec![s(&r.study_id), s(&r.outcome), i(r.events_treat), i(r.n_treat), i(r.events_ctrl), i(r.n_ctrl), s(&r.status), so(r.source.clone()), so(r.timepoint.clone()), so(r.evidence.clone())]);
     }
     t.finish()
 }
@@ -271,17 +296,18 @@ mod tests {
     #[test]
     fn factorial_margins_from_arms() {
         let st = tmp("s1.csv", "study_id,label,drug,hyperinflammation,n_treat,n_ctrl\ncov_aid,COV-AID,anakinra,yes,,\n");
-        let ar = tmp("a1.csv", "study_id,arm,group,n\ncov_aid,anakinra,treat,43\ncov_aid,anakinra + tocilizumab,treat,32\ncov_aid,anakinra + siltuximab,treat,37\ncov_aid,tocilizumab,ctrl,82\ncov_aid,siltuximab,ctrl,76\ncov_aid,usual care,ctrl,72\n");
-        let (s, _) = read_studies(&st, &ar).unwrap();
+        let ar = tmp("a1.csv", "study_id,arm,il1_blockade,il6_blockade,n\ncov_aid,anakinra,anakinra,none,43\ncov_aid,anakinra + tocilizumab,anakinra,tocilizumab,32\ncov_aid,anakinra + siltuximab,anakinra,siltuximab,37\ncov_aid,tocilizumab,none,tocilizumab,82\ncov_aid,siltuximab,none,siltuximab,76\ncov_aid,usual care,none,none,72\n");
+        let (s, arms) = read_studies(&st, &ar, "il1_blockade").unwrap();
         assert_eq!((s[0].n_treat, s[0].n_ctrl), (112, 230));
+        assert_eq!(factor_margins(&arms, "cov_aid", "il6_blockade"), Some((227, 115)));
     }
 
     #[test]
     fn events_above_n_rejected_with_location() {
         let st = tmp("s2.csv", "study_id,label,drug,hyperinflammation,n_treat,n_ctrl\nx,X,anakinra,no,10,10\n");
         let ar = tmp("a2.csv", "study_id,arm,group,n\n");
-        let _ = std::fs::write(&ar, "study_id,arm,group,n\nx,a,treat,10\nx,b,ctrl,10\n");
-        let (s, _) = read_studies(&st, &ar).unwrap();
+        let _ = std::fs::write(&ar, "study_id,arm,f,n\nx,a,drug,10\nx,b,none,10\n");
+        let (s, _) = read_studies(&st, &ar, "f").unwrap();
         let oc = tmp("o2.csv", "study_id,outcome,events_treat,n_treat,events_ctrl,n_ctrl,status,source_url\nx,mortality,11,10,1,10,reported,http://x\n");
         let e = read_outcomes(&oc, &s).unwrap_err();
         assert_eq!((e.line, e.field.as_deref()), (Some(2), Some("events_treat")));

@@ -58,6 +58,10 @@ fn journal_agree(a: &Keys, b: &Keys) -> Option<bool> {
     Some(forms_a.iter().any(|x| forms_b.iter().any(|y| norm::journals_compatible(x, y))))
 }
 
+fn doi_conflict(conflict: &[String]) -> bool {
+    conflict.iter().any(|f| f == "doi")
+}
+
 /// Compare two records.
 pub fn decide(a: &Keys, b: &Keys) -> (Decision, f64) {
     if a.title.is_empty() || b.title.is_empty() {
@@ -98,7 +102,7 @@ pub fn decide(a: &Keys, b: &Keys) -> (Decision, f64) {
     if sim >= 0.95 && numbers_equal && !hard_conflict && !conflict.iter().any(|f| f == "first_author") && others >= 2 {
         return (Decision::Duplicate(evidence), sim);
     }
-    if sim >= 0.85 {
+    if sim >= 0.85 && numbers_equal && !doi_conflict(&conflict) {
         return (Decision::Maybe(evidence), sim);
     }
     (Decision::Distinct, sim)

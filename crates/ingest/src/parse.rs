@@ -383,7 +383,6 @@ fn wos_record(tags: Vec<(String, String)>, start: usize, file: &str, database: &
         (None, _, Some(a)) => Some(a),
         _ => None,
     };
-    let id = id.map(|u| u.trim_start_matches("WOS:").to_string());
     finish(r, id, database)
 }
 
@@ -480,7 +479,7 @@ mod tests {
         let r = parse_wos(t, "f", "wos").unwrap();
         assert_eq!(r[0].authors, vec!["Doe, J", "Roe, R"]);
         assert_eq!(r[0].title.as_deref(), Some("A TITLE CONTINUED"));
-        assert_eq!(r[0].record_id, "wos:0001");
+        assert_eq!(r[0].record_id, "wos:WOS:0001");
         assert_eq!(r[0].pages.as_deref(), Some("5-9"));
     }
 

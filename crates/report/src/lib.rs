@@ -1,0 +1,7 @@
+//! # metapipe-report
+//!
+//! The audit: every published figure beside the one recomputed from record- or study-level
+//! input, with status match / mismatch / not computable and why. Published numbers are only ever
+//! compared against here; they never become outputs.
+
+pub mod audit;

@@ -197,3 +197,113 @@ mod tests {
         assert!(b.finish().is_err(), "stage is required");
     }
 }
+
+/// A column of a user table read without a schema.
+#[derive(Debug, Clone, PartialEq)]
+pub enum RawCol {
+    Num(Vec<Option<f64>>),
+    Text(Vec<Option<String>>),
+}
+
+/// A user-supplied table (CSV or Parquet) read without a schema, for `metapipe pool`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RawTable {
+    pub names: Vec<String>,
+    pub cols: Vec<RawCol>,
+    pub rows: usize,
+    /// CSV: data row r is on line r + 2; Parquet: rows are numbered from 1
+    pub csv: bool,
+}
+
+impl RawTable {
+    pub fn index(&self, name: &str) -> Option<usize> {
+        self.names.iter().position(|n| n == name)
+    }
+    /// Human position of data row `r` (0-based).
+    pub fn row_label(&self, r: usize) -> usize {
+        if self.csv {
+            r + 2
+        } else {
+            r + 1
+        }
+    }
+}
+
+/// Read a CSV or Parquet file (by extension, or by the Parquet magic bytes).
+pub fn read_raw(path: &Path) -> Result<RawTable> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    if bytes.starts_with(b"PAR1") {
+        return read_raw_parquet(path, bytes);
+    }
+    let text = match std::str::from_utf8(bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&bytes)) {
+        Ok(t) => t.to_string(),
+        Err(_) => return Err(Error::data("not UTF-8 text (expected CSV or Parquet)").file(path)),
+    };
+    let mut rdr = csv::ReaderBuilder::new().from_reader(text.as_bytes());
+    let names: Vec<String> = rdr.headers().map_err(|e| Error::data(e.to_string()).file(path).line(1))?.iter().map(|h| h.trim().trim_matches('"').to_string()).collect();
+    if names.iter().all(|n| n.is_empty()) {
+        return Err(Error::data("empty file: no header").file(path).line(1));
+    }
+    let mut cells: Vec<Vec<Option<String>>> = vec![vec![]; names.len()];
+    let mut rows = 0;
+    for (n, rec) in rdr.records().enumerate() {
+        let rec = rec.map_err(|e| Error::data(e.to_string()).file(path).line(n + 2))?;
+        for (k, c) in cells.iter_mut().enumerate() {
+            c.push(rec.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty() && s != "NA"));
+        }
+        rows += 1;
+    }
+    let cols = cells
+        .into_iter()
+        .map(|c| {
+            let parsed: Vec<Option<f64>> = c.iter().map(|x| x.as_ref().and_then(|s| s.parse::<f64>().ok())).collect();
+            if c.iter().zip(&parsed).all(|(s, p)| s.is_none() || p.is_some()) {
+                RawCol::Num(parsed)
+            } else {
+                RawCol::Text(c)
+            }
+        })
+        .collect();
+    Ok(RawTable { names, cols, rows, csv: true })
+}
+
+fn read_raw_parquet(path: &Path, bytes: Vec<u8>) -> Result<RawTable> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type};
+    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
+        .and_then(|b| b.build())
+        .map_err(|e| Error::data(format!("not a readable Parquet file: {e}")).file(path))?;
+    let mut names: Vec<String> = vec![];
+    let mut cols: Vec<RawCol> = vec![];
+    let mut rows = 0;
+    for batch in reader {
+        let batch = batch.map_err(|e| Error::data(e.to_string()).file(path))?;
+        if names.is_empty() {
+            names = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
+            cols = batch
+                .schema()
+                .fields()
+                .iter()
+                .map(|f| if matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8) { RawCol::Text(vec![]) } else { RawCol::Num(vec![]) })
+                .collect();
+        }
+        for (k, col) in cols.iter_mut().enumerate() {
+            let a = batch.column(k);
+            match col {
+                RawCol::Num(v) => match a.data_type() {
+                    DataType::Float64 => v.extend(a.as_primitive::<Float64Type>().iter()),
+                    DataType::Float32 => v.extend(a.as_primitive::<Float32Type>().iter().map(|x| x.map(f64::from))),
+                    DataType::Int64 => v.extend(a.as_primitive::<Int64Type>().iter().map(|x| x.map(|y| y as f64))),
+                    DataType::Int32 => v.extend(a.as_primitive::<Int32Type>().iter().map(|x| x.map(f64::from))),
+                    t => return Err(Error::data(format!("unsupported column type {t}")).file(path).field(names[k].clone())),
+                },
+                RawCol::Text(v) => match a.data_type() {
+                    DataType::Utf8 => v.extend(a.as_string::<i32>().iter().map(|x| x.map(String::from))),
+                    _ => v.extend(a.as_string::<i64>().iter().map(|x| x.map(String::from))),
+                },
+            }
+        }
+        rows += batch.num_rows();
+    }
+    Ok(RawTable { names, cols, rows, csv: false })
+}

@@ -138,7 +138,7 @@ pub const STUDIES: TableSchema = TableSchema {
 /// extract: arms of every study (factorial trials have more than two).
 pub const ARMS: TableSchema = TableSchema {
     name: "arms",
-    fields: &[req("study_id", Str), req("arm", Str), req("group", Str), req("n", Int), opt("source", Str)],
+    fields: &[req("study_id", Str), req("arm", Str), req("group", Str), req("factors", Str), req("n", Int), opt("source", Str)],
 };
 
 /// extract: per-study, per-arm outcome counts; missing cells stay missing.
@@ -147,13 +147,13 @@ pub const OUTCOME_DATA: TableSchema = TableSchema {
     fields: &[
         req("study_id", Str),
         req("outcome", Str),
-        opt("timepoint", Str),
         opt("events_treat", Int),
         req("n_treat", Int),
         opt("events_ctrl", Int),
         req("n_ctrl", Int),
         req("status", Str),
         opt("source", Str),
+        opt("timepoint", Str),
         opt("evidence", Str),
     ],
 };
@@ -222,5 +222,29 @@ pub const AUDIT: TableSchema = TableSchema {
     ],
 };
 
+/// `metapipe pool --group`: one row per group (estimate on the analysis scale: log for ratios).
+pub const POOL_GROUPS: TableSchema = TableSchema {
+    name: "pooled_groups",
+    fields: &[
+        req("group", Str),
+        req("k", Int),
+        opt("estimate", Float),
+        opt("se", Float),
+        opt("ci_lb", Float),
+        opt("ci_ub", Float),
+        opt("z", Float),
+        opt("p", Float),
+        opt("Q", Float),
+        opt("Q_df", Int),
+        opt("Q_p", Float),
+        opt("I2", Float),
+        opt("H2", Float),
+        opt("tau2", Float),
+        opt("pi_lb", Float),
+        opt("pi_ub", Float),
+        opt("error", Str),
+    ],
+};
+
 /// Every stage table, for documentation and tests.
-pub const ALL: &[&TableSchema] = &[&RECORDS, &CLUSTERS, &MERGED, &MAYBE_PAIRS, &SCREENING, &PRISMA, &STUDIES, &ARMS, &OUTCOME_DATA, &ROB, &EFFECTS, &RESULTS, &AUDIT];
+pub const ALL: &[&TableSchema] = &[&RECORDS, &CLUSTERS, &MERGED, &MAYBE_PAIRS, &SCREENING, &PRISMA, &STUDIES, &ARMS, &OUTCOME_DATA, &ROB, &EFFECTS, &RESULTS, &AUDIT, &POOL_GROUPS];

@@ -1,0 +1,272 @@
+//! `metapipe run`: every stage of one review, each reading the Parquet tables the previous
+//! stage wrote. Outputs are staged in a temporary directory and swapped in whole at the end, so
+//! a failed run leaves the previous outputs untouched and no partial file behind.
+
+use crate::config::Config;
+use metapipe_extract as extract;
+use metapipe_ingest as ingest;
+use metapipe_pool as pool;
+use metapipe_report::audit;
+use metapipe_tables::io::{read_parquet, write_atomic, write_csv, write_parquet};
+use metapipe_tables::schema::{self, TableSchema};
+use metapipe_tables::{Error, Result, Table};
+use std::path::{Path, PathBuf};
+use tracing::info;
+
+struct Stage {
+    dir: PathBuf,
+}
+
+impl Stage {
+    fn put(&self, t: &Table) -> Result<()> {
+        write_parquet(t, &self.dir.join(format!("{}.parquet", t.schema.name)))
+    }
+    fn get(&self, s: &'static TableSchema) -> Result<Table> {
+        read_parquet(&self.dir.join(format!("{}.parquet", s.name)), s)
+    }
+    fn csv(&self, t: &Table, name: &str) -> Result<()> {
+        write_csv(t, &self.dir.join(name))
+    }
+}
+
+/// Run the pipeline described by `cfg` into `out_root/<name>/`.
+pub fn run(cfg: &Config, out_root: &Path, fail_after: Option<&str>) -> Result<PathBuf> {
+    let name = &cfg.review.name;
+    let final_dir = out_root.join(name);
+    let staging = out_root.join(format!(".{name}.staging-{}", std::process::id()));
+    // a run killed earlier may have left its staging or swap directory behind
+    if let Ok(entries) = std::fs::read_dir(out_root) {
+        for e in entries.flatten() {
+            let n = e.file_name().to_string_lossy().to_string();
+            if n.starts_with(&format!(".{name}.staging-")) || n.starts_with(&format!(".{name}.old-")) {
+                let _ = std::fs::remove_dir_all(e.path());
+            }
+        }
+    }
+    std::fs::create_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
+    let st = Stage { dir: staging.clone() };
+    let res = stages(cfg, &st, fail_after);
+    if let Err(e) = res {
+        let _ = std::fs::remove_dir_all(&staging);
+        return Err(e);
+    }
+    // swap the staged directory in
+    let old = out_root.join(format!(".{name}.old-{}", std::process::id()));
+    if final_dir.exists() {
+        std::fs::rename(&final_dir, &old).map_err(|e| Error::io(&final_dir, e))?;
+    }
+    std::fs::rename(&staging, &final_dir).map_err(|e| Error::io(&final_dir, e))?;
+    if old.exists() {
+        let _ = std::fs::remove_dir_all(&old);
+    }
+    Ok(final_dir)
+}
+
+fn inject(fail_after: Option<&str>, stage: &str) -> Result<()> {
+    if fail_after == Some(stage) {
+        return Err(Error::data(format!("injected failure after stage {stage} (test hook)")));
+    }
+    Ok(())
+}
+
+fn stages(cfg: &Config, st: &Stage, fail_after: Option<&str>) -> Result<()> {
+    // ---- ingest -----------------------------------------------------------------------------
+    let span = tracing::info_span!("ingest");
+    let _g = span.enter();
+    let sources: Vec<ingest::Source> = cfg.sources.iter().map(|s| ingest::Source { database: s.database.clone(), path: s.file.clone() }).collect();
+    let decisions = cfg.dedup.decisions.clone().unwrap_or_else(|| PathBuf::from("/nonexistent"));
+    let ing = ingest::ingest(&sources, &decisions, &cfg.screening.title_abstract, &cfg.screening.full_text)?;
+    for w in &ing.warnings {
+        tracing::warn!("{w}");
+    }
+    let records = ingest::records_table(&ing.records)?;
+    let (clusters, merged, maybe) = ingest::dedup_tables(&ing.records, &ing.dedup)?;
+    let screening = ingest::screening_table(&ing.ta, &ing.ft)?;
+    let prisma = ingest::prisma_table(&ing.prisma)?;
+    info!(records = records.num_rows(), clusters = merged.num_rows(), maybe_pairs = maybe.num_rows(), screened = ing.ta.len(), kappa = ing.kappa_title_abstract, "ingest done");
+    for t in [&records, &clusters, &merged, &maybe, &screening, &prisma] {
+        st.put(t)?;
+    }
+    drop(_g);
+    inject(fail_after, "ingest")?;
+
+    // ---- extract ----------------------------------------------------------------------------
+    let span = tracing::info_span!("extract");
+    let _g = span.enter();
+    let (studies, arms) = extract::read_studies(&cfg.extraction.studies, &cfg.extraction.arms, &cfg.extraction.comparison_factor)?;
+    let included: std::collections::BTreeSet<String> = ing.ft.iter().filter_map(|d| d.study_id.clone()).collect();
+    let listed: std::collections::BTreeSet<String> = studies.iter().map(|s| s.study_id.clone()).collect();
+    if included != listed {
+        return Err(Error::data(format!("included studies {:?} and extracted studies {:?} differ", included, listed)).file(&cfg.extraction.studies));
+    }
+    let outcomes = extract::read_outcomes(&cfg.extraction.outcomes, &studies)?;
+    for o in &outcomes {
+        if !cfg.outcomes.iter().any(|c| c.id == o.outcome) {
+            return Err(Error::data(format!("outcome {:?} is not in the pipeline's outcomes", o.outcome)).file(&cfg.extraction.outcomes).field("outcome"));
+        }
+    }
+    st.put(&extract::studies_table(&studies)?)?;
+    st.put(&extract::arms_table(&arms)?)?;
+    st.put(&extract::outcome_table(&outcomes)?)?;
+    info!(studies = studies.len(), arms = arms.len(), outcome_rows = outcomes.len(), "extract done");
+    drop(_g);
+    inject(fail_after, "extract")?;
+
+    // ---- rob --------------------------------------------------------------------------------
+    let span = tracing::info_span!("rob");
+    let _g = span.enter();
+    let ids: Vec<String> = studies.iter().map(|s| s.study_id.clone()).collect();
+    let rob = metapipe_rob::rob_stage(&cfg.rob.answers, &ids)?;
+    st.put(&rob)?;
+    info!(judgments = rob.num_rows(), "rob done");
+    drop(_g);
+    inject(fail_after, "rob")?;
+
+    // ---- pool (reads the extract stage's tables) --------------------------------------------
+    let span = tracing::info_span!("pool");
+    let _g = span.enter();
+    let studies_t = st.get(&schema::STUDIES)?;
+    let od = st.get(&schema::OUTCOME_DATA)?;
+    let infos: Vec<pool::StudyInfo> = (0..studies_t.num_rows())
+        .map(|r| pool::StudyInfo {
+            study_id: studies_t.str_col("study_id")[r].clone().unwrap(),
+            drug: studies_t.str_col("drug")[r].clone().unwrap(),
+            hyperinflammation: matches!(studies_t.column("hyperinflammation"), Some(metapipe_tables::Column::Bool(v)) if v[r] == Some(true)),
+        })
+        .collect();
+    let counts: Vec<pool::Counts> = (0..od.num_rows())
+        .map(|r| pool::Counts {
+            study_id: od.str_col("study_id")[r].clone().unwrap(),
+            outcome: od.str_col("outcome")[r].clone().unwrap(),
+            events_treat: od.int_col("events_treat")[r],
+            n_treat: od.int_col("n_treat")[r].unwrap(),
+            events_ctrl: od.int_col("events_ctrl")[r],
+            n_ctrl: od.int_col("n_ctrl")[r].unwrap(),
+        })
+        .collect();
+    let plans: Vec<pool::OutcomePlan> = cfg
+        .outcomes
+        .iter()
+        .map(|o| pool::OutcomePlan {
+            id: o.id.clone(),
+            studies: o.studies.clone(),
+            subgroups: o
+                .subgroups
+                .iter()
+                .map(|s| if s == "hyperinflammation" { pool::Subgroup::Hyperinflammation } else { pool::Subgroup::Drug(s.trim_start_matches("drug:").to_string()) })
+                .collect(),
+            pool_available: o.pool_available,
+        })
+        .collect();
+    for p in &plans {
+        for sid in p.studies.iter().flatten() {
+            if !ids.contains(sid) {
+                return Err(Error::data(format!("outcome {} names study {sid:?}, which is not an included study", p.id)).field("outcomes.studies"));
+            }
+        }
+    }
+    let rule = pool::ModelRule { i2_above: cfg.analysis.random_if_i2_above, q_p_below: cfg.analysis.random_if_q_p_below, level: cfg.analysis.level };
+    let mut analyses = pool::run(&plans, &infos, &counts, &rule);
+    // an outcome the review does not attribute: say which studies do have sourced data
+    for a in analyses.iter_mut().filter(|a| a.studies.is_empty() && a.fit.is_none() && a.subgroup.is_none()) {
+        let with: Vec<&str> = counts.iter().filter(|c| c.outcome == a.outcome && c.events_treat.is_some()).map(|c| c.study_id.as_str()).collect();
+        if !with.is_empty() {
+            a.note = Some(format!("not computable: the review does not say which studies it pooled; sourced data exist only for {}", with.join(", ")));
+        }
+    }
+    let results = pool::results_table(&analyses)?;
+    let effects = pool::effects_table(&analyses, cfg.analysis.level)?;
+    st.put(&results)?;
+    st.put(&effects)?;
+    let pooled_n = analyses.iter().filter(|a| a.fit.is_some()).count();
+    info!(analyses = analyses.len(), pooled = pooled_n, not_pooled = analyses.len() - pooled_n, "pool done");
+    drop(_g);
+    inject(fail_after, "pool")?;
+
+    // ---- report: CSVs and the audit (reads the stage tables) -------------------------------
+    let span = tracing::info_span!("report");
+    let _g = span.enter();
+    let results = st.get(&schema::RESULTS)?;
+    let prisma_t = st.get(&schema::PRISMA)?;
+    let od = st.get(&schema::OUTCOME_DATA)?;
+    st.csv(&results, "results.csv")?;
+    st.csv(&od, "outcome_data.csv")?;
+    st.csv(&st.get(&schema::ROB)?, "rob_judgments.csv")?;
+    st.csv(&st.get(&schema::EFFECTS)?, "per_study_effects.csv")?;
+    // prisma.csv: the overall flow as stage,count; the per-database rows stay in prisma.parquet
+    let mut prisma_csv = String::from("stage,count\n");
+    let mut prisma_counts = vec![];
+    for r in 0..prisma_t.num_rows() {
+        if prisma_t.str_col("database")[r].is_none() {
+            let stage = prisma_t.str_col("stage")[r].clone().unwrap();
+            let n = prisma_t.int_col("count")[r].unwrap();
+            prisma_csv.push_str(&format!("{stage},{n}\n"));
+            prisma_counts.push((stage, n));
+        }
+    }
+    write_atomic(&st.dir.join("prisma.csv"), prisma_csv.as_bytes())?;
+    // clusters.csv in the dedup benchmark's format: one row per cluster of two or more
+    let merged = st.get(&schema::MERGED)?;
+    let mut cl = String::from("merged_ids\n");
+    for r in 0..merged.num_rows() {
+        let ids = merged.str_col("merged_ids")[r].clone().unwrap();
+        if ids.contains(';') {
+            cl.push_str(&ids);
+            cl.push('\n');
+        }
+    }
+    write_atomic(&st.dir.join("clusters.csv"), cl.as_bytes())?;
+
+    let published = match &cfg.review.published {
+        Some(p) => read_published(p)?,
+        None => vec![],
+    };
+    let st_rows: Vec<(String, String, i64, i64)> = studies.iter().map(|s| (s.study_id.clone(), s.drug.clone(), s.n_treat, s.n_ctrl)).collect();
+    let mut margins = vec![];
+    for s in &studies {
+        let factors: std::collections::BTreeSet<&str> = arms.iter().filter(|a| a.study_id == s.study_id).flat_map(|a| a.factors.iter().map(|(f, _)| f.as_str())).collect();
+        for f in factors {
+            if let Some((t, c)) = extract::factor_margins(&arms, &s.study_id, f) {
+                margins.push((s.study_id.clone(), f.to_string(), t, c));
+            }
+        }
+    }
+    let ctrl: Vec<(String, String, i64, i64)> = outcomes.iter().filter_map(|o| o.events_ctrl.map(|e| (o.study_id.clone(), o.outcome.clone(), e, o.n_ctrl))).collect();
+    let pooled: Vec<audit::PooledView> = (0..results.num_rows())
+        .map(|r| {
+            let fcol = |n: &str| results.float_col(n)[r];
+            audit::PooledView {
+                outcome: results.str_col("outcome")[r].clone().unwrap(),
+                subgroup: results.str_col("subgroup")[r].clone(),
+                estimate: match (fcol("estimate"), fcol("ci_lb"), fcol("ci_ub"), fcol("I2")) {
+                    (Some(a), Some(b), Some(c), Some(d)) => Some((a, b, c, d)),
+                    _ => None,
+                },
+                note: results.str_col("note")[r].clone(),
+                studies: results.str_col("studies")[r].clone().unwrap_or_default().split(';').filter(|s| !s.is_empty()).map(String::from).collect(),
+            }
+        })
+        .collect();
+    let facts = audit::Facts { prisma: &prisma_counts, studies: &st_rows, factor_margins: &margins, control_events: &ctrl, pooled: &pooled };
+    let audit_rows = audit::audit(&published, &facts);
+    let audit_t = audit::audit_table(&audit_rows)?;
+    st.put(&audit_t)?;
+    st.csv(&audit_t, "audit.csv")?;
+    info!(audit_rows = audit_rows.len(), mismatches = audit_rows.iter().filter(|r| r.status == "mismatch").count(), "report done");
+    Ok(())
+}
+
+fn read_published(path: &Path) -> Result<Vec<audit::Published>> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let mut out = vec![];
+    for (n, r) in rdr.records().enumerate() {
+        let r = r.map_err(|e| Error::data(e.to_string()).file(path).line(n + 2))?;
+        let get = |i: usize| r.get(i).unwrap_or("").to_string();
+        if get(1).is_empty() {
+            return Err(Error::data("empty item").file(path).line(n + 2).field("item"));
+        }
+        out.push(audit::Published { source: get(0), item: get(1), value: get(2), location: get(3) });
+    }
+    Ok(out)
+}
