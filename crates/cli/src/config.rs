@@ -25,7 +25,9 @@ pub struct Review {
     pub title: String,
     #[serde(default)]
     pub protocol: Option<String>,
+    /// the review's input folder (documentation; inputs are named one by one below)
     #[serde(default)]
+    #[allow(dead_code)]
     pub data: Option<PathBuf>,
     #[serde(default)]
     pub published: Option<PathBuf>,
@@ -36,7 +38,9 @@ pub struct Review {
 pub struct SourceCfg {
     pub database: String,
     pub file: PathBuf,
+    /// search date (documentation of the protocol)
     #[serde(default)]
+    #[allow(dead_code)]
     pub searched: Option<String>,
 }
 

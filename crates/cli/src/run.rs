@@ -71,6 +71,7 @@ fn inject(fail_after: Option<&str>, stage: &str) -> Result<()> {
 
 fn stages(cfg: &Config, st: &Stage, fail_after: Option<&str>) -> Result<()> {
     // ---- ingest -----------------------------------------------------------------------------
+    info!(review = %cfg.review.title, protocol = cfg.review.protocol.as_deref().unwrap_or("none"), "run");
     let span = tracing::info_span!("ingest");
     let _g = span.enter();
     let sources: Vec<ingest::Source> = cfg.sources.iter().map(|s| ingest::Source { database: s.database.clone(), path: s.file.clone() }).collect();
@@ -217,6 +218,15 @@ fn stages(cfg: &Config, st: &Stage, fail_after: Option<&str>) -> Result<()> {
     }
     write_atomic(&st.dir.join("clusters.csv"), cl.as_bytes())?;
 
+    // the protocol's outcomes, as run
+    let mut oc = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
+    let csv_err = |e: csv::Error| Error::data(e.to_string());
+    oc.write_record(["outcome", "label", "timepoint", "definition", "studies", "studies_source", "subgroups"]).map_err(csv_err)?;
+    for o in &cfg.outcomes {
+        let studies = o.studies.as_ref().map(|v| v.join(";")).unwrap_or_default();
+        oc.write_record([o.id.as_str(), &o.label, o.timepoint.as_deref().unwrap_or(""), &o.definition, &studies, o.studies_source.as_deref().unwrap_or("not stated by the review"), &o.subgroups.join(";")]).map_err(csv_err)?;
+    }
+    write_atomic(&st.dir.join("outcomes.csv"), &oc.into_inner().map_err(|e| Error::data(e.to_string()))?)?;
     let published = match &cfg.review.published {
         Some(p) => read_published(p)?,
         None => vec![],

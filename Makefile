@@ -1,0 +1,25 @@
+# metapipe — two commands on a fresh machine:
+#   make pipeline   run every review in pipelines/ (outputs in out/<name>/)
+#   make test       run all tests
+CARGO ?= cargo
+BIN := target/release/metapipe
+PIPELINES := $(wildcard pipelines/*.toml)
+
+.PHONY: pipeline test build check-fmt clean
+
+build:
+	$(CARGO) build --release --bin metapipe
+
+pipeline: build
+	@set -e; for p in $(PIPELINES); do echo "== $$p"; $(BIN) run $$p; done
+
+# Tests run in the dev profile (no release rebuild). nextest when present, cargo test otherwise.
+test:
+	@if command -v cargo-nextest >/dev/null 2>&1; then \
+		$(CARGO) nextest run --workspace --no-fail-fast; \
+	else \
+		$(CARGO) test --workspace; \
+	fi
+
+clean:
+	rm -rf out target

@@ -1,0 +1,324 @@
+//! End-to-end tests of `metapipe run` on the IL-1 review (issue 2) and its failure modes.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn tmpdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mp-it-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn metapipe(args: &[&str], envs: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_metapipe"));
+    c.current_dir(repo()).args(args);
+    for (k, v) in envs {
+        c.env(k, v);
+    }
+    c.output().unwrap()
+}
+
+fn run_into(out: &Path, config: &Path) -> Output {
+    metapipe(&["run", config.to_str().unwrap(), "--out", out.to_str().unwrap()], &[])
+}
+
+fn csv_rows(p: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(p).unwrap();
+    let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    r.records().map(|x| h.iter().cloned().zip(x.unwrap().iter().map(String::from)).collect()).collect()
+}
+
+fn all_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
+    std::fs::read_dir(dir).unwrap().map(|e| e.unwrap()).map(|e| (e.file_name().to_string_lossy().to_string(), std::fs::read(e.path()).unwrap())).collect()
+}
+
+fn il1() -> PathBuf {
+    repo().join("pipelines/il1-covid19.toml")
+}
+
+/// Published "0.83 (0.57-1.22) I2 18%".
+fn parse_or(v: &str) -> (f64, f64, f64, f64) {
+    let (or, rest) = v.split_once('(').unwrap();
+    let (ci, rest) = rest.split_once(')').unwrap();
+    let (lb, ub) = ci.split_once('-').unwrap();
+    let i2 = rest.trim().trim_start_matches("I2").trim().trim_end_matches('%');
+    (or.trim().parse().unwrap(), lb.parse().unwrap(), ub.parse().unwrap(), i2.trim().parse().unwrap())
+}
+
+/// Compare every pooled (complete) results row with the published figure. Returns how many rows
+/// were compared.
+fn check_against_published(results: &Path, published: &Path) -> usize {
+    let pubs = csv_rows(published);
+    let mut compared = 0;
+    for r in csv_rows(results) {
+        let sg = &r["subgroup"];
+        let key = if sg.is_empty() { format!("{} OR", r["outcome"]) } else if sg == "hyperinflammation" { format!("{} {sg} subgroup OR", r["outcome"]) } else { format!("{} {sg} OR", r["outcome"]) };
+        if r["estimate"].is_empty() {
+            // never pooled from a silent subset: the row says why
+            assert!(!r["note"].is_empty(), "{key}: no estimate and no note");
+            continue;
+        }
+        let p = pubs.iter().find(|p| p["item"] == key).unwrap_or_else(|| panic!("no published figure for {key}"));
+        let (or, lb, ub, i2) = parse_or(&p["value"]);
+        let f = |k: &str| r[k].parse::<f64>().unwrap();
+        assert!((f("estimate") - or).abs() <= 0.005, "{key}: OR {} vs published {or}", f("estimate"));
+        assert!((f("ci_lb") - lb).abs() <= 0.005, "{key}: lb {} vs {lb}", f("ci_lb"));
+        assert!((f("ci_ub") - ub).abs() <= 0.005, "{key}: ub {} vs {ub}", f("ci_ub"));
+        assert!((f("I2") - i2).abs() <= 0.5, "{key}: I2 {} vs {i2}", f("I2"));
+        compared += 1;
+    }
+    compared
+}
+
+#[test]
+fn il1_pipeline_end_to_end() {
+    let out = tmpdir("e2e");
+    let o = run_into(&out, &il1());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(o.stdout.is_empty(), "run prints nothing on stdout");
+    let dir = out.join("il1-covid19");
+
+    // PRISMA: 416 → 140 duplicates → 276 screened → 265 excluded → 11 → 4 → 7
+    let prisma: Vec<(String, String)> = csv_rows(&dir.join("prisma.csv")).into_iter().map(|r| (r["stage"].clone(), r["count"].clone())).collect();
+    let expected = [
+        ("records_identified", "416"),
+        ("duplicates_removed", "140"),
+        ("records_screened", "276"),
+        ("excluded_title_abstract", "265"),
+        ("full_text_assessed", "11"),
+        ("excluded_full_text", "4"),
+        ("studies_included", "7"),
+    ];
+    assert_eq!(prisma, expected.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>());
+
+    // results: one row per outcome (and mortality subgroups), the issue's columns first
+    let results = csv_rows(&dir.join("results.csv"));
+    let header: Vec<String> = csv::Reader::from_path(dir.join("results.csv")).unwrap().headers().unwrap().iter().map(String::from).collect();
+    let want = "outcome,subgroup,k,events_treat,n_treat,events_ctrl,n_ctrl,model,estimate,ci_lb,ci_ub,p,Q,Q_df,Q_p,I2,tau2,note";
+    assert!(header.join(",").starts_with(want), "{header:?}");
+    let outcomes: Vec<&str> = results.iter().filter(|r| r["subgroup"].is_empty()).map(|r| r["outcome"].as_str()).collect();
+    assert_eq!(outcomes, ["mortality", "mechanical_ventilation", "niv_hfnc", "survival_to_discharge", "clinical_recovery", "adverse_events", "serious_adverse_events", "clots", "thromboembolism", "acute_kidney_injury", "infection"]);
+    let subgroups: Vec<&str> = results.iter().filter(|r| r["outcome"] == "mortality" && !r["subgroup"].is_empty()).map(|r| r["subgroup"].as_str()).collect();
+    assert_eq!(subgroups, ["anakinra", "canakinumab", "hyperinflammation"]);
+
+    // incomplete outcomes name the studies that lack data
+    let mort = results.iter().find(|r| r["outcome"] == "mortality" && r["subgroup"].is_empty()).unwrap();
+    assert!(mort["estimate"].is_empty());
+    for s in ["corimuno_ana1", "cov_aid", "kharazmi", "can_covid"] {
+        assert!(mort["note"].contains(s), "mortality note names {s}: {}", mort["note"]);
+    }
+
+    // complete outcomes match the published figures (none is complete yet; this starts checking
+    // the moment data is added)
+    let _ = check_against_published(&dir.join("results.csv"), &repo().join("data/il1-covid19/published.csv"));
+
+    // outcome_data: the issue's columns, events <= n in every row
+    let od = csv_rows(&dir.join("outcome_data.csv"));
+    assert!(!od.is_empty());
+    for r in &od {
+        for (e, n) in [("events_treat", "n_treat"), ("events_ctrl", "n_ctrl")] {
+            if !r[e].is_empty() {
+                assert!(r[e].parse::<i64>().unwrap() <= r[n].parse::<i64>().unwrap());
+            }
+        }
+        assert!(["reported", "derived", "missing"].contains(&r["status"].as_str()));
+    }
+    // COV-AID comes from its arms: 112 vs 230
+    let cov = od.iter().find(|r| r["study_id"] == "cov_aid" && r["outcome"] == "mortality").unwrap();
+    assert_eq!((cov["n_treat"].as_str(), cov["n_ctrl"].as_str()), ("112", "230"));
+
+    // the audit carries the seed's own inconsistencies
+    let audit = csv_rows(&dir.join("audit.csv"));
+    let status = |item: &str| audit.iter().find(|r| r["item"] == item).map(|r| r["status"].clone()).unwrap_or_else(|| panic!("audit row {item}"));
+    assert_eq!(status("patients_control"), "mismatch");
+    assert_eq!(status("mortality_rcts_key_messages"), "mismatch");
+    assert_eq!(status("mortality_anakinra_rcts_text"), "mismatch");
+    assert_eq!(status("clinical_recovery OR: CI log-symmetry"), "mismatch");
+    assert_eq!(status("mortality OR: CI log-symmetry"), "match");
+    assert_eq!(status("cov_aid_il1_vs_no_il1"), "match");
+    assert_eq!(status("cov_aid_il6_vs_no_il6"), "match");
+    assert_eq!(status("records_identified"), "match");
+
+    // RoB 2: the review's flagged domains, derived by the algorithm
+    let rob = csv_rows(&dir.join("rob_judgments.csv"));
+    let j = |s: &str, d: &str| rob.iter().find(|r| r["study_id"] == s && r["domain"] == d).unwrap()["judgment"].clone();
+    for s in ["corimuno_ana1", "cov_aid", "kharazmi"] {
+        assert_eq!(j(s, "D2"), "some concerns", "{s}");
+    }
+    for s in ["kharazmi", "three_c"] {
+        assert_eq!(j(s, "D1"), "some concerns", "{s}");
+    }
+    assert_eq!(j("save_more", "overall"), "low");
+    assert_eq!(j("can_covid", "overall"), "low");
+    assert_eq!(j("anaconda", "overall"), "low");
+
+    // dedup found exactly the true duplicate clusters of the (partly synthetic) exports
+    let truth: std::collections::BTreeSet<Vec<String>> = csv_rows(&repo().join("data/il1-covid19/search/TRUE_CLUSTERS.csv"))
+        .into_iter()
+        .map(|r| {
+            let mut v: Vec<String> = r["merged_ids"].split(';').map(String::from).collect();
+            v.sort();
+            v
+        })
+        .filter(|v| v.len() > 1)
+        .collect();
+    let ours: std::collections::BTreeSet<Vec<String>> = csv_rows(&dir.join("clusters.csv")).into_iter().map(|r| r["merged_ids"].split(';').map(String::from).collect()).collect();
+    assert_eq!(ours, truth);
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+#[test]
+fn rerun_is_byte_identical() {
+    let (a, b) = (tmpdir("det-a"), tmpdir("det-b"));
+    assert!(run_into(&a, &il1()).status.success());
+    assert!(run_into(&b, &il1()).status.success());
+    let (fa, fb) = (all_files(&a.join("il1-covid19")), all_files(&b.join("il1-covid19")));
+    assert!(fa.len() >= 20, "{:?}", fa.keys());
+    assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
+    for (k, v) in &fa {
+        assert!(v == &fb[k], "{k} differs between two runs");
+    }
+    // and rerunning into the same directory replaces it with identical bytes
+    assert!(run_into(&a, &il1()).status.success());
+    assert_eq!(all_files(&a.join("il1-covid19")), fa);
+    let _ = std::fs::remove_dir_all(&a);
+    let _ = std::fs::remove_dir_all(&b);
+}
+
+#[test]
+fn failure_mid_run_leaves_previous_outputs_intact() {
+    let out = tmpdir("atomic");
+    assert!(run_into(&out, &il1()).status.success());
+    let before = all_files(&out.join("il1-covid19"));
+    for stage in ["ingest", "extract", "rob", "pool"] {
+        let o = metapipe(&["run", il1().to_str().unwrap(), "--out", out.to_str().unwrap()], &[("METAPIPE_FAIL_AFTER", stage)]);
+        assert_eq!(o.status.code(), Some(1), "{stage}");
+        assert!(o.stdout.is_empty());
+        assert!(String::from_utf8_lossy(&o.stderr).contains("injected failure"));
+        assert_eq!(all_files(&out.join("il1-covid19")), before, "outputs changed by a failed run ({stage})");
+        let leftovers: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().starts_with('.')).collect();
+        assert!(leftovers.is_empty(), "staging left behind: {leftovers:?}");
+    }
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// A copy of the IL-1 pipeline whose files can be altered, in a temp dir.
+fn pipeline_copy(tag: &str, edit: impl Fn(&Path)) -> (PathBuf, PathBuf) {
+    let d = tmpdir(tag);
+    let data = d.join("data");
+    copy_dir(&repo().join("data/il1-covid19"), &data);
+    let cfg = std::fs::read_to_string(il1()).unwrap().replace("data/il1-covid19", data.to_str().unwrap());
+    let cfg_path = d.join("pipeline.toml");
+    std::fs::write(&cfg_path, cfg).unwrap();
+    edit(&data);
+    (d, cfg_path)
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+fn replace_in(p: &Path, from: &str, to: &str) {
+    let s = std::fs::read_to_string(p).unwrap();
+    assert!(s.contains(from), "{from:?} not in {}", p.display());
+    std::fs::write(p, s.replacen(from, to, 1)).unwrap();
+}
+
+fn assert_fails_cleanly(tag: &str, edit: impl Fn(&Path), expect: &[&str]) {
+    let (d, cfg) = pipeline_copy(tag, edit);
+    let out = d.join("out");
+    let o = run_into(&out, &cfg);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{tag}: {err}");
+    assert!(o.stdout.is_empty());
+    for e in expect {
+        assert!(err.contains(e), "{tag}: {e:?} not in {err}");
+    }
+    assert!(!out.join("il1-covid19").exists(), "{tag}: no output on failure");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+#[test]
+fn broken_inputs_fail_with_location_and_no_output() {
+    // events > n in the extraction sheet
+    assert_fails_cleanly("ev", |d| replace_in(&d.join("extraction/outcome_data.csv"), "save_more,mortality,day 28,13,405", "save_more,mortality,day 28,413,405"), &["outcome_data.csv:2", "events_treat", "> n_treat"]);
+    // a screening log naming a record that no export contains
+    assert_fails_cleanly("ta", |d| replace_in(&d.join("screening/title_abstract.csv"), "record_id,reviewer_1,reviewer_2,adjudicated\n", "record_id,reviewer_1,reviewer_2,adjudicated\npubmed:1,exclude,exclude,\n"), &["title_abstract.csv:2", "record_id", "unknown record"]);
+    // a RoB answer outside Y/PY/PN/N/NI/NA
+    assert_fails_cleanly("rob", |d| replace_in(&d.join("rob/rob2_answers.csv"), "corimuno_ana1,D1,1.1,Y", "corimuno_ana1,D1,1.1,maybe"), &["rob2_answers.csv:2", "answer"]);
+    // a truncated export
+    assert_fails_cleanly("ris", |d| {
+        let p = d.join("search/cochrane_central_2022-09-25.ris");
+        let s = std::fs::read_to_string(&p).unwrap();
+        let cut = s.trim_end().rfind("ER  -").unwrap();
+        std::fs::write(&p, &s[..cut]).unwrap();
+    }, &["cochrane_central_2022-09-25.ris", "ER"]);
+    // a conflict without adjudication
+    assert_fails_cleanly("adj", |d| {
+        let p = d.join("screening/title_abstract.csv");
+        let s = std::fs::read_to_string(&p).unwrap();
+        let line = s.lines().find(|l| l.ends_with(",exclude") && l.contains("include,exclude")).unwrap().to_string();
+        std::fs::write(&p, s.replace(&line, line.trim_end_matches("exclude"))).unwrap();
+    }, &["title_abstract.csv", "adjudicated"]);
+}
+
+#[test]
+fn config_with_unknown_key_is_rejected() {
+    let d = tmpdir("cfg");
+    let cfg = d.join("p.toml");
+    std::fs::write(&cfg, std::fs::read_to_string(il1()).unwrap().replace("[analysis]\n", "[analysis]\nmodle = \"x\"\n")).unwrap();
+    let o = run_into(&d.join("out"), &cfg);
+    assert_eq!(o.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(err.contains("p.toml") && err.contains("modle"), "{err}");
+    let o = metapipe(&["run"], &[]);
+    assert_eq!(o.status.code(), Some(2), "missing argument is bad usage");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// The comparison with published figures fires as soon as an outcome's inputs are complete.
+/// SYNTHETIC test data (not the review's): complete counts for the five mechanical-ventilation
+/// studies, and a "published" figure computed for them independently (RevMan 5 MH in Python:
+/// OR 0.49 (0.35-0.70), I2 33%).
+#[test]
+fn complete_outcome_is_pooled_and_compared() {
+    let (d, cfg) = pipeline_copy("complete", |d| {
+        let p = d.join("extraction/outcome_data.csv");
+        let mut s = std::fs::read_to_string(&p).unwrap();
+        let synthetic = [("corimuno_ana1", 10, 59, 15, 55), ("kharazmi", 3, 15, 10, 15), ("save_more", 20, 405, 25, 189), ("can_covid", 25, 227, 33, 227), ("anaconda", 4, 37, 6, 34)];
+        s = s.lines().filter(|l| !l.contains(",mechanical_ventilation,")).map(|l| format!("{l}\n")).collect();
+        for (id, a, n1, c, n2) in synthetic {
+            s.push_str(&format!("{id},mechanical_ventilation,day 28,{a},{n1},{c},{n2},reported,synthetic://test,SYNTHETIC test counts\n"));
+        }
+        std::fs::write(&p, s).unwrap();
+        let pp = d.join("published.csv");
+        let s = std::fs::read_to_string(&pp).unwrap().replace("mechanical_ventilation OR,0.53 (0.32-0.86) I2 24%", "mechanical_ventilation OR,0.49 (0.35-0.70) I2 33%");
+        std::fs::write(&pp, s).unwrap();
+    });
+    let out = d.join("out");
+    let o = run_into(&out, &cfg);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let dir = out.join("il1-covid19");
+    let compared = check_against_published(&dir.join("results.csv"), &d.join("data/published.csv"));
+    assert_eq!(compared, 1);
+    let r = csv_rows(&dir.join("results.csv")).into_iter().find(|r| r["outcome"] == "mechanical_ventilation").unwrap();
+    assert_eq!(r["model"], "fixed effect: Mantel-Haenszel (RevMan 5)");
+    assert_eq!((r["events_treat"].as_str(), r["n_treat"].as_str(), r["events_ctrl"].as_str(), r["n_ctrl"].as_str()), ("62", "743", "89", "520"));
+    let audit = csv_rows(&dir.join("audit.csv"));
+    assert_eq!(audit.iter().find(|a| a["item"] == "mechanical_ventilation OR").unwrap()["status"], "match");
+    let _ = std::fs::remove_dir_all(&d);
+}
