@@ -98,25 +98,27 @@ pub fn egger(yi: &[f64], vi: &[f64]) -> Option<Egger> {
 pub struct TrimFill {
     /// number of studies imputed
     pub k0: usize,
-    /// side on which studies were imputed
-    pub side_left: bool,
-    /// the model refitted with the imputed studies
+    /// side on which studies were imputed ("left" or "right")
+    pub side: &'static str,
+    /// the model refitted with the imputed studies (the original fit when k0 = 0)
     pub fit: Fit,
     /// the imputed (yi, vi)
     pub filled: Vec<(f64, f64)>,
 }
 
-/// Duval & Tweedie trim-and-fill, L0 estimator, side chosen as metafor does (from the sign of
-/// the slope of `yi` on `√vi` under the same model), iterated to convergence.
+/// Duval & Tweedie trim-and-fill with the L0 estimator, as metafor's `trimfill()`: the side is
+/// chosen from the sign of the slope of `yi` on `√vi` in a meta-regression with the same τ²
+/// method; ranks of |yᵢ − β̂| break ties by order; the filled studies mirror the trimmed ones
+/// about the trimmed estimate. Internal refits use `opts` (metafor uses its default control).
 pub fn trimfill(yi: &[f64], vi: &[f64], method: Method, opts: &Options) -> Result<TrimFill, MetaError> {
     let k = yi.len();
+    if k < 2 {
+        return Err(MetaError::NotEstimable("trim-and-fill needs k >= 2".into()));
+    }
     let plain = Options { extras: false, ..*opts };
-    // side: metafor fits rma(yi, vi, mods = sqrt(vi)); the sign of the slope decides.
-    let side_left = match egger_slope_model(yi, vi, method, &plain) {
-        Some(slope) => slope >= 0.0,
-        None => true,
-    };
-    // work on the "left" problem: flip if missing on the right
+    let x: Vec<f64> = vi.iter().map(|v| v.sqrt()).collect();
+    let slope = crate::metareg::slope(yi, vi, &x, method, &opts.control)?;
+    let side_left = slope >= 0.0;
     let sign = if side_left { 1.0 } else { -1.0 };
     let y: Vec<f64> = yi.iter().map(|v| v * sign).collect();
     let mut idx: Vec<usize> = (0..k).collect();
@@ -124,60 +126,43 @@ pub fn trimfill(yi: &[f64], vi: &[f64], method: Method, opts: &Options) -> Resul
     let ys: Vec<f64> = idx.iter().map(|&i| y[i]).collect();
     let vs: Vec<f64> = idx.iter().map(|&i| vi[i]).collect();
     let mut k0: usize = 0;
+    let mut prev: Option<usize> = None;
+    let mut beta = 0.0;
     let mut iter = 0;
-    loop {
+    while prev != Some(k0) {
+        prev = Some(k0);
         iter += 1;
-        let keep = k - k0;
-        let fit = rma_uni(&ys[..keep], &vs[..keep], method, &plain)?;
-        let beta = fit.estimate;
-        let dev: Vec<f64> = ys.iter().map(|v| v - beta).collect();
-        // signed ranks of |dev|
-        let mut order: Vec<usize> = (0..k).collect();
-        order.sort_by(|&a, &b| dev[a].abs().total_cmp(&dev[b].abs()));
-        let mut ranks = vec![0.0; k];
-        let mut i = 0;
-        while i < k {
-            let mut j = i;
-            while j + 1 < k && dev[order[j + 1]].abs() == dev[order[i]].abs() {
-                j += 1;
-            }
-            let r = (i + j) as f64 / 2.0 + 1.0;
-            for o in &order[i..=j] {
-                ranks[*o] = r;
-            }
-            i = j + 1;
+        if iter > 100 {
+            return Err(MetaError::NoConvergence("trim-and-fill".into()));
         }
-        let sr: f64 = (0..k).filter(|&i| dev[i] > 0.0).map(|i| ranks[i]).sum();
+        let keep = k - k0;
+        beta = rma_uni(&ys[..keep], &vs[..keep], method, &plain)?.estimate;
+        let dev: Vec<f64> = ys.iter().map(|v| v - beta).collect();
+        // rank(abs(dev), ties.method = "first")
+        let mut order: Vec<usize> = (0..k).collect();
+        order.sort_by(|&a, &b| dev[a].abs().total_cmp(&dev[b].abs()).then(a.cmp(&b)));
+        let mut rank = vec![0.0; k];
+        for (r, &o) in order.iter().enumerate() {
+            rank[o] = (r + 1) as f64;
+        }
+        let sr: f64 = (0..k).filter(|&i| dev[i] > 0.0).map(|i| rank[i]).sum();
         let kf = k as f64;
         let l0 = (4.0 * sr - kf * (kf + 1.0)) / (2.0 * kf - 1.0);
-        let new_k0 = l0.round().max(0.0) as usize;
-        let new_k0 = new_k0.min(k.saturating_sub(1));
-        if new_k0 == k0 || iter > 100 {
-            k0 = new_k0;
-            break;
-        }
-        k0 = new_k0;
+        k0 = (l0.round().max(0.0) as usize).min(k - 1);
     }
-    // fill: mirror the k0 largest about the trimmed estimate
-    let keep = k - k0;
-    let trimmed = rma_uni(&ys[..keep], &vs[..keep], method, &plain)?;
+    if k0 == 0 {
+        let fit = rma_uni(yi, vi, method, opts)?;
+        return Ok(TrimFill { k0, side: if side_left { "left" } else { "right" }, fit, filled: vec![] });
+    }
     let mut yall: Vec<f64> = yi.to_vec();
     let mut vall: Vec<f64> = vi.to_vec();
     let mut filled = Vec::new();
-    for j in 0..k0 {
-        let i = k - 1 - j;
-        let yf = (2.0 * trimmed.estimate - ys[i]) * sign;
+    for i in k - k0..k {
+        let yf = (2.0 * beta - ys[i]) * sign;
         filled.push((yf, vs[i]));
         yall.push(yf);
         vall.push(vs[i]);
     }
     let fit = rma_uni(&yall, &vall, method, opts)?;
-    Ok(TrimFill { k0, side_left, fit, filled })
-}
-
-/// Slope of `yi` on `√vi` in a (mixed-effects) meta-regression with the same τ² method.
-/// For the fixed-effect case this is Egger's slope; for random effects we use the
-/// moment-based DL τ² of the residuals (adequate for choosing a side).
-fn egger_slope_model(yi: &[f64], vi: &[f64], _method: Method, _opts: &Options) -> Option<f64> {
-    egger(yi, vi).map(|e| e.slope)
+    Ok(TrimFill { k0, side: if side_left { "left" } else { "right" }, fit, filled })
 }

@@ -10,6 +10,7 @@
 pub mod dist;
 pub mod effect;
 pub mod extras;
+pub mod metareg;
 pub mod model;
 pub mod zeroin;
 

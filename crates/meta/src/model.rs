@@ -213,7 +213,7 @@ fn median(xs: &[f64]) -> f64 {
 }
 
 /// R's `mad()` (scaled by 1.4826).
-fn mad(xs: &[f64]) -> f64 {
+pub(crate) fn mad(xs: &[f64]) -> f64 {
     let m = median(xs);
     let dev: Vec<f64> = xs.iter().map(|x| (x - m).abs()).collect();
     1.4826 * median(&dev)
