@@ -1,0 +1,161 @@
+//! `metapipe pool`: the CLI contract against metafor's fixtures, batch mode, and bad input.
+
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn fixtures() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures")
+}
+
+fn pool(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_metapipe")).arg("pool").args(args).output().unwrap()
+}
+
+/// The metafor control the oracle used.
+const ORACLE_CONTROL: [&str; 6] = ["--tau2-max", "10000", "--maxiter", "1000", "--stepadj", "0.5"];
+
+fn close(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-6 * b.abs().max(1e-3)
+}
+
+#[test]
+fn json_output_matches_metafor_keys_and_values() {
+    let mut checked = 0;
+    let mut failures = vec![];
+    for set in ["oracle", "oracle-extra"] {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(fixtures().join(set).join("metafor")).unwrap().map(|e| e.unwrap().path()).collect();
+        files.sort();
+        for path in files {
+            let name = path.file_stem().unwrap().to_string_lossy().to_string();
+            let data = fixtures().join(set).join("data").join(format!("{name}.csv"));
+            let exp: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap()).unwrap();
+            for (measure, analyses) in exp.as_object().unwrap().iter().filter(|(k, _)| *k != "dataset") {
+                for (key, e) in analyses.as_object().unwrap() {
+                    let (method, extra): (&str, Vec<&str>) = match key.as_str() {
+                        "fixed_iv" => ("FE", vec![]),
+                        "dl_hksj" => ("DL", vec!["--test", "knha"]),
+                        "reml_hksj" => ("REML", vec!["--test", "knha"]),
+                        "mh" => ("MH", vec![]),
+                        "mh_revman" => ("MH", vec!["--convention", "revman"]),
+                        "peto" => ("PETO", vec![]),
+                        "studies" | "leave1out_dl" | "egger" => continue,
+                        m => (m, vec![]),
+                    };
+                    if e.is_null() {
+                        continue;
+                    }
+                    let mut args = vec![data.to_str().unwrap(), "--measure", measure, "--method", method, "--format", "json"];
+                    args.extend(extra);
+                    args.extend(ORACLE_CONTROL);
+                    let o = pool(&args);
+                    assert!(o.status.success(), "{name} {measure} {key}: {}", String::from_utf8_lossy(&o.stderr));
+                    let ours: Value = serde_json::from_slice(&o.stdout).unwrap();
+                    let (mut ok, mut ek): (Vec<&String>, Vec<&String>) = (ours.as_object().unwrap().keys().collect(), e.as_object().unwrap().keys().collect());
+                    ok.sort();
+                    ek.sort();
+                    assert_eq!(ok, ek, "{name} {measure} {key}: keys");
+                    for (k, v) in e.as_object().unwrap() {
+                        // rma.mh/rma.peto fixtures: Q_df written as k - 1 by the script; metafor's
+                        // own test uses the estimable studies (checked in the meta crate)
+                        if k == "Q_df" && (key == "mh" || key == "peto" || key == "mh_revman") {
+                            continue;
+                        }
+                        let (a, b) = (ours[k].as_f64().unwrap_or(f64::NAN), v.as_f64().unwrap_or(f64::NAN));
+                        checked += 1;
+                        if !(close(a, b) || (a.is_nan() && b.is_nan())) {
+                            failures.push(format!("{name} {measure} {key} {k}: {a} vs {b}"));
+                        }
+                    }
+                }
+            }
+        }
+    }
+    assert!(checked > 5000, "{checked}");
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+fn tmp(name: &str, body: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mp-pool-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    let p = d.join(name);
+    std::fs::write(&p, body).unwrap();
+    p
+}
+
+#[test]
+fn group_mode_pools_every_group_as_separate_runs_do() {
+    // three binary data sets stacked with a group column
+    let mut body = String::from("group,study,ai,n1i,ci,n2i\n");
+    let sets = ["bcg", "lau1992", "nielweise2007"];
+    for s in sets {
+        let text = std::fs::read_to_string(fixtures().join("oracle/data").join(format!("{s}.csv"))).unwrap();
+        for l in text.lines().skip(1) {
+            body.push_str(&format!("{s},{l}\n"));
+        }
+    }
+    let p = tmp("stacked.csv", &body);
+    let o = pool(&[p.to_str().unwrap(), "--measure", "OR", "--method", "DL", "--group", "group"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let out = String::from_utf8(o.stdout).unwrap();
+    let mut rdr = csv::Reader::from_reader(out.as_bytes());
+    let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
+    assert_eq!(rows.len(), 3);
+    for (s, r) in sets.iter().zip(&rows) {
+        assert_eq!(&r[0], *s);
+        let exp: Value = serde_json::from_str(&std::fs::read_to_string(fixtures().join("oracle/metafor").join(format!("{s}.json"))).unwrap()).unwrap();
+        let est: f64 = r[2].parse().unwrap();
+        assert!(close(est, exp["OR"]["dl"]["estimate"].as_f64().unwrap()), "{s}: {est}");
+    }
+    // Parquet out, then Parquet in
+    let pq = p.with_file_name("groups.parquet");
+    let o = pool(&[p.to_str().unwrap(), "--measure", "OR", "--method", "DL", "--group", "group", "--out", pq.to_str().unwrap()]);
+    assert!(o.status.success() && o.stdout.is_empty());
+    assert!(std::fs::read(&pq).unwrap().starts_with(b"PAR1"));
+}
+
+fn assert_bad(name: &str, body: &str, args: &[&str], expect: &[&str]) {
+    let p = tmp(name, body);
+    let mut a = vec![p.to_str().unwrap()];
+    a.extend(args);
+    let o = pool(&a);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{name}: {err}");
+    assert!(o.stdout.is_empty(), "{name}: stdout must be empty");
+    assert!(err.contains(p.file_name().unwrap().to_str().unwrap()), "{name}: file named: {err}");
+    for e in expect {
+        assert!(err.contains(e), "{name}: {e:?} not in {err}");
+    }
+    assert!(!err.contains("panicked"), "{name}: {err}");
+}
+
+#[test]
+fn bad_input_names_file_row_and_column() {
+    let or = ["--measure", "OR", "--method", "DL"];
+    assert_bad("events_gt_n.csv", "study,ai,n1i,ci,n2i\na,5,10,3,10\nb,12,10,3,10\n", &or, &[":3:", "ai", "> n1i"]);
+    assert_bad("negative.csv", "study,ai,n1i,ci,n2i\na,5,10,-3,10\n", &or, &[":2:", "ci", "not a count"]);
+    assert_bad("fraction.csv", "study,ai,n1i,ci,n2i\na,5,10,3,10.5\n", &or, &[":2:", "n2i", "not a count"]);
+    assert_bad("text.csv", "study,ai,n1i,ci,n2i\na,5,10,three,10\n", &or, &[":2:", "ci", "not a number"]);
+    assert_bad("missing_col.csv", "study,ai,n1i,n2i\na,5,10,10\n", &or, &["ci", "missing column"]);
+    assert_bad("empty.csv", "study,ai,n1i,ci,n2i\n", &or, &["empty table"]);
+    let g = ["--measure", "GEN", "--method", "REML"];
+    assert_bad("nan.csv", "yi,vi\n0.1,0.02\nNaN,0.03\n", &g, &[":3:", "yi", "not finite"]);
+    assert_bad("inf.csv", "yi,vi\n0.1,inf\n", &g, &[":2:", "vi", "not finite"]);
+    assert_bad("negvar.csv", "yi,vi\n0.1,0.02\n0.2,-0.01\n", &g, &[":3:", "vi", "> 0"]);
+    assert_bad("missing_value.csv", "yi,vi\n0.1,\n", &g, &[":2:", "vi", "missing"]);
+    assert_bad("sd.csv", "m1i,sd1i,n1i,m2i,sd2i,n2i\n1,-1,10,2,1,10\n", &["--measure", "MD", "--method", "DL"], &[":2:", "sd1i", "negative"]);
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let p = tmp("ok.csv", "yi,vi\n0.1,0.02\n0.3,0.05\n");
+    for args in [vec!["--measure", "XX"], vec!["--method", "nope"], vec!["--test", "t"], vec!["--format", "xml"]] {
+        let mut a = vec![p.to_str().unwrap()];
+        a.extend(args.iter());
+        let o = pool(&a);
+        assert_eq!(o.status.code(), Some(2), "{args:?}");
+        assert!(o.stdout.is_empty());
+    }
+    let o = pool(&[Path::new("/nonexistent/x.csv").to_str().unwrap()]);
+    assert_eq!(o.status.code(), Some(1));
+}
