@@ -172,7 +172,14 @@ pub fn pool(a: &PoolArgs) -> Result<String> {
                     let fields = fit.fields();
                     format!("{}\n{}\n", fields.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(","), fields.iter().map(|(_, v)| format!("{v}")).collect::<Vec<_>>().join(","))
                 }
-                _ => fit.fields().iter().map(|(k, v)| format!("{k:<12} {v}\n")).collect(),
+                _ => {
+                    let fmt = |v: f64| if v != 0.0 && v.abs() < 1e-4 { format!("{v:.4e}") } else { format!("{v:.6}") };
+                    let mut s: String = fit.fields().iter().map(|(k, v)| format!("{k:<12} {}\n", fmt(*v))).collect();
+                    if a.measure.is_ratio() {
+                        s.push_str(&format!("{} = {:.4} [{:.4}, {:.4}]\n", a.measure.name(), fit.estimate.exp(), fit.ci_lb.exp(), fit.ci_ub.exp()));
+                    }
+                    s
+                }
             };
             if let Some(o) = &a.out {
                 write_atomic(o, out.as_bytes())?;

@@ -20,24 +20,47 @@ pub struct Keys {
     pub year: Option<i64>,
     pub volume: Option<String>,
     pub first_page: Option<String>,
+    /// last page (digits), when a range is given
+    pub last_page: Option<String>,
+    /// the page is an article number ("e12724", "a1754", "c1804") rather than a printed page
+    pub article_number: bool,
     pub doi: Option<String>,
     pub journal: Vec<String>,
     pub journal_abbrev: Vec<String>,
+    /// name tokens of the first author
+    pub author_tokens: Vec<String>,
+    /// conference paper (vs journal article), when the export says
+    pub conference: Option<bool>,
 }
 
 pub fn keys(r: &Record) -> Keys {
     let title = r.title.as_deref().map(norm::title).unwrap_or_default();
-    let (first_page, _) = r.pages.as_deref().map(norm::pages).unwrap_or((None, None));
+    let (first_page, last_page) = r.pages.as_deref().map(norm::pages).unwrap_or((None, None));
+    let article_number = first_page.as_deref().is_some_and(|p| p.starts_with(|c: char| c.is_ascii_alphabetic()) && p.len() >= 4);
+    let digits = |p: Option<String>| p.map(|p| p.chars().filter(|c| c.is_ascii_digit()).collect::<String>().trim_start_matches('0').to_string()).filter(|p| !p.is_empty());
+    let last_page = digits(last_page);
+    // compare the page number itself ("c37" ~ "37", "S417" ~ "417"); a page field without
+    // digits ("Suppl", "t") says nothing
+    let first_page = first_page.map(|p| p.chars().filter(|c| c.is_ascii_digit()).collect::<String>().trim_start_matches('0').to_string()).filter(|p| !p.is_empty());
+    let conference = r.entry_type.as_deref().map(|t| {
+        let t = t.to_ascii_lowercase();
+        t.contains("proceedings") || t.contains("conference") || t == "conf" || t == "cpaper"
+    });
     Keys {
         numbers: norm::title_numbers(&title),
         title,
         first_author: r.authors.first().map(|a| norm::surname(a)).filter(|s| !s.is_empty()),
         year: r.year,
-        volume: r.volume.as_deref().map(|v| v.trim().to_lowercase()).filter(|v| !v.is_empty()),
+        // the volume number itself: "35 Suppl 1" and "35" agree; "(Jul)" says nothing
+        volume: r.volume.as_deref().map(|v| v.trim().chars().take_while(|c| c.is_ascii_digit()).collect::<String>()).filter(|v| !v.is_empty()),
         first_page,
+        last_page,
+        article_number,
         doi: r.doi.as_deref().and_then(norm::doi),
         journal: r.journal.as_deref().map(norm::journal_tokens).unwrap_or_default(),
         journal_abbrev: r.journal_abbrev.as_deref().map(norm::journal_tokens).unwrap_or_default(),
+        author_tokens: r.authors.first().map(|a| norm::name_tokens(a)).unwrap_or_default(),
+        conference,
     }
 }
 
@@ -58,8 +81,44 @@ fn journal_agree(a: &Keys, b: &Keys) -> Option<bool> {
     Some(forms_a.iter().any(|x| forms_b.iter().any(|y| norm::journals_compatible(x, y))))
 }
 
-fn doi_conflict(conflict: &[String]) -> bool {
-    conflict.iter().any(|f| f == "doi")
+/// Pages: the same first page agrees; an article number against a printed page says nothing;
+/// a single page that is the first or last page of the other's range says nothing; else conflict.
+fn pages_agree(a: &Keys, b: &Keys) -> Option<bool> {
+    let (fa, fb) = (a.first_page.as_ref()?, b.first_page.as_ref()?);
+    if fa == fb {
+        return Some(true);
+    }
+    if a.article_number != b.article_number {
+        return None;
+    }
+    let single_in = |x: &Keys, y: &Keys| x.last_page.is_none() && (Some(x.first_page.as_ref().unwrap()) == y.last_page.as_ref());
+    if single_in(a, b) || single_in(b, a) {
+        return None;
+    }
+    Some(false)
+}
+
+/// Title similarity, allowing one title to be a truncation of the other (exports cut long
+/// titles, or append a subtitle). Returns (similarity, compared as prefix, numbers agree).
+fn title_match(a: &Keys, b: &Keys) -> (f64, bool, bool) {
+    let full = norm::similarity(&a.title, &b.title);
+    let numbers = a.numbers == b.numbers;
+    let (short, long) = if a.title.len() <= b.title.len() { (&a.title, &b.title) } else { (&b.title, &a.title) };
+    // one title inside the other (a section heading or a subtitle added, a title cut short)
+    if short.len() >= 20 && long.len() > short.len() && long.contains(short.as_str()) {
+        let nums_short = norm::title_numbers(short);
+        return (1.0, true, nums_short.iter().all(|n| norm::title_numbers(long).contains(n)));
+    }
+    if short.len() >= 60 && long.len() > short.len() {
+        let cut: String = long.chars().take(short.chars().count()).collect();
+        let pre = norm::similarity(short, &cut);
+        if pre > full && pre >= 0.97 {
+            let nums_short = norm::title_numbers(short);
+            let nums_cut = norm::title_numbers(&cut);
+            return (pre, true, nums_short == nums_cut);
+        }
+    }
+    (full, false, numbers)
 }
 
 /// Compare two records.
@@ -67,12 +126,12 @@ pub fn decide(a: &Keys, b: &Keys) -> (Decision, f64) {
     if a.title.is_empty() || b.title.is_empty() {
         return (Decision::Distinct, 0.0);
     }
-    let sim = norm::similarity(&a.title, &b.title);
-    let mut agree = vec![];
-    let mut conflict = vec![];
-    let mut field = |name: &str, x: Option<bool>| match x {
-        Some(true) => agree.push(name.to_string()),
-        Some(false) => conflict.push(name.to_string()),
+    let (sim, prefix, numbers_equal) = title_match(a, b);
+    let mut agree: Vec<&str> = vec![];
+    let mut conflict: Vec<&str> = vec![];
+    let mut field = |name: &'static str, x: Option<bool>| match x {
+        Some(true) => agree.push(name),
+        Some(false) => conflict.push(name),
         None => {}
     };
     let both = |x: &Option<String>, y: &Option<String>| match (x, y) {
@@ -80,29 +139,50 @@ pub fn decide(a: &Keys, b: &Keys) -> (Decision, f64) {
         _ => None,
     };
     field("doi", both(&a.doi, &b.doi));
+    // first author: the same surname, or (name order flipped) a shared name token
     field("first_author", match (&a.first_author, &b.first_author) {
-        (Some(x), Some(y)) => Some(x == y || (x.len() >= 4 && y.len() >= 4 && (x.starts_with(y.as_str()) || y.starts_with(x.as_str())))),
+        (Some(x), Some(y)) if x == y => Some(true),
+        (Some(_), Some(_)) => Some(a.author_tokens.iter().any(|t| t.len() >= 3 && b.author_tokens.contains(t))),
         _ => None,
     });
     field("year", match (a.year, b.year) {
-        (Some(x), Some(y)) => Some((x - y).abs() <= 1),
+        (Some(x), Some(y)) if x == y => Some(true),
+        (Some(x), Some(y)) if (x - y).abs() > 1 => Some(false),
         _ => None,
     });
     field("volume", both(&a.volume, &b.volume));
-    field("first_page", both(&a.first_page, &b.first_page));
+    field("first_page", pages_agree(a, b));
     field("journal", journal_agree(a, b));
-    let numbers_equal = a.numbers == b.numbers;
-    let evidence = format!("title {:.3}; agree: {}; conflict: {}", sim, agree.join(","), if conflict.is_empty() { "none".into() } else { conflict.join(",") });
-    let doi_match = agree.iter().any(|f| f == "doi");
-    let hard_conflict = conflict.iter().any(|f| f == "doi" || f == "first_page" || f == "volume" || f == "year");
-    if doi_match && sim >= 0.80 && numbers_equal && !conflict.iter().any(|f| f == "first_page" || f == "year") {
+    field("type", match (a.conference, b.conference) {
+        (Some(x), Some(y)) if x != y => Some(false),
+        _ => None,
+    });
+    let evidence = format!(
+        "title {:.3}{}; agree: {}; conflict: {}",
+        sim,
+        if prefix { " (one title truncated)" } else { "" },
+        agree.join(","),
+        if conflict.is_empty() { "none".into() } else { conflict.join(",") }
+    );
+    let has = |f: &str, v: &[&str]| v.contains(&f);
+    let hard_conflict = ["doi", "first_page", "volume", "year", "type"].iter().any(|f| has(f, &conflict));
+    let others = agree.iter().filter(|f| **f != "doi").count();
+    if has("doi", &agree) && sim >= 0.80 && numbers_equal && !has("first_page", &conflict) && !has("year", &conflict) && !has("type", &conflict) {
         return (Decision::Duplicate(evidence), sim);
     }
-    let others = agree.iter().filter(|f| *f != "doi").count();
-    if sim >= 0.95 && numbers_equal && !hard_conflict && !conflict.iter().any(|f| f == "first_author") && others >= 2 {
+    // near-identical title with no contradiction: two agreeing fields suffice; a disagreeing
+    // first author (name order, transliteration) is outweighed by year + volume + first page
+    let bib_locus = has("year", &agree) && has("volume", &agree) && has("first_page", &agree);
+    if sim >= 0.95 && numbers_equal && !hard_conflict && !prefix {
+        if (!has("first_author", &conflict) && others >= 2) || bib_locus {
+            return (Decision::Duplicate(evidence), sim);
+        }
+    }
+    // a truncated or extended title needs the full bibliographic locus and the same author
+    if prefix && numbers_equal && !hard_conflict && bib_locus && has("first_author", &agree) {
         return (Decision::Duplicate(evidence), sim);
     }
-    if sim >= 0.85 && numbers_equal && !doi_conflict(&conflict) {
+    if sim >= 0.85 && numbers_equal && !has("doi", &conflict) {
         return (Decision::Maybe(evidence), sim);
     }
     (Decision::Distinct, sim)
@@ -170,8 +250,15 @@ fn candidate_pairs(keys: &[Keys]) -> BTreeSet<(usize, usize)> {
             blocks.entry(format!("h:{}", words[..n].join(" "))).or_default().push(i);
             blocks.entry(format!("t:{}", words[words.len() - n..].join(" "))).or_default().push(i);
         }
+        if words.len() >= 3 {
+            blocks.entry(format!("h3:{}", words[..3].join(" "))).or_default().push(i);
+            blocks.entry(format!("t3:{}", words[words.len() - 3..].join(" "))).or_default().push(i);
+        }
         if let (Some(a), Some(y)) = (&k.first_author, k.year) {
-            blocks.entry(format!("a:{a}:{y}:{}", k.first_page.as_deref().unwrap_or(""))).or_default().push(i);
+            blocks.entry(format!("a:{a}:{y}")).or_default().push(i);
+        }
+        if let (Some(v), Some(p)) = (&k.volume, &k.first_page) {
+            blocks.entry(format!("l:{v}:{p}")).or_default().push(i);
         }
     }
     let mut pairs = BTreeSet::new();

@@ -1,23 +1,34 @@
 //! Field normalization for matching: titles, author names, journals, DOIs, pages.
 
 /// Lower-case ASCII-folded title with HTML/LaTeX entities and punctuation removed, bracketed
-/// translation markers ("[Chinese]") dropped, white space collapsed.
+/// annotations dropped ("[Chinese]", "[Review] [33 refs]", "[Erratum appears in …]"; a title
+/// wholly in brackets, a translated title, keeps its text), white space collapsed.
 pub fn title(t: &str) -> String {
     let mut s = t.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'");
     for tag in ["<i>", "</i>", "<b>", "</b>", "<sup>", "</sup>", "<sub>", "</sub>", "{", "}", "\\textit", "\\emph"] {
         s = s.replace(tag, "");
     }
-    // drop a trailing bracketed marker such as "[Chinese]" or "[Article in French]"
-    let trimmed = s.trim_end().trim_end_matches('.');
-    if trimmed.ends_with(']') {
-        if let Some(open) = trimmed.rfind('[') {
-            if open > 0 {
-                s = trimmed[..open].to_string();
+    let trimmed = s.trim();
+    // a translated title: "[Title in English]." (possibly followed by a language marker)
+    if trimmed.starts_with('[') {
+        if let Some(close) = trimmed.find(']') {
+            if close > trimmed.len() / 2 {
+                s = format!("{}{}", &trimmed[1..close], &trimmed[close + 1..]);
             }
         }
     }
-    // a title wholly in brackets is a translated title: keep its text
-    let folded = fold(&s.to_lowercase());
+    // drop bracketed annotations, and an unclosed one running to the end
+    let mut out_b = String::with_capacity(s.len());
+    let mut depth = 0;
+    for c in s.chars() {
+        match c {
+            '[' => depth += 1,
+            ']' if depth > 0 => depth -= 1,
+            _ if depth == 0 => out_b.push(c),
+            _ => {}
+        }
+    }
+    let folded = fold(&out_b.to_lowercase());
     let mut out = String::with_capacity(folded.len());
     let mut space = true;
     for c in folded.chars() {
@@ -30,6 +41,11 @@ pub fn title(t: &str) -> String {
         }
     }
     out.trim_end().to_string()
+}
+
+/// Alphabetic name tokens of an author string (for order-insensitive comparison).
+pub fn name_tokens(a: &str) -> Vec<String> {
+    fold(&a.to_lowercase()).split(|c: char| !c.is_ascii_alphabetic()).filter(|t| t.len() >= 2).map(String::from).collect()
 }
 
 /// Fold common accented letters to ASCII.
@@ -91,12 +107,17 @@ pub fn doi(d: &str) -> Option<String> {
 }
 
 /// First and last page, expanding "1427-38" to (1427, 1438). Electronic page ids ("e0269065")
-/// stay as they are.
+/// stay as they are; of a page list ("532, 534-536") the first page counts.
 pub fn pages(p: &str) -> (Option<String>, Option<String>) {
     let p = p.trim().replace(['–', '—'], "-");
     let mut it = p.splitn(2, '-');
-    let first = it.next().map(|s| s.trim().trim_start_matches('0').to_lowercase()).filter(|s| !s.is_empty());
-    let last = it.next().map(|s| s.trim().to_lowercase()).filter(|s| !s.is_empty());
+    let token = |s: &str| -> Option<String> {
+        let t: String = s.trim().chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+        let t = t.trim_start_matches('0').to_lowercase();
+        (!t.is_empty()).then_some(t)
+    };
+    let first = it.next().and_then(token);
+    let last = if p.contains(',') { None } else { it.next().and_then(token) };
     let last = match (&first, last) {
         (Some(f), Some(l)) if l.len() < f.len() && f.chars().all(|c| c.is_ascii_digit()) && l.chars().all(|c| c.is_ascii_digit()) => Some(format!("{}{}", &f[..f.len() - l.len()], l)),
         (_, l) => l,
@@ -126,9 +147,10 @@ pub fn journals_compatible(a: &[String], b: &[String]) -> bool {
     a.iter().zip(b).all(|(x, y)| x.starts_with(y.as_str()) || y.starts_with(x.as_str()))
 }
 
-/// Numbers that appear in a normalized title (trial numbers, years, doses).
+/// The runs of digits in a normalized title (trial numbers, years, doses, gene names), in order:
+/// "p16(INK4a)", "p16INK4a" and "p16 ink4a" all give [16, 4]; "CO 2" and "CO2" give [2].
 pub fn title_numbers(t: &str) -> Vec<String> {
-    t.split(' ').filter(|w| w.chars().any(|c| c.is_ascii_digit())).map(String::from).collect()
+    t.split(|c: char| !c.is_ascii_digit()).filter(|r| !r.is_empty()).map(|r| r.trim_start_matches('0').to_string()).collect()
 }
 
 /// Normalized Levenshtein similarity in [0, 1].
@@ -160,6 +182,9 @@ mod tests {
     fn titles() {
         assert_eq!(title("Effect of Anti-Interleukin Drugs (COV-AID): a Trial."), "effect of anti interleukin drugs cov aid a trial");
         assert_eq!(title("Effet de l'anakinra [French]"), "effet de l anakinra");
+        assert_eq!(title("Update on HPV infection. [Review] [33 refs]"), "update on hpv infection");
+        assert_eq!(title("Severe deficiency (ADAMTS 13).[Erratum appears in J Pediatr. 2003 Jun"), "severe deficiency adamts 13");
+        assert_eq!(title("[Paroxysmal nocturnal hemoglobinuria therapy: Spanish experience]. [Spanish]"), "paroxysmal nocturnal hemoglobinuria therapy spanish experience");
         assert_eq!(title("A &amp; B"), "a b");
     }
 
@@ -177,6 +202,7 @@ mod tests {
         assert_eq!(pages("1427-38"), (Some("1427".into()), Some("1438".into())));
         assert_eq!(pages("1427-1438"), (Some("1427".into()), Some("1438".into())));
         assert_eq!(pages("e0269065").0.as_deref(), Some("e0269065"));
+        assert_eq!(pages("532, 534-536, 538-540").0.as_deref(), Some("532"));
     }
 
     #[test]

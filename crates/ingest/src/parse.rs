@@ -397,7 +397,7 @@ pub fn parse_csv(text: &str, file: &str, database: &str) -> Result<Vec<Record>> 
         idx(&["title"]),
         idx(&["year"]),
         idx(&["author", "authors"]),
-        idx(&["journal"]),
+        idx(&["journal", "booktitle"]),
         idx(&["volume"]),
         idx(&["number", "issue"]),
         idx(&["pages"]),
