@@ -29,6 +29,8 @@ pub struct Keys {
     pub journal_abbrev: Vec<String>,
     /// name tokens of the first author
     pub author_tokens: Vec<String>,
+    /// name tokens of every author, in order
+    pub all_authors: Vec<String>,
     /// conference paper (vs journal article), when the export says
     pub conference: Option<bool>,
 }
@@ -60,6 +62,7 @@ pub fn keys(r: &Record) -> Keys {
         journal: r.journal.as_deref().map(norm::journal_tokens).unwrap_or_default(),
         journal_abbrev: r.journal_abbrev.as_deref().map(norm::journal_tokens).unwrap_or_default(),
         author_tokens: r.authors.first().map(|a| norm::name_tokens(a)).unwrap_or_default(),
+        all_authors: r.authors.iter().flat_map(|a| norm::name_tokens(a)).collect(),
         conference,
     }
 }
@@ -93,6 +96,10 @@ fn pages_agree(a: &Keys, b: &Keys) -> Option<bool> {
     }
     let single_in = |x: &Keys, y: &Keys| x.last_page.is_none() && (Some(x.first_page.as_ref().unwrap()) == y.last_page.as_ref());
     if single_in(a, b) || single_in(b, a) {
+        return None;
+    }
+    // two ranges ending on the same page with different first pages: a typo in one of them
+    if a.last_page.is_some() && a.last_page == b.last_page {
         return None;
     }
     Some(false)
@@ -145,6 +152,9 @@ pub fn decide(a: &Keys, b: &Keys) -> (Decision, f64) {
         (Some(_), Some(_)) => Some(a.author_tokens.iter().any(|t| t.len() >= 3 && b.author_tokens.contains(t))),
         _ => None,
     });
+    // the whole author list, name for name (positive evidence only: formats vary too much for
+    // a difference to mean anything)
+    field("authors", (!a.all_authors.is_empty() && a.all_authors == b.all_authors && a.all_authors.iter().map(|t| t.len()).sum::<usize>() >= 6).then_some(true));
     field("year", match (a.year, b.year) {
         (Some(x), Some(y)) if x == y => Some(true),
         (Some(x), Some(y)) if (x - y).abs() > 1 => Some(false),
@@ -178,11 +188,19 @@ pub fn decide(a: &Keys, b: &Keys) -> (Decision, f64) {
             return (Decision::Duplicate(evidence), sim);
         }
     }
+    // the same bibliographic locus (year, volume, page range) and first author, in a compatible
+    // journal: a similar title suffices (lost Greek letters, "p6"/"p16" typos), but numbers in
+    // the title may differ only where a page range rules out neighbouring one-page abstracts
+    let range = a.last_page.is_some() || b.last_page.is_some();
+    if bib_locus && has("first_author", &agree) && !has("journal", &conflict) && !hard_conflict && sim >= 0.90 && (numbers_equal || (sim >= 0.97 && range)) {
+        return (Decision::Duplicate(evidence), sim);
+    }
     // a truncated or extended title needs the full bibliographic locus and the same author
     if prefix && numbers_equal && !hard_conflict && bib_locus && has("first_author", &agree) {
         return (Decision::Duplicate(evidence), sim);
     }
-    if sim >= 0.85 && numbers_equal && !has("doi", &conflict) {
+    // for a person: similar titles by the same first author that the rules could not settle
+    if sim >= 0.90 && numbers_equal && !has("doi", &conflict) && !has("first_author", &conflict) && !has("type", &conflict) && (has("first_author", &agree) || agree.len() >= 2) {
         return (Decision::Maybe(evidence), sim);
     }
     (Decision::Distinct, sim)

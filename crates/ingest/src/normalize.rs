@@ -110,6 +110,13 @@ pub fn doi(d: &str) -> Option<String> {
 /// stay as they are; of a page list ("532, 534-536") the first page counts.
 pub fn pages(p: &str) -> (Option<String>, Option<String>) {
     let p = p.trim().replace(['–', '—'], "-");
+    // "215 p" / "215 pp." is a page count (theses, books), not a page
+    let lower = p.to_ascii_lowercase();
+    if let Some(num) = lower.strip_suffix("pp.").or(lower.strip_suffix("pp")).or(lower.strip_suffix("p.")).or(lower.strip_suffix(" p")) {
+        if num.trim().chars().all(|c| c.is_ascii_digit()) {
+            return (None, None);
+        }
+    }
     let mut it = p.splitn(2, '-');
     let token = |s: &str| -> Option<String> {
         let t: String = s.trim().chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
