@@ -389,10 +389,28 @@ mod tests {
     fn numbered_titles_stay_apart() {
         let r = vec![
             rec("a:1", "Synthetic record 012: colchicine in patients with COVID-19, a case series", "Synthetic A", 2021, "Synth J Med", "3", "10-20", ""),
-            rec("a:2", "Synthetic record 013: colchicine in patients with COVID-19, a case series", "Synthetic A", 2021, "Synth J Med", "3", "10-20", ""),
+            rec("a:2", "Synthetic record 013: colchicine in patients with COVID-19, a case series", "Synthetic A", 2021, "Synth J Med", "3", "31-40", ""),
         ];
         let d = dedup(&r, |_| 0, &[]);
         assert_eq!(d.clusters.len(), 2);
+    }
+
+    #[test]
+    fn same_locus_and_author_outweigh_a_title_typo() {
+        let r = vec![
+            rec("a:1", "p6INK4a expression does not predict the outcome of cervical intraepithelial neoplasia grade 1", "Guedes, A C", 2007, "International Journal of Gynecological Cancer", "17", "1099-1103", ""),
+            rec("b:1", "p16(INK4a) Expression does not predict the outcome of cervical intraepithelial neoplasia grade 1", "Guedes AC", 2007, "Int J Gynecol Cancer", "17", "1099-103", ""),
+        ];
+        assert_eq!(dedup(&r, |_| 0, &[]).clusters.len(), 1);
+    }
+
+    #[test]
+    fn conference_paper_and_journal_article_stay_apart() {
+        let mut a = rec("a:1", "Cultural universality versus particularity in CMC", "Stahl, Bernd Carsten", 2004, "Journal of Global Information Technology Management", "7", "47-65", "");
+        let mut b = rec("a:2", "Cultural universality versus particularity in CMC", "Stahl, Bernd-Carsten", 2003, "Americas Conference on Information Systems", "", "", "");
+        a.entry_type = Some("article".into());
+        b.entry_type = Some("inproceedings".into());
+        assert_eq!(dedup(&[a, b], |_| 0, &[]).clusters.len(), 2);
     }
 
     #[test]
