@@ -277,7 +277,7 @@ fn fit_with_fixed_tau2_zero_equals_fe() {
     assert_eq!(fe.estimate, f0.estimate);
 }
 
-/// Trim-and-fill, one-moderator meta-regression and k = 1, against `oracle-extra/more.json`
+/// Trim-and-fill, one-moderator meta-regression, subgroup differences, cumulative analysis and k = 1, against `oracle-extra/more.json`
 /// (made by `oracle_more.R` with metafor's default control).
 #[test]
 fn metafor_trimfill_metareg_k1() {
@@ -306,7 +306,24 @@ fn metafor_trimfill_metareg_k1() {
         let vi: Vec<f64> = d["vi"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
         let sei: Vec<f64> = vi.iter().map(|v| v.sqrt()).collect();
         for (key, e) in d.as_object().unwrap() {
-            if let Some(m) = key.strip_prefix("trimfill_") {
+            if key == "subgroup_fe" {
+                // test for subgroup differences: Q between fixed-effect subgroup estimates
+                let split = e["split"].as_u64().unwrap() as usize;
+                let a = rma_uni(&yi[..split], &vi[..split], Method::FE, &opts).unwrap();
+                let b = rma_uni(&yi[split..], &vi[split..], Method::FE, &opts).unwrap();
+                let t = metapipe_meta::extras::subgroup_difference(&[(a.estimate, a.se), (b.estimate, b.se)]).unwrap();
+                c.cmp(&format!("{name} subgroup_fe"), "QM", t.q, &e["QM"]);
+                c.cmp(&format!("{name} subgroup_fe"), "QMp", t.p, &e["QMp"]);
+            } else if key == "cumul_dl" {
+                let cu = metapipe_meta::extras::cumulative(&yi, &vi, Method::DL, &opts);
+                for (i, f) in cu.iter().enumerate() {
+                    let f = f.as_ref().unwrap();
+                    let cx = format!("{name} cumul_dl[{i}]");
+                    c.cmp(&cx, "estimate", f.estimate, &e["estimate"][i]);
+                    c.cmp(&cx, "se", f.se, &e["se"][i]);
+                    c.cmp(&cx, "tau2", f.tau2, &e["tau2"][i]);
+                }
+            } else if let Some(m) = key.strip_prefix("trimfill_") {
                 let tf = trimfill(&yi, &vi, Method::parse(m).unwrap(), &opts).unwrap();
                 let cx = format!("{name} {key}");
                 c.cmp(&cx, "k0", tf.k0 as f64, &e["k0"]);
