@@ -7,6 +7,7 @@
 pub mod dedup;
 pub mod normalize;
 pub mod parse;
+pub mod parse_more;
 pub mod screening;
 
 use dedup::{Dedup, HumanDecision};

@@ -40,6 +40,9 @@ pub enum Format {
     Medline,
     WosTagged,
     Csv,
+    Bibtex,
+    EndnoteXml,
+    EndnoteTagged,
 }
 
 /// Decode bytes: UTF-8 (BOM stripped); UTF-16 with BOM; otherwise Latin-1 with a warning.
@@ -66,6 +69,16 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<(String, Option<String>)> {
 /// Detect the export format from the first non-blank line.
 pub fn detect(text: &str) -> Option<Format> {
     let first = text.lines().map(|l| l.trim_end()).find(|l| !l.trim().is_empty())?;
+    let t = first.trim_start();
+    if t.starts_with('@') || t.starts_with('%') && t.len() > 2 && t.as_bytes()[1] == b' ' {
+        return Some(if t.starts_with('@') { Format::Bibtex } else { Format::EndnoteTagged });
+    }
+    if t.starts_with("%0 ") || t.starts_with("%A ") || t.starts_with("%T ") {
+        return Some(Format::EndnoteTagged);
+    }
+    if t.starts_with("<?xml") || t.starts_with("<xml") || t.starts_with("<records") {
+        return Some(Format::EndnoteXml);
+    }
     if first.starts_with("PMID-") {
         Some(Format::Medline)
     } else if is_ris_tag(first) {
@@ -91,13 +104,16 @@ pub fn parse_file(path: &Path, database: &str) -> Result<(Vec<Record>, Vec<Strin
         return Err(Error::data("empty file: no records").file(path));
     }
     let (text, warning) = decode(&bytes, path)?;
-    let fmt = detect(&text).ok_or_else(|| Error::data("unrecognised export format (expected RIS, MEDLINE, Web of Science tagged or CSV)").file(path).line(1))?;
+    let fmt = detect(&text).ok_or_else(|| Error::data("unrecognised export format (expected RIS, MEDLINE, Web of Science tagged, BibTeX, EndNote XML/tagged or CSV)").file(path).line(1))?;
     let name = path.display().to_string();
     let recs = match fmt {
         Format::Ris => parse_ris(&text, &name, database),
         Format::Medline => parse_medline(&text, &name, database),
         Format::WosTagged => parse_wos(&text, &name, database),
         Format::Csv => parse_csv(&text, &name, database),
+        Format::Bibtex => crate::parse_more::parse_bibtex(&text, &name, database),
+        Format::EndnoteXml => crate::parse_more::parse_endnote_xml(&text, &name, database),
+        Format::EndnoteTagged => crate::parse_more::parse_enw(&text, &name, database),
     }
     .map_err(|e| e.file(path))?;
     if recs.is_empty() {
@@ -490,6 +506,9 @@ mod tests {
         assert_eq!(detect("FN Clarivate\n"), Some(Format::WosTagged));
         assert_eq!(detect("ID,title\n"), Some(Format::Csv));
         assert_eq!(detect("hello\n"), None);
+        assert_eq!(detect("@article{x,\n"), Some(Format::Bibtex));
+        assert_eq!(detect("<?xml version=\"1.0\"?><xml>"), Some(Format::EndnoteXml));
+        assert_eq!(detect("%0 Journal Article\n"), Some(Format::EndnoteTagged));
     }
 
     #[test]
