@@ -12,19 +12,18 @@ python3 -c "import bib_dedupe" 2>/dev/null || pip install -q bib-dedupe
 work=$(mktemp -d)
 csv=bench/dedup_compare.csv
 echo "set,tool,runs,wall_min_s,wall_median_s,wall_max_s,FP,sensitivity,f1" > "$csv"
-now() { python3 -c 'import time; print(time.perf_counter())'; }
+TIMEFORMAT=%R
+secs() { { time "$@" >/dev/null 2>&1; } 2>&1; }
 for set in stroke haematology cytology_screening special_cases; do
   rec=$SETS/$set/records_pre_merged.csv; truth=$SETS/$set/merged_record_ids.csv
   for tool in metapipe bib-dedupe; do
     times=()
     for r in $(seq "$RUNS"); do
       if [ $tool = metapipe ]; then
-        t0=$(now); "$BIN" dedup "$rec" --out "$work/$set.$tool.csv"; t1=$(now)
-        times+=("$(python3 -c "print($t1-$t0)")")
+        times+=("$(secs "$BIN" dedup "$rec" --out "$work/$set.$tool.csv")")
       else
         # whole process, import included, as a user runs it
-        t0=$(now); python3 bench/bib_dedupe_run.py "$rec" "$work/$set.$tool.csv" 2>/dev/null; t1=$(now)
-        times+=("$(python3 -c "print($t1-$t0)")")
+        times+=("$(secs python3 bench/bib_dedupe_run.py "$rec" "$work/$set.$tool.csv")")
       fi
     done
     score=$(python3 $SETS/eval_dedup.py "$rec" "$truth" "$work/$set.$tool.csv")

@@ -133,7 +133,6 @@ pub fn decide(a: &Keys, b: &Keys) -> (Decision, f64) {
     if a.title.is_empty() || b.title.is_empty() {
         return (Decision::Distinct, 0.0);
     }
-    let (sim, prefix, numbers_equal) = title_match(a, b);
     let mut agree: Vec<&str> = vec![];
     let mut conflict: Vec<&str> = vec![];
     let mut field = |name: &'static str, x: Option<bool>| match x {
@@ -167,6 +166,12 @@ pub fn decide(a: &Keys, b: &Keys) -> (Decision, f64) {
         (Some(x), Some(y)) if x != y => Some(false),
         _ => None,
     });
+    // every rule below needs a matching DOI, the same first author, or two agreeing fields
+    // besides the title: without them the pair is distinct, and the title need not be compared
+    if !(agree.contains(&"doi") || agree.contains(&"first_author") || agree.len() >= 2) {
+        return (Decision::Distinct, 0.0);
+    }
+    let (sim, prefix, numbers_equal) = title_match(a, b);
     let evidence = format!(
         "title {:.3}{}; agree: {}; conflict: {}",
         sim,

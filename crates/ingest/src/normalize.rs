@@ -4,9 +4,14 @@
 /// annotations dropped ("[Chinese]", "[Review] [33 refs]", "[Erratum appears in …]"; a title
 /// wholly in brackets, a translated title, keeps its text), white space collapsed.
 pub fn title(t: &str) -> String {
-    let mut s = t.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'");
-    for tag in ["<i>", "</i>", "<b>", "</b>", "<sup>", "</sup>", "<sub>", "</sub>", "{", "}", "\\textit", "\\emph"] {
-        s = s.replace(tag, "");
+    let mut s = t.to_string();
+    if s.contains('&') {
+        s = s.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'");
+    }
+    if s.contains(['<', '{', '\\']) {
+        for tag in ["<i>", "</i>", "<b>", "</b>", "<sup>", "</sup>", "<sub>", "</sub>", "{", "}", "\\textit", "\\emph"] {
+            s = s.replace(tag, "");
+        }
     }
     let trimmed = s.trim();
     // a translated title: "[Title in English]." (possibly followed by a language marker)
@@ -160,25 +165,95 @@ pub fn title_numbers(t: &str) -> Vec<String> {
     t.split(|c: char| !c.is_ascii_digit()).filter(|r| !r.is_empty()).map(|r| r.trim_start_matches('0').to_string()).collect()
 }
 
-/// Normalized Levenshtein similarity in [0, 1].
+/// Below this similarity the exact value does not matter to any rule; [`similarity`] computes
+/// distances only inside the band that can reach it and reports anything lower as 0.
+pub const MIN_SIMILARITY: f64 = 0.80;
+
+/// Normalized Levenshtein similarity in [0, 1] (1 − distance / longer length); values below
+/// [`MIN_SIMILARITY`] are reported as 0. Banded dynamic programming: O(n · band).
 pub fn similarity(a: &str, b: &str) -> f64 {
-    let a: Vec<char> = a.chars().collect();
-    let b: Vec<char> = b.chars().collect();
+    let a = a.as_bytes();
+    let b = b.as_bytes();
     let (n, m) = (a.len(), b.len());
     if n == 0 && m == 0 {
         return 1.0;
     }
-    let mut prev: Vec<usize> = (0..=m).collect();
-    let mut cur = vec![0; m + 1];
-    for i in 1..=n {
-        cur[0] = i;
-        for j in 1..=m {
-            let cost = usize::from(a[i - 1] != b[j - 1]);
-            cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + cost);
-        }
-        std::mem::swap(&mut prev, &mut cur);
+    if a == b {
+        return 1.0;
     }
-    1.0 - prev[m] as f64 / n.max(m) as f64
+    let longest = n.max(m);
+    let max_d = ((1.0 - MIN_SIMILARITY) * longest as f64).floor() as usize;
+    if n.abs_diff(m) > max_d {
+        return 0.0;
+    }
+    // lower bound: every edit changes the byte histogram by at most 2
+    // (titles are normalized to [a-z0-9 ]: fold the byte into 64 buckets)
+    let mut hist = [0i32; 64];
+    for &c in a {
+        hist[(c & 63) as usize] += 1;
+    }
+    for &c in b {
+        hist[(c & 63) as usize] -= 1;
+    }
+    let l1: i32 = hist.iter().fold(0, |acc, x| acc + x.abs());
+    if (l1 as usize).div_ceil(2) > max_d {
+        return 0.0;
+    }
+    let d = levenshtein(a, b);
+    if d > max_d {
+        0.0
+    } else {
+        1.0 - d as f64 / longest as f64
+    }
+}
+
+/// Levenshtein distance by the bit-parallel algorithm of Myers (1999) in Hyyrö's (2003)
+/// formulation, with 64-bit blocks over `a`: O(|b| · ⌈|a|/64⌉) word operations.
+pub fn levenshtein(a: &[u8], b: &[u8]) -> usize {
+    let m = a.len();
+    if m == 0 {
+        return b.len();
+    }
+    let blocks = m.div_ceil(64);
+    // Peq[c][k]: bits of block k where a has byte c
+    let mut peq = vec![0u64; 128 * blocks];
+    for (i, &c) in a.iter().enumerate() {
+        peq[(c as usize & 127) * blocks + i / 64] |= 1u64 << (i % 64);
+    }
+    let mut pv = vec![!0u64; blocks];
+    let mut mv = vec![0u64; blocks];
+    let top = 1u64 << ((m - 1) % 64);
+    let mut score = m;
+    for &c in b {
+        let eqs = &peq[(c as usize & 127) * blocks..(c as usize & 127) * blocks + blocks];
+        let (mut add_carry, mut ph_in, mut mh_in) = (0u64, 1u64, 0u64);
+        for k in 0..blocks {
+            let eq = eqs[k];
+            let xv = eq | mv[k];
+            let (s1, c1) = (eq & pv[k]).overflowing_add(pv[k]);
+            let (s2, c2) = s1.overflowing_add(add_carry);
+            add_carry = u64::from(c1 || c2);
+            let xh = (s2 ^ pv[k]) | eq;
+            let mut ph = mv[k] | !(xh | pv[k]);
+            let mut mh = pv[k] & xh;
+            if k == blocks - 1 {
+                if ph & top != 0 {
+                    score += 1;
+                }
+                if mh & top != 0 {
+                    score -= 1;
+                }
+            }
+            let (ph_out, mh_out) = (ph >> 63, mh >> 63);
+            ph = (ph << 1) | ph_in;
+            mh = (mh << 1) | mh_in;
+            ph_in = ph_out;
+            mh_in = mh_out;
+            pv[k] = mh | !(xv | ph);
+            mv[k] = ph & xv;
+        }
+    }
+    score
 }
 
 #[cfg(test)]
@@ -210,6 +285,74 @@ mod tests {
         assert_eq!(pages("1427-1438"), (Some("1427".into()), Some("1438".into())));
         assert_eq!(pages("e0269065").0.as_deref(), Some("e0269065"));
         assert_eq!(pages("532, 534-536, 538-540").0.as_deref(), Some("532"));
+    }
+
+    #[test]
+    fn banded_similarity_matches_full_levenshtein() {
+        fn full(a: &str, b: &str) -> f64 {
+            let (a, b): (Vec<char>, Vec<char>) = (a.chars().collect(), b.chars().collect());
+            let mut prev: Vec<usize> = (0..=b.len()).collect();
+            for i in 1..=a.len() {
+                let mut cur = vec![i; b.len() + 1];
+                for j in 1..=b.len() {
+                    cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + usize::from(a[i - 1] != b[j - 1]));
+                }
+                prev = cur;
+            }
+            1.0 - prev[b.len()] as f64 / a.len().max(b.len()) as f64
+        }
+        let pairs = [
+            ("effect of anakinra in covid 19", "effect of anakinra in covid19"),
+            ("the need for orthodontic treatment", "need for orthodontic treatment in ahus"),
+            ("abcdefghij", "abcdefghij"),
+            ("interferon a possible prognostic marker", "interferon gamma ifn gamma a possible prognostic marker"),
+            ("kitten sitting", "sitting kitten"),
+        ];
+        for (a, b) in pairs {
+            let f = full(a, b);
+            let s = similarity(a, b);
+            if f >= MIN_SIMILARITY {
+                assert!((s - f).abs() < 1e-12, "{a} / {b}: {s} vs {f}");
+            } else {
+                assert_eq!(s, 0.0, "{a} / {b}");
+            }
+        }
+    }
+
+    #[test]
+    fn bit_parallel_levenshtein_matches_dp() {
+        fn dp(a: &[u8], b: &[u8]) -> usize {
+            let mut prev: Vec<usize> = (0..=b.len()).collect();
+            for i in 1..=a.len() {
+                let mut cur = vec![i; b.len() + 1];
+                for j in 1..=b.len() {
+                    cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + usize::from(a[i - 1] != b[j - 1]));
+                }
+                prev = cur;
+            }
+            prev[b.len()]
+        }
+        let mut x: u64 = 12345;
+        let mut next = || {
+            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            (x >> 33) as usize
+        };
+        for _ in 0..2000 {
+            let la = next() % 200;
+            let a: Vec<u8> = (0..la).map(|_| b"abcde "[next() % 6]).collect();
+            let mut b = a.clone();
+            for _ in 0..next() % 30 {
+                let op = next() % 3;
+                let p = if b.is_empty() { 0 } else { next() % b.len() };
+                match op {
+                    0 if !b.is_empty() => { b.remove(p); }
+                    1 => b.insert(p, b"abcdef"[next() % 6]),
+                    _ if !b.is_empty() => b[p] = b"abcdef"[next() % 6],
+                    _ => {}
+                }
+            }
+            assert_eq!(levenshtein(&a, &b), dp(&a, &b), "{:?} / {:?}", String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
+        }
     }
 
     #[test]
