@@ -9,7 +9,7 @@
 
 use crate::normalize as norm;
 use crate::parse::Record;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, HashMap};
 
 /// Matching keys of one record.
 #[derive(Debug, Clone, Default)]
@@ -29,8 +29,8 @@ pub struct Keys {
     pub journal_abbrev: Vec<String>,
     /// name tokens of the first author
     pub author_tokens: Vec<String>,
-    /// name tokens of every author, in order
-    pub all_authors: Vec<String>,
+    /// signature (hash, letters) of the name tokens of every author, in order
+    pub all_authors: (u64, usize),
     /// conference paper (vs journal article), when the export says
     pub conference: Option<bool>,
 }
@@ -62,7 +62,7 @@ pub fn keys(r: &Record) -> Keys {
         journal: r.journal.as_deref().map(norm::journal_tokens).unwrap_or_default(),
         journal_abbrev: r.journal_abbrev.as_deref().map(norm::journal_tokens).unwrap_or_default(),
         author_tokens: r.authors.first().map(|a| norm::name_tokens(a)).unwrap_or_default(),
-        all_authors: r.authors.iter().flat_map(|a| norm::name_tokens(a)).collect(),
+        all_authors: norm::authors_signature(&r.authors),
         conference,
     }
 }
@@ -153,7 +153,7 @@ pub fn decide(a: &Keys, b: &Keys) -> (Decision, f64) {
     });
     // the whole author list, name for name (positive evidence only: formats vary too much for
     // a difference to mean anything)
-    field("authors", (!a.all_authors.is_empty() && a.all_authors == b.all_authors && a.all_authors.iter().map(|t| t.len()).sum::<usize>() >= 6).then_some(true));
+    field("authors", (a.all_authors.1 >= 6 && a.all_authors == b.all_authors).then_some(true));
     field("year", match (a.year, b.year) {
         (Some(x), Some(y)) if x == y => Some(true),
         (Some(x), Some(y)) if (x - y).abs() > 1 => Some(false),
@@ -172,25 +172,27 @@ pub fn decide(a: &Keys, b: &Keys) -> (Decision, f64) {
         return (Decision::Distinct, 0.0);
     }
     let (sim, prefix, numbers_equal) = title_match(a, b);
-    let evidence = format!(
-        "title {:.3}{}; agree: {}; conflict: {}",
-        sim,
-        if prefix { " (one title truncated)" } else { "" },
-        agree.join(","),
-        if conflict.is_empty() { "none".into() } else { conflict.join(",") }
-    );
+    let evidence = || {
+        format!(
+            "title {:.3}{}; agree: {}; conflict: {}",
+            sim,
+            if prefix { " (one title truncated)" } else { "" },
+            agree.join(","),
+            if conflict.is_empty() { "none".into() } else { conflict.join(",") }
+        )
+    };
     let has = |f: &str, v: &[&str]| v.contains(&f);
     let hard_conflict = ["doi", "first_page", "volume", "year", "type"].iter().any(|f| has(f, &conflict));
     let others = agree.iter().filter(|f| **f != "doi").count();
     if has("doi", &agree) && sim >= 0.80 && numbers_equal && !has("first_page", &conflict) && !has("year", &conflict) && !has("type", &conflict) {
-        return (Decision::Duplicate(evidence), sim);
+        return (Decision::Duplicate(evidence()), sim);
     }
     // near-identical title with no contradiction: two agreeing fields suffice; a disagreeing
     // first author (name order, transliteration) is outweighed by year + volume + first page
     let bib_locus = has("year", &agree) && has("volume", &agree) && has("first_page", &agree);
     if sim >= 0.95 && numbers_equal && !hard_conflict && !prefix {
         if (!has("first_author", &conflict) && others >= 2) || bib_locus {
-            return (Decision::Duplicate(evidence), sim);
+            return (Decision::Duplicate(evidence()), sim);
         }
     }
     // the same bibliographic locus (year, volume, page range) and first author, in a compatible
@@ -198,15 +200,15 @@ pub fn decide(a: &Keys, b: &Keys) -> (Decision, f64) {
     // the title may differ only where a page range rules out neighbouring one-page abstracts
     let range = a.last_page.is_some() || b.last_page.is_some();
     if bib_locus && has("first_author", &agree) && !has("journal", &conflict) && !hard_conflict && sim >= 0.90 && (numbers_equal || (sim >= 0.97 && range)) {
-        return (Decision::Duplicate(evidence), sim);
+        return (Decision::Duplicate(evidence()), sim);
     }
     // a truncated or extended title needs the full bibliographic locus and the same author
     if prefix && numbers_equal && !hard_conflict && bib_locus && has("first_author", &agree) {
-        return (Decision::Duplicate(evidence), sim);
+        return (Decision::Duplicate(evidence()), sim);
     }
     // for a person: similar titles by the same first author that the rules could not settle
     if sim >= 0.90 && numbers_equal && !has("doi", &conflict) && !has("first_author", &conflict) && !has("type", &conflict) && (has("first_author", &agree) || agree.len() >= 2) {
-        return (Decision::Maybe(evidence), sim);
+        return (Decision::Maybe(evidence()), sim);
     }
     (Decision::Distinct, sim)
 }
@@ -261,41 +263,49 @@ impl Dsu {
 /// Blocks larger than this are skipped as uninformative.
 const MAX_BLOCK: usize = 200;
 
-fn candidate_pairs(keys: &[Keys]) -> BTreeSet<(usize, usize)> {
-    let mut blocks: HashMap<String, Vec<usize>> = HashMap::new();
+/// FNV-1a over the parts of a blocking key (no string is built).
+fn block_key(tag: u8, parts: &[&str]) -> u64 {
+    let mut h: u64 = 0xcbf29ce484222325 ^ tag as u64;
+    for p in parts {
+        for b in p.bytes().chain(std::iter::once(0x1f)) {
+            h = (h ^ b as u64).wrapping_mul(0x100000001b3);
+        }
+    }
+    h
+}
+
+fn candidate_pairs(keys: &[Keys]) -> Vec<(usize, usize)> {
+    let mut blocks: HashMap<u64, Vec<usize>> = HashMap::new();
     for (i, k) in keys.iter().enumerate() {
         if let Some(d) = &k.doi {
-            blocks.entry(format!("d:{d}")).or_default().push(i);
+            blocks.entry(block_key(b'd', &[d])).or_default().push(i);
         }
         let words: Vec<&str> = k.title.split(' ').filter(|w| !w.is_empty()).collect();
         if !words.is_empty() {
             let n = words.len().min(6);
-            blocks.entry(format!("h:{}", words[..n].join(" "))).or_default().push(i);
-            blocks.entry(format!("t:{}", words[words.len() - n..].join(" "))).or_default().push(i);
-        }
-        if words.len() >= 3 {
-            blocks.entry(format!("h3:{}", words[..3].join(" "))).or_default().push(i);
-            blocks.entry(format!("t3:{}", words[words.len() - 3..].join(" "))).or_default().push(i);
+            blocks.entry(block_key(b'h', &words[..n])).or_default().push(i);
+            blocks.entry(block_key(b't', &words[words.len() - n..])).or_default().push(i);
         }
         if let (Some(a), Some(y)) = (&k.first_author, k.year) {
-            blocks.entry(format!("a:{a}:{y}")).or_default().push(i);
+            blocks.entry(block_key(b'a', &[a, &y.to_string()])).or_default().push(i);
         }
         if let (Some(v), Some(p)) = (&k.volume, &k.first_page) {
-            blocks.entry(format!("l:{v}:{p}")).or_default().push(i);
+            blocks.entry(block_key(b'l', &[v, p])).or_default().push(i);
         }
     }
-    let mut pairs = BTreeSet::new();
+    let mut pairs = Vec::new();
     for (_, v) in blocks {
         if v.len() < 2 || v.len() > MAX_BLOCK {
             continue;
         }
         for x in 0..v.len() {
             for y in x + 1..v.len() {
-                let (a, b) = (v[x].min(v[y]), v[x].max(v[y]));
-                pairs.insert((a, b));
+                pairs.push((v[x].min(v[y]), v[x].max(v[y])));
             }
         }
     }
+    pairs.sort_unstable();
+    pairs.dedup();
     pairs
 }
 
@@ -316,6 +326,8 @@ pub fn dedup(records: &[Record], priority: impl Fn(usize) -> usize, human: &[Hum
     let mut maybe = vec![];
     let mut pairs = candidate_pairs(&keys);
     pairs.extend(forced.keys().copied());
+    pairs.sort_unstable();
+    pairs.dedup();
     for (a, b) in pairs {
         let (d, sim) = decide(&keys[a], &keys[b]);
         let d = match forced.get(&(a, b)) {

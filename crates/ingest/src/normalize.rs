@@ -22,21 +22,26 @@ pub fn title(t: &str) -> String {
             }
         }
     }
-    // drop bracketed annotations, and an unclosed one running to the end
-    let mut out_b = String::with_capacity(s.len());
+    // drop bracketed annotations (and an unclosed one running to the end), lower-case, fold
+    // accents, keep [a-z0-9], collapse the rest to single spaces: one pass
+    let mut out = String::with_capacity(s.len());
     let mut depth = 0;
+    let mut space = true;
     for c in s.chars() {
         match c {
-            '[' => depth += 1,
-            ']' if depth > 0 => depth -= 1,
-            _ if depth == 0 => out_b.push(c),
+            '[' => {
+                depth += 1;
+                continue;
+            }
+            ']' if depth > 0 => {
+                depth -= 1;
+                continue;
+            }
+            _ if depth > 0 => continue,
             _ => {}
         }
-    }
-    let folded = fold(&out_b.to_lowercase());
-    let mut out = String::with_capacity(folded.len());
-    let mut space = true;
-    for c in folded.chars() {
+        let c = fold_char(c.to_ascii_lowercase());
+        let c = if c.is_ascii() { c } else { c.to_lowercase().next().map(fold_char).unwrap_or(c) };
         if c.is_ascii_alphanumeric() {
             out.push(c);
             space = false;
@@ -45,18 +50,66 @@ pub fn title(t: &str) -> String {
             space = true;
         }
     }
-    out.trim_end().to_string()
+    if out.ends_with(' ') {
+        out.pop();
+    }
+    out
 }
 
 /// Alphabetic name tokens of an author string (for order-insensitive comparison).
 pub fn name_tokens(a: &str) -> Vec<String> {
-    fold(&a.to_lowercase()).split(|c: char| !c.is_ascii_alphabetic()).filter(|t| t.len() >= 2).map(String::from).collect()
+    let mut out = vec![];
+    let mut cur = String::new();
+    for c in a.chars().chain(std::iter::once(' ')) {
+        let c = fold_char(c.to_lowercase().next().unwrap_or(c));
+        if c.is_ascii_alphabetic() {
+            cur.push(c);
+        } else {
+            if cur.len() >= 2 {
+                out.push(std::mem::take(&mut cur));
+            }
+            cur.clear();
+        }
+    }
+    out
+}
+
+/// A hash of the name tokens of every author, in order (FNV-1a), and their total length.
+pub fn authors_signature(authors: &[String]) -> (u64, usize) {
+    let mut h: u64 = 0xcbf29ce484222325;
+    let mut len = 0;
+    for a in authors {
+        let mut tok_len = 0;
+        let mut tok_hash = h;
+        for c in a.chars().chain(std::iter::once(' ')) {
+            let c = fold_char(c.to_lowercase().next().unwrap_or(c));
+            if c.is_ascii_alphabetic() {
+                tok_hash = (tok_hash ^ c as u64).wrapping_mul(0x100000001b3);
+                tok_len += 1;
+            } else {
+                if tok_len >= 2 {
+                    h = (tok_hash ^ 0x20).wrapping_mul(0x100000001b3);
+                    len += tok_len;
+                }
+                tok_hash = h;
+                tok_len = 0;
+            }
+        }
+    }
+    (h, len)
 }
 
 /// Fold common accented letters to ASCII.
 pub fn fold(s: &str) -> String {
-    s.chars()
-        .map(|c| match c {
+    s.chars().map(fold_char).collect()
+}
+
+/// Fold one accented letter to ASCII.
+pub fn fold_char(c: char) -> char {
+    if c.is_ascii() {
+        return c;
+    }
+    match c {
             'á' | 'à' | 'â' | 'ä' | 'ã' | 'å' => 'a',
             'é' | 'è' | 'ê' | 'ë' => 'e',
             'í' | 'ì' | 'î' | 'ï' => 'i',
@@ -70,8 +123,7 @@ pub fn fold(s: &str) -> String {
             'α' => 'a',
             '‐' | '‑' | '–' | '—' => '-',
             c => c,
-        })
-        .collect()
+    }
 }
 
 /// Surname of an author written as "Doe, J", "Doe J", "J. Doe", "Doe JA", "van der Berg, A".
