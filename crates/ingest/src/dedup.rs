@@ -260,6 +260,19 @@ impl Dsu {
     }
 }
 
+/// Map over a slice on the machine's cores (std threads, chunked; order preserved).
+fn par_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
+    if threads < 2 || items.len() < 256 {
+        return items.iter().map(&f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|sc| {
+        let handles: Vec<_> = items.chunks(chunk).map(|c| sc.spawn(|| c.iter().map(&f).collect::<Vec<U>>())).collect();
+        handles.into_iter().flat_map(|h| h.join().expect("dedup worker panicked")).collect()
+    })
+}
+
 /// Blocks larger than this are skipped as uninformative.
 const MAX_BLOCK: usize = 200;
 
@@ -312,7 +325,7 @@ fn candidate_pairs(keys: &[Keys]) -> Vec<(usize, usize)> {
 /// Deduplicate `records`. `priority(i)` orders records for choosing a cluster's representative
 /// (lower first; ties by input order). `human` decisions override the rules for their pairs.
 pub fn dedup(records: &[Record], priority: impl Fn(usize) -> usize, human: &[HumanDecision]) -> Dedup {
-    let keys: Vec<Keys> = records.iter().map(keys).collect();
+    let keys: Vec<Keys> = par_map(records, keys);
     let id_index: HashMap<&str, usize> = records.iter().enumerate().map(|(i, r)| (r.record_id.as_str(), i)).collect();
     let mut forced: HashMap<(usize, usize), bool> = HashMap::new();
     for h in human {
@@ -328,8 +341,8 @@ pub fn dedup(records: &[Record], priority: impl Fn(usize) -> usize, human: &[Hum
     pairs.extend(forced.keys().copied());
     pairs.sort_unstable();
     pairs.dedup();
-    for (a, b) in pairs {
-        let (d, sim) = decide(&keys[a], &keys[b]);
+    let decided: Vec<(Decision, f64)> = par_map(&pairs, |&(a, b)| decide(&keys[a], &keys[b]));
+    for (&(a, b), (d, sim)) in pairs.iter().zip(decided) {
         let d = match forced.get(&(a, b)) {
             Some(true) => Decision::Duplicate("a reviewer's decision (dedup_decisions.csv)".into()),
             Some(false) => Decision::Distinct,
