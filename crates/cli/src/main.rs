@@ -69,6 +69,20 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Generate a SYNTHETIC record set with duplicate noise (benchmark CSV layout) and its truth
+    GenRecords {
+        #[arg(long)]
+        n: usize,
+        #[arg(long, default_value_t = 0.3)]
+        dup_rate: f64,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+        /// the true duplicate clusters (merged_ids)
+        #[arg(long)]
+        truth: PathBuf,
+    },
     /// Deduplicate search exports; writes one row per cluster of two or more (merged_ids)
     Dedup {
         files: Vec<PathBuf>,
@@ -143,6 +157,15 @@ fn real_main() -> Result<String, Error> {
             }
             let control = Control { tau2_max, maxiter, stepadj, threshold, ..Control::default() };
             pool_cmd::pool(&pool_cmd::PoolArgs { file, measure, method, test, revman, group, format, out, control, level })
+        }
+        Cmd::GenRecords { n, dup_rate, seed, out, truth } => {
+            if !(0.0..=1.0).contains(&dup_rate) {
+                return Err(Error::usage("--dup-rate must be between 0 and 1"));
+            }
+            let (recs, clusters) = metapipe_ingest::synth::generate(n, dup_rate, seed);
+            metapipe_tables::io::write_atomic(&out, metapipe_ingest::synth::to_csv(&recs).as_bytes())?;
+            metapipe_tables::io::write_atomic(&truth, metapipe_ingest::synth::clusters_csv(&clusters).as_bytes())?;
+            Ok(String::new())
         }
         Cmd::Parse { files, out } => {
             if files.is_empty() {

@@ -9,6 +9,7 @@ pub mod normalize;
 pub mod parse;
 pub mod parse_more;
 pub mod screening;
+pub mod synth;
 
 use dedup::{Dedup, HumanDecision};
 use metapipe_tables::schema::{CLUSTERS, MAYBE_PAIRS, MERGED, PRISMA, RECORDS, SCREENING};
