@@ -94,6 +94,9 @@ enum Cmd {
         /// also write the maybe-pairs here
         #[arg(long)]
         maybe: Option<PathBuf>,
+        /// explain the decision on one pair of record ids (as written in --out) and exit
+        #[arg(long, num_args = 2, value_names = ["ID_A", "ID_B"])]
+        explain: Option<Vec<String>>,
     },
 }
 
@@ -178,7 +181,7 @@ fn real_main() -> Result<String, Error> {
             write_table(&metapipe_ingest::records_table(&recs)?, &out)?;
             Ok(String::new())
         }
-        Cmd::Dedup { files, out, decisions, maybe } => {
+        Cmd::Dedup { files, out, decisions, maybe, explain } => {
             if files.is_empty() {
                 return Err(Error::usage("dedup: give at least one file"));
             }
@@ -186,6 +189,16 @@ fn real_main() -> Result<String, Error> {
             let (recs, warnings) = metapipe_ingest::parse_sources(&sources)?;
             for w in warnings {
                 eprintln!("warning: {w}");
+            }
+            if let Some(pair) = explain {
+                let find = |id: &str| recs.iter().position(|r| r.record_id == id || r.record_id.split_once(':').map(|(_, x)| x) == Some(id));
+                let (a, b) = match (find(&pair[0]), find(&pair[1])) {
+                    (Some(a), Some(b)) => (a, b),
+                    _ => return Err(Error::usage(format!("--explain: record {:?} or {:?} not found", pair[0], pair[1]))),
+                };
+                let (ka, kb) = (metapipe_ingest::dedup::keys(&recs[a]), metapipe_ingest::dedup::keys(&recs[b]));
+                let (d, sim) = metapipe_ingest::dedup::decide(&ka, &kb);
+                return Ok(format!("{:#?}\n{:#?}\ndecision: {d:?} (title similarity {sim:.3})\n", ka, kb));
             }
             let human = match &decisions {
                 Some(p) => metapipe_ingest::read_human_decisions(p)?,

@@ -51,9 +51,8 @@ fn score(ids: &[String], truth: &[Vec<String>], pred: &[Vec<String>]) -> (usize,
 
 #[test]
 fn zero_false_positives_and_sensitivity_floors() {
-    // floors: bib-dedupe 0.11's sensitivity as measured on this kind of machine, except
-    // haematology, where metapipe is below it (see docs/dedup.md) and the floor is today's level
-    let floors: BTreeMap<&str, f64> = [("stroke", 0.9936), ("haematology", 0.8518), ("cytology_screening", 0.9922), ("special_cases", 0.3333)].into_iter().collect();
+    // floors: bib-dedupe 0.11's sensitivity as measured on this kind of machine
+    let floors: BTreeMap<&str, f64> = [("stroke", 0.9936), ("haematology", 0.8889), ("cytology_screening", 0.9922), ("special_cases", 0.3333)].into_iter().collect();
     let out = std::env::temp_dir().join(format!("mp-dedup-bench-{}", std::process::id()));
     std::fs::create_dir_all(&out).unwrap();
     let mut report = vec![];

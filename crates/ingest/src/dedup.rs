@@ -33,6 +33,8 @@ pub struct Keys {
     pub all_authors: (u64, usize),
     /// conference paper (vs journal article), when the export says
     pub conference: Option<bool>,
+    /// the record is a correction notice (erratum), whose title names the corrected article
+    pub notice: bool,
 }
 
 pub fn keys(r: &Record) -> Keys {
@@ -62,6 +64,7 @@ pub fn keys(r: &Record) -> Keys {
         journal: r.journal.as_deref().map(norm::journal_tokens).unwrap_or_default(),
         journal_abbrev: r.journal_abbrev.as_deref().map(norm::journal_tokens).unwrap_or_default(),
         author_tokens: r.authors.first().map(|a| norm::name_tokens(a)).unwrap_or_default(),
+        notice: r.title.as_deref().is_some_and(norm::is_correction_notice),
         all_authors: norm::authors_signature(&r.authors),
         conference,
     }
@@ -202,8 +205,17 @@ pub fn decide(a: &Keys, b: &Keys) -> (Decision, f64) {
     if bib_locus && has("first_author", &agree) && !has("journal", &conflict) && !hard_conflict && sim >= 0.90 && (numbers_equal || (sim >= 0.97 && range)) {
         return (Decision::Duplicate(evidence()), sim);
     }
+    // the same title by the same first author in the same volume of the same journal, where one
+    // record is a single page EARLIER in the volume than the other (a meeting abstract before the
+    // article; a single page after it may be an erratum, which stays apart): one work
+    let page_no = |k: &Keys| k.first_page.as_deref().and_then(|p| p.parse::<u64>().ok());
+    let single_page = |x: &Keys, y: &Keys| (x.last_page.is_none() || x.last_page == x.first_page) && matches!((page_no(x), page_no(y)), (Some(p), Some(q)) if p < q);
+    let only_pages_conflict = conflict.iter().all(|f| *f == "first_page");
+    if sim >= 0.999 && !prefix && numbers_equal && only_pages_conflict && !a.notice && !b.notice && (single_page(a, b) || single_page(b, a)) && ["first_author", "year", "volume", "journal"].iter().all(|f| has(f, &agree)) {
+        return (Decision::Duplicate(evidence()), sim);
+    }
     // a truncated or extended title needs the full bibliographic locus and the same author
-    if prefix && numbers_equal && !hard_conflict && bib_locus && has("first_author", &agree) {
+    if prefix && numbers_equal && !hard_conflict && has("first_author", &agree) && (bib_locus || others >= 4) {
         return (Decision::Duplicate(evidence()), sim);
     }
     // for a person: similar titles by the same first author that the rules could not settle
@@ -432,6 +444,24 @@ mod tests {
             rec("b:1", "p16(INK4a) Expression does not predict the outcome of cervical intraepithelial neoplasia grade 1", "Guedes AC", 2007, "Int J Gynecol Cancer", "17", "1099-103", ""),
         ];
         assert_eq!(dedup(&r, |_| 0, &[]).clusters.len(), 1);
+    }
+
+    #[test]
+    fn meeting_abstract_before_the_article_merges_but_a_later_erratum_does_not() {
+        let article = rec("a:1", "Perinatal asphyxia may present with features of neonatal atypical hemolytic uremic syndrome", "Biran, V.", 2007, "Pediatric Nephrology", "22", "2129-2132", "");
+        let abstract_ = rec("a:2", "Perinatal asphyxia may present with features of neonatal atypical hemolytic uremic syndrome", "Biran, V.", 2007, "Pediatric Nephrology", "22", "1514", "");
+        let erratum = rec("a:3", "Perinatal asphyxia may present with features of neonatal atypical hemolytic uremic syndrome", "Biran, V.", 2007, "Pediatric Nephrology", "22", "2400", "");
+        assert_eq!(dedup(&[article.clone(), abstract_], |_| 0, &[]).clusters.len(), 1);
+        assert_eq!(dedup(&[article, erratum], |_| 0, &[]).clusters.len(), 2);
+    }
+
+    #[test]
+    fn correction_notice_stays_apart_from_the_article() {
+        let article = rec("a:1", "Severe deficiency of the specific von Willebrand factor-cleaving protease (ADAMTS 13) activity", "Veyradier, A.", 2003, "Journal of Pediatrics", "142", "310-317", "");
+        let notice = rec("a:2", "Erratum: Severe deficiency of the specific von Willebrand factor-cleaving protease (ADAMTS 13) activity", "Veyradier, A.", 2003, "Journal of Pediatrics", "142", "616", "");
+        let notice2 = rec("a:3", "Severe deficiency of the specific von Willebrand factor-cleaving protease (ADAMTS 13) activity (vol 142, pg 310, 2003)", "Veyradier", 2003, "Journal of Pediatrics", "142", "616-616", "");
+        let d = dedup(&[article, notice, notice2], |_| 0, &[]);
+        assert_eq!(d.clusters.len(), 2, "the two notices are one record, the article another");
     }
 
     #[test]

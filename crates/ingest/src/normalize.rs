@@ -13,6 +13,27 @@ pub fn title(t: &str) -> String {
             s = s.replace(tag, "");
         }
     }
+    // correction notices: "Erratum: <title> (vol 142, pg 310, 2003)" names the corrected article;
+    // the notice's own locus (pages) keeps it apart from that article
+    for label in ["erratum:", "correction:", "corrigendum:", "errata:"] {
+        if s.get(..label.len()).is_some_and(|h| h.eq_ignore_ascii_case(label)) {
+            s = s[label.len()..].to_string();
+        }
+    }
+    if let Some(p) = s.rfind("(vol ") {
+        if s[p..].contains(", pg ") {
+            s.truncate(p);
+        }
+    }
+    // unclosed parentheses near the end: a citation cut off by the export
+    let full = s.len();
+    while let Some(p) = s.rfind('(') {
+        if !s[p..].contains(')') && full - p < 60 && p > full / 2 {
+            s.truncate(p);
+        } else {
+            break;
+        }
+    }
     let trimmed = s.trim();
     // a translated title: "[Title in English]." (possibly followed by a language marker)
     if trimmed.starts_with('[') {
@@ -54,6 +75,12 @@ pub fn title(t: &str) -> String {
         out.pop();
     }
     out
+}
+
+/// Whether a title is that of a correction notice ("Erratum: …", "… (vol 14, pg 703, 2005)").
+pub fn is_correction_notice(t: &str) -> bool {
+    let l = t.trim_start().to_ascii_lowercase();
+    ["erratum", "correction", "corrigendum", "errata"].iter().any(|p| l.starts_with(p)) || (l.contains("(vol ") && l.contains(", pg "))
 }
 
 /// Alphabetic name tokens of an author string (for order-insensitive comparison).
@@ -317,6 +344,8 @@ mod tests {
         assert_eq!(title("Effect of Anti-Interleukin Drugs (COV-AID): a Trial."), "effect of anti interleukin drugs cov aid a trial");
         assert_eq!(title("Effet de l'anakinra [French]"), "effet de l anakinra");
         assert_eq!(title("Update on HPV infection. [Review] [33 refs]"), "update on hpv infection");
+        assert_eq!(title("Erratum: Severe deficiency of ADAMTS 13 (The Journal of Pediatrics (M"), "severe deficiency of adamts 13");
+        assert_eq!(title("Severe deficiency of ADAMTS 13 (vol 142, pg 310, 2003)"), "severe deficiency of adamts 13");
         assert_eq!(title("Severe deficiency (ADAMTS 13).[Erratum appears in J Pediatr. 2003 Jun"), "severe deficiency adamts 13");
         assert_eq!(title("[Paroxysmal nocturnal hemoglobinuria therapy: Spanish experience]. [Spanish]"), "paroxysmal nocturnal hemoglobinuria therapy spanish experience");
         assert_eq!(title("A &amp; B"), "a b");
