@@ -152,6 +152,12 @@ fn real_main() -> Result<String, Error> {
                 "revman" => true,
                 c => return Err(Error::usage(format!("--convention {c:?}: expected metafor or revman"))),
             };
+            if revman && !matches!(measure, Measure::OR | Measure::RR) {
+                return Err(Error::usage("--convention revman: implemented for --measure OR and RR (RevMan's zero-cell rule is theirs)"));
+            }
+            if revman && !matches!(method, Method::MH | Method::DL) {
+                return Err(Error::usage("--convention revman: RevMan 5 pools binary data by MH (fixed) or DL (random)"));
+            }
             if !["json", "csv", "table"].contains(&format.as_str()) {
                 return Err(Error::usage(format!("--format {format:?}: expected json, csv or table")));
             }

@@ -680,6 +680,9 @@ pub fn revman_tables(tables: &[Binary]) -> Vec<Option<Binary>> {
 /// RevMan's zero-cell rule (Deeks & Higgins, "Statistical algorithms in Review Manager 5", 2010).
 pub fn revman_dl(tables: &[Binary], measure: Measure, level: f64) -> Result<Fit, MetaError> {
     check_tables(tables)?;
+    if !matches!(measure, Measure::OR | Measure::RR) {
+        return Err(MetaError::BadInput("the RevMan 5 convention is implemented for OR and RR".into()));
+    }
     let kept: Vec<Binary> = revman_tables(tables).into_iter().flatten().collect();
     if kept.is_empty() {
         return Err(MetaError::NotEstimable("every study has no events (or only events) in both arms".into()));
@@ -734,6 +737,9 @@ pub fn revman_dl(tables: &[Binary], measure: Measure, level: f64) -> Result<Fit,
 /// Mantel-Haenszel under RevMan 5's zero-cell rule (metafor's `mh_revman` in the oracle).
 pub fn revman_mh(tables: &[Binary], measure: Measure, level: f64) -> Result<Fit, MetaError> {
     check_tables(tables)?;
+    if !matches!(measure, Measure::OR | Measure::RR) {
+        return Err(MetaError::BadInput("the RevMan 5 convention is implemented for OR and RR".into()));
+    }
     let kept_opt = revman_tables(tables);
     let kept: Vec<Binary> = kept_opt.iter().flatten().copied().collect();
     if kept.is_empty() {
