@@ -84,8 +84,10 @@ fn stages(cfg: &Config, st: &Stage, fail_after: Option<&str>) -> Result<()> {
     let (clusters, merged, maybe) = ingest::dedup_tables(&ing.records, &ing.dedup)?;
     let screening = ingest::screening_table(&ing.ta, &ing.ft)?;
     let prisma = ingest::prisma_table(&ing.prisma)?;
+    let agreement = ingest::agreement_table(&ing.ta, &ing.ft)?;
+    st.csv(&agreement, "screening_agreement.csv")?;
     info!(records = records.num_rows(), clusters = merged.num_rows(), maybe_pairs = maybe.num_rows(), screened = ing.ta.len(), kappa = ing.kappa_title_abstract, "ingest done");
-    for t in [&records, &clusters, &merged, &maybe, &screening, &prisma] {
+    for t in [&records, &clusters, &merged, &maybe, &screening, &prisma, &agreement] {
         st.put(t)?;
     }
     drop(_g);

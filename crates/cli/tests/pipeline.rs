@@ -97,6 +97,15 @@ fn il1_pipeline_end_to_end() {
     ];
     assert_eq!(prisma, expected.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>());
 
+    // reviewer agreement: Cohen's kappa at title/abstract, from the two reviewers' columns
+    let ag = csv_rows(&dir.join("screening_agreement.csv"));
+    let ta = ag.iter().find(|r| r["stage"] == "title_abstract").unwrap();
+    assert_eq!(ta["records"], "276");
+    let (n, conflicts): (i64, i64) = (276, ta["conflicts"].parse().unwrap());
+    assert!(conflicts > 0 && ta["agreed"].parse::<i64>().unwrap() + conflicts == n);
+    let kappa: f64 = ta["kappa"].parse().unwrap();
+    assert!(kappa > 0.0 && kappa < 1.0, "{kappa}");
+
     // results: one row per outcome (and mortality subgroups), the columns first
     let results = csv_rows(&dir.join("results.csv"));
     let header: Vec<String> = csv::Reader::from_path(dir.join("results.csv")).unwrap().headers().unwrap().iter().map(String::from).collect();

@@ -173,6 +173,18 @@ pub fn screening_table(ta: &[TaDecision], ft: &[FtDecision]) -> Result<Table> {
     t.finish()
 }
 
+/// Reviewer agreement per stage (Cohen's κ where two reviewers screened).
+pub fn agreement_table(ta: &[TaDecision], ft: &[FtDecision]) -> Result<Table> {
+    use metapipe_tables::schema::AGREEMENT;
+    let mut t = Builder::new(&AGREEMENT);
+    let agreed = ta.iter().filter(|d| d.reviewer_1 == d.reviewer_2).count();
+    let adjudicated = ta.iter().filter(|d| d.adjudicated.is_some()).count();
+    let kappa = screening::cohen_kappa(&ta.iter().map(|d| (d.reviewer_1, d.reviewer_2)).collect::<Vec<_>>());
+    t.row(vec![s("title_abstract"), i(ta.len() as i64), i(agreed as i64), i((ta.len() - agreed) as i64), i(adjudicated as i64), f(kappa), so(None::<String>)]);
+    t.row(vec![s("full_text"), i(ft.len() as i64), i(None), i(None), i(None), f(None), s("one decision per report in the log: no agreement to measure")]);
+    t.finish()
+}
+
 /// PRISMA table: overall rows (`database` empty), then per-database identified counts and
 /// full-text exclusion reasons (`database` holds the reason there).
 pub fn prisma_table(p: &Prisma) -> Result<Table> {

@@ -112,6 +112,20 @@ pub const SCREENING: TableSchema = TableSchema {
     ],
 };
 
+/// ingest/screening: agreement between the two reviewers, per stage.
+pub const AGREEMENT: TableSchema = TableSchema {
+    name: "screening_agreement",
+    fields: &[
+        req("stage", Str),
+        req("records", Int),
+        opt("agreed", Int),
+        opt("conflicts", Int),
+        opt("adjudicated", Int),
+        opt("kappa", Float),
+        opt("note", Str),
+    ],
+};
+
 /// ingest/prisma: PRISMA 2020 counts; `database` set on per-database rows.
 pub const PRISMA: TableSchema = TableSchema {
     name: "prisma",
@@ -247,4 +261,4 @@ pub const POOL_GROUPS: TableSchema = TableSchema {
 };
 
 /// Every stage table, for documentation and tests.
-pub const ALL: &[&TableSchema] = &[&RECORDS, &CLUSTERS, &MERGED, &MAYBE_PAIRS, &SCREENING, &PRISMA, &STUDIES, &ARMS, &OUTCOME_DATA, &ROB, &EFFECTS, &RESULTS, &AUDIT, &POOL_GROUPS];
+pub const ALL: &[&TableSchema] = &[&RECORDS, &CLUSTERS, &MERGED, &MAYBE_PAIRS, &SCREENING, &AGREEMENT, &PRISMA, &STUDIES, &ARMS, &OUTCOME_DATA, &ROB, &EFFECTS, &RESULTS, &AUDIT, &POOL_GROUPS];
