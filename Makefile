@@ -5,7 +5,7 @@ CARGO ?= cargo
 BIN := target/release/metapipe
 PIPELINES := $(wildcard pipelines/*.toml)
 
-.PHONY: pipeline test build check-fmt clean
+.PHONY: pipeline test build fuzz clean
 
 build:
 	$(CARGO) build --release --bin metapipe
@@ -20,6 +20,14 @@ test:
 	else \
 		$(CARGO) test --workspace; \
 	fi
+
+# Longer fuzzing of the parsers, the study-table reader and the config loader (property-based;
+# bounded at 256 cases each inside `make test`).
+FUZZ_CASES ?= 200000
+fuzz:
+	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release -p metapipe-ingest --test fuzz_parsers
+	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release -p metapipe-tables --test fuzz_read_raw
+	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release -p metapipe-cli --bin metapipe config
 
 clean:
 	rm -rf out target

@@ -113,7 +113,7 @@ impl Config {
     pub fn load(path: &Path) -> Result<Config, Error> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         let cfg: Config = toml::from_str(&text).map_err(|e| {
-            let line = e.span().map(|s| text[..s.start].lines().count().max(1));
+            let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
             let mut err = Error::data(e.message().to_string()).file(path);
             if let Some(l) = line {
                 err = err.line(l);
@@ -161,5 +161,42 @@ impl Config {
             return bad("review.name", "must be a plain name".into());
         }
         Ok(cfg)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn load_str(text: &str) -> Result<Config, Error> {
+        let p = std::env::temp_dir().join(format!("mp-cfg-{}-{:?}.toml", std::process::id(), std::thread::current().id()));
+        std::fs::write(&p, text).unwrap();
+        let r = Config::load(&p);
+        let _ = std::fs::remove_file(&p);
+        r
+    }
+
+    proptest! {
+        /// Arbitrary text and mutated real configs load or fail with an error, never panic.
+        #[test]
+        fn config_loader_never_panics(s in "\\PC{0,300}") {
+            let _ = load_str(&s);
+        }
+
+        #[test]
+        fn mutated_config_never_panics(cut in 0usize..4000, junk in "[\\[\\]=\"a-z \\n]{0,20}") {
+            let base = include_str!("../../../pipelines/il1-covid19.toml");
+            let cut = cut.min(base.len());
+            let cut = (0..=cut).rev().find(|&c| base.is_char_boundary(c)).unwrap_or(0);
+            let text = format!("{}{}{}", &base[..cut], junk, &base[cut..]);
+            let _ = load_str(&text);
+        }
+    }
+
+    #[test]
+    fn error_names_line_of_unknown_key() {
+        let e = load_str("[review]\nname = \"x\"\ntitle = \"t\"\nbogus = 1\n").unwrap_err();
+        assert_eq!(e.line, Some(4), "{e}");
     }
 }

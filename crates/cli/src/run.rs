@@ -34,15 +34,7 @@ pub fn run(cfg: &Config, out_root: &Path, fail_after: Option<&str>) -> Result<Pa
     let name = &cfg.review.name;
     let final_dir = out_root.join(name);
     let staging = out_root.join(format!(".{name}.staging-{}", std::process::id()));
-    // a run killed earlier may have left its staging or swap directory behind
-    if let Ok(entries) = std::fs::read_dir(out_root) {
-        for e in entries.flatten() {
-            let n = e.file_name().to_string_lossy().to_string();
-            if n.starts_with(&format!(".{name}.staging-")) || n.starts_with(&format!(".{name}.old-")) {
-                let _ = std::fs::remove_dir_all(e.path());
-            }
-        }
-    }
+    recover(out_root, name)?;
     std::fs::create_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
     let st = Stage { dir: staging.clone() };
     let res = stages(cfg, &st, fail_after);
@@ -50,19 +42,68 @@ pub fn run(cfg: &Config, out_root: &Path, fail_after: Option<&str>) -> Result<Pa
         let _ = std::fs::remove_dir_all(&staging);
         return Err(e);
     }
-    // swap the staged directory in
-    let old = out_root.join(format!(".{name}.old-{}", std::process::id()));
-    if final_dir.exists() {
-        std::fs::rename(&final_dir, &old).map_err(|e| Error::io(&final_dir, e))?;
-    }
-    std::fs::rename(&staging, &final_dir).map_err(|e| Error::io(&final_dir, e))?;
-    if old.exists() {
-        let _ = std::fs::remove_dir_all(&old);
-    }
+    swap_in(&staging, &final_dir, out_root, name)?;
     Ok(final_dir)
 }
 
+/// Undo what a run killed mid-way may have left: a staging directory (never complete, or the
+/// previous outputs after an exchange) is removed; a previous output directory moved aside by
+/// the fallback swap is put back if no output directory exists.
+fn recover(out_root: &Path, name: &str) -> Result<()> {
+    let final_dir = out_root.join(name);
+    let Ok(entries) = std::fs::read_dir(out_root) else { return Ok(()) };
+    let mut entries: Vec<_> = entries.flatten().collect();
+    entries.sort_by_key(|e| e.file_name());
+    for e in entries {
+        let n = e.file_name().to_string_lossy().to_string();
+        if n.starts_with(&format!(".{name}.staging-")) {
+            let _ = std::fs::remove_dir_all(e.path());
+        } else if n.starts_with(&format!(".{name}.old-")) {
+            if final_dir.exists() {
+                let _ = std::fs::remove_dir_all(e.path());
+            } else {
+                std::fs::rename(e.path(), &final_dir).map_err(|x| Error::io(&final_dir, x))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Replace `final_dir` by `staging` in one step where the OS allows (Linux renameat2
+/// RENAME_EXCHANGE): a reader, or a run killed at any instant, sees the old outputs or the new
+/// ones, never none and never a mixture.
+fn swap_in(staging: &Path, final_dir: &Path, out_root: &Path, name: &str) -> Result<()> {
+    if !final_dir.exists() {
+        return std::fs::rename(staging, final_dir).map_err(|e| Error::io(final_dir, e));
+    }
+    #[cfg(target_os = "linux")]
+    {
+        use std::ffi::CString;
+        use std::os::unix::ffi::OsStrExt;
+        let a = CString::new(staging.as_os_str().as_bytes()).map_err(|e| Error::io(staging, e))?;
+        let b = CString::new(final_dir.as_os_str().as_bytes()).map_err(|e| Error::io(final_dir, e))?;
+        // SAFETY: two valid NUL-terminated paths; renameat2 does not retain them.
+        let rc = unsafe { libc::renameat2(libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_EXCHANGE) };
+        if rc == 0 {
+            // `staging` now holds the previous outputs
+            let _ = std::fs::remove_dir_all(staging);
+            return Ok(());
+        }
+    }
+    // fallback: move the old outputs aside, move the new ones in (recover() repairs a crash
+    // between the two renames)
+    let old = out_root.join(format!(".{name}.old-{}", std::process::id()));
+    std::fs::rename(final_dir, &old).map_err(|e| Error::io(final_dir, e))?;
+    std::fs::rename(staging, final_dir).map_err(|e| Error::io(final_dir, e))?;
+    let _ = std::fs::remove_dir_all(&old);
+    Ok(())
+}
+
 fn inject(fail_after: Option<&str>, stage: &str) -> Result<()> {
+    // test hook: slow the run down so a test can kill it mid-way
+    if let Some(ms) = std::env::var("METAPIPE_STAGE_DELAY_MS").ok().and_then(|v| v.parse::<u64>().ok()) {
+        std::thread::sleep(std::time::Duration::from_millis(ms));
+    }
     if fail_after == Some(stage) {
         return Err(Error::data(format!("injected failure after stage {stage} (test hook)")));
     }
@@ -264,6 +305,7 @@ fn stages(cfg: &Config, st: &Stage, fail_after: Option<&str>) -> Result<()> {
     let audit_t = audit::audit_table(&audit_rows)?;
     st.put(&audit_t)?;
     st.csv(&audit_t, "audit.csv")?;
+    inject(fail_after, "report")?;
     info!(audit_rows = audit_rows.len(), mismatches = audit_rows.iter().filter(|r| r.status == "mismatch").count(), "report done");
     Ok(())
 }

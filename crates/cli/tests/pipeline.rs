@@ -205,7 +205,7 @@ fn failure_mid_run_leaves_previous_outputs_intact() {
     let out = tmpdir("atomic");
     assert!(run_into(&out, &il1()).status.success());
     let before = all_files(&out.join("il1-covid19"));
-    for stage in ["ingest", "extract", "rob", "pool"] {
+    for stage in ["ingest", "extract", "rob", "pool", "report"] {
         let o = metapipe(&["run", il1().to_str().unwrap(), "--out", out.to_str().unwrap()], &[("METAPIPE_FAIL_AFTER", stage)]);
         assert_eq!(o.status.code(), Some(1), "{stage}");
         assert!(o.stdout.is_empty());
@@ -214,6 +214,35 @@ fn failure_mid_run_leaves_previous_outputs_intact() {
         let leftovers: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().starts_with('.')).collect();
         assert!(leftovers.is_empty(), "staging left behind: {leftovers:?}");
     }
+    let _ = std::fs::remove_dir_all(&out);
+}
+
+/// Kill -9 a run at many points (stages slowed by a test hook): the output directory is always
+/// the complete previous one (reruns are byte-identical, so old and new compare equal), and the
+/// next run cleans up whatever the killed one left.
+#[test]
+fn killed_runs_never_leave_partial_outputs() {
+    let out = tmpdir("kill");
+    assert!(run_into(&out, &il1()).status.success());
+    let before = all_files(&out.join("il1-covid19"));
+    for delay in [0u64, 15, 40, 70, 100, 130, 160, 190, 220, 260] {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_metapipe"))
+            .current_dir(repo())
+            .args(["run", il1().to_str().unwrap(), "--out", out.to_str().unwrap()])
+            .env("METAPIPE_STAGE_DELAY_MS", "40")
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(delay));
+        let _ = child.kill();
+        let _ = child.wait();
+        assert_eq!(all_files(&out.join("il1-covid19")), before, "outputs damaged by a run killed after {delay} ms");
+    }
+    assert!(run_into(&out, &il1()).status.success());
+    assert_eq!(all_files(&out.join("il1-covid19")), before);
+    let leftovers: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().starts_with('.')).collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
     let _ = std::fs::remove_dir_all(&out);
 }
 

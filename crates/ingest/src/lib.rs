@@ -218,6 +218,11 @@ pub fn ingest(sources: &[Source], human_dedup: &Path, ta_log: &Path, ft_log: &Pa
     let order: HashMap<&str, usize> = sources.iter().enumerate().map(|(k, s)| (s.database.as_str(), k)).collect();
     let human = read_human_decisions(human_dedup)?;
     let d = dedup::dedup(&records, |k| order.get(records[k].database.as_str()).copied().unwrap_or(usize::MAX), &human);
+    // conservation: every record is in exactly one cluster
+    let clustered: usize = d.clusters.iter().map(|c| c.len()).sum();
+    if clustered != records.len() {
+        return Err(Error::data(format!("dedup invariant broken: {clustered} records in clusters, {} parsed", records.len())));
+    }
     let cluster_of_id: HashMap<String, usize> = records.iter().enumerate().map(|(k, r)| (r.record_id.clone(), d.cluster_of[k])).collect();
     let ta = screening::title_abstract(ta_log, &cluster_of_id, d.clusters.len())?;
     let ft = screening::full_text(ft_log, &cluster_of_id, &ta)?;

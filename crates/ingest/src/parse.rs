@@ -94,7 +94,7 @@ pub fn detect(text: &str) -> Option<Format> {
 
 fn is_ris_tag(l: &str) -> bool {
     let b = l.as_bytes();
-    b.len() >= 5 && b[0].is_ascii_uppercase() && (b[1].is_ascii_uppercase() || b[1].is_ascii_digit()) && &l[2..5] == "  -"
+    b.len() >= 5 && b[0].is_ascii_uppercase() && (b[1].is_ascii_uppercase() || b[1].is_ascii_digit()) && &b[2..5] == b"  -"
 }
 
 /// Parse one export file. `database` names the source (e.g. `pubmed`).

@@ -6,10 +6,10 @@ use metapipe_tables::{Error, Result};
 fn year_of(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     (0..b.len().saturating_sub(3)).find_map(|i| {
-        let w = &s[i..i + 4];
+        let w = &b[i..i + 4];
         let bounded = (i == 0 || !b[i - 1].is_ascii_digit()) && (i + 4 == b.len() || !b[i + 4].is_ascii_digit());
-        if bounded && w.bytes().all(|c| c.is_ascii_digit()) {
-            w.parse().ok().filter(|y| (1800..=2100).contains(y))
+        if bounded && w.iter().all(|c| c.is_ascii_digit()) {
+            std::str::from_utf8(w).ok()?.parse().ok().filter(|y| (1800..=2100).contains(y))
         } else {
             None
         }
@@ -291,7 +291,9 @@ pub fn parse_enw(text: &str, file: &str, database: &str) -> Result<Vec<Record>> 
                 None => return Err(Error::data(format!("not an EndNote tagged line: {:?}", l.chars().take(40).collect::<String>())).line(ln)),
             }
         }
-        let tag = l[1..2].to_string();
+        let Some(tag) = l.get(1..2).map(String::from) else {
+            return Err(Error::data("bad EndNote tag (expected %X)").line(ln));
+        };
         let val = l.get(3..).unwrap_or("").trim();
         let (r, id) = cur.get_or_insert_with(|| (Record { database: database.into(), source_file: file.into(), source_line: ln, ..Default::default() }, None));
         match tag.as_str() {
