@@ -83,6 +83,20 @@ enum Cmd {
         #[arg(long)]
         truth: PathBuf,
     },
+    /// Generate SYNTHETIC batches of meta-analyses (Parquet or CSV by extension) for benchmarks
+    GenMeta {
+        #[arg(long)]
+        groups: usize,
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+        /// binary (ai, n1i, ci, n2i) or generic (yi, vi)
+        #[arg(long, default_value = "binary")]
+        kind: String,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Deduplicate search exports; writes one row per cluster of two or more (merged_ids)
     Dedup {
         files: Vec<PathBuf>,
@@ -176,6 +190,23 @@ fn real_main() -> Result<String, Error> {
             metapipe_tables::io::write_atomic(&truth, metapipe_ingest::synth::clusters_csv(&clusters).as_bytes())?;
             Ok(String::new())
         }
+        Cmd::GenMeta { groups, k, kind, seed, out } => {
+            let binary = match kind.as_str() {
+                "binary" => true,
+                "generic" => false,
+                x => return Err(Error::usage(format!("--kind {x:?}: expected binary or generic"))),
+            };
+            if k == 0 {
+                return Err(Error::usage("--k must be >= 1"));
+            }
+            let t = gen_meta(groups, k, binary, seed)?;
+            if out.extension().is_some_and(|e| e == "parquet") {
+                metapipe_tables::io::write_parquet(&t, &out)?;
+            } else {
+                metapipe_tables::io::write_csv(&t, &out)?;
+            }
+            Ok(String::new())
+        }
         Cmd::Parse { files, out } => {
             if files.is_empty() {
                 return Err(Error::usage("parse: give at least one file"));
@@ -242,6 +273,60 @@ fn real_main() -> Result<String, Error> {
             }
             Ok(String::new())
         }
+    }
+}
+
+/// SYNTHETIC meta-analyses: group g has k studies with a true effect drawn per group and
+/// between-study heterogeneity; seeded splitmix64 + Box-Muller, reproducible everywhere.
+fn gen_meta(groups: usize, k: usize, binary: bool, seed: u64) -> Result<metapipe_tables::Table, Error> {
+    use metapipe_tables::schema::{GEN_BINARY, GEN_GENERIC};
+    use metapipe_tables::Column;
+    let mut state = seed;
+    let mut next = move || {
+        state = state.wrapping_add(0x9E3779B97F4A7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
+        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut normal = move |u: &mut dyn FnMut() -> f64| (-2.0 * u().max(1e-300).ln()).sqrt() * (2.0 * std::f64::consts::PI * u()).cos();
+    let n = groups * k;
+    let mut g = Vec::with_capacity(n);
+    let mut study = Vec::with_capacity(n);
+    let (mut c1, mut c2, mut c3, mut c4) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    for gi in 0..groups {
+        let key = format!("m{gi:08}");
+        let mu = 0.3 * normal(&mut next);
+        let tau = 0.3 * next();
+        for s in 0..k {
+            g.push(Some(key.clone()));
+            study.push(Some(s as i64 + 1));
+            let theta = mu + tau * normal(&mut next);
+            if binary {
+                let n1 = 20 + (next() * 180.0) as i64;
+                let n2 = 20 + (next() * 180.0) as i64;
+                let p2 = 0.05 + 0.3 * next();
+                let odds = p2 / (1.0 - p2) * theta.exp();
+                let p1 = odds / (1.0 + odds);
+                let draw = |n: i64, p: f64, u: &mut dyn FnMut() -> f64| (0..n).filter(|_| u() < p).count() as i64;
+                let a = draw(n1, p1, &mut next);
+                let c = draw(n2, p2, &mut next);
+                c1.push(Some(a as f64));
+                c2.push(Some(n1 as f64));
+                c3.push(Some(c as f64));
+                c4.push(Some(n2 as f64));
+            } else {
+                let v = 0.01 + 0.3 * next();
+                c1.push(Some(theta + v.sqrt() * normal(&mut next)));
+                c2.push(Some(v));
+            }
+        }
+    }
+    let to_int = |v: Vec<Option<f64>>| Column::Int(v.into_iter().map(|x| x.map(|y| y as i64)).collect());
+    if binary {
+        metapipe_tables::Table::new(&GEN_BINARY, vec![Column::Str(g), Column::Int(study), to_int(c1), to_int(c2), to_int(c3), to_int(c4)])
+    } else {
+        metapipe_tables::Table::new(&GEN_GENERIC, vec![Column::Str(g), Column::Int(study), Column::Float(c1), Column::Float(c2)])
     }
 }
 

@@ -152,8 +152,113 @@ fn json_of(fit: &Fit) -> String {
     serde_json::to_string_pretty(&serde_json::Value::Object(m)).unwrap()
 }
 
+/// The batch fast path: Parquet in, contiguous groups, allocation-free kernels on all cores.
+/// `None` when it does not apply (other measures/methods, HKSJ, non-contiguous groups, CSV).
+fn pool_groups_fast(a: &PoolArgs, g: &str) -> Result<Option<metapipe_tables::Table>> {
+    use metapipe_meta::batch;
+    let generic = a.measure == Measure::GEN && matches!(a.method, Method::FE | Method::DL | Method::REML | Method::ML | Method::EB | Method::HE | Method::SJ);
+    let mh = a.measure == Measure::OR && a.method == Method::MH && !a.revman;
+    if a.test != Test::Z || !(generic || mh) {
+        return Ok(None);
+    }
+    let cols: Vec<&str> = if generic { vec!["yi", "vi"] } else { vec!["ai", "n1i", "ci", "n2i"] };
+    let Some(gr) = metapipe_tables::io::read_grouped(&a.file, g, &cols)? else { return Ok(None) };
+    if gr.rows == 0 {
+        return Err(Error::data("empty table: no studies").file(&a.file));
+    }
+    // validate every row first (rows numbered from 1 in Parquet)
+    let bad = |r: usize, col: &str, msg: String| Err(Error::data(msg).file(&a.file).line(r + 1).field(col.to_string()));
+    if generic {
+        for r in 0..gr.rows {
+            let (y, v) = (gr.cols[0][r], gr.cols[1][r]);
+            if !y.is_finite() {
+                return bad(r, "yi", format!("{y} is not finite"));
+            }
+            if !v.is_finite() || v <= 0.0 {
+                return bad(r, "vi", format!("{v}: a sampling variance must be finite and > 0"));
+            }
+        }
+    } else {
+        for r in 0..gr.rows {
+            for (c, name) in cols.iter().enumerate() {
+                let x = gr.cols[c][r];
+                if !x.is_finite() || x < 0.0 || x.fract() != 0.0 {
+                    return bad(r, name, format!("{x} is not a count (a whole number >= 0)"));
+                }
+            }
+            if gr.cols[0][r] > gr.cols[1][r] {
+                return bad(r, "ai", format!("events ai = {} > n1i = {}", gr.cols[0][r], gr.cols[1][r]));
+            }
+            if gr.cols[2][r] > gr.cols[3][r] {
+                return bad(r, "ci", format!("events ci = {} > n2i = {}", gr.cols[2][r], gr.cols[3][r]));
+            }
+            if gr.cols[1][r] == 0.0 || gr.cols[3][r] == 0.0 {
+                return bad(r, "n1i", "an arm has no participants".into());
+            }
+        }
+    }
+    let crit = batch::crit(a.level);
+    let n = gr.keys.len();
+    let fit_group = |i: usize| -> std::result::Result<batch::Row, String> {
+        let (lo, hi) = (gr.offsets[i], gr.offsets[i + 1]);
+        if generic {
+            batch::iv(&gr.cols[0][lo..hi], &gr.cols[1][lo..hi], a.method, &a.control, crit).map_err(|e| e.to_string())
+        } else {
+            batch::mh_or(&gr.cols[0][lo..hi], &gr.cols[1][lo..hi], &gr.cols[2][lo..hi], &gr.cols[3][lo..hi], crit).map_err(|e| e.to_string())
+        }
+    };
+    let threads = std::thread::available_parallelism().map(|x| x.get()).unwrap_or(1).min(16);
+    let chunk = n.div_ceil(threads.max(1)).max(1);
+    let results: Vec<std::result::Result<batch::Row, String>> = std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..n).step_by(chunk).map(|start| sc.spawn(move || (start..(start + chunk).min(n)).map(fit_group).collect::<Vec<_>>())).collect();
+        hs.into_iter().flat_map(|h| h.join().expect("pool worker panicked")).collect()
+    });
+    use metapipe_tables::Column;
+    let fcol = |f: &dyn Fn(&batch::Row) -> f64| Column::Float(results.iter().map(|r| r.as_ref().ok().map(f).filter(|x| x.is_finite())).collect());
+    let icol = |f: &dyn Fn(&batch::Row) -> i64| Column::Int(results.iter().map(|r| r.as_ref().ok().map(f)).collect());
+    let columns = vec![
+        Column::Str(gr.keys.iter().map(|k| Some(k.clone())).collect()),
+        Column::Int(results.iter().enumerate().map(|(i, r)| Some(r.as_ref().map(|x| x.k as i64).unwrap_or((gr.offsets[i + 1] - gr.offsets[i]) as i64))).collect()),
+        fcol(&|r| r.estimate),
+        fcol(&|r| r.se),
+        fcol(&|r| r.ci_lb),
+        fcol(&|r| r.ci_ub),
+        fcol(&|r| r.z),
+        fcol(&|r| r.p),
+        fcol(&|r| r.q),
+        icol(&|r| r.q_df as i64),
+        fcol(&|r| r.q_p),
+        fcol(&|r| r.i2),
+        fcol(&|r| r.h2),
+        fcol(&|r| r.tau2),
+        fcol(&|r| r.pi_lb),
+        fcol(&|r| r.pi_ub),
+        Column::Str(results.iter().map(|r| r.as_ref().err().cloned()).collect()),
+    ];
+    Ok(Some(metapipe_tables::Table::new(&POOL_GROUPS, columns)?))
+}
+
+fn emit_groups(table: &metapipe_tables::Table, a: &PoolArgs) -> Result<String> {
+    match &a.out {
+        Some(o) if o.extension().is_some_and(|e| e == "parquet") => {
+            write_parquet(table, o)?;
+            Ok(String::new())
+        }
+        Some(o) => {
+            write_csv(table, o)?;
+            Ok(String::new())
+        }
+        None => Ok(String::from_utf8(metapipe_tables::io::csv_bytes(table)?).unwrap()),
+    }
+}
+
 /// Run `metapipe pool`; returns what goes to stdout.
 pub fn pool(a: &PoolArgs) -> Result<String> {
+    if let Some(g) = &a.group {
+        if let Some(table) = pool_groups_fast(a, g)? {
+            return emit_groups(&table, a);
+        }
+    }
     let t = read_raw(&a.file)?;
     if t.rows == 0 {
         return Err(Error::data("empty table: no studies").file(&a.file));
@@ -227,17 +332,7 @@ pub fn pool(a: &PoolArgs) -> Result<String> {
                 }
             }
             let table = b.finish()?;
-            match &a.out {
-                Some(o) if o.extension().is_some_and(|e| e == "parquet") => {
-                    write_parquet(&table, o)?;
-                    Ok(String::new())
-                }
-                Some(o) => {
-                    write_csv(&table, o)?;
-                    Ok(String::new())
-                }
-                None => Ok(String::from_utf8(metapipe_tables::io::csv_bytes(&table)?).unwrap()),
-            }
+            emit_groups(&table, a)
         }
     }
 }

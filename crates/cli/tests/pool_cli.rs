@@ -159,3 +159,42 @@ fn bad_usage_exits_2() {
     let o = pool(&[Path::new("/nonexistent/x.csv").to_str().unwrap()]);
     assert_eq!(o.status.code(), Some(1));
 }
+
+/// The Parquet fast path of `--group` (allocation-free kernels, all cores) gives the same rows as
+/// the general path (CSV input), for every kernel method and for MH.
+#[test]
+fn batch_fast_path_equals_general_path() {
+    let d = std::env::temp_dir().join(format!("mp-batch-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    let bin = env!("CARGO_BIN_EXE_metapipe");
+    for (kind, measure, methods) in [("generic", "GEN", vec!["FE", "DL", "REML", "ML", "EB", "HE", "SJ"]), ("binary", "OR", vec!["MH"])] {
+        let pq = d.join(format!("{kind}.parquet"));
+        let cs = d.join(format!("{kind}.csv"));
+        for f in [&pq, &cs] {
+            let o = Command::new(bin).args(["gen-meta", "--groups", "300", "--k", "7", "--kind", kind, "--seed", "3", "--out", f.to_str().unwrap()]).output().unwrap();
+            assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        }
+        for m in methods {
+            let run = |f: &PathBuf| {
+                let o = pool(&[f.to_str().unwrap(), "--measure", measure, "--method", m, "--group", "group"]);
+                assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+                let text = String::from_utf8(o.stdout).unwrap();
+                let mut r = csv::Reader::from_reader(text.as_bytes());
+                r.records().map(|x| x.unwrap().iter().map(String::from).collect::<Vec<_>>()).collect::<Vec<_>>()
+            };
+            let (fast, general) = (run(&pq), run(&cs));
+            assert_eq!(fast.len(), 300);
+            assert_eq!(fast.len(), general.len());
+            for (a, b) in fast.iter().zip(&general) {
+                assert_eq!(a[0], b[0]);
+                for (x, y) in a.iter().zip(b).skip(1) {
+                    match (x.parse::<f64>(), y.parse::<f64>()) {
+                        (Ok(x), Ok(y)) => assert!((x - y).abs() <= 1e-9 * (1.0 + y.abs()), "{m} {}: {x} vs {y}", a[0]),
+                        _ => assert_eq!(x, y, "{m} {}", a[0]),
+                    }
+                }
+            }
+        }
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -307,3 +307,67 @@ fn read_raw_parquet(path: &Path, bytes: Vec<u8>) -> Result<RawTable> {
     }
     Ok(RawTable { names, cols, rows, csv: false })
 }
+
+/// A table whose rows come in contiguous groups, with numeric columns as flat arrays
+/// (missing values as NaN): the fast path of `metapipe pool --group`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Grouped {
+    pub keys: Vec<String>,
+    /// group g is rows offsets[g]..offsets[g+1]
+    pub offsets: Vec<usize>,
+    pub cols: Vec<Vec<f64>>,
+    pub rows: usize,
+}
+
+/// Read `group` and the numeric `cols` of a Parquet file into [`Grouped`]. Returns `Ok(None)`
+/// when the file is not Parquet, a column is missing or not numeric, or the groups are not
+/// contiguous (a key seen again after another key): the caller takes the general path then.
+pub fn read_grouped(path: &Path, group: &str, cols: &[&str]) -> Result<Option<Grouped>> {
+    use arrow_array::cast::AsArray;
+    use arrow_array::types::{Float64Type, Int32Type, Int64Type};
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    if !bytes.starts_with(b"PAR1") {
+        return Ok(None);
+    }
+    let reader = match ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes)).and_then(|b| b.build()) {
+        Ok(r) => r,
+        Err(_) => return Ok(None),
+    };
+    let mut keys: Vec<String> = vec![];
+    let mut offsets = vec![0usize];
+    let mut seen = std::collections::HashSet::new();
+    let mut out: Vec<Vec<f64>> = vec![vec![]; cols.len()];
+    let mut rows = 0usize;
+    for batch in reader {
+        let batch = batch.map_err(|e| Error::data(e.to_string()).file(path))?;
+        let Some(g) = batch.column_by_name(group) else { return Ok(None) };
+        let Some(g) = g.as_string_opt::<i32>() else { return Ok(None) };
+        for i in 0..g.len() {
+            let k = if g.is_null(i) { "" } else { g.value(i) };
+            if keys.last().map(|l| l.as_str()) != Some(k) {
+                if rows > 0 {
+                    offsets.push(rows);
+                }
+                if !seen.insert(k.to_string()) {
+                    return Ok(None);
+                }
+                keys.push(k.to_string());
+            }
+            rows += 1;
+        }
+        for (c, name) in cols.iter().enumerate() {
+            let Some(a) = batch.column_by_name(name) else { return Ok(None) };
+            let v = &mut out[c];
+            match a.data_type() {
+                DataType::Float64 => v.extend(a.as_primitive::<Float64Type>().iter().map(|x| x.unwrap_or(f64::NAN))),
+                DataType::Int64 => v.extend(a.as_primitive::<Int64Type>().iter().map(|x| x.map(|y| y as f64).unwrap_or(f64::NAN))),
+                DataType::Int32 => v.extend(a.as_primitive::<Int32Type>().iter().map(|x| x.map(f64::from).unwrap_or(f64::NAN))),
+                _ => return Ok(None),
+            }
+        }
+    }
+    if rows > 0 {
+        offsets.push(rows);
+    }
+    Ok(Some(Grouped { keys, offsets, cols: out, rows }))
+}

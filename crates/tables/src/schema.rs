@@ -260,5 +260,17 @@ pub const POOL_GROUPS: TableSchema = TableSchema {
     ],
 };
 
+/// `metapipe gen-meta`: SYNTHETIC batches of 2×2 studies for benchmarks.
+pub const GEN_BINARY: TableSchema = TableSchema {
+    name: "gen_binary",
+    fields: &[req("group", Str), req("study", Int), req("ai", Int), req("n1i", Int), req("ci", Int), req("n2i", Int)],
+};
+
+/// `metapipe gen-meta`: SYNTHETIC batches of generic effects for benchmarks.
+pub const GEN_GENERIC: TableSchema = TableSchema {
+    name: "gen_generic",
+    fields: &[req("group", Str), req("study", Int), req("yi", Float), req("vi", Float)],
+};
+
 /// Every stage table, for documentation and tests.
-pub const ALL: &[&TableSchema] = &[&RECORDS, &CLUSTERS, &MERGED, &MAYBE_PAIRS, &SCREENING, &AGREEMENT, &PRISMA, &STUDIES, &ARMS, &OUTCOME_DATA, &ROB, &EFFECTS, &RESULTS, &AUDIT, &POOL_GROUPS];
+pub const ALL: &[&TableSchema] = &[&RECORDS, &CLUSTERS, &MERGED, &MAYBE_PAIRS, &SCREENING, &AGREEMENT, &PRISMA, &STUDIES, &ARMS, &OUTCOME_DATA, &ROB, &EFFECTS, &RESULTS, &AUDIT, &POOL_GROUPS, &GEN_BINARY, &GEN_GENERIC];
