@@ -97,6 +97,16 @@ enum Cmd {
         #[arg(long)]
         out: PathBuf,
     },
+    /// Benchmark the in-memory DL kernel against a straight-line loop (ns per meta-analysis)
+    #[command(hide = true)]
+    BenchKernel {
+        #[arg(long, default_value_t = 1_000_000)]
+        groups: usize,
+        #[arg(long, default_value_t = 10)]
+        k: usize,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Deduplicate search exports; writes one row per cluster of two or more (merged_ids)
     Dedup {
         files: Vec<PathBuf>,
@@ -207,6 +217,7 @@ fn real_main() -> Result<String, Error> {
             }
             Ok(String::new())
         }
+        Cmd::BenchKernel { groups, k, runs } => Ok(bench_kernel(groups, k, runs)),
         Cmd::Parse { files, out } => {
             if files.is_empty() {
                 return Err(Error::usage("parse: give at least one file"));
@@ -295,11 +306,11 @@ fn gen_meta(groups: usize, k: usize, binary: bool, seed: u64) -> Result<metapipe
     let mut study = Vec::with_capacity(n);
     let (mut c1, mut c2, mut c3, mut c4) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
     for gi in 0..groups {
-        let key = format!("m{gi:08}");
+        let key = gi as i64 + 1;
         let mu = 0.3 * normal(&mut next);
         let tau = 0.3 * next();
         for s in 0..k {
-            g.push(Some(key.clone()));
+            g.push(Some(key));
             study.push(Some(s as i64 + 1));
             let theta = mu + tau * normal(&mut next);
             if binary {
@@ -324,10 +335,78 @@ fn gen_meta(groups: usize, k: usize, binary: bool, seed: u64) -> Result<metapipe
     }
     let to_int = |v: Vec<Option<f64>>| Column::Int(v.into_iter().map(|x| x.map(|y| y as i64)).collect());
     if binary {
-        metapipe_tables::Table::new(&GEN_BINARY, vec![Column::Str(g), Column::Int(study), to_int(c1), to_int(c2), to_int(c3), to_int(c4)])
+        metapipe_tables::Table::new(&GEN_BINARY, vec![Column::Int(g), Column::Int(study), to_int(c1), to_int(c2), to_int(c3), to_int(c4)])
     } else {
-        metapipe_tables::Table::new(&GEN_GENERIC, vec![Column::Str(g), Column::Int(study), Column::Float(c1), Column::Float(c2)])
+        metapipe_tables::Table::new(&GEN_GENERIC, vec![Column::Int(g), Column::Int(study), Column::Float(c1), Column::Float(c2)])
     }
+}
+
+/// Timings of DL over `groups` in-memory meta-analyses of `k` studies: a straight-line loop
+/// (estimate, se, τ² only) and metapipe's batch kernel (every output column), ns per analysis,
+/// min/median/max of `runs`, as CSV.
+fn bench_kernel(groups: usize, k: usize, runs: usize) -> String {
+    let t = gen_meta(groups, k, false, 7).expect("generate");
+    let (yi, vi): (Vec<f64>, Vec<f64>) = match (&t.columns[2], &t.columns[3]) {
+        (metapipe_tables::Column::Float(y), metapipe_tables::Column::Float(v)) => (y.iter().map(|x| x.unwrap()).collect(), v.iter().map(|x| x.unwrap()).collect()),
+        _ => unreachable!(),
+    };
+    let straight = |yi: &[f64], vi: &[f64]| -> f64 {
+        let mut acc = 0.0;
+        for g in 0..groups {
+            let (y, v) = (&yi[g * k..(g + 1) * k], &vi[g * k..(g + 1) * k]);
+            let (mut sw, mut swy, mut sw2) = (0.0, 0.0, 0.0);
+            for j in 0..k {
+                let w = 1.0 / v[j];
+                sw += w;
+                swy += w * y[j];
+                sw2 += w * w;
+            }
+            let m = swy / sw;
+            let mut q = 0.0;
+            for j in 0..k {
+                q += (y[j] - m) * (y[j] - m) / v[j];
+            }
+            let tau2 = ((q - (k as f64 - 1.0)) / (sw - sw2 / sw)).max(0.0);
+            let (mut a, mut b) = (0.0, 0.0);
+            for j in 0..k {
+                let w = 1.0 / (v[j] + tau2);
+                a += w;
+                b += w * y[j];
+            }
+            acc += b / a + (1.0 / a).sqrt() + tau2;
+        }
+        acc
+    };
+    let control = metapipe_meta::Control::default();
+    let crit = metapipe_meta::batch::crit(0.95);
+    let kernel = |yi: &[f64], vi: &[f64], full: bool| -> f64 {
+        let mut acc = 0.0;
+        for g in 0..groups {
+            let (y, v) = (&yi[g * k..(g + 1) * k], &vi[g * k..(g + 1) * k]);
+            let r = metapipe_meta::batch::iv(y, v, Method::DL, &control, crit).unwrap();
+            acc += r.estimate + if full { r.p + r.q_p } else { 0.0 };
+        }
+        acc
+    };
+    let time = |f: &dyn Fn() -> f64| -> Vec<f64> {
+        let mut ts: Vec<f64> = (0..runs)
+            .map(|_| {
+                let t0 = std::time::Instant::now();
+                std::hint::black_box(f());
+                t0.elapsed().as_secs_f64() * 1e9 / groups as f64
+            })
+            .collect();
+        ts.sort_by(|a, b| a.total_cmp(b));
+        ts
+    };
+    let mut out = String::from("what,ns_min,ns_median,ns_max\n");
+    for (name, ts) in [
+        ("straight_line_dl_loop", time(&|| straight(&yi, &vi))),
+        ("metapipe_batch_dl_kernel", time(&|| kernel(&yi, &vi, true))),
+    ] {
+        out.push_str(&format!("{name},{:.1},{:.1},{:.1}\n", ts[0], ts[ts.len() / 2], ts[ts.len() - 1]));
+    }
+    out
 }
 
 fn main() -> ExitCode {

@@ -5,7 +5,6 @@ use metapipe_meta::model::{mantel_haenszel, peto, revman_dl, revman_mh, rma_uni,
 use metapipe_tables::io::{read_raw, write_atomic, write_csv, write_parquet, RawCol, RawTable};
 use metapipe_tables::schema::POOL_GROUPS;
 use metapipe_tables::{f, i, s, so, Builder, Error, Result};
-use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
@@ -217,7 +216,7 @@ fn pool_groups_fast(a: &PoolArgs, g: &str) -> Result<Option<metapipe_tables::Tab
     let fcol = |f: &dyn Fn(&batch::Row) -> f64| Column::Float(results.iter().map(|r| r.as_ref().ok().map(f).filter(|x| x.is_finite())).collect());
     let icol = |f: &dyn Fn(&batch::Row) -> i64| Column::Int(results.iter().map(|r| r.as_ref().ok().map(f)).collect());
     let columns = vec![
-        Column::Str(gr.keys.iter().map(|k| Some(k.clone())).collect()),
+        Column::Str(gr.keys.into_iter().map(Some).collect()),
         Column::Int(results.iter().enumerate().map(|(i, r)| Some(r.as_ref().map(|x| x.k as i64).unwrap_or((gr.offsets[i + 1] - gr.offsets[i]) as i64))).collect()),
         fcol(&|r| r.estimate),
         fcol(&|r| r.se),
@@ -298,9 +297,15 @@ pub fn pool(a: &PoolArgs) -> Result<String> {
                 RawCol::Text(v) => v.iter().map(|x| x.clone().unwrap_or_default()).collect(),
                 RawCol::Num(v) => v.iter().map(|x| x.map(|y| format!("{y}")).unwrap_or_default()).collect(),
             };
-            let mut groups: BTreeMap<&str, Vec<usize>> = BTreeMap::new();
+            // groups in order of first appearance (as the Parquet fast path)
+            let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
+            let mut groups: Vec<(&str, Vec<usize>)> = vec![];
             for (r, key) in keys.iter().enumerate() {
-                groups.entry(key.as_str()).or_default().push(r);
+                let gi = *index.entry(key.as_str()).or_insert_with(|| {
+                    groups.push((key.as_str(), vec![]));
+                    groups.len() - 1
+                });
+                groups[gi].1.push(r);
             }
             // validate the whole table first: bad input anywhere fails the run
             let all: Vec<usize> = (0..t.rows).collect();

@@ -180,7 +180,8 @@ fn batch_fast_path_equals_general_path() {
                 assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
                 let text = String::from_utf8(o.stdout).unwrap();
                 let mut r = csv::Reader::from_reader(text.as_bytes());
-                r.records().map(|x| x.unwrap().iter().map(String::from).collect::<Vec<_>>()).collect::<Vec<_>>()
+                let rows = r.records().map(|x| x.unwrap().iter().map(String::from).collect::<Vec<_>>()).collect::<Vec<_>>();
+                rows
             };
             let (fast, general) = (run(&pq), run(&cs));
             assert_eq!(fast.len(), 300);

@@ -70,7 +70,9 @@ pub fn to_record_batch(t: &Table) -> Result<RecordBatch> {
 /// Parquet bytes of a table (Snappy, one row group, deterministic).
 pub fn parquet_bytes(t: &Table) -> Result<Vec<u8>> {
     let batch = to_record_batch(t)?;
-    let props = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+    // no dictionary pages: stage tables are small, batch outputs are mostly distinct floats, and
+    // dictionary building dominated writing them
+    let props = WriterProperties::builder().set_compression(Compression::SNAPPY).set_dictionary_enabled(false).build();
     let mut buf = Vec::new();
     let mut w = ArrowWriter::try_new(&mut buf, batch.schema(), Some(props)).map_err(|e| Error::data(e.to_string()))?;
     w.write(&batch).map_err(|e| Error::data(e.to_string()))?;
@@ -335,30 +337,56 @@ pub fn read_grouped(path: &Path, group: &str, cols: &[&str]) -> Result<Option<Gr
     };
     let mut keys: Vec<String> = vec![];
     let mut offsets = vec![0usize];
-    let mut seen = std::collections::HashSet::new();
+    // keys seen so far, by hash (collisions checked against the stored keys)
+    let mut seen: std::collections::HashMap<u64, Vec<usize>> = std::collections::HashMap::new();
+    let hash = |k: &str| k.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3));
+    let mut int_seen: std::collections::HashSet<i64> = std::collections::HashSet::new();
+    let mut last_int: Option<i64> = None;
     let mut out: Vec<Vec<f64>> = vec![vec![]; cols.len()];
     let mut rows = 0usize;
     for batch in reader {
         let batch = batch.map_err(|e| Error::data(e.to_string()).file(path))?;
-        let Some(g) = batch.column_by_name(group) else { return Ok(None) };
-        let Some(g) = g.as_string_opt::<i32>() else { return Ok(None) };
+        let Some(gcol) = batch.column_by_name(group) else { return Ok(None) };
+        // an integer group column: runs found on the integers, keys written in decimal
+        if let (DataType::Int64, true) = (gcol.data_type(), gcol.null_count() == 0) {
+            let gv = gcol.as_primitive::<Int64Type>().values();
+            for &k in gv.iter() {
+                if last_int != Some(k) || rows == 0 {
+                    if rows > 0 {
+                        offsets.push(rows);
+                    }
+                    if !int_seen.insert(k) {
+                        return Ok(None);
+                    }
+                    keys.push(k.to_string());
+                    last_int = Some(k);
+                }
+                rows += 1;
+            }
+        } else {
+        let Some(g) = gcol.as_string_opt::<i32>() else { return Ok(None) };
         for i in 0..g.len() {
             let k = if g.is_null(i) { "" } else { g.value(i) };
             if keys.last().map(|l| l.as_str()) != Some(k) {
                 if rows > 0 {
                     offsets.push(rows);
                 }
-                if !seen.insert(k.to_string()) {
+                let slot = seen.entry(hash(k)).or_default();
+                if slot.iter().any(|&j| keys[j] == k) {
                     return Ok(None);
                 }
+                slot.push(keys.len());
                 keys.push(k.to_string());
             }
             rows += 1;
+        }
         }
         for (c, name) in cols.iter().enumerate() {
             let Some(a) = batch.column_by_name(name) else { return Ok(None) };
             let v = &mut out[c];
             match a.data_type() {
+                DataType::Float64 if a.null_count() == 0 => v.extend_from_slice(a.as_primitive::<Float64Type>().values()),
+                DataType::Int64 if a.null_count() == 0 => v.extend(a.as_primitive::<Int64Type>().values().iter().map(|&y| y as f64)),
                 DataType::Float64 => v.extend(a.as_primitive::<Float64Type>().iter().map(|x| x.unwrap_or(f64::NAN))),
                 DataType::Int64 => v.extend(a.as_primitive::<Int64Type>().iter().map(|x| x.map(|y| y as f64).unwrap_or(f64::NAN))),
                 DataType::Int32 => v.extend(a.as_primitive::<Int32Type>().iter().map(|x| x.map(f64::from).unwrap_or(f64::NAN))),

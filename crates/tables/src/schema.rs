@@ -263,13 +263,13 @@ pub const POOL_GROUPS: TableSchema = TableSchema {
 /// `metapipe gen-meta`: SYNTHETIC batches of 2×2 studies for benchmarks.
 pub const GEN_BINARY: TableSchema = TableSchema {
     name: "gen_binary",
-    fields: &[req("group", Str), req("study", Int), req("ai", Int), req("n1i", Int), req("ci", Int), req("n2i", Int)],
+    fields: &[req("group", Int), req("study", Int), req("ai", Int), req("n1i", Int), req("ci", Int), req("n2i", Int)],
 };
 
 /// `metapipe gen-meta`: SYNTHETIC batches of generic effects for benchmarks.
 pub const GEN_GENERIC: TableSchema = TableSchema {
     name: "gen_generic",
-    fields: &[req("group", Str), req("study", Int), req("yi", Float), req("vi", Float)],
+    fields: &[req("group", Int), req("study", Int), req("yi", Float), req("vi", Float)],
 };
 
 /// Every stage table, for documentation and tests.
