@@ -5,7 +5,7 @@ CARGO ?= cargo
 BIN := target/release/metapipe
 PIPELINES := $(wildcard pipelines/*.toml)
 
-.PHONY: pipeline test build fuzz clean
+.PHONY: pipeline test build fuzz bench clean
 
 build:
 	$(CARGO) build --release --bin metapipe
@@ -28,6 +28,12 @@ fuzz:
 	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release -p metapipe-ingest --test fuzz_parsers
 	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release -p metapipe-tables --test fuzz_read_raw
 	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release -p metapipe-cli --bin metapipe config
+
+# Speed against the peers (bib-dedupe, metafor) in one run; writes bench/results.md.
+bench: build
+	@python3 -c "import bib_dedupe" 2>/dev/null || python3 -m pip install -q bib-dedupe
+	@command -v Rscript >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq r-cran-metafor)
+	python3 bench/run_bench.py
 
 clean:
 	rm -rf out target

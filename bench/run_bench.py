@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""`make bench`: every speed comparison of issue #8 in one run on this machine.
+Writes bench/results.md and bench/results.csv. Timings are never asserted anywhere.
+Peers: bib-dedupe (pip) and metafor (Debian r-cran-metafor), installed by `make bench` if missing."""
+import csv, json, math, os, platform, statistics, subprocess, sys, tempfile, time
+
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+os.chdir(root)
+BIN = "target/release/metapipe"
+work = tempfile.mkdtemp(prefix="metapipe-bench-")
+rows = []  # (section, what, value, unit, note)
+
+def run_timed(cmd, stdout=subprocess.DEVNULL):
+    """Wall seconds and peak RSS (MiB) of one child process."""
+    t = time.perf_counter()
+    p = subprocess.Popen(cmd, stdout=stdout, stderr=subprocess.DEVNULL)
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.perf_counter() - t
+    if status != 0:
+        raise SystemExit(f"failed: {' '.join(cmd)}")
+    return wall, ru.ru_maxrss / 1024.0
+
+def timed_runs(cmd, runs):
+    ws, rss = [], 0.0
+    for _ in range(runs):
+        w, r = run_timed(cmd)
+        ws.append(w)
+        rss = max(rss, r)
+    ws.sort()
+    return ws[0], statistics.median(ws), ws[-1], rss
+
+def add(section, what, value, unit, note=""):
+    rows.append(dict(section=section, what=what, value=value, unit=unit, note=note))
+    print(f"[{section}] {what}: {value} {unit} {note}", file=sys.stderr)
+
+# 1. dedup against bib-dedupe ----------------------------------------------------------------
+subprocess.run([sys.executable, "bench/dedup_compare.py"], check=True, stdout=subprocess.DEVNULL)
+for r in csv.DictReader(open("bench/dedup_compare.csv")):
+    add("dedup vs bib-dedupe", f"{r['set']} {r['tool']}", r["wall_median_s"], "s", f"FP {r['FP']}, sensitivity {r['sensitivity']} (min {r['wall_min_s']}, max {r['wall_max_s']}, {r['runs']} runs)")
+
+# 2. dedup at scale -------------------------------------------------------------------------------
+scale = []
+for n in [10_000, 100_000, 1_000_000]:
+    recs, truth, out = f"{work}/g{n}.csv", f"{work}/t{n}.csv", f"{work}/p{n}.csv"
+    subprocess.run([BIN, "gen-records", "--n", str(n), "--seed", "1", "--out", recs, "--truth", truth], check=True)
+    runs = 3 if n < 1_000_000 else 2
+    tmin, tmed, tmax, rss = timed_runs([BIN, "dedup", recs, "--out", out], runs)
+    score = json.loads(subprocess.run([sys.executable, "tests/fixtures/dedup-benchmark/eval_dedup.py", recs, truth, out], check=True, capture_output=True, text=True).stdout)
+    scale.append((n, tmed))
+    add("dedup at scale", f"{n} synthetic records", f"{tmed:.3f}", "s", f"min {tmin:.3f}, max {tmax:.3f}; peak RSS {rss:.0f} MiB; FP {score['FP']}, sensitivity {score['sensitivity']:.4f}")
+xs = [math.log(n) for n, _ in scale]; ys = [math.log(t) for _, t in scale]
+mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
+slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
+add("dedup at scale", "fitted scaling exponent (log time on log n)", f"{slope:.2f}", "", "target <= 1.2")
+
+# 3. batch pooling ---------------------------------------------------------------------------------
+G = 1_000_000
+for kind in ["binary", "generic"]:
+    subprocess.run([BIN, "gen-meta", "--groups", str(G), "--k", "10", "--kind", kind, "--seed", "1", "--out", f"{work}/{kind}.parquet"], check=True)
+    subprocess.run([BIN, "gen-meta", "--groups", "1000", "--k", "10", "--kind", kind, "--seed", "1", "--out", f"{work}/{kind}_sample.csv"], check=True)
+ours = {}
+for method, kind, measure in [("MH", "binary", "OR"), ("DL", "generic", "GEN"), ("REML", "generic", "GEN")]:
+    tmin, tmed, tmax, rss = timed_runs([BIN, "pool", f"{work}/{kind}.parquet", "--measure", measure, "--method", method, "--group", "group", "--out", f"{work}/out_{method}.parquet"], 3)
+    ours[method] = tmed / G
+    add("batch pooling", f"metapipe pool --group {method}, 10^6 meta-analyses (k=10), Parquet to Parquet", f"{tmed:.3f}", "s", f"min {tmin:.3f}, max {tmax:.3f}; {tmed / G * 1e6:.2f} µs per analysis; peak RSS {rss:.0f} MiB")
+metafor = {}
+if subprocess.run(["which", "Rscript"], capture_output=True).returncode == 0:
+    subprocess.run(["Rscript", "bench/metafor_loop.R", f"{work}/binary_sample.csv", f"{work}/generic_sample.csv", f"{work}/metafor.csv"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    for r in csv.DictReader(open(f"{work}/metafor.csv")):
+        metafor[r["method"]] = float(r["seconds_per_analysis"])
+        add("batch pooling", f"metafor {r['method']} loop in Rscript ({r['analyses']} analyses of the same data)", f"{float(r['seconds_per_analysis']) * 1e3:.3f}", "ms per analysis")
+    targets = {"DL": 10_000, "REML": 2_000, "MH": None}
+    for m in ["MH", "DL", "REML"]:
+        ratio = metafor[m] / ours[m]
+        t = targets[m]
+        add("batch pooling", f"speed-up over metafor, {m}", f"{ratio:.0f}", "x", f"target >= {t}x" if t else "no target")
+else:
+    add("batch pooling", "metafor", "not run", "", "Rscript not found")
+kern = subprocess.run([BIN, "bench-kernel", "--groups", str(G), "--runs", "5"], check=True, capture_output=True, text=True).stdout
+kr = {r["what"]: r for r in csv.DictReader(kern.splitlines())}
+for w, r in kr.items():
+    add("batch pooling", f"in-memory {w.replace('_', ' ')}", r["ns_median"], "ns per analysis", f"min {r['ns_min']}, max {r['ns_max']}")
+ratio = float(kr["metapipe_batch_dl_kernel"]["ns_median"]) / float(kr["straight_line_dl_loop"]["ns_median"])
+add("batch pooling", "kernel / straight-line loop", f"{ratio:.2f}", "x", "target <= 2")
+
+# 4. the IL-1 pipeline ---------------------------------------------------------------------------------
+tmin, tmed, tmax, rss = timed_runs([BIN, "run", "pipelines/il1-covid19.toml", "--out", f"{work}/out"], 5)
+add("pipeline", "make pipeline for il1-covid19 (after the build)", f"{tmed:.3f}", "s", f"min {tmin:.3f}, max {tmax:.3f}; target < 1 s")
+
+# ---- write ---------------------------------------------------------------------------------------------
+with open("bench/results.csv", "w", newline="") as f:
+    w = csv.DictWriter(f, fieldnames=["section", "what", "value", "unit", "note"], lineterminator="\n")
+    w.writeheader()
+    w.writerows(rows)
+commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+cpu = next((l.split(":", 1)[1].strip() for l in open("/proc/cpuinfo") if l.startswith("model name")), platform.processor())
+mem = next((l.split(":", 1)[1].strip() for l in open("/proc/meminfo") if l.startswith("MemTotal")), "?")
+lines = ["# Benchmarks (`make bench`)", "", f"commit {commit}; {cpu}; {os.cpu_count()} cores; {mem} RAM; {platform.platform()}.",
+         "One run of `bench/run_bench.py`; the peers ran in the same session on the same machine.", ""]
+section = None
+for r in rows:
+    if r["section"] != section:
+        section = r["section"]
+        lines += ["", f"## {section}", "", "| what | value | note |", "|---|---|---|"]
+    lines.append(f"| {r['what']} | {r['value']} {r['unit']} | {r['note']} |")
+open("bench/results.md", "w").write("\n".join(lines) + "\n")
+print("\n".join(lines))
