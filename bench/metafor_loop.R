@@ -9,8 +9,8 @@ res <- data.frame(
   method = c("MH", "DL", "REML"),
   analyses = c(length(bs), length(gs), length(gs)),
   seconds_per_analysis = c(
-    time_per(function(d) rma.mh(measure="OR", ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=d), bs),
-    time_per(function(d) rma(yi, vi, data=d, method="DL"), gs),
-    time_per(function(d) rma(yi, vi, data=d, method="REML"), gs)))
+    time_per(function(d) try(rma.mh(measure="OR", ai=ai, n1i=n1i, ci=ci, n2i=n2i, data=d), silent=TRUE), bs),
+    time_per(function(d) try(rma(yi, vi, data=d, method="DL"), silent=TRUE), gs),
+    time_per(function(d) try(rma(yi, vi, data=d, method="REML"), silent=TRUE), gs)))
 write.csv(res, args[3], row.names=FALSE)
 print(res)

@@ -300,7 +300,7 @@ fn gen_meta(groups: usize, k: usize, binary: bool, seed: u64) -> Result<metapipe
         z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
         ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
     };
-    let mut normal = move |u: &mut dyn FnMut() -> f64| (-2.0 * u().max(1e-300).ln()).sqrt() * (2.0 * std::f64::consts::PI * u()).cos();
+    let normal = move |u: &mut dyn FnMut() -> f64| (-2.0 * u().max(1e-300).ln()).sqrt() * (2.0 * std::f64::consts::PI * u()).cos();
     let n = groups * k;
     let mut g = Vec::with_capacity(n);
     let mut study = Vec::with_capacity(n);

@@ -305,6 +305,24 @@ fn stages(cfg: &Config, st: &Stage, fail_after: Option<&str>) -> Result<()> {
     let audit_t = audit::audit_table(&audit_rows)?;
     st.put(&audit_t)?;
     st.csv(&audit_t, "audit.csv")?;
+    // figures and the HTML report, drawn from the stage tables as written
+    let (effects_t, rob_t, studies_t, audit_back) = (st.get(&schema::EFFECTS)?, st.get(&schema::ROB)?, st.get(&schema::STUDIES)?, st.get(&schema::AUDIT)?);
+    let input = metapipe_report::html::ReportInput {
+        title: &cfg.review.title,
+        results: &results,
+        effects: &effects_t,
+        outcome_data: &od,
+        prisma: &prisma_t,
+        rob: &rob_t,
+        studies: &studies_t,
+        audit: &audit_back,
+        outcomes: cfg.outcomes.iter().map(|o| (o.id.clone(), o.label.clone())).collect(),
+        treat_label: "IL-1 blockade",
+        ctrl_label: "Control",
+    };
+    for (name, body) in metapipe_report::html::build(&input) {
+        write_atomic(&st.dir.join("report").join(&name), body.as_bytes())?;
+    }
     inject(fail_after, "report")?;
     info!(audit_rows = audit_rows.len(), mismatches = audit_rows.iter().filter(|r| r.status == "mismatch").count(), "report done");
     Ok(())

@@ -88,7 +88,8 @@ pub struct Analysis {
     /// the MH fit the heterogeneity rule was applied to
     pub fixed: Option<Fit>,
     pub note: Option<String>,
-    pub per_study: Vec<(Counts, Option<(f64, f64)>, f64)>,
+    /// every study with data: counts, (yi, vi) after RevMan's zero-cell rule, weight when pooled
+    pub per_study: Vec<(Counts, Option<(f64, f64)>, Option<f64>)>,
 }
 
 /// Choose and fit the model on complete counts.
@@ -138,7 +139,14 @@ pub fn analyse(plan: &OutcomePlan, subgroup: Option<&Subgroup>, studies: &[Study
         a.note = Some("no study in this subgroup".into());
         return a;
     }
+    // per-study effects of the studies with data (drawn in forest and funnel plots even when the
+    // outcome is not pooled)
+    let study_effect = |c: &Counts| {
+        let t = Binary::new(c.events_treat.unwrap() as f64, c.n_treat as f64, c.events_ctrl.unwrap() as f64, c.n_ctrl as f64);
+        revman_tables(&[t])[0].as_ref().and_then(|t| binary_effect(Measure::OR, t)).map(|e| (e.yi, e.vi))
+    };
     if !a.missing.is_empty() && (!plan.pool_available || have.is_empty()) {
+        a.per_study = have.iter().map(|c| (c.clone(), study_effect(c), None)).collect();
         a.note = Some(format!(
             "incomplete: no sourced data for {} ({} of {} studies have data); not pooled",
             a.missing.join(", "),
@@ -151,11 +159,8 @@ pub fn analyse(plan: &OutcomePlan, subgroup: Option<&Subgroup>, studies: &[Study
     a.totals = Some((sum(&|c| c.events_treat.unwrap()), sum(&|c| c.n_treat), sum(&|c| c.events_ctrl.unwrap()), sum(&|c| c.n_ctrl)));
     match fit_counts(&have, rule) {
         Ok((model, fit, mh)) => {
-            let tables: Vec<Binary> = have.iter().map(|c| Binary::new(c.events_treat.unwrap() as f64, c.n_treat as f64, c.events_ctrl.unwrap() as f64, c.n_ctrl as f64)).collect();
-            let corrected = revman_tables(&tables);
-            for ((c, t), w) in have.iter().zip(&corrected).zip(&fit.weights) {
-                let eff = t.as_ref().and_then(|t| binary_effect(Measure::OR, t)).map(|e| (e.yi, e.vi));
-                a.per_study.push((c.clone(), eff, *w));
+            for (c, w) in have.iter().zip(&fit.weights) {
+                a.per_study.push((c.clone(), study_effect(c), Some(*w)));
             }
             if !a.missing.is_empty() {
                 a.note = Some(format!("pooled the {} studies with data; no sourced data for {}", have.len(), a.missing.join(", ")));
@@ -164,7 +169,10 @@ pub fn analyse(plan: &OutcomePlan, subgroup: Option<&Subgroup>, studies: &[Study
             a.fit = Some(fit);
             a.fixed = Some(mh);
         }
-        Err(e) => a.note = Some(format!("not estimable: {e}")),
+        Err(e) => {
+            a.per_study = have.iter().map(|c| (c.clone(), study_effect(c), None)).collect();
+            a.note = Some(format!("not estimable: {e}"));
+        }
     }
     a
 }
@@ -231,7 +239,7 @@ pub fn effects_table(an: &[Analysis], level: f64) -> Result<Table> {
                 f(eff.map(|e| e.0.exp())),
                 f(eff.map(|e| (e.0 - z * e.1.sqrt()).exp())),
                 f(eff.map(|e| (e.0 + z * e.1.sqrt()).exp())),
-                f(Some(*w)),
+                f(*w),
             ]);
         }
     }

@@ -5,3 +5,5 @@
 //! compared against here; they never become outputs.
 
 pub mod audit;
+pub mod html;
+pub mod svg;

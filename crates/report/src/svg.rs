@@ -1,0 +1,410 @@
+//! SVG figures drawn from the stage tables: RevMan-style forest plots, funnel plots, the PRISMA
+//! 2020 flow diagram, and RoB 2 traffic-light and summary plots in the robvis style. Nothing here
+//! computes a statistic: every number comes from `results`, `per_study_effects`, `prisma`,
+//! `rob_judgments` as the earlier stages wrote them.
+
+use std::fmt::Write;
+
+/// XML-escape text.
+pub fn esc(s: &str) -> String {
+    s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
+}
+
+fn f2(x: f64) -> String {
+    format!("{x:.2}")
+}
+
+/// One study row of a forest plot.
+#[derive(Debug, Clone)]
+pub struct ForestStudy {
+    pub label: String,
+    pub events_treat: Option<i64>,
+    pub n_treat: i64,
+    pub events_ctrl: Option<i64>,
+    pub n_ctrl: i64,
+    /// OR and 95% CI
+    pub or: Option<(f64, f64, f64)>,
+    /// weight in %, when pooled
+    pub weight: Option<f64>,
+    /// why a study has no estimate
+    pub note: Option<String>,
+}
+
+/// One section (the whole analysis, or a subgroup) of a forest plot.
+#[derive(Debug, Clone)]
+pub struct ForestSection {
+    pub title: Option<String>,
+    pub studies: Vec<ForestStudy>,
+    /// pooled OR and CI when computed
+    pub pooled: Option<(f64, f64, f64)>,
+    pub totals: Option<(i64, i64, i64, i64)>,
+    /// heterogeneity line, e.g. "Chi² = 1.23, df = 2 (P = 0.54); I² = 0%"
+    pub heterogeneity: Option<String>,
+    /// test for overall effect, e.g. "Z = 1.02 (P = 0.31)"
+    pub overall: Option<String>,
+    /// why the section is not pooled
+    pub note: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Forest {
+    pub title: String,
+    pub model: String,
+    pub treat: String,
+    pub ctrl: String,
+    pub sections: Vec<ForestSection>,
+    pub subgroup_test: Option<String>,
+}
+
+const FONT: &str = "font-family=\"Helvetica, Arial, sans-serif\"";
+
+fn text(out: &mut String, x: f64, y: f64, s: &str, size: f64, anchor: &str, weight: &str) {
+    let _ = writeln!(out, r##"<text x="{x:.1}" y="{y:.1}" font-size="{size}" text-anchor="{anchor}" font-weight="{weight}" {FONT}>{}</text>"##, esc(s));
+}
+
+/// A forest plot in the RevMan 5 layout, on a log axis from 0.01 to 100 clipped to the data.
+pub fn forest(f: &Forest) -> String {
+    let row_h = 18.0;
+    let x_study = 10.0;
+    let (x_te, x_tn, x_ce, x_cn, x_w, x_or) = (230.0, 275.0, 330.0, 375.0, 430.0, 560.0);
+    let (plot_l, plot_r) = (600.0, 860.0);
+    // axis range: cover every CI, at least 0.1..10
+    let mut lo: f64 = 0.1;
+    let mut hi: f64 = 10.0;
+    for s in &f.sections {
+        for st in &s.studies {
+            if let Some((_, l, u)) = st.or {
+                lo = lo.min(l.max(0.002));
+                hi = hi.max(u.min(500.0));
+            }
+        }
+    }
+    let lo = 10f64.powf(lo.log10().floor());
+    let hi = 10f64.powf(hi.log10().ceil());
+    let xs = |v: f64| plot_l + (v.max(lo).min(hi).ln() - lo.ln()) / (hi.ln() - lo.ln()) * (plot_r - plot_l);
+    let mut body = String::new();
+    let mut y = 40.0;
+    text(&mut body, x_study, 18.0, &f.title, 14.0, "start", "bold");
+    // header
+    text(&mut body, x_study, y, "Study or Subgroup", 11.0, "start", "bold");
+    text(&mut body, (x_te + x_tn) / 2.0, y - 13.0, &f.treat, 11.0, "middle", "bold");
+    text(&mut body, (x_ce + x_cn) / 2.0, y - 13.0, &f.ctrl, 11.0, "middle", "bold");
+    for (x, h) in [(x_te, "Events"), (x_tn, "Total"), (x_ce, "Events"), (x_cn, "Total"), (x_w, "Weight")] {
+        text(&mut body, x, y, h, 11.0, "end", "bold");
+    }
+    text(&mut body, x_or, y - 13.0, "Odds Ratio", 11.0, "end", "bold");
+    text(&mut body, x_or, y, &format!("{}, 95% CI", f.model), 11.0, "end", "bold");
+    text(&mut body, (plot_l + plot_r) / 2.0, y - 13.0, "Odds Ratio", 11.0, "middle", "bold");
+    text(&mut body, (plot_l + plot_r) / 2.0, y, &format!("{}, 95% CI", f.model), 11.0, "middle", "bold");
+    let _ = writeln!(body, r##"<line x1="{x_study}" y1="{:.1}" x2="{plot_r}" y2="{:.1}" stroke="black" stroke-width="1"/>"##, y + 5.0, y + 5.0);
+    y += row_h + 4.0;
+    let plot_top = y - 12.0;
+    for s in &f.sections {
+        if let Some(t) = &s.title {
+            text(&mut body, x_study, y, t, 11.0, "start", "bold");
+            y += row_h;
+        }
+        for st in &s.studies {
+            text(&mut body, x_study + 6.0, y, &st.label, 11.0, "start", "normal");
+            let cell = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_else(|| "–".into());
+            text(&mut body, x_te, y, &cell(st.events_treat), 11.0, "end", "normal");
+            text(&mut body, x_tn, y, &st.n_treat.to_string(), 11.0, "end", "normal");
+            text(&mut body, x_ce, y, &cell(st.events_ctrl), 11.0, "end", "normal");
+            text(&mut body, x_cn, y, &st.n_ctrl.to_string(), 11.0, "end", "normal");
+            if let Some(w) = st.weight {
+                text(&mut body, x_w, y, &format!("{w:.1}%"), 11.0, "end", "normal");
+            }
+            match st.or {
+                Some((or, l, u)) => {
+                    text(&mut body, x_or, y, &format!("{} [{}, {}]", f2(or), f2(l), f2(u)), 11.0, "end", "normal");
+                    let yc = y - 4.0;
+                    let _ = writeln!(body, r##"<line x1="{:.1}" y1="{yc:.1}" x2="{:.1}" y2="{yc:.1}" stroke="black" stroke-width="1"/>"##, xs(l), xs(u));
+                    let side = st.weight.map(|w| 4.0 + (w / 100.0).sqrt() * 12.0).unwrap_or(5.0);
+                    let fill = if st.weight.is_some() { "#1f5fa8" } else { "#9bb3cf" };
+                    let _ = writeln!(body, r##"<rect x="{:.1}" y="{:.1}" width="{side:.1}" height="{side:.1}" fill="{fill}"/>"##, xs(or) - side / 2.0, yc - side / 2.0);
+                }
+                None => {
+                    let why = st.note.clone().unwrap_or_else(|| "not available".into());
+                    text(&mut body, x_or, y, "not estimable", 11.0, "end", "normal");
+                    text(&mut body, plot_l + 4.0, y, &why, 10.0, "start", "normal");
+                }
+            }
+            y += row_h;
+        }
+        // subtotal / total
+        let label = if s.title.is_some() { "Subtotal (95% CI)" } else { "Total (95% CI)" };
+        text(&mut body, x_study, y, label, 11.0, "start", "bold");
+        if let Some((et, nt, ec, nc)) = s.totals {
+            text(&mut body, x_tn, y, &nt.to_string(), 11.0, "end", "bold");
+            text(&mut body, x_cn, y, &nc.to_string(), 11.0, "end", "bold");
+            y += row_h;
+            text(&mut body, x_study + 6.0, y, "Total events", 11.0, "start", "normal");
+            text(&mut body, x_te, y, &et.to_string(), 11.0, "end", "normal");
+            text(&mut body, x_ce, y, &ec.to_string(), 11.0, "end", "normal");
+            y -= row_h;
+        }
+        match s.pooled {
+            Some((or, l, u)) => {
+                text(&mut body, x_w, y, "100.0%", 11.0, "end", "bold");
+                text(&mut body, x_or, y, &format!("{} [{}, {}]", f2(or), f2(l), f2(u)), 11.0, "end", "bold");
+                let yc = y - 4.0;
+                let _ = writeln!(
+                    body,
+                    r##"<polygon points="{:.1},{yc:.1} {:.1},{:.1} {:.1},{yc:.1} {:.1},{:.1}" fill="black"/>"##,
+                    xs(l),
+                    xs(or),
+                    yc - 6.0,
+                    xs(u),
+                    xs(or),
+                    yc + 6.0
+                );
+            }
+            None => {
+                text(&mut body, x_or, y, "not pooled", 11.0, "end", "bold");
+            }
+        }
+        y += row_h;
+        if s.totals.is_some() {
+            y += row_h;
+        }
+        for line in [s.heterogeneity.as_ref().map(|h| format!("Heterogeneity: {h}")), s.overall.as_ref().map(|o| format!("Test for overall effect: {o}")), s.note.clone()].into_iter().flatten() {
+            for chunk in wrap(&line, 105) {
+                text(&mut body, x_study, y, &chunk, 10.0, "start", "normal");
+                y += row_h - 3.0;
+            }
+        }
+        y += 6.0;
+    }
+    if let Some(t) = &f.subgroup_test {
+        text(&mut body, x_study, y, &format!("Test for subgroup differences: {t}"), 10.0, "start", "normal");
+        y += row_h;
+    }
+    // axis
+    let axis_y = y + 4.0;
+    let _ = writeln!(body, r##"<line x1="{}" y1="{plot_top:.1}" x2="{}" y2="{axis_y:.1}" stroke="black" stroke-width="1"/>"##, xs(1.0), xs(1.0));
+    let _ = writeln!(body, r##"<line x1="{plot_l}" y1="{axis_y:.1}" x2="{plot_r}" y2="{axis_y:.1}" stroke="black" stroke-width="1"/>"##);
+    let mut tick = lo;
+    while tick <= hi * 1.0001 {
+        let x = xs(tick);
+        let _ = writeln!(body, r##"<line x1="{x:.1}" y1="{axis_y:.1}" x2="{x:.1}" y2="{:.1}" stroke="black"/>"##, axis_y + 4.0);
+        let lab = if tick < 1.0 { format!("{tick}") } else { format!("{}", tick as i64) };
+        text(&mut body, x, axis_y + 16.0, &lab, 10.0, "middle", "normal");
+        tick *= 10.0;
+    }
+    text(&mut body, (plot_l + xs(1.0)) / 2.0, axis_y + 30.0, &format!("Favours {}", f.treat), 10.0, "middle", "normal");
+    text(&mut body, (xs(1.0) + plot_r) / 2.0, axis_y + 30.0, &format!("Favours {}", f.ctrl), 10.0, "middle", "normal");
+    let height = axis_y + 44.0;
+    format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"880\" height=\"{height:.0}\" viewBox=\"0 0 880 {height:.0}\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{body}</svg>\n")
+}
+
+fn wrap(s: &str, width: usize) -> Vec<String> {
+    let mut out = vec![];
+    let mut cur = String::new();
+    for w in s.split(' ') {
+        if !cur.is_empty() && cur.len() + 1 + w.len() > width {
+            out.push(std::mem::take(&mut cur));
+        }
+        if !cur.is_empty() {
+            cur.push(' ');
+        }
+        cur.push_str(w);
+    }
+    if !cur.is_empty() {
+        out.push(cur);
+    }
+    out
+}
+
+/// A funnel plot: OR (log axis) against its standard error (0 at the top), with pseudo 95%
+/// confidence limits about the pooled estimate when there is one.
+pub fn funnel(title: &str, points: &[(String, f64, f64)], pooled: Option<f64>, note: Option<&str>) -> String {
+    let (l, r, t, b) = (70.0, 560.0, 40.0, 330.0);
+    let max_se = points.iter().map(|p| p.2).fold(0.0f64, f64::max).max(0.5) * 1.1;
+    let lo = points.iter().map(|p| p.1.ln() - 1.96 * max_se).chain(pooled.map(|p| p.ln() - 1.96 * max_se)).fold(f64::INFINITY, f64::min).min(-0.5);
+    let hi = points.iter().map(|p| p.1.ln() + 1.96 * max_se).chain(pooled.map(|p| p.ln() + 1.96 * max_se)).fold(f64::NEG_INFINITY, f64::max).max(0.5);
+    let xs = |lv: f64| l + (lv - lo) / (hi - lo) * (r - l);
+    let ys = |se: f64| t + se / max_se * (b - t);
+    let mut body = String::new();
+    text(&mut body, 10.0, 20.0, title, 14.0, "start", "bold");
+    let _ = writeln!(body, r##"<rect x="{l}" y="{t}" width="{}" height="{}" fill="none" stroke="black"/>"##, r - l, b - t);
+    if let Some(p) = pooled {
+        let c = p.ln();
+        let _ = writeln!(body, r##"<line x1="{:.1}" y1="{t}" x2="{:.1}" y2="{b}" stroke="black" stroke-dasharray="4,3"/>"##, xs(c), xs(c));
+        for sgn in [-1.0, 1.0] {
+            let _ = writeln!(body, r##"<line x1="{:.1}" y1="{t}" x2="{:.1}" y2="{b}" stroke="#777" stroke-dasharray="2,3"/>"##, xs(c), xs(c + sgn * 1.96 * max_se));
+        }
+    }
+    for (name, or, se) in points {
+        let _ = writeln!(body, r##"<circle cx="{:.1}" cy="{:.1}" r="4" fill="#1f5fa8"><title>{}</title></circle>"##, xs(or.ln()), ys(*se), esc(name));
+    }
+    // axes
+    for v in [0.01, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0] {
+        let lv = f64::ln(v);
+        if lv >= lo && lv <= hi {
+            let x = xs(lv);
+            let _ = writeln!(body, r##"<line x1="{x:.1}" y1="{b}" x2="{x:.1}" y2="{}" stroke="black"/>"##, b + 4.0);
+            text(&mut body, x, b + 16.0, &format!("{v}"), 10.0, "middle", "normal");
+        }
+    }
+    let mut se = 0.0;
+    while se <= max_se + 1e-9 {
+        let y = ys(se);
+        let _ = writeln!(body, r##"<line x1="{}" y1="{y:.1}" x2="{l}" y2="{y:.1}" stroke="black"/>"##, l - 4.0);
+        text(&mut body, l - 6.0, y + 3.0, &format!("{se:.1}"), 10.0, "end", "normal");
+        se += if max_se > 2.0 { 1.0 } else { 0.5 };
+    }
+    text(&mut body, (l + r) / 2.0, b + 32.0, "Odds ratio (log scale)", 11.0, "middle", "normal");
+    let _ = writeln!(body, r##"<text x="18" y="{:.1}" font-size="11" text-anchor="middle" transform="rotate(-90 18 {:.1})" {FONT}>SE(log OR)</text>"##, (t + b) / 2.0, (t + b) / 2.0);
+    let mut h = b + 44.0;
+    if let Some(n) = note {
+        for chunk in wrap(n, 90) {
+            text(&mut body, 10.0, h, &chunk, 10.0, "start", "normal");
+            h += 14.0;
+        }
+    }
+    format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"580\" height=\"{h:.0}\" viewBox=\"0 0 580 {h:.0}\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{body}</svg>\n")
+}
+
+/// PRISMA 2020 flow diagram for databases and registers (new reviews).
+pub struct PrismaCounts {
+    pub identified: i64,
+    pub per_database: Vec<(String, i64)>,
+    pub duplicates: i64,
+    pub screened: i64,
+    pub excluded_ta: i64,
+    pub full_text: i64,
+    pub excluded_ft: i64,
+    pub reasons: Vec<(String, i64)>,
+    pub included: i64,
+}
+
+fn boxed(out: &mut String, x: f64, y: f64, w: f64, lines: &[String]) -> f64 {
+    let h = 12.0 + 15.0 * lines.len() as f64;
+    let _ = writeln!(out, r##"<rect x="{x}" y="{y}" width="{w}" height="{h}" fill="white" stroke="black"/>"##);
+    for (i, l) in lines.iter().enumerate() {
+        text(out, x + 8.0, y + 18.0 + 15.0 * i as f64, l, 11.0, "start", if i == 0 { "bold" } else { "normal" });
+    }
+    h
+}
+
+fn arrow(out: &mut String, x1: f64, y1: f64, x2: f64, y2: f64) {
+    let _ = writeln!(out, r##"<line x1="{x1}" y1="{y1}" x2="{x2}" y2="{y2}" stroke="black" marker-end="url(#arrow)"/>"##);
+}
+
+pub fn prisma(c: &PrismaCounts) -> String {
+    let mut b = String::new();
+    let _ = writeln!(b, r##"<defs><marker id="arrow" markerWidth="8" markerHeight="8" refX="7" refY="4" orient="auto"><path d="M0,0 L8,4 L0,8 z" fill="black"/></marker></defs>"##);
+    text(&mut b, 10.0, 20.0, "PRISMA 2020 flow diagram", 14.0, "start", "bold");
+    let (lx, rx, w) = (120.0, 470.0, 300.0);
+    // phase labels
+    for (y, label) in [(40.0, "Identification"), (230.0, "Screening"), (520.0, "Included")] {
+        let _ = writeln!(b, r##"<rect x="10" y="{y}" width="90" height="24" fill="#cfe2f3" stroke="black"/>"##);
+        text(&mut b, 55.0, y + 16.0, label, 11.0, "middle", "bold");
+    }
+    let mut lines = vec![format!("Records identified (n = {})", c.identified)];
+    lines.extend(c.per_database.iter().map(|(d, n)| format!("  {d} (n = {n})")));
+    let h1 = boxed(&mut b, lx, 40.0, w, &lines);
+    let hdup = boxed(&mut b, rx, 40.0, w, &["Records removed before screening".into(), format!("  Duplicate records (n = {})", c.duplicates)]);
+    arrow(&mut b, lx + w, 40.0 + hdup / 2.0, rx, 40.0 + hdup / 2.0);
+    let y2 = 40.0 + h1 + 40.0;
+    let y2 = y2.max(230.0);
+    arrow(&mut b, lx + w / 2.0, 40.0 + h1, lx + w / 2.0, y2);
+    let h2 = boxed(&mut b, lx, y2, w, &[format!("Records screened (n = {})", c.screened)]);
+    let hx = boxed(&mut b, rx, y2, w, &[format!("Records excluded (n = {})", c.excluded_ta)]);
+    arrow(&mut b, lx + w, y2 + h2 / 2.0, rx, y2 + hx / 2.0);
+    let y3 = y2 + h2 + 40.0;
+    arrow(&mut b, lx + w / 2.0, y2 + h2, lx + w / 2.0, y3);
+    let h3 = boxed(&mut b, lx, y3, w, &[format!("Reports sought for retrieval (n = {})", c.full_text)]);
+    let hn = boxed(&mut b, rx, y3, w, &["Reports not retrieved (n = 0)".into()]);
+    arrow(&mut b, lx + w, y3 + h3 / 2.0, rx, y3 + hn / 2.0);
+    let y4 = y3 + h3 + 40.0;
+    arrow(&mut b, lx + w / 2.0, y3 + h3, lx + w / 2.0, y4);
+    let h4 = boxed(&mut b, lx, y4, w, &[format!("Reports assessed for eligibility (n = {})", c.full_text)]);
+    let mut ex = vec![format!("Reports excluded (n = {})", c.excluded_ft)];
+    for (r, n) in &c.reasons {
+        for (i, chunk) in wrap(&format!("{r} (n = {n})"), 44).into_iter().enumerate() {
+            ex.push(format!("{}{chunk}", if i == 0 { "  • " } else { "    " }));
+        }
+    }
+    let he = boxed(&mut b, rx, y4, w, &ex);
+    arrow(&mut b, lx + w, y4 + h4 / 2.0, rx, y4 + h4 / 2.0);
+    let y5 = (y4 + h4 + 40.0).max(y4 + he + 20.0).max(520.0);
+    arrow(&mut b, lx + w / 2.0, y4 + h4, lx + w / 2.0, y5);
+    let h5 = boxed(&mut b, lx, y5, w, &[format!("Studies included in review (n = {})", c.included)]);
+    let height = y5 + h5 + 20.0;
+    format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"790\" height=\"{height:.0}\" viewBox=\"0 0 790 {height:.0}\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{b}</svg>\n")
+}
+
+fn rob_color(j: &str) -> (&'static str, &'static str) {
+    match j {
+        "low" => ("#02C100", "+"),
+        "some concerns" => ("#E2DF07", "-"),
+        "high" => ("#BF0000", "X"),
+        _ => ("#cccccc", "?"),
+    }
+}
+
+/// RoB 2 traffic-light plot: one row per study, one circle per domain and overall.
+pub fn rob_traffic(studies: &[(String, Vec<String>)]) -> String {
+    let cols = ["D1", "D2", "D3", "D4", "D5", "Overall"];
+    let (x0, cw, y0, rh) = (220.0, 56.0, 60.0, 34.0);
+    let mut b = String::new();
+    text(&mut b, 10.0, 20.0, "Risk of bias (RoB 2): traffic-light plot", 14.0, "start", "bold");
+    for (i, c) in cols.iter().enumerate() {
+        text(&mut b, x0 + cw * i as f64, y0 - 18.0, c, 11.0, "middle", "bold");
+    }
+    for (r, (study, js)) in studies.iter().enumerate() {
+        let y = y0 + rh * r as f64;
+        text(&mut b, 10.0, y + 4.0, study, 11.0, "start", "normal");
+        for (i, j) in js.iter().enumerate() {
+            let (col, sym) = rob_color(j);
+            let x = x0 + cw * i as f64;
+            let _ = writeln!(b, r##"<circle cx="{x:.1}" cy="{y:.1}" r="12" fill="{col}" stroke="black" stroke-width="0.5"><title>{}: {}</title></circle>"##, cols[i], esc(j));
+            text(&mut b, x, y + 4.0, sym, 13.0, "middle", "bold");
+        }
+    }
+    let y = y0 + rh * studies.len() as f64 + 6.0;
+    let legend = ["D1: randomization process", "D2: deviations from intended interventions", "D3: missing outcome data", "D4: measurement of the outcome", "D5: selection of the reported result"];
+    for (i, l) in legend.iter().enumerate() {
+        text(&mut b, 10.0, y + 14.0 * i as f64, l, 10.0, "start", "normal");
+    }
+    for (i, (lab, j)) in [("Low", "low"), ("Some concerns", "some concerns"), ("High", "high")].iter().enumerate() {
+        let (col, sym) = rob_color(j);
+        let x = 420.0 + 110.0 * i as f64;
+        let _ = writeln!(b, r##"<circle cx="{x}" cy="{:.1}" r="8" fill="{col}" stroke="black" stroke-width="0.5"/>"##, y + 2.0);
+        text(&mut b, x, y + 6.0, sym, 10.0, "middle", "bold");
+        text(&mut b, x + 12.0, y + 6.0, lab, 10.0, "start", "normal");
+    }
+    let h = y + 14.0 * legend.len() as f64 + 10.0;
+    format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"{h:.0}\" viewBox=\"0 0 760 {h:.0}\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{b}</svg>\n")
+}
+
+/// RoB 2 summary: per domain, the proportion of studies (or of weight) at each level.
+pub fn rob_summary(domains: &[(String, [f64; 3])], weighted: bool) -> String {
+    let (x0, wbar, y0, rh) = (300.0, 420.0, 50.0, 30.0);
+    let mut b = String::new();
+    text(&mut b, 10.0, 20.0, &format!("Risk of bias (RoB 2): summary{}", if weighted { " (weighted)" } else { " (unweighted: proportion of studies)" }), 14.0, "start", "bold");
+    for (r, (d, p)) in domains.iter().enumerate() {
+        let y = y0 + rh * r as f64;
+        text(&mut b, x0 - 8.0, y + 14.0, d, 11.0, "end", "normal");
+        let mut x = x0;
+        for (k, j) in ["low", "some concerns", "high"].iter().enumerate() {
+            let w = p[k] * wbar;
+            if w > 0.0 {
+                let _ = writeln!(b, r##"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="20" fill="{}" stroke="black" stroke-width="0.5"><title>{}: {:.0}%</title></rect>"##, rob_color(j).0, esc(j), p[k] * 100.0);
+                if w > 30.0 {
+                    text(&mut b, x + w / 2.0, y + 14.0, &format!("{:.0}%", p[k] * 100.0), 10.0, "middle", "normal");
+                }
+            }
+            x += w;
+        }
+    }
+    let y = y0 + rh * domains.len() as f64 + 10.0;
+    for (i, (lab, j)) in [("Low risk", "low"), ("Some concerns", "some concerns"), ("High risk", "high")].iter().enumerate() {
+        let x = x0 + 130.0 * i as f64;
+        let _ = writeln!(b, r##"<rect x="{x}" y="{y}" width="14" height="14" fill="{}" stroke="black" stroke-width="0.5"/>"##, rob_color(j).0);
+        text(&mut b, x + 20.0, y + 11.0, lab, 10.0, "start", "normal");
+    }
+    let h = y + 30.0;
+    format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"{h:.0}\" viewBox=\"0 0 760 {h:.0}\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{b}</svg>\n")
+}
