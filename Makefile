@@ -5,7 +5,7 @@ CARGO ?= cargo
 BIN := target/release/metapipe
 PIPELINES := $(wildcard pipelines/*.toml)
 
-.PHONY: pipeline test build fuzz bench clean
+.PHONY: pipeline test build fuzz bench report-check clean
 
 build:
 	$(CARGO) build --release --bin metapipe
@@ -34,6 +34,10 @@ bench: build
 	@python3 -c "import bib_dedupe" 2>/dev/null || python3 -m pip install -q bib-dedupe
 	@command -v Rscript >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq r-cran-metafor)
 	python3 bench/run_bench.py
+
+# Render the IL-1 report in headless Chromium to PNGs (out/report-check/) for a person to look at.
+report-check: pipeline
+	tools/report_check.sh out/il1-covid19/report out/report-check
 
 clean:
 	rm -rf out target

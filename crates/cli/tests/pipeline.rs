@@ -232,6 +232,70 @@ fn failure_mid_run_leaves_previous_outputs_intact() {
     let _ = std::fs::remove_dir_all(&out);
 }
 
+/// Parse a document as XML (the SVGs and the XHTML-compatible report must be well-formed).
+fn assert_well_formed(name: &str, text: &str) {
+    let mut r = quick_xml::Reader::from_str(text);
+    let mut depth: i64 = 0;
+    loop {
+        match r.read_event() {
+            Ok(quick_xml::events::Event::Start(_)) => depth += 1,
+            Ok(quick_xml::events::Event::End(_)) => depth -= 1,
+            Ok(quick_xml::events::Event::Eof) => break,
+            Ok(_) => {}
+            Err(e) => panic!("{name}: not well-formed at {}: {e}", r.error_position()),
+        }
+    }
+    assert_eq!(depth, 0, "{name}: unbalanced elements");
+}
+
+/// The report: every figure kind, well-formed, carrying the numbers of the stage tables.
+#[test]
+fn report_figures_carry_the_computed_numbers() {
+    let out = tmpdir("report");
+    assert!(run_into(&out, &il1()).status.success());
+    let dir = out.join("il1-covid19");
+    let rep = dir.join("report");
+    let read = |n: &str| std::fs::read_to_string(rep.join(n)).unwrap_or_else(|_| panic!("report/{n} missing"));
+    let names: Vec<String> = std::fs::read_dir(&rep).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
+    for kind in ["prisma.svg", "forest_mortality.svg", "funnel_mortality.svg", "rob_traffic_light.svg", "rob_summary.svg", "index.html"] {
+        assert!(names.iter().any(|n| n == kind), "{kind} missing from {names:?}");
+    }
+    let index = read("index.html");
+    for n in &names {
+        let text = read(n);
+        assert_well_formed(n, &text);
+        if n.ends_with(".svg") {
+            // inlined, byte for byte, in the self-contained report
+            assert!(index.contains(text.trim_end()), "index.html does not inline {n}");
+        }
+    }
+    // PRISMA diagram: the counts of prisma.csv (and the per-database rows of prisma.parquet)
+    let prisma = read("prisma.svg");
+    for r in csv_rows(&dir.join("prisma.csv")) {
+        let n = &r["count"];
+        assert!(prisma.contains(&format!("(n = {n})")), "prisma.svg lacks {} = {n}", r["stage"]);
+    }
+    for (db, n) in [("pubmed", 102), ("wos", 94), ("ovid_medline", 95), ("embase", 88), ("cochrane", 37)] {
+        assert!(prisma.contains(&format!("{db} (n = {n})")), "prisma.svg lacks {db}");
+    }
+    // mortality forest: what results.csv says (not pooled, with its note), every study's counts
+    let forest = read("forest_mortality.svg");
+    let res = csv_rows(&dir.join("results.csv"));
+    let mort = res.iter().find(|r| r["outcome"] == "mortality" && r["subgroup"].is_empty()).unwrap();
+    assert!(mort["estimate"].is_empty());
+    assert!(forest.contains("not pooled"));
+    assert!(forest.contains(&mort["note"].split(';').next().unwrap().replace('&', "&amp;")[..40]), "forest shows the results note");
+    for r in csv_rows(&dir.join("outcome_data.csv")).iter().filter(|r| r["outcome"] == "mortality" && !r["events_treat"].is_empty()) {
+        assert!(forest.contains(&format!(">{}</text>", r["events_treat"])) && forest.contains(&format!(">{}</text>", r["n_ctrl"])), "forest lacks the counts of {}", r["study_id"]);
+    }
+    // RoB traffic light: one circle per study and column, judgments from rob_judgments.csv
+    let rob = read("rob_traffic_light.svg");
+    let judgments = csv_rows(&dir.join("rob_judgments.csv"));
+    assert_eq!(rob.matches("<circle").count(), judgments.len() + 3, "7 studies x 6 columns + 3 legend circles");
+    assert_eq!(rob.matches(": some concerns</title>").count(), judgments.iter().filter(|r| r["judgment"] == "some concerns").count());
+    let _ = std::fs::remove_dir_all(&out);
+}
+
 /// Kill -9 a run at many points (stages slowed by a test hook): the output directory is always
 /// the complete previous one (reruns are byte-identical, so old and new compare equal), and the
 /// next run cleans up whatever the killed one left.
@@ -373,5 +437,16 @@ fn complete_outcome_is_pooled_and_compared() {
     assert_eq!((r["events_treat"].as_str(), r["n_treat"].as_str(), r["events_ctrl"].as_str(), r["n_ctrl"].as_str()), ("62", "743", "89", "520"));
     let audit = csv_rows(&dir.join("audit.csv"));
     assert_eq!(audit.iter().find(|a| a["item"] == "mechanical_ventilation OR").unwrap()["status"], "match");
+    // the forest plot draws the pooled result of results.csv, and the per-study weights
+    let forest = std::fs::read_to_string(dir.join("report/forest_mechanical_ventilation.svg")).unwrap();
+    let f = |k: &str| r[k].parse::<f64>().unwrap();
+    let pooled = format!("{:.2} [{:.2}, {:.2}]", f("estimate"), f("ci_lb"), f("ci_ub"));
+    assert!(forest.contains(&pooled), "forest lacks the pooled {pooled}");
+    assert!(forest.contains("<polygon"), "pooled diamond drawn");
+    let weights: f64 = csv_rows(&dir.join("per_study_effects.csv")).iter().filter(|e| e["outcome"] == "mechanical_ventilation" && e["subgroup"].is_empty()).map(|e| e["weight"].parse::<f64>().unwrap()).sum();
+    assert!((weights - 1.0).abs() < 1e-9, "weights sum to 1: {weights}");
+    let funnel = std::fs::read_to_string(dir.join("report/funnel_mechanical_ventilation.svg")).unwrap();
+    assert_eq!(funnel.matches("<circle").count(), 5, "one point per study");
+    assert!(funnel.contains("stroke-dasharray=\"4,3\""), "pooled line with pseudo confidence limits");
     let _ = std::fs::remove_dir_all(&d);
 }

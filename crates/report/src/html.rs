@@ -35,8 +35,10 @@ fn study_label(inp: &ReportInput, id: &str) -> String {
 }
 
 fn fmt_p(p: f64) -> String {
-    if p < 0.00001 {
-        "P < 0.00001".into()
+    if p < 0.0001 {
+        "P < 0.0001".into()
+    } else if p < 0.01 {
+        format!("P = {p:.4}")
     } else {
         format!("P = {p:.2}")
     }

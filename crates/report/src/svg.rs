@@ -66,8 +66,12 @@ fn text(out: &mut String, x: f64, y: f64, s: &str, size: f64, anchor: &str, weig
 pub fn forest(f: &Forest) -> String {
     let row_h = 18.0;
     let x_study = 10.0;
-    let (x_te, x_tn, x_ce, x_cn, x_w, x_or) = (230.0, 275.0, 330.0, 375.0, 430.0, 560.0);
-    let (plot_l, plot_r) = (600.0, 860.0);
+    // the study column is as wide as the longest label (about 6.3 px a character at 11 px)
+    let longest = f.sections.iter().flat_map(|s| s.studies.iter().map(|st| st.label.chars().count())).max().unwrap_or(10).max(18);
+    let x0 = x_study + 6.0 + longest as f64 * 6.3 + 10.0;
+    let (x_te, x_tn, x_ce, x_cn, x_w, x_or) = (x0 + 40.0, x0 + 85.0, x0 + 140.0, x0 + 185.0, x0 + 240.0, x0 + 370.0);
+    let (plot_l, plot_r) = (x_or + 40.0, x_or + 300.0);
+    let total_w = plot_r + 20.0;
     // axis range: cover every CI, at least 0.1..10
     let mut lo: f64 = 0.1;
     let mut hi: f64 = 10.0;
@@ -83,8 +87,8 @@ pub fn forest(f: &Forest) -> String {
     let hi = 10f64.powf(hi.log10().ceil());
     let xs = |v: f64| plot_l + (v.max(lo).min(hi).ln() - lo.ln()) / (hi.ln() - lo.ln()) * (plot_r - plot_l);
     let mut body = String::new();
-    let mut y = 40.0;
-    text(&mut body, x_study, 18.0, &f.title, 14.0, "start", "bold");
+    let mut y = 62.0;
+    text(&mut body, x_study, 20.0, &f.title, 14.0, "start", "bold");
     // header
     text(&mut body, x_study, y, "Study or Subgroup", 11.0, "start", "bold");
     text(&mut body, (x_te + x_tn) / 2.0, y - 13.0, &f.treat, 11.0, "middle", "bold");
@@ -124,9 +128,8 @@ pub fn forest(f: &Forest) -> String {
                     let _ = writeln!(body, r##"<rect x="{:.1}" y="{:.1}" width="{side:.1}" height="{side:.1}" fill="{fill}"/>"##, xs(or) - side / 2.0, yc - side / 2.0);
                 }
                 None => {
-                    let why = st.note.clone().unwrap_or_else(|| "not available".into());
-                    text(&mut body, x_or, y, "not estimable", 11.0, "end", "normal");
-                    text(&mut body, plot_l + 4.0, y, &why, 10.0, "start", "normal");
+                    let why = st.note.clone().unwrap_or_else(|| "not estimable".into());
+                    text(&mut body, x_or, y, &why, 11.0, "end", "normal");
                 }
             }
             y += row_h;
@@ -194,7 +197,7 @@ pub fn forest(f: &Forest) -> String {
     text(&mut body, (plot_l + xs(1.0)) / 2.0, axis_y + 30.0, &format!("Favours {}", f.treat), 10.0, "middle", "normal");
     text(&mut body, (xs(1.0) + plot_r) / 2.0, axis_y + 30.0, &format!("Favours {}", f.ctrl), 10.0, "middle", "normal");
     let height = axis_y + 44.0;
-    format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"880\" height=\"{height:.0}\" viewBox=\"0 0 880 {height:.0}\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{body}</svg>\n")
+    format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{total_w:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {total_w:.0} {height:.0}\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{body}</svg>\n")
 }
 
 fn wrap(s: &str, width: usize) -> Vec<String> {
@@ -251,7 +254,7 @@ pub fn funnel(title: &str, points: &[(String, f64, f64)], pooled: Option<f64>, n
         let y = ys(se);
         let _ = writeln!(body, r##"<line x1="{}" y1="{y:.1}" x2="{l}" y2="{y:.1}" stroke="black"/>"##, l - 4.0);
         text(&mut body, l - 6.0, y + 3.0, &format!("{se:.1}"), 10.0, "end", "normal");
-        se += if max_se > 2.0 { 1.0 } else { 0.5 };
+        se += if max_se > 4.0 { 1.0 } else if max_se > 2.0 { 0.5 } else { 0.2 };
     }
     text(&mut body, (l + r) / 2.0, b + 32.0, "Odds ratio (log scale)", 11.0, "middle", "normal");
     let _ = writeln!(body, r##"<text x="18" y="{:.1}" font-size="11" text-anchor="middle" transform="rotate(-90 18 {:.1})" {FONT}>SE(log OR)</text>"##, (t + b) / 2.0, (t + b) / 2.0);
@@ -297,18 +300,19 @@ pub fn prisma(c: &PrismaCounts) -> String {
     text(&mut b, 10.0, 20.0, "PRISMA 2020 flow diagram", 14.0, "start", "bold");
     let (lx, rx, w) = (120.0, 470.0, 300.0);
     // phase labels
-    for (y, label) in [(40.0, "Identification"), (230.0, "Screening"), (520.0, "Included")] {
+    let phase = |b: &mut String, y: f64, label: &str| {
         let _ = writeln!(b, r##"<rect x="10" y="{y}" width="90" height="24" fill="#cfe2f3" stroke="black"/>"##);
-        text(&mut b, 55.0, y + 16.0, label, 11.0, "middle", "bold");
-    }
+        text(b, 55.0, y + 16.0, label, 11.0, "middle", "bold");
+    };
+    phase(&mut b, 40.0, "Identification");
     let mut lines = vec![format!("Records identified (n = {})", c.identified)];
     lines.extend(c.per_database.iter().map(|(d, n)| format!("  {d} (n = {n})")));
     let h1 = boxed(&mut b, lx, 40.0, w, &lines);
     let hdup = boxed(&mut b, rx, 40.0, w, &["Records removed before screening".into(), format!("  Duplicate records (n = {})", c.duplicates)]);
     arrow(&mut b, lx + w, 40.0 + hdup / 2.0, rx, 40.0 + hdup / 2.0);
     let y2 = 40.0 + h1 + 40.0;
-    let y2 = y2.max(230.0);
     arrow(&mut b, lx + w / 2.0, 40.0 + h1, lx + w / 2.0, y2);
+    phase(&mut b, y2, "Screening");
     let h2 = boxed(&mut b, lx, y2, w, &[format!("Records screened (n = {})", c.screened)]);
     let hx = boxed(&mut b, rx, y2, w, &[format!("Records excluded (n = {})", c.excluded_ta)]);
     arrow(&mut b, lx + w, y2 + h2 / 2.0, rx, y2 + hx / 2.0);
@@ -328,8 +332,9 @@ pub fn prisma(c: &PrismaCounts) -> String {
     }
     let he = boxed(&mut b, rx, y4, w, &ex);
     arrow(&mut b, lx + w, y4 + h4 / 2.0, rx, y4 + h4 / 2.0);
-    let y5 = (y4 + h4 + 40.0).max(y4 + he + 20.0).max(520.0);
+    let y5 = (y4 + h4 + 40.0).max(y4 + he + 20.0);
     arrow(&mut b, lx + w / 2.0, y4 + h4, lx + w / 2.0, y5);
+    phase(&mut b, y5, "Included");
     let h5 = boxed(&mut b, lx, y5, w, &[format!("Studies included in review (n = {})", c.included)]);
     let height = y5 + h5 + 20.0;
     format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"790\" height=\"{height:.0}\" viewBox=\"0 0 790 {height:.0}\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{b}</svg>\n")
@@ -347,7 +352,8 @@ fn rob_color(j: &str) -> (&'static str, &'static str) {
 /// RoB 2 traffic-light plot: one row per study, one circle per domain and overall.
 pub fn rob_traffic(studies: &[(String, Vec<String>)]) -> String {
     let cols = ["D1", "D2", "D3", "D4", "D5", "Overall"];
-    let (x0, cw, y0, rh) = (220.0, 56.0, 60.0, 34.0);
+    let longest = studies.iter().map(|(s, _)| s.chars().count()).max().unwrap_or(10);
+    let (x0, cw, y0, rh) = (10.0 + longest as f64 * 6.3 + 30.0, 56.0, 60.0, 34.0);
     let mut b = String::new();
     text(&mut b, 10.0, 20.0, "Risk of bias (RoB 2): traffic-light plot", 14.0, "start", "bold");
     for (i, c) in cols.iter().enumerate() {
@@ -370,13 +376,14 @@ pub fn rob_traffic(studies: &[(String, Vec<String>)]) -> String {
     }
     for (i, (lab, j)) in [("Low", "low"), ("Some concerns", "some concerns"), ("High", "high")].iter().enumerate() {
         let (col, sym) = rob_color(j);
-        let x = 420.0 + 110.0 * i as f64;
+        let x = x0 + 110.0 * i as f64;
         let _ = writeln!(b, r##"<circle cx="{x}" cy="{:.1}" r="8" fill="{col}" stroke="black" stroke-width="0.5"/>"##, y + 2.0);
         text(&mut b, x, y + 6.0, sym, 10.0, "middle", "bold");
         text(&mut b, x + 12.0, y + 6.0, lab, 10.0, "start", "normal");
     }
     let h = y + 14.0 * legend.len() as f64 + 10.0;
-    format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"{h:.0}\" viewBox=\"0 0 760 {h:.0}\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{b}</svg>\n")
+    let w = (x0 + cw * 6.0).max(x0 + 360.0);
+    format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w:.0}\" height=\"{h:.0}\" viewBox=\"0 0 {w:.0} {h:.0}\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{b}</svg>\n")
 }
 
 /// RoB 2 summary: per domain, the proportion of studies (or of weight) at each level.
