@@ -122,25 +122,29 @@ pub fn parse_file(path: &Path, database: &str) -> Result<(Vec<Record>, Vec<Strin
     Ok((recs, warning.into_iter().map(|w| format!("{name}: {w}")).collect()))
 }
 
-fn year_of(s: &str) -> Option<i64> {
-    let d: Vec<char> = s.chars().collect();
-    (0..d.len().saturating_sub(3)).find_map(|i| {
-        let w: String = d[i..i + 4].iter().collect();
-        if w.chars().all(|c| c.is_ascii_digit()) && (i + 4 == d.len() || !d[i + 4].is_ascii_digit()) && (i == 0 || !d[i - 1].is_ascii_digit()) {
-            w.parse().ok().filter(|y| (1800..=2100).contains(y))
+/// The first stand-alone four-digit year (1800–2100) in a field.
+pub(crate) fn year_of(s: &str) -> Option<i64> {
+    let b = s.as_bytes();
+    (0..b.len().saturating_sub(3)).find_map(|i| {
+        let w = &b[i..i + 4];
+        let bounded = (i == 0 || !b[i - 1].is_ascii_digit()) && (i + 4 == b.len() || !b[i + 4].is_ascii_digit());
+        if bounded && w.iter().all(|c| c.is_ascii_digit()) {
+            std::str::from_utf8(w).ok()?.parse().ok().filter(|y| (1800..=2100).contains(y))
         } else {
             None
         }
     })
 }
 
-fn push_text(slot: &mut Option<String>, v: &str) {
+/// Set a text field once (the first non-empty value wins).
+pub(crate) fn push_text(slot: &mut Option<String>, v: &str) {
     if slot.is_none() && !v.trim().is_empty() {
         *slot = Some(v.trim().to_string());
     }
 }
 
-fn finish(mut r: Record, id: Option<String>, database: &str) -> Record {
+/// Give a parsed record its id: `<database>:<accession>`, or `<database>:L<line>` without one.
+pub(crate) fn finish(mut r: Record, id: Option<String>, database: &str) -> Record {
     r.record_id = match id {
         Some(i) if !i.trim().is_empty() => format!("{database}:{}", i.trim()),
         _ => format!("{database}:L{}", r.source_line),

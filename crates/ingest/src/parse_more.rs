@@ -1,35 +1,7 @@
 //! Parsers for BibTeX, EndNote XML and EndNote tagged (refer, `.enw`) exports.
 
-use crate::parse::Record;
+use crate::parse::{finish, push_text as set, year_of, Record};
 use metapipe_tables::{Error, Result};
-
-fn year_of(s: &str) -> Option<i64> {
-    let b = s.as_bytes();
-    (0..b.len().saturating_sub(3)).find_map(|i| {
-        let w = &b[i..i + 4];
-        let bounded = (i == 0 || !b[i - 1].is_ascii_digit()) && (i + 4 == b.len() || !b[i + 4].is_ascii_digit());
-        if bounded && w.iter().all(|c| c.is_ascii_digit()) {
-            std::str::from_utf8(w).ok()?.parse().ok().filter(|y| (1800..=2100).contains(y))
-        } else {
-            None
-        }
-    })
-}
-
-fn finish(mut r: Record, id: Option<String>, database: &str) -> Record {
-    r.record_id = match id {
-        Some(i) if !i.trim().is_empty() => format!("{database}:{}", i.trim()),
-        _ => format!("{database}:L{}", r.source_line),
-    };
-    r
-}
-
-fn set(slot: &mut Option<String>, v: &str) {
-    let v = v.trim();
-    if slot.is_none() && !v.is_empty() {
-        *slot = Some(v.to_string());
-    }
-}
 
 /// Strip BibTeX braces and common LaTeX accents/escapes from a field value.
 pub fn delatex(s: &str) -> String {

@@ -126,8 +126,10 @@ pub fn iv(yi: &[f64], vi: &[f64], method: Method, control: &Control, crit: f64) 
     })
 }
 
-/// Fisher scoring for ML/REML/EB without allocation (same steps as `model::fisher_scoring`).
-fn scoring(yi: &[f64], vi: &[f64], method: Method, start: f64, control: &Control) -> Result<f64, MetaError> {
+/// Fisher scoring for ML/REML/EB without allocation, step by step as metafor's `rma.uni()`
+/// (Viechtbauer 2005): adjustment × `stepadj`, step-halving at τ² = 0, stop when the change is
+/// below `threshold`, and for ML/REML fall back to τ² = 0 when it has the larger likelihood.
+pub(crate) fn scoring(yi: &[f64], vi: &[f64], method: Method, start: f64, control: &Control) -> Result<f64, MetaError> {
     let kf = yi.len() as f64;
     let ybar = yi.iter().sum::<f64>() / kf;
     let mut tau2 = start;

@@ -283,74 +283,11 @@ pub fn tau2_estimate(yi: &[f64], vi: &[f64], method: Method, control: &Control) 
                     .ok_or_else(|| MetaError::NoConvergence("PM: uniroot".into()))?
             }
         }
-        Method::ML | Method::REML | Method::EB => fisher_scoring(&ymc, vi, method, he().max(0.0), control)?,
+        // Fisher scoring step by step as `rma.uni()` (its step-halving at the boundary and its
+        // check that τ² = 0 does not have the larger likelihood): the batch kernel's loop
+        Method::ML | Method::REML | Method::EB => crate::batch::scoring(&ymc, vi, method, he().max(0.0), control)?,
     };
     Ok(tau2.max(0.0))
-}
-
-/// Fisher scoring for ML, REML and EB, step by step as `rma.uni()` (including its step-halving
-/// at the boundary and its check that τ² = 0 does not have the larger likelihood).
-fn fisher_scoring(ymc: &[f64], vi: &[f64], method: Method, start: f64, control: &Control) -> Result<f64, MetaError> {
-    let k = ymc.len();
-    let kf = k as f64;
-    let mut tau2 = start;
-    let mut change = control.threshold + 1.0;
-    let mut iter = 0usize;
-    while change > control.threshold {
-        iter += 1;
-        let old = tau2;
-        let wi: Vec<f64> = vi.iter().map(|v| 1.0 / (v + tau2)).collect();
-        let sw = sum(wi.iter().copied());
-        let m = wmean(ymc, &wi);
-        // P y = w (y − m); P = W − w wᵀ / Σw
-        let py: Vec<f64> = ymc.iter().zip(&wi).map(|(y, w)| w * (y - m)).collect();
-        let ypy = sum(py.iter().map(|x| x * x)); // yᵀ P P y
-        let mut adj = match method {
-            Method::ML => (ypy - sw) / sum(wi.iter().map(|w| w * w)),
-            Method::REML => {
-                // tr(P) and tr(PP) for P = W − w wᵀ/s
-                let sw2 = sum(wi.iter().map(|w| w * w));
-                let sw3 = sum(wi.iter().map(|w| w * w * w));
-                let trp = sw - sw2 / sw;
-                let trpp = sw2 - 2.0 * sw3 / sw + (sw2 / sw).powi(2);
-                (ypy - trp) / trpp
-            }
-            Method::EB => {
-                let rss = sum(ymc.iter().zip(&wi).map(|(y, w)| w * (y - m) * (y - m)));
-                (rss * kf / (kf - 1.0) - kf) / sw
-            }
-            _ => unreachable!(),
-        };
-        adj *= control.stepadj;
-        if adj.is_nan() {
-            adj = 0.0;
-        }
-        while tau2 + adj < 0.0 {
-            adj /= 2.0;
-        }
-        tau2 += adj;
-        change = (old - tau2).abs();
-        if iter > control.maxiter {
-            return Err(MetaError::NoConvergence(format!("{}: Fisher scoring did not converge", method.name())));
-        }
-    }
-    if matches!(method, Method::ML | Method::REML) {
-        let ll = |t: f64| {
-            let wi: Vec<f64> = vi.iter().map(|v| 1.0 / (v + t)).collect();
-            let m = wmean(ymc, &wi);
-            let rss = sum(ymc.iter().zip(&wi).map(|(y, w)| w * (y - m) * (y - m)));
-            let logdet = sum(vi.iter().map(|v| (v + t).ln()));
-            if method == Method::ML {
-                -0.5 * kf * (2.0 * std::f64::consts::PI).ln() - 0.5 * logdet - 0.5 * rss
-            } else {
-                -0.5 * (kf - 1.0) * (2.0 * std::f64::consts::PI).ln() - 0.5 * logdet - 0.5 * sum(wi.iter().copied()).ln() - 0.5 * rss
-            }
-        };
-        if ll(0.0) - ll(tau2) > control.tol && tau2 > control.threshold {
-            tau2 = 0.0;
-        }
-    }
-    Ok(tau2)
 }
 
 /// Q-profile confidence interval for τ² (metafor `confint(type = "QP")`).
