@@ -2,7 +2,7 @@
 #   make pipeline   run every review in pipelines/ (outputs in out/<name>/)
 #   make test       run all tests
 CARGO ?= cargo
-BIN := target/release/metapipe
+BIN := $(or $(CARGO_TARGET_DIR),target)/release/metapipe
 PIPELINES := $(wildcard pipelines/*.toml)
 
 .PHONY: pipeline test build fuzz bench report-check clean

@@ -12,7 +12,7 @@ args = ap.parse_args()
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.chdir(root)
 sets_dir = "tests/fixtures/dedup-benchmark"
-binary = "target/release/metapipe"
+binary = os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "release", "metapipe")
 if not os.access(binary, os.X_OK):
     subprocess.run(["cargo", "build", "--release", "--bin", "metapipe"], check=True)
 try:

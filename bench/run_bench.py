@@ -6,7 +6,7 @@ import csv, json, math, os, platform, statistics, subprocess, sys, tempfile, tim
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.chdir(root)
-BIN = "target/release/metapipe"
+BIN = os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "release", "metapipe")
 work = tempfile.mkdtemp(prefix="metapipe-bench-")
 rows = []  # (section, what, value, unit, note)
 
