@@ -8,6 +8,7 @@
 //! Every formula's source is cited in the doc comment of the module that implements it.
 
 pub mod batch;
+pub mod consistency;
 pub mod dist;
 pub mod effect;
 pub mod extras;

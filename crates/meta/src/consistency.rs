@@ -1,0 +1,424 @@
+//! Is a published pooled result consistent with the study data we have? Search the completions
+//! of the missing per-arm event counts (whole numbers, 0 ≤ events ≤ n) and keep those that
+//! reproduce every printed figure (OR and 95% CI limits to the printed decimals, I² to the
+//! printed whole percent) under RevMan 5's conventions (Mantel-Haenszel OR with RevMan's zero-cell
+//! rule; DerSimonian-Laird random effects when I² > 50% or the heterogeneity p < 0.10, the seed
+//! review's rule).
+//!
+//! The search uses the structure of the Mantel-Haenszel sums. R = Σ aᵢdᵢ/Nᵢ, S = Σ bᵢcᵢ/Nᵢ and
+//! the Robins–Breslow–Greenland variance terms ΣPR, Σ(PS+QR), ΣQS are additive over studies, so
+//! for a partial completion the per-study minima and maxima of the remaining studies bound the
+//! pooled OR and its variance; a branch that cannot reach the printed OR or CI is cut. At the last
+//! study the OR window is found by bisection over the control events (R/S falls as they rise).
+//! When the printed I² does not settle which model RevMan used, the bounds are not applied and
+//! every completion is checked exactly. Completions describe what the published numbers imply;
+//! they are never data.
+
+use crate::effect::{Binary, Measure};
+use crate::model::{revman_dl, revman_mh, Fit};
+
+/// A study in the stated set: counts known, or only arm sizes.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum Arm2 {
+    Known(Binary),
+    /// events missing in both arms: (n1, n2)
+    Missing(u32, u32),
+}
+
+/// The printed figures: OR and CI limits with `dp` decimals, I² in whole percent.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Printed {
+    pub or: f64,
+    pub lb: f64,
+    pub ub: f64,
+    pub dp: i32,
+    pub i2: f64,
+}
+
+/// What the search found.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Outcome {
+    /// completions reproducing every printed figure (exact when `complete`)
+    pub completions: u64,
+    /// for each missing study (in input order): (min a, max a, min c, max c) over the completions
+    pub ranges: Vec<Option<(u32, u32, u32, u32)>>,
+    /// the search ran to the end (else it stopped at the node budget)
+    pub complete: bool,
+    pub nodes: u64,
+    /// the model RevMan would have used, for the first completion found
+    pub model: Option<&'static str>,
+    /// bounds were applied (the printed I² settles the fixed-effect model)
+    pub pruned: bool,
+}
+
+const Z: f64 = 1.959963984540054;
+
+/// Does a completed set of tables reproduce the printed figures? Returns the model used.
+pub fn reproduces(tables: &[Binary], p: &Printed) -> Option<&'static str> {
+    let h = 0.5 * 10f64.powi(-p.dp) + 1e-9;
+    let mh = revman_mh(tables, Measure::OR, 0.95).ok()?;
+    let random = mh.k > 1 && (mh.i2 > 50.0 || mh.q_p < 0.10);
+    let (fit, model): (Fit, &'static str) = if random { (revman_dl(tables, Measure::OR, 0.95).ok()?, "DL") } else { (mh, "MH") };
+    let ok = (fit.estimate.exp() - p.or).abs() <= h && (fit.ci_lb.exp() - p.lb).abs() <= h && (fit.ci_ub.exp() - p.ub).abs() <= h && (fit.i2 - p.i2).abs() <= 0.5 + 1e-9;
+    ok.then_some(model)
+}
+
+/// RevMan's corrected table of a study (None: dropped as double zero / all events).
+fn corrected(t: &Binary) -> Option<Binary> {
+    if t.is_double_zero() {
+        None
+    } else if t.has_zero_cell() {
+        Some(t.plus(0.5))
+    } else {
+        Some(*t)
+    }
+}
+
+/// Additive MH contributions: R, S, ΣPR, Σ(PS+QR), ΣQS.
+fn contrib(t: &Binary) -> [f64; 5] {
+    match corrected(t) {
+        None => [0.0; 5],
+        Some(t) => {
+            let (a, b, c, d) = (t.ai, t.bi(), t.ci, t.di());
+            let n = t.n1i + t.n2i;
+            let (p, q) = (a / n + d / n, b / n + c / n);
+            let (r, s) = ((a / n) * d, (b / n) * c);
+            [r, s, p * r, p * s + q * r, q * s]
+        }
+    }
+}
+
+/// Whether the printed I² (with rounding) can only come from the fixed-effect model, whatever
+/// the number of studies between `k_min` and `k_max`: I² ≤ 50 and the heterogeneity p ≥ 0.10.
+fn fixed_certain(p: &Printed, k_min: usize, k_max: usize) -> bool {
+    let i2_hi = p.i2 + 0.5;
+    if i2_hi > 50.0 {
+        return false;
+    }
+    (k_min.max(2)..=k_max).all(|k| {
+        let df = (k - 1) as f64;
+        // largest Q with I² ≤ i2_hi: Q = df / (1 − I²)
+        let q_max = df / (1.0 - i2_hi / 100.0);
+        crate::dist::pchisq_upper(q_max, df) >= 0.10
+    })
+}
+
+/// Search every completion of the missing studies (node budget `max_nodes`).
+pub fn search(studies: &[Arm2], p: &Printed, max_nodes: u64) -> Outcome {
+    let known: Vec<Binary> = studies.iter().filter_map(|s| if let Arm2::Known(t) = s { Some(*t) } else { None }).collect();
+    let missing: Vec<(usize, u32, u32)> = studies.iter().enumerate().filter_map(|(i, s)| if let Arm2::Missing(a, b) = s { Some((i, *a, *b)) } else { None }).collect();
+    // enumerate the studies with most completions first
+    let mut order: Vec<usize> = (0..missing.len()).collect();
+    order.sort_by_key(|&m| std::cmp::Reverse((missing[m].1 + 1) * (missing[m].2 + 1)));
+    let k_known = known.iter().filter(|t| corrected(t).is_some()).count();
+    let pruned = fixed_certain(p, k_known, k_known + missing.len());
+    // bounds of each missing study's contributions
+    let bounds: Vec<([f64; 5], [f64; 5])> = missing
+        .iter()
+        .map(|&(_, n1, n2)| {
+            let mut lo = [f64::INFINITY; 5];
+            let mut hi = [f64::NEG_INFINITY; 5];
+            for a in 0..=n1 {
+                for c in 0..=n2 {
+                    let v = contrib(&Binary::new(a as f64, n1 as f64, c as f64, n2 as f64));
+                    for j in 0..5 {
+                        lo[j] = lo[j].min(v[j]);
+                        hi[j] = hi[j].max(v[j]);
+                    }
+                }
+            }
+            (lo, hi)
+        })
+        .collect();
+    let h = 0.5 * 10f64.powi(-p.dp);
+    let (or_lo, or_hi) = (p.or - h, p.or + h);
+    let se_lo = (((p.ub - h).ln() - (p.lb + h).ln()) / (2.0 * Z)).max(0.0);
+    let se_hi = ((p.ub + h).ln() - (p.lb - h).max(1e-12).ln()) / (2.0 * Z);
+    let mut st = State { out: Outcome { completions: 0, ranges: vec![None; missing.len()], complete: true, nodes: 0, model: None, pruned }, max_nodes };
+    let mut base = [0.0; 5];
+    for t in &known {
+        let v = contrib(t);
+        for j in 0..5 {
+            base[j] += v[j];
+        }
+    }
+    let mut chosen: Vec<(u32, u32)> = vec![(0, 0); missing.len()];
+    let ctx = Ctx { known: &known, missing: &missing, order: &order, bounds: &bounds, printed: p, or_lo, or_hi, var_lo: se_lo * se_lo, var_hi: se_hi * se_hi, pruned };
+    dfs(&ctx, 0, base, &mut chosen, &mut st);
+    st.out
+}
+
+struct Ctx<'a> {
+    known: &'a [Binary],
+    missing: &'a [(usize, u32, u32)],
+    order: &'a [usize],
+    bounds: &'a [([f64; 5], [f64; 5])],
+    printed: &'a Printed,
+    or_lo: f64,
+    or_hi: f64,
+    var_lo: f64,
+    var_hi: f64,
+    pruned: bool,
+}
+
+struct State {
+    out: Outcome,
+    max_nodes: u64,
+}
+
+/// Can sums in [lo, hi] reach the printed OR and variance?
+fn feasible(ctx: &Ctx, lo: &[f64; 5], hi: &[f64; 5]) -> bool {
+    if !ctx.pruned {
+        return true;
+    }
+    let (r_lo, r_hi, s_lo, s_hi) = (lo[0], hi[0], lo[1], hi[1]);
+    if s_hi <= 0.0 || r_hi <= 0.0 {
+        return false;
+    }
+    // OR = R/S
+    let or_max = r_hi / s_lo.max(1e-300);
+    let or_min = r_lo / s_hi;
+    if or_max < ctx.or_lo - 1e-12 || or_min > ctx.or_hi + 1e-12 {
+        return false;
+    }
+    // RBG variance, each term bounded separately
+    let var_min = lo[2] / (2.0 * r_hi * r_hi) + lo[3] / (2.0 * r_hi * s_hi) + lo[4] / (2.0 * s_hi * s_hi);
+    if var_min > ctx.var_hi + 1e-12 {
+        return false;
+    }
+    if r_lo > 0.0 && s_lo > 0.0 {
+        let var_max = hi[2] / (2.0 * r_lo * r_lo) + hi[3] / (2.0 * r_lo * s_lo) + hi[4] / (2.0 * s_lo * s_lo);
+        if var_max < ctx.var_lo - 1e-12 {
+            return false;
+        }
+    }
+    true
+}
+
+fn dfs(ctx: &Ctx, depth: usize, sums: [f64; 5], chosen: &mut Vec<(u32, u32)>, st: &mut State) {
+    if !st.out.complete {
+        return;
+    }
+    st.out.nodes += 1;
+    if st.out.nodes > st.max_nodes {
+        st.out.complete = false;
+        return;
+    }
+    if depth == ctx.order.len() {
+        // cheap exact screens from the sums before the full model (fixed-effect case)
+        if ctx.pruned {
+            let (r, s) = (sums[0], sums[1]);
+            if r <= 0.0 || s <= 0.0 {
+                return;
+            }
+            let or = r / s;
+            let var = sums[2] / (2.0 * r * r) + sums[3] / (2.0 * r * s) + sums[4] / (2.0 * s * s);
+            if or < ctx.or_lo - 1e-9 || or > ctx.or_hi + 1e-9 || var < ctx.var_lo - 1e-9 || var > ctx.var_hi + 1e-9 {
+                return;
+            }
+        }
+        leaf(ctx, chosen, st);
+        return;
+    }
+    // bounds of everything not yet chosen
+    let mut lo = sums;
+    let mut hi = sums;
+    for &m in &ctx.order[depth..] {
+        for j in 0..5 {
+            lo[j] += ctx.bounds[m].0[j];
+            hi[j] += ctx.bounds[m].1[j];
+        }
+    }
+    if !feasible(ctx, &lo, &hi) {
+        return;
+    }
+    let m = ctx.order[depth];
+    let (_, n1, n2) = ctx.missing[m];
+    // the rest after this study
+    let mut rlo = [0.0; 5];
+    let mut rhi = [0.0; 5];
+    for &o in &ctx.order[depth + 1..] {
+        for j in 0..5 {
+            rlo[j] += ctx.bounds[o].0[j];
+            rhi[j] += ctx.bounds[o].1[j];
+        }
+    }
+    let last = depth + 1 == ctx.order.len();
+    for a in 0..=n1 {
+        let (c_from, c_to) = if ctx.pruned { c_window(ctx, &sums, a, n1, n2, &rlo, &rhi) } else { (0, n2) };
+        if c_from > c_to {
+            continue;
+        }
+        for c in c_from..=c_to.min(n2) {
+            let v = contrib(&Binary::new(a as f64, n1 as f64, c as f64, n2 as f64));
+            let mut next = sums;
+            for j in 0..5 {
+                next[j] += v[j];
+            }
+            let (mut l2, mut h2) = (next, next);
+            for j in 0..5 {
+                l2[j] += rlo[j];
+                h2[j] += rhi[j];
+            }
+            if !last && !feasible(ctx, &l2, &h2) {
+                continue;
+            }
+            chosen[m] = (a, c);
+            dfs(ctx, depth + 1, next, chosen, st);
+            if !st.out.complete {
+                return;
+            }
+        }
+    }
+}
+
+/// The control events c of this study for which the pooled R/S can still reach the printed OR
+/// window, given the bounds [rlo, rhi] of the studies after it: this study's R falls and its S
+/// rises with c, so both the largest and the smallest reachable ratio fall with c. Widened by one
+/// step on each side for the zero-cell correction's jumps.
+fn c_window(ctx: &Ctx, sums: &[f64; 5], a: u32, n1: u32, n2: u32, rlo: &[f64; 5], rhi: &[f64; 5]) -> (u32, u32) {
+    let parts = |c: u32| {
+        let v = contrib(&Binary::new(a as f64, n1 as f64, c as f64, n2 as f64));
+        (sums[0] + v[0], sums[1] + v[1])
+    };
+    let max_ratio = |c: u32| {
+        let (r, s) = parts(c);
+        let den = s + rlo[1];
+        if den <= 0.0 {
+            f64::INFINITY
+        } else {
+            (r + rhi[0]) / den
+        }
+    };
+    let min_ratio = |c: u32| {
+        let (r, s) = parts(c);
+        let den = s + rhi[1];
+        if den <= 0.0 {
+            f64::INFINITY
+        } else {
+            (r + rlo[0]) / den
+        }
+    };
+    // need max_ratio(c) >= or_lo (true for small c) and min_ratio(c) <= or_hi (true for large c)
+    let first = partition(0, n2 + 1, |c| min_ratio(c) <= ctx.or_hi + 1e-9);
+    let last_plus = partition(0, n2 + 1, |c| max_ratio(c) < ctx.or_lo - 1e-9);
+    if last_plus == 0 && first > n2 {
+        return (1, 0);
+    }
+    (first.saturating_sub(1), last_plus.min(n2))
+}
+
+/// Smallest x in [lo, hi) with pred(x) true (pred monotone false→true), or hi.
+fn partition(mut lo: u32, mut hi: u32, pred: impl Fn(u32) -> bool) -> u32 {
+    while lo < hi {
+        let mid = lo + (hi - lo) / 2;
+        if pred(mid) {
+            hi = mid;
+        } else {
+            lo = mid + 1;
+        }
+    }
+    lo
+}
+
+fn leaf(ctx: &Ctx, chosen: &[(u32, u32)], st: &mut State) {
+    let mut tables: Vec<Binary> = ctx.known.to_vec();
+    for (m, &(_, n1, n2)) in ctx.missing.iter().enumerate() {
+        let (a, c) = chosen[m];
+        tables.push(Binary::new(a as f64, n1 as f64, c as f64, n2 as f64));
+    }
+    if let Some(model) = reproduces(&tables, ctx.printed) {
+        st.out.completions += 1;
+        st.out.model.get_or_insert(model);
+        for (m, r) in st.out.ranges.iter_mut().enumerate() {
+            let (a, c) = chosen[m];
+            *r = Some(match *r {
+                None => (a, a, c, c),
+                Some((a0, a1, c0, c1)) => (a0.min(a), a1.max(a), c0.min(c), c1.max(c)),
+            });
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every completion, checked exactly: the reference for the pruned search.
+    fn brute(studies: &[Arm2], p: &Printed) -> (u64, Vec<Option<(u32, u32, u32, u32)>>) {
+        let missing: Vec<(u32, u32)> = studies.iter().filter_map(|s| if let Arm2::Missing(a, b) = s { Some((*a, *b)) } else { None }).collect();
+        let known: Vec<Binary> = studies.iter().filter_map(|s| if let Arm2::Known(t) = s { Some(*t) } else { None }).collect();
+        let mut count = 0;
+        let mut ranges: Vec<Option<(u32, u32, u32, u32)>> = vec![None; missing.len()];
+        let total: u64 = missing.iter().map(|&(a, b)| ((a + 1) * (b + 1)) as u64).product();
+        for mut code in 0..total {
+            let mut tables = known.clone();
+            let mut ch = vec![];
+            for &(n1, n2) in &missing {
+                let size = ((n1 + 1) * (n2 + 1)) as u64;
+                let v = (code % size) as u32;
+                code /= size;
+                let (a, c) = (v / (n2 + 1), v % (n2 + 1));
+                ch.push((a, c));
+                tables.push(Binary::new(a as f64, n1 as f64, c as f64, n2 as f64));
+            }
+            if reproduces(&tables, p).is_some() {
+                count += 1;
+                for (m, r) in ranges.iter_mut().enumerate() {
+                    let (a, c) = ch[m];
+                    *r = Some(match *r {
+                        None => (a, a, c, c),
+                        Some((a0, a1, c0, c1)) => (a0.min(a), a1.max(a), c0.min(c), c1.max(c)),
+                    });
+                }
+            }
+        }
+        (count, ranges)
+    }
+
+    fn printed_of(tables: &[Binary]) -> Printed {
+        let f = revman_mh(tables, Measure::OR, 0.95).unwrap();
+        let r2 = |x: f64| (x * 100.0).round() / 100.0;
+        Printed { or: r2(f.estimate.exp()), lb: r2(f.ci_lb.exp()), ub: r2(f.ci_ub.exp()), dp: 2, i2: f.i2.round() }
+    }
+
+    #[test]
+    fn pruned_search_equals_brute_force() {
+        let truth = [Binary::new(8., 60., 14., 58.), Binary::new(3., 25., 5., 24.), Binary::new(2., 12., 4., 11.), Binary::new(5., 14., 6., 13.)];
+        let p = printed_of(&truth);
+        for hide in [vec![2usize], vec![2, 3], vec![1, 3]] {
+            let studies: Vec<Arm2> = truth.iter().enumerate().map(|(i, t)| if hide.contains(&i) { Arm2::Missing(t.n1i as u32, t.n2i as u32) } else { Arm2::Known(*t) }).collect();
+            let out = search(&studies, &p, u64::MAX);
+            let (count, ranges) = brute(&studies, &p);
+            assert!(out.complete);
+            assert_eq!(out.completions, count, "hidden {hide:?}");
+            assert_eq!(out.ranges, ranges, "hidden {hide:?}");
+            // the true counts are among the completions
+            assert!(count >= 1);
+            for (m, &i) in hide.iter().enumerate() {
+                let (a0, a1, c0, c1) = out.ranges[m].unwrap();
+                assert!(a0 as f64 <= truth[i].ai && truth[i].ai <= a1 as f64 && c0 as f64 <= truth[i].ci && truth[i].ci <= c1 as f64);
+            }
+        }
+    }
+
+    #[test]
+    fn impossible_i2_is_inconsistent() {
+        let truth = [Binary::new(8., 60., 14., 58.), Binary::new(3., 25., 5., 24.), Binary::new(2., 12., 4., 11.)];
+        let mut p = printed_of(&truth);
+        p.i2 = 99.0; // three studies of this size cannot be this heterogeneous with this OR and CI
+        let studies = [Arm2::Known(truth[0]), Arm2::Known(truth[1]), Arm2::Missing(12, 11)];
+        let out = search(&studies, &p, u64::MAX);
+        assert!(out.complete);
+        assert_eq!(out.completions, 0);
+        assert_eq!(brute(&studies, &p).0, 0);
+    }
+
+    #[test]
+    fn budget_is_reported() {
+        let truth = [Binary::new(8., 60., 14., 58.), Binary::new(3., 25., 5., 24.)];
+        let p = printed_of(&truth);
+        let out = search(&[Arm2::Missing(60, 58), Arm2::Missing(25, 24)], &p, 100);
+        assert!(!out.complete);
+    }
+}
