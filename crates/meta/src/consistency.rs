@@ -74,16 +74,34 @@ fn corrected(t: &Binary) -> Option<Binary> {
     }
 }
 
-/// Additive MH contributions: R, S, ΣPR, Σ(PS+QR), ΣQS.
-fn contrib(t: &Binary) -> [f64; 5] {
+/// A study's log OR and inverse-variance weight after RevMan's correction (None: dropped).
+fn yw(t: &Binary) -> Option<(f64, f64)> {
+    corrected(t).map(|t| {
+        let (a, b, c, d) = (t.ai, t.bi(), t.ci, t.di());
+        ((a * d / (b * c)).ln(), 1.0 / (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d))
+    })
+}
+
+/// min and max of w(y − β)² over β in [b0, b1].
+fn q_range(y: f64, w: f64, b0: f64, b1: f64) -> (f64, f64) {
+    let at = |b: f64| w * (y - b) * (y - b);
+    let lo = if y >= b0 && y <= b1 { 0.0 } else { at(b0).min(at(b1)) };
+    (lo, at(b0).max(at(b1)))
+}
+
+/// Additive contributions: R, S, ΣPR, Σ(PS+QR), ΣQS (MH estimate and its variance) and Σwy²,
+/// Σwy, Σw (Q about the MH estimate β is Σwy² − 2βΣwy + β²Σw).
+const NS: usize = 8;
+fn contrib(t: &Binary) -> [f64; NS] {
     match corrected(t) {
-        None => [0.0; 5],
+        None => [0.0; NS],
         Some(t) => {
             let (a, b, c, d) = (t.ai, t.bi(), t.ci, t.di());
             let n = t.n1i + t.n2i;
             let (p, q) = (a / n + d / n, b / n + c / n);
             let (r, s) = ((a / n) * d, (b / n) * c);
-            [r, s, p * r, p * s + q * r, q * s]
+            let (y, w) = ((a * d / (b * c)).ln(), 1.0 / (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d));
+            [r, s, p * r, p * s + q * r, q * s, w * y * y, w * y, w]
         }
     }
 }
@@ -113,15 +131,15 @@ pub fn search(studies: &[Arm2], p: &Printed, max_nodes: u64) -> Outcome {
     let k_known = known.iter().filter(|t| corrected(t).is_some()).count();
     let pruned = fixed_certain(p, k_known, k_known + missing.len());
     // bounds of each missing study's contributions
-    let bounds: Vec<([f64; 5], [f64; 5])> = missing
+    let bounds: Vec<([f64; NS], [f64; NS])> = missing
         .iter()
         .map(|&(_, n1, n2)| {
-            let mut lo = [f64::INFINITY; 5];
-            let mut hi = [f64::NEG_INFINITY; 5];
+            let mut lo = [f64::INFINITY; NS];
+            let mut hi = [f64::NEG_INFINITY; NS];
             for a in 0..=n1 {
                 for c in 0..=n2 {
                     let v = contrib(&Binary::new(a as f64, n1 as f64, c as f64, n2 as f64));
-                    for j in 0..5 {
+                    for j in 0..NS {
                         lo[j] = lo[j].min(v[j]);
                         hi[j] = hi[j].max(v[j]);
                     }
@@ -132,18 +150,49 @@ pub fn search(studies: &[Arm2], p: &Printed, max_nodes: u64) -> Outcome {
         .collect();
     let h = 0.5 * 10f64.powi(-p.dp);
     let (or_lo, or_hi) = (p.or - h, p.or + h);
+    let (b0, b1) = (or_lo.ln(), or_hi.ln());
+    // per missing study: the range of its term w(y − β)² over its completions and β
+    let q_bounds: Vec<(f64, f64)> = missing
+        .iter()
+        .map(|&(_, n1, n2)| {
+            let (mut lo, mut hi) = (f64::INFINITY, 0.0f64);
+            for a in 0..=n1 {
+                for c in 0..=n2 {
+                    match yw(&Binary::new(a as f64, n1 as f64, c as f64, n2 as f64)) {
+                        Some((y, w)) => {
+                            let (l, u) = q_range(y, w, b0, b1);
+                            lo = lo.min(l);
+                            hi = hi.max(u);
+                        }
+                        None => lo = lo.min(0.0),
+                    }
+                }
+            }
+            (lo, hi)
+        })
+        .collect();
+    // the Q the printed I² allows, over every possible number of studies
+    let (i2_lo, i2_hi) = ((p.i2 - 0.5).max(0.0) / 100.0, (p.i2 + 0.5) / 100.0);
+    let (mut qa_lo, mut qa_hi) = (f64::INFINITY, 0.0f64);
+    for k in k_known.max(1)..=(k_known + missing.len()) {
+        let df = (k as f64 - 1.0).max(0.0);
+        let lo = if i2_lo <= 0.0 { 0.0 } else { df / (1.0 - i2_lo) };
+        let hi = if i2_hi >= 1.0 { f64::INFINITY } else { df / (1.0 - i2_hi) };
+        qa_lo = qa_lo.min(lo);
+        qa_hi = qa_hi.max(hi);
+    }
     let se_lo = (((p.ub - h).ln() - (p.lb + h).ln()) / (2.0 * Z)).max(0.0);
     let se_hi = ((p.ub + h).ln() - (p.lb - h).max(1e-12).ln()) / (2.0 * Z);
     let mut st = State { out: Outcome { completions: 0, ranges: vec![None; missing.len()], complete: true, nodes: 0, model: None, pruned }, max_nodes };
-    let mut base = [0.0; 5];
+    let mut base = [0.0; NS];
     for t in &known {
         let v = contrib(t);
-        for j in 0..5 {
+        for j in 0..NS {
             base[j] += v[j];
         }
     }
     let mut chosen: Vec<(u32, u32)> = vec![(0, 0); missing.len()];
-    let ctx = Ctx { known: &known, missing: &missing, order: &order, bounds: &bounds, printed: p, or_lo, or_hi, var_lo: se_lo * se_lo, var_hi: se_hi * se_hi, pruned };
+    let ctx = Ctx { known: &known, missing: &missing, order: &order, bounds: &bounds, q_bounds: &q_bounds, printed: p, or_lo, or_hi, b0, b1, qa_lo, qa_hi, var_lo: se_lo * se_lo, var_hi: se_hi * se_hi, pruned };
     dfs(&ctx, 0, base, &mut chosen, &mut st);
     st.out
 }
@@ -152,10 +201,15 @@ struct Ctx<'a> {
     known: &'a [Binary],
     missing: &'a [(usize, u32, u32)],
     order: &'a [usize],
-    bounds: &'a [([f64; 5], [f64; 5])],
+    bounds: &'a [([f64; NS], [f64; NS])],
+    q_bounds: &'a [(f64, f64)],
     printed: &'a Printed,
     or_lo: f64,
     or_hi: f64,
+    b0: f64,
+    b1: f64,
+    qa_lo: f64,
+    qa_hi: f64,
     var_lo: f64,
     var_hi: f64,
     pruned: bool,
@@ -167,7 +221,7 @@ struct State {
 }
 
 /// Can sums in [lo, hi] reach the printed OR and variance?
-fn feasible(ctx: &Ctx, lo: &[f64; 5], hi: &[f64; 5]) -> bool {
+fn feasible(ctx: &Ctx, lo: &[f64; NS], hi: &[f64; NS]) -> bool {
     if !ctx.pruned {
         return true;
     }
@@ -195,7 +249,30 @@ fn feasible(ctx: &Ctx, lo: &[f64; 5], hi: &[f64; 5]) -> bool {
     true
 }
 
-fn dfs(ctx: &Ctx, depth: usize, sums: [f64; 5], chosen: &mut Vec<(u32, u32)>, st: &mut State) {
+/// Can Q about the MH estimate (β in the printed window) reach the range the printed I² allows,
+/// given the fixed studies' sums and the remaining studies' per-study term bounds?
+fn q_feasible(ctx: &Ctx, sums: &[f64; NS], rest: &[usize]) -> bool {
+    if !ctx.pruned {
+        return true;
+    }
+    let (a, b, c) = (sums[5], sums[6], sums[7]);
+    let at = |beta: f64| a - 2.0 * beta * b + beta * beta * c;
+    let (mut lo, mut hi) = (at(ctx.b0).min(at(ctx.b1)), at(ctx.b0).max(at(ctx.b1)));
+    if c > 0.0 {
+        let v = b / c;
+        if v > ctx.b0 && v < ctx.b1 {
+            lo = lo.min(at(v));
+        }
+    }
+    for &m in rest {
+        lo += ctx.q_bounds[m].0;
+        hi += ctx.q_bounds[m].1;
+    }
+    // rounding slack
+    hi + 1e-6 >= ctx.qa_lo && lo - 1e-6 <= ctx.qa_hi
+}
+
+fn dfs(ctx: &Ctx, depth: usize, sums: [f64; NS], chosen: &mut Vec<(u32, u32)>, st: &mut State) {
     if !st.out.complete {
         return;
     }
@@ -224,21 +301,21 @@ fn dfs(ctx: &Ctx, depth: usize, sums: [f64; 5], chosen: &mut Vec<(u32, u32)>, st
     let mut lo = sums;
     let mut hi = sums;
     for &m in &ctx.order[depth..] {
-        for j in 0..5 {
+        for j in 0..NS {
             lo[j] += ctx.bounds[m].0[j];
             hi[j] += ctx.bounds[m].1[j];
         }
     }
-    if !feasible(ctx, &lo, &hi) {
+    if !feasible(ctx, &lo, &hi) || !q_feasible(ctx, &sums, &ctx.order[depth..]) {
         return;
     }
     let m = ctx.order[depth];
     let (_, n1, n2) = ctx.missing[m];
     // the rest after this study
-    let mut rlo = [0.0; 5];
-    let mut rhi = [0.0; 5];
+    let mut rlo = [0.0; NS];
+    let mut rhi = [0.0; NS];
     for &o in &ctx.order[depth + 1..] {
-        for j in 0..5 {
+        for j in 0..NS {
             rlo[j] += ctx.bounds[o].0[j];
             rhi[j] += ctx.bounds[o].1[j];
         }
@@ -252,15 +329,15 @@ fn dfs(ctx: &Ctx, depth: usize, sums: [f64; 5], chosen: &mut Vec<(u32, u32)>, st
         for c in c_from..=c_to.min(n2) {
             let v = contrib(&Binary::new(a as f64, n1 as f64, c as f64, n2 as f64));
             let mut next = sums;
-            for j in 0..5 {
+            for j in 0..NS {
                 next[j] += v[j];
             }
             let (mut l2, mut h2) = (next, next);
-            for j in 0..5 {
+            for j in 0..NS {
                 l2[j] += rlo[j];
                 h2[j] += rhi[j];
             }
-            if !last && !feasible(ctx, &l2, &h2) {
+            if !last && (!feasible(ctx, &l2, &h2) || !q_feasible(ctx, &next, &ctx.order[depth + 1..])) {
                 continue;
             }
             chosen[m] = (a, c);
@@ -276,7 +353,7 @@ fn dfs(ctx: &Ctx, depth: usize, sums: [f64; 5], chosen: &mut Vec<(u32, u32)>, st
 /// window, given the bounds [rlo, rhi] of the studies after it: this study's R falls and its S
 /// rises with c, so both the largest and the smallest reachable ratio fall with c. Widened by one
 /// step on each side for the zero-cell correction's jumps.
-fn c_window(ctx: &Ctx, sums: &[f64; 5], a: u32, n1: u32, n2: u32, rlo: &[f64; 5], rhi: &[f64; 5]) -> (u32, u32) {
+fn c_window(ctx: &Ctx, sums: &[f64; NS], a: u32, n1: u32, n2: u32, rlo: &[f64; NS], rhi: &[f64; NS]) -> (u32, u32) {
     let parts = |c: u32| {
         let v = contrib(&Binary::new(a as f64, n1 as f64, c as f64, n2 as f64));
         (sums[0] + v[0], sums[1] + v[1])
@@ -391,6 +468,7 @@ mod tests {
             let out = search(&studies, &p, u64::MAX);
             let (count, ranges) = brute(&studies, &p);
             assert!(out.complete);
+            assert!(out.pruned, "the bounds are exercised (printed I² {} settles the fixed model)", p.i2);
             assert_eq!(out.completions, count, "hidden {hide:?}");
             assert_eq!(out.ranges, ranges, "hidden {hide:?}");
             // the true counts are among the completions
