@@ -16,6 +16,29 @@ pub struct Config {
     pub rob: RobCfg,
     pub analysis: AnalysisCfg,
     pub outcomes: Vec<OutcomeCfg>,
+    /// published pooled results to check for consistency with the sourced study data
+    #[serde(default)]
+    pub consistency: Vec<ConsistencyCfg>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ConsistencyCfg {
+    pub outcome: String,
+    #[serde(default)]
+    pub subgroup: Option<String>,
+    /// the item in published.csv
+    pub published: String,
+    pub studies: Vec<String>,
+    /// where the study set comes from
+    pub basis: String,
+    /// search budget (nodes); the check reports a lower bound when it stops there
+    #[serde(default = "default_nodes")]
+    pub max_nodes: u64,
+}
+
+fn default_nodes() -> u64 {
+    5_000_000
 }
 
 #[derive(Debug, Deserialize)]

@@ -301,7 +301,30 @@ fn stages(cfg: &Config, st: &Stage, fail_after: Option<&str>) -> Result<()> {
         })
         .collect();
     let facts = audit::Facts { prisma: &prisma_counts, studies: &st_rows, factor_margins: &margins, control_events: &ctrl, pooled: &pooled };
-    let audit_rows = audit::audit(&published, &facts);
+    let mut audit_rows = audit::audit(&published, &facts);
+    // consistency of published pooled results with the sourced study data (searched in parallel)
+    let checks: Vec<metapipe_report::consistency::Check> = cfg
+        .consistency
+        .iter()
+        .map(|c| metapipe_report::consistency::Check { outcome: c.outcome.clone(), subgroup: c.subgroup.clone(), published_item: c.published.clone(), studies: c.studies.clone(), basis: c.basis.clone(), max_nodes: c.max_nodes })
+        .collect();
+    for c in &checks {
+        for sid in &c.studies {
+            if !ids.contains(sid) {
+                return Err(Error::data(format!("consistency check {:?} names study {sid:?}, which is not an included study", c.published_item)).field("consistency.studies"));
+            }
+        }
+    }
+    let od_rows: Vec<metapipe_report::consistency::Row> = outcomes.iter().map(|o| (o.study_id.clone(), o.outcome.clone(), o.events_treat, o.n_treat, o.events_ctrl, o.n_ctrl)).collect();
+    let pub_pairs: Vec<(String, String)> = published.iter().map(|p| (p.item.clone(), p.value.clone())).collect();
+    let found: Vec<metapipe_report::consistency::Found> = std::thread::scope(|sc| {
+        let hs: Vec<_> = checks.iter().map(|c| sc.spawn(|| metapipe_report::consistency::run(std::slice::from_ref(c), &od_rows, &pub_pairs))).collect();
+        hs.into_iter().flat_map(|h| h.join().expect("consistency worker panicked")).collect()
+    });
+    let cons_t = metapipe_report::consistency::table(&found)?;
+    st.put(&cons_t)?;
+    st.csv(&cons_t, "consistency.csv")?;
+    audit_rows.extend(metapipe_report::consistency::audit_rows(&found));
     let audit_t = audit::audit_table(&audit_rows)?;
     st.put(&audit_t)?;
     st.csv(&audit_t, "audit.csv")?;
@@ -316,6 +339,7 @@ fn stages(cfg: &Config, st: &Stage, fail_after: Option<&str>) -> Result<()> {
         rob: &rob_t,
         studies: &studies_t,
         audit: &audit_back,
+        consistency: &cons_t,
         outcomes: cfg.outcomes.iter().map(|o| (o.id.clone(), o.label.clone())).collect(),
         treat_label: "IL-1 blockade",
         ctrl_label: "Control",

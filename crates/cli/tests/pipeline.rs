@@ -169,6 +169,19 @@ fn il1_pipeline_end_to_end() {
     assert_eq!(status("cov_aid_il6_vs_no_il6"), "match");
     assert_eq!(status("records_identified"), "match");
 
+    // consistency of the published mortality results with the sourced data (searched, RevMan rules)
+    let cons = csv_rows(&dir.join("consistency.csv"));
+    assert_eq!(cons.len(), 4);
+    let can = cons.iter().find(|r| r["subgroup"] == "canakinumab").unwrap();
+    assert_eq!((can["status"].as_str(), can["missing_cells"].as_str()), ("consistent", "2"));
+    assert!(!can["note"].contains("at least"), "the canakinumab search is exhaustive: {}", can["note"]);
+    for r in &cons {
+        assert!(["consistent", "inconsistent", "not checked"].contains(&r["status"].as_str()));
+        assert!(r["note"].contains("Study set:"), "{}", r["note"]);
+    }
+    assert!(audit.iter().any(|a| a["item"].starts_with("mortality canakinumab OR: consistent with the sourced data?")));
+    assert!(std::fs::read_to_string(dir.join("report/index.html")).unwrap().contains("consistent with the sourced data"));
+
     // RoB 2: the review's flagged domains, derived by the algorithm
     let rob = csv_rows(&dir.join("rob_judgments.csv"));
     let j = |s: &str, d: &str| rob.iter().find(|r| r["study_id"] == s && r["domain"] == d).unwrap()["judgment"].clone();
@@ -404,6 +417,25 @@ fn config_with_unknown_key_is_rejected() {
     assert!(err.contains("p.toml") && err.contains("modle"), "{err}");
     let o = metapipe(&["run"], &[]);
     assert_eq!(o.status.code(), Some(2), "missing argument is bad usage");
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// A published result no completion can reproduce is reported inconsistent (here a CI far too
+/// narrow for two trials of 45 and 454 patients; a test copy, not the review's figure).
+#[test]
+fn impossible_published_result_is_inconsistent() {
+    let (d, cfg) = pipeline_copy("inconsistent", |d| {
+        replace_in(&d.join("published.csv"), "mortality canakinumab OR,0.73 (0.36-1.47) I2 0%", "mortality canakinumab OR,0.73 (0.72-0.74) I2 0%");
+    });
+    let out = d.join("out");
+    let o = run_into(&out, &cfg);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let cons = csv_rows(&out.join("il1-covid19/consistency.csv"));
+    let can = cons.iter().find(|r| r["subgroup"] == "canakinumab").unwrap();
+    assert_eq!(can["status"], "inconsistent", "{}", can["note"]);
+    assert_eq!(can["consistent_completions"], "0");
+    let audit = csv_rows(&out.join("il1-covid19/audit.csv"));
+    assert_eq!(audit.iter().find(|a| a["item"].starts_with("mortality canakinumab OR: consistent")).unwrap()["status"], "mismatch");
     let _ = std::fs::remove_dir_all(&d);
 }
 

@@ -127,7 +127,7 @@ pub fn search(studies: &[Arm2], p: &Printed, max_nodes: u64) -> Outcome {
     let missing: Vec<(usize, u32, u32)> = studies.iter().enumerate().filter_map(|(i, s)| if let Arm2::Missing(a, b) = s { Some((i, *a, *b)) } else { None }).collect();
     // enumerate the studies with most completions first
     let mut order: Vec<usize> = (0..missing.len()).collect();
-    order.sort_by_key(|&m| std::cmp::Reverse((missing[m].1 + 1) * (missing[m].2 + 1)));
+    order.sort_by_key(|&m| (missing[m].1 + 1) * (missing[m].2 + 1));
     let k_known = known.iter().filter(|t| corrected(t).is_some()).count();
     let pruned = fixed_certain(p, k_known, k_known + missing.len());
     // bounds of each missing study's contributions
@@ -192,7 +192,9 @@ pub fn search(studies: &[Arm2], p: &Printed, max_nodes: u64) -> Outcome {
         }
     }
     let mut chosen: Vec<(u32, u32)> = vec![(0, 0); missing.len()];
-    let ctx = Ctx { known: &known, missing: &missing, order: &order, bounds: &bounds, q_bounds: &q_bounds, printed: p, or_lo, or_hi, b0, b1, qa_lo, qa_hi, var_lo: se_lo * se_lo, var_hi: se_hi * se_hi, pruned };
+    let (ev, nn) = known.iter().fold((0.0, 0.0), |(e, n), t| (e + t.ai + t.ci, n + t.n1i + t.n2i));
+    let risk = if nn > 0.0 { ev / nn } else { 0.1 };
+    let ctx = Ctx { known: &known, missing: &missing, order: &order, bounds: &bounds, q_bounds: &q_bounds, risk, printed: p, or_lo, or_hi, b0, b1, qa_lo, qa_hi, var_lo: se_lo * se_lo, var_hi: se_hi * se_hi, pruned };
     dfs(&ctx, 0, base, &mut chosen, &mut st);
     st.out
 }
@@ -203,6 +205,8 @@ struct Ctx<'a> {
     order: &'a [usize],
     bounds: &'a [([f64; NS], [f64; NS])],
     q_bounds: &'a [(f64, f64)],
+    /// event risk of the known studies: values near it are tried first (order only)
+    risk: f64,
     printed: &'a Printed,
     or_lo: f64,
     or_hi: f64,
@@ -321,7 +325,12 @@ fn dfs(ctx: &Ctx, depth: usize, sums: [f64; NS], chosen: &mut Vec<(u32, u32)>, s
         }
     }
     let last = depth + 1 == ctx.order.len();
-    for a in 0..=n1 {
+    // try plausible counts first (near the known studies' risk): the same completions are
+    // counted, a search stopped at its budget has found the likely ones
+    let mut avals: Vec<u32> = (0..=n1).collect();
+    let centre = ctx.risk * n1 as f64;
+    avals.sort_by(|x, y| (*x as f64 - centre).abs().total_cmp(&(*y as f64 - centre).abs()));
+    for a in avals {
         let (c_from, c_to) = if ctx.pruned { c_window(ctx, &sums, a, n1, n2, &rlo, &rhi) } else { (0, n2) };
         if c_from > c_to {
             continue;

@@ -14,6 +14,7 @@ pub struct ReportInput<'a> {
     pub rob: &'a Table,
     pub studies: &'a Table,
     pub audit: &'a Table,
+    pub consistency: &'a Table,
     /// (outcome id, label)
     pub outcomes: Vec<(String, String)>,
     pub treat_label: &'a str,
@@ -243,6 +244,8 @@ pub fn build(inp: &ReportInput) -> Vec<(String, String)> {
     for (n, c, svg) in files.iter().filter(|f| f.0.starts_with("rob_")) {
         html.push_str(&fig(n, c, svg));
     }
+    html.push_str("<h2>Are the published pooled results consistent with the sourced data?</h2>\n<p class=\"note\">Completions of the missing per-arm counts that reproduce every printed figure (OR, CI, I²) under RevMan 5's rules. They describe what the published numbers imply; they are not data and are never pooled.</p>\n");
+    html.push_str(&table_html(inp.consistency, &["outcome", "subgroup", "published", "studies_assumed", "missing_cells", "consistent_completions", "status", "note"]));
     html.push_str("<h2>Audit: published figures against recomputed ones</h2>\n");
     html.push_str(&table_html(inp.audit, &["item", "published", "recomputed", "status", "why"]));
     html.push_str("</body>\n</html>\n");

@@ -5,5 +5,6 @@
 //! compared against here; they never become outputs.
 
 pub mod audit;
+pub mod consistency;
 pub mod html;
 pub mod svg;

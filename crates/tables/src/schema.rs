@@ -224,6 +224,21 @@ pub const RESULTS: TableSchema = TableSchema {
     ],
 };
 
+/// report: is each published pooled result consistent with the study data we have?
+pub const CONSISTENCY: TableSchema = TableSchema {
+    name: "consistency",
+    fields: &[
+        req("outcome", Str),
+        opt("subgroup", Str),
+        req("published", Str),
+        req("studies_assumed", Str),
+        req("missing_cells", Int),
+        opt("consistent_completions", Int),
+        req("status", Str),
+        req("note", Str),
+    ],
+};
+
 /// report: every published figure beside the recomputed one.
 pub const AUDIT: TableSchema = TableSchema {
     name: "audit",
@@ -273,4 +288,4 @@ pub const GEN_GENERIC: TableSchema = TableSchema {
 };
 
 /// Every stage table, for documentation and tests.
-pub const ALL: &[&TableSchema] = &[&RECORDS, &CLUSTERS, &MERGED, &MAYBE_PAIRS, &SCREENING, &AGREEMENT, &PRISMA, &STUDIES, &ARMS, &OUTCOME_DATA, &ROB, &EFFECTS, &RESULTS, &AUDIT, &POOL_GROUPS, &GEN_BINARY, &GEN_GENERIC];
+pub const ALL: &[&TableSchema] = &[&RECORDS, &CLUSTERS, &MERGED, &MAYBE_PAIRS, &SCREENING, &AGREEMENT, &PRISMA, &STUDIES, &ARMS, &OUTCOME_DATA, &ROB, &EFFECTS, &RESULTS, &AUDIT, &CONSISTENCY, &POOL_GROUPS, &GEN_BINARY, &GEN_GENERIC];
