@@ -63,16 +63,7 @@ pub fn reproduces(tables: &[Binary], p: &Printed) -> Option<&'static str> {
     ok.then_some(model)
 }
 
-/// RevMan's corrected table of a study (None: dropped as double zero / all events).
-fn corrected(t: &Binary) -> Option<Binary> {
-    if t.is_double_zero() {
-        None
-    } else if t.has_zero_cell() {
-        Some(t.plus(0.5))
-    } else {
-        Some(*t)
-    }
-}
+use crate::model::revman_correct as corrected;
 
 /// A study's log OR and inverse-variance weight after RevMan's correction (None: dropped).
 fn yw(t: &Binary) -> Option<(f64, f64)> {

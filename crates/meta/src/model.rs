@@ -595,21 +595,21 @@ pub fn peto(tables: &[Binary], level: f64) -> Result<Fit, MetaError> {
     })
 }
 
-/// RevMan 5's zero-cell rule: studies with no events or only events in both arms are dropped
-/// (returned as `None`), and 0.5 is added to every cell of a study with a zero cell.
+/// RevMan 5's zero-cell rule for one study: dropped (`None`) with no events or only events in both
+/// arms; 0.5 added to every cell of a study with a zero cell.
+pub fn revman_correct(t: &Binary) -> Option<Binary> {
+    if t.is_double_zero() {
+        None
+    } else if t.has_zero_cell() {
+        Some(t.plus(0.5))
+    } else {
+        Some(*t)
+    }
+}
+
+/// RevMan 5's zero-cell rule over a table of studies (see [`revman_correct`]).
 pub fn revman_tables(tables: &[Binary]) -> Vec<Option<Binary>> {
-    tables
-        .iter()
-        .map(|t| {
-            if t.is_double_zero() {
-                None
-            } else if t.has_zero_cell() {
-                Some(t.plus(0.5))
-            } else {
-                Some(*t)
-            }
-        })
-        .collect()
+    tables.iter().map(revman_correct).collect()
 }
 
 /// RevMan 5 random effects for binary data: DerSimonian-Laird with τ² from the Mantel-Haenszel
