@@ -6,7 +6,7 @@
 //! analysis; use the single-analysis path when it is wanted).
 
 use crate::dist::{p_normal, pchisq_upper, qnorm_two_sided};
-use crate::model::{i2_from_q, Control, MetaError, Method};
+use crate::model::{i2_from_q, mh_or_terms, mh_or_var, Control, MetaError, Method};
 
 /// One pooled analysis (log scale for ratio measures), the columns of `pool --group`.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]
@@ -212,24 +212,18 @@ pub fn mh_or(ai: &[f64], n1i: &[f64], ci: &[f64], n2i: &[f64], crit: f64) -> Res
     if k == 0 {
         return Err(MetaError::NoStudies);
     }
-    let (mut r, mut s, mut pr, mut psqr, mut qs) = (0.0, 0.0, 0.0, 0.0, 0.0);
+    let mut sums = [0.0; 5];
     for j in 0..k {
-        let (a, c) = (ai[j], ci[j]);
-        let (b, d) = (n1i[j] - a, n2i[j] - c);
-        let n = n1i[j] + n2i[j];
-        let (p, q) = (a / n + d / n, b / n + c / n);
-        let (ri, si) = ((a / n) * d, (b / n) * c);
-        r += ri;
-        s += si;
-        pr += p * ri;
-        psqr += p * si + q * ri;
-        qs += q * si;
+        let v = mh_or_terms(ai[j], n1i[j] - ai[j], ci[j], n2i[j] - ci[j]);
+        for (x, y) in sums.iter_mut().zip(v) {
+            *x += y;
+        }
     }
-    if r == 0.0 || s == 0.0 {
+    if sums[0] == 0.0 || sums[1] == 0.0 {
         return Err(MetaError::NotEstimable("MH odds ratio: no events (or no non-events) in one arm".into()));
     }
-    let beta = (r / s).ln();
-    let se = (0.5 * (pr / (r * r) + psqr / (r * s) + qs / (s * s))).sqrt();
+    let beta = (sums[0] / sums[1]).ln();
+    let se = mh_or_var(&sums).sqrt();
     // heterogeneity: escalc effects with 1/2 added to zero-cell studies, double zeros dropped
     let (mut qsum, mut kyi) = (0.0, 0usize);
     for j in 0..k {

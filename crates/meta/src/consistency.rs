@@ -63,7 +63,7 @@ pub fn reproduces(tables: &[Binary], p: &Printed) -> Option<&'static str> {
     ok.then_some(model)
 }
 
-use crate::model::revman_correct as corrected;
+use crate::model::{mh_or_terms, mh_or_var, revman_correct as corrected};
 
 /// A study's log OR and inverse-variance weight after RevMan's correction (None: dropped).
 fn yw(t: &Binary) -> Option<(f64, f64)> {
@@ -88,11 +88,9 @@ fn contrib(t: &Binary) -> [f64; NS] {
         None => [0.0; NS],
         Some(t) => {
             let (a, b, c, d) = (t.ai, t.bi(), t.ci, t.di());
-            let n = t.n1i + t.n2i;
-            let (p, q) = (a / n + d / n, b / n + c / n);
-            let (r, s) = ((a / n) * d, (b / n) * c);
+            let [r, s, pr, psqr, qs] = mh_or_terms(a, b, c, d);
             let (y, w) = ((a * d / (b * c)).ln(), 1.0 / (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d));
-            [r, s, p * r, p * s + q * r, q * s, w * y * y, w * y, w]
+            [r, s, pr, psqr, qs, w * y * y, w * y, w]
         }
     }
 }
@@ -284,7 +282,7 @@ fn dfs(ctx: &Ctx, depth: usize, sums: [f64; NS], chosen: &mut Vec<(u32, u32)>, s
                 return;
             }
             let or = r / s;
-            let var = sums[2] / (2.0 * r * r) + sums[3] / (2.0 * r * s) + sums[4] / (2.0 * s * s);
+            let var = mh_or_var(&sums[..5]);
             if or < ctx.or_lo - 1e-9 || or > ctx.or_hi + 1e-9 || var < ctx.var_lo - 1e-9 || var > ctx.var_hi + 1e-9 {
                 return;
             }

@@ -444,6 +444,21 @@ fn heterogeneity_about(effects: &[Option<Effect>], beta: f64) -> (f64, usize, f6
     }
 }
 
+/// One 2×2 table's terms of the Mantel-Haenszel odds ratio and its Robins-Breslow-Greenland
+/// variance: [R, S, P·R, P·S + Q·R, Q·S] with R = ad/N, S = bc/N, P = (a+d)/N, Q = (b+c)/N.
+pub fn mh_or_terms(a: f64, b: f64, c: f64, d: f64) -> [f64; 5] {
+    let n = a + b + c + d;
+    let (p, q) = (a / n + d / n, b / n + c / n);
+    let (r, s) = ((a / n) * d, (b / n) * c);
+    [r, s, p * r, p * s + q * r, q * s]
+}
+
+/// The RBG variance of the log MH odds ratio from the summed [`mh_or_terms`].
+pub fn mh_or_var(t: &[f64]) -> f64 {
+    let (r, s) = (t[0], t[1]);
+    0.5 * (t[2] / (r * r) + t[3] / (r * s) + t[4] / (s * s))
+}
+
 /// Mantel-Haenszel fixed-effect model (`rma.mh`) for OR, RR or RD on the given counts
 /// (no continuity correction inside the MH sums, as metafor).
 pub fn mantel_haenszel(tables: &[Binary], measure: Measure, level: f64) -> Result<Fit, MetaError> {
@@ -453,25 +468,18 @@ pub fn mantel_haenszel(tables: &[Binary], measure: Measure, level: f64) -> Resul
     let mut w = vec![0.0; k];
     let (beta, se) = match measure {
         Measure::OR => {
-            let (mut r, mut s, mut pr, mut ps_qr, mut qs) = (0.0, 0.0, 0.0, 0.0, 0.0);
+            let mut sums = [0.0; 5];
             for (i, t) in tables.iter().enumerate() {
-                let n = t.n1i + t.n2i;
-                let (a, b, c, d) = (t.ai, t.bi(), t.ci, t.di());
-                let pi = a / n + d / n;
-                let qi = b / n + c / n;
-                let ri = (a / n) * d;
-                let si = (b / n) * c;
-                r += ri;
-                s += si;
-                pr += pi * ri;
-                ps_qr += pi * si + qi * ri;
-                qs += qi * si;
-                w[i] = si;
+                let v = mh_or_terms(t.ai, t.bi(), t.ci, t.di());
+                for j in 0..5 {
+                    sums[j] += v[j];
+                }
+                w[i] = v[1];
             }
-            if r == 0.0 || s == 0.0 {
+            if sums[0] == 0.0 || sums[1] == 0.0 {
                 return Err(MetaError::NotEstimable("MH odds ratio: no events (or no non-events) in one arm across all studies".into()));
             }
-            (((r / s).ln()), (0.5 * (pr / (r * r) + ps_qr / (r * s) + qs / (s * s))).sqrt())
+            ((sums[0] / sums[1]).ln(), mh_or_var(&sums).sqrt())
         }
         Measure::RR => {
             let (mut r, mut s, mut num) = (0.0, 0.0, 0.0);

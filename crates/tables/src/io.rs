@@ -106,16 +106,7 @@ pub fn read_parquet(path: &Path, schema: &'static TableSchema) -> Result<Table> 
     let reader = ParquetRecordBatchReaderBuilder::try_new(file)
         .and_then(|b| b.build())
         .map_err(|e| Error::data(format!("not a readable Parquet file: {e}")).file(path))?;
-    let mut columns: Vec<Column> = schema
-        .fields
-        .iter()
-        .map(|f| match f.ty {
-            ColType::Str => Column::Str(vec![]),
-            ColType::Int => Column::Int(vec![]),
-            ColType::Float => Column::Float(vec![]),
-            ColType::Bool => Column::Bool(vec![]),
-        })
-        .collect();
+    let mut columns: Vec<Column> = schema.fields.iter().map(|f| Column::empty(f.ty)).collect();
     for batch in reader {
         let batch = batch.map_err(|e| Error::data(e.to_string()).file(path))?;
         for (k, f) in schema.fields.iter().enumerate() {

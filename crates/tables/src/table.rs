@@ -11,6 +11,15 @@ pub enum Column {
 }
 
 impl Column {
+    /// An empty column of type `ty`.
+    pub fn empty(ty: ColType) -> Column {
+        match ty {
+            ColType::Str => Column::Str(vec![]),
+            ColType::Int => Column::Int(vec![]),
+            ColType::Float => Column::Float(vec![]),
+            ColType::Bool => Column::Bool(vec![]),
+        }
+    }
     pub fn len(&self) -> usize {
         match self {
             Column::Str(v) => v.len(),
@@ -111,16 +120,7 @@ pub struct TableBuilder {
 
 impl TableBuilder {
     pub fn new(schema: &'static TableSchema) -> Self {
-        let columns = schema
-            .fields
-            .iter()
-            .map(|f| match f.ty {
-                ColType::Str => Column::Str(vec![]),
-                ColType::Int => Column::Int(vec![]),
-                ColType::Float => Column::Float(vec![]),
-                ColType::Bool => Column::Bool(vec![]),
-            })
-            .collect();
+        let columns = schema.fields.iter().map(|f| Column::empty(f.ty)).collect();
         TableBuilder { schema, columns }
     }
     pub fn str(&mut self, i: usize, v: Option<impl Into<String>>) {
