@@ -13,12 +13,13 @@ build:
 pipeline: build
 	@set -e; for p in $(PIPELINES); do echo "== $$p"; $(BIN) run $$p; done
 
-# Tests run in the dev profile (no release rebuild). nextest when present, cargo test otherwise.
+# Tests run in the release profile, the one `make pipeline` builds: polars is compiled once for
+# both. nextest when present, cargo test otherwise.
 test:
 	@if command -v cargo-nextest >/dev/null 2>&1; then \
-		$(CARGO) nextest run --workspace --no-fail-fast; \
+		$(CARGO) nextest run --release --workspace --no-fail-fast; \
 	else \
-		$(CARGO) test --workspace; \
+		$(CARGO) test --release --workspace; \
 	fi
 
 # Longer fuzzing of the parsers, the study-table reader and the config loader (property-based;

@@ -30,7 +30,7 @@ enum Cmd {
         #[arg(long, default_value = "out")]
         out: PathBuf,
     },
-    /// Pool a study table (CSV or Parquet, metafor column names)
+    /// Pool a study table (CSV or Parquet; metafor's column names or the pipeline's)
     Pool {
         file: PathBuf,
         #[arg(long, default_value = "OR")]
@@ -48,8 +48,13 @@ enum Cmd {
         format: String,
         #[arg(long)]
         out: Option<PathBuf>,
+        /// confidence level: 0.95 or 95
         #[arg(long, default_value_t = 0.95)]
         level: f64,
+        /// `auto`: the allocation-free batch kernels where they cover the measure × method;
+        /// `single`: the single-analysis path for every group (for checking the kernels)
+        #[arg(long, default_value = "auto")]
+        engine: String,
         /// metafor control: upper end of the tau^2 search (default: metafor's)
         #[arg(long)]
         tau2_max: Option<f64>,
@@ -163,7 +168,7 @@ fn real_main() -> Result<String, Error> {
             tracing::info!("outputs in {}", dir.display());
             Ok(String::new())
         }
-        Cmd::Pool { file, measure, method, test, convention, group, format, out, level, tau2_max, maxiter, stepadj, threshold } => {
+        Cmd::Pool { file, measure, method, test, convention, group, format, out, level, engine, tau2_max, maxiter, stepadj, threshold } => {
             let measure = Measure::parse(&measure).ok_or_else(|| Error::usage(format!("--measure {measure:?}: expected OR, RR, RD, MD, SMD, ROM or GEN")))?;
             let method = Method::parse(&method).ok_or_else(|| Error::usage(format!("--method {method:?}: expected MH, PETO, FE, DL, REML, PM, ML, SJ, HE or EB")))?;
             let test = match test.as_str() {
@@ -185,11 +190,18 @@ fn real_main() -> Result<String, Error> {
             if !["json", "csv", "table"].contains(&format.as_str()) {
                 return Err(Error::usage(format!("--format {format:?}: expected json, csv or table")));
             }
+            // metafor takes 95 or 0.95
+            let level = if level > 1.0 && level < 100.0 { level / 100.0 } else { level };
             if !(0.0 < level && level < 1.0) {
-                return Err(Error::usage("--level must be between 0 and 1"));
+                return Err(Error::usage("--level must be a proportion (0.95) or a percentage (95)"));
             }
             let control = Control { tau2_max, maxiter, stepadj, threshold, ..Control::default() };
-            pool_cmd::pool(&pool_cmd::PoolArgs { file, measure, method, test, revman, group, format, out, control, level })
+            let kernels = match engine.as_str() {
+                "auto" => true,
+                "single" => false,
+                e => return Err(Error::usage(format!("--engine {e:?}: expected auto or single"))),
+            };
+            pool_cmd::pool(&pool_cmd::PoolArgs { file, measure, method, test, revman, group, format, out, control, level, kernels })
         }
         Cmd::GenRecords { n, dup_rate, seed, out, truth } => {
             if !(0.0..=1.0).contains(&dup_rate) {
@@ -291,7 +303,7 @@ fn real_main() -> Result<String, Error> {
 /// between-study heterogeneity; seeded splitmix64 + Box-Muller, reproducible everywhere.
 fn gen_meta(groups: usize, k: usize, binary: bool, seed: u64) -> Result<metapipe_tables::Table, Error> {
     use metapipe_tables::schema::{GEN_BINARY, GEN_GENERIC};
-    use metapipe_tables::Column;
+    use polars::prelude::{Column, DataFrame};
     let mut state = seed;
     let mut next = move || {
         state = state.wrapping_add(0x9E3779B97F4A7C15);
@@ -333,12 +345,14 @@ fn gen_meta(groups: usize, k: usize, binary: bool, seed: u64) -> Result<metapipe
             }
         }
     }
-    let to_int = |v: Vec<Option<f64>>| Column::Int(v.into_iter().map(|x| x.map(|y| y as i64)).collect());
-    if binary {
-        metapipe_tables::Table::new(&GEN_BINARY, vec![Column::Int(g), Column::Int(study), to_int(c1), to_int(c2), to_int(c3), to_int(c4)])
+    let to_int = |name: &str, v: Vec<Option<f64>>| Column::new(name.into(), v.into_iter().map(|x| x.map(|y| y as i64)).collect::<Vec<_>>());
+    let (schema, cols) = if binary {
+        (&GEN_BINARY, vec![Column::new("group".into(), g), Column::new("study".into(), study), to_int("ai", c1), to_int("n1i", c2), to_int("ci", c3), to_int("n2i", c4)])
     } else {
-        metapipe_tables::Table::new(&GEN_GENERIC, vec![Column::Int(g), Column::Int(study), Column::Float(c1), Column::Float(c2)])
-    }
+        (&GEN_GENERIC, vec![Column::new("group".into(), g), Column::new("study".into(), study), Column::new("yi".into(), c1), Column::new("vi".into(), c2)])
+    };
+    let df = DataFrame::new(n, cols).map_err(metapipe_tables::pe)?;
+    metapipe_tables::Table::new(schema, df)
 }
 
 /// Timings of DL over `groups` in-memory meta-analyses of `k` studies: a straight-line loop
@@ -346,10 +360,8 @@ fn gen_meta(groups: usize, k: usize, binary: bool, seed: u64) -> Result<metapipe
 /// min/median/max of `runs`, as CSV.
 fn bench_kernel(groups: usize, k: usize, runs: usize) -> String {
     let t = gen_meta(groups, k, false, 7).expect("generate");
-    let (yi, vi): (Vec<f64>, Vec<f64>) = match (&t.columns[2], &t.columns[3]) {
-        (metapipe_tables::Column::Float(y), metapipe_tables::Column::Float(v)) => (y.iter().map(|x| x.unwrap()).collect(), v.iter().map(|x| x.unwrap()).collect()),
-        _ => unreachable!(),
-    };
+    let yi: Vec<f64> = t.float("yi").into_no_null_iter().collect();
+    let vi: Vec<f64> = t.float("vi").into_no_null_iter().collect();
     let straight = |yi: &[f64], vi: &[f64]| -> f64 {
         let mut acc = 0.0;
         for g in 0..groups {

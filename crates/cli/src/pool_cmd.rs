@@ -1,11 +1,24 @@
-//! `metapipe pool FILE`: pool any study table with metafor's column names.
+//! `metapipe pool FILE`: pool any study table, one analysis or one per group.
+//!
+//! Column names: metafor's (`ai, n1i, ci, n2i` or `ai, bi, ci, di`; `m1i, sd1i, n1i, m2i, sd2i,
+//! n2i`; `yi` with `vi` or `sei`) or the pipeline's (`events_treat, n_treat, events_ctrl,
+//! n_ctrl`; `mean_treat, sd_treat, n_treat, mean_ctrl, sd_ctrl, n_ctrl`; `yi` with `se`). Only
+//! the columns the measure needs (and the group column) are read.
+//!
+//! `--group` pools every group in one pass: groups in order of first appearance (grouping by
+//! polars when the file's groups are not contiguous), the allocation-free kernels of
+//! `metapipe_meta::batch` on all cores for every measure × method they cover (escalc fused into
+//! the kernel), the single-analysis path for the rest (Peto, PM, Knapp-Hartung, RevMan, MH for
+//! RR/RD).
 
+use metapipe_meta::batch::{self, Scratch};
 use metapipe_meta::effect::{escalc_binary, escalc_continuous, Binary, Continuous, Measure, ZeroCell};
 use metapipe_meta::model::{mantel_haenszel, peto, revman_dl, revman_mh, rma_uni, Control, Fit, Method, Options, Test};
-use metapipe_tables::io::{read_raw, write_atomic, write_csv, write_parquet, RawCol, RawTable};
+use metapipe_tables::io::{open_user, write_atomic, UserSource, UserTable};
+use polars::prelude::*;
 use metapipe_tables::schema::POOL_GROUPS;
-use metapipe_tables::{f, i, s, so, Builder, Error, Result};
-use std::path::{Path, PathBuf};
+use metapipe_tables::{pe, Error, Result, Table};
+use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
 pub struct PoolArgs {
@@ -19,126 +32,223 @@ pub struct PoolArgs {
     pub out: Option<PathBuf>,
     pub control: Control,
     pub level: f64,
+    /// use the batch kernels where they apply (else the single-analysis path everywhere)
+    pub kernels: bool,
 }
 
-/// Study-level input for one analysis.
-enum Input {
-    Tables(Vec<Binary>),
-    Cont(Vec<Continuous>),
-    Gen(Vec<f64>, Vec<f64>),
+/// Each input role with the column names accepted for it: metafor's first, then the pipeline's.
+const ROLES: &[(&str, &[&str])] = &[
+    ("ai", &["ai", "events_treat"]),
+    ("n1i", &["n1i", "n_treat"]),
+    ("ci", &["ci", "events_ctrl"]),
+    ("n2i", &["n2i", "n_ctrl"]),
+    ("bi", &["bi", "nonevents_treat"]),
+    ("di", &["di", "nonevents_ctrl"]),
+    ("m1i", &["m1i", "mean_treat"]),
+    ("sd1i", &["sd1i", "sd_treat"]),
+    ("m2i", &["m2i", "mean_ctrl"]),
+    ("sd2i", &["sd2i", "sd_ctrl"]),
+    ("yi", &["yi"]),
+    ("vi", &["vi"]),
+    ("sei", &["sei", "se"]),
+];
+
+/// The file's column for `role`, if it has one.
+fn column_for(src: &UserSource, role: &str) -> Option<String> {
+    let names = ROLES.iter().find(|(r, _)| *r == role).map(|(_, n)| *n).unwrap_or(&[]);
+    names.iter().find(|n| src.has(n)).map(|n| n.to_string())
 }
 
-fn num_col<'a>(t: &'a RawTable, name: &str, path: &Path) -> Result<&'a [Option<f64>]> {
-    let k = t.index(name).ok_or_else(|| Error::data(format!("missing column (have: {})", t.names.join(","))).file(path).line(1).field(name))?;
-    match &t.cols[k] {
-        RawCol::Num(v) => Ok(v),
-        RawCol::Text(v) => {
-            let r = v.iter().position(|x| x.as_ref().is_some_and(|s| s.parse::<f64>().is_err())).unwrap_or(0);
-            Err(Error::data(format!("{:?} is not a number", v[r].clone().unwrap_or_default())).file(path).line(t.row_label(r)).field(name))
+/// How the study rows of a measure are given.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Layout {
+    /// events and totals per arm
+    Totals,
+    /// events and non-events per arm (n1i = ai + bi)
+    NonEvents,
+    Continuous,
+    /// yi with sampling variances
+    Var,
+    /// yi with standard errors
+    Se,
+}
+
+/// The study data of a table, validated: flat columns in the order of `Layout`, rows as in the
+/// file (NaN never appears: every cell was checked).
+struct Studies {
+    layout: Layout,
+    cols: Vec<Vec<f64>>,
+}
+
+fn layout_and_columns(src: &UserSource, measure: Measure) -> Result<(Layout, Vec<(&'static str, String)>)> {
+    let need = |role: &'static str| -> Result<(&'static str, String)> {
+        let alts = ROLES.iter().find(|(r, _)| *r == role).map(|(_, n)| n.join(" or ")).unwrap_or_default();
+        column_for(src, role).map(|c| (role, c)).ok_or_else(|| Error::data(format!("missing column {alts} (have: {})", src.names.join(","))).file(&src.path).line(1).field(role))
+    };
+    if measure.is_binary() {
+        if column_for(src, "n1i").is_some() || column_for(src, "bi").is_none() {
+            Ok((Layout::Totals, vec![need("ai")?, need("n1i")?, need("ci")?, need("n2i")?]))
+        } else {
+            Ok((Layout::NonEvents, vec![need("ai")?, need("bi")?, need("ci")?, need("di")?]))
         }
-    }
-}
-
-fn value(col: &[Option<f64>], r: usize, t: &RawTable, name: &str, path: &Path) -> Result<f64> {
-    let v = col[r].ok_or_else(|| Error::data("missing value").file(path).line(t.row_label(r)).field(name))?;
-    if !v.is_finite() {
-        return Err(Error::data(format!("{v} is not finite")).file(path).line(t.row_label(r)).field(name));
-    }
-    Ok(v)
-}
-
-fn count(col: &[Option<f64>], r: usize, t: &RawTable, name: &str, path: &Path) -> Result<f64> {
-    let v = value(col, r, t, name, path)?;
-    if v < 0.0 || v.fract() != 0.0 {
-        return Err(Error::data(format!("{v} is not a count (a whole number >= 0)")).file(path).line(t.row_label(r)).field(name));
-    }
-    Ok(v)
-}
-
-/// Validate and collect every row of the table, per measure.
-fn rows_of(t: &RawTable, a: &PoolArgs, rows: &[usize]) -> Result<Input> {
-    let p = &a.file;
-    if a.measure.is_binary() {
-        let ai = num_col(t, "ai", p)?;
-        let ci = num_col(t, "ci", p)?;
-        let has_n = t.index("n1i").is_some() && t.index("n2i").is_some();
-        let (c1, c2, n1name, n2name) = if has_n { (num_col(t, "n1i", p)?, num_col(t, "n2i", p)?, "n1i", "n2i") } else { (num_col(t, "bi", p)?, num_col(t, "di", p)?, "bi", "di") };
-        let mut out = vec![];
-        for &r in rows {
-            let (x1, x2) = (count(ai, r, t, "ai", p)?, count(ci, r, t, "ci", p)?);
-            let (y1, y2) = (count(c1, r, t, n1name, p)?, count(c2, r, t, n2name, p)?);
-            let (n1, n2) = if has_n { (y1, y2) } else { (x1 + y1, x2 + y2) };
-            if x1 > n1 {
-                return Err(Error::data(format!("events ai = {x1} > n1i = {n1}")).file(p).line(t.row_label(r)).field("ai"));
-            }
-            if x2 > n2 {
-                return Err(Error::data(format!("events ci = {x2} > n2i = {n2}")).file(p).line(t.row_label(r)).field("ci"));
-            }
-            if n1 == 0.0 || n2 == 0.0 {
-                return Err(Error::data("an arm has no participants").file(p).line(t.row_label(r)).field(n1name));
-            }
-            out.push(Binary::new(x1, n1, x2, n2));
-        }
-        Ok(Input::Tables(out))
-    } else if a.measure.is_continuous() {
-        let names = ["m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"];
-        let cols: Vec<&[Option<f64>]> = names.iter().map(|n| num_col(t, n, p)).collect::<Result<_>>()?;
-        let mut out = vec![];
-        for &r in rows {
-            let v: Vec<f64> = names.iter().zip(&cols).map(|(n, c)| value(c, r, t, n, p)).collect::<Result<_>>()?;
-            for (k, n) in [(1, "sd1i"), (4, "sd2i")] {
-                if v[k] < 0.0 {
-                    return Err(Error::data(format!("{} is negative", v[k])).file(p).line(t.row_label(r)).field(n));
-                }
-            }
-            for (k, n) in [(2, "n1i"), (5, "n2i")] {
-                if v[k] < 1.0 || v[k].fract() != 0.0 {
-                    return Err(Error::data(format!("{} is not a group size (a whole number >= 1)", v[k])).file(p).line(t.row_label(r)).field(n));
-                }
-            }
-            out.push(Continuous { m1i: v[0], sd1i: v[1], n1i: v[2], m2i: v[3], sd2i: v[4], n2i: v[5] });
-        }
-        Ok(Input::Cont(out))
+    } else if measure.is_continuous() {
+        Ok((Layout::Continuous, vec![need("m1i")?, need("sd1i")?, need("n1i")?, need("m2i")?, need("sd2i")?, need("n2i")?]))
+    } else if column_for(src, "vi").is_some() || column_for(src, "sei").is_none() {
+        Ok((Layout::Var, vec![need("yi")?, need("vi")?]))
     } else {
-        let yi = num_col(t, "yi", p)?;
-        let (vcol, vname, is_se) = if t.index("vi").is_some() { (num_col(t, "vi", p)?, "vi", false) } else { (num_col(t, "sei", p).map_err(|e| e.field("vi"))?, "sei", true) };
-        let (mut ys, mut vs) = (vec![], vec![]);
-        for &r in rows {
-            let y = value(yi, r, t, "yi", p)?;
-            let v = value(vcol, r, t, vname, p)?;
-            if v <= 0.0 {
-                return Err(Error::data(format!("{v}: a sampling {} must be > 0", if is_se { "standard error" } else { "variance" })).file(p).line(t.row_label(r)).field(vname));
-            }
-            ys.push(y);
-            vs.push(if is_se { v * v } else { v });
-        }
-        Ok(Input::Gen(ys, vs))
+        Ok((Layout::Se, vec![need("yi")?, need("sei")?]))
     }
 }
 
-/// Fit one analysis.
-fn fit(input: &Input, a: &PoolArgs) -> std::result::Result<Fit, String> {
+/// Read and check every study row; errors name the file, row and the file's column name.
+fn read_studies(t: &UserTable, layout: Layout, cols: &[(&'static str, String)]) -> Result<Studies> {
+    let n = t.rows();
+    let mut vals: Vec<Vec<f64>> = Vec::with_capacity(cols.len());
+    for (_, name) in cols {
+        let v = t.num(name)?;
+        let mut out = Vec::with_capacity(n);
+        for (r, x) in v.into_iter().enumerate() {
+            let x = x.ok_or_else(|| Error::data("missing value").file(&t.path).line(t.row_label(r)).field(name.clone()))?;
+            if !x.is_finite() {
+                return Err(Error::data(format!("{x} is not finite")).file(&t.path).line(t.row_label(r)).field(name.clone()));
+            }
+            out.push(x);
+        }
+        vals.push(out);
+    }
+    let bad = |r: usize, k: usize, msg: String| Err(Error::data(msg).file(&t.path).line(t.row_label(r)).field(cols[k].1.clone()));
+    match layout {
+        Layout::Totals | Layout::NonEvents => {
+            for r in 0..n {
+                for k in 0..4 {
+                    let x = vals[k][r];
+                    if x < 0.0 || x.fract() != 0.0 {
+                        return bad(r, k, format!("{x} is not a count (a whole number >= 0)"));
+                    }
+                }
+            }
+            if layout == Layout::NonEvents {
+                // to totals: n1i = ai + bi, n2i = ci + di
+                for r in 0..n {
+                    vals[1][r] += vals[0][r];
+                    vals[3][r] += vals[2][r];
+                }
+            }
+            for r in 0..n {
+                let (a, n1, c, n2) = (vals[0][r], vals[1][r], vals[2][r], vals[3][r]);
+                if a > n1 {
+                    return bad(r, 0, format!("events {} = {a} > {} = {n1}", cols[0].1, cols[1].1));
+                }
+                if c > n2 {
+                    return bad(r, 2, format!("events {} = {c} > {} = {n2}", cols[2].1, cols[3].1));
+                }
+                if n1 == 0.0 || n2 == 0.0 {
+                    return bad(r, if n1 == 0.0 { 1 } else { 3 }, "an arm has no participants".into());
+                }
+            }
+        }
+        Layout::Continuous => {
+            for r in 0..n {
+                for k in [1, 4] {
+                    if vals[k][r] < 0.0 {
+                        return bad(r, k, format!("{} is negative", vals[k][r]));
+                    }
+                }
+                for k in [2, 5] {
+                    if vals[k][r] < 1.0 || vals[k][r].fract() != 0.0 {
+                        return bad(r, k, format!("{} is not a group size (a whole number >= 1)", vals[k][r]));
+                    }
+                }
+            }
+        }
+        Layout::Var | Layout::Se => {
+            for r in 0..n {
+                let v = vals[1][r];
+                if v <= 0.0 {
+                    return bad(r, 1, format!("{v}: a sampling {} must be > 0", if layout == Layout::Se { "standard error" } else { "variance" }));
+                }
+            }
+            if layout == Layout::Se {
+                for v in vals[1].iter_mut() {
+                    *v *= *v;
+                }
+            }
+        }
+    }
+    Ok(Studies { layout, cols: vals })
+}
+
+impl Studies {
+    fn slice(&self, lo: usize, hi: usize) -> Vec<&[f64]> {
+        self.cols.iter().map(|c| &c[lo..hi]).collect()
+    }
+}
+
+/// Fit one analysis on the single-analysis path (every measure × method × option).
+fn fit(cols: &[&[f64]], layout: Layout, a: &PoolArgs) -> std::result::Result<Fit, String> {
     let opts = Options { level: a.level, test: a.test, control: a.control, extras: true };
-    match (input, a.method) {
-        (Input::Tables(t), Method::MH) if a.revman => revman_mh(t, a.measure, a.level).map_err(|e| e.to_string()),
-        (Input::Tables(t), Method::MH) => mantel_haenszel(t, a.measure, a.level).map_err(|e| e.to_string()),
-        (Input::Tables(t), Method::Peto) => {
+    let tables = || -> Vec<Binary> { (0..cols[0].len()).map(|j| Binary::new(cols[0][j], cols[1][j], cols[2][j], cols[3][j])).collect() };
+    let binary = matches!(layout, Layout::Totals | Layout::NonEvents);
+    match a.method {
+        Method::MH if binary && a.revman => revman_mh(&tables(), a.measure, a.level).map_err(|e| e.to_string()),
+        Method::MH if binary => mantel_haenszel(&tables(), a.measure, a.level).map_err(|e| e.to_string()),
+        Method::Peto if binary => {
             if a.measure != Measure::OR {
                 return Err("Peto's method is for OR only".into());
             }
-            peto(t, a.level).map_err(|e| e.to_string())
+            peto(&tables(), a.level).map_err(|e| e.to_string())
         }
-        (Input::Tables(t), Method::DL) if a.revman => revman_dl(t, a.measure, a.level).map_err(|e| e.to_string()),
-        (_, Method::MH | Method::Peto) => Err(format!("{} needs 2x2 counts (ai, n1i, ci, n2i)", a.method.name())),
-        (input, m) => {
-            let effects = match input {
-                Input::Tables(t) => escalc_binary(a.measure, t, ZeroCell::ESCALC),
-                Input::Cont(c) => escalc_continuous(a.measure, c),
-                Input::Gen(y, v) => y.iter().zip(v).map(|(y, v)| Some(metapipe_meta::Effect { yi: *y, vi: *v })).collect(),
+        Method::DL if binary && a.revman => revman_dl(&tables(), a.measure, a.level).map_err(|e| e.to_string()),
+        Method::MH | Method::Peto => Err(format!("{} needs 2x2 counts (ai, n1i, ci, n2i)", a.method.name())),
+        m => {
+            let (yi, vi): (Vec<f64>, Vec<f64>) = match layout {
+                Layout::Totals | Layout::NonEvents => escalc_binary(a.measure, &tables(), ZeroCell::ESCALC).iter().flatten().map(|e| (e.yi, e.vi)).unzip(),
+                Layout::Continuous => {
+                    let rows: Vec<Continuous> = (0..cols[0].len()).map(|j| Continuous { m1i: cols[0][j], sd1i: cols[1][j], n1i: cols[2][j], m2i: cols[3][j], sd2i: cols[4][j], n2i: cols[5][j] }).collect();
+                    escalc_continuous(a.measure, &rows).iter().flatten().map(|e| (e.yi, e.vi)).unzip()
+                }
+                Layout::Var | Layout::Se => (cols[0].to_vec(), cols[1].to_vec()),
             };
-            let (yi, vi): (Vec<f64>, Vec<f64>) = effects.iter().flatten().map(|e| (e.yi, e.vi)).unzip();
             rma_uni(&yi, &vi, m, &opts).map_err(|e| e.to_string())
         }
+    }
+}
+
+/// Does an allocation-free kernel cover this measure × method × option?
+fn kernel_covers(a: &PoolArgs) -> bool {
+    let iv = matches!(a.method, Method::FE | Method::DL | Method::REML | Method::ML | Method::EB | Method::HE | Method::SJ);
+    let mh = a.measure == Measure::OR && a.method == Method::MH;
+    a.kernels && a.test == Test::Z && !a.revman && (iv || mh)
+}
+
+fn kernel_fit(cols: &[&[f64]], layout: Layout, a: &PoolArgs, crit: f64, s: &mut Scratch) -> std::result::Result<batch::Row, String> {
+    let r = match (layout, a.method) {
+        (Layout::Totals | Layout::NonEvents, Method::MH) => batch::mh_or(cols[0], cols[1], cols[2], cols[3], crit),
+        (Layout::Totals | Layout::NonEvents, m) => batch::binary_iv(a.measure, cols[0], cols[1], cols[2], cols[3], m, &a.control, crit, s),
+        (Layout::Continuous, m) => batch::continuous_iv(a.measure, [cols[0], cols[1], cols[2], cols[3], cols[4], cols[5]], m, &a.control, crit, s),
+        (Layout::Var | Layout::Se, m) => batch::iv(cols[0], cols[1], m, &a.control, crit),
+    };
+    r.map_err(|e| e.to_string())
+}
+
+/// The row of `pool --group` for one group.
+fn row_of_fit(f: &Fit) -> batch::Row {
+    batch::Row {
+        k: f.k,
+        estimate: f.estimate,
+        se: f.se,
+        ci_lb: f.ci_lb,
+        ci_ub: f.ci_ub,
+        z: f.z,
+        p: f.p,
+        q: f.q,
+        q_df: f.q_df,
+        q_p: f.q_p,
+        i2: f.i2,
+        h2: f.h2,
+        tau2: f.tau2,
+        pi_lb: f.pi_lb.unwrap_or(f64::NAN),
+        pi_ub: f.pi_ub.unwrap_or(f64::NAN),
     }
 }
 
@@ -151,125 +261,180 @@ fn json_of(fit: &Fit) -> String {
     serde_json::to_string_pretty(&serde_json::Value::Object(m)).unwrap()
 }
 
-/// The batch fast path: Parquet in, contiguous groups, allocation-free kernels on all cores.
-/// `None` when it does not apply (other measures/methods, HKSJ, non-contiguous groups, CSV).
-fn pool_groups_fast(a: &PoolArgs, g: &str) -> Result<Option<metapipe_tables::Table>> {
-    use metapipe_meta::batch;
-    let generic = a.measure == Measure::GEN && matches!(a.method, Method::FE | Method::DL | Method::REML | Method::ML | Method::EB | Method::HE | Method::SJ);
-    let mh = a.measure == Measure::OR && a.method == Method::MH && !a.revman;
-    if a.test != Test::Z || !(generic || mh) {
-        return Ok(None);
-    }
-    let cols: Vec<&str> = if generic { vec!["yi", "vi"] } else { vec!["ai", "n1i", "ci", "n2i"] };
-    let Some(gr) = metapipe_tables::io::read_grouped(&a.file, g, &cols)? else { return Ok(None) };
-    if gr.rows == 0 {
-        return Err(Error::data("empty table: no studies").file(&a.file));
-    }
-    // validate every row first (rows numbered from 1 in Parquet)
-    let bad = |r: usize, col: &str, msg: String| Err(Error::data(msg).file(&a.file).line(r + 1).field(col.to_string()));
-    if generic {
-        for r in 0..gr.rows {
-            let (y, v) = (gr.cols[0][r], gr.cols[1][r]);
-            if !y.is_finite() {
-                return bad(r, "yi", format!("{y} is not finite"));
+/// Group keys in first-appearance order and each group's rows as one contiguous run: the
+/// permutation that makes the groups contiguous (`None` when they already are) and the offsets.
+fn group_rows(keys: &StringChunked) -> Result<(Option<Vec<IdxSize>>, Vec<String>, Vec<usize>)> {
+    // contiguous already (the common case, e.g. files sorted by analysis id)? one linear pass
+    let mut names: Vec<String> = vec![];
+    let mut offsets = vec![0usize];
+    let mut seen = std::collections::HashSet::new();
+    let mut contiguous = true;
+    let mut last: Option<Option<&str>> = None;
+    for (r, k) in keys.iter().enumerate() {
+        if last != Some(k) {
+            if r > 0 {
+                offsets.push(r);
             }
-            if !v.is_finite() || v <= 0.0 {
-                return bad(r, "vi", format!("{v}: a sampling variance must be finite and > 0"));
+            if !seen.insert(k) {
+                contiguous = false;
+                break;
             }
-        }
-    } else {
-        for r in 0..gr.rows {
-            for (c, name) in cols.iter().enumerate() {
-                let x = gr.cols[c][r];
-                if !x.is_finite() || x < 0.0 || x.fract() != 0.0 {
-                    return bad(r, name, format!("{x} is not a count (a whole number >= 0)"));
-                }
-            }
-            if gr.cols[0][r] > gr.cols[1][r] {
-                return bad(r, "ai", format!("events ai = {} > n1i = {}", gr.cols[0][r], gr.cols[1][r]));
-            }
-            if gr.cols[2][r] > gr.cols[3][r] {
-                return bad(r, "ci", format!("events ci = {} > n2i = {}", gr.cols[2][r], gr.cols[3][r]));
-            }
-            if gr.cols[1][r] == 0.0 || gr.cols[3][r] == 0.0 {
-                return bad(r, "n1i", "an arm has no participants".into());
-            }
+            names.push(k.unwrap_or("").to_string());
+            last = Some(k);
         }
     }
+    if contiguous {
+        if !keys.is_empty() {
+            offsets.push(keys.len());
+        }
+        return Ok((None, names, offsets));
+    }
+    // polars: order rows by their group's first appearance, then by row
+    let df = DataFrame::new(keys.len(), vec![keys.clone().with_name("g".into()).into_column()]).map_err(pe)?;
+    let sorted = df
+        .lazy()
+        .with_row_index("row", None)
+        .with_column(col("row").min().over([col("g")]).map_err(pe)?.alias("first"))
+        .sort(["first", "row"], SortMultipleOptions::default())
+        .select([col("row"), col("first"), col("g")])
+        .collect()
+        .map_err(pe)?;
+    let perm: Vec<IdxSize> = sorted.column("row").map_err(pe)?.idx().map_err(pe)?.into_no_null_iter().collect();
+    let first = sorted.column("first").map_err(pe)?.idx().map_err(pe)?;
+    let g = sorted.column("g").map_err(pe)?.str().map_err(pe)?;
+    let (mut names, mut offsets) = (vec![], vec![0usize]);
+    let mut prev = None;
+    for (r, (f, k)) in first.into_no_null_iter().zip(g.iter()).enumerate() {
+        if prev != Some(f) {
+            if r > 0 {
+                offsets.push(r);
+            }
+            names.push(k.unwrap_or("").to_string());
+            prev = Some(f);
+        }
+    }
+    offsets.push(keys.len());
+    Ok((Some(perm), names, offsets))
+}
+
+/// Pool every group; rows in group order.
+fn pool_groups(st: &Studies, offsets: &[usize], a: &PoolArgs) -> Vec<std::result::Result<batch::Row, String>> {
+    let n = offsets.len().saturating_sub(1);
     let crit = batch::crit(a.level);
-    let n = gr.keys.len();
-    let fit_group = |i: usize| -> std::result::Result<batch::Row, String> {
-        let (lo, hi) = (gr.offsets[i], gr.offsets[i + 1]);
-        if generic {
-            batch::iv(&gr.cols[0][lo..hi], &gr.cols[1][lo..hi], a.method, &a.control, crit).map_err(|e| e.to_string())
+    let kernel = kernel_covers(a);
+    let fit_group = |i: usize, s: &mut Scratch| -> std::result::Result<batch::Row, String> {
+        let cols = st.slice(offsets[i], offsets[i + 1]);
+        if kernel {
+            kernel_fit(&cols, st.layout, a, crit, s)
         } else {
-            batch::mh_or(&gr.cols[0][lo..hi], &gr.cols[1][lo..hi], &gr.cols[2][lo..hi], &gr.cols[3][lo..hi], crit).map_err(|e| e.to_string())
+            fit(&cols, st.layout, a).map(|f| row_of_fit(&f))
         }
     };
     let threads = std::thread::available_parallelism().map(|x| x.get()).unwrap_or(1).min(16);
     let chunk = n.div_ceil(threads.max(1)).max(1);
-    let results: Vec<std::result::Result<batch::Row, String>> = std::thread::scope(|sc| {
-        let hs: Vec<_> = (0..n).step_by(chunk).map(|start| sc.spawn(move || (start..(start + chunk).min(n)).map(fit_group).collect::<Vec<_>>())).collect();
+    std::thread::scope(|sc| {
+        let hs: Vec<_> = (0..n)
+            .step_by(chunk)
+            .map(|start| {
+                let fit_group = &fit_group;
+                sc.spawn(move || {
+                    let mut s = Scratch::default();
+                    (start..(start + chunk).min(n)).map(|i| fit_group(i, &mut s)).collect::<Vec<_>>()
+                })
+            })
+            .collect();
         hs.into_iter().flat_map(|h| h.join().expect("pool worker panicked")).collect()
-    });
-    use metapipe_tables::Column;
-    let fcol = |f: &dyn Fn(&batch::Row) -> f64| Column::Float(results.iter().map(|r| r.as_ref().ok().map(f).filter(|x| x.is_finite())).collect());
-    let icol = |f: &dyn Fn(&batch::Row) -> i64| Column::Int(results.iter().map(|r| r.as_ref().ok().map(f)).collect());
-    let columns = vec![
-        Column::Str(gr.keys.into_iter().map(Some).collect()),
-        Column::Int(results.iter().enumerate().map(|(i, r)| Some(r.as_ref().map(|x| x.k as i64).unwrap_or((gr.offsets[i + 1] - gr.offsets[i]) as i64))).collect()),
-        fcol(&|r| r.estimate),
-        fcol(&|r| r.se),
-        fcol(&|r| r.ci_lb),
-        fcol(&|r| r.ci_ub),
-        fcol(&|r| r.z),
-        fcol(&|r| r.p),
-        fcol(&|r| r.q),
-        icol(&|r| r.q_df as i64),
-        fcol(&|r| r.q_p),
-        fcol(&|r| r.i2),
-        fcol(&|r| r.h2),
-        fcol(&|r| r.tau2),
-        fcol(&|r| r.pi_lb),
-        fcol(&|r| r.pi_ub),
-        Column::Str(results.iter().map(|r| r.as_ref().err().cloned()).collect()),
-    ];
-    Ok(Some(metapipe_tables::Table::new(&POOL_GROUPS, columns)?))
+    })
 }
 
-fn emit_groups(table: &metapipe_tables::Table, a: &PoolArgs) -> Result<String> {
+/// The `pooled_groups` table: one row per group (estimates on the analysis scale: log for
+/// ratio measures, as the `scale` column says).
+fn groups_table(names: Vec<String>, offsets: &[usize], results: &[std::result::Result<batch::Row, String>], a: &PoolArgs) -> Result<Table> {
+    let n = names.len();
+    let fcol = |name: &str, f: &dyn Fn(&batch::Row) -> f64| Column::new(name.into(), results.iter().map(|r| r.as_ref().ok().map(f).filter(|x| x.is_finite())).collect::<Vec<_>>());
+    let scale = if a.measure.is_ratio() { "log" } else { "identity" };
+    let columns = vec![
+        Column::new("group".into(), names),
+        Column::new("measure".into(), vec![a.measure.name(); n]),
+        Column::new("scale".into(), vec![scale; n]),
+        Column::new("k".into(), results.iter().enumerate().map(|(i, r)| r.as_ref().map(|x| x.k as i64).unwrap_or((offsets[i + 1] - offsets[i]) as i64)).collect::<Vec<_>>()),
+        fcol("estimate", &|r| r.estimate),
+        fcol("se", &|r| r.se),
+        fcol("ci_lb", &|r| r.ci_lb),
+        fcol("ci_ub", &|r| r.ci_ub),
+        fcol("z", &|r| r.z),
+        fcol("p", &|r| r.p),
+        fcol("Q", &|r| r.q),
+        Column::new("Q_df".into(), results.iter().map(|r| r.as_ref().ok().map(|x| x.q_df as i64)).collect::<Vec<_>>()),
+        fcol("Q_p", &|r| r.q_p),
+        fcol("I2", &|r| r.i2),
+        fcol("H2", &|r| r.h2),
+        fcol("tau2", &|r| r.tau2),
+        fcol("pi_lb", &|r| r.pi_lb),
+        fcol("pi_ub", &|r| r.pi_ub),
+        Column::new("error".into(), results.iter().map(|r| r.as_ref().err().cloned()).collect::<Vec<_>>()),
+    ];
+    Table::new(&POOL_GROUPS, DataFrame::new(n, columns).map_err(pe)?)
+}
+
+/// A table as JSON: an array of objects, one per row, keys in column order; missing → null.
+fn json_rows(t: &Table) -> String {
+    let cols = t.df.columns();
+    let mut out = String::from("[\n");
+    for r in 0..t.num_rows() {
+        let mut m = serde_json::Map::new();
+        for c in cols {
+            let v = match c.get(r) {
+                Ok(AnyValue::String(s)) => serde_json::json!(s),
+                Ok(AnyValue::StringOwned(s)) => serde_json::json!(s.as_str()),
+                Ok(AnyValue::Int64(x)) => serde_json::json!(x),
+                Ok(AnyValue::Float64(x)) if x.is_finite() => serde_json::json!(x),
+                Ok(AnyValue::Boolean(x)) => serde_json::json!(x),
+                _ => serde_json::Value::Null,
+            };
+            m.insert(c.name().to_string(), v);
+        }
+        out.push_str("  ");
+        out.push_str(&serde_json::to_string(&serde_json::Value::Object(m)).unwrap());
+        out.push_str(if r + 1 < t.num_rows() { ",\n" } else { "\n" });
+    }
+    out.push_str("]\n");
+    out
+}
+
+fn emit_groups(table: &Table, a: &PoolArgs) -> Result<String> {
+    use metapipe_tables::io::{csv_bytes, write_parquet};
+    let body = match (&a.out, a.format.as_str()) {
+        (Some(o), _) if o.extension().is_some_and(|e| e == "parquet") => return write_parquet(table, o).map(|_| String::new()),
+        (_, "json") => json_rows(table).into_bytes(),
+        _ => csv_bytes(table)?,
+    };
     match &a.out {
-        Some(o) if o.extension().is_some_and(|e| e == "parquet") => {
-            write_parquet(table, o)?;
-            Ok(String::new())
-        }
-        Some(o) => {
-            write_csv(table, o)?;
-            Ok(String::new())
-        }
-        None => Ok(String::from_utf8(metapipe_tables::io::csv_bytes(table)?).unwrap()),
+        Some(o) => write_atomic(o, &body).map(|_| String::new()),
+        None => Ok(String::from_utf8(body).expect("CSV/JSON text")),
     }
 }
 
 /// Run `metapipe pool`; returns what goes to stdout.
 pub fn pool(a: &PoolArgs) -> Result<String> {
+    let src = open_user(&a.file)?;
+    let (layout, roles) = layout_and_columns(&src, a.measure)?;
+    let mut read: Vec<&str> = roles.iter().map(|(_, c)| c.as_str()).collect();
     if let Some(g) = &a.group {
-        if let Some(table) = pool_groups_fast(a, g)? {
-            return emit_groups(&table, a);
+        if !src.has(g) {
+            return Err(Error::data(format!("missing group column (have: {})", src.names.join(","))).file(&a.file).line(1).field(g.clone()));
         }
+        read.push(g);
     }
-    let t = read_raw(&a.file)?;
-    if t.rows == 0 {
+    let t = src.read(&read)?;
+    if t.rows() == 0 {
         return Err(Error::data("empty table: no studies").file(&a.file));
     }
-    if a.measure != Measure::GEN && a.measure.is_binary() == false && a.measure.is_continuous() == false {
-        return Err(Error::usage("unknown measure"));
-    }
+    let studies = read_studies(&t, layout, &roles)?;
     match &a.group {
         None => {
-            let all: Vec<usize> = (0..t.rows).collect();
-            let input = rows_of(&t, a, &all)?;
-            let fit = fit(&input, a).map_err(|e| Error::data(e).file(&a.file))?;
+            let cols = studies.slice(0, t.rows());
+            let fit = fit(&cols, layout, a).map_err(|e| Error::data(e).file(&a.file))?;
             let out = match a.format.as_str() {
                 "json" => json_of(&fit) + "\n",
                 "csv" => {
@@ -292,51 +457,15 @@ pub fn pool(a: &PoolArgs) -> Result<String> {
             Ok(out)
         }
         Some(g) => {
-            let k = t.index(g).ok_or_else(|| Error::data(format!("missing group column (have: {})", t.names.join(","))).file(&a.file).line(1).field(g.clone()))?;
-            let keys: Vec<String> = match &t.cols[k] {
-                RawCol::Text(v) => v.iter().map(|x| x.clone().unwrap_or_default()).collect(),
-                RawCol::Num(v) => v.iter().map(|x| x.map(|y| format!("{y}")).unwrap_or_default()).collect(),
+            let keys = t.text(g)?;
+            let keys: StringChunked = keys.into_iter().collect();
+            let (perm, names, offsets) = group_rows(&keys)?;
+            let studies = match perm {
+                None => studies,
+                Some(p) => Studies { layout: studies.layout, cols: studies.cols.iter().map(|c| p.iter().map(|&i| c[i as usize]).collect()).collect() },
             };
-            // groups in order of first appearance (as the Parquet fast path)
-            let mut index: std::collections::HashMap<&str, usize> = std::collections::HashMap::new();
-            let mut groups: Vec<(&str, Vec<usize>)> = vec![];
-            for (r, key) in keys.iter().enumerate() {
-                let gi = *index.entry(key.as_str()).or_insert_with(|| {
-                    groups.push((key.as_str(), vec![]));
-                    groups.len() - 1
-                });
-                groups[gi].1.push(r);
-            }
-            // validate the whole table first: bad input anywhere fails the run
-            let all: Vec<usize> = (0..t.rows).collect();
-            rows_of(&t, a, &all)?;
-            let mut b = Builder::new(&POOL_GROUPS);
-            for (key, rows) in &groups {
-                let input = rows_of(&t, a, rows)?;
-                match fit(&input, a) {
-                    Ok(ft) => b.row(vec![
-                        s(*key),
-                        i(ft.k as i64),
-                        f(ft.estimate),
-                        f(ft.se),
-                        f(ft.ci_lb),
-                        f(ft.ci_ub),
-                        f(ft.z),
-                        f(ft.p),
-                        f(ft.q),
-                        i(ft.q_df as i64),
-                        f(ft.q_p),
-                        f(ft.i2),
-                        f(ft.h2),
-                        f(ft.tau2),
-                        f(ft.pi_lb),
-                        f(ft.pi_ub),
-                        so(None::<String>),
-                    ]),
-                    Err(e) => b.row(vec![s(*key), i(rows.len() as i64), f(None), f(None), f(None), f(None), f(None), f(None), f(None), i(None), f(None), f(None), f(None), f(None), f(None), f(None), s(e)]),
-                }
-            }
-            let table = b.finish()?;
+            let results = pool_groups(&studies, &offsets, a);
+            let table = groups_table(names, &offsets, &results, a)?;
             emit_groups(&table, a)
         }
     }

@@ -9,7 +9,8 @@ use metapipe_pool as pool;
 use metapipe_report::audit;
 use metapipe_tables::io::{read_parquet, write_atomic, write_csv, write_parquet};
 use metapipe_tables::schema::{self, TableSchema};
-use metapipe_tables::{Error, Result, Table};
+use polars::prelude::*;
+use metapipe_tables::{pe, Error, Result, Table};
 use std::path::{Path, PathBuf};
 use tracing::info;
 
@@ -171,36 +172,10 @@ fn stages(cfg: &Config, st: &Stage, fail_after: Option<&str>) -> Result<()> {
     let _g = span.enter();
     let studies_t = st.get(&schema::STUDIES)?;
     let od = st.get(&schema::OUTCOME_DATA)?;
-    let infos: Vec<pool::StudyInfo> = (0..studies_t.num_rows())
-        .map(|r| pool::StudyInfo {
-            study_id: studies_t.str_col("study_id")[r].clone().unwrap(),
-            drug: studies_t.str_col("drug")[r].clone().unwrap(),
-            hyperinflammation: matches!(studies_t.column("hyperinflammation"), Some(metapipe_tables::Column::Bool(v)) if v[r] == Some(true)),
-        })
-        .collect();
-    let counts: Vec<pool::Counts> = (0..od.num_rows())
-        .map(|r| pool::Counts {
-            study_id: od.str_col("study_id")[r].clone().unwrap(),
-            outcome: od.str_col("outcome")[r].clone().unwrap(),
-            events_treat: od.int_col("events_treat")[r],
-            n_treat: od.int_col("n_treat")[r].unwrap(),
-            events_ctrl: od.int_col("events_ctrl")[r],
-            n_ctrl: od.int_col("n_ctrl")[r].unwrap(),
-        })
-        .collect();
     let plans: Vec<pool::OutcomePlan> = cfg
         .outcomes
         .iter()
-        .map(|o| pool::OutcomePlan {
-            id: o.id.clone(),
-            studies: o.studies.clone(),
-            subgroups: o
-                .subgroups
-                .iter()
-                .map(|s| if s == "hyperinflammation" { pool::Subgroup::Hyperinflammation } else { pool::Subgroup::Drug(s.trim_start_matches("drug:").to_string()) })
-                .collect(),
-            pool_available: o.pool_available,
-        })
+        .map(|o| pool::OutcomePlan { id: o.id.clone(), studies: o.studies.clone(), subgroups: o.subgroups.iter().map(|s| subgroup(s)).collect(), pool_available: o.pool_available })
         .collect();
     for p in &plans {
         for sid in p.studies.iter().flatten() {
@@ -210,10 +185,11 @@ fn stages(cfg: &Config, st: &Stage, fail_after: Option<&str>) -> Result<()> {
         }
     }
     let rule = pool::ModelRule { i2_above: cfg.analysis.random_if_i2_above, q_p_below: cfg.analysis.random_if_q_p_below, level: cfg.analysis.level };
-    let mut analyses = pool::run(&plans, &infos, &counts, &rule);
+    let mut analyses = pool::run(&plans, &studies_t, &od, &rule)?;
     // an outcome the review does not attribute: say which studies do have sourced data
     for a in analyses.iter_mut().filter(|a| a.studies.is_empty() && a.fit.is_none() && a.subgroup.is_none()) {
-        let with: Vec<&str> = counts.iter().filter(|c| c.outcome == a.outcome && c.events_treat.is_some()).map(|c| c.study_id.as_str()).collect();
+        let with = od.df.clone().lazy().filter(col("outcome").eq(lit(a.outcome.as_str())).and(col("events_treat").is_not_null())).select([col("study_id")]).collect().map_err(pe)?;
+        let with: Vec<&str> = with.column("study_id").map_err(pe)?.str().map_err(pe)?.iter().flatten().collect();
         if !with.is_empty() {
             a.note = Some(format!("not computable: the review does not say which studies it pooled; sourced data exist only for {}", with.join(", ")));
         }
@@ -238,38 +214,22 @@ fn stages(cfg: &Config, st: &Stage, fail_after: Option<&str>) -> Result<()> {
     st.csv(&st.get(&schema::ROB)?, "rob_judgments.csv")?;
     st.csv(&st.get(&schema::EFFECTS)?, "per_study_effects.csv")?;
     // prisma.csv: the overall flow as stage,count; the per-database rows stay in prisma.parquet
-    let mut prisma_csv = String::from("stage,count\n");
-    let mut prisma_counts = vec![];
-    for r in 0..prisma_t.num_rows() {
-        if prisma_t.str_col("database")[r].is_none() {
-            let stage = prisma_t.str_col("stage")[r].clone().unwrap();
-            let n = prisma_t.int_col("count")[r].unwrap();
-            prisma_csv.push_str(&format!("{stage},{n}\n"));
-            prisma_counts.push((stage, n));
-        }
-    }
-    write_atomic(&st.dir.join("prisma.csv"), prisma_csv.as_bytes())?;
+    let flow = prisma_t.df.clone().lazy().filter(col("database").is_null()).select([col("stage"), col("count")]).collect().map_err(pe)?;
+    let flow = Table::new(&schema::PRISMA_FLOW, flow)?;
+    st.csv(&flow, "prisma.csv")?;
+    let prisma_counts: Vec<(String, i64)> = flow.str("stage").iter().flatten().zip(flow.int("count").into_no_null_iter()).map(|(s, n)| (s.to_string(), n)).collect();
     // clusters.csv in the dedup benchmark's format: one row per cluster of two or more
     let merged = st.get(&schema::MERGED)?;
-    let mut cl = String::from("merged_ids\n");
-    for r in 0..merged.num_rows() {
-        let ids = merged.str_col("merged_ids")[r].clone().unwrap();
-        if ids.contains(';') {
-            cl.push_str(&ids);
-            cl.push('\n');
-        }
-    }
-    write_atomic(&st.dir.join("clusters.csv"), cl.as_bytes())?;
+    let cl = merged.df.clone().lazy().filter(col("merged_ids").str().split(lit(";")).list().len().gt(lit(1))).select([col("merged_ids")]).collect().map_err(pe)?;
+    st.csv(&Table::new(&schema::CLUSTER_LIST, cl)?, "clusters.csv")?;
 
     // the protocol's outcomes, as run
-    let mut oc = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
-    let csv_err = |e: csv::Error| Error::data(e.to_string());
-    oc.write_record(["outcome", "label", "timepoint", "definition", "studies", "studies_source", "subgroups"]).map_err(csv_err)?;
+    let mut ob = metapipe_tables::Builder::new(&schema::OUTCOMES);
     for o in &cfg.outcomes {
-        let studies = o.studies.as_ref().map(|v| v.join(";")).unwrap_or_default();
-        oc.write_record([o.id.as_str(), &o.label, o.timepoint.as_deref().unwrap_or(""), &o.definition, &studies, o.studies_source.as_deref().unwrap_or("not stated by the review"), &o.subgroups.join(";")]).map_err(csv_err)?;
+        use metapipe_tables::{s as cs, so};
+        ob.row(vec![cs(&o.id), cs(&o.label), so(o.timepoint.clone()), cs(&o.definition), so(o.studies.as_ref().map(|v| v.join(";"))), cs(o.studies_source.as_deref().unwrap_or("not stated by the review")), so(Some(o.subgroups.join(";")))]);
     }
-    write_atomic(&st.dir.join("outcomes.csv"), &oc.into_inner().map_err(|e| Error::data(e.to_string()))?)?;
+    st.csv(&ob.finish()?, "outcomes.csv")?;
     let published = match &cfg.review.published {
         Some(p) => read_published(p)?,
         None => vec![],
@@ -287,16 +247,16 @@ fn stages(cfg: &Config, st: &Stage, fail_after: Option<&str>) -> Result<()> {
     let ctrl: Vec<(String, String, i64, i64)> = outcomes.iter().filter_map(|o| o.events_ctrl.map(|e| (o.study_id.clone(), o.outcome.clone(), e, o.n_ctrl))).collect();
     let pooled: Vec<audit::PooledView> = (0..results.num_rows())
         .map(|r| {
-            let fcol = |n: &str| results.float_col(n)[r];
+            let fcol = |n: &str| results.float(n).get(r);
             audit::PooledView {
-                outcome: results.str_col("outcome")[r].clone().unwrap(),
-                subgroup: results.str_col("subgroup")[r].clone(),
+                outcome: results.str_at("outcome", r).unwrap_or_default(),
+                subgroup: results.str_at("subgroup", r),
                 estimate: match (fcol("estimate"), fcol("ci_lb"), fcol("ci_ub"), fcol("I2")) {
                     (Some(a), Some(b), Some(c), Some(d)) => Some((a, b, c, d)),
                     _ => None,
                 },
-                note: results.str_col("note")[r].clone(),
-                studies: results.str_col("studies")[r].clone().unwrap_or_default().split(';').filter(|s| !s.is_empty()).map(String::from).collect(),
+                note: results.str_at("note", r),
+                studies: results.str_at("studies", r).unwrap_or_default().split(';').filter(|s| !s.is_empty()).map(String::from).collect(),
             }
         })
         .collect();
@@ -350,6 +310,16 @@ fn stages(cfg: &Config, st: &Stage, fail_after: Option<&str>) -> Result<()> {
     inject(fail_after, "report")?;
     info!(audit_rows = audit_rows.len(), mismatches = audit_rows.iter().filter(|r| r.status == "mismatch").count(), "report done");
     Ok(())
+}
+
+/// A subgroup as the config writes it: `column:value` (a studies column equal to a value), a
+/// bare yes/no column name (the studies where it is true), or a drug name.
+fn subgroup(s: &str) -> pool::Subgroup {
+    match s.split_once(':') {
+        Some((c, v)) => pool::Subgroup { column: c.to_string(), value: v.to_string(), name: v.to_string() },
+        None if s == "hyperinflammation" => pool::Subgroup { column: s.to_string(), value: "true".into(), name: s.to_string() },
+        None => pool::Subgroup { column: "drug".into(), value: s.to_string(), name: s.to_string() },
+    }
 }
 
 fn read_published(path: &Path) -> Result<Vec<audit::Published>> {

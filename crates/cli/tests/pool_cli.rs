@@ -99,13 +99,29 @@ fn group_mode_pools_every_group_as_separate_runs_do() {
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let out = String::from_utf8(o.stdout).unwrap();
     let mut rdr = csv::Reader::from_reader(out.as_bytes());
+    let head = rdr.headers().unwrap().clone();
+    let at = |name: &str| head.iter().position(|h| h == name).unwrap();
     let rows: Vec<csv::StringRecord> = rdr.records().map(|r| r.unwrap()).collect();
     assert_eq!(rows.len(), 3);
     for (s, r) in sets.iter().zip(&rows) {
-        assert_eq!(&r[0], *s);
+        assert_eq!(&r[at("group")], *s);
+        assert_eq!((&r[at("measure")], &r[at("scale")]), ("OR", "log"));
         let exp: Value = serde_json::from_str(&std::fs::read_to_string(fixtures().join("oracle/metafor").join(format!("{s}.json"))).unwrap()).unwrap();
-        let est: f64 = r[2].parse().unwrap();
-        assert!(close(est, exp["OR"]["dl"]["estimate"].as_f64().unwrap()), "{s}: {est}");
+        for k in ["estimate", "se", "tau2", "I2", "Q"] {
+            let v: f64 = r[at(k)].parse().unwrap();
+            assert!(close(v, exp["OR"]["dl"][k].as_f64().unwrap()), "{s} {k}: {v}");
+        }
+    }
+    // JSON when asked for JSON: the same rows
+    let o = pool(&[p.to_str().unwrap(), "--measure", "OR", "--method", "DL", "--group", "group", "--format", "json"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let js: Value = serde_json::from_slice(&o.stdout).unwrap();
+    let js = js.as_array().unwrap();
+    assert_eq!(js.len(), 3);
+    for (s, (j, r)) in sets.iter().zip(js.iter().zip(&rows)) {
+        assert_eq!(j["group"], *s);
+        assert_eq!(j["estimate"].as_f64().unwrap(), r[at("estimate")].parse::<f64>().unwrap());
+        assert_eq!(j["k"].as_i64().unwrap(), r[at("k")].parse::<i64>().unwrap());
     }
     // Parquet out, then Parquet in
     let pq = p.with_file_name("groups.parquet");
@@ -160,14 +176,17 @@ fn bad_usage_exits_2() {
     assert_eq!(o.status.code(), Some(1));
 }
 
-/// The Parquet fast path of `--group` (allocation-free kernels, all cores) gives the same rows as
-/// the general path (CSV input), for every kernel method and for MH.
+/// The batch kernels of `--group` (allocation-free, escalc fused, all cores) give the same rows
+/// as the single-analysis path (`--engine single`), from Parquet and from CSV, for every measure
+/// × method they cover.
 #[test]
-fn batch_fast_path_equals_general_path() {
+fn batch_kernels_equal_single_analysis_path() {
     let d = std::env::temp_dir().join(format!("mp-batch-{}", std::process::id()));
     std::fs::create_dir_all(&d).unwrap();
     let bin = env!("CARGO_BIN_EXE_metapipe");
-    for (kind, measure, methods) in [("generic", "GEN", vec!["FE", "DL", "REML", "ML", "EB", "HE", "SJ"]), ("binary", "OR", vec!["MH"])] {
+    let all = vec!["FE", "DL", "REML", "ML", "EB", "HE", "SJ"];
+    let cases = [("generic", "GEN", all.clone()), ("binary", "OR", [all.clone(), vec!["MH"]].concat()), ("binary", "RR", all.clone()), ("binary", "RD", all.clone())];
+    for (kind, measure, methods) in cases {
         let pq = d.join(format!("{kind}.parquet"));
         let cs = d.join(format!("{kind}.csv"));
         for f in [&pq, &cs] {
@@ -175,22 +194,23 @@ fn batch_fast_path_equals_general_path() {
             assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
         }
         for m in methods {
-            let run = |f: &PathBuf| {
-                let o = pool(&[f.to_str().unwrap(), "--measure", measure, "--method", m, "--group", "group"]);
+            let run = |f: &PathBuf, engine: &str| {
+                let o = pool(&[f.to_str().unwrap(), "--measure", measure, "--method", m, "--group", "group", "--engine", engine]);
                 assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
                 let text = String::from_utf8(o.stdout).unwrap();
                 let mut r = csv::Reader::from_reader(text.as_bytes());
                 let rows = r.records().map(|x| x.unwrap().iter().map(String::from).collect::<Vec<_>>()).collect::<Vec<_>>();
                 rows
             };
-            let (fast, general) = (run(&pq), run(&cs));
+            let (fast, general) = (run(&pq, "auto"), run(&cs, "single"));
             assert_eq!(fast.len(), 300);
             assert_eq!(fast.len(), general.len());
+            assert_eq!(run(&cs, "auto"), fast, "CSV and Parquet give the same rows");
             for (a, b) in fast.iter().zip(&general) {
                 assert_eq!(a[0], b[0]);
                 for (x, y) in a.iter().zip(b).skip(1) {
                     match (x.parse::<f64>(), y.parse::<f64>()) {
-                        (Ok(x), Ok(y)) => assert!((x - y).abs() <= 1e-9 * (1.0 + y.abs()), "{m} {}: {x} vs {y}", a[0]),
+                        (Ok(x), Ok(y)) => assert!((x - y).abs() <= 1e-9 * (1.0 + y.abs()), "{measure} {m} {}: {x} vs {y}", a[0]),
                         _ => assert_eq!(x, y, "{m} {}", a[0]),
                     }
                 }
@@ -198,4 +218,77 @@ fn batch_fast_path_equals_general_path() {
         }
     }
     let _ = std::fs::remove_dir_all(&d);
+}
+
+/// Groups need not be contiguous: rows of one group scattered through the file pool as if
+/// sorted, and groups come out in order of first appearance.
+#[test]
+fn scattered_groups_pool_as_contiguous_ones() {
+    let sorted = "g,yi,vi\nb,0.1,0.02\nb,0.3,0.05\nb,-0.1,0.04\na,0.5,0.1\na,0.2,0.03\n";
+    let scattered = "g,yi,vi\nb,0.1,0.02\na,0.5,0.1\nb,0.3,0.05\na,0.2,0.03\nb,-0.1,0.04\n";
+    let (p1, p2) = (tmp("sorted.csv", sorted), tmp("scattered.csv", scattered));
+    let run = |p: &PathBuf| {
+        let o = pool(&[p.to_str().unwrap(), "--measure", "GEN", "--method", "REML", "--group", "g"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        String::from_utf8(o.stdout).unwrap()
+    };
+    let (a, b) = (run(&p1), run(&p2));
+    assert_eq!(a, b);
+    let lines: Vec<&str> = a.lines().collect();
+    assert!(lines[1].starts_with("b,GEN,identity,3,") && lines[2].starts_with("a,GEN,identity,2,"), "{a}");
+}
+
+/// The pipeline's column names are accepted beside metafor's, and `--level` takes 95 or 0.95.
+#[test]
+fn pipeline_vocabulary_and_level_as_percent() {
+    let metafor = tmp("mf.csv", "ai,n1i,ci,n2i\n4,50,8,50\n10,100,12,100\n3,30,9,31\n");
+    let ours = tmp("ours.csv", "events_treat,n_treat,events_ctrl,n_ctrl\n4,50,8,50\n10,100,12,100\n3,30,9,31\n");
+    let nonev = tmp("nonev.csv", "ai,bi,ci,di\n4,46,8,42\n10,90,12,88\n3,27,9,22\n");
+    let run = |p: &PathBuf, level: &str| {
+        let o = pool(&[p.to_str().unwrap(), "--measure", "OR", "--method", "REML", "--format", "json", "--level", level]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        serde_json::from_slice::<Value>(&o.stdout).unwrap()
+    };
+    let a = run(&metafor, "0.95");
+    assert_eq!(a, run(&ours, "95"));
+    assert_eq!(a, run(&nonev, "95"));
+    let c90 = run(&metafor, "90");
+    assert!(c90["ci_ub"].as_f64().unwrap() < a["ci_ub"].as_f64().unwrap());
+    assert_eq!(c90["estimate"], a["estimate"]);
+    let cont = tmp("cont.csv", "mean_treat,sd_treat,n_treat,mean_ctrl,sd_ctrl,n_ctrl\n10,2,20,9,2.5,22\n12,3,15,10.5,2,14\n");
+    let o = pool(&[cont.to_str().unwrap(), "--measure", "SMD", "--method", "DL"]);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let se = tmp("se.csv", "yi,se\n0.1,0.5\n0.3,0.25\n");
+    let vi = tmp("vi.csv", "yi,vi\n0.1,0.25\n0.3,0.0625\n");
+    let gen = |p: &PathBuf| pool(&[p.to_str().unwrap(), "--measure", "GEN", "--method", "FE", "--format", "json"]).stdout;
+    assert_eq!(gen(&se), gen(&vi));
+    let o = pool(&[metafor.to_str().unwrap(), "--level", "120"]);
+    assert_eq!(o.status.code(), Some(2));
+}
+
+/// Parquet from the writers users have (pandas/pyarrow with every codec, polars, DuckDB), with
+/// extra columns of other types (bool, date, timestamp, decimal, categorical, enum, dictionary,
+/// string views, lists, structs) and counts as int16/int32/uint32/decimal: each pools to
+/// metafor's values, and a categorical/enum column groups (tools/make_foreign_parquet.py).
+#[test]
+fn parquet_from_pandas_pyarrow_polars_duckdb() {
+    let dir = fixtures().join("foreign-parquet");
+    let exp: Value = serde_json::from_str(&std::fs::read_to_string(fixtures().join("oracle/metafor/bcg.json")).unwrap()).unwrap();
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().path()).filter(|p| p.extension().is_some_and(|e| e == "parquet")).collect();
+    files.sort();
+    assert!(files.len() >= 9, "{files:?}");
+    for f in &files {
+        let o = pool(&[f.to_str().unwrap(), "--measure", "OR", "--method", "DL", "--format", "json"]);
+        assert!(o.status.success(), "{}: {}", f.display(), String::from_utf8_lossy(&o.stderr));
+        let ours: Value = serde_json::from_slice(&o.stdout).unwrap();
+        for k in ["estimate", "se", "tau2", "Q", "I2", "ci_lb", "ci_ub"] {
+            let (a, b) = (ours[k].as_f64().unwrap(), exp["OR"]["dl"][k].as_f64().unwrap());
+            assert!(close(a, b), "{} {k}: {a} vs {b}", f.display());
+        }
+        let o = pool(&[f.to_str().unwrap(), "--measure", "OR", "--method", "REML", "--group", "analysis", "--format", "json"]);
+        assert!(o.status.success(), "{}: {}", f.display(), String::from_utf8_lossy(&o.stderr));
+        let rows: Value = serde_json::from_slice(&o.stdout).unwrap();
+        let groups: Vec<(&str, i64)> = rows.as_array().unwrap().iter().map(|r| (r["group"].as_str().unwrap(), r["k"].as_i64().unwrap())).collect();
+        assert_eq!(groups, vec![("early", 7), ("late", 6)], "{}", f.display());
+    }
 }

@@ -6,6 +6,7 @@
 //! analysis; use the single-analysis path when it is wanted).
 
 use crate::dist::{p_normal, pchisq_upper, qnorm_two_sided};
+use crate::effect::{binary_effect, continuous_effect, Binary, Continuous, Measure};
 use crate::model::{i2_from_q, mh_or_terms, mh_or_var, Control, MetaError, Method};
 
 /// One pooled analysis (log scale for ratio measures), the columns of `pool --group`.
@@ -28,8 +29,8 @@ pub struct Row {
     pub pi_ub: f64,
 }
 
-/// Inverse-variance model with τ² by `method` (FE, DL, REML, ML, EB, HE, SJ; PM is not offered
-/// here) on `yi`, `vi`; `crit` = the normal critical value for the confidence level.
+/// Inverse-variance model with τ² by `method` (FE or any τ² estimator of [`crate::tau2`]) on
+/// `yi`, `vi`; `crit` = the normal critical value for the confidence level.
 pub fn iv(yi: &[f64], vi: &[f64], method: Method, control: &Control, crit: f64) -> Result<Row, MetaError> {
     let k = yi.len();
     if k == 0 {
@@ -51,42 +52,9 @@ pub fn iv(yi: &[f64], vi: &[f64], method: Method, control: &Control, crit: f64) 
     }
     let q = q.max(0.0);
     let trp = sw - sw2 / sw;
-    let tau2 = if k == 1 {
-        0.0
-    } else {
-        match method {
-            Method::FE => 0.0,
-            Method::DL => ((q - (kf - 1.0)) / trp).max(0.0),
-            Method::HE | Method::REML | Method::ML | Method::EB => {
-                let ybar = yi.iter().sum::<f64>() / kf;
-                let (mut ss, mut sv) = (0.0, 0.0);
-                for (y, v) in yi.iter().zip(vi) {
-                    ss += (y - ybar) * (y - ybar);
-                    sv += v;
-                }
-                let he = (ss - (sv - sv / kf)) / (kf - 1.0);
-                if method == Method::HE {
-                    he.max(0.0)
-                } else {
-                    scoring(yi, vi, method, he.max(0.0), control)?
-                }
-            }
-            Method::SJ => {
-                let ybar = yi.iter().sum::<f64>() / kf;
-                let ss: f64 = yi.iter().map(|y| (y - ybar) * (y - ybar)).sum();
-                let t0 = ss / kf;
-                let (mut a, mut b) = (0.0, 0.0);
-                for (y, v) in yi.iter().zip(vi) {
-                    let w = 1.0 / (v + t0);
-                    a += w;
-                    b += w * y;
-                }
-                let m = b / a;
-                let rss: f64 = yi.iter().zip(vi).map(|(y, v)| (y - m) * (y - m) / (v + t0)).sum();
-                (t0 * rss / (kf - 1.0)).max(0.0)
-            }
-            _ => return Err(MetaError::BadInput(format!("{} is not available in the batch kernel", method.name()))),
-        }
+    let tau2 = match method {
+        Method::MH | Method::Peto => return Err(MetaError::BadInput(format!("{} needs 2x2 counts", method.name()))),
+        m => crate::tau2::estimate(yi, vi, m, control)?,
     };
     let (mut swr, mut swry) = (0.0, 0.0);
     for (y, v) in yi.iter().zip(vi) {
@@ -124,85 +92,6 @@ pub fn iv(yi: &[f64], vi: &[f64], method: Method, control: &Control, crit: f64) 
         pi_lb: est - half_pi,
         pi_ub: est + half_pi,
     })
-}
-
-/// Fisher scoring for ML/REML/EB without allocation, step by step as metafor's `rma.uni()`
-/// (Viechtbauer 2005): adjustment × `stepadj`, step-halving at τ² = 0, stop when the change is
-/// below `threshold`, and for ML/REML fall back to τ² = 0 when it has the larger likelihood.
-pub(crate) fn scoring(yi: &[f64], vi: &[f64], method: Method, start: f64, control: &Control) -> Result<f64, MetaError> {
-    let kf = yi.len() as f64;
-    let ybar = yi.iter().sum::<f64>() / kf;
-    let mut tau2 = start;
-    let mut change = control.threshold + 1.0;
-    let mut iter = 0;
-    while change > control.threshold {
-        iter += 1;
-        let old = tau2;
-        let (mut sw, mut swy, mut sw2, mut sw3) = (0.0, 0.0, 0.0, 0.0);
-        for (y, v) in yi.iter().zip(vi) {
-            let w = 1.0 / (v + tau2);
-            sw += w;
-            swy += w * (y - ybar);
-            sw2 += w * w;
-            sw3 += w * w * w;
-        }
-        let m = swy / sw;
-        let (mut ypy, mut rss) = (0.0, 0.0);
-        for (y, v) in yi.iter().zip(vi) {
-            let w = 1.0 / (v + tau2);
-            let d = y - ybar - m;
-            ypy += w * w * d * d;
-            rss += w * d * d;
-        }
-        let mut adj = match method {
-            Method::ML => (ypy - sw) / sw2,
-            Method::REML => {
-                let trp = sw - sw2 / sw;
-                let trpp = sw2 - 2.0 * sw3 / sw + (sw2 / sw).powi(2);
-                (ypy - trp) / trpp
-            }
-            _ => (rss * kf / (kf - 1.0) - kf) / sw,
-        };
-        adj *= control.stepadj;
-        if adj.is_nan() {
-            adj = 0.0;
-        }
-        while tau2 + adj < 0.0 {
-            adj /= 2.0;
-        }
-        tau2 += adj;
-        change = (old - tau2).abs();
-        if iter > control.maxiter {
-            return Err(MetaError::NoConvergence(format!("{}: Fisher scoring did not converge", method.name())));
-        }
-    }
-    if matches!(method, Method::ML | Method::REML) {
-        let ll = |t: f64| {
-            let (mut sw, mut swy) = (0.0, 0.0);
-            for (y, v) in yi.iter().zip(vi) {
-                let w = 1.0 / (v + t);
-                sw += w;
-                swy += w * (y - ybar);
-            }
-            let m = swy / sw;
-            let (mut rss, mut logdet) = (0.0, 0.0);
-            for (y, v) in yi.iter().zip(vi) {
-                let d = y - ybar - m;
-                rss += d * d / (v + t);
-                logdet += (v + t).ln();
-            }
-            let c = (2.0 * std::f64::consts::PI).ln();
-            if method == Method::ML {
-                -0.5 * kf * c - 0.5 * logdet - 0.5 * rss
-            } else {
-                -0.5 * (kf - 1.0) * c - 0.5 * logdet - 0.5 * sw.ln() - 0.5 * rss
-            }
-        };
-        if ll(0.0) - ll(tau2) > control.tol && tau2 > control.threshold {
-            tau2 = 0.0;
-        }
-    }
-    Ok(tau2.max(0.0))
 }
 
 /// Mantel-Haenszel odds ratio (Robins-Breslow-Greenland variance) with metafor's heterogeneity
@@ -270,6 +159,47 @@ pub fn mh_or(ai: &[f64], n1i: &[f64], ci: &[f64], n2i: &[f64], crit: f64) -> Res
     })
 }
 
+/// Reusable per-worker buffers for the fused kernels (the effects of one group): after the
+/// first groups have grown them, pooling allocates nothing.
+#[derive(Debug, Default, Clone)]
+pub struct Scratch {
+    yi: Vec<f64>,
+    vi: Vec<f64>,
+}
+
+/// `escalc()` (metafor's defaults: 1/2 added to every cell of a study with a zero cell; studies
+/// whose effect is not estimable dropped) fused with [`iv`]: one group of 2×2 counts to one row.
+#[allow(clippy::too_many_arguments)]
+pub fn binary_iv(measure: Measure, ai: &[f64], n1i: &[f64], ci: &[f64], n2i: &[f64], method: Method, control: &Control, crit: f64, s: &mut Scratch) -> Result<Row, MetaError> {
+    s.yi.clear();
+    s.vi.clear();
+    for j in 0..ai.len() {
+        let t = Binary::new(ai[j], n1i[j], ci[j], n2i[j]);
+        let t = if t.has_zero_cell() { t.plus(0.5) } else { t };
+        if let Some(e) = binary_effect(measure, &t) {
+            s.yi.push(e.yi);
+            s.vi.push(e.vi);
+        }
+    }
+    iv(&s.yi, &s.vi, method, control, crit)
+}
+
+/// `escalc()` for arm-level means (MD, SMD, ROM) fused with [`iv`].
+#[allow(clippy::too_many_arguments)]
+pub fn continuous_iv(measure: Measure, cols: [&[f64]; 6], method: Method, control: &Control, crit: f64, s: &mut Scratch) -> Result<Row, MetaError> {
+    s.yi.clear();
+    s.vi.clear();
+    let [m1i, sd1i, n1i, m2i, sd2i, n2i] = cols;
+    for j in 0..m1i.len() {
+        let c = Continuous { m1i: m1i[j], sd1i: sd1i[j], n1i: n1i[j], m2i: m2i[j], sd2i: sd2i[j], n2i: n2i[j] };
+        if let Some(e) = continuous_effect(measure, &c) {
+            s.yi.push(e.yi);
+            s.vi.push(e.vi);
+        }
+    }
+    iv(&s.yi, &s.vi, method, control, crit)
+}
+
 /// Normal critical value for a confidence level (computed once per batch).
 pub fn crit(level: f64) -> f64 {
     qnorm_two_sided(level)
@@ -309,5 +239,39 @@ mod tests {
             assert!(close(x, y), "MH {x} vs {y}");
         }
         assert_eq!(a.q_df, b.q_df);
+    }
+
+    #[test]
+    fn fused_kernels_equal_escalc_then_rma() {
+        use crate::effect::{escalc_binary, escalc_continuous, ZeroCell};
+        let opts = Options { extras: true, ..Options::default() };
+        let c = crit(0.95);
+        let t = [Binary::new(4., 50., 8., 50.), Binary::new(0., 30., 3., 31.), Binary::new(10., 100., 12., 100.), Binary::new(0., 20., 0., 20.), Binary::new(7., 40., 2., 45.)];
+        let cols: [Vec<f64>; 4] = [t.iter().map(|x| x.ai).collect(), t.iter().map(|x| x.n1i).collect(), t.iter().map(|x| x.ci).collect(), t.iter().map(|x| x.n2i).collect()];
+        let mut s = Scratch::default();
+        for measure in [Measure::OR, Measure::RR, Measure::RD] {
+            let (yi, vi): (Vec<f64>, Vec<f64>) = escalc_binary(measure, &t, ZeroCell::ESCALC).iter().flatten().map(|e| (e.yi, e.vi)).unzip();
+            for m in [Method::FE, Method::DL, Method::REML, Method::HE, Method::SJ] {
+                let a = binary_iv(measure, &cols[0], &cols[1], &cols[2], &cols[3], m, &opts.control, c, &mut s).unwrap();
+                let b = rma_uni(&yi, &vi, m, &opts).unwrap();
+                assert_eq!(a.k, b.k, "{measure:?} {m:?} k");
+                for (x, y) in [(a.estimate, b.estimate), (a.se, b.se), (a.tau2, b.tau2), (a.q, b.q), (a.i2, b.i2)] {
+                    assert!(close(x, y), "{measure:?} {m:?}: {x} vs {y}");
+                }
+            }
+        }
+        let rows = [
+            crate::Continuous { m1i: 10.0, sd1i: 2.0, n1i: 20.0, m2i: 9.0, sd2i: 2.5, n2i: 22.0 },
+            crate::Continuous { m1i: 12.0, sd1i: 3.0, n1i: 15.0, m2i: 10.5, sd2i: 2.0, n2i: 14.0 },
+            crate::Continuous { m1i: 11.0, sd1i: 1.5, n1i: 30.0, m2i: 11.2, sd2i: 1.8, n2i: 28.0 },
+        ];
+        let get = |f: fn(&crate::Continuous) -> f64| rows.iter().map(f).collect::<Vec<f64>>();
+        let cc = [get(|r| r.m1i), get(|r| r.sd1i), get(|r| r.n1i), get(|r| r.m2i), get(|r| r.sd2i), get(|r| r.n2i)];
+        for measure in [Measure::MD, Measure::SMD, Measure::ROM] {
+            let (yi, vi): (Vec<f64>, Vec<f64>) = escalc_continuous(measure, &rows).iter().flatten().map(|e| (e.yi, e.vi)).unzip();
+            let a = continuous_iv(measure, [&cc[0], &cc[1], &cc[2], &cc[3], &cc[4], &cc[5]], Method::REML, &opts.control, c, &mut s).unwrap();
+            let b = rma_uni(&yi, &vi, Method::REML, &opts).unwrap();
+            assert!(close(a.estimate, b.estimate) && close(a.se, b.se) && close(a.tau2, b.tau2), "{measure:?}");
+        }
     }
 }

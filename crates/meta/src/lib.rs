@@ -14,6 +14,7 @@ pub mod effect;
 pub mod extras;
 pub mod metareg;
 pub mod model;
+pub mod tau2;
 pub mod zeroin;
 
 pub use effect::{escalc_binary, escalc_continuous, Binary, Continuous, Effect, Measure, ZeroCell};

@@ -188,35 +188,10 @@ pub fn cochran_q(yi: &[f64], vi: &[f64]) -> f64 {
     sum(yi.iter().zip(&wi).map(|(y, w)| w * (y - m) * (y - m))).max(0.0)
 }
 
-/// Generalized Q at `tau2`: Σ (y − μ̂(τ²))² / (v + τ²). metafor's `.QE.func` (intercept-only).
-pub fn q_gen(yi: &[f64], vi: &[f64], tau2: f64) -> f64 {
-    let wi: Vec<f64> = vi.iter().map(|v| 1.0 / (v + tau2)).collect();
-    let m = wmean(yi, &wi);
-    sum(yi.iter().zip(&wi).map(|(y, w)| w * (y - m) * (y - m)))
-}
-
 /// `tr(P)` for weights `wi` in the intercept-only model: Σw − Σw²/Σw.
 fn tr_p(wi: &[f64]) -> f64 {
     let sw = sum(wi.iter().copied());
     sw - sum(wi.iter().map(|w| w * w)) / sw
-}
-
-fn median(xs: &[f64]) -> f64 {
-    let mut v = xs.to_vec();
-    v.sort_by(|a, b| a.total_cmp(b));
-    let n = v.len();
-    if n % 2 == 1 {
-        v[n / 2]
-    } else {
-        (v[n / 2 - 1] + v[n / 2]) / 2.0
-    }
-}
-
-/// R's `mad()` (scaled by 1.4826).
-pub(crate) fn mad(xs: &[f64]) -> f64 {
-    let m = median(xs);
-    let dev: Vec<f64> = xs.iter().map(|x| (x - m).abs()).collect();
-    1.4826 * median(&dev)
 }
 
 fn validate(yi: &[f64], vi: &[f64]) -> Result<(), MetaError> {
@@ -237,58 +212,7 @@ fn validate(yi: &[f64], vi: &[f64]) -> Result<(), MetaError> {
     Ok(())
 }
 
-/// Estimate τ² by `method` for the intercept-only model, as `rma.uni()`.
-pub fn tau2_estimate(yi: &[f64], vi: &[f64], method: Method, control: &Control) -> Result<f64, MetaError> {
-    let k = yi.len();
-    if k == 1 {
-        return Ok(0.0);
-    }
-    let kf = k as f64;
-    let p = 1.0;
-    // metafor mean-centres yi before estimating τ² (it changes nothing but rounding).
-    let ybar = yi.iter().sum::<f64>() / kf;
-    let ymc: Vec<f64> = yi.iter().map(|y| y - ybar).collect();
-    // Hedges' estimator, also the starting value for ML, REML, EB.
-    let he = || {
-        let rss = sum(ymc.iter().map(|y| y * y)) - ymc.iter().sum::<f64>().powi(2) / kf;
-        let tr_pv = sum(vi.iter().copied()) - sum(vi.iter().copied()) / kf;
-        (rss - tr_pv) / (kf - p)
-    };
-    let tau2 = match method {
-        Method::FE | Method::MH | Method::Peto => 0.0,
-        Method::DL => {
-            let wi: Vec<f64> = vi.iter().map(|v| 1.0 / v).collect();
-            let q = q_gen(&ymc, vi, 0.0);
-            (q - (kf - p)) / tr_p(&wi)
-        }
-        Method::HE => he(),
-        Method::SJ => {
-            let var = sum(ymc.iter().map(|y| y * y)) / (kf - 1.0) - ymc.iter().sum::<f64>().powi(2) / (kf * (kf - 1.0));
-            let tau2_0 = var * (kf - 1.0) / kf;
-            tau2_0 * q_gen(&ymc, vi, tau2_0) / (kf - p)
-        }
-        Method::PM => {
-            let tau2_max = control.tau2_max.unwrap_or_else(|| 100f64.max(10.0 * mad(yi).powi(2)));
-            let target = kf - p;
-            let f = |t: f64| q_gen(&ymc, vi, t) - target;
-            let f0 = f(0.0);
-            if f0 < 0.0 {
-                0.0
-            } else {
-                let fmax = f(tau2_max);
-                if fmax > 0.0 {
-                    return Err(MetaError::NoConvergence(format!("PM: tau2_max = {tau2_max} too low")));
-                }
-                zeroin2(0.0, tau2_max, f0, fmax, f, control.tol, control.maxiter)
-                    .ok_or_else(|| MetaError::NoConvergence("PM: uniroot".into()))?
-            }
-        }
-        // Fisher scoring step by step as `rma.uni()` (its step-halving at the boundary and its
-        // check that τ² = 0 does not have the larger likelihood): the batch kernel's loop
-        Method::ML | Method::REML | Method::EB => crate::batch::scoring(&ymc, vi, method, he().max(0.0), control)?,
-    };
-    Ok(tau2.max(0.0))
-}
+pub use crate::tau2::{estimate as tau2_estimate, mad, q_gen};
 
 /// Q-profile confidence interval for τ² (metafor `confint(type = "QP")`).
 pub fn tau2_qprofile(yi: &[f64], vi: &[f64], level: f64, control: &Control, tau2_hat: f64) -> Option<(f64, f64)> {
@@ -638,10 +562,9 @@ pub fn revman_dl(tables: &[Binary], measure: Measure, level: f64) -> Result<Fit,
     let yi: Vec<f64> = es.iter().map(|e| e.yi).collect();
     let vi: Vec<f64> = es.iter().map(|e| e.vi).collect();
     let k = kept.len();
-    let kf = k as f64;
     let w: Vec<f64> = vi.iter().map(|v| 1.0 / v).collect();
     let q = sum(yi.iter().zip(&w).map(|(y, wi)| wi * (y - mh.estimate).powi(2)));
-    let tau2 = if k > 1 { ((q - (kf - 1.0)) / tr_p(&w)).max(0.0) } else { 0.0 };
+    let tau2 = if k > 1 { crate::tau2::dl_moment(q, &vi).max(0.0) } else { 0.0 };
     let wr: Vec<f64> = vi.iter().map(|v| 1.0 / (v + tau2)).collect();
     let swr = sum(wr.iter().copied());
     let est = wmean(&yi, &wr);

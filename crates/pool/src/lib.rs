@@ -8,15 +8,8 @@
 use metapipe_meta::effect::{binary_effect, Binary, Measure};
 use metapipe_meta::model::{revman_dl, revman_mh, revman_tables, Fit};
 use metapipe_tables::schema::{EFFECTS, RESULTS};
-use metapipe_tables::{f, i, s, so, Builder, Result, Table};
-
-/// Study facts the plan needs.
-#[derive(Debug, Clone)]
-pub struct StudyInfo {
-    pub study_id: String,
-    pub drug: String,
-    pub hyperinflammation: bool,
-}
+use metapipe_tables::{f, i, pe, s, so, Builder, Error, Result, Table};
+use polars::prelude::*;
 
 /// Per-arm counts of one study for one outcome (`None` events: missing).
 #[derive(Debug, Clone)]
@@ -29,25 +22,13 @@ pub struct Counts {
     pub n_ctrl: i64,
 }
 
+/// A subgroup: the studies whose `column` (a column of the studies table) reads `value`
+/// (yes/no columns read `true`/`false`), shown as `name`.
 #[derive(Debug, Clone, PartialEq)]
-pub enum Subgroup {
-    Drug(String),
-    Hyperinflammation,
-}
-
-impl Subgroup {
-    pub fn name(&self) -> String {
-        match self {
-            Subgroup::Drug(d) => d.clone(),
-            Subgroup::Hyperinflammation => "hyperinflammation".into(),
-        }
-    }
-    fn admits(&self, s: &StudyInfo) -> bool {
-        match self {
-            Subgroup::Drug(d) => &s.drug == d,
-            Subgroup::Hyperinflammation => s.hyperinflammation,
-        }
-    }
+pub struct Subgroup {
+    pub column: String,
+    pub value: String,
+    pub name: String,
 }
 
 #[derive(Debug, Clone)]
@@ -108,13 +89,102 @@ pub fn fit_counts(counts: &[Counts], rule: &ModelRule) -> std::result::Result<(S
     }
 }
 
-/// Run one outcome × subgroup.
-pub fn analyse(plan: &OutcomePlan, subgroup: Option<&Subgroup>, studies: &[StudyInfo], data: &[Counts], rule: &ModelRule) -> Analysis {
+/// One analysis of the plan: an outcome, optionally restricted to a subgroup.
+struct Cell<'a> {
+    plan: &'a OutcomePlan,
+    subgroup: Option<&'a Subgroup>,
+}
+
+/// The plan as a table: one row per (analysis, study) it names, in plan order, with the
+/// outcome data joined on (outcome, study_id) and `has` = both arms' events are sourced.
+/// Subgroups are semi-joins with the studies whose column reads the subgroup's value.
+fn plan_frame(cells: &[Cell], studies: &Table, outcome_data: &Table) -> Result<DataFrame> {
+    let mut parts: Vec<LazyFrame> = vec![];
+    for (a, c) in cells.iter().enumerate() {
+        let Some(set) = &c.plan.studies else { continue };
+        let n = set.len();
+        let rows = DataFrame::new(
+            n,
+            vec![
+                Column::new("analysis".into(), vec![a as u32; n]),
+                Column::new("pos".into(), (0..n as u32).collect::<Vec<_>>()),
+                Column::new("outcome".into(), vec![c.plan.id.as_str(); n]),
+                Column::new("study_id".into(), set.clone()),
+            ],
+        )
+        .map_err(pe)?
+        .lazy();
+        let rows = match c.subgroup {
+            None => rows,
+            Some(sg) => {
+                if studies.df.column(&sg.column).is_err() {
+                    return Err(Error::data(format!("subgroup {:?}: the studies table has no column {:?}", sg.name, sg.column)).field("outcomes.subgroups"));
+                }
+                let members = studies.df.clone().lazy().filter(col(sg.column.as_str()).cast(DataType::String).eq(lit(sg.value.as_str()))).select([col("study_id")]);
+                rows.join(members, [col("study_id")], [col("study_id")], JoinArgs::new(JoinType::Semi))
+            }
+        };
+        parts.push(rows);
+    }
+    if parts.is_empty() {
+        return Ok(DataFrame::empty());
+    }
+    let od = outcome_data.df.clone().lazy().select([col("outcome"), col("study_id"), col("events_treat"), col("n_treat"), col("events_ctrl"), col("n_ctrl")]);
+    concat(parts, UnionArgs::default())
+        .map_err(pe)?
+        .join(od, [col("outcome"), col("study_id")], [col("outcome"), col("study_id")], JoinArgs::new(JoinType::Left))
+        .with_column((col("events_treat").is_not_null().and(col("events_ctrl").is_not_null())).alias("has"))
+        .sort(["analysis", "pos"], SortMultipleOptions::default())
+        .collect()
+        .map_err(pe)
+}
+
+/// Run every outcome and its subgroups. Study sets, subgroup membership and the outcome data
+/// are joined in polars ([`plan_frame`]); each analysis then fits its studies with data.
+pub fn run(plans: &[OutcomePlan], studies: &Table, outcome_data: &Table, rule: &ModelRule) -> Result<Vec<Analysis>> {
+    let cells: Vec<Cell> = plans.iter().flat_map(|p| std::iter::once(Cell { plan: p, subgroup: None }).chain(p.subgroups.iter().map(move |sg| Cell { plan: p, subgroup: Some(sg) }))).collect();
+    let df = plan_frame(&cells, studies, outcome_data)?;
+    let get = |name: &str| df.column(name).map_err(pe);
+    let (analysis, study, has) = if df.height() > 0 { (get("analysis")?.u32().map_err(pe)?.clone(), get("study_id")?.str().map_err(pe)?.clone(), get("has")?.bool().map_err(pe)?.clone()) } else { Default::default() };
+    let (et, nt, ec, nc) = if df.height() > 0 {
+        (get("events_treat")?.i64().map_err(pe)?.clone(), get("n_treat")?.i64().map_err(pe)?.clone(), get("events_ctrl")?.i64().map_err(pe)?.clone(), get("n_ctrl")?.i64().map_err(pe)?.clone())
+    } else {
+        Default::default()
+    };
+    // rows of analysis a are one run (sorted by analysis, pos)
+    let mut start = 0usize;
+    let mut out = vec![];
+    for (a, c) in cells.iter().enumerate() {
+        let mut end = start;
+        while end < df.height() && analysis.get(end) == Some(a as u32) {
+            end += 1;
+        }
+        let rows = start..end;
+        start = end;
+        let counts = |r: usize| Counts {
+            study_id: study.get(r).unwrap_or_default().to_string(),
+            outcome: c.plan.id.clone(),
+            events_treat: et.get(r),
+            n_treat: nt.get(r).unwrap_or(0),
+            events_ctrl: ec.get(r),
+            n_ctrl: nc.get(r).unwrap_or(0),
+        };
+        let set: Vec<String> = rows.clone().map(|r| study.get(r).unwrap_or_default().to_string()).collect();
+        let have: Vec<Counts> = rows.clone().filter(|&r| has.get(r) == Some(true)).map(counts).collect();
+        let missing: Vec<String> = rows.filter(|&r| has.get(r) != Some(true)).map(|r| study.get(r).unwrap_or_default().to_string()).collect();
+        out.push(analyse(c.plan, c.subgroup, set, have, missing, rule));
+    }
+    Ok(out)
+}
+
+/// One outcome × subgroup, given its study set (plan order), the studies with data and those
+/// without.
+fn analyse(plan: &OutcomePlan, subgroup: Option<&Subgroup>, set: Vec<String>, have: Vec<Counts>, missing: Vec<String>, rule: &ModelRule) -> Analysis {
     let mut a = Analysis {
         outcome: plan.id.clone(),
-        subgroup: subgroup.map(|s| s.name()),
-        studies: vec![],
-        missing: vec![],
+        subgroup: subgroup.map(|s| s.name.clone()),
+        studies: set,
+        missing,
         totals: None,
         model: None,
         fit: None,
@@ -122,20 +192,11 @@ pub fn analyse(plan: &OutcomePlan, subgroup: Option<&Subgroup>, studies: &[Study
         note: None,
         per_study: vec![],
     };
-    let Some(set) = &plan.studies else {
+    if plan.studies.is_none() {
         a.note = Some("not computable: the review does not say which studies it pooled, and no study-level data for this outcome are available here".into());
         return a;
-    };
-    let set: Vec<&String> = set.iter().filter(|id| subgroup.is_none_or(|sg| studies.iter().any(|s| &s.study_id == *id && sg.admits(s)))).collect();
-    let mut have = vec![];
-    for id in &set {
-        match data.iter().find(|c| &&c.study_id == id && c.outcome == plan.id && c.events_treat.is_some() && c.events_ctrl.is_some()) {
-            Some(c) => have.push(c.clone()),
-            None => a.missing.push((*id).clone()),
-        }
     }
-    a.studies = set.iter().map(|s| (*s).clone()).collect();
-    if set.is_empty() {
+    if a.studies.is_empty() {
         a.note = Some("no study in this subgroup".into());
         return a;
     }
@@ -151,7 +212,7 @@ pub fn analyse(plan: &OutcomePlan, subgroup: Option<&Subgroup>, studies: &[Study
             "incomplete: no sourced data for {} ({} of {} studies have data); not pooled",
             a.missing.join(", "),
             have.len(),
-            set.len()
+            a.studies.len()
         ));
         return a;
     }
@@ -175,18 +236,6 @@ pub fn analyse(plan: &OutcomePlan, subgroup: Option<&Subgroup>, studies: &[Study
         }
     }
     a
-}
-
-/// Run every outcome and its subgroups.
-pub fn run(plans: &[OutcomePlan], studies: &[StudyInfo], data: &[Counts], rule: &ModelRule) -> Vec<Analysis> {
-    let mut out = vec![];
-    for p in plans {
-        out.push(analyse(p, None, studies, data, rule));
-        for sg in &p.subgroups {
-            out.push(analyse(p, Some(sg), studies, data, rule));
-        }
-    }
-    out
 }
 
 /// The results table (estimates on the OR scale).
@@ -249,33 +298,57 @@ pub fn effects_table(an: &[Analysis], level: f64) -> Result<Table> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use metapipe_tables::schema::{OUTCOME_DATA, STUDIES};
 
-    fn st(id: &str, drug: &str) -> StudyInfo {
-        StudyInfo { study_id: id.into(), drug: drug.into(), hyperinflammation: false }
+    fn studies(rows: &[(&str, &str)]) -> Table {
+        let mut b = Builder::new(&STUDIES);
+        for (id, drug) in rows {
+            b.row(vec![s(*id), so(None::<String>), s(*id), s(*drug), so(None::<String>), metapipe_tables::b(false), i(10), i(10), s("x"), so(None::<String>)]);
+        }
+        b.finish().unwrap()
     }
-    fn c(id: &str, a: Option<i64>, n1: i64, b: Option<i64>, n2: i64) -> Counts {
-        Counts { study_id: id.into(), outcome: "m".into(), events_treat: a, n_treat: n1, events_ctrl: b, n_ctrl: n2 }
+    fn data(rows: &[(&str, Option<i64>, i64, Option<i64>, i64)]) -> Table {
+        let mut b = Builder::new(&OUTCOME_DATA);
+        for (id, a, n1, c, n2) in rows {
+            let status = if a.is_some() { "reported" } else { "missing" };
+            b.row(vec![s(*id), s("m"), i(*a), i(*n1), i(*c), i(*n2), s(status), so(None::<String>), so(None::<String>), so(None::<String>)]);
+        }
+        b.finish().unwrap()
+    }
+    fn drug(d: &str) -> Subgroup {
+        Subgroup { column: "drug".into(), value: d.into(), name: d.into() }
     }
 
     #[test]
     fn incomplete_is_not_pooled_and_names_missing() {
         let plan = OutcomePlan { id: "m".into(), studies: Some(vec!["a".into(), "b".into()]), subgroups: vec![], pool_available: false };
-        let a = analyse(&plan, None, &[st("a", "x"), st("b", "x")], &[c("a", Some(1), 10, Some(2), 10), c("b", None, 10, None, 10)], &ModelRule::default());
+        let an = run(&[plan], &studies(&[("a", "x"), ("b", "x")]), &data(&[("a", Some(1), 10, Some(2), 10), ("b", None, 10, None, 10)]), &ModelRule::default()).unwrap();
+        let a = &an[0];
         assert!(a.fit.is_none());
         assert_eq!(a.missing, vec!["b".to_string()]);
-        assert!(a.note.unwrap().contains("no sourced data for b"));
+        assert!(a.note.as_ref().unwrap().contains("no sourced data for b"));
     }
 
     #[test]
     fn complete_is_pooled_with_mh_and_matches_meta() {
-        let plan = OutcomePlan { id: "m".into(), studies: Some(vec!["a".into(), "b".into()]), subgroups: vec![Subgroup::Drug("x".into())], pool_available: false };
-        let data = [c("a", Some(4), 50, Some(8), 50), c("b", Some(10), 100, Some(12), 100)];
-        let an = run(&[plan], &[st("a", "x"), st("b", "y")], &data, &ModelRule::default());
-        assert_eq!(an.len(), 2);
+        let plan = OutcomePlan { id: "m".into(), studies: Some(vec!["a".into(), "b".into()]), subgroups: vec![drug("x"), drug("z")], pool_available: false };
+        let an = run(&[plan], &studies(&[("a", "x"), ("b", "y")]), &data(&[("a", Some(4), 50, Some(8), 50), ("b", Some(10), 100, Some(12), 100)]), &ModelRule::default()).unwrap();
+        assert_eq!(an.len(), 3);
         let f = an[0].fit.as_ref().unwrap();
         let direct = metapipe_meta::mantel_haenszel(&[Binary::new(4., 50., 8., 50.), Binary::new(10., 100., 12., 100.)], Measure::OR, 0.95).unwrap();
         assert_eq!(f.estimate, direct.estimate);
         assert_eq!(an[0].totals, Some((14, 150, 20, 150)));
         assert_eq!(an[1].studies, vec!["a".to_string()]);
+        assert_eq!(an[1].subgroup.as_deref(), Some("x"));
+        assert!(an[2].studies.is_empty() && an[2].note.as_deref() == Some("no study in this subgroup"));
+    }
+
+    #[test]
+    fn plan_order_is_kept_and_unknown_subgroup_column_is_an_error() {
+        let plan = OutcomePlan { id: "m".into(), studies: Some(vec!["b".into(), "a".into()]), subgroups: vec![], pool_available: false };
+        let an = run(std::slice::from_ref(&plan), &studies(&[("a", "x"), ("b", "x")]), &data(&[("a", Some(4), 50, Some(8), 50), ("b", Some(10), 100, Some(12), 100)]), &ModelRule::default()).unwrap();
+        assert_eq!(an[0].studies, vec!["b".to_string(), "a".to_string()]);
+        let bad = OutcomePlan { subgroups: vec![Subgroup { column: "nope".into(), value: "1".into(), name: "n".into() }], ..plan };
+        assert!(run(&[bad], &studies(&[("a", "x")]), &data(&[]), &ModelRule::default()).is_err());
     }
 }

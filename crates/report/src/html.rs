@@ -2,7 +2,8 @@
 //! self-contained `index.html` (figures inlined). No statistic is computed here.
 
 use crate::svg::{self, esc, Forest, ForestSection, ForestStudy, PrismaCounts};
-use metapipe_tables::{Column, Table};
+use polars::prelude::DataType;
+use metapipe_tables::Table;
 
 /// What the report is drawn from (the stage tables, as read back from Parquet).
 pub struct ReportInput<'a> {
@@ -22,13 +23,13 @@ pub struct ReportInput<'a> {
 }
 
 fn s(t: &Table, c: &str, r: usize) -> Option<String> {
-    t.str_col(c)[r].clone()
+    t.str_at(c, r)
 }
 fn fl(t: &Table, c: &str, r: usize) -> Option<f64> {
-    t.float_col(c)[r]
+    t.float(c).get(r)
 }
 fn it(t: &Table, c: &str, r: usize) -> Option<i64> {
-    t.int_col(c)[r]
+    t.int(c).get(r)
 }
 
 fn study_label(inp: &ReportInput, id: &str) -> String {
@@ -199,10 +200,12 @@ fn table_html(t: &Table, cols: &[&str]) -> String {
     for r in 0..t.num_rows() {
         h.push_str("<tr>");
         for c in cols {
-            let v = match t.column(c) {
-                Some(Column::Float(v)) => v[r].map(|x| if x.abs() < 0.001 && x != 0.0 { format!("{x:.2e}") } else { format!("{x:.3}") }).unwrap_or_default(),
-                Some(col) => col.cell_text(r),
-                None => String::new(),
+            let v = match t.df.column(c).map(|c| c.dtype().clone()) {
+                Ok(DataType::Float64) => fl(t, c, r).map(|x| if x.abs() < 0.001 && x != 0.0 { format!("{x:.2e}") } else { format!("{x:.3}") }).unwrap_or_default(),
+                Ok(DataType::Int64) => it(t, c, r).map(|x| x.to_string()).unwrap_or_default(),
+                Ok(DataType::Boolean) => t.boolean(c).get(r).map(|x| x.to_string()).unwrap_or_default(),
+                Ok(_) => s(t, c, r).unwrap_or_default(),
+                Err(_) => String::new(),
             };
             h.push_str(&format!("<td>{}</td>", esc(&v)));
         }

@@ -1,19 +1,16 @@
-//! Atomic, reproducible table IO. Every output is written to a temporary file in the target
-//! directory, synced, and renamed over the target: a reader sees the old file or the new one,
-//! never half of one. Nothing time- or host-dependent is written, so reruns are byte-identical.
+//! Atomic, reproducible table IO, all through polars. Every output is written to a temporary
+//! file in the target directory, synced, and renamed over the target: a reader sees the old file
+//! or the new one, never half of one. Nothing time- or host-dependent is written, so reruns are
+//! byte-identical. Reading takes Parquet from any common writer (pyarrow/pandas, polars, DuckDB:
+//! every codec, dictionary/categorical, string views, decimals, dates, bools), projecting only
+//! the columns asked for.
 
 use crate::schema::{ColType, TableSchema};
-use crate::{Column, Error, Result, Table};
-use arrow_array::{Array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray};
-use arrow_schema::{DataType, Field as AField, Schema};
-use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
-use parquet::arrow::ArrowWriter;
-use parquet::basic::Compression;
-use parquet::file::properties::WriterProperties;
+use crate::table::pe;
+use crate::{Error, Result, Table};
+use polars::prelude::*;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
-
 /// Write `bytes` to `path` atomically (temp file in the same directory, fsync, rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
@@ -36,103 +33,81 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
-fn arrow_type(t: ColType) -> DataType {
-    match t {
-        ColType::Str => DataType::Utf8,
-        ColType::Int => DataType::Int64,
-        ColType::Float => DataType::Float64,
-        ColType::Bool => DataType::Boolean,
-    }
-}
-
-/// The Arrow schema of a table schema.
-pub fn arrow_schema(s: &TableSchema) -> Schema {
-    Schema::new(s.fields.iter().map(|f| AField::new(f.name, arrow_type(f.ty), f.nullable)).collect::<Vec<_>>())
-}
-
-/// The table as an Arrow record batch.
-pub fn to_record_batch(t: &Table) -> Result<RecordBatch> {
-    let arrays: Vec<ArrayRef> = t
-        .columns
-        .iter()
-        .map(|c| -> ArrayRef {
-            match c {
-                Column::Str(v) => Arc::new(StringArray::from(v.iter().map(|x| x.as_deref()).collect::<Vec<_>>())),
-                Column::Int(v) => Arc::new(Int64Array::from(v.clone())),
-                Column::Float(v) => Arc::new(Float64Array::from(v.clone())),
-                Column::Bool(v) => Arc::new(BooleanArray::from(v.clone())),
-            }
-        })
-        .collect();
-    RecordBatch::try_new(Arc::new(arrow_schema(t.schema)), arrays).map_err(|e| Error::data(format!("table {}: {e}", t.schema.name)))
-}
-
-/// Parquet bytes of a table (Snappy, one row group, deterministic).
+/// A table as Parquet bytes (zstd; deterministic: same table, same bytes).
 pub fn parquet_bytes(t: &Table) -> Result<Vec<u8>> {
-    let batch = to_record_batch(t)?;
-    // no dictionary pages: stage tables are small, batch outputs are mostly distinct floats, and
-    // dictionary building dominated writing them
-    let props = WriterProperties::builder().set_compression(Compression::SNAPPY).set_dictionary_enabled(false).build();
     let mut buf = Vec::new();
-    let mut w = ArrowWriter::try_new(&mut buf, batch.schema(), Some(props)).map_err(|e| Error::data(e.to_string()))?;
-    w.write(&batch).map_err(|e| Error::data(e.to_string()))?;
-    w.close().map_err(|e| Error::data(e.to_string()))?;
+    let mut df = t.df.clone();
+    ParquetWriter::new(&mut buf)
+        .with_compression(ParquetCompression::Zstd(None))
+        .with_row_group_size(Some(1 << 16))
+        .finish(&mut df)
+        .map_err(|e| pe(e).field(t.schema.name))?;
     Ok(buf)
 }
 
-/// Write a table as Parquet, atomically.
 pub fn write_parquet(t: &Table, path: &Path) -> Result<()> {
     write_atomic(path, &parquet_bytes(t)?)
 }
 
-/// CSV bytes of a table (header row; missing cells empty; `\n` line ends).
+/// A table as CSV: the schema's header, missing cells empty, floats in the shortest form that
+/// reads back exactly (never scientific), `\n` line ends.
 pub fn csv_bytes(t: &Table) -> Result<Vec<u8>> {
-    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
-    w.write_record(t.schema.names()).map_err(|e| Error::data(e.to_string()))?;
-    for r in 0..t.num_rows() {
-        w.write_record(t.columns.iter().map(|c| c.cell_text(r))).map_err(|e| Error::data(e.to_string()))?;
-    }
-    w.into_inner().map_err(|e| Error::data(e.to_string()))
+    let mut buf = Vec::new();
+    let mut df = t.df.clone();
+    CsvWriter::new(&mut buf)
+        .include_header(true)
+        .with_float_scientific(Some(false))
+        .with_line_terminator("\n".into())
+        .finish(&mut df)
+        .map_err(|e| pe(e).field(t.schema.name))?;
+    Ok(buf)
 }
 
-/// Write a table as CSV, atomically.
 pub fn write_csv(t: &Table, path: &Path) -> Result<()> {
     write_atomic(path, &csv_bytes(t)?)
 }
 
-/// Read a Parquet file written for `schema`, checking that its columns are the schema's.
+/// Read a Parquet file written for `schema` (by us or any other writer): only the schema's
+/// columns are read, each cast to the schema's type where that loses nothing (any integer width
+/// to Int64, Float32/decimal to Float64, categorical and string views to String), then checked.
 pub fn read_parquet(path: &Path, schema: &'static TableSchema) -> Result<Table> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let reader = ParquetRecordBatchReaderBuilder::try_new(file)
-        .and_then(|b| b.build())
-        .map_err(|e| Error::data(format!("not a readable Parquet file: {e}")).file(path))?;
-    let mut columns: Vec<Column> = schema.fields.iter().map(|f| Column::empty(f.ty)).collect();
-    for batch in reader {
-        let batch = batch.map_err(|e| Error::data(e.to_string()).file(path))?;
-        for (k, f) in schema.fields.iter().enumerate() {
-            let arr = batch.column_by_name(f.name).ok_or_else(|| Error::data("column missing").file(path).field(f.name))?;
-            let bad = || Error::data(format!("column has type {}, expected {:?}", arr.data_type(), f.ty)).file(path).field(f.name);
-            match &mut columns[k] {
-                Column::Str(v) => {
-                    let a = arr.as_any().downcast_ref::<StringArray>().ok_or_else(bad)?;
-                    v.extend((0..a.len()).map(|i| if a.is_null(i) { None } else { Some(a.value(i).to_string()) }));
-                }
-                Column::Int(v) => {
-                    let a = arr.as_any().downcast_ref::<Int64Array>().ok_or_else(bad)?;
-                    v.extend((0..a.len()).map(|i| if a.is_null(i) { None } else { Some(a.value(i)) }));
-                }
-                Column::Float(v) => {
-                    let a = arr.as_any().downcast_ref::<Float64Array>().ok_or_else(bad)?;
-                    v.extend((0..a.len()).map(|i| if a.is_null(i) { None } else { Some(a.value(i)) }));
-                }
-                Column::Bool(v) => {
-                    let a = arr.as_any().downcast_ref::<BooleanArray>().ok_or_else(bad)?;
-                    v.extend((0..a.len()).map(|i| if a.is_null(i) { None } else { Some(a.value(i)) }));
-                }
-            }
+    let mut reader = ParquetReader::new(file);
+    let have = reader.schema().map_err(|e| Error::data(format!("not a readable Parquet file: {e}")).file(path))?;
+    for f in schema.fields {
+        if have.get(f.name).is_none() {
+            return Err(Error::data("column missing").file(path).field(f.name));
         }
     }
-    Table::new(schema, columns).map_err(|e| e.file(path))
+    let df = reader
+        .with_columns(Some(schema.names().iter().map(|n| n.to_string()).collect()))
+        .finish()
+        .map_err(|e| Error::data(format!("not a readable Parquet file: {e}")).file(path))?;
+    let mut cols = Vec::with_capacity(schema.fields.len());
+    for f in schema.fields {
+        let c = df.column(f.name).map_err(|e| pe(e).file(path))?;
+        cols.push(conform(c, f.ty).map_err(|e| e.file(path).field(f.name))?);
+    }
+    let df = DataFrame::new(df.height(), cols).map_err(|e| pe(e).file(path))?;
+    Table::new(schema, df).map_err(|e| e.file(path))
+}
+
+/// Cast a column read from a file to `ty` where the cast loses nothing.
+fn conform(c: &Column, ty: ColType) -> Result<Column> {
+    let d = c.dtype();
+    let ok = match ty {
+        ColType::Str => matches!(d, DataType::String | DataType::Categorical(..) | DataType::Enum(..)),
+        ColType::Int => d.is_integer(),
+        ColType::Float => d.is_primitive_numeric() || matches!(d, DataType::Decimal(..)),
+        ColType::Bool => matches!(d, DataType::Boolean),
+    };
+    if !ok {
+        return Err(Error::data(format!("column has type {d}, expected {}", ty.dtype())));
+    }
+    if d == &ty.dtype() {
+        return Ok(c.clone());
+    }
+    c.strict_cast(&ty.dtype()).map_err(|e| Error::data(format!("column of type {d} does not fit {}: {e}", ty.dtype())))
 }
 
 #[cfg(test)]
@@ -191,26 +166,140 @@ mod tests {
     }
 }
 
-/// A column of a user table read without a schema.
-#[derive(Debug, Clone, PartialEq)]
-pub enum RawCol {
-    Num(Vec<Option<f64>>),
-    Text(Vec<Option<String>>),
+/// A user's table (CSV or Parquet) before reading: its path, format and column names, so that
+/// a command can decide which columns it needs and read only those.
+#[derive(Debug, Clone)]
+pub struct UserSource {
+    pub path: PathBuf,
+    pub names: Vec<String>,
+    pub csv: bool,
 }
 
-/// A user-supplied table (CSV or Parquet) read without a schema, for `metapipe pool`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RawTable {
-    pub names: Vec<String>,
-    pub cols: Vec<RawCol>,
-    pub rows: usize,
+/// The columns of a user's table a command asked for.
+#[derive(Debug, Clone)]
+pub struct UserTable {
+    pub path: PathBuf,
+    pub df: DataFrame,
     /// CSV: data row r is on line r + 2; Parquet: rows are numbered from 1
     pub csv: bool,
 }
 
-impl RawTable {
-    pub fn index(&self, name: &str) -> Option<usize> {
-        self.names.iter().position(|n| n == name)
+fn is_parquet(path: &Path) -> Result<bool> {
+    use std::io::Read;
+    let mut f = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut magic = [0u8; 4];
+    let n = f.read(&mut magic).map_err(|e| Error::io(path, e))?;
+    Ok(n == 4 && &magic == b"PAR1")
+}
+
+/// Open a user's CSV or Parquet file (Parquet by its magic bytes) and list its columns.
+pub fn open_user(path: &Path) -> Result<UserSource> {
+    if is_parquet(path)? {
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let schema = ParquetReader::new(file).schema().map_err(|e| Error::data(format!("not a readable Parquet file: {e}")).file(path))?;
+        let names = schema.iter_names().map(|n| n.to_string()).collect();
+        return Ok(UserSource { path: path.to_path_buf(), names, csv: false });
+    }
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = std::str::from_utf8(bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&bytes)).map_err(|_| Error::data("not UTF-8 text (expected CSV or Parquet)").file(path))?;
+    let header = text.lines().next().unwrap_or("");
+    let names: Vec<String> = header.split(',').map(|h| h.trim().trim_matches('"').to_string()).collect();
+    if names.iter().all(|n| n.is_empty()) {
+        return Err(Error::data("empty file: no header").file(path).line(1));
+    }
+    Ok(UserSource { path: path.to_path_buf(), names, csv: true })
+}
+
+impl UserSource {
+    pub fn has(&self, name: &str) -> bool {
+        self.names.iter().any(|n| n == name)
+    }
+    /// Read the named columns (each must exist). CSV cells are read as text, trimmed, with
+    /// empty and `NA` cells missing; every row must have the header's number of fields.
+    pub fn read(&self, columns: &[&str]) -> Result<UserTable> {
+        let path = &self.path;
+        for c in columns {
+            if !self.has(c) {
+                return Err(Error::data(format!("missing column (have: {})", self.names.join(","))).file(path).line(1).field(*c));
+            }
+        }
+        let want: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+        let df = if self.csv {
+            self.read_csv(&want)?
+        } else {
+            let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+            ParquetReader::new(file).with_columns(Some(want)).finish().map_err(|e| Error::data(format!("not a readable Parquet file: {e}")).file(path))?
+        };
+        Ok(UserTable { path: path.clone(), df, csv: self.csv })
+    }
+
+    fn read_csv(&self, want: &[String]) -> Result<DataFrame> {
+        let path = &self.path;
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&bytes);
+        check_csv_widths(body, self.names.len()).map_err(|e| e.file(path))?;
+        let schema: Schema = self.names.iter().map(|n| polars::prelude::Field::new(n.as_str().into(), DataType::String)).collect();
+        let cursor = std::io::Cursor::new(body.to_vec());
+        let df = CsvReadOptions::default()
+            .with_has_header(true)
+            .with_schema(Some(std::sync::Arc::new(schema)))
+            .with_columns(Some(want.iter().map(|w| PlSmallStr::from(w.as_str())).collect()))
+            .with_raise_if_empty(false)
+            .into_reader_with_file_handle(cursor)
+            .finish()
+            .map_err(|e| Error::data(e.to_string()).file(path))?;
+        // trim; empty and NA are missing
+        let exprs: Vec<Expr> = want
+            .iter()
+            .map(|w| {
+                let t = col(w.as_str()).str().strip_chars(lit(NULL));
+                when(t.clone().eq(lit("")).or(t.clone().eq(lit("NA")))).then(lit(NULL).cast(DataType::String)).otherwise(t).alias(w.as_str())
+            })
+            .collect();
+        df.lazy().select(exprs).collect().map_err(|e| Error::data(e.to_string()).file(path))
+    }
+}
+
+/// Every CSV record has `width` fields (quotes respected); the error names the line.
+fn check_csv_widths(body: &[u8], width: usize) -> Result<()> {
+    let (mut fields, mut line, mut start_line, mut in_quotes, mut any) = (1usize, 1usize, 1usize, false, false);
+    let mut i = 0;
+    while i < body.len() {
+        let c = body[i];
+        match c {
+            b'"' => in_quotes = !in_quotes,
+            b',' if !in_quotes => fields += 1,
+            b'\n' => {
+                if !in_quotes {
+                    if any && fields != width && start_line > 1 {
+                        return Err(Error::data(format!("{fields} fields, the header has {width}")).line(start_line));
+                    }
+                    fields = 1;
+                    any = false;
+                    start_line = line + 1;
+                }
+                line += 1;
+            }
+            b'\r' => {}
+            _ => any = true,
+        }
+        if c == b',' {
+            any = true;
+        }
+        i += 1;
+    }
+    if in_quotes {
+        return Err(Error::data("quoted field not closed").line(start_line));
+    }
+    if any && fields != width && start_line > 1 {
+        return Err(Error::data(format!("{fields} fields, the header has {width}")).line(start_line));
+    }
+    Ok(())
+}
+
+impl UserTable {
+    pub fn rows(&self) -> usize {
+        self.df.height()
     }
     /// Human position of data row `r` (0-based).
     pub fn row_label(&self, r: usize) -> usize {
@@ -220,173 +309,34 @@ impl RawTable {
             r + 1
         }
     }
-}
-
-/// Read a CSV or Parquet file (by extension, or by the Parquet magic bytes).
-pub fn read_raw(path: &Path) -> Result<RawTable> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    if bytes.starts_with(b"PAR1") {
-        return read_raw_parquet(path, bytes);
+    fn column(&self, name: &str) -> Result<&Column> {
+        self.df.column(name).map_err(|_| Error::data("column not read").file(&self.path).field(name))
     }
-    let text = match std::str::from_utf8(bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&bytes)) {
-        Ok(t) => t.to_string(),
-        Err(_) => return Err(Error::data("not UTF-8 text (expected CSV or Parquet)").file(path)),
-    };
-    let mut rdr = csv::ReaderBuilder::new().from_reader(text.as_bytes());
-    let names: Vec<String> = rdr.headers().map_err(|e| Error::data(e.to_string()).file(path).line(1))?.iter().map(|h| h.trim().trim_matches('"').to_string()).collect();
-    if names.iter().all(|n| n.is_empty()) {
-        return Err(Error::data("empty file: no header").file(path).line(1));
-    }
-    let mut cells: Vec<Vec<Option<String>>> = vec![vec![]; names.len()];
-    let mut rows = 0;
-    for (n, rec) in rdr.records().enumerate() {
-        let rec = rec.map_err(|e| Error::data(e.to_string()).file(path).line(n + 2))?;
-        for (k, c) in cells.iter_mut().enumerate() {
-            c.push(rec.get(k).map(|s| s.trim().to_string()).filter(|s| !s.is_empty() && s != "NA"));
-        }
-        rows += 1;
-    }
-    let cols = cells
-        .into_iter()
-        .map(|c| {
-            let parsed: Vec<Option<f64>> = c.iter().map(|x| x.as_ref().and_then(|s| s.parse::<f64>().ok())).collect();
-            if c.iter().zip(&parsed).all(|(s, p)| s.is_none() || p.is_some()) {
-                RawCol::Num(parsed)
-            } else {
-                RawCol::Text(c)
+    /// A numeric column as f64 (missing: `None`): text is parsed (the error names the first
+    /// cell that is not a number), integers, floats and decimals are cast.
+    pub fn num(&self, name: &str) -> Result<Vec<Option<f64>>> {
+        let c = self.column(name)?;
+        match c.dtype() {
+            DataType::String => {
+                let ca = c.str().map_err(pe)?;
+                ca.iter()
+                    .enumerate()
+                    .map(|(r, v)| match v {
+                        None => Ok(None),
+                        Some(s) => s.trim().parse::<f64>().map(Some).map_err(|_| Error::data(format!("{s:?} is not a number")).file(&self.path).line(self.row_label(r)).field(name)),
+                    })
+                    .collect()
             }
-        })
-        .collect();
-    Ok(RawTable { names, cols, rows, csv: true })
-}
-
-fn read_raw_parquet(path: &Path, bytes: Vec<u8>) -> Result<RawTable> {
-    use arrow_array::cast::AsArray;
-    use arrow_array::types::{Float32Type, Float64Type, Int32Type, Int64Type};
-    let reader = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
-        .and_then(|b| b.build())
-        .map_err(|e| Error::data(format!("not a readable Parquet file: {e}")).file(path))?;
-    let mut names: Vec<String> = vec![];
-    let mut cols: Vec<RawCol> = vec![];
-    let mut rows = 0;
-    for batch in reader {
-        let batch = batch.map_err(|e| Error::data(e.to_string()).file(path))?;
-        if names.is_empty() {
-            names = batch.schema().fields().iter().map(|f| f.name().clone()).collect();
-            cols = batch
-                .schema()
-                .fields()
-                .iter()
-                .map(|f| if matches!(f.data_type(), DataType::Utf8 | DataType::LargeUtf8) { RawCol::Text(vec![]) } else { RawCol::Num(vec![]) })
-                .collect();
-        }
-        for (k, col) in cols.iter_mut().enumerate() {
-            let a = batch.column(k);
-            match col {
-                RawCol::Num(v) => match a.data_type() {
-                    DataType::Float64 => v.extend(a.as_primitive::<Float64Type>().iter()),
-                    DataType::Float32 => v.extend(a.as_primitive::<Float32Type>().iter().map(|x| x.map(f64::from))),
-                    DataType::Int64 => v.extend(a.as_primitive::<Int64Type>().iter().map(|x| x.map(|y| y as f64))),
-                    DataType::Int32 => v.extend(a.as_primitive::<Int32Type>().iter().map(|x| x.map(f64::from))),
-                    t => return Err(Error::data(format!("unsupported column type {t}")).file(path).field(names[k].clone())),
-                },
-                RawCol::Text(v) => match a.data_type() {
-                    DataType::Utf8 => v.extend(a.as_string::<i32>().iter().map(|x| x.map(String::from))),
-                    _ => v.extend(a.as_string::<i64>().iter().map(|x| x.map(String::from))),
-                },
+            d if d.is_primitive_numeric() || matches!(d, DataType::Decimal(..)) => {
+                let f = c.cast(&DataType::Float64).map_err(|e| pe(e).file(&self.path).field(name))?;
+                Ok(f.f64().map_err(pe)?.iter().collect())
             }
-        }
-        rows += batch.num_rows();
-    }
-    Ok(RawTable { names, cols, rows, csv: false })
-}
-
-/// A table whose rows come in contiguous groups, with numeric columns as flat arrays
-/// (missing values as NaN): the fast path of `metapipe pool --group`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Grouped {
-    pub keys: Vec<String>,
-    /// group g is rows offsets[g]..offsets[g+1]
-    pub offsets: Vec<usize>,
-    pub cols: Vec<Vec<f64>>,
-    pub rows: usize,
-}
-
-/// Read `group` and the numeric `cols` of a Parquet file into [`Grouped`]. Returns `Ok(None)`
-/// when the file is not Parquet, a column is missing or not numeric, or the groups are not
-/// contiguous (a key seen again after another key): the caller takes the general path then.
-pub fn read_grouped(path: &Path, group: &str, cols: &[&str]) -> Result<Option<Grouped>> {
-    use arrow_array::cast::AsArray;
-    use arrow_array::types::{Float64Type, Int32Type, Int64Type};
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    if !bytes.starts_with(b"PAR1") {
-        return Ok(None);
-    }
-    let reader = match ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes)).and_then(|b| b.build()) {
-        Ok(r) => r,
-        Err(_) => return Ok(None),
-    };
-    let mut keys: Vec<String> = vec![];
-    let mut offsets = vec![0usize];
-    // keys seen so far, by hash (collisions checked against the stored keys)
-    let mut seen: std::collections::HashMap<u64, Vec<usize>> = std::collections::HashMap::new();
-    let hash = |k: &str| k.bytes().fold(0xcbf29ce484222325u64, |h, b| (h ^ b as u64).wrapping_mul(0x100000001b3));
-    let mut int_seen: std::collections::HashSet<i64> = std::collections::HashSet::new();
-    let mut last_int: Option<i64> = None;
-    let mut out: Vec<Vec<f64>> = vec![vec![]; cols.len()];
-    let mut rows = 0usize;
-    for batch in reader {
-        let batch = batch.map_err(|e| Error::data(e.to_string()).file(path))?;
-        let Some(gcol) = batch.column_by_name(group) else { return Ok(None) };
-        // an integer group column: runs found on the integers, keys written in decimal
-        if let (DataType::Int64, true) = (gcol.data_type(), gcol.null_count() == 0) {
-            let gv = gcol.as_primitive::<Int64Type>().values();
-            for &k in gv.iter() {
-                if last_int != Some(k) || rows == 0 {
-                    if rows > 0 {
-                        offsets.push(rows);
-                    }
-                    if !int_seen.insert(k) {
-                        return Ok(None);
-                    }
-                    keys.push(k.to_string());
-                    last_int = Some(k);
-                }
-                rows += 1;
-            }
-        } else {
-        let Some(g) = gcol.as_string_opt::<i32>() else { return Ok(None) };
-        for i in 0..g.len() {
-            let k = if g.is_null(i) { "" } else { g.value(i) };
-            if keys.last().map(|l| l.as_str()) != Some(k) {
-                if rows > 0 {
-                    offsets.push(rows);
-                }
-                let slot = seen.entry(hash(k)).or_default();
-                if slot.iter().any(|&j| keys[j] == k) {
-                    return Ok(None);
-                }
-                slot.push(keys.len());
-                keys.push(k.to_string());
-            }
-            rows += 1;
-        }
-        }
-        for (c, name) in cols.iter().enumerate() {
-            let Some(a) = batch.column_by_name(name) else { return Ok(None) };
-            let v = &mut out[c];
-            match a.data_type() {
-                DataType::Float64 if a.null_count() == 0 => v.extend_from_slice(a.as_primitive::<Float64Type>().values()),
-                DataType::Int64 if a.null_count() == 0 => v.extend(a.as_primitive::<Int64Type>().values().iter().map(|&y| y as f64)),
-                DataType::Float64 => v.extend(a.as_primitive::<Float64Type>().iter().map(|x| x.unwrap_or(f64::NAN))),
-                DataType::Int64 => v.extend(a.as_primitive::<Int64Type>().iter().map(|x| x.map(|y| y as f64).unwrap_or(f64::NAN))),
-                DataType::Int32 => v.extend(a.as_primitive::<Int32Type>().iter().map(|x| x.map(f64::from).unwrap_or(f64::NAN))),
-                _ => return Ok(None),
-            }
+            d => Err(Error::data(format!("column of type {d} is not numeric")).file(&self.path).field(name)),
         }
     }
-    if rows > 0 {
-        offsets.push(rows);
+    /// A column as text (numbers and categories written as text; missing: `None`).
+    pub fn text(&self, name: &str) -> Result<Vec<Option<String>>> {
+        let c = self.column(name)?.cast(&DataType::String).map_err(|e| pe(e).file(&self.path).field(name))?;
+        Ok(c.str().map_err(pe)?.iter().map(|v| v.map(String::from)).collect())
     }
-    Ok(Some(Grouped { keys, offsets, cols: out, rows }))
 }

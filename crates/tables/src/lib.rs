@@ -1,15 +1,16 @@
 //! # metapipe-tables
 //!
-//! Every stage table's schema, defined once ([`schema`]), an in-memory column table
-//! ([`Table`]), and atomic, byte-reproducible Parquet and CSV IO ([`io`]). The error type shared
-//! by every IO shell ([`Error`]) renders as `file:line: field: what is wrong`.
+//! The table layer: every stage table's schema, defined once ([`schema`]); [`Table`], a polars
+//! DataFrame checked against its schema; and atomic, byte-reproducible Parquet and CSV IO through
+//! polars ([`io`]). The error type shared by every IO shell ([`Error`]) renders as
+//! `file:line: field: what is wrong`.
 
 pub mod io;
 pub mod schema;
 mod table;
 
 pub use schema::{ColType, Field, TableSchema};
-pub use table::{b, f, i, s, so, Builder, Cell, Column, Table, TableBuilder};
+pub use table::{b, f, i, pe, s, so, Builder, Cell, Table};
 
 use std::fmt;
 use std::path::PathBuf;

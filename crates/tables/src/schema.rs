@@ -10,11 +10,26 @@ pub enum ColType {
     Bool,
 }
 
+impl ColType {
+    /// The polars dtype a column of this type has in every stage table.
+    pub fn dtype(self) -> polars::prelude::DataType {
+        use polars::prelude::DataType;
+        match self {
+            ColType::Str => DataType::String,
+            ColType::Int => DataType::Int64,
+            ColType::Float => DataType::Float64,
+            ColType::Bool => DataType::Boolean,
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Field {
     pub name: &'static str,
     pub ty: ColType,
     pub nullable: bool,
+    /// the only values a text column may hold (empty: any)
+    pub accepted: &'static [&'static str],
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -31,13 +46,21 @@ impl TableSchema {
     pub fn names(&self) -> Vec<&'static str> {
         self.fields.iter().map(|f| f.name).collect()
     }
+    /// The table's polars schema (names and dtypes, in order).
+    pub fn polars_schema(&self) -> polars::prelude::Schema {
+        self.fields.iter().map(|f| polars::prelude::Field::new(f.name.into(), f.ty.dtype())).collect()
+    }
 }
 
 const fn req(name: &'static str, ty: ColType) -> Field {
-    Field { name, ty, nullable: false }
+    Field { name, ty, nullable: false, accepted: &[] }
 }
 const fn opt(name: &'static str, ty: ColType) -> Field {
-    Field { name, ty, nullable: true }
+    Field { name, ty, nullable: true, accepted: &[] }
+}
+/// A required text column that holds one of `accepted`.
+const fn one_of(name: &'static str, accepted: &'static [&'static str]) -> Field {
+    Field { name, ty: Str, nullable: false, accepted }
 }
 use ColType::*;
 
@@ -102,11 +125,11 @@ pub const SCREENING: TableSchema = TableSchema {
     fields: &[
         req("cluster_id", Str),
         req("record_id", Str),
-        req("stage", Str),
+        one_of("stage", &["title_abstract", "full_text"]),
         opt("reviewer_1", Str),
         opt("reviewer_2", Str),
         opt("adjudicated", Str),
-        req("decision", Str),
+        one_of("decision", &["include", "exclude"]),
         opt("reason", Str),
         opt("study_id", Str),
     ],
@@ -130,6 +153,27 @@ pub const AGREEMENT: TableSchema = TableSchema {
 pub const PRISMA: TableSchema = TableSchema {
     name: "prisma",
     fields: &[req("stage", Str), opt("database", Str), req("count", Int)],
+};
+
+/// report: `prisma.csv`, the overall flow (the rows of `prisma` without a database).
+pub const PRISMA_FLOW: TableSchema = TableSchema { name: "prisma_flow", fields: &[req("stage", Str), req("count", Int)] };
+
+/// report: `clusters.csv`, duplicate clusters of two or more records in the dedup benchmark's
+/// format (ids joined by `;`).
+pub const CLUSTER_LIST: TableSchema = TableSchema { name: "cluster_list", fields: &[req("merged_ids", Str)] };
+
+/// report: `outcomes.csv`, the protocol's outcomes as run.
+pub const OUTCOMES: TableSchema = TableSchema {
+    name: "outcomes",
+    fields: &[
+        req("outcome", Str),
+        req("label", Str),
+        opt("timepoint", Str),
+        req("definition", Str),
+        opt("studies", Str),
+        req("studies_source", Str),
+        opt("subgroups", Str),
+    ],
 };
 
 /// extract: study characteristics.
@@ -165,7 +209,7 @@ pub const OUTCOME_DATA: TableSchema = TableSchema {
         req("n_treat", Int),
         opt("events_ctrl", Int),
         req("n_ctrl", Int),
-        req("status", Str),
+        one_of("status", &["reported", "derived", "missing"]),
         opt("source", Str),
         opt("timepoint", Str),
         opt("evidence", Str),
@@ -175,7 +219,7 @@ pub const OUTCOME_DATA: TableSchema = TableSchema {
 /// rob: RoB 2 domain and overall judgments.
 pub const ROB: TableSchema = TableSchema {
     name: "rob_judgments",
-    fields: &[req("study_id", Str), req("domain", Str), req("judgment", Str), req("basis", Str)],
+    fields: &[req("study_id", Str), req("domain", Str), one_of("judgment", &["low", "some concerns", "high"]), req("basis", Str)],
 };
 
 /// pool: per-study effects each analysis used (OR scale for display; log scale for the model).
@@ -234,7 +278,7 @@ pub const CONSISTENCY: TableSchema = TableSchema {
         req("studies_assumed", Str),
         req("missing_cells", Int),
         opt("consistent_completions", Int),
-        req("status", Str),
+        one_of("status", &["consistent", "inconsistent", "not checked"]),
         req("note", Str),
     ],
 };
@@ -246,16 +290,19 @@ pub const AUDIT: TableSchema = TableSchema {
         req("item", Str),
         req("published", Str),
         opt("recomputed", Str),
-        req("status", Str),
+        one_of("status", &["match", "mismatch", "not computable"]),
         req("why", Str),
     ],
 };
 
-/// `metapipe pool --group`: one row per group (estimate on the analysis scale: log for ratios).
+/// `metapipe pool --group`: one row per group. `scale` says what scale `estimate`, `ci_*` and
+/// `pi_*` are on: `log` for ratio measures (OR, RR, ROM), `identity` otherwise.
 pub const POOL_GROUPS: TableSchema = TableSchema {
     name: "pooled_groups",
     fields: &[
         req("group", Str),
+        one_of("measure", &["OR", "RR", "RD", "MD", "SMD", "ROM", "GEN"]),
+        one_of("scale", &["log", "identity"]),
         req("k", Int),
         opt("estimate", Float),
         opt("se", Float),
@@ -288,4 +335,4 @@ pub const GEN_GENERIC: TableSchema = TableSchema {
 };
 
 /// Every stage table, for documentation and tests.
-pub const ALL: &[&TableSchema] = &[&RECORDS, &CLUSTERS, &MERGED, &MAYBE_PAIRS, &SCREENING, &AGREEMENT, &PRISMA, &STUDIES, &ARMS, &OUTCOME_DATA, &ROB, &EFFECTS, &RESULTS, &AUDIT, &CONSISTENCY, &POOL_GROUPS, &GEN_BINARY, &GEN_GENERIC];
+pub const ALL: &[&TableSchema] = &[&RECORDS, &CLUSTERS, &MERGED, &MAYBE_PAIRS, &SCREENING, &AGREEMENT, &PRISMA, &STUDIES, &ARMS, &OUTCOME_DATA, &ROB, &EFFECTS, &RESULTS, &AUDIT, &CONSISTENCY, &PRISMA_FLOW, &CLUSTER_LIST, &OUTCOMES, &POOL_GROUPS, &GEN_BINARY, &GEN_GENERIC];

@@ -1,164 +1,116 @@
+//! A stage table: a polars [`DataFrame`] that has been checked against its [`TableSchema`]
+//! (column names and order, dtypes, nullability, accepted values). Stage code does its
+//! relational work on `df` with polars; [`Builder`] turns rows of structs into a table.
+
 use crate::schema::{ColType, TableSchema};
 use crate::{Error, Result};
+use polars::prelude::*;
 
-/// One column's values; `None` is a missing cell.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Column {
+/// A stage table: a DataFrame whose columns are exactly its schema's, checked.
+#[derive(Debug, Clone)]
+pub struct Table {
+    pub schema: &'static TableSchema,
+    pub df: DataFrame,
+}
+
+impl PartialEq for Table {
+    fn eq(&self, other: &Self) -> bool {
+        self.schema == other.schema && self.df.equals_missing(&other.df)
+    }
+}
+
+/// Map a polars error to ours.
+pub fn pe(e: PolarsError) -> Error {
+    Error::data(e.to_string())
+}
+
+impl Table {
+    /// Check `df` against `schema`: the schema's columns in its order, each of its dtype, no
+    /// missing value in a required column, text columns with accepted values hold only those.
+    /// Non-finite floats become missing. Errors name the table, column and (1-based) row.
+    pub fn new(schema: &'static TableSchema, df: DataFrame) -> Result<Table> {
+        let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
+        if names != schema.names() {
+            return Err(Error::data(format!("table {}: columns [{}], schema says [{}]", schema.name, names.join(","), schema.names().join(","))));
+        }
+        let mut cols = Vec::with_capacity(schema.fields.len());
+        for (c, f) in df.columns().iter().zip(schema.fields) {
+            if c.dtype() != &f.ty.dtype() {
+                return Err(Error::data(format!("column has type {}, schema says {}", c.dtype(), f.ty.dtype())).field(format!("{}.{}", schema.name, f.name)));
+            }
+            let c = if f.ty == ColType::Float { finite_or_null(c)? } else { c.clone() };
+            if !f.nullable && c.null_count() > 0 {
+                let row = c.as_materialized_series().is_null().iter().position(|x| x == Some(true)).unwrap_or(0);
+                return Err(Error::data(format!("table {}: row {}: {} must not be missing", schema.name, row + 1, f.name)).field(f.name));
+            }
+            if !f.accepted.is_empty() {
+                let ca = c.str().map_err(pe)?;
+                if let Some((row, v)) = ca.iter().enumerate().find_map(|(r, v)| v.filter(|v| !f.accepted.contains(v)).map(|v| (r, v))) {
+                    return Err(Error::data(format!("table {}: row {}: {:?} is not one of {:?}", schema.name, row + 1, v, f.accepted)).field(f.name));
+                }
+            }
+            cols.push(c);
+        }
+        let df = DataFrame::new(df.height(), cols).map_err(pe)?;
+        Ok(Table { schema, df })
+    }
+    /// An empty table of `schema`.
+    pub fn empty(schema: &'static TableSchema) -> Table {
+        Table { schema, df: DataFrame::empty_with_schema(&schema.polars_schema()) }
+    }
+    pub fn num_rows(&self) -> usize {
+        self.df.height()
+    }
+    fn col(&self, name: &str) -> &Column {
+        self.df.column(name).unwrap_or_else(|_| panic!("{}: no column {name}", self.schema.name))
+    }
+    /// A text column (the schema guarantees the dtype).
+    pub fn str(&self, name: &str) -> &StringChunked {
+        self.col(name).str().expect("checked dtype")
+    }
+    /// An integer column.
+    pub fn int(&self, name: &str) -> &Int64Chunked {
+        self.col(name).i64().expect("checked dtype")
+    }
+    /// A float column.
+    pub fn float(&self, name: &str) -> &Float64Chunked {
+        self.col(name).f64().expect("checked dtype")
+    }
+    /// A yes/no column.
+    pub fn boolean(&self, name: &str) -> &BooleanChunked {
+        self.col(name).bool().expect("checked dtype")
+    }
+    /// Row `r` of a text column, owned.
+    pub fn str_at(&self, name: &str, r: usize) -> Option<String> {
+        self.str(name).get(r).map(String::from)
+    }
+}
+
+fn finite_or_null(c: &Column) -> Result<Column> {
+    let ca = c.f64().map_err(pe)?;
+    if ca.iter().all(|v| v.is_none_or(f64::is_finite)) {
+        return Ok(c.clone());
+    }
+    let out: Float64Chunked = ca.iter().map(|v| v.filter(|x| x.is_finite())).collect();
+    Ok(out.with_name(c.name().clone()).into_column())
+}
+
+/// Values of one column while a table is built row by row.
+#[derive(Debug, Clone)]
+enum Values {
     Str(Vec<Option<String>>),
     Int(Vec<Option<i64>>),
     Float(Vec<Option<f64>>),
     Bool(Vec<Option<bool>>),
 }
 
-impl Column {
-    /// An empty column of type `ty`.
-    pub fn empty(ty: ColType) -> Column {
-        match ty {
-            ColType::Str => Column::Str(vec![]),
-            ColType::Int => Column::Int(vec![]),
-            ColType::Float => Column::Float(vec![]),
-            ColType::Bool => Column::Bool(vec![]),
-        }
-    }
-    pub fn len(&self) -> usize {
-        match self {
-            Column::Str(v) => v.len(),
-            Column::Int(v) => v.len(),
-            Column::Float(v) => v.len(),
-            Column::Bool(v) => v.len(),
-        }
-    }
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-    pub fn col_type(&self) -> ColType {
-        match self {
-            Column::Str(_) => ColType::Str,
-            Column::Int(_) => ColType::Int,
-            Column::Float(_) => ColType::Float,
-            Column::Bool(_) => ColType::Bool,
-        }
-    }
-    /// A cell as CSV text: empty when missing; floats in the shortest form that reads back
-    /// exactly.
-    pub fn cell_text(&self, i: usize) -> String {
-        match self {
-            Column::Str(v) => v[i].clone().unwrap_or_default(),
-            Column::Int(v) => v[i].map(|x| x.to_string()).unwrap_or_default(),
-            Column::Float(v) => v[i].map(|x| if x.is_finite() { format!("{x}") } else { String::new() }).unwrap_or_default(),
-            Column::Bool(v) => v[i].map(|x| x.to_string()).unwrap_or_default(),
-        }
-    }
-}
-
-/// A stage table: a schema and one column per field, all of equal length.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Table {
-    pub schema: &'static TableSchema,
-    pub columns: Vec<Column>,
-}
-
-impl Table {
-    /// Build a table, checking the columns against the schema.
-    pub fn new(schema: &'static TableSchema, columns: Vec<Column>) -> Result<Table> {
-        if columns.len() != schema.fields.len() {
-            return Err(Error::data(format!("table {}: {} columns for {} fields", schema.name, columns.len(), schema.fields.len())));
-        }
-        let n = columns.first().map(|c| c.len()).unwrap_or(0);
-        for (c, f) in columns.iter().zip(schema.fields) {
-            if c.col_type() != f.ty {
-                return Err(Error::data(format!("table {}: column {} is {:?}, schema says {:?}", schema.name, f.name, c.col_type(), f.ty)));
-            }
-            if c.len() != n {
-                return Err(Error::data(format!("table {}: column {} has {} rows, expected {n}", schema.name, f.name, c.len())));
-            }
-            if !f.nullable {
-                let missing = match c {
-                    Column::Str(v) => v.iter().position(|x| x.is_none()),
-                    Column::Int(v) => v.iter().position(|x| x.is_none()),
-                    Column::Float(v) => v.iter().position(|x| x.is_none()),
-                    Column::Bool(v) => v.iter().position(|x| x.is_none()),
-                };
-                if let Some(i) = missing {
-                    return Err(Error::data(format!("table {}: row {}: {} must not be missing", schema.name, i + 1, f.name)));
-                }
-            }
-        }
-        Ok(Table { schema, columns })
-    }
-    pub fn num_rows(&self) -> usize {
-        self.columns.first().map(|c| c.len()).unwrap_or(0)
-    }
-    pub fn column(&self, name: &str) -> Option<&Column> {
-        self.schema.index_of(name).map(|i| &self.columns[i])
-    }
-    pub fn str_col(&self, name: &str) -> &[Option<String>] {
-        match self.column(name) {
-            Some(Column::Str(v)) => v,
-            _ => panic!("{}: no string column {name}", self.schema.name),
-        }
-    }
-    pub fn int_col(&self, name: &str) -> &[Option<i64>] {
-        match self.column(name) {
-            Some(Column::Int(v)) => v,
-            _ => panic!("{}: no int column {name}", self.schema.name),
-        }
-    }
-    pub fn float_col(&self, name: &str) -> &[Option<f64>] {
-        match self.column(name) {
-            Some(Column::Float(v)) => v,
-            _ => panic!("{}: no float column {name}", self.schema.name),
-        }
-    }
-}
-
 /// Row-wise builder for a table: push cells in schema order.
-pub struct TableBuilder {
+pub struct Builder {
     schema: &'static TableSchema,
-    columns: Vec<Column>,
+    columns: Vec<Values>,
 }
 
-impl TableBuilder {
-    pub fn new(schema: &'static TableSchema) -> Self {
-        let columns = schema.fields.iter().map(|f| Column::empty(f.ty)).collect();
-        TableBuilder { schema, columns }
-    }
-    pub fn str(&mut self, i: usize, v: Option<impl Into<String>>) {
-        if let Column::Str(c) = &mut self.columns[i] {
-            c.push(v.map(Into::into))
-        } else {
-            panic!("{}.{} is not a string column", self.schema.name, self.schema.fields[i].name)
-        }
-    }
-    pub fn int(&mut self, i: usize, v: Option<i64>) {
-        if let Column::Int(c) = &mut self.columns[i] {
-            c.push(v)
-        } else {
-            panic!("{}.{} is not an int column", self.schema.name, self.schema.fields[i].name)
-        }
-    }
-    pub fn float(&mut self, i: usize, v: Option<f64>) {
-        if let Column::Float(c) = &mut self.columns[i] {
-            c.push(v.filter(|x| x.is_finite()))
-        } else {
-            panic!("{}.{} is not a float column", self.schema.name, self.schema.fields[i].name)
-        }
-    }
-    pub fn boolean(&mut self, i: usize, v: Option<bool>) {
-        if let Column::Bool(c) = &mut self.columns[i] {
-            c.push(v)
-        } else {
-            panic!("{}.{} is not a bool column", self.schema.name, self.schema.fields[i].name)
-        }
-    }
-    pub fn finish(self) -> Result<Table> {
-        Table::new(self.schema, self.columns)
-    }
-}
-
-pub use TableBuilder as Builder;
-
-/// One cell for [`TableBuilder::row`].
+/// One cell for [`Builder::row`].
 #[derive(Debug, Clone, PartialEq)]
 pub enum Cell {
     S(Option<String>),
@@ -185,17 +137,55 @@ pub fn b(v: impl Into<Option<bool>>) -> Cell {
     Cell::B(v.into())
 }
 
-impl TableBuilder {
+impl Builder {
+    pub fn new(schema: &'static TableSchema) -> Self {
+        let columns = schema
+            .fields
+            .iter()
+            .map(|f| match f.ty {
+                ColType::Str => Values::Str(vec![]),
+                ColType::Int => Values::Int(vec![]),
+                ColType::Float => Values::Float(vec![]),
+                ColType::Bool => Values::Bool(vec![]),
+            })
+            .collect();
+        Builder { schema, columns }
+    }
     /// Push one row, cells in schema order.
     pub fn row(&mut self, cells: Vec<Cell>) {
         assert_eq!(cells.len(), self.schema.fields.len(), "{}: row width", self.schema.name);
         for (k, c) in cells.into_iter().enumerate() {
-            match c {
-                Cell::S(v) => self.str(k, v),
-                Cell::I(v) => self.int(k, v),
-                Cell::F(v) => self.float(k, v),
-                Cell::B(v) => self.boolean(k, v),
+            match (&mut self.columns[k], c) {
+                (Values::Str(v), Cell::S(x)) => v.push(x),
+                (Values::Int(v), Cell::I(x)) => v.push(x),
+                (Values::Float(v), Cell::F(x)) => v.push(x.filter(|y| y.is_finite())),
+                (Values::Bool(v), Cell::B(x)) => v.push(x),
+                (_, c) => panic!("{}.{}: cell {c:?} does not fit the column type", self.schema.name, self.schema.fields[k].name),
             }
         }
+    }
+    pub fn finish(self) -> Result<Table> {
+        let n = self.columns.first().map(|c| match c {
+            Values::Str(v) => v.len(),
+            Values::Int(v) => v.len(),
+            Values::Float(v) => v.len(),
+            Values::Bool(v) => v.len(),
+        });
+        let cols: Vec<Column> = self
+            .columns
+            .into_iter()
+            .zip(self.schema.fields)
+            .map(|(v, f)| {
+                let name: PlSmallStr = f.name.into();
+                match v {
+                    Values::Str(v) => Column::new(name, v),
+                    Values::Int(v) => Column::new(name, v),
+                    Values::Float(v) => Column::new(name, v),
+                    Values::Bool(v) => Column::new(name, v),
+                }
+            })
+            .collect();
+        let df = DataFrame::new(n.unwrap_or(0), cols).map_err(pe)?;
+        Table::new(self.schema, df)
     }
 }

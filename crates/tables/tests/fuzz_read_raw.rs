@@ -1,13 +1,25 @@
-//! Fuzzing the schema-less reader behind `metapipe pool`: arbitrary bytes (CSV-like and
+//! Fuzzing the user-table reader behind `metapipe pool`: arbitrary bytes (CSV-like and
 //! Parquet-like) give a table or an error, never a panic.
 
-use metapipe_tables::io::read_raw;
+use metapipe_tables::io::open_user;
 use proptest::prelude::*;
 
 fn check(bytes: &[u8]) {
     let p = std::env::temp_dir().join(format!("mp-fuzz-raw-{}-{:?}.bin", std::process::id(), std::thread::current().id()));
     std::fs::write(&p, bytes).unwrap();
-    let _ = read_raw(&p);
+    // open, then read every column as numbers and as text
+    if let Ok(src) = open_user(&p) {
+        let names: Vec<&str> = src.names.iter().map(|s| s.as_str()).collect();
+        let mut uniq = names.clone();
+        uniq.sort();
+        uniq.dedup();
+        if let Ok(t) = src.read(&uniq) {
+            for n in &uniq {
+                let _ = t.num(n);
+                let _ = t.text(n);
+            }
+        }
+    }
     let _ = std::fs::remove_file(&p);
 }
 
