@@ -304,7 +304,7 @@ fn stages(cfg: &Config, st: &Stage, fail_after: Option<&str>) -> Result<()> {
         treat_label: "IL-1 blockade",
         ctrl_label: "Control",
     };
-    for (name, body) in metapipe_report::html::build(&input) {
+    for (name, body) in metapipe_report::html::build(&input)? {
         write_atomic(&st.dir.join("report").join(&name), body.as_bytes())?;
     }
     inject(fail_after, "report")?;

@@ -7,7 +7,9 @@
 
 use crate::dist::{p_normal, pchisq_upper, qnorm_two_sided};
 use crate::effect::{binary_effect, continuous_effect, Binary, Continuous, Measure};
-use crate::model::{i2_from_q, mh_or_terms, mh_or_var, Control, MetaError, Method};
+use crate::mh::{mh_or_terms, mh_or_var};
+use crate::rma::i2_from_q;
+use crate::types::{Control, MetaError, Method};
 
 /// One pooled analysis (log scale for ratio measures), the columns of `pool --group`.
 #[derive(Clone, Copy, Debug, PartialEq, Default)]

@@ -15,7 +15,8 @@
 //! they are never data.
 
 use crate::effect::{Binary, Measure};
-use crate::model::{revman_dl, revman_mh, Fit};
+use crate::revman::{revman_dl, revman_mh};
+use crate::types::Fit;
 
 /// A study in the stated set: counts known, or only arm sizes.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -63,7 +64,8 @@ pub fn reproduces(tables: &[Binary], p: &Printed) -> Option<&'static str> {
     ok.then_some(model)
 }
 
-use crate::model::{mh_or_terms, mh_or_var, revman_correct as corrected};
+use crate::mh::{mh_or_terms, mh_or_var};
+use crate::revman::revman_correct as corrected;
 
 /// A study's log OR and inverse-variance weight after RevMan's correction (None: dropped).
 fn yw(t: &Binary) -> Option<(f64, f64)> {

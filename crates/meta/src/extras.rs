@@ -8,7 +8,8 @@
 //! `trimfill()`.
 
 use crate::dist::{p_t, pchisq_upper};
-use crate::model::{rma_uni, Fit, MetaError, Method, Options};
+use crate::rma::rma_uni;
+use crate::types::{Fit, MetaError, Method, Options};
 
 /// Leave each study out in turn and refit (metafor `leave1out`).
 pub fn leave1out(yi: &[f64], vi: &[f64], method: Method, opts: &Options) -> Vec<Result<Fit, MetaError>> {
@@ -47,7 +48,7 @@ pub fn subgroup_difference(estimates: &[(f64, f64)]) -> Option<SubgroupTest> {
     let mean = estimates.iter().zip(&w).map(|((e, _), w)| e * w).sum::<f64>() / sw;
     let q = estimates.iter().zip(&w).map(|((e, _), w)| w * (e - mean).powi(2)).sum::<f64>();
     let df = estimates.len() - 1;
-    Some(SubgroupTest { q, df, p: pchisq_upper(q, df as f64), i2: crate::model::i2_from_q(q, df as f64) })
+    Some(SubgroupTest { q, df, p: pchisq_upper(q, df as f64), i2: crate::rma::i2_from_q(q, df as f64) })
 }
 
 /// Egger's regression test: weighted least squares of `yi` on `√vi` with weights `1/vi`; the

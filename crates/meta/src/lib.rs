@@ -13,8 +13,13 @@ pub mod dist;
 pub mod effect;
 pub mod extras;
 pub mod metareg;
+pub mod mh;
 pub mod model;
+pub mod peto;
+pub mod revman;
+pub mod rma;
 pub mod tau2;
+pub mod types;
 pub mod zeroin;
 
 pub use effect::{escalc_binary, escalc_continuous, Binary, Continuous, Effect, Measure, ZeroCell};

@@ -4,7 +4,7 @@
 //! Notation as metafor: `P = W − W X (XᵀWX)⁻¹ XᵀW`; the estimators are those of
 //! `model.rs` with the intercept-only projection replaced by this one (Viechtbauer 2005).
 
-use crate::model::{Control, MetaError, Method};
+use crate::types::{Control, MetaError, Method};
 use crate::zeroin::zeroin2;
 
 struct Proj {
@@ -105,7 +105,7 @@ pub fn tau2(y: &[f64], vi: &[f64], x: &[f64], method: Method, control: &Control)
             if f0 < 0.0 {
                 0.0
             } else {
-                let hi = control.tau2_max.unwrap_or_else(|| 100f64.max(10.0 * crate::model::mad(y).powi(2)));
+                let hi = control.tau2_max.unwrap_or_else(|| 100f64.max(10.0 * crate::tau2::mad(y).powi(2)));
                 let fh = f(hi);
                 if fh > 0.0 {
                     return Err(MetaError::NoConvergence("PM meta-regression: tau2_max too low".into()));

@@ -8,7 +8,7 @@
 //! i.e. Brent's zeroin); ML, REML and Morris (1983) empirical Bayes "EB" by Fisher scoring
 //! (Viechtbauer 2005, J Educ Behav Stat 30:261).
 
-use crate::model::{Control, MetaError, Method};
+use crate::types::{Control, MetaError, Method};
 use crate::zeroin::zeroin2;
 
 fn mean(xs: &[f64]) -> f64 {

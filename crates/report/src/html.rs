@@ -2,8 +2,8 @@
 //! self-contained `index.html` (figures inlined). No statistic is computed here.
 
 use crate::svg::{self, esc, Forest, ForestSection, ForestStudy, PrismaCounts};
-use polars::prelude::DataType;
-use metapipe_tables::Table;
+use polars::prelude::*;
+use metapipe_tables::{pe, Result, Table};
 
 /// What the report is drawn from (the stage tables, as read back from Parquet).
 pub struct ReportInput<'a> {
@@ -33,7 +33,50 @@ fn it(t: &Table, c: &str, r: usize) -> Option<i64> {
 }
 
 fn study_label(inp: &ReportInput, id: &str) -> String {
-    (0..inp.studies.num_rows()).find(|&r| s(inp.studies, "study_id", r).as_deref() == Some(id)).and_then(|r| s(inp.studies, "label", r)).unwrap_or_else(|| id.to_string())
+    let ids = inp.studies.str("study_id");
+    ids.iter().position(|x| x == Some(id)).and_then(|r| s(inp.studies, "label", r)).unwrap_or_else(|| id.to_string())
+}
+
+/// The study rows of every forest section, by one polars query: each results row's `studies`
+/// exploded in order, joined to its per-study effects on (outcome, subgroup, study_id) — a
+/// missing subgroup matches a missing subgroup — and to the outcome data on (outcome,
+/// study_id), with the study label. Counts come from the effects row when there is one, else
+/// from the outcome data.
+fn forest_rows(inp: &ReportInput) -> PolarsResult<DataFrame> {
+    let res = inp.results.df.clone().lazy().with_row_index("res_row", None).select([col("res_row"), col("outcome"), col("subgroup"), col("studies").str().split(lit(";")).alias("study_id")]);
+    let rows = res.explode(cols(["study_id"]), ExplodeOptions { empty_as_null: false, keep_nulls: false }).filter(col("study_id").neq(lit(""))).with_row_index("pos", None);
+    let eff = inp.effects.df.clone().lazy().select([col("outcome"), col("subgroup"), col("study_id"), lit(true).alias("has_effect"), col("events_treat"), col("n_treat"), col("events_ctrl"), col("n_ctrl"), col("estimate"), col("ci_lb"), col("ci_ub"), col("weight")]);
+    let od = inp.outcome_data.df.clone().lazy().select([
+        col("outcome"),
+        col("study_id"),
+        col("events_treat").alias("od_events_treat"),
+        col("n_treat").alias("od_n_treat"),
+        col("events_ctrl").alias("od_events_ctrl"),
+        col("n_ctrl").alias("od_n_ctrl"),
+    ]);
+    let labels = inp.studies.df.clone().lazy().select([col("study_id"), col("label")]);
+    let keys3 = [col("outcome"), col("subgroup"), col("study_id")];
+    let mut with_nulls = JoinArgs::new(JoinType::Left);
+    with_nulls.nulls_equal = true;
+    let pick = |name: &str| when(col("has_effect").is_not_null()).then(col(name)).otherwise(col(format!("od_{name}").as_str())).alias(name);
+    rows.join(eff, keys3.clone(), keys3, with_nulls)
+        .join(od, [col("outcome"), col("study_id")], [col("outcome"), col("study_id")], JoinArgs::new(JoinType::Left))
+        .join(labels, [col("study_id")], [col("study_id")], JoinArgs::new(JoinType::Left))
+        .sort(["pos"], SortMultipleOptions::default())
+        .select([
+            col("res_row"),
+            col("study_id"),
+            col("label").fill_null(col("study_id")),
+            pick("events_treat"),
+            pick("n_treat").fill_null(lit(0i64)),
+            pick("events_ctrl"),
+            pick("n_ctrl").fill_null(lit(0i64)),
+            col("estimate"),
+            col("ci_lb"),
+            col("ci_ub"),
+            col("weight"),
+        ])
+        .collect()
 }
 
 fn fmt_p(p: f64) -> String {
@@ -46,27 +89,26 @@ fn fmt_p(p: f64) -> String {
     }
 }
 
-/// The forest section of one results row (outcome × subgroup).
-fn section(inp: &ReportInput, outcome: &str, subgroup: Option<&str>, title: Option<String>) -> Option<ForestSection> {
+/// The forest section of one results row (outcome × subgroup); `rows` from [`forest_rows`].
+fn section(inp: &ReportInput, rows: &DataFrame, outcome: &str, subgroup: Option<&str>, title: Option<String>) -> Option<ForestSection> {
     let res = inp.results;
     let r = (0..res.num_rows()).find(|&r| s(res, "outcome", r).as_deref() == Some(outcome) && s(res, "subgroup", r).as_deref() == subgroup)?;
-    let ids: Vec<String> = s(res, "studies", r).unwrap_or_default().split(';').filter(|x| !x.is_empty()).map(String::from).collect();
-    let eff = inp.effects;
-    let od = inp.outcome_data;
-    let mut studies = vec![];
-    for id in &ids {
-        let e = (0..eff.num_rows()).find(|&k| s(eff, "outcome", k).as_deref() == Some(outcome) && s(eff, "subgroup", k).as_deref() == subgroup && s(eff, "study_id", k).as_deref() == Some(id));
-        let o = (0..od.num_rows()).find(|&k| s(od, "outcome", k).as_deref() == Some(outcome) && s(od, "study_id", k).as_deref() == Some(id));
-        let (et, nt, ec, nc) = match (e, o) {
-            (Some(k), _) => (it(eff, "events_treat", k), it(eff, "n_treat", k).unwrap_or(0), it(eff, "events_ctrl", k), it(eff, "n_ctrl", k).unwrap_or(0)),
-            (None, Some(k)) => (it(od, "events_treat", k), it(od, "n_treat", k).unwrap_or(0), it(od, "events_ctrl", k), it(od, "n_ctrl", k).unwrap_or(0)),
-            (None, None) => (None, 0, None, 0),
-        };
-        let or = e.and_then(|k| Some((fl(eff, "estimate", k)?, fl(eff, "ci_lb", k)?, fl(eff, "ci_ub", k)?)));
-        let weight = e.and_then(|k| fl(eff, "weight", k)).map(|w| 100.0 * w);
-        let note = if or.is_none() { Some("no sourced counts".to_string()) } else { None };
-        studies.push(ForestStudy { label: study_label(inp, id), events_treat: et, n_treat: nt, events_ctrl: ec, n_ctrl: nc, or, weight, note });
-    }
+    let mine = rows.clone().lazy().filter(col("res_row").eq(lit(r as IdxSize))).collect().ok()?;
+    let c = |n: &str| mine.column(n).ok().cloned();
+    let (label, et, nt, ec, nc) = (c("label")?, c("events_treat")?, c("n_treat")?, c("events_ctrl")?, c("n_ctrl")?);
+    let (est, lb, ub, w) = (c("estimate")?, c("ci_lb")?, c("ci_ub")?, c("weight")?);
+    let (label, et, nt, ec, nc) = (label.str().ok()?, et.i64().ok()?, nt.i64().ok()?, ec.i64().ok()?, nc.i64().ok()?);
+    let (est, lb, ub, w) = (est.f64().ok()?, lb.f64().ok()?, ub.f64().ok()?, w.f64().ok()?);
+    let studies = (0..mine.height())
+        .map(|k| {
+            let or = match (est.get(k), lb.get(k), ub.get(k)) {
+                (Some(a), Some(b), Some(c)) => Some((a, b, c)),
+                _ => None,
+            };
+            let note = if or.is_none() { Some("no sourced counts".to_string()) } else { None };
+            ForestStudy { label: label.get(k).unwrap_or_default().to_string(), events_treat: et.get(k), n_treat: nt.get(k).unwrap_or(0), events_ctrl: ec.get(k), n_ctrl: nc.get(k).unwrap_or(0), or, weight: w.get(k).map(|x| 100.0 * x), note }
+        })
+        .collect();
     let pooled = match (fl(res, "estimate", r), fl(res, "ci_lb", r), fl(res, "ci_ub", r)) {
         (Some(a), Some(b), Some(c)) => Some((a, b, c)),
         _ => None,
@@ -88,8 +130,9 @@ fn section(inp: &ReportInput, outcome: &str, subgroup: Option<&str>, title: Opti
 
 /// Forest plots: per outcome, one figure (drug subgroups as sections where the plan has them,
 /// then the total); a subgroup that is not a drug (hyperinflammation) gets its own figure.
-pub fn forests(inp: &ReportInput) -> Vec<(String, String, String)> {
+pub fn forests(inp: &ReportInput) -> Result<Vec<(String, String, String)>> {
     let res = inp.results;
+    let rows = forest_rows(inp).map_err(|e| pe(e).field("report.forest"))?;
     let model_of = |outcome: &str| (0..res.num_rows()).find(|&r| s(res, "outcome", r).as_deref() == Some(outcome) && s(res, "model", r).is_some()).and_then(|r| s(res, "model", r));
     let mut out = vec![];
     for (id, label) in &inp.outcomes {
@@ -98,12 +141,12 @@ pub fn forests(inp: &ReportInput) -> Vec<(String, String, String)> {
         let model = if model_of(id).is_some_and(|m| m.starts_with("random")) { "M-H, Random" } else { "M-H, Fixed" };
         let mut sections = vec![];
         if drugs.is_empty() {
-            sections.extend(section(inp, id, None, None));
+            sections.extend(section(inp, &rows, id, None, None));
         } else {
             for g in &drugs {
-                sections.extend(section(inp, id, Some(g.as_str()), Some(format!("{g}"))));
+                sections.extend(section(inp, &rows, id, Some(g.as_str()), Some(g.to_string())));
             }
-            if let Some(mut total) = section(inp, id, None, Some("All studies".into())) {
+            if let Some(mut total) = section(inp, &rows, id, None, Some("All studies".into())) {
                 total.studies.clear();
                 total.title = None;
                 sections.push(total);
@@ -115,13 +158,13 @@ pub fn forests(inp: &ReportInput) -> Vec<(String, String, String)> {
         let f = Forest { title: format!("{label}: IL-1 blockade vs control"), model: model.into(), treat: inp.treat_label.into(), ctrl: inp.ctrl_label.into(), sections, subgroup_test: None };
         out.push((format!("forest_{id}.svg"), format!("Forest plot: {label}"), svg::forest(&f)));
         for g in subgroups.iter().filter(|g| *g == "hyperinflammation") {
-            if let Some(sec) = section(inp, id, Some(g), None) {
+            if let Some(sec) = section(inp, &rows, id, Some(g), None) {
                 let f = Forest { title: format!("{label}: {g} subgroup"), model: model.into(), treat: inp.treat_label.into(), ctrl: inp.ctrl_label.into(), sections: vec![sec], subgroup_test: None };
                 out.push((format!("forest_{id}_{g}.svg"), format!("Forest plot: {label}, {g} subgroup"), svg::forest(&f)));
             }
         }
     }
-    out
+    Ok(out)
 }
 
 /// Funnel plots for the outcomes with at least one study estimate.
@@ -216,10 +259,10 @@ fn table_html(t: &Table, cols: &[&str]) -> String {
 }
 
 /// Build every report file: (file name, contents). `index.html` inlines the SVGs.
-pub fn build(inp: &ReportInput) -> Vec<(String, String)> {
+pub fn build(inp: &ReportInput) -> Result<Vec<(String, String)>> {
     let mut files: Vec<(String, String, String)> = vec![];
     files.push(("prisma.svg".into(), "PRISMA 2020 flow diagram".into(), prisma_svg(inp)));
-    files.extend(forests(inp));
+    files.extend(forests(inp)?);
     files.extend(funnels(inp));
     let (traffic, summary) = rob_svgs(inp);
     files.push(("rob_traffic_light.svg".into(), "Risk of bias: traffic-light plot".into(), traffic));
@@ -254,5 +297,5 @@ pub fn build(inp: &ReportInput) -> Vec<(String, String)> {
     html.push_str("</body>\n</html>\n");
     let mut out: Vec<(String, String)> = files.into_iter().map(|(n, _, svg)| (n, svg)).collect();
     out.push(("index.html".into(), html));
-    out
+    Ok(out)
 }

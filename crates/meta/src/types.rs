@@ -1,0 +1,195 @@
+//! The types every model shares: methods, tests, metafor's `control`, options, errors, and the
+//! fitted model ([`Fit`]) with metafor's names.
+
+use crate::zeroin::R_UNIROOT_TOL;
+use std::fmt;
+
+/// Pooling methods.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Method {
+    /// Mantel-Haenszel fixed effect (binary data)
+    MH,
+    /// Peto's one-step odds ratio (binary data)
+    Peto,
+    /// inverse-variance fixed ("equal") effect, metafor `method = "EE"`
+    FE,
+    DL,
+    REML,
+    PM,
+    ML,
+    SJ,
+    HE,
+    EB,
+}
+
+impl Method {
+    pub fn parse(s: &str) -> Option<Method> {
+        Some(match s.to_ascii_uppercase().as_str() {
+            "MH" => Method::MH,
+            "PETO" => Method::Peto,
+            "FE" | "EE" | "IV" => Method::FE,
+            "DL" => Method::DL,
+            "REML" => Method::REML,
+            "PM" => Method::PM,
+            "ML" => Method::ML,
+            "SJ" => Method::SJ,
+            "HE" => Method::HE,
+            "EB" => Method::EB,
+            _ => return None,
+        })
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Method::MH => "MH",
+            Method::Peto => "PETO",
+            Method::FE => "FE",
+            Method::DL => "DL",
+            Method::REML => "REML",
+            Method::PM => "PM",
+            Method::ML => "ML",
+            Method::SJ => "SJ",
+            Method::HE => "HE",
+            Method::EB => "EB",
+        }
+    }
+    pub fn is_random(self) -> bool {
+        !matches!(self, Method::MH | Method::Peto | Method::FE)
+    }
+}
+
+/// Test statistic for the pooled estimate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Test {
+    Z,
+    /// Hartung-Knapp-Sidik-Jonkman (metafor `test = "knha"`)
+    Knha,
+}
+
+/// Iteration settings, named and defaulted as metafor's `control` list.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Control {
+    /// Upper end of the search interval for PM and the Q-profile limits. `None`: metafor's
+    /// default `max(100, 10 · mad(yi)²)`.
+    pub tau2_max: Option<f64>,
+    /// Convergence threshold on the change in τ² (ML, REML, EB).
+    pub threshold: f64,
+    /// Iteration limit (ML, REML, EB, and `uniroot`).
+    pub maxiter: usize,
+    /// Step-size multiplier of the Fisher scoring steps.
+    pub stepadj: f64,
+    /// `uniroot` tolerance.
+    pub tol: f64,
+}
+
+impl Default for Control {
+    fn default() -> Self {
+        Control { tau2_max: None, threshold: 1e-5, maxiter: 100, stepadj: 1.0, tol: R_UNIROOT_TOL }
+    }
+}
+
+/// How an analysis is run.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Options {
+    pub level: f64,
+    pub test: Test,
+    pub control: Control,
+    /// Compute prediction interval and (DL/REML/PM) Q-profile intervals.
+    pub extras: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { level: 0.95, test: Test::Z, control: Control::default(), extras: true }
+    }
+}
+
+/// Why a model could not be fitted.
+#[derive(Clone, Debug, PartialEq)]
+pub enum MetaError {
+    NoStudies,
+    NotEstimable(String),
+    NoConvergence(String),
+    BadInput(String),
+}
+
+impl fmt::Display for MetaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            MetaError::NoStudies => write!(f, "no studies to pool"),
+            MetaError::NotEstimable(s) => write!(f, "not estimable: {s}"),
+            MetaError::NoConvergence(s) => write!(f, "did not converge: {s}"),
+            MetaError::BadInput(s) => write!(f, "bad input: {s}"),
+        }
+    }
+}
+impl std::error::Error for MetaError {}
+
+/// A fitted model, with metafor's names in the comments. Estimates are on the analysis scale
+/// (log for ratio measures).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Fit {
+    pub method: Method,
+    pub estimate: f64,
+    pub se: f64,
+    pub ci_lb: f64,
+    pub ci_ub: f64,
+    /// z (or t under HKSJ)
+    pub z: f64,
+    pub p: f64,
+    /// studies in the analysis
+    pub k: usize,
+    /// heterogeneity statistic `QE`
+    pub q: f64,
+    /// its degrees of freedom (studies with an estimable effect − 1)
+    pub q_df: usize,
+    pub q_p: f64,
+    pub i2: f64,
+    pub h2: f64,
+    pub tau2: f64,
+    /// t degrees of freedom (HKSJ only)
+    pub df: Option<f64>,
+    pub pi_lb: Option<f64>,
+    pub pi_ub: Option<f64>,
+    pub tau2_ci: Option<(f64, f64)>,
+    pub i2_ci: Option<(f64, f64)>,
+    /// Relative weights (summing to 1) of the studies, in input order; 0 for a study that
+    /// contributes nothing.
+    pub weights: Vec<f64>,
+}
+
+impl Fit {
+    /// The fit as (key, value) pairs under the key names of metafor's fixtures
+    /// (`tests/fixtures/oracle/metafor/*.json`): always `estimate, se, ci_lb, ci_ub, z, p, k, Q,
+    /// Q_df, Q_p, I2, H2, tau2`, then `pi_lb, pi_ub` (random effects) and the
+    /// Q-profile limits (DL, REML, PM) where computed.
+    pub fn fields(&self) -> Vec<(&'static str, f64)> {
+        let mut v = vec![
+            ("estimate", self.estimate),
+            ("se", self.se),
+            ("ci_lb", self.ci_lb),
+            ("ci_ub", self.ci_ub),
+            ("z", self.z),
+            ("p", self.p),
+            ("k", self.k as f64),
+            ("Q", self.q),
+            ("Q_df", self.q_df as f64),
+            ("Q_p", self.q_p),
+            ("I2", self.i2),
+            ("H2", self.h2),
+            ("tau2", self.tau2),
+        ];
+        if let (Some(a), Some(b)) = (self.pi_lb, self.pi_ub) {
+            v.push(("pi_lb", a));
+            v.push(("pi_ub", b));
+        }
+        if let Some((a, b)) = self.tau2_ci {
+            v.push(("tau2_ci_lb", a));
+            v.push(("tau2_ci_ub", b));
+        }
+        if let Some((a, b)) = self.i2_ci {
+            v.push(("I2_ci_lb", a));
+            v.push(("I2_ci_ub", b));
+        }
+        v
+    }
+}
