@@ -49,11 +49,21 @@ pub fn write_parquet(t: &Table, path: &Path) -> Result<()> {
     write_atomic(path, &parquet_bytes(t)?)
 }
 
-/// A table as CSV: the schema's header, missing cells empty, floats in the shortest form that
+/// A table as CSV: the schema's header, missing and empty cells empty, floats in the shortest form that
 /// reads back exactly (never scientific), `\n` line ends.
 pub fn csv_bytes(t: &Table) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
-    let mut df = t.df.clone();
+    // an empty text cell is written as an empty field, as a missing one (polars would quote it)
+    let exprs: Vec<Expr> = t
+        .schema
+        .fields
+        .iter()
+        .map(|f| match f.ty {
+            ColType::Str => when(col(f.name).eq(lit(""))).then(lit(NULL).cast(DataType::String)).otherwise(col(f.name)).alias(f.name),
+            _ => col(f.name),
+        })
+        .collect();
+    let mut df = t.df.clone().lazy().select(exprs).collect().map_err(|e| pe(e).field(t.schema.name))?;
     CsvWriter::new(&mut buf)
         .include_header(true)
         .with_float_scientific(Some(false))
