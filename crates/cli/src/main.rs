@@ -134,10 +134,10 @@ fn init_tracing() {
     tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().with_target(false).init();
 }
 
-fn sources_from(files: &[PathBuf]) -> Vec<metapipe_ingest::Source> {
+fn sources_from(files: &[PathBuf]) -> Result<Vec<metapipe_ingest::Source>, Error> {
     files
         .iter()
-        .map(|f| metapipe_ingest::Source { database: f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default(), path: f.clone() })
+        .map(|f| Ok(metapipe_ingest::Source { database: f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default(), input: metapipe_tables::io::Input::read(f)? }))
         .collect()
 }
 
@@ -234,7 +234,7 @@ fn real_main() -> Result<String, Error> {
             if files.is_empty() {
                 return Err(Error::usage("parse: give at least one file"));
             }
-            let (recs, warnings) = metapipe_ingest::parse_sources(&sources_from(&files))?;
+            let (recs, warnings) = metapipe_ingest::parse_sources(&sources_from(&files)?)?;
             for w in warnings {
                 eprintln!("warning: {w}");
             }
@@ -245,7 +245,7 @@ fn real_main() -> Result<String, Error> {
             if files.is_empty() {
                 return Err(Error::usage("dedup: give at least one file"));
             }
-            let sources = sources_from(&files);
+            let sources = sources_from(&files)?;
             let (recs, warnings) = metapipe_ingest::parse_sources(&sources)?;
             for w in warnings {
                 eprintln!("warning: {w}");
@@ -261,7 +261,7 @@ fn real_main() -> Result<String, Error> {
                 return Ok(format!("{:#?}\n{:#?}\ndecision: {d:?} (title similarity {sim:.3})\n", ka, kb));
             }
             let human = match &decisions {
-                Some(p) => metapipe_ingest::read_human_decisions(p)?,
+                Some(p) => metapipe_ingest::read_human_decisions(Some(&metapipe_tables::io::Input::read(p)?))?,
                 None => vec![],
             };
             let order: std::collections::HashMap<&str, usize> = sources.iter().enumerate().map(|(k, s)| (s.database.as_str(), k)).collect();

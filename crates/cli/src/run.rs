@@ -7,7 +7,7 @@ use metapipe_extract as extract;
 use metapipe_ingest as ingest;
 use metapipe_pool as pool;
 use metapipe_report::audit;
-use metapipe_tables::io::{read_parquet, write_atomic, write_csv, write_parquet};
+use metapipe_tables::io::{read_parquet, write_atomic, write_csv, write_parquet, Input};
 use metapipe_tables::schema::{self, TableSchema};
 use polars::prelude::*;
 use metapipe_tables::{pe, Error, Result, Table};
@@ -111,40 +111,87 @@ fn inject(fail_after: Option<&str>, stage: &str) -> Result<()> {
     Ok(())
 }
 
+/// Every input file of a review, read once by the shell: the stages never touch the filesystem.
+struct Inputs {
+    sources: Vec<ingest::Source>,
+    dedup_decisions: Option<Input>,
+    title_abstract: Input,
+    full_text: Input,
+    studies: Input,
+    arms: Input,
+    outcomes: Input,
+    rob: Input,
+    published: Option<Input>,
+}
+
+impl Inputs {
+    fn read(cfg: &Config) -> Result<Inputs> {
+        let opt = |p: &Option<PathBuf>| p.as_deref().map(Input::read).transpose();
+        Ok(Inputs {
+            sources: cfg.sources.iter().map(|s| Ok(ingest::Source { database: s.database.clone(), input: Input::read(&s.file)? })).collect::<Result<_>>()?,
+            dedup_decisions: opt(&cfg.dedup.decisions)?,
+            title_abstract: Input::read(&cfg.screening.title_abstract)?,
+            full_text: Input::read(&cfg.screening.full_text)?,
+            studies: Input::read(&cfg.extraction.studies)?,
+            arms: Input::read(&cfg.extraction.arms)?,
+            outcomes: Input::read(&cfg.extraction.outcomes)?,
+            rob: Input::read(&cfg.rob.answers)?,
+            published: opt(&cfg.review.published)?,
+        })
+    }
+}
+
+/// The run: read the inputs, then each stage in turn, each writing its tables into the staging
+/// directory (later stages read the Parquet earlier ones wrote).
 fn stages(cfg: &Config, st: &Stage, fail_after: Option<&str>) -> Result<()> {
-    // ---- ingest -----------------------------------------------------------------------------
     info!(review = %cfg.review.title, protocol = cfg.review.protocol.as_deref().unwrap_or("none"), "run");
-    let span = tracing::info_span!("ingest");
-    let _g = span.enter();
-    let sources: Vec<ingest::Source> = cfg.sources.iter().map(|s| ingest::Source { database: s.database.clone(), path: s.file.clone() }).collect();
-    let decisions = cfg.dedup.decisions.clone().unwrap_or_else(|| PathBuf::from("/nonexistent"));
-    let ing = ingest::ingest(&sources, &decisions, &cfg.screening.title_abstract, &cfg.screening.full_text)?;
+    let inputs = Inputs::read(cfg)?;
+    let ing = ingest_stage(&inputs, st)?;
+    inject(fail_after, "ingest")?;
+    let ex = extract_stage(cfg, &inputs, &ing, st)?;
+    inject(fail_after, "extract")?;
+    rob_stage(&inputs, &ex, st)?;
+    inject(fail_after, "rob")?;
+    pool_stage(cfg, &ex, st)?;
+    inject(fail_after, "pool")?;
+    report_stage(cfg, &inputs, &ex, st)?;
+    inject(fail_after, "report")
+}
+
+fn ingest_stage(inputs: &Inputs, st: &Stage) -> Result<ingest::Ingested> {
+    let _g = tracing::info_span!("ingest").entered();
+    let ing = ingest::ingest(&inputs.sources, inputs.dedup_decisions.as_ref(), &inputs.title_abstract, &inputs.full_text)?;
     for w in &ing.warnings {
         tracing::warn!("{w}");
     }
     let records = ingest::records_table(&ing.records)?;
     let (clusters, merged, maybe) = ingest::dedup_tables(&ing.records, &ing.dedup)?;
-    let screening = ingest::screening_table(&ing.ta, &ing.ft)?;
-    let prisma = ingest::prisma_table(&ing.prisma)?;
     let agreement = ingest::agreement_table(&ing.ta, &ing.ft)?;
     st.csv(&agreement, "screening_agreement.csv")?;
     info!(records = records.num_rows(), clusters = merged.num_rows(), maybe_pairs = maybe.num_rows(), screened = ing.ta.len(), kappa = ing.kappa_title_abstract, "ingest done");
-    for t in [&records, &clusters, &merged, &maybe, &screening, &prisma, &agreement] {
+    for t in [&records, &clusters, &merged, &maybe, &ingest::screening_table(&ing.ta, &ing.ft)?, &ingest::prisma_table(&ing.prisma)?, &agreement] {
         st.put(t)?;
     }
-    drop(_g);
-    inject(fail_after, "ingest")?;
+    Ok(ing)
+}
 
-    // ---- extract ----------------------------------------------------------------------------
-    let span = tracing::info_span!("extract");
-    let _g = span.enter();
-    let (studies, arms) = extract::read_studies(&cfg.extraction.studies, &cfg.extraction.arms, &cfg.extraction.comparison_factor)?;
+/// What the extract stage read (the audit and consistency stages use the structs).
+struct Extracted {
+    studies: Vec<extract::Study>,
+    arms: Vec<extract::Arm>,
+    outcomes: Vec<extract::OutcomeRow>,
+    ids: Vec<String>,
+}
+
+fn extract_stage(cfg: &Config, inputs: &Inputs, ing: &ingest::Ingested, st: &Stage) -> Result<Extracted> {
+    let _g = tracing::info_span!("extract").entered();
+    let (studies, arms) = extract::read_studies(&inputs.studies, &inputs.arms, &cfg.extraction.comparison_factor)?;
     let included: std::collections::BTreeSet<String> = ing.ft.iter().filter_map(|d| d.study_id.clone()).collect();
     let listed: std::collections::BTreeSet<String> = studies.iter().map(|s| s.study_id.clone()).collect();
     if included != listed {
         return Err(Error::data(format!("included studies {:?} and extracted studies {:?} differ", included, listed)).file(&cfg.extraction.studies));
     }
-    let outcomes = extract::read_outcomes(&cfg.extraction.outcomes, &studies)?;
+    let outcomes = extract::read_outcomes(&inputs.outcomes, &studies)?;
     for o in &outcomes {
         if !cfg.outcomes.iter().any(|c| c.id == o.outcome) {
             return Err(Error::data(format!("outcome {:?} is not in the pipeline's outcomes", o.outcome)).file(&cfg.extraction.outcomes).field("outcome"));
@@ -154,24 +201,22 @@ fn stages(cfg: &Config, st: &Stage, fail_after: Option<&str>) -> Result<()> {
     st.put(&extract::arms_table(&arms)?)?;
     st.put(&extract::outcome_table(&outcomes)?)?;
     info!(studies = studies.len(), arms = arms.len(), outcome_rows = outcomes.len(), "extract done");
-    drop(_g);
-    inject(fail_after, "extract")?;
+    let ids = studies.iter().map(|s| s.study_id.clone()).collect();
+    Ok(Extracted { studies, arms, outcomes, ids })
+}
 
-    // ---- rob --------------------------------------------------------------------------------
-    let span = tracing::info_span!("rob");
-    let _g = span.enter();
-    let ids: Vec<String> = studies.iter().map(|s| s.study_id.clone()).collect();
-    let rob = metapipe_rob::rob_stage(&cfg.rob.answers, &ids)?;
+fn rob_stage(inputs: &Inputs, ex: &Extracted, st: &Stage) -> Result<()> {
+    let _g = tracing::info_span!("rob").entered();
+    let rob = metapipe_rob::rob_stage(&inputs.rob, &ex.ids)?;
     st.put(&rob)?;
     info!(judgments = rob.num_rows(), "rob done");
-    drop(_g);
-    inject(fail_after, "rob")?;
+    Ok(())
+}
 
-    // ---- pool (reads the extract stage's tables) --------------------------------------------
-    let span = tracing::info_span!("pool");
-    let _g = span.enter();
-    let studies_t = st.get(&schema::STUDIES)?;
-    let od = st.get(&schema::OUTCOME_DATA)?;
+/// The analysis plan on the extract stage's tables (read back from Parquet).
+fn pool_stage(cfg: &Config, ex: &Extracted, st: &Stage) -> Result<()> {
+    let _g = tracing::info_span!("pool").entered();
+    let (studies_t, od) = (st.get(&schema::STUDIES)?, st.get(&schema::OUTCOME_DATA)?);
     let plans: Vec<pool::OutcomePlan> = cfg
         .outcomes
         .iter()
@@ -179,7 +224,7 @@ fn stages(cfg: &Config, st: &Stage, fail_after: Option<&str>) -> Result<()> {
         .collect();
     for p in &plans {
         for sid in p.studies.iter().flatten() {
-            if !ids.contains(sid) {
+            if !ex.ids.contains(sid) {
                 return Err(Error::data(format!("outcome {} names study {sid:?}, which is not an included study", p.id)).field("outcomes.studies"));
             }
         }
@@ -194,18 +239,16 @@ fn stages(cfg: &Config, st: &Stage, fail_after: Option<&str>) -> Result<()> {
             a.note = Some(format!("not computable: the review does not say which studies it pooled; sourced data exist only for {}", with.join(", ")));
         }
     }
-    let results = pool::results_table(&analyses)?;
-    let effects = pool::effects_table(&analyses, cfg.analysis.level)?;
-    st.put(&results)?;
-    st.put(&effects)?;
+    st.put(&pool::results_table(&analyses)?)?;
+    st.put(&pool::effects_table(&analyses, cfg.analysis.level)?)?;
     let pooled_n = analyses.iter().filter(|a| a.fit.is_some()).count();
     info!(analyses = analyses.len(), pooled = pooled_n, not_pooled = analyses.len() - pooled_n, "pool done");
-    drop(_g);
-    inject(fail_after, "pool")?;
+    Ok(())
+}
 
-    // ---- report: CSVs and the audit (reads the stage tables) -------------------------------
-    let span = tracing::info_span!("report");
-    let _g = span.enter();
+/// The CSV outputs, the audit and consistency stages, and the report, from the stage tables.
+fn report_stage(cfg: &Config, inputs: &Inputs, ex: &Extracted, st: &Stage) -> Result<()> {
+    let _g = tracing::info_span!("report").entered();
     let results = st.get(&schema::RESULTS)?;
     let prisma_t = st.get(&schema::PRISMA)?;
     let od = st.get(&schema::OUTCOME_DATA)?;
@@ -222,24 +265,18 @@ fn stages(cfg: &Config, st: &Stage, fail_after: Option<&str>) -> Result<()> {
     let merged = st.get(&schema::MERGED)?;
     let cl = merged.df.clone().lazy().filter(col("merged_ids").str().split(lit(";")).list().len().gt(lit(1))).select([col("merged_ids")]).collect().map_err(pe)?;
     st.csv(&Table::new(&schema::CLUSTER_LIST, cl)?, "clusters.csv")?;
-
-    // the protocol's outcomes, as run
-    let mut ob = metapipe_tables::Builder::new(&schema::OUTCOMES);
-    for o in &cfg.outcomes {
-        use metapipe_tables::{s as cs, so};
-        ob.row(vec![cs(&o.id), cs(&o.label), so(o.timepoint.clone()), cs(&o.definition), so(o.studies.as_ref().map(|v| v.join(";"))), cs(o.studies_source.as_deref().unwrap_or("not stated by the review")), so(Some(o.subgroups.join(";")))]);
-    }
-    st.csv(&ob.finish()?, "outcomes.csv")?;
-    let published = match &cfg.review.published {
+    st.csv(&outcomes_table(cfg)?, "outcomes.csv")?;
+    let published = match &inputs.published {
         Some(p) => read_published(p)?,
         None => vec![],
     };
+    let (studies, arms, outcomes, ids) = (&ex.studies, &ex.arms, &ex.outcomes, &ex.ids);
     let st_rows: Vec<(String, String, i64, i64)> = studies.iter().map(|s| (s.study_id.clone(), s.drug.clone(), s.n_treat, s.n_ctrl)).collect();
     let mut margins = vec![];
-    for s in &studies {
+    for s in studies {
         let factors: std::collections::BTreeSet<&str> = arms.iter().filter(|a| a.study_id == s.study_id).flat_map(|a| a.factors.iter().map(|(f, _)| f.as_str())).collect();
         for f in factors {
-            if let Some((t, c)) = extract::factor_margins(&arms, &s.study_id, f) {
+            if let Some((t, c)) = extract::factor_margins(arms, &s.study_id, f) {
                 margins.push((s.study_id.clone(), f.to_string(), t, c));
             }
         }
@@ -307,9 +344,18 @@ fn stages(cfg: &Config, st: &Stage, fail_after: Option<&str>) -> Result<()> {
     for (name, body) in metapipe_report::html::build(&input)? {
         write_atomic(&st.dir.join("report").join(&name), body.as_bytes())?;
     }
-    inject(fail_after, "report")?;
     info!(audit_rows = audit_rows.len(), mismatches = audit_rows.iter().filter(|r| r.status == "mismatch").count(), "report done");
     Ok(())
+}
+
+/// `outcomes.csv`: the protocol's outcomes, as run.
+fn outcomes_table(cfg: &Config) -> Result<Table> {
+    use metapipe_tables::{s, so};
+    let mut ob = metapipe_tables::Builder::new(&schema::OUTCOMES);
+    for o in &cfg.outcomes {
+        ob.row(vec![s(&o.id), s(&o.label), so(o.timepoint.clone()), s(&o.definition), so(o.studies.as_ref().map(|v| v.join(";"))), s(o.studies_source.as_deref().unwrap_or("not stated by the review")), so(Some(o.subgroups.join(";")))]);
+    }
+    ob.finish()
 }
 
 /// A subgroup as the config writes it: `column:value` (a studies column equal to a value), a
@@ -322,8 +368,8 @@ fn subgroup(s: &str) -> pool::Subgroup {
     }
 }
 
-fn read_published(path: &Path) -> Result<Vec<audit::Published>> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+fn read_published(input: &Input) -> Result<Vec<audit::Published>> {
+    let (path, text) = (input.path.as_path(), input.text()?);
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let mut out = vec![];
     for (n, r) in rdr.records().enumerate() {

@@ -5,10 +5,10 @@
 //! derived from the arms, never typed. A cell no source gives stays missing, with its reason.
 //! Adding a found number is a one-line change in `outcome_data.csv`.
 
+use metapipe_tables::io::Input;
 use metapipe_tables::schema::{ARMS, OUTCOME_DATA, STUDIES};
 use metapipe_tables::{b, i, s, so, Builder, Error, Result, Table};
 use std::collections::BTreeMap;
-use std::path::Path;
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Study {
@@ -59,8 +59,8 @@ pub struct Sheet {
 }
 
 impl Sheet {
-    pub fn read(path: &Path, required: &[&str]) -> Result<Sheet> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    pub fn parse(input: &Input, required: &[&str]) -> Result<Sheet> {
+        let (path, text) = (input.path.as_path(), input.text()?);
         let mut rdr = csv::ReaderBuilder::new().from_reader(text.as_bytes());
         let headers: Vec<String> = rdr.headers().map_err(|e| Error::data(e.to_string()).file(path).line(1))?.iter().map(|h| h.trim().to_string()).collect();
         for r in required {
@@ -136,8 +136,8 @@ pub fn factor_margins(arms: &[Arm], study_id: &str, factor: &str) -> Option<(i64
 /// Read studies and arms; where a study has arms, its comparison sizes are derived from them
 /// along `factor` (e.g. `il1_blockade`). Every column of `arms.csv` other than study_id, arm, n
 /// and source is a factor.
-pub fn read_studies(studies: &Path, arms: &Path, factor: &str) -> Result<(Vec<Study>, Vec<Arm>)> {
-    let sa = Sheet::read(arms, &["study_id", "arm", "n", factor])?;
+pub fn read_studies(studies: &Input, arms: &Input, factor: &str) -> Result<(Vec<Study>, Vec<Arm>)> {
+    let sa = Sheet::parse(arms, &["study_id", "arm", "n", factor])?;
     let factor_cols: Vec<String> = sa.headers.iter().filter(|h| !["study_id", "arm", "n", "source"].contains(&h.as_str())).cloned().collect();
     let mut arm_list = vec![];
     for r in sa.rows() {
@@ -156,7 +156,7 @@ pub fn read_studies(studies: &Path, arms: &Path, factor: &str) -> Result<(Vec<St
             source: r.get("source").map(String::from),
         });
     }
-    let ss = Sheet::read(studies, &["study_id", "label", "drug", "hyperinflammation", "n_treat", "n_ctrl"])?;
+    let ss = Sheet::parse(studies, &["study_id", "label", "drug", "hyperinflammation", "n_treat", "n_ctrl"])?;
     let mut out = vec![];
     let mut seen = BTreeMap::new();
     for r in ss.rows() {
@@ -193,7 +193,7 @@ pub fn read_studies(studies: &Path, arms: &Path, factor: &str) -> Result<(Vec<St
     }
     for a in &arm_list {
         if !seen.contains_key(&a.study_id) {
-            return Err(Error::data(format!("arm {:?} belongs to unknown study {:?}", a.arm, a.study_id)).file(arms).field("study_id"));
+            return Err(Error::data(format!("arm {:?} belongs to unknown study {:?}", a.arm, a.study_id)).file(&arms.path).field("study_id"));
         }
     }
     Ok((out, arm_list))
@@ -201,8 +201,8 @@ pub fn read_studies(studies: &Path, arms: &Path, factor: &str) -> Result<(Vec<St
 
 /// Read per-arm outcome counts. `status` is reported, derived or missing; a missing row has no
 /// event counts, and its denominators default to the randomized arm sizes.
-pub fn read_outcomes(path: &Path, studies: &[Study]) -> Result<Vec<OutcomeRow>> {
-    let sh = Sheet::read(path, &["study_id", "outcome", "events_treat", "n_treat", "events_ctrl", "n_ctrl", "status"])?;
+pub fn read_outcomes(input: &Input, studies: &[Study]) -> Result<Vec<OutcomeRow>> {
+    let sh = Sheet::parse(input, &["study_id", "outcome", "events_treat", "n_treat", "events_ctrl", "n_ctrl", "status"])?;
     let mut out = vec![];
     let mut seen = BTreeMap::new();
     for r in sh.rows() {
@@ -285,12 +285,8 @@ pub fn outcome_table(rows: &[OutcomeRow]) -> Result<Table> {
 mod tests {
     use super::*;
 
-    fn tmp(name: &str, body: &str) -> std::path::PathBuf {
-        let d = std::env::temp_dir().join(format!("mp-extract-{}", std::process::id()));
-        std::fs::create_dir_all(&d).unwrap();
-        let p = d.join(name);
-        std::fs::write(&p, body).unwrap();
-        p
+    fn tmp(name: &str, body: &str) -> Input {
+        Input { path: name.into(), bytes: body.as_bytes().to_vec() }
     }
 
     #[test]
@@ -305,11 +301,11 @@ mod tests {
     #[test]
     fn events_above_n_rejected_with_location() {
         let st = tmp("s2.csv", "study_id,label,drug,hyperinflammation,n_treat,n_ctrl\nx,X,anakinra,no,10,10\n");
-        let ar = tmp("a2.csv", "study_id,arm,group,n\n");
-        let _ = std::fs::write(&ar, "study_id,arm,f,n\nx,a,drug,10\nx,b,none,10\n");
+        let ar = tmp("a2.csv", "study_id,arm,f,n\nx,a,drug,10\nx,b,none,10\n");
         let (s, _) = read_studies(&st, &ar, "f").unwrap();
         let oc = tmp("o2.csv", "study_id,outcome,events_treat,n_treat,events_ctrl,n_ctrl,status,source_url\nx,mortality,11,10,1,10,reported,http://x\n");
         let e = read_outcomes(&oc, &s).unwrap_err();
         assert_eq!((e.line, e.field.as_deref()), (Some(2), Some("events_treat")));
+        assert_eq!(e.file.as_deref(), Some(std::path::Path::new("o2.csv")));
     }
 }

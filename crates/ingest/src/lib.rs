@@ -7,23 +7,23 @@
 pub mod dedup;
 pub mod normalize;
 pub mod parse;
-pub mod parse_more;
 pub mod screening;
 pub mod synth;
 
 use dedup::{Dedup, HumanDecision};
+use metapipe_tables::io::Input;
 use metapipe_tables::schema::{CLUSTERS, MAYBE_PAIRS, MERGED, PRISMA, RECORDS, SCREENING};
 use metapipe_tables::{b, f, i, s, so, Builder, Error, Result, Table};
 use parse::Record;
 use screening::{FtDecision, Prisma, TaDecision, Verdict};
 use std::collections::HashMap;
-use std::path::{Path, PathBuf};
 
-/// One search export.
+
+/// One search export, as read.
 #[derive(Debug, Clone)]
 pub struct Source {
     pub database: String,
-    pub path: PathBuf,
+    pub input: Input,
 }
 
 /// Parse every source, in order. Record ids must be unique across sources.
@@ -32,11 +32,11 @@ pub fn parse_sources(sources: &[Source]) -> Result<(Vec<Record>, Vec<String>)> {
     let mut warnings = vec![];
     let mut seen: HashMap<String, (String, usize)> = HashMap::new();
     for src in sources {
-        let (recs, w) = parse::parse_file(&src.path, &src.database)?;
+        let (recs, w) = parse::parse_input(&src.input, &src.database)?;
         warnings.extend(w);
         for r in recs {
             if let Some((f, l)) = seen.insert(r.record_id.clone(), (r.source_file.clone(), r.source_line)) {
-                return Err(Error::data(format!("record id {} already used at {f}:{l}", r.record_id)).file(&src.path).line(r.source_line).field("id"));
+                return Err(Error::data(format!("record id {} already used at {f}:{l}", r.record_id)).file(&src.input.path).line(r.source_line).field("id"));
             }
             all.push(r);
         }
@@ -114,12 +114,11 @@ pub fn dedup_tables(recs: &[Record], d: &Dedup) -> Result<(Table, Table, Table)>
     Ok((c.finish()?, m.finish()?, mp.finish()?))
 }
 
-/// Read a person's decisions on maybe-pairs: `record_a, record_b, duplicate (yes/no)`.
-pub fn read_human_decisions(path: &Path) -> Result<Vec<HumanDecision>> {
-    if !path.exists() {
-        return Ok(vec![]);
-    }
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+/// A person's decisions on maybe-pairs: `record_a, record_b, duplicate (yes/no)` (none when
+/// there is no such file).
+pub fn read_human_decisions(input: Option<&Input>) -> Result<Vec<HumanDecision>> {
+    let Some(input) = input else { return Ok(vec![]) };
+    let (path, text) = (input.path.as_path(), input.text()?);
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let mut out = vec![];
     for (n, r) in rdr.records().enumerate() {
@@ -213,7 +212,7 @@ pub struct Ingested {
 }
 
 /// The ingest stage: parse, deduplicate, apply screening logs, count.
-pub fn ingest(sources: &[Source], human_dedup: &Path, ta_log: &Path, ft_log: &Path) -> Result<Ingested> {
+pub fn ingest(sources: &[Source], human_dedup: Option<&Input>, ta_log: &Input, ft_log: &Input) -> Result<Ingested> {
     let (records, warnings) = parse_sources(sources)?;
     let order: HashMap<&str, usize> = sources.iter().enumerate().map(|(k, s)| (s.database.as_str(), k)).collect();
     let human = read_human_decisions(human_dedup)?;

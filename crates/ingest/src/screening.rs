@@ -1,6 +1,7 @@
 //! Screening logs → decisions per deduplicated record; Cohen's κ; PRISMA 2020 counts with their
 //! conservation invariants enforced.
 
+use metapipe_tables::io::Input;
 use metapipe_tables::{Error, Result};
 use std::collections::{BTreeMap, HashMap};
 use std::path::Path;
@@ -40,8 +41,8 @@ pub struct FtDecision {
     pub study_id: Option<String>,
 }
 
-fn read_rows(path: &Path) -> Result<(Vec<String>, Vec<(usize, Vec<String>)>)> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+fn read_rows(input: &Input) -> Result<(Vec<String>, Vec<(usize, Vec<String>)>)> {
+    let (path, text) = (input.path.as_path(), input.text()?);
     let mut rdr = csv::ReaderBuilder::new().from_reader(text.as_bytes());
     let headers: Vec<String> = rdr.headers().map_err(|e| Error::data(e.to_string()).file(path).line(1))?.iter().map(|s| s.trim().to_string()).collect();
     let mut rows = vec![];
@@ -61,8 +62,9 @@ fn col(headers: &[String], name: &str, path: &Path) -> Result<usize> {
 
 /// Read title/abstract decisions: `record_id, reviewer_1, reviewer_2, adjudicated`. Every
 /// cluster must be screened exactly once; a conflict needs an adjudication.
-pub fn title_abstract(path: &Path, cluster_of_id: &HashMap<String, usize>, n_clusters: usize) -> Result<Vec<TaDecision>> {
-    let (h, rows) = read_rows(path)?;
+pub fn title_abstract(input: &Input, cluster_of_id: &HashMap<String, usize>, n_clusters: usize) -> Result<Vec<TaDecision>> {
+    let (h, rows) = read_rows(input)?;
+    let path = input.path.as_path();
     let (ci, c1, c2, ca) = (col(&h, "record_id", path)?, col(&h, "reviewer_1", path)?, col(&h, "reviewer_2", path)?, col(&h, "adjudicated", path)?);
     let mut seen: HashMap<usize, usize> = HashMap::new();
     let mut out = vec![];
@@ -93,8 +95,9 @@ pub fn title_abstract(path: &Path, cluster_of_id: &HashMap<String, usize>, n_clu
 
 /// Read full-text decisions: `record_id, decision, reason, study_id`. Exactly the clusters
 /// included at title/abstract must appear; exclusions need a reason, inclusions a study id.
-pub fn full_text(path: &Path, cluster_of_id: &HashMap<String, usize>, ta: &[TaDecision]) -> Result<Vec<FtDecision>> {
-    let (h, rows) = read_rows(path)?;
+pub fn full_text(input: &Input, cluster_of_id: &HashMap<String, usize>, ta: &[TaDecision]) -> Result<Vec<FtDecision>> {
+    let (h, rows) = read_rows(input)?;
+    let path = input.path.as_path();
     let (ci, cd, cr, cs) = (col(&h, "record_id", path)?, col(&h, "decision", path)?, col(&h, "reason", path)?, col(&h, "study_id", path)?);
     let sought: BTreeMap<usize, ()> = ta.iter().filter(|d| d.decision == Verdict::Include).map(|d| (d.cluster, ())).collect();
     let mut seen = HashMap::new();

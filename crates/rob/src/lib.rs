@@ -5,10 +5,10 @@
 //! the algorithms of the RoB 2 guidance (Higgins et al. 2019, "Revised Cochrane risk-of-bias tool
 //! for randomized trials (RoB 2)", full guidance document) → overall judgment.
 
+use metapipe_tables::io::Input;
 use metapipe_tables::schema::ROB;
 use metapipe_tables::{s, Builder, Error, Result, Table};
 use std::collections::BTreeMap;
-use std::path::Path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Judgment {
@@ -212,8 +212,8 @@ pub fn judge(answers: &BTreeMap<String, Answers>) -> std::result::Result<Vec<(St
 }
 
 /// Read answers (`study_id, question, answer`) and judge every study in `studies`.
-pub fn rob_stage(path: &Path, studies: &[String]) -> Result<Table> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+pub fn rob_stage(input: &Input, studies: &[String]) -> Result<Table> {
+    let (path, text) = (input.path.as_path(), input.text()?);
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let headers: Vec<String> = rdr.headers().map_err(|e| Error::data(e.to_string()).file(path).line(1))?.iter().map(String::from).collect();
     let col = |n: &str| headers.iter().position(|h| h == n).ok_or_else(|| Error::data("missing column").file(path).line(1).field(n));

@@ -33,6 +33,34 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     })
 }
 
+/// An input file as the shell read it: its path (named in every error) and its bytes. Stages
+/// take `Input`s, never paths: only the CLI and this module touch the filesystem.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Input {
+    pub path: PathBuf,
+    pub bytes: Vec<u8>,
+}
+
+impl Input {
+    pub fn read(path: &Path) -> Result<Input> {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        Ok(Input { path: path.to_path_buf(), bytes })
+    }
+    /// An input that may be absent (`None` when no file is at `path`).
+    pub fn read_if_present(path: &Path) -> Result<Option<Input>> {
+        if path.exists() {
+            Input::read(path).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+    /// The bytes as UTF-8 text (a leading byte-order mark dropped).
+    pub fn text(&self) -> Result<&str> {
+        let b = self.bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&self.bytes);
+        std::str::from_utf8(b).map_err(|e| Error::data(format!("not UTF-8 text: {e}")).file(&self.path))
+    }
+}
+
 /// A table as Parquet bytes (zstd; deterministic: same table, same bytes).
 pub fn parquet_bytes(t: &Table) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
