@@ -5,7 +5,7 @@
 use crate::config::Config;
 use metapipe_extract as extract;
 use metapipe_ingest as ingest;
-use metapipe_pool as pool;
+use metapipe_plan as plan;
 use metapipe_report::audit;
 use metapipe_tables::io::{read_parquet, write_atomic, write_csv, write_parquet, Input};
 use metapipe_tables::schema::{self, TableSchema};
@@ -217,10 +217,10 @@ fn rob_stage(inputs: &Inputs, ex: &Extracted, st: &Stage) -> Result<()> {
 fn pool_stage(cfg: &Config, ex: &Extracted, st: &Stage) -> Result<()> {
     let _g = tracing::info_span!("pool").entered();
     let (studies_t, od) = (st.get(&schema::STUDIES)?, st.get(&schema::OUTCOME_DATA)?);
-    let plans: Vec<pool::OutcomePlan> = cfg
+    let plans: Vec<plan::OutcomePlan> = cfg
         .outcomes
         .iter()
-        .map(|o| pool::OutcomePlan { id: o.id.clone(), studies: o.studies.clone(), subgroups: o.subgroups.iter().map(|s| subgroup(s)).collect(), pool_available: o.pool_available })
+        .map(|o| plan::OutcomePlan { id: o.id.clone(), studies: o.studies.clone(), subgroups: o.subgroups.iter().map(|s| subgroup(s)).collect(), pool_available: o.pool_available })
         .collect();
     for p in &plans {
         for sid in p.studies.iter().flatten() {
@@ -229,8 +229,8 @@ fn pool_stage(cfg: &Config, ex: &Extracted, st: &Stage) -> Result<()> {
             }
         }
     }
-    let rule = pool::ModelRule { i2_above: cfg.analysis.random_if_i2_above, q_p_below: cfg.analysis.random_if_q_p_below, level: cfg.analysis.level };
-    let mut analyses = pool::run(&plans, &studies_t, &od, &rule)?;
+    let rule = plan::ModelRule { i2_above: cfg.analysis.random_if_i2_above, q_p_below: cfg.analysis.random_if_q_p_below, level: cfg.analysis.level };
+    let mut analyses = plan::run(&plans, &studies_t, &od, &rule)?;
     // an outcome the review does not attribute: say which studies do have sourced data
     for a in analyses.iter_mut().filter(|a| a.studies.is_empty() && a.fit.is_none() && a.subgroup.is_none()) {
         let with = od.df.clone().lazy().filter(col("outcome").eq(lit(a.outcome.as_str())).and(col("events_treat").is_not_null())).select([col("study_id")]).collect().map_err(pe)?;
@@ -239,8 +239,8 @@ fn pool_stage(cfg: &Config, ex: &Extracted, st: &Stage) -> Result<()> {
             a.note = Some(format!("not computable: the review does not say which studies it pooled; sourced data exist only for {}", with.join(", ")));
         }
     }
-    st.put(&pool::results_table(&analyses)?)?;
-    st.put(&pool::effects_table(&analyses, cfg.analysis.level)?)?;
+    st.put(&plan::results_table(&analyses)?)?;
+    st.put(&plan::effects_table(&analyses, cfg.analysis.level)?)?;
     let pooled_n = analyses.iter().filter(|a| a.fit.is_some()).count();
     info!(analyses = analyses.len(), pooled = pooled_n, not_pooled = analyses.len() - pooled_n, "pool done");
     Ok(())
@@ -360,11 +360,11 @@ fn outcomes_table(cfg: &Config) -> Result<Table> {
 
 /// A subgroup as the config writes it: `column:value` (a studies column equal to a value), a
 /// bare yes/no column name (the studies where it is true), or a drug name.
-fn subgroup(s: &str) -> pool::Subgroup {
+fn subgroup(s: &str) -> plan::Subgroup {
     match s.split_once(':') {
-        Some((c, v)) => pool::Subgroup { column: c.to_string(), value: v.to_string(), name: v.to_string() },
-        None if s == "hyperinflammation" => pool::Subgroup { column: s.to_string(), value: "true".into(), name: s.to_string() },
-        None => pool::Subgroup { column: "drug".into(), value: s.to_string(), name: s.to_string() },
+        Some((c, v)) => plan::Subgroup { column: c.to_string(), value: v.to_string(), name: v.to_string() },
+        None if s == "hyperinflammation" => plan::Subgroup { column: s.to_string(), value: "true".into(), name: s.to_string() },
+        None => plan::Subgroup { column: "drug".into(), value: s.to_string(), name: s.to_string() },
     }
 }
 

@@ -1,4 +1,4 @@
-//! # metapipe-pool
+//! # metapipe-plan
 //!
 //! The analysis plan applied to the extracted data: which studies each outcome pools, which
 //! model, which subgroups. An outcome whose stated studies lack data is never pooled from a
