@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""`make bench`: every speed comparison of issue #8 in one run on this machine.
+"""`make bench`: every speed comparison in one run on this machine.
 Writes bench/results.md and bench/results.csv. Timings are never asserted anywhere.
 Peers: bib-dedupe (pip) and metafor (Debian r-cran-metafor), installed by `make bench` if missing."""
 import csv, json, math, os, platform, statistics, subprocess, sys, tempfile, time
@@ -53,29 +53,37 @@ mx, my = sum(xs) / len(xs), sum(ys) / len(ys)
 slope = sum((x - mx) * (y - my) for x, y in zip(xs, ys)) / sum((x - mx) ** 2 for x in xs)
 add("dedup at scale", "fitted scaling exponent (log time on log n)", f"{slope:.2f}", "", "target <= 1.2")
 
-# 3. batch pooling ---------------------------------------------------------------------------------
+# 3. batch pooling: every measure x method case a user would run, against metafor ----------------------
 G = 1_000_000
 for kind in ["binary", "generic"]:
     subprocess.run([BIN, "gen-meta", "--groups", str(G), "--k", "10", "--kind", kind, "--seed", "1", "--out", f"{work}/{kind}.parquet"], check=True)
     subprocess.run([BIN, "gen-meta", "--groups", "1000", "--k", "10", "--kind", kind, "--seed", "1", "--out", f"{work}/{kind}_sample.csv"], check=True)
+# (kind, measure, method, target speed-up over metafor per analysis; None: no target set)
+CASES = [("binary", "OR", m, 10_000 if m in ("DL", "REML", "MH") else None) for m in ["MH", "PETO", "FE", "DL", "REML", "PM", "SJ", "HE", "EB", "ML"]]
+CASES += [("binary", meas, m, None) for meas in ["RR", "RD"] for m in ["MH", "DL", "REML"]]
+CASES += [("generic", "GEN", m, 10_000 if m in ("DL", "REML") else None) for m in ["FE", "DL", "REML", "PM", "SJ", "HE", "EB", "ML"]]
+with open(f"{work}/cases.csv", "w") as f:
+    f.write("kind,measure,method\n" + "".join(f"{k},{me},{m}\n" for k, me, m, _ in CASES))
 ours = {}
-for method, kind, measure in [("MH", "binary", "OR"), ("DL", "generic", "GEN"), ("REML", "generic", "GEN")]:
-    tmin, tmed, tmax, rss = timed_runs([BIN, "pool", f"{work}/{kind}.parquet", "--measure", measure, "--method", method, "--group", "group", "--out", f"{work}/out_{method}.parquet"], 3)
-    ours[method] = tmed / G
-    add("batch pooling", f"metapipe pool --group {method}, 10^6 meta-analyses (k=10), Parquet to Parquet", f"{tmed:.3f}", "s", f"min {tmin:.3f}, max {tmax:.3f}; {tmed / G * 1e6:.2f} µs per analysis; peak RSS {rss:.0f} MiB")
+for kind, measure, method, _ in CASES:
+    runs = 3 if method not in ("PETO", "PM") and measure in ("OR", "GEN") else 1
+    tmin, tmed, tmax, rss = timed_runs([BIN, "pool", f"{work}/{kind}.parquet", "--measure", measure, "--method", method, "--group", "group", "--out", f"{work}/out.parquet"], runs)
+    ours[(kind, measure, method)] = (tmed / G, rss)
 metafor = {}
 if subprocess.run(["which", "Rscript"], capture_output=True).returncode == 0:
-    subprocess.run(["Rscript", "bench/metafor_loop.R", f"{work}/binary_sample.csv", f"{work}/generic_sample.csv", f"{work}/metafor.csv"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run(["Rscript", "bench/metafor_cases.R", f"{work}/binary_sample.csv", f"{work}/generic_sample.csv", f"{work}/cases.csv", f"{work}/metafor.csv"], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     for r in csv.DictReader(open(f"{work}/metafor.csv")):
-        metafor[r["method"]] = float(r["seconds_per_analysis"])
-        add("batch pooling", f"metafor {r['method']} loop in Rscript ({r['analyses']} analyses of the same data)", f"{float(r['seconds_per_analysis']) * 1e3:.3f}", "ms per analysis")
-    targets = {"DL": 10_000, "REML": 2_000, "MH": None}
-    for m in ["MH", "DL", "REML"]:
-        ratio = metafor[m] / ours[m]
-        t = targets[m]
-        add("batch pooling", f"speed-up over metafor, {m}", f"{ratio:.0f}", "x", f"target >= {t}x" if t else "no target")
-else:
-    add("batch pooling", "metafor", "not run", "", "Rscript not found")
+        metafor[(r["kind"], r["measure"], r["method"])] = float(r["seconds_per_analysis"])
+for kind, measure, method, target in CASES:
+    t, rss = ours[(kind, measure, method)]
+    mf = metafor.get((kind, measure, method))
+    how = "escalc + rma" if kind == "binary" and method not in ("MH", "PETO") else ("rma.mh" if method == "MH" else "rma.peto" if method == "PETO" else "rma")
+    if mf:
+        ratio = mf / t
+        met = "" if target is None else (f"; target >= {target}x: {'met' if ratio >= target else 'NOT met'}")
+        add("batch pooling", f"{kind} {measure} {method}: speed-up over metafor ({how})", f"{ratio:,.0f}", "x", f"metapipe {t * 1e6:.2f} µs, metafor {mf * 1e3:.3f} ms per analysis; peak RSS {rss:.0f} MiB{met}")
+    else:
+        add("batch pooling", f"{kind} {measure} {method}: metapipe", f"{t * 1e6:.2f}", "µs per analysis", f"peak RSS {rss:.0f} MiB; metafor not run (no Rscript)")
 kern = subprocess.run([BIN, "bench-kernel", "--groups", str(G), "--runs", "5"], check=True, capture_output=True, text=True).stdout
 kr = {r["what"]: r for r in csv.DictReader(kern.splitlines())}
 for w, r in kr.items():

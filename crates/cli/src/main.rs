@@ -135,13 +135,10 @@ fn init_tracing() {
 }
 
 fn sources_from(files: &[PathBuf]) -> Result<Vec<metapipe_ingest::Source>, Error> {
-    files
-        .iter()
-        .map(|f| Ok(metapipe_ingest::Source { database: f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default(), input: metapipe_tables::io::Input::read(f)? }))
-        .collect()
+    files.iter().map(|f| Ok(metapipe_ingest::Source { database: f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default(), input: metapipe_tables::io::Input::read(f)? })).collect()
 }
 
-fn write_table(t: &metapipe_tables::Table, out: &PathBuf) -> Result<(), Error> {
+fn write_table(t: &metapipe_tables::Table, out: &std::path::Path) -> Result<(), Error> {
     if out.extension().is_some_and(|e| e == "parquet") {
         metapipe_tables::io::write_parquet(t, out)
     } else {
@@ -412,10 +409,7 @@ fn bench_kernel(groups: usize, k: usize, runs: usize) -> String {
         ts
     };
     let mut out = String::from("what,ns_min,ns_median,ns_max\n");
-    for (name, ts) in [
-        ("straight_line_dl_loop", time(&|| straight(&yi, &vi))),
-        ("metapipe_batch_dl_kernel", time(&|| kernel(&yi, &vi, true))),
-    ] {
+    for (name, ts) in [("straight_line_dl_loop", time(&|| straight(&yi, &vi))), ("metapipe_batch_dl_kernel", time(&|| kernel(&yi, &vi, true)))] {
         out.push_str(&format!("{name},{:.1},{:.1},{:.1}\n", ts[0], ts[ts.len() / 2], ts[ts.len() - 1]));
     }
     out

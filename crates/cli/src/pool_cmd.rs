@@ -15,9 +15,9 @@ use metapipe_meta::batch::{self, Scratch};
 use metapipe_meta::effect::{escalc_binary, escalc_continuous, Binary, Continuous, Measure, ZeroCell};
 use metapipe_meta::model::{mantel_haenszel, peto, revman_dl, revman_mh, rma_uni, Control, Fit, Method, Options, Test};
 use metapipe_tables::io::{open_user, write_atomic, UserSource, UserTable};
-use polars::prelude::*;
 use metapipe_tables::schema::POOL_GROUPS;
 use metapipe_tables::{pe, Error, Result, Table};
+use polars::prelude::*;
 use std::path::PathBuf;
 
 #[derive(Debug, Clone)]
@@ -204,7 +204,8 @@ fn fit(cols: &[&[f64]], layout: Layout, a: &PoolArgs) -> std::result::Result<Fit
             let (yi, vi): (Vec<f64>, Vec<f64>) = match layout {
                 Layout::Totals | Layout::NonEvents => escalc_binary(a.measure, &tables(), ZeroCell::ESCALC).iter().flatten().map(|e| (e.yi, e.vi)).unzip(),
                 Layout::Continuous => {
-                    let rows: Vec<Continuous> = (0..cols[0].len()).map(|j| Continuous { m1i: cols[0][j], sd1i: cols[1][j], n1i: cols[2][j], m2i: cols[3][j], sd2i: cols[4][j], n2i: cols[5][j] }).collect();
+                    let rows: Vec<Continuous> =
+                        (0..cols[0].len()).map(|j| Continuous { m1i: cols[0][j], sd1i: cols[1][j], n1i: cols[2][j], m2i: cols[3][j], sd2i: cols[4][j], n2i: cols[5][j] }).collect();
                     escalc_continuous(a.measure, &rows).iter().flatten().map(|e| (e.yi, e.vi)).unzip()
                 }
                 Layout::Var | Layout::Se => (cols[0].to_vec(), cols[1].to_vec()),
@@ -255,7 +256,13 @@ fn row_of_fit(f: &Fit) -> batch::Row {
 fn json_of(fit: &Fit) -> String {
     let mut m = serde_json::Map::new();
     for (k, v) in fit.fields() {
-        let val = if k == "k" || k == "Q_df" { serde_json::json!(v as i64) } else if v.is_finite() { serde_json::json!(v) } else { serde_json::Value::Null };
+        let val = if k == "k" || k == "Q_df" {
+            serde_json::json!(v as i64)
+        } else if v.is_finite() {
+            serde_json::json!(v)
+        } else {
+            serde_json::Value::Null
+        };
         m.insert(k.to_string(), val);
     }
     serde_json::to_string_pretty(&serde_json::Value::Object(m)).unwrap()

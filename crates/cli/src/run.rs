@@ -9,8 +9,8 @@ use metapipe_plan as plan;
 use metapipe_report::audit;
 use metapipe_tables::io::{read_parquet, write_atomic, write_csv, write_parquet, Input};
 use metapipe_tables::schema::{self, TableSchema};
-use polars::prelude::*;
 use metapipe_tables::{pe, Error, Result, Table};
+use polars::prelude::*;
 use std::path::{Path, PathBuf};
 use tracing::info;
 
@@ -303,7 +303,14 @@ fn report_stage(cfg: &Config, inputs: &Inputs, ex: &Extracted, st: &Stage) -> Re
     let checks: Vec<metapipe_report::consistency::Check> = cfg
         .consistency
         .iter()
-        .map(|c| metapipe_report::consistency::Check { outcome: c.outcome.clone(), subgroup: c.subgroup.clone(), published_item: c.published.clone(), studies: c.studies.clone(), basis: c.basis.clone(), max_nodes: c.max_nodes })
+        .map(|c| metapipe_report::consistency::Check {
+            outcome: c.outcome.clone(),
+            subgroup: c.subgroup.clone(),
+            published_item: c.published.clone(),
+            studies: c.studies.clone(),
+            basis: c.basis.clone(),
+            max_nodes: c.max_nodes,
+        })
         .collect();
     for c in &checks {
         for sid in &c.studies {
@@ -353,7 +360,15 @@ fn outcomes_table(cfg: &Config) -> Result<Table> {
     use metapipe_tables::{s, so};
     let mut ob = metapipe_tables::Builder::new(&schema::OUTCOMES);
     for o in &cfg.outcomes {
-        ob.row(vec![s(&o.id), s(&o.label), so(o.timepoint.clone()), s(&o.definition), so(o.studies.as_ref().map(|v| v.join(";"))), s(o.studies_source.as_deref().unwrap_or("not stated by the review")), so(Some(o.subgroups.join(";")))]);
+        ob.row(vec![
+            s(&o.id),
+            s(&o.label),
+            so(o.timepoint.clone()),
+            s(&o.definition),
+            so(o.studies.as_ref().map(|v| v.join(";"))),
+            s(o.studies_source.as_deref().unwrap_or("not stated by the review")),
+            so(Some(o.subgroups.join(";"))),
+        ]);
     }
     ob.finish()
 }

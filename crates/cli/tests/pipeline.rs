@@ -73,7 +73,13 @@ fn check_against_published(results: &Path, published: &Path) -> usize {
     let mut compared = 0;
     for r in csv_rows(results) {
         let sg = &r["subgroup"];
-        let key = if sg.is_empty() { format!("{} OR", r["outcome"]) } else if sg == "hyperinflammation" { format!("{} {sg} subgroup OR", r["outcome"]) } else { format!("{} {sg} OR", r["outcome"]) };
+        let key = if sg.is_empty() {
+            format!("{} OR", r["outcome"])
+        } else if sg == "hyperinflammation" {
+            format!("{} {sg} subgroup OR", r["outcome"])
+        } else {
+            format!("{} {sg} OR", r["outcome"])
+        };
         if r["estimate"].is_empty() {
             // never pooled from a silent subset: the row says why
             assert!(!r["note"].is_empty(), "{key}: no estimate and no note");
@@ -127,7 +133,22 @@ fn il1_pipeline_end_to_end() {
     let want = "outcome,subgroup,k,events_treat,n_treat,events_ctrl,n_ctrl,model,estimate,ci_lb,ci_ub,p,Q,Q_df,Q_p,I2,tau2,note";
     assert!(header.join(",").starts_with(want), "{header:?}");
     let outcomes: Vec<&str> = results.iter().filter(|r| r["subgroup"].is_empty()).map(|r| r["outcome"].as_str()).collect();
-    assert_eq!(outcomes, ["mortality", "mechanical_ventilation", "niv_hfnc", "survival_to_discharge", "clinical_recovery", "adverse_events", "serious_adverse_events", "clots", "thromboembolism", "acute_kidney_injury", "infection"]);
+    assert_eq!(
+        outcomes,
+        [
+            "mortality",
+            "mechanical_ventilation",
+            "niv_hfnc",
+            "survival_to_discharge",
+            "clinical_recovery",
+            "adverse_events",
+            "serious_adverse_events",
+            "clots",
+            "thromboembolism",
+            "acute_kidney_injury",
+            "infection"
+        ]
+    );
     let subgroups: Vec<&str> = results.iter().filter(|r| r["outcome"] == "mortality" && !r["subgroup"].is_empty()).map(|r| r["subgroup"].as_str()).collect();
     assert_eq!(subgroups, ["anakinra", "canakinumab", "hyperinflammation"]);
 
@@ -385,25 +406,41 @@ fn assert_fails_cleanly(tag: &str, edit: impl Fn(&Path), expect: &[&str]) {
 #[test]
 fn broken_inputs_fail_with_location_and_no_output() {
     // events > n in the extraction sheet
-    assert_fails_cleanly("ev", |d| replace_in(&d.join("extraction/outcome_data.csv"), "save_more,mortality,day 28,13,405", "save_more,mortality,day 28,413,405"), &["outcome_data.csv:2", "events_treat", "> n_treat"]);
+    assert_fails_cleanly(
+        "ev",
+        |d| replace_in(&d.join("extraction/outcome_data.csv"), "save_more,mortality,day 28,13,405", "save_more,mortality,day 28,413,405"),
+        &["outcome_data.csv:2", "events_treat", "> n_treat"],
+    );
     // a screening log naming a record that no export contains
-    assert_fails_cleanly("ta", |d| replace_in(&d.join("screening/title_abstract.csv"), "record_id,reviewer_1,reviewer_2,adjudicated\n", "record_id,reviewer_1,reviewer_2,adjudicated\npubmed:1,exclude,exclude,\n"), &["title_abstract.csv:2", "record_id", "unknown record"]);
+    assert_fails_cleanly(
+        "ta",
+        |d| replace_in(&d.join("screening/title_abstract.csv"), "record_id,reviewer_1,reviewer_2,adjudicated\n", "record_id,reviewer_1,reviewer_2,adjudicated\npubmed:1,exclude,exclude,\n"),
+        &["title_abstract.csv:2", "record_id", "unknown record"],
+    );
     // a RoB answer outside Y/PY/PN/N/NI/NA
     assert_fails_cleanly("rob", |d| replace_in(&d.join("rob/rob2_answers.csv"), "corimuno_ana1,D1,1.1,Y", "corimuno_ana1,D1,1.1,maybe"), &["rob2_answers.csv:2", "answer"]);
     // a truncated export
-    assert_fails_cleanly("ris", |d| {
-        let p = d.join("search/cochrane_central_2022-09-25.ris");
-        let s = std::fs::read_to_string(&p).unwrap();
-        let cut = s.trim_end().rfind("ER  -").unwrap();
-        std::fs::write(&p, &s[..cut]).unwrap();
-    }, &["cochrane_central_2022-09-25.ris", "ER"]);
+    assert_fails_cleanly(
+        "ris",
+        |d| {
+            let p = d.join("search/cochrane_central_2022-09-25.ris");
+            let s = std::fs::read_to_string(&p).unwrap();
+            let cut = s.trim_end().rfind("ER  -").unwrap();
+            std::fs::write(&p, &s[..cut]).unwrap();
+        },
+        &["cochrane_central_2022-09-25.ris", "ER"],
+    );
     // a conflict without adjudication
-    assert_fails_cleanly("adj", |d| {
-        let p = d.join("screening/title_abstract.csv");
-        let s = std::fs::read_to_string(&p).unwrap();
-        let line = s.lines().find(|l| l.ends_with(",exclude") && l.contains("include,exclude")).unwrap().to_string();
-        std::fs::write(&p, s.replace(&line, line.trim_end_matches("exclude"))).unwrap();
-    }, &["title_abstract.csv", "adjudicated"]);
+    assert_fails_cleanly(
+        "adj",
+        |d| {
+            let p = d.join("screening/title_abstract.csv");
+            let s = std::fs::read_to_string(&p).unwrap();
+            let line = s.lines().find(|l| l.ends_with(",exclude") && l.contains("include,exclude")).unwrap().to_string();
+            std::fs::write(&p, s.replace(&line, line.trim_end_matches("exclude"))).unwrap();
+        },
+        &["title_abstract.csv", "adjudicated"],
+    );
 }
 
 #[test]
@@ -475,7 +512,8 @@ fn complete_outcome_is_pooled_and_compared() {
     let pooled = format!("{:.2} [{:.2}, {:.2}]", f("estimate"), f("ci_lb"), f("ci_ub"));
     assert!(forest.contains(&pooled), "forest lacks the pooled {pooled}");
     assert!(forest.contains("<polygon"), "pooled diamond drawn");
-    let weights: f64 = csv_rows(&dir.join("per_study_effects.csv")).iter().filter(|e| e["outcome"] == "mechanical_ventilation" && e["subgroup"].is_empty()).map(|e| e["weight"].parse::<f64>().unwrap()).sum();
+    let weights: f64 =
+        csv_rows(&dir.join("per_study_effects.csv")).iter().filter(|e| e["outcome"] == "mechanical_ventilation" && e["subgroup"].is_empty()).map(|e| e["weight"].parse::<f64>().unwrap()).sum();
     assert!((weights - 1.0).abs() < 1e-9, "weights sum to 1: {weights}");
     let funnel = std::fs::read_to_string(dir.join("report/funnel_mechanical_ventilation.svg")).unwrap();
     assert_eq!(funnel.matches("<circle").count(), 5, "one point per study");

@@ -149,26 +149,35 @@ pub fn decide(a: &Keys, b: &Keys) -> (Decision, f64) {
     };
     field("doi", both(&a.doi, &b.doi));
     // first author: the same surname, or (name order flipped) a shared name token
-    field("first_author", match (&a.first_author, &b.first_author) {
-        (Some(x), Some(y)) if x == y => Some(true),
-        (Some(_), Some(_)) => Some(a.author_tokens.iter().any(|t| t.len() >= 3 && b.author_tokens.contains(t))),
-        _ => None,
-    });
+    field(
+        "first_author",
+        match (&a.first_author, &b.first_author) {
+            (Some(x), Some(y)) if x == y => Some(true),
+            (Some(_), Some(_)) => Some(a.author_tokens.iter().any(|t| t.len() >= 3 && b.author_tokens.contains(t))),
+            _ => None,
+        },
+    );
     // the whole author list, name for name (positive evidence only: formats vary too much for
     // a difference to mean anything)
     field("authors", (a.all_authors.1 >= 6 && a.all_authors == b.all_authors).then_some(true));
-    field("year", match (a.year, b.year) {
-        (Some(x), Some(y)) if x == y => Some(true),
-        (Some(x), Some(y)) if (x - y).abs() > 1 => Some(false),
-        _ => None,
-    });
+    field(
+        "year",
+        match (a.year, b.year) {
+            (Some(x), Some(y)) if x == y => Some(true),
+            (Some(x), Some(y)) if (x - y).abs() > 1 => Some(false),
+            _ => None,
+        },
+    );
     field("volume", both(&a.volume, &b.volume));
     field("first_page", pages_agree(a, b));
     field("journal", journal_agree(a, b));
-    field("type", match (a.conference, b.conference) {
-        (Some(x), Some(y)) if x != y => Some(false),
-        _ => None,
-    });
+    field(
+        "type",
+        match (a.conference, b.conference) {
+            (Some(x), Some(y)) if x != y => Some(false),
+            _ => None,
+        },
+    );
     // every rule below needs a matching DOI, the same first author, or two agreeing fields
     // besides the title: without them the pair is distinct, and the title need not be compared
     if !(agree.contains(&"doi") || agree.contains(&"first_author") || agree.len() >= 2) {
@@ -193,10 +202,8 @@ pub fn decide(a: &Keys, b: &Keys) -> (Decision, f64) {
     // near-identical title with no contradiction: two agreeing fields suffice; a disagreeing
     // first author (name order, transliteration) is outweighed by year + volume + first page
     let bib_locus = has("year", &agree) && has("volume", &agree) && has("first_page", &agree);
-    if sim >= 0.95 && numbers_equal && !hard_conflict && !prefix {
-        if (!has("first_author", &conflict) && others >= 2) || bib_locus {
-            return (Decision::Duplicate(evidence()), sim);
-        }
+    if sim >= 0.95 && numbers_equal && !hard_conflict && !prefix && ((!has("first_author", &conflict) && others >= 2) || bib_locus) {
+        return (Decision::Duplicate(evidence()), sim);
     }
     // the same bibliographic locus (year, volume, page range) and first author, in a compatible
     // journal: a similar title suffices (lost Greek letters, "p6"/"p16" typos), but numbers in
@@ -211,7 +218,15 @@ pub fn decide(a: &Keys, b: &Keys) -> (Decision, f64) {
     let page_no = |k: &Keys| k.first_page.as_deref().and_then(|p| p.parse::<u64>().ok());
     let single_page = |x: &Keys, y: &Keys| (x.last_page.is_none() || x.last_page == x.first_page) && matches!((page_no(x), page_no(y)), (Some(p), Some(q)) if p < q);
     let only_pages_conflict = conflict.iter().all(|f| *f == "first_page");
-    if sim >= 0.999 && !prefix && numbers_equal && only_pages_conflict && !a.notice && !b.notice && (single_page(a, b) || single_page(b, a)) && ["first_author", "year", "volume", "journal"].iter().all(|f| has(f, &agree)) {
+    if sim >= 0.999
+        && !prefix
+        && numbers_equal
+        && only_pages_conflict
+        && !a.notice
+        && !b.notice
+        && (single_page(a, b) || single_page(b, a))
+        && ["first_author", "year", "volume", "journal"].iter().all(|f| has(f, &agree))
+    {
         return (Decision::Duplicate(evidence()), sim);
     }
     // a truncated or extended title needs the full bibliographic locus and the same author
@@ -419,9 +434,27 @@ mod tests {
     #[test]
     fn variants_of_one_paper_merge() {
         let r = vec![
-            rec("a:1", "Effect of anti-interleukin drugs (COV-AID): a factorial, randomised, controlled trial.", "Declercq J", 2021, "Lancet Respir Med", "9", "1427-38", "10.1016/S2213-2600(21)00377-5"),
+            rec(
+                "a:1",
+                "Effect of anti-interleukin drugs (COV-AID): a factorial, randomised, controlled trial.",
+                "Declercq J",
+                2021,
+                "Lancet Respir Med",
+                "9",
+                "1427-38",
+                "10.1016/S2213-2600(21)00377-5",
+            ),
             rec("b:1", "EFFECT OF ANTI-INTERLEUKIN DRUGS (COV-AID). A FACTORIAL, RANDOMISED, CONTROLLED TRIAL", "Declercq, J", 2021, "LANCET RESPIRATORY MEDICINE", "9", "1427-1438", ""),
-            rec("c:1", "Effect of anti-interleukin drugs (COV-AID): a factorial, randomised, controlled trial", "J. Declercq", 2021, "The Lancet Respiratory Medicine", "9", "1427", "https://doi.org/10.1016/s2213-2600(21)00377-5"),
+            rec(
+                "c:1",
+                "Effect of anti-interleukin drugs (COV-AID): a factorial, randomised, controlled trial",
+                "J. Declercq",
+                2021,
+                "The Lancet Respiratory Medicine",
+                "9",
+                "1427",
+                "https://doi.org/10.1016/s2213-2600(21)00377-5",
+            ),
         ];
         let d = dedup(&r, |_| 0, &[]);
         assert_eq!(d.clusters.len(), 1);
@@ -440,7 +473,16 @@ mod tests {
     #[test]
     fn same_locus_and_author_outweigh_a_title_typo() {
         let r = vec![
-            rec("a:1", "p6INK4a expression does not predict the outcome of cervical intraepithelial neoplasia grade 1", "Guedes, A C", 2007, "International Journal of Gynecological Cancer", "17", "1099-1103", ""),
+            rec(
+                "a:1",
+                "p6INK4a expression does not predict the outcome of cervical intraepithelial neoplasia grade 1",
+                "Guedes, A C",
+                2007,
+                "International Journal of Gynecological Cancer",
+                "17",
+                "1099-1103",
+                "",
+            ),
             rec("b:1", "p16(INK4a) Expression does not predict the outcome of cervical intraepithelial neoplasia grade 1", "Guedes AC", 2007, "Int J Gynecol Cancer", "17", "1099-103", ""),
         ];
         assert_eq!(dedup(&r, |_| 0, &[]).clusters.len(), 1);
@@ -457,9 +499,20 @@ mod tests {
 
     #[test]
     fn correction_notice_stays_apart_from_the_article() {
-        let article = rec("a:1", "Severe deficiency of the specific von Willebrand factor-cleaving protease (ADAMTS 13) activity", "Veyradier, A.", 2003, "Journal of Pediatrics", "142", "310-317", "");
-        let notice = rec("a:2", "Erratum: Severe deficiency of the specific von Willebrand factor-cleaving protease (ADAMTS 13) activity", "Veyradier, A.", 2003, "Journal of Pediatrics", "142", "616", "");
-        let notice2 = rec("a:3", "Severe deficiency of the specific von Willebrand factor-cleaving protease (ADAMTS 13) activity (vol 142, pg 310, 2003)", "Veyradier", 2003, "Journal of Pediatrics", "142", "616-616", "");
+        let article =
+            rec("a:1", "Severe deficiency of the specific von Willebrand factor-cleaving protease (ADAMTS 13) activity", "Veyradier, A.", 2003, "Journal of Pediatrics", "142", "310-317", "");
+        let notice =
+            rec("a:2", "Erratum: Severe deficiency of the specific von Willebrand factor-cleaving protease (ADAMTS 13) activity", "Veyradier, A.", 2003, "Journal of Pediatrics", "142", "616", "");
+        let notice2 = rec(
+            "a:3",
+            "Severe deficiency of the specific von Willebrand factor-cleaving protease (ADAMTS 13) activity (vol 142, pg 310, 2003)",
+            "Veyradier",
+            2003,
+            "Journal of Pediatrics",
+            "142",
+            "616-616",
+            "",
+        );
         let d = dedup(&[article, notice, notice2], |_| 0, &[]);
         assert_eq!(d.clusters.len(), 2, "the two notices are one record, the article another");
     }
@@ -475,10 +528,8 @@ mod tests {
 
     #[test]
     fn human_decision_applied() {
-        let r = vec![
-            rec("a:1", "Anakinra in severe COVID-19 pneumonia", "Doe J", 2021, "J A", "", "", ""),
-            rec("b:1", "Anakinra in severe COVID-19 pneumonia: a pilot", "Roe R", 2021, "J B", "", "", ""),
-        ];
+        let r =
+            vec![rec("a:1", "Anakinra in severe COVID-19 pneumonia", "Doe J", 2021, "J A", "", "", ""), rec("b:1", "Anakinra in severe COVID-19 pneumonia: a pilot", "Roe R", 2021, "J B", "", "", "")];
         assert_eq!(dedup(&r, |_| 0, &[]).clusters.len(), 2);
         let h = [HumanDecision { record_a: "a:1".into(), record_b: "b:1".into(), duplicate: true }];
         assert_eq!(dedup(&r, |_| 0, &h).clusters.len(), 1);

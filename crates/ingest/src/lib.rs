@@ -18,7 +18,6 @@ use parse::Record;
 use screening::{FtDecision, Prisma, TaDecision, Verdict};
 use std::collections::HashMap;
 
-
 /// One search export, as read.
 #[derive(Debug, Clone)]
 pub struct Source {

@@ -78,11 +78,7 @@ pub fn title_abstract(input: &Input, cluster_of_id: &HashMap<String, usize>, n_c
         let v = |i: usize, name: &str| verdict(get(i)).ok_or_else(|| Error::data(format!("{:?} is not include/exclude", get(i))).file(path).line(ln).field(name));
         let (a, b) = (v(c1, "reviewer_1")?, v(c2, "reviewer_2")?);
         let adj = if get(ca).is_empty() { None } else { Some(v(ca, "adjudicated")?) };
-        let decision = if a == b {
-            a
-        } else {
-            adj.ok_or_else(|| Error::data("reviewers disagree and there is no adjudication").file(path).line(ln).field("adjudicated"))?
-        };
+        let decision = if a == b { a } else { adj.ok_or_else(|| Error::data("reviewers disagree and there is no adjudication").file(path).line(ln).field("adjudicated"))? };
         out.push(TaDecision { cluster, record_id: id.to_string(), reviewer_1: a, reviewer_2: b, adjudicated: adj, decision });
     }
     if out.len() != n_clusters {

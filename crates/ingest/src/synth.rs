@@ -27,11 +27,66 @@ impl Rng {
 
 const SYL: [&str; 24] = ["ka", "lo", "mi", "ren", "sa", "tor", "vel", "an", "de", "ri", "bo", "nu", "sel", "gar", "hol", "pe", "qui", "zan", "fo", "mar", "tin", "le", "os", "ven"];
 const WORDS: [&str; 60] = [
-    "effect", "efficacy", "safety", "randomized", "trial", "cohort", "patients", "treatment", "therapy", "outcomes", "risk", "mortality", "children", "adults", "elderly",
-    "stroke", "cancer", "infection", "screening", "cervical", "cytology", "vaccine", "placebo", "controlled", "study", "analysis", "review", "systematic", "meta",
-    "association", "between", "and", "of", "in", "with", "for", "after", "during", "versus", "long-term", "follow-up", "multicentre", "prospective", "retrospective",
-    "clinical", "hospital", "intensive", "care", "renal", "cardiac", "pulmonary", "hepatic", "inflammation", "biomarker", "diagnostic", "accuracy", "imaging", "surgery",
-    "rehabilitation", "cognitive",
+    "effect",
+    "efficacy",
+    "safety",
+    "randomized",
+    "trial",
+    "cohort",
+    "patients",
+    "treatment",
+    "therapy",
+    "outcomes",
+    "risk",
+    "mortality",
+    "children",
+    "adults",
+    "elderly",
+    "stroke",
+    "cancer",
+    "infection",
+    "screening",
+    "cervical",
+    "cytology",
+    "vaccine",
+    "placebo",
+    "controlled",
+    "study",
+    "analysis",
+    "review",
+    "systematic",
+    "meta",
+    "association",
+    "between",
+    "and",
+    "of",
+    "in",
+    "with",
+    "for",
+    "after",
+    "during",
+    "versus",
+    "long-term",
+    "follow-up",
+    "multicentre",
+    "prospective",
+    "retrospective",
+    "clinical",
+    "hospital",
+    "intensive",
+    "care",
+    "renal",
+    "cardiac",
+    "pulmonary",
+    "hepatic",
+    "inflammation",
+    "biomarker",
+    "diagnostic",
+    "accuracy",
+    "imaging",
+    "surgery",
+    "rehabilitation",
+    "cognitive",
 ];
 
 /// One generated record (benchmark CSV columns).
@@ -65,7 +120,13 @@ pub fn generate(n: usize, dup_rate: f64, seed: u64) -> (Vec<SynthRecord>, Vec<Ve
     let journals: Vec<String> = (0..400)
         .map(|_| {
             let k = 2 + r.below(3);
-            let mut w: Vec<String> = (0..k).map(|_| { let mut s = r.pick(&WORDS).to_string(); s[..1].make_ascii_uppercase(); s }).collect();
+            let mut w: Vec<String> = (0..k)
+                .map(|_| {
+                    let mut s = r.pick(&WORDS).to_string();
+                    s[..1].make_ascii_uppercase();
+                    s
+                })
+                .collect();
             w.insert(0, "Journal of".into());
             w.join(" ")
         })

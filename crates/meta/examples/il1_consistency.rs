@@ -19,6 +19,15 @@ fn main() {
     for (name, studies, p) in sets {
         let t = std::time::Instant::now();
         let out = search(&studies, &p, budget);
-        println!("{name}: completions {} complete {} nodes {} pruned {} model {:?} ranges {:?} ({:.2} s)", out.completions, out.complete, out.nodes, out.pruned, out.model, out.ranges, t.elapsed().as_secs_f64());
+        println!(
+            "{name}: completions {} complete {} nodes {} pruned {} model {:?} ranges {:?} ({:.2} s)",
+            out.completions,
+            out.complete,
+            out.nodes,
+            out.pruned,
+            out.model,
+            out.ranges,
+            t.elapsed().as_secs_f64()
+        );
     }
 }

@@ -56,6 +56,8 @@ pub fn iv(yi: &[f64], vi: &[f64], method: Method, control: &Control, crit: f64) 
     let trp = sw - sw2 / sw;
     let tau2 = match method {
         Method::MH | Method::Peto => return Err(MetaError::BadInput(format!("{} needs 2x2 counts", method.name()))),
+        // DL from the fixed-effect sums already at hand (the same formula as `tau2::estimate`)
+        Method::DL if k > 1 => crate::tau2::dl_from_sums(q, k, sw, sw2).max(0.0),
         m => crate::tau2::estimate(yi, vi, m, control)?,
     };
     let (mut swr, mut swry) = (0.0, 0.0);
@@ -142,23 +144,7 @@ pub fn mh_or(ai: &[f64], n1i: &[f64], ci: &[f64], n2i: &[f64], crit: f64) -> Res
         (0.0, 0, 1.0, 0.0, 1.0)
     };
     let z = beta / se;
-    Ok(Row {
-        k,
-        estimate: beta,
-        se,
-        ci_lb: beta - crit * se,
-        ci_ub: beta + crit * se,
-        z,
-        p: p_normal(z),
-        q,
-        q_df,
-        q_p,
-        i2,
-        h2,
-        tau2: 0.0,
-        pi_lb: f64::NAN,
-        pi_ub: f64::NAN,
-    })
+    Ok(Row { k, estimate: beta, se, ci_lb: beta - crit * se, ci_ub: beta + crit * se, z, p: p_normal(z), q, q_df, q_p, i2, h2, tau2: 0.0, pi_lb: f64::NAN, pi_ub: f64::NAN })
 }
 
 /// Reusable per-worker buffers for the fused kernels (the effects of one group): after the
@@ -171,7 +157,6 @@ pub struct Scratch {
 
 /// `escalc()` (metafor's defaults: 1/2 added to every cell of a study with a zero cell; studies
 /// whose effect is not estimable dropped) fused with [`iv`]: one group of 2×2 counts to one row.
-#[allow(clippy::too_many_arguments)]
 pub fn binary_iv(measure: Measure, ai: &[f64], n1i: &[f64], ci: &[f64], n2i: &[f64], method: Method, control: &Control, crit: f64, s: &mut Scratch) -> Result<Row, MetaError> {
     s.yi.clear();
     s.vi.clear();
@@ -187,7 +172,6 @@ pub fn binary_iv(measure: Measure, ai: &[f64], n1i: &[f64], ci: &[f64], n2i: &[f
 }
 
 /// `escalc()` for arm-level means (MD, SMD, ROM) fused with [`iv`].
-#[allow(clippy::too_many_arguments)]
 pub fn continuous_iv(measure: Measure, cols: [&[f64]; 6], method: Method, control: &Control, crit: f64, s: &mut Scratch) -> Result<Row, MetaError> {
     s.yi.clear();
     s.vi.clear();
@@ -226,7 +210,17 @@ mod tests {
         for m in [Method::FE, Method::DL, Method::REML, Method::ML, Method::EB, Method::HE, Method::SJ] {
             let a = iv(&yi, &vi, m, &opts.control, c).unwrap();
             let b = rma_uni(&yi, &vi, m, &opts).unwrap();
-            for (x, y, name) in [(a.estimate, b.estimate, "est"), (a.se, b.se, "se"), (a.tau2, b.tau2, "tau2"), (a.q, b.q, "Q"), (a.q_p, b.q_p, "Qp"), (a.i2, b.i2, "I2"), (a.h2, b.h2, "H2"), (a.p, b.p, "p"), (a.ci_lb, b.ci_lb, "lb")] {
+            for (x, y, name) in [
+                (a.estimate, b.estimate, "est"),
+                (a.se, b.se, "se"),
+                (a.tau2, b.tau2, "tau2"),
+                (a.q, b.q, "Q"),
+                (a.q_p, b.q_p, "Qp"),
+                (a.i2, b.i2, "I2"),
+                (a.h2, b.h2, "H2"),
+                (a.p, b.p, "p"),
+                (a.ci_lb, b.ci_lb, "lb"),
+            ] {
                 assert!(close(x, y), "{m:?} {name}: {x} vs {y}");
             }
             if m != Method::FE {
@@ -235,7 +229,8 @@ mod tests {
         }
         let t = [Binary::new(4., 50., 8., 50.), Binary::new(0., 30., 3., 31.), Binary::new(10., 100., 12., 100.), Binary::new(0., 20., 0., 20.)];
         let b = mantel_haenszel(&t, Measure::OR, 0.95).unwrap();
-        let (ai, n1, ci, n2): (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) = (t.iter().map(|x| x.ai).collect(), t.iter().map(|x| x.n1i).collect(), t.iter().map(|x| x.ci).collect(), t.iter().map(|x| x.n2i).collect());
+        let (ai, n1, ci, n2): (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) =
+            (t.iter().map(|x| x.ai).collect(), t.iter().map(|x| x.n1i).collect(), t.iter().map(|x| x.ci).collect(), t.iter().map(|x| x.n2i).collect());
         let a = mh_or(&ai, &n1, &ci, &n2, c).unwrap();
         for (x, y) in [(a.estimate, b.estimate), (a.se, b.se), (a.q, b.q), (a.q_p, b.q_p), (a.i2, b.i2), (a.h2, b.h2)] {
             assert!(close(x, y), "MH {x} vs {y}");

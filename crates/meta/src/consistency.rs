@@ -185,7 +185,24 @@ pub fn search(studies: &[Arm2], p: &Printed, max_nodes: u64) -> Outcome {
     let mut chosen: Vec<(u32, u32)> = vec![(0, 0); missing.len()];
     let (ev, nn) = known.iter().fold((0.0, 0.0), |(e, n), t| (e + t.ai + t.ci, n + t.n1i + t.n2i));
     let risk = if nn > 0.0 { ev / nn } else { 0.1 };
-    let ctx = Ctx { known: &known, missing: &missing, order: &order, bounds: &bounds, q_bounds: &q_bounds, risk, printed: p, or_lo, or_hi, b0, b1, qa_lo, qa_hi, var_lo: se_lo * se_lo, var_hi: se_hi * se_hi, pruned };
+    let ctx = Ctx {
+        known: &known,
+        missing: &missing,
+        order: &order,
+        bounds: &bounds,
+        q_bounds: &q_bounds,
+        risk,
+        printed: p,
+        or_lo,
+        or_hi,
+        b0,
+        b1,
+        qa_lo,
+        qa_hi,
+        var_lo: se_lo * se_lo,
+        var_hi: se_hi * se_hi,
+        pruned,
+    };
     dfs(&ctx, 0, base, &mut chosen, &mut st);
     st.out
 }

@@ -212,10 +212,7 @@ pub fn continuous_effect(measure: Measure, s: &Continuous) -> Option<Effect> {
             let g = hedges_c(m) * (m1i - m2i) / sdp;
             Effect { yi: g, vi: 1.0 / n1i + 1.0 / n2i + g * g / (2.0 * (n1i + n2i)) }
         }
-        Measure::ROM => Effect {
-            yi: (m1i / m2i).ln(),
-            vi: sd1i * sd1i / (n1i * m1i * m1i) + sd2i * sd2i / (n2i * m2i * m2i),
-        },
+        Measure::ROM => Effect { yi: (m1i / m2i).ln(), vi: sd1i * sd1i / (n1i * m1i * m1i) + sd2i * sd2i / (n2i * m2i * m2i) },
         _ => return None,
     };
     finite(e)

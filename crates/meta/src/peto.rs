@@ -29,12 +29,16 @@ pub fn peto(tables: &[Binary], level: f64) -> Result<Fit, MetaError> {
     let beta = so / sv;
     let se = (1.0 / sv).sqrt();
     let crit = qnorm_two_sided(level);
-    let k_yi = tables.iter().filter(|t| !t.is_double_zero()).filter(|t| {
-        let tt = if t.has_zero_cell() { t.plus(0.5) } else { **t };
-        let n = tt.n1i + tt.n2i;
-        let v = (tt.ai + tt.ci) * (tt.bi() + tt.di()) * (tt.n1i / n) * (tt.n2i / n) / (n - 1.0);
-        v > 0.0 && v.is_finite()
-    }).count();
+    let k_yi = tables
+        .iter()
+        .filter(|t| !t.is_double_zero())
+        .filter(|t| {
+            let tt = if t.has_zero_cell() { t.plus(0.5) } else { **t };
+            let n = tt.n1i + tt.n2i;
+            let v = (tt.ai + tt.ci) * (tt.bi() + tt.di()) * (tt.n1i / n) * (tt.n2i / n) / (n - 1.0);
+            v > 0.0 && v.is_finite()
+        })
+        .count();
     let q = (sum(o_e.iter().zip(&var).filter(|(_, v)| **v > 0.0).map(|(o, v)| o * o / v)) - so * so / sv).max(0.0);
     let (q_df, q_p, i2, h2) = if k_yi > 1 {
         let df = (k_yi - 1) as f64;

@@ -38,8 +38,7 @@ pub fn revman_dl(tables: &[Binary], measure: Measure, level: f64) -> Result<Fit,
         return Err(MetaError::NotEstimable("every study has no events (or only events) in both arms".into()));
     }
     let mh = mantel_haenszel(&kept, measure, level)?;
-    let es: Vec<Effect> = kept.iter().map(|t| binary_effect(measure, t)).collect::<Option<Vec<_>>>()
-        .ok_or_else(|| MetaError::NotEstimable("a study effect is not finite".into()))?;
+    let es: Vec<Effect> = kept.iter().map(|t| binary_effect(measure, t)).collect::<Option<Vec<_>>>().ok_or_else(|| MetaError::NotEstimable("a study effect is not finite".into()))?;
     let yi: Vec<f64> = es.iter().map(|e| e.yi).collect();
     let vi: Vec<f64> = es.iter().map(|e| e.vi).collect();
     let k = kept.len();

@@ -7,8 +7,8 @@
 //! within-study variance (Higgins & Thompson 2002).
 
 use crate::dist::{p_normal, p_t, pchisq_upper, qchisq, qnorm_two_sided, qt_two_sided};
-use crate::zeroin::zeroin2;
 use crate::types::{Control, Fit, MetaError, Method, Options, Test};
+use crate::zeroin::zeroin2;
 
 pub(crate) fn sum(it: impl Iterator<Item = f64>) -> f64 {
     it.sum()
@@ -162,11 +162,7 @@ fn heterogeneity_iv(yi: &[f64], vi: &[f64], method: Method, tau2: f64) -> (f64, 
     let q = cochran_q(yi, vi);
     let w: Vec<f64> = vi.iter().map(|v| 1.0 / v).collect();
     let vt = df / tr_p(&w);
-    let (i2, h2) = if method.is_random() {
-        (100.0 * tau2 / (vt + tau2), tau2 / vt + 1.0)
-    } else {
-        (i2_from_q(q, df), q / df)
-    };
+    let (i2, h2) = if method.is_random() { (100.0 * tau2 / (vt + tau2), tau2 / vt + 1.0) } else { (i2_from_q(q, df), q / df) };
     (q, pchisq_upper(q, df), i2, h2, vt)
 }
 

@@ -58,7 +58,13 @@ pub fn dl_moment(q: f64, vi: &[f64]) -> f64 {
         sw += w;
         sw2 += w * w;
     }
-    (q - (vi.len() as f64 - 1.0)) / (sw - sw2 / sw)
+    dl_from_sums(q, vi.len(), sw, sw2)
+}
+
+/// [`dl_moment`] from sums already at hand (Σw, Σw² with w = 1/v): the batch kernel has them.
+#[inline]
+pub fn dl_from_sums(q: f64, k: usize, sw: f64, sw2: f64) -> f64 {
+    (q - (k as f64 - 1.0)) / (sw - sw2 / sw)
 }
 
 /// Hedges' estimator (unclipped): also the starting value of ML, REML and EB.
@@ -71,6 +77,7 @@ fn hedges(yi: &[f64], vi: &[f64], ybar: f64) -> f64 {
 
 /// Estimate τ² by `method` for the intercept-only model, as `rma.uni()` (0 for k = 1 and for
 /// the fixed-effect methods; never negative).
+#[inline(never)]
 pub fn estimate(yi: &[f64], vi: &[f64], method: Method, control: &Control) -> Result<f64, MetaError> {
     let k = yi.len();
     if k <= 1 {
@@ -111,7 +118,6 @@ pub fn estimate(yi: &[f64], vi: &[f64], method: Method, control: &Control) -> Re
 /// (Viechtbauer 2005): adjustment × `stepadj`, step-halving at τ² = 0, stop when the change is
 /// below `threshold`, and for ML/REML fall back to τ² = 0 when it has the larger likelihood.
 pub fn scoring(yi: &[f64], vi: &[f64], method: Method, start: f64, control: &Control) -> Result<f64, MetaError> {
-
     let kf = yi.len() as f64;
     let ybar = yi.iter().sum::<f64>() / kf;
     let mut tau2 = start;
@@ -186,4 +192,3 @@ pub fn scoring(yi: &[f64], vi: &[f64], method: Method, start: f64, control: &Con
     }
     Ok(tau2.max(0.0))
 }
-

@@ -31,11 +31,7 @@ fn read_csv(set: &str, name: &str) -> (Vec<String>, Vec<String>, Vec<Vec<f64>>) 
 
 /// The metafor `control` the oracle used: maxiter = 1000, stepadj = 0.5, tau2.max = 1e4.
 fn oracle_opts(test: Test) -> Options {
-    Options {
-        test,
-        control: Control { tau2_max: Some(1e4), maxiter: 1000, stepadj: 0.5, ..Control::default() },
-        ..Options::default()
-    }
+    Options { test, control: Control { tau2_max: Some(1e4), maxiter: 1000, stepadj: 0.5, ..Control::default() }, ..Options::default() }
 }
 
 fn close(ours: f64, theirs: f64) -> bool {
@@ -92,14 +88,7 @@ fn continuous_rows(rows: &[Vec<f64>]) -> Vec<Continuous> {
 fn check_iv_set(c: &mut Checker, ctx: &str, yi: &[f64], vi: &[f64], exp: &Value, extra_methods: bool) {
     let z = oracle_opts(Test::Z);
     let kh = oracle_opts(Test::Knha);
-    let mut runs = vec![
-        ("fixed_iv", Method::FE, z),
-        ("dl", Method::DL, z),
-        ("reml", Method::REML, z),
-        ("pm", Method::PM, z),
-        ("dl_hksj", Method::DL, kh),
-        ("reml_hksj", Method::REML, kh),
-    ];
+    let mut runs = vec![("fixed_iv", Method::FE, z), ("dl", Method::DL, z), ("reml", Method::REML, z), ("pm", Method::PM, z), ("dl_hksj", Method::DL, kh), ("reml_hksj", Method::REML, kh)];
     if extra_methods {
         runs.extend([("sj", Method::SJ, z), ("he", Method::HE, z), ("ml", Method::ML, z), ("eb", Method::EB, z)]);
     }
@@ -119,19 +108,9 @@ fn check_iv_set(c: &mut Checker, ctx: &str, yi: &[f64], vi: &[f64], exp: &Value,
         let e = &exp_l1o[&(i + 1).to_string()];
         let f = r.as_ref().unwrap();
         let cx = format!("{ctx} leave1out_dl[{}]", i + 1);
-        for (k, v) in [
-            ("estimate", f.estimate),
-            ("se", f.se),
-            ("zval", f.z),
-            ("pval", f.p),
-            ("ci.lb", f.ci_lb),
-            ("ci.ub", f.ci_ub),
-            ("Q", f.q),
-            ("Qp", f.q_p),
-            ("tau2", f.tau2),
-            ("I2", f.i2),
-            ("H2", f.h2),
-        ] {
+        for (k, v) in
+            [("estimate", f.estimate), ("se", f.se), ("zval", f.z), ("pval", f.p), ("ci.lb", f.ci_lb), ("ci.ub", f.ci_ub), ("Q", f.q), ("Qp", f.q_p), ("tau2", f.tau2), ("I2", f.i2), ("H2", f.h2)]
+        {
             c.cmp(&cx, k, v, &e[k]);
         }
     }

@@ -75,10 +75,7 @@ pub struct Analysis {
 
 /// Choose and fit the model on complete counts.
 pub fn fit_counts(counts: &[Counts], rule: &ModelRule) -> std::result::Result<(String, Fit, Fit), String> {
-    let tables: Vec<Binary> = counts
-        .iter()
-        .map(|c| Binary::new(c.events_treat.unwrap() as f64, c.n_treat as f64, c.events_ctrl.unwrap() as f64, c.n_ctrl as f64))
-        .collect();
+    let tables: Vec<Binary> = counts.iter().map(|c| Binary::new(c.events_treat.unwrap() as f64, c.n_treat as f64, c.events_ctrl.unwrap() as f64, c.n_ctrl as f64)).collect();
     let mh = revman_mh(&tables, Measure::OR, rule.level).map_err(|e| e.to_string())?;
     let heterogeneous = mh.k > 1 && (mh.i2 > rule.i2_above || mh.q_p < rule.q_p_below);
     if heterogeneous {
@@ -145,7 +142,8 @@ pub fn run(plans: &[OutcomePlan], studies: &Table, outcome_data: &Table, rule: &
     let cells: Vec<Cell> = plans.iter().flat_map(|p| std::iter::once(Cell { plan: p, subgroup: None }).chain(p.subgroups.iter().map(move |sg| Cell { plan: p, subgroup: Some(sg) }))).collect();
     let df = plan_frame(&cells, studies, outcome_data)?;
     let get = |name: &str| df.column(name).map_err(pe);
-    let (analysis, study, has) = if df.height() > 0 { (get("analysis")?.u32().map_err(pe)?.clone(), get("study_id")?.str().map_err(pe)?.clone(), get("has")?.bool().map_err(pe)?.clone()) } else { Default::default() };
+    let (analysis, study, has) =
+        if df.height() > 0 { (get("analysis")?.u32().map_err(pe)?.clone(), get("study_id")?.str().map_err(pe)?.clone(), get("has")?.bool().map_err(pe)?.clone()) } else { Default::default() };
     let (et, nt, ec, nc) = if df.height() > 0 {
         (get("events_treat")?.i64().map_err(pe)?.clone(), get("n_treat")?.i64().map_err(pe)?.clone(), get("events_ctrl")?.i64().map_err(pe)?.clone(), get("n_ctrl")?.i64().map_err(pe)?.clone())
     } else {
@@ -180,18 +178,8 @@ pub fn run(plans: &[OutcomePlan], studies: &Table, outcome_data: &Table, rule: &
 /// One outcome × subgroup, given its study set (plan order), the studies with data and those
 /// without.
 fn analyse(plan: &OutcomePlan, subgroup: Option<&Subgroup>, set: Vec<String>, have: Vec<Counts>, missing: Vec<String>, rule: &ModelRule) -> Analysis {
-    let mut a = Analysis {
-        outcome: plan.id.clone(),
-        subgroup: subgroup.map(|s| s.name.clone()),
-        studies: set,
-        missing,
-        totals: None,
-        model: None,
-        fit: None,
-        fixed: None,
-        note: None,
-        per_study: vec![],
-    };
+    let mut a =
+        Analysis { outcome: plan.id.clone(), subgroup: subgroup.map(|s| s.name.clone()), studies: set, missing, totals: None, model: None, fit: None, fixed: None, note: None, per_study: vec![] };
     if plan.studies.is_none() {
         a.note = Some("not computable: the review does not say which studies it pooled, and no study-level data for this outcome are available here".into());
         return a;
@@ -208,12 +196,7 @@ fn analyse(plan: &OutcomePlan, subgroup: Option<&Subgroup>, set: Vec<String>, ha
     };
     if !a.missing.is_empty() && (!plan.pool_available || have.is_empty()) {
         a.per_study = have.iter().map(|c| (c.clone(), study_effect(c), None)).collect();
-        a.note = Some(format!(
-            "incomplete: no sourced data for {} ({} of {} studies have data); not pooled",
-            a.missing.join(", "),
-            have.len(),
-            a.studies.len()
-        ));
+        a.note = Some(format!("incomplete: no sourced data for {} ({} of {} studies have data); not pooled", a.missing.join(", "), have.len(), a.studies.len()));
         return a;
     }
     let sum = |f: &dyn Fn(&Counts) -> i64| have.iter().map(f).sum::<i64>();

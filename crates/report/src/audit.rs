@@ -70,10 +70,12 @@ pub fn log_symmetric_possible(or: f64, lb: f64, ub: f64, dp: i32) -> bool {
 /// Whole numbers of events x with round(100·x/n, dp) = pct.
 pub fn counts_for_percent(pct: f64, n: i64, dp: i32) -> Vec<i64> {
     let h = 0.5 * 10f64.powi(-dp);
-    (0..=n).filter(|&x| {
-        let p = 100.0 * x as f64 / n as f64;
-        p >= pct - h - 1e-12 && p < pct + h - 1e-12
-    }).collect()
+    (0..=n)
+        .filter(|&x| {
+            let p = 100.0 * x as f64 / n as f64;
+            p >= pct - h - 1e-12 && p < pct + h - 1e-12
+        })
+        .collect()
 }
 
 fn num(v: &str) -> Option<f64> {
@@ -116,7 +118,14 @@ pub fn audit(published: &[Published], facts: &Facts) -> Vec<AuditRow> {
                     let missing = facts.pooled.iter().find(|a| a.outcome == "mortality" && a.subgroup.is_none()).and_then(|a| a.note.clone()).unwrap_or_default();
                     if fits.is_empty() {
                         let alt = if item.contains("control") { counts_for_percent(pct, 732, 1) } else { vec![] };
-                        row(None, MISMATCH, format!("no whole number of deaths among {n} patients gives {pct}%{}; deaths themselves not computable ({missing})", if alt.is_empty() { String::new() } else { format!(" (among the text's 732 it would be {alt:?})") }))
+                        row(
+                            None,
+                            MISMATCH,
+                            format!(
+                                "no whole number of deaths among {n} patients gives {pct}%{}; deaths themselves not computable ({missing})",
+                                if alt.is_empty() { String::new() } else { format!(" (among the text's 732 it would be {alt:?})") }
+                            ),
+                        )
                     } else {
                         row(None, NA, format!("{pct}% of {n} is possible ({fits:?} deaths) but the deaths are not computable: {missing}"))
                     }

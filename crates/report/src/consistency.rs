@@ -71,10 +71,15 @@ pub fn run(checks: &[Check], rows: &[Row], published: &[(String, String)]) -> Ve
                 })
                 .collect();
             let (status, note) = match (out.complete, out.completions) {
-                (true, 0) => ("inconsistent", format!("no whole-number completion of the {} missing cells reproduces OR, CI and I² under RevMan rules; searched {} nodes", 2 * missing_names.len(), out.nodes)),
+                (true, 0) => {
+                    ("inconsistent", format!("no whole-number completion of the {} missing cells reproduces OR, CI and I² under RevMan rules; searched {} nodes", 2 * missing_names.len(), out.nodes))
+                }
                 (true, n) => ("consistent", format!("{n} completions reproduce every printed figure ({} model); ranges over them: {}", out.model.unwrap_or("?"), ranges.join("; "))),
                 (false, 0) => ("not checked", format!("search stopped at the node budget ({}) before finding a completion", c.max_nodes)),
-                (false, n) => ("consistent", format!("at least {n} completions reproduce every printed figure (search stopped at the node budget of {}); ranges over those found: {}", c.max_nodes, ranges.join("; "))),
+                (false, n) => (
+                    "consistent",
+                    format!("at least {n} completions reproduce every printed figure (search stopped at the node budget of {}); ranges over those found: {}", c.max_nodes, ranges.join("; ")),
+                ),
             };
             let completions = if out.complete || out.completions > 0 { Some(out.completions) } else { None };
             Found { completions, status, note: format!("{note}. Study set: {}", c.basis), ..base }

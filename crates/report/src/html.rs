@@ -2,8 +2,8 @@
 //! self-contained `index.html` (figures inlined). No statistic is computed here.
 
 use crate::svg::{self, esc, Forest, ForestSection, ForestStudy, PrismaCounts};
-use polars::prelude::*;
 use metapipe_tables::{pe, Result, Table};
+use polars::prelude::*;
 
 /// What the report is drawn from (the stage tables, as read back from Parquet).
 pub struct ReportInput<'a> {
@@ -45,7 +45,20 @@ fn study_label(inp: &ReportInput, id: &str) -> String {
 fn forest_rows(inp: &ReportInput) -> PolarsResult<DataFrame> {
     let res = inp.results.df.clone().lazy().with_row_index("res_row", None).select([col("res_row"), col("outcome"), col("subgroup"), col("studies").str().split(lit(";")).alias("study_id")]);
     let rows = res.explode(cols(["study_id"]), ExplodeOptions { empty_as_null: false, keep_nulls: false }).filter(col("study_id").neq(lit(""))).with_row_index("pos", None);
-    let eff = inp.effects.df.clone().lazy().select([col("outcome"), col("subgroup"), col("study_id"), lit(true).alias("has_effect"), col("events_treat"), col("n_treat"), col("events_ctrl"), col("n_ctrl"), col("estimate"), col("ci_lb"), col("ci_ub"), col("weight")]);
+    let eff = inp.effects.df.clone().lazy().select([
+        col("outcome"),
+        col("subgroup"),
+        col("study_id"),
+        lit(true).alias("has_effect"),
+        col("events_treat"),
+        col("n_treat"),
+        col("events_ctrl"),
+        col("n_ctrl"),
+        col("estimate"),
+        col("ci_lb"),
+        col("ci_ub"),
+        col("weight"),
+    ]);
     let od = inp.outcome_data.df.clone().lazy().select([
         col("outcome"),
         col("study_id"),
@@ -106,7 +119,16 @@ fn section(inp: &ReportInput, rows: &DataFrame, outcome: &str, subgroup: Option<
                 _ => None,
             };
             let note = if or.is_none() { Some("no sourced counts".to_string()) } else { None };
-            ForestStudy { label: label.get(k).unwrap_or_default().to_string(), events_treat: et.get(k), n_treat: nt.get(k).unwrap_or(0), events_ctrl: ec.get(k), n_ctrl: nc.get(k).unwrap_or(0), or, weight: w.get(k).map(|x| 100.0 * x), note }
+            ForestStudy {
+                label: label.get(k).unwrap_or_default().to_string(),
+                events_treat: et.get(k),
+                n_treat: nt.get(k).unwrap_or(0),
+                events_ctrl: ec.get(k),
+                n_ctrl: nc.get(k).unwrap_or(0),
+                or,
+                weight: w.get(k).map(|x| 100.0 * x),
+                note,
+            }
         })
         .collect();
     let pooled = match (fl(res, "estimate", r), fl(res, "ci_lb", r), fl(res, "ci_ub", r)) {
@@ -219,7 +241,9 @@ pub fn rob_svgs(inp: &ReportInput) -> (String, String) {
         }
     }
     let cols = ["D1", "D2", "D3", "D4", "D5", "overall"];
-    let judgment = |st: &str, d: &str| (0..rob.num_rows()).find(|&r| s(rob, "study_id", r).as_deref() == Some(st) && s(rob, "domain", r).as_deref() == Some(d)).and_then(|r| s(rob, "judgment", r)).unwrap_or_default();
+    let judgment = |st: &str, d: &str| {
+        (0..rob.num_rows()).find(|&r| s(rob, "study_id", r).as_deref() == Some(st) && s(rob, "domain", r).as_deref() == Some(d)).and_then(|r| s(rob, "judgment", r)).unwrap_or_default()
+    };
     let rows: Vec<(String, Vec<String>)> = order.iter().map(|st| (study_label(inp, st), cols.iter().map(|d| judgment(st, d)).collect())).collect();
     let names = ["Randomization process", "Deviations from intended interventions", "Missing outcome data", "Measurement of the outcome", "Selection of the reported result", "Overall risk of bias"];
     let domains: Vec<(String, [f64; 3])> = cols

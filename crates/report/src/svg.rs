@@ -151,16 +151,7 @@ pub fn forest(f: &Forest) -> String {
                 text(&mut body, x_w, y, "100.0%", 11.0, "end", "bold");
                 text(&mut body, x_or, y, &format!("{} [{}, {}]", f2(or), f2(l), f2(u)), 11.0, "end", "bold");
                 let yc = y - 4.0;
-                let _ = writeln!(
-                    body,
-                    r##"<polygon points="{:.1},{yc:.1} {:.1},{:.1} {:.1},{yc:.1} {:.1},{:.1}" fill="black"/>"##,
-                    xs(l),
-                    xs(or),
-                    yc - 6.0,
-                    xs(u),
-                    xs(or),
-                    yc + 6.0
-                );
+                let _ = writeln!(body, r##"<polygon points="{:.1},{yc:.1} {:.1},{:.1} {:.1},{yc:.1} {:.1},{:.1}" fill="black"/>"##, xs(l), xs(or), yc - 6.0, xs(u), xs(or), yc + 6.0);
             }
             None => {
                 text(&mut body, x_or, y, "not pooled", 11.0, "end", "bold");
@@ -254,7 +245,13 @@ pub fn funnel(title: &str, points: &[(String, f64, f64)], pooled: Option<f64>, n
         let y = ys(se);
         let _ = writeln!(body, r##"<line x1="{}" y1="{y:.1}" x2="{l}" y2="{y:.1}" stroke="black"/>"##, l - 4.0);
         text(&mut body, l - 6.0, y + 3.0, &format!("{se:.1}"), 10.0, "end", "normal");
-        se += if max_se > 4.0 { 1.0 } else if max_se > 2.0 { 0.5 } else { 0.2 };
+        se += if max_se > 4.0 {
+            1.0
+        } else if max_se > 2.0 {
+            0.5
+        } else {
+            0.2
+        };
     }
     text(&mut body, (l + r) / 2.0, b + 32.0, "Odds ratio (log scale)", 11.0, "middle", "normal");
     let _ = writeln!(body, r##"<text x="18" y="{:.1}" font-size="11" text-anchor="middle" transform="rotate(-90 18 {:.1})" {FONT}>SE(log OR)</text>"##, (t + b) / 2.0, (t + b) / 2.0);
@@ -398,7 +395,13 @@ pub fn rob_summary(domains: &[(String, [f64; 3])], weighted: bool) -> String {
         for (k, j) in ["low", "some concerns", "high"].iter().enumerate() {
             let w = p[k] * wbar;
             if w > 0.0 {
-                let _ = writeln!(b, r##"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="20" fill="{}" stroke="black" stroke-width="0.5"><title>{}: {:.0}%</title></rect>"##, rob_color(j).0, esc(j), p[k] * 100.0);
+                let _ = writeln!(
+                    b,
+                    r##"<rect x="{x:.1}" y="{y:.1}" width="{w:.1}" height="20" fill="{}" stroke="black" stroke-width="0.5"><title>{}: {:.0}%</title></rect>"##,
+                    rob_color(j).0,
+                    esc(j),
+                    p[k] * 100.0
+                );
                 if w > 30.0 {
                     text(&mut b, x + w / 2.0, y + 14.0, &format!("{:.0}%", p[k] * 100.0), 10.0, "middle", "normal");
                 }

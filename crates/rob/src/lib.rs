@@ -89,9 +89,7 @@ pub fn domain1(ans: &Answers) -> std::result::Result<Judgment, String> {
     Ok(if q2.no() {
         Judgment::High
     } else if q2.yes() {
-        if q1.no() {
-            Judgment::SomeConcerns
-        } else if q3.yes() {
+        if q1.no() || q3.yes() {
             Judgment::SomeConcerns
         } else {
             Judgment::Low
@@ -117,9 +115,7 @@ pub fn domain2(ans: &Answers) -> std::result::Result<Judgment, String> {
             Judgment::SomeConcerns
         } else {
             let (q4, q5) = (a(ans, "2.4")?, a(ans, "2.5")?);
-            if q4.no() {
-                Judgment::SomeConcerns
-            } else if q5.yes() {
+            if q4.no() || q5.yes() {
                 Judgment::SomeConcerns
             } else {
                 Judgment::High

@@ -65,11 +65,7 @@ impl Input {
 pub fn parquet_bytes(t: &Table) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
     let mut df = t.df.clone();
-    ParquetWriter::new(&mut buf)
-        .with_compression(ParquetCompression::Zstd(None))
-        .with_row_group_size(Some(1 << 16))
-        .finish(&mut df)
-        .map_err(|e| pe(e).field(t.schema.name))?;
+    ParquetWriter::new(&mut buf).with_compression(ParquetCompression::Zstd(None)).with_row_group_size(Some(1 << 16)).finish(&mut df).map_err(|e| pe(e).field(t.schema.name))?;
     Ok(buf)
 }
 
@@ -92,12 +88,7 @@ pub fn csv_bytes(t: &Table) -> Result<Vec<u8>> {
         })
         .collect();
     let mut df = t.df.clone().lazy().select(exprs).collect().map_err(|e| pe(e).field(t.schema.name))?;
-    CsvWriter::new(&mut buf)
-        .include_header(true)
-        .with_float_scientific(Some(false))
-        .with_line_terminator("\n".into())
-        .finish(&mut df)
-        .map_err(|e| pe(e).field(t.schema.name))?;
+    CsvWriter::new(&mut buf).include_header(true).with_float_scientific(Some(false)).with_line_terminator("\n".into()).finish(&mut df).map_err(|e| pe(e).field(t.schema.name))?;
     Ok(buf)
 }
 
@@ -117,10 +108,7 @@ pub fn read_parquet(path: &Path, schema: &'static TableSchema) -> Result<Table> 
             return Err(Error::data("column missing").file(path).field(f.name));
         }
     }
-    let df = reader
-        .with_columns(Some(schema.names().iter().map(|n| n.to_string()).collect()))
-        .finish()
-        .map_err(|e| Error::data(format!("not a readable Parquet file: {e}")).file(path))?;
+    let df = reader.with_columns(Some(schema.names().iter().map(|n| n.to_string()).collect())).finish().map_err(|e| Error::data(format!("not a readable Parquet file: {e}")).file(path))?;
     let mut cols = Vec::with_capacity(schema.fields.len());
     for f in schema.fields {
         let c = df.column(f.name).map_err(|e| pe(e).file(path))?;

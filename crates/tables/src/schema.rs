@@ -87,37 +87,17 @@ pub const RECORDS: TableSchema = TableSchema {
 };
 
 /// ingest/dedup: one row per record, its cluster, and why it joined it.
-pub const CLUSTERS: TableSchema = TableSchema {
-    name: "clusters",
-    fields: &[
-        req("cluster_id", Str),
-        req("record_id", Str),
-        req("representative", Bool),
-        opt("matched_with", Str),
-        opt("evidence", Str),
-    ],
-};
+pub const CLUSTERS: TableSchema =
+    TableSchema { name: "clusters", fields: &[req("cluster_id", Str), req("record_id", Str), req("representative", Bool), opt("matched_with", Str), opt("evidence", Str)] };
 
 /// ingest/dedup: one merged record per cluster (every source id kept).
 pub const MERGED: TableSchema = TableSchema {
     name: "merged_records",
-    fields: &[
-        req("cluster_id", Str),
-        req("merged_ids", Str),
-        req("databases", Str),
-        opt("title", Str),
-        opt("authors", Str),
-        opt("year", Int),
-        opt("journal", Str),
-        opt("doi", Str),
-    ],
+    fields: &[req("cluster_id", Str), req("merged_ids", Str), req("databases", Str), opt("title", Str), opt("authors", Str), opt("year", Int), opt("journal", Str), opt("doi", Str)],
 };
 
 /// ingest/dedup: pairs too uncertain to merge automatically, for a person to decide.
-pub const MAYBE_PAIRS: TableSchema = TableSchema {
-    name: "maybe_pairs",
-    fields: &[req("record_a", Str), req("record_b", Str), req("title_similarity", Float), req("evidence", Str)],
-};
+pub const MAYBE_PAIRS: TableSchema = TableSchema { name: "maybe_pairs", fields: &[req("record_a", Str), req("record_b", Str), req("title_similarity", Float), req("evidence", Str)] };
 
 /// ingest/screening: one row per screened cluster and stage.
 pub const SCREENING: TableSchema = TableSchema {
@@ -138,22 +118,11 @@ pub const SCREENING: TableSchema = TableSchema {
 /// ingest/screening: agreement between the two reviewers, per stage.
 pub const AGREEMENT: TableSchema = TableSchema {
     name: "screening_agreement",
-    fields: &[
-        req("stage", Str),
-        req("records", Int),
-        opt("agreed", Int),
-        opt("conflicts", Int),
-        opt("adjudicated", Int),
-        opt("kappa", Float),
-        opt("note", Str),
-    ],
+    fields: &[req("stage", Str), req("records", Int), opt("agreed", Int), opt("conflicts", Int), opt("adjudicated", Int), opt("kappa", Float), opt("note", Str)],
 };
 
 /// ingest/prisma: PRISMA 2020 counts; `database` set on per-database rows.
-pub const PRISMA: TableSchema = TableSchema {
-    name: "prisma",
-    fields: &[req("stage", Str), opt("database", Str), req("count", Int)],
-};
+pub const PRISMA: TableSchema = TableSchema { name: "prisma", fields: &[req("stage", Str), opt("database", Str), req("count", Int)] };
 
 /// report: `prisma.csv`, the overall flow (the rows of `prisma` without a database).
 pub const PRISMA_FLOW: TableSchema = TableSchema { name: "prisma_flow", fields: &[req("stage", Str), req("count", Int)] };
@@ -165,15 +134,7 @@ pub const CLUSTER_LIST: TableSchema = TableSchema { name: "cluster_list", fields
 /// report: `outcomes.csv`, the protocol's outcomes as run.
 pub const OUTCOMES: TableSchema = TableSchema {
     name: "outcomes",
-    fields: &[
-        req("outcome", Str),
-        req("label", Str),
-        opt("timepoint", Str),
-        req("definition", Str),
-        opt("studies", Str),
-        req("studies_source", Str),
-        opt("subgroups", Str),
-    ],
+    fields: &[req("outcome", Str), req("label", Str), opt("timepoint", Str), req("definition", Str), opt("studies", Str), req("studies_source", Str), opt("subgroups", Str)],
 };
 
 /// extract: study characteristics.
@@ -194,10 +155,7 @@ pub const STUDIES: TableSchema = TableSchema {
 };
 
 /// extract: arms of every study (factorial trials have more than two).
-pub const ARMS: TableSchema = TableSchema {
-    name: "arms",
-    fields: &[req("study_id", Str), req("arm", Str), req("group", Str), req("factors", Str), req("n", Int), opt("source", Str)],
-};
+pub const ARMS: TableSchema = TableSchema { name: "arms", fields: &[req("study_id", Str), req("arm", Str), req("group", Str), req("factors", Str), req("n", Int), opt("source", Str)] };
 
 /// extract: per-study, per-arm outcome counts; missing cells stay missing.
 pub const OUTCOME_DATA: TableSchema = TableSchema {
@@ -217,10 +175,7 @@ pub const OUTCOME_DATA: TableSchema = TableSchema {
 };
 
 /// rob: RoB 2 domain and overall judgments.
-pub const ROB: TableSchema = TableSchema {
-    name: "rob_judgments",
-    fields: &[req("study_id", Str), req("domain", Str), one_of("judgment", &["low", "some concerns", "high"]), req("basis", Str)],
-};
+pub const ROB: TableSchema = TableSchema { name: "rob_judgments", fields: &[req("study_id", Str), req("domain", Str), one_of("judgment", &["low", "some concerns", "high"]), req("basis", Str)] };
 
 /// pool: per-study effects each analysis used (OR scale for display; log scale for the model).
 pub const EFFECTS: TableSchema = TableSchema {
@@ -284,16 +239,8 @@ pub const CONSISTENCY: TableSchema = TableSchema {
 };
 
 /// report: every published figure beside the recomputed one.
-pub const AUDIT: TableSchema = TableSchema {
-    name: "audit",
-    fields: &[
-        req("item", Str),
-        req("published", Str),
-        opt("recomputed", Str),
-        one_of("status", &["match", "mismatch", "not computable"]),
-        req("why", Str),
-    ],
-};
+pub const AUDIT: TableSchema =
+    TableSchema { name: "audit", fields: &[req("item", Str), req("published", Str), opt("recomputed", Str), one_of("status", &["match", "mismatch", "not computable"]), req("why", Str)] };
 
 /// `metapipe pool --group`: one row per group. `scale` says what scale `estimate`, `ci_*` and
 /// `pi_*` are on: `log` for ratio measures (OR, RR, ROM), `identity` otherwise.
@@ -323,16 +270,32 @@ pub const POOL_GROUPS: TableSchema = TableSchema {
 };
 
 /// `metapipe gen-meta`: SYNTHETIC batches of 2×2 studies for benchmarks.
-pub const GEN_BINARY: TableSchema = TableSchema {
-    name: "gen_binary",
-    fields: &[req("group", Int), req("study", Int), req("ai", Int), req("n1i", Int), req("ci", Int), req("n2i", Int)],
-};
+pub const GEN_BINARY: TableSchema = TableSchema { name: "gen_binary", fields: &[req("group", Int), req("study", Int), req("ai", Int), req("n1i", Int), req("ci", Int), req("n2i", Int)] };
 
 /// `metapipe gen-meta`: SYNTHETIC batches of generic effects for benchmarks.
-pub const GEN_GENERIC: TableSchema = TableSchema {
-    name: "gen_generic",
-    fields: &[req("group", Int), req("study", Int), req("yi", Float), req("vi", Float)],
-};
+pub const GEN_GENERIC: TableSchema = TableSchema { name: "gen_generic", fields: &[req("group", Int), req("study", Int), req("yi", Float), req("vi", Float)] };
 
 /// Every stage table, for documentation and tests.
-pub const ALL: &[&TableSchema] = &[&RECORDS, &CLUSTERS, &MERGED, &MAYBE_PAIRS, &SCREENING, &AGREEMENT, &PRISMA, &STUDIES, &ARMS, &OUTCOME_DATA, &ROB, &EFFECTS, &RESULTS, &AUDIT, &CONSISTENCY, &PRISMA_FLOW, &CLUSTER_LIST, &OUTCOMES, &POOL_GROUPS, &GEN_BINARY, &GEN_GENERIC];
+pub const ALL: &[&TableSchema] = &[
+    &RECORDS,
+    &CLUSTERS,
+    &MERGED,
+    &MAYBE_PAIRS,
+    &SCREENING,
+    &AGREEMENT,
+    &PRISMA,
+    &STUDIES,
+    &ARMS,
+    &OUTCOME_DATA,
+    &ROB,
+    &EFFECTS,
+    &RESULTS,
+    &AUDIT,
+    &CONSISTENCY,
+    &PRISMA_FLOW,
+    &CLUSTER_LIST,
+    &OUTCOMES,
+    &POOL_GROUPS,
+    &GEN_BINARY,
+    &GEN_GENERIC,
+];

@@ -3,7 +3,6 @@
 use super::record::{finish, push_text as set, year_of, Record};
 use metapipe_tables::{Error, Result};
 
-
 /// Strip BibTeX braces and common LaTeX accents/escapes from a field value.
 pub fn delatex(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -59,10 +58,26 @@ pub fn delatex(s: &str) -> String {
 
 fn accent(a: char, b: char) -> char {
     let table: &[(char, char, char)] = &[
-        ('\'', 'e', 'é'), ('\'', 'a', 'á'), ('\'', 'i', 'í'), ('\'', 'o', 'ó'), ('\'', 'u', 'ú'), ('\'', 'E', 'É'),
-        ('`', 'e', 'è'), ('`', 'a', 'à'), ('^', 'e', 'ê'), ('^', 'o', 'ô'), ('^', 'a', 'â'), ('"', 'o', 'ö'),
-        ('"', 'u', 'ü'), ('"', 'a', 'ä'), ('"', 'O', 'Ö'), ('"', 'U', 'Ü'), ('"', 'A', 'Ä'), ('~', 'n', 'ñ'),
-        ('~', 'a', 'ã'), ('~', 'o', 'õ'),
+        ('\'', 'e', 'é'),
+        ('\'', 'a', 'á'),
+        ('\'', 'i', 'í'),
+        ('\'', 'o', 'ó'),
+        ('\'', 'u', 'ú'),
+        ('\'', 'E', 'É'),
+        ('`', 'e', 'è'),
+        ('`', 'a', 'à'),
+        ('^', 'e', 'ê'),
+        ('^', 'o', 'ô'),
+        ('^', 'a', 'â'),
+        ('"', 'o', 'ö'),
+        ('"', 'u', 'ü'),
+        ('"', 'a', 'ä'),
+        ('"', 'O', 'Ö'),
+        ('"', 'U', 'Ü'),
+        ('"', 'A', 'Ä'),
+        ('~', 'n', 'ñ'),
+        ('~', 'a', 'ã'),
+        ('~', 'o', 'õ'),
     ];
     table.iter().find(|(x, y, _)| *x == a && *y == b).map(|t| t.2).unwrap_or(b)
 }

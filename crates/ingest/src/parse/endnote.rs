@@ -3,7 +3,6 @@
 use super::record::{finish, push_text as set, year_of, Record};
 use metapipe_tables::{Error, Result};
 
-
 /// EndNote tagged ("refer"/`.enw`): `%X value` lines, records separated by blank lines.
 pub fn parse_enw(text: &str, file: &str, database: &str) -> Result<Vec<Record>> {
     let mut out = vec![];
@@ -81,10 +80,8 @@ pub fn parse_endnote_xml(text: &str, file: &str, database: &str) -> Result<Vec<R
                 if name == "record" {
                     cur = Some((Record { database: database.into(), source_file: file.into(), source_line: line_of(pos), ..Default::default() }, None));
                 }
-                if name == "style" || name == "author" || stack.last().map(|s| s != "style").unwrap_or(true) {
-                    if name != "style" {
-                        buf.clear();
-                    }
+                if name != "style" && (name == "author" || stack.last().is_none_or(|s| s != "style")) {
+                    buf.clear();
                 }
                 stack.push(name);
             }
@@ -135,7 +132,9 @@ pub fn parse_endnote_xml(text: &str, file: &str, database: &str) -> Result<Vec<R
                             let (r, id) = cur.take().unwrap();
                             out.push(finish(r, id, database));
                         }
-                        (n, _) if !v.is_empty() && !["authors", "contributors", "titles", "periodical", "dates", "records", "xml", "urls", "related-urls", "pub-dates", "keywords"].contains(&n) => r.extra.push((n.to_string(), v.clone())),
+                        (n, _) if !v.is_empty() && !["authors", "contributors", "titles", "periodical", "dates", "records", "xml", "urls", "related-urls", "pub-dates", "keywords"].contains(&n) => {
+                            r.extra.push((n.to_string(), v.clone()))
+                        }
                         _ => {}
                     }
                 }

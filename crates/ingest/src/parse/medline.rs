@@ -3,7 +3,6 @@
 use super::record::{finish, push_text, truncate, year_of, Record};
 use metapipe_tables::{Error, Result};
 
-
 /// PubMed MEDLINE: 4-character tags padded to `TAG - `, continuation lines indented 6 spaces,
 /// records separated by blank lines.
 pub fn parse_medline(text: &str, file: &str, database: &str) -> Result<Vec<Record>> {

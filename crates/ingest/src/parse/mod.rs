@@ -95,7 +95,7 @@ pub fn parse_input(input: &Input, database: &str) -> Result<(Vec<Record>, Vec<St
     if bytes.is_empty() {
         return Err(Error::data("empty file: no records").file(path));
     }
-    let (text, warning) = decode(&bytes, path)?;
+    let (text, warning) = decode(bytes, path)?;
     let fmt = detect(&text).ok_or_else(|| Error::data("unrecognised export format (expected RIS, MEDLINE, Web of Science tagged, BibTeX, EndNote XML/tagged or CSV)").file(path).line(1))?;
     let name = path.display().to_string();
     let recs = match fmt {

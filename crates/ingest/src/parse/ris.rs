@@ -65,7 +65,6 @@ pub fn parse_ris(text: &str, file: &str, database: &str) -> Result<Vec<Record>> 
     Ok(out)
 }
 
-
 fn apply_ris(r: &mut Record, tags: &[(String, String)]) {
     let (mut sp, mut ep) = (None, None);
     for (t, v) in tags {

@@ -3,7 +3,6 @@
 use super::record::{finish, year_of, Record};
 use metapipe_tables::{Error, Result};
 
-
 /// CSV with a header row. Known columns (case-insensitive): ID, title, year, author(s), journal,
 /// volume, number/issue, pages, doi, abstract, ENTRYTYPE; others go to `extra`.
 pub fn parse_csv(text: &str, file: &str, database: &str) -> Result<Vec<Record>> {

@@ -3,7 +3,6 @@
 use super::record::{finish, push_text, truncate, year_of, Record};
 use metapipe_tables::{Error, Result};
 
-
 /// Web of Science tagged plain text: 2-character tags, continuation lines indented 3 spaces,
 /// records closed by `ER`, file framed by `FN`/`VR` and `EF`.
 pub fn parse_wos(text: &str, file: &str, database: &str) -> Result<Vec<Record>> {
