@@ -31,43 +31,7 @@ enum Cmd {
         out: PathBuf,
     },
     /// Pool a study table (CSV or Parquet; metafor's column names or the pipeline's)
-    Pool {
-        file: PathBuf,
-        #[arg(long, default_value = "OR")]
-        measure: String,
-        #[arg(long, default_value = "REML")]
-        method: String,
-        #[arg(long, default_value = "z")]
-        test: String,
-        #[arg(long, default_value = "metafor")]
-        convention: String,
-        /// pool every group of this column in one pass
-        #[arg(long)]
-        group: Option<String>,
-        #[arg(long, default_value = "table")]
-        format: String,
-        #[arg(long)]
-        out: Option<PathBuf>,
-        /// confidence level: 0.95 or 95
-        #[arg(long, default_value_t = 0.95)]
-        level: f64,
-        /// `auto`: the allocation-free batch kernels where they cover the measure × method;
-        /// `single`: the single-analysis path for every group (for checking the kernels)
-        #[arg(long, default_value = "auto")]
-        engine: String,
-        /// metafor control: upper end of the tau^2 search (default: metafor's)
-        #[arg(long)]
-        tau2_max: Option<f64>,
-        /// metafor control: iteration limit
-        #[arg(long, default_value_t = 100)]
-        maxiter: usize,
-        /// metafor control: Fisher-scoring step adjustment
-        #[arg(long, default_value_t = 1.0)]
-        stepadj: f64,
-        /// metafor control: convergence threshold
-        #[arg(long, default_value_t = 1e-5)]
-        threshold: f64,
-    },
+    Pool(PoolOpts),
     /// Parse search exports into one records table (.parquet or .csv)
     Parse {
         files: Vec<PathBuf>,
@@ -113,20 +77,62 @@ enum Cmd {
         runs: usize,
     },
     /// Deduplicate search exports; writes one row per cluster of two or more (merged_ids)
-    Dedup {
-        files: Vec<PathBuf>,
-        #[arg(long)]
-        out: PathBuf,
-        /// a person's decisions on maybe-pairs (record_a, record_b, duplicate)
-        #[arg(long)]
-        decisions: Option<PathBuf>,
-        /// also write the maybe-pairs here
-        #[arg(long)]
-        maybe: Option<PathBuf>,
-        /// explain the decision on one pair of record ids (as written in --out) and exit
-        #[arg(long, num_args = 2, value_names = ["ID_A", "ID_B"])]
-        explain: Option<Vec<String>>,
-    },
+    Dedup(DedupOpts),
+}
+
+#[derive(clap::Args)]
+struct PoolOpts {
+    file: PathBuf,
+    #[arg(long, default_value = "OR")]
+    measure: String,
+    #[arg(long, default_value = "REML")]
+    method: String,
+    #[arg(long, default_value = "z")]
+    test: String,
+    #[arg(long, default_value = "metafor")]
+    convention: String,
+    /// pool every group of this column in one pass
+    #[arg(long)]
+    group: Option<String>,
+    #[arg(long, default_value = "table")]
+    format: String,
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// confidence level: 0.95 or 95
+    #[arg(long, default_value_t = 0.95)]
+    level: f64,
+    /// `auto`: the allocation-free batch kernels where they cover the measure × method;
+    /// `single`: the single-analysis path for every group (for checking the kernels)
+    #[arg(long, default_value = "auto")]
+    engine: String,
+    /// metafor control: upper end of the tau^2 search (default: metafor's)
+    #[arg(long)]
+    tau2_max: Option<f64>,
+    /// metafor control: iteration limit
+    #[arg(long, default_value_t = 100)]
+    maxiter: usize,
+    /// metafor control: Fisher-scoring step adjustment
+    #[arg(long, default_value_t = 1.0)]
+    stepadj: f64,
+    /// metafor control: convergence threshold
+    #[arg(long, default_value_t = 1e-5)]
+    threshold: f64,
+}
+
+#[derive(clap::Args)]
+struct DedupOpts {
+    files: Vec<PathBuf>,
+    #[arg(long)]
+    out: PathBuf,
+    /// a person's decisions on maybe-pairs (record_a, record_b, duplicate)
+    #[arg(long)]
+    decisions: Option<PathBuf>,
+    /// also write the maybe-pairs here
+    #[arg(long)]
+    maybe: Option<PathBuf>,
+    /// explain the decision on one pair of record ids (as written in --out) and exit
+    #[arg(long, num_args = 2, value_names = ["ID_A", "ID_B"])]
+    explain: Option<Vec<String>>,
 }
 
 fn init_tracing() {
@@ -165,41 +171,7 @@ fn real_main() -> Result<String, Error> {
             tracing::info!("outputs in {}", dir.display());
             Ok(String::new())
         }
-        Cmd::Pool { file, measure, method, test, convention, group, format, out, level, engine, tau2_max, maxiter, stepadj, threshold } => {
-            let measure = Measure::parse(&measure).ok_or_else(|| Error::usage(format!("--measure {measure:?}: expected OR, RR, RD, MD, SMD, ROM or GEN")))?;
-            let method = Method::parse(&method).ok_or_else(|| Error::usage(format!("--method {method:?}: expected MH, PETO, FE, DL, REML, PM, ML, SJ, HE or EB")))?;
-            let test = match test.as_str() {
-                "z" => Test::Z,
-                "knha" | "hksj" => Test::Knha,
-                t => return Err(Error::usage(format!("--test {t:?}: expected z or knha"))),
-            };
-            let revman = match convention.as_str() {
-                "metafor" => false,
-                "revman" => true,
-                c => return Err(Error::usage(format!("--convention {c:?}: expected metafor or revman"))),
-            };
-            if revman && !matches!(measure, Measure::OR | Measure::RR) {
-                return Err(Error::usage("--convention revman: implemented for --measure OR and RR (RevMan's zero-cell rule is theirs)"));
-            }
-            if revman && !matches!(method, Method::MH | Method::DL) {
-                return Err(Error::usage("--convention revman: RevMan 5 pools binary data by MH (fixed) or DL (random)"));
-            }
-            if !["json", "csv", "table"].contains(&format.as_str()) {
-                return Err(Error::usage(format!("--format {format:?}: expected json, csv or table")));
-            }
-            // metafor takes 95 or 0.95
-            let level = if level > 1.0 && level < 100.0 { level / 100.0 } else { level };
-            if !(0.0 < level && level < 1.0) {
-                return Err(Error::usage("--level must be a proportion (0.95) or a percentage (95)"));
-            }
-            let control = Control { tau2_max, maxiter, stepadj, threshold, ..Control::default() };
-            let kernels = match engine.as_str() {
-                "auto" => true,
-                "single" => false,
-                e => return Err(Error::usage(format!("--engine {e:?}: expected auto or single"))),
-            };
-            pool_cmd::pool(&pool_cmd::PoolArgs { file, measure, method, test, revman, group, format, out, control, level, kernels })
-        }
+        Cmd::Pool(o) => pool_cmd::pool(&pool_args(o)?),
         Cmd::GenRecords { n, dup_rate, seed, out, truth } => {
             if !(0.0..=1.0).contains(&dup_rate) {
                 return Err(Error::usage("--dup-rate must be between 0 and 1"));
@@ -218,12 +190,7 @@ fn real_main() -> Result<String, Error> {
             if k == 0 {
                 return Err(Error::usage("--k must be >= 1"));
             }
-            let t = gen_meta(groups, k, binary, seed)?;
-            if out.extension().is_some_and(|e| e == "parquet") {
-                metapipe_tables::io::write_parquet(&t, &out)?;
-            } else {
-                metapipe_tables::io::write_csv(&t, &out)?;
-            }
+            gen_meta_to(groups, k, binary, seed, &out)?;
             Ok(String::new())
         }
         Cmd::BenchKernel { groups, k, runs } => Ok(bench_kernel(groups, k, runs)),
@@ -238,118 +205,189 @@ fn real_main() -> Result<String, Error> {
             write_table(&metapipe_ingest::records_table(&recs)?, &out)?;
             Ok(String::new())
         }
-        Cmd::Dedup { files, out, decisions, maybe, explain } => {
-            if files.is_empty() {
-                return Err(Error::usage("dedup: give at least one file"));
-            }
-            let sources = sources_from(&files)?;
-            let (recs, warnings) = metapipe_ingest::parse_sources(&sources)?;
-            for w in warnings {
-                eprintln!("warning: {w}");
-            }
-            if let Some(pair) = explain {
-                let find = |id: &str| recs.iter().position(|r| r.record_id == id || r.record_id.split_once(':').map(|(_, x)| x) == Some(id));
-                let (a, b) = match (find(&pair[0]), find(&pair[1])) {
-                    (Some(a), Some(b)) => (a, b),
-                    _ => return Err(Error::usage(format!("--explain: record {:?} or {:?} not found", pair[0], pair[1]))),
-                };
-                let (ka, kb) = (metapipe_ingest::dedup::keys(&recs[a]), metapipe_ingest::dedup::keys(&recs[b]));
-                let (d, sim) = metapipe_ingest::dedup::decide(&ka, &kb);
-                return Ok(format!("{:#?}\n{:#?}\ndecision: {d:?} (title similarity {sim:.3})\n", ka, kb));
-            }
-            let human = match &decisions {
-                Some(p) => metapipe_ingest::read_human_decisions(Some(&metapipe_tables::io::Input::read(p)?))?,
-                None => vec![],
-            };
-            let order: std::collections::HashMap<&str, usize> = sources.iter().enumerate().map(|(k, s)| (s.database.as_str(), k)).collect();
-            let d = metapipe_ingest::dedup::dedup(&recs, |k| order[recs[k].database.as_str()], &human);
-            let (_, merged, maybe_t) = metapipe_ingest::dedup_tables(&recs, &d)?;
-            // benchmark format: source ids without the database prefix when there is one source
-            let strip = files.len() == 1;
-            let mut text = String::from("merged_ids\n");
-            for members in d.clusters.iter().filter(|c| c.len() > 1) {
-                let mut ids: Vec<String> = members
-                    .iter()
-                    .map(|&i| {
-                        let id = &recs[i].record_id;
-                        if strip {
-                            id.split_once(':').map(|(_, x)| x.to_string()).unwrap_or(id.clone())
-                        } else {
-                            id.clone()
-                        }
-                    })
-                    .collect();
-                ids.sort();
-                text.push_str(&ids.join(";"));
-                text.push('\n');
-            }
-            if out.extension().is_some_and(|e| e == "parquet") {
-                metapipe_tables::io::write_parquet(&merged, &out)?;
-            } else {
-                metapipe_tables::io::write_atomic(&out, text.as_bytes())?;
-            }
-            if let Some(m) = maybe {
-                write_table(&maybe_t, &m)?;
-            }
-            Ok(String::new())
-        }
+        Cmd::Dedup(o) => dedup_cmd(o),
     }
 }
 
+/// `pool`'s options checked and parsed (bad usage: exit 2).
+fn pool_args(o: PoolOpts) -> Result<pool_cmd::PoolArgs, Error> {
+    let PoolOpts { file, measure, method, test, convention, group, format, out, level, engine, tau2_max, maxiter, stepadj, threshold } = o;
+    let measure = Measure::parse(&measure).ok_or_else(|| Error::usage(format!("--measure {measure:?}: expected OR, RR, RD, MD, SMD, ROM or GEN")))?;
+    let method = Method::parse(&method).ok_or_else(|| Error::usage(format!("--method {method:?}: expected MH, PETO, FE, DL, REML, PM, ML, SJ, HE or EB")))?;
+    let test = match test.as_str() {
+        "z" => Test::Z,
+        "knha" | "hksj" => Test::Knha,
+        t => return Err(Error::usage(format!("--test {t:?}: expected z or knha"))),
+    };
+    let revman = match convention.as_str() {
+        "metafor" => false,
+        "revman" => true,
+        c => return Err(Error::usage(format!("--convention {c:?}: expected metafor or revman"))),
+    };
+    if revman && !matches!(measure, Measure::OR | Measure::RR) {
+        return Err(Error::usage("--convention revman: implemented for --measure OR and RR (RevMan's zero-cell rule is theirs)"));
+    }
+    if revman && !matches!(method, Method::MH | Method::DL) {
+        return Err(Error::usage("--convention revman: RevMan 5 pools binary data by MH (fixed) or DL (random)"));
+    }
+    if !["json", "csv", "table"].contains(&format.as_str()) {
+        return Err(Error::usage(format!("--format {format:?}: expected json, csv or table")));
+    }
+    // metafor takes 95 or 0.95
+    let level = if level > 1.0 && level < 100.0 { level / 100.0 } else { level };
+    if !(0.0 < level && level < 1.0) {
+        return Err(Error::usage("--level must be a proportion (0.95) or a percentage (95)"));
+    }
+    let control = Control { tau2_max, maxiter, stepadj, threshold, ..Control::default() };
+    let kernels = match engine.as_str() {
+        "auto" => true,
+        "single" => false,
+        e => return Err(Error::usage(format!("--engine {e:?}: expected auto or single"))),
+    };
+    Ok(pool_cmd::PoolArgs { file, measure, method, test, revman, group, format, out, control, level, kernels })
+}
+
+/// `dedup`: clusters of two or more records (the benchmark's `merged_ids` format), or one pair's
+/// decision explained.
+fn dedup_cmd(o: DedupOpts) -> Result<String, Error> {
+    let DedupOpts { files, out, decisions, maybe, explain } = o;
+    if files.is_empty() {
+        return Err(Error::usage("dedup: give at least one file"));
+    }
+    let sources = sources_from(&files)?;
+    let (recs, warnings) = metapipe_ingest::parse_sources(&sources)?;
+    for w in warnings {
+        eprintln!("warning: {w}");
+    }
+    if let Some(pair) = explain {
+        let find = |id: &str| recs.iter().position(|r| r.record_id == id || r.record_id.split_once(':').map(|(_, x)| x) == Some(id));
+        let (a, b) = match (find(&pair[0]), find(&pair[1])) {
+            (Some(a), Some(b)) => (a, b),
+            _ => return Err(Error::usage(format!("--explain: record {:?} or {:?} not found", pair[0], pair[1]))),
+        };
+        let (ka, kb) = (metapipe_ingest::dedup::keys(&recs[a]), metapipe_ingest::dedup::keys(&recs[b]));
+        let (d, sim) = metapipe_ingest::dedup::decide(&ka, &kb);
+        return Ok(format!("{:#?}\n{:#?}\ndecision: {d:?} (title similarity {sim:.3})\n", ka, kb));
+    }
+    let human = match &decisions {
+        Some(p) => metapipe_ingest::read_human_decisions(Some(&metapipe_tables::io::Input::read(p)?))?,
+        None => vec![],
+    };
+    let order: std::collections::HashMap<&str, usize> = sources.iter().enumerate().map(|(k, s)| (s.database.as_str(), k)).collect();
+    let d = metapipe_ingest::dedup::dedup(&recs, |k| order[recs[k].database.as_str()], &human);
+    let (_, merged, maybe_t) = metapipe_ingest::dedup_tables(&recs, &d)?;
+    // benchmark format: source ids without the database prefix when there is one source
+    let strip = files.len() == 1;
+    let mut list = metapipe_tables::Builder::new(&metapipe_tables::schema::CLUSTER_LIST);
+    for members in d.clusters.iter().filter(|c| c.len() > 1) {
+        let mut ids: Vec<String> = members
+            .iter()
+            .map(|&i| {
+                let id = &recs[i].record_id;
+                if strip {
+                    id.split_once(':').map(|(_, x)| x.to_string()).unwrap_or(id.clone())
+                } else {
+                    id.clone()
+                }
+            })
+            .collect();
+        ids.sort();
+        list.row(vec![metapipe_tables::s(ids.join(";"))]);
+    }
+    if out.extension().is_some_and(|e| e == "parquet") {
+        metapipe_tables::io::write_parquet(&merged, &out)?;
+    } else {
+        metapipe_tables::io::write_csv(&list.finish()?, &out)?;
+    }
+    if let Some(m) = maybe {
+        write_table(&maybe_t, &m)?;
+    }
+    Ok(String::new())
+}
+
 /// SYNTHETIC meta-analyses: group g has k studies with a true effect drawn per group and
-/// between-study heterogeneity; seeded splitmix64 + Box-Muller, reproducible everywhere.
-fn gen_meta(groups: usize, k: usize, binary: bool, seed: u64) -> Result<metapipe_tables::Table, Error> {
-    use metapipe_tables::schema::{GEN_BINARY, GEN_GENERIC};
-    use polars::prelude::{Column, DataFrame};
-    let mut state = seed;
-    let mut next = move || {
-        state = state.wrapping_add(0x9E3779B97F4A7C15);
-        let mut z = state;
+/// between-study heterogeneity; seeded splitmix64 + Box-Muller, reproducible everywhere. Batches
+/// continue one random sequence, so the data do not depend on the batch size.
+struct GenMeta {
+    state: u64,
+    k: usize,
+    binary: bool,
+}
+
+impl GenMeta {
+    fn uniform(&mut self) -> f64 {
+        self.state = self.state.wrapping_add(0x9E3779B97F4A7C15);
+        let mut z = self.state;
         z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
         z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
         ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    };
-    let normal = move |u: &mut dyn FnMut() -> f64| (-2.0 * u().max(1e-300).ln()).sqrt() * (2.0 * std::f64::consts::PI * u()).cos();
-    let n = groups * k;
-    let mut g = Vec::with_capacity(n);
-    let mut study = Vec::with_capacity(n);
-    let (mut c1, mut c2, mut c3, mut c4) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-    for gi in 0..groups {
-        let key = gi as i64 + 1;
-        let mu = 0.3 * normal(&mut next);
-        let tau = 0.3 * next();
-        for s in 0..k {
-            g.push(Some(key));
-            study.push(Some(s as i64 + 1));
-            let theta = mu + tau * normal(&mut next);
-            if binary {
-                let n1 = 20 + (next() * 180.0) as i64;
-                let n2 = 20 + (next() * 180.0) as i64;
-                let p2 = 0.05 + 0.3 * next();
-                let odds = p2 / (1.0 - p2) * theta.exp();
-                let p1 = odds / (1.0 + odds);
-                let draw = |n: i64, p: f64, u: &mut dyn FnMut() -> f64| (0..n).filter(|_| u() < p).count() as i64;
-                let a = draw(n1, p1, &mut next);
-                let c = draw(n2, p2, &mut next);
-                c1.push(Some(a as f64));
-                c2.push(Some(n1 as f64));
-                c3.push(Some(c as f64));
-                c4.push(Some(n2 as f64));
-            } else {
-                let v = 0.01 + 0.3 * next();
-                c1.push(Some(theta + v.sqrt() * normal(&mut next)));
-                c2.push(Some(v));
+    }
+    fn normal(&mut self) -> f64 {
+        let u1 = self.uniform().max(1e-300);
+        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * self.uniform()).cos()
+    }
+    /// Groups `first + 1 ..= first + groups`.
+    fn batch(&mut self, first: usize, groups: usize) -> Result<metapipe_tables::Table, Error> {
+        use metapipe_tables::schema::{GEN_BINARY, GEN_GENERIC};
+        use polars::prelude::{Column, DataFrame};
+        let (k, n) = (self.k, groups * self.k);
+        let mut g = Vec::with_capacity(n);
+        let mut study = Vec::with_capacity(n);
+        let (mut c1, mut c2, mut c3, mut c4) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        for gi in first..first + groups {
+            let key = gi as i64 + 1;
+            let mu = 0.3 * self.normal();
+            let tau = 0.3 * self.uniform();
+            for s in 0..k {
+                g.push(key);
+                study.push(s as i64 + 1);
+                let theta = mu + tau * self.normal();
+                if self.binary {
+                    let n1 = 20 + (self.uniform() * 180.0) as i64;
+                    let n2 = 20 + (self.uniform() * 180.0) as i64;
+                    let p2 = 0.05 + 0.3 * self.uniform();
+                    let odds = p2 / (1.0 - p2) * theta.exp();
+                    let p1 = odds / (1.0 + odds);
+                    let a = (0..n1).filter(|_| self.uniform() < p1).count() as i64;
+                    let c = (0..n2).filter(|_| self.uniform() < p2).count() as i64;
+                    c1.push(a as f64);
+                    c2.push(n1 as f64);
+                    c3.push(c as f64);
+                    c4.push(n2 as f64);
+                } else {
+                    let v = 0.01 + 0.3 * self.uniform();
+                    c1.push(theta + v.sqrt() * self.normal());
+                    c2.push(v);
+                }
             }
         }
+        let to_int = |name: &str, v: Vec<f64>| Column::new(name.into(), v.into_iter().map(|y| y as i64).collect::<Vec<_>>());
+        let (schema, cols) = if self.binary {
+            (&GEN_BINARY, vec![Column::new("group".into(), g), Column::new("study".into(), study), to_int("ai", c1), to_int("n1i", c2), to_int("ci", c3), to_int("n2i", c4)])
+        } else {
+            (&GEN_GENERIC, vec![Column::new("group".into(), g), Column::new("study".into(), study), Column::new("yi".into(), c1), Column::new("vi".into(), c2)])
+        };
+        let df = DataFrame::new(n, cols).map_err(metapipe_tables::pe)?;
+        metapipe_tables::Table::new(schema, df)
     }
-    let to_int = |name: &str, v: Vec<Option<f64>>| Column::new(name.into(), v.into_iter().map(|x| x.map(|y| y as i64)).collect::<Vec<_>>());
-    let (schema, cols) = if binary {
-        (&GEN_BINARY, vec![Column::new("group".into(), g), Column::new("study".into(), study), to_int("ai", c1), to_int("n1i", c2), to_int("ci", c3), to_int("n2i", c4)])
-    } else {
-        (&GEN_GENERIC, vec![Column::new("group".into(), g), Column::new("study".into(), study), Column::new("yi".into(), c1), Column::new("vi".into(), c2)])
-    };
-    let df = DataFrame::new(n, cols).map_err(metapipe_tables::pe)?;
-    metapipe_tables::Table::new(schema, df)
+}
+
+fn gen_meta(groups: usize, k: usize, binary: bool, seed: u64) -> Result<metapipe_tables::Table, Error> {
+    GenMeta { state: seed, k, binary }.batch(0, groups)
+}
+
+/// `gen-meta` into a file, in batches of 10^5 groups (bounded memory for 10^8 rows).
+fn gen_meta_to(groups: usize, k: usize, binary: bool, seed: u64, out: &std::path::Path) -> Result<(), Error> {
+    use metapipe_tables::io::{SinkFormat, TableSink};
+    use metapipe_tables::schema::{GEN_BINARY, GEN_GENERIC};
+    let format = if out.extension().is_some_and(|e| e == "parquet") { SinkFormat::Parquet } else { SinkFormat::Csv };
+    let mut sink = TableSink::create(out, format, if binary { &GEN_BINARY } else { &GEN_GENERIC })?;
+    let mut gen = GenMeta { state: seed, k, binary };
+    let step = 100_000;
+    for first in (0..groups).step_by(step) {
+        sink.write(&gen.batch(first, step.min(groups - first))?)?;
+    }
+    sink.finish()
 }
 
 /// Timings of DL over `groups` in-memory meta-analyses of `k` studies: a straight-line loop

@@ -359,7 +359,7 @@ fn pool_groups(st: &Studies, offsets: &[usize], a: &PoolArgs) -> Vec<std::result
 fn groups_table(names: Vec<String>, offsets: &[usize], results: &[std::result::Result<batch::Row, String>], a: &PoolArgs) -> Result<Table> {
     let n = names.len();
     let fcol = |name: &str, f: &dyn Fn(&batch::Row) -> f64| Column::new(name.into(), results.iter().map(|r| r.as_ref().ok().map(f).filter(|x| x.is_finite())).collect::<Vec<_>>());
-    let scale = if a.measure.is_ratio() { "log" } else { "identity" };
+    let scale = if a.measure.is_ratio() { "log" } else { "natural" };
     let columns = vec![
         Column::new("group".into(), names),
         Column::new("measure".into(), vec![a.measure.name(); n]),
@@ -384,29 +384,13 @@ fn groups_table(names: Vec<String>, offsets: &[usize], results: &[std::result::R
     Table::new(&POOL_GROUPS, DataFrame::new(n, columns).map_err(pe)?)
 }
 
-/// A table as JSON: an array of objects, one per row, keys in column order; missing → null.
+/// A table as JSON: an array of objects, one per row.
 fn json_rows(t: &Table) -> String {
-    let cols = t.df.columns();
-    let mut out = String::from("[\n");
-    for r in 0..t.num_rows() {
-        let mut m = serde_json::Map::new();
-        for c in cols {
-            let v = match c.get(r) {
-                Ok(AnyValue::String(s)) => serde_json::json!(s),
-                Ok(AnyValue::StringOwned(s)) => serde_json::json!(s.as_str()),
-                Ok(AnyValue::Int64(x)) => serde_json::json!(x),
-                Ok(AnyValue::Float64(x)) if x.is_finite() => serde_json::json!(x),
-                Ok(AnyValue::Boolean(x)) => serde_json::json!(x),
-                _ => serde_json::Value::Null,
-            };
-            m.insert(c.name().to_string(), v);
-        }
-        out.push_str("  ");
-        out.push_str(&serde_json::to_string(&serde_json::Value::Object(m)).unwrap());
-        out.push_str(if r + 1 < t.num_rows() { ",\n" } else { "\n" });
+    let lines = metapipe_tables::io::json_lines(t);
+    if lines.is_empty() {
+        return "[]\n".into();
     }
-    out.push_str("]\n");
-    out
+    format!("[\n  {}\n]\n", lines.join(",\n  "))
 }
 
 fn emit_groups(table: &Table, a: &PoolArgs) -> Result<String> {
@@ -432,6 +416,11 @@ pub fn pool(a: &PoolArgs) -> Result<String> {
             return Err(Error::data(format!("missing group column (have: {})", src.names.join(","))).file(&a.file).line(1).field(g.clone()));
         }
         read.push(g);
+    }
+    // a Parquet file larger than one chunk, pooled by group into a file: read chunk by chunk
+    let streamed = a.group.is_some() && a.out.is_some() && src.rows.is_some_and(|n| n > stream_chunk());
+    if streamed {
+        return pool_stream(a, &src, layout, &roles, &read, a.group.as_deref().unwrap_or_default());
     }
     let t = src.read(&read)?;
     if t.rows() == 0 {
@@ -476,4 +465,96 @@ pub fn pool(a: &PoolArgs) -> Result<String> {
             emit_groups(&table, a)
         }
     }
+}
+
+/// Rows per chunk of the streaming path (with the open group carried over, memory stays near
+/// this many rows of the columns read, whatever the file's size). `METAPIPE_STREAM_CHUNK`
+/// overrides it (tests use small chunks on small files).
+fn stream_chunk() -> usize {
+    std::env::var("METAPIPE_STREAM_CHUNK").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(1 << 22)
+}
+
+/// `pool --group` over a Parquet file larger than one chunk, into `--out`: chunks of
+/// [`stream_chunk`] rows are read (only their row groups decoded), checked, pooled and appended
+/// to the output; the group still open at a chunk's end is carried into the next. Groups must be
+/// contiguous here (a group seen again later is an error that says to sort by the group
+/// column). The output is renamed into place only when every chunk has been pooled.
+fn pool_stream(a: &PoolArgs, src: &UserSource, layout: Layout, roles: &[(&'static str, String)], read: &[&str], g: &str) -> Result<String> {
+    use metapipe_tables::io::{SinkFormat, TableSink};
+    let out = a.out.as_ref().expect("streaming writes to --out");
+    let format = if out.extension().is_some_and(|e| e == "parquet") {
+        SinkFormat::Parquet
+    } else if a.format == "json" {
+        SinkFormat::Json
+    } else {
+        SinkFormat::Csv
+    };
+    let n = src.rows.unwrap_or(0);
+    let chunk = stream_chunk();
+    let mut sink = TableSink::create(out, format, &POOL_GROUPS)?;
+    // finished groups, by a 128-bit hash of the key (a collision is ~1e-20 likely at 10^8 groups)
+    let mut finished: std::collections::HashSet<u128> = std::collections::HashSet::new();
+    let hash = |k: &str| {
+        use std::hash::{BuildHasher, Hasher};
+        let h = |seed: u64| {
+            let mut s = std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().build_hasher();
+            s.write_u64(seed);
+            s.write(k.as_bytes());
+            s.finish()
+        };
+        ((h(0x9E37_79B9) as u128) << 64) | h(0x85EB_CA6B) as u128
+    };
+    let mut carry: Option<(String, Vec<Vec<f64>>)> = None;
+    let mut off = 0;
+    while off < n {
+        let len = chunk.min(n - off);
+        let t = src.read_slice(read, off, len)?;
+        let st = read_studies(&t, layout, roles)?;
+        let keys = t.text(g)?;
+        off += len;
+        let last_chunk = off >= n;
+        // this chunk's rows, after the carried-over rows of the open group
+        let (mut names, mut cols, mut offsets) = (vec![], vec![vec![]; st.cols.len()], vec![0usize]);
+        let mut current: Option<String> = None;
+        if let Some((k, c)) = carry.take() {
+            for (dst, src) in cols.iter_mut().zip(c) {
+                dst.extend(src);
+            }
+            current = Some(k.clone());
+            names.push(k);
+        }
+        for (r, k) in keys.iter().enumerate() {
+            let k = k.as_deref().unwrap_or("");
+            if current.as_deref() != Some(k) {
+                if let Some(prev) = current.take() {
+                    finished.insert(hash(&prev));
+                    offsets.push(cols[0].len());
+                }
+                if finished.contains(&hash(k)) {
+                    return Err(Error::data(format!("group {k:?} appears again after other groups; for files over {chunk} rows the groups must be contiguous (sort the file by {g})"))
+                        .file(&a.file)
+                        .line(t.row_label(r))
+                        .field(g.to_string()));
+                }
+                current = Some(k.to_string());
+                names.push(k.to_string());
+            }
+            for (dst, c) in cols.iter_mut().zip(&st.cols) {
+                dst.push(c[r]);
+            }
+        }
+        offsets.push(cols[0].len());
+        // the open group waits for the next chunk, unless this is the last
+        if !last_chunk {
+            let lo = offsets[offsets.len() - 2];
+            let tail: Vec<Vec<f64>> = cols.iter_mut().map(|c| c.split_off(lo)).collect();
+            carry = Some((names.pop().unwrap_or_default(), tail));
+            offsets.pop();
+        }
+        let studies = Studies { layout, cols };
+        let results = pool_groups(&studies, &offsets, a);
+        sink.write(&groups_table(names, &offsets, &results, a)?)?;
+    }
+    sink.finish()?;
+    Ok(String::new())
 }

@@ -249,6 +249,15 @@ fn pool_stage(cfg: &Config, ex: &Extracted, st: &Stage) -> Result<()> {
 /// The CSV outputs, the audit and consistency stages, and the report, from the stage tables.
 fn report_stage(cfg: &Config, inputs: &Inputs, ex: &Extracted, st: &Stage) -> Result<()> {
     let _g = tracing::info_span!("report").entered();
+    let prisma_counts = csv_outputs(cfg, st)?;
+    let (cons_t, audit_rows) = audit_stage(cfg, inputs, ex, &prisma_counts, st)?;
+    write_report(cfg, &cons_t, st)?;
+    info!(audit_rows = audit_rows.len(), mismatches = audit_rows.iter().filter(|r| r.status == "mismatch").count(), "report done");
+    Ok(())
+}
+
+/// The CSV outputs, from the stage tables as written; returns the overall PRISMA flow.
+fn csv_outputs(cfg: &Config, st: &Stage) -> Result<Vec<(String, i64)>> {
     let results = st.get(&schema::RESULTS)?;
     let prisma_t = st.get(&schema::PRISMA)?;
     let od = st.get(&schema::OUTCOME_DATA)?;
@@ -266,6 +275,12 @@ fn report_stage(cfg: &Config, inputs: &Inputs, ex: &Extracted, st: &Stage) -> Re
     let cl = merged.df.clone().lazy().filter(col("merged_ids").str().split(lit(";")).list().len().gt(lit(1))).select([col("merged_ids")]).collect().map_err(pe)?;
     st.csv(&Table::new(&schema::CLUSTER_LIST, cl)?, "clusters.csv")?;
     st.csv(&outcomes_table(cfg)?, "outcomes.csv")?;
+    Ok(prisma_counts)
+}
+
+/// The audit (published figures against recomputed ones) and the consistency search.
+fn audit_stage(cfg: &Config, inputs: &Inputs, ex: &Extracted, prisma_counts: &[(String, i64)], st: &Stage) -> Result<(Table, Vec<audit::AuditRow>)> {
+    let results = st.get(&schema::RESULTS)?;
     let published = match &inputs.published {
         Some(p) => read_published(p)?,
         None => vec![],
@@ -297,7 +312,7 @@ fn report_stage(cfg: &Config, inputs: &Inputs, ex: &Extracted, st: &Stage) -> Re
             }
         })
         .collect();
-    let facts = audit::Facts { prisma: &prisma_counts, studies: &st_rows, factor_margins: &margins, control_events: &ctrl, pooled: &pooled };
+    let facts = audit::Facts { prisma: prisma_counts, studies: &st_rows, factor_margins: &margins, control_events: &ctrl, pooled: &pooled };
     let mut audit_rows = audit::audit(&published, &facts);
     // consistency of published pooled results with the sourced study data (searched in parallel)
     let checks: Vec<metapipe_report::consistency::Check> = cfg
@@ -332,7 +347,12 @@ fn report_stage(cfg: &Config, inputs: &Inputs, ex: &Extracted, st: &Stage) -> Re
     let audit_t = audit::audit_table(&audit_rows)?;
     st.put(&audit_t)?;
     st.csv(&audit_t, "audit.csv")?;
-    // figures and the HTML report, drawn from the stage tables as written
+    Ok((cons_t, audit_rows))
+}
+
+/// Figures and the HTML report, drawn from the stage tables as written.
+fn write_report(cfg: &Config, cons_t: &Table, st: &Stage) -> Result<()> {
+    let (results, od, prisma_t) = (st.get(&schema::RESULTS)?, st.get(&schema::OUTCOME_DATA)?, st.get(&schema::PRISMA)?);
     let (effects_t, rob_t, studies_t, audit_back) = (st.get(&schema::EFFECTS)?, st.get(&schema::ROB)?, st.get(&schema::STUDIES)?, st.get(&schema::AUDIT)?);
     let input = metapipe_report::html::ReportInput {
         title: &cfg.review.title,
@@ -343,7 +363,7 @@ fn report_stage(cfg: &Config, inputs: &Inputs, ex: &Extracted, st: &Stage) -> Re
         rob: &rob_t,
         studies: &studies_t,
         audit: &audit_back,
-        consistency: &cons_t,
+        consistency: cons_t,
         outcomes: cfg.outcomes.iter().map(|o| (o.id.clone(), o.label.clone())).collect(),
         treat_label: "IL-1 blockade",
         ctrl_label: "Control",
@@ -351,7 +371,6 @@ fn report_stage(cfg: &Config, inputs: &Inputs, ex: &Extracted, st: &Stage) -> Re
     for (name, body) in metapipe_report::html::build(&input)? {
         write_atomic(&st.dir.join("report").join(&name), body.as_bytes())?;
     }
-    info!(audit_rows = audit_rows.len(), mismatches = audit_rows.iter().filter(|r| r.status == "mismatch").count(), "report done");
     Ok(())
 }
 

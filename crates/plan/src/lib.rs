@@ -247,6 +247,8 @@ pub fn results_table(an: &[Analysis]) -> Result<Table> {
             f(fit.map(|f| f.tau2)),
             so(a.note.clone()),
             s(a.studies.join(";")),
+            s(Measure::OR.name()),
+            s("natural"),
         ]);
     }
     t.finish()

@@ -199,6 +199,8 @@ pub struct UserSource {
     pub path: PathBuf,
     pub names: Vec<String>,
     pub csv: bool,
+    /// number of rows, known without reading for Parquet (from its metadata)
+    pub rows: Option<usize>,
 }
 
 /// The columns of a user's table a command asked for.
@@ -208,6 +210,8 @@ pub struct UserTable {
     pub df: DataFrame,
     /// CSV: data row r is on line r + 2; Parquet: rows are numbered from 1
     pub csv: bool,
+    /// the file row of this table's first row (a slice of a Parquet file)
+    pub first_row: usize,
 }
 
 fn is_parquet(path: &Path) -> Result<bool> {
@@ -222,9 +226,12 @@ fn is_parquet(path: &Path) -> Result<bool> {
 pub fn open_user(path: &Path) -> Result<UserSource> {
     if is_parquet(path)? {
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-        let schema = ParquetReader::new(file).schema().map_err(|e| Error::data(format!("not a readable Parquet file: {e}")).file(path))?;
+        let mut reader = ParquetReader::new(file);
+        let bad = |e: PolarsError| Error::data(format!("not a readable Parquet file: {e}")).file(path);
+        let schema = reader.schema().map_err(bad)?;
+        let rows = reader.num_rows().map_err(bad)?;
         let names = schema.iter_names().map(|n| n.to_string()).collect();
-        return Ok(UserSource { path: path.to_path_buf(), names, csv: false });
+        return Ok(UserSource { path: path.to_path_buf(), names, csv: false, rows: Some(rows) });
     }
     let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
     let text = std::str::from_utf8(bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&bytes)).map_err(|_| Error::data("not UTF-8 text (expected CSV or Parquet)").file(path))?;
@@ -233,7 +240,7 @@ pub fn open_user(path: &Path) -> Result<UserSource> {
     if names.iter().all(|n| n.is_empty()) {
         return Err(Error::data("empty file: no header").file(path).line(1));
     }
-    Ok(UserSource { path: path.to_path_buf(), names, csv: true })
+    Ok(UserSource { path: path.to_path_buf(), names, csv: true, rows: None })
 }
 
 impl UserSource {
@@ -243,20 +250,39 @@ impl UserSource {
     /// Read the named columns (each must exist). CSV cells are read as text, trimmed, with
     /// empty and `NA` cells missing; every row must have the header's number of fields.
     pub fn read(&self, columns: &[&str]) -> Result<UserTable> {
+        self.read_rows(columns, None)
+    }
+
+    /// Read rows `offset..offset + len` of the named columns of a Parquet file (only the row
+    /// groups that hold them are decoded): the streaming path of `pool --group`.
+    pub fn read_slice(&self, columns: &[&str], offset: usize, len: usize) -> Result<UserTable> {
+        if self.csv {
+            return Err(Error::usage("slices are read from Parquet only").file(&self.path));
+        }
+        self.read_rows(columns, Some((offset, len)))
+    }
+
+    fn read_rows(&self, columns: &[&str], slice: Option<(usize, usize)>) -> Result<UserTable> {
         let path = &self.path;
         for c in columns {
             if !self.has(c) {
                 return Err(Error::data(format!("missing column (have: {})", self.names.join(","))).file(path).line(1).field(*c));
             }
         }
-        let want: Vec<String> = columns.iter().map(|c| c.to_string()).collect();
+        // each column once (a column may serve two roles, e.g. as a count and as the group)
+        let mut want: Vec<String> = vec![];
+        for c in columns {
+            if !want.iter().any(|w| w == c) {
+                want.push(c.to_string());
+            }
+        }
         let df = if self.csv {
             self.read_csv(&want)?
         } else {
             let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-            ParquetReader::new(file).with_columns(Some(want)).finish().map_err(|e| Error::data(format!("not a readable Parquet file: {e}")).file(path))?
+            ParquetReader::new(file).with_columns(Some(want)).with_slice(slice).finish().map_err(|e| Error::data(format!("not a readable Parquet file: {e}")).file(path))?
         };
-        Ok(UserTable { path: path.clone(), df, csv: self.csv })
+        Ok(UserTable { path: path.clone(), df, csv: self.csv, first_row: slice.map_or(0, |s| s.0) })
     }
 
     fn read_csv(&self, want: &[String]) -> Result<DataFrame> {
@@ -332,7 +358,7 @@ impl UserTable {
         if self.csv {
             r + 2
         } else {
-            r + 1
+            self.first_row + r + 1
         }
     }
     fn column(&self, name: &str) -> Result<&Column> {
@@ -365,4 +391,151 @@ impl UserTable {
         let c = self.column(name)?.cast(&DataType::String).map_err(|e| pe(e).file(&self.path).field(name))?;
         Ok(c.str().map_err(pe)?.iter().map(|v| v.map(String::from)).collect())
     }
+}
+
+/// How a [`TableSink`] writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SinkFormat {
+    Csv,
+    /// an array of objects, one per row
+    Json,
+    Parquet,
+}
+
+enum SinkWriter {
+    Csv(std::io::BufWriter<std::fs::File>),
+    Json(std::io::BufWriter<std::fs::File>),
+    Parquet(Box<polars::io::parquet::write::BatchedWriter<std::fs::File>>),
+}
+
+/// A table written batch by batch (bounded memory for outputs larger than memory), atomically:
+/// into a temporary file in the target directory, renamed over the target by [`TableSink::finish`].
+/// Dropped without `finish` (an error mid-way), it removes the temporary file and leaves the
+/// target untouched.
+pub struct TableSink {
+    schema: &'static TableSchema,
+    path: PathBuf,
+    tmp: PathBuf,
+    writer: Option<SinkWriter>,
+    rows: usize,
+}
+
+impl TableSink {
+    pub fn create(path: &Path, format: SinkFormat, schema: &'static TableSchema) -> Result<TableSink> {
+        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        let name = path.file_name().ok_or_else(|| Error::usage(format!("{}: not a file path", path.display())))?;
+        let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+        let file = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
+        let writer = match format {
+            SinkFormat::Csv => SinkWriter::Csv(std::io::BufWriter::new(file)),
+            SinkFormat::Json => SinkWriter::Json(std::io::BufWriter::new(file)),
+            SinkFormat::Parquet => {
+                SinkWriter::Parquet(Box::new(ParquetWriter::new(file).with_compression(ParquetCompression::Zstd(None)).batched(&schema.polars_schema()).map_err(|e| pe(e).file(path))?))
+            }
+        };
+        Ok(TableSink { schema, path: path.to_path_buf(), tmp, writer: Some(writer), rows: 0 })
+    }
+
+    /// Append the rows of `t` (a table of the sink's schema).
+    pub fn write(&mut self, t: &Table) -> Result<()> {
+        if t.schema != self.schema {
+            return Err(Error::data(format!("sink of {} given a {} table", self.schema.name, t.schema.name)));
+        }
+        let first = self.rows == 0;
+        let path = self.path.clone();
+        let io = |e: std::io::Error| Error::io(&path, e);
+        match self.writer.as_mut().expect("sink open") {
+            SinkWriter::Csv(w) => {
+                let bytes = csv_bytes(t)?;
+                // the header once
+                let body = if first { &bytes[..] } else { &bytes[bytes.iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| i + 1)..] };
+                w.write_all(body).map_err(io)?;
+            }
+            SinkWriter::Json(w) => {
+                for line in json_lines(t) {
+                    w.write_all(if self.rows == 0 { b"[\n  " } else { b",\n  " }).map_err(io)?;
+                    w.write_all(line.as_bytes()).map_err(io)?;
+                    self.rows += 1;
+                }
+                return Ok(());
+            }
+            SinkWriter::Parquet(w) => w.write_batch(&t.df).map_err(|e| pe(e).file(&path))?,
+        }
+        self.rows += t.num_rows();
+        Ok(())
+    }
+
+    /// Close the file and rename it over the target.
+    pub fn finish(mut self) -> Result<()> {
+        let path = self.path.clone();
+        let io = |e: std::io::Error| Error::io(&path, e);
+        let file = match self.writer.take().expect("sink open") {
+            SinkWriter::Csv(mut w) => {
+                if self.rows == 0 {
+                    w.write_all(&csv_bytes(&Table::empty(self.schema))?).map_err(io)?;
+                }
+                w.into_inner().map_err(|e| io(e.into_error()))?
+            }
+            SinkWriter::Json(mut w) => {
+                w.write_all(if self.rows == 0 { b"[]\n" } else { b"\n]\n" }).map_err(io)?;
+                w.into_inner().map_err(|e| io(e.into_error()))?
+            }
+            SinkWriter::Parquet(w) => {
+                w.finish().map_err(|e| pe(e).file(&path))?;
+                std::fs::OpenOptions::new().write(true).open(&self.tmp).map_err(io)?
+            }
+        };
+        file.sync_all().map_err(io)?;
+        std::fs::rename(&self.tmp, &self.path).map_err(io)
+    }
+}
+
+impl Drop for TableSink {
+    fn drop(&mut self) {
+        if self.writer.is_some() {
+            let _ = std::fs::remove_file(&self.tmp);
+        }
+    }
+}
+
+/// Each row of a table as one JSON object (keys in column order; missing and non-finite: null).
+pub fn json_lines(t: &Table) -> Vec<String> {
+    fn esc(s: &str) -> String {
+        let mut o = String::with_capacity(s.len() + 2);
+        o.push('"');
+        for c in s.chars() {
+            match c {
+                '"' => o.push_str("\\\""),
+                '\\' => o.push_str("\\\\"),
+                '\n' => o.push_str("\\n"),
+                '\r' => o.push_str("\\r"),
+                '\t' => o.push_str("\\t"),
+                c if (c as u32) < 0x20 => o.push_str(&format!("\\u{:04x}", c as u32)),
+                c => o.push(c),
+            }
+        }
+        o.push('"');
+        o
+    }
+    let cols = t.df.columns();
+    (0..t.num_rows())
+        .map(|r| {
+            let cells: Vec<String> = cols
+                .iter()
+                .map(|c| {
+                    let v = match c.get(r) {
+                        Ok(AnyValue::String(s)) => esc(s),
+                        Ok(AnyValue::StringOwned(s)) => esc(s.as_str()),
+                        Ok(AnyValue::Int64(x)) => x.to_string(),
+                        Ok(AnyValue::Float64(x)) if x.is_finite() => format!("{x:?}"),
+                        Ok(AnyValue::Boolean(x)) => x.to_string(),
+                        _ => "null".to_string(),
+                    };
+                    format!("{}:{v}", esc(c.name()))
+                })
+                .collect();
+            format!("{{{}}}", cells.join(","))
+        })
+        .collect()
 }

@@ -197,7 +197,8 @@ pub const EFFECTS: TableSchema = TableSchema {
     ],
 };
 
-/// pool: one row per outcome × subgroup.
+/// pool: one row per outcome × subgroup. `estimate`, `ci_lb`, `ci_ub` are on the `scale` named
+/// in the row: `natural` (ratios as ratios, as RevMan prints them).
 pub const RESULTS: TableSchema = TableSchema {
     name: "results",
     fields: &[
@@ -220,6 +221,8 @@ pub const RESULTS: TableSchema = TableSchema {
         opt("tau2", Float),
         opt("note", Str),
         req("studies", Str),
+        one_of("measure", &["OR", "RR", "RD", "MD", "SMD", "ROM", "GEN"]),
+        one_of("scale", &["log", "natural"]),
     ],
 };
 
@@ -243,13 +246,13 @@ pub const AUDIT: TableSchema =
     TableSchema { name: "audit", fields: &[req("item", Str), req("published", Str), opt("recomputed", Str), one_of("status", &["match", "mismatch", "not computable"]), req("why", Str)] };
 
 /// `metapipe pool --group`: one row per group. `scale` says what scale `estimate`, `ci_*` and
-/// `pi_*` are on: `log` for ratio measures (OR, RR, ROM), `identity` otherwise.
+/// `pi_*` are on: `log` for ratio measures (OR, RR, ROM), `natural` otherwise.
 pub const POOL_GROUPS: TableSchema = TableSchema {
     name: "pooled_groups",
     fields: &[
         req("group", Str),
         one_of("measure", &["OR", "RR", "RD", "MD", "SMD", "ROM", "GEN"]),
-        one_of("scale", &["log", "identity"]),
+        one_of("scale", &["log", "natural"]),
         req("k", Int),
         opt("estimate", Float),
         opt("se", Float),
