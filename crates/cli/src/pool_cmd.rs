@@ -14,7 +14,7 @@
 use metapipe_meta::batch::{self, Scratch};
 use metapipe_meta::effect::{escalc_binary, escalc_continuous, Binary, Continuous, Measure, ZeroCell};
 use metapipe_meta::model::{mantel_haenszel, peto, revman_dl, revman_mh, rma_uni, Control, Fit, Method, Options, Test};
-use metapipe_tables::io::{open_user, write_atomic, UserSource, UserTable};
+use metapipe_tables::io::{open_user, write_atomic, Keys, UserSource, UserTable};
 use metapipe_tables::schema::POOL_GROUPS;
 use metapipe_tables::{pe, Error, Result, Table};
 use polars::prelude::*;
@@ -105,16 +105,11 @@ fn read_studies(t: &UserTable, layout: Layout, cols: &[(&'static str, String)]) 
     let n = t.rows();
     let mut vals: Vec<Vec<f64>> = Vec::with_capacity(cols.len());
     for (_, name) in cols {
-        let v = t.num(name)?;
-        let mut out = Vec::with_capacity(n);
-        for (r, x) in v.into_iter().enumerate() {
-            let x = x.ok_or_else(|| Error::data("missing value").file(&t.path).line(t.row_label(r)).field(name.clone()))?;
-            if !x.is_finite() {
-                return Err(Error::data(format!("{x} is not finite")).file(&t.path).line(t.row_label(r)).field(name.clone()));
-            }
-            out.push(x);
+        let v = t.numbers(name)?;
+        if let Some(r) = v.iter().position(|x| !x.is_finite()) {
+            return Err(Error::data(format!("{} is not finite", v[r])).file(&t.path).line(t.row_label(r)).field(name.clone()));
         }
-        vals.push(out);
+        vals.push(v);
     }
     let bad = |r: usize, k: usize, msg: String| Err(Error::data(msg).file(&t.path).line(t.row_label(r)).field(cols[k].1.clone()));
     match layout {
@@ -269,55 +264,41 @@ fn json_of(fit: &Fit) -> String {
 }
 
 /// Group keys in first-appearance order and each group's rows as one contiguous run: the
-/// permutation that makes the groups contiguous (`None` when they already are) and the offsets.
-fn group_rows(keys: &StringChunked) -> Result<(Option<Vec<IdxSize>>, Vec<String>, Vec<usize>)> {
+/// permutation that makes the groups contiguous (`None` when they already are), the group names
+/// and the offsets. No text per row: integer keys are compared as integers.
+fn group_rows(keys: &Keys) -> Result<(Option<Vec<IdxSize>>, Vec<String>, Vec<usize>)> {
     // contiguous already (the common case, e.g. files sorted by analysis id)? one linear pass
-    let mut names: Vec<String> = vec![];
-    let mut offsets = vec![0usize];
-    let mut seen = std::collections::HashSet::new();
-    let mut contiguous = true;
-    let mut last: Option<Option<&str>> = None;
-    for (r, k) in keys.iter().enumerate() {
-        if last != Some(k) {
-            if r > 0 {
-                offsets.push(r);
-            }
-            if !seen.insert(k) {
-                contiguous = false;
-                break;
-            }
-            names.push(k.unwrap_or("").to_string());
-            last = Some(k);
-        }
-    }
-    if contiguous {
-        if !keys.is_empty() {
-            offsets.push(keys.len());
-        }
+    let (mut offsets, names) = keys.runs();
+    let mut seen = std::collections::HashSet::with_capacity(names.len());
+    if names.iter().all(|k| seen.insert(k.as_str())) {
+        offsets.push(keys.len());
         return Ok((None, names, offsets));
     }
     // polars: order rows by their group's first appearance, then by row
-    let df = DataFrame::new(keys.len(), vec![keys.clone().with_name("g".into()).into_column()]).map_err(pe)?;
+    let df = DataFrame::new(keys.len(), vec![keys.column("g")]).map_err(pe)?;
     let sorted = df
         .lazy()
         .with_row_index("row", None)
         .with_column(col("row").min().over([col("g")]).map_err(pe)?.alias("first"))
         .sort(["first", "row"], SortMultipleOptions::default())
-        .select([col("row"), col("first"), col("g")])
+        .select([col("row"), col("first")])
         .collect()
         .map_err(pe)?;
     let perm: Vec<IdxSize> = sorted.column("row").map_err(pe)?.idx().map_err(pe)?.into_no_null_iter().collect();
-    let first = sorted.column("first").map_err(pe)?.idx().map_err(pe)?;
-    let g = sorted.column("g").map_err(pe)?.str().map_err(pe)?;
+    let first: Vec<IdxSize> = sorted.column("first").map_err(pe)?.idx().map_err(pe)?.into_no_null_iter().collect();
     let (mut names, mut offsets) = (vec![], vec![0usize]);
-    let mut prev = None;
-    for (r, (f, k)) in first.into_no_null_iter().zip(g.iter()).enumerate() {
-        if prev != Some(f) {
+    let all_names = keys.runs();
+    let name_at = |row: usize| -> String {
+        // the run that holds `row` in the original order
+        let i = all_names.0.partition_point(|&s| s <= row) - 1;
+        all_names.1[i].clone()
+    };
+    for r in 0..first.len() {
+        if r == 0 || first[r] != first[r - 1] {
             if r > 0 {
                 offsets.push(r);
             }
-            names.push(k.unwrap_or("").to_string());
-            prev = Some(f);
+            names.push(name_at(first[r] as usize));
         }
     }
     offsets.push(keys.len());
@@ -394,9 +375,14 @@ fn json_rows(t: &Table) -> String {
 }
 
 fn emit_groups(table: &Table, a: &PoolArgs) -> Result<String> {
-    use metapipe_tables::io::{csv_bytes, write_parquet};
+    use metapipe_tables::io::{csv_bytes, SinkFormat, TableSink};
     let body = match (&a.out, a.format.as_str()) {
-        (Some(o), _) if o.extension().is_some_and(|e| e == "parquet") => return write_parquet(table, o).map(|_| String::new()),
+        (Some(o), _) if o.extension().is_some_and(|e| e == "parquet") => {
+            // the same writer as the streaming path
+            let mut sink = TableSink::create(o, SinkFormat::Parquet, &POOL_GROUPS)?;
+            sink.write(table)?;
+            return sink.finish().map(|_| String::new());
+        }
         (_, "json") => json_rows(table).into_bytes(),
         _ => csv_bytes(table)?,
     };
@@ -418,7 +404,7 @@ pub fn pool(a: &PoolArgs) -> Result<String> {
         read.push(g);
     }
     // a Parquet file larger than one chunk, pooled by group into a file: read chunk by chunk
-    let streamed = a.group.is_some() && a.out.is_some() && src.rows.is_some_and(|n| n > stream_chunk());
+    let streamed = a.group.is_some() && a.out.is_some() && src.rows.is_some_and(|n| n > stream_above());
     if streamed {
         return pool_stream(a, &src, layout, &roles, &read, a.group.as_deref().unwrap_or_default());
     }
@@ -453,9 +439,7 @@ pub fn pool(a: &PoolArgs) -> Result<String> {
             Ok(out)
         }
         Some(g) => {
-            let keys = t.text(g)?;
-            let keys: StringChunked = keys.into_iter().collect();
-            let (perm, names, offsets) = group_rows(&keys)?;
+            let (perm, names, offsets) = group_rows(&t.keys(g)?)?;
             let studies = match perm {
                 None => studies,
                 Some(p) => Studies { layout: studies.layout, cols: studies.cols.iter().map(|c| p.iter().map(|&i| c[i as usize]).collect()).collect() },
@@ -464,6 +448,17 @@ pub fn pool(a: &PoolArgs) -> Result<String> {
             let table = groups_table(names, &offsets, &results, a)?;
             emit_groups(&table, a)
         }
+    }
+}
+
+/// Parquet inputs with more rows than this stream (16.8M rows: about 0.5 GiB per four f64
+/// columns held in memory otherwise); smaller ones are read whole, which is faster. With
+/// `METAPIPE_STREAM_CHUNK` set (tests), anything over one chunk streams.
+fn stream_above() -> usize {
+    if std::env::var_os("METAPIPE_STREAM_CHUNK").is_some() {
+        stream_chunk()
+    } else {
+        1 << 24
     }
 }
 
@@ -494,15 +489,10 @@ fn pool_stream(a: &PoolArgs, src: &UserSource, layout: Layout, roles: &[(&'stati
     let mut sink = TableSink::create(out, format, &POOL_GROUPS)?;
     // finished groups, by a 128-bit hash of the key (a collision is ~1e-20 likely at 10^8 groups)
     let mut finished: std::collections::HashSet<u128> = std::collections::HashSet::new();
+    // two FNV-1a passes with different offset bases make a 128-bit key hash
     let hash = |k: &str| {
-        use std::hash::{BuildHasher, Hasher};
-        let h = |seed: u64| {
-            let mut s = std::hash::BuildHasherDefault::<std::collections::hash_map::DefaultHasher>::default().build_hasher();
-            s.write_u64(seed);
-            s.write(k.as_bytes());
-            s.finish()
-        };
-        ((h(0x9E37_79B9) as u128) << 64) | h(0x85EB_CA6B) as u128
+        let h = |basis: u64| k.bytes().fold(basis, |h, b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01B3));
+        ((h(0xCBF2_9CE4_8422_2325) as u128) << 64) | h(0x6C62_272E_07BB_0142) as u128
     };
     let mut carry: Option<(String, Vec<Vec<f64>>)> = None;
     let mut off = 0;
@@ -510,37 +500,38 @@ fn pool_stream(a: &PoolArgs, src: &UserSource, layout: Layout, roles: &[(&'stati
         let len = chunk.min(n - off);
         let t = src.read_slice(read, off, len)?;
         let st = read_studies(&t, layout, roles)?;
-        let keys = t.text(g)?;
+        let (starts, run_names) = t.keys(g)?.runs();
         off += len;
         let last_chunk = off >= n;
         // this chunk's rows, after the carried-over rows of the open group
-        let (mut names, mut cols, mut offsets) = (vec![], vec![vec![]; st.cols.len()], vec![0usize]);
-        let mut current: Option<String> = None;
+        let (mut names, mut offsets) = (vec![], vec![0usize]);
+        let mut cols: Vec<Vec<f64>> = vec![Vec::with_capacity(len); st.cols.len()];
+        let mut open: Option<String> = None;
         if let Some((k, c)) = carry.take() {
             for (dst, src) in cols.iter_mut().zip(c) {
                 dst.extend(src);
             }
-            current = Some(k.clone());
-            names.push(k);
+            names.push(k.clone());
+            open = Some(k);
         }
-        for (r, k) in keys.iter().enumerate() {
-            let k = k.as_deref().unwrap_or("");
-            if current.as_deref() != Some(k) {
-                if let Some(prev) = current.take() {
+        for (i, name) in run_names.into_iter().enumerate() {
+            let (lo, hi) = (starts[i], starts.get(i + 1).copied().unwrap_or(len));
+            if open.as_deref() != Some(name.as_str()) {
+                if let Some(prev) = open.take() {
                     finished.insert(hash(&prev));
                     offsets.push(cols[0].len());
                 }
-                if finished.contains(&hash(k)) {
-                    return Err(Error::data(format!("group {k:?} appears again after other groups; for files over {chunk} rows the groups must be contiguous (sort the file by {g})"))
+                if finished.contains(&hash(&name)) {
+                    return Err(Error::data(format!("group {name:?} appears again after other groups; for files over {chunk} rows the groups must be contiguous (sort the file by {g})"))
                         .file(&a.file)
-                        .line(t.row_label(r))
+                        .line(t.row_label(lo))
                         .field(g.to_string()));
                 }
-                current = Some(k.to_string());
-                names.push(k.to_string());
+                names.push(name.clone());
+                open = Some(name);
             }
             for (dst, c) in cols.iter_mut().zip(&st.cols) {
-                dst.push(c[r]);
+                dst.extend_from_slice(&c[lo..hi]);
             }
         }
         offsets.push(cols[0].len());

@@ -386,10 +386,94 @@ impl UserTable {
             d => Err(Error::data(format!("column of type {d} is not numeric")).file(&self.path).field(name)),
         }
     }
+    /// A numeric column as f64 values, for columns that must be complete: a missing cell is an
+    /// error naming its row; text is parsed (the error names the first cell that is not a
+    /// number). Without missing cells, integer and float columns are copied once.
+    pub fn numbers(&self, name: &str) -> Result<Vec<f64>> {
+        let c = self.column(name)?;
+        let missing = |r: usize| Error::data("missing value").file(&self.path).line(self.row_label(r)).field(name);
+        if c.dtype() == &DataType::String {
+            return self.num(name)?.into_iter().enumerate().map(|(r, v)| v.ok_or_else(|| missing(r))).collect();
+        }
+        if !(c.dtype().is_primitive_numeric() || matches!(c.dtype(), DataType::Decimal(..))) {
+            return Err(Error::data(format!("column of type {} is not numeric", c.dtype())).file(&self.path).field(name));
+        }
+        let f = c.cast(&DataType::Float64).map_err(|e| pe(e).file(&self.path).field(name))?;
+        let ca = f.f64().map_err(pe)?;
+        if ca.null_count() > 0 {
+            let r = ca.iter().position(|v| v.is_none()).unwrap_or(0);
+            return Err(missing(r));
+        }
+        Ok(ca.into_no_null_iter().collect())
+    }
+    /// A group column as read: integers stay integers (no text per row), anything else as text.
+    pub fn keys(&self, name: &str) -> Result<Keys> {
+        let c = self.column(name)?;
+        if c.dtype().is_integer() && c.null_count() == 0 {
+            let i = c.cast(&DataType::Int64).map_err(|e| pe(e).file(&self.path).field(name))?;
+            return Ok(Keys::Int(i.i64().map_err(pe)?.into_no_null_iter().collect()));
+        }
+        let t = c.cast(&DataType::String).map_err(|e| pe(e).file(&self.path).field(name))?;
+        Ok(Keys::Text(t.str().map_err(pe)?.clone()))
+    }
     /// A column as text (numbers and categories written as text; missing: `None`).
     pub fn text(&self, name: &str) -> Result<Vec<Option<String>>> {
         let c = self.column(name)?.cast(&DataType::String).map_err(|e| pe(e).file(&self.path).field(name))?;
         Ok(c.str().map_err(pe)?.iter().map(|v| v.map(String::from)).collect())
+    }
+}
+
+/// The group keys of a user table (see [`UserTable::keys`]); a missing text key is the empty
+/// group `""`.
+#[derive(Debug, Clone)]
+pub enum Keys {
+    Int(Vec<i64>),
+    Text(StringChunked),
+}
+
+impl Keys {
+    pub fn len(&self) -> usize {
+        match self {
+            Keys::Int(v) => v.len(),
+            Keys::Text(c) => c.len(),
+        }
+    }
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Maximal runs of equal consecutive keys: each run's first row and its key as text.
+    pub fn runs(&self) -> (Vec<usize>, Vec<String>) {
+        let (mut starts, mut names) = (vec![], vec![]);
+        match self {
+            Keys::Int(v) => {
+                let mut prev = None;
+                for (r, &k) in v.iter().enumerate() {
+                    if prev != Some(k) {
+                        starts.push(r);
+                        names.push(k.to_string());
+                        prev = Some(k);
+                    }
+                }
+            }
+            Keys::Text(ca) => {
+                let mut prev: Option<Option<&str>> = None;
+                for (r, k) in ca.iter().enumerate() {
+                    if prev != Some(k) {
+                        starts.push(r);
+                        names.push(k.unwrap_or("").to_string());
+                        prev = Some(k);
+                    }
+                }
+            }
+        }
+        (starts, names)
+    }
+    /// The keys as a polars column named `name`.
+    pub fn column(&self, name: &str) -> Column {
+        match self {
+            Keys::Int(v) => Column::new(name.into(), v.clone()),
+            Keys::Text(c) => c.clone().with_name(name.into()).into_column(),
+        }
     }
 }
 
@@ -431,7 +515,8 @@ impl TableSink {
             SinkFormat::Csv => SinkWriter::Csv(std::io::BufWriter::new(file)),
             SinkFormat::Json => SinkWriter::Json(std::io::BufWriter::new(file)),
             SinkFormat::Parquet => {
-                SinkWriter::Parquet(Box::new(ParquetWriter::new(file).with_compression(ParquetCompression::Zstd(None)).batched(&schema.polars_schema()).map_err(|e| pe(e).file(path))?))
+                // Snappy: the fastest common codec, for outputs of millions of rows
+                SinkWriter::Parquet(Box::new(ParquetWriter::new(file).with_compression(ParquetCompression::Snappy).batched(&schema.polars_schema()).map_err(|e| pe(e).file(path))?))
             }
         };
         Ok(TableSink { schema, path: path.to_path_buf(), tmp, writer: Some(writer), rows: 0 })
