@@ -275,7 +275,9 @@ fn dedup_cmd(o: DedupOpts) -> Result<String, Error> {
     };
     let order: std::collections::HashMap<&str, usize> = sources.iter().enumerate().map(|(k, s)| (s.database.as_str(), k)).collect();
     let d = metapipe_ingest::dedup::dedup(&recs, |k| order[recs[k].database.as_str()], &human);
-    let (_, merged, maybe_t) = metapipe_ingest::dedup_tables(&recs, &d)?;
+    // the stage tables only when they are written (building them costs polars' first-use set-up,
+    // most of the run time on small exports)
+    let tables = if out.extension().is_some_and(|e| e == "parquet") || maybe.is_some() { Some(metapipe_ingest::dedup_tables(&recs, &d)?) } else { None };
     // benchmark format: source ids without the database prefix when there is one source
     let strip = files.len() == 1;
     let mut list = metapipe_tables::Builder::new(&metapipe_tables::schema::CLUSTER_LIST);
@@ -294,13 +296,12 @@ fn dedup_cmd(o: DedupOpts) -> Result<String, Error> {
         ids.sort();
         list.row(vec![metapipe_tables::s(ids.join(";"))]);
     }
-    if out.extension().is_some_and(|e| e == "parquet") {
-        metapipe_tables::io::write_parquet(&merged, &out)?;
-    } else {
-        metapipe_tables::io::write_csv(&list.finish()?, &out)?;
+    match (&tables, out.extension().is_some_and(|e| e == "parquet")) {
+        (Some((_, merged, _)), true) => metapipe_tables::io::write_parquet(merged, &out)?,
+        _ => metapipe_tables::io::write_csv(&list.finish()?, &out)?,
     }
-    if let Some(m) = maybe {
-        write_table(&maybe_t, &m)?;
+    if let (Some(m), Some((_, _, maybe_t))) = (maybe, &tables) {
+        write_table(maybe_t, &m)?;
     }
     Ok(String::new())
 }

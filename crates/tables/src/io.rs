@@ -78,16 +78,22 @@ pub fn write_parquet(t: &Table, path: &Path) -> Result<()> {
 pub fn csv_bytes(t: &Table) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
     // an empty text cell is written as an empty field, as a missing one (polars would quote it)
-    let exprs: Vec<Expr> = t
-        .schema
-        .fields
-        .iter()
-        .map(|f| match f.ty {
-            ColType::Str => when(col(f.name).eq(lit(""))).then(lit(NULL).cast(DataType::String)).otherwise(col(f.name)).alias(f.name),
-            _ => col(f.name),
-        })
-        .collect();
-    let mut df = t.df.clone().lazy().select(exprs).collect().map_err(|e| pe(e).field(t.schema.name))?;
+    let has_empty = |f: &str| t.df.column(f).ok().and_then(|c| c.str().ok()).is_some_and(|ca| ca.iter().any(|v| v == Some("")));
+    let empties: Vec<&str> = t.schema.fields.iter().filter(|f| f.ty == ColType::Str && has_empty(f.name)).map(|f| f.name).collect();
+    let mut df = if empties.is_empty() {
+        t.df.clone()
+    } else {
+        let exprs: Vec<Expr> = t
+            .schema
+            .fields
+            .iter()
+            .map(|f| match empties.contains(&f.name) {
+                true => when(col(f.name).eq(lit(""))).then(lit(NULL).cast(DataType::String)).otherwise(col(f.name)).alias(f.name),
+                false => col(f.name),
+            })
+            .collect();
+        t.df.clone().lazy().select(exprs).collect().map_err(|e| pe(e).field(t.schema.name))?
+    };
     CsvWriter::new(&mut buf).include_header(true).with_float_scientific(Some(false)).with_line_terminator("\n".into()).finish(&mut df).map_err(|e| pe(e).field(t.schema.name))?;
     Ok(buf)
 }
