@@ -3,7 +3,8 @@
 tests/fixtures/oracle/data/bcg.csv) as Parquet files from the writers users have -- pandas via
 pyarrow, pyarrow directly with every codec, polars and DuckDB -- each with extra columns of other
 types (bool, date, timestamp, decimal, categorical/dictionary, string views) that `metapipe pool`
-must read past. Run once by hand (pip install pyarrow pandas polars duckdb); the files are
+must read past. The counts are real (dat.bcg); the extra columns are SYNTHETIC and a `synthetic`
+column in every file says so. Run once by hand (pip install pyarrow pandas polars duckdb); the files are
 committed, so the tests need none of these packages.
 """
 import csv
@@ -38,6 +39,8 @@ def frame():
     df["published"] = [dt.date(1948 + i, 1, 1) for i in range(n)]
     df["entered"] = pd.to_datetime([f"2024-01-{i + 1:02d} 12:00:00" for i in range(n)])
     df["weight_hint"] = [decimal.Decimal(f"{i}.25") for i in range(n)]
+    # the counts are metafor's dat.bcg; every other column is invented, and says so
+    df["synthetic"] = "SYNTHETIC columns: analysis, blinded, published, entered, weight_hint (reader tests); counts are dat.bcg"
     return df
 
 
@@ -59,7 +62,7 @@ con = duckdb.connect()
 con.register("bcg", df)
 con.execute(
     "COPY (SELECT study, ai::INTEGER AS ai, n1i::BIGINT AS n1i, ci::SMALLINT AS ci, n2i::UINTEGER AS n2i, "
-    "analysis::VARCHAR AS analysis, blinded, published, entered, CAST(weight_hint AS DECIMAL(8,2)) AS weight_hint, "
+    "analysis::VARCHAR AS analysis, blinded, published, entered, CAST(weight_hint AS DECIMAL(8,2)) AS weight_hint, synthetic, "
     "[1, 2] AS a_list, {'x': 1} AS a_struct FROM bcg) TO '" + str(out / "duckdb.parquet") + "' (FORMAT PARQUET)"
 )
 print("wrote", sorted(p.name for p in out.glob("*.parquet")))

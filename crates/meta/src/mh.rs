@@ -4,7 +4,7 @@
 //! MH risk ratio and its variance Greenland & Robins (1985); MH risk difference and its variance
 //! Sato, Greenland & Robins (1989).
 
-use crate::dist::{p_normal, pchisq_upper, qnorm_two_sided};
+use crate::dist::{pchisq_upper, qnorm_two_sided};
 use crate::effect::{escalc_binary, Binary, Effect, Measure, ZeroCell};
 use crate::rma::{i2_from_q, sum};
 use crate::types::{Fit, MetaError, Method};
@@ -109,27 +109,5 @@ pub fn mantel_haenszel(tables: &[Binary], measure: Measure, level: f64) -> Resul
     let effects = escalc_binary(measure, tables, ZeroCell::MH_Q);
     let (q, q_df, q_p, i2, h2) = heterogeneity_about(&effects, beta);
     let sw: f64 = w.iter().sum();
-    let z = beta / se;
-    Ok(Fit {
-        method: Method::MH,
-        estimate: beta,
-        se,
-        ci_lb: beta - crit * se,
-        ci_ub: beta + crit * se,
-        z,
-        p: p_normal(z),
-        k,
-        q,
-        q_df,
-        q_p,
-        i2,
-        h2,
-        tau2: 0.0,
-        df: None,
-        pi_lb: None,
-        pi_ub: None,
-        tau2_ci: None,
-        i2_ci: None,
-        weights: w.iter().map(|x| if sw > 0.0 { x / sw } else { 0.0 }).collect(),
-    })
+    Ok(Fit::fixed(Method::MH, beta, se, crit, k, (q, q_df, q_p, i2, h2), w.iter().map(|x| if sw > 0.0 { x / sw } else { 0.0 }).collect()))
 }

@@ -1,6 +1,6 @@
 //! Peto's one-step odds ratio (metafor `rma.peto`; Yusuf et al. 1985).
 
-use crate::dist::{p_normal, pchisq_upper, qnorm_two_sided};
+use crate::dist::{pchisq_upper, qnorm_two_sided};
 use crate::effect::Binary;
 use crate::mh::check_tables;
 use crate::rma::{i2_from_q, sum};
@@ -46,27 +46,5 @@ pub fn peto(tables: &[Binary], level: f64) -> Result<Fit, MetaError> {
     } else {
         (0, 1.0, 0.0, 1.0)
     };
-    let z = beta / se;
-    Ok(Fit {
-        method: Method::Peto,
-        estimate: beta,
-        se,
-        ci_lb: beta - crit * se,
-        ci_ub: beta + crit * se,
-        z,
-        p: p_normal(z),
-        k,
-        q,
-        q_df,
-        q_p,
-        i2,
-        h2,
-        tau2: 0.0,
-        df: None,
-        pi_lb: None,
-        pi_ub: None,
-        tau2_ci: None,
-        i2_ci: None,
-        weights: var.iter().map(|v| v / sv).collect(),
-    })
+    Ok(Fit::fixed(Method::Peto, beta, se, crit, k, (q, q_df, q_p, i2, h2), var.iter().map(|v| v / sv).collect()))
 }

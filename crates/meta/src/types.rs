@@ -158,6 +158,35 @@ pub struct Fit {
 }
 
 impl Fit {
+    /// A fixed-effect fit (MH, Peto): estimate `beta` with standard error `se`, normal CI at
+    /// critical value `crit`, heterogeneity `(Q, df, p, I², H²)`, and the studies' weights.
+    pub fn fixed(method: Method, beta: f64, se: f64, crit: f64, k: usize, het: (f64, usize, f64, f64, f64), weights: Vec<f64>) -> Fit {
+        let (q, q_df, q_p, i2, h2) = het;
+        let z = beta / se;
+        Fit {
+            method,
+            estimate: beta,
+            se,
+            ci_lb: beta - crit * se,
+            ci_ub: beta + crit * se,
+            z,
+            p: crate::dist::p_normal(z),
+            k,
+            q,
+            q_df,
+            q_p,
+            i2,
+            h2,
+            tau2: 0.0,
+            df: None,
+            pi_lb: None,
+            pi_ub: None,
+            tau2_ci: None,
+            i2_ci: None,
+            weights,
+        }
+    }
+
     /// The fit as (key, value) pairs under the key names of metafor's fixtures
     /// (`tests/fixtures/oracle/metafor/*.json`): always `estimate, se, ci_lb, ci_ub, z, p, k, Q,
     /// Q_df, Q_p, I2, H2, tau2`, then `pi_lb, pi_ub` (random effects) and the
