@@ -249,24 +249,40 @@ fn pool_stage(cfg: &Config, ex: &Extracted, st: &Stage) -> Result<()> {
 /// The CSV outputs, the audit and consistency stages, and the report, from the stage tables.
 fn report_stage(cfg: &Config, inputs: &Inputs, ex: &Extracted, st: &Stage) -> Result<()> {
     let _g = tracing::info_span!("report").entered();
-    let prisma_counts = csv_outputs(cfg, st)?;
-    let (cons_t, audit_rows) = audit_stage(cfg, inputs, ex, &prisma_counts, st)?;
-    write_report(cfg, &cons_t, st)?;
+    // the earlier stages' tables, read back once
+    let written = Written {
+        results: st.get(&schema::RESULTS)?,
+        prisma: st.get(&schema::PRISMA)?,
+        outcome_data: st.get(&schema::OUTCOME_DATA)?,
+        effects: st.get(&schema::EFFECTS)?,
+        rob: st.get(&schema::ROB)?,
+        studies: st.get(&schema::STUDIES)?,
+    };
+    let prisma_counts = csv_outputs(cfg, &written, st)?;
+    let (cons_t, audit_rows) = audit_stage(cfg, inputs, ex, &written.results, &prisma_counts, st)?;
+    write_report(cfg, &written, &cons_t, st)?;
     info!(audit_rows = audit_rows.len(), mismatches = audit_rows.iter().filter(|r| r.status == "mismatch").count(), "report done");
     Ok(())
 }
 
+/// The stage tables the report stage draws from, as the earlier stages wrote them.
+struct Written {
+    results: Table,
+    prisma: Table,
+    outcome_data: Table,
+    effects: Table,
+    rob: Table,
+    studies: Table,
+}
+
 /// The CSV outputs, from the stage tables as written; returns the overall PRISMA flow.
-fn csv_outputs(cfg: &Config, st: &Stage) -> Result<Vec<(String, i64)>> {
-    let results = st.get(&schema::RESULTS)?;
-    let prisma_t = st.get(&schema::PRISMA)?;
-    let od = st.get(&schema::OUTCOME_DATA)?;
-    st.csv(&results, "results.csv")?;
-    st.csv(&od, "outcome_data.csv")?;
-    st.csv(&st.get(&schema::ROB)?, "rob_judgments.csv")?;
-    st.csv(&st.get(&schema::EFFECTS)?, "per_study_effects.csv")?;
+fn csv_outputs(cfg: &Config, w: &Written, st: &Stage) -> Result<Vec<(String, i64)>> {
+    st.csv(&w.results, "results.csv")?;
+    st.csv(&w.outcome_data, "outcome_data.csv")?;
+    st.csv(&w.rob, "rob_judgments.csv")?;
+    st.csv(&w.effects, "per_study_effects.csv")?;
     // prisma.csv: the overall flow as stage,count; the per-database rows stay in prisma.parquet
-    let flow = prisma_t.df.clone().lazy().filter(col("database").is_null()).select([col("stage"), col("count")]).collect().map_err(pe)?;
+    let flow = w.prisma.df.clone().lazy().filter(col("database").is_null()).select([col("stage"), col("count")]).collect().map_err(pe)?;
     let flow = Table::new(&schema::PRISMA_FLOW, flow)?;
     st.csv(&flow, "prisma.csv")?;
     let prisma_counts: Vec<(String, i64)> = flow.str("stage").iter().flatten().zip(flow.int("count").into_no_null_iter()).map(|(s, n)| (s.to_string(), n)).collect();
@@ -279,8 +295,7 @@ fn csv_outputs(cfg: &Config, st: &Stage) -> Result<Vec<(String, i64)>> {
 }
 
 /// The audit (published figures against recomputed ones) and the consistency search.
-fn audit_stage(cfg: &Config, inputs: &Inputs, ex: &Extracted, prisma_counts: &[(String, i64)], st: &Stage) -> Result<(Table, Vec<audit::AuditRow>)> {
-    let results = st.get(&schema::RESULTS)?;
+fn audit_stage(cfg: &Config, inputs: &Inputs, ex: &Extracted, results: &Table, prisma_counts: &[(String, i64)], st: &Stage) -> Result<(Table, Vec<audit::AuditRow>)> {
     let published = match &inputs.published {
         Some(p) => read_published(p)?,
         None => vec![],
@@ -351,17 +366,17 @@ fn audit_stage(cfg: &Config, inputs: &Inputs, ex: &Extracted, prisma_counts: &[(
 }
 
 /// Figures and the HTML report, drawn from the stage tables as written.
-fn write_report(cfg: &Config, cons_t: &Table, st: &Stage) -> Result<()> {
-    let (results, od, prisma_t) = (st.get(&schema::RESULTS)?, st.get(&schema::OUTCOME_DATA)?, st.get(&schema::PRISMA)?);
-    let (effects_t, rob_t, studies_t, audit_back) = (st.get(&schema::EFFECTS)?, st.get(&schema::ROB)?, st.get(&schema::STUDIES)?, st.get(&schema::AUDIT)?);
+fn write_report(cfg: &Config, w: &Written, cons_t: &Table, st: &Stage) -> Result<()> {
+    // the audit as the audit stage wrote it
+    let audit_back = st.get(&schema::AUDIT)?;
     let input = metapipe_report::html::ReportInput {
         title: &cfg.review.title,
-        results: &results,
-        effects: &effects_t,
-        outcome_data: &od,
-        prisma: &prisma_t,
-        rob: &rob_t,
-        studies: &studies_t,
+        results: &w.results,
+        effects: &w.effects,
+        outcome_data: &w.outcome_data,
+        prisma: &w.prisma,
+        rob: &w.rob,
+        studies: &w.studies,
         audit: &audit_back,
         consistency: cons_t,
         outcomes: cfg.outcomes.iter().map(|o| (o.id.clone(), o.label.clone())).collect(),
