@@ -14,7 +14,7 @@
 use metapipe_meta::batch::{self, Scratch};
 use metapipe_meta::effect::{escalc_binary, escalc_continuous, Binary, Continuous, Measure, ZeroCell};
 use metapipe_meta::model::{mantel_haenszel, peto, revman_dl, revman_mh, rma_uni, Control, Fit, Method, Options, Test};
-use metapipe_tables::io::{open_user, write_atomic, Keys, UserSource, UserTable};
+use metapipe_tables::io::{open_user, write_atomic, Keys, SinkFormat, TableSink, UserSource, UserTable};
 use metapipe_tables::schema::POOL_GROUPS;
 use metapipe_tables::{pe, Error, Result, Table};
 use polars::prelude::*;
@@ -268,11 +268,12 @@ fn json_of(fit: &Fit) -> String {
 /// and the offsets. No text per row: integer keys are compared as integers.
 fn group_rows(keys: &Keys) -> Result<(Option<Vec<IdxSize>>, Vec<String>, Vec<usize>)> {
     // contiguous already (the common case, e.g. files sorted by analysis id)? one linear pass
-    let (mut offsets, names) = keys.runs();
-    let mut seen = std::collections::HashSet::with_capacity(names.len());
-    if names.iter().all(|k| seen.insert(k.as_str())) {
+    let (starts, run_names) = keys.runs();
+    let mut seen = std::collections::HashSet::with_capacity(run_names.len());
+    if run_names.iter().all(|k| seen.insert(k.as_str())) {
+        let mut offsets = starts;
         offsets.push(keys.len());
-        return Ok((None, names, offsets));
+        return Ok((None, run_names, offsets));
     }
     // polars: order rows by their group's first appearance, then by row
     let df = DataFrame::new(keys.len(), vec![keys.column("g")]).map_err(pe)?;
@@ -287,12 +288,8 @@ fn group_rows(keys: &Keys) -> Result<(Option<Vec<IdxSize>>, Vec<String>, Vec<usi
     let perm: Vec<IdxSize> = sorted.column("row").map_err(pe)?.idx().map_err(pe)?.into_no_null_iter().collect();
     let first: Vec<IdxSize> = sorted.column("first").map_err(pe)?.idx().map_err(pe)?.into_no_null_iter().collect();
     let (mut names, mut offsets) = (vec![], vec![0usize]);
-    let all_names = keys.runs();
-    let name_at = |row: usize| -> String {
-        // the run that holds `row` in the original order
-        let i = all_names.0.partition_point(|&s| s <= row) - 1;
-        all_names.1[i].clone()
-    };
+    // the key of `row` (original order): the name of the run that holds it
+    let name_at = |row: usize| run_names[starts.partition_point(|&s| s <= row) - 1].clone();
     for r in 0..first.len() {
         if r == 0 || first[r] != first[r - 1] {
             if r > 0 {
@@ -374,21 +371,28 @@ fn json_rows(t: &Table) -> String {
     format!("[\n  {}\n]\n", lines.join(",\n  "))
 }
 
+/// How `--group` output is written to `out`: Parquet by its extension, else JSON or CSV by
+/// `--format`.
+fn sink_format(out: &std::path::Path, a: &PoolArgs) -> SinkFormat {
+    if out.extension().is_some_and(|e| e == "parquet") {
+        SinkFormat::Parquet
+    } else if a.format == "json" {
+        SinkFormat::Json
+    } else {
+        SinkFormat::Csv
+    }
+}
+
+/// The `--group` table to `--out` (the same writer as the streaming path) or to stdout.
 fn emit_groups(table: &Table, a: &PoolArgs) -> Result<String> {
-    use metapipe_tables::io::{csv_bytes, SinkFormat, TableSink};
-    let body = match (&a.out, a.format.as_str()) {
-        (Some(o), _) if o.extension().is_some_and(|e| e == "parquet") => {
-            // the same writer as the streaming path
-            let mut sink = TableSink::create(o, SinkFormat::Parquet, &POOL_GROUPS)?;
-            sink.write(table)?;
-            return sink.finish().map(|_| String::new());
-        }
-        (_, "json") => json_rows(table).into_bytes(),
-        _ => csv_bytes(table)?,
-    };
     match &a.out {
-        Some(o) => write_atomic(o, &body).map(|_| String::new()),
-        None => Ok(String::from_utf8(body).expect("CSV/JSON text")),
+        Some(o) => {
+            let mut sink = TableSink::create(o, sink_format(o, a), &POOL_GROUPS)?;
+            sink.write(table)?;
+            sink.finish().map(|_| String::new())
+        }
+        None if a.format == "json" => Ok(json_rows(table)),
+        None => Ok(String::from_utf8(metapipe_tables::io::csv_bytes(table)?).expect("CSV text")),
     }
 }
 
@@ -475,18 +479,10 @@ fn stream_chunk() -> usize {
 /// contiguous here (a group seen again later is an error that says to sort by the group
 /// column). The output is renamed into place only when every chunk has been pooled.
 fn pool_stream(a: &PoolArgs, src: &UserSource, layout: Layout, roles: &[(&'static str, String)], read: &[&str], g: &str) -> Result<String> {
-    use metapipe_tables::io::{SinkFormat, TableSink};
     let out = a.out.as_ref().expect("streaming writes to --out");
-    let format = if out.extension().is_some_and(|e| e == "parquet") {
-        SinkFormat::Parquet
-    } else if a.format == "json" {
-        SinkFormat::Json
-    } else {
-        SinkFormat::Csv
-    };
     let n = src.rows.unwrap_or(0);
     let chunk = stream_chunk();
-    let mut sink = TableSink::create(out, format, &POOL_GROUPS)?;
+    let mut sink = TableSink::create(out, sink_format(out, a), &POOL_GROUPS)?;
     // finished groups, by a 128-bit hash of the key (a collision is ~1e-20 likely at 10^8 groups)
     let mut finished: std::collections::HashSet<u128> = std::collections::HashSet::new();
     // two FNV-1a passes with different offset bases make a 128-bit key hash
