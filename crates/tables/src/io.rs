@@ -207,6 +207,8 @@ pub struct UserSource {
     pub csv: bool,
     /// number of rows, known without reading for Parquet (from its metadata)
     pub rows: Option<usize>,
+    /// a CSV file's bytes, read once when it was opened
+    csv_input: Option<Input>,
 }
 
 /// The columns of a user's table a command asked for.
@@ -237,16 +239,16 @@ pub fn open_user(path: &Path) -> Result<UserSource> {
         let schema = reader.schema().map_err(bad)?;
         let rows = reader.num_rows().map_err(bad)?;
         let names = schema.iter_names().map(|n| n.to_string()).collect();
-        return Ok(UserSource { path: path.to_path_buf(), names, csv: false, rows: Some(rows) });
+        return Ok(UserSource { path: path.to_path_buf(), names, csv: false, rows: Some(rows), csv_input: None });
     }
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let text = std::str::from_utf8(bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&bytes)).map_err(|_| Error::data("not UTF-8 text (expected CSV or Parquet)").file(path))?;
+    let input = Input::read(path)?;
+    let text = input.text().map_err(|_| Error::data("not UTF-8 text (expected CSV or Parquet)").file(path))?;
     let header = text.lines().next().unwrap_or("");
     let names: Vec<String> = header.split(',').map(|h| h.trim().trim_matches('"').to_string()).collect();
     if names.iter().all(|n| n.is_empty()) {
         return Err(Error::data("empty file: no header").file(path).line(1));
     }
-    Ok(UserSource { path: path.to_path_buf(), names, csv: true, rows: None })
+    Ok(UserSource { path: path.to_path_buf(), names, csv: true, rows: None, csv_input: Some(input) })
 }
 
 impl UserSource {
@@ -293,8 +295,8 @@ impl UserSource {
 
     fn read_csv(&self, want: &[String]) -> Result<DataFrame> {
         let path = &self.path;
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let body = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&bytes);
+        let input = self.csv_input.as_ref().ok_or_else(|| Error::usage("not a CSV source").file(path))?;
+        let body = input.text()?.as_bytes();
         check_csv_widths(body, self.names.len()).map_err(|e| e.file(path))?;
         let schema: Schema = self.names.iter().map(|n| polars::prelude::Field::new(n.as_str().into(), DataType::String)).collect();
         let cursor = std::io::Cursor::new(body.to_vec());
