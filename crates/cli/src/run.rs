@@ -408,11 +408,12 @@ fn outcomes_table(cfg: &Config) -> Result<Table> {
 }
 
 /// A subgroup as the config writes it: `column:value` (a studies column equal to a value), a
-/// bare yes/no column name (the studies where it is true), or a drug name.
+/// bare yes/no column name of the studies table (the studies where it is true), or a drug name.
 fn subgroup(s: &str) -> plan::Subgroup {
+    let yes_no = schema::STUDIES.fields.iter().any(|f| f.name == s && f.ty == metapipe_tables::ColType::Bool);
     match s.split_once(':') {
         Some((c, v)) => plan::Subgroup { column: c.to_string(), value: v.to_string(), name: v.to_string() },
-        None if s == "hyperinflammation" => plan::Subgroup { column: s.to_string(), value: "true".into(), name: s.to_string() },
+        None if yes_no => plan::Subgroup { column: s.to_string(), value: "true".into(), name: s.to_string() },
         None => plan::Subgroup { column: "drug".into(), value: s.to_string(), name: s.to_string() },
     }
 }
