@@ -59,7 +59,8 @@ case("pool_fake.parquet", b"PAR1 this is not parquet PAR1", Q, 1, ["pool_fake.pa
 case("pool_bad_usage.csv", "yi,vi\n0.1,0.02\n", "pool {f} --measure XX --method DL", 2, ["--measure"], "bad usage: unknown measure")
 
 # ---- pipeline configs and the files they name ------------------------------------------------------
-base = open("../../pipelines/il1-covid19.toml").read()
+# the configs sit in tests/bad-inputs/, and a config's paths are relative to its directory
+base = open("../../pipelines/il1-covid19.toml").read().replace('"../data/', '"../../data/')
 R = "run {f} --out {out}"
 def cfg(name, text, must, note, extra=None):
     for fname, body in (extra or {}).items():
@@ -70,34 +71,34 @@ cfg("config_missing_file.toml", base.replace("screening/full_text.csv", "screeni
 cfg("config_bad_toml.toml", base.replace("[analysis]", "[analysis"), ["config_bad_toml.toml"], "TOML syntax error")
 cfg("config_bad_measure.toml", base.replace('measure = "OR"', 'measure = "HR"'), ["config_bad_measure.toml", "analysis.measure"], "measure the pipeline cannot pool")
 ta = open("../../data/il1-covid19/screening/title_abstract.csv").read()
-cfg("config_screening_unknown.toml", base.replace("data/il1-covid19/screening/title_abstract.csv", "tests/bad-inputs/screening_unknown_record.csv"),
+cfg("config_screening_unknown.toml", base.replace("../../data/il1-covid19/screening/title_abstract.csv", "screening_unknown_record.csv"),
     ["screening_unknown_record.csv:2", "record_id", "unknown record"], "screening log naming a record no export contains",
     {"screening_unknown_record.csv": ta.replace("record_id,reviewer_1,reviewer_2,adjudicated\n", "record_id,reviewer_1,reviewer_2,adjudicated\npubmed:12345,exclude,exclude,\n")})
-cfg("config_screening_bad_verdict.toml", base.replace("data/il1-covid19/screening/title_abstract.csv", "tests/bad-inputs/screening_bad_verdict.csv"),
+cfg("config_screening_bad_verdict.toml", base.replace("../../data/il1-covid19/screening/title_abstract.csv", "screening_bad_verdict.csv"),
     ["screening_bad_verdict.csv:2", "reviewer_1"], "screening verdict that is not include/exclude",
     {"screening_bad_verdict.csv": ta.replace(",exclude,exclude,\n", ",maybe,exclude,\n", 1)})
 rob = open("../../data/il1-covid19/rob/rob2_answers.csv").read()
-cfg("config_rob_bad_answer.toml", base.replace("data/il1-covid19/rob/rob2_answers.csv", "tests/bad-inputs/rob_bad_answer.csv"),
+cfg("config_rob_bad_answer.toml", base.replace("../../data/il1-covid19/rob/rob2_answers.csv", "rob_bad_answer.csv"),
     ["rob_bad_answer.csv:2", "answer", "Y, PY, PN, N, NI or NA"], "RoB answer outside Y/PY/PN/N/NI/NA",
     {"rob_bad_answer.csv": rob.replace("corimuno_ana1,D1,1.1,Y", "corimuno_ana1,D1,1.1,Probably", 1)})
-cfg("config_rob_bad_question.toml", base.replace("data/il1-covid19/rob/rob2_answers.csv", "tests/bad-inputs/rob_bad_question.csv"),
+cfg("config_rob_bad_question.toml", base.replace("../../data/il1-covid19/rob/rob2_answers.csv", "rob_bad_question.csv"),
     ["rob_bad_question.csv:2", "question"], "RoB question that does not exist",
     {"rob_bad_question.csv": rob.replace("corimuno_ana1,D1,1.1,Y", "corimuno_ana1,D1,1.9,Y", 1)})
 od = open("../../data/il1-covid19/extraction/outcome_data.csv").read()
-cfg("config_events_gt_n.toml", base.replace("data/il1-covid19/extraction/outcome_data.csv", "tests/bad-inputs/outcome_events_gt_n.csv"),
+cfg("config_events_gt_n.toml", base.replace("../../data/il1-covid19/extraction/outcome_data.csv", "outcome_events_gt_n.csv"),
     ["outcome_events_gt_n.csv:2", "events_treat", "> n_treat"], "events > n in the extraction sheet",
     {"outcome_events_gt_n.csv": od.replace("save_more,mortality,day 28,13,405", "save_more,mortality,day 28,413,405", 1)})
-cfg("config_negative_count.toml", base.replace("data/il1-covid19/extraction/outcome_data.csv", "tests/bad-inputs/outcome_negative.csv"),
+cfg("config_negative_count.toml", base.replace("../../data/il1-covid19/extraction/outcome_data.csv", "outcome_negative.csv"),
     ["outcome_negative.csv:2", "events_ctrl", "negative"], "negative count in the extraction sheet",
     {"outcome_negative.csv": od.replace("13,405,13,189", "13,405,-13,189", 1)})
-cfg("config_unknown_study.toml", base.replace("data/il1-covid19/extraction/outcome_data.csv", "tests/bad-inputs/outcome_unknown_study.csv"),
+cfg("config_unknown_study.toml", base.replace("../../data/il1-covid19/extraction/outcome_data.csv", "outcome_unknown_study.csv"),
     ["outcome_unknown_study.csv:2", "study_id", "unknown study"], "outcome row for a study not in studies.csv",
     {"outcome_unknown_study.csv": od.replace("save_more,mortality", "save_less,mortality", 1)})
-cfg("config_outcome_no_source.toml", base.replace("data/il1-covid19/extraction/outcome_data.csv", "tests/bad-inputs/outcome_no_source.csv"),
+cfg("config_outcome_no_source.toml", base.replace("../../data/il1-covid19/extraction/outcome_data.csv", "outcome_no_source.csv"),
     ["outcome_no_source.csv:2", "source_url"], "a reported number without its source",
     {"outcome_no_source.csv": od.replace(",reported,https://www.cancertherapyadvisor.com/home/general-medicine/fda-authorizes-emergency-use-of-kineret-for-certain-hospitalized-covid-19-patients/,", ",reported,,", 1)})
 st = open("../../data/il1-covid19/extraction/studies.csv").read()
-cfg("config_arms_disagree.toml", base.replace("data/il1-covid19/extraction/studies.csv", "tests/bad-inputs/studies_arms_disagree.csv"),
+cfg("config_arms_disagree.toml", base.replace("../../data/il1-covid19/extraction/studies.csv", "studies_arms_disagree.csv"),
     ["studies_arms_disagree.csv:3", "disagree with the arms"], "typed arm sizes that contradict the factorial arms",
     {"studies_arms_disagree.csv": st.replace("open-label 2x2 factorial RCT,yes,,,", "open-label 2x2 factorial RCT,yes,112,232,", 1)})
 

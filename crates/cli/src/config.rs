@@ -1,19 +1,31 @@
-//! The pipeline config (`pipelines/<name>.toml`): the review protocol as data.
+//! The pipeline config (`pipelines/<name>.toml`): the review protocol as data. Only `[review]`,
+//! `[extraction]` and `[[outcomes]]` are required; every other stage is optional. Paths are
+//! relative to the config file's directory. Every key is documented in `docs/config.md`.
 
+pub use crate::protocol::AnalysisCfg;
 use metapipe_tables::Error;
 use serde::Deserialize;
-use std::path::{Path, PathBuf};
+use std::collections::BTreeMap;
+use std::path::{Component, Path, PathBuf};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Config {
     pub review: Review,
+    #[serde(default)]
     pub sources: Vec<SourceCfg>,
     #[serde(default)]
     pub dedup: DedupCfg,
-    pub screening: ScreeningCfg,
+    #[serde(default)]
+    pub screening: Option<ScreeningCfg>,
+    /// PRISMA counts typed in, for a review without record-level search and screening data
+    #[serde(default)]
+    pub prisma: Option<BTreeMap<String, i64>>,
     pub extraction: ExtractionCfg,
-    pub rob: RobCfg,
+    #[serde(default)]
+    pub rob: Option<RobCfg>,
+    /// defaults for every outcome's analysis
+    #[serde(default)]
     pub analysis: AnalysisCfg,
     pub outcomes: Vec<OutcomeCfg>,
     /// published pooled results to check for consistency with the sourced study data
@@ -54,6 +66,18 @@ pub struct Review {
     pub data: Option<PathBuf>,
     #[serde(default)]
     pub published: Option<PathBuf>,
+    /// the compared interventions, as the forest plots label them
+    #[serde(default = "default_treat")]
+    pub treat_label: String,
+    #[serde(default = "default_ctrl")]
+    pub ctrl_label: String,
+}
+
+fn default_treat() -> String {
+    "Treatment".into()
+}
+fn default_ctrl() -> String {
+    "Control".into()
 }
 
 #[derive(Debug, Deserialize)]
@@ -85,9 +109,15 @@ pub struct ScreeningCfg {
 #[serde(deny_unknown_fields)]
 pub struct ExtractionCfg {
     pub studies: PathBuf,
-    pub arms: PathBuf,
     pub outcomes: PathBuf,
-    pub comparison_factor: String,
+    #[serde(default)]
+    pub arms: Option<PathBuf>,
+    #[serde(default)]
+    pub comparison_factor: Option<String>,
+    /// covariate columns of the studies sheet: name = "text" | "number" | "yes/no"
+    /// (they follow the fixed columns of the studies table in alphabetical order)
+    #[serde(default)]
+    pub covariates: toml::Table,
 }
 
 #[derive(Debug, Deserialize)]
@@ -96,21 +126,14 @@ pub struct RobCfg {
     pub answers: PathBuf,
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct AnalysisCfg {
-    pub measure: String,
-    pub fixed: String,
-    pub random: String,
-    pub convention: String,
-    pub random_if_i2_above: f64,
-    pub random_if_q_p_below: f64,
-    #[serde(default = "default_level")]
-    pub level: f64,
-}
-
-fn default_level() -> f64 {
-    0.95
+/// Which studies an outcome pools: the list the review states, every study with a row for the
+/// outcome (`"all"`, the default), or `"unstated"` (the review pooled some set it does not name:
+/// nothing is pooled, and the row says so).
+#[derive(Debug, Deserialize, Clone)]
+#[serde(untagged)]
+pub enum StudySet {
+    List(Vec<String>),
+    Word(String),
 }
 
 #[derive(Debug, Deserialize)]
@@ -120,22 +143,91 @@ pub struct OutcomeCfg {
     pub label: String,
     #[serde(default)]
     pub timepoint: Option<String>,
-    pub definition: String,
     #[serde(default)]
-    pub studies: Option<Vec<String>>,
+    pub definition: Option<String>,
+    #[serde(default)]
+    pub studies: Option<StudySet>,
     #[serde(default)]
     pub studies_source: Option<String>,
+    /// a studies column whose levels are the subgroups (with the test for subgroup differences)
+    #[serde(default)]
+    pub subgroup_by: Option<String>,
+    /// the levels of `subgroup_by` to show, in order (default: every level among the studies)
+    #[serde(default)]
+    pub subgroup_levels: Option<Vec<String>>,
+    /// further single subgroups: `column:value`, or a yes/no column (the studies where it is yes)
     #[serde(default)]
     pub subgroups: Vec<String>,
     #[serde(default)]
     pub pool_available: bool,
+    /// the effect's name on the forest plot (default from the measure, e.g. "Odds Ratio")
+    pub effect_label: Option<String>,
+    /// the forest plot's axis labels (default "Favours <treat_label>" / "Favours <ctrl_label>")
+    pub favours_left: Option<String>,
+    pub favours_right: Option<String>,
+    // the analysis keys of [analysis], set for this outcome
+    pub measure: Option<String>,
+    pub method: Option<String>,
+    pub fixed: Option<String>,
+    pub random: Option<String>,
+    pub model: Option<String>,
+    pub convention: Option<String>,
+    pub random_if_i2_above: Option<f64>,
+    pub random_if_q_p_below: Option<f64>,
+    pub level: Option<f64>,
+    pub test: Option<String>,
+    pub prediction: Option<bool>,
+    pub scale: Option<String>,
+}
+
+impl OutcomeCfg {
+    /// This outcome's analysis keys, unset ones taken from `[analysis]`.
+    pub fn analysis(&self, defaults: &AnalysisCfg) -> AnalysisCfg {
+        let own = AnalysisCfg {
+            measure: self.measure.clone(),
+            method: self.method.clone(),
+            fixed: self.fixed.clone(),
+            random: self.random.clone(),
+            model: self.model.clone(),
+            convention: self.convention.clone(),
+            random_if_i2_above: self.random_if_i2_above,
+            random_if_q_p_below: self.random_if_q_p_below,
+            level: self.level,
+            test: self.test.clone(),
+            prediction: self.prediction,
+            scale: self.scale.clone(),
+        };
+        own.or(defaults)
+    }
+    pub fn study_list(&self) -> Option<&[String]> {
+        match &self.studies {
+            Some(StudySet::List(v)) => Some(v),
+            _ => None,
+        }
+    }
+}
+
+/// `base.join(p)` with `x/..` folded, so that messages name `data/x.csv`, not `pipelines/../data/x.csv`.
+fn resolve(base: &Path, p: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for c in base.join(p).components() {
+        match c {
+            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+                out.pop();
+            }
+            Component::CurDir => {}
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 impl Config {
-    /// Load and check a config; paths inside are relative to the working directory.
+    /// Load and check a config; paths inside are relative to the config file's directory.
     pub fn load(path: &Path) -> Result<Config, Error> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let cfg: Config = toml::from_str(&text).map_err(|e| {
+        let line_of = |key: &str| text.lines().position(|l| l.trim_start().starts_with(key)).map(|n| n + 1);
+        let mut cfg: Config = toml::from_str(&text).map_err(|e| {
             let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
             let mut err = Error::data(e.message().to_string()).file(path);
             if let Some(l) = line {
@@ -143,26 +235,17 @@ impl Config {
             }
             err
         })?;
-        let bad = |field: &str, msg: String| Err(Error::data(msg).file(path).field(field));
-        if cfg.analysis.measure != "OR" {
-            return bad("analysis.measure", format!("{:?}: the pipeline pools odds ratios (OR) only so far", cfg.analysis.measure));
-        }
-        if cfg.analysis.fixed != "MH" || cfg.analysis.random != "DL" || cfg.analysis.convention != "revman" {
-            return bad("analysis", "the pipeline supports fixed = \"MH\", random = \"DL\", convention = \"revman\" so far; use `metapipe pool` for other models".into());
-        }
-        let mut files: Vec<(&str, &PathBuf)> = cfg.sources.iter().map(|s| ("sources.file", &s.file)).collect();
-        files.extend([
-            ("screening.title_abstract", &cfg.screening.title_abstract),
-            ("screening.full_text", &cfg.screening.full_text),
-            ("extraction.studies", &cfg.extraction.studies),
-            ("extraction.arms", &cfg.extraction.arms),
-            ("extraction.outcomes", &cfg.extraction.outcomes),
-            ("rob.answers", &cfg.rob.answers),
-        ]);
-        if let Some(p) = &cfg.review.published {
-            files.push(("review.published", p));
-        }
-        for (field, f) in files {
+        let bad = |field: &str, msg: String| {
+            let key = field.rsplit('.').next().unwrap_or(field);
+            let mut e = Error::data(msg).file(path).field(field);
+            if let Some(l) = line_of(key) {
+                e = e.line(l);
+            }
+            Err(e)
+        };
+        let base = path.parent().unwrap_or(Path::new(""));
+        cfg.resolve_paths(base);
+        for (field, f) in cfg.files() {
             if !f.is_file() {
                 return bad(field, format!("file not found: {}", f.display()));
             }
@@ -173,17 +256,82 @@ impl Config {
                 return bad("sources.database", format!("{} listed twice", s.database));
             }
         }
-        for o in &cfg.outcomes {
-            for sg in &o.subgroups {
-                if !["anakinra", "canakinumab", "hyperinflammation"].contains(&sg.as_str()) && !sg.starts_with("drug:") {
-                    return bad("outcomes.subgroups", format!("{sg:?}: expected a drug name, drug:<name> or hyperinflammation"));
-                }
-            }
+        if !cfg.sources.is_empty() && cfg.screening.is_none() {
+            return bad("screening", "search exports are given ([[sources]]) but no screening logs ([screening]); give both, or type the PRISMA counts in [prisma]".into());
         }
         if cfg.review.name.is_empty() || cfg.review.name.contains('/') {
             return bad("review.name", "must be a plain name".into());
         }
+        for (k, v) in &cfg.extraction.covariates {
+            if v.as_str().and_then(metapipe_extract::CovKind::parse).is_none() {
+                return bad(&format!("extraction.covariates.{k}"), format!("{v}: expected \"text\", \"number\" or \"yes/no\""));
+            }
+        }
+        let mut ids = std::collections::BTreeSet::new();
+        for o in &cfg.outcomes {
+            if !ids.insert(&o.id) {
+                return bad("outcomes.id", format!("{} listed twice", o.id));
+            }
+            if let Some(StudySet::Word(w)) = &o.studies {
+                if w != "all" && w != "unstated" {
+                    return bad("outcomes.studies", format!("{w:?}: expected a list of study ids, \"all\" or \"unstated\""));
+                }
+            }
+            if let Err((key, msg)) = crate::protocol::outcome_spec(&o.analysis(&cfg.analysis)) {
+                // the key where it was set: the outcome's own, or [analysis]'s default
+                let section = if o.analysis(&AnalysisCfg::default()).sets(key) { "outcomes" } else { "analysis" };
+                return bad(&format!("{section}.{key}"), format!("outcome {}: {msg}", o.id));
+            }
+        }
         Ok(cfg)
+    }
+
+    fn resolve_paths(&mut self, base: &Path) {
+        let r = |p: &mut PathBuf| *p = resolve(base, p);
+        for s in &mut self.sources {
+            r(&mut s.file);
+        }
+        if let Some(p) = &mut self.dedup.decisions {
+            r(p);
+        }
+        if let Some(s) = &mut self.screening {
+            r(&mut s.title_abstract);
+            r(&mut s.full_text);
+        }
+        r(&mut self.extraction.studies);
+        r(&mut self.extraction.outcomes);
+        if let Some(p) = &mut self.extraction.arms {
+            r(p);
+        }
+        if let Some(rob) = &mut self.rob {
+            r(&mut rob.answers);
+        }
+        if let Some(p) = &mut self.review.published {
+            r(p);
+        }
+    }
+
+    /// Every input file the config names, with its key.
+    fn files(&self) -> Vec<(&'static str, &PathBuf)> {
+        let mut files: Vec<(&str, &PathBuf)> = self.sources.iter().map(|s| ("sources.file", &s.file)).collect();
+        files.extend(self.dedup.decisions.iter().map(|p| ("dedup.decisions", p)));
+        if let Some(s) = &self.screening {
+            files.extend([("screening.title_abstract", &s.title_abstract), ("screening.full_text", &s.full_text)]);
+        }
+        files.extend([("extraction.studies", &self.extraction.studies), ("extraction.outcomes", &self.extraction.outcomes)]);
+        files.extend(self.extraction.arms.iter().map(|p| ("extraction.arms", p)));
+        files.extend(self.rob.iter().map(|r| ("rob.answers", &r.answers)));
+        files.extend(self.review.published.iter().map(|p| ("review.published", p)));
+        files
+    }
+
+    /// The declared covariates, in the config's order.
+    pub fn covariates(&self) -> Vec<metapipe_extract::Covariate> {
+        self.extraction
+            .covariates
+            .iter()
+            .map(|(k, v)| metapipe_extract::Covariate { name: k.clone(), kind: v.as_str().and_then(metapipe_extract::CovKind::parse).unwrap_or(metapipe_extract::CovKind::Text) })
+            .collect()
     }
 }
 
@@ -221,5 +369,12 @@ mod tests {
     fn error_names_line_of_unknown_key() {
         let e = load_str("[review]\nname = \"x\"\ntitle = \"t\"\nbogus = 1\n").unwrap_err();
         assert_eq!(e.line, Some(4), "{e}");
+    }
+
+    #[test]
+    fn paths_fold_parent_dirs() {
+        assert_eq!(resolve(Path::new("pipelines"), Path::new("../data/x.csv")), PathBuf::from("data/x.csv"));
+        assert_eq!(resolve(Path::new("/a/b"), Path::new("c.csv")), PathBuf::from("/a/b/c.csv"));
+        assert_eq!(resolve(Path::new(""), Path::new("../x.csv")), PathBuf::from("../x.csv"));
     }
 }

@@ -4,7 +4,9 @@
 //! usage. Nothing is printed on stdout on failure, and no output file is left half-written.
 
 mod config;
+mod init;
 mod pool_cmd;
+mod protocol;
 mod run;
 
 use clap::{Parser, Subcommand};
@@ -29,6 +31,13 @@ enum Cmd {
         /// output root (the review's tables go to OUT/<name>/)
         #[arg(long, default_value = "out")]
         out: PathBuf,
+    },
+    /// Start a review: write pipelines/NAME.toml (every key, commented) and data/NAME/ templates
+    Init {
+        name: String,
+        /// the project directory holding pipelines/ and data/
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
     },
     /// Pool a study table (CSV or Parquet; metafor's column names or the pipeline's)
     Pool(PoolOpts),
@@ -171,6 +180,7 @@ fn real_main() -> Result<String, Error> {
             tracing::info!("outputs in {}", dir.display());
             Ok(String::new())
         }
+        Cmd::Init { name, root } => init::init(&root, &name),
         Cmd::Pool(o) => pool_cmd::pool(&pool_args(o)?),
         Cmd::GenRecords { n, dup_rate, seed, out, truth } => {
             if !(0.0..=1.0).contains(&dup_rate) {

@@ -2,14 +2,15 @@
 //! stage wrote. Outputs are staged in a temporary directory and swapped in whole at the end, so
 //! a failed run leaves the previous outputs untouched and no partial file behind.
 
-use crate::config::Config;
+use crate::config::{Config, OutcomeCfg};
+use crate::protocol;
 use metapipe_extract as extract;
 use metapipe_ingest as ingest;
 use metapipe_plan as plan;
 use metapipe_report::audit;
 use metapipe_tables::io::{read_parquet, write_atomic, write_csv, write_parquet, Input};
 use metapipe_tables::schema::{self, TableSchema};
-use metapipe_tables::{pe, Error, Result, Table};
+use metapipe_tables::{i, pe, s, so, Builder, Error, Result, Table};
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
 use tracing::info;
@@ -24,6 +25,15 @@ impl Stage {
     }
     fn get(&self, s: &'static TableSchema) -> Result<Table> {
         read_parquet(&self.dir.join(format!("{}.parquet", s.name)), s)
+    }
+    /// A table an optional stage wrote, if it ran.
+    fn maybe(&self, s: &'static TableSchema) -> Result<Option<Table>> {
+        let p = self.dir.join(format!("{}.parquet", s.name));
+        if p.exists() {
+            read_parquet(&p, s).map(Some)
+        } else {
+            Ok(None)
+        }
     }
     fn csv(&self, t: &Table, name: &str) -> Result<()> {
         write_csv(t, &self.dir.join(name))
@@ -115,52 +125,61 @@ fn inject(fail_after: Option<&str>, stage: &str) -> Result<()> {
 struct Inputs {
     sources: Vec<ingest::Source>,
     dedup_decisions: Option<Input>,
-    title_abstract: Input,
-    full_text: Input,
+    /// title/abstract and full-text logs
+    screening: Option<(Input, Input)>,
     studies: Input,
-    arms: Input,
+    arms: Option<Input>,
     outcomes: Input,
-    rob: Input,
+    rob: Option<Input>,
     published: Option<Input>,
 }
 
 impl Inputs {
     fn read(cfg: &Config) -> Result<Inputs> {
-        let opt = |p: &Option<PathBuf>| p.as_deref().map(Input::read).transpose();
+        let opt = |p: Option<&Path>| p.map(Input::read).transpose();
         Ok(Inputs {
             sources: cfg.sources.iter().map(|s| Ok(ingest::Source { database: s.database.clone(), input: Input::read(&s.file)? })).collect::<Result<_>>()?,
-            dedup_decisions: opt(&cfg.dedup.decisions)?,
-            title_abstract: Input::read(&cfg.screening.title_abstract)?,
-            full_text: Input::read(&cfg.screening.full_text)?,
+            dedup_decisions: opt(cfg.dedup.decisions.as_deref())?,
+            screening: cfg.screening.as_ref().map(|s| Ok((Input::read(&s.title_abstract)?, Input::read(&s.full_text)?))).transpose()?,
             studies: Input::read(&cfg.extraction.studies)?,
-            arms: Input::read(&cfg.extraction.arms)?,
+            arms: opt(cfg.extraction.arms.as_deref())?,
             outcomes: Input::read(&cfg.extraction.outcomes)?,
-            rob: Input::read(&cfg.rob.answers)?,
-            published: opt(&cfg.review.published)?,
+            rob: opt(cfg.rob.as_ref().map(|r| r.answers.as_path()))?,
+            published: opt(cfg.review.published.as_deref())?,
         })
     }
 }
 
 /// The run: read the inputs, then each stage in turn, each writing its tables into the staging
-/// directory (later stages read the Parquet earlier ones wrote).
+/// directory (later stages read the Parquet earlier ones wrote). Search, screening, RoB and the
+/// audit are optional stages.
 fn stages(cfg: &Config, st: &Stage, fail_after: Option<&str>) -> Result<()> {
     info!(review = %cfg.review.title, protocol = cfg.review.protocol.as_deref().unwrap_or("none"), "run");
     let inputs = Inputs::read(cfg)?;
-    let ing = ingest_stage(&inputs, st)?;
+    let included = ingest_stage(cfg, &inputs, st)?;
     inject(fail_after, "ingest")?;
-    let ex = extract_stage(cfg, &inputs, &ing, st)?;
+    let ids = extract_stage(cfg, &inputs, included.as_ref(), st)?;
     inject(fail_after, "extract")?;
-    rob_stage(&inputs, &ex, st)?;
+    rob_stage(&inputs, &ids, st)?;
     inject(fail_after, "rob")?;
-    pool_stage(cfg, &ex, st)?;
+    let analyses = pool_stage(cfg, &ids, st)?;
     inject(fail_after, "pool")?;
-    report_stage(cfg, &inputs, &ex, st)?;
+    report_stage(cfg, &inputs, &ids, &analyses, st)?;
     inject(fail_after, "report")
 }
 
-fn ingest_stage(inputs: &Inputs, st: &Stage) -> Result<ingest::Ingested> {
+/// Search exports and screening logs → records, clusters, screening, PRISMA; or the PRISMA
+/// counts typed into the config; or nothing. Returns the studies the full-text log includes.
+fn ingest_stage(cfg: &Config, inputs: &Inputs, st: &Stage) -> Result<Option<std::collections::BTreeSet<String>>> {
     let _g = tracing::info_span!("ingest").entered();
-    let ing = ingest::ingest(&inputs.sources, inputs.dedup_decisions.as_ref(), &inputs.title_abstract, &inputs.full_text)?;
+    let Some((ta, ft)) = &inputs.screening else {
+        if let Some(counts) = &cfg.prisma {
+            st.put(&typed_prisma(counts)?)?;
+            info!("PRISMA counts from the config");
+        }
+        return Ok(None);
+    };
+    let ing = ingest::ingest(&inputs.sources, inputs.dedup_decisions.as_ref(), ta, ft)?;
     for w in &ing.warnings {
         tracing::warn!("{w}");
     }
@@ -172,168 +191,168 @@ fn ingest_stage(inputs: &Inputs, st: &Stage) -> Result<ingest::Ingested> {
     for t in [&records, &clusters, &merged, &maybe, &ingest::screening_table(&ing.ta, &ing.ft)?, &ingest::prisma_table(&ing.prisma)?, &agreement] {
         st.put(t)?;
     }
-    Ok(ing)
+    Ok(Some(ing.ft.iter().filter_map(|d| d.study_id.clone()).collect()))
 }
 
-/// What the extract stage read (the audit and consistency stages use the structs).
-struct Extracted {
-    studies: Vec<extract::Study>,
-    arms: Vec<extract::Arm>,
-    outcomes: Vec<extract::OutcomeRow>,
-    ids: Vec<String>,
-}
+/// PRISMA 2020 stages, in the order of the flow diagram.
+const PRISMA_STAGES: [&str; 7] = ["records_identified", "duplicates_removed", "records_screened", "excluded_title_abstract", "full_text_assessed", "excluded_full_text", "studies_included"];
 
-fn extract_stage(cfg: &Config, inputs: &Inputs, ing: &ingest::Ingested, st: &Stage) -> Result<Extracted> {
-    let _g = tracing::info_span!("extract").entered();
-    let (studies, arms) = extract::read_studies(&inputs.studies, &inputs.arms, &cfg.extraction.comparison_factor)?;
-    let included: std::collections::BTreeSet<String> = ing.ft.iter().filter_map(|d| d.study_id.clone()).collect();
-    let listed: std::collections::BTreeSet<String> = studies.iter().map(|s| s.study_id.clone()).collect();
-    if included != listed {
-        return Err(Error::data(format!("included studies {:?} and extracted studies {:?} differ", included, listed)).file(&cfg.extraction.studies));
-    }
-    let outcomes = extract::read_outcomes(&inputs.outcomes, &studies)?;
-    for o in &outcomes {
-        if !cfg.outcomes.iter().any(|c| c.id == o.outcome) {
-            return Err(Error::data(format!("outcome {:?} is not in the pipeline's outcomes", o.outcome)).file(&cfg.extraction.outcomes).field("outcome"));
+/// The `[prisma]` counts as the prisma table, checked for conservation where the counts allow.
+fn typed_prisma(counts: &std::collections::BTreeMap<String, i64>) -> Result<Table> {
+    let bad = |k: &str, m: String| Error::data(m).field(format!("prisma.{k}"));
+    for (k, v) in counts {
+        if !PRISMA_STAGES.contains(&k.as_str()) {
+            return Err(bad(k, format!("unknown stage; expected one of {PRISMA_STAGES:?}")));
+        }
+        if *v < 0 {
+            return Err(bad(k, format!("{v} is negative")));
         }
     }
-    st.put(&extract::studies_table(&studies)?)?;
-    st.put(&extract::arms_table(&arms)?)?;
-    st.put(&extract::outcome_table(&outcomes)?)?;
-    info!(studies = studies.len(), arms = arms.len(), outcome_rows = outcomes.len(), "extract done");
-    let ids = studies.iter().map(|s| s.study_id.clone()).collect();
-    Ok(Extracted { studies, arms, outcomes, ids })
+    let g = |k: &str| counts.get(k).copied();
+    for (a, b, c) in [
+        ("records_identified", "duplicates_removed", "records_screened"),
+        ("records_screened", "excluded_title_abstract", "full_text_assessed"),
+        ("full_text_assessed", "excluded_full_text", "studies_included"),
+    ] {
+        if let (Some(x), Some(y), Some(z)) = (g(a), g(b), g(c)) {
+            if x - y != z {
+                return Err(bad(c, format!("{a} {x} - {b} {y} = {}, not {z}", x - y)));
+            }
+        }
+    }
+    let mut t = Builder::new(&schema::PRISMA);
+    for k in PRISMA_STAGES {
+        if let Some(v) = g(k) {
+            t.row(vec![s(k), so(None::<String>), i(v)]);
+        }
+    }
+    t.finish()
 }
 
-fn rob_stage(inputs: &Inputs, ex: &Extracted, st: &Stage) -> Result<()> {
+fn extract_stage(cfg: &Config, inputs: &Inputs, included: Option<&std::collections::BTreeSet<String>>, st: &Stage) -> Result<Vec<String>> {
+    let _g = tracing::info_span!("extract").entered();
+    let covariates = cfg.covariates();
+    let kinds: Vec<(String, extract::OutcomeKind)> = cfg
+        .outcomes
+        .iter()
+        .map(|o| Ok((o.id.clone(), protocol::outcome_kind(protocol::outcome_spec(&o.analysis(&cfg.analysis)).map_err(|(k, m)| Error::data(m).field(format!("outcomes.{k}")))?.measure))))
+        .collect::<Result<_>>()?;
+    let spec = extract::Spec { covariates: &covariates, comparison_factor: cfg.extraction.comparison_factor.as_deref(), outcomes: &kinds };
+    let ex = extract::extract(&inputs.studies, inputs.arms.as_ref(), &inputs.outcomes, &spec)?;
+    let ids: Vec<String> = ex.studies.str("study_id").iter().flatten().map(String::from).collect();
+    if let Some(included) = included {
+        let listed: std::collections::BTreeSet<String> = ids.iter().cloned().collect();
+        if *included != listed {
+            return Err(Error::data(format!("included studies {included:?} (full-text log) and extracted studies {listed:?} differ")).file(&cfg.extraction.studies));
+        }
+    }
+    for t in [&ex.studies, &ex.arms, &ex.outcome_data] {
+        st.put(t)?;
+    }
+    info!(studies = ids.len(), arms = ex.arms.num_rows(), outcome_rows = ex.outcome_data.num_rows(), "extract done");
+    Ok(ids)
+}
+
+fn rob_stage(inputs: &Inputs, ids: &[String], st: &Stage) -> Result<()> {
+    let Some(answers) = &inputs.rob else { return Ok(()) };
     let _g = tracing::info_span!("rob").entered();
-    let rob = metapipe_rob::rob_stage(&inputs.rob, &ex.ids)?;
+    let rob = metapipe_rob::rob_stage(answers, ids)?;
     st.put(&rob)?;
     info!(judgments = rob.num_rows(), "rob done");
     Ok(())
 }
 
 /// The analysis plan on the extract stage's tables (read back from Parquet).
-fn pool_stage(cfg: &Config, ex: &Extracted, st: &Stage) -> Result<()> {
+fn pool_stage(cfg: &Config, ids: &[String], st: &Stage) -> Result<Vec<plan::Analysis>> {
     let _g = tracing::info_span!("pool").entered();
     let (studies_t, od) = (st.get(&schema::STUDIES)?, st.get(&schema::OUTCOME_DATA)?);
-    let plans: Vec<plan::OutcomePlan> = cfg
-        .outcomes
-        .iter()
-        .map(|o| plan::OutcomePlan { id: o.id.clone(), studies: o.studies.clone(), subgroups: o.subgroups.iter().map(|s| subgroup(s)).collect(), pool_available: o.pool_available })
-        .collect();
-    for p in &plans {
-        for sid in p.studies.iter().flatten() {
-            if !ex.ids.contains(sid) {
-                return Err(Error::data(format!("outcome {} names study {sid:?}, which is not an included study", p.id)).field("outcomes.studies"));
+    let plans: Vec<plan::OutcomePlan> = cfg.outcomes.iter().map(|o| outcome_plan(cfg, o)).collect::<Result<_>>()?;
+    for o in &cfg.outcomes {
+        for sid in o.study_list().into_iter().flatten() {
+            if !ids.contains(sid) {
+                return Err(Error::data(format!("outcome {} names study {sid:?}, which is not an included study", o.id)).field("outcomes.studies"));
             }
         }
     }
-    let rule = plan::ModelRule { i2_above: cfg.analysis.random_if_i2_above, q_p_below: cfg.analysis.random_if_q_p_below, level: cfg.analysis.level };
-    let mut analyses = plan::run(&plans, &studies_t, &od, &rule)?;
-    // an outcome the review does not attribute: say which studies do have sourced data
-    for a in analyses.iter_mut().filter(|a| a.studies.is_empty() && a.fit.is_none() && a.subgroup.is_none()) {
-        let with = od.df.clone().lazy().filter(col("outcome").eq(lit(a.outcome.as_str())).and(col("events_treat").is_not_null())).select([col("study_id")]).collect().map_err(pe)?;
-        let with: Vec<&str> = with.column("study_id").map_err(pe)?.str().map_err(pe)?.iter().flatten().collect();
-        if !with.is_empty() {
-            a.note = Some(format!("not computable: the review does not say which studies it pooled; sourced data exist only for {}", with.join(", ")));
-        }
-    }
+    let analyses = plan::run(&plans, &studies_t, &od)?;
     st.put(&plan::results_table(&analyses)?)?;
-    st.put(&plan::effects_table(&analyses, cfg.analysis.level)?)?;
-    let pooled_n = analyses.iter().filter(|a| a.fit.is_some()).count();
+    st.put(&plan::effects_table(&analyses)?)?;
+    let pooled_n = analyses.iter().filter(|a| !a.models.is_empty()).count();
     info!(analyses = analyses.len(), pooled = pooled_n, not_pooled = analyses.len() - pooled_n, "pool done");
-    Ok(())
-}
-
-/// The CSV outputs, the audit and consistency stages, and the report, from the stage tables.
-fn report_stage(cfg: &Config, inputs: &Inputs, ex: &Extracted, st: &Stage) -> Result<()> {
-    let _g = tracing::info_span!("report").entered();
-    // the earlier stages' tables, read back once
-    let written = Written {
-        results: st.get(&schema::RESULTS)?,
-        prisma: st.get(&schema::PRISMA)?,
-        outcome_data: st.get(&schema::OUTCOME_DATA)?,
-        effects: st.get(&schema::EFFECTS)?,
-        rob: st.get(&schema::ROB)?,
-        studies: st.get(&schema::STUDIES)?,
-    };
-    let prisma_counts = csv_outputs(cfg, &written, st)?;
-    let (cons_t, audit_rows) = audit_stage(cfg, inputs, ex, &written.results, &prisma_counts, st)?;
-    write_report(cfg, &written, &cons_t, st)?;
-    info!(audit_rows = audit_rows.len(), mismatches = audit_rows.iter().filter(|r| r.status == "mismatch").count(), "report done");
-    Ok(())
+    Ok(analyses)
 }
 
 /// The stage tables the report stage draws from, as the earlier stages wrote them.
 struct Written {
     results: Table,
-    prisma: Table,
+    prisma: Option<Table>,
     outcome_data: Table,
     effects: Table,
-    rob: Table,
+    rob: Option<Table>,
     studies: Table,
+    arms: Table,
+}
+
+/// The CSV outputs, the audit and consistency stages, and the report, from the stage tables.
+fn report_stage(cfg: &Config, inputs: &Inputs, ids: &[String], analyses: &[plan::Analysis], st: &Stage) -> Result<()> {
+    let _g = tracing::info_span!("report").entered();
+    // the earlier stages' tables, read back once
+    let written = Written {
+        results: st.get(&schema::RESULTS)?,
+        prisma: st.maybe(&schema::PRISMA)?,
+        outcome_data: st.get(&schema::OUTCOME_DATA)?,
+        effects: st.get(&schema::EFFECTS)?,
+        rob: st.maybe(&schema::ROB)?,
+        studies: st.get(&schema::STUDIES)?,
+        arms: st.get(&schema::ARMS)?,
+    };
+    let prisma_counts = csv_outputs(cfg, &written, analyses, st)?;
+    let cons = consistency_stage(cfg, inputs, ids, &written, st)?;
+    let audit_t = audit_stage(inputs, &written, &prisma_counts, cons.as_ref().map(|c| c.1.as_slice()), st)?;
+    write_report(cfg, &written, cons.as_ref().map(|c| &c.0), audit_t.as_ref(), st)?;
+    if let Some(a) = &audit_t {
+        info!(audit_rows = a.num_rows(), mismatches = a.str("status").iter().filter(|s| *s == Some("mismatch")).count(), "report done");
+    }
+    Ok(())
 }
 
 /// The CSV outputs, from the stage tables as written; returns the overall PRISMA flow.
-fn csv_outputs(cfg: &Config, w: &Written, st: &Stage) -> Result<Vec<(String, i64)>> {
+fn csv_outputs(cfg: &Config, w: &Written, analyses: &[plan::Analysis], st: &Stage) -> Result<Vec<(String, i64)>> {
     st.csv(&w.results, "results.csv")?;
     st.csv(&w.outcome_data, "outcome_data.csv")?;
-    st.csv(&w.rob, "rob_judgments.csv")?;
+    if let Some(rob) = &w.rob {
+        st.csv(rob, "rob_judgments.csv")?;
+    }
     st.csv(&w.effects, "per_study_effects.csv")?;
+    st.csv(&outcomes_table(cfg, analyses)?, "outcomes.csv")?;
+    let Some(prisma) = &w.prisma else { return Ok(vec![]) };
     // prisma.csv: the overall flow as stage,count; the per-database rows stay in prisma.parquet
-    let flow = w.prisma.df.clone().lazy().filter(col("database").is_null()).select([col("stage"), col("count")]).collect().map_err(pe)?;
+    let flow = prisma.df.clone().lazy().filter(col("database").is_null()).select([col("stage"), col("count")]).collect().map_err(pe)?;
     let flow = Table::new(&schema::PRISMA_FLOW, flow)?;
     st.csv(&flow, "prisma.csv")?;
     let prisma_counts: Vec<(String, i64)> = flow.str("stage").iter().flatten().zip(flow.int("count").into_no_null_iter()).map(|(s, n)| (s.to_string(), n)).collect();
     // clusters.csv in the dedup benchmark's format: one row per cluster of two or more
-    let merged = st.get(&schema::MERGED)?;
-    let cl = merged.df.clone().lazy().filter(col("merged_ids").str().split(lit(";")).list().len().gt(lit(1))).select([col("merged_ids")]).collect().map_err(pe)?;
-    st.csv(&Table::new(&schema::CLUSTER_LIST, cl)?, "clusters.csv")?;
-    st.csv(&outcomes_table(cfg)?, "outcomes.csv")?;
+    if let Some(merged) = st.maybe(&schema::MERGED)? {
+        let cl = merged.df.clone().lazy().filter(col("merged_ids").str().split(lit(";")).list().len().gt(lit(1))).select([col("merged_ids")]).collect().map_err(pe)?;
+        st.csv(&Table::new(&schema::CLUSTER_LIST, cl)?, "clusters.csv")?;
+    }
     Ok(prisma_counts)
 }
 
-/// The audit (published figures against recomputed ones) and the consistency search.
-fn audit_stage(cfg: &Config, inputs: &Inputs, ex: &Extracted, results: &Table, prisma_counts: &[(String, i64)], st: &Stage) -> Result<(Table, Vec<audit::AuditRow>)> {
+/// Consistency of published pooled results with the sourced study data (searched in parallel).
+fn consistency_stage(cfg: &Config, inputs: &Inputs, ids: &[String], w: &Written, st: &Stage) -> Result<Option<(Table, Vec<audit::AuditRow>)>> {
+    use metapipe_report::consistency;
+    if cfg.consistency.is_empty() {
+        return Ok(None);
+    }
     let published = match &inputs.published {
         Some(p) => read_published(p)?,
-        None => vec![],
+        None => return Err(Error::data("[[consistency]] checks need review.published").field("review.published")),
     };
-    let (studies, arms, outcomes, ids) = (&ex.studies, &ex.arms, &ex.outcomes, &ex.ids);
-    let st_rows: Vec<(String, String, i64, i64)> = studies.iter().map(|s| (s.study_id.clone(), s.drug.clone(), s.n_treat, s.n_ctrl)).collect();
-    let mut margins = vec![];
-    for s in studies {
-        let factors: std::collections::BTreeSet<&str> = arms.iter().filter(|a| a.study_id == s.study_id).flat_map(|a| a.factors.iter().map(|(f, _)| f.as_str())).collect();
-        for f in factors {
-            if let Some((t, c)) = extract::factor_margins(arms, &s.study_id, f) {
-                margins.push((s.study_id.clone(), f.to_string(), t, c));
-            }
-        }
-    }
-    let ctrl: Vec<(String, String, i64, i64)> = outcomes.iter().filter_map(|o| o.events_ctrl.map(|e| (o.study_id.clone(), o.outcome.clone(), e, o.n_ctrl))).collect();
-    let pooled: Vec<audit::PooledView> = (0..results.num_rows())
-        .map(|r| {
-            let fcol = |n: &str| results.float(n).get(r);
-            audit::PooledView {
-                outcome: results.str_at("outcome", r).unwrap_or_default(),
-                subgroup: results.str_at("subgroup", r),
-                estimate: match (fcol("estimate"), fcol("ci_lb"), fcol("ci_ub"), fcol("I2")) {
-                    (Some(a), Some(b), Some(c), Some(d)) => Some((a, b, c, d)),
-                    _ => None,
-                },
-                note: results.str_at("note", r),
-                studies: results.str_at("studies", r).unwrap_or_default().split(';').filter(|s| !s.is_empty()).map(String::from).collect(),
-            }
-        })
-        .collect();
-    let facts = audit::Facts { prisma: prisma_counts, studies: &st_rows, factor_margins: &margins, control_events: &ctrl, pooled: &pooled };
-    let mut audit_rows = audit::audit(&published, &facts);
-    // consistency of published pooled results with the sourced study data (searched in parallel)
-    let checks: Vec<metapipe_report::consistency::Check> = cfg
+    let checks: Vec<consistency::Check> = cfg
         .consistency
         .iter()
-        .map(|c| metapipe_report::consistency::Check {
+        .map(|c| consistency::Check {
             outcome: c.outcome.clone(),
             subgroup: c.subgroup.clone(),
             published_item: c.published.clone(),
@@ -349,39 +368,62 @@ fn audit_stage(cfg: &Config, inputs: &Inputs, ex: &Extracted, results: &Table, p
             }
         }
     }
-    let od_rows: Vec<metapipe_report::consistency::Row> = outcomes.iter().map(|o| (o.study_id.clone(), o.outcome.clone(), o.events_treat, o.n_treat, o.events_ctrl, o.n_ctrl)).collect();
+    let od = &w.outcome_data;
+    let od_rows: Vec<consistency::Row> = (0..od.num_rows())
+        .map(|r| {
+            (
+                od.str_at("study_id", r).unwrap_or_default(),
+                od.str_at("outcome", r).unwrap_or_default(),
+                od.int("events_treat").get(r),
+                od.int("n_treat").get(r).unwrap_or(0),
+                od.int("events_ctrl").get(r),
+                od.int("n_ctrl").get(r).unwrap_or(0),
+            )
+        })
+        .collect();
     let pub_pairs: Vec<(String, String)> = published.iter().map(|p| (p.item.clone(), p.value.clone())).collect();
-    let found: Vec<metapipe_report::consistency::Found> = std::thread::scope(|sc| {
-        let hs: Vec<_> = checks.iter().map(|c| sc.spawn(|| metapipe_report::consistency::run(std::slice::from_ref(c), &od_rows, &pub_pairs))).collect();
+    let found: Vec<consistency::Found> = std::thread::scope(|sc| {
+        let hs: Vec<_> = checks.iter().map(|c| sc.spawn(|| consistency::run(std::slice::from_ref(c), &od_rows, &pub_pairs))).collect();
         hs.into_iter().flat_map(|h| h.join().expect("consistency worker panicked")).collect()
     });
-    let cons_t = metapipe_report::consistency::table(&found)?;
-    st.put(&cons_t)?;
-    st.csv(&cons_t, "consistency.csv")?;
-    audit_rows.extend(metapipe_report::consistency::audit_rows(&found));
-    let audit_t = audit::audit_table(&audit_rows)?;
-    st.put(&audit_t)?;
-    st.csv(&audit_t, "audit.csv")?;
-    Ok((cons_t, audit_rows))
+    let t = consistency::table(&found)?;
+    st.put(&t)?;
+    st.csv(&t, "consistency.csv")?;
+    Ok(Some((t, consistency::audit_rows(&found))))
+}
+
+/// The audit: every published figure against the recomputed one (when the review has them).
+fn audit_stage(inputs: &Inputs, w: &Written, prisma_counts: &[(String, i64)], cons: Option<&[audit::AuditRow]>, st: &Stage) -> Result<Option<Table>> {
+    let Some(p) = &inputs.published else { return Ok(None) };
+    let published = read_published(p)?;
+    let margins = extract::factor_margins(&w.arms)?;
+    let facts = audit::Facts { prisma: prisma_counts, studies: &w.studies, arms: &w.arms, outcome_data: &w.outcome_data, margins: &margins, results: &w.results };
+    let mut rows = audit::audit(&published, &facts);
+    if let Some(c) = cons {
+        rows.extend(c.iter().cloned());
+    }
+    let t = audit::audit_table(&rows)?;
+    st.put(&t)?;
+    st.csv(&t, "audit.csv")?;
+    Ok(Some(t))
 }
 
 /// Figures and the HTML report, drawn from the stage tables as written.
-fn write_report(cfg: &Config, w: &Written, cons_t: &Table, st: &Stage) -> Result<()> {
-    // the audit as the audit stage wrote it
-    let audit_back = st.get(&schema::AUDIT)?;
+fn write_report(cfg: &Config, w: &Written, cons: Option<&Table>, audit_t: Option<&Table>, st: &Stage) -> Result<()> {
     let input = metapipe_report::html::ReportInput {
         title: &cfg.review.title,
         results: &w.results,
         effects: &w.effects,
         outcome_data: &w.outcome_data,
-        prisma: &w.prisma,
-        rob: &w.rob,
+        prisma: w.prisma.as_ref(),
+        rob: w.rob.as_ref(),
         studies: &w.studies,
-        audit: &audit_back,
-        consistency: cons_t,
-        outcomes: cfg.outcomes.iter().map(|o| (o.id.clone(), o.label.clone())).collect(),
-        treat_label: "IL-1 blockade",
-        ctrl_label: "Control",
+        audit: audit_t,
+        consistency: cons,
+        outcomes: cfg.outcomes.iter().map(|o| outcome_view(cfg, o)).collect::<Result<_>>()?,
+        treat_label: &cfg.review.treat_label,
+        ctrl_label: &cfg.review.ctrl_label,
+        level_pct: format!("{}%", (cfg.analysis.level.map(|l| if l < 1.0 { l * 100.0 } else { l }).unwrap_or(95.0) * 1e6).round() / 1e6),
     };
     for (name, body) in metapipe_report::html::build(&input)? {
         write_atomic(&st.dir.join("report").join(&name), body.as_bytes())?;
@@ -389,46 +431,115 @@ fn write_report(cfg: &Config, w: &Written, cons_t: &Table, st: &Stage) -> Result
     Ok(())
 }
 
-/// `outcomes.csv`: the protocol's outcomes, as run.
-fn outcomes_table(cfg: &Config) -> Result<Table> {
-    use metapipe_tables::{s, so};
-    let mut ob = metapipe_tables::Builder::new(&schema::OUTCOMES);
+/// How the report draws an outcome: the effect's name, its axis, its per-arm cells.
+fn outcome_view(cfg: &Config, o: &crate::config::OutcomeCfg) -> Result<metapipe_report::html::OutcomeView> {
+    use metapipe_meta::Measure;
+    use metapipe_report::html::Kind;
+    let spec = protocol::outcome_spec(&o.analysis(&cfg.analysis)).map_err(|(k, m)| Error::data(m).field(format!("outcomes.{k}")))?;
+    let effect = match spec.measure {
+        Measure::OR => "Odds Ratio",
+        Measure::RR => "Risk Ratio",
+        Measure::RD => "Risk Difference",
+        Measure::MD => "Mean Difference",
+        Measure::SMD => "Std. Mean Difference",
+        Measure::ROM => "Ratio of Means",
+        Measure::GEN if spec.log_scale => "Ratio",
+        Measure::GEN => "Effect",
+    };
+    let kind = match protocol::outcome_kind(spec.measure) {
+        extract::OutcomeKind::Binary => Kind::Binary,
+        extract::OutcomeKind::Continuous => Kind::Continuous,
+        extract::OutcomeKind::Generic => Kind::Generic,
+    };
+    // the model planned: the fixed-effect one where the rule starts from it
+    let planned = match spec.choice {
+        plan::Choice::Fixed | plan::Choice::Rule { .. } => format!("fixed effect: {}{}", spec.fixed.name(), if spec.revman { " (RevMan 5)" } else { "" }),
+        plan::Choice::Random | plan::Choice::Both => format!("random effects: {}{}", spec.random.name(), if spec.revman { " (RevMan 5)" } else { "" }),
+    };
+    let planned = planned.replace("fixed effect: MH", "fixed effect: Mantel-Haenszel").replace("fixed effect: PETO", "fixed effect: Peto");
+    Ok(metapipe_report::html::OutcomeView {
+        planned_model: metapipe_report::html::model_short(&planned),
+        id: o.id.clone(),
+        label: o.label.clone(),
+        effect: o.effect_label.clone().unwrap_or_else(|| effect.to_string()),
+        log: spec.ratio(),
+        kind,
+        favours: (o.favours_left.clone().unwrap_or_else(|| format!("Favours {}", cfg.review.treat_label)), o.favours_right.clone().unwrap_or_else(|| format!("Favours {}", cfg.review.ctrl_label))),
+    })
+}
+
+/// `outcomes.csv`: the protocol's outcomes, as run (subgroups as the plan made them).
+fn outcomes_table(cfg: &Config, analyses: &[plan::Analysis]) -> Result<Table> {
+    let mut ob = Builder::new(&schema::OUTCOMES);
     for o in &cfg.outcomes {
-        ob.row(vec![
-            s(&o.id),
-            s(&o.label),
-            so(o.timepoint.clone()),
-            s(&o.definition),
-            so(o.studies.as_ref().map(|v| v.join(";"))),
-            s(o.studies_source.as_deref().unwrap_or("not stated by the review")),
-            so(Some(o.subgroups.join(";"))),
-        ]);
+        let subgroups: Vec<&str> = analyses.iter().filter(|a| a.outcome == o.id).filter_map(|a| a.subgroup.as_deref()).collect();
+        let (studies, source) = match &o.studies {
+            Some(crate::config::StudySet::List(v)) => (Some(v.join(";")), o.studies_source.as_deref().unwrap_or("listed in the config")),
+            Some(crate::config::StudySet::Word(w)) if w == "unstated" => (None, o.studies_source.as_deref().unwrap_or("not stated by the review")),
+            _ => (None, o.studies_source.as_deref().unwrap_or("every study with a row for this outcome")),
+        };
+        ob.row(vec![s(&o.id), s(&o.label), so(o.timepoint.clone()), so(o.definition.clone()), so(studies), s(source), so(Some(subgroups.join(";")))]);
     }
     ob.finish()
 }
 
-/// A subgroup as the config writes it: `column:value` (a studies column equal to a value), a
-/// bare yes/no column name of the studies table (the studies where it is true), or a drug name.
-fn subgroup(s: &str) -> plan::Subgroup {
-    let yes_no = schema::STUDIES.fields.iter().any(|f| f.name == s && f.ty == metapipe_tables::ColType::Bool);
-    match s.split_once(':') {
-        Some((c, v)) => plan::Subgroup { column: c.to_string(), value: v.to_string(), name: v.to_string() },
-        None if yes_no => plan::Subgroup { column: s.to_string(), value: "true".into(), name: s.to_string() },
-        None => plan::Subgroup { column: "drug".into(), value: s.to_string(), name: s.to_string() },
+/// A further subgroup as the config writes it: `column:value` (a studies column equal to a
+/// value), or a yes/no covariate's name (the studies where it is yes).
+fn subgroup(cfg: &Config, s: &str) -> std::result::Result<plan::Subgroup, String> {
+    if let Some((c, v)) = s.split_once(':') {
+        return Ok(plan::Subgroup { column: c.to_string(), value: v.to_string(), name: v.to_string() });
+    }
+    match cfg.covariates().into_iter().find(|c| c.name == s) {
+        Some(c) if c.kind == extract::CovKind::YesNo => Ok(plan::Subgroup { column: s.to_string(), value: "true".into(), name: s.to_string() }),
+        _ => Err(format!("{s:?}: expected column:value or the name of a yes/no covariate")),
     }
 }
 
+/// The typed plan of one outcome.
+fn outcome_plan(cfg: &Config, o: &OutcomeCfg) -> Result<plan::OutcomePlan> {
+    let err = |msg: String| metapipe_tables::Error::data(format!("outcome {}: {msg}", o.id)).field("outcomes.subgroups");
+    let spec = protocol::outcome_spec(&o.analysis(&cfg.analysis)).map_err(|(k, m)| metapipe_tables::Error::data(format!("outcome {}: {m}", o.id)).field(format!("outcomes.{k}")))?;
+    let studies = match &o.studies {
+        Some(crate::config::StudySet::List(v)) => metapipe_plan::StudySet::Listed(v.clone()),
+        Some(crate::config::StudySet::Word(w)) if w == "unstated" => metapipe_plan::StudySet::Unstated,
+        _ => metapipe_plan::StudySet::All,
+    };
+    Ok(plan::OutcomePlan {
+        id: o.id.clone(),
+        studies,
+        subgroup_by: o.subgroup_by.clone().map(|b| (b, o.subgroup_levels.clone())),
+        subgroups: o.subgroups.iter().map(|s| subgroup(cfg, s).map_err(err)).collect::<std::result::Result<_, _>>()?,
+        pool_available: o.pool_available,
+        spec,
+    })
+}
+
+/// `published.csv`: `source, item, kind, of, value, where` and optionally `note`.
 fn read_published(input: &Input) -> Result<Vec<audit::Published>> {
     let (path, text) = (input.path.as_path(), input.text()?);
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let headers: Vec<String> = rdr.headers().map_err(|e| Error::data(e.to_string()).file(path).line(1))?.iter().map(|h| h.trim().to_string()).collect();
+    let idx = |n: &str| headers.iter().position(|h| h == n);
+    for need in ["item", "kind", "value"] {
+        if idx(need).is_none() {
+            return Err(Error::data(format!("missing column (have: {})", headers.join(","))).file(path).line(1).field(need));
+        }
+    }
     let mut out = vec![];
     for (n, r) in rdr.records().enumerate() {
         let r = r.map_err(|e| Error::data(e.to_string()).file(path).line(n + 2))?;
-        let get = |i: usize| r.get(i).unwrap_or("").to_string();
-        if get(1).is_empty() {
+        let get = |c: &str| idx(c).and_then(|i| r.get(i)).unwrap_or("").trim().to_string();
+        let p = audit::Published { source: get("source"), item: get("item"), kind: get("kind"), of: get("of"), value: get("value"), location: get("where"), note: get("note") };
+        if p.item.is_empty() {
             return Err(Error::data("empty item").file(path).line(n + 2).field("item"));
         }
-        out.push(audit::Published { source: get(0), item: get(1), value: get(2), location: get(3) });
+        if !audit::KINDS.contains(&p.kind.as_str()) {
+            return Err(Error::data(format!("{:?}: expected one of {:?}", p.kind, audit::KINDS)).file(path).line(n + 2).field("kind"));
+        }
+        if p.kind != "other" && p.of.is_empty() {
+            return Err(Error::data(format!("a {} figure needs `of` (what it is a figure of)", p.kind)).file(path).line(n + 2).field("of"));
+        }
+        out.push(p);
     }
     Ok(out)
 }

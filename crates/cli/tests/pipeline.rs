@@ -364,7 +364,7 @@ fn pipeline_copy(tag: &str, edit: impl Fn(&Path)) -> (PathBuf, PathBuf) {
     let d = tmpdir(tag);
     let data = d.join("data");
     copy_dir(&repo().join("data/il1-covid19"), &data);
-    let cfg = std::fs::read_to_string(il1()).unwrap().replace("data/il1-covid19", data.to_str().unwrap());
+    let cfg = std::fs::read_to_string(il1()).unwrap().replace("../data/il1-covid19", data.to_str().unwrap());
     let cfg_path = d.join("pipeline.toml");
     std::fs::write(&cfg_path, cfg).unwrap();
     edit(&data);
@@ -462,7 +462,7 @@ fn config_with_unknown_key_is_rejected() {
 #[test]
 fn impossible_published_result_is_inconsistent() {
     let (d, cfg) = pipeline_copy("inconsistent", |d| {
-        replace_in(&d.join("published.csv"), "mortality canakinumab OR,0.73 (0.36-1.47) I2 0%", "mortality canakinumab OR,0.73 (0.72-0.74) I2 0%");
+        replace_in(&d.join("published.csv"), "mortality/canakinumab,0.73 (0.36-1.47) I2 0%", "mortality/canakinumab,0.73 (0.72-0.74) I2 0%");
     });
     let out = d.join("out");
     let o = run_into(&out, &cfg);
@@ -492,7 +492,7 @@ fn complete_outcome_is_pooled_and_compared() {
         }
         std::fs::write(&p, s).unwrap();
         let pp = d.join("published.csv");
-        let s = std::fs::read_to_string(&pp).unwrap().replace("mechanical_ventilation OR,0.53 (0.32-0.86) I2 24%", "mechanical_ventilation OR,0.49 (0.35-0.70) I2 33%");
+        let s = std::fs::read_to_string(&pp).unwrap().replace("mechanical_ventilation,0.53 (0.32-0.86) I2 24%", "mechanical_ventilation,0.49 (0.35-0.70) I2 33%");
         std::fs::write(&pp, s).unwrap();
     });
     let out = d.join("out");

@@ -1,54 +1,68 @@
 //! # metapipe-extract
 //!
 //! Extraction sheets (CSV, one fact per row with its source) → the studies, arms and
-//! outcome_data tables. Factorial trials are recorded arm by arm; the comparison's arm sizes are
-//! derived from the arms, never typed. A cell no source gives stays missing, with its reason.
-//! Adding a found number is a one-line change in `outcome_data.csv`.
+//! outcome_data tables. The studies sheet has `study_id, label` and the covariates the review
+//! declares (text, number, yes/no). Factorial trials are recorded arm by arm; the comparison's arm
+//! sizes are derived from the arms (a polars group-by), never typed. Outcome rows are binary,
+//! continuous or generic by the outcome's declared type. A cell no source gives stays missing.
 
 use metapipe_tables::io::Input;
 use metapipe_tables::schema::{ARMS, OUTCOME_DATA, STUDIES};
-use metapipe_tables::{b, i, s, so, Builder, Error, Result, Table};
+use metapipe_tables::{f, i, pe, s, so, Builder, Error, Result, Table};
+use polars::prelude::*;
 use std::collections::BTreeMap;
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct Study {
-    pub study_id: String,
-    pub ref_: Option<String>,
-    pub label: String,
-    pub drug: String,
-    pub design: Option<String>,
-    pub hyperinflammation: bool,
-    pub n_treat: i64,
-    pub n_ctrl: i64,
-    /// "table 1" when typed from the review's table, "arms: …" when derived from arms
-    pub n_source: String,
-    pub citation: Option<String>,
+/// The type of a covariate column of the studies sheet.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CovKind {
+    Text,
+    Number,
+    YesNo,
+}
+
+impl CovKind {
+    pub fn parse(s: &str) -> Option<CovKind> {
+        Some(match s {
+            "text" => CovKind::Text,
+            "number" => CovKind::Number,
+            "yes/no" | "yesno" | "bool" => CovKind::YesNo,
+            _ => return None,
+        })
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
-pub struct Arm {
-    pub study_id: String,
-    pub arm: String,
-    /// treat or ctrl in the review's comparison
-    pub group: String,
-    pub n: i64,
-    /// (factor, level) pairs, e.g. ("il1_blockade", "anakinra")
-    pub factors: Vec<(String, String)>,
-    pub source: Option<String>,
+pub struct Covariate {
+    pub name: String,
+    pub kind: CovKind,
 }
 
-#[derive(Debug, Clone, PartialEq)]
-pub struct OutcomeRow {
-    pub study_id: String,
-    pub outcome: String,
-    pub timepoint: Option<String>,
-    pub events_treat: Option<i64>,
-    pub n_treat: i64,
-    pub events_ctrl: Option<i64>,
-    pub n_ctrl: i64,
-    pub status: String,
-    pub source: Option<String>,
-    pub evidence: Option<String>,
+/// What an outcome's rows hold.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OutcomeKind {
+    /// events and totals per arm
+    Binary,
+    /// mean, SD and n per arm
+    Continuous,
+    /// a reported estimate with its SE, or with its CI
+    Generic,
+}
+
+/// What the review declares about its sheets.
+pub struct Spec<'a> {
+    pub covariates: &'a [Covariate],
+    /// factorial trials: the comparison is arms with this factor against arms without it
+    pub comparison_factor: Option<&'a str>,
+    /// every outcome of the protocol with its type
+    pub outcomes: &'a [(String, OutcomeKind)],
+}
+
+/// The extract stage's tables.
+#[derive(Debug)]
+pub struct Extracted {
+    pub studies: Table,
+    pub arms: Table,
+    pub outcome_data: Table,
 }
 
 /// A CSV file as (line, header-indexed row) with file/line/field errors.
@@ -77,6 +91,9 @@ impl Sheet {
             return Err(Error::data("no rows (header only)").file(path));
         }
         Ok(Sheet { path: path.to_path_buf(), headers, rows })
+    }
+    pub fn has(&self, name: &str) -> bool {
+        self.headers.iter().any(|h| h == name)
     }
     pub fn rows(&self) -> impl Iterator<Item = Row<'_>> {
         self.rows.iter().map(move |(ln, cells)| Row { sheet: self, line: *ln, cells })
@@ -111,172 +128,267 @@ impl Row<'_> {
             },
         }
     }
-    pub fn flag(&self, name: &str) -> Result<bool> {
-        match self.req(name)?.to_ascii_lowercase().as_str() {
-            "yes" | "true" | "y" | "1" => Ok(true),
-            "no" | "false" | "n" | "0" => Ok(false),
-            v => Err(self.err(name, format!("{v:?} is not yes/no"))),
+    /// A finite number, or `None` if empty.
+    pub fn number(&self, name: &str) -> Result<Option<f64>> {
+        match self.get(name) {
+            None => Ok(None),
+            Some(v) => match v.parse::<f64>() {
+                Ok(x) if x.is_finite() => Ok(Some(x)),
+                _ => Err(self.err(name, format!("{v:?} is not a number"))),
+            },
+        }
+    }
+    /// yes/no, or `None` if empty.
+    pub fn flag(&self, name: &str) -> Result<Option<bool>> {
+        match self.get(name).map(|v| v.to_ascii_lowercase()) {
+            None => Ok(None),
+            Some(v) => match v.as_str() {
+                "yes" | "true" | "y" | "1" => Ok(Some(true)),
+                "no" | "false" | "n" | "0" => Ok(Some(false)),
+                _ => Err(self.err(name, format!("{v:?} is not yes/no"))),
+            },
         }
     }
 }
 
-/// Arm sizes of a factorial comparison: arms whose `factor` is not "none" against arms whose
-/// `factor` is "none".
-pub fn factor_margins(arms: &[Arm], study_id: &str, factor: &str) -> Option<(i64, i64)> {
-    let of: Vec<&Arm> = arms.iter().filter(|a| a.study_id == study_id).collect();
-    let level = |a: &Arm| a.factors.iter().find(|(f, _)| f == factor).map(|(_, v)| v.clone());
-    if of.is_empty() || of.iter().any(|a| level(a).is_none()) {
-        return None;
-    }
-    let t = of.iter().filter(|a| level(a).as_deref() != Some("none")).map(|a| a.n).sum();
-    let c = of.iter().filter(|a| level(a).as_deref() == Some("none")).map(|a| a.n).sum();
-    Some((t, c))
+/// Arms in long form: one row per (arm, factor) with the arm's level on that factor.
+struct ArmRow {
+    study_id: String,
+    arm: String,
+    n: i64,
+    factors: Vec<(String, String)>,
+    source: Option<String>,
 }
 
-/// Read studies and arms; where a study has arms, its comparison sizes are derived from them
-/// along `factor` (e.g. `il1_blockade`). Every column of `arms.csv` other than study_id, arm, n
-/// and source is a factor.
-pub fn read_studies(studies: &Input, arms: &Input, factor: &str) -> Result<(Vec<Study>, Vec<Arm>)> {
-    let sa = Sheet::parse(arms, &["study_id", "arm", "n", factor])?;
+/// Margins of factorial trials along every factor, in polars: for each (study, factor), the
+/// arms whose level is not "none" (treat) against the arms whose level is "none" (ctrl).
+/// Columns: study_id, factor, treat, ctrl, treat_arms, ctrl_arms (arm names joined by " + ").
+pub fn factor_margins(arms: &Table) -> Result<DataFrame> {
+    let long = arms
+        .df
+        .clone()
+        .lazy()
+        .select([col("study_id"), col("arm"), col("n"), col("factors").str().split(lit("; ")).alias("fl")])
+        .explode(cols(["fl"]), ExplodeOptions { empty_as_null: false, keep_nulls: false })
+        .with_columns([col("fl").str().split_exact(lit("="), 1).struct_().field_by_index(0).alias("factor"), col("fl").str().split_exact(lit("="), 1).struct_().field_by_index(1).alias("level")]);
+    let is_none = col("level").eq(lit("none"));
+    long.group_by_stable([col("study_id"), col("factor")])
+        .agg([
+            col("n").filter(is_none.clone().not()).sum().alias("treat"),
+            col("n").filter(is_none.clone()).sum().alias("ctrl"),
+            col("arm").filter(is_none.clone().not()).str().join(" + ", true).alias("treat_arms"),
+            col("arm").filter(is_none).str().join(" + ", true).alias("ctrl_arms"),
+        ])
+        .collect()
+        .map_err(pe)
+}
+
+fn read_arms(input: &Input, factor: &str) -> Result<Vec<ArmRow>> {
+    let sa = Sheet::parse(input, &["study_id", "arm", "n", factor])?;
     let factor_cols: Vec<String> = sa.headers.iter().filter(|h| !["study_id", "arm", "n", "source"].contains(&h.as_str())).cloned().collect();
-    let mut arm_list = vec![];
+    let mut out = vec![];
     for r in sa.rows() {
         let n = r.count("n")?.ok_or_else(|| r.err("n", "required value is empty"))?;
-        let mut factors = vec![];
-        for fc in &factor_cols {
-            factors.push((fc.clone(), r.req(fc)?.to_string()));
-        }
-        let in_treat = factors.iter().find(|(f, _)| f == factor).map(|(_, v)| v != "none").unwrap_or(false);
-        arm_list.push(Arm {
-            study_id: r.req("study_id")?.into(),
-            arm: r.req("arm")?.into(),
-            group: if in_treat { "treat".into() } else { "ctrl".into() },
-            n,
-            factors,
-            source: r.get("source").map(String::from),
-        });
-    }
-    let ss = Sheet::parse(studies, &["study_id", "label", "drug", "hyperinflammation", "n_treat", "n_ctrl"])?;
-    let mut out = vec![];
-    let mut seen = BTreeMap::new();
-    for r in ss.rows() {
-        let id = r.req("study_id")?.to_string();
-        if seen.insert(id.clone(), r.line).is_some() {
-            return Err(r.err("study_id", format!("{id} listed twice")));
-        }
-        let arms_of: Vec<&Arm> = arm_list.iter().filter(|a| a.study_id == id).collect();
-        let (typed_t, typed_c) = (r.count("n_treat")?, r.count("n_ctrl")?);
-        let (n_treat, n_ctrl, n_source) = if arms_of.is_empty() {
-            let t = typed_t.ok_or_else(|| r.err("n_treat", "required value is empty (or give the arms in arms.csv)"))?;
-            let c = typed_c.ok_or_else(|| r.err("n_ctrl", "required value is empty (or give the arms in arms.csv)"))?;
-            (t, c, "study table".to_string())
-        } else {
-            let names = |g: &str| arms_of.iter().filter(|a| a.group == g).map(|a| a.arm.as_str()).collect::<Vec<_>>().join(" + ");
-            let (t, c) = factor_margins(&arm_list, &id, factor).ok_or_else(|| r.err("study_id", format!("arms of {id} lack factor {factor}")))?;
-            if typed_t.is_some_and(|x| x != t) || typed_c.is_some_and(|x| x != c) {
-                return Err(r.err("n_treat", format!("typed sizes {typed_t:?} vs {typed_c:?} disagree with the arms ({t} vs {c})")));
-            }
-            (t, c, format!("derived from arms along {factor}: treat = {}; ctrl = {}", names("treat"), names("ctrl")))
-        };
-        out.push(Study {
-            study_id: id,
-            ref_: r.get("ref").map(String::from),
-            label: r.req("label")?.into(),
-            drug: r.req("drug")?.into(),
-            design: r.get("design").map(String::from),
-            hyperinflammation: r.flag("hyperinflammation")?,
-            n_treat,
-            n_ctrl,
-            n_source,
-            citation: r.get("citation").map(String::from),
-        });
-    }
-    for a in &arm_list {
-        if !seen.contains_key(&a.study_id) {
-            return Err(Error::data(format!("arm {:?} belongs to unknown study {:?}", a.arm, a.study_id)).file(&arms.path).field("study_id"));
-        }
-    }
-    Ok((out, arm_list))
-}
-
-/// Read per-arm outcome counts. `status` is reported, derived or missing; a missing row has no
-/// event counts, and its denominators default to the randomized arm sizes.
-pub fn read_outcomes(input: &Input, studies: &[Study]) -> Result<Vec<OutcomeRow>> {
-    let sh = Sheet::parse(input, &["study_id", "outcome", "events_treat", "n_treat", "events_ctrl", "n_ctrl", "status"])?;
-    let mut out = vec![];
-    let mut seen = BTreeMap::new();
-    for r in sh.rows() {
-        let sid = r.req("study_id")?.to_string();
-        let st = studies.iter().find(|s| s.study_id == sid).ok_or_else(|| r.err("study_id", format!("unknown study {sid:?} (not in studies.csv)")))?;
-        let outcome = r.req("outcome")?.to_string();
-        if let Some(prev) = seen.insert((sid.clone(), outcome.clone()), r.line) {
-            return Err(r.err("outcome", format!("{sid} {outcome} already given on line {prev}")));
-        }
-        let status = r.req("status")?.to_string();
-        let (et, ec) = (r.count("events_treat")?, r.count("events_ctrl")?);
-        let nt = r.count("n_treat")?.unwrap_or(st.n_treat);
-        let nc = r.count("n_ctrl")?.unwrap_or(st.n_ctrl);
-        match status.as_str() {
-            "reported" | "derived" => {
-                if et.is_none() {
-                    return Err(r.err("events_treat", format!("status {status} needs both event counts")));
-                }
-                if ec.is_none() {
-                    return Err(r.err("events_ctrl", format!("status {status} needs both event counts")));
-                }
-                if r.get("source_url").is_none() {
-                    return Err(r.err("source_url", format!("a {status} number needs its source")));
-                }
-            }
-            "missing" => {
-                if et.is_some() || ec.is_some() {
-                    return Err(r.err("status", "status missing but event counts are given"));
-                }
-            }
-            other => return Err(r.err("status", format!("{other:?}: expected reported, derived or missing"))),
-        }
-        if let Some(e) = et.filter(|e| *e > nt) {
-            return Err(r.err("events_treat", format!("{e} events > n_treat {nt}")));
-        }
-        if let Some(e) = ec.filter(|e| *e > nc) {
-            return Err(r.err("events_ctrl", format!("{e} events > n_ctrl {nc}")));
-        }
-        out.push(OutcomeRow {
-            study_id: sid,
-            outcome,
-            timepoint: r.get("timepoint").map(String::from),
-            events_treat: et,
-            n_treat: nt,
-            events_ctrl: ec,
-            n_ctrl: nc,
-            status,
-            source: r.get("source_url").map(String::from),
-            evidence: r.get("evidence").map(String::from),
-        });
+        let factors = factor_cols.iter().map(|fc| Ok((fc.clone(), r.req(fc)?.to_string()))).collect::<Result<Vec<_>>>()?;
+        out.push(ArmRow { study_id: r.req("study_id")?.into(), arm: r.req("arm")?.into(), n, factors, source: r.get("source").map(String::from) });
     }
     Ok(out)
 }
 
-pub fn studies_table(st: &[Study]) -> Result<Table> {
-    let mut t = Builder::new(&STUDIES);
-    for x in st {
-        t.row(vec![s(&x.study_id), so(x.ref_.clone()), s(&x.label), s(&x.drug), so(x.design.clone()), b(x.hyperinflammation), i(x.n_treat), i(x.n_ctrl), s(&x.n_source), so(x.citation.clone())]);
-    }
-    t.finish()
-}
-
-pub fn arms_table(arms: &[Arm]) -> Result<Table> {
+fn arms_table(arms: &[ArmRow], factor: &str) -> Result<Table> {
     let mut t = Builder::new(&ARMS);
     for a in arms {
-        t.row(vec![s(&a.study_id), s(&a.arm), s(&a.group), s(a.factors.iter().map(|(f, v)| format!("{f}={v}")).collect::<Vec<_>>().join("; ")), i(a.n), so(a.source.clone())]);
+        let in_treat = a.factors.iter().any(|(f, v)| f == factor && v != "none");
+        let factors = a.factors.iter().map(|(f, v)| format!("{f}={v}")).collect::<Vec<_>>().join("; ");
+        t.row(vec![s(&a.study_id), s(&a.arm), s(if in_treat { "treat" } else { "ctrl" }), s(factors), i(a.n), so(a.source.clone())]);
     }
     t.finish()
 }
 
-pub fn outcome_table(rows: &[OutcomeRow]) -> Result<Table> {
+/// Read the extraction sheets into the studies, arms and outcome_data tables.
+pub fn extract(studies: &Input, arms: Option<&Input>, outcomes: &Input, spec: &Spec) -> Result<Extracted> {
+    let arms_t = match (arms, spec.comparison_factor) {
+        (Some(a), Some(f)) => arms_table(&read_arms(a, f)?, f)?,
+        (Some(a), None) => return Err(Error::data("an arms sheet needs `comparison_factor` in [extraction] (the factor whose arms are compared)").file(&a.path).field("extraction.comparison_factor")),
+        (None, _) => Table::empty(&ARMS),
+    };
+    let studies_t = read_studies(studies, &arms_t, spec)?;
+    let ids: Vec<&str> = studies_t.str("study_id").iter().flatten().collect();
+    if let Some(a) = arms {
+        if let Some(bad) = arms_t.str("study_id").iter().flatten().find(|id| !ids.contains(id)) {
+            return Err(Error::data(format!("arm of unknown study {bad:?} (not in the studies sheet)")).file(&a.path).field("study_id"));
+        }
+    }
+    let outcome_data = read_outcomes(outcomes, &studies_t, spec)?;
+    Ok(Extracted { studies: studies_t, arms: arms_t, outcome_data })
+}
+
+/// The studies sheet: `study_id, label`, optional `ref, design, n_treat, n_ctrl, citation`, and
+/// the declared covariates. Where a study has arms, its sizes are derived along the comparison
+/// factor and must agree with typed ones.
+fn read_studies(input: &Input, arms: &Table, spec: &Spec) -> Result<Table> {
+    let mut required = vec!["study_id", "label"];
+    required.extend(spec.covariates.iter().map(|c| c.name.as_str()));
+    let sh = Sheet::parse(input, &required)?;
+    let margins = match spec.comparison_factor {
+        Some(f) if arms.num_rows() > 0 => factor_margins(arms)?.lazy().filter(col("factor").eq(lit(f))).collect().map_err(pe)?,
+        _ => DataFrame::empty(),
+    };
+    let margin_of = |id: &str| -> Option<(i64, i64, String)> {
+        let ids = margins.column("study_id").ok()?.str().ok()?.clone();
+        let r = ids.iter().position(|x| x == Some(id))?;
+        let get_i = |c: &str| margins.column(c).ok()?.i64().ok()?.get(r);
+        let get_s = |c: &str| margins.column(c).ok()?.str().ok()?.get(r).map(String::from);
+        Some((get_i("treat")?, get_i("ctrl")?, format!("derived from arms along {}: treat = {}; ctrl = {}", spec.comparison_factor.unwrap_or(""), get_s("treat_arms")?, get_s("ctrl_arms")?)))
+    };
+    let mut b = Builder::new(&STUDIES);
+    let mut cov: Vec<Vec<metapipe_tables::Cell>> = vec![vec![]; spec.covariates.len()];
+    let mut seen = BTreeMap::new();
+    for r in sh.rows() {
+        let id = r.req("study_id")?.to_string();
+        if let Some(prev) = seen.insert(id.clone(), r.line) {
+            return Err(r.err("study_id", format!("{id} already listed on line {prev}")));
+        }
+        let (typed_t, typed_c) = (r.count("n_treat")?, r.count("n_ctrl")?);
+        let (nt, nc, source) = match margin_of(&id) {
+            Some((t, c, why)) => {
+                if typed_t.is_some_and(|x| x != t) || typed_c.is_some_and(|x| x != c) {
+                    return Err(r.err("n_treat", format!("typed sizes {typed_t:?} vs {typed_c:?} disagree with the arms ({t} vs {c})")));
+                }
+                (Some(t), Some(c), Some(why))
+            }
+            None => (typed_t, typed_c, (typed_t.is_some() || typed_c.is_some()).then(|| "study table".to_string())),
+        };
+        b.row(vec![s(&id), s(r.req("label")?), so(r.get("ref")), so(r.get("design")), i(nt), i(nc), so(source), so(r.get("citation"))]);
+        for (k, c) in spec.covariates.iter().enumerate() {
+            cov[k].push(match c.kind {
+                CovKind::Text => so(r.get(&c.name)),
+                CovKind::Number => f(r.number(&c.name)?),
+                CovKind::YesNo => metapipe_tables::b(r.flag(&c.name)?),
+            });
+        }
+    }
+    let mut df = b.finish()?.df;
+    for (c, cells) in spec.covariates.iter().zip(cov) {
+        let name: PlSmallStr = c.name.as_str().into();
+        // a covariate named like a text column every studies table has (e.g. design) is that column
+        match STUDIES.fields.iter().find(|f| f.name == c.name) {
+            Some(f) if f.ty == metapipe_tables::ColType::Str && c.kind == CovKind::Text => continue,
+            Some(_) => return Err(Error::data(format!("{:?} is a column of every studies table; name the covariate otherwise", c.name)).field("extraction.covariates")),
+            None => {}
+        }
+        let column = match c.kind {
+            CovKind::Text => Column::new(name, cells.into_iter().map(|x| if let metapipe_tables::Cell::S(v) = x { v } else { None }).collect::<Vec<_>>()),
+            CovKind::Number => Column::new(name, cells.into_iter().map(|x| if let metapipe_tables::Cell::F(v) = x { v } else { None }).collect::<Vec<_>>()),
+            CovKind::YesNo => Column::new(name, cells.into_iter().map(|x| if let metapipe_tables::Cell::B(v) = x { v } else { None }).collect::<Vec<_>>()),
+        };
+        df.with_column(column).map_err(pe)?;
+    }
+    Table::new(&STUDIES, df)
+}
+
+/// Read the outcome sheet. `status` (reported, derived, missing) is optional: without it a row
+/// with data is reported and a row without is missing; a row marked reported or derived needs
+/// its source (`source` or `source_url`). Binary denominators default to the studies' arm sizes.
+fn read_outcomes(input: &Input, studies: &Table, spec: &Spec) -> Result<Table> {
+    let sh = Sheet::parse(input, &["study_id", "outcome"])?;
+    let src_col = if sh.has("source") { "source" } else { "source_url" };
+    let ids = studies.str("study_id");
+    let (snt, snc) = (studies.int("n_treat"), studies.int("n_ctrl"));
     let mut t = Builder::new(&OUTCOME_DATA);
-    for r in rows {
-        t.row(vec![s(&r.study_id), s(&r.outcome), i(r.events_treat), i(r.n_treat), i(r.events_ctrl), i(r.n_ctrl), s(&r.status), so(r.source.clone()), so(r.timepoint.clone()), so(r.evidence.clone())]);
+    let mut seen = BTreeMap::new();
+    for r in sh.rows() {
+        let sid = r.req("study_id")?.to_string();
+        let row = ids.iter().position(|x| x == Some(sid.as_str())).ok_or_else(|| r.err("study_id", format!("unknown study {sid:?} (not in the studies sheet)")))?;
+        let outcome = r.req("outcome")?.to_string();
+        let Some((_, kind)) = spec.outcomes.iter().find(|(id, _)| *id == outcome) else {
+            return Err(r.err("outcome", format!("outcome {outcome:?} is not in the pipeline's outcomes")));
+        };
+        if let Some(prev) = seen.insert((sid.clone(), outcome.clone()), r.line) {
+            return Err(r.err("outcome", format!("{sid} {outcome} already given on line {prev}")));
+        }
+        let (nt, nc) = (r.count("n_treat")?.or(snt.get(row)), r.count("n_ctrl")?.or(snc.get(row)));
+        let (et, ec) = (r.count("events_treat")?, r.count("events_ctrl")?);
+        let (mt, sdt, mc, sdc) = (r.number("mean_treat")?, r.number("sd_treat")?, r.number("mean_ctrl")?, r.number("sd_ctrl")?);
+        let (est, se, lb, ub) = (r.number("estimate")?, r.number("se")?, r.number("ci_lb")?, r.number("ci_ub")?);
+        // the first cell this outcome's type needs that the row leaves empty
+        let need = |cells: &[(&'static str, bool)]| cells.iter().find(|c| !c.1).map(|c| c.0);
+        let (given, lacking, what) = match kind {
+            OutcomeKind::Binary => {
+                (et.is_some() || ec.is_some(), need(&[("events_treat", et.is_some()), ("n_treat", nt.is_some()), ("events_ctrl", ec.is_some()), ("n_ctrl", nc.is_some())]), "events and totals per arm")
+            }
+            OutcomeKind::Continuous => (
+                [mt, sdt, mc, sdc].iter().any(Option::is_some),
+                need(&[("mean_treat", mt.is_some()), ("sd_treat", sdt.is_some()), ("n_treat", nt.is_some()), ("mean_ctrl", mc.is_some()), ("sd_ctrl", sdc.is_some()), ("n_ctrl", nc.is_some())]),
+                "mean, SD and n per arm",
+            ),
+            OutcomeKind::Generic => (
+                [est, se, lb, ub].iter().any(Option::is_some),
+                need(&[("estimate", est.is_some()), ("se", se.is_some() || (lb.is_some() && ub.is_some()))]),
+                "an estimate with its se, or with ci_lb and ci_ub",
+            ),
+        };
+        let status = match r.get("status") {
+            Some(v) => v.to_string(),
+            None if given => "reported".into(),
+            None => "missing".into(),
+        };
+        match status.as_str() {
+            "reported" | "derived" => {
+                if let Some(cell) = lacking {
+                    return Err(r.err(cell, format!("required value is empty: a {status} row of this outcome needs {what}")));
+                }
+                if r.get("status").is_some() && r.get(src_col).is_none() {
+                    return Err(r.err(src_col, format!("a {status} number needs its source")));
+                }
+            }
+            "missing" => {
+                if given {
+                    return Err(r.err("status", "status missing but data are given"));
+                }
+            }
+            other => return Err(r.err("status", format!("{other:?}: expected reported, derived or missing"))),
+        }
+        if let (Some(e), Some(n)) = (et, nt) {
+            if e > n {
+                return Err(r.err("events_treat", format!("{e} events > n_treat {n}")));
+            }
+        }
+        if let (Some(e), Some(n)) = (ec, nc) {
+            if e > n {
+                return Err(r.err("events_ctrl", format!("{e} events > n_ctrl {n}")));
+            }
+        }
+        for (name, v) in [("sd_treat", sdt), ("sd_ctrl", sdc), ("se", se)] {
+            if v.is_some_and(|x| x < 0.0 || (name == "se" && x == 0.0)) {
+                return Err(r.err(name, format!("{} must be > 0", v.unwrap_or_default())));
+            }
+        }
+        if let (Some(e), Some(l), Some(u)) = (est, lb, ub) {
+            if !(l <= e && e <= u) {
+                return Err(r.err("ci_lb", format!("the interval {l} to {u} does not contain the estimate {e}")));
+            }
+        }
+        t.row(vec![
+            s(&sid),
+            s(&outcome),
+            i(et),
+            i(nt),
+            i(ec),
+            i(nc),
+            s(status),
+            so(r.get(src_col)),
+            so(r.get("timepoint")),
+            so(r.get("evidence")),
+            f(mt),
+            f(sdt),
+            f(mc),
+            f(sdc),
+            f(est),
+            f(se),
+            f(lb),
+            f(ub),
+        ]);
     }
     t.finish()
 }
@@ -288,24 +400,68 @@ mod tests {
     fn tmp(name: &str, body: &str) -> Input {
         Input { path: name.into(), bytes: body.as_bytes().to_vec() }
     }
-
-    #[test]
-    fn factorial_margins_from_arms() {
-        let st = tmp("s1.csv", "study_id,label,drug,hyperinflammation,n_treat,n_ctrl\ncov_aid,COV-AID,anakinra,yes,,\n");
-        let ar = tmp("a1.csv", "study_id,arm,il1_blockade,il6_blockade,n\ncov_aid,anakinra,anakinra,none,43\ncov_aid,anakinra + tocilizumab,anakinra,tocilizumab,32\ncov_aid,anakinra + siltuximab,anakinra,siltuximab,37\ncov_aid,tocilizumab,none,tocilizumab,82\ncov_aid,siltuximab,none,siltuximab,76\ncov_aid,usual care,none,none,72\n");
-        let (s, arms) = read_studies(&st, &ar, "il1_blockade").unwrap();
-        assert_eq!((s[0].n_treat, s[0].n_ctrl), (112, 230));
-        assert_eq!(factor_margins(&arms, "cov_aid", "il6_blockade"), Some((227, 115)));
+    fn spec<'a>(cov: &'a [Covariate], factor: Option<&'a str>, outcomes: &'a [(String, OutcomeKind)]) -> Spec<'a> {
+        Spec { covariates: cov, comparison_factor: factor, outcomes }
     }
 
     #[test]
-    fn events_above_n_rejected_with_location() {
-        let st = tmp("s2.csv", "study_id,label,drug,hyperinflammation,n_treat,n_ctrl\nx,X,anakinra,no,10,10\n");
-        let ar = tmp("a2.csv", "study_id,arm,f,n\nx,a,drug,10\nx,b,none,10\n");
-        let (s, _) = read_studies(&st, &ar, "f").unwrap();
-        let oc = tmp("o2.csv", "study_id,outcome,events_treat,n_treat,events_ctrl,n_ctrl,status,source_url\nx,mortality,11,10,1,10,reported,http://x\n");
-        let e = read_outcomes(&oc, &s).unwrap_err();
-        assert_eq!((e.line, e.field.as_deref()), (Some(2), Some("events_treat")));
-        assert_eq!(e.file.as_deref(), Some(std::path::Path::new("o2.csv")));
+    fn factorial_margins_from_arms() {
+        let st = tmp("s1.csv", "study_id,label,n_treat,n_ctrl\nf2x2,F,,\n");
+        let ar = tmp("a1.csv", "study_id,arm,drug_a,drug_b,n\nf2x2,a,a,none,43\nf2x2,a + b,a,b,32\nf2x2,a + c,a,c,37\nf2x2,b,none,b,82\nf2x2,c,none,c,76\nf2x2,usual care,none,none,72\n");
+        let oc = tmp("o1.csv", "study_id,outcome,events_treat,events_ctrl\nf2x2,death,1,2\n");
+        let outs = [("death".to_string(), OutcomeKind::Binary)];
+        let ex = extract(&st, Some(&ar), &oc, &spec(&[], Some("drug_a"), &outs)).unwrap();
+        assert_eq!((ex.studies.int("n_treat").get(0), ex.studies.int("n_ctrl").get(0)), (Some(112), Some(230)));
+        assert_eq!(ex.studies.str("n_source").get(0), Some("derived from arms along drug_a: treat = a + a + b + a + c; ctrl = b + c + usual care"));
+        let m = factor_margins(&ex.arms).unwrap();
+        let b = m.lazy().filter(col("factor").eq(lit("drug_b"))).collect().unwrap();
+        assert_eq!((b.column("treat").unwrap().i64().unwrap().get(0), b.column("ctrl").unwrap().i64().unwrap().get(0)), (Some(227), Some(115)));
+        // denominators default to the derived arm sizes
+        assert_eq!(ex.outcome_data.int("n_treat").get(0), Some(112));
+    }
+
+    #[test]
+    fn covariates_are_typed_columns() {
+        let st = tmp("s.csv", "study_id,label,latitude,alloc,blinded\na,A,44,random,yes\nb,B,,systematic,no\n");
+        let cov = [Covariate { name: "latitude".into(), kind: CovKind::Number }, Covariate { name: "alloc".into(), kind: CovKind::Text }, Covariate { name: "blinded".into(), kind: CovKind::YesNo }];
+        let oc = tmp("o.csv", "study_id,outcome,estimate,se\na,y,0.1,0.2\n");
+        let outs = [("y".to_string(), OutcomeKind::Generic)];
+        let ex = extract(&st, None, &oc, &spec(&cov, None, &outs)).unwrap();
+        assert_eq!(ex.studies.df.column("latitude").unwrap().f64().unwrap().get(1), None);
+        assert_eq!(ex.studies.df.column("blinded").unwrap().bool().unwrap().get(0), Some(true));
+        assert_eq!(ex.studies.extra_columns().len(), 3);
+        let bad = tmp("s.csv", "study_id,label,latitude,alloc,blinded\na,A,north,random,yes\n");
+        let e = extract(&bad, None, &oc, &spec(&cov, None, &outs)).unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (Some(2), Some("latitude")));
+    }
+
+    #[test]
+    fn bad_rows_are_named_by_file_line_and_field() {
+        let st = tmp("s2.csv", "study_id,label,n_treat,n_ctrl\nx,X,10,10\n");
+        let outs = [("mortality".to_string(), OutcomeKind::Binary), ("los".to_string(), OutcomeKind::Continuous), ("hr".to_string(), OutcomeKind::Generic)];
+        let cases = [
+            ("study_id,outcome,events_treat,n_treat,events_ctrl,n_ctrl,status,source_url\nx,mortality,11,10,1,10,reported,http://x\n", 2, "events_treat"),
+            ("study_id,outcome,mean_treat,sd_treat,mean_ctrl,sd_ctrl\nx,los,5,-1,6,2\n", 2, "sd_treat"),
+            ("study_id,outcome,mean_treat,sd_treat,mean_ctrl\nx,los,5,1,6\n", 2, "sd_ctrl"),
+            ("study_id,outcome,estimate,ci_lb,ci_ub\nx,hr,0.5,0.6,0.9\n", 2, "ci_lb"),
+            ("study_id,outcome,estimate\nx,hr,0.5\n", 2, "se"),
+            ("study_id,outcome,events_treat,events_ctrl\nx,nope,1,1\n", 2, "outcome"),
+            ("study_id,outcome,events_treat,events_ctrl\nx,mortality,1,1\nx,mortality,2,2\n", 3, "outcome"),
+            ("study_id,outcome,events_treat,events_ctrl,status\nx,mortality,1,1,reported\n", 2, "source_url"),
+        ];
+        for (body, line, field) in cases {
+            let e = extract(&st, None, &tmp("o2.csv", body), &spec(&[], None, &outs)).unwrap_err();
+            assert_eq!((e.line, e.field.as_deref()), (Some(line), Some(field)), "{body}: {e}");
+            assert_eq!(e.file.as_deref(), Some(std::path::Path::new("o2.csv")));
+        }
+    }
+
+    #[test]
+    fn status_is_inferred_when_absent() {
+        let st = tmp("s.csv", "study_id,label\na,A\nb,B\n");
+        let outs = [("los".to_string(), OutcomeKind::Continuous)];
+        let oc = tmp("o.csv", "study_id,outcome,mean_treat,sd_treat,n_treat,mean_ctrl,sd_ctrl,n_ctrl\na,los,5,1,10,6,2,11\nb,los,,,,,,\n");
+        let ex = extract(&st, None, &oc, &spec(&[], None, &outs)).unwrap();
+        assert_eq!(ex.outcome_data.str("status").iter().flatten().collect::<Vec<_>>(), vec!["reported", "missing"]);
     }
 }

@@ -14,7 +14,7 @@ use metapipe_tables::{i, s, so, Builder, Result, Table};
 pub struct Check {
     pub outcome: String,
     pub subgroup: Option<String>,
-    /// the item in published.csv (e.g. "mortality anakinra OR")
+    /// the item in published.csv (e.g. "mortality OR, subgroup A")
     pub published_item: String,
     pub studies: Vec<String>,
     /// where the study set comes from
@@ -54,7 +54,7 @@ pub fn run(checks: &[Check], rows: &[Row], published: &[(String, String)]) -> Ve
                 }
             }
             let base = Found { check: c.clone(), published: value.clone(), missing_cells: 2 * missing_names.len(), completions: None, status: "not checked", note: String::new() };
-            let Some((or, lb, ub, i2)) = parse_or(&value) else {
+            let Some((or, lb, ub, Some(i2))) = parse_or(&value) else {
                 return Found { note: format!("published value {value:?} not parseable"), ..base };
             };
             if studies.len() != c.studies.len() {

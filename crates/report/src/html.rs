@@ -11,15 +11,41 @@ pub struct ReportInput<'a> {
     pub results: &'a Table,
     pub effects: &'a Table,
     pub outcome_data: &'a Table,
-    pub prisma: &'a Table,
-    pub rob: &'a Table,
+    pub prisma: Option<&'a Table>,
+    pub rob: Option<&'a Table>,
     pub studies: &'a Table,
-    pub audit: &'a Table,
-    pub consistency: &'a Table,
-    /// (outcome id, label)
-    pub outcomes: Vec<(String, String)>,
+    pub audit: Option<&'a Table>,
+    pub consistency: Option<&'a Table>,
+    pub outcomes: Vec<OutcomeView>,
     pub treat_label: &'a str,
     pub ctrl_label: &'a str,
+    /// the confidence level as printed ("95%")
+    pub level_pct: String,
+}
+
+/// How the report draws one outcome.
+#[derive(Debug, Clone)]
+pub struct OutcomeView {
+    pub id: String,
+    pub label: String,
+    /// the effect's name ("Odds Ratio", "Mean Difference", …)
+    pub effect: String,
+    /// ratios: log axes about 1
+    pub log: bool,
+    /// binary (events/total), continuous (mean (SD)/total) or generic (no per-arm cells)
+    pub kind: Kind,
+    /// the forest plot's axis labels (left, right)
+    pub favours: (String, String),
+    /// the model the protocol plans, in RevMan's short form ("M-H, Fixed"), shown when nothing
+    /// was pooled
+    pub planned_model: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Kind {
+    Binary,
+    Continuous,
+    Generic,
 }
 
 fn s(t: &Table, c: &str, r: usize) -> Option<String> {
@@ -66,6 +92,10 @@ fn forest_rows(inp: &ReportInput) -> PolarsResult<DataFrame> {
         col("n_treat").alias("od_n_treat"),
         col("events_ctrl").alias("od_events_ctrl"),
         col("n_ctrl").alias("od_n_ctrl"),
+        col("mean_treat"),
+        col("sd_treat"),
+        col("mean_ctrl"),
+        col("sd_ctrl"),
     ]);
     let labels = inp.studies.df.clone().lazy().select([col("study_id"), col("label")]);
     let keys3 = [col("outcome"), col("subgroup"), col("study_id")];
@@ -81,9 +111,13 @@ fn forest_rows(inp: &ReportInput) -> PolarsResult<DataFrame> {
             col("study_id"),
             col("label").fill_null(col("study_id")),
             pick("events_treat"),
-            pick("n_treat").fill_null(lit(0i64)),
+            pick("n_treat"),
             pick("events_ctrl"),
-            pick("n_ctrl").fill_null(lit(0i64)),
+            pick("n_ctrl"),
+            col("mean_treat"),
+            col("sd_treat"),
+            col("mean_ctrl"),
+            col("sd_ctrl"),
             col("estimate"),
             col("ci_lb"),
             col("ci_ub"),
@@ -102,30 +136,58 @@ fn fmt_p(p: f64) -> String {
     }
 }
 
+/// The results row an (outcome, subgroup) is drawn from: the last one (the random-effects row
+/// when an outcome reports both models).
+fn result_row(res: &Table, outcome: &str, subgroup: Option<&str>) -> Option<usize> {
+    (0..res.num_rows()).rev().find(|&r| res.str("outcome").get(r) == Some(outcome) && res.str("subgroup").get(r) == subgroup)
+}
+
+/// The per-arm cells of a forest row, by the outcome's type.
+fn arm_cells(kind: Kind, events: Option<i64>, n: Option<i64>, mean: Option<f64>, sd: Option<f64>) -> [String; 2] {
+    let n = n.map(|x| x.to_string()).unwrap_or_else(|| "–".into());
+    match kind {
+        Kind::Binary => [events.map(|x| x.to_string()).unwrap_or_else(|| "–".into()), n],
+        Kind::Continuous => [
+            match (mean, sd) {
+                (Some(m), Some(s)) => format!("{} ({})", fmt_g(m), fmt_g(s)),
+                _ => "–".into(),
+            },
+            n,
+        ],
+        Kind::Generic => [String::new(), String::new()],
+    }
+}
+
+/// A number as printed in a forest row: at most 4 significant decimals, no trailing zeros.
+fn fmt_g(x: f64) -> String {
+    let s = format!("{x:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
 /// The forest section of one results row (outcome × subgroup); `rows` from [`forest_rows`].
-fn section(inp: &ReportInput, rows: &DataFrame, outcome: &str, subgroup: Option<&str>, title: Option<String>) -> Option<ForestSection> {
+fn section(inp: &ReportInput, o: &OutcomeView, rows: &DataFrame, subgroup: Option<&str>, title: Option<String>) -> Option<ForestSection> {
     let res = inp.results;
-    let r = (0..res.num_rows()).find(|&r| s(res, "outcome", r).as_deref() == Some(outcome) && s(res, "subgroup", r).as_deref() == subgroup)?;
+    let r = result_row(res, &o.id, subgroup)?;
     let mine = rows.clone().lazy().filter(col("res_row").eq(lit(r as IdxSize))).collect().ok()?;
     let c = |n: &str| mine.column(n).ok().cloned();
     let (label, et, nt, ec, nc) = (c("label")?, c("events_treat")?, c("n_treat")?, c("events_ctrl")?, c("n_ctrl")?);
+    let (mt, sdt, mc, sdc) = (c("mean_treat")?, c("sd_treat")?, c("mean_ctrl")?, c("sd_ctrl")?);
     let (est, lb, ub, w) = (c("estimate")?, c("ci_lb")?, c("ci_ub")?, c("weight")?);
     let (label, et, nt, ec, nc) = (label.str().ok()?, et.i64().ok()?, nt.i64().ok()?, ec.i64().ok()?, nc.i64().ok()?);
+    let (mt, sdt, mc, sdc) = (mt.f64().ok()?, sdt.f64().ok()?, mc.f64().ok()?, sdc.f64().ok()?);
     let (est, lb, ub, w) = (est.f64().ok()?, lb.f64().ok()?, ub.f64().ok()?, w.f64().ok()?);
     let studies = (0..mine.height())
         .map(|k| {
-            let or = match (est.get(k), lb.get(k), ub.get(k)) {
+            let e = match (est.get(k), lb.get(k), ub.get(k)) {
                 (Some(a), Some(b), Some(c)) => Some((a, b, c)),
                 _ => None,
             };
-            let note = if or.is_none() { Some("no sourced counts".to_string()) } else { None };
+            let note = if e.is_none() { Some(if o.kind == Kind::Binary { "no sourced counts" } else { "no sourced data" }.to_string()) } else { None };
             ForestStudy {
                 label: label.get(k).unwrap_or_default().to_string(),
-                events_treat: et.get(k),
-                n_treat: nt.get(k).unwrap_or(0),
-                events_ctrl: ec.get(k),
-                n_ctrl: nc.get(k).unwrap_or(0),
-                or,
+                treat: arm_cells(o.kind, et.get(k), nt.get(k), mt.get(k), sdt.get(k)),
+                ctrl: arm_cells(o.kind, ec.get(k), nc.get(k), mc.get(k), sdc.get(k)),
+                est: e,
                 weight: w.get(k).map(|x| 100.0 * x),
                 note,
             }
@@ -135,10 +197,8 @@ fn section(inp: &ReportInput, rows: &DataFrame, outcome: &str, subgroup: Option<
         (Some(a), Some(b), Some(c)) => Some((a, b, c)),
         _ => None,
     };
-    let totals = match (it(res, "events_treat", r), it(res, "n_treat", r), it(res, "events_ctrl", r), it(res, "n_ctrl", r)) {
-        (Some(a), Some(b), Some(c), Some(d)) => Some((a, b, c, d)),
-        _ => None,
-    };
+    let tot = [it(res, "events_treat", r), it(res, "n_treat", r), it(res, "events_ctrl", r), it(res, "n_ctrl", r)];
+    let totals = tot.iter().any(Option::is_some).then_some(tot);
     let heterogeneity = match (fl(res, "Q", r), it(res, "Q_df", r), fl(res, "Q_p", r), fl(res, "I2", r)) {
         (Some(q), Some(df), Some(p), Some(i2)) => {
             let tau = fl(res, "tau2", r).filter(|t| *t > 0.0).map(|t| format!("Tau² = {t:.2}; ")).unwrap_or_default();
@@ -150,25 +210,67 @@ fn section(inp: &ReportInput, rows: &DataFrame, outcome: &str, subgroup: Option<
     Some(ForestSection { title, studies, pooled, totals, heterogeneity, overall, note: s(res, "note", r) })
 }
 
-/// Forest plots: per outcome, one figure (drug subgroups as sections where the plan has them,
-/// then the total); a subgroup that is not a drug (hyperinflammation) gets its own figure.
+/// RevMan's short name of a model ("M-H, Fixed", "IV, Random", "Peto, Fixed").
+pub fn model_short(model: &str) -> String {
+    let random = model.starts_with("random");
+    let method = if model.contains("Peto") {
+        "Peto"
+    } else if model.contains("Mantel-Haenszel") || (random && model.contains("RevMan 5")) {
+        "M-H"
+    } else {
+        "IV"
+    };
+    format!("{method}, {}", if random { "Random" } else { "Fixed" })
+}
+
+/// Forest plots: per outcome, one figure (the levels of `subgroup_by` as sections with the
+/// test for subgroup differences, then the total); every further subgroup gets its own figure.
 pub fn forests(inp: &ReportInput) -> Result<Vec<(String, String, String)>> {
     let res = inp.results;
     let rows = forest_rows(inp).map_err(|e| pe(e).field("report.forest"))?;
-    let model_of = |outcome: &str| (0..res.num_rows()).find(|&r| s(res, "outcome", r).as_deref() == Some(outcome) && s(res, "model", r).is_some()).and_then(|r| s(res, "model", r));
     let mut out = vec![];
-    for (id, label) in &inp.outcomes {
-        let subgroups: Vec<String> = (0..res.num_rows()).filter(|&r| s(res, "outcome", r).as_deref() == Some(id.as_str())).filter_map(|r| s(res, "subgroup", r)).collect();
-        let drugs: Vec<&String> = subgroups.iter().filter(|g| *g != "hyperinflammation").collect();
-        let model = if model_of(id).is_some_and(|m| m.starts_with("random")) { "M-H, Random" } else { "M-H, Fixed" };
-        let mut sections = vec![];
-        if drugs.is_empty() {
-            sections.extend(section(inp, &rows, id, None, None));
-        } else {
-            for g in &drugs {
-                sections.extend(section(inp, &rows, id, Some(g.as_str()), Some(g.to_string())));
+    for o in &inp.outcomes {
+        let id = o.id.as_str();
+        let of_outcome: Vec<usize> = (0..res.num_rows()).filter(|&r| res.str("outcome").get(r) == Some(id)).collect();
+        let overall = result_row(res, id, None);
+        let by = overall.and_then(|r| s(res, "subgroup_by", r));
+        let mut levels: Vec<String> = vec![];
+        let mut others: Vec<String> = vec![];
+        for &r in &of_outcome {
+            if let Some(g) = s(res, "subgroup", r) {
+                let list = if by.is_some() && s(res, "subgroup_by", r) == by { &mut levels } else { &mut others };
+                if !list.contains(&g) {
+                    list.push(g);
+                }
             }
-            if let Some(mut total) = section(inp, &rows, id, None, Some("All studies".into())) {
+        }
+        let model = overall.and_then(|r| s(res, "model", r)).or_else(|| of_outcome.iter().find_map(|&r| s(res, "model", r))).map(|m| model_short(&m)).unwrap_or_else(|| o.planned_model.clone());
+        let level = inp.level_pct.clone();
+        let figure = |title: String, sections: Vec<ForestSection>, subgroup_test: Option<String>| Forest {
+            title,
+            model: model.clone(),
+            treat: inp.treat_label.into(),
+            ctrl: inp.ctrl_label.into(),
+            effect: o.effect.clone(),
+            log: o.log,
+            level: level.clone(),
+            columns: match o.kind {
+                Kind::Binary => ["Events".into(), "Total".into()],
+                Kind::Continuous => ["Mean (SD)".into(), "Total".into()],
+                Kind::Generic => [String::new(), String::new()],
+            },
+            favours: o.favours.clone(),
+            sections,
+            subgroup_test,
+        };
+        let mut sections = vec![];
+        if levels.is_empty() {
+            sections.extend(section(inp, o, &rows, None, None));
+        } else {
+            for g in &levels {
+                sections.extend(section(inp, o, &rows, Some(g.as_str()), Some(g.to_string())));
+            }
+            if let Some(mut total) = section(inp, o, &rows, None, Some("All studies".into())) {
                 total.studies.clear();
                 total.title = None;
                 sections.push(total);
@@ -177,12 +279,15 @@ pub fn forests(inp: &ReportInput) -> Result<Vec<(String, String, String)>> {
         if sections.is_empty() {
             continue;
         }
-        let f = Forest { title: format!("{label}: IL-1 blockade vs control"), model: model.into(), treat: inp.treat_label.into(), ctrl: inp.ctrl_label.into(), sections, subgroup_test: None };
-        out.push((format!("forest_{id}.svg"), format!("Forest plot: {label}"), svg::forest(&f)));
-        for g in subgroups.iter().filter(|g| *g == "hyperinflammation") {
-            if let Some(sec) = section(inp, &rows, id, Some(g), None) {
-                let f = Forest { title: format!("{label}: {g} subgroup"), model: model.into(), treat: inp.treat_label.into(), ctrl: inp.ctrl_label.into(), sections: vec![sec], subgroup_test: None };
-                out.push((format!("forest_{id}_{g}.svg"), format!("Forest plot: {label}, {g} subgroup"), svg::forest(&f)));
+        let test = overall.and_then(|r| Some(format!("Chi² = {:.2}, df = {} ({})", fl(res, "Q_between", r)?, it(res, "Q_between_df", r)?, fmt_p(fl(res, "Q_between_p", r)?))));
+        out.push((
+            format!("forest_{id}.svg"),
+            format!("Forest plot: {}", o.label),
+            svg::forest(&figure(format!("{}: {} vs {}", o.label, inp.treat_label, inp.ctrl_label.to_lowercase()), sections, test)),
+        ));
+        for g in &others {
+            if let Some(sec) = section(inp, o, &rows, Some(g), None) {
+                out.push((format!("forest_{id}_{g}.svg"), format!("Forest plot: {}, {g} subgroup", o.label), svg::forest(&figure(format!("{}: {g} subgroup", o.label), vec![sec], None))));
             }
         }
     }
@@ -194,28 +299,34 @@ pub fn funnels(inp: &ReportInput) -> Vec<(String, String, String)> {
     let eff = inp.effects;
     let res = inp.results;
     let mut out = vec![];
-    for (id, label) in &inp.outcomes {
+    for o in &inp.outcomes {
+        let id = o.id.as_str();
         let pts: Vec<(String, f64, f64)> = (0..eff.num_rows())
-            .filter(|&k| s(eff, "outcome", k).as_deref() == Some(id.as_str()) && s(eff, "subgroup", k).is_none())
+            .filter(|&k| s(eff, "outcome", k).as_deref() == Some(id) && s(eff, "subgroup", k).is_none())
             .filter_map(|k| Some((study_label(inp, &s(eff, "study_id", k)?), fl(eff, "estimate", k)?, fl(eff, "vi", k)?.sqrt())))
             .collect();
         if pts.is_empty() {
             continue;
         }
-        let r = (0..res.num_rows()).find(|&r| s(res, "outcome", r).as_deref() == Some(id.as_str()) && s(res, "subgroup", r).is_none());
-        let pooled = r.and_then(|r| fl(res, "estimate", r));
+        let pooled = result_row(res, id, None).and_then(|r| fl(res, "estimate", r));
         let mut note = String::new();
         if pooled.is_none() {
             note.push_str("No pooled estimate, so no pseudo 95% confidence limits. ");
         }
-        note.push_str(&format!("{} studies: too few for Egger's test (needs at least 10 by convention).", pts.len()));
-        out.push((format!("funnel_{id}.svg"), format!("Funnel plot: {label}"), svg::funnel(&format!("{label}: funnel plot"), &pts, pooled, Some(&note))));
+        if pts.len() < 10 {
+            note.push_str(&format!("{} studies: too few for Egger's test (needs at least 10 by convention).", pts.len()));
+        }
+        let effect = if o.effect == "Odds Ratio" { "Odds ratio".to_string() } else { o.effect.clone() };
+        out.push((
+            format!("funnel_{id}.svg"),
+            format!("Funnel plot: {}", o.label),
+            svg::funnel(&format!("{}: funnel plot", o.label), &pts, pooled, Some(note.trim_end()).filter(|n| !n.is_empty()), &effect, o.log),
+        ));
     }
     out
 }
 
-pub fn prisma_svg(inp: &ReportInput) -> String {
-    let p = inp.prisma;
+pub fn prisma_svg(p: &Table) -> String {
     let get = |stage: &str| (0..p.num_rows()).find(|&r| s(p, "stage", r).as_deref() == Some(stage) && s(p, "database", r).is_none()).and_then(|r| it(p, "count", r)).unwrap_or(0);
     let rows_of = |stage: &str| (0..p.num_rows()).filter(|&r| s(p, "stage", r).as_deref() == Some(stage)).filter_map(|r| Some((s(p, "database", r)?, it(p, "count", r)?))).collect::<Vec<_>>();
     svg::prisma(&PrismaCounts {
@@ -231,8 +342,7 @@ pub fn prisma_svg(inp: &ReportInput) -> String {
     })
 }
 
-pub fn rob_svgs(inp: &ReportInput) -> (String, String) {
-    let rob = inp.rob;
+pub fn rob_svgs(inp: &ReportInput, rob: &Table) -> (String, String) {
     let mut order: Vec<String> = vec![];
     for r in 0..rob.num_rows() {
         let st = s(rob, "study_id", r).unwrap_or_default();
@@ -282,42 +392,50 @@ fn table_html(t: &Table, cols: &[&str]) -> String {
     h
 }
 
-/// Build every report file: (file name, contents). `index.html` inlines the SVGs.
+/// Build every report file: (file name, contents). `index.html` inlines the SVGs. A section
+/// whose stage did not run (search and screening, RoB, consistency, audit) is left out.
 pub fn build(inp: &ReportInput) -> Result<Vec<(String, String)>> {
     let mut files: Vec<(String, String, String)> = vec![];
-    files.push(("prisma.svg".into(), "PRISMA 2020 flow diagram".into(), prisma_svg(inp)));
+    if let Some(p) = inp.prisma {
+        files.push(("prisma.svg".into(), "PRISMA 2020 flow diagram".into(), prisma_svg(p)));
+    }
     files.extend(forests(inp)?);
     files.extend(funnels(inp));
-    let (traffic, summary) = rob_svgs(inp);
-    files.push(("rob_traffic_light.svg".into(), "Risk of bias: traffic-light plot".into(), traffic));
-    files.push(("rob_summary.svg".into(), "Risk of bias: summary".into(), summary));
+    if let Some(rob) = inp.rob {
+        let (traffic, summary) = rob_svgs(inp, rob);
+        files.push(("rob_traffic_light.svg".into(), "Risk of bias: traffic-light plot".into(), traffic));
+        files.push(("rob_summary.svg".into(), "Risk of bias: summary".into(), summary));
+    }
     let mut html = String::new();
     html.push_str("<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\"/>\n");
     html.push_str(&format!("<title>{}</title>\n", esc(inp.title)));
     html.push_str("<style>body{font-family:Helvetica,Arial,sans-serif;margin:24px;max-width:1100px}table{border-collapse:collapse;font-size:12px;margin:8px 0 24px}td,th{border:1px solid #bbb;padding:3px 6px;text-align:left;vertical-align:top}th{background:#eef3f8}figure{margin:16px 0 32px}figcaption{font-weight:bold;margin-bottom:6px}.note{color:#555;font-size:13px}</style>\n</head>\n<body>\n");
     html.push_str(&format!("<h1>{}</h1>\n", esc(inp.title)));
     html.push_str("<p class=\"note\">Generated by metapipe from the stage tables of this run. Every number is computed from record- or study-level input; published figures appear only in the audit. Outcomes whose studies lack data are not pooled; their rows say which studies lack data.</p>\n");
-    html.push_str("<h2>Study selection</h2>\n");
     let fig = |name: &str, cap: &str, svg: &str| format!("<figure id=\"{}\"><figcaption>{}</figcaption>\n{}</figure>\n", esc(name), esc(cap), svg);
-    html.push_str(&fig(&files[0].0, &files[0].1, &files[0].2));
+    let figures = |html: &mut String, heading: &str, prefix: &str| {
+        let mine: Vec<&(String, String, String)> = files.iter().filter(|f| f.0.starts_with(prefix)).collect();
+        if !mine.is_empty() {
+            html.push_str(&format!("<h2>{heading}</h2>\n"));
+            for (n, c, svg) in mine {
+                html.push_str(&fig(n, c, svg));
+            }
+        }
+    };
+    figures(&mut html, "Study selection", "prisma");
     html.push_str("<h2>Results</h2>\n");
     html.push_str(&table_html(inp.results, &["outcome", "subgroup", "k", "events_treat", "n_treat", "events_ctrl", "n_ctrl", "model", "estimate", "ci_lb", "ci_ub", "p", "I2", "tau2", "note"]));
-    html.push_str("<h2>Forest plots</h2>\n");
-    for (n, c, svg) in files.iter().filter(|f| f.0.starts_with("forest_")) {
-        html.push_str(&fig(n, c, svg));
+    figures(&mut html, "Forest plots", "forest_");
+    figures(&mut html, "Funnel plots", "funnel_");
+    figures(&mut html, "Risk of bias", "rob_");
+    if let Some(c) = inp.consistency {
+        html.push_str("<h2>Are the published pooled results consistent with the sourced data?</h2>\n<p class=\"note\">Completions of the missing per-arm counts that reproduce every printed figure (OR, CI, I²) under RevMan 5's rules. They describe what the published numbers imply; they are not data and are never pooled.</p>\n");
+        html.push_str(&table_html(c, &["outcome", "subgroup", "published", "studies_assumed", "missing_cells", "consistent_completions", "status", "note"]));
     }
-    html.push_str("<h2>Funnel plots</h2>\n");
-    for (n, c, svg) in files.iter().filter(|f| f.0.starts_with("funnel_")) {
-        html.push_str(&fig(n, c, svg));
+    if let Some(a) = inp.audit {
+        html.push_str("<h2>Audit: published figures against recomputed ones</h2>\n");
+        html.push_str(&table_html(a, &["item", "published", "recomputed", "status", "why"]));
     }
-    html.push_str("<h2>Risk of bias</h2>\n");
-    for (n, c, svg) in files.iter().filter(|f| f.0.starts_with("rob_")) {
-        html.push_str(&fig(n, c, svg));
-    }
-    html.push_str("<h2>Are the published pooled results consistent with the sourced data?</h2>\n<p class=\"note\">Completions of the missing per-arm counts that reproduce every printed figure (OR, CI, I²) under RevMan 5's rules. They describe what the published numbers imply; they are not data and are never pooled.</p>\n");
-    html.push_str(&table_html(inp.consistency, &["outcome", "subgroup", "published", "studies_assumed", "missing_cells", "consistent_completions", "status", "note"]));
-    html.push_str("<h2>Audit: published figures against recomputed ones</h2>\n");
-    html.push_str(&table_html(inp.audit, &["item", "published", "recomputed", "status", "why"]));
     html.push_str("</body>\n</html>\n");
     let mut out: Vec<(String, String)> = files.into_iter().map(|(n, _, svg)| (n, svg)).collect();
     out.push(("index.html".into(), html));

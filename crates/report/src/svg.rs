@@ -18,12 +18,11 @@ fn f2(x: f64) -> String {
 #[derive(Debug, Clone)]
 pub struct ForestStudy {
     pub label: String,
-    pub events_treat: Option<i64>,
-    pub n_treat: i64,
-    pub events_ctrl: Option<i64>,
-    pub n_ctrl: i64,
-    /// OR and 95% CI
-    pub or: Option<(f64, f64, f64)>,
+    /// the treatment arm's two cells (events and total; mean (SD) and total; …)
+    pub treat: [String; 2],
+    pub ctrl: [String; 2],
+    /// effect and CI on the natural scale
+    pub est: Option<(f64, f64, f64)>,
     /// weight in %, when pooled
     pub weight: Option<f64>,
     /// why a study has no estimate
@@ -35,9 +34,10 @@ pub struct ForestStudy {
 pub struct ForestSection {
     pub title: Option<String>,
     pub studies: Vec<ForestStudy>,
-    /// pooled OR and CI when computed
+    /// pooled effect and CI when computed
     pub pooled: Option<(f64, f64, f64)>,
-    pub totals: Option<(i64, i64, i64, i64)>,
+    /// events and totals per arm over the pooled studies (events for binary outcomes only)
+    pub totals: Option<[Option<i64>; 4]>,
     /// heterogeneity line, e.g. "Chi² = 1.23, df = 2 (P = 0.54); I² = 0%"
     pub heterogeneity: Option<String>,
     /// test for overall effect, e.g. "Z = 1.02 (P = 0.31)"
@@ -52,6 +52,16 @@ pub struct Forest {
     pub model: String,
     pub treat: String,
     pub ctrl: String,
+    /// the effect's name ("Odds Ratio", "Mean Difference", …)
+    pub effect: String,
+    /// a ratio, drawn on a log axis about 1 (else a linear axis about 0)
+    pub log: bool,
+    /// the CI level as printed ("95%")
+    pub level: String,
+    /// the two per-arm column headers
+    pub columns: [String; 2],
+    /// the axis's left and right labels
+    pub favours: (String, String),
     pub sections: Vec<ForestSection>,
     pub subgroup_test: Option<String>,
 }
@@ -72,20 +82,9 @@ pub fn forest(f: &Forest) -> String {
     let (x_te, x_tn, x_ce, x_cn, x_w, x_or) = (x0 + 40.0, x0 + 85.0, x0 + 140.0, x0 + 185.0, x0 + 240.0, x0 + 370.0);
     let (plot_l, plot_r) = (x_or + 40.0, x_or + 300.0);
     let total_w = plot_r + 20.0;
-    // axis range: cover every CI, at least 0.1..10
-    let mut lo: f64 = 0.1;
-    let mut hi: f64 = 10.0;
-    for s in &f.sections {
-        for st in &s.studies {
-            if let Some((_, l, u)) = st.or {
-                lo = lo.min(l.max(0.002));
-                hi = hi.max(u.min(500.0));
-            }
-        }
-    }
-    let lo = 10f64.powf(lo.log10().floor());
-    let hi = 10f64.powf(hi.log10().ceil());
-    let xs = |v: f64| plot_l + (v.max(lo).min(hi).ln() - lo.ln()) / (hi.ln() - lo.ln()) * (plot_r - plot_l);
+    let cis = f.sections.iter().flat_map(|s| s.studies.iter().filter_map(|st| st.est).chain(s.pooled)).map(|(_, l, u)| (l, u));
+    let ax = Axis::new(cis, f.log);
+    let xs = |v: f64| plot_l + (ax.t(v.max(ax.lo).min(ax.hi)) - ax.t(ax.lo)) / (ax.t(ax.hi) - ax.t(ax.lo)) * (plot_r - plot_l);
     let mut body = String::new();
     let mut y = 62.0;
     text(&mut body, x_study, 20.0, &f.title, 14.0, "start", "bold");
@@ -93,13 +92,13 @@ pub fn forest(f: &Forest) -> String {
     text(&mut body, x_study, y, "Study or Subgroup", 11.0, "start", "bold");
     text(&mut body, (x_te + x_tn) / 2.0, y - 13.0, &f.treat, 11.0, "middle", "bold");
     text(&mut body, (x_ce + x_cn) / 2.0, y - 13.0, &f.ctrl, 11.0, "middle", "bold");
-    for (x, h) in [(x_te, "Events"), (x_tn, "Total"), (x_ce, "Events"), (x_cn, "Total"), (x_w, "Weight")] {
+    for (x, h) in [(x_te, f.columns[0].as_str()), (x_tn, f.columns[1].as_str()), (x_ce, f.columns[0].as_str()), (x_cn, f.columns[1].as_str()), (x_w, "Weight")] {
         text(&mut body, x, y, h, 11.0, "end", "bold");
     }
-    text(&mut body, x_or, y - 13.0, "Odds Ratio", 11.0, "end", "bold");
-    text(&mut body, x_or, y, &format!("{}, 95% CI", f.model), 11.0, "end", "bold");
-    text(&mut body, (plot_l + plot_r) / 2.0, y - 13.0, "Odds Ratio", 11.0, "middle", "bold");
-    text(&mut body, (plot_l + plot_r) / 2.0, y, &format!("{}, 95% CI", f.model), 11.0, "middle", "bold");
+    text(&mut body, x_or, y - 13.0, &f.effect, 11.0, "end", "bold");
+    text(&mut body, x_or, y, &format!("{}, {} CI", f.model, f.level), 11.0, "end", "bold");
+    text(&mut body, (plot_l + plot_r) / 2.0, y - 13.0, &f.effect, 11.0, "middle", "bold");
+    text(&mut body, (plot_l + plot_r) / 2.0, y, &format!("{}, {} CI", f.model, f.level), 11.0, "middle", "bold");
     let _ = writeln!(body, r##"<line x1="{x_study}" y1="{:.1}" x2="{plot_r}" y2="{:.1}" stroke="black" stroke-width="1"/>"##, y + 5.0, y + 5.0);
     y += row_h + 4.0;
     let plot_top = y - 12.0;
@@ -110,15 +109,14 @@ pub fn forest(f: &Forest) -> String {
         }
         for st in &s.studies {
             text(&mut body, x_study + 6.0, y, &st.label, 11.0, "start", "normal");
-            let cell = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_else(|| "–".into());
-            text(&mut body, x_te, y, &cell(st.events_treat), 11.0, "end", "normal");
-            text(&mut body, x_tn, y, &st.n_treat.to_string(), 11.0, "end", "normal");
-            text(&mut body, x_ce, y, &cell(st.events_ctrl), 11.0, "end", "normal");
-            text(&mut body, x_cn, y, &st.n_ctrl.to_string(), 11.0, "end", "normal");
+            text(&mut body, x_te, y, &st.treat[0], 11.0, "end", "normal");
+            text(&mut body, x_tn, y, &st.treat[1], 11.0, "end", "normal");
+            text(&mut body, x_ce, y, &st.ctrl[0], 11.0, "end", "normal");
+            text(&mut body, x_cn, y, &st.ctrl[1], 11.0, "end", "normal");
             if let Some(w) = st.weight {
                 text(&mut body, x_w, y, &format!("{w:.1}%"), 11.0, "end", "normal");
             }
-            match st.or {
+            match st.est {
                 Some((or, l, u)) => {
                     text(&mut body, x_or, y, &format!("{} [{}, {}]", f2(or), f2(l), f2(u)), 11.0, "end", "normal");
                     let yc = y - 4.0;
@@ -135,16 +133,20 @@ pub fn forest(f: &Forest) -> String {
             y += row_h;
         }
         // subtotal / total
-        let label = if s.title.is_some() { "Subtotal (95% CI)" } else { "Total (95% CI)" };
-        text(&mut body, x_study, y, label, 11.0, "start", "bold");
-        if let Some((et, nt, ec, nc)) = s.totals {
-            text(&mut body, x_tn, y, &nt.to_string(), 11.0, "end", "bold");
-            text(&mut body, x_cn, y, &nc.to_string(), 11.0, "end", "bold");
-            y += row_h;
-            text(&mut body, x_study + 6.0, y, "Total events", 11.0, "start", "normal");
-            text(&mut body, x_te, y, &et.to_string(), 11.0, "end", "normal");
-            text(&mut body, x_ce, y, &ec.to_string(), 11.0, "end", "normal");
-            y -= row_h;
+        let label = format!("{} ({} CI)", if s.title.is_some() { "Subtotal" } else { "Total" }, f.level);
+        text(&mut body, x_study, y, &label, 11.0, "start", "bold");
+        let events_row = s.totals.is_some_and(|t| t[0].is_some() && t[2].is_some());
+        if let Some([et, nt, ec, nc]) = s.totals {
+            let cell = |v: Option<i64>| v.map(|x| x.to_string()).unwrap_or_default();
+            text(&mut body, x_tn, y, &cell(nt), 11.0, "end", "bold");
+            text(&mut body, x_cn, y, &cell(nc), 11.0, "end", "bold");
+            if events_row {
+                y += row_h;
+                text(&mut body, x_study + 6.0, y, "Total events", 11.0, "start", "normal");
+                text(&mut body, x_te, y, &cell(et), 11.0, "end", "normal");
+                text(&mut body, x_ce, y, &cell(ec), 11.0, "end", "normal");
+                y -= row_h;
+            }
         }
         match s.pooled {
             Some((or, l, u)) => {
@@ -158,7 +160,7 @@ pub fn forest(f: &Forest) -> String {
             }
         }
         y += row_h;
-        if s.totals.is_some() {
+        if events_row {
             y += row_h;
         }
         for line in [s.heterogeneity.as_ref().map(|h| format!("Heterogeneity: {h}")), s.overall.as_ref().map(|o| format!("Test for overall effect: {o}")), s.note.clone()].into_iter().flatten() {
@@ -175,20 +177,89 @@ pub fn forest(f: &Forest) -> String {
     }
     // axis
     let axis_y = y + 4.0;
-    let _ = writeln!(body, r##"<line x1="{}" y1="{plot_top:.1}" x2="{}" y2="{axis_y:.1}" stroke="black" stroke-width="1"/>"##, xs(1.0), xs(1.0));
+    let null = xs(ax.null());
+    let _ = writeln!(body, r##"<line x1="{null}" y1="{plot_top:.1}" x2="{null}" y2="{axis_y:.1}" stroke="black" stroke-width="1"/>"##);
     let _ = writeln!(body, r##"<line x1="{plot_l}" y1="{axis_y:.1}" x2="{plot_r}" y2="{axis_y:.1}" stroke="black" stroke-width="1"/>"##);
-    let mut tick = lo;
-    while tick <= hi * 1.0001 {
+    for (tick, lab) in ax.ticks() {
         let x = xs(tick);
         let _ = writeln!(body, r##"<line x1="{x:.1}" y1="{axis_y:.1}" x2="{x:.1}" y2="{:.1}" stroke="black"/>"##, axis_y + 4.0);
-        let lab = if tick < 1.0 { format!("{tick}") } else { format!("{}", tick as i64) };
         text(&mut body, x, axis_y + 16.0, &lab, 10.0, "middle", "normal");
-        tick *= 10.0;
     }
-    text(&mut body, (plot_l + xs(1.0)) / 2.0, axis_y + 30.0, &format!("Favours {}", f.treat), 10.0, "middle", "normal");
-    text(&mut body, (xs(1.0) + plot_r) / 2.0, axis_y + 30.0, &format!("Favours {}", f.ctrl), 10.0, "middle", "normal");
+    text(&mut body, (plot_l + null) / 2.0, axis_y + 30.0, &f.favours.0, 10.0, "middle", "normal");
+    text(&mut body, (null + plot_r) / 2.0, axis_y + 30.0, &f.favours.1, 10.0, "middle", "normal");
     let height = axis_y + 44.0;
     format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{total_w:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {total_w:.0} {height:.0}\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{body}</svg>\n")
+}
+
+/// A forest plot's axis: log (ratios, about 1, from decade to decade covering every CI and at
+/// least 0.1 to 10) or linear (about 0, covering every CI, with round ticks).
+struct Axis {
+    log: bool,
+    lo: f64,
+    hi: f64,
+}
+
+impl Axis {
+    fn new(cis: impl Iterator<Item = (f64, f64)>, log: bool) -> Axis {
+        if log {
+            let (mut lo, mut hi) = (0.1f64, 10.0f64);
+            for (l, u) in cis {
+                lo = lo.min(l.max(0.002));
+                hi = hi.max(u.min(500.0));
+            }
+            Axis { log, lo: 10f64.powf(lo.log10().floor()), hi: 10f64.powf(hi.log10().ceil()) }
+        } else {
+            let (mut lo, mut hi) = (0.0f64, 0.0f64);
+            for (l, u) in cis.filter(|(l, u)| l.is_finite() && u.is_finite()) {
+                lo = lo.min(l);
+                hi = hi.max(u);
+            }
+            let m = lo.abs().max(hi.abs()).max(1e-9);
+            let step = nice_step(2.0 * m / 4.0);
+            let m = (m / step).ceil() * step;
+            Axis { log, lo: -m, hi: m }
+        }
+    }
+    /// The plotting transform.
+    fn t(&self, v: f64) -> f64 {
+        if self.log {
+            v.ln()
+        } else {
+            v
+        }
+    }
+    fn null(&self) -> f64 {
+        if self.log {
+            1.0
+        } else {
+            0.0
+        }
+    }
+    fn ticks(&self) -> Vec<(f64, String)> {
+        let mut out = vec![];
+        if self.log {
+            let mut tick = self.lo;
+            while tick <= self.hi * 1.0001 {
+                out.push((tick, if tick < 1.0 { format!("{tick}") } else { format!("{}", tick as i64) }));
+                tick *= 10.0;
+            }
+        } else {
+            let step = nice_step((self.hi - self.lo) / 4.0);
+            let mut k = (self.lo / step).round() as i64;
+            while k as f64 * step <= self.hi + 1e-9 {
+                let v = k as f64 * step;
+                out.push((v, format!("{}", (v * 1e6).round() / 1e6)));
+                k += 1;
+            }
+        }
+        out
+    }
+}
+
+/// 1, 2 or 5 times a power of ten, at least `x`.
+fn nice_step(x: f64) -> f64 {
+    let p = 10f64.powf(x.log10().floor());
+    [1.0, 2.0, 5.0, 10.0].iter().map(|m| m * p).find(|s| *s >= x - 1e-12).unwrap_or(10.0 * p)
 }
 
 fn wrap(s: &str, width: usize) -> Vec<String> {
@@ -209,35 +280,42 @@ fn wrap(s: &str, width: usize) -> Vec<String> {
     out
 }
 
-/// A funnel plot: OR (log axis) against its standard error (0 at the top), with pseudo 95%
-/// confidence limits about the pooled estimate when there is one.
-pub fn funnel(title: &str, points: &[(String, f64, f64)], pooled: Option<f64>, note: Option<&str>) -> String {
+/// A funnel plot: each study's effect (on the analysis scale: log for ratios) against its
+/// standard error (0 at the top), with pseudo 95% confidence limits about the pooled estimate
+/// when there is one. `points` and `pooled` are on the natural scale; `effect` names it.
+pub fn funnel(title: &str, points: &[(String, f64, f64)], pooled: Option<f64>, note: Option<&str>, effect: &str, log: bool) -> String {
+    let tr = |v: f64| if log { v.ln() } else { v };
     let (l, r, t, b) = (70.0, 560.0, 40.0, 330.0);
     let max_se = points.iter().map(|p| p.2).fold(0.0f64, f64::max).max(0.5) * 1.1;
-    let lo = points.iter().map(|p| p.1.ln() - 1.96 * max_se).chain(pooled.map(|p| p.ln() - 1.96 * max_se)).fold(f64::INFINITY, f64::min).min(-0.5);
-    let hi = points.iter().map(|p| p.1.ln() + 1.96 * max_se).chain(pooled.map(|p| p.ln() + 1.96 * max_se)).fold(f64::NEG_INFINITY, f64::max).max(0.5);
+    let lo = points.iter().map(|p| tr(p.1) - 1.96 * max_se).chain(pooled.map(|p| tr(p) - 1.96 * max_se)).fold(f64::INFINITY, f64::min).min(-0.5);
+    let hi = points.iter().map(|p| tr(p.1) + 1.96 * max_se).chain(pooled.map(|p| tr(p) + 1.96 * max_se)).fold(f64::NEG_INFINITY, f64::max).max(0.5);
     let xs = |lv: f64| l + (lv - lo) / (hi - lo) * (r - l);
     let ys = |se: f64| t + se / max_se * (b - t);
     let mut body = String::new();
     text(&mut body, 10.0, 20.0, title, 14.0, "start", "bold");
     let _ = writeln!(body, r##"<rect x="{l}" y="{t}" width="{}" height="{}" fill="none" stroke="black"/>"##, r - l, b - t);
     if let Some(p) = pooled {
-        let c = p.ln();
+        let c = tr(p);
         let _ = writeln!(body, r##"<line x1="{:.1}" y1="{t}" x2="{:.1}" y2="{b}" stroke="black" stroke-dasharray="4,3"/>"##, xs(c), xs(c));
         for sgn in [-1.0, 1.0] {
             let _ = writeln!(body, r##"<line x1="{:.1}" y1="{t}" x2="{:.1}" y2="{b}" stroke="#777" stroke-dasharray="2,3"/>"##, xs(c), xs(c + sgn * 1.96 * max_se));
         }
     }
     for (name, or, se) in points {
-        let _ = writeln!(body, r##"<circle cx="{:.1}" cy="{:.1}" r="4" fill="#1f5fa8"><title>{}</title></circle>"##, xs(or.ln()), ys(*se), esc(name));
+        let _ = writeln!(body, r##"<circle cx="{:.1}" cy="{:.1}" r="4" fill="#1f5fa8"><title>{}</title></circle>"##, xs(tr(*or)), ys(*se), esc(name));
     }
     // axes
-    for v in [0.01, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0] {
-        let lv = f64::ln(v);
+    let ticks: Vec<(f64, String)> = if log {
+        [0.01f64, 0.1, 0.2, 0.5, 1.0, 2.0, 5.0, 10.0, 100.0].iter().map(|v| (v.ln(), format!("{v}"))).collect()
+    } else {
+        let step = nice_step((hi - lo) / 5.0);
+        ((lo / step).ceil() as i64..=(hi / step).floor() as i64).map(|k| (k as f64 * step, format!("{}", (k as f64 * step * 1e6).round() / 1e6))).collect()
+    };
+    for (lv, lab) in ticks {
         if lv >= lo && lv <= hi {
             let x = xs(lv);
             let _ = writeln!(body, r##"<line x1="{x:.1}" y1="{b}" x2="{x:.1}" y2="{}" stroke="black"/>"##, b + 4.0);
-            text(&mut body, x, b + 16.0, &format!("{v}"), 10.0, "middle", "normal");
+            text(&mut body, x, b + 16.0, &lab, 10.0, "middle", "normal");
         }
     }
     let mut se = 0.0;
@@ -253,8 +331,10 @@ pub fn funnel(title: &str, points: &[(String, f64, f64)], pooled: Option<f64>, n
             0.2
         };
     }
-    text(&mut body, (l + r) / 2.0, b + 32.0, "Odds ratio (log scale)", 11.0, "middle", "normal");
-    let _ = writeln!(body, r##"<text x="18" y="{:.1}" font-size="11" text-anchor="middle" transform="rotate(-90 18 {:.1})" {FONT}>SE(log OR)</text>"##, (t + b) / 2.0, (t + b) / 2.0);
+    let (xlab, ylab) = if log { (format!("{effect} (log scale)"), "SE(log effect)".to_string()) } else { (effect.to_string(), "SE".to_string()) };
+    let (xlab, ylab) = if effect == "Odds ratio" { ("Odds ratio (log scale)".to_string(), "SE(log OR)".to_string()) } else { (xlab, ylab) };
+    text(&mut body, (l + r) / 2.0, b + 32.0, &xlab, 11.0, "middle", "normal");
+    let _ = writeln!(body, r##"<text x="18" y="{:.1}" font-size="11" text-anchor="middle" transform="rotate(-90 18 {:.1})" {FONT}>{}</text>"##, (t + b) / 2.0, (t + b) / 2.0, esc(&ylab));
     let mut h = b + 44.0;
     if let Some(n) = note {
         for chunk in wrap(n, 90) {

@@ -114,11 +114,15 @@ pub fn read_parquet(path: &Path, schema: &'static TableSchema) -> Result<Table> 
             return Err(Error::data("column missing").file(path).field(f.name));
         }
     }
-    let df = reader.with_columns(Some(schema.names().iter().map(|n| n.to_string()).collect())).finish().map_err(|e| Error::data(format!("not a readable Parquet file: {e}")).file(path))?;
-    let mut cols = Vec::with_capacity(schema.fields.len());
+    let projection = if schema.extra { None } else { Some(schema.names().iter().map(|n| n.to_string()).collect()) };
+    let df = reader.with_columns(projection).finish().map_err(|e| Error::data(format!("not a readable Parquet file: {e}")).file(path))?;
+    let mut cols = Vec::with_capacity(df.width());
     for f in schema.fields {
         let c = df.column(f.name).map_err(|e| pe(e).file(path))?;
         cols.push(conform(c, f.ty).map_err(|e| e.file(path).field(f.name))?);
+    }
+    if schema.extra {
+        cols.extend(df.columns().iter().filter(|c| schema.index_of(c.name()).is_none()).cloned());
     }
     let df = DataFrame::new(df.height(), cols).map_err(|e| pe(e).file(path))?;
     Table::new(schema, df).map_err(|e| e.file(path))

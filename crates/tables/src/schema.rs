@@ -34,6 +34,8 @@ pub struct Field {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct TableSchema {
+    /// Columns after `fields` are allowed (text, number, yes/no): a review's own covariates.
+    pub extra: bool,
     /// file stem under `out/<pipeline>/`
     pub name: &'static str,
     pub fields: &'static [Field],
@@ -66,6 +68,7 @@ use ColType::*;
 
 /// ingest/parse: one row per record in the search exports, in file order.
 pub const RECORDS: TableSchema = TableSchema {
+    extra: false,
     name: "records",
     fields: &[
         req("record_id", Str),
@@ -88,19 +91,21 @@ pub const RECORDS: TableSchema = TableSchema {
 
 /// ingest/dedup: one row per record, its cluster, and why it joined it.
 pub const CLUSTERS: TableSchema =
-    TableSchema { name: "clusters", fields: &[req("cluster_id", Str), req("record_id", Str), req("representative", Bool), opt("matched_with", Str), opt("evidence", Str)] };
+    TableSchema { extra: false, name: "clusters", fields: &[req("cluster_id", Str), req("record_id", Str), req("representative", Bool), opt("matched_with", Str), opt("evidence", Str)] };
 
 /// ingest/dedup: one merged record per cluster (every source id kept).
 pub const MERGED: TableSchema = TableSchema {
+    extra: false,
     name: "merged_records",
     fields: &[req("cluster_id", Str), req("merged_ids", Str), req("databases", Str), opt("title", Str), opt("authors", Str), opt("year", Int), opt("journal", Str), opt("doi", Str)],
 };
 
 /// ingest/dedup: pairs too uncertain to merge automatically, for a person to decide.
-pub const MAYBE_PAIRS: TableSchema = TableSchema { name: "maybe_pairs", fields: &[req("record_a", Str), req("record_b", Str), req("title_similarity", Float), req("evidence", Str)] };
+pub const MAYBE_PAIRS: TableSchema = TableSchema { extra: false, name: "maybe_pairs", fields: &[req("record_a", Str), req("record_b", Str), req("title_similarity", Float), req("evidence", Str)] };
 
 /// ingest/screening: one row per screened cluster and stage.
 pub const SCREENING: TableSchema = TableSchema {
+    extra: false,
     name: "screening",
     fields: &[
         req("cluster_id", Str),
@@ -117,77 +122,84 @@ pub const SCREENING: TableSchema = TableSchema {
 
 /// ingest/screening: agreement between the two reviewers, per stage.
 pub const AGREEMENT: TableSchema = TableSchema {
+    extra: false,
     name: "screening_agreement",
     fields: &[req("stage", Str), req("records", Int), opt("agreed", Int), opt("conflicts", Int), opt("adjudicated", Int), opt("kappa", Float), opt("note", Str)],
 };
 
 /// ingest/prisma: PRISMA 2020 counts; `database` set on per-database rows.
-pub const PRISMA: TableSchema = TableSchema { name: "prisma", fields: &[req("stage", Str), opt("database", Str), req("count", Int)] };
+pub const PRISMA: TableSchema = TableSchema { extra: false, name: "prisma", fields: &[req("stage", Str), opt("database", Str), req("count", Int)] };
 
 /// report: `prisma.csv`, the overall flow (the rows of `prisma` without a database).
-pub const PRISMA_FLOW: TableSchema = TableSchema { name: "prisma_flow", fields: &[req("stage", Str), req("count", Int)] };
+pub const PRISMA_FLOW: TableSchema = TableSchema { extra: false, name: "prisma_flow", fields: &[req("stage", Str), req("count", Int)] };
 
 /// report: `clusters.csv`, duplicate clusters of two or more records in the dedup benchmark's
 /// format (ids joined by `;`).
-pub const CLUSTER_LIST: TableSchema = TableSchema { name: "cluster_list", fields: &[req("merged_ids", Str)] };
+pub const CLUSTER_LIST: TableSchema = TableSchema { extra: false, name: "cluster_list", fields: &[req("merged_ids", Str)] };
 
 /// report: `outcomes.csv`, the protocol's outcomes as run.
 pub const OUTCOMES: TableSchema = TableSchema {
+    extra: false,
     name: "outcomes",
-    fields: &[req("outcome", Str), req("label", Str), opt("timepoint", Str), req("definition", Str), opt("studies", Str), req("studies_source", Str), opt("subgroups", Str)],
+    fields: &[req("outcome", Str), req("label", Str), opt("timepoint", Str), opt("definition", Str), opt("studies", Str), req("studies_source", Str), opt("subgroups", Str)],
 };
 
-/// extract: study characteristics.
+/// extract: study characteristics. After these columns come the covariates the review declares
+/// in its config (`[extraction.covariates]`: text, number or yes/no), in the declared order.
+/// `n_treat`, `n_ctrl` are the randomized arm sizes where the sheet (or the arms) give them.
 pub const STUDIES: TableSchema = TableSchema {
+    extra: true,
     name: "studies",
-    fields: &[
-        req("study_id", Str),
-        opt("ref", Str),
-        req("label", Str),
-        req("drug", Str),
-        opt("design", Str),
-        req("hyperinflammation", Bool),
-        req("n_treat", Int),
-        req("n_ctrl", Int),
-        req("n_source", Str),
-        opt("citation", Str),
-    ],
+    fields: &[req("study_id", Str), req("label", Str), opt("ref", Str), opt("design", Str), opt("n_treat", Int), opt("n_ctrl", Int), opt("n_source", Str), opt("citation", Str)],
 };
 
 /// extract: arms of every study (factorial trials have more than two).
-pub const ARMS: TableSchema = TableSchema { name: "arms", fields: &[req("study_id", Str), req("arm", Str), req("group", Str), req("factors", Str), req("n", Int), opt("source", Str)] };
+pub const ARMS: TableSchema = TableSchema { extra: false, name: "arms", fields: &[req("study_id", Str), req("arm", Str), req("group", Str), req("factors", Str), req("n", Int), opt("source", Str)] };
 
-/// extract: per-study, per-arm outcome counts; missing cells stay missing.
+/// extract: per-study outcome data; missing cells stay missing. Which columns a row fills
+/// depends on the outcome's type: binary (events and totals per arm), continuous (mean, SD and n
+/// per arm) or generic (an estimate with its SE, or with its CI, on the outcome's declared scale).
 pub const OUTCOME_DATA: TableSchema = TableSchema {
+    extra: false,
     name: "outcome_data",
     fields: &[
         req("study_id", Str),
         req("outcome", Str),
         opt("events_treat", Int),
-        req("n_treat", Int),
+        opt("n_treat", Int),
         opt("events_ctrl", Int),
-        req("n_ctrl", Int),
+        opt("n_ctrl", Int),
         one_of("status", &["reported", "derived", "missing"]),
         opt("source", Str),
         opt("timepoint", Str),
         opt("evidence", Str),
+        opt("mean_treat", Float),
+        opt("sd_treat", Float),
+        opt("mean_ctrl", Float),
+        opt("sd_ctrl", Float),
+        opt("estimate", Float),
+        opt("se", Float),
+        opt("ci_lb", Float),
+        opt("ci_ub", Float),
     ],
 };
 
 /// rob: RoB 2 domain and overall judgments.
-pub const ROB: TableSchema = TableSchema { name: "rob_judgments", fields: &[req("study_id", Str), req("domain", Str), one_of("judgment", &["low", "some concerns", "high"]), req("basis", Str)] };
+pub const ROB: TableSchema =
+    TableSchema { extra: false, name: "rob_judgments", fields: &[req("study_id", Str), req("domain", Str), one_of("judgment", &["low", "some concerns", "high"]), req("basis", Str)] };
 
 /// pool: per-study effects each analysis used (OR scale for display; log scale for the model).
 pub const EFFECTS: TableSchema = TableSchema {
+    extra: false,
     name: "per_study_effects",
     fields: &[
         req("outcome", Str),
         opt("subgroup", Str),
         req("study_id", Str),
-        req("events_treat", Int),
-        req("n_treat", Int),
-        req("events_ctrl", Int),
-        req("n_ctrl", Int),
+        opt("events_treat", Int),
+        opt("n_treat", Int),
+        opt("events_ctrl", Int),
+        opt("n_ctrl", Int),
         opt("yi", Float),
         opt("vi", Float),
         opt("estimate", Float),
@@ -197,9 +209,12 @@ pub const EFFECTS: TableSchema = TableSchema {
     ],
 };
 
-/// pool: one row per outcome × subgroup. `estimate`, `ci_lb`, `ci_ub` are on the `scale` named
-/// in the row: `natural` (ratios as ratios, as RevMan prints them).
+/// pool: one row per outcome × subgroup × model (two rows when an outcome asks for both the
+/// fixed and the random-effects model). `estimate`, `ci_lb`, `ci_ub`, `pi_*` are on the `scale`
+/// named in the row: `natural` (ratios as ratios, as RevMan prints them). On an outcome's overall
+/// row, `Q_between*` is the test for subgroup differences across the levels of `subgroup_by`.
 pub const RESULTS: TableSchema = TableSchema {
+    extra: false,
     name: "results",
     fields: &[
         req("outcome", Str),
@@ -223,11 +238,19 @@ pub const RESULTS: TableSchema = TableSchema {
         req("studies", Str),
         one_of("measure", &["OR", "RR", "RD", "MD", "SMD", "ROM", "GEN"]),
         one_of("scale", &["log", "natural"]),
+        Field { name: "model_type", ty: Str, nullable: true, accepted: &["fixed", "random"] },
+        opt("pi_lb", Float),
+        opt("pi_ub", Float),
+        opt("subgroup_by", Str),
+        opt("Q_between", Float),
+        opt("Q_between_df", Int),
+        opt("Q_between_p", Float),
     ],
 };
 
 /// report: is each published pooled result consistent with the study data we have?
 pub const CONSISTENCY: TableSchema = TableSchema {
+    extra: false,
     name: "consistency",
     fields: &[
         req("outcome", Str),
@@ -242,12 +265,16 @@ pub const CONSISTENCY: TableSchema = TableSchema {
 };
 
 /// report: every published figure beside the recomputed one.
-pub const AUDIT: TableSchema =
-    TableSchema { name: "audit", fields: &[req("item", Str), req("published", Str), opt("recomputed", Str), one_of("status", &["match", "mismatch", "not computable"]), req("why", Str)] };
+pub const AUDIT: TableSchema = TableSchema {
+    extra: false,
+    name: "audit",
+    fields: &[req("item", Str), req("published", Str), opt("recomputed", Str), one_of("status", &["match", "mismatch", "not computable"]), req("why", Str)],
+};
 
 /// `metapipe pool --group`: one row per group. `scale` says what scale `estimate`, `ci_*` and
 /// `pi_*` are on: `log` for ratio measures (OR, RR, ROM), `natural` otherwise.
 pub const POOL_GROUPS: TableSchema = TableSchema {
+    extra: false,
     name: "pooled_groups",
     fields: &[
         req("group", Str),
@@ -273,10 +300,10 @@ pub const POOL_GROUPS: TableSchema = TableSchema {
 };
 
 /// `metapipe gen-meta`: SYNTHETIC batches of 2×2 studies for benchmarks.
-pub const GEN_BINARY: TableSchema = TableSchema { name: "gen_binary", fields: &[req("group", Int), req("study", Int), req("ai", Int), req("n1i", Int), req("ci", Int), req("n2i", Int)] };
+pub const GEN_BINARY: TableSchema = TableSchema { extra: false, name: "gen_binary", fields: &[req("group", Int), req("study", Int), req("ai", Int), req("n1i", Int), req("ci", Int), req("n2i", Int)] };
 
 /// `metapipe gen-meta`: SYNTHETIC batches of generic effects for benchmarks.
-pub const GEN_GENERIC: TableSchema = TableSchema { name: "gen_generic", fields: &[req("group", Int), req("study", Int), req("yi", Float), req("vi", Float)] };
+pub const GEN_GENERIC: TableSchema = TableSchema { extra: false, name: "gen_generic", fields: &[req("group", Int), req("study", Int), req("yi", Float), req("vi", Float)] };
 
 /// Every stage table, for documentation and tests.
 pub const ALL: &[&TableSchema] = &[

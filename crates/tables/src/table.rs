@@ -30,10 +30,12 @@ impl Table {
     /// Non-finite floats become missing. Errors name the table, column and (1-based) row.
     pub fn new(schema: &'static TableSchema, df: DataFrame) -> Result<Table> {
         let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
-        if names != schema.names() {
-            return Err(Error::data(format!("table {}: columns [{}], schema says [{}]", schema.name, names.join(","), schema.names().join(","))));
+        let fixed = schema.fields.len();
+        if names.len() < fixed || names[..fixed] != schema.names()[..] || (!schema.extra && names.len() != fixed) {
+            let more = if schema.extra { ", then any covariates" } else { "" };
+            return Err(Error::data(format!("table {}: columns [{}], schema says [{}]{more}", schema.name, names.join(","), schema.names().join(","))));
         }
-        let mut cols = Vec::with_capacity(schema.fields.len());
+        let mut cols = Vec::with_capacity(names.len());
         for (c, f) in df.columns().iter().zip(schema.fields) {
             if c.dtype() != &f.ty.dtype() {
                 return Err(Error::data(format!("column has type {}, schema says {}", c.dtype(), f.ty.dtype())).field(format!("{}.{}", schema.name, f.name)));
@@ -49,6 +51,15 @@ impl Table {
                     return Err(Error::data(format!("table {}: row {}: {:?} is not one of {:?}", schema.name, row + 1, v, f.accepted)).field(f.name));
                 }
             }
+            cols.push(c);
+        }
+        // a review's covariates: text, whole numbers, numbers or yes/no
+        for c in &df.columns()[fixed..] {
+            let c = match c.dtype() {
+                DataType::String | DataType::Int64 | DataType::Boolean => c.clone(),
+                DataType::Float64 => finite_or_null(c)?,
+                d => return Err(Error::data(format!("covariate column has type {d}; expected text, integer, number or yes/no")).field(format!("{}.{}", schema.name, c.name()))),
+            };
             cols.push(c);
         }
         let df = DataFrame::new(df.height(), cols).map_err(pe)?;
@@ -79,6 +90,10 @@ impl Table {
     /// A yes/no column.
     pub fn boolean(&self, name: &str) -> &BooleanChunked {
         self.col(name).bool().expect("checked dtype")
+    }
+    /// The columns after the schema's own (a review's covariates), in order.
+    pub fn extra_columns(&self) -> &[Column] {
+        &self.df.columns()[self.schema.fields.len()..]
     }
     /// Row `r` of a text column, owned.
     pub fn str_at(&self, name: &str, r: usize) -> Option<String> {

@@ -1,0 +1,230 @@
+//! The config's analysis keys turned into the typed plan the stages run: per outcome its
+//! [`Spec`] (measure, models, convention, test, level), its study set and its subgroups.
+
+use metapipe_extract::OutcomeKind;
+use metapipe_meta::model::{Control, Method, Options, Test};
+use metapipe_meta::Measure;
+use metapipe_plan::{Choice, Spec};
+use serde::Deserialize;
+
+/// Analysis settings; `[analysis]` gives the defaults, each `[[outcomes]]` entry may override.
+#[derive(Debug, Deserialize, Default, Clone, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct AnalysisCfg {
+    pub measure: Option<String>,
+    /// one method: a fixed-effect one (MH, PETO, FE) or a τ² estimator (DL, REML, …); sets
+    /// `model` to fixed or random
+    pub method: Option<String>,
+    pub fixed: Option<String>,
+    pub random: Option<String>,
+    /// fixed | random | both | rule
+    pub model: Option<String>,
+    pub convention: Option<String>,
+    pub random_if_i2_above: Option<f64>,
+    pub random_if_q_p_below: Option<f64>,
+    pub level: Option<f64>,
+    /// z | knha
+    pub test: Option<String>,
+    pub prediction: Option<bool>,
+    /// generic outcomes: `log` (estimates and CIs are ratios, pooled on the log scale; `se` is
+    /// the SE of the log ratio) or `natural`
+    pub scale: Option<String>,
+}
+
+impl AnalysisCfg {
+    /// `self` with every unset key taken from `d`.
+    pub fn or(&self, d: &AnalysisCfg) -> AnalysisCfg {
+        AnalysisCfg {
+            measure: self.measure.clone().or(d.measure.clone()),
+            method: self.method.clone().or(d.method.clone()),
+            fixed: self.fixed.clone().or(d.fixed.clone()),
+            random: self.random.clone().or(d.random.clone()),
+            model: self.model.clone().or(d.model.clone()),
+            convention: self.convention.clone().or(d.convention.clone()),
+            random_if_i2_above: self.random_if_i2_above.or(d.random_if_i2_above),
+            random_if_q_p_below: self.random_if_q_p_below.or(d.random_if_q_p_below),
+            level: self.level.or(d.level),
+            test: self.test.clone().or(d.test.clone()),
+            prediction: self.prediction.or(d.prediction),
+            scale: self.scale.clone().or(d.scale.clone()),
+        }
+    }
+}
+
+impl AnalysisCfg {
+    /// Whether `key` is set here.
+    pub fn sets(&self, key: &str) -> bool {
+        match key {
+            "measure" => self.measure.is_some(),
+            "method" => self.method.is_some(),
+            "fixed" => self.fixed.is_some(),
+            "random" => self.random.is_some(),
+            "model" => self.model.is_some(),
+            "convention" => self.convention.is_some(),
+            "level" => self.level.is_some(),
+            "test" => self.test.is_some(),
+            "scale" => self.scale.is_some(),
+            "prediction" => self.prediction.is_some(),
+            _ => self.random_if_i2_above.is_some() || self.random_if_q_p_below.is_some(),
+        }
+    }
+}
+
+/// An outcome's analysis keys (its own over `[analysis]`'s) as a checked [`Spec`]; an error is
+/// (key, message).
+pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
+    let measure_s = a.measure.as_deref().ok_or(("measure", "no measure (OR, RR, RD, MD, SMD, ROM or GEN) for this outcome or in [analysis]".to_string()))?;
+    let measure = Measure::parse(measure_s).ok_or(("measure", format!("{measure_s:?}: expected OR, RR, RD, MD, SMD, ROM or GEN")))?;
+    let method = |key: &'static str, v: &str| Method::parse(v).ok_or((key, format!("{v:?}: expected MH, PETO, FE, DL, REML, PM, ML, SJ, HE or EB")));
+    let mut fixed = match &a.fixed {
+        Some(f) => method("fixed", f)?,
+        None if measure.is_binary() => Method::MH,
+        None => Method::FE,
+    };
+    let mut random = match &a.random {
+        Some(r) => method("random", r)?,
+        None => Method::REML,
+    };
+    if fixed.is_random() {
+        return Err(("fixed", format!("{} is a random-effects method; fixed takes MH, PETO or FE", fixed.name())));
+    }
+    if !random.is_random() {
+        return Err(("random", format!("{} is a fixed-effect method; random takes DL, REML, PM, ML, SJ, HE or EB", random.name())));
+    }
+    let mut choice = match a.model.as_deref() {
+        None | Some("random") => Choice::Random,
+        Some("fixed") => Choice::Fixed,
+        Some("both") => Choice::Both,
+        Some("rule") => Choice::Rule { i2_above: a.random_if_i2_above.unwrap_or(50.0), q_p_below: a.random_if_q_p_below.unwrap_or(0.10) },
+        Some(m) => return Err(("model", format!("{m:?}: expected fixed, random, both or rule"))),
+    };
+    if let Some(m) = &a.method {
+        let m = method("method", m)?;
+        if a.model.is_some() {
+            return Err(("method", "give either method (one model) or model with fixed/random, not both".into()));
+        }
+        if m.is_random() {
+            random = m;
+            choice = Choice::Random;
+        } else {
+            fixed = m;
+            choice = Choice::Fixed;
+        }
+    }
+    if matches!(fixed, Method::MH | Method::Peto) && !measure.is_binary() {
+        return Err(("fixed", format!("{} needs binary data (OR, RR, RD); use FE for {}", fixed.name(), measure.name())));
+    }
+    if fixed == Method::Peto && measure != Measure::OR {
+        return Err(("fixed", "Peto's method pools odds ratios only (measure = \"OR\")".into()));
+    }
+    let revman = match a.convention.as_deref() {
+        None | Some("metafor") => false,
+        Some("revman") => true,
+        Some(c) => return Err(("convention", format!("{c:?}: expected metafor or revman"))),
+    };
+    let test = match a.test.as_deref() {
+        None | Some("z") => Test::Z,
+        Some("knha") | Some("hksj") => Test::Knha,
+        Some(t) => return Err(("test", format!("{t:?}: expected z or knha"))),
+    };
+    if revman && (!matches!(measure, Measure::OR | Measure::RR) || random != Method::DL || test != Test::Z || fixed == Method::Peto) {
+        return Err(("convention", "the RevMan 5 convention is implemented for OR and RR with MH or FE fixed effect, DL random effects and the z test".into()));
+    }
+    let level = match a.level {
+        None => 0.95,
+        Some(l) if l > 1.0 && l < 100.0 => l / 100.0,
+        Some(l) if l > 0.0 && l < 1.0 => l,
+        Some(l) => return Err(("level", format!("{l}: expected a confidence level such as 95 or 0.95"))),
+    };
+    let log_scale = match (measure, a.scale.as_deref()) {
+        (Measure::GEN, None | Some("natural")) => false,
+        (Measure::GEN, Some("log")) => true,
+        (Measure::GEN, Some(s)) => return Err(("scale", format!("{s:?}: expected log (ratios, pooled on the log scale) or natural"))),
+        (_, None) => false,
+        (m, Some(_)) => return Err(("scale", format!("scale applies to generic outcomes (measure = \"GEN\"); {} has its own scale", m.name()))),
+    };
+    let opts = Options { level, test, control: Control::default(), extras: true };
+    Ok(Spec { measure, log_scale, fixed, random, choice, revman, opts, prediction: a.prediction.unwrap_or(false), study_ci_level: 0.95 })
+}
+
+/// What an outcome's rows hold, by its measure.
+pub fn outcome_kind(m: Measure) -> OutcomeKind {
+    if m.is_binary() {
+        OutcomeKind::Binary
+    } else if m.is_continuous() {
+        OutcomeKind::Continuous
+    } else {
+        OutcomeKind::Generic
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn cfg(f: impl FnOnce(&mut AnalysisCfg)) -> AnalysisCfg {
+        let mut a = AnalysisCfg { measure: Some("OR".into()), ..Default::default() };
+        f(&mut a);
+        a
+    }
+
+    #[test]
+    fn defaults_are_metafors() {
+        let s = outcome_spec(&cfg(|_| {})).unwrap();
+        assert_eq!((s.fixed, s.random, s.choice, s.revman, s.opts.level), (Method::MH, Method::REML, Choice::Random, false, 0.95));
+        let s = outcome_spec(&cfg(|a| a.measure = Some("MD".into()))).unwrap();
+        assert_eq!(s.fixed, Method::FE);
+    }
+
+    #[test]
+    fn method_sets_the_model_and_level_takes_percent() {
+        let s = outcome_spec(&cfg(|a| {
+            a.method = Some("FE".into());
+            a.level = Some(90.0);
+        }))
+        .unwrap();
+        assert_eq!((s.choice, s.fixed, s.opts.level), (Choice::Fixed, Method::FE, 0.90));
+    }
+
+    #[test]
+    fn bad_combinations_name_their_key() {
+        let cases: Vec<(AnalysisCfg, &str)> = vec![
+            (cfg(|a| a.measure = None), "measure"),
+            (cfg(|a| a.measure = Some("HR".into())), "measure"),
+            (cfg(|a| a.fixed = Some("DL".into())), "fixed"),
+            (cfg(|a| a.random = Some("MH".into())), "random"),
+            (cfg(|a| a.model = Some("sometimes".into())), "model"),
+            (
+                cfg(|a| {
+                    a.measure = Some("SMD".into());
+                    a.fixed = Some("MH".into())
+                }),
+                "fixed",
+            ),
+            (cfg(|a| a.fixed = Some("PETO".into())).clone(), "none"),
+            (
+                cfg(|a| {
+                    a.measure = Some("RR".into());
+                    a.fixed = Some("PETO".into())
+                }),
+                "fixed",
+            ),
+            (
+                cfg(|a| {
+                    a.convention = Some("revman".into());
+                    a.random = Some("REML".into())
+                }),
+                "convention",
+            ),
+            (cfg(|a| a.scale = Some("log".into())), "scale"),
+            (cfg(|a| a.level = Some(0.0)), "level"),
+            (cfg(|a| a.test = Some("t".into())), "test"),
+        ];
+        for (a, key) in cases {
+            match outcome_spec(&a) {
+                Ok(_) => assert_eq!(key, "none", "{a:?} should fail on {key}"),
+                Err((k, _)) => assert_eq!(k, key, "{a:?}"),
+            }
+        }
+    }
+}

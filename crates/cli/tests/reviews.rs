@@ -1,0 +1,287 @@
+//! Any review by config (issue 12): the two metadat reviews reproduce metafor and their
+//! published results; a review started with `metapipe init` from extraction sheets alone runs
+//! binary, continuous and generic outcomes with covariate subgroups, and every pooled number
+//! equals `metapipe pool` on the same study-level data.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+}
+
+fn tmpdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mp-rev-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn metapipe(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_metapipe")).current_dir(dir).args(args).output().unwrap()
+}
+
+fn ok(o: &Output) {
+    assert!(o.status.success(), "exit {:?}: {}", o.status.code(), String::from_utf8_lossy(&o.stderr));
+}
+
+fn csv_rows(p: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    r.records().map(|x| h.iter().cloned().zip(x.unwrap().iter().map(String::from)).collect()).collect()
+}
+
+fn num(r: &BTreeMap<String, String>, k: &str) -> f64 {
+    r[k].parse().unwrap_or_else(|_| panic!("{k} = {:?}", r[k]))
+}
+
+fn close(a: f64, b: f64, tol: f64, what: &str) {
+    assert!((a - b).abs() <= tol * b.abs().max(1.0), "{what}: {a} vs {b}");
+}
+
+fn fixture() -> serde_json::Value {
+    serde_json::from_str(&std::fs::read_to_string(repo().join("tests/fixtures/reviews/metadat_reviews.json")).unwrap()).unwrap()
+}
+
+/// A results row against a metafor fit in the fixture (1e-6, relative where large).
+fn same_fit(r: &BTreeMap<String, String>, m: &serde_json::Value, what: &str) {
+    for (ours, theirs) in [("estimate", "estimate"), ("ci_lb", "ci_lb"), ("ci_ub", "ci_ub"), ("p", "p"), ("Q", "Q"), ("Q_p", "Q_p"), ("I2", "I2"), ("tau2", "tau2")] {
+        let Some(t) = m[theirs].as_f64() else { continue };
+        close(num(r, ours), t, 1e-6, &format!("{what} {ours}"));
+    }
+    assert_eq!(r["k"], m["k"].to_string(), "{what} k");
+}
+
+fn run_review(name: &str) -> PathBuf {
+    let out = tmpdir(name);
+    ok(&metapipe(&repo(), &["run", &format!("pipelines/{name}.toml"), "--out", out.to_str().unwrap()]));
+    out.join(name)
+}
+
+#[test]
+fn bcg_review_reproduces_metafor_and_colditz() {
+    let dir = run_review("bcg-tb");
+    let fx = &fixture()["bcg_tb"];
+    let res = csv_rows(&dir.join("results.csv"));
+    let overall: Vec<_> = res.iter().filter(|r| r["subgroup"].is_empty()).collect();
+    assert_eq!(overall.len(), 2, "model = both: a fixed and a random row");
+    assert_eq!((overall[0]["model_type"].as_str(), overall[1]["model_type"].as_str()), ("fixed", "random"));
+    assert_eq!(overall[1]["model"], "random effects: DerSimonian-Laird");
+    same_fit(overall[1], &fx["overall_dl"], "DL");
+    close(num(overall[1], "pi_lb"), fx["overall_dl"]["pi_lb"].as_f64().unwrap(), 1e-6, "PI lower");
+    close(num(overall[1], "pi_ub"), fx["overall_dl"]["pi_ub"].as_f64().unwrap(), 1e-6, "PI upper");
+    for k in ["estimate", "ci_lb", "ci_ub", "Q"] {
+        close(num(overall[0], k), fx["overall_mh"][k].as_f64().unwrap(), 1e-6, &format!("MH {k}"));
+    }
+    // subgroups by allocation (a text covariate), each equal to metafor on that subset
+    for (level, m) in fx["subgroups"].as_object().unwrap() {
+        let r = res.iter().find(|r| r["subgroup"] == *level && r["model_type"] == "random").unwrap_or_else(|| panic!("no subgroup {level}"));
+        assert_eq!(r["subgroup_by"], "alloc");
+        same_fit(r, m, level);
+    }
+    // the test for subgroup differences on the random-effects overall row
+    let qb = &fx["q_between"];
+    close(num(overall[1], "Q_between"), qb["Q"].as_f64().unwrap(), 1e-6, "Q between");
+    assert_eq!(overall[1]["Q_between_df"], qb["df"].to_string());
+    close(num(overall[1], "Q_between_p"), qb["p"].as_f64().unwrap(), 1e-6, "Q between p");
+    let forest = std::fs::read_to_string(dir.join("report/forest_tb.svg")).unwrap();
+    assert!(forest.contains("Test for subgroup differences: Chi² = "), "the forest plot shows the test");
+    assert!(forest.contains("Risk Ratio") && forest.contains("Favours BCG"));
+    // the published result, to its printed precision
+    let audit = csv_rows(&dir.join("audit.csv"));
+    let a = audit.iter().find(|a| a["item"] == "tb RR (random effects)").unwrap();
+    assert_eq!((a["status"].as_str(), a["recomputed"].as_str()), ("match", "0.49 (0.34-0.70)"), "{a:?}");
+    // an analysis-only review: no search, screening or RoB outputs, and no empty report sections
+    for absent in ["prisma.csv", "clusters.csv", "rob_judgments.csv", "consistency.csv", "report/prisma.svg"] {
+        assert!(!dir.join(absent).exists(), "{absent} written for a review without that stage");
+    }
+    let index = std::fs::read_to_string(dir.join("report/index.html")).unwrap();
+    assert!(!index.contains("Study selection") && !index.contains("Risk of bias") && !index.contains("consistent with the sourced data"));
+}
+
+#[test]
+fn ets_review_reproduces_metafor_and_hackshaw() {
+    let dir = run_review("ets-lung-cancer");
+    let fx = &fixture()["ets_lung_cancer"];
+    let res = csv_rows(&dir.join("results.csv"));
+    let overall = res.iter().find(|r| r["subgroup"].is_empty()).unwrap();
+    assert_eq!((overall["measure"].as_str(), overall["model"].as_str()), ("GEN", "random effects: DerSimonian-Laird"));
+    same_fit(overall, &fx["overall_dl"], "DL");
+    for (level, m) in fx["subgroups"].as_object().unwrap() {
+        same_fit(res.iter().find(|r| r["subgroup"] == *level).unwrap(), m, level);
+    }
+    let audit = csv_rows(&dir.join("audit.csv"));
+    for a in &audit {
+        assert_eq!(a["status"], "match", "{a:?}");
+    }
+    assert_eq!(audit.len(), 2, "pooled + k: {audit:?}");
+}
+
+/// SYNTHETIC study data (made up for this test): three outcomes of three types.
+const STUDIES: &str =
+    "study_id,label,year,blinded,region\na,Alpha 2001,2001,yes,north\nb,Beta 2004,2004,no,south\nc,Gamma 2009,2009,yes,north\nd,Delta 2015,2015,no,south\ne,Epsilon 2020,2020,yes,south\n";
+const OUTCOMES: &str = "study_id,outcome,events_treat,n_treat,events_ctrl,n_ctrl,mean_treat,sd_treat,mean_ctrl,sd_ctrl,estimate,se,ci_lb,ci_ub\n\
+a,death,4,50,9,51,,,,,,,,\n\
+b,death,10,120,15,118,,,,,,,,\n\
+c,death,0,30,3,29,,,,,,,,\n\
+d,death,22,200,30,210,,,,,,,,\n\
+e,death,7,80,6,75,,,,,,,,\n\
+a,los,,40,,41,8.1,2.5,9.0,2.9,,,,\n\
+b,los,,60,,58,7.4,3.1,8.8,3.0,,,,\n\
+c,los,,25,,27,10.2,4.0,10.0,3.5,,,,\n\
+d,los,,90,,95,6.9,2.2,7.5,2.4,,,,\n\
+a,hr,,,,,,,,,0.80,,0.60,1.07\n\
+b,hr,,,,,,,,,0.65,0.15,,\n\
+c,hr,,,,,,,,,0.95,,0.70,1.29\n\
+e,hr,,,,,,,,,0.72,,0.55,0.94\n";
+
+fn fill_demo(root: &Path) {
+    let data = root.join("data/demo");
+    std::fs::write(data.join("studies.csv"), STUDIES).unwrap();
+    std::fs::write(data.join("outcome_data.csv"), OUTCOMES).unwrap();
+    let cfg = root.join("pipelines/demo.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let text = text.replace("# year = \"number\"", "year = \"number\"\nblinded = \"yes/no\"\nregion = \"text\"");
+    let i = text.find("\n[[outcomes]]").unwrap() + 1;
+    let outcomes = r#"[[outcomes]]
+id = "death"
+label = "Death"
+measure = "OR"
+method = "REML"
+subgroup_by = "region"
+subgroups = ["blinded"]
+
+[[outcomes]]
+id = "los"
+label = "Length of stay"
+measure = "SMD"
+model = "both"
+random = "DL"
+test = "knha"
+
+[[outcomes]]
+id = "hr"
+label = "Time to death"
+measure = "GEN"
+scale = "log"
+method = "PM"
+prediction = true
+"#;
+    std::fs::write(&cfg, format!("{}{outcomes}", &text[..i])).unwrap();
+}
+
+/// `metapipe pool` on `rows` (CSV text) with `args`: the JSON line of the single group.
+fn pool(dir: &Path, name: &str, csv_text: &str, args: &[&str]) -> serde_json::Value {
+    let p = dir.join(name);
+    std::fs::write(&p, csv_text).unwrap();
+    let mut a = vec!["pool", p.to_str().unwrap(), "--format", "json"];
+    a.extend_from_slice(args);
+    let o = metapipe(dir, &a);
+    ok(&o);
+    serde_json::from_slice(&o.stdout).unwrap()
+}
+
+#[test]
+fn init_then_extraction_alone_runs_every_outcome_type() {
+    let root = tmpdir("init");
+    ok(&metapipe(&root, &["init", "demo"]));
+    assert!(root.join("pipelines/demo.toml").is_file() && root.join("data/demo/studies.csv").is_file());
+    let again = metapipe(&root, &["init", "demo"]);
+    assert_eq!(again.status.code(), Some(2), "init never overwrites");
+    fill_demo(&root);
+    let o = metapipe(&root, &["run", "pipelines/demo.toml", "--out", "out"]);
+    ok(&o);
+    let dir = root.join("out/demo");
+    let res = csv_rows(&dir.join("results.csv"));
+    let row = |o: &str, sg: &str, kind: &str| res.iter().find(|r| r["outcome"] == o && r["subgroup"] == sg && r["model_type"] == kind).unwrap_or_else(|| panic!("no {o}/{sg}/{kind} in {res:?}"));
+
+    // binary OR, REML: equals `metapipe pool` (metafor's escalc + rma) on the same counts
+    let death: Vec<&str> = OUTCOMES.lines().filter(|l| l.contains(",death,")).collect();
+    let bin_csv = |ids: &[&str]| {
+        let mut s = String::from("ai,n1i,ci,n2i\n");
+        for l in death.iter().filter(|l| ids.iter().any(|id| l.starts_with(&format!("{id},")))) {
+            let c: Vec<&str> = l.split(',').collect();
+            s.push_str(&format!("{},{},{},{}\n", c[2], c[3], c[4], c[5]));
+        }
+        s
+    };
+    let check = |r: &BTreeMap<String, String>, p: &serde_json::Value, ratio: bool, what: &str| {
+        let t = |x: f64| if ratio { x.exp() } else { x };
+        for (ours, theirs) in [("estimate", "estimate"), ("ci_lb", "ci_lb"), ("ci_ub", "ci_ub")] {
+            close(num(r, ours), t(p[theirs].as_f64().unwrap()), 1e-9, &format!("{what} {ours}"));
+        }
+        for k in ["p", "Q", "I2", "tau2"] {
+            close(num(r, k), p[k].as_f64().unwrap(), 1e-9, &format!("{what} {k}"));
+        }
+    };
+    check(row("death", "", "random"), &pool(&root, "d_all.csv", &bin_csv(&["a", "b", "c", "d", "e"]), &["--measure", "OR", "--method", "REML"]), true, "death");
+    check(row("death", "south", "random"), &pool(&root, "d_south.csv", &bin_csv(&["b", "d", "e"]), &["--measure", "OR", "--method", "REML"]), true, "death south");
+    check(row("death", "blinded", "random"), &pool(&root, "d_blind.csv", &bin_csv(&["a", "c", "e"]), &["--measure", "OR", "--method", "REML"]), true, "death blinded");
+    assert_eq!(row("death", "north", "random")["subgroup_by"], "region");
+    assert_eq!(row("death", "blinded", "random")["subgroup_by"], "", "a further subgroup is not a level of subgroup_by");
+    assert!(!row("death", "", "random")["Q_between"].is_empty(), "test for subgroup differences");
+
+    // continuous SMD, both models, Knapp-Hartung for the random one
+    let mut cont = String::from("m1i,sd1i,n1i,m2i,sd2i,n2i\n");
+    for l in OUTCOMES.lines().filter(|l| l.contains(",los,")) {
+        let c: Vec<&str> = l.split(',').collect();
+        cont.push_str(&format!("{},{},{},{},{},{}\n", c[6], c[7], c[3], c[8], c[9], c[5]));
+    }
+    check(row("los", "", "fixed"), &pool(&root, "los.csv", &cont, &["--measure", "SMD", "--method", "FE"]), false, "los FE");
+    check(row("los", "", "random"), &pool(&root, "los.csv", &cont, &["--measure", "SMD", "--method", "DL", "--test", "knha"]), false, "los DL knha");
+    assert_eq!(row("los", "", "random")["n_treat"], "215", "totals over the pooled studies");
+
+    // generic log hazard ratios from SEs and from 95% CIs, Paule-Mandel, prediction interval
+    let z = 1.959963984540054;
+    let mut gen = String::from("yi,vi\n");
+    for l in OUTCOMES.lines().filter(|l| l.contains(",hr,")) {
+        let c: Vec<&str> = l.split(',').collect();
+        let est: f64 = c[10].parse().unwrap();
+        let se: f64 = if c[11].is_empty() { (c[13].parse::<f64>().unwrap().ln() - c[12].parse::<f64>().unwrap().ln()) / (2.0 * z) } else { c[11].parse().unwrap() };
+        gen.push_str(&format!("{},{}\n", est.ln(), se * se));
+    }
+    let p = pool(&root, "hr.csv", &gen, &["--measure", "GEN", "--method", "PM"]);
+    let r = row("hr", "", "random");
+    check(r, &p, true, "hr PM");
+    close(num(r, "pi_lb"), p["pi_lb"].as_f64().unwrap().exp(), 1e-9, "hr PI");
+
+    // every optional stage absent: no PRISMA, RoB, consistency or audit outputs or sections
+    for absent in ["prisma.csv", "rob_judgments.csv", "consistency.csv", "audit.csv"] {
+        assert!(!dir.join(absent).exists(), "{absent}");
+    }
+    let index = std::fs::read_to_string(dir.join("report/index.html")).unwrap();
+    for section in ["Study selection", "Risk of bias", "Audit"] {
+        assert!(!index.contains(&format!("<h2>{section}")), "empty section {section}");
+    }
+    for f in ["forest_death.svg", "forest_death_blinded.svg", "forest_los.svg", "forest_hr.svg"] {
+        assert!(dir.join("report").join(f).is_file(), "{f}");
+    }
+    let _ = std::fs::remove_dir_all(&root);
+}
+
+#[test]
+fn config_errors_name_file_line_and_key() {
+    let root = tmpdir("cfgerr");
+    ok(&metapipe(&root, &["init", "demo"]));
+    fill_demo(&root);
+    let cfg = root.join("pipelines/demo.toml");
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    for (from, to, key) in [
+        ("method = \"REML\"\nsubgroup_by", "method = \"REMX\"\nsubgroup_by", "outcomes.method"),
+        ("measure = \"SMD\"", "measure = \"SMD\"\nfixed = \"MH\"", "outcomes.fixed"),
+        ("region = \"text\"", "region = \"words\"", "extraction.covariates.region"),
+    ] {
+        std::fs::write(&cfg, text.replacen(from, to, 1)).unwrap();
+        let o = metapipe(&root, &["run", "pipelines/demo.toml", "--out", "out"]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(err.contains("demo.toml:") && err.contains(key), "{key}: {err}");
+    }
+    // a subgroup column the studies table does not have
+    std::fs::write(&cfg, text.replacen("subgroup_by = \"region\"", "subgroup_by = \"continent\"", 1)).unwrap();
+    let o = metapipe(&root, &["run", "pipelines/demo.toml", "--out", "out"]);
+    assert!(String::from_utf8_lossy(&o.stderr).contains("continent"));
+    assert!(!root.join("out/demo").exists(), "no output on failure");
+    let _ = std::fs::remove_dir_all(&root);
+}

@@ -1,0 +1,217 @@
+//! One analysis's models: per-study effects by the outcome's type and convention, the fixed and
+//! random-effects fits, and the model choice. Every formula is `metapipe-meta`'s.
+
+use metapipe_meta::effect::{binary_effect, escalc_binary, escalc_continuous, Binary, Continuous, Measure, ZeroCell};
+use metapipe_meta::model::{mantel_haenszel, peto, revman_dl, revman_mh, revman_tables, rma_uni, Fit, Method, Options, Test};
+
+/// How the studies of an outcome are pooled.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Choice {
+    Fixed,
+    Random,
+    /// both models, one results row each
+    Both,
+    /// RevMan's rule: random effects if I² > `i2_above` or the heterogeneity p < `q_p_below`
+    /// (judged on the fixed-effect fit), else fixed effect
+    Rule {
+        i2_above: f64,
+        q_p_below: f64,
+    },
+}
+
+/// An outcome's analysis settings, checked (see `metapipe run`'s config).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Spec {
+    pub measure: Measure,
+    /// generic outcomes: the reported estimates and CIs are ratios, pooled on the log scale
+    /// (`se` is then the SE of the log ratio)
+    pub log_scale: bool,
+    /// MH, Peto or FE (inverse variance)
+    pub fixed: Method,
+    pub random: Method,
+    pub choice: Choice,
+    /// RevMan 5's conventions (zero-cell rule; DL with τ² from the MH Q) for binary data
+    pub revman: bool,
+    pub opts: Options,
+    /// report the prediction interval (random-effects models)
+    pub prediction: bool,
+    /// the level of the CIs reported by the studies of a generic outcome
+    pub study_ci_level: f64,
+}
+
+impl Spec {
+    /// Whether estimates are analysed on the log scale and reported exponentiated.
+    pub fn ratio(&self) -> bool {
+        self.measure.is_ratio() || (self.measure == Measure::GEN && self.log_scale)
+    }
+}
+
+/// One study's data for one outcome (the columns its type uses are set).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StudyData {
+    pub study_id: String,
+    pub events_treat: Option<i64>,
+    pub n_treat: Option<i64>,
+    pub events_ctrl: Option<i64>,
+    pub n_ctrl: Option<i64>,
+    pub mean_treat: Option<f64>,
+    pub sd_treat: Option<f64>,
+    pub mean_ctrl: Option<f64>,
+    pub sd_ctrl: Option<f64>,
+    pub estimate: Option<f64>,
+    pub se: Option<f64>,
+    pub ci_lb: Option<f64>,
+    pub ci_ub: Option<f64>,
+}
+
+impl StudyData {
+    fn binary(&self) -> Binary {
+        let g = |x: Option<i64>| x.unwrap_or(0) as f64;
+        Binary::new(g(self.events_treat), g(self.n_treat), g(self.events_ctrl), g(self.n_ctrl))
+    }
+    fn continuous(&self) -> Continuous {
+        let g = |x: Option<f64>| x.unwrap_or(f64::NAN);
+        let n = |x: Option<i64>| x.unwrap_or(0) as f64;
+        Continuous { m1i: g(self.mean_treat), sd1i: g(self.sd_treat), n1i: n(self.n_treat), m2i: g(self.mean_ctrl), sd2i: g(self.sd_ctrl), n2i: n(self.n_ctrl) }
+    }
+}
+
+/// Per-study (yi, vi) on the analysis scale, as the outcome's models see them: binary data
+/// under RevMan's zero-cell rule or metafor's `escalc` (0.5 added to studies with a zero cell);
+/// continuous by `escalc`; generic from the estimate with its SE, or with its CI (the CI's width
+/// on the analysis scale over 2·z of the studies' CI level).
+pub fn study_effects(spec: &Spec, rows: &[StudyData]) -> Vec<Option<(f64, f64)>> {
+    match spec.measure {
+        m if m.is_binary() => {
+            let tables: Vec<Binary> = rows.iter().map(StudyData::binary).collect();
+            if spec.revman {
+                revman_tables(&tables).iter().map(|t| t.as_ref().and_then(|t| binary_effect(m, t)).map(|e| (e.yi, e.vi))).collect()
+            } else {
+                escalc_binary(m, &tables, ZeroCell::ESCALC).into_iter().map(|e| e.map(|e| (e.yi, e.vi))).collect()
+            }
+        }
+        m if m.is_continuous() => escalc_continuous(m, &rows.iter().map(StudyData::continuous).collect::<Vec<_>>()).into_iter().map(|e| e.map(|e| (e.yi, e.vi))).collect(),
+        _ => {
+            let z = metapipe_meta::dist::qnorm_two_sided(spec.study_ci_level);
+            let t = |x: f64| if spec.log_scale { x.ln() } else { x };
+            rows.iter()
+                .map(|r| {
+                    let yi = t(r.estimate?);
+                    let se = match (r.se, r.ci_lb, r.ci_ub) {
+                        (Some(se), _, _) => se,
+                        (None, Some(lb), Some(ub)) => (t(ub) - t(lb)) / (2.0 * z),
+                        _ => return None,
+                    };
+                    Some((yi, se * se)).filter(|(y, v)| y.is_finite() && v.is_finite() && *v > 0.0)
+                })
+                .collect()
+        }
+    }
+}
+
+/// A fitted model as a results row names it.
+#[derive(Debug, Clone)]
+pub struct Model {
+    /// "fixed" or "random"
+    pub kind: &'static str,
+    pub label: String,
+    pub fit: Fit,
+}
+
+fn method_name(m: Method) -> &'static str {
+    match m {
+        Method::MH => "Mantel-Haenszel",
+        Method::Peto => "Peto",
+        Method::FE => "inverse variance",
+        Method::DL => "DerSimonian-Laird",
+        Method::REML => "REML",
+        Method::ML => "ML",
+        Method::PM => "Paule-Mandel",
+        Method::SJ => "Sidik-Jonkman",
+        Method::HE => "Hedges",
+        Method::EB => "empirical Bayes",
+    }
+}
+
+fn label(spec: &Spec, kind: &str, m: Method) -> String {
+    let mut extra = vec![];
+    if spec.revman {
+        extra.push("RevMan 5");
+    }
+    if spec.opts.test == Test::Knha && !matches!(m, Method::MH | Method::Peto) {
+        extra.push("Knapp-Hartung");
+    }
+    let suffix = if extra.is_empty() { String::new() } else { format!(" ({})", extra.join(", ")) };
+    format!("{} effect{}: {}{suffix}", kind, if kind == "random" { "s" } else { "" }, method_name(m))
+}
+
+fn split(effects: &[Option<(f64, f64)>]) -> (Vec<f64>, Vec<f64>) {
+    effects.iter().flatten().copied().unzip()
+}
+
+/// Weights of a fit on the studies with an effect, aligned to every row (0 for the others).
+fn align(weights: &[f64], effects: &[Option<(f64, f64)>]) -> Vec<f64> {
+    let mut it = weights.iter();
+    effects.iter().map(|e| if e.is_some() { it.next().copied().unwrap_or(0.0) } else { 0.0 }).collect()
+}
+
+fn fixed_fit(spec: &Spec, rows: &[StudyData], effects: &[Option<(f64, f64)>]) -> Result<Fit, String> {
+    let level = spec.opts.level;
+    let tables = || rows.iter().map(StudyData::binary).collect::<Vec<_>>();
+    let fit = match spec.fixed {
+        Method::MH if spec.revman => revman_mh(&tables(), spec.measure, level),
+        Method::MH => mantel_haenszel(&tables(), spec.measure, level),
+        Method::Peto => peto(&tables(), level),
+        _ => {
+            let (yi, vi) = split(effects);
+            let opts = Options { test: Test::Z, ..spec.opts };
+            return rma_uni(&yi, &vi, Method::FE, &opts)
+                .map(|mut f| {
+                    f.weights = align(&f.weights, effects);
+                    f
+                })
+                .map_err(|e| e.to_string());
+        }
+    };
+    fit.map_err(|e| e.to_string())
+}
+
+fn random_fit(spec: &Spec, rows: &[StudyData], effects: &[Option<(f64, f64)>]) -> Result<Fit, String> {
+    if spec.revman && spec.random == Method::DL && spec.measure.is_binary() {
+        return revman_dl(&rows.iter().map(StudyData::binary).collect::<Vec<_>>(), spec.measure, spec.opts.level).map_err(|e| e.to_string());
+    }
+    let (yi, vi) = split(effects);
+    let mut f = rma_uni(&yi, &vi, spec.random, &spec.opts).map_err(|e| e.to_string())?;
+    f.weights = align(&f.weights, effects);
+    Ok(f)
+}
+
+/// The models an analysis reports (fixed first when both), on studies with complete data.
+pub fn models(spec: &Spec, rows: &[StudyData], effects: &[Option<(f64, f64)>]) -> Result<Vec<Model>, String> {
+    if effects.iter().all(Option::is_none) && !matches!(spec.fixed, Method::MH | Method::Peto) {
+        return Err("no study has an estimable effect".into());
+    }
+    let fixed = |f: Fit| Model { kind: "fixed", label: label(spec, "fixed", spec.fixed), fit: without_pi(spec, f) };
+    let random = |f: Fit| Model { kind: "random", label: label(spec, "random", spec.random), fit: without_pi(spec, f) };
+    Ok(match spec.choice {
+        Choice::Fixed => vec![fixed(fixed_fit(spec, rows, effects)?)],
+        Choice::Random => vec![random(random_fit(spec, rows, effects)?)],
+        Choice::Both => vec![fixed(fixed_fit(spec, rows, effects)?), random(random_fit(spec, rows, effects)?)],
+        Choice::Rule { i2_above, q_p_below } => {
+            let f = fixed_fit(spec, rows, effects)?;
+            if f.k > 1 && (f.i2 > i2_above || f.q_p < q_p_below) {
+                vec![random(random_fit(spec, rows, effects)?)]
+            } else {
+                vec![fixed(f)]
+            }
+        }
+    })
+}
+
+fn without_pi(spec: &Spec, mut f: Fit) -> Fit {
+    if !spec.prediction {
+        f.pi_lb = None;
+        f.pi_ub = None;
+    }
+    f
+}
