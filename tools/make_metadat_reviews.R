@@ -30,6 +30,19 @@ sg <- bcg$subgroups
 est <- sapply(sg, function(x) x$log_estimate); se <- sapply(sg, function(x) x$se)
 fe <- rma(est, sei=se, method="EE")
 bcg$q_between <- list(Q=fe$QE, df=fe$k-1, p=fe$QEp)
+# sensitivity and small-study analyses of the DL model (the outcome's last reported model)
+l1 <- leave1out(dl)
+bcg$leave1out <- list(estimate=exp(l1$estimate), ci_lb=exp(l1$ci.lb), ci_ub=exp(l1$ci.ub), I2=l1$I2, tau2=l1$tau2)
+cu <- cumul(dl, order=dat$year)
+bcg$cumulative <- list(estimate=exp(cu$estimate), ci_lb=exp(cu$ci.lb), ci_ub=exp(cu$ci.ub), I2=cu$I2, tau2=cu$tau2)
+eg <- regtest(dl, model="lm")
+bcg$egger <- list(t=eg$zval, p=eg$pval, df=eg$dfs, limit=exp(eg$est))
+tf <- trimfill(dl)
+bcg$trimfill <- c(list(k0=tf$k0, side=tf$side), fit_json(tf, exp))
+for (m in c("ablat", "year")) {
+  mr <- rma(yi, vi, mods=as.formula(paste0("~", m)), data=dat, method="DL", control=ctl)
+  bcg$metareg[[m]] <- list(intercept=mr$beta[1], slope=mr$beta[2], se=mr$se[2], ci_lb=mr$ci.lb[2], ci_ub=mr$ci.ub[2], p=mr$pval[2], tau2=mr$tau2, QM=mr$QM, QE=mr$QE)
+}
 
 ## Environmental tobacco smoke and lung cancer (Hackshaw et al. 1997): generic log odds ratios
 dir.create("data/ets-lung-cancer", showWarnings=FALSE)

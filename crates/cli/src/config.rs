@@ -160,6 +160,20 @@ pub struct OutcomeCfg {
     pub subgroups: Vec<String>,
     #[serde(default)]
     pub pool_available: bool,
+    /// sensitivity analyses: leave each study out in turn
+    #[serde(default)]
+    pub leave_one_out: bool,
+    /// cumulative meta-analysis ordered by this studies column (e.g. "year")
+    pub cumulative_by: Option<String>,
+    /// refit without the studies at high overall risk of bias (needs [rob])
+    #[serde(default)]
+    pub exclude_high_rob: bool,
+    /// small-study effects: Egger's test (k >= 10) and trim-and-fill
+    #[serde(default)]
+    pub small_study: bool,
+    /// one-moderator meta-regressions on these numeric or yes/no covariates
+    #[serde(default)]
+    pub metaregression: Vec<String>,
     /// the effect's name on the forest plot (default from the measure, e.g. "Odds Ratio")
     pub effect_label: Option<String>,
     /// the forest plot's axis labels (default "Favours <treat_label>" / "Favours <ctrl_label>")

@@ -277,6 +277,9 @@ fn pool_stage(cfg: &Config, ids: &[String], st: &Stage) -> Result<Vec<plan::Anal
     let analyses = plan::run(&plans, &studies_t, &od)?;
     st.put(&plan::results_table(&analyses)?)?;
     st.put(&plan::effects_table(&analyses)?)?;
+    if plans.iter().any(|p| p.sensitivity.any()) {
+        st.put(&plan::sensitivity_table(&plans, &analyses, &studies_t, st.maybe(&schema::ROB)?.as_ref())?)?;
+    }
     let pooled_n = analyses.iter().filter(|a| !a.models.is_empty()).count();
     info!(analyses = analyses.len(), pooled = pooled_n, not_pooled = analyses.len() - pooled_n, "pool done");
     Ok(analyses)
@@ -291,6 +294,7 @@ struct Written {
     rob: Option<Table>,
     studies: Table,
     arms: Table,
+    sensitivity: Option<Table>,
 }
 
 /// The CSV outputs, the audit and consistency stages, and the report, from the stage tables.
@@ -305,6 +309,7 @@ fn report_stage(cfg: &Config, inputs: &Inputs, ids: &[String], analyses: &[plan:
         rob: st.maybe(&schema::ROB)?,
         studies: st.get(&schema::STUDIES)?,
         arms: st.get(&schema::ARMS)?,
+        sensitivity: st.maybe(&schema::SENSITIVITY)?,
     };
     let prisma_counts = csv_outputs(cfg, &written, analyses, st)?;
     let cons = consistency_stage(cfg, inputs, ids, &written, st)?;
@@ -324,6 +329,9 @@ fn csv_outputs(cfg: &Config, w: &Written, analyses: &[plan::Analysis], st: &Stag
         st.csv(rob, "rob_judgments.csv")?;
     }
     st.csv(&w.effects, "per_study_effects.csv")?;
+    if let Some(t) = &w.sensitivity {
+        st.csv(t, "sensitivity.csv")?;
+    }
     st.csv(&outcomes_table(cfg, analyses)?, "outcomes.csv")?;
     let Some(prisma) = &w.prisma else { return Ok(vec![]) };
     // prisma.csv: the overall flow as stage,count; the per-database rows stay in prisma.parquet
@@ -420,6 +428,7 @@ fn write_report(cfg: &Config, w: &Written, cons: Option<&Table>, audit_t: Option
         studies: &w.studies,
         audit: audit_t,
         consistency: cons,
+        sensitivity: w.sensitivity.as_ref(),
         outcomes: cfg.outcomes.iter().map(|o| outcome_view(cfg, o)).collect::<Result<_>>()?,
         treat_label: &cfg.review.treat_label,
         ctrl_label: &cfg.review.ctrl_label,
@@ -511,6 +520,13 @@ fn outcome_plan(cfg: &Config, o: &OutcomeCfg) -> Result<plan::OutcomePlan> {
         subgroups: o.subgroups.iter().map(|s| subgroup(cfg, s).map_err(err)).collect::<std::result::Result<_, _>>()?,
         pool_available: o.pool_available,
         spec,
+        sensitivity: plan::Sensitivity {
+            leave_one_out: o.leave_one_out,
+            cumulative_by: o.cumulative_by.clone(),
+            exclude_high_rob: o.exclude_high_rob,
+            small_study: o.small_study,
+            metaregression: o.metaregression.clone(),
+        },
     })
 }
 

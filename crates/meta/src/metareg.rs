@@ -157,3 +157,54 @@ pub fn slope(y: &[f64], vi: &[f64], x: &[f64], method: Method, control: &Control
     let t = tau2(y, vi, x, method, control)?;
     Ok(proj(x, vi, t)?.beta(y)[1])
 }
+
+/// A mixed-effects meta-regression `y ~ 1 + x` (metafor `rma.uni(yi, vi, mods = ~ x)` with the
+/// z test): coefficients with standard errors from `(XᵀWX)⁻¹`, Wald z tests and CIs, the test
+/// of the moderator `QM` (= z² of the slope), the residual heterogeneity `QE` (weights 1/vᵢ)
+/// and τ² of the residuals.
+#[derive(Clone, Debug, PartialEq)]
+pub struct MetaReg {
+    pub k: usize,
+    pub tau2: f64,
+    /// [intercept, slope]
+    pub beta: [f64; 2],
+    pub se: [f64; 2],
+    pub z: [f64; 2],
+    pub p: [f64; 2],
+    pub ci_lb: [f64; 2],
+    pub ci_ub: [f64; 2],
+    pub qm: f64,
+    pub qm_p: f64,
+    pub qe: f64,
+    pub qe_p: f64,
+}
+
+/// Fit `y ~ 1 + x` by `method` (FE: τ² = 0), at confidence `level`.
+pub fn fit(y: &[f64], vi: &[f64], x: &[f64], method: Method, level: f64, control: &Control) -> Result<MetaReg, MetaError> {
+    let k = y.len();
+    if k < 3 {
+        return Err(MetaError::NotEstimable("meta-regression needs k >= 3".into()));
+    }
+    let t = if method.is_random() { tau2(y, vi, x, method, control)? } else { 0.0 };
+    let p = proj(x, vi, t)?;
+    let beta = p.beta(y);
+    let se = [p.minv[0][0].sqrt(), p.minv[1][1].sqrt()];
+    let crit = crate::dist::qnorm_two_sided(level);
+    let z = [beta[0] / se[0], beta[1] / se[1]];
+    let pv = [crate::dist::p_normal(z[0]), crate::dist::p_normal(z[1])];
+    let qe = proj(x, vi, 0.0)?.ypy(y);
+    Ok(MetaReg {
+        k,
+        tau2: t,
+        beta,
+        se,
+        z,
+        p: pv,
+        ci_lb: [beta[0] - crit * se[0], beta[1] - crit * se[1]],
+        ci_ub: [beta[0] + crit * se[0], beta[1] + crit * se[1]],
+        qm: z[1] * z[1],
+        qm_p: pv[1],
+        qe,
+        qe_p: crate::dist::pchisq_upper(qe, (k - 2) as f64),
+    })
+}

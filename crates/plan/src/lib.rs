@@ -9,9 +9,11 @@
 //! query ([`plan_frame`]); the models are [`fit`]'s; the output tables are [`tables`]'.
 
 pub mod fit;
+mod sensitivity;
 mod tables;
 
 pub use fit::{Choice, Model, Spec, StudyData};
+pub use sensitivity::{sensitivity_table, Sensitivity};
 pub use tables::{effects_table, results_table};
 
 use metapipe_meta::extras::subgroup_difference;
@@ -50,6 +52,8 @@ pub struct OutcomePlan {
     /// Pool the studies with data when some lack it (and say so), instead of leaving it empty.
     pub pool_available: bool,
     pub spec: Spec,
+    /// sensitivity and small-study analyses of the overall analysis
+    pub sensitivity: Sensitivity,
 }
 
 /// The test for subgroup differences on an outcome's overall row.

@@ -51,7 +51,7 @@ fn revman_rule() -> Spec {
 }
 
 fn plan(studies: StudySet, spec: Spec) -> OutcomePlan {
-    OutcomePlan { id: "m".into(), studies, subgroup_by: None, subgroups: vec![], pool_available: false, spec }
+    OutcomePlan { id: "m".into(), studies, subgroup_by: None, subgroups: vec![], pool_available: false, spec, sensitivity: Sensitivity::default() }
 }
 
 fn listed(ids: &[&str]) -> StudySet {

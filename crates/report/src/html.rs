@@ -16,6 +16,7 @@ pub struct ReportInput<'a> {
     pub studies: &'a Table,
     pub audit: Option<&'a Table>,
     pub consistency: Option<&'a Table>,
+    pub sensitivity: Option<&'a Table>,
     pub outcomes: Vec<OutcomeView>,
     pub treat_label: &'a str,
     pub ctrl_label: &'a str,
@@ -315,6 +316,11 @@ pub fn funnels(inp: &ReportInput) -> Vec<(String, String, String)> {
         }
         if pts.len() < 10 {
             note.push_str(&format!("{} studies: too few for Egger's test (needs at least 10 by convention).", pts.len()));
+        } else if let Some((t, r)) = inp.sensitivity.and_then(|t| (0..t.num_rows()).find(|&r| t.str("outcome").get(r) == Some(id) && t.str("analysis").get(r) == Some("egger")).map(|r| (t, r))) {
+            match t.float("p").get(r) {
+                Some(p) => note.push_str(&format!("Egger's test for funnel-plot asymmetry: {} (sensitivity table).", fmt_p(p))),
+                None => note.push_str(&format!("Egger's test: {}.", t.str("note").get(r).unwrap_or_default())),
+            }
         }
         let effect = if o.effect == "Odds Ratio" { "Odds ratio".to_string() } else { o.effect.clone() };
         out.push((
@@ -426,6 +432,10 @@ pub fn build(inp: &ReportInput) -> Result<Vec<(String, String)>> {
     html.push_str("<h2>Results</h2>\n");
     html.push_str(&table_html(inp.results, &["outcome", "subgroup", "k", "events_treat", "n_treat", "events_ctrl", "n_ctrl", "model", "estimate", "ci_lb", "ci_ub", "p", "I2", "tau2", "note"]));
     figures(&mut html, "Forest plots", "forest_");
+    if let Some(t) = inp.sensitivity {
+        html.push_str("<h2>Sensitivity and small-study analyses</h2>\n<p class=\"note\">Leave-one-out, cumulative and risk-of-bias analyses refit each outcome's own model; Egger's test, trim-and-fill and meta-regression are inverse-variance analyses of the per-study effects.</p>\n");
+        html.push_str(&table_html(t, &["outcome", "analysis", "step", "k", "estimate", "ci_lb", "ci_ub", "p", "I2", "tau2", "scale", "note"]));
+    }
     figures(&mut html, "Funnel plots", "funnel_");
     figures(&mut html, "Risk of bias", "rob_");
     if let Some(c) = inp.consistency {

@@ -248,6 +248,29 @@ pub const RESULTS: TableSchema = TableSchema {
     ],
 };
 
+/// pool: sensitivity and small-study analyses of each outcome's overall analysis, as the
+/// protocol asks for them: leave-one-out, cumulative, excluding studies at high risk of bias,
+/// Egger's test, trim-and-fill, meta-regression on a covariate. `estimate`, `ci_*` are on the
+/// row's `scale` (a meta-regression slope of a ratio measure is per unit on the log scale).
+pub const SENSITIVITY: TableSchema = TableSchema {
+    extra: false,
+    name: "sensitivity",
+    fields: &[
+        req("outcome", Str),
+        one_of("analysis", &["leave_one_out", "cumulative", "exclude_high_rob", "egger", "trimfill", "metaregression"]),
+        req("step", Str),
+        opt("k", Int),
+        opt("estimate", Float),
+        opt("ci_lb", Float),
+        opt("ci_ub", Float),
+        opt("p", Float),
+        opt("I2", Float),
+        opt("tau2", Float),
+        one_of("scale", &["log", "natural"]),
+        req("note", Str),
+    ],
+};
+
 /// report: is each published pooled result consistent with the study data we have?
 pub const CONSISTENCY: TableSchema = TableSchema {
     extra: false,
@@ -320,6 +343,7 @@ pub const ALL: &[&TableSchema] = &[
     &ROB,
     &EFFECTS,
     &RESULTS,
+    &SENSITIVITY,
     &AUDIT,
     &CONSISTENCY,
     &PRISMA_FLOW,
