@@ -44,6 +44,9 @@ pub struct ConsistencyCfg {
     pub studies: Vec<String>,
     /// where the study set comes from
     pub basis: String,
+    /// an ambiguous set ("four RCTs" citing five): check every subset of this many of `studies`,
+    /// each reading as its own row
+    pub choose: Option<usize>,
     /// search budget (nodes); the check reports a lower bound when it stops there
     #[serde(default = "default_nodes")]
     pub max_nodes: u64,

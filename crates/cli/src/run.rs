@@ -357,18 +357,31 @@ fn consistency_stage(cfg: &Config, inputs: &Inputs, ids: &[String], w: &Written,
         Some(p) => read_published(p)?,
         None => return Err(Error::data("[[consistency]] checks need review.published").field("review.published")),
     };
-    let checks: Vec<consistency::Check> = cfg
-        .consistency
-        .iter()
-        .map(|c| consistency::Check {
+    let mut checks: Vec<consistency::Check> = vec![];
+    for c in &cfg.consistency {
+        let check = |studies: Vec<String>, basis: String| consistency::Check {
             outcome: c.outcome.clone(),
             subgroup: c.subgroup.clone(),
             published_item: c.published.clone(),
-            studies: c.studies.clone(),
-            basis: c.basis.clone(),
+            studies,
+            basis,
             max_nodes: c.max_nodes,
-        })
-        .collect();
+        };
+        match c.choose {
+            None => checks.push(check(c.studies.clone(), c.basis.clone())),
+            Some(m) if m == 0 || m > c.studies.len() => return Err(Error::data(format!("choose = {m}: expected 1 to {} (the studies listed)", c.studies.len())).field("consistency.choose")),
+            Some(m) => {
+                // every m-of-n reading, each its own row
+                let readings = subsets(c.studies.len(), m);
+                let total = readings.len();
+                for (i, keep) in readings.into_iter().enumerate() {
+                    let omitted: Vec<&str> = (0..c.studies.len()).filter(|j| !keep.contains(j)).map(|j| c.studies[j].as_str()).collect();
+                    let basis = format!("{}: reading {} of {total}, without {}", c.basis, i + 1, omitted.join(", "));
+                    checks.push(check(keep.iter().map(|&j| c.studies[j].clone()).collect(), basis));
+                }
+            }
+        }
+    }
     for c in &checks {
         for sid in &c.studies {
             if !ids.contains(sid) {
@@ -398,6 +411,24 @@ fn consistency_stage(cfg: &Config, inputs: &Inputs, ids: &[String], w: &Written,
     st.put(&t)?;
     st.csv(&t, "consistency.csv")?;
     Ok(Some((t, consistency::audit_rows(&found))))
+}
+
+/// Every subset of `m` of `0..n` (sorted index lists), the one without the last index first.
+fn subsets(n: usize, m: usize) -> Vec<Vec<usize>> {
+    fn go(start: usize, n: usize, m: usize, cur: &mut Vec<usize>, out: &mut Vec<Vec<usize>>) {
+        if cur.len() == m {
+            out.push(cur.clone());
+            return;
+        }
+        for i in start..n {
+            cur.push(i);
+            go(i + 1, n, m, cur, out);
+            cur.pop();
+        }
+    }
+    let mut out = vec![];
+    go(0, n, m, &mut vec![], &mut out);
+    out
 }
 
 /// The audit: every published figure against the recomputed one (when the review has them).

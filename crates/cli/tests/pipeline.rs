@@ -192,7 +192,11 @@ fn il1_pipeline_end_to_end() {
 
     // consistency of the published mortality results with the sourced data (searched, RevMan rules)
     let cons = csv_rows(&dir.join("consistency.csv"));
-    assert_eq!(cons.len(), 4);
+    assert_eq!(cons.len(), 8, "overall, five four-of-five readings of the anakinra set, the five cited, canakinumab");
+    // "four RCTs" citing five: each reading its own row; dropping a study without sourced deaths
+    // leaves too few free cells to reproduce the printed figures
+    let readings: Vec<(&str, &str)> = cons.iter().filter(|r| r["note"].contains("reading ")).map(|r| (r["note"].split("without ").last().unwrap(), r["status"].as_str())).collect();
+    assert_eq!(readings, [("anaconda", "consistent"), ("save_more", "consistent"), ("kharazmi", "inconsistent"), ("cov_aid", "inconsistent"), ("corimuno_ana1", "inconsistent")]);
     let can = cons.iter().find(|r| r["subgroup"] == "canakinumab").unwrap();
     assert_eq!((can["status"].as_str(), can["missing_cells"].as_str()), ("consistent", "2"));
     assert!(!can["note"].contains("at least"), "the canakinumab search is exhaustive: {}", can["note"]);
