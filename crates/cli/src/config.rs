@@ -224,6 +224,28 @@ impl OutcomeCfg {
     }
 }
 
+/// The 1-based line of `field` (`table.key`, or `table.sub.key`) in a config's text: within
+/// the `[[outcomes]]` entry with `id = outcome` when given, else within the table's section,
+/// else anywhere.
+fn key_line(text: &str, field: &str, outcome: Option<&str>) -> Option<usize> {
+    let lines: Vec<&str> = text.lines().collect();
+    let key = field.rsplit('.').next().unwrap_or(field);
+    let is_key = |l: &str| l.trim_start().strip_prefix(key).is_some_and(|r| r.trim_start().starts_with('='));
+    let is_header = |l: &str| l.trim_start().starts_with('[');
+    let block = |start: usize| -> Option<usize> { (start..lines.len()).take_while(|&i| i == start || !is_header(lines[i])).find(|&i| is_key(lines[i])).map(|i| i + 1) };
+    if let Some(id) = outcome {
+        let at = lines.iter().position(|l| l.trim_start().starts_with("id") && l.contains(&format!("\"{id}\"")))?;
+        let start = (0..=at).rev().find(|&i| is_header(lines[i])).unwrap_or(0);
+        return block(start);
+    }
+    let table = field.rsplit_once('.').map(|(t, _)| t).unwrap_or("");
+    let header = lines.iter().position(|l| {
+        let h = l.trim().trim_start_matches('[').trim_end_matches(']');
+        l.trim_start().starts_with('[') && h == table
+    });
+    header.and_then(block).or_else(|| lines.iter().position(|l| is_key(l)).map(|i| i + 1))
+}
+
 /// `base.join(p)` with `x/..` folded, so that messages name `data/x.csv`, not `pipelines/../data/x.csv`.
 fn resolve(base: &Path, p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
@@ -243,7 +265,6 @@ impl Config {
     /// Load and check a config; paths inside are relative to the config file's directory.
     pub fn load(path: &Path) -> Result<Config, Error> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        let line_of = |key: &str| text.lines().position(|l| l.trim_start().starts_with(key)).map(|n| n + 1);
         let mut cfg: Config = toml::from_str(&text).map_err(|e| {
             let line = e.span().map(|s| text[..s.start].matches('\n').count() + 1);
             let mut err = Error::data(e.message().to_string()).file(path);
@@ -252,14 +273,14 @@ impl Config {
             }
             err
         })?;
-        let bad = |field: &str, msg: String| {
-            let key = field.rsplit('.').next().unwrap_or(field);
+        let bad_in = |outcome: Option<&str>, field: &str, msg: String| {
             let mut e = Error::data(msg).file(path).field(field);
-            if let Some(l) = line_of(key) {
+            if let Some(l) = key_line(&text, field, outcome) {
                 e = e.line(l);
             }
             Err(e)
         };
+        let bad = |field: &str, msg: String| bad_in(None, field, msg);
         let base = path.parent().unwrap_or(Path::new(""));
         cfg.resolve_paths(base);
         for (field, f) in cfg.files() {
@@ -297,7 +318,7 @@ impl Config {
             if let Err((key, msg)) = crate::protocol::outcome_spec(&o.analysis(&cfg.analysis)) {
                 // the key where it was set: the outcome's own, or [analysis]'s default
                 let section = if o.analysis(&AnalysisCfg::default()).sets(key) { "outcomes" } else { "analysis" };
-                return bad(&format!("{section}.{key}"), format!("outcome {}: {msg}", o.id));
+                return bad_in((section == "outcomes").then_some(o.id.as_str()), &format!("{section}.{key}"), format!("outcome {}: {msg}", o.id));
             }
         }
         Ok(cfg)
@@ -386,6 +407,15 @@ mod tests {
     fn error_names_line_of_unknown_key() {
         let e = load_str("[review]\nname = \"x\"\ntitle = \"t\"\nbogus = 1\n").unwrap_err();
         assert_eq!(e.line, Some(4), "{e}");
+    }
+
+    #[test]
+    fn key_lines_are_found_in_their_section() {
+        let t = "[analysis]\nmeasure = \"OR\"\n\n[[outcomes]]\nid = \"a\"\nmeasure = \"RR\"\n\n[[outcomes]]\nid = \"b\"\nlabel = \"B\"\nmeasure = \"HR\"\n";
+        assert_eq!(key_line(t, "outcomes.measure", Some("b")), Some(11));
+        assert_eq!(key_line(t, "outcomes.measure", Some("a")), Some(6));
+        assert_eq!(key_line(t, "analysis.measure", None), Some(2));
+        assert_eq!(key_line(t, "outcomes.scale", Some("b")), None);
     }
 
     #[test]
