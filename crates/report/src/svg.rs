@@ -79,7 +79,13 @@ pub fn forest(f: &Forest) -> String {
     // the study column is as wide as the longest label (about 6.3 px a character at 11 px)
     let longest = f.sections.iter().flat_map(|s| s.studies.iter().map(|st| st.label.chars().count())).max().unwrap_or(10).max(18);
     let x0 = x_study + 6.0 + longest as f64 * 6.3 + 10.0;
-    let (x_te, x_tn, x_ce, x_cn, x_w, x_or) = (x0 + 40.0, x0 + 85.0, x0 + 140.0, x0 + 185.0, x0 + 240.0, x0 + 370.0);
+    // the first per-arm column is as wide as its widest cell (events: 40 px; "mean (SD)" wider)
+    let widest = f.sections.iter().flat_map(|s| s.studies.iter().flat_map(|st| [st.treat[0].chars().count(), st.ctrl[0].chars().count()])).max().unwrap_or(0);
+    let w1 = (widest as f64 * 6.3 + 12.0).max(40.0);
+    let x_te = x0 + w1;
+    let (x_tn, x_ce) = (x_te + 45.0, x_te + 45.0 + w1 + 15.0);
+    let (x_cn, x_w) = (x_ce + 45.0, x_ce + 100.0);
+    let x_or = x_w + 130.0;
     let (plot_l, plot_r) = (x_or + 40.0, x_or + 300.0);
     let total_w = plot_r + 20.0;
     let cis = f.sections.iter().flat_map(|s| s.studies.iter().filter_map(|st| st.est).chain(s.pooled)).map(|(_, l, u)| (l, u));
