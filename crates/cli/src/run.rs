@@ -266,6 +266,25 @@ fn rob_stage(inputs: &Inputs, ids: &[String], st: &Stage) -> Result<()> {
 fn pool_stage(cfg: &Config, ids: &[String], st: &Stage) -> Result<Vec<plan::Analysis>> {
     let _g = tracing::info_span!("pool").entered();
     let (studies_t, od) = (st.get(&schema::STUDIES)?, st.get(&schema::OUTCOME_DATA)?);
+    let rob = st.maybe(&schema::ROB)?;
+    // RoB judgments join to the studies: the overall judgment is a column subgroups can split on
+    let studies_t = match &rob {
+        None => studies_t,
+        Some(rob) => {
+            let overall = rob.df.clone().lazy().filter(col("domain").eq(lit("overall"))).select([col("study_id"), col("judgment").alias("rob_overall")]);
+            let df = studies_t
+                .df
+                .clone()
+                .lazy()
+                .with_row_index("row", None)
+                .join(overall, [col("study_id")], [col("study_id")], JoinArgs::new(JoinType::Left))
+                .sort(["row"], SortMultipleOptions::default())
+                .drop(cols(["row"]))
+                .collect()
+                .map_err(pe)?;
+            Table::new(&schema::STUDIES, df)?
+        }
+    };
     let plans: Vec<plan::OutcomePlan> = cfg.outcomes.iter().map(|o| outcome_plan(cfg, o)).collect::<Result<_>>()?;
     for o in &cfg.outcomes {
         for sid in o.study_list().into_iter().flatten() {
@@ -278,7 +297,7 @@ fn pool_stage(cfg: &Config, ids: &[String], st: &Stage) -> Result<Vec<plan::Anal
     st.put(&plan::results_table(&analyses)?)?;
     st.put(&plan::effects_table(&analyses)?)?;
     if plans.iter().any(|p| p.sensitivity.any()) {
-        st.put(&plan::sensitivity_table(&plans, &analyses, &studies_t, st.maybe(&schema::ROB)?.as_ref())?)?;
+        st.put(&plan::sensitivity_table(&plans, &analyses, &studies_t, rob.as_ref())?)?;
     }
     let pooled_n = analyses.iter().filter(|a| !a.models.is_empty()).count();
     info!(analyses = analyses.len(), pooled = pooled_n, not_pooled = analyses.len() - pooled_n, "pool done");

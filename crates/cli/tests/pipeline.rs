@@ -524,3 +524,30 @@ fn complete_outcome_is_pooled_and_compared() {
     assert!(funnel.contains("stroke-dasharray=\"4,3\""), "pooled line with pseudo confidence limits");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// RoB judgments join to the studies: the overall judgment is a column subgroups split on.
+#[test]
+fn subgroups_split_on_the_overall_risk_of_bias() {
+    let (d, cfg) = pipeline_copy("robsub", |_| {});
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let text = text.replacen("id = \"mechanical_ventilation\"\n", "id = \"mechanical_ventilation\"\nsubgroup_by = \"rob_overall\"\n", 1);
+    std::fs::write(&cfg, text).unwrap();
+    let out = d.join("out");
+    let o = run_into(&out, &cfg);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let dir = out.join("il1-covid19");
+    let overall: BTreeMap<String, String> = csv_rows(&dir.join("rob_judgments.csv")).into_iter().filter(|r| r["domain"] == "overall").map(|r| (r["study_id"].clone(), r["judgment"].clone())).collect();
+    let res = csv_rows(&dir.join("results.csv"));
+    let subs: Vec<_> = res.iter().filter(|r| r["outcome"] == "mechanical_ventilation" && !r["subgroup"].is_empty()).collect();
+    assert!(!subs.is_empty());
+    let mut seen = 0;
+    for r in &subs {
+        assert_eq!(r["subgroup_by"], "rob_overall");
+        for s in r["studies"].split(';') {
+            assert_eq!(overall[s], r["subgroup"], "{s} in the {} subgroup", r["subgroup"]);
+            seen += 1;
+        }
+    }
+    assert_eq!(seen, 5, "every study of the outcome in exactly one level");
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -311,3 +311,28 @@ fn config_errors_name_file_line_and_key() {
     assert!(!root.join("out/demo").exists(), "no output on failure");
     let _ = std::fs::remove_dir_all(&root);
 }
+
+/// PRISMA counts typed into the config (as the PRISMA2020 tools take them) when there are no
+/// record-level search data; counts that do not conserve are refused.
+#[test]
+fn typed_prisma_counts() {
+    let root = tmpdir("prisma");
+    ok(&metapipe(&root, &["init", "demo"]));
+    fill_demo(&root);
+    let cfg = root.join("pipelines/demo.toml");
+    let base = std::fs::read_to_string(&cfg).unwrap();
+    let counts =
+        "\n[prisma]\nrecords_identified = 120\nduplicates_removed = 20\nrecords_screened = 100\nexcluded_title_abstract = 80\nfull_text_assessed = 20\nexcluded_full_text = 15\nstudies_included = 5\n";
+    std::fs::write(&cfg, format!("{base}{counts}")).unwrap();
+    ok(&metapipe(&root, &["run", "pipelines/demo.toml", "--out", "out"]));
+    let flow: Vec<(String, String)> = csv_rows(&root.join("out/demo/prisma.csv")).into_iter().map(|r| (r["stage"].clone(), r["count"].clone())).collect();
+    assert_eq!(flow.len(), 7);
+    assert_eq!(flow[2], ("records_screened".to_string(), "100".to_string()));
+    let svg = std::fs::read_to_string(root.join("out/demo/report/prisma.svg")).unwrap();
+    assert!(svg.contains("(n = 120)") && svg.contains("(n = 5)"));
+    std::fs::write(&cfg, format!("{base}{}", counts.replace("records_screened = 100", "records_screened = 99"))).unwrap();
+    let o = metapipe(&root, &["run", "pipelines/demo.toml", "--out", "out2"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("prisma.records_screened"), "{}", String::from_utf8_lossy(&o.stderr));
+    let _ = std::fs::remove_dir_all(&root);
+}

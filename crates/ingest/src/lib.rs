@@ -13,8 +13,9 @@ pub mod synth;
 use dedup::{Dedup, HumanDecision};
 use metapipe_tables::io::Input;
 use metapipe_tables::schema::{CLUSTERS, MAYBE_PAIRS, MERGED, PRISMA, RECORDS, SCREENING};
-use metapipe_tables::{b, f, i, s, so, Builder, Error, Result, Table};
+use metapipe_tables::{b, f, i, pe, s, so, Builder, Error, Result, Table};
 use parse::Record;
+use polars::prelude::*;
 use screening::{FtDecision, Prisma, TaDecision, Verdict};
 use std::collections::HashMap;
 
@@ -85,32 +86,45 @@ pub fn dedup_tables(recs: &[Record], d: &Dedup) -> Result<(Table, Table, Table)>
             c.row(vec![s(cluster_id(ci)), s(&recs[m].record_id), b(d.representative[ci] == m), so(with), so(ev)]);
         }
     }
-    let mut m = Builder::new(&MERGED);
-    for (ci, members) in d.clusters.iter().enumerate() {
-        let rep = &recs[d.representative[ci]];
-        let mut ids: Vec<&str> = members.iter().map(|&i| recs[i].record_id.as_str()).collect();
-        ids.sort();
-        let mut dbs: Vec<&str> = members.iter().map(|&i| recs[i].database.as_str()).collect();
-        dbs.sort();
-        dbs.dedup();
-        // fill fields missing in the representative from the other copies
-        let pick = |f: &dyn Fn(&Record) -> Option<String>| f(rep).or_else(|| members.iter().find_map(|&i| f(&recs[i])));
-        m.row(vec![
-            s(cluster_id(ci)),
-            s(ids.join(";")),
-            s(dbs.join(";")),
-            so(pick(&|r: &Record| r.title.clone())),
-            so(pick(&|r: &Record| Some(r.authors.join("; ")).filter(|x| !x.is_empty()))),
-            i(members.iter().find_map(|&i| recs[i].year).filter(|_| rep.year.is_none()).or(rep.year)),
-            so(pick(&|r: &Record| r.journal.clone())),
-            so(pick(&|r: &Record| r.doi.as_deref().and_then(normalize::doi))),
-        ]);
-    }
+    let clusters = c.finish()?;
+    let merged = merged_table(&records_table(recs)?, &clusters)?;
     let mut mp = Builder::new(&MAYBE_PAIRS);
     for (a, bb, sim, ev) in &d.maybe {
         mp.row(vec![s(&recs[*a].record_id), s(&recs[*bb].record_id), f(*sim), s(ev)]);
     }
-    Ok((c.finish()?, m.finish()?, mp.finish()?))
+    Ok((clusters, merged, mp.finish()?))
+}
+
+/// One merged record per cluster, in polars: the clusters joined to the records; per cluster
+/// (in cluster order) every record id and database, and each field from the representative, or
+/// when it lacks the field, from the first copy that has it.
+pub fn merged_table(records: &Table, clusters: &Table) -> Result<Table> {
+    let doi: StringChunked = records.str("doi").iter().map(|d| d.and_then(normalize::doi)).collect();
+    let mut rec = records.df.select(["record_id", "database", "title", "authors", "year", "journal"]).map_err(pe)?;
+    rec.with_column(doi.with_name("doi".into()).into_column()).map_err(pe)?;
+    // representative first, then the copies in cluster order
+    let order = [col("representative").not(), col("member")];
+    let first = |c: &str| col(c).sort_by(order.clone(), SortMultipleOptions::default()).drop_nulls().first().alias(c);
+    let df = clusters
+        .df
+        .clone()
+        .lazy()
+        .with_row_index("member", None)
+        .join(rec.lazy(), [col("record_id")], [col("record_id")], JoinArgs::new(JoinType::Left))
+        .sort(["member"], SortMultipleOptions::default())
+        .group_by_stable([col("cluster_id")])
+        .agg([
+            col("record_id").sort(SortOptions::default()).str().join(";", true).alias("merged_ids"),
+            col("database").unique().sort(SortOptions::default()).str().join(";", true).alias("databases"),
+            first("title"),
+            first("authors"),
+            first("year"),
+            first("journal"),
+            first("doi"),
+        ])
+        .collect()
+        .map_err(pe)?;
+    Table::new(&MERGED, df)
 }
 
 /// A person's decisions on maybe-pairs: `record_a, record_b, duplicate (yes/no)` (none when
