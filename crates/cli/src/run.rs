@@ -482,7 +482,6 @@ fn write_report(cfg: &Config, w: &Written, cons: Option<&Table>, audit_t: Option
         outcomes: cfg.outcomes.iter().map(|o| outcome_view(cfg, o)).collect::<Result<_>>()?,
         treat_label: &cfg.review.treat_label,
         ctrl_label: &cfg.review.ctrl_label,
-        level_pct: format!("{}%", (cfg.analysis.level.map(|l| if l < 1.0 { l * 100.0 } else { l }).unwrap_or(95.0) * 1e6).round() / 1e6),
     };
     for (name, body) in metapipe_report::html::build(&input)? {
         write_atomic(&st.dir.join("report").join(&name), body.as_bytes())?;
@@ -518,6 +517,7 @@ fn outcome_view(cfg: &Config, o: &crate::config::OutcomeCfg) -> Result<metapipe_
     let planned = planned.replace("fixed effect: MH", "fixed effect: Mantel-Haenszel").replace("fixed effect: PETO", "fixed effect: Peto");
     Ok(metapipe_report::html::OutcomeView {
         planned_model: metapipe_report::html::model_short(&planned),
+        level_pct: format!("{}%", (spec.opts.level * 100.0 * 1e6).round() / 1e6),
         id: o.id.clone(),
         label: o.label.clone(),
         effect: o.effect_label.clone().unwrap_or_else(|| effect.to_string()),

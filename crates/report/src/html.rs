@@ -20,8 +20,6 @@ pub struct ReportInput<'a> {
     pub outcomes: Vec<OutcomeView>,
     pub treat_label: &'a str,
     pub ctrl_label: &'a str,
-    /// the confidence level as printed ("95%")
-    pub level_pct: String,
 }
 
 /// How the report draws one outcome.
@@ -40,6 +38,8 @@ pub struct OutcomeView {
     /// the model the protocol plans, in RevMan's short form ("M-H, Fixed"), shown when nothing
     /// was pooled
     pub planned_model: String,
+    /// the outcome's confidence level as printed ("95%")
+    pub level_pct: String,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -246,7 +246,7 @@ pub fn forests(inp: &ReportInput) -> Result<Vec<(String, String, String)>> {
             }
         }
         let model = overall.and_then(|r| s(res, "model", r)).or_else(|| of_outcome.iter().find_map(|&r| s(res, "model", r))).map(|m| model_short(&m)).unwrap_or_else(|| o.planned_model.clone());
-        let level = inp.level_pct.clone();
+        let level = o.level_pct.clone();
         let figure = |title: String, sections: Vec<ForestSection>, subgroup_test: Option<String>| Forest {
             title,
             model: model.clone(),
