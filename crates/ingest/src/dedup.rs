@@ -34,7 +34,15 @@ pub struct Keys {
     /// conference paper (vs journal article), when the export says
     pub conference: Option<bool>,
     /// the record is a correction notice (erratum), whose title names the corrected article
+    pub correction: bool,
+    /// a notice about another article (correction, retraction, comment, reply)
     pub notice: bool,
+    /// the issue number (digits), when given
+    pub issue: Option<String>,
+    /// the main title before a subtitle, normalized
+    pub title_head: Option<String>,
+    /// part, edition and phase markers of the title
+    pub parts: Vec<String>,
 }
 
 pub fn keys(r: &Record) -> Keys {
@@ -52,6 +60,7 @@ pub fn keys(r: &Record) -> Keys {
     });
     Keys {
         numbers: norm::title_numbers(&title),
+        parts: norm::parts(&title),
         title,
         first_author: r.authors.first().map(|a| norm::surname(a)).filter(|s| !s.is_empty()),
         year: r.year,
@@ -64,7 +73,15 @@ pub fn keys(r: &Record) -> Keys {
         journal: r.journal.as_deref().map(norm::journal_tokens).unwrap_or_default(),
         journal_abbrev: r.journal_abbrev.as_deref().map(norm::journal_tokens).unwrap_or_default(),
         author_tokens: r.authors.first().map(|a| norm::name_tokens(a)).unwrap_or_default(),
-        notice: r.title.as_deref().is_some_and(norm::is_correction_notice),
+        correction: r.title.as_deref().is_some_and(norm::is_correction_notice),
+        notice: r.title.as_deref().is_some_and(norm::is_notice),
+        // the issue number itself ("3 Suppl" ~ "3"); an issue without digits says nothing
+        issue: r
+            .issue
+            .as_deref()
+            .map(|v| v.trim().chars().skip_while(|c| !c.is_ascii_digit()).take_while(|c| c.is_ascii_digit()).collect::<String>().trim_start_matches('0').to_string())
+            .filter(|v| !v.is_empty()),
+        title_head: r.title.as_deref().and_then(norm::title_head),
         all_authors: norm::authors_signature(&r.authors),
         conference,
     }
@@ -132,8 +149,50 @@ fn title_match(a: &Keys, b: &Keys) -> (f64, bool, bool) {
 }
 
 /// Compare two records.
+/// Contradictions that keep a pair apart whatever else agrees: different DOIs, different issue
+/// numbers (serial items: a recurring column in consecutive issues), two page ranges that share
+/// neither end, a notice (erratum, retraction, comment, reply) against an article, different
+/// parts or editions.
+fn contradiction(a: &Keys, b: &Keys) -> Option<&'static str> {
+    let differ = |x: &Option<String>, y: &Option<String>| matches!((x, y), (Some(x), Some(y)) if x != y);
+    if differ(&a.doi, &b.doi) {
+        return Some("doi");
+    }
+    // different issues: unless the pages explain it (the same first page: a typo in one issue;
+    // a single page earlier in the volume: a meeting abstract before the article, which the
+    // page rule in `decide` weighs)
+    let page_no = |k: &Keys| k.first_page.as_deref().and_then(|p| p.parse::<u64>().ok());
+    let single_earlier = |x: &Keys, y: &Keys| (x.last_page.is_none() || x.last_page == x.first_page) && matches!((page_no(x), page_no(y)), (Some(p), Some(q)) if p < q);
+    let pages_explain = a.first_page.is_some() && (a.first_page == b.first_page || single_earlier(a, b) || single_earlier(b, a));
+    if differ(&a.issue, &b.issue) && !pages_explain {
+        return Some("issue");
+    }
+    let range = |k: &Keys| k.last_page.is_some() && k.last_page != k.first_page;
+    if range(a) && range(b) && differ(&a.first_page, &b.first_page) && a.last_page != b.last_page {
+        return Some("page range");
+    }
+    // a notice against an article, unless both stand at the same place (the same notice
+    // indexed with and without its label)
+    let same_place = a.volume.is_some() && a.volume == b.volume && a.first_page.is_some() && a.first_page == b.first_page;
+    if a.notice != b.notice && !same_place {
+        return Some("notice vs article");
+    }
+    if !a.parts.is_empty() && !b.parts.is_empty() && a.parts != b.parts {
+        return Some("part or edition");
+    }
+    None
+}
+
 pub fn decide(a: &Keys, b: &Keys) -> (Decision, f64) {
+    if contradiction(a, b).is_some() {
+        return (Decision::Distinct, 0.0);
+    }
     if a.title.is_empty() || b.title.is_empty() {
+        // no title to compare: a shared DOI with an agreeing year still identifies the work
+        let year_ok = a.year.zip(b.year).is_none_or(|(x, y)| (x - y).abs() <= 1);
+        if a.doi.is_some() && a.doi == b.doi && year_ok {
+            return (Decision::Duplicate("agree: doi (no title to compare); conflict: none".into()), 0.0);
+        }
         return (Decision::Distinct, 0.0);
     }
     let mut agree: Vec<&str> = vec![];
@@ -178,10 +237,17 @@ pub fn decide(a: &Keys, b: &Keys) -> (Decision, f64) {
             _ => None,
         },
     );
+    field("issue", both(&a.issue, &b.issue));
     // every rule below needs a matching DOI, the same first author, or two agreeing fields
     // besides the title: without them the pair is distinct, and the title need not be compared
     if !(agree.contains(&"doi") || agree.contains(&"first_author") || agree.len() >= 2) {
         return (Decision::Distinct, 0.0);
+    }
+    // the same article under a translated title: the same journal, year, volume and full page
+    // range (a range, so not one-page items such as letters) by the same first author
+    let same_range = a.last_page.is_some() && a.last_page != a.first_page && a.last_page == b.last_page;
+    if same_range && ["first_author", "year", "volume", "first_page", "journal"].iter().all(|f| agree.contains(f)) && conflict.is_empty() {
+        return (Decision::Duplicate(format!("identical locus, title aside (translated); agree: {}; conflict: none", agree.join(","))), 0.0);
     }
     let (sim, prefix, numbers_equal) = title_match(a, b);
     let evidence = || {
@@ -217,13 +283,13 @@ pub fn decide(a: &Keys, b: &Keys) -> (Decision, f64) {
     // article; a single page after it may be an erratum, which stays apart): one work
     let page_no = |k: &Keys| k.first_page.as_deref().and_then(|p| p.parse::<u64>().ok());
     let single_page = |x: &Keys, y: &Keys| (x.last_page.is_none() || x.last_page == x.first_page) && matches!((page_no(x), page_no(y)), (Some(p), Some(q)) if p < q);
-    let only_pages_conflict = conflict.iter().all(|f| *f == "first_page");
+    let only_pages_conflict = conflict.iter().all(|f| matches!(*f, "first_page" | "issue"));
     if sim >= 0.999
         && !prefix
         && numbers_equal
         && only_pages_conflict
-        && !a.notice
-        && !b.notice
+        && !a.correction
+        && !b.correction
         && (single_page(a, b) || single_page(b, a))
         && ["first_author", "year", "volume", "journal"].iter().all(|f| has(f, &agree))
     {
@@ -232,6 +298,21 @@ pub fn decide(a: &Keys, b: &Keys) -> (Decision, f64) {
     // a truncated or extended title needs the full bibliographic locus and the same author
     if prefix && numbers_equal && !hard_conflict && has("first_author", &agree) && (bib_locus || others >= 4) {
         return (Decision::Duplicate(evidence()), sim);
+    }
+    // a title cut at its subtitle in one database ("Infrastructure in the wild" vs
+    // "Infrastructure in the wild: what mapping …"): the same first author and year, and the
+    // same journal or volume, with no conflict
+    let head_of = |x: &Keys, y: &Keys| y.title_head.as_deref() == Some(x.title.as_str());
+    if (head_of(a, b) || head_of(b, a)) && conflict.is_empty() && has("first_author", &agree) && has("year", &agree) && (has("journal", &agree) || has("volume", &agree)) {
+        return (Decision::Duplicate(format!("title cut at the subtitle; {}", evidence())), sim);
+    }
+    // a conference paper and its proceedings or journal version: the same title and numbers,
+    // the same first author and author list (or year), and nothing against it but the venue
+    // (year one apart and pages missing on one side do not conflict)
+    let venue_only = conflict.iter().all(|f| matches!(*f, "type" | "journal"));
+    let same_authors = a.all_authors.1 > 0 && a.all_authors == b.all_authors;
+    if has("type", &conflict) && venue_only && sim >= 0.95 && numbers_equal && !prefix && has("first_author", &agree) && same_authors {
+        return (Decision::Duplicate(format!("conference and journal versions; {}", evidence())), sim);
     }
     // for a person: similar titles by the same first author that the rules could not settle
     if sim >= 0.90 && numbers_equal && !has("doi", &conflict) && !has("first_author", &conflict) && !has("type", &conflict) && (has("first_author", &agree) || agree.len() >= 2) {
@@ -519,11 +600,17 @@ mod tests {
 
     #[test]
     fn conference_paper_and_journal_article_stay_apart() {
+        // as the special_cases set has them (labelled distinct): the journal article has a second
+        // author the conference paper lacks
         let mut a = rec("a:1", "Cultural universality versus particularity in CMC", "Stahl, Bernd Carsten", 2004, "Journal of Global Information Technology Management", "7", "47-65", "");
+        a.authors.push("Elbeltagi, Ibrahim".into());
         let mut b = rec("a:2", "Cultural universality versus particularity in CMC", "Stahl, Bernd-Carsten", 2003, "Americas Conference on Information Systems", "", "", "");
         a.entry_type = Some("article".into());
         b.entry_type = Some("inproceedings".into());
-        assert_eq!(dedup(&[a, b], |_| 0, &[]).clusters.len(), 2);
+        assert_eq!(dedup(&[a.clone(), b.clone()], |_| 0, &[]).clusters.len(), 2);
+        // the same authors, a year apart, pages on one side only: one work in two venues
+        b.authors = a.authors.clone();
+        assert_eq!(dedup(&[a, b], |_| 0, &[]).clusters.len(), 1);
     }
 
     #[test]
@@ -533,5 +620,72 @@ mod tests {
         assert_eq!(dedup(&r, |_| 0, &[]).clusters.len(), 2);
         let h = [HumanDecision { record_a: "a:1".into(), record_b: "b:1".into(), duplicate: true }];
         assert_eq!(dedup(&r, |_| 0, &h).clusters.len(), 1);
+    }
+
+    fn n_clusters(r: &[Record]) -> usize {
+        dedup(r, |_| 0, &[]).clusters.len()
+    }
+
+    #[test]
+    fn serial_items_in_different_issues_stay_apart() {
+        let mut a = rec("a:1", "Editor's comments", "Rai, Arun", 2015, "MIS Quarterly", "39", "", "");
+        let mut b = a.clone();
+        b.record_id = "b:1".into();
+        a.issue = Some("1".into());
+        b.issue = Some("2".into());
+        assert_eq!(n_clusters(&[a.clone(), b.clone()]), 2, "a recurring column in consecutive issues");
+        b.issue = Some("1".into());
+        assert_eq!(n_clusters(&[a, b]), 1);
+    }
+
+    #[test]
+    fn contradictions_block_whatever_else_agrees() {
+        let base = rec("a:1", "Outcomes of renal transplantation in children", "Doe, J", 2010, "Pediatric Nephrology", "25", "100-110", "");
+        // two page ranges sharing neither end
+        let mut other = base.clone();
+        other.record_id = "b:1".into();
+        other.pages = Some("200-210".into());
+        assert_eq!(n_clusters(&[base.clone(), other]), 2);
+        // a reply or a retraction notice against the article
+        for t in ["Reply to: Outcomes of renal transplantation in children", "Retraction: Outcomes of renal transplantation in children", "Comment on: Outcomes of renal transplantation in children"] {
+            let mut n = base.clone();
+            n.record_id = "b:2".into();
+            n.title = Some(t.into());
+            n.pages = Some("400".into());
+            assert_eq!(n_clusters(&[base.clone(), n]), 2, "{t}");
+        }
+        // different parts of a series
+        let p1 = rec("a:3", "Guidelines for kidney donation, part I: evaluation", "Doe, J", 2010, "Pediatric Nephrology", "25", "", "");
+        let p2 = rec("b:3", "Guidelines for kidney donation, part II: evaluation", "Doe, J", 2010, "Pediatric Nephrology", "25", "", "");
+        assert_eq!(n_clusters(&[p1, p2]), 2);
+    }
+
+    #[test]
+    fn translated_title_with_identical_locators_is_one_article() {
+        let en = rec("a:1", "Quality of life after kidney transplantation", "Müller, K", 2012, "Der Nephrologe", "7", "131-139", "");
+        let de = rec("b:1", "Lebensqualität nach Nierentransplantation", "Müller, K.", 2012, "Der Nephrologe", "7", "131-9", "");
+        assert_eq!(n_clusters(&[en.clone(), de]), 1);
+        // a one-page item at the same place is not enough
+        let letter = rec("b:2", "Lebensqualität nach Nierentransplantation", "Müller, K", 2012, "Der Nephrologe", "7", "131", "");
+        let en1 = Record { pages: Some("131".into()), ..en };
+        assert_eq!(n_clusters(&[en1, letter]), 2);
+    }
+
+    #[test]
+    fn title_cut_at_the_subtitle_is_one_article() {
+        let full = rec("a:1", "Infrastructure in the wild: what mapping words to concepts reveals", "Smith, A", 2019, "Information Systems Journal", "29", "12-40", "");
+        let cut = rec("b:1", "Infrastructure in the wild", "Smith, A.", 2019, "Inf Syst J", "29", "", "");
+        assert_eq!(n_clusters(&[full, cut]), 1);
+    }
+
+    #[test]
+    fn non_latin_titles_are_compared_and_never_empty() {
+        assert_eq!(norm::title("Эффективность вакцины"), "effektivnost vaktsiny");
+        assert!(!norm::title("脳卒中").is_empty());
+        let a = rec("a:1", "Эффективность вакцины против гриппа у детей", "Иванов, И", 2015, "Вопросы вирусологии", "60", "5-10", "10.5555/x.1");
+        let b = Record {
+            authors: vec![], journal: None, volume: None, pages: None, ..rec("b:1", "Эффективность вакцины против гриппа у детей", "", 2015, "", "", "", "10.5555/X.1")
+        };
+        assert_eq!(n_clusters(&[a, b]), 1);
     }
 }

@@ -61,20 +61,43 @@ pub fn title(t: &str) -> String {
             _ if depth > 0 => continue,
             _ => {}
         }
-        let c = fold_char(c.to_ascii_lowercase());
-        let c = if c.is_ascii() { c } else { c.to_lowercase().next().map(fold_char).unwrap_or(c) };
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-            space = false;
-        } else if !space {
-            out.push(' ');
-            space = true;
+        // any script to ASCII letters (Cyrillic, Greek, CJK transliterated by deunicode)
+        let folded = fold_char(c);
+        let mut push = |c: char| {
+            let c = c.to_ascii_lowercase();
+            if c.is_ascii_alphanumeric() {
+                out.push(c);
+                space = false;
+            } else if !space {
+                out.push(' ');
+                space = true;
+            }
+        };
+        if folded.is_ascii() {
+            push(folded);
+        } else {
+            match deunicode::deunicode_char(folded) {
+                Some(t) => t.chars().for_each(&mut push),
+                None => push(' '),
+            }
         }
     }
     if out.ends_with(' ') {
         out.pop();
     }
+    // a title never normalises to nothing: keep its letters as they are
+    if out.is_empty() {
+        out = t.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+    }
     out
+}
+
+/// The main title before a subtitle ("Infrastructure in the wild: what mapping …" → its first
+/// part), normalized; `None` when the title has no subtitle separator.
+pub fn title_head(t: &str) -> Option<String> {
+    let cut = [": ", " - ", " — ", " – ", "? ", ". "].iter().filter_map(|sep| t.find(sep).map(|i| i + sep.len() - 1)).min()?;
+    let head = title(&t[..cut]);
+    (head.len() >= 15 && head.len() + 10 < title(t).len()).then_some(head)
 }
 
 /// Whether a title is that of a correction notice ("Erratum: …", "… (vol 14, pg 703, 2005)").
@@ -83,12 +106,73 @@ pub fn is_correction_notice(t: &str) -> bool {
     ["erratum", "correction", "corrigendum", "errata"].iter().any(|p| l.starts_with(p)) || (l.contains("(vol ") && l.contains(", pg "))
 }
 
+/// Whether a title is that of a notice about another article: a correction, a retraction or
+/// expression of concern, a comment on it, or a reply ("Reply to …", "Response to: …",
+/// "Comment on …", "Retraction: …", "In reply", "Re: …").
+pub fn is_notice(t: &str) -> bool {
+    let l = t.trim_start().to_ascii_lowercase();
+    is_correction_notice(t)
+        || [
+            "retraction",
+            "retracted",
+            "notice of retraction",
+            "expression of concern",
+            "comment on",
+            "comments on",
+            "commentary on",
+            "reply to",
+            "reply:",
+            "in reply",
+            "response to",
+            "response:",
+            "author reply",
+            "authors' reply",
+            "re:",
+        ]
+        .iter()
+        .any(|p| l.starts_with(p))
+}
+
+/// Part, edition or phase markers of a title, in order ("part ii", "2nd edition" → ["part 2",
+/// "edition 2"]); two records with different markers are different works.
+pub fn parts(t: &str) -> Vec<String> {
+    let roman = |w: &str| match w {
+        "i" => Some(1),
+        "ii" => Some(2),
+        "iii" => Some(3),
+        "iv" => Some(4),
+        "v" => Some(5),
+        "vi" => Some(6),
+        "vii" => Some(7),
+        "viii" => Some(8),
+        "ix" => Some(9),
+        "x" => Some(10),
+        _ => None,
+    };
+    let num = |w: &str| w.trim_end_matches(|c: char| c.is_ascii_alphabetic()).parse::<u32>().ok().or_else(|| roman(w));
+    let words: Vec<&str> = t.split(' ').collect();
+    let mut out = vec![];
+    for (i, w) in words.iter().enumerate() {
+        if matches!(*w, "part" | "pt" | "phase" | "section") {
+            if let Some(n) = words.get(i + 1).and_then(|x| num(x)) {
+                out.push(format!("{w} {n}"));
+            }
+        }
+        if matches!(*w, "edition" | "ed") && i > 0 {
+            if let Some(n) = num(words[i - 1]) {
+                out.push(format!("edition {n}"));
+            }
+        }
+    }
+    out
+}
+
 /// Alphabetic name tokens of an author string (for order-insensitive comparison).
 pub fn name_tokens(a: &str) -> Vec<String> {
     let mut out = vec![];
     let mut cur = String::new();
-    for c in a.chars().chain(std::iter::once(' ')) {
-        let c = fold_char(c.to_lowercase().next().unwrap_or(c));
+    for c in fold(a).chars().chain(std::iter::once(' ')) {
+        let c = c.to_ascii_lowercase();
         if c.is_ascii_alphabetic() {
             cur.push(c);
         } else {
@@ -128,7 +212,18 @@ pub fn authors_signature(authors: &[String]) -> (u64, usize) {
 
 /// Fold common accented letters to ASCII.
 pub fn fold(s: &str) -> String {
-    s.chars().map(fold_char).collect()
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars().map(fold_char) {
+        if c.is_ascii() {
+            out.push(c);
+        } else {
+            match deunicode::deunicode_char(c) {
+                Some(t) => out.push_str(t),
+                None => out.push(c),
+            }
+        }
+    }
+    out
 }
 
 /// Fold one accented letter to ASCII.
