@@ -66,7 +66,8 @@ pub fn parse_endnote_xml(text: &str, file: &str, database: &str) -> Result<Vec<R
     use quick_xml::events::Event;
     use quick_xml::Reader;
     let mut reader = Reader::from_str(text);
-    let line_of = |pos: u64| text.as_bytes()[..(pos as usize).min(text.len())].iter().filter(|&&c| c == b'\n').count() + 1;
+    let line_of = super::record::LineIndex::new(text);
+    let line_of = |pos: u64| line_of.line(pos as usize);
     let mut stack: Vec<String> = vec![];
     let mut out = vec![];
     let mut cur: Option<(Record, Option<String>)> = None;

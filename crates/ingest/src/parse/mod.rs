@@ -17,6 +17,7 @@ mod record;
 mod ris;
 mod table;
 mod wos;
+mod xml;
 
 pub use bibtex::{delatex, parse_bibtex};
 pub use endnote::{parse_endnote_xml, parse_enw};
@@ -25,6 +26,7 @@ pub use record::Record;
 pub use ris::parse_ris;
 pub use table::parse_csv;
 pub use wos::parse_wos;
+pub use xml::{parse_ictrp_xml, parse_pubmed_xml};
 
 use metapipe_tables::io::Input;
 use metapipe_tables::{Error, Result};
@@ -40,6 +42,8 @@ pub enum Format {
     Bibtex,
     EndnoteXml,
     EndnoteTagged,
+    PubmedXml,
+    IctrpXml,
 }
 
 /// Decode bytes: UTF-8 (BOM stripped); UTF-16 with BOM; otherwise Latin-1 with a warning.
@@ -63,9 +67,29 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<(String, Option<String>)> {
     }
 }
 
-/// Detect the export format from the first non-blank line.
+/// Lines a provider writes before the first record (a header such as "Provider: …",
+/// "Content: …", record numbering "1."), within the first 40 lines: their count and text.
+pub fn preamble(text: &str) -> (usize, Vec<&str>) {
+    let mut n = 0;
+    let mut kept = vec![];
+    for l in text.lines().take(40) {
+        let l = l.trim_end_matches('\r').trim_start_matches('\u{feff}');
+        if l.trim().is_empty() {
+            n += 1;
+        } else if record::preamble_line(l) {
+            n += 1;
+            kept.push(l.trim());
+        } else {
+            return (n, kept);
+        }
+    }
+    (0, vec![])
+}
+
+/// Detect the export format from the first line after any preamble.
 pub fn detect(text: &str) -> Option<Format> {
-    let first = text.lines().map(|l| l.trim_end()).find(|l| !l.trim().is_empty())?;
+    let (skip, _) = preamble(text);
+    let first = text.lines().skip(skip).map(|l| l.trim_end()).find(|l| !l.trim().is_empty())?;
     let t = first.trim_start();
     if t.starts_with('@') || t.starts_with('%') && t.len() > 2 && t.as_bytes()[1] == b' ' {
         return Some(if t.starts_with('@') { Format::Bibtex } else { Format::EndnoteTagged });
@@ -73,8 +97,16 @@ pub fn detect(text: &str) -> Option<Format> {
     if t.starts_with("%0 ") || t.starts_with("%A ") || t.starts_with("%T ") {
         return Some(Format::EndnoteTagged);
     }
-    if t.starts_with("<?xml") || t.starts_with("<xml") || t.starts_with("<records") {
-        return Some(Format::EndnoteXml);
+    if t.starts_with("<?xml") || t.starts_with("<xml") || t.starts_with("<records") || t.starts_with("<!DOCTYPE") || t.starts_with("<PubmedArticleSet") || t.starts_with("<Trials") {
+        // the root element, within the first few KB
+        let head: String = text.chars().take(4096).collect();
+        return Some(if head.contains("<PubmedArticleSet") || head.contains("<PubmedArticle>") {
+            Format::PubmedXml
+        } else if head.contains("<Trials_downloaded_from_ICTRP") || head.contains("<Trial>") {
+            Format::IctrpXml
+        } else {
+            Format::EndnoteXml
+        });
     }
     if first.starts_with("PMID-") {
         Some(Format::Medline)
@@ -96,7 +128,32 @@ pub fn parse_input(input: &Input, database: &str) -> Result<(Vec<Record>, Vec<St
         return Err(Error::data("empty file: no records").file(path));
     }
     let (text, warning) = decode(bytes, path)?;
-    let fmt = detect(&text).ok_or_else(|| Error::data("unrecognised export format (expected RIS, MEDLINE, Web of Science tagged, BibTeX, EndNote XML/tagged or CSV)").file(path).line(1))?;
+    // a provider's preamble: blanked (line numbers stay), kept as the first record's provenance
+    let (skip, pre) = preamble(&text);
+    let pre: Vec<String> = pre.into_iter().map(String::from).collect();
+    let text = if pre.is_empty() {
+        text
+    } else {
+        text.split_inclusive('\n')
+            .enumerate()
+            .map(|(i, l)| {
+                if i < skip {
+                    if l.ends_with('\n') {
+                        "\n"
+                    } else {
+                        ""
+                    }
+                } else {
+                    l
+                }
+            })
+            .collect::<String>()
+    };
+    let fmt = detect(&text).ok_or_else(|| {
+        Error::data("unrecognised export format (expected RIS, MEDLINE, PubMed XML, Web of Science tagged, BibTeX, EndNote XML/tagged, ICTRP XML or CSV, including ClinicalTrials.gov's)")
+            .file(path)
+            .line(1)
+    })?;
     let name = path.display().to_string();
     let recs = match fmt {
         Format::Ris => parse_ris(&text, &name, database),
@@ -106,12 +163,20 @@ pub fn parse_input(input: &Input, database: &str) -> Result<(Vec<Record>, Vec<St
         Format::Bibtex => parse_bibtex(&text, &name, database),
         Format::EndnoteXml => parse_endnote_xml(&text, &name, database),
         Format::EndnoteTagged => parse_enw(&text, &name, database),
+        Format::PubmedXml => parse_pubmed_xml(&text, &name, database),
+        Format::IctrpXml => parse_ictrp_xml(&text, &name, database),
     }
     .map_err(|e| e.file(path))?;
     if recs.is_empty() {
         return Err(Error::data("no records found").file(path));
     }
-    Ok((recs, warning.into_iter().map(|w| format!("{name}: {w}")).collect()))
+    let mut recs = recs;
+    let mut warnings: Vec<String> = warning.into_iter().map(|w| format!("{name}: {w}")).collect();
+    if !pre.is_empty() {
+        warnings.push(format!("{name}: skipped a {}-line preamble before the first record (kept in that record's extra as PREAMBLE)", pre.len()));
+        recs[0].extra.insert(0, ("PREAMBLE".into(), pre.join(" | ")));
+    }
+    Ok((recs, warnings))
 }
 
 #[cfg(test)]

@@ -58,3 +58,40 @@ pub(crate) fn finish(mut r: Record, id: Option<String>, database: &str) -> Recor
 pub(crate) fn truncate(s: &str) -> String {
     s.chars().take(40).collect()
 }
+
+/// Byte offset → 1-based line, by binary search over the newline offsets (built once per file:
+/// linear in the file, not in records × file).
+pub(crate) struct LineIndex(Vec<usize>);
+
+impl LineIndex {
+    pub(crate) fn new(text: &str) -> LineIndex {
+        LineIndex(text.bytes().enumerate().filter(|(_, c)| *c == b'\n').map(|(i, _)| i).collect())
+    }
+    pub(crate) fn line(&self, pos: usize) -> usize {
+        self.0.partition_point(|&nl| nl < pos) + 1
+    }
+}
+
+/// A line of a provider's preamble or record numbering rather than of the export format:
+/// "1.", "2)", "Record #1 of 20", "Provider: Cochrane", "Content: text/plain; charset=UTF-8",
+/// "Database: Ovid MEDLINE(R)" (a short "Key: value" header).
+pub(crate) fn preamble_line(l: &str) -> bool {
+    let t = l.trim();
+    if t.is_empty() {
+        return false;
+    }
+    let digits = t.trim_end_matches(['.', ')']);
+    if !digits.is_empty() && digits.len() <= 7 && digits.chars().all(|c| c.is_ascii_digit()) && digits.len() < t.len() + 1 {
+        return true;
+    }
+    if t.starts_with("Record #") {
+        return true;
+    }
+    match t.split_once(':') {
+        Some((k, _)) => {
+            let k = k.trim();
+            !k.is_empty() && k.len() <= 30 && k.starts_with(|c: char| c.is_ascii_uppercase()) && k.chars().all(|c| c.is_ascii_alphabetic() || c == ' ' || c == '-') && !k.contains("  ")
+        }
+        None => false,
+    }
+}

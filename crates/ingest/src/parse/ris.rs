@@ -4,31 +4,68 @@
 use super::record::{finish, push_text, truncate, year_of, Record};
 use metapipe_tables::{Error, Result};
 
+/// `TG  - value` (and the spacings real exports use: `TG  -value`, `TG - value`, `TG  -`).
 pub(crate) fn is_ris_tag(l: &str) -> bool {
+    ris_tag(l).is_some()
+}
+
+/// The tag and value of an RIS line.
+fn ris_tag(l: &str) -> Option<(&str, &str)> {
     let b = l.as_bytes();
-    b.len() >= 5 && b[0].is_ascii_uppercase() && (b[1].is_ascii_uppercase() || b[1].is_ascii_digit()) && &b[2..5] == b"  -"
+    if b.len() < 4 || !b[0].is_ascii_uppercase() || !(b[1].is_ascii_uppercase() || b[1].is_ascii_digit()) {
+        return None;
+    }
+    let rest = &l[2..];
+    let spaces = rest.len() - rest.trim_start_matches(' ').len();
+    if !(1..=2).contains(&spaces) || !rest[spaces..].starts_with('-') {
+        return None;
+    }
+    let val = &rest[spaces + 1..];
+    // "TG  - value" or "TG  -value": a value after the dash, or nothing
+    Some((&l[..2], val.strip_prefix(' ').unwrap_or(val).trim()))
 }
 
 /// RIS: `TG  - value` lines, records closed by `ER  -`.
+///
+/// Platforms that omit `ER` separate records by blank lines only: a file with no `ER` line and
+/// several `TY` lines, each after a blank line, is read that way. Record numbering between
+/// records ("2.", "Record #2 of 5") is kept as the next record's provenance (`NUMBER` in extra).
 pub fn parse_ris(text: &str, file: &str, database: &str) -> Result<Vec<Record>> {
+    let no_er_dialect = {
+        let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
+        let tys: Vec<usize> = (0..lines.len()).filter(|&i| ris_tag(lines[i]).is_some_and(|(t, _)| t == "TY")).collect();
+        tys.len() >= 2
+            && !lines.iter().any(|l| ris_tag(l).is_some_and(|(t, _)| t == "ER"))
+            && tys[1..].iter().all(|&i| i > 0 && lines[..i].iter().rev().find(|l| !super::record::preamble_line(l)).is_some_and(|l| l.trim().is_empty()))
+    };
     let mut out = vec![];
     let mut cur: Option<(Record, Option<String>, Vec<(String, String)>)> = None;
+    let mut number: Option<String> = None;
     let mut last_line = 0;
+    let mut blank_before = false;
     for (n, raw) in text.lines().enumerate() {
         let ln = n + 1;
         let l = raw.trim_end_matches('\r').trim_start_matches('\u{feff}');
         if l.trim().is_empty() {
+            blank_before = true;
             continue;
         }
         last_line = ln;
-        if is_ris_tag(l) || l == "ER  -" || l.starts_with("ER  -") {
-            let tag = &l[..2];
-            let val = l.get(6..).unwrap_or("").trim();
+        let after_blank = std::mem::replace(&mut blank_before, false);
+        if let Some((tag, val)) = ris_tag(l) {
             if tag == "TY" {
+                if cur.is_some() && no_er_dialect && after_blank {
+                    let (mut r, id, tags) = cur.take().unwrap();
+                    apply_ris(&mut r, &tags);
+                    out.push(finish(r, id, database));
+                }
                 if cur.is_some() {
                     return Err(Error::data("record not closed by ER before the next TY").line(ln).field("TY"));
                 }
-                let r = Record { database: database.into(), source_file: file.into(), source_line: ln, entry_type: Some(val.into()), ..Default::default() };
+                let mut r = Record { database: database.into(), source_file: file.into(), source_line: ln, entry_type: Some(val.into()), ..Default::default() };
+                if let Some(num) = number.take() {
+                    r.extra.push(("NUMBER".into(), num));
+                }
                 cur = Some((r, None, vec![]));
                 continue;
             }
@@ -55,9 +92,17 @@ pub fn parse_ris(text: &str, file: &str, database: &str) -> Result<Vec<Record>> 
                 }
                 None => return Err(Error::data("text before the first tag of a record").line(ln)),
             }
+        } else if super::record::preamble_line(l) {
+            // record numbering or a provider's line between records
+            number = Some(l.trim().to_string());
         } else {
             return Err(Error::data(format!("not an RIS line: {:?}", truncate(l))).line(ln));
         }
+    }
+    if cur.is_some() && no_er_dialect {
+        let (mut r, id, tags) = cur.take().unwrap();
+        apply_ris(&mut r, &tags);
+        out.push(finish(r, id, database));
     }
     if cur.is_some() {
         return Err(Error::data("truncated: last record has no ER line").line(last_line).field("ER"));
