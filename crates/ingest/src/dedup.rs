@@ -148,7 +148,6 @@ fn title_match(a: &Keys, b: &Keys) -> (f64, bool, bool) {
     (full, false, numbers)
 }
 
-/// Compare two records.
 /// Contradictions that keep a pair apart whatever else agrees: different DOIs, different issue
 /// numbers (serial items: a recurring column in consecutive issues), two page ranges that share
 /// neither end, a notice (erratum, retraction, comment, reply) against an article, different
@@ -183,7 +182,39 @@ fn contradiction(a: &Keys, b: &Keys) -> Option<&'static str> {
     None
 }
 
+/// The title-similarity thresholds of the rules. The defaults are the product's; the
+/// leave-one-set-out evaluation (`bench/dedup_loso.py`) chooses them on the other labelled sets
+/// through `METAPIPE_DEDUP_THRESHOLDS="near,doi,locus"` (an evaluation hook, read once).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Thresholds {
+    /// a near-identical title with two more agreeing fields
+    pub near: f64,
+    /// a title with a matching DOI
+    pub doi: f64,
+    /// a title at the same bibliographic locus by the same first author
+    pub locus: f64,
+}
+
+impl Default for Thresholds {
+    fn default() -> Self {
+        Thresholds { near: 0.95, doi: 0.80, locus: 0.90 }
+    }
+}
+
+fn thresholds() -> Thresholds {
+    static T: std::sync::OnceLock<Thresholds> = std::sync::OnceLock::new();
+    *T.get_or_init(|| {
+        let v: Vec<f64> = std::env::var("METAPIPE_DEDUP_THRESHOLDS").ok().map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect()).unwrap_or_default();
+        match v[..] {
+            [near, doi, locus] => Thresholds { near, doi, locus },
+            _ => Thresholds::default(),
+        }
+    })
+}
+
+/// Compare two records.
 pub fn decide(a: &Keys, b: &Keys) -> (Decision, f64) {
+    let th = thresholds();
     if contradiction(a, b).is_some() {
         return (Decision::Distinct, 0.0);
     }
@@ -262,20 +293,20 @@ pub fn decide(a: &Keys, b: &Keys) -> (Decision, f64) {
     let has = |f: &str, v: &[&str]| v.contains(&f);
     let hard_conflict = ["doi", "first_page", "volume", "year", "type"].iter().any(|f| has(f, &conflict));
     let others = agree.iter().filter(|f| **f != "doi").count();
-    if has("doi", &agree) && sim >= 0.80 && numbers_equal && !has("first_page", &conflict) && !has("year", &conflict) && !has("type", &conflict) {
+    if has("doi", &agree) && sim >= th.doi && numbers_equal && !has("first_page", &conflict) && !has("year", &conflict) && !has("type", &conflict) {
         return (Decision::Duplicate(evidence()), sim);
     }
     // near-identical title with no contradiction: two agreeing fields suffice; a disagreeing
     // first author (name order, transliteration) is outweighed by year + volume + first page
     let bib_locus = has("year", &agree) && has("volume", &agree) && has("first_page", &agree);
-    if sim >= 0.95 && numbers_equal && !hard_conflict && !prefix && ((!has("first_author", &conflict) && others >= 2) || bib_locus) {
+    if sim >= th.near && numbers_equal && !hard_conflict && !prefix && ((!has("first_author", &conflict) && others >= 2) || bib_locus) {
         return (Decision::Duplicate(evidence()), sim);
     }
     // the same bibliographic locus (year, volume, page range) and first author, in a compatible
     // journal: a similar title suffices (lost Greek letters, "p6"/"p16" typos), but numbers in
     // the title may differ only where a page range rules out neighbouring one-page abstracts
     let range = a.last_page.is_some() || b.last_page.is_some();
-    if bib_locus && has("first_author", &agree) && !has("journal", &conflict) && !hard_conflict && sim >= 0.90 && (numbers_equal || (sim >= 0.97 && range)) {
+    if bib_locus && has("first_author", &agree) && !has("journal", &conflict) && !hard_conflict && sim >= th.locus && (numbers_equal || (sim >= 0.97 && range)) {
         return (Decision::Duplicate(evidence()), sim);
     }
     // the same title by the same first author in the same volume of the same journal, where one
