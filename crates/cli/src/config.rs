@@ -88,9 +88,9 @@ fn default_ctrl() -> String {
 pub struct SourceCfg {
     pub database: String,
     pub file: PathBuf,
-    /// search date (documentation of the protocol)
+    /// search date (YYYY-MM-DD): sources searched on the same date form one search round; a
+    /// living review adds rounds
     #[serde(default)]
-    #[allow(dead_code)]
     pub searched: Option<String>,
 }
 
@@ -290,8 +290,8 @@ impl Config {
         }
         let mut dbs = std::collections::BTreeSet::new();
         for s in &cfg.sources {
-            if !dbs.insert(&s.database) {
-                return bad("sources.database", format!("{} listed twice", s.database));
+            if !dbs.insert((&s.database, &s.searched)) {
+                return bad("sources.database", format!("{} listed twice for the same search date", s.database));
             }
         }
         if !cfg.sources.is_empty() && cfg.screening.is_none() {
@@ -361,6 +361,13 @@ impl Config {
         files.extend(self.rob.iter().map(|r| ("rob.answers", &r.answers)));
         files.extend(self.review.published.iter().map(|p| ("review.published", p)));
         files
+    }
+
+    /// The search round of a source: the rank of its search date among the config's dates
+    /// (1 = the first search; a source without a date belongs to the first round).
+    pub fn round_of(&self, s: &SourceCfg) -> usize {
+        let dates: std::collections::BTreeSet<&str> = self.sources.iter().filter_map(|x| x.searched.as_deref()).collect();
+        s.searched.as_deref().and_then(|d| dates.iter().position(|x| *x == d)).map(|p| p + 1).unwrap_or(1)
     }
 
     /// The declared covariates, in the config's order.

@@ -150,7 +150,10 @@ fn init_tracing() {
 }
 
 fn sources_from(files: &[PathBuf]) -> Result<Vec<metapipe_ingest::Source>, Error> {
-    files.iter().map(|f| Ok(metapipe_ingest::Source { database: f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default(), input: metapipe_tables::io::Input::read(f)? })).collect()
+    files
+        .iter()
+        .map(|f| Ok(metapipe_ingest::Source { database: f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default(), input: metapipe_tables::io::Input::read(f)?, round: 1 }))
+        .collect()
 }
 
 fn write_table(t: &metapipe_tables::Table, out: &std::path::Path) -> Result<(), Error> {
@@ -208,7 +211,7 @@ fn real_main() -> Result<String, Error> {
             if files.is_empty() {
                 return Err(Error::usage("parse: give at least one file"));
             }
-            let (recs, warnings) = metapipe_ingest::parse_sources(&sources_from(&files)?)?;
+            let (recs, _, _, warnings) = metapipe_ingest::parse_sources(&sources_from(&files)?)?;
             for w in warnings {
                 eprintln!("warning: {w}");
             }
@@ -265,7 +268,7 @@ fn dedup_cmd(o: DedupOpts) -> Result<String, Error> {
         return Err(Error::usage("dedup: give at least one file"));
     }
     let sources = sources_from(&files)?;
-    let (recs, warnings) = metapipe_ingest::parse_sources(&sources)?;
+    let (recs, _, _, warnings) = metapipe_ingest::parse_sources(&sources)?;
     for w in warnings {
         eprintln!("warning: {w}");
     }

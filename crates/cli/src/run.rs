@@ -17,6 +17,8 @@ use tracing::info;
 
 struct Stage {
     dir: PathBuf,
+    /// the previous run's outputs (`out/<name>/`), if any
+    previous: PathBuf,
 }
 
 impl Stage {
@@ -47,7 +49,7 @@ pub fn run(cfg: &Config, out_root: &Path, fail_after: Option<&str>) -> Result<Pa
     let staging = out_root.join(format!(".{name}.staging-{}", std::process::id()));
     recover(out_root, name)?;
     std::fs::create_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
-    let st = Stage { dir: staging.clone() };
+    let st = Stage { dir: staging.clone(), previous: final_dir.clone() };
     let res = stages(cfg, &st, fail_after);
     if let Err(e) = res {
         let _ = std::fs::remove_dir_all(&staging);
@@ -138,7 +140,7 @@ impl Inputs {
     fn read(cfg: &Config) -> Result<Inputs> {
         let opt = |p: Option<&Path>| p.map(Input::read).transpose();
         Ok(Inputs {
-            sources: cfg.sources.iter().map(|s| Ok(ingest::Source { database: s.database.clone(), input: Input::read(&s.file)? })).collect::<Result<_>>()?,
+            sources: cfg.sources.iter().map(|s| Ok(ingest::Source { database: s.database.clone(), input: Input::read(&s.file)?, round: cfg.round_of(s) })).collect::<Result<_>>()?,
             dedup_decisions: opt(cfg.dedup.decisions.as_deref())?,
             screening: cfg.screening.as_ref().map(|s| Ok((Input::read(&s.title_abstract)?, Input::read(&s.full_text)?))).transpose()?,
             studies: Input::read(&cfg.extraction.studies)?,
@@ -156,16 +158,25 @@ impl Inputs {
 fn stages(cfg: &Config, st: &Stage, fail_after: Option<&str>) -> Result<()> {
     info!(review = %cfg.review.title, protocol = cfg.review.protocol.as_deref().unwrap_or("none"), "run");
     let inputs = Inputs::read(cfg)?;
-    let included = ingest_stage(cfg, &inputs, st)?;
+    let included = timed("ingest", || ingest_stage(cfg, &inputs, st))?;
     inject(fail_after, "ingest")?;
-    let ids = extract_stage(cfg, &inputs, included.as_ref(), st)?;
+    let ids = timed("extract", || extract_stage(cfg, &inputs, included.as_ref(), st))?;
     inject(fail_after, "extract")?;
-    rob_stage(&inputs, &ids, st)?;
+    timed("rob", || rob_stage(&inputs, &ids, st))?;
     inject(fail_after, "rob")?;
-    let analyses = pool_stage(cfg, &ids, st)?;
+    let analyses = timed("pool", || pool_stage(cfg, &ids, st))?;
     inject(fail_after, "pool")?;
-    report_stage(cfg, &inputs, &ids, &analyses, st)?;
+    timed("report", || report_stage(cfg, &inputs, &ids, &analyses, st))?;
+    timed("changes", || changes_stage(cfg, st))?;
     inject(fail_after, "report")
+}
+
+/// Run a stage and log how long it took.
+fn timed<T>(stage: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    let t = std::time::Instant::now();
+    let out = f()?;
+    info!(stage, seconds = format!("{:.3}", t.elapsed().as_secs_f64()), "stage finished");
+    Ok(out)
 }
 
 /// Search exports and screening logs → records, clusters, screening, PRISMA; or the PRISMA
@@ -190,6 +201,17 @@ fn ingest_stage(cfg: &Config, inputs: &Inputs, st: &Stage) -> Result<Option<std:
     info!(records = records.num_rows(), clusters = merged.num_rows(), maybe_pairs = maybe.num_rows(), screened = ing.ta.len(), kappa = ing.kappa_title_abstract, "ingest done");
     for t in [&records, &clusters, &merged, &maybe, &ingest::screening_table(&ing.ta, &ing.ft)?, &ingest::prisma_table(&ing.prisma)?, &agreement] {
         st.put(t)?;
+    }
+    // a living review's open work: records awaiting a decision, for the screening app
+    let to_screen = ingest::to_screen_table(&ing)?;
+    if to_screen.num_rows() > 0 {
+        st.put(&to_screen)?;
+        st.csv(&to_screen, "to_screen.csv")?;
+        write_atomic(&st.dir.join("to_screen.ris"), ingest::to_screen_ris(&ing).as_bytes())?;
+        info!(awaiting_screening = ing.prisma.awaiting_screening, awaiting_full_text = ing.prisma.awaiting_full_text, "records await a decision: to_screen.csv, to_screen.ris");
+    }
+    for (round, n) in &ing.seen_again {
+        info!(round, records = n, "records exported again under an id an earlier round had (already seen; not added)");
     }
     Ok(Some(ing.ft.iter().filter_map(|d| d.study_id.clone()).collect()))
 }
@@ -241,9 +263,15 @@ fn extract_stage(cfg: &Config, inputs: &Inputs, included: Option<&std::collectio
     let ex = extract::extract(&inputs.studies, inputs.arms.as_ref(), &inputs.outcomes, &spec)?;
     let ids: Vec<String> = ex.studies.str("study_id").iter().flatten().map(String::from).collect();
     if let Some(included) = included {
+        // every extracted study was included; an included study not yet extracted awaits
+        // extraction (a living review's new trial): a warning, not an error
         let listed: std::collections::BTreeSet<String> = ids.iter().cloned().collect();
-        if *included != listed {
-            return Err(Error::data(format!("included studies {included:?} (full-text log) and extracted studies {listed:?} differ")).file(&cfg.extraction.studies));
+        if let Some(x) = listed.difference(included).next() {
+            return Err(Error::data(format!("extracted study {x:?} is not included in the full-text log (included: {included:?})")).file(&cfg.extraction.studies).field("study_id"));
+        }
+        let waiting: Vec<&String> = included.difference(&listed).collect();
+        if !waiting.is_empty() {
+            tracing::warn!("included studies awaiting extraction: {waiting:?}");
         }
     }
     for t in [&ex.studies, &ex.arms, &ex.outcome_data] {
@@ -430,6 +458,130 @@ fn consistency_stage(cfg: &Config, inputs: &Inputs, ids: &[String], w: &Written,
     st.put(&t)?;
     st.csv(&t, "consistency.csv")?;
     Ok(Some((t, consistency::audit_rows(&found))))
+}
+
+/// What moved since the previous results (`changes.csv`, `previous_results.parquet`). A rerun
+/// whose results are byte-identical to the previous ones keeps the previous comparison, so a
+/// rerun with no change writes the same files.
+fn changes_stage(cfg: &Config, st: &Stage) -> Result<()> {
+    let _g = tracing::info_span!("changes").entered();
+    let (prev_path, new_path) = (st.previous.join("results.parquet"), st.dir.join("results.parquet"));
+    let Ok(prev_bytes) = std::fs::read(&prev_path) else { return Ok(()) };
+    let new_bytes = std::fs::read(&new_path).map_err(|e| Error::io(&new_path, e))?;
+    if prev_bytes == new_bytes {
+        for f in ["changes.csv", "changes.parquet", "previous_results.parquet"] {
+            if let Ok(b) = std::fs::read(st.previous.join(f)) {
+                write_atomic(&st.dir.join(f), &b)?;
+            }
+        }
+        return Ok(());
+    }
+    // results of an older layout cannot be compared: say so and start afresh
+    let Ok(prev) = read_parquet(&prev_path, &schema::RESULTS) else {
+        tracing::warn!("the previous results.parquet has another layout; no changes.csv this time");
+        return Ok(());
+    };
+    write_atomic(&st.dir.join("previous_results.parquet"), &prev_bytes)?;
+    let new = st.get(&schema::RESULTS)?;
+    let null_of =
+        |outcome: &str| cfg.outcomes.iter().find(|o| o.id == outcome).and_then(|o| protocol::outcome_spec(&o.analysis(&cfg.analysis)).ok()).map(|s| if s.ratio() { 1.0 } else { 0.0 }).unwrap_or(0.0);
+    let t = changes_table(&prev, &new, &null_of)?;
+    info!(rows = t.num_rows(), moved = t.str("change").iter().filter(|c| *c != Some("unchanged")).count(), "changes since the previous results");
+    st.put(&t)?;
+    st.csv(&t, "changes.csv")
+}
+
+/// Previous and new results joined (polars full join on outcome, subgroup, model type; missing
+/// keys match missing keys), compared row by row.
+fn changes_table(prev: &Table, new: &Table, null_of: &dyn Fn(&str) -> f64) -> Result<Table> {
+    let side = |t: &Table, suffix: &str| {
+        t.df.clone().lazy().select([
+            col("outcome"),
+            col("subgroup"),
+            col("model_type"),
+            lit(true).alias(format!("in{suffix}").as_str()),
+            col("studies").alias(format!("studies{suffix}").as_str()),
+            col("model").alias(format!("model{suffix}").as_str()),
+            col("estimate").alias(format!("estimate{suffix}").as_str()),
+            col("ci_lb").alias(format!("ci_lb{suffix}").as_str()),
+            col("ci_ub").alias(format!("ci_ub{suffix}").as_str()),
+            col("I2").alias(format!("I2{suffix}").as_str()),
+        ])
+    };
+    let keys = [col("outcome"), col("subgroup"), col("model_type")];
+    let mut args = JoinArgs::new(JoinType::Full);
+    args.nulls_equal = true;
+    args.coalesce = JoinCoalesce::CoalesceColumns;
+    let df = side(new, "_after")
+        .with_row_index("order_after", None)
+        .join(side(prev, "_before").with_row_index("order_before", None), keys.clone(), keys, args)
+        .sort(["order_after", "order_before"], SortMultipleOptions::default().with_nulls_last(true))
+        .collect()
+        .map_err(pe)?;
+    let c = |n: &str| df.column(n).map_err(pe);
+    let (outcome, subgroup, model_type) = (c("outcome")?.str().map_err(pe)?, c("subgroup")?.str().map_err(pe)?, c("model_type")?.str().map_err(pe)?);
+    let (in_a, in_b) = (c("in_after")?.bool().map_err(pe)?, c("in_before")?.bool().map_err(pe)?);
+    let (st_a, st_b, m_a, m_b) = (c("studies_after")?.str().map_err(pe)?, c("studies_before")?.str().map_err(pe)?, c("model_after")?.str().map_err(pe)?, c("model_before")?.str().map_err(pe)?);
+    let f = |n: &str| c(n).and_then(|x| x.f64().map_err(pe).cloned());
+    let (e_a, e_b, l_a, l_b, u_a, u_b, i_a, i_b) =
+        (f("estimate_after")?, f("estimate_before")?, f("ci_lb_after")?, f("ci_lb_before")?, f("ci_ub_after")?, f("ci_ub_before")?, f("I2_after")?, f("I2_before")?);
+    let mut t = Builder::new(&schema::CHANGES);
+    for r in 0..df.height() {
+        let set = |x: Option<&str>| x.unwrap_or("").split(';').filter(|s| !s.is_empty()).map(String::from).collect::<Vec<_>>();
+        let (after, before) = (set(st_a.get(r)), set(st_b.get(r)));
+        let added: Vec<&str> = after.iter().filter(|s| !before.contains(s)).map(String::as_str).collect();
+        let removed: Vec<&str> = before.iter().filter(|s| !after.contains(s)).map(String::as_str).collect();
+        let o = outcome.get(r).unwrap_or_default();
+        let null = null_of(o);
+        let crosses = |l: Option<f64>, u: Option<f64>| l.zip(u).map(|(l, u)| l <= null && null <= u);
+        let mut flags = vec![];
+        match (crosses(l_b.get(r), u_b.get(r)), crosses(l_a.get(r), u_a.get(r))) {
+            (Some(true), Some(false)) => flags.push("the CI no longer includes the null".to_string()),
+            (Some(false), Some(true)) => flags.push("the CI now includes the null".to_string()),
+            (None, Some(_)) if in_b.get(r).is_some() => flags.push("newly pooled".to_string()),
+            (Some(_), None) if in_a.get(r).is_some() => flags.push("no longer pooled".to_string()),
+            _ => {}
+        }
+        if let (Some(x), Some(y)) = (m_b.get(r), m_a.get(r)) {
+            if x != y {
+                flags.push(format!("model changed: {x} -> {y}"));
+            }
+        }
+        let same = |a: Option<f64>, b: Option<f64>| a == b;
+        let change = match (in_b.get(r).is_some(), in_a.get(r).is_some()) {
+            (false, _) => "new",
+            (_, false) => "removed",
+            _ if added.is_empty()
+                && removed.is_empty()
+                && same(e_a.get(r), e_b.get(r))
+                && same(l_a.get(r), l_b.get(r))
+                && same(u_a.get(r), u_b.get(r))
+                && same(i_a.get(r), i_b.get(r))
+                && flags.is_empty() =>
+            {
+                "unchanged"
+            }
+            _ => "updated",
+        };
+        t.row(vec![
+            s(o),
+            so(subgroup.get(r)),
+            so(model_type.get(r)),
+            s(change),
+            so(Some(added.join(";"))),
+            so(Some(removed.join(";"))),
+            metapipe_tables::f(e_b.get(r)),
+            metapipe_tables::f(e_a.get(r)),
+            metapipe_tables::f(l_b.get(r)),
+            metapipe_tables::f(l_a.get(r)),
+            metapipe_tables::f(u_b.get(r)),
+            metapipe_tables::f(u_a.get(r)),
+            metapipe_tables::f(i_b.get(r)),
+            metapipe_tables::f(i_a.get(r)),
+            so(Some(flags.join("; "))),
+        ]);
+    }
+    t.finish()
 }
 
 /// Every subset of `m` of `0..n` (sorted index lists), the one without the last index first.

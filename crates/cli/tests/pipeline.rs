@@ -551,3 +551,93 @@ fn subgroups_split_on_the_overall_risk_of_bias() {
     assert_eq!(seen, 5, "every study of the outcome in exactly one level");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// A living review (issue 14): a new search round with already-seen and new records; the run
+/// succeeds with the new records awaiting screening; after decisions and extraction for one new
+/// trial, changes.csv shows it and the moved estimate. SYNTHETIC: the new round's records and
+/// the trial's counts (and the complete mechanical-ventilation counts, as in
+/// `complete_outcome_is_pooled_and_compared`).
+#[test]
+fn living_review_new_round_then_new_trial() {
+    let (d, cfg) = pipeline_copy("living", |d| {
+        let p = d.join("extraction/outcome_data.csv");
+        let mut s: String = std::fs::read_to_string(&p).unwrap().lines().filter(|l| !l.contains(",mechanical_ventilation,")).map(|l| format!("{l}\n")).collect();
+        for (id, a, n1, c, n2) in [("corimuno_ana1", 10, 59, 15, 55), ("kharazmi", 3, 15, 10, 15), ("save_more", 20, 405, 25, 189), ("can_covid", 25, 227, 33, 227), ("anaconda", 4, 37, 6, 34)] {
+            s.push_str(&format!("{id},mechanical_ventilation,day 28,{a},{n1},{c},{n2},reported,synthetic://test,SYNTHETIC test counts\n"));
+        }
+        std::fs::write(&p, s).unwrap();
+    });
+    let out = d.join("out");
+    assert!(run_into(&out, &cfg).status.success());
+    let dir = out.join("il1-covid19");
+    assert!(!dir.join("to_screen.csv").exists() && !dir.join("changes.csv").exists());
+    // round 2: one record re-exported under its id, one duplicate under a new id, two new records
+    let round2 = "TY  - JOUR\nID  - 99000010\nTI  - Early treatment of COVID-19 with anakinra guided by soluble urokinase plasminogen receptor plasma levels: a double-blind, randomized controlled phase 3 trial.\nAU  - Kyriazopoulou, E\nPY  - 2021\nER  - \n\
+TY  - JOUR\nID  - 99100001\nTI  - Early treatment of COVID-19 with anakinra guided by soluble urokinase plasminogen receptor plasma levels: a double-blind, randomized controlled phase 3 trial\nAU  - Kyriazopoulou, Evdoxia\nAU  - Poulakou, Garyfallia\nPY  - 2021\nJO  - Nature Medicine\nVL  - 27\nIS  - 10\nSP  - 1752\nEP  - 1760\nDO  - 10.1038/s41591-021-01499-z\nER  - \n\
+TY  - JOUR\nID  - 99100002\nTI  - Synthetic new-round trial of anakinra in severe COVID-19\nAU  - Synthetic, A.\nPY  - 2023\nJO  - Synthetic Journal\nER  - \n\
+TY  - JOUR\nID  - 99100003\nTI  - Synthetic new-round cohort study of something else\nAU  - Synthetic, B.\nPY  - 2023\nJO  - Synthetic Journal\nER  - \n";
+    std::fs::write(d.join("data/search/pubmed_2023-03-01.ris"), round2).unwrap();
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let text = text.replacen("[dedup]", &format!("[[sources]]\ndatabase = \"pubmed\"\nfile = \"{}\"\nsearched = \"2023-03-01\"\n\n[dedup]", d.join("data/search/pubmed_2023-03-01.ris").display()), 1);
+    std::fs::write(&cfg, text).unwrap();
+    let o = run_into(&out, &cfg);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let ts = csv_rows(&dir.join("to_screen.csv"));
+    assert_eq!(ts.iter().map(|r| r["record_id"].as_str()).collect::<Vec<_>>(), ["pubmed:99100002", "pubmed:99100003"], "only the new unique records");
+    assert!(ts.iter().all(|r| r["stage"] == "title_abstract" && r["round"] == "2"));
+    let ris = std::fs::read_to_string(dir.join("to_screen.ris")).unwrap();
+    assert_eq!(ris.matches("TY  - JOUR").count(), 2);
+    let prisma: BTreeMap<String, String> = csv_rows(&dir.join("prisma.csv")).into_iter().map(|r| (r["stage"].clone(), r["count"].clone())).collect();
+    assert_eq!(prisma["records_awaiting_screening"], "2");
+    assert_eq!(prisma["studies_included"], "7");
+    // a rerun with nothing new: byte-identical
+    let before = all_files(&dir);
+    assert!(run_into(&out, &cfg).status.success());
+    assert_eq!(all_files(&dir), before);
+    // decisions for the new records, one new trial extracted
+    let dd = d.join("data");
+    let ta = std::fs::read_to_string(dd.join("screening/title_abstract.csv")).unwrap();
+    std::fs::write(dd.join("screening/title_abstract.csv"), format!("{ta}pubmed:99100002,include,include,\npubmed:99100003,exclude,exclude,\n")).unwrap();
+    let ft = std::fs::read_to_string(dd.join("screening/full_text.csv")).unwrap();
+    std::fs::write(dd.join("screening/full_text.csv"), format!("{ft}pubmed:99100002,include,,new_trial\n")).unwrap();
+    let st = std::fs::read_to_string(dd.join("extraction/studies.csv")).unwrap();
+    let header: Vec<&str> = st.lines().next().unwrap().split(',').collect();
+    let row: Vec<&str> = header
+        .iter()
+        .map(|h| match *h {
+            "study_id" => "new_trial",
+            "label" => "Synthetic 2023 (new trial)",
+            "drug" => "anakinra",
+            "hyperinflammation" => "no",
+            "n_treat" => "100",
+            "n_ctrl" => "100",
+            _ => "",
+        })
+        .collect();
+    std::fs::write(dd.join("extraction/studies.csv"), format!("{st}{}\n", row.join(","))).unwrap();
+    let od = std::fs::read_to_string(dd.join("extraction/outcome_data.csv")).unwrap();
+    std::fs::write(dd.join("extraction/outcome_data.csv"), format!("{od}new_trial,mechanical_ventilation,day 28,5,100,20,100,reported,synthetic://test,SYNTHETIC test counts\n")).unwrap();
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let text = text.replacen(
+        "studies = [\"corimuno_ana1\", \"kharazmi\", \"save_more\", \"can_covid\", \"anaconda\"]",
+        "studies = [\"corimuno_ana1\", \"kharazmi\", \"save_more\", \"can_covid\", \"anaconda\", \"new_trial\"]",
+        1,
+    );
+    std::fs::write(&cfg, text).unwrap();
+    let o = run_into(&out, &cfg);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(!dir.join("to_screen.csv").exists(), "nothing awaits screening now");
+    let ch = csv_rows(&dir.join("changes.csv"));
+    let mv = ch.iter().find(|r| r["outcome"] == "mechanical_ventilation" && r["subgroup"].is_empty()).unwrap();
+    assert_eq!((mv["change"].as_str(), mv["studies_added"].as_str()), ("updated", "new_trial"));
+    assert_ne!(mv["estimate_before"], mv["estimate_after"]);
+    let res = csv_rows(&dir.join("results.csv"));
+    let now = res.iter().find(|r| r["outcome"] == "mechanical_ventilation" && r["subgroup"].is_empty()).unwrap();
+    assert_eq!(mv["estimate_after"], now["estimate"]);
+    assert!(ch.iter().filter(|r| r["outcome"] != "mechanical_ventilation").all(|r| r["change"] == "unchanged"), "nothing else moved");
+    // a rerun keeps the comparison with the previous version (byte-identical)
+    let before = all_files(&dir);
+    assert!(run_into(&out, &cfg).status.success());
+    assert_eq!(all_files(&dir), before);
+    let _ = std::fs::remove_dir_all(&d);
+}

@@ -12,7 +12,7 @@ pub mod synth;
 
 use dedup::{Dedup, HumanDecision};
 use metapipe_tables::io::Input;
-use metapipe_tables::schema::{CLUSTERS, MAYBE_PAIRS, MERGED, PRISMA, RECORDS, SCREENING};
+use metapipe_tables::schema::{CLUSTERS, MAYBE_PAIRS, MERGED, PRISMA, RECORDS, SCREENING, TO_SCREEN};
 use metapipe_tables::{b, f, i, pe, s, so, Builder, Error, Result, Table};
 use parse::Record;
 use polars::prelude::*;
@@ -24,24 +24,38 @@ use std::collections::HashMap;
 pub struct Source {
     pub database: String,
     pub input: Input,
+    /// the search round (1 for the first search; a living review adds rounds)
+    pub round: usize,
 }
 
-/// Parse every source, in order. Record ids must be unique across sources.
-pub fn parse_sources(sources: &[Source]) -> Result<(Vec<Record>, Vec<String>)> {
+/// Parse every source, in order. Record ids must be unique within a round; a record a later
+/// round exports again under the same id (the same accession number of the same database) is
+/// the record already seen and is not added again. Returns the records, each record's round,
+/// the number of re-exported records dropped per round, and warnings.
+pub fn parse_sources(sources: &[Source]) -> Result<(Vec<Record>, Vec<usize>, Vec<(usize, usize)>, Vec<String>)> {
     let mut all = vec![];
+    let mut rounds = vec![];
     let mut warnings = vec![];
-    let mut seen: HashMap<String, (String, usize)> = HashMap::new();
+    let mut again: std::collections::BTreeMap<usize, usize> = Default::default();
+    let mut seen: HashMap<String, (String, usize, usize)> = HashMap::new();
     for src in sources {
         let (recs, w) = parse::parse_input(&src.input, &src.database)?;
         warnings.extend(w);
         for r in recs {
-            if let Some((f, l)) = seen.insert(r.record_id.clone(), (r.source_file.clone(), r.source_line)) {
-                return Err(Error::data(format!("record id {} already used at {f}:{l}", r.record_id)).file(&src.input.path).line(r.source_line).field("id"));
+            match seen.get(&r.record_id) {
+                Some((_, _, round)) if *round < src.round => {
+                    *again.entry(src.round).or_default() += 1;
+                    continue;
+                }
+                Some((f, l, _)) => return Err(Error::data(format!("record id {} already used at {f}:{l}", r.record_id)).file(&src.input.path).line(r.source_line).field("id")),
+                None => {}
             }
+            seen.insert(r.record_id.clone(), (r.source_file.clone(), r.source_line, src.round));
+            rounds.push(src.round);
             all.push(r);
         }
     }
-    Ok((all, warnings))
+    Ok((all, rounds, again.into_iter().collect(), warnings))
 }
 
 /// The records table.
@@ -213,6 +227,61 @@ pub fn prisma_table(p: &Prisma) -> Result<Table> {
     t.finish()
 }
 
+/// The records awaiting a decision (the representative of each cluster), as a table.
+pub fn to_screen_table(ing: &Ingested) -> Result<Table> {
+    let mut t = Builder::new(&TO_SCREEN);
+    for (c, stage) in ing.awaiting() {
+        let r = &ing.records[ing.dedup.representative[c]];
+        t.row(vec![
+            s(stage),
+            s(cluster_id(c)),
+            s(&r.record_id),
+            s(&r.database),
+            i(ing.cluster_round(c) as i64),
+            so(r.title.clone()),
+            so(Some(r.authors.join("; "))),
+            i(r.year),
+            so(r.journal.clone().or_else(|| r.journal_abbrev.clone())),
+            so(r.volume.clone()),
+            so(r.issue.clone()),
+            so(r.pages.clone()),
+            so(r.doi.clone()),
+            so(r.abstract_.clone()),
+        ]);
+    }
+    t.finish()
+}
+
+/// The records awaiting a decision as RIS (Rayyan, Covidence, ASReview and reference managers
+/// import it): one record each, its id in `ID`, the stage and round in `N1`.
+pub fn to_screen_ris(ing: &Ingested) -> String {
+    let mut out = String::new();
+    let mut tag = |t: &str, v: &str| {
+        if !v.is_empty() {
+            out.push_str(&format!("{t}  - {}\n", v.replace(['\n', '\r'], " ")));
+        }
+    };
+    for (c, stage) in ing.awaiting() {
+        let r = &ing.records[ing.dedup.representative[c]];
+        tag("TY", "JOUR");
+        tag("ID", &r.record_id);
+        tag("TI", r.title.as_deref().unwrap_or(""));
+        for a in &r.authors {
+            tag("AU", a);
+        }
+        tag("PY", &r.year.map(|y| y.to_string()).unwrap_or_default());
+        tag("JO", r.journal.as_deref().or(r.journal_abbrev.as_deref()).unwrap_or(""));
+        tag("VL", r.volume.as_deref().unwrap_or(""));
+        tag("IS", r.issue.as_deref().unwrap_or(""));
+        tag("SP", r.pages.as_deref().unwrap_or(""));
+        tag("DO", r.doi.as_deref().unwrap_or(""));
+        tag("AB", r.abstract_.as_deref().unwrap_or(""));
+        tag("N1", &format!("metapipe: awaiting {stage} screening; cluster {}; search round {}", cluster_id(c), ing.cluster_round(c)));
+        tag("ER", " ");
+    }
+    out.replace("ER  -  \n", "ER  - \n")
+}
+
 /// Everything ingest produces.
 pub struct Ingested {
     pub records: Vec<Record>,
@@ -222,11 +291,36 @@ pub struct Ingested {
     pub prisma: Prisma,
     pub kappa_title_abstract: Option<f64>,
     pub warnings: Vec<String>,
+    /// each record's search round
+    pub record_round: Vec<usize>,
+    /// (round, records exported again under an id an earlier round had)
+    pub seen_again: Vec<(usize, usize)>,
+}
+
+impl Ingested {
+    /// The clusters awaiting a decision, in cluster order: (cluster, stage), stage
+    /// `title_abstract` (no decision yet) or `full_text` (included at title/abstract, no
+    /// full-text decision yet).
+    pub fn awaiting(&self) -> Vec<(usize, &'static str)> {
+        let ta: std::collections::HashMap<usize, Verdict> = self.ta.iter().map(|d| (d.cluster, d.decision)).collect();
+        let ft: std::collections::HashSet<usize> = self.ft.iter().map(|d| d.cluster).collect();
+        (0..self.dedup.clusters.len())
+            .filter_map(|c| match ta.get(&c) {
+                None => Some((c, "title_abstract")),
+                Some(Verdict::Include) if !ft.contains(&c) => Some((c, "full_text")),
+                _ => None,
+            })
+            .collect()
+    }
+    /// The search round a cluster first appeared in.
+    pub fn cluster_round(&self, c: usize) -> usize {
+        self.dedup.clusters[c].iter().map(|&k| self.record_round[k]).min().unwrap_or(1)
+    }
 }
 
 /// The ingest stage: parse, deduplicate, apply screening logs, count.
 pub fn ingest(sources: &[Source], human_dedup: Option<&Input>, ta_log: &Input, ft_log: &Input) -> Result<Ingested> {
-    let (records, warnings) = parse_sources(sources)?;
+    let (records, record_round, seen_again, warnings) = parse_sources(sources)?;
     let order: HashMap<&str, usize> = sources.iter().enumerate().map(|(k, s)| (s.database.as_str(), k)).collect();
     let human = read_human_decisions(human_dedup)?;
     let d = dedup::dedup(&records, |k| order.get(records[k].database.as_str()).copied().unwrap_or(usize::MAX), &human);
@@ -247,5 +341,5 @@ pub fn ingest(sources: &[Source], human_dedup: Option<&Input>, ta_log: &Input, f
     let p = screening::prisma(&per_db, d.clusters.len(), &ta, &ft);
     p.check().map_err(Error::data)?;
     let kappa = screening::cohen_kappa(&ta.iter().map(|d| (d.reviewer_1, d.reviewer_2)).collect::<Vec<_>>());
-    Ok(Ingested { records, dedup: d, ta, ft, prisma: p, kappa_title_abstract: kappa, warnings })
+    Ok(Ingested { records, dedup: d, ta, ft, prisma: p, kappa_title_abstract: kappa, warnings, record_round, seen_again })
 }

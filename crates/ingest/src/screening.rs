@@ -81,10 +81,8 @@ pub fn title_abstract(input: &Input, cluster_of_id: &HashMap<String, usize>, n_c
         let decision = if a == b { a } else { adj.ok_or_else(|| Error::data("reviewers disagree and there is no adjudication").file(path).line(ln).field("adjudicated"))? };
         out.push(TaDecision { cluster, record_id: id.to_string(), reviewer_1: a, reviewer_2: b, adjudicated: adj, decision });
     }
-    if out.len() != n_clusters {
-        let missing = (0..n_clusters).filter(|c| !seen.contains_key(c)).count();
-        return Err(Error::data(format!("{missing} deduplicated records have no title/abstract decision")).file(path));
-    }
+    // clusters without a decision await screening (a living review's new records): not an error
+    let _ = n_clusters;
     out.sort_by_key(|d| d.cluster);
     Ok(out)
 }
@@ -118,9 +116,7 @@ pub fn full_text(input: &Input, cluster_of_id: &HashMap<String, usize>, ta: &[Ta
         }
         out.push(FtDecision { cluster, record_id: id.to_string(), decision, reason, study_id });
     }
-    if out.len() != sought.len() {
-        return Err(Error::data(format!("{} records included at title/abstract have no full-text decision", sought.len() - out.len())).file(path));
-    }
+    // included at title/abstract without a full-text decision: awaiting assessment
     out.sort_by_key(|d| d.cluster);
     Ok(out)
 }
@@ -154,12 +150,16 @@ pub struct Prisma {
     pub exclusion_reasons: Vec<(String, usize)>,
     pub studies_included: usize,
     pub reports_included: usize,
+    /// deduplicated records without a title/abstract decision yet
+    pub awaiting_screening: usize,
+    /// reports included at title/abstract without a full-text decision yet
+    pub awaiting_full_text: usize,
 }
 
 impl Prisma {
     /// The overall rows, in PRISMA order.
     pub fn rows(&self) -> Vec<(&'static str, usize)> {
-        vec![
+        let mut rows = vec![
             ("records_identified", self.records_identified),
             ("duplicates_removed", self.duplicates_removed),
             ("records_screened", self.records_screened),
@@ -167,7 +167,15 @@ impl Prisma {
             ("full_text_assessed", self.full_text_assessed),
             ("excluded_full_text", self.excluded_full_text),
             ("studies_included", self.studies_included),
-        ]
+        ];
+        // a living review's open work, when there is any
+        if self.awaiting_screening > 0 {
+            rows.push(("records_awaiting_screening", self.awaiting_screening));
+        }
+        if self.awaiting_full_text > 0 {
+            rows.push(("reports_awaiting_assessment", self.awaiting_full_text));
+        }
+        rows
     }
 
     /// Conservation invariants; a broken one fails the run.
@@ -176,8 +184,8 @@ impl Prisma {
         let reason_sum: usize = self.exclusion_reasons.iter().map(|(_, n)| n).sum();
         let checks = [
             (self.records_identified == db_sum, "identified = sum over databases"),
-            (self.records_identified == self.duplicates_removed + self.records_screened, "identified = duplicates + screened"),
-            (self.records_screened == self.excluded_title_abstract + self.full_text_assessed, "screened = excluded + full text"),
+            (self.records_identified == self.duplicates_removed + self.records_screened + self.awaiting_screening, "identified = duplicates + screened + awaiting screening"),
+            (self.records_screened == self.excluded_title_abstract + self.full_text_assessed + self.awaiting_full_text, "screened = excluded + full text + awaiting full text"),
             (self.full_text_assessed == self.excluded_full_text + self.reports_included, "full text = excluded + included reports"),
             (self.excluded_full_text == reason_sum, "excluded full texts = sum over reasons"),
             (self.studies_included <= self.reports_included, "studies <= reports"),
@@ -200,11 +208,14 @@ pub fn prisma(databases: &[(String, usize)], n_clusters: usize, ta: &[TaDecision
     }
     let included: Vec<&FtDecision> = ft.iter().filter(|d| d.decision == Verdict::Include).collect();
     let studies: std::collections::BTreeSet<&str> = included.iter().filter_map(|d| d.study_id.as_deref()).collect();
+    let ta_incl = ta.len() - ta_excl;
     Prisma {
         records_identified: identified,
         per_database: databases.to_vec(),
         duplicates_removed: identified - n_clusters,
-        records_screened: n_clusters,
+        records_screened: ta.len(),
+        awaiting_screening: n_clusters - ta.len(),
+        awaiting_full_text: ta_incl - ft.len(),
         excluded_title_abstract: ta_excl,
         full_text_assessed: ft.len(),
         excluded_full_text: ft_excl.len(),
@@ -243,6 +254,8 @@ mod tests {
             exclusion_reasons: vec![("x".into(), 1)],
             studies_included: 1,
             reports_included: 1,
+            awaiting_screening: 0,
+            awaiting_full_text: 0,
         };
         assert!(p.check().is_ok());
         p.excluded_title_abstract = 5;

@@ -120,6 +120,53 @@ pub const SCREENING: TableSchema = TableSchema {
     ],
 };
 
+/// ingest/screening: the records awaiting a decision (a living review's new records), the
+/// representative record of each cluster, importable into a screening app (`to_screen.ris`).
+pub const TO_SCREEN: TableSchema = TableSchema {
+    extra: false,
+    name: "to_screen",
+    fields: &[
+        one_of("stage", &["title_abstract", "full_text"]),
+        req("cluster_id", Str),
+        req("record_id", Str),
+        req("database", Str),
+        req("round", Int),
+        opt("title", Str),
+        opt("authors", Str),
+        opt("year", Int),
+        opt("journal", Str),
+        opt("volume", Str),
+        opt("issue", Str),
+        opt("pages", Str),
+        opt("doi", Str),
+        opt("abstract", Str),
+    ],
+};
+
+/// report: what moved since the previous results: per outcome, subgroup and model, studies
+/// added or removed, the estimate, CI and I² before and after, and flags.
+pub const CHANGES: TableSchema = TableSchema {
+    extra: false,
+    name: "changes",
+    fields: &[
+        req("outcome", Str),
+        opt("subgroup", Str),
+        opt("model_type", Str),
+        one_of("change", &["new", "removed", "updated", "unchanged"]),
+        opt("studies_added", Str),
+        opt("studies_removed", Str),
+        opt("estimate_before", Float),
+        opt("estimate_after", Float),
+        opt("ci_lb_before", Float),
+        opt("ci_lb_after", Float),
+        opt("ci_ub_before", Float),
+        opt("ci_ub_after", Float),
+        opt("I2_before", Float),
+        opt("I2_after", Float),
+        opt("flags", Str),
+    ],
+};
+
 /// ingest/screening: agreement between the two reviewers, per stage.
 pub const AGREEMENT: TableSchema = TableSchema {
     extra: false,
@@ -336,6 +383,8 @@ pub const ALL: &[&TableSchema] = &[
     &MAYBE_PAIRS,
     &SCREENING,
     &AGREEMENT,
+    &TO_SCREEN,
+    &CHANGES,
     &PRISMA,
     &STUDIES,
     &ARMS,
