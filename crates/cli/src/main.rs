@@ -4,6 +4,7 @@
 //! usage. Nothing is printed on stdout on failure, and no output file is left half-written.
 
 mod config;
+mod incremental;
 mod init;
 mod pool_cmd;
 mod protocol;

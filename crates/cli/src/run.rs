@@ -3,44 +3,18 @@
 //! a failed run leaves the previous outputs untouched and no partial file behind.
 
 use crate::config::{Config, OutcomeCfg};
+use crate::incremental::Stage;
 use crate::protocol;
 use metapipe_extract as extract;
 use metapipe_ingest as ingest;
 use metapipe_plan as plan;
 use metapipe_report::audit;
-use metapipe_tables::io::{read_parquet, write_atomic, write_csv, write_parquet, Input};
-use metapipe_tables::schema::{self, TableSchema};
+use metapipe_tables::io::{read_parquet, Input};
+use metapipe_tables::schema;
 use metapipe_tables::{i, pe, s, so, Builder, Error, Result, Table};
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
 use tracing::info;
-
-struct Stage {
-    dir: PathBuf,
-    /// the previous run's outputs (`out/<name>/`), if any
-    previous: PathBuf,
-}
-
-impl Stage {
-    fn put(&self, t: &Table) -> Result<()> {
-        write_parquet(t, &self.dir.join(format!("{}.parquet", t.schema.name)))
-    }
-    fn get(&self, s: &'static TableSchema) -> Result<Table> {
-        read_parquet(&self.dir.join(format!("{}.parquet", s.name)), s)
-    }
-    /// A table an optional stage wrote, if it ran.
-    fn maybe(&self, s: &'static TableSchema) -> Result<Option<Table>> {
-        let p = self.dir.join(format!("{}.parquet", s.name));
-        if p.exists() {
-            read_parquet(&p, s).map(Some)
-        } else {
-            Ok(None)
-        }
-    }
-    fn csv(&self, t: &Table, name: &str) -> Result<()> {
-        write_csv(t, &self.dir.join(name))
-    }
-}
 
 /// Run the pipeline described by `cfg` into `out_root/<name>/`.
 pub fn run(cfg: &Config, out_root: &Path, fail_after: Option<&str>) -> Result<PathBuf> {
@@ -49,13 +23,17 @@ pub fn run(cfg: &Config, out_root: &Path, fail_after: Option<&str>) -> Result<Pa
     let staging = out_root.join(format!(".{name}.staging-{}", std::process::id()));
     recover(out_root, name)?;
     std::fs::create_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
-    let st = Stage { dir: staging.clone(), previous: final_dir.clone() };
-    let res = stages(cfg, &st, fail_after);
+    let st = Stage { dir: staging.clone(), previous: final_dir.clone(), written: Default::default() };
+    let cache_path = out_root.join(format!(".{name}.stages.json"));
+    let mut cache = crate::incremental::Cache::load(&cache_path, &final_dir);
+    let res = stages(cfg, &st, &mut cache, fail_after);
     if let Err(e) = res {
         let _ = std::fs::remove_dir_all(&staging);
         return Err(e);
     }
     swap_in(&staging, &final_dir, out_root, name)?;
+    // the record of what each stage read and wrote, beside (not inside) the outputs
+    cache.save(&cache_path)?;
     Ok(final_dir)
 }
 
@@ -155,28 +133,40 @@ impl Inputs {
 /// The run: read the inputs, then each stage in turn, each writing its tables into the staging
 /// directory (later stages read the Parquet earlier ones wrote). Search, screening, RoB and the
 /// audit are optional stages.
-fn stages(cfg: &Config, st: &Stage, fail_after: Option<&str>) -> Result<()> {
+fn stages(cfg: &Config, st: &Stage, cache: &mut crate::incremental::Cache, fail_after: Option<&str>) -> Result<()> {
     info!(review = %cfg.review.title, protocol = cfg.review.protocol.as_deref().unwrap_or("none"), "run");
     let inputs = Inputs::read(cfg)?;
-    let included = timed("ingest", || ingest_stage(cfg, &inputs, st))?;
+    // each stage's inputs, content-hashed: a stage whose inputs did not change is not run, its
+    // outputs are taken from the previous run (crate::incremental)
+    use crate::incremental::h;
+    let dbg = |x: &dyn std::fmt::Debug| h(format!("{x:?}").as_bytes());
+    let mut ingest_in: Vec<(String, u64)> = inputs.sources.iter().map(|s| (format!("source {} round {} {}", s.database, s.round, s.input.path.display()), h(&s.input.bytes))).collect();
+    ingest_in.extend(inputs.dedup_decisions.iter().map(|i| ("dedup decisions".to_string(), h(&i.bytes))));
+    ingest_in.extend(inputs.screening.iter().flat_map(|(a, b)| [("title/abstract log".to_string(), h(&a.bytes)), ("full-text log".to_string(), h(&b.bytes))]));
+    ingest_in.push(("[prisma]".into(), dbg(&cfg.prisma)));
+    let included = cache.stage(st, "ingest", ingest_in, || ingest_stage(cfg, &inputs, st))?;
     inject(fail_after, "ingest")?;
-    let ids = timed("extract", || extract_stage(cfg, &inputs, included.as_ref(), st))?;
+    let mut extract_in = vec![("upstream: ingest".to_string(), cache.key("ingest")), ("studies sheet".into(), h(&inputs.studies.bytes)), ("outcome sheet".into(), h(&inputs.outcomes.bytes))];
+    extract_in.extend(inputs.arms.iter().map(|a| ("arms sheet".to_string(), h(&a.bytes))));
+    extract_in.push(("[extraction] and outcome types".into(), dbg(&(&cfg.extraction, &cfg.analysis, cfg.outcomes.iter().map(|o| (&o.id, &o.measure)).collect::<Vec<_>>()))));
+    let ids = cache.stage(st, "extract", extract_in, || extract_stage(cfg, &inputs, included.as_ref(), st))?;
     inject(fail_after, "extract")?;
-    timed("rob", || rob_stage(&inputs, &ids, st))?;
+    let rob_in = vec![("upstream: extract".to_string(), cache.key("extract")), ("RoB answers".into(), inputs.rob.as_ref().map(|r| h(&r.bytes)).unwrap_or(0))];
+    cache.stage(st, "rob", rob_in, || rob_stage(&inputs, &ids, st))?;
     inject(fail_after, "rob")?;
-    let analyses = timed("pool", || pool_stage(cfg, &ids, st))?;
+    let pool_in = vec![
+        ("upstream: extract".to_string(), cache.key("extract")),
+        ("upstream: rob".into(), cache.key("rob")),
+        ("[analysis] and [[outcomes]]".into(), dbg(&(&cfg.analysis, &cfg.outcomes, &cfg.extraction.covariates))),
+    ];
+    cache.stage(st, "pool", pool_in, || pool_stage(cfg, &ids, st))?;
     inject(fail_after, "pool")?;
-    timed("report", || report_stage(cfg, &inputs, &ids, &analyses, st))?;
-    timed("changes", || changes_stage(cfg, st))?;
+    cache.stage(st, "changes", vec![("upstream: pool".to_string(), cache.key("pool"))], || changes_stage(cfg, st))?;
+    let mut report_in =
+        vec![("upstream: pool".to_string(), cache.key("pool")), ("upstream: changes".into(), cache.key("changes")), ("upstream: ingest".into(), cache.key("ingest")), ("the config".into(), dbg(cfg))];
+    report_in.extend(inputs.published.iter().map(|p| ("published figures".to_string(), h(&p.bytes))));
+    cache.stage(st, "report", report_in, || report_stage(cfg, &inputs, &ids, st))?;
     inject(fail_after, "report")
-}
-
-/// Run a stage and log how long it took.
-fn timed<T>(stage: &str, f: impl FnOnce() -> Result<T>) -> Result<T> {
-    let t = std::time::Instant::now();
-    let out = f()?;
-    info!(stage, seconds = format!("{:.3}", t.elapsed().as_secs_f64()), "stage finished");
-    Ok(out)
 }
 
 /// Search exports and screening logs → records, clusters, screening, PRISMA; or the PRISMA
@@ -207,7 +197,7 @@ fn ingest_stage(cfg: &Config, inputs: &Inputs, st: &Stage) -> Result<Option<std:
     if to_screen.num_rows() > 0 {
         st.put(&to_screen)?;
         st.csv(&to_screen, "to_screen.csv")?;
-        write_atomic(&st.dir.join("to_screen.ris"), ingest::to_screen_ris(&ing).as_bytes())?;
+        st.write("to_screen.ris", ingest::to_screen_ris(&ing).as_bytes())?;
         info!(awaiting_screening = ing.prisma.awaiting_screening, awaiting_full_text = ing.prisma.awaiting_full_text, "records await a decision: to_screen.csv, to_screen.ris");
     }
     for (round, n) in &ing.seen_again {
@@ -291,7 +281,7 @@ fn rob_stage(inputs: &Inputs, ids: &[String], st: &Stage) -> Result<()> {
 }
 
 /// The analysis plan on the extract stage's tables (read back from Parquet).
-fn pool_stage(cfg: &Config, ids: &[String], st: &Stage) -> Result<Vec<plan::Analysis>> {
+fn pool_stage(cfg: &Config, ids: &[String], st: &Stage) -> Result<()> {
     let _g = tracing::info_span!("pool").entered();
     let (studies_t, od) = (st.get(&schema::STUDIES)?, st.get(&schema::OUTCOME_DATA)?);
     let rob = st.maybe(&schema::ROB)?;
@@ -329,7 +319,7 @@ fn pool_stage(cfg: &Config, ids: &[String], st: &Stage) -> Result<Vec<plan::Anal
     }
     let pooled_n = analyses.iter().filter(|a| !a.models.is_empty()).count();
     info!(analyses = analyses.len(), pooled = pooled_n, not_pooled = analyses.len() - pooled_n, "pool done");
-    Ok(analyses)
+    Ok(())
 }
 
 /// The stage tables the report stage draws from, as the earlier stages wrote them.
@@ -342,10 +332,11 @@ struct Written {
     studies: Table,
     arms: Table,
     sensitivity: Option<Table>,
+    changes: Option<Table>,
 }
 
 /// The CSV outputs, the audit and consistency stages, and the report, from the stage tables.
-fn report_stage(cfg: &Config, inputs: &Inputs, ids: &[String], analyses: &[plan::Analysis], st: &Stage) -> Result<()> {
+fn report_stage(cfg: &Config, inputs: &Inputs, ids: &[String], st: &Stage) -> Result<()> {
     let _g = tracing::info_span!("report").entered();
     // the earlier stages' tables, read back once
     let written = Written {
@@ -357,8 +348,9 @@ fn report_stage(cfg: &Config, inputs: &Inputs, ids: &[String], analyses: &[plan:
         studies: st.get(&schema::STUDIES)?,
         arms: st.get(&schema::ARMS)?,
         sensitivity: st.maybe(&schema::SENSITIVITY)?,
+        changes: st.maybe(&schema::CHANGES)?,
     };
-    let prisma_counts = csv_outputs(cfg, &written, analyses, st)?;
+    let prisma_counts = csv_outputs(cfg, &written, st)?;
     let cons = consistency_stage(cfg, inputs, ids, &written, st)?;
     let audit_t = audit_stage(inputs, &written, &prisma_counts, cons.as_ref().map(|c| c.1.as_slice()), st)?;
     write_report(cfg, &written, cons.as_ref().map(|c| &c.0), audit_t.as_ref(), st)?;
@@ -369,7 +361,7 @@ fn report_stage(cfg: &Config, inputs: &Inputs, ids: &[String], analyses: &[plan:
 }
 
 /// The CSV outputs, from the stage tables as written; returns the overall PRISMA flow.
-fn csv_outputs(cfg: &Config, w: &Written, analyses: &[plan::Analysis], st: &Stage) -> Result<Vec<(String, i64)>> {
+fn csv_outputs(cfg: &Config, w: &Written, st: &Stage) -> Result<Vec<(String, i64)>> {
     st.csv(&w.results, "results.csv")?;
     st.csv(&w.outcome_data, "outcome_data.csv")?;
     if let Some(rob) = &w.rob {
@@ -379,7 +371,7 @@ fn csv_outputs(cfg: &Config, w: &Written, analyses: &[plan::Analysis], st: &Stag
     if let Some(t) = &w.sensitivity {
         st.csv(t, "sensitivity.csv")?;
     }
-    st.csv(&outcomes_table(cfg, analyses)?, "outcomes.csv")?;
+    st.csv(&outcomes_table(cfg, &w.results)?, "outcomes.csv")?;
     let Some(prisma) = &w.prisma else { return Ok(vec![]) };
     // prisma.csv: the overall flow as stage,count; the per-database rows stay in prisma.parquet
     let flow = prisma.df.clone().lazy().filter(col("database").is_null()).select([col("stage"), col("count")]).collect().map_err(pe)?;
@@ -471,7 +463,7 @@ fn changes_stage(cfg: &Config, st: &Stage) -> Result<()> {
     if prev_bytes == new_bytes {
         for f in ["changes.csv", "changes.parquet", "previous_results.parquet"] {
             if let Ok(b) = std::fs::read(st.previous.join(f)) {
-                write_atomic(&st.dir.join(f), &b)?;
+                st.write(f, &b)?;
             }
         }
         return Ok(());
@@ -481,7 +473,7 @@ fn changes_stage(cfg: &Config, st: &Stage) -> Result<()> {
         tracing::warn!("the previous results.parquet has another layout; no changes.csv this time");
         return Ok(());
     };
-    write_atomic(&st.dir.join("previous_results.parquet"), &prev_bytes)?;
+    st.write("previous_results.parquet", &prev_bytes)?;
     let new = st.get(&schema::RESULTS)?;
     let null_of =
         |outcome: &str| cfg.outcomes.iter().find(|o| o.id == outcome).and_then(|o| protocol::outcome_spec(&o.analysis(&cfg.analysis)).ok()).map(|s| if s.ratio() { 1.0 } else { 0.0 }).unwrap_or(0.0);
@@ -631,12 +623,13 @@ fn write_report(cfg: &Config, w: &Written, cons: Option<&Table>, audit_t: Option
         audit: audit_t,
         consistency: cons,
         sensitivity: w.sensitivity.as_ref(),
+        changes: w.changes.as_ref(),
         outcomes: cfg.outcomes.iter().map(|o| outcome_view(cfg, o)).collect::<Result<_>>()?,
         treat_label: &cfg.review.treat_label,
         ctrl_label: &cfg.review.ctrl_label,
     };
     for (name, body) in metapipe_report::html::build(&input)? {
-        write_atomic(&st.dir.join("report").join(&name), body.as_bytes())?;
+        st.write(&format!("report/{name}"), body.as_bytes())?;
     }
     Ok(())
 }
@@ -680,10 +673,17 @@ fn outcome_view(cfg: &Config, o: &crate::config::OutcomeCfg) -> Result<metapipe_
 }
 
 /// `outcomes.csv`: the protocol's outcomes, as run (subgroups as the plan made them).
-fn outcomes_table(cfg: &Config, analyses: &[plan::Analysis]) -> Result<Table> {
+fn outcomes_table(cfg: &Config, results: &Table) -> Result<Table> {
     let mut ob = Builder::new(&schema::OUTCOMES);
     for o in &cfg.outcomes {
-        let subgroups: Vec<&str> = analyses.iter().filter(|a| a.outcome == o.id).filter_map(|a| a.subgroup.as_deref()).collect();
+        let mut subgroups: Vec<&str> = vec![];
+        for (out, sg) in results.str("outcome").iter().zip(results.str("subgroup").iter()) {
+            if let (Some(out), Some(sg)) = (out, sg) {
+                if out == o.id && !subgroups.contains(&sg) {
+                    subgroups.push(sg);
+                }
+            }
+        }
         let (studies, source) = match &o.studies {
             Some(crate::config::StudySet::List(v)) => (Some(v.join(";")), o.studies_source.as_deref().unwrap_or("listed in the config")),
             Some(crate::config::StudySet::Word(w)) if w == "unstated" => (None, o.studies_source.as_deref().unwrap_or("not stated by the review")),

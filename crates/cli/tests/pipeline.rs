@@ -264,7 +264,8 @@ fn failure_mid_run_leaves_previous_outputs_intact() {
         assert!(o.stdout.is_empty());
         assert!(String::from_utf8_lossy(&o.stderr).contains("injected failure"));
         assert_eq!(all_files(&out.join("il1-covid19")), before, "outputs changed by a failed run ({stage})");
-        let leftovers: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().starts_with('.')).collect();
+        let leftovers: Vec<_> =
+            std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().starts_with('.') && !n.to_string_lossy().ends_with(".stages.json")).collect();
         assert!(leftovers.is_empty(), "staging left behind: {leftovers:?}");
     }
     let _ = std::fs::remove_dir_all(&out);
@@ -358,7 +359,8 @@ fn killed_runs_never_leave_partial_outputs() {
     }
     assert!(run_into(&out, &il1()).status.success());
     assert_eq!(all_files(&out.join("il1-covid19")), before);
-    let leftovers: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().starts_with('.')).collect();
+    let leftovers: Vec<_> =
+        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().starts_with('.') && !n.to_string_lossy().ends_with(".stages.json")).collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     let _ = std::fs::remove_dir_all(&out);
 }
@@ -639,5 +641,36 @@ TY  - JOUR\nID  - 99100003\nTI  - Synthetic new-round cohort study of something 
     let before = all_files(&dir);
     assert!(run_into(&out, &cfg).status.success());
     assert_eq!(all_files(&dir), before);
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// Incremental reruns (issue 14): a rerun with no change runs no stage; a change reruns the
+/// stages downstream of it only; the outputs equal a full run's byte for byte.
+#[test]
+fn incremental_reruns_skip_unchanged_stages_and_match_a_full_run() {
+    let (d, cfg) = pipeline_copy("incr", |_| {});
+    let out = d.join("out");
+    assert!(run_into(&out, &cfg).status.success());
+    let stderr = |o: &Output| String::from_utf8_lossy(&o.stderr).to_string();
+    let o = run_into(&out, &cfg);
+    let log = stderr(&o);
+    assert_eq!(log.matches("skipped: inputs unchanged").count(), 6, "{log}");
+    assert!(!log.contains(" ran: "), "{log}");
+    // a changed published figure: only the report reruns, and says why
+    replace_in(&d.join("data/published.csv"), "mortality/canakinumab,0.73 (0.36-1.47)", "mortality/canakinumab,0.74 (0.36-1.47)");
+    let o = run_into(&out, &cfg);
+    let log = stderr(&o);
+    assert!(o.status.success(), "{log}");
+    assert_eq!(log.matches("skipped: inputs unchanged").count(), 5, "{log}");
+    assert!(log.contains("ran: changed: published figures"), "{log}");
+    // a changed extraction sheet: extract and everything after it rerun, ingest does not
+    replace_in(&d.join("data/extraction/outcome_data.csv"), "save_more,mortality,day 28,13,405", "save_more,mortality,day 28,14,405");
+    let log = stderr(&run_into(&out, &cfg));
+    assert!(log.contains("skipped: inputs unchanged; outputs taken from the previous run stage=\"ingest\""), "{log}");
+    assert!(log.contains("ran: changed: outcome sheet stage=\"extract\""), "{log}");
+    // byte-identical to a full run of the same inputs
+    let fresh = d.join("fresh");
+    assert!(run_into(&fresh, &cfg).status.success());
+    assert_eq!(all_files(&out.join("il1-covid19")), all_files(&fresh.join("il1-covid19")));
     let _ = std::fs::remove_dir_all(&d);
 }

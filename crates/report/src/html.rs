@@ -17,6 +17,8 @@ pub struct ReportInput<'a> {
     pub audit: Option<&'a Table>,
     pub consistency: Option<&'a Table>,
     pub sensitivity: Option<&'a Table>,
+    /// what moved since the previous results (a living review's rerun)
+    pub changes: Option<&'a Table>,
     pub outcomes: Vec<OutcomeView>,
     pub treat_label: &'a str,
     pub ctrl_label: &'a str,
@@ -429,6 +431,50 @@ pub fn build(inp: &ReportInput) -> Result<Vec<(String, String)>> {
         }
     };
     figures(&mut html, "Study selection", "prisma");
+    // a living review's open work
+    if let Some(p) = inp.prisma {
+        let count = |stage: &str| (0..p.num_rows()).find(|&r| s(p, "stage", r).as_deref() == Some(stage) && s(p, "database", r).is_none()).and_then(|r| it(p, "count", r));
+        let (ta, ft) = (count("records_awaiting_screening"), count("reports_awaiting_assessment"));
+        if ta.is_some() || ft.is_some() {
+            html.push_str(&format!(
+                "<p class=\"note\"><b>Awaiting decisions:</b> {} records await title/abstract screening and {} reports await full-text assessment (<code>to_screen.csv</code>, <code>to_screen.ris</code> for the screening app). The counts above are of the records decided so far.</p>\n",
+                ta.unwrap_or(0),
+                ft.unwrap_or(0)
+            ));
+        }
+    }
+    if let Some(c) = inp.changes {
+        let moved: Vec<usize> = (0..c.num_rows()).filter(|&r| s(c, "change", r).as_deref() != Some("unchanged")).collect();
+        html.push_str("<h2>What changed since the previous version</h2>\n");
+        html.push_str(&format!(
+            "<p class=\"note\">{} of {} analyses changed (<code>changes.csv</code>; the previous results are in <code>previous_results.parquet</code>).</p>\n",
+            moved.len(),
+            c.num_rows()
+        ));
+        if !moved.is_empty() {
+            let t = Table::new(c.schema, c.df.take(&IdxCa::from_vec("idx".into(), moved.iter().map(|&r| r as IdxSize).collect())).map_err(pe)?)?;
+            html.push_str(&table_html(
+                &t,
+                &[
+                    "outcome",
+                    "subgroup",
+                    "model_type",
+                    "change",
+                    "studies_added",
+                    "studies_removed",
+                    "estimate_before",
+                    "estimate_after",
+                    "ci_lb_before",
+                    "ci_lb_after",
+                    "ci_ub_before",
+                    "ci_ub_after",
+                    "I2_before",
+                    "I2_after",
+                    "flags",
+                ],
+            ));
+        }
+    }
     html.push_str("<h2>Results</h2>\n");
     html.push_str(&table_html(inp.results, &["outcome", "subgroup", "k", "events_treat", "n_treat", "events_ctrl", "n_ctrl", "model", "estimate", "ci_lb", "ci_ub", "p", "I2", "tau2", "note"]));
     figures(&mut html, "Forest plots", "forest_");

@@ -1,0 +1,164 @@
+//! Incremental reruns: each stage's inputs (files, config sections, upstream stages) are
+//! content-hashed; a stage whose inputs hash as in the previous run is not run, and the files it
+//! wrote then are taken from the previous outputs (after checking their content hashes), so the
+//! result is byte-identical to a full rerun. The record sits beside the outputs
+//! (`out/.<name>.stages.json`), not inside them: the outputs stay free of host-dependent bytes.
+//! The executable's own hash is part of every key: a new build reruns everything.
+
+use metapipe_tables::io::{read_parquet, write_atomic, write_csv, write_parquet};
+use metapipe_tables::schema::TableSchema;
+use metapipe_tables::{Error, Result, Table};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use tracing::info;
+
+/// The staging directory a run writes into (exchanged with `out/<name>/` at the end), and the
+/// files the running stage wrote.
+pub struct Stage {
+    pub(crate) dir: PathBuf,
+    /// the previous run's outputs (`out/<name>/`), if any
+    pub(crate) previous: PathBuf,
+    /// files written by the stage running now (relative to `dir`)
+    pub(crate) written: std::cell::RefCell<Vec<String>>,
+}
+
+impl Stage {
+    pub fn put(&self, t: &Table) -> Result<()> {
+        let name = format!("{}.parquet", t.schema.name);
+        self.written.borrow_mut().push(name.clone());
+        write_parquet(t, &self.dir.join(name))
+    }
+    /// Write an output file (relative to the output directory).
+    pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
+        self.written.borrow_mut().push(rel.to_string());
+        write_atomic(&self.dir.join(rel), bytes)
+    }
+    pub fn get(&self, s: &'static TableSchema) -> Result<Table> {
+        read_parquet(&self.dir.join(format!("{}.parquet", s.name)), s)
+    }
+    /// A table an optional stage wrote, if it ran.
+    pub fn maybe(&self, s: &'static TableSchema) -> Result<Option<Table>> {
+        let p = self.dir.join(format!("{}.parquet", s.name));
+        if p.exists() {
+            read_parquet(&p, s).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+    pub fn csv(&self, t: &Table, name: &str) -> Result<()> {
+        self.written.borrow_mut().push(name.to_string());
+        write_csv(t, &self.dir.join(name))
+    }
+}
+
+/// FNV-1a, 64 bit: a stable content hash (the same bytes hash the same on every machine).
+pub fn h(bytes: &[u8]) -> u64 {
+    let mut x: u64 = 0xcbf29ce484222325;
+    for b in bytes {
+        x = (x ^ *b as u64).wrapping_mul(0x100000001b3);
+    }
+    x
+}
+
+/// What one stage read and wrote in a run.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+pub struct StageRecord {
+    pub key: String,
+    /// each input's hash, by name (to say which changed)
+    pub inputs: BTreeMap<String, String>,
+    /// each file written (relative to the output directory) and its content hash
+    pub files: BTreeMap<String, String>,
+    /// what the stage returned to the later stages
+    pub value: serde_json::Value,
+}
+
+pub struct Cache {
+    prev: BTreeMap<String, StageRecord>,
+    now: BTreeMap<String, StageRecord>,
+    exe: u64,
+    previous_dir: PathBuf,
+}
+
+impl Cache {
+    /// The previous run's record (none when missing or unreadable: every stage runs).
+    pub fn load(path: &Path, previous_dir: &Path) -> Cache {
+        let prev = std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+        let exe = std::env::current_exe().ok().and_then(|p| std::fs::read(p).ok()).map(|b| h(&b)).unwrap_or(0);
+        Cache { prev, now: BTreeMap::new(), exe, previous_dir: previous_dir.to_path_buf() }
+    }
+
+    /// The key of a stage that ran (or was reused) in this run.
+    pub fn key(&self, stage: &str) -> u64 {
+        self.now.get(stage).and_then(|r| u64::from_str_radix(&r.key, 16).ok()).unwrap_or(0)
+    }
+
+    /// Run `f` as stage `name`, or reuse the previous run's outputs when its inputs are
+    /// unchanged; logs which, why, and how long it took.
+    pub fn stage<T: Serialize + DeserializeOwned>(&mut self, st: &Stage, name: &str, inputs: Vec<(String, u64)>, f: impl FnOnce() -> Result<T>) -> Result<T> {
+        let t0 = std::time::Instant::now();
+        let inputs: BTreeMap<String, String> = inputs.into_iter().map(|(k, v)| (k, format!("{v:016x}"))).collect();
+        let mut all = format!("{:016x}", self.exe);
+        for (k, v) in &inputs {
+            all.push_str(&format!("\n{k}={v}"));
+        }
+        let key = format!("{:016x}", h(all.as_bytes()));
+        let why = match self.prev.get(name) {
+            None => "first run (no record of a previous one)".to_string(),
+            Some(p) if p.key == key => match self.reuse(st, p) {
+                Ok(()) => {
+                    let value: T = serde_json::from_value(p.value.clone()).map_err(|e| Error::data(format!("stage record of {name}: {e}")))?;
+                    self.now.insert(name.to_string(), p.clone());
+                    info!(stage = name, "skipped: inputs unchanged; outputs taken from the previous run");
+                    return Ok(value);
+                }
+                Err(why) => why,
+            },
+            Some(p) => {
+                let changed: Vec<&str> =
+                    inputs.keys().chain(p.inputs.keys()).filter(|k| inputs.get(*k) != p.inputs.get(*k)).map(String::as_str).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+                if changed.is_empty() {
+                    "the program changed".to_string()
+                } else {
+                    format!("changed: {}", changed.join(", "))
+                }
+            }
+        };
+        st.written.borrow_mut().clear();
+        let value = f()?;
+        let mut files = BTreeMap::new();
+        for rel in st.written.borrow_mut().drain(..) {
+            let p = st.dir.join(&rel);
+            let bytes = std::fs::read(&p).map_err(|e| Error::io(&p, e))?;
+            files.insert(rel, format!("{:016x}", h(&bytes)));
+        }
+        let value_json = serde_json::to_value(&value).map_err(|e| Error::data(format!("stage record of {name}: {e}")))?;
+        self.now.insert(name.to_string(), StageRecord { key, inputs, files, value: value_json });
+        info!(stage = name, seconds = format!("{:.3}", t0.elapsed().as_secs_f64()), "ran: {why}");
+        Ok(value)
+    }
+
+    /// Copy a stage's previous outputs into the staging directory, if they are all there as
+    /// written.
+    fn reuse(&self, st: &Stage, p: &StageRecord) -> std::result::Result<(), String> {
+        let mut copies = vec![];
+        for (rel, hash) in &p.files {
+            let bytes = std::fs::read(self.previous_dir.join(rel)).map_err(|_| format!("the previous output {rel} is missing"))?;
+            if format!("{:016x}", h(&bytes)) != *hash {
+                return Err(format!("the previous output {rel} was changed since"));
+            }
+            copies.push((rel, bytes));
+        }
+        for (rel, bytes) in copies {
+            st.write(rel, &bytes).map_err(|e| e.to_string())?;
+        }
+        st.written.borrow_mut().clear();
+        Ok(())
+    }
+
+    pub fn save(&self, path: &Path) -> Result<()> {
+        let text = serde_json::to_string_pretty(&self.now).map_err(|e| Error::data(e.to_string()))?;
+        metapipe_tables::io::write_atomic(path, text.as_bytes())
+    }
+}
