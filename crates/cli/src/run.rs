@@ -189,7 +189,18 @@ fn ingest_stage(cfg: &Config, inputs: &Inputs, st: &Stage) -> Result<Option<std:
     let agreement = ingest::agreement_table(&ing.ta, &ing.ft)?;
     st.csv(&agreement, "screening_agreement.csv")?;
     info!(records = records.num_rows(), clusters = merged.num_rows(), maybe_pairs = maybe.num_rows(), screened = ing.ta.len(), kappa = ing.kappa_title_abstract, "ingest done");
-    for t in [&records, &clusters, &merged, &maybe, &ingest::screening_table(&ing.ta, &ing.ft)?, &ingest::prisma_table(&ing.prisma)?, &agreement] {
+    // the PRISMA table, with the updated-review flow when there is more than one search round
+    let mut prisma = ingest::prisma_table(&ing.prisma)?;
+    let update = ingest::prisma_update(&ing);
+    if !update.is_empty() {
+        let mut b = metapipe_tables::Builder::new(&schema::PRISMA);
+        for (stage, detail, n) in update {
+            b.row(vec![s(stage), so(detail), i(n as i64)]);
+        }
+        let df = prisma.df.vstack(&b.finish()?.df).map_err(pe)?;
+        prisma = Table::new(&schema::PRISMA, df)?;
+    }
+    for t in [&records, &clusters, &merged, &maybe, &ingest::screening_table(&ing.ta, &ing.ft)?, &prisma, &agreement] {
         st.put(t)?;
     }
     // a living review's open work: records awaiting a decision, for the screening app

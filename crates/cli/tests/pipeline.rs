@@ -629,6 +629,13 @@ TY  - JOUR\nID  - 99100003\nTI  - Synthetic new-round cohort study of something 
     let o = run_into(&out, &cfg);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     assert!(!dir.join("to_screen.csv").exists(), "nothing awaits screening now");
+    // PRISMA 2020 for an updated review: the previous version's studies, the new round, the total
+    let prisma: BTreeMap<String, String> = csv_rows(&dir.join("prisma.csv")).into_iter().map(|r| (r["stage"].clone(), r["count"].clone())).collect();
+    for (k, v) in [("update_previous_studies", "7"), ("update_records_identified", "4"), ("update_duplicates_removed", "2"), ("update_records_screened", "2"), ("update_new_studies_included", "1"), ("update_total_studies_included", "8")] {
+        assert_eq!(prisma[k], v, "{k}");
+    }
+    let svg = std::fs::read_to_string(dir.join("report/prisma.svg")).unwrap();
+    assert!(svg.contains("for updated systematic reviews") && svg.contains("version of review (n = 7)") && svg.contains("Total studies included in review (n = 8)"), "{svg}");
     let ch = csv_rows(&dir.join("changes.csv"));
     let mv = ch.iter().find(|r| r["outcome"] == "mechanical_ventilation" && r["subgroup"].is_empty()).unwrap();
     assert_eq!((mv["change"].as_str(), mv["studies_added"].as_str()), ("updated", "new_trial"));

@@ -282,6 +282,71 @@ pub fn to_screen_ris(ing: &Ingested) -> String {
     out.replace("ER  -  \n", "ER  - \n")
 }
 
+/// PRISMA 2020 for an updated review, when the review has more than one search round: the
+/// studies of the previous version (included from records of earlier rounds), the flow of the
+/// latest round's new records, and the total. Rows (stage, detail, count), stages prefixed
+/// `update_`; none for a single-round review.
+pub fn prisma_update(ing: &Ingested) -> Vec<(String, Option<String>, usize)> {
+    let latest = ing.record_round.iter().copied().max().unwrap_or(1);
+    if latest <= 1 {
+        return vec![];
+    }
+    let round = |c: usize| ing.cluster_round(c);
+    let ta: HashMap<usize, Verdict> = ing.ta.iter().map(|d| (d.cluster, d.decision)).collect();
+    let (mut prev_studies, mut prev_reports) = (std::collections::BTreeSet::new(), 0usize);
+    let (mut new_studies, mut new_reports) = (std::collections::BTreeSet::new(), 0usize);
+    let mut reasons: std::collections::BTreeMap<String, usize> = Default::default();
+    let (mut ft_new, mut excl_ft_new) = (0, 0);
+    for d in &ing.ft {
+        let is_new = round(d.cluster) == latest;
+        if is_new {
+            ft_new += 1;
+        }
+        match (d.decision, is_new) {
+            (Verdict::Include, false) => {
+                prev_reports += 1;
+                prev_studies.extend(d.study_id.clone());
+            }
+            (Verdict::Include, true) => {
+                new_reports += 1;
+                new_studies.extend(d.study_id.clone());
+            }
+            (Verdict::Exclude, true) => {
+                excl_ft_new += 1;
+                *reasons.entry(d.reason.clone().unwrap_or_default()).or_default() += 1;
+            }
+            _ => {}
+        }
+    }
+    let new_clusters: Vec<usize> = (0..ing.dedup.clusters.len()).filter(|&c| round(c) == latest).collect();
+    let identified = ing.record_round.iter().filter(|r| **r == latest).count() + ing.seen_again.iter().filter(|(r, _)| *r == latest).map(|(_, n)| n).sum::<usize>();
+    let screened = new_clusters.iter().filter(|c| ta.contains_key(c)).count();
+    let excl_ta = new_clusters.iter().filter(|c| ta.get(c) == Some(&Verdict::Exclude)).count();
+    let new_only: std::collections::BTreeSet<&String> = new_studies.iter().filter(|s| !prev_studies.contains(*s)).collect();
+    let total: std::collections::BTreeSet<&String> = prev_studies.iter().chain(new_studies.iter()).collect();
+    let mut rows: Vec<(String, Option<String>, usize)> = [
+        ("update_previous_studies", prev_studies.len()),
+        ("update_previous_reports", prev_reports),
+        ("update_records_identified", identified),
+        ("update_duplicates_removed", identified - new_clusters.len()),
+        ("update_records_screened", screened),
+        ("update_records_awaiting_screening", new_clusters.len() - screened),
+        ("update_excluded_title_abstract", excl_ta),
+        ("update_full_text_assessed", ft_new),
+        ("update_excluded_full_text", excl_ft_new),
+        ("update_new_studies_included", new_only.len()),
+        ("update_new_reports_included", new_reports),
+        ("update_total_studies_included", total.len()),
+        ("update_total_reports_included", prev_reports + new_reports),
+    ]
+    .into_iter()
+    .map(|(k, n)| (k.to_string(), None, n))
+    .collect();
+    rows.extend(reasons.into_iter().map(|(r, n)| ("update_excluded_full_text_reason".to_string(), Some(r), n)));
+    rows.push(("update_round".into(), None, latest));
+    rows
+}
+
 /// Everything ingest produces.
 pub struct Ingested {
     pub records: Vec<Record>,

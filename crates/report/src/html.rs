@@ -337,16 +337,41 @@ pub fn funnels(inp: &ReportInput) -> Vec<(String, String, String)> {
 pub fn prisma_svg(p: &Table) -> String {
     let get = |stage: &str| (0..p.num_rows()).find(|&r| s(p, "stage", r).as_deref() == Some(stage) && s(p, "database", r).is_none()).and_then(|r| it(p, "count", r)).unwrap_or(0);
     let rows_of = |stage: &str| (0..p.num_rows()).filter(|&r| s(p, "stage", r).as_deref() == Some(stage)).filter_map(|r| Some((s(p, "database", r)?, it(p, "count", r)?))).collect::<Vec<_>>();
+    // an updated review (more than one search round): the new round's flow, the previous
+    // version's studies and the total, as the PRISMA 2020 template for updated reviews draws it
+    if get("update_round") > 1 {
+        return svg::prisma(&PrismaCounts {
+            identified: get("update_records_identified"),
+            per_database: vec![],
+            duplicates: get("update_duplicates_removed"),
+            screened: get("update_records_screened"),
+            awaiting: get("update_records_awaiting_screening"),
+            excluded_ta: get("update_excluded_title_abstract"),
+            full_text: get("update_full_text_assessed"),
+            excluded_ft: get("update_excluded_full_text"),
+            reasons: rows_of("update_excluded_full_text_reason"),
+            included: get("update_new_studies_included"),
+            update: Some(svg::PrismaUpdate {
+                previous_studies: get("update_previous_studies"),
+                previous_reports: get("update_previous_reports"),
+                new_reports: get("update_new_reports_included"),
+                total_studies: get("update_total_studies_included"),
+                total_reports: get("update_total_reports_included"),
+            }),
+        });
+    }
     svg::prisma(&PrismaCounts {
         identified: get("records_identified"),
         per_database: rows_of("records_identified"),
         duplicates: get("duplicates_removed"),
         screened: get("records_screened"),
+        awaiting: get("records_awaiting_screening"),
         excluded_ta: get("excluded_title_abstract"),
         full_text: get("full_text_assessed"),
         excluded_ft: get("excluded_full_text"),
         reasons: rows_of("excluded_full_text_reason"),
         included: get("studies_included"),
+        update: None,
     })
 }
 
