@@ -105,6 +105,12 @@ if os.environ.get("BENCH_SKIP_1E8") is None:
 tmin, tmed, tmax, rss = timed_runs([BIN, "run", "pipelines/il1-covid19.toml", "--out", f"{work}/out"], 5)
 add("pipeline", "make pipeline for il1-covid19 (after the build)", f"{tmed:.3f}", "s", f"min {tmin:.3f}, max {tmax:.3f}; target < 1 s")
 
+# 5b. a living review at scale: full run, rerun after a new round, rerun with no change ----------------
+out = subprocess.run([sys.executable, "bench/living_bench.py", "100000", "1000"], check=True, capture_output=True, text=True).stdout
+for line in out.strip().splitlines():
+    what, secs, note = line.split(",", 2)
+    add("living review (SYNTHETIC 10^5 records)", what, secs, "s", note)
+
 # 6. the clean CI run (measured by tools/measure_ci.sh, too long to repeat here) ----------------------
 if os.path.exists("bench/ci_run.csv"):
     last = list(csv.DictReader(open("bench/ci_run.csv")))[-1]

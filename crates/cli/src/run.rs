@@ -146,7 +146,9 @@ fn stages(cfg: &Config, st: &Stage, cache: &mut crate::incremental::Cache, fail_
     ingest_in.push(("[prisma]".into(), dbg(&cfg.prisma)));
     let included = cache.stage(st, "ingest", ingest_in, || ingest_stage(cfg, &inputs, st))?;
     inject(fail_after, "ingest")?;
-    let mut extract_in = vec![("upstream: ingest".to_string(), cache.key("ingest")), ("studies sheet".into(), h(&inputs.studies.bytes)), ("outcome sheet".into(), h(&inputs.outcomes.bytes))];
+    // extract depends on ingest only through the studies the full-text log includes
+    let mut extract_in =
+        vec![("included studies (full-text log)".to_string(), dbg(&included)), ("studies sheet".into(), h(&inputs.studies.bytes)), ("outcome sheet".into(), h(&inputs.outcomes.bytes))];
     extract_in.extend(inputs.arms.iter().map(|a| ("arms sheet".to_string(), h(&a.bytes))));
     extract_in.push(("[extraction] and outcome types".into(), dbg(&(&cfg.extraction, &cfg.analysis, cfg.outcomes.iter().map(|o| (&o.id, &o.measure)).collect::<Vec<_>>()))));
     let ids = cache.stage(st, "extract", extract_in, || extract_stage(cfg, &inputs, included.as_ref(), st))?;
@@ -185,7 +187,7 @@ fn ingest_stage(cfg: &Config, inputs: &Inputs, st: &Stage) -> Result<Option<std:
         tracing::warn!("{w}");
     }
     let records = ingest::records_table(&ing.records)?;
-    let (clusters, merged, maybe) = ingest::dedup_tables(&ing.records, &ing.dedup)?;
+    let (clusters, merged, maybe) = ingest::dedup_tables(&ing.records, &records, &ing.dedup)?;
     let agreement = ingest::agreement_table(&ing.ta, &ing.ft)?;
     st.csv(&agreement, "screening_agreement.csv")?;
     info!(records = records.num_rows(), clusters = merged.num_rows(), maybe_pairs = maybe.num_rows(), screened = ing.ta.len(), kappa = ing.kappa_title_abstract, "ingest done");

@@ -631,7 +631,14 @@ TY  - JOUR\nID  - 99100003\nTI  - Synthetic new-round cohort study of something 
     assert!(!dir.join("to_screen.csv").exists(), "nothing awaits screening now");
     // PRISMA 2020 for an updated review: the previous version's studies, the new round, the total
     let prisma: BTreeMap<String, String> = csv_rows(&dir.join("prisma.csv")).into_iter().map(|r| (r["stage"].clone(), r["count"].clone())).collect();
-    for (k, v) in [("update_previous_studies", "7"), ("update_records_identified", "4"), ("update_duplicates_removed", "2"), ("update_records_screened", "2"), ("update_new_studies_included", "1"), ("update_total_studies_included", "8")] {
+    for (k, v) in [
+        ("update_previous_studies", "7"),
+        ("update_records_identified", "4"),
+        ("update_duplicates_removed", "2"),
+        ("update_records_screened", "2"),
+        ("update_new_studies_included", "1"),
+        ("update_total_studies_included", "8"),
+    ] {
         assert_eq!(prisma[k], v, "{k}");
     }
     let svg = std::fs::read_to_string(dir.join("report/prisma.svg")).unwrap();

@@ -89,7 +89,8 @@ pub fn cluster_id(c: usize) -> String {
 }
 
 /// Clusters, merged records and maybe-pairs tables.
-pub fn dedup_tables(recs: &[Record], d: &Dedup) -> Result<(Table, Table, Table)> {
+/// `records` is the records table of `recs` ([`records_table`]), built once by the caller.
+pub fn dedup_tables(recs: &[Record], records: &Table, d: &Dedup) -> Result<(Table, Table, Table)> {
     let mut c = Builder::new(&CLUSTERS);
     for (ci, members) in d.clusters.iter().enumerate() {
         for &m in members {
@@ -101,7 +102,7 @@ pub fn dedup_tables(recs: &[Record], d: &Dedup) -> Result<(Table, Table, Table)>
         }
     }
     let clusters = c.finish()?;
-    let merged = merged_table(&records_table(recs)?, &clusters)?;
+    let merged = merged_table(records, &clusters)?;
     let mut mp = Builder::new(&MAYBE_PAIRS);
     for (a, bb, sim, ev) in &d.maybe {
         mp.row(vec![s(&recs[*a].record_id), s(&recs[*bb].record_id), f(*sim), s(ev)]);

@@ -50,9 +50,7 @@ fn read_rows(input: &Input) -> Result<(Vec<String>, Vec<(usize, Vec<String>)>)> 
         let r = r.map_err(|e| Error::data(e.to_string()).file(path).line(n + 2))?;
         rows.push((n + 2, r.iter().map(|s| s.trim().to_string()).collect()));
     }
-    if rows.is_empty() {
-        return Err(Error::data("no rows (header only)").file(path));
-    }
+    // a log with its header and no decision yet is a review whose records all await screening
     Ok((headers, rows))
 }
 

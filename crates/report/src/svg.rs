@@ -449,10 +449,27 @@ pub fn prisma(c: &PrismaCounts) -> String {
         }
         Some(u) => {
             let pw = 220.0;
-            let hp = boxed(&mut b, 120.0, top, pw, &["Studies included in previous".into(), format!("version of review (n = {})", u.previous_studies), "Reports of studies included in".into(), format!("previous version (n = {})", u.previous_reports)]);
+            let hp = boxed(
+                &mut b,
+                120.0,
+                top,
+                pw,
+                &[
+                    "Studies included in previous".into(),
+                    format!("version of review (n = {})", u.previous_studies),
+                    "Reports of studies included in".into(),
+                    format!("previous version (n = {})", u.previous_reports),
+                ],
+            );
             let h5 = boxed(&mut b, lx, y5, w, &[format!("New studies included in review (n = {})", c.included), format!("Reports of new included studies (n = {})", u.new_reports)]);
             let y6 = y5 + h5 + 40.0;
-            let h6 = boxed(&mut b, 120.0, y6, pw + shift + w - 120.0 - (shift - 250.0), &[format!("Total studies included in review (n = {})", u.total_studies), format!("Reports of total included studies (n = {})", u.total_reports)]);
+            let h6 = boxed(
+                &mut b,
+                120.0,
+                y6,
+                pw + shift + w - 120.0 - (shift - 250.0),
+                &[format!("Total studies included in review (n = {})", u.total_studies), format!("Reports of total included studies (n = {})", u.total_reports)],
+            );
             arrow(&mut b, 120.0 + pw / 2.0, top + hp, 120.0 + pw / 2.0, y6);
             arrow(&mut b, lx + w / 2.0, y5 + h5, lx + w / 2.0, y6);
             (h5, y6 + h6)

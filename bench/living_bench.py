@@ -1,0 +1,60 @@
+#!/usr/bin/env python3
+"""Living review at scale (issue 14): a SYNTHETIC review of 10^5 records (metapipe gen-records,
+screening logs with no decisions yet: every record awaits screening), the full run, the rerun
+after one new search round of 10^3 records, and the rerun with no change. Prints CSV rows
+(what, seconds, note) for bench/run_bench.py; never asserts a time.
+usage: bench/living_bench.py [N] [NEW]   (needs target/release/metapipe)"""
+import os, subprocess, sys, tempfile, time
+
+root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+os.chdir(root)
+BIN = os.path.abspath(os.path.join(os.environ.get("CARGO_TARGET_DIR", "target"), "release", "metapipe"))
+n = int(sys.argv[1]) if len(sys.argv) > 1 else 100_000
+new = int(sys.argv[2]) if len(sys.argv) > 2 else 1_000
+w = tempfile.mkdtemp(prefix="metapipe-living-")
+subprocess.run([BIN, "gen-records", "--n", str(n), "--seed", "3", "--out", f"{w}/round1.csv", "--truth", f"{w}/t1.csv"], check=True)
+subprocess.run([BIN, "gen-records", "--n", str(new), "--seed", "4", "--out", f"{w}/round2_raw.csv", "--truth", f"{w}/t2.csv"], check=True)
+# the new round's records get ids of their own (the generator numbers from 1 each time)
+lines = open(f"{w}/round2_raw.csv").read().splitlines()
+open(f"{w}/round2.csv", "w").write("\n".join([lines[0]] + [l.replace("syn_", "new_", 1) for l in lines[1:]]) + "\n")
+# one record screened, included and extracted; every other record awaits screening
+first = "synthetic:" + open(f"{w}/round1.csv").read().splitlines()[1].split(",")[0]
+open(f"{w}/ta.csv", "w").write(f"record_id,reviewer_1,reviewer_2,adjudicated\n{first},include,include,\n")
+open(f"{w}/ft.csv", "w").write(f"record_id,decision,reason,study_id\n{first},include,,s1\n")
+open(f"{w}/studies.csv", "w").write("study_id,label\ns1,Synthetic study\n")
+open(f"{w}/od.csv", "w").write("study_id,outcome,events_treat,n_treat,events_ctrl,n_ctrl\ns1,death,1,10,2,10\n")
+cfg = f"""[review]
+name = "living"
+title = "SYNTHETIC living review benchmark"
+[[sources]]
+database = "synthetic"
+file = "round1.csv"
+searched = "2024-01-01"
+{{round2}}
+[screening]
+title_abstract = "ta.csv"
+full_text = "ft.csv"
+[extraction]
+studies = "studies.csv"
+outcomes = "od.csv"
+[[outcomes]]
+id = "death"
+label = "Death"
+measure = "OR"
+"""
+def run(tag):
+    t = time.perf_counter()
+    p = subprocess.run([BIN, "run", f"{w}/living.toml", "--out", f"{w}/out"], capture_output=True, text=True)
+    if p.returncode != 0:
+        raise SystemExit(p.stderr)
+    dt = time.perf_counter() - t
+    ran = [l.split('stage="')[1].split('"')[0] for l in p.stderr.splitlines() if " ran: " in l]
+    return dt, ran
+open(f"{w}/living.toml", "w").write(cfg.replace("{round2}", ""))
+full, ran_full = run("full")
+open(f"{w}/living.toml", "w").write(cfg.replace("{round2}", '[[sources]]\ndatabase = "synthetic"\nfile = "round2.csv"\nsearched = "2024-06-01"\n'))
+rerun, ran_rerun = run("round 2")
+same, ran_same = run("no change")
+print(f"full run: {n} records, every one awaiting screening,{full:.3f},stages run: {' '.join(ran_full)}")
+print(f"rerun after a new round of {new} records,{rerun:.3f},{rerun / full:.2f} of the full run (target <= 0.10: {'met' if rerun <= 0.1 * full else 'NOT met'}); stages run: {' '.join(ran_rerun)}")
+print(f"rerun with no change,{same:.3f},stages run: {' '.join(ran_same) or 'none'}")
