@@ -9,7 +9,7 @@ git clone -q "$root" "$work/main"
 ln -s "$(cd "$root/../shared" && pwd)" "$work/shared"
 commit="$(git -C "$work/main" rev-parse --short HEAD)"
 start=$(date +%s)
-(cd "$work/main" && CI=true CARGO_TARGET_DIR= bash .ci/run > "$work/ci.log" 2>&1)
+(cd "$work/main" && env -u CARGO_TARGET_DIR CI=true bash .ci/run > "$work/ci.log" 2>&1)
 end=$(date +%s)
 build=$(grep -m1 -o 'Finished `release` profile \[optimized\] target(s) in [0-9m .]*s' "$work/ci.log" | sed 's/.* in //')
 echo "$commit,$((end - start)),$build,$(nproc)" >> "$root/bench/ci_run.csv"
