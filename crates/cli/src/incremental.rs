@@ -126,7 +126,10 @@ impl Cache {
             }
         };
         st.written.borrow_mut().clear();
-        let value = f()?;
+        let value = {
+            let _progress = Progress::start(name);
+            f()?
+        };
         let mut files = BTreeMap::new();
         for rel in st.written.borrow_mut().drain(..) {
             let p = st.dir.join(&rel);
@@ -160,5 +163,48 @@ impl Cache {
     pub fn save(&self, path: &Path) -> Result<()> {
         let text = serde_json::to_string_pretty(&self.now).map_err(|e| Error::data(e.to_string()))?;
         metapipe_tables::io::write_atomic(path, text.as_bytes())
+    }
+}
+
+/// A progress line on a terminal for a stage that runs over a second ("ingest … 3 s"), cleared
+/// when the stage ends; nothing when stderr is not a terminal (logs, CI).
+struct Progress {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Progress {
+    fn start(stage: &str) -> Progress {
+        use std::io::IsTerminal;
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        if !std::io::stderr().is_terminal() {
+            return Progress { stop, handle: None };
+        }
+        let (flag, stage) = (stop.clone(), stage.to_string());
+        let handle = std::thread::spawn(move || {
+            let t0 = std::time::Instant::now();
+            let mut shown = false;
+            while !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                std::thread::sleep(std::time::Duration::from_millis(200));
+                let secs = t0.elapsed().as_secs();
+                if secs >= 1 {
+                    eprint!("\r  {stage} … {secs} s ");
+                    shown = true;
+                }
+            }
+            if shown {
+                eprint!("\r{}\r", " ".repeat(stage.len() + 16));
+            }
+        });
+        Progress { stop, handle: Some(handle) }
+    }
+}
+
+impl Drop for Progress {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
     }
 }
