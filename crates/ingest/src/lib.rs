@@ -257,30 +257,30 @@ pub fn to_screen_table(ing: &Ingested) -> Result<Table> {
 /// import it): one record each, its id in `ID`, the stage and round in `N1`.
 pub fn to_screen_ris(ing: &Ingested) -> String {
     let mut out = String::new();
-    let mut tag = |t: &str, v: &str| {
+    let tag = |out: &mut String, t: &str, v: &str| {
         if !v.is_empty() {
             out.push_str(&format!("{t}  - {}\n", v.replace(['\n', '\r'], " ")));
         }
     };
     for (c, stage) in ing.awaiting() {
         let r = &ing.records[ing.dedup.representative[c]];
-        tag("TY", "JOUR");
-        tag("ID", &r.record_id);
-        tag("TI", r.title.as_deref().unwrap_or(""));
+        tag(&mut out, "TY", "JOUR");
+        tag(&mut out, "ID", &r.record_id);
+        tag(&mut out, "TI", r.title.as_deref().unwrap_or(""));
         for a in &r.authors {
-            tag("AU", a);
+            tag(&mut out, "AU", a);
         }
-        tag("PY", &r.year.map(|y| y.to_string()).unwrap_or_default());
-        tag("JO", r.journal.as_deref().or(r.journal_abbrev.as_deref()).unwrap_or(""));
-        tag("VL", r.volume.as_deref().unwrap_or(""));
-        tag("IS", r.issue.as_deref().unwrap_or(""));
-        tag("SP", r.pages.as_deref().unwrap_or(""));
-        tag("DO", r.doi.as_deref().unwrap_or(""));
-        tag("AB", r.abstract_.as_deref().unwrap_or(""));
-        tag("N1", &format!("metapipe: awaiting {stage} screening; cluster {}; search round {}", cluster_id(c), ing.cluster_round(c)));
-        tag("ER", " ");
+        tag(&mut out, "PY", &r.year.map(|y| y.to_string()).unwrap_or_default());
+        tag(&mut out, "JO", r.journal.as_deref().or(r.journal_abbrev.as_deref()).unwrap_or(""));
+        tag(&mut out, "VL", r.volume.as_deref().unwrap_or(""));
+        tag(&mut out, "IS", r.issue.as_deref().unwrap_or(""));
+        tag(&mut out, "SP", r.pages.as_deref().unwrap_or(""));
+        tag(&mut out, "DO", r.doi.as_deref().unwrap_or(""));
+        tag(&mut out, "AB", r.abstract_.as_deref().unwrap_or(""));
+        tag(&mut out, "N1", &format!("metapipe: awaiting {stage} screening; cluster {}; search round {}", cluster_id(c), ing.cluster_round(c)));
+        out.push_str("ER  - \n");
     }
-    out.replace("ER  -  \n", "ER  - \n")
+    out
 }
 
 /// PRISMA 2020 for an updated review, when the review has more than one search round: the
@@ -396,7 +396,7 @@ pub fn ingest(sources: &[Source], human_dedup: Option<&Input>, ta_log: &Input, f
         return Err(Error::data(format!("dedup invariant broken: {clustered} records in clusters, {} parsed", records.len())));
     }
     let cluster_of_id: HashMap<String, usize> = records.iter().enumerate().map(|(k, r)| (r.record_id.clone(), d.cluster_of[k])).collect();
-    let ta = screening::title_abstract(ta_log, &cluster_of_id, d.clusters.len())?;
+    let ta = screening::title_abstract(ta_log, &cluster_of_id)?;
     let ft = screening::full_text(ft_log, &cluster_of_id, &ta)?;
     let mut per_db: Vec<(String, usize)> = sources.iter().map(|s| (s.database.clone(), 0)).collect();
     for r in &records {

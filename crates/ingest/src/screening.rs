@@ -58,9 +58,9 @@ fn col(headers: &[String], name: &str, path: &Path) -> Result<usize> {
     headers.iter().position(|h| h == name).ok_or_else(|| Error::data(format!("missing column (have: {})", headers.join(","))).file(path).line(1).field(name))
 }
 
-/// Read title/abstract decisions: `record_id, reviewer_1, reviewer_2, adjudicated`. Every
-/// cluster must be screened exactly once; a conflict needs an adjudication.
-pub fn title_abstract(input: &Input, cluster_of_id: &HashMap<String, usize>, n_clusters: usize) -> Result<Vec<TaDecision>> {
+/// Read title/abstract decisions: `record_id, reviewer_1, reviewer_2, adjudicated`. A cluster is
+/// screened at most once (the others await screening); a conflict needs an adjudication.
+pub fn title_abstract(input: &Input, cluster_of_id: &HashMap<String, usize>) -> Result<Vec<TaDecision>> {
     let (h, rows) = read_rows(input)?;
     let path = input.path.as_path();
     let (ci, c1, c2, ca) = (col(&h, "record_id", path)?, col(&h, "reviewer_1", path)?, col(&h, "reviewer_2", path)?, col(&h, "adjudicated", path)?);
@@ -80,7 +80,6 @@ pub fn title_abstract(input: &Input, cluster_of_id: &HashMap<String, usize>, n_c
         out.push(TaDecision { cluster, record_id: id.to_string(), reviewer_1: a, reviewer_2: b, adjudicated: adj, decision });
     }
     // clusters without a decision await screening (a living review's new records): not an error
-    let _ = n_clusters;
     out.sort_by_key(|d| d.cluster);
     Ok(out)
 }

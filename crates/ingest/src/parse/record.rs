@@ -81,7 +81,7 @@ pub(crate) fn preamble_line(l: &str) -> bool {
         return false;
     }
     let digits = t.trim_end_matches(['.', ')']);
-    if !digits.is_empty() && digits.len() <= 7 && digits.chars().all(|c| c.is_ascii_digit()) && digits.len() < t.len() + 1 {
+    if !digits.is_empty() && digits.len() <= 7 && digits.chars().all(|c| c.is_ascii_digit()) {
         return true;
     }
     if t.starts_with("Record #") {
