@@ -89,20 +89,7 @@ pub fn parse_endnote_xml(text: &str, file: &str, database: &str) -> Result<Vec<R
             Event::Empty(_) => {}
             Event::Text(t) => buf.push_str(&t.xml10_content()),
             Event::CData(t) => buf.push_str(&t),
-            Event::GeneralRef(r) => {
-                let name = r.to_string();
-                let c = match name.as_str() {
-                    "amp" => Some('&'),
-                    "lt" => Some('<'),
-                    "gt" => Some('>'),
-                    "quot" => Some('"'),
-                    "apos" => Some('\''),
-                    _ => r.resolve_char_ref().ok().flatten(),
-                };
-                if let Some(c) = c {
-                    buf.push(c);
-                }
-            }
+            Event::GeneralRef(r) => buf.extend(super::xml::entity(&r)),
             Event::End(e) => {
                 let name = e.name().as_ref().to_string();
                 match stack.pop() {

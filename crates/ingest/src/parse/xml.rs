@@ -57,17 +57,7 @@ fn records(text: &str, file: &str, database: &str, record_tag: &str, mut field: 
             }
             Event::Text(t) => bufs.last_mut().expect("root buffer").push_str(&t.xml10_content()),
             Event::CData(t) => bufs.last_mut().expect("root buffer").push_str(&t),
-            Event::GeneralRef(r) => {
-                let c = match r.to_string().as_str() {
-                    "amp" => Some('&'),
-                    "lt" => Some('<'),
-                    "gt" => Some('>'),
-                    "quot" => Some('"'),
-                    "apos" => Some('\''),
-                    _ => r.resolve_char_ref().ok().flatten(),
-                };
-                bufs.last_mut().expect("root buffer").extend(c);
-            }
+            Event::GeneralRef(r) => bufs.last_mut().expect("root buffer").extend(entity(&r)),
             Event::End(e) => {
                 let name = e.name().as_ref().to_string();
                 let Some((open, attrs)) = stack.pop() else { return Err(Error::data(format!("</{name}> without an opening tag")).line(lines.line(pos + 1)).field(name)) };
@@ -96,6 +86,19 @@ fn records(text: &str, file: &str, database: &str, record_tag: &str, mut field: 
         return Err(Error::data(format!("truncated: <{open}> is not closed")).line(text.lines().count()).field(open.clone()));
     }
     Ok(out)
+}
+
+/// The character an entity or character reference stands for (`&amp;`, `&#233;`, …); `None`
+/// for an entity XML does not predefine.
+pub(crate) fn entity(r: &quick_xml::events::BytesRef) -> Option<char> {
+    match r.to_string().as_str() {
+        "amp" => Some('&'),
+        "lt" => Some('<'),
+        "gt" => Some('>'),
+        "quot" => Some('"'),
+        "apos" => Some('\''),
+        _ => r.resolve_char_ref().ok().flatten(),
+    }
 }
 
 fn set(slot: &mut Option<String>, v: &str) {
