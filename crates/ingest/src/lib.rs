@@ -58,27 +58,30 @@ pub fn parse_sources(sources: &[Source]) -> Result<(Vec<Record>, Vec<usize>, Vec
     Ok((all, rounds, again.into_iter().collect(), warnings))
 }
 
+/// A record's bibliographic cells, in the order the records and to_screen tables share: title,
+/// authors, year, journal (or its abbreviation), volume, issue, pages, doi, abstract.
+fn bib_cells(r: &Record) -> [metapipe_tables::Cell; 9] {
+    [
+        so(r.title.clone()),
+        so(Some(r.authors.join("; "))),
+        i(r.year),
+        so(r.journal.clone().or_else(|| r.journal_abbrev.clone())),
+        so(r.volume.clone()),
+        so(r.issue.clone()),
+        so(r.pages.clone()),
+        so(r.doi.clone()),
+        so(r.abstract_.clone()),
+    ]
+}
+
 /// The records table.
 pub fn records_table(recs: &[Record]) -> Result<Table> {
     let mut t = Builder::new(&RECORDS);
     for r in recs {
-        t.row(vec![
-            s(&r.record_id),
-            s(&r.database),
-            s(&r.source_file),
-            i(r.source_line as i64),
-            so(r.entry_type.clone()),
-            so(r.title.clone()),
-            so(Some(r.authors.join("; "))),
-            i(r.year),
-            so(r.journal.clone().or_else(|| r.journal_abbrev.clone())),
-            so(r.volume.clone()),
-            so(r.issue.clone()),
-            so(r.pages.clone()),
-            so(r.doi.clone()),
-            so(r.abstract_.clone()),
-            so(Some(r.extra.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\u{1f}"))),
-        ]);
+        let mut row = vec![s(&r.record_id), s(&r.database), s(&r.source_file), i(r.source_line as i64), so(r.entry_type.clone())];
+        row.extend(bib_cells(r));
+        row.push(so(Some(r.extra.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\u{1f}"))));
+        t.row(row);
     }
     t.finish()
 }
@@ -233,22 +236,9 @@ pub fn to_screen_table(ing: &Ingested) -> Result<Table> {
     let mut t = Builder::new(&TO_SCREEN);
     for (c, stage) in ing.awaiting() {
         let r = &ing.records[ing.dedup.representative[c]];
-        t.row(vec![
-            s(stage),
-            s(cluster_id(c)),
-            s(&r.record_id),
-            s(&r.database),
-            i(ing.cluster_round(c) as i64),
-            so(r.title.clone()),
-            so(Some(r.authors.join("; "))),
-            i(r.year),
-            so(r.journal.clone().or_else(|| r.journal_abbrev.clone())),
-            so(r.volume.clone()),
-            so(r.issue.clone()),
-            so(r.pages.clone()),
-            so(r.doi.clone()),
-            so(r.abstract_.clone()),
-        ]);
+        let mut row = vec![s(stage), s(cluster_id(c)), s(&r.record_id), s(&r.database), i(ing.cluster_round(c) as i64)];
+        row.extend(bib_cells(r));
+        t.row(row);
     }
     t.finish()
 }
