@@ -370,6 +370,12 @@ impl Config {
         s.searched.as_deref().and_then(|d| dates.iter().position(|x| *x == d)).map(|p| p + 1).unwrap_or(1)
     }
 
+    /// An outcome's checked analysis (its keys over `[analysis]`'s); `load` has checked every
+    /// outcome, so an error here names the outcome and key all the same.
+    pub fn spec(&self, o: &OutcomeCfg) -> Result<metapipe_plan::Spec, Error> {
+        crate::protocol::outcome_spec(&o.analysis(&self.analysis)).map_err(|(k, m)| Error::data(format!("outcome {}: {m}", o.id)).field(format!("outcomes.{k}")))
+    }
+
     /// The declared covariates, in the config's order.
     pub fn covariates(&self) -> Vec<metapipe_extract::Covariate> {
         self.extraction

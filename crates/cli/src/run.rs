@@ -257,11 +257,7 @@ fn typed_prisma(counts: &std::collections::BTreeMap<String, i64>) -> Result<Tabl
 fn extract_stage(cfg: &Config, inputs: &Inputs, included: Option<&std::collections::BTreeSet<String>>, st: &Stage) -> Result<Vec<String>> {
     let _g = tracing::info_span!("extract").entered();
     let covariates = cfg.covariates();
-    let kinds: Vec<(String, extract::OutcomeKind)> = cfg
-        .outcomes
-        .iter()
-        .map(|o| Ok((o.id.clone(), protocol::outcome_kind(protocol::outcome_spec(&o.analysis(&cfg.analysis)).map_err(|(k, m)| Error::data(m).field(format!("outcomes.{k}")))?.measure))))
-        .collect::<Result<_>>()?;
+    let kinds: Vec<(String, extract::OutcomeKind)> = cfg.outcomes.iter().map(|o| Ok((o.id.clone(), protocol::outcome_kind(cfg.spec(o)?.measure)))).collect::<Result<_>>()?;
     let spec = extract::Spec { covariates: &covariates, comparison_factor: cfg.extraction.comparison_factor.as_deref(), outcomes: &kinds };
     let ex = extract::extract(&inputs.studies, inputs.arms.as_ref(), &inputs.outcomes, &spec)?;
     let ids: Vec<String> = ex.studies.str("study_id").iter().flatten().map(String::from).collect();
@@ -488,8 +484,7 @@ fn changes_stage(cfg: &Config, st: &Stage) -> Result<()> {
     };
     st.write("previous_results.parquet", &prev_bytes)?;
     let new = st.get(&schema::RESULTS)?;
-    let null_of =
-        |outcome: &str| cfg.outcomes.iter().find(|o| o.id == outcome).and_then(|o| protocol::outcome_spec(&o.analysis(&cfg.analysis)).ok()).map(|s| if s.ratio() { 1.0 } else { 0.0 }).unwrap_or(0.0);
+    let null_of = |outcome: &str| cfg.outcomes.iter().find(|o| o.id == outcome).and_then(|o| cfg.spec(o).ok()).map(|s| if s.ratio() { 1.0 } else { 0.0 }).unwrap_or(0.0);
     let t = changes_table(&prev, &new, &null_of)?;
     info!(rows = t.num_rows(), moved = t.str("change").iter().filter(|c| *c != Some("unchanged")).count(), "changes since the previous results");
     st.put(&t)?;
@@ -651,7 +646,7 @@ fn write_report(cfg: &Config, w: &Written, cons: Option<&Table>, audit_t: Option
 fn outcome_view(cfg: &Config, o: &crate::config::OutcomeCfg) -> Result<metapipe_report::html::OutcomeView> {
     use metapipe_meta::Measure;
     use metapipe_report::html::Kind;
-    let spec = protocol::outcome_spec(&o.analysis(&cfg.analysis)).map_err(|(k, m)| Error::data(m).field(format!("outcomes.{k}")))?;
+    let spec = cfg.spec(o)?;
     let effect = match spec.measure {
         Measure::OR => "Odds Ratio",
         Measure::RR => "Risk Ratio",
@@ -722,7 +717,7 @@ fn subgroup(cfg: &Config, s: &str) -> std::result::Result<plan::Subgroup, String
 /// The typed plan of one outcome.
 fn outcome_plan(cfg: &Config, o: &OutcomeCfg) -> Result<plan::OutcomePlan> {
     let err = |msg: String| metapipe_tables::Error::data(format!("outcome {}: {msg}", o.id)).field("outcomes.subgroups");
-    let spec = protocol::outcome_spec(&o.analysis(&cfg.analysis)).map_err(|(k, m)| metapipe_tables::Error::data(format!("outcome {}: {m}", o.id)).field(format!("outcomes.{k}")))?;
+    let spec = cfg.spec(o)?;
     let studies = match &o.studies {
         Some(crate::config::StudySet::List(v)) => metapipe_plan::StudySet::Listed(v.clone()),
         Some(crate::config::StudySet::Word(w)) if w == "unstated" => metapipe_plan::StudySet::Unstated,
