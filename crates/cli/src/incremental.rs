@@ -53,11 +53,18 @@ impl Stage {
     }
 }
 
-/// FNV-1a, 64 bit: a stable content hash (the same bytes hash the same on every machine).
+/// A stable content hash (the same bytes hash the same on every machine): FNV-1a over 8-byte
+/// little-endian words, then the tail bytes. Word-wise because every run hashes the program
+/// itself (~100 MB), on the start-up path.
 pub fn h(bytes: &[u8]) -> u64 {
-    let mut x: u64 = 0xcbf29ce484222325;
-    for b in bytes {
-        x = (x ^ *b as u64).wrapping_mul(0x100000001b3);
+    const PRIME: u64 = 0x100000001b3;
+    let mut x: u64 = 0xcbf29ce484222325 ^ bytes.len() as u64;
+    let mut words = bytes.chunks_exact(8);
+    for w in &mut words {
+        x = (x ^ u64::from_le_bytes(w.try_into().expect("8 bytes"))).wrapping_mul(PRIME).rotate_left(29);
+    }
+    for b in words.remainder() {
+        x = (x ^ *b as u64).wrapping_mul(PRIME);
     }
     x
 }
