@@ -676,6 +676,7 @@ fn outcome_view(cfg: &Config, o: &crate::config::OutcomeCfg) -> Result<metapipe_
         effect: o.effect_label.clone().unwrap_or_else(|| effect.to_string()),
         log: spec.ratio(),
         kind,
+        short: if spec.measure == Measure::GEN { "effect".to_string() } else { spec.measure.name().to_string() },
         favours: (o.favours_left.clone().unwrap_or_else(|| format!("Favours {}", cfg.review.treat_label)), o.favours_right.clone().unwrap_or_else(|| format!("Favours {}", cfg.review.ctrl_label))),
     })
 }

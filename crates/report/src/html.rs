@@ -31,6 +31,8 @@ pub struct OutcomeView {
     pub label: String,
     /// the effect's name ("Odds Ratio", "Mean Difference", …)
     pub effect: String,
+    /// the effect's abbreviation in axis labels ("OR", "MD"; "effect" for generic outcomes)
+    pub short: String,
     /// ratios: log axes about 1
     pub log: bool,
     /// binary (events/total), continuous (mean (SD)/total) or generic (no per-arm cells)
@@ -324,11 +326,13 @@ pub fn funnels(inp: &ReportInput) -> Vec<(String, String, String)> {
                 None => note.push_str(&format!("Egger's test: {}.", t.str("note").get(r).unwrap_or_default())),
             }
         }
-        let effect = if o.effect == "Odds Ratio" { "Odds ratio".to_string() } else { o.effect.clone() };
+        // an axis label in sentence case ("Odds Ratio" on the forest plot, "Odds ratio" here)
+        let mut words = o.effect.split(' ');
+        let effect = words.next().into_iter().map(String::from).chain(words.map(str::to_lowercase)).collect::<Vec<_>>().join(" ");
         out.push((
             format!("funnel_{id}.svg"),
             format!("Funnel plot: {}", o.label),
-            svg::funnel(&format!("{}: funnel plot", o.label), &pts, pooled, Some(note.trim_end()).filter(|n| !n.is_empty()), &effect, o.log),
+            svg::funnel(&format!("{}: funnel plot", o.label), &pts, pooled, Some(note.trim_end()).filter(|n| !n.is_empty()), &effect, o.log, &o.short),
         ));
     }
     out

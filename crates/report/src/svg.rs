@@ -288,8 +288,9 @@ fn wrap(s: &str, width: usize) -> Vec<String> {
 
 /// A funnel plot: each study's effect (on the analysis scale: log for ratios) against its
 /// standard error (0 at the top), with pseudo 95% confidence limits about the pooled estimate
-/// when there is one. `points` and `pooled` are on the natural scale; `effect` names it.
-pub fn funnel(title: &str, points: &[(String, f64, f64)], pooled: Option<f64>, note: Option<&str>, effect: &str, log: bool) -> String {
+/// when there is one. `points` and `pooled` are on the natural scale; `effect` names it on the
+/// x axis ("Odds ratio"), `short` in the SE's label ("OR": "SE(log OR)").
+pub fn funnel(title: &str, points: &[(String, f64, f64)], pooled: Option<f64>, note: Option<&str>, effect: &str, log: bool, short: &str) -> String {
     let tr = |v: f64| if log { v.ln() } else { v };
     let (l, r, t, b) = (70.0, 560.0, 40.0, 330.0);
     let max_se = points.iter().map(|p| p.2).fold(0.0f64, f64::max).max(0.5) * 1.1;
@@ -337,8 +338,7 @@ pub fn funnel(title: &str, points: &[(String, f64, f64)], pooled: Option<f64>, n
             0.2
         };
     }
-    let (xlab, ylab) = if log { (format!("{effect} (log scale)"), "SE(log effect)".to_string()) } else { (effect.to_string(), "SE".to_string()) };
-    let (xlab, ylab) = if effect == "Odds ratio" { ("Odds ratio (log scale)".to_string(), "SE(log OR)".to_string()) } else { (xlab, ylab) };
+    let (xlab, ylab) = if log { (format!("{effect} (log scale)"), format!("SE(log {short})")) } else { (effect.to_string(), format!("SE({short})")) };
     text(&mut body, (l + r) / 2.0, b + 32.0, &xlab, 11.0, "middle", "normal");
     let _ = writeln!(body, r##"<text x="18" y="{:.1}" font-size="11" text-anchor="middle" transform="rotate(-90 18 {:.1})" {FONT}>{}</text>"##, (t + b) / 2.0, (t + b) / 2.0, esc(&ylab));
     let mut h = b + 44.0;
