@@ -5,7 +5,7 @@ CARGO ?= cargo
 BIN := $(or $(CARGO_TARGET_DIR),target)/release/metapipe
 PIPELINES := $(wildcard pipelines/*.toml)
 
-.PHONY: pipeline test build fuzz bench report-check clean
+.PHONY: pipeline test build fuzz bench report-check clean py-deps wheel pytest
 
 build:
 	$(CARGO) build --release --bin metapipe
@@ -14,13 +14,32 @@ pipeline: build
 	@set -e; for p in $(PIPELINES); do echo "== $$p"; $(BIN) run $$p; done
 
 # Tests run in the release profile, the one `make pipeline` builds: polars is compiled once for
-# both. nextest when present, cargo test otherwise.
+# both (and for the Python wheel). nextest when present, cargo test otherwise; then the Python
+# package's tests against the wheel built from this checkout.
 test:
 	@if command -v cargo-nextest >/dev/null 2>&1; then \
 		$(CARGO) nextest run --release --workspace --no-fail-fast; \
 	else \
 		$(CARGO) test --release --workspace; \
 	fi
+	$(MAKE) pytest
+
+# The Python package (crates/py): an abi3 wheel built by maturin from the same release build,
+# installed into this Python; its tests need pyarrow, pandas, polars, pytest, and PySpark with a
+# Java runtime (installed here when missing).
+PYTHON ?= python3
+WHEELS := $(or $(CARGO_TARGET_DIR),target)/wheels
+py-deps:
+	@$(PYTHON) -c "import maturin, pyarrow, pandas, polars, pytest, pyspark" 2>/dev/null || $(PYTHON) -m pip install -q -r crates/py/requirements-test.txt
+	@command -v java >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless)
+
+wheel: py-deps
+	rm -rf $(WHEELS)
+	$(PYTHON) -m maturin build --release -m crates/py/Cargo.toml --out $(WHEELS)
+	$(PYTHON) -m pip install -q --force-reinstall --no-deps $(WHEELS)/metapipe-*.whl
+
+pytest: wheel build
+	$(PYTHON) -m pytest -q crates/py/tests
 
 # Longer fuzzing of the parsers, the study-table reader and the config loader (property-based;
 # bounded at 256 cases each inside `make test`).
@@ -28,7 +47,7 @@ FUZZ_CASES ?= 200000
 fuzz:
 	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release -p metapipe-ingest --test fuzz_parsers
 	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release -p metapipe-tables --test fuzz_read_raw
-	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release -p metapipe-cli --bin metapipe config
+	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release -p metapipe-cli --lib config
 
 # Speed against the peers (bib-dedupe, metafor) in one run; writes bench/results.md.
 bench: build

@@ -3,16 +3,10 @@
 //! Exit status: 0 success; 1 bad input data (the message names file, line and field); 2 bad
 //! usage. Nothing is printed on stdout on failure, and no output file is left half-written.
 
-mod config;
-mod incremental;
-mod init;
-mod pool_cmd;
-mod protocol;
-mod run;
+use metapipe_cli::{config, init, pool_cmd, run};
 
 use clap::{Parser, Subcommand};
-use metapipe_meta::model::{Control, Method, Test};
-use metapipe_meta::Measure;
+use metapipe_meta::model::{Control, Method};
 use metapipe_tables::Error;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -226,39 +220,14 @@ fn real_main() -> Result<String, Error> {
 /// `pool`'s options checked and parsed (bad usage: exit 2).
 fn pool_args(o: PoolOpts) -> Result<pool_cmd::PoolArgs, Error> {
     let PoolOpts { file, measure, method, test, convention, group, format, out, level, engine, tau2_max, maxiter, stepadj, threshold } = o;
-    let measure = Measure::parse(&measure).ok_or_else(|| Error::usage(format!("--measure {measure:?}: expected OR, RR, RD, MD, SMD, ROM or GEN")))?;
-    let method = Method::parse(&method).ok_or_else(|| Error::usage(format!("--method {method:?}: expected MH, PETO, FE, DL, REML, PM, ML, SJ, HE or EB")))?;
-    let test = match test.as_str() {
-        "z" => Test::Z,
-        "knha" | "hksj" => Test::Knha,
-        t => return Err(Error::usage(format!("--test {t:?}: expected z or knha"))),
-    };
-    let revman = match convention.as_str() {
-        "metafor" => false,
-        "revman" => true,
-        c => return Err(Error::usage(format!("--convention {c:?}: expected metafor or revman"))),
-    };
-    if revman && !matches!(measure, Measure::OR | Measure::RR) {
-        return Err(Error::usage("--convention revman: implemented for --measure OR and RR (RevMan's zero-cell rule is theirs)"));
-    }
-    if revman && !matches!(method, Method::MH | Method::DL) {
-        return Err(Error::usage("--convention revman: RevMan 5 pools binary data by MH (fixed) or DL (random)"));
-    }
     if !["json", "csv", "table"].contains(&format.as_str()) {
         return Err(Error::usage(format!("--format {format:?}: expected json, csv or table")));
     }
-    // metafor takes 95 or 0.95
-    let level = if level > 1.0 && level < 100.0 { level / 100.0 } else { level };
-    if !(0.0 < level && level < 1.0) {
-        return Err(Error::usage("--level must be a proportion (0.95) or a percentage (95)"));
-    }
     let control = Control { tau2_max, maxiter, stepadj, threshold, ..Control::default() };
-    let kernels = match engine.as_str() {
-        "auto" => true,
-        "single" => false,
-        e => return Err(Error::usage(format!("--engine {e:?}: expected auto or single"))),
-    };
-    Ok(pool_cmd::PoolArgs { file, measure, method, test, revman, group, format, out, control, level, kernels })
+    let o = pool_cmd::UserOptions { measure: &measure, method: &method, test: &test, convention: &convention, level, engine: &engine, control };
+    // the library's messages start with the option's name; on the command line it is a flag
+    let checked = pool_cmd::PoolArgs::new(&o).map_err(|e| Error { message: format!("--{}", e.message), ..e })?;
+    Ok(pool_cmd::PoolArgs { file, group, format, out, ..checked })
 }
 
 /// `dedup`: clusters of two or more records (the benchmark's `merged_ids` format), or one pair's

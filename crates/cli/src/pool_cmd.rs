@@ -18,7 +18,7 @@ use metapipe_tables::io::{open_user, write_atomic, Keys, SinkFormat, TableSink, 
 use metapipe_tables::schema::POOL_GROUPS;
 use metapipe_tables::{pe, Error, Result, Table};
 use polars::prelude::*;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
 pub struct PoolArgs {
@@ -34,6 +34,59 @@ pub struct PoolArgs {
     pub level: f64,
     /// use the batch kernels where they apply (else the single-analysis path everywhere)
     pub kernels: bool,
+}
+
+/// The analysis options as a user gives them (the CLI's flags, the Python package's keywords),
+/// before checking.
+#[derive(Debug, Clone)]
+pub struct UserOptions<'a> {
+    pub measure: &'a str,
+    pub method: &'a str,
+    /// `z` or `knha` (`hksj`)
+    pub test: &'a str,
+    /// `metafor` or `revman`
+    pub convention: &'a str,
+    /// 0.95 or 95
+    pub level: f64,
+    /// `auto` (batch kernels where they apply) or `single`
+    pub engine: &'a str,
+    pub control: Control,
+}
+
+impl PoolArgs {
+    /// Checked options (bad usage: [`Error::usage`], naming the option); no file, group or
+    /// output yet.
+    pub fn new(o: &UserOptions) -> Result<PoolArgs> {
+        let measure = Measure::parse(o.measure).ok_or_else(|| Error::usage(format!("measure {:?}: expected OR, RR, RD, MD, SMD, ROM or GEN", o.measure)))?;
+        let method = Method::parse(o.method).ok_or_else(|| Error::usage(format!("method {:?}: expected MH, PETO, FE, DL, REML, PM, ML, SJ, HE or EB", o.method)))?;
+        let test = match o.test {
+            "z" => Test::Z,
+            "knha" | "hksj" => Test::Knha,
+            t => return Err(Error::usage(format!("test {t:?}: expected z or knha"))),
+        };
+        let revman = match o.convention {
+            "metafor" => false,
+            "revman" => true,
+            c => return Err(Error::usage(format!("convention {c:?}: expected metafor or revman"))),
+        };
+        if revman && !matches!(measure, Measure::OR | Measure::RR) {
+            return Err(Error::usage("convention revman: implemented for measure OR and RR (RevMan's zero-cell rule is theirs)"));
+        }
+        if revman && !matches!(method, Method::MH | Method::DL) {
+            return Err(Error::usage("convention revman: RevMan 5 pools binary data by MH (fixed) or DL (random)"));
+        }
+        // metafor takes 95 or 0.95
+        let level = if o.level > 1.0 && o.level < 100.0 { o.level / 100.0 } else { o.level };
+        if !(0.0 < level && level < 1.0) {
+            return Err(Error::usage("level must be a proportion (0.95) or a percentage (95)"));
+        }
+        let kernels = match o.engine {
+            "auto" => true,
+            "single" => false,
+            e => return Err(Error::usage(format!("engine {e:?}: expected auto or single"))),
+        };
+        Ok(PoolArgs { file: PathBuf::new(), measure, method, test, revman, group: None, format: "table".into(), out: None, control: o.control, level, kernels })
+    }
 }
 
 /// Each input role with the column names accepted for it: metafor's first, then the pipeline's.
@@ -53,10 +106,10 @@ const ROLES: &[(&str, &[&str])] = &[
     ("sei", &["sei", "se"]),
 ];
 
-/// The file's column for `role`, if it has one.
-fn column_for(src: &UserSource, role: &str) -> Option<String> {
+/// The table's column for `role`, if it has one.
+fn column_for(have: &[String], role: &str) -> Option<String> {
     let names = ROLES.iter().find(|(r, _)| *r == role).map(|(_, n)| *n).unwrap_or(&[]);
-    names.iter().find(|n| src.has(n)).map(|n| n.to_string())
+    names.iter().find(|n| have.iter().any(|h| h == *n)).map(|n| n.to_string())
 }
 
 /// How the study rows of a measure are given.
@@ -80,20 +133,22 @@ struct Studies {
     cols: Vec<Vec<f64>>,
 }
 
-fn layout_and_columns(src: &UserSource, measure: Measure) -> Result<(Layout, Vec<(&'static str, String)>)> {
+/// Which columns of a table (its column names `have`, from `path`) give the study data of
+/// `measure`.
+fn layout_and_columns(have: &[String], path: &Path, measure: Measure) -> Result<(Layout, Vec<(&'static str, String)>)> {
     let need = |role: &'static str| -> Result<(&'static str, String)> {
         let alts = ROLES.iter().find(|(r, _)| *r == role).map(|(_, n)| n.join(" or ")).unwrap_or_default();
-        column_for(src, role).map(|c| (role, c)).ok_or_else(|| Error::data(format!("missing column {alts} (have: {})", src.names.join(","))).file(&src.path).line(1).field(role))
+        column_for(have, role).map(|c| (role, c)).ok_or_else(|| Error::data(format!("missing column {alts} (have: {})", have.join(","))).file(path).line(1).field(role))
     };
     if measure.is_binary() {
-        if column_for(src, "n1i").is_some() || column_for(src, "bi").is_none() {
+        if column_for(have, "n1i").is_some() || column_for(have, "bi").is_none() {
             Ok((Layout::Totals, vec![need("ai")?, need("n1i")?, need("ci")?, need("n2i")?]))
         } else {
             Ok((Layout::NonEvents, vec![need("ai")?, need("bi")?, need("ci")?, need("di")?]))
         }
     } else if measure.is_continuous() {
         Ok((Layout::Continuous, vec![need("m1i")?, need("sd1i")?, need("n1i")?, need("m2i")?, need("sd2i")?, need("n2i")?]))
-    } else if column_for(src, "vi").is_some() || column_for(src, "sei").is_none() {
+    } else if column_for(have, "vi").is_some() || column_for(have, "sei").is_none() {
         Ok((Layout::Var, vec![need("yi")?, need("vi")?]))
     } else {
         Ok((Layout::Se, vec![need("yi")?, need("sei")?]))
@@ -396,31 +451,25 @@ fn emit_groups(table: &Table, a: &PoolArgs) -> Result<String> {
     }
 }
 
+/// What pooling a table gives: one analysis, or the `pooled_groups` table.
+pub enum Pooled {
+    One(Fit),
+    Groups(Table),
+}
+
 /// Run `metapipe pool`; returns what goes to stdout.
 pub fn pool(a: &PoolArgs) -> Result<String> {
     let src = open_user(&a.file)?;
-    let (layout, roles) = layout_and_columns(&src, a.measure)?;
-    let mut read: Vec<&str> = roles.iter().map(|(_, c)| c.as_str()).collect();
-    if let Some(g) = &a.group {
-        if !src.has(g) {
-            return Err(Error::data(format!("missing group column (have: {})", src.names.join(","))).file(&a.file).line(1).field(g.clone()));
-        }
-        read.push(g);
-    }
+    let (layout, roles) = layout_and_columns(&src.names, &src.path, a.measure)?;
+    let read = columns_to_read(&src.names, &src.path, &roles, a)?;
     // a Parquet file larger than one chunk, pooled by group into a file: read chunk by chunk
     let streamed = a.group.is_some() && a.out.is_some() && src.rows.is_some_and(|n| n > stream_above());
     if streamed {
         return pool_stream(a, &src, layout, &roles, &read, a.group.as_deref().unwrap_or_default());
     }
     let t = src.read(&read)?;
-    if t.rows() == 0 {
-        return Err(Error::data("empty table: no studies").file(&a.file));
-    }
-    let studies = read_studies(&t, layout, &roles)?;
-    match &a.group {
-        None => {
-            let cols = studies.slice(0, t.rows());
-            let fit = fit(&cols, layout, a).map_err(|e| Error::data(e).file(&a.file))?;
+    match pool_read(&t, layout, &roles, a)? {
+        Pooled::One(fit) => {
             let out = match a.format.as_str() {
                 "json" => json_of(&fit) + "\n",
                 "csv" => {
@@ -442,6 +491,33 @@ pub fn pool(a: &PoolArgs) -> Result<String> {
             }
             Ok(out)
         }
+        Pooled::Groups(table) => emit_groups(&table, a),
+    }
+}
+
+/// The columns to read: the measure's roles and the group column (which must exist).
+fn columns_to_read<'a>(have: &[String], path: &Path, roles: &'a [(&'static str, String)], a: &'a PoolArgs) -> Result<Vec<&'a str>> {
+    let mut read: Vec<&str> = roles.iter().map(|(_, c)| c.as_str()).collect();
+    if let Some(g) = &a.group {
+        if !have.iter().any(|h| h == g) {
+            return Err(Error::data(format!("missing group column (have: {})", have.join(","))).file(path).line(1).field(g.clone()));
+        }
+        read.push(g);
+    }
+    Ok(read)
+}
+
+/// Pool a table read whole: one analysis, or one per group.
+fn pool_read(t: &UserTable, layout: Layout, roles: &[(&'static str, String)], a: &PoolArgs) -> Result<Pooled> {
+    if t.rows() == 0 {
+        return Err(Error::data("empty table: no studies").file(&t.path));
+    }
+    let studies = read_studies(t, layout, roles)?;
+    match &a.group {
+        None => {
+            let cols = studies.slice(0, t.rows());
+            fit(&cols, layout, a).map(Pooled::One).map_err(|e| Error::data(e).file(&t.path))
+        }
         Some(g) => {
             let (perm, names, offsets) = group_rows(&t.keys(g)?)?;
             let studies = match perm {
@@ -449,10 +525,84 @@ pub fn pool(a: &PoolArgs) -> Result<String> {
                 Some(p) => Studies { layout: studies.layout, cols: studies.cols.iter().map(|c| p.iter().map(|&i| c[i as usize]).collect()).collect() },
             };
             let results = pool_groups(&studies, &offsets, a);
-            let table = groups_table(names, &offsets, &results, a)?;
-            emit_groups(&table, a)
+            groups_table(names, &offsets, &results, a).map(Pooled::Groups)
         }
     }
+}
+
+/// An in-memory table (the Python package's path) as a user table named `label`: only the
+/// columns read, each once. Rows are numbered from 1 in errors.
+fn in_memory(df: &DataFrame, label: &str, read: &[&str]) -> Result<UserTable> {
+    let mut want: Vec<&str> = vec![];
+    for c in read {
+        if !want.contains(c) {
+            want.push(c);
+        }
+    }
+    let df = df.select(want.iter().copied()).map_err(|e| pe(e).file(label))?;
+    Ok(UserTable { path: PathBuf::from(label), df, csv: false, first_row: 0 })
+}
+
+/// An in-memory table has no header line: a missing column names no row.
+fn no_header(e: Error) -> Error {
+    Error { line: None, ..e }
+}
+
+/// `metapipe pool` on an in-memory table: the `pooled_groups` table with a group column, else
+/// the one analysis's fields (the columns of `pool --format csv`) as one row.
+pub fn pool_frame(df: &DataFrame, label: &str, a: &PoolArgs) -> Result<DataFrame> {
+    let have: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+    let (layout, roles) = layout_and_columns(&have, Path::new(label), a.measure).map_err(no_header)?;
+    let read = columns_to_read(&have, Path::new(label), &roles, a).map_err(no_header)?;
+    let t = in_memory(df, label, &read)?;
+    match pool_read(&t, layout, &roles, a)? {
+        Pooled::Groups(t) => Ok(t.df),
+        Pooled::One(fit) => {
+            let cols: Vec<Column> =
+                fit.fields().into_iter().map(|(k, v)| if k == "k" || k == "Q_df" { Column::new(k.into(), [v as i64]) } else { Column::new(k.into(), [Some(v).filter(|x| x.is_finite())]) }).collect();
+            DataFrame::new(1, cols).map_err(pe)
+        }
+    }
+}
+
+/// metafor's `escalc` on an in-memory table: the table with `yi` and `vi` appended (log scale
+/// for ratio measures; zero cells as metafor's default, 1/2 added to the study's cells). Rows
+/// whose effect is not estimable get missing `yi` and `vi`.
+pub fn escalc_frame(df: &DataFrame, label: &str, measure: Measure) -> Result<DataFrame> {
+    let have: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
+    let (layout, roles) = layout_and_columns(&have, Path::new(label), measure).map_err(no_header)?;
+    for out in ["yi", "vi"] {
+        if have.iter().any(|h| h == out) && !matches!(layout, Layout::Var | Layout::Se) {
+            return Err(Error::data(format!("the table has a column {out} already (escalc appends yi and vi)")).file(label).field(out));
+        }
+    }
+    let read: Vec<&str> = roles.iter().map(|(_, c)| c.as_str()).collect();
+    let t = in_memory(df, label, &read)?;
+    let st = read_studies(&t, layout, &roles)?;
+    let n = t.rows();
+    let c = &st.cols;
+    let effects: Vec<Option<(f64, f64)>> = match layout {
+        Layout::Totals | Layout::NonEvents => {
+            let rows: Vec<Binary> = (0..n).map(|j| Binary::new(c[0][j], c[1][j], c[2][j], c[3][j])).collect();
+            escalc_binary(measure, &rows, ZeroCell::ESCALC).into_iter().map(|e| e.map(|e| (e.yi, e.vi))).collect()
+        }
+        Layout::Continuous => {
+            let rows: Vec<Continuous> = (0..n).map(|j| Continuous { m1i: c[0][j], sd1i: c[1][j], n1i: c[2][j], m2i: c[3][j], sd2i: c[4][j], n2i: c[5][j] }).collect();
+            escalc_continuous(measure, &rows).into_iter().map(|e| e.map(|e| (e.yi, e.vi))).collect()
+        }
+        Layout::Var | Layout::Se => (0..n).map(|j| Some((c[0][j], c[1][j]))).collect(),
+    };
+    let mut out = df.clone();
+    if matches!(layout, Layout::Var | Layout::Se) {
+        // generic effects: yi as given, vi from the standard errors when only those are given
+        if !have.iter().any(|h| h == "vi") {
+            out.with_column(Column::new("vi".into(), effects.iter().map(|e| e.map(|x| x.1)).collect::<Vec<_>>())).map_err(pe)?;
+        }
+        return Ok(out);
+    }
+    out.with_column(Column::new("yi".into(), effects.iter().map(|e| e.map(|x| x.0).filter(|x| x.is_finite())).collect::<Vec<_>>())).map_err(pe)?;
+    out.with_column(Column::new("vi".into(), effects.iter().map(|e| e.map(|x| x.1).filter(|x| x.is_finite())).collect::<Vec<_>>())).map_err(pe)?;
+    Ok(out)
 }
 
 /// Parquet inputs with more rows than this stream (16.8M rows: about 0.5 GiB per four f64
