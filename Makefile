@@ -28,10 +28,11 @@ test:
 # installed into this Python; its tests need pyarrow, pandas, polars, pytest, and PySpark with a
 # Java runtime (installed here when missing).
 PYTHON ?= python3
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 WHEELS := $(or $(CARGO_TARGET_DIR),target)/wheels
 py-deps:
 	@$(PYTHON) -c "import maturin, pyarrow, pandas, polars, pytest, pyspark" 2>/dev/null || $(PYTHON) -m pip install -q -r crates/py/requirements-test.txt
-	@command -v java >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless)
+	@command -v java >/dev/null 2>&1 || ($(SUDO) apt-get update -qq && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openjdk-17-jre-headless)
 
 wheel: py-deps
 	rm -rf $(WHEELS)
@@ -50,7 +51,7 @@ fuzz:
 	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release -p metapipe-cli --lib config
 
 # Speed against the peers (bib-dedupe, metafor) in one run; writes bench/results.md.
-bench: build
+bench: build wheel
 	@python3 -c "import bib_dedupe" 2>/dev/null || python3 -m pip install -q bib-dedupe
 	@command -v Rscript >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq r-cran-metafor)
 	python3 bench/run_bench.py

@@ -119,6 +119,12 @@ for line in out.strip().splitlines():
     what, secs, note = line.split(",", 2)
     add("living review (SYNTHETIC 10^5 records)", what, secs, "s", note)
 
+# 5c. the Python package and Spark (issue 15): call overhead, throughput per core ---------------------
+out = subprocess.run([sys.executable, "bench/python_bench.py", "1000000", "1000000"], check=True, capture_output=True, text=True).stdout
+for line in out.strip().splitlines():
+    what, secs, note = line.split(",", 2)
+    add("Python package and Spark (SYNTHETIC, OR by DL, k = 10)", what, secs, "s", note)
+
 # 6. the clean CI run (measured by tools/measure_ci.sh, too long to repeat here) ----------------------
 if os.path.exists("bench/ci_run.csv"):
     last = list(csv.DictReader(open("bench/ci_run.csv")))[-1]

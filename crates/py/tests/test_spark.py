@@ -37,7 +37,7 @@ def test_spark_equals_cli_on_1e5_meta_analyses(spark, cli, tmp_path, measure, me
     cli("pool", str(data), "--measure", measure, "--method", method, "--group", "group", "--out", str(single))
     want = pq.read_table(single).to_pandas().set_index("group").sort_index()
 
-    got = pool_groups(spark.read.parquet(str(data)), "group", measure=measure, method=method).toPandas()
+    got = pool_groups(spark.read.parquet(str(data)), "group", measure=measure, method=method).toArrow().to_pandas()
     got = got.set_index("group").sort_index()
     assert len(got) == GROUPS == len(want)
     assert list(got.index) == list(want.index)
