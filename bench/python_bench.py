@@ -40,15 +40,18 @@ def cli(data, cores=None):
 data = f"{w}/meta.parquet"
 subprocess.run([BIN, "gen-meta", "--groups", str(G), "--k", "10", "--kind", "binary", "--seed", "1", "--out", data], check=True)
 t_cli, lo, hi = median_of(lambda: cli(data))
+mem = subprocess.run([BIN, "bench-pool", data, "--measure", "OR", "--method", "DL", "--runs", "3"], check=True, capture_output=True, text=True).stdout.splitlines()[1].split(",")
+t_mem = float(mem[2])
 table = pq.read_table(data)
 df = table.to_pandas()
 t_arrow, alo, ahi = median_of(lambda: metapipe.pool(table, "OR", "DL", group="group"))
 t_pandas, plo, phi = median_of(lambda: metapipe.pool(df, "OR", "DL", group="group"))
 print(f"CLI: pool --group {G} meta-analyses (k = 10) Parquet file to Parquet file,{t_cli:.3f},min {lo:.3f} max {hi:.3f}; process start-up and file IO included")
-print(f"Python: metapipe.pool on a pyarrow Table (in memory; result as pyarrow),{t_arrow:.3f},{t_arrow / t_cli:.2f}x the CLI; min {alo:.3f} max {ahi:.3f}")
+print(f"CLI in memory: the same pooling once the file is read (pool_frame; metapipe bench-pool),{t_mem:.3f},min {mem[1]} max {mem[3]}")
+print(f"Python: metapipe.pool on a pyarrow Table (in memory; result as pyarrow),{t_arrow:.3f},{t_arrow / t_mem:.2f}x the CLI in memory; min {alo:.3f} max {ahi:.3f}")
 print(
     f"Python: metapipe.pool on a pandas DataFrame (in memory; result as pandas),{t_pandas:.3f},"
-    f"{t_pandas / t_cli:.2f}x the CLI and {t_pandas / t_arrow:.2f}x the pyarrow call (target: within 2x of the CLI: {'met' if t_pandas <= 2 * t_cli else 'NOT met'}); min {plo:.3f} max {phi:.3f}"
+    f"{t_pandas / t_mem:.2f}x the CLI in memory (target <= 2x: {'met' if t_pandas <= 2 * t_mem else 'NOT met'}), {t_pandas / t_cli:.2f}x the CLI file to file; min {plo:.3f} max {phi:.3f}"
 )
 
 # 2. Spark, local mode, per core, against the CLI on the same file

@@ -246,6 +246,37 @@ fn key_line(text: &str, field: &str, outcome: Option<&str>) -> Option<usize> {
     header.and_then(block).or_else(|| lines.iter().position(|l| is_key(l)).map(|i| i + 1))
 }
 
+/// PRISMA 2020 stages, in the order of the flow diagram.
+pub(crate) const PRISMA_STAGES: [&str; 7] = ["records_identified", "duplicates_removed", "records_screened", "excluded_title_abstract", "full_text_assessed", "excluded_full_text", "studies_included"];
+
+/// What is wrong with typed `[prisma]` counts, if anything: (stage key, message). Checked when
+/// the config is loaded (the error names the config file and line): known stages only, no
+/// negative count, and conservation where the counts allow (identified - duplicates = screened,
+/// screened - excluded = assessed, assessed - excluded = included).
+pub(crate) fn prisma_problem(counts: &std::collections::BTreeMap<String, i64>) -> Option<(String, String)> {
+    for (k, v) in counts {
+        if !PRISMA_STAGES.contains(&k.as_str()) {
+            return Some((k.clone(), format!("unknown stage; expected one of {PRISMA_STAGES:?}")));
+        }
+        if *v < 0 {
+            return Some((k.clone(), format!("{v} is negative")));
+        }
+    }
+    let g = |k: &str| counts.get(k).copied();
+    for (a, b, c) in [
+        ("records_identified", "duplicates_removed", "records_screened"),
+        ("records_screened", "excluded_title_abstract", "full_text_assessed"),
+        ("full_text_assessed", "excluded_full_text", "studies_included"),
+    ] {
+        if let (Some(x), Some(y), Some(z)) = (g(a), g(b), g(c)) {
+            if x - y != z {
+                return Some((c.to_string(), format!("{a} {x} - {b} {y} = {}, not {z}", x - y)));
+            }
+        }
+    }
+    None
+}
+
 /// `base.join(p)` with `x/..` folded, so that messages name `data/x.csv`, not `pipelines/../data/x.csv`.
 fn resolve(base: &Path, p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
@@ -281,6 +312,9 @@ impl Config {
             Err(e)
         };
         let bad = |field: &str, msg: String| bad_in(None, field, msg);
+        if let Some((key, msg)) = cfg.prisma.as_ref().and_then(prisma_problem) {
+            return bad(&format!("prisma.{key}"), msg);
+        }
         let base = path.parent().unwrap_or(Path::new(""));
         cfg.resolve_paths(base);
         for (field, f) in cfg.files() {
@@ -420,6 +454,18 @@ mod tests {
     fn error_names_line_of_unknown_key() {
         let e = load_str("[review]\nname = \"x\"\ntitle = \"t\"\nbogus = 1\n").unwrap_err();
         assert_eq!(e.line, Some(4), "{e}");
+    }
+
+    #[test]
+    fn typed_prisma_counts_that_do_not_add_up_name_the_file_and_line() {
+        let base = include_str!("../../../pipelines/bcg-tb.toml");
+        let at = base.lines().count();
+        let e = load_str(&format!("{base}\n[prisma]\nrecords_identified = 100\nduplicates_removed = 10\nrecords_screened = 80\n")).unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (Some(at + 5), Some("prisma.records_screened")), "{e}");
+        assert!(e.file.as_ref().is_some_and(|f| f.to_string_lossy().ends_with(".toml")), "{e}");
+        assert!(e.message.contains("= 90, not 80"), "{e}");
+        let e = load_str(&format!("{base}\n[prisma]\nrecords_screend = 80\n")).unwrap_err();
+        assert_eq!((e.line, e.field.as_deref()), (Some(at + 3), Some("prisma.records_screend")), "{e}");
     }
 
     #[test]

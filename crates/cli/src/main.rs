@@ -80,6 +80,20 @@ enum Cmd {
         #[arg(long, default_value_t = 5)]
         runs: usize,
     },
+    /// Benchmark `pool --group` in memory: FILE read once, then the in-memory pooling (the code
+    /// the Python package calls) timed; seconds per run, min/median/max, as CSV
+    #[command(hide = true)]
+    BenchPool {
+        file: PathBuf,
+        #[arg(long, default_value = "OR")]
+        measure: String,
+        #[arg(long, default_value = "DL")]
+        method: String,
+        #[arg(long, default_value = "group")]
+        group: String,
+        #[arg(long, default_value_t = 5)]
+        runs: usize,
+    },
     /// Deduplicate search exports; writes one row per cluster of two or more (merged_ids)
     Dedup(DedupOpts),
 }
@@ -202,6 +216,20 @@ fn real_main() -> Result<String, Error> {
             Ok(String::new())
         }
         Cmd::BenchKernel { groups, k, runs } => Ok(bench_kernel(groups, k, runs)),
+        Cmd::BenchPool { file, measure, method, group, runs } => {
+            let o = pool_cmd::UserOptions { measure: &measure, method: &method, test: "z", convention: "metafor", level: 0.95, engine: "auto", control: Control::default() };
+            let a = pool_cmd::PoolArgs { group: Some(group), ..pool_cmd::PoolArgs::new(&o)? };
+            let df = metapipe_tables::io::open_user(&file)?.read_all()?;
+            let mut times = vec![];
+            for _ in 0..runs.max(1) {
+                let t = std::time::Instant::now();
+                let out = pool_cmd::pool_frame(&df, &file.display().to_string(), &a)?;
+                times.push(t.elapsed().as_secs_f64());
+                std::hint::black_box(out);
+            }
+            times.sort_by(f64::total_cmp);
+            Ok(format!("what,s_min,s_median,s_max\nin-memory pool_frame,{:.4},{:.4},{:.4}\n", times[0], times[times.len() / 2], times[times.len() - 1]))
+        }
         Cmd::Parse { files, out } => {
             if files.is_empty() {
                 return Err(Error::usage("parse: give at least one file"));

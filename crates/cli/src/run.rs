@@ -219,34 +219,15 @@ fn ingest_stage(cfg: &Config, inputs: &Inputs, st: &Stage) -> Result<Option<std:
     Ok(Some(ing.ft.iter().filter_map(|d| d.study_id.clone()).collect()))
 }
 
-/// PRISMA 2020 stages, in the order of the flow diagram.
-const PRISMA_STAGES: [&str; 7] = ["records_identified", "duplicates_removed", "records_screened", "excluded_title_abstract", "full_text_assessed", "excluded_full_text", "studies_included"];
-
-/// The `[prisma]` counts as the prisma table, checked for conservation where the counts allow.
+/// The `[prisma]` counts (checked by [`crate::config::prisma_problem`] when the config was loaded) as the
+/// prisma table.
 fn typed_prisma(counts: &std::collections::BTreeMap<String, i64>) -> Result<Table> {
-    let bad = |k: &str, m: String| Error::data(m).field(format!("prisma.{k}"));
-    for (k, v) in counts {
-        if !PRISMA_STAGES.contains(&k.as_str()) {
-            return Err(bad(k, format!("unknown stage; expected one of {PRISMA_STAGES:?}")));
-        }
-        if *v < 0 {
-            return Err(bad(k, format!("{v} is negative")));
-        }
+    if let Some((k, m)) = crate::config::prisma_problem(counts) {
+        return Err(Error::data(m).field(format!("prisma.{k}")));
     }
     let g = |k: &str| counts.get(k).copied();
-    for (a, b, c) in [
-        ("records_identified", "duplicates_removed", "records_screened"),
-        ("records_screened", "excluded_title_abstract", "full_text_assessed"),
-        ("full_text_assessed", "excluded_full_text", "studies_included"),
-    ] {
-        if let (Some(x), Some(y), Some(z)) = (g(a), g(b), g(c)) {
-            if x - y != z {
-                return Err(bad(c, format!("{a} {x} - {b} {y} = {}, not {z}", x - y)));
-            }
-        }
-    }
     let mut t = Builder::new(&schema::PRISMA);
-    for k in PRISMA_STAGES {
+    for k in crate::config::PRISMA_STAGES {
         if let Some(v) = g(k) {
             t.row(vec![s(k), so(None::<String>), i(v)]);
         }

@@ -88,6 +88,28 @@ fn bcg_review_reproduces_metafor_and_colditz() {
     let forest = std::fs::read_to_string(dir.join("report/forest_tb.svg")).unwrap();
     assert!(forest.contains("Test for subgroup differences: Chi² = "), "the forest plot shows the test");
     assert!(forest.contains("Risk Ratio") && forest.contains("Favours BCG"));
+    // as RevMan draws subgroups: every study's weight is its weight in the overall analysis, each
+    // subtotal the subgroup's share, the shares adding to the total's 100%
+    let weights: Vec<f64> = forest.split('>').filter_map(|t| t.split_once("%<")).filter_map(|(w, _)| w.parse().ok()).collect();
+    let overall_w: Vec<f64> = csv_rows(&dir.join("per_study_effects.csv")).iter().filter(|r| r["subgroup"].is_empty()).map(|r| 100.0 * num(r, "weight")).collect();
+    assert_eq!(weights.len(), 13 + 3 + 1, "13 studies, 3 subtotals, the total: {weights:?}");
+    assert_eq!(*weights.last().unwrap(), 100.0);
+    let (mut studies, mut subtotals) = (vec![], vec![]);
+    let mut at = 0;
+    for n in [7, 2, 4] {
+        // the sections in the order of the results (random, alternate, systematic allocation)
+        studies.extend_from_slice(&weights[at..at + n]);
+        let sum: f64 = weights[at..at + n].iter().sum();
+        assert!((sum - weights[at + n]).abs() <= 0.051 * n as f64, "subtotal {} vs its studies' {sum}", weights[at + n]);
+        subtotals.push(weights[at + n]);
+        at += n + 1;
+    }
+    assert!((subtotals.iter().sum::<f64>() - 100.0).abs() < 0.15, "{subtotals:?}");
+    let mut shown = studies.clone();
+    let mut want: Vec<f64> = overall_w.iter().map(|w| (w * 10.0).round() / 10.0).collect();
+    shown.sort_by(f64::total_cmp);
+    want.sort_by(f64::total_cmp);
+    assert_eq!(shown, want, "study weights are the overall analysis's");
     // sensitivity and small-study analyses of the DL model, each equal to metafor
     let sens = csv_rows(&dir.join("sensitivity.csv"));
     let of = |kind: &str| sens.iter().filter(|r| r["analysis"] == kind).collect::<Vec<_>>();

@@ -169,11 +169,27 @@ fn fmt_g(x: f64) -> String {
     s.trim_end_matches('0').trim_end_matches('.').to_string()
 }
 
+/// The rows of one results row (outcome × subgroup) of [`forest_rows`].
+fn rows_of(inp: &ReportInput, o: &OutcomeView, rows: &DataFrame, subgroup: Option<&str>) -> Option<(usize, DataFrame)> {
+    let r = result_row(inp.results, &o.id, subgroup)?;
+    Some((r, rows.clone().lazy().filter(col("res_row").eq(lit(r as IdxSize))).collect().ok()?))
+}
+
+/// Each study's weight (a fraction) in the overall analysis of an outcome, by study id.
+fn overall_weights(inp: &ReportInput, o: &OutcomeView, rows: &DataFrame) -> Option<std::collections::HashMap<String, f64>> {
+    let (_, mine) = rows_of(inp, o, rows, None)?;
+    let (ids, w) = (mine.column("study_id").ok()?.str().ok()?.clone(), mine.column("weight").ok()?.f64().ok()?.clone());
+    let m: std::collections::HashMap<String, f64> = (0..mine.height()).filter_map(|k| Some((ids.get(k)?.to_string(), w.get(k)?))).collect();
+    (!m.is_empty()).then_some(m)
+}
+
 /// The forest section of one results row (outcome × subgroup); `rows` from [`forest_rows`].
-fn section(inp: &ReportInput, o: &OutcomeView, rows: &DataFrame, subgroup: Option<&str>, title: Option<String>) -> Option<ForestSection> {
+/// With `overall`, the study weights shown are those of the outcome's overall analysis (RevMan
+/// shows a subgroup's studies so, the subtotal carrying the subgroup's share), else the
+/// section's own.
+fn section(inp: &ReportInput, o: &OutcomeView, rows: &DataFrame, subgroup: Option<&str>, title: Option<String>, overall: Option<&std::collections::HashMap<String, f64>>) -> Option<ForestSection> {
     let res = inp.results;
-    let r = result_row(res, &o.id, subgroup)?;
-    let mine = rows.clone().lazy().filter(col("res_row").eq(lit(r as IdxSize))).collect().ok()?;
+    let (r, mine) = rows_of(inp, o, rows, subgroup)?;
     let c = |n: &str| mine.column(n).ok().cloned();
     let (label, et, nt, ec, nc) = (c("label")?, c("events_treat")?, c("n_treat")?, c("events_ctrl")?, c("n_ctrl")?);
     let (mt, sdt, mc, sdc) = (c("mean_treat")?, c("sd_treat")?, c("mean_ctrl")?, c("sd_ctrl")?);
@@ -181,7 +197,12 @@ fn section(inp: &ReportInput, o: &OutcomeView, rows: &DataFrame, subgroup: Optio
     let (label, et, nt, ec, nc) = (label.str().ok()?, et.i64().ok()?, nt.i64().ok()?, ec.i64().ok()?, nc.i64().ok()?);
     let (mt, sdt, mc, sdc) = (mt.f64().ok()?, sdt.f64().ok()?, mc.f64().ok()?, sdc.f64().ok()?);
     let (est, lb, ub, w) = (est.f64().ok()?, lb.f64().ok()?, ub.f64().ok()?, w.f64().ok()?);
-    let studies = (0..mine.height())
+    let ids = mine.column("study_id").ok()?.str().ok()?.clone();
+    let weight = |k: usize| match overall {
+        Some(ow) => w.get(k).and(ids.get(k).and_then(|id| ow.get(id).copied())),
+        None => w.get(k),
+    };
+    let studies: Vec<ForestStudy> = (0..mine.height())
         .map(|k| {
             let e = match (est.get(k), lb.get(k), ub.get(k)) {
                 (Some(a), Some(b), Some(c)) => Some((a, b, c)),
@@ -193,7 +214,7 @@ fn section(inp: &ReportInput, o: &OutcomeView, rows: &DataFrame, subgroup: Optio
                 treat: arm_cells(o.kind, et.get(k), nt.get(k), mt.get(k), sdt.get(k)),
                 ctrl: arm_cells(o.kind, ec.get(k), nc.get(k), mc.get(k), sdc.get(k)),
                 est: e,
-                weight: w.get(k).map(|x| 100.0 * x),
+                weight: weight(k).map(|x| 100.0 * x),
                 note,
             }
         })
@@ -211,8 +232,9 @@ fn section(inp: &ReportInput, o: &OutcomeView, rows: &DataFrame, subgroup: Optio
         }
         _ => None,
     };
-    let overall = fl(res, "p", r).map(fmt_p);
-    Some(ForestSection { title, studies, pooled, totals, heterogeneity, overall, note: s(res, "note", r) })
+    let overall_test = fl(res, "p", r).map(fmt_p);
+    let share = overall.map(|_| studies.iter().filter_map(|st| st.weight).sum::<f64>());
+    Some(ForestSection { title, studies, pooled, totals, heterogeneity, overall: overall_test, note: s(res, "note", r), weight: share })
 }
 
 /// RevMan's short name of a model ("M-H, Fixed", "IV, Random", "Peto, Fixed").
@@ -270,12 +292,13 @@ pub fn forests(inp: &ReportInput) -> Result<Vec<(String, String, String)>> {
         };
         let mut sections = vec![];
         if levels.is_empty() {
-            sections.extend(section(inp, o, &rows, None, None));
+            sections.extend(section(inp, o, &rows, None, None, None));
         } else {
+            let ow = overall_weights(inp, o, &rows);
             for g in &levels {
-                sections.extend(section(inp, o, &rows, Some(g.as_str()), Some(g.to_string())));
+                sections.extend(section(inp, o, &rows, Some(g.as_str()), Some(g.to_string()), ow.as_ref()));
             }
-            if let Some(mut total) = section(inp, o, &rows, None, Some("All studies".into())) {
+            if let Some(mut total) = section(inp, o, &rows, None, Some("All studies".into()), None) {
                 total.studies.clear();
                 total.title = None;
                 sections.push(total);
@@ -291,7 +314,7 @@ pub fn forests(inp: &ReportInput) -> Result<Vec<(String, String, String)>> {
             svg::forest(&figure(format!("{}: {} vs {}", o.label, inp.treat_label, inp.ctrl_label.to_lowercase()), sections, test)),
         ));
         for g in &others {
-            if let Some(sec) = section(inp, o, &rows, Some(g), None) {
+            if let Some(sec) = section(inp, o, &rows, Some(g), None, None) {
                 out.push((format!("forest_{id}_{g}.svg"), format!("Forest plot: {}, {g} subgroup", o.label), svg::forest(&figure(format!("{}: {g} subgroup", o.label), vec![sec], None))));
             }
         }

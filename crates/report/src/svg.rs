@@ -44,6 +44,9 @@ pub struct ForestSection {
     pub overall: Option<String>,
     /// why the section is not pooled
     pub note: Option<String>,
+    /// the section's share of the total weight in % (subgroups, whose study weights are the
+    /// overall analysis's, as RevMan shows them); `None`: the section is the whole (100%)
+    pub weight: Option<f64>,
 }
 
 #[derive(Debug, Clone)]
@@ -156,7 +159,7 @@ pub fn forest(f: &Forest) -> String {
         }
         match s.pooled {
             Some((or, l, u)) => {
-                text(&mut body, x_w, y, "100.0%", 11.0, "end", "bold");
+                text(&mut body, x_w, y, &format!("{:.1}%", s.weight.unwrap_or(100.0)), 11.0, "end", "bold");
                 text(&mut body, x_or, y, &format!("{} [{}, {}]", f2(or), f2(l), f2(u)), 11.0, "end", "bold");
                 let yc = y - 4.0;
                 let _ = writeln!(body, r##"<polygon points="{:.1},{yc:.1} {:.1},{:.1} {:.1},{yc:.1} {:.1},{:.1}" fill="black"/>"##, xs(l), xs(or), yc - 6.0, xs(u), xs(or), yc + 6.0);

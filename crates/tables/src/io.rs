@@ -265,6 +265,12 @@ impl UserSource {
         self.read_rows(columns, None)
     }
 
+    /// Every column (benchmarks: the table as a caller holding it in memory would).
+    pub fn read_all(&self) -> Result<DataFrame> {
+        let names: Vec<&str> = self.names.iter().map(String::as_str).collect();
+        Ok(self.read(&names)?.df)
+    }
+
     /// Read rows `offset..offset + len` of the named columns of a Parquet file (only the row
     /// groups that hold them are decoded): the streaming path of `pool --group`.
     pub fn read_slice(&self, columns: &[&str], offset: usize, len: usize) -> Result<UserTable> {
