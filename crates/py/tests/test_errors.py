@@ -28,6 +28,13 @@ def test_events_above_total_and_missing_cell():
         metapipe.pool(pd.DataFrame(counts(n2i=[139, None, 220])), "RR", "REML")
     assert (e.value.row, e.value.column) == (1, "n2i")
     assert "missing" in str(e.value)
+    # a nullable integer column with pd.NA, and a fractional count
+    with pytest.raises(metapipe.MetapipeError) as e:
+        metapipe.pool(pd.DataFrame(counts(ai=pd.array([4, pd.NA, 3], dtype="Int64"))), "OR", "DL")
+    assert (e.value.row, e.value.column) == (1, "ai")
+    with pytest.raises(metapipe.MetapipeError, match="not a count") as e:
+        metapipe.pool(counts(ai=[4.0, 6.5, 3.0]), "OR", "DL")
+    assert (e.value.row, e.value.column) == (1, "ai")
 
 
 def test_missing_column_and_text_cells():

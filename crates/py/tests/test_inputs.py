@@ -46,6 +46,11 @@ def test_types_in_types_out_same_values():
     # metafor (the oracle's control): rma(measure="RR", ...) on dat.bcg, REML: -0.7145
     assert math.isclose(want[0]["estimate"], -0.714533161733383, rel_tol=1e-6)
     assert metapipe.pool(t, "RR", "REML", output="polars", **ORACLE_CONTROL).to_dicts() == want
+    assert metapipe.pool(pl.from_arrow(t).lazy(), "RR", "REML", **ORACLE_CONTROL).to_dicts() == want
+    # a table of several chunks (batches) reads as one
+    chunked = pa.concat_tables([t.slice(0, 5), t.slice(5)])
+    assert chunked.column("ai").num_chunks == 2
+    assert metapipe.pool(chunked, "RR", "REML", **ORACLE_CONTROL).to_pylist() == want
 
 
 def test_groups_text_and_integer_keys_first_appearance_order():
@@ -64,6 +69,16 @@ def test_groups_text_and_integer_keys_first_appearance_order():
         for k in ["estimate", "se", "tau2", "Q", "I2"]:
             assert math.isclose(row[k], alone[k], rel_tol=1e-12), (name, k, row[k], alone[k])
     assert list(by_text.columns) == ["group", "measure", "scale", "k", "estimate", "se", "ci_lb", "ci_ub", "z", "p", "Q", "Q_df", "Q_p", "I2", "H2", "tau2", "pi_lb", "pi_ub", "error"]
+
+
+def test_categorical_and_missing_group_keys():
+    df = pd.DataFrame({"g": pd.Categorical(["a", "a", "b", "b"]), "ai": [1, 2, 3, 4], "n1i": [10] * 4, "ci": [2, 3, 4, 5], "n2i": [10] * 4})
+    out = metapipe.pool(df, "OR", "DL", group="g")
+    assert list(out["group"]) == ["a", "b"] and list(out["k"]) == [2, 2]
+    # a missing key is the empty group, as on the command line
+    df["g"] = ["a", None, "b", "b"]
+    out = metapipe.pool(df, "OR", "DL", group="g")
+    assert list(out["group"]) == ["a", "", "b"] and list(out["k"]) == [1, 1, 2]
 
 
 def test_group_that_cannot_be_pooled_says_why_others_still_pool():

@@ -47,6 +47,8 @@ def _stream(data: Any) -> Any:
     if _kind(data) == "pandas":
         # without the index: rows are positions, as errors report them
         return pa.Table.from_pandas(data, preserve_index=False).__arrow_c_stream__()
+    if _kind(data) == "polars" and hasattr(data, "collect"):
+        data = data.collect()  # a LazyFrame: its result
     if isinstance(data, dict):
         data = pa.table(data)
     if isinstance(data, pa.RecordBatch):
@@ -86,7 +88,8 @@ def pool(
     """Pool a table of studies, as metafor's ``rma()`` (or ``rma.mh()``, ``rma.peto()``).
 
     Args:
-        data: the studies (pandas/polars DataFrame, pyarrow Table, or a dict of columns).
+        data: the studies (pandas/polars DataFrame or polars LazyFrame, pyarrow Table or
+            RecordBatch, or a dict of columns).
         measure: effect measure, as ``escalc(measure=)``: OR, RR, RD (2x2 counts), MD, SMD, ROM
             (means, SDs, sizes) or GEN (``yi`` with ``vi`` or ``sei``).
         method: ``rma(method=)``: FE (= EE), DL, REML, ML, PM, SJ, HE, EB; or MH (Mantel-Haenszel)
