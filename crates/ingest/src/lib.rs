@@ -13,7 +13,7 @@ pub mod synth;
 use dedup::{Dedup, HumanDecision};
 use metapipe_tables::io::Input;
 use metapipe_tables::schema::{CLUSTERS, MAYBE_PAIRS, MERGED, PRISMA, RECORDS, SCREENING, TO_SCREEN};
-use metapipe_tables::{b, f, i, pe, s, so, Builder, Error, Result, Table};
+use metapipe_tables::{f, i, pe, s, so, Builder, Error, Result, Table};
 use parse::Record;
 use polars::prelude::*;
 use screening::{FtDecision, Prisma, TaDecision, Verdict};
@@ -58,32 +58,48 @@ pub fn parse_sources(sources: &[Source]) -> Result<(Vec<Record>, Vec<usize>, Vec
     Ok((all, rounds, again.into_iter().collect(), warnings))
 }
 
-/// A record's bibliographic cells, in the order the records and to_screen tables share: title,
-/// authors, year, journal (or its abbreviation), volume, issue, pages, doi, abstract.
-fn bib_cells(r: &Record) -> [metapipe_tables::Cell; 9] {
-    [
-        so(r.title.clone()),
-        so(Some(r.authors.join("; "))),
-        i(r.year),
-        so(r.journal.clone().or_else(|| r.journal_abbrev.clone())),
-        so(r.volume.clone()),
-        so(r.issue.clone()),
-        so(r.pages.clone()),
-        so(r.doi.clone()),
-        so(r.abstract_.clone()),
+/// A text column from optional cells; an empty string is missing (as [`metapipe_tables::so`]).
+fn text<'a>(name: &str, cells: impl Iterator<Item = Option<&'a str>>) -> Column {
+    Column::new(name.into(), cells.map(|v| v.filter(|x| !x.is_empty())).collect::<StringChunked>().into_series())
+}
+
+/// A text column of present cells (an empty string stays a string, as [`metapipe_tables::s`]).
+fn text_req<'a>(name: &str, cells: impl Iterator<Item = &'a str>) -> Column {
+    Column::new(name.into(), cells.map(Some).collect::<StringChunked>().into_series())
+}
+
+/// A record's bibliographic columns, in the order the records and to_screen tables share:
+/// title, authors, year, journal (or its abbreviation), volume, issue, pages, doi, abstract.
+/// Built column by column from the records (no per-cell allocation but the joined authors).
+fn bib_columns(recs: &[&Record]) -> Vec<Column> {
+    let authors: Vec<String> = recs.iter().map(|r| r.authors.join("; ")).collect();
+    vec![
+        text("title", recs.iter().map(|r| r.title.as_deref())),
+        text("authors", authors.iter().map(|a| Some(a.as_str()))),
+        Column::new("year".into(), recs.iter().map(|r| r.year).collect::<Vec<_>>()),
+        text("journal", recs.iter().map(|r| r.journal.as_deref().or(r.journal_abbrev.as_deref()))),
+        text("volume", recs.iter().map(|r| r.volume.as_deref())),
+        text("issue", recs.iter().map(|r| r.issue.as_deref())),
+        text("pages", recs.iter().map(|r| r.pages.as_deref())),
+        text("doi", recs.iter().map(|r| r.doi.as_deref())),
+        text("abstract", recs.iter().map(|r| r.abstract_.as_deref())),
     ]
 }
 
 /// The records table.
 pub fn records_table(recs: &[Record]) -> Result<Table> {
-    let mut t = Builder::new(&RECORDS);
-    for r in recs {
-        let mut row = vec![s(&r.record_id), s(&r.database), s(&r.source_file), i(r.source_line as i64), so(r.entry_type.clone())];
-        row.extend(bib_cells(r));
-        row.push(so(Some(r.extra.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\u{1f}"))));
-        t.row(row);
-    }
-    t.finish()
+    let all: Vec<&Record> = recs.iter().collect();
+    let extra: Vec<String> = recs.iter().map(|r| r.extra.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\u{1f}")).collect();
+    let mut cols = vec![
+        text_req("record_id", recs.iter().map(|r| r.record_id.as_str())),
+        text_req("database", recs.iter().map(|r| r.database.as_str())),
+        text_req("source_file", recs.iter().map(|r| r.source_file.as_str())),
+        Column::new("source_line".into(), recs.iter().map(|r| r.source_line as i64).collect::<Vec<_>>()),
+        text("entry_type", recs.iter().map(|r| r.entry_type.as_deref())),
+    ];
+    cols.extend(bib_columns(&all));
+    cols.push(text("extra", extra.iter().map(|e| Some(e.as_str()))));
+    Table::new(&RECORDS, DataFrame::new(recs.len(), cols).map_err(pe)?)
 }
 
 /// Cluster id of cluster `c` (`C0001`, … in representative order).
@@ -94,17 +110,17 @@ pub fn cluster_id(c: usize) -> String {
 /// Clusters, merged records and maybe-pairs tables.
 /// `records` is the records table of `recs` ([`records_table`]), built once by the caller.
 pub fn dedup_tables(recs: &[Record], records: &Table, d: &Dedup) -> Result<(Table, Table, Table)> {
-    let mut c = Builder::new(&CLUSTERS);
-    for (ci, members) in d.clusters.iter().enumerate() {
-        for &m in members {
-            let (with, ev) = match &d.matched[m] {
-                Some((o, ev)) => (Some(recs[*o].record_id.clone()), Some(ev.clone())),
-                None => (None, None),
-            };
-            c.row(vec![s(cluster_id(ci)), s(&recs[m].record_id), b(d.representative[ci] == m), so(with), so(ev)]);
-        }
-    }
-    let clusters = c.finish()?;
+    // one row per record, in cluster order
+    let rows: Vec<(usize, usize)> = d.clusters.iter().enumerate().flat_map(|(ci, members)| members.iter().map(move |&m| (ci, m))).collect();
+    let ids: Vec<String> = rows.iter().map(|(ci, _)| cluster_id(*ci)).collect();
+    let cols = vec![
+        text_req("cluster_id", ids.iter().map(String::as_str)),
+        text_req("record_id", rows.iter().map(|(_, m)| recs[*m].record_id.as_str())),
+        Column::new("representative".into(), rows.iter().map(|(ci, m)| d.representative[*ci] == *m).collect::<Vec<_>>()),
+        text("matched_with", rows.iter().map(|(_, m)| d.matched[*m].as_ref().map(|(o, _)| recs[*o].record_id.as_str()))),
+        text("evidence", rows.iter().map(|(_, m)| d.matched[*m].as_ref().map(|(_, ev)| ev.as_str()))),
+    ];
+    let clusters = Table::new(&CLUSTERS, DataFrame::new(rows.len(), cols).map_err(pe)?)?;
     let merged = merged_table(records, &clusters)?;
     let mut mp = Builder::new(&MAYBE_PAIRS);
     for (a, bb, sim, ev) in &d.maybe {
@@ -120,16 +136,18 @@ pub fn merged_table(records: &Table, clusters: &Table) -> Result<Table> {
     let doi: StringChunked = records.str("doi").iter().map(|d| d.and_then(normalize::doi)).collect();
     let mut rec = records.df.select(["record_id", "database", "title", "authors", "year", "journal"]).map_err(pe)?;
     rec.with_column(doi.with_name("doi".into()).into_column()).map_err(pe)?;
-    // representative first, then the copies in cluster order
-    let order = [col("representative").not(), col("member")];
-    let first = |c: &str| col(c).sort_by(order.clone(), SortMultipleOptions::default()).drop_nulls().first().alias(c);
+    // every cluster's rows together (clusters in order), its representative first, then the
+    // copies in cluster order: one sort, after which a field's first non-missing value in a
+    // group is the representative's or the first copy's
+    let first = |c: &str| col(c).drop_nulls().first().alias(c);
     let df = clusters
         .df
         .clone()
         .lazy()
         .with_row_index("member", None)
         .join(rec.lazy(), [col("record_id")], [col("record_id")], JoinArgs::new(JoinType::Left))
-        .sort(["member"], SortMultipleOptions::default())
+        .with_column(col("member").min().over([col("cluster_id")]).map_err(pe)?.alias("cluster_pos"))
+        .sort_by_exprs([col("cluster_pos"), col("representative").not(), col("member")], SortMultipleOptions::default())
         .group_by_stable([col("cluster_id")])
         .agg([
             col("record_id").sort(SortOptions::default()).str().join(";", true).alias("merged_ids"),
@@ -233,14 +251,18 @@ pub fn prisma_table(p: &Prisma) -> Result<Table> {
 
 /// The records awaiting a decision (the representative of each cluster), as a table.
 pub fn to_screen_table(ing: &Ingested) -> Result<Table> {
-    let mut t = Builder::new(&TO_SCREEN);
-    for (c, stage) in ing.awaiting() {
-        let r = &ing.records[ing.dedup.representative[c]];
-        let mut row = vec![s(stage), s(cluster_id(c)), s(&r.record_id), s(&r.database), i(ing.cluster_round(c) as i64)];
-        row.extend(bib_cells(r));
-        t.row(row);
-    }
-    t.finish()
+    let awaiting = ing.awaiting();
+    let reps: Vec<&Record> = awaiting.iter().map(|(c, _)| &ing.records[ing.dedup.representative[*c]]).collect();
+    let ids: Vec<String> = awaiting.iter().map(|(c, _)| cluster_id(*c)).collect();
+    let mut cols = vec![
+        text_req("stage", awaiting.iter().map(|(_, stage)| *stage)),
+        text_req("cluster_id", ids.iter().map(String::as_str)),
+        text_req("record_id", reps.iter().map(|r| r.record_id.as_str())),
+        text_req("database", reps.iter().map(|r| r.database.as_str())),
+        Column::new("round".into(), awaiting.iter().map(|(c, _)| ing.cluster_round(*c) as i64).collect::<Vec<_>>()),
+    ];
+    cols.extend(bib_columns(&reps));
+    Table::new(&TO_SCREEN, DataFrame::new(awaiting.len(), cols).map_err(pe)?)
 }
 
 /// The records awaiting a decision as RIS (Rayyan, Covidence, ASReview and reference managers
@@ -249,7 +271,14 @@ pub fn to_screen_ris(ing: &Ingested) -> String {
     let mut out = String::new();
     let tag = |out: &mut String, t: &str, v: &str| {
         if !v.is_empty() {
-            out.push_str(&format!("{t}  - {}\n", v.replace(['\n', '\r'], " ")));
+            out.push_str(t);
+            out.push_str("  - ");
+            if v.contains(['\n', '\r']) {
+                out.push_str(&v.replace(['\n', '\r'], " "));
+            } else {
+                out.push_str(v);
+            }
+            out.push('\n');
         }
     };
     for (c, stage) in ing.awaiting() {
