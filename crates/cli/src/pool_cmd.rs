@@ -324,8 +324,18 @@ fn json_of(fit: &Fit) -> String {
 fn group_rows(keys: &Keys) -> Result<(Option<Vec<IdxSize>>, Vec<String>, Vec<usize>)> {
     // contiguous already (the common case, e.g. files sorted by analysis id)? one linear pass
     let (starts, run_names) = keys.runs();
-    let mut seen = std::collections::HashSet::with_capacity(run_names.len());
-    if run_names.iter().all(|k| seen.insert(k.as_str())) {
+    let contiguous = match keys {
+        // integer keys compared as integers (hashing their text costs more than the pooling)
+        Keys::Int(v) => {
+            let mut seen = std::collections::HashSet::with_capacity(starts.len());
+            starts.iter().all(|&s| seen.insert(v[s]))
+        }
+        Keys::Text(_) => {
+            let mut seen = std::collections::HashSet::with_capacity(run_names.len());
+            run_names.iter().all(|k| seen.insert(k.as_str()))
+        }
+    };
+    if contiguous {
         let mut offsets = starts;
         offsets.push(keys.len());
         return Ok((None, run_names, offsets));
@@ -391,29 +401,41 @@ fn pool_groups(st: &Studies, offsets: &[usize], a: &PoolArgs) -> Vec<std::result
 /// ratio measures, as the `scale` column says).
 fn groups_table(names: Vec<String>, offsets: &[usize], results: &[std::result::Result<batch::Row, String>], a: &PoolArgs) -> Result<Table> {
     let n = names.len();
-    let fcol = |name: &str, f: &dyn Fn(&batch::Row) -> f64| Column::new(name.into(), results.iter().map(|r| r.as_ref().ok().map(f).filter(|x| x.is_finite())).collect::<Vec<_>>());
+    // one pass over the results (a row is 15 numbers: a pass per column would walk them 15 times)
+    const FLOATS: [&str; 13] = ["estimate", "se", "ci_lb", "ci_ub", "z", "p", "Q", "Q_p", "I2", "H2", "tau2", "pi_lb", "pi_ub"];
+    // non-finite values (NaN for a group that failed) become missing in Table::new
+    let mut floats: Vec<Vec<f64>> = (0..FLOATS.len()).map(|_| Vec::with_capacity(n)).collect();
+    let (mut k, mut q_df, mut error) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+    for (i, r) in results.iter().enumerate() {
+        match r {
+            Ok(x) => {
+                let values = [x.estimate, x.se, x.ci_lb, x.ci_ub, x.z, x.p, x.q, x.q_p, x.i2, x.h2, x.tau2, x.pi_lb, x.pi_ub];
+                for (col, v) in floats.iter_mut().zip(values) {
+                    col.push(v);
+                }
+                k.push(x.k as i64);
+                q_df.push(Some(x.q_df as i64));
+                error.push(None);
+            }
+            Err(e) => {
+                for col in floats.iter_mut() {
+                    col.push(f64::NAN);
+                }
+                k.push((offsets[i + 1] - offsets[i]) as i64);
+                q_df.push(None);
+                error.push(Some(e.as_str()));
+            }
+        }
+    }
+    let mut fl = FLOATS.iter().zip(floats).map(|(name, v)| Column::new((*name).into(), v));
+    let mut next = || fl.next().expect("13 float columns");
     let scale = if a.measure.is_ratio() { "log" } else { "natural" };
-    let columns = vec![
-        Column::new("group".into(), names),
-        Column::new("measure".into(), vec![a.measure.name(); n]),
-        Column::new("scale".into(), vec![scale; n]),
-        Column::new("k".into(), results.iter().enumerate().map(|(i, r)| r.as_ref().map(|x| x.k as i64).unwrap_or((offsets[i + 1] - offsets[i]) as i64)).collect::<Vec<_>>()),
-        fcol("estimate", &|r| r.estimate),
-        fcol("se", &|r| r.se),
-        fcol("ci_lb", &|r| r.ci_lb),
-        fcol("ci_ub", &|r| r.ci_ub),
-        fcol("z", &|r| r.z),
-        fcol("p", &|r| r.p),
-        fcol("Q", &|r| r.q),
-        Column::new("Q_df".into(), results.iter().map(|r| r.as_ref().ok().map(|x| x.q_df as i64)).collect::<Vec<_>>()),
-        fcol("Q_p", &|r| r.q_p),
-        fcol("I2", &|r| r.i2),
-        fcol("H2", &|r| r.h2),
-        fcol("tau2", &|r| r.tau2),
-        fcol("pi_lb", &|r| r.pi_lb),
-        fcol("pi_ub", &|r| r.pi_ub),
-        Column::new("error".into(), results.iter().map(|r| r.as_ref().err().cloned()).collect::<Vec<_>>()),
-    ];
+    let mut columns = vec![Column::new("group".into(), names), Column::new("measure".into(), vec![a.measure.name(); n]), Column::new("scale".into(), vec![scale; n]), Column::new("k".into(), k)];
+    // estimate, se, ci_lb, ci_ub, z, p, Q, then Q_df, then Q_p, I2, H2, tau2, pi_lb, pi_ub
+    columns.extend((0..7).map(|_| next()));
+    columns.push(Column::new("Q_df".into(), q_df));
+    columns.extend((0..6).map(|_| next()));
+    columns.push(Column::new("error".into(), error));
     Table::new(&POOL_GROUPS, DataFrame::new(n, columns).map_err(pe)?)
 }
 
