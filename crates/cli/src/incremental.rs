@@ -3,7 +3,9 @@
 //! wrote then are taken from the previous outputs (after checking their content hashes), so the
 //! result is byte-identical to a full rerun. The record sits beside the outputs
 //! (`out/.<name>.stages.json`), not inside them: the outputs stay free of host-dependent bytes.
-//! The executable's own hash is part of every key: a new build reruns everything.
+//! The executable's own hash is part of every key: a new build reruns everything. (The hash of
+//! the ~100 MB program is kept in the record with the program's size and modification time, and
+//! reused while both are unchanged, as cargo and make trust timestamps.)
 
 use metapipe_tables::io::{read_parquet, write_atomic, write_csv, write_parquet};
 use metapipe_tables::schema::TableSchema;
@@ -81,9 +83,44 @@ pub struct StageRecord {
     pub value: serde_json::Value,
 }
 
+/// The running program: where it is, its size and modification time, and its content hash.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, PartialEq)]
+struct Program {
+    path: String,
+    len: u64,
+    /// modification time, nanoseconds since the Unix epoch
+    modified: String,
+    hash: String,
+}
+
+impl Program {
+    /// The running program; its hash taken from `known` when path, size and modification time
+    /// are the same, else computed.
+    fn current(known: Option<&Program>) -> Program {
+        let Some(path) = std::env::current_exe().ok() else { return Program::default() };
+        let meta = std::fs::metadata(&path).ok();
+        let len = meta.as_ref().map_or(0, |m| m.len());
+        let modified = meta.and_then(|m| m.modified().ok()).and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_nanos().to_string()).unwrap_or_default();
+        let mut p = Program { path: path.display().to_string(), len, modified, hash: String::new() };
+        match known {
+            Some(k) if !p.modified.is_empty() && (k.path.as_str(), k.len, k.modified.as_str()) == (p.path.as_str(), p.len, p.modified.as_str()) => p.hash = k.hash.clone(),
+            _ => p.hash = std::fs::read(&path).map(|b| format!("{:016x}", h(&b))).unwrap_or_default(),
+        }
+        p
+    }
+}
+
+/// The record beside the outputs: the program that wrote them and what each stage read and wrote.
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+struct RunRecord {
+    program: Program,
+    stages: BTreeMap<String, StageRecord>,
+}
+
 pub struct Cache {
     prev: BTreeMap<String, StageRecord>,
     now: BTreeMap<String, StageRecord>,
+    program: Program,
     exe: u64,
     previous_dir: PathBuf,
 }
@@ -91,9 +128,10 @@ pub struct Cache {
 impl Cache {
     /// The previous run's record (none when missing or unreadable: every stage runs).
     pub fn load(path: &Path, previous_dir: &Path) -> Cache {
-        let prev = std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
-        let exe = std::env::current_exe().ok().and_then(|p| std::fs::read(p).ok()).map(|b| h(&b)).unwrap_or(0);
-        Cache { prev, now: BTreeMap::new(), exe, previous_dir: previous_dir.to_path_buf() }
+        let prev: Option<RunRecord> = std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        let program = Program::current(prev.as_ref().map(|r| &r.program));
+        let exe = u64::from_str_radix(&program.hash, 16).unwrap_or(0);
+        Cache { prev: prev.map(|r| r.stages).unwrap_or_default(), now: BTreeMap::new(), program, exe, previous_dir: previous_dir.to_path_buf() }
     }
 
     /// The key of a stage that ran (or was reused) in this run.
@@ -149,26 +187,33 @@ impl Cache {
         Ok(value)
     }
 
-    /// Copy a stage's previous outputs into the staging directory, if they are all there as
-    /// written.
+    /// Put a stage's previous outputs into the staging directory, if they are all there as
+    /// written (content hashes checked): hard links (the previous directory is replaced by this
+    /// run's), copies where the file system has none.
     fn reuse(&self, st: &Stage, p: &StageRecord) -> std::result::Result<(), String> {
-        let mut copies = vec![];
         for (rel, hash) in &p.files {
             let bytes = std::fs::read(self.previous_dir.join(rel)).map_err(|_| format!("the previous output {rel} is missing"))?;
             if format!("{:016x}", h(&bytes)) != *hash {
                 return Err(format!("the previous output {rel} was changed since"));
             }
-            copies.push((rel, bytes));
         }
-        for (rel, bytes) in copies {
-            st.write(rel, &bytes).map_err(|e| e.to_string())?;
+        for rel in p.files.keys() {
+            let (from, to) = (self.previous_dir.join(rel), st.dir.join(rel));
+            if let Some(parent) = to.parent() {
+                std::fs::create_dir_all(parent).map_err(|e| e.to_string())?;
+            }
+            if std::fs::hard_link(&from, &to).is_err() {
+                let bytes = std::fs::read(&from).map_err(|e| e.to_string())?;
+                st.write(rel, &bytes).map_err(|e| e.to_string())?;
+            }
         }
         st.written.borrow_mut().clear();
         Ok(())
     }
 
     pub fn save(&self, path: &Path) -> Result<()> {
-        let text = serde_json::to_string_pretty(&self.now).map_err(|e| Error::data(e.to_string()))?;
+        let record = RunRecord { program: self.program.clone(), stages: self.now.clone() };
+        let text = serde_json::to_string_pretty(&record).map_err(|e| Error::data(e.to_string()))?;
         metapipe_tables::io::write_atomic(path, text.as_bytes())
     }
 }
@@ -212,6 +257,24 @@ impl Drop for Progress {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         if let Some(h) = self.handle.take() {
             let _ = h.join();
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn program_hash_is_reused_only_for_the_same_file_size_and_time() {
+        let fresh = Program::current(None);
+        assert_eq!(fresh.hash.len(), 16, "hashed: {fresh:?}");
+        // a record of this very program (same path, size, time) is trusted, even its hash
+        let recorded = Program { hash: "00000000000000aa".into(), ..fresh.clone() };
+        assert_eq!(Program::current(Some(&recorded)).hash, "00000000000000aa");
+        // another modification time or size: hashed again
+        for other in [Program { modified: "1".into(), ..recorded.clone() }, Program { len: recorded.len + 1, ..recorded.clone() }] {
+            assert_eq!(Program::current(Some(&other)).hash, fresh.hash);
         }
     }
 }
