@@ -316,8 +316,8 @@ impl Config {
             return bad(&format!("prisma.{key}"), msg);
         }
         let base = path.parent().unwrap_or(Path::new(""));
-        cfg.resolve_paths(base);
         for (field, f) in cfg.files() {
+            *f = resolve(base, f);
             if !f.is_file() {
                 return bad(field, format!("file not found: {}", f.display()));
             }
@@ -358,42 +358,18 @@ impl Config {
         Ok(cfg)
     }
 
-    fn resolve_paths(&mut self, base: &Path) {
-        let r = |p: &mut PathBuf| *p = resolve(base, p);
-        for s in &mut self.sources {
-            r(&mut s.file);
-        }
-        if let Some(p) = &mut self.dedup.decisions {
-            r(p);
-        }
+    /// Every input file the config names, with its key (mutable: `load` resolves each against
+    /// the config's directory).
+    fn files(&mut self) -> Vec<(&'static str, &mut PathBuf)> {
+        let mut files: Vec<(&str, &mut PathBuf)> = self.sources.iter_mut().map(|s| ("sources.file", &mut s.file)).collect();
+        files.extend(self.dedup.decisions.iter_mut().map(|p| ("dedup.decisions", p)));
         if let Some(s) = &mut self.screening {
-            r(&mut s.title_abstract);
-            r(&mut s.full_text);
+            files.extend([("screening.title_abstract", &mut s.title_abstract), ("screening.full_text", &mut s.full_text)]);
         }
-        r(&mut self.extraction.studies);
-        r(&mut self.extraction.outcomes);
-        if let Some(p) = &mut self.extraction.arms {
-            r(p);
-        }
-        if let Some(rob) = &mut self.rob {
-            r(&mut rob.answers);
-        }
-        if let Some(p) = &mut self.review.published {
-            r(p);
-        }
-    }
-
-    /// Every input file the config names, with its key.
-    fn files(&self) -> Vec<(&'static str, &PathBuf)> {
-        let mut files: Vec<(&str, &PathBuf)> = self.sources.iter().map(|s| ("sources.file", &s.file)).collect();
-        files.extend(self.dedup.decisions.iter().map(|p| ("dedup.decisions", p)));
-        if let Some(s) = &self.screening {
-            files.extend([("screening.title_abstract", &s.title_abstract), ("screening.full_text", &s.full_text)]);
-        }
-        files.extend([("extraction.studies", &self.extraction.studies), ("extraction.outcomes", &self.extraction.outcomes)]);
-        files.extend(self.extraction.arms.iter().map(|p| ("extraction.arms", p)));
-        files.extend(self.rob.iter().map(|r| ("rob.answers", &r.answers)));
-        files.extend(self.review.published.iter().map(|p| ("review.published", p)));
+        files.extend([("extraction.studies", &mut self.extraction.studies), ("extraction.outcomes", &mut self.extraction.outcomes)]);
+        files.extend(self.extraction.arms.iter_mut().map(|p| ("extraction.arms", p)));
+        files.extend(self.rob.iter_mut().map(|r| ("rob.answers", &mut r.answers)));
+        files.extend(self.review.published.iter_mut().map(|p| ("review.published", p)));
         files
     }
 
