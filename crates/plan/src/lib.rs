@@ -88,6 +88,8 @@ pub struct Analysis {
 /// One analysis of the plan: an outcome, optionally restricted to a subgroup.
 struct Cell<'a> {
     plan: &'a OutcomePlan,
+    /// the outcome's study set ([`study_set`], built once per outcome); `None`: unstated
+    set: Option<LazyFrame>,
     subgroup: Option<Subgroup>,
     by: bool,
 }
@@ -157,19 +159,20 @@ fn check_column(studies: &Table, column: &str, what: &str) -> Result<()> {
 fn cells<'a>(plans: &'a [OutcomePlan], studies: &Table, outcome_data: &Table) -> Result<Vec<Cell<'a>>> {
     let mut out = vec![];
     for p in plans {
-        out.push(Cell { plan: p, subgroup: None, by: false });
+        let set = study_set(p, studies, outcome_data)?;
+        out.push(Cell { plan: p, set: set.clone(), subgroup: None, by: false });
         if let Some((column, given)) = &p.subgroup_by {
             check_column(studies, column, "subgroup_by")?;
-            let lv = match (given, study_set(p, studies, outcome_data)?) {
+            let lv = match (given, &set) {
                 (Some(l), _) => l.clone(),
-                (None, Some(set)) => levels(set, studies, column)?,
+                (None, Some(set)) => levels(set.clone(), studies, column)?,
                 (None, None) => vec![],
             };
-            out.extend(lv.into_iter().map(|v| Cell { plan: p, subgroup: Some(Subgroup { column: column.clone(), value: v.clone(), name: v }), by: true }));
+            out.extend(lv.into_iter().map(|v| Cell { plan: p, set: set.clone(), subgroup: Some(Subgroup { column: column.clone(), value: v.clone(), name: v }), by: true }));
         }
         for sg in &p.subgroups {
             check_column(studies, &sg.column, &format!("subgroup {:?}", sg.name))?;
-            out.push(Cell { plan: p, subgroup: Some(sg.clone()), by: false });
+            out.push(Cell { plan: p, set: set.clone(), subgroup: Some(sg.clone()), by: false });
         }
     }
     Ok(out)
@@ -181,7 +184,7 @@ fn cells<'a>(plans: &'a [OutcomePlan], studies: &Table, outcome_data: &Table) ->
 fn plan_frame(cells: &[Cell], studies: &Table, outcome_data: &Table) -> Result<DataFrame> {
     let mut parts: Vec<LazyFrame> = vec![];
     for (a, c) in cells.iter().enumerate() {
-        let Some(set) = study_set(c.plan, studies, outcome_data)? else { continue };
+        let Some(set) = c.set.clone() else { continue };
         let rows = set.with_columns([lit(a as u32).cast(DataType::UInt32).alias("analysis"), lit(c.plan.id.as_str()).alias("outcome")]);
         let rows = match &c.subgroup {
             None => rows,
