@@ -61,79 +61,52 @@ pub fn parse_enw(text: &str, file: &str, database: &str) -> Result<Vec<Record>> 
     Ok(out)
 }
 
-/// EndNote XML (`<xml><records><record>…`).
+/// Elements of an EndNote XML record that hold others (their text is their children's).
+const CONTAINERS: [&str; 11] = ["authors", "contributors", "titles", "periodical", "dates", "records", "xml", "urls", "related-urls", "pub-dates", "keywords"];
+
+/// EndNote XML (`<xml><records><record>…`), on the shared XML walker (`xml.rs`). `<style>`
+/// runs inside a field are its text; leaf elements without a mapping are kept in `extra`.
 pub fn parse_endnote_xml(text: &str, file: &str, database: &str) -> Result<Vec<Record>> {
-    use quick_xml::events::Event;
-    use quick_xml::Reader;
-    let mut reader = Reader::from_str(text);
-    let line_of = super::record::LineIndex::new(text);
-    let line_of = |pos: u64| line_of.line(pos as usize);
-    let mut stack: Vec<String> = vec![];
-    let mut out = vec![];
-    let mut cur: Option<(Record, Option<String>)> = None;
-    let mut buf = String::new();
-    loop {
-        let pos = reader.buffer_position();
-        let ev = reader.read_event().map_err(|e| Error::data(format!("malformed XML: {e}")).line(line_of(reader.error_position())))?;
-        match ev {
-            Event::Start(e) => {
-                let name = e.name().as_ref().to_string();
-                if name == "record" {
-                    cur = Some((Record { database: database.into(), source_file: file.into(), source_line: line_of(pos), ..Default::default() }, None));
-                }
-                if name != "style" && (name == "author" || stack.last().is_none_or(|s| s != "style")) {
-                    buf.clear();
-                }
-                stack.push(name);
-            }
-            Event::Empty(_) => {}
-            Event::Text(t) => buf.push_str(&t.xml10_content()),
-            Event::CData(t) => buf.push_str(&t),
-            Event::GeneralRef(r) => buf.extend(super::xml::entity(&r)),
-            Event::End(e) => {
-                let name = e.name().as_ref().to_string();
-                match stack.pop() {
-                    Some(open) if open == name => {}
-                    Some(open) => return Err(Error::data(format!("</{name}> closes <{open}>")).line(line_of(pos)).field(name)),
-                    None => return Err(Error::data(format!("</{name}> without an opening tag")).line(line_of(pos)).field(name)),
-                }
-                if name == "style" {
-                    continue;
-                }
-                let parent = stack.last().cloned().unwrap_or_default();
-                let v = buf.trim().to_string();
-                if let Some((r, id)) = cur.as_mut() {
-                    match (name.as_str(), parent.as_str()) {
-                        ("rec-number", _) => *id = Some(v.clone()),
-                        ("ref-type", _) => {}
-                        ("author", "authors") => r.authors.push(v.clone()),
-                        ("title", "titles") => set(&mut r.title, &v),
-                        ("secondary-title", "titles") | ("full-title", "periodical") => set(&mut r.journal, &v),
-                        ("abbr-1", "periodical") => set(&mut r.journal_abbrev, &v),
-                        ("year", "dates") => r.year = r.year.or(year_of(&v)),
-                        ("volume", _) => set(&mut r.volume, &v),
-                        ("number", _) => set(&mut r.issue, &v),
-                        ("pages", _) => set(&mut r.pages, &v),
-                        ("electronic-resource-num", _) => set(&mut r.doi, &v),
-                        ("abstract", _) => set(&mut r.abstract_, &v),
-                        ("record", _) => {
-                            let (r, id) = cur.take().unwrap();
-                            out.push(finish(r, id, database));
-                        }
-                        (n, _) if !v.is_empty() && !["authors", "contributors", "titles", "periodical", "dates", "records", "xml", "urls", "related-urls", "pub-dates", "keywords"].contains(&n) => {
-                            r.extra.push((n.to_string(), v.clone()))
-                        }
-                        _ => {}
-                    }
-                }
-                buf.clear();
-            }
-            Event::Eof => break,
+    super::xml::records(text, file, database, "record", |r, id, e| {
+        if e.name == "style" {
+            return;
+        }
+        let v = e.raw.trim();
+        match (e.name, e.parent()) {
+            ("rec-number", _) => *id = Some(v.to_string()),
+            ("ref-type", _) => {}
+            ("author", "authors") => r.authors.push(v.to_string()),
+            ("title", "titles") => set(&mut r.title, v),
+            ("secondary-title", "titles") | ("full-title", "periodical") => set(&mut r.journal, v),
+            ("abbr-1", "periodical") => set(&mut r.journal_abbrev, v),
+            ("year", "dates") => r.year = r.year.or(year_of(v)),
+            ("volume", _) => set(&mut r.volume, v),
+            ("number", _) => set(&mut r.issue, v),
+            ("pages", _) => set(&mut r.pages, v),
+            ("electronic-resource-num", _) => set(&mut r.doi, v),
+            ("abstract", _) => set(&mut r.abstract_, v),
+            (n, _) if e.leaf && !v.is_empty() && !CONTAINERS.contains(&n) => r.extra.push((n.to_string(), v.to_string())),
             _ => {}
         }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn endnote_xml_styles_containers_and_extra() {
+        let t = "<xml><records><record><rec-number>12</rec-number><foreign-keys><key app=\"EN\">12</key></foreign-keys>\
+            <contributors><authors><author><style face=\"normal\">Doe, J.</style></author></authors><secondary-authors><author>Editor, E.</author></secondary-authors></contributors>\
+            <titles><title><style>Anakinra in </style><style face=\"italic\">severe</style><style> COVID-19</style></title></titles>\
+            <abstract>  Background:  the trial.\nMethods: randomised. </abstract><work-type>RCT</work-type></record></records></xml>";
+        let r = &parse_endnote_xml(t, "f", "en").unwrap()[0];
+        assert_eq!(r.record_id, "en:12");
+        assert_eq!(r.title.as_deref(), Some("Anakinra in severe COVID-19"), "styled runs are the field's text");
+        assert_eq!(r.authors, vec!["Doe, J."]);
+        assert_eq!(r.abstract_.as_deref(), Some("Background:  the trial.\nMethods: randomised."), "trimmed, written whitespace kept");
+        let extra: Vec<(&str, &str)> = r.extra.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+        assert_eq!(extra, vec![("key", "12"), ("author", "Editor, E."), ("work-type", "RCT")], "leaves only: no container text");
     }
-    if let Some(open) = stack.last() {
-        return Err(Error::data(format!("truncated: <{open}> is not closed")).line(text.lines().count()).field(open.clone()));
-    }
-    Ok(out)
 }

@@ -1,9 +1,9 @@
-//! XML exports other than EndNote's: PubMed XML (`<PubmedArticleSet>`, efetch or "Save as XML")
-//! and the WHO ICTRP search portal's export (`<Trials_downloaded_from_ICTRP>`), a register that
-//! PRISMA 2020 counts apart from databases. One walker over the elements of each record; a
-//! mapping per format.
+//! XML exports: PubMed XML (`<PubmedArticleSet>`, efetch or "Save as XML"), the WHO ICTRP
+//! search portal's export (`<Trials_downloaded_from_ICTRP>`, a register that PRISMA 2020 counts
+//! apart from databases) and EndNote XML (`endnote.rs`). One walker over the elements of each
+//! record; a mapping per format.
 
-use super::record::{finish, year_of, LineIndex, Record};
+use super::record::{finish, push_text as set, year_of, LineIndex, Record};
 use metapipe_tables::{Error, Result};
 use quick_xml::events::Event;
 use quick_xml::Reader;
@@ -14,11 +14,16 @@ pub(crate) struct Element<'a> {
     pub name: &'a str,
     pub ancestors: &'a [String],
     pub attrs: &'a [(String, String)],
+    /// the text, its whitespace runs collapsed to one space
     pub value: &'a str,
+    /// the text as written (its children's included)
+    pub raw: &'a str,
+    /// no child elements
+    pub leaf: bool,
 }
 
 impl Element<'_> {
-    fn parent(&self) -> &str {
+    pub(crate) fn parent(&self) -> &str {
         self.ancestors.last().map(String::as_str).unwrap_or("")
     }
     fn within(&self, name: &str) -> bool {
@@ -31,10 +36,11 @@ impl Element<'_> {
 
 /// Walk `text`, one record per `record_tag` element; `field` maps each element ending inside a
 /// record (and may set the record's id).
-fn records(text: &str, file: &str, database: &str, record_tag: &str, mut field: impl FnMut(&mut Record, &mut Option<String>, &Element)) -> Result<Vec<Record>> {
+pub(crate) fn records(text: &str, file: &str, database: &str, record_tag: &str, mut field: impl FnMut(&mut Record, &mut Option<String>, &Element)) -> Result<Vec<Record>> {
     let mut reader = Reader::from_str(text);
     let lines = LineIndex::new(text);
-    let mut stack: Vec<(String, Vec<(String, String)>)> = vec![];
+    // open elements: name, attributes, whether a child element has started
+    let mut stack: Vec<(String, Vec<(String, String)>, bool)> = vec![];
     let mut names: Vec<String> = vec![];
     let mut out = vec![];
     let mut cur: Option<(Record, Option<String>)> = None;
@@ -53,14 +59,17 @@ fn records(text: &str, file: &str, database: &str, record_tag: &str, mut field: 
                 }
                 bufs.push(String::new());
                 names.push(name.clone());
-                stack.push((name, attrs));
+                if let Some(parent) = stack.last_mut() {
+                    parent.2 = true;
+                }
+                stack.push((name, attrs, false));
             }
             Event::Text(t) => bufs.last_mut().expect("root buffer").push_str(&t.xml10_content()),
             Event::CData(t) => bufs.last_mut().expect("root buffer").push_str(&t),
             Event::GeneralRef(r) => bufs.last_mut().expect("root buffer").extend(entity(&r)),
             Event::End(e) => {
                 let name = e.name().as_ref().to_string();
-                let Some((open, attrs)) = stack.pop() else { return Err(Error::data(format!("</{name}> without an opening tag")).line(lines.line(pos + 1)).field(name)) };
+                let Some((open, attrs, has_children)) = stack.pop() else { return Err(Error::data(format!("</{name}> without an opening tag")).line(lines.line(pos + 1)).field(name)) };
                 names.pop();
                 let text = bufs.pop().unwrap_or_default();
                 if let Some(parent) = bufs.last_mut() {
@@ -75,14 +84,14 @@ fn records(text: &str, file: &str, database: &str, record_tag: &str, mut field: 
                     }
                 } else if let Some((r, id)) = cur.as_mut() {
                     let v = text.split_whitespace().collect::<Vec<_>>().join(" ");
-                    field(r, id, &Element { name: &name, ancestors: &names, attrs: &attrs, value: &v });
+                    field(r, id, &Element { name: &name, ancestors: &names, attrs: &attrs, value: &v, raw: &text, leaf: !has_children });
                 }
             }
             Event::Eof => break,
             _ => {}
         }
     }
-    if let Some((open, _)) = stack.last() {
+    if let Some((open, _, _)) = stack.last() {
         return Err(Error::data(format!("truncated: <{open}> is not closed")).line(text.lines().count()).field(open.clone()));
     }
     Ok(out)
@@ -98,12 +107,6 @@ pub(crate) fn entity(r: &quick_xml::events::BytesRef) -> Option<char> {
         "quot" => Some('"'),
         "apos" => Some('\''),
         _ => r.resolve_char_ref().ok().flatten(),
-    }
-}
-
-fn set(slot: &mut Option<String>, v: &str) {
-    if slot.is_none() && !v.is_empty() {
-        *slot = Some(v.to_string());
     }
 }
 
