@@ -218,6 +218,34 @@ impl Cache {
     }
 }
 
+/// Whether a progress line is on the terminal now, and the lock that orders it with log lines.
+static PROGRESS_SHOWN: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+static STDERR: std::sync::Mutex<()> = std::sync::Mutex::new(());
+const PROGRESS_WIDTH: usize = 60;
+
+/// Clear the progress line if one is shown (the caller holds [`STDERR`]).
+fn clear_progress() {
+    if PROGRESS_SHOWN.swap(false, std::sync::atomic::Ordering::SeqCst) {
+        eprint!("\r{}\r", " ".repeat(PROGRESS_WIDTH));
+    }
+}
+
+/// Where the log goes (stderr): a log line first clears the progress line, which the progress
+/// thread draws again on its next tick, so the two never share a line.
+pub struct LogWriter;
+
+impl std::io::Write for LogWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        let _g = STDERR.lock().unwrap_or_else(|e| e.into_inner());
+        clear_progress();
+        std::io::stderr().write_all(buf)?;
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        std::io::stderr().flush()
+    }
+}
+
 /// A progress line on a terminal for a stage that runs over a second ("ingest … 3 s"), cleared
 /// when the stage ends; nothing when stderr is not a terminal (logs, CI).
 struct Progress {
@@ -235,18 +263,19 @@ impl Progress {
         let (flag, stage) = (stop.clone(), stage.to_string());
         let handle = std::thread::spawn(move || {
             let t0 = std::time::Instant::now();
-            let mut shown = false;
             while !flag.load(std::sync::atomic::Ordering::Relaxed) {
-                std::thread::sleep(std::time::Duration::from_millis(200));
+                // woken early when the stage ends (Drop unparks), so a stage never waits for a tick
+                std::thread::park_timeout(std::time::Duration::from_millis(200));
                 let secs = t0.elapsed().as_secs();
-                if secs >= 1 {
-                    eprint!("\r  {stage} … {secs} s ");
-                    shown = true;
+                if secs >= 1 && !flag.load(std::sync::atomic::Ordering::Relaxed) {
+                    let _g = STDERR.lock().unwrap_or_else(|e| e.into_inner());
+                    let line: String = format!("  {stage} … {secs} s").chars().take(PROGRESS_WIDTH).collect();
+                    eprint!("\r{line}");
+                    PROGRESS_SHOWN.store(true, std::sync::atomic::Ordering::SeqCst);
                 }
             }
-            if shown {
-                eprint!("\r{}\r", " ".repeat(stage.len() + 16));
-            }
+            let _g = STDERR.lock().unwrap_or_else(|e| e.into_inner());
+            clear_progress();
         });
         Progress { stop, handle: Some(handle) }
     }
@@ -256,6 +285,7 @@ impl Drop for Progress {
     fn drop(&mut self) {
         self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
         if let Some(h) = self.handle.take() {
+            h.thread().unpark();
             let _ = h.join();
         }
     }
@@ -264,6 +294,14 @@ impl Drop for Progress {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_log_line_clears_the_progress_line_first() {
+        use std::io::Write;
+        PROGRESS_SHOWN.store(true, std::sync::atomic::Ordering::SeqCst);
+        LogWriter.write_all(b"").unwrap();
+        assert!(!PROGRESS_SHOWN.load(std::sync::atomic::Ordering::SeqCst), "cleared before the log line");
+    }
 
     #[test]
     fn program_hash_is_reused_only_for_the_same_file_size_and_time() {

@@ -155,7 +155,7 @@ struct DedupOpts {
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("METAPIPE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).without_time().with_target(false).init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(|| metapipe_cli::incremental::LogWriter).without_time().with_target(false).init();
 }
 
 fn sources_from(files: &[PathBuf]) -> Result<Vec<metapipe_ingest::Source>, Error> {
