@@ -299,7 +299,7 @@ mod tests {
     fn a_log_line_clears_the_progress_line_first() {
         use std::io::Write;
         PROGRESS_SHOWN.store(true, std::sync::atomic::Ordering::SeqCst);
-        LogWriter.write_all(b"").unwrap();
+        LogWriter.write_all(b"a log line\n").unwrap();
         assert!(!PROGRESS_SHOWN.load(std::sync::atomic::Ordering::SeqCst), "cleared before the log line");
     }
 
