@@ -38,7 +38,7 @@ pub fn run(cfg: &Config, out_root: &Path, fail_after: Option<&str>) -> Result<Pa
 }
 
 /// Undo what a run killed mid-way may have left: a staging directory (never complete, or the
-/// previous outputs after an exchange) is removed; a previous output directory moved aside by
+/// previous outputs after an exchange) and a half-written stage record are removed; a previous output directory moved aside by
 /// the fallback swap is put back if no output directory exists.
 fn recover(out_root: &Path, name: &str) -> Result<()> {
     let final_dir = out_root.join(name);
@@ -49,6 +49,9 @@ fn recover(out_root: &Path, name: &str) -> Result<()> {
         let n = e.file_name().to_string_lossy().to_string();
         if n.starts_with(&format!(".{name}.staging-")) {
             let _ = std::fs::remove_dir_all(e.path());
+        } else if n.starts_with(&format!("..{name}.stages.json.tmp-")) {
+            // the stage record's temporary file of a run killed while saving it
+            let _ = std::fs::remove_file(e.path());
         } else if n.starts_with(&format!(".{name}.old-")) {
             if final_dir.exists() {
                 let _ = std::fs::remove_dir_all(e.path());

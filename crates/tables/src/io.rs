@@ -416,13 +416,19 @@ impl UserTable {
         if !(c.dtype().is_primitive_numeric() || matches!(c.dtype(), DataType::Decimal(..))) {
             return Err(Error::data(format!("column of type {} is not numeric", c.dtype())).file(&self.path).field(name));
         }
-        let f = c.cast(&DataType::Float64).map_err(|e| pe(e).file(&self.path).field(name))?;
-        let ca = f.f64().map_err(pe)?;
-        if ca.null_count() > 0 {
-            let r = ca.iter().position(|v| v.is_none()).unwrap_or(0);
+        if c.null_count() > 0 {
+            let r = c.as_materialized_series().is_null().iter().position(|v| v == Some(true)).unwrap_or(0);
             return Err(missing(r));
         }
-        Ok(ca.into_no_null_iter().collect())
+        // the common dtypes read straight into f64 (one copy); others cast by polars first
+        match c.dtype() {
+            DataType::Float64 => return Ok(c.f64().map_err(pe)?.into_no_null_iter().collect()),
+            DataType::Int64 => return Ok(c.i64().map_err(pe)?.into_no_null_iter().map(|x| x as f64).collect()),
+            DataType::Int32 => return Ok(c.i32().map_err(pe)?.into_no_null_iter().map(f64::from).collect()),
+            _ => {}
+        }
+        let f = c.cast(&DataType::Float64).map_err(|e| pe(e).file(&self.path).field(name))?;
+        Ok(f.f64().map_err(pe)?.into_no_null_iter().collect())
     }
     /// A group column as read: integers stay integers (no text per row), anything else as text.
     pub fn keys(&self, name: &str) -> Result<Keys> {
