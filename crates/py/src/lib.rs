@@ -2,8 +2,9 @@
 //!
 //! The native half of the `metapipe` Python package (`crates/py/python/metapipe/` is the other):
 //! tables cross the boundary through the Arrow C stream interface (PyCapsules named
-//! `arrow_array_stream`, as pyarrow, polars and pandas export them), so the study columns reach
-//! the pooling code without a copy, and the results go back the same way. The work is the
+//! `arrow_array_stream`, as pyarrow and polars export them; pandas through pyarrow), so the study
+//! columns enter Rust without a copy (the pooling path then reads the columns it needs into f64
+//! once, as the CLI does), and the results go back the same way. The work is the
 //! CLI's: [`metapipe_cli::pool_cmd::pool_frame`] is `metapipe pool`, and `run` is
 //! `metapipe run`. The GIL is released while Rust works.
 
