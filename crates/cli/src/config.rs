@@ -139,9 +139,26 @@ pub enum StudySet {
     Word(String),
 }
 
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct OutcomeCfg {
+macro_rules! outcome_cfg {
+    ({ $($own:tt)* } $($(#[$doc:meta])* $key:ident: $ty:ty,)*) => {
+        /// One `[[outcomes]]` entry: its own keys, then the analysis keys of `[analysis]`
+        /// (`protocol::analysis_keys!`) set for this outcome.
+        #[derive(Debug, Deserialize)]
+        #[serde(deny_unknown_fields)]
+        pub struct OutcomeCfg {
+            $($own)*
+            $($(#[$doc])* pub $key: Option<$ty>,)*
+        }
+
+        impl OutcomeCfg {
+            /// This outcome's analysis keys, unset ones taken from `[analysis]`.
+            pub fn analysis(&self, defaults: &AnalysisCfg) -> AnalysisCfg {
+                AnalysisCfg { $($key: self.$key.clone(),)* }.or(defaults)
+            }
+        }
+    };
+}
+crate::protocol::analysis_keys!(outcome_cfg! { {
     pub id: String,
     pub label: String,
     #[serde(default)]
@@ -182,40 +199,9 @@ pub struct OutcomeCfg {
     /// the forest plot's axis labels (default "Favours <treat_label>" / "Favours <ctrl_label>")
     pub favours_left: Option<String>,
     pub favours_right: Option<String>,
-    // the analysis keys of [analysis], set for this outcome
-    pub measure: Option<String>,
-    pub method: Option<String>,
-    pub fixed: Option<String>,
-    pub random: Option<String>,
-    pub model: Option<String>,
-    pub convention: Option<String>,
-    pub random_if_i2_above: Option<f64>,
-    pub random_if_q_p_below: Option<f64>,
-    pub level: Option<f64>,
-    pub test: Option<String>,
-    pub prediction: Option<bool>,
-    pub scale: Option<String>,
-}
+} });
 
 impl OutcomeCfg {
-    /// This outcome's analysis keys, unset ones taken from `[analysis]`.
-    pub fn analysis(&self, defaults: &AnalysisCfg) -> AnalysisCfg {
-        let own = AnalysisCfg {
-            measure: self.measure.clone(),
-            method: self.method.clone(),
-            fixed: self.fixed.clone(),
-            random: self.random.clone(),
-            model: self.model.clone(),
-            convention: self.convention.clone(),
-            random_if_i2_above: self.random_if_i2_above,
-            random_if_q_p_below: self.random_if_q_p_below,
-            level: self.level,
-            test: self.test.clone(),
-            prediction: self.prediction,
-            scale: self.scale.clone(),
-        };
-        own.or(defaults)
-    }
     pub fn study_list(&self) -> Option<&[String]> {
         match &self.studies {
             Some(StudySet::List(v)) => Some(v),

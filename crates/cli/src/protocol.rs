@@ -7,49 +7,53 @@ use metapipe_meta::Measure;
 use metapipe_plan::{Choice, Spec};
 use serde::Deserialize;
 
-/// Analysis settings; `[analysis]` gives the defaults, each `[[outcomes]]` entry may override.
-#[derive(Debug, Deserialize, Default, Clone, PartialEq)]
-#[serde(deny_unknown_fields)]
-pub struct AnalysisCfg {
-    pub measure: Option<String>,
-    /// one method: a fixed-effect one (MH, PETO, FE) or a τ² estimator (DL, REML, …); sets
-    /// `model` to fixed or random
-    pub method: Option<String>,
-    pub fixed: Option<String>,
-    pub random: Option<String>,
-    /// fixed | random | both | rule
-    pub model: Option<String>,
-    pub convention: Option<String>,
-    pub random_if_i2_above: Option<f64>,
-    pub random_if_q_p_below: Option<f64>,
-    pub level: Option<f64>,
-    /// z | knha
-    pub test: Option<String>,
-    pub prediction: Option<bool>,
-    /// generic outcomes: `log` (estimates and CIs are ratios, pooled on the log scale; `se` is
-    /// the SE of the log ratio) or `natural`
-    pub scale: Option<String>,
-}
-
-impl AnalysisCfg {
-    /// `self` with every unset key taken from `d`.
-    pub fn or(&self, d: &AnalysisCfg) -> AnalysisCfg {
-        AnalysisCfg {
-            measure: self.measure.clone().or(d.measure.clone()),
-            method: self.method.clone().or(d.method.clone()),
-            fixed: self.fixed.clone().or(d.fixed.clone()),
-            random: self.random.clone().or(d.random.clone()),
-            model: self.model.clone().or(d.model.clone()),
-            convention: self.convention.clone().or(d.convention.clone()),
-            random_if_i2_above: self.random_if_i2_above.or(d.random_if_i2_above),
-            random_if_q_p_below: self.random_if_q_p_below.or(d.random_if_q_p_below),
-            level: self.level.or(d.level),
-            test: self.test.clone().or(d.test.clone()),
-            prediction: self.prediction.or(d.prediction),
-            scale: self.scale.clone().or(d.scale.clone()),
+/// The analysis keys, listed once. `[analysis]` takes them ([`AnalysisCfg`]) and so does every
+/// `[[outcomes]]` entry (`config::OutcomeCfg`, whose own keys come first): `analysis_keys!(m! {
+/// tokens })` calls `m! { tokens key: Type, … }`, each key with its doc comment.
+macro_rules! analysis_keys {
+    ($callback:ident ! { $($args:tt)* }) => {
+        $callback! { $($args)*
+            measure: String,
+            /// one method: a fixed-effect one (MH, PETO, FE) or a τ² estimator (DL, REML, …); sets
+            /// `model` to fixed or random
+            method: String,
+            fixed: String,
+            random: String,
+            /// fixed | random | both | rule
+            model: String,
+            convention: String,
+            random_if_i2_above: f64,
+            random_if_q_p_below: f64,
+            level: f64,
+            /// z | knha
+            test: String,
+            prediction: bool,
+            /// generic outcomes: `log` (estimates and CIs are ratios, pooled on the log scale; `se` is
+            /// the SE of the log ratio) or `natural`
+            scale: String,
         }
-    }
+    };
 }
+pub(crate) use analysis_keys;
+
+macro_rules! analysis_cfg {
+    ($($(#[$doc:meta])* $key:ident: $ty:ty,)*) => {
+        /// Analysis settings; `[analysis]` gives the defaults, each `[[outcomes]]` entry may override.
+        #[derive(Debug, Deserialize, Default, Clone, PartialEq)]
+        #[serde(deny_unknown_fields)]
+        pub struct AnalysisCfg {
+            $($(#[$doc])* pub $key: Option<$ty>,)*
+        }
+
+        impl AnalysisCfg {
+            /// `self` with every unset key taken from `d`.
+            pub fn or(&self, d: &AnalysisCfg) -> AnalysisCfg {
+                AnalysisCfg { $($key: self.$key.clone().or(d.$key.clone()),)* }
+            }
+        }
+    };
+}
+analysis_keys!(analysis_cfg! {});
 
 impl AnalysisCfg {
     /// Whether `key` is set here.
