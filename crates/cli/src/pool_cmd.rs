@@ -234,6 +234,24 @@ impl Studies {
     }
 }
 
+/// Each study's (yi, vi) as metafor's `escalc` gives them (`None`: not estimable); generic rows
+/// as given (their variances: `read_studies` squared standard errors).
+fn effects(cols: &[&[f64]], layout: Layout, measure: Measure) -> Vec<Option<(f64, f64)>> {
+    let n = cols[0].len();
+    let pair = |e: Option<metapipe_meta::effect::Effect>| e.map(|e| (e.yi, e.vi));
+    match layout {
+        Layout::Totals | Layout::NonEvents => {
+            let rows: Vec<Binary> = (0..n).map(|j| Binary::new(cols[0][j], cols[1][j], cols[2][j], cols[3][j])).collect();
+            escalc_binary(measure, &rows, ZeroCell::ESCALC).into_iter().map(pair).collect()
+        }
+        Layout::Continuous => {
+            let rows: Vec<Continuous> = (0..n).map(|j| Continuous { m1i: cols[0][j], sd1i: cols[1][j], n1i: cols[2][j], m2i: cols[3][j], sd2i: cols[4][j], n2i: cols[5][j] }).collect();
+            escalc_continuous(measure, &rows).into_iter().map(pair).collect()
+        }
+        Layout::Var | Layout::Se => (0..n).map(|j| Some((cols[0][j], cols[1][j]))).collect(),
+    }
+}
+
 /// Fit one analysis on the single-analysis path (every measure × method × option).
 fn fit(cols: &[&[f64]], layout: Layout, a: &PoolArgs) -> std::result::Result<Fit, String> {
     let opts = Options { level: a.level, test: a.test, control: a.control, extras: true };
@@ -251,15 +269,7 @@ fn fit(cols: &[&[f64]], layout: Layout, a: &PoolArgs) -> std::result::Result<Fit
         Method::DL if binary && a.revman => revman_dl(&tables(), a.measure, a.level).map_err(|e| e.to_string()),
         Method::MH | Method::Peto => Err(format!("{} needs 2x2 counts (ai, n1i, ci, n2i)", a.method.name())),
         m => {
-            let (yi, vi): (Vec<f64>, Vec<f64>) = match layout {
-                Layout::Totals | Layout::NonEvents => escalc_binary(a.measure, &tables(), ZeroCell::ESCALC).iter().flatten().map(|e| (e.yi, e.vi)).unzip(),
-                Layout::Continuous => {
-                    let rows: Vec<Continuous> =
-                        (0..cols[0].len()).map(|j| Continuous { m1i: cols[0][j], sd1i: cols[1][j], n1i: cols[2][j], m2i: cols[3][j], sd2i: cols[4][j], n2i: cols[5][j] }).collect();
-                    escalc_continuous(a.measure, &rows).iter().flatten().map(|e| (e.yi, e.vi)).unzip()
-                }
-                Layout::Var | Layout::Se => (cols[0].to_vec(), cols[1].to_vec()),
-            };
+            let (yi, vi): (Vec<f64>, Vec<f64>) = effects(cols, layout, a.measure).into_iter().flatten().unzip();
             rma_uni(&yi, &vi, m, &opts).map_err(|e| e.to_string())
         }
     }
@@ -427,15 +437,18 @@ fn groups_table(names: Vec<String>, offsets: &[usize], results: &[std::result::R
             }
         }
     }
-    let mut fl = FLOATS.iter().zip(floats).map(|(name, v)| Column::new((*name).into(), v));
-    let mut next = || fl.next().expect("13 float columns");
     let scale = if a.measure.is_ratio() { "log" } else { "natural" };
-    let mut columns = vec![Column::new("group".into(), names), Column::new("measure".into(), vec![a.measure.name(); n]), Column::new("scale".into(), vec![scale; n]), Column::new("k".into(), k)];
-    // estimate, se, ci_lb, ci_ub, z, p, Q, then Q_df, then Q_p, I2, H2, tau2, pi_lb, pi_ub
-    columns.extend((0..7).map(|_| next()));
-    columns.push(Column::new("Q_df".into(), q_df));
-    columns.extend((0..6).map(|_| next()));
-    columns.push(Column::new("error".into(), error));
+    let mut by_name: std::collections::HashMap<&str, Column> = FLOATS.iter().zip(floats).map(|(name, v)| (*name, Column::new((*name).into(), v))).collect();
+    by_name.extend([
+        ("group", Column::new("group".into(), names)),
+        ("measure", Column::new("measure".into(), vec![a.measure.name(); n])),
+        ("scale", Column::new("scale".into(), vec![scale; n])),
+        ("k", Column::new("k".into(), k)),
+        ("Q_df", Column::new("Q_df".into(), q_df)),
+        ("error", Column::new("error".into(), error)),
+    ]);
+    // in the schema's order
+    let columns: Vec<Column> = POOL_GROUPS.names().iter().map(|c| by_name.remove(c).expect("every pooled_groups column built")).collect();
     Table::new(&POOL_GROUPS, DataFrame::new(n, columns).map_err(pe)?)
 }
 
@@ -601,19 +614,7 @@ pub fn escalc_frame(df: &DataFrame, label: &str, measure: Measure) -> Result<Dat
     let read: Vec<&str> = roles.iter().map(|(_, c)| c.as_str()).collect();
     let t = in_memory(df, label, &read)?;
     let st = read_studies(&t, layout, &roles)?;
-    let n = t.rows();
-    let c = &st.cols;
-    let effects: Vec<Option<(f64, f64)>> = match layout {
-        Layout::Totals | Layout::NonEvents => {
-            let rows: Vec<Binary> = (0..n).map(|j| Binary::new(c[0][j], c[1][j], c[2][j], c[3][j])).collect();
-            escalc_binary(measure, &rows, ZeroCell::ESCALC).into_iter().map(|e| e.map(|e| (e.yi, e.vi))).collect()
-        }
-        Layout::Continuous => {
-            let rows: Vec<Continuous> = (0..n).map(|j| Continuous { m1i: c[0][j], sd1i: c[1][j], n1i: c[2][j], m2i: c[3][j], sd2i: c[4][j], n2i: c[5][j] }).collect();
-            escalc_continuous(measure, &rows).into_iter().map(|e| e.map(|e| (e.yi, e.vi))).collect()
-        }
-        Layout::Var | Layout::Se => (0..n).map(|j| Some((c[0][j], c[1][j]))).collect(),
-    };
+    let effects = effects(&st.slice(0, t.rows()), layout, measure);
     let mut out = df.clone();
     if matches!(layout, Layout::Var | Layout::Se) {
         // generic effects: yi as given, vi from the standard errors when only those are given
