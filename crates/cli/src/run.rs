@@ -38,8 +38,8 @@ pub fn run(cfg: &Config, out_root: &Path, fail_after: Option<&str>) -> Result<Pa
 }
 
 /// Undo what a run killed mid-way may have left: a staging directory (never complete, or the
-/// previous outputs after an exchange) and a half-written stage record are removed; a previous output directory moved aside by
-/// the fallback swap is put back if no output directory exists.
+/// previous outputs after an exchange) and a half-written stage record are removed; a previous
+/// output directory moved aside by the fallback swap is put back if no output directory exists.
 fn recover(out_root: &Path, name: &str) -> Result<()> {
     let final_dir = out_root.join(name);
     let Ok(entries) = std::fs::read_dir(out_root) else { return Ok(()) };
@@ -209,11 +209,12 @@ fn ingest_stage(cfg: &Config, inputs: &Inputs, st: &Stage) -> Result<Option<std:
         st.put(t)?;
     }
     // a living review's open work: records awaiting a decision, for the screening app
-    let to_screen = ingest::to_screen_table(&ing)?;
+    let awaiting = ing.awaiting();
+    let to_screen = ingest::to_screen_table(&ing, &awaiting)?;
     if to_screen.num_rows() > 0 {
         st.put(&to_screen)?;
         st.csv(&to_screen, "to_screen.csv")?;
-        st.write("to_screen.ris", ingest::to_screen_ris(&ing).as_bytes())?;
+        st.write("to_screen.ris", ingest::to_screen_ris(&ing, &awaiting).as_bytes())?;
         info!(awaiting_screening = ing.prisma.awaiting_screening, awaiting_full_text = ing.prisma.awaiting_full_text, "records await a decision: to_screen.csv, to_screen.ris");
     }
     for (round, n) in &ing.seen_again {

@@ -249,9 +249,9 @@ pub fn prisma_table(p: &Prisma) -> Result<Table> {
     t.finish()
 }
 
-/// The records awaiting a decision (the representative of each cluster), as a table.
-pub fn to_screen_table(ing: &Ingested) -> Result<Table> {
-    let awaiting = ing.awaiting();
+/// The records awaiting a decision (the representative of each cluster; `awaiting` is
+/// [`Ingested::awaiting`]), as a table.
+pub fn to_screen_table(ing: &Ingested, awaiting: &[(usize, &str)]) -> Result<Table> {
     let reps: Vec<&Record> = awaiting.iter().map(|(c, _)| &ing.records[ing.dedup.representative[*c]]).collect();
     let ids: Vec<String> = awaiting.iter().map(|(c, _)| cluster_id(*c)).collect();
     let mut cols = vec![
@@ -267,7 +267,7 @@ pub fn to_screen_table(ing: &Ingested) -> Result<Table> {
 
 /// The records awaiting a decision as RIS (Rayyan, Covidence, ASReview and reference managers
 /// import it): one record each, its id in `ID`, the stage and round in `N1`.
-pub fn to_screen_ris(ing: &Ingested) -> String {
+pub fn to_screen_ris(ing: &Ingested, awaiting: &[(usize, &str)]) -> String {
     let mut out = String::new();
     let tag = |out: &mut String, t: &str, v: &str| {
         if !v.is_empty() {
@@ -281,7 +281,7 @@ pub fn to_screen_ris(ing: &Ingested) -> String {
             out.push('\n');
         }
     };
-    for (c, stage) in ing.awaiting() {
+    for &(c, stage) in awaiting {
         let r = &ing.records[ing.dedup.representative[c]];
         tag(&mut out, "TY", "JOUR");
         tag(&mut out, "ID", &r.record_id);

@@ -58,8 +58,8 @@ def _stream(data: Any) -> Any:
     raise TypeError(f"expected a pandas, polars or pyarrow table (or a dict of columns), got {type(data).__name__}")
 
 
-def _back(capsule: Any, kind: str) -> Any:
-    table = pa.RecordBatchReader._import_from_c_capsule(capsule).read_all()
+def _as(table: pa.Table, kind: str) -> Any:
+    """A pyarrow table as `kind`: pandas, polars or pyarrow."""
     if kind == "pandas":
         return table.to_pandas()
     if kind == "polars":
@@ -67,6 +67,10 @@ def _back(capsule: Any, kind: str) -> Any:
 
         return pl.from_arrow(table)
     return table
+
+
+def _back(capsule: Any, kind: str) -> Any:
+    return _as(pa.RecordBatchReader._import_from_c_capsule(capsule).read_all(), kind)
 
 
 def pool(
@@ -150,15 +154,4 @@ def run(config: Union[str, "os.PathLike[str]"], out: Union[str, "os.PathLike[str
     d = pathlib.Path(_native.run(os.fspath(config), os.fspath(out)))
     import pyarrow.parquet as pq
 
-    tables = {}
-    for p in sorted(d.glob("*.parquet")):
-        t = pq.read_table(p)
-        if output == "pandas":
-            tables[p.stem] = t.to_pandas()
-        elif output == "polars":
-            import polars as pl
-
-            tables[p.stem] = pl.from_arrow(t)
-        else:
-            tables[p.stem] = t
-    return tables
+    return {p.stem: _as(pq.read_table(p), output) for p in sorted(d.glob("*.parquet"))}
