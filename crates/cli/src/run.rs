@@ -49,7 +49,7 @@ fn recover(out_root: &Path, name: &str) -> Result<()> {
         let n = e.file_name().to_string_lossy().to_string();
         if n.starts_with(&format!(".{name}.staging-")) {
             let _ = std::fs::remove_dir_all(e.path());
-        } else if n.starts_with(&format!("..{name}.stages.json.tmp-")) {
+        } else if metapipe_tables::io::is_write_leftover(&n, &format!(".{name}.stages.json")) {
             // the stage record's temporary file of a run killed while saving it
             let _ = std::fs::remove_file(e.path());
         } else if n.starts_with(&format!(".{name}.old-")) {

@@ -11,12 +11,25 @@ use crate::{Error, Result, Table};
 use polars::prelude::*;
 use std::io::Write;
 use std::path::{Path, PathBuf};
+
+/// The name of [`write_atomic`]'s temporary file for a target named `name`, but for the
+/// writer's process id.
+fn temp_prefix(name: &str) -> String {
+    format!(".{name}.tmp-")
+}
+
+/// Whether `file_name` is a temporary file [`write_atomic`] left for the file named `target` in
+/// the same directory (a process killed mid-write leaves it; the target is untouched).
+pub fn is_write_leftover(file_name: &str, target: &str) -> bool {
+    file_name.starts_with(&temp_prefix(target))
+}
+
 /// Write `bytes` to `path` atomically (temp file in the same directory, fsync, rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     let name = path.file_name().ok_or_else(|| Error::usage(format!("{}: not a file path", path.display())))?;
-    let tmp: PathBuf = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+    let tmp: PathBuf = dir.join(format!("{}{}", temp_prefix(&name.to_string_lossy()), std::process::id()));
     let res = (|| -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
