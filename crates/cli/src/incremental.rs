@@ -28,9 +28,16 @@ pub struct Stage {
 
 impl Stage {
     pub fn put(&self, t: &Table) -> Result<()> {
-        let name = format!("{}.parquet", t.schema.name);
-        self.written.borrow_mut().push(name.clone());
-        write_parquet(t, &self.dir.join(name))
+        self.put_at(t, &format!("{}.parquet", t.schema.name))
+    }
+    /// Write a table as Parquet at `rel` (relative to the output directory; a per-round part).
+    pub fn put_at(&self, t: &Table, rel: &str) -> Result<()> {
+        self.written.borrow_mut().push(rel.to_string());
+        let p = self.dir.join(rel);
+        if let Some(parent) = p.parent() {
+            std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
+        }
+        write_parquet(t, &p)
     }
     /// Write an output file (relative to the output directory).
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
@@ -79,8 +86,20 @@ pub struct StageRecord {
     pub inputs: BTreeMap<String, String>,
     /// each file written (relative to the output directory) and its content hash
     pub files: BTreeMap<String, String>,
+    /// each file's size and modification time when written: a previous output that still has
+    /// both is taken without reading it again (hard links keep them), as make trusts timestamps
+    #[serde(default)]
+    pub stamps: BTreeMap<String, String>,
     /// what the stage returned to the later stages
     pub value: serde_json::Value,
+}
+
+/// A file's size and modification time (nanoseconds), as `size@time`; none if it cannot be read
+/// or the file system keeps no time.
+fn stamp(p: &Path) -> Option<String> {
+    let m = std::fs::metadata(p).ok()?;
+    let t = m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+    Some(format!("{}@{}", m.len(), t.as_nanos()))
 }
 
 /// The running program: where it is, its size and modification time, and its content hash.
@@ -175,14 +194,15 @@ impl Cache {
             let _progress = Progress::start(name);
             f()?
         };
-        let mut files = BTreeMap::new();
+        let (mut files, mut stamps) = (BTreeMap::new(), BTreeMap::new());
         for rel in st.written.borrow_mut().drain(..) {
             let p = st.dir.join(&rel);
             let bytes = std::fs::read(&p).map_err(|e| Error::io(&p, e))?;
-            files.insert(rel, format!("{:016x}", h(&bytes)));
+            files.insert(rel.clone(), format!("{:016x}", h(&bytes)));
+            stamps.insert(rel, stamp(&p).unwrap_or_default());
         }
         let value_json = serde_json::to_value(&value).map_err(|e| Error::data(format!("stage record of {name}: {e}")))?;
-        self.now.insert(name.to_string(), StageRecord { key, inputs, files, value: value_json });
+        self.now.insert(name.to_string(), StageRecord { key, inputs, files, stamps, value: value_json });
         info!(stage = name, seconds = format!("{:.3}", t0.elapsed().as_secs_f64()), "ran: {why}");
         Ok(value)
     }
@@ -192,7 +212,11 @@ impl Cache {
     /// run's), copies where the file system has none.
     fn reuse(&self, st: &Stage, p: &StageRecord) -> std::result::Result<(), String> {
         for (rel, hash) in &p.files {
-            let bytes = std::fs::read(self.previous_dir.join(rel)).map_err(|_| format!("the previous output {rel} is missing"))?;
+            let path = self.previous_dir.join(rel);
+            if stamp(&path).is_some_and(|s| p.stamps.get(rel) == Some(&s)) {
+                continue;
+            }
+            let bytes = std::fs::read(&path).map_err(|_| format!("the previous output {rel} is missing"))?;
             if format!("{:016x}", h(&bytes)) != *hash {
                 return Err(format!("the previous output {rel} was changed since"));
             }

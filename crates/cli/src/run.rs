@@ -143,11 +143,7 @@ fn stages(cfg: &Config, st: &Stage, cache: &mut crate::incremental::Cache, fail_
     // outputs are taken from the previous run (crate::incremental)
     use crate::incremental::h;
     let dbg = |x: &dyn std::fmt::Debug| h(format!("{x:?}").as_bytes());
-    let mut ingest_in: Vec<(String, u64)> = inputs.sources.iter().map(|s| (format!("source {} round {} {}", s.database, s.round, s.input.path.display()), h(&s.input.bytes))).collect();
-    ingest_in.extend(inputs.dedup_decisions.iter().map(|i| ("dedup decisions".to_string(), h(&i.bytes))));
-    ingest_in.extend(inputs.screening.iter().flat_map(|(a, b)| [("title/abstract log".to_string(), h(&a.bytes)), ("full-text log".to_string(), h(&b.bytes))]));
-    ingest_in.push(("[prisma]".into(), dbg(&cfg.prisma)));
-    let included = cache.stage(st, "ingest", ingest_in, || ingest_stage(cfg, &inputs, st))?;
+    let (included, ingest_key) = ingest_stages(cfg, &inputs, st, cache)?;
     inject(fail_after, "ingest")?;
     // extract depends on ingest only through the studies the full-text log includes
     let mut extract_in =
@@ -168,59 +164,186 @@ fn stages(cfg: &Config, st: &Stage, cache: &mut crate::incremental::Cache, fail_
     inject(fail_after, "pool")?;
     cache.stage(st, "changes", vec![("upstream: pool".to_string(), cache.key("pool"))], || changes_stage(cfg, st))?;
     let mut report_in =
-        vec![("upstream: pool".to_string(), cache.key("pool")), ("upstream: changes".into(), cache.key("changes")), ("upstream: ingest".into(), cache.key("ingest")), ("the config".into(), dbg(cfg))];
+        vec![("upstream: pool".to_string(), cache.key("pool")), ("upstream: changes".into(), cache.key("changes")), ("upstream: screening".into(), ingest_key), ("the config".into(), dbg(cfg))];
     report_in.extend(inputs.published.iter().map(|p| ("published figures".to_string(), h(&p.bytes))));
     cache.stage(st, "report", report_in, || report_stage(cfg, &inputs, &ids, st))?;
     inject(fail_after, "report")
 }
 
-/// Search exports and screening logs → records, clusters, screening, PRISMA; or the PRISMA
-/// counts typed into the config; or nothing. Returns the studies the full-text log includes.
-fn ingest_stage(cfg: &Config, inputs: &Inputs, st: &Stage) -> Result<Option<std::collections::BTreeSet<String>>> {
-    let _g = tracing::info_span!("ingest").entered();
+/// Search exports and screening logs → records, clusters, screening, PRISMA, the records
+/// awaiting a decision; or the PRISMA counts typed into the config; or nothing. Each search
+/// round is a stage of its own, deduplicated against the rounds before it (their state read
+/// back from `.state/`), so a new round reruns only itself; then the screening logs over every
+/// round's clusters; then the records awaiting a decision, per round, and the whole lists.
+/// Returns the studies the full-text log includes, and the key the later stages depend on.
+fn ingest_stages(cfg: &Config, inputs: &Inputs, st: &Stage, cache: &mut crate::incremental::Cache) -> Result<(Option<std::collections::BTreeSet<String>>, u64)> {
+    use crate::incremental::h;
+    let dbg = |x: &dyn std::fmt::Debug| h(format!("{x:?}").as_bytes());
     let Some((ta, ft)) = &inputs.screening else {
-        if let Some(counts) = &cfg.prisma {
-            st.put(&typed_prisma(counts)?)?;
-            info!("PRISMA counts from the config");
-        }
-        return Ok(None);
+        cache.stage(st, "prisma", vec![("[prisma]".into(), dbg(&cfg.prisma))], || {
+            if let Some(counts) = &cfg.prisma {
+                st.put(&typed_prisma(counts)?)?;
+                info!("PRISMA counts from the config");
+            }
+            Ok(())
+        })?;
+        return Ok((None, cache.key("prisma")));
     };
-    let ing = ingest::ingest(&inputs.sources, inputs.dedup_decisions.as_ref(), ta, ft)?;
-    for w in &ing.warnings {
-        tracing::warn!("{w}");
+    let human = ingest::read_human_decisions(inputs.dedup_decisions.as_ref())?;
+    // a database's priority for representatives: its first source in the config
+    let mut priority: Vec<(&str, usize)> = vec![];
+    for s in &inputs.sources {
+        if !priority.iter().any(|(d, _)| *d == s.database) {
+            priority.push((&s.database, priority.len()));
+        }
     }
-    let records = ingest::records_table(&ing.records)?;
-    let (clusters, merged, maybe) = ingest::dedup_tables(&ing.records, &records, &ing.dedup)?;
-    let agreement = ingest::agreement_table(&ing.ta, &ing.ft)?;
+    let prio = |db: &str| priority.iter().find(|(d, _)| *d == db).map_or(usize::MAX, |p| p.1);
+    let mut numbers: Vec<usize> = inputs.sources.iter().map(|s| s.round).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let mut all = ingest::state::Earlier::default();
+    let mut rounds: Vec<ingest::RoundSummary> = vec![];
+    let mut round_keys = vec![];
+    for &r in &numbers {
+        let srcs: Vec<&ingest::Source> = inputs.sources.iter().filter(|s| s.round == r).collect();
+        let mut ins: Vec<(String, u64)> = vec![("earlier rounds".into(), round_keys.last().copied().unwrap_or(0))];
+        ins.extend(srcs.iter().map(|s| (format!("source {} {}", s.database, s.input.path.display()), h(&s.input.bytes))));
+        ins.push(("dedup decisions".into(), inputs.dedup_decisions.as_ref().map_or(0, |i| h(&i.bytes))));
+        // the priorities of the databases searched so far
+        let so_far: Vec<&(&str, usize)> = priority.iter().filter(|(d, _)| inputs.sources.iter().any(|s| s.round <= r && s.database == *d)).collect();
+        ins.push(("database order".into(), dbg(&so_far)));
+        let name = format!("round {r}");
+        let summary: ingest::RoundSummary = cache.stage(st, &name, ins, || round_stage(r, &srcs, &all, &prio, &human, st))?;
+        for w in &summary.warnings {
+            tracing::warn!(round = r, "{w}");
+        }
+        if summary.seen_again > 0 {
+            info!(round = r, records = summary.seen_again, "records exported again under an id an earlier round had (already seen; not added)");
+        }
+        let path = st.dir.join(round_file(".state", r, "bin"));
+        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
+        all.push(ingest::state::RoundState::decode(bytes, &path.display().to_string()).map_err(Error::data)?);
+        round_keys.push(cache.key(&name));
+        rounds.push(summary);
+    }
+    // the screening logs over every round's clusters
+    let mut scr_in = vec![("search rounds".to_string(), round_keys.last().copied().unwrap_or(0))];
+    scr_in.extend([("title/abstract log".to_string(), h(&ta.bytes)), ("full-text log".to_string(), h(&ft.bytes))]);
+    let screened: std::cell::OnceCell<ingest::Screened> = std::cell::OnceCell::new();
+    let screen = || -> Result<&ingest::Screened> {
+        if let Some(s) = screened.get() {
+            return Ok(s);
+        }
+        let s = ingest::screen(&rounds, &all, ta, ft)?;
+        Ok(screened.get_or_init(|| s))
+    };
+    let value: ScreeningValue = cache.stage(st, "screening", scr_in, || screening_stage(&rounds, &all, screen()?, st))?;
+    let screening_key = cache.key("screening");
+    // the records awaiting a decision: per round (a round whose open records did not change is
+    // not rewritten), then the whole lists for the screening app
+    let mut pieces = vec![];
+    for (k, (r, &(n, hash))) in rounds.iter().zip(&value.awaiting).enumerate() {
+        if n == 0 {
+            continue;
+        }
+        let name = format!("to_screen round {}", r.round);
+        let ins = vec![(format!("round {}", r.round), round_keys[k]), ("awaiting".to_string(), hash)];
+        cache.stage(st, &name, ins, || to_screen_round(r, &all.rounds()[k], screen()?.awaiting_in(r), st))?;
+        pieces.push((r.round, cache.key(&name)));
+    }
+    if !pieces.is_empty() {
+        let ins = pieces.iter().map(|(r, k)| (format!("to_screen round {r}"), *k)).collect();
+        cache.stage(st, "to_screen", ins, || to_screen_all(&pieces, st))?;
+    }
+    Ok((Some(value.included), screening_key))
+}
+
+/// `<dir>/round-NNN.<ext>`: a per-round file (zero-padded, so that names sort in round order).
+fn round_file(dir: &str, round: usize, ext: &str) -> String {
+    format!("{dir}/round-{round:03}.{ext}")
+}
+
+/// One search round: parse its sources, deduplicate against the earlier rounds, write its
+/// records, clusters, merged records and maybe-pairs (`<table>/round-NNN.parquet`) and its
+/// state for the later rounds.
+fn round_stage(r: usize, srcs: &[&ingest::Source], all: &ingest::state::Earlier, prio: &dyn Fn(&str) -> usize, human: &[ingest::dedup::HumanDecision], st: &Stage) -> Result<ingest::RoundSummary> {
+    let _g = tracing::info_span!("round", round = r).entered();
+    let round = ingest::ingest_round(r, srcs, all, prio, human)?;
+    let records = ingest::records_table(&round.records)?;
+    let (clusters, merged, maybe) = ingest::dedup_tables(&round.records, &records, &round.dedup, all)?;
+    for t in [&records, &clusters, &merged, &maybe] {
+        st.put_at(t, &round_file(t.schema.name, r, "parquet"))?;
+    }
+    st.write(&round_file(".state", r, "bin"), &round.state(all))?;
+    let s = &round.summary;
+    info!(records = s.records, new_clusters = s.clusters_after - s.clusters_before, joined_earlier = round.dedup.cluster_of.iter().filter(|&&c| c < s.clusters_before).count(), maybe_pairs = s.maybe_pairs, "search round deduplicated");
+    Ok(round.summary)
+}
+
+/// What the screening stage hands on: the studies the full-text log includes, and per round
+/// the number of records awaiting a decision and a hash of which (the per-round to_screen
+/// files depend on it).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct ScreeningValue {
+    included: std::collections::BTreeSet<String>,
+    awaiting: Vec<(usize, u64)>,
+}
+
+/// The screening logs over every round's clusters → screening, agreement, PRISMA (with the
+/// updated-review flow when there is more than one round) and the cluster list.
+fn screening_stage(rounds: &[ingest::RoundSummary], all: &ingest::state::Earlier, sc: &ingest::Screened, st: &Stage) -> Result<ScreeningValue> {
+    let _g = tracing::info_span!("screening").entered();
+    let agreement = ingest::agreement_table(&sc.ta, &sc.ft)?;
     st.csv(&agreement, "screening_agreement.csv")?;
-    info!(records = records.num_rows(), clusters = merged.num_rows(), maybe_pairs = maybe.num_rows(), screened = ing.ta.len(), kappa = ing.kappa_title_abstract, "ingest done");
-    // the PRISMA table, with the updated-review flow when there is more than one search round
-    let mut prisma = ingest::prisma_table(&ing.prisma)?;
-    let update = ingest::prisma_update(&ing);
-    if !update.is_empty() {
+    let mut prisma = ingest::prisma_table(&sc.prisma)?;
+    if !sc.update.is_empty() {
         let mut b = metapipe_tables::Builder::new(&schema::PRISMA);
-        for (stage, detail, n) in update {
-            b.row(vec![s(stage), so(detail), i(n as i64)]);
+        for (stage, detail, n) in &sc.update {
+            b.row(vec![s(stage), so(detail.clone()), i(*n as i64)]);
         }
         let df = prisma.df.vstack(&b.finish()?.df).map_err(pe)?;
         prisma = Table::new(&schema::PRISMA, df)?;
     }
-    for t in [&records, &clusters, &merged, &maybe, &ingest::screening_table(&ing.ta, &ing.ft)?, &prisma, &agreement] {
+    for t in [&ingest::screening_table(&sc.ta, &sc.ft)?, &prisma, &agreement] {
         st.put(t)?;
     }
-    // a living review's open work: records awaiting a decision, for the screening app
-    let awaiting = ing.awaiting();
-    let to_screen = ingest::to_screen_table(&ing, &awaiting)?;
-    if to_screen.num_rows() > 0 {
-        st.put(&to_screen)?;
-        st.csv(&to_screen, "to_screen.csv")?;
-        st.write("to_screen.ris", ingest::to_screen_ris(&ing, &awaiting).as_bytes())?;
-        info!(awaiting_screening = ing.prisma.awaiting_screening, awaiting_full_text = ing.prisma.awaiting_full_text, "records await a decision: to_screen.csv, to_screen.ris");
+    // clusters.csv in the dedup benchmark's format: one row per cluster of two or more
+    st.csv(&ingest::cluster_list(all)?, "clusters.csv")?;
+    info!(records = sc.prisma.records_identified, clusters = all.n_clusters(), screened = sc.ta.len(), kappa = sc.kappa_title_abstract, "screening done");
+    if !sc.awaiting.is_empty() {
+        info!(awaiting_screening = sc.prisma.awaiting_screening, awaiting_full_text = sc.prisma.awaiting_full_text, "records await a decision: to_screen.csv, to_screen.ris");
     }
-    for (round, n) in &ing.seen_again {
-        info!(round, records = n, "records exported again under an id an earlier round had (already seen; not added)");
+    let awaiting = rounds.iter().map(|r| sc.awaiting_in(r)).map(|a| (a.len(), crate::incremental::h(format!("{a:?}").as_bytes()))).collect();
+    Ok(ScreeningValue { included: sc.ft.iter().filter_map(|d| d.study_id.clone()).collect(), awaiting })
+}
+
+/// The records a round found that await a decision: `to_screen/round-NNN.parquet`, `.csv`,
+/// `.ris` (import the latest round's into the screening app).
+fn to_screen_round(r: &ingest::RoundSummary, state: &ingest::state::RoundState, awaiting: &[(usize, &str)], st: &Stage) -> Result<usize> {
+    let records = read_parquet(&st.dir.join(round_file(schema::RECORDS.name, r.round, "parquet")), &schema::RECORDS)?;
+    let t = ingest::to_screen_table(&records, state, awaiting, r.round)?;
+    st.put_at(&t, &round_file("to_screen", r.round, "parquet"))?;
+    st.csv(&t, &round_file("to_screen", r.round, "csv"))?;
+    st.write(&round_file("to_screen", r.round, "ris"), ingest::to_screen_ris(&t).as_bytes())?;
+    Ok(t.num_rows())
+}
+
+/// `to_screen.csv` and `to_screen.ris`: every round's records awaiting a decision, rounds in
+/// order (the per-round files joined; one CSV header).
+fn to_screen_all(pieces: &[(usize, u64)], st: &Stage) -> Result<()> {
+    let (mut csv, mut ris) = (Vec::new(), Vec::new());
+    for (k, (r, _)) in pieces.iter().enumerate() {
+        let read = |ext: &str| {
+            let p = st.dir.join(round_file("to_screen", *r, ext));
+            std::fs::read(&p).map_err(|e| Error::io(&p, e))
+        };
+        let c = read("csv")?;
+        let body = if k == 0 { 0 } else { c.iter().position(|&b| b == b'\n').map_or(c.len(), |p| p + 1) };
+        csv.extend_from_slice(&c[body..]);
+        ris.extend_from_slice(&read("ris")?);
     }
-    Ok(Some(ing.ft.iter().filter_map(|d| d.study_id.clone()).collect()))
+    st.write("to_screen.csv", &csv)?;
+    st.write("to_screen.ris", &ris)
 }
 
 /// The `[prisma]` counts (checked by [`crate::config::prisma_problem`] when the config was loaded) as the
@@ -372,11 +495,6 @@ fn csv_outputs(cfg: &Config, w: &Written, st: &Stage) -> Result<Vec<(String, i64
     let flow = Table::new(&schema::PRISMA_FLOW, flow)?;
     st.csv(&flow, "prisma.csv")?;
     let prisma_counts: Vec<(String, i64)> = flow.str("stage").iter().flatten().zip(flow.int("count").into_no_null_iter()).map(|(s, n)| (s.to_string(), n)).collect();
-    // clusters.csv in the dedup benchmark's format: one row per cluster of two or more
-    if let Some(merged) = st.maybe(&schema::MERGED)? {
-        let cl = merged.df.clone().lazy().filter(col("merged_ids").str().split(lit(";")).list().len().gt(lit(1))).select([col("merged_ids")]).collect().map_err(pe)?;
-        st.csv(&Table::new(&schema::CLUSTER_LIST, cl)?, "clusters.csv")?;
-    }
     Ok(prisma_counts)
 }
 

@@ -583,7 +583,16 @@ TY  - JOUR\nID  - 99100003\nTI  - Synthetic new-round cohort study of something 
     let text = text.replacen("[dedup]", &format!("[[sources]]\ndatabase = \"pubmed\"\nfile = \"{}\"\nsearched = \"2023-03-01\"\n\n[dedup]", d.join("data/search/pubmed_2023-03-01.ris").display()), 1);
     std::fs::write(&cfg, text).unwrap();
     let o = run_into(&out, &cfg);
-    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let log = String::from_utf8_lossy(&o.stderr).to_string();
+    assert!(o.status.success(), "{log}");
+    // the new round reruns alone: round 1 is taken as it was, round 2 is deduplicated against it
+    assert!(log.contains("outputs taken from the previous run stage=\"round 1\""), "{log}");
+    assert!(log.contains("ran: first run (no record of a previous one) stage=\"round 2\""), "{log}");
+    assert!(dir.join("records/round-002.parquet").exists() && dir.join("to_screen/round-002.csv").exists());
+    // the same bytes as a full run of both rounds
+    let fresh = d.join("fresh");
+    assert!(run_into(&fresh, &cfg).status.success());
+    assert_eq!(all_files(&dir), all_files(&fresh.join("il1-covid19")));
     let ts = csv_rows(&dir.join("to_screen.csv"));
     assert_eq!(ts.iter().map(|r| r["record_id"].as_str()).collect::<Vec<_>>(), ["pubmed:99100002", "pubmed:99100003"], "only the new unique records");
     assert!(ts.iter().all(|r| r["stage"] == "title_abstract" && r["round"] == "2"));
@@ -668,19 +677,22 @@ fn incremental_reruns_skip_unchanged_stages_and_match_a_full_run() {
     let stderr = |o: &Output| String::from_utf8_lossy(&o.stderr).to_string();
     let o = run_into(&out, &cfg);
     let log = stderr(&o);
-    assert_eq!(log.matches("skipped: inputs unchanged").count(), 6, "{log}");
+    // round 1, screening, extract, rob, pool, changes, report
+    assert_eq!(log.matches("skipped: inputs unchanged").count(), 7, "{log}");
     assert!(!log.contains(" ran: "), "{log}");
     // a changed published figure: only the report reruns, and says why
     replace_in(&d.join("data/published.csv"), "mortality/canakinumab,0.73 (0.36-1.47)", "mortality/canakinumab,0.74 (0.36-1.47)");
     let o = run_into(&out, &cfg);
     let log = stderr(&o);
     assert!(o.status.success(), "{log}");
-    assert_eq!(log.matches("skipped: inputs unchanged").count(), 5, "{log}");
+    assert_eq!(log.matches("skipped: inputs unchanged").count(), 6, "{log}");
     assert!(log.contains("ran: changed: published figures"), "{log}");
     // a changed extraction sheet: extract and everything after it rerun, ingest does not
     replace_in(&d.join("data/extraction/outcome_data.csv"), "save_more,mortality,day 28,13,405", "save_more,mortality,day 28,14,405");
     let log = stderr(&run_into(&out, &cfg));
-    assert!(log.contains("skipped: inputs unchanged; outputs taken from the previous run stage=\"ingest\""), "{log}");
+    for stage in ["round 1", "screening"] {
+        assert!(log.contains(&format!("skipped: inputs unchanged; outputs taken from the previous run stage=\"{stage}\"")), "{log}");
+    }
     assert!(log.contains("ran: changed: outcome sheet stage=\"extract\""), "{log}");
     // byte-identical to a full run of the same inputs
     let fresh = d.join("fresh");

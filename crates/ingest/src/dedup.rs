@@ -7,85 +7,11 @@
 //! Pairs with a similar title that do not meet that bar go to the maybe-pairs table for a
 //! person; their decisions, fed back, are applied on rerun.
 
+pub use crate::keys::{block_keys, keys, Keys};
 use crate::normalize as norm;
 use crate::parse::Record;
+use crate::state::Earlier;
 use std::collections::{BTreeMap, HashMap};
-
-/// Matching keys of one record.
-#[derive(Debug, Clone, Default)]
-pub struct Keys {
-    pub title: String,
-    pub numbers: Vec<String>,
-    pub first_author: Option<String>,
-    pub year: Option<i64>,
-    pub volume: Option<String>,
-    pub first_page: Option<String>,
-    /// last page (digits), when a range is given
-    pub last_page: Option<String>,
-    /// the page is an article number ("e12724", "a1754", "c1804") rather than a printed page
-    pub article_number: bool,
-    pub doi: Option<String>,
-    pub journal: Vec<String>,
-    pub journal_abbrev: Vec<String>,
-    /// name tokens of the first author
-    pub author_tokens: Vec<String>,
-    /// signature (hash, letters) of the name tokens of every author, in order
-    pub all_authors: (u64, usize),
-    /// conference paper (vs journal article), when the export says
-    pub conference: Option<bool>,
-    /// the record is a correction notice (erratum), whose title names the corrected article
-    pub correction: bool,
-    /// a notice about another article (correction, retraction, comment, reply)
-    pub notice: bool,
-    /// the issue number (digits), when given
-    pub issue: Option<String>,
-    /// the main title before a subtitle, normalized
-    pub title_head: Option<String>,
-    /// part, edition and phase markers of the title
-    pub parts: Vec<String>,
-}
-
-pub fn keys(r: &Record) -> Keys {
-    let title = r.title.as_deref().map(norm::title).unwrap_or_default();
-    let (first_page, last_page) = r.pages.as_deref().map(norm::pages).unwrap_or((None, None));
-    let article_number = first_page.as_deref().is_some_and(|p| p.starts_with(|c: char| c.is_ascii_alphabetic()) && p.len() >= 4);
-    let digits = |p: Option<String>| p.map(|p| p.chars().filter(|c| c.is_ascii_digit()).collect::<String>().trim_start_matches('0').to_string()).filter(|p| !p.is_empty());
-    let last_page = digits(last_page);
-    // compare the page number itself ("c37" ~ "37", "S417" ~ "417"); a page field without
-    // digits ("Suppl", "t") says nothing
-    let first_page = first_page.map(|p| p.chars().filter(|c| c.is_ascii_digit()).collect::<String>().trim_start_matches('0').to_string()).filter(|p| !p.is_empty());
-    let conference = r.entry_type.as_deref().map(|t| {
-        let t = t.to_ascii_lowercase();
-        t.contains("proceedings") || t.contains("conference") || t == "conf" || t == "cpaper"
-    });
-    Keys {
-        numbers: norm::title_numbers(&title),
-        parts: norm::parts(&title),
-        title,
-        first_author: r.authors.first().map(|a| norm::surname(a)).filter(|s| !s.is_empty()),
-        year: r.year,
-        // the volume number itself: "35 Suppl 1" and "35" agree; "(Jul)" says nothing
-        volume: r.volume.as_deref().map(|v| v.trim().chars().take_while(|c| c.is_ascii_digit()).collect::<String>()).filter(|v| !v.is_empty()),
-        first_page,
-        last_page,
-        article_number,
-        doi: r.doi.as_deref().and_then(norm::doi),
-        journal: r.journal.as_deref().map(norm::journal_tokens).unwrap_or_default(),
-        journal_abbrev: r.journal_abbrev.as_deref().map(norm::journal_tokens).unwrap_or_default(),
-        author_tokens: r.authors.first().map(|a| norm::name_tokens(a)).unwrap_or_default(),
-        correction: r.title.as_deref().is_some_and(norm::is_correction_notice),
-        notice: r.title.as_deref().is_some_and(norm::is_notice),
-        // the issue number itself ("3 Suppl" ~ "3"); an issue without digits says nothing
-        issue: r
-            .issue
-            .as_deref()
-            .map(|v| v.trim().chars().skip_while(|c| !c.is_ascii_digit()).take_while(|c| c.is_ascii_digit()).collect::<String>().trim_start_matches('0').to_string())
-            .filter(|v| !v.is_empty()),
-        title_head: r.title.as_deref().and_then(norm::title_head),
-        all_authors: norm::authors_signature(&r.authors),
-        conference,
-    }
-}
 
 /// The decision on one candidate pair.
 #[derive(Debug, Clone, PartialEq)]
@@ -360,19 +286,27 @@ pub struct HumanDecision {
     pub duplicate: bool,
 }
 
-/// Result of deduplication.
+/// Result of deduplicating a search round (or a single set of records: one round with no
+/// earlier one, where global and local indices coincide). Records are numbered locally
+/// (`0..n`, input order) or globally (after every earlier round's records); clusters globally
+/// (after every earlier round's clusters).
 #[derive(Debug, Clone, Default)]
 pub struct Dedup {
-    /// cluster index of each record (input order)
+    /// matching keys of each record
+    pub keys: Vec<Keys>,
+    /// global cluster index of each record (local order)
     pub cluster_of: Vec<usize>,
-    /// members of each cluster (record indices), clusters ordered by their representative
+    /// members (local indices) of each cluster the round found, ordered by their
+    /// representative; the `k`-th is global cluster `earlier clusters + k`
     pub clusters: Vec<Vec<usize>>,
-    /// representative record of each cluster
+    /// representative record (local) of each cluster the round found
     pub representative: Vec<usize>,
-    /// for each record: (the record it was matched with, evidence)
+    /// for each record: (the record it was matched with, global; evidence)
     pub matched: Vec<Option<(usize, String)>>,
-    /// undecided uncertain pairs (a, b, title similarity, evidence)
+    /// undecided uncertain pairs (a, b global, title similarity, evidence)
     pub maybe: Vec<(usize, usize, f64, String)>,
+    /// reviewers' decisions that could not be applied
+    pub warnings: Vec<String>,
 }
 
 struct Dsu(Vec<usize>);
@@ -415,45 +349,30 @@ fn par_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> 
 /// Blocks larger than this are skipped as uninformative.
 const MAX_BLOCK: usize = 200;
 
-/// FNV-1a over the parts of a blocking key (no string is built).
-fn block_key(tag: u8, parts: &[&str]) -> u64 {
-    let mut h: u64 = 0xcbf29ce484222325 ^ tag as u64;
-    for p in parts {
-        for b in p.bytes().chain(std::iter::once(0x1f)) {
-            h = (h ^ b as u64).wrapping_mul(0x100000001b3);
-        }
-    }
-    h
-}
-
-fn candidate_pairs(keys: &[Keys]) -> Vec<(usize, usize)> {
+/// Candidate pairs (global indices, lower first) of a round's records (`keys`, numbered from
+/// `m`): two of them, or one of them and an earlier record, sharing a block of at most
+/// [`MAX_BLOCK`] records of this and the earlier rounds. (Pairs of earlier records were
+/// compared when their own round was deduplicated.)
+fn candidate_pairs(keys: &[Keys], m: usize, earlier: &Earlier) -> Vec<(usize, usize)> {
     let mut blocks: HashMap<u64, Vec<usize>> = HashMap::new();
     for (i, k) in keys.iter().enumerate() {
-        if let Some(d) = &k.doi {
-            blocks.entry(block_key(b'd', &[d])).or_default().push(i);
-        }
-        let words: Vec<&str> = k.title.split(' ').filter(|w| !w.is_empty()).collect();
-        if !words.is_empty() {
-            let n = words.len().min(6);
-            blocks.entry(block_key(b'h', &words[..n])).or_default().push(i);
-            blocks.entry(block_key(b't', &words[words.len() - n..])).or_default().push(i);
-        }
-        if let (Some(a), Some(y)) = (&k.first_author, k.year) {
-            blocks.entry(block_key(b'a', &[a, &y.to_string()])).or_default().push(i);
-        }
-        if let (Some(v), Some(p)) = (&k.volume, &k.first_page) {
-            blocks.entry(block_key(b'l', &[v, p])).or_default().push(i);
+        for b in block_keys(k) {
+            blocks.entry(b).or_default().push(m + i);
         }
     }
     let mut pairs = Vec::new();
-    for (_, v) in blocks {
-        if v.len() < 2 || v.len() > MAX_BLOCK {
+    let mut old = Vec::new();
+    for (key, v) in blocks {
+        old.clear();
+        let total = v.len() + earlier.block(key, MAX_BLOCK, &mut old);
+        if total < 2 || total > MAX_BLOCK {
             continue;
         }
         for x in 0..v.len() {
             for y in x + 1..v.len() {
                 pairs.push((v[x].min(v[y]), v[x].max(v[y])));
             }
+            pairs.extend(old.iter().map(|&a| (a, v[x])));
         }
     }
     pairs.sort_unstable();
@@ -464,47 +383,92 @@ fn candidate_pairs(keys: &[Keys]) -> Vec<(usize, usize)> {
 /// Deduplicate `records`. `priority(i)` orders records for choosing a cluster's representative
 /// (lower first; ties by input order). `human` decisions override the rules for their pairs.
 pub fn dedup(records: &[Record], priority: impl Fn(usize) -> usize, human: &[HumanDecision]) -> Dedup {
+    dedup_round(&Earlier::default(), records, priority, human)
+}
+
+/// Deduplicate a search round's `records` (global indices from `earlier.n_records()`) among
+/// themselves and against every earlier round's. A record that duplicates an earlier one joins
+/// that record's cluster; the earlier rounds' clusters are never changed: a record matching two
+/// of them joins the first (in pair order) and its pair with the other goes to a person as a
+/// maybe-pair. `priority(i)` (local index) orders the round's records for choosing the
+/// representative of a cluster the round found. With no earlier round this is [`dedup`].
+pub fn dedup_round(earlier: &Earlier, records: &[Record], priority: impl Fn(usize) -> usize, human: &[HumanDecision]) -> Dedup {
+    let (m, c0, n) = (earlier.n_records(), earlier.n_clusters(), records.len());
     let keys: Vec<Keys> = par_map(records, keys);
-    let id_index: HashMap<&str, usize> = records.iter().enumerate().map(|(i, r)| (r.record_id.as_str(), i)).collect();
+    let id_index: HashMap<&str, usize> = records.iter().enumerate().map(|(i, r)| (r.record_id.as_str(), m + i)).collect();
+    let find = |id: &str| id_index.get(id).copied().or_else(|| earlier.find_id(id));
     let mut forced: HashMap<(usize, usize), bool> = HashMap::new();
     for h in human {
-        if let (Some(&a), Some(&b)) = (id_index.get(h.record_a.as_str()), id_index.get(h.record_b.as_str())) {
-            forced.insert((a.min(b), a.max(b)), h.duplicate);
+        if let (Some(a), Some(b)) = (find(&h.record_a), find(&h.record_b)) {
+            // a pair of earlier records was decided in its own round
+            if a.max(b) >= m && a != b {
+                forced.insert((a.min(b), a.max(b)), h.duplicate);
+            }
         }
     }
-    let n = records.len();
-    let mut dsu = Dsu((0..n).collect());
-    let mut matched: Vec<Option<(usize, String)>> = vec![None; n];
-    let mut maybe = vec![];
-    let mut pairs = candidate_pairs(&keys);
+    let mut pairs = candidate_pairs(&keys, m, earlier);
     pairs.extend(forced.keys().copied());
     pairs.sort_unstable();
     pairs.dedup();
-    let decided: Vec<(Decision, f64)> = par_map(&pairs, |&(a, b)| decide(&keys[a], &keys[b]));
+    let mut old: Vec<usize> = pairs.iter().map(|p| p.0).filter(|&a| a < m).collect();
+    old.sort_unstable();
+    old.dedup();
+    let old_keys: HashMap<usize, Keys> = old.into_iter().map(|g| (g, earlier.keys(g))).collect();
+    let key = |g: usize| if g >= m { &keys[g - m] } else { &old_keys[&g] };
+    let decided: Vec<(Decision, f64)> = par_map(&pairs, |&(a, b)| decide(key(a), key(b)));
+    // one node per earlier cluster, then one per record of the round; a component holding an
+    // earlier cluster has it as its root (the lower index wins a union)
+    let node = |g: usize| if g >= m { c0 + g - m } else { earlier.cluster_of(g) };
+    let mut dsu = Dsu((0..c0 + n).collect());
+    let mut matched: Vec<Option<(usize, String)>> = vec![None; n];
+    let mut maybe = vec![];
+    let mut warnings = vec![];
+    let id = |g: usize| if g >= m { records[g - m].record_id.as_str() } else { earlier.record_id(g) };
     for (&(a, b), (d, sim)) in pairs.iter().zip(decided) {
-        let d = match forced.get(&(a, b)) {
+        let by_person = forced.get(&(a, b)).copied();
+        let d = match by_person {
             Some(true) => Decision::Duplicate("a reviewer's decision (dedup_decisions.csv)".into()),
             Some(false) => Decision::Distinct,
             None => d,
         };
         match d {
             Decision::Duplicate(ev) => {
-                dsu.union(a, b);
-                if matched[b].is_none() {
-                    matched[b] = Some((a, ev.clone()));
+                let (ra, rb) = (dsu.find(node(a)), dsu.find(node(b)));
+                if ra != rb && ra < c0 && rb < c0 {
+                    let why = format!("{ev}; joining would merge {} and {}, kept apart by earlier rounds", cluster_id(ra), cluster_id(rb));
+                    if by_person.is_some() {
+                        warnings.push(format!(
+                            "dedup decision {} = {}: {why}; mark a pair of records of those two clusters as duplicates to merge them",
+                            id(a),
+                            id(b)
+                        ));
+                    } else {
+                        maybe.push((a, b, sim, why));
+                    }
+                    continue;
                 }
-                if matched[a].is_none() {
-                    matched[a] = Some((b, ev));
+                dsu.union(ra, rb);
+                if b >= m && matched[b - m].is_none() {
+                    matched[b - m] = Some((a, ev.clone()));
+                }
+                if a >= m && matched[a - m].is_none() {
+                    matched[a - m] = Some((b, ev));
                 }
             }
             Decision::Maybe(ev) => maybe.push((a, b, sim, ev)),
             Decision::Distinct => {}
         }
     }
+    // the round's records joined to earlier clusters, and the clusters the round found
+    let mut cluster_of = vec![0; n];
     let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for i in 0..n {
-        let r = dsu.find(i);
-        groups.entry(r).or_default().push(i);
+        let r = dsu.find(c0 + i);
+        if r < c0 {
+            cluster_of[i] = r;
+        } else {
+            groups.entry(r).or_default().push(i);
+        }
     }
     let mut clusters: Vec<Vec<usize>> = groups.into_values().collect();
     let rep_of = |c: &Vec<usize>| *c.iter().min_by_key(|&&i| (priority(i), i)).unwrap();
@@ -512,17 +476,22 @@ pub fn dedup(records: &[Record], priority: impl Fn(usize) -> usize, human: &[Hum
         let r = rep_of(c);
         (priority(r), r)
     });
-    let mut cluster_of = vec![0; n];
     let mut representative = vec![];
     for (ci, c) in clusters.iter().enumerate() {
         for &i in c {
-            cluster_of[i] = ci;
+            cluster_of[i] = c0 + ci;
         }
         representative.push(rep_of(c));
     }
     // maybe-pairs already joined through other evidence need no person
-    maybe.retain(|(a, b, _, _)| cluster_of[*a] != cluster_of[*b]);
-    Dedup { cluster_of, clusters, representative, matched, maybe }
+    let cluster = |g: usize| if g >= m { cluster_of[g - m] } else { earlier.cluster_of(g) };
+    maybe.retain(|(a, b, _, _)| cluster(*a) != cluster(*b));
+    Dedup { keys, cluster_of, clusters, representative, matched, maybe, warnings }
+}
+
+/// Cluster id of cluster `c` (`C0001`, … in the order the clusters were found).
+pub fn cluster_id(c: usize) -> String {
+    format!("C{:04}", c + 1)
 }
 
 #[cfg(test)]
@@ -718,5 +687,45 @@ mod tests {
             authors: vec![], journal: None, volume: None, pages: None, ..rec("b:1", "Эффективность вакцины против гриппа у детей", "", 2015, "", "", "", "10.5555/X.1")
         };
         assert_eq!(n_clusters(&[a, b]), 1);
+    }
+
+    /// The state a round leaves, read back as the next round sees it.
+    fn earlier_of(recs: &[Record], human: &[HumanDecision]) -> (Earlier, Dedup) {
+        let d = dedup(recs, |_| 0, human);
+        let facts = crate::state::RoundFacts { first: 0, clusters_before: 0, ids: recs.iter().map(|r| r.record_id.as_str()).collect(), keys: &d.keys, cluster_of: &d.cluster_of, representatives: &d.representative };
+        let mut e = Earlier::default();
+        e.push(crate::state::RoundState::decode(crate::state::RoundState::encode(&facts), "test").unwrap());
+        (e, d)
+    }
+
+    #[test]
+    fn a_later_round_joins_earlier_clusters_and_never_merges_two() {
+        let t1 = "Anakinra in patients with severe COVID-19 pneumonia: a randomised trial";
+        let t2 = "Tocilizumab in hospitalised adults with COVID-19: a randomised trial";
+        let round1 = [rec("a:1", t1, "Doe J", 2021, "Lancet", "9", "100-9", ""), rec("a:2", t2, "Roe R", 2021, "BMJ", "372", "n311", ""), rec("a:3", "Something else entirely about sepsis", "Poe P", 2020, "JAMA", "1", "1-2", "")];
+        let (earlier, d1) = earlier_of(&round1, &[]);
+        assert_eq!(d1.clusters.len(), 3);
+        // the first article again, and a new article twice
+        let t3 = "Canakinumab in patients with COVID-19 and elevated C-reactive protein";
+        let round2 = [rec("b:1", &format!("{t1}."), "Doe, J.", 2021, "The Lancet", "9", "100", ""), rec("b:2", t3, "Moe M", 2022, "JAMA", "326", "230-9", ""), rec("b:3", t3, "Moe, M", 2022, "JAMA", "326", "230", "")];
+        let d2 = dedup_round(&earlier, &round2, |_| 0, &[]);
+        assert_eq!(d2.cluster_of[0], d1.cluster_of[0], "joins the earlier cluster");
+        assert_eq!(d2.matched[0].as_ref().map(|m| m.0), Some(0), "matched with the earlier record (global index)");
+        assert_eq!((d2.clusters.len(), d2.cluster_of[1], d2.cluster_of[2]), (1, 3, 3), "one new cluster, numbered after the earlier ones");
+        assert_eq!(d2.representative, [1]);
+        // the two rounds deduplicated at once find the same clusters
+        let all: Vec<Record> = round1.iter().chain(&round2).cloned().collect();
+        assert_eq!(dedup(&all, |_| 0, &[]).clusters.len(), 4);
+        // a record matching two clusters an earlier round kept apart (a reviewer said so) joins
+        // the first; its pair with the other goes to a person
+        let copies = [round1[0].clone(), rec("a:9", t1, "Doe J", 2021, "Lancet", "9", "100-9", "10.1/x")];
+        assert_eq!(earlier_of(&copies, &[]).0.n_clusters(), 1);
+        let (apart, _) = earlier_of(&copies, &[HumanDecision { record_a: "a:1".into(), record_b: "a:9".into(), duplicate: false }]);
+        assert_eq!(apart.n_clusters(), 2);
+        let d = dedup_round(&apart, &[rec("b:9", t1, "Doe J", 2021, "Lancet", "9", "100-9", "")], |_| 0, &[]);
+        assert_eq!(d.cluster_of[0], 0, "joins the first");
+        assert_eq!(d.maybe.len(), 1);
+        assert_eq!((d.maybe[0].0, d.maybe[0].1), (1, 2));
+        assert!(d.maybe[0].3.contains("kept apart by earlier rounds"), "{}", d.maybe[0].3);
     }
 }

@@ -5,12 +5,17 @@
 //! what was read.
 
 pub mod dedup;
+pub mod keys;
 pub mod normalize;
 pub mod parse;
 pub mod screening;
 pub mod synth;
 
+pub mod state;
+
+pub use dedup::cluster_id;
 use dedup::{Dedup, HumanDecision};
+use state::Earlier;
 use metapipe_tables::io::Input;
 use metapipe_tables::schema::{CLUSTERS, MAYBE_PAIRS, MERGED, PRISMA, RECORDS, SCREENING, TO_SCREEN};
 use metapipe_tables::{f, i, pe, s, so, Builder, Error, Result, Table};
@@ -28,34 +33,53 @@ pub struct Source {
     pub round: usize,
 }
 
-/// Parse every source, in order. Record ids must be unique within a round; a record a later
-/// round exports again under the same id (the same accession number of the same database) is
-/// the record already seen and is not added again. Returns the records, each record's round,
-/// the number of re-exported records dropped per round, and warnings.
-pub fn parse_sources(sources: &[Source]) -> Result<(Vec<Record>, Vec<usize>, Vec<(usize, usize)>, Vec<String>)> {
+/// Parse one search round's sources, in order. Record ids must be unique within the round; a
+/// record exported again under an id an earlier round had (`seen_before(id)`: the same accession
+/// number of the same database) is the record already seen and is not added. Returns the
+/// records, the number of those dropped, and warnings.
+pub fn parse_round(sources: &[&Source], seen_before: impl Fn(&str) -> bool) -> Result<(Vec<Record>, usize, Vec<String>)> {
     let mut all = vec![];
-    let mut rounds = vec![];
     let mut warnings = vec![];
-    let mut again: std::collections::BTreeMap<usize, usize> = Default::default();
-    let mut seen: HashMap<String, (String, usize, usize)> = HashMap::new();
+    let mut again = 0;
+    let mut seen: HashMap<String, (String, usize)> = HashMap::new();
     for src in sources {
         let (recs, w) = parse::parse_input(&src.input, &src.database)?;
         warnings.extend(w);
         for r in recs {
-            match seen.get(&r.record_id) {
-                Some((_, _, round)) if *round < src.round => {
-                    *again.entry(src.round).or_default() += 1;
-                    continue;
-                }
-                Some((f, l, _)) => return Err(Error::data(format!("record id {} already used at {f}:{l}", r.record_id)).file(&src.input.path).line(r.source_line).field("id")),
-                None => {}
+            if seen_before(&r.record_id) {
+                again += 1;
+                continue;
             }
-            seen.insert(r.record_id.clone(), (r.source_file.clone(), r.source_line, src.round));
-            rounds.push(src.round);
+            if let Some((f, l)) = seen.get(&r.record_id) {
+                return Err(Error::data(format!("record id {} already used at {f}:{l}", r.record_id)).file(&src.input.path).line(r.source_line).field("id"));
+            }
+            seen.insert(r.record_id.clone(), (r.source_file.clone(), r.source_line));
             all.push(r);
         }
     }
-    Ok((all, rounds, again.into_iter().collect(), warnings))
+    Ok((all, again, warnings))
+}
+
+/// Parse every source, round by round ([`parse_round`]). Returns the records (rounds in order),
+/// each record's round, the number of re-exported records dropped per round, and warnings.
+pub fn parse_sources(sources: &[Source]) -> Result<(Vec<Record>, Vec<usize>, Vec<(usize, usize)>, Vec<String>)> {
+    let mut rounds: Vec<usize> = sources.iter().map(|s| s.round).collect();
+    rounds.sort_unstable();
+    rounds.dedup();
+    let (mut all, mut round_of, mut again, mut warnings) = (vec![], vec![], vec![], vec![]);
+    let mut earlier: std::collections::HashSet<String> = Default::default();
+    for r in rounds {
+        let srcs: Vec<&Source> = sources.iter().filter(|s| s.round == r).collect();
+        let (recs, n_again, w) = parse_round(&srcs, |id| earlier.contains(id))?;
+        earlier.extend(recs.iter().map(|x| x.record_id.clone()));
+        if n_again > 0 {
+            again.push((r, n_again));
+        }
+        round_of.extend(std::iter::repeat_n(r, recs.len()));
+        all.extend(recs);
+        warnings.extend(w);
+    }
+    Ok((all, round_of, again, warnings))
 }
 
 /// A text column from optional cells; an empty string is missing (as [`metapipe_tables::so`]).
@@ -68,8 +92,8 @@ fn text_req<'a>(name: &str, cells: impl Iterator<Item = &'a str>) -> Column {
     Column::new(name.into(), cells.map(Some).collect::<StringChunked>().into_series())
 }
 
-/// A record's bibliographic columns, in the order the records and to_screen tables share:
-/// title, authors, year, journal (or its abbreviation), volume, issue, pages, doi, abstract.
+/// A record's bibliographic columns: title, authors (joined by "; "), year, journal (or its
+/// abbreviation), volume, issue, pages, doi, abstract.
 /// Built column by column from the records (no per-cell allocation but the joined authors).
 fn bib_columns(recs: &[&Record]) -> Vec<Column> {
     let authors: Vec<String> = recs.iter().map(|r| r.authors.join("; ")).collect();
@@ -102,29 +126,35 @@ pub fn records_table(recs: &[Record]) -> Result<Table> {
     Table::new(&RECORDS, DataFrame::new(recs.len(), cols).map_err(pe)?)
 }
 
-/// Cluster id of cluster `c` (`C0001`, … in representative order).
-pub fn cluster_id(c: usize) -> String {
-    format!("C{:04}", c + 1)
-}
-
-/// Clusters, merged records and maybe-pairs tables.
-/// `records` is the records table of `recs` ([`records_table`]), built once by the caller.
-pub fn dedup_tables(recs: &[Record], records: &Table, d: &Dedup) -> Result<(Table, Table, Table)> {
+/// Clusters, merged records and maybe-pairs tables of a deduplicated round (`earlier`: the
+/// rounds before it; empty for a single deduplication). `records` is the records table of
+/// `recs` ([`records_table`]), built once by the caller. The clusters table has one row per
+/// record of the round (cluster order); the merged records are those of the clusters the round
+/// found (a later round's copy of an earlier cluster is listed in its own round's clusters
+/// table, and leaves the merged record screened before as it was).
+pub fn dedup_tables(recs: &[Record], records: &Table, d: &Dedup, earlier: &Earlier) -> Result<(Table, Table, Table)> {
+    let (m, c0) = (earlier.n_records(), earlier.n_clusters());
+    let id = |g: usize| if g >= m { recs[g - m].record_id.as_str() } else { earlier.record_id(g) };
     // one row per record, in cluster order
-    let rows: Vec<(usize, usize)> = d.clusters.iter().enumerate().flat_map(|(ci, members)| members.iter().map(move |&m| (ci, m))).collect();
-    let ids: Vec<String> = rows.iter().map(|(ci, _)| cluster_id(*ci)).collect();
-    let cols = vec![
-        text_req("cluster_id", ids.iter().map(String::as_str)),
-        text_req("record_id", rows.iter().map(|(_, m)| recs[*m].record_id.as_str())),
-        Column::new("representative".into(), rows.iter().map(|(ci, m)| d.representative[*ci] == *m).collect::<Vec<_>>()),
-        text("matched_with", rows.iter().map(|(_, m)| d.matched[*m].as_ref().map(|(o, _)| recs[*o].record_id.as_str()))),
-        text("evidence", rows.iter().map(|(_, m)| d.matched[*m].as_ref().map(|(_, ev)| ev.as_str()))),
-    ];
-    let clusters = Table::new(&CLUSTERS, DataFrame::new(rows.len(), cols).map_err(pe)?)?;
-    let merged = merged_table(records, &clusters)?;
+    let mut rows: Vec<(usize, usize)> = d.cluster_of.iter().enumerate().map(|(i, &c)| (c, i)).collect();
+    rows.sort_unstable();
+    let table = |rows: &[(usize, usize)]| {
+        let ids: Vec<String> = rows.iter().map(|(c, _)| cluster_id(*c)).collect();
+        let cols = vec![
+            text_req("cluster_id", ids.iter().map(String::as_str)),
+            text_req("record_id", rows.iter().map(|(_, i)| recs[*i].record_id.as_str())),
+            Column::new("representative".into(), rows.iter().map(|&(c, i)| c >= c0 && d.representative[c - c0] == i).collect::<Vec<_>>()),
+            text("matched_with", rows.iter().map(|(_, i)| d.matched[*i].as_ref().map(|(o, _)| id(*o)))),
+            text("evidence", rows.iter().map(|(_, i)| d.matched[*i].as_ref().map(|(_, ev)| ev.as_str()))),
+        ];
+        Table::new(&CLUSTERS, DataFrame::new(rows.len(), cols).map_err(pe)?)
+    };
+    let clusters = table(&rows)?;
+    let first_new = rows.partition_point(|(c, _)| *c < c0);
+    let merged = if first_new == 0 { merged_table(records, &clusters)? } else { merged_table(records, &table(&rows[first_new..])?)? };
     let mut mp = Builder::new(&MAYBE_PAIRS);
     for (a, bb, sim, ev) in &d.maybe {
-        mp.row(vec![s(&recs[*a].record_id), s(&recs[*bb].record_id), f(*sim), s(ev)]);
+        mp.row(vec![s(id(*a)), s(id(*bb)), f(*sim), s(ev)]);
     }
     Ok((clusters, merged, mp.finish()?))
 }
@@ -249,25 +279,30 @@ pub fn prisma_table(p: &Prisma) -> Result<Table> {
     t.finish()
 }
 
-/// The records awaiting a decision (the representative of each cluster; `awaiting` is
-/// [`Ingested::awaiting`]), as a table.
-pub fn to_screen_table(ing: &Ingested, awaiting: &[(usize, &str)]) -> Result<Table> {
-    let reps: Vec<&Record> = awaiting.iter().map(|(c, _)| &ing.records[ing.dedup.representative[*c]]).collect();
+/// The records of round `round` awaiting a decision (`awaiting`: (cluster, stage) of the
+/// clusters the round found; [`Screened::awaiting`]), each cluster's representative, from the
+/// round's records table and state.
+pub fn to_screen_table(records: &Table, st: &state::RoundState, awaiting: &[(usize, &str)], round: usize) -> Result<Table> {
+    let idx: Vec<IdxSize> = awaiting.iter().map(|(c, _)| st.representative(c - st.clusters_before) as IdxSize).collect();
+    let reps = records.df.take(&IdxCa::from_vec("i".into(), idx)).map_err(pe)?;
     let ids: Vec<String> = awaiting.iter().map(|(c, _)| cluster_id(*c)).collect();
+    let col = |name: &str| reps.column(name).cloned().map_err(pe);
     let mut cols = vec![
         text_req("stage", awaiting.iter().map(|(_, stage)| *stage)),
         text_req("cluster_id", ids.iter().map(String::as_str)),
-        text_req("record_id", reps.iter().map(|r| r.record_id.as_str())),
-        text_req("database", reps.iter().map(|r| r.database.as_str())),
-        Column::new("round".into(), awaiting.iter().map(|(c, _)| ing.cluster_round(*c) as i64).collect::<Vec<_>>()),
+        col("record_id")?,
+        col("database")?,
+        Column::new("round".into(), vec![round as i64; awaiting.len()]),
     ];
-    cols.extend(bib_columns(&reps));
+    for name in ["title", "authors", "year", "journal", "volume", "issue", "pages", "doi", "abstract"] {
+        cols.push(col(name)?);
+    }
     Table::new(&TO_SCREEN, DataFrame::new(awaiting.len(), cols).map_err(pe)?)
 }
 
 /// The records awaiting a decision as RIS (Rayyan, Covidence, ASReview and reference managers
-/// import it): one record each, its id in `ID`, the stage and round in `N1`.
-pub fn to_screen_ris(ing: &Ingested, awaiting: &[(usize, &str)]) -> String {
+/// import it): one record each, its id in `ID`, the stage, cluster and round in `N1`.
+pub fn to_screen_ris(t: &Table) -> String {
     let mut out = String::new();
     let tag = |out: &mut String, t: &str, v: &str| {
         if !v.is_empty() {
@@ -281,48 +316,190 @@ pub fn to_screen_ris(ing: &Ingested, awaiting: &[(usize, &str)]) -> String {
             out.push('\n');
         }
     };
-    for &(c, stage) in awaiting {
-        let r = &ing.records[ing.dedup.representative[c]];
+    let [stage, cluster, id, title, authors, journal, volume, issue, pages, doi, abstract_] =
+        ["stage", "cluster_id", "record_id", "title", "authors", "journal", "volume", "issue", "pages", "doi", "abstract"].map(|c| t.str(c));
+    let (year, round) = (t.int("year"), t.int("round"));
+    for k in 0..t.num_rows() {
+        fn cell(c: &StringChunked, k: usize) -> &str {
+            c.get(k).unwrap_or("")
+        }
+        let get = |c| cell(c, k);
         tag(&mut out, "TY", "JOUR");
-        tag(&mut out, "ID", &r.record_id);
-        tag(&mut out, "TI", r.title.as_deref().unwrap_or(""));
-        for a in &r.authors {
+        tag(&mut out, "ID", get(&id));
+        tag(&mut out, "TI", get(&title));
+        // the records table joins a record's authors with "; "
+        for a in get(&authors).split("; ") {
             tag(&mut out, "AU", a);
         }
-        tag(&mut out, "PY", &r.year.map(|y| y.to_string()).unwrap_or_default());
-        tag(&mut out, "JO", r.journal.as_deref().or(r.journal_abbrev.as_deref()).unwrap_or(""));
-        tag(&mut out, "VL", r.volume.as_deref().unwrap_or(""));
-        tag(&mut out, "IS", r.issue.as_deref().unwrap_or(""));
-        tag(&mut out, "SP", r.pages.as_deref().unwrap_or(""));
-        tag(&mut out, "DO", r.doi.as_deref().unwrap_or(""));
-        tag(&mut out, "AB", r.abstract_.as_deref().unwrap_or(""));
-        tag(&mut out, "N1", &format!("metapipe: awaiting {stage} screening; cluster {}; search round {}", cluster_id(c), ing.cluster_round(c)));
+        tag(&mut out, "PY", &year.get(k).map(|y| y.to_string()).unwrap_or_default());
+        tag(&mut out, "JO", get(&journal));
+        tag(&mut out, "VL", get(&volume));
+        tag(&mut out, "IS", get(&issue));
+        tag(&mut out, "SP", get(&pages));
+        tag(&mut out, "DO", get(&doi));
+        tag(&mut out, "AB", get(&abstract_));
+        tag(&mut out, "N1", &format!("metapipe: awaiting {} screening; cluster {}; search round {}", get(&stage), get(&cluster), round.get(k).unwrap_or(1)));
         out.push_str("ER  - \n");
     }
     out
+}
+
+/// What a search round left for the screening and the PRISMA counts (kept in the run record:
+/// a round that did not change is not read again).
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct RoundSummary {
+    pub round: usize,
+    /// records added (parsed, less those exported again under an earlier round's id)
+    pub records: usize,
+    /// records exported again under an id an earlier round had (already seen; not added)
+    pub seen_again: usize,
+    /// records per database, in source order (a database with no record included)
+    pub per_database: Vec<(String, usize)>,
+    pub clusters_before: usize,
+    pub clusters_after: usize,
+    pub maybe_pairs: usize,
+    pub warnings: Vec<String>,
+}
+
+/// A search round, parsed and deduplicated against the earlier rounds.
+pub struct Round {
+    pub summary: RoundSummary,
+    pub records: Vec<Record>,
+    pub dedup: Dedup,
+}
+
+/// Parse a search round's sources and deduplicate its records against each other and the
+/// earlier rounds' ([`dedup::dedup_round`]); `priority(database)` orders databases for choosing
+/// a new cluster's representative.
+pub fn ingest_round(round: usize, sources: &[&Source], earlier: &Earlier, priority: impl Fn(&str) -> usize, human: &[HumanDecision]) -> Result<Round> {
+    let (records, seen_again, mut warnings) = parse_round(sources, |id| earlier.find_id(id).is_some())?;
+    let d = dedup::dedup_round(earlier, &records, |k| priority(&records[k].database), human);
+    // conservation: every record is in exactly one cluster, an earlier one or one found now
+    let c0 = earlier.n_clusters();
+    let clustered = d.clusters.iter().map(Vec::len).sum::<usize>() + d.cluster_of.iter().filter(|&&c| c < c0).count();
+    if clustered != records.len() {
+        return Err(Error::data(format!("dedup invariant broken: {clustered} records in clusters, {} parsed", records.len())));
+    }
+    warnings.extend(d.warnings.iter().cloned());
+    let mut per_database: Vec<(String, usize)> = vec![];
+    for src in sources {
+        if !per_database.iter().any(|(x, _)| *x == src.database) {
+            per_database.push((src.database.clone(), 0));
+        }
+    }
+    for r in &records {
+        if let Some(e) = per_database.iter_mut().find(|(x, _)| *x == r.database) {
+            e.1 += 1;
+        }
+    }
+    let summary = RoundSummary { round, records: records.len(), seen_again, per_database, clusters_before: c0, clusters_after: c0 + d.clusters.len(), maybe_pairs: d.maybe.len(), warnings };
+    Ok(Round { summary, records, dedup: d })
+}
+
+impl Round {
+    /// The round's state for the rounds after it ([`state::RoundState`]).
+    pub fn state(&self, earlier: &Earlier) -> Vec<u8> {
+        state::RoundState::encode(&state::RoundFacts {
+            first: earlier.n_records(),
+            clusters_before: self.summary.clusters_before,
+            ids: self.records.iter().map(|r| r.record_id.as_str()).collect(),
+            keys: &self.dedup.keys,
+            cluster_of: &self.dedup.cluster_of,
+            representatives: &self.dedup.representative,
+        })
+    }
+}
+
+/// Every cluster of two or more records (every round's), as the dedup benchmark lists them:
+/// record ids sorted and joined by `;`, clusters in order.
+pub fn cluster_list(all: &Earlier) -> Result<Table> {
+    let mut members: Vec<Vec<&str>> = vec![vec![]; all.n_clusters()];
+    for r in all.rounds() {
+        for i in 0..r.n {
+            members[r.cluster_of(i)].push(r.record_id(i));
+        }
+    }
+    let joined: Vec<String> = members
+        .into_iter()
+        .filter(|m| m.len() > 1)
+        .map(|mut m| {
+            m.sort_unstable();
+            m.join(";")
+        })
+        .collect();
+    Table::new(&metapipe_tables::schema::CLUSTER_LIST, DataFrame::new(joined.len(), vec![text_req("merged_ids", joined.iter().map(String::as_str))]).map_err(pe)?)
+}
+
+/// The screening logs applied to every round's clusters.
+pub struct Screened {
+    pub ta: Vec<TaDecision>,
+    pub ft: Vec<FtDecision>,
+    pub prisma: Prisma,
+    pub kappa_title_abstract: Option<f64>,
+    /// PRISMA 2020 rows for an updated review ([`prisma_update`])
+    pub update: Vec<(String, Option<String>, usize)>,
+    /// the clusters awaiting a decision, in cluster order: (cluster, stage), stage
+    /// `title_abstract` (no decision yet) or `full_text` (included at title/abstract, no
+    /// full-text decision yet)
+    pub awaiting: Vec<(usize, &'static str)>,
+}
+
+impl Screened {
+    /// The clusters awaiting a decision among those round `r` found.
+    pub fn awaiting_in(&self, r: &RoundSummary) -> &[(usize, &'static str)] {
+        let lo = self.awaiting.partition_point(|(c, _)| *c < r.clusters_before);
+        let hi = self.awaiting.partition_point(|(c, _)| *c < r.clusters_after);
+        &self.awaiting[lo..hi]
+    }
+}
+
+/// Apply the screening logs to the clusters of every round (`all`: every round's state,
+/// `rounds` their summaries), count the PRISMA flow and check it.
+pub fn screen(rounds: &[RoundSummary], all: &Earlier, ta_log: &Input, ft_log: &Input) -> Result<Screened> {
+    let cluster_of_id = |id: &str| all.find_id(id).map(|g| all.cluster_of(g));
+    let ta = screening::title_abstract(ta_log, &cluster_of_id)?;
+    let ft = screening::full_text(ft_log, &cluster_of_id, &ta)?;
+    let mut per_db: Vec<(String, usize)> = vec![];
+    for (db, n) in rounds.iter().flat_map(|r| &r.per_database) {
+        match per_db.iter_mut().find(|(x, _)| x == db) {
+            Some(e) => e.1 += n,
+            None => per_db.push((db.clone(), *n)),
+        }
+    }
+    let n_clusters = all.n_clusters();
+    let p = screening::prisma(&per_db, n_clusters, &ta, &ft);
+    p.check().map_err(Error::data)?;
+    let kappa = screening::cohen_kappa(&ta.iter().map(|d| (d.reviewer_1, d.reviewer_2)).collect::<Vec<_>>());
+    let verdict: HashMap<usize, Verdict> = ta.iter().map(|d| (d.cluster, d.decision)).collect();
+    let assessed: std::collections::HashSet<usize> = ft.iter().map(|d| d.cluster).collect();
+    let awaiting = (0..n_clusters)
+        .filter_map(|c| match verdict.get(&c) {
+            None => Some((c, "title_abstract")),
+            Some(Verdict::Include) if !assessed.contains(&c) => Some((c, "full_text")),
+            _ => None,
+        })
+        .collect();
+    let update = prisma_update(rounds, &ta, &ft);
+    Ok(Screened { ta, ft, prisma: p, kappa_title_abstract: kappa, update, awaiting })
 }
 
 /// PRISMA 2020 for an updated review, when the review has more than one search round: the
 /// studies of the previous version (included from records of earlier rounds), the flow of the
 /// latest round's new records, and the total. Rows (stage, detail, count), stages prefixed
 /// `update_`; none for a single-round review.
-pub fn prisma_update(ing: &Ingested) -> Vec<(String, Option<String>, usize)> {
-    let latest = ing.record_round.iter().copied().max().unwrap_or(1);
-    if latest <= 1 {
-        return vec![];
-    }
-    let round = |c: usize| ing.cluster_round(c);
-    let ta: HashMap<usize, Verdict> = ing.ta.iter().map(|d| (d.cluster, d.decision)).collect();
+pub fn prisma_update(rounds: &[RoundSummary], ta: &[TaDecision], ft: &[FtDecision]) -> Vec<(String, Option<String>, usize)> {
+    let Some(latest) = rounds.last().filter(|_| rounds.len() > 1) else { return vec![] };
+    let is_new = |c: usize| c >= latest.clusters_before;
     let (mut prev_studies, mut prev_reports) = (std::collections::BTreeSet::new(), 0usize);
     let (mut new_studies, mut new_reports) = (std::collections::BTreeSet::new(), 0usize);
     let mut reasons: std::collections::BTreeMap<String, usize> = Default::default();
     let (mut ft_new, mut excl_ft_new) = (0, 0);
-    for d in &ing.ft {
-        let is_new = round(d.cluster) == latest;
-        if is_new {
+    for d in ft {
+        let new = is_new(d.cluster);
+        if new {
             ft_new += 1;
         }
-        match (d.decision, is_new) {
+        match (d.decision, new) {
             (Verdict::Include, false) => {
                 prev_reports += 1;
                 prev_studies.extend(d.study_id.clone());
@@ -338,19 +515,19 @@ pub fn prisma_update(ing: &Ingested) -> Vec<(String, Option<String>, usize)> {
             _ => {}
         }
     }
-    let new_clusters: Vec<usize> = (0..ing.dedup.clusters.len()).filter(|&c| round(c) == latest).collect();
-    let identified = ing.record_round.iter().filter(|r| **r == latest).count() + ing.seen_again.iter().filter(|(r, _)| *r == latest).map(|(_, n)| n).sum::<usize>();
-    let screened = new_clusters.iter().filter(|c| ta.contains_key(c)).count();
-    let excl_ta = new_clusters.iter().filter(|c| ta.get(c) == Some(&Verdict::Exclude)).count();
+    let new_clusters = latest.clusters_after - latest.clusters_before;
+    let identified = latest.records + latest.seen_again;
+    let screened = ta.iter().filter(|d| is_new(d.cluster)).count();
+    let excl_ta = ta.iter().filter(|d| is_new(d.cluster) && d.decision == Verdict::Exclude).count();
     let new_only: std::collections::BTreeSet<&String> = new_studies.iter().filter(|s| !prev_studies.contains(*s)).collect();
     let total: std::collections::BTreeSet<&String> = prev_studies.iter().chain(new_studies.iter()).collect();
     let mut rows: Vec<(String, Option<String>, usize)> = [
         ("update_previous_studies", prev_studies.len()),
         ("update_previous_reports", prev_reports),
         ("update_records_identified", identified),
-        ("update_duplicates_removed", identified - new_clusters.len()),
+        ("update_duplicates_removed", identified - new_clusters),
         ("update_records_screened", screened),
-        ("update_records_awaiting_screening", new_clusters.len() - screened),
+        ("update_records_awaiting_screening", new_clusters - screened),
         ("update_excluded_title_abstract", excl_ta),
         ("update_full_text_assessed", ft_new),
         ("update_excluded_full_text", excl_ft_new),
@@ -363,68 +540,6 @@ pub fn prisma_update(ing: &Ingested) -> Vec<(String, Option<String>, usize)> {
     .map(|(k, n)| (k.to_string(), None, n))
     .collect();
     rows.extend(reasons.into_iter().map(|(r, n)| ("update_excluded_full_text_reason".to_string(), Some(r), n)));
-    rows.push(("update_round".into(), None, latest));
+    rows.push(("update_round".into(), None, latest.round));
     rows
-}
-
-/// Everything ingest produces.
-pub struct Ingested {
-    pub records: Vec<Record>,
-    pub dedup: Dedup,
-    pub ta: Vec<TaDecision>,
-    pub ft: Vec<FtDecision>,
-    pub prisma: Prisma,
-    pub kappa_title_abstract: Option<f64>,
-    pub warnings: Vec<String>,
-    /// each record's search round
-    pub record_round: Vec<usize>,
-    /// (round, records exported again under an id an earlier round had)
-    pub seen_again: Vec<(usize, usize)>,
-}
-
-impl Ingested {
-    /// The clusters awaiting a decision, in cluster order: (cluster, stage), stage
-    /// `title_abstract` (no decision yet) or `full_text` (included at title/abstract, no
-    /// full-text decision yet).
-    pub fn awaiting(&self) -> Vec<(usize, &'static str)> {
-        let ta: std::collections::HashMap<usize, Verdict> = self.ta.iter().map(|d| (d.cluster, d.decision)).collect();
-        let ft: std::collections::HashSet<usize> = self.ft.iter().map(|d| d.cluster).collect();
-        (0..self.dedup.clusters.len())
-            .filter_map(|c| match ta.get(&c) {
-                None => Some((c, "title_abstract")),
-                Some(Verdict::Include) if !ft.contains(&c) => Some((c, "full_text")),
-                _ => None,
-            })
-            .collect()
-    }
-    /// The search round a cluster first appeared in.
-    pub fn cluster_round(&self, c: usize) -> usize {
-        self.dedup.clusters[c].iter().map(|&k| self.record_round[k]).min().unwrap_or(1)
-    }
-}
-
-/// The ingest stage: parse, deduplicate, apply screening logs, count.
-pub fn ingest(sources: &[Source], human_dedup: Option<&Input>, ta_log: &Input, ft_log: &Input) -> Result<Ingested> {
-    let (records, record_round, seen_again, warnings) = parse_sources(sources)?;
-    let order: HashMap<&str, usize> = sources.iter().enumerate().map(|(k, s)| (s.database.as_str(), k)).collect();
-    let human = read_human_decisions(human_dedup)?;
-    let d = dedup::dedup(&records, |k| order.get(records[k].database.as_str()).copied().unwrap_or(usize::MAX), &human);
-    // conservation: every record is in exactly one cluster
-    let clustered: usize = d.clusters.iter().map(|c| c.len()).sum();
-    if clustered != records.len() {
-        return Err(Error::data(format!("dedup invariant broken: {clustered} records in clusters, {} parsed", records.len())));
-    }
-    let cluster_of_id: HashMap<String, usize> = records.iter().enumerate().map(|(k, r)| (r.record_id.clone(), d.cluster_of[k])).collect();
-    let ta = screening::title_abstract(ta_log, &cluster_of_id)?;
-    let ft = screening::full_text(ft_log, &cluster_of_id, &ta)?;
-    let mut per_db: Vec<(String, usize)> = sources.iter().map(|s| (s.database.clone(), 0)).collect();
-    for r in &records {
-        if let Some(e) = per_db.iter_mut().find(|(db, _)| *db == r.database) {
-            e.1 += 1;
-        }
-    }
-    let p = screening::prisma(&per_db, d.clusters.len(), &ta, &ft);
-    p.check().map_err(Error::data)?;
-    let kappa = screening::cohen_kappa(&ta.iter().map(|d| (d.reviewer_1, d.reviewer_2)).collect::<Vec<_>>());
-    Ok(Ingested { records, dedup: d, ta, ft, prisma: p, kappa_title_abstract: kappa, warnings, record_round, seen_again })
 }

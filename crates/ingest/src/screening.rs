@@ -60,7 +60,7 @@ fn col(headers: &[String], name: &str, path: &Path) -> Result<usize> {
 
 /// Read title/abstract decisions: `record_id, reviewer_1, reviewer_2, adjudicated`. A cluster is
 /// screened at most once (the others await screening); a conflict needs an adjudication.
-pub fn title_abstract(input: &Input, cluster_of_id: &HashMap<String, usize>) -> Result<Vec<TaDecision>> {
+pub fn title_abstract(input: &Input, cluster_of_id: &dyn Fn(&str) -> Option<usize>) -> Result<Vec<TaDecision>> {
     let (h, rows) = read_rows(input)?;
     let path = input.path.as_path();
     let (ci, c1, c2, ca) = (col(&h, "record_id", path)?, col(&h, "reviewer_1", path)?, col(&h, "reviewer_2", path)?, col(&h, "adjudicated", path)?);
@@ -69,7 +69,7 @@ pub fn title_abstract(input: &Input, cluster_of_id: &HashMap<String, usize>) -> 
     for (ln, r) in rows {
         let get = |i: usize| r.get(i).map(|s| s.as_str()).unwrap_or("");
         let id = get(ci);
-        let &cluster = cluster_of_id.get(id).ok_or_else(|| Error::data(format!("unknown record {id:?} (not in any search export)")).file(path).line(ln).field("record_id"))?;
+        let cluster = cluster_of_id(id).ok_or_else(|| Error::data(format!("unknown record {id:?} (not in any search export)")).file(path).line(ln).field("record_id"))?;
         if let Some(prev) = seen.insert(cluster, ln) {
             return Err(Error::data(format!("record {id:?} is a duplicate of one already screened on line {prev}")).file(path).line(ln).field("record_id"));
         }
@@ -86,7 +86,7 @@ pub fn title_abstract(input: &Input, cluster_of_id: &HashMap<String, usize>) -> 
 
 /// Read full-text decisions: `record_id, decision, reason, study_id`. Exactly the clusters
 /// included at title/abstract must appear; exclusions need a reason, inclusions a study id.
-pub fn full_text(input: &Input, cluster_of_id: &HashMap<String, usize>, ta: &[TaDecision]) -> Result<Vec<FtDecision>> {
+pub fn full_text(input: &Input, cluster_of_id: &dyn Fn(&str) -> Option<usize>, ta: &[TaDecision]) -> Result<Vec<FtDecision>> {
     let (h, rows) = read_rows(input)?;
     let path = input.path.as_path();
     let (ci, cd, cr, cs) = (col(&h, "record_id", path)?, col(&h, "decision", path)?, col(&h, "reason", path)?, col(&h, "study_id", path)?);
@@ -96,7 +96,7 @@ pub fn full_text(input: &Input, cluster_of_id: &HashMap<String, usize>, ta: &[Ta
     for (ln, r) in rows {
         let get = |i: usize| r.get(i).map(|s| s.as_str()).unwrap_or("");
         let id = get(ci);
-        let &cluster = cluster_of_id.get(id).ok_or_else(|| Error::data(format!("unknown record {id:?}")).file(path).line(ln).field("record_id"))?;
+        let cluster = cluster_of_id(id).ok_or_else(|| Error::data(format!("unknown record {id:?}")).file(path).line(ln).field("record_id"))?;
         if !sought.contains_key(&cluster) {
             return Err(Error::data(format!("record {id:?} was not included at title/abstract")).file(path).line(ln).field("record_id"));
         }

@@ -146,7 +146,8 @@ def run(config: Union[str, "os.PathLike[str]"], out: Union[str, "os.PathLike[str
 
     Returns:
         Every table the run wrote (``records``, ``clusters``, ``prisma``, ``outcome_data``,
-        ``results``, ...) by name, as ``output`` DataFrames.
+        ``results``, ...) by name, as ``output`` DataFrames; a table written per search round
+        (``records/round-001.parquet``, ...) as one, rounds in order.
 
     Raises:
         MetapipeError: bad config or input; ``file``, ``line`` and ``column`` say where.
@@ -154,4 +155,12 @@ def run(config: Union[str, "os.PathLike[str]"], out: Union[str, "os.PathLike[str
     d = pathlib.Path(_native.run(os.fspath(config), os.fspath(out)))
     import pyarrow.parquet as pq
 
-    return {p.stem: _as(pq.read_table(p), output) for p in sorted(d.glob("*.parquet"))}
+    import pyarrow as pa
+
+    tables = {p.stem: _as(pq.read_table(p), output) for p in sorted(d.glob("*.parquet"))}
+    # record-level tables are written per search round: <table>/round-NNN.parquet
+    for sub in sorted(x for x in d.iterdir() if x.is_dir() and not x.name.startswith(".")):
+        parts = sorted(sub.glob("round-*.parquet"))
+        if parts:
+            tables[sub.name] = _as(pa.concat_tables([pq.read_table(p) for p in parts]), output)
+    return tables
