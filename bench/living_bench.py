@@ -49,6 +49,8 @@ def run(tag):
     if p.returncode != 0:
         raise SystemExit(p.stderr)
     dt = time.perf_counter() - t
+    if os.environ.get("LIVING_LOG"):
+        sys.stderr.write(f"--- {tag}: {dt:.3f} s\n" + "".join(l + "\n" for l in p.stderr.splitlines() if "seconds=" in l or "TIMING" in l))
     ran = [l.split('stage="')[1].split('"')[0] for l in p.stderr.splitlines() if " ran: " in l]
     return dt, ran
 round2 = '[[sources]]\ndatabase = "synthetic"\nfile = "round2.csv"\nsearched = "2024-06-01"\n'
@@ -56,10 +58,10 @@ def scenario(label):
     """full run of round 1, rerun after round 2, rerun with no change (fresh output directory)"""
     subprocess.run(["rm", "-rf", f"{w}/out"], check=True)
     open(f"{w}/living.toml", "w").write(cfg.replace("{round2}", ""))
-    full, ran_full = run("full")
+    full, ran_full = run(f"full ({label})")
     open(f"{w}/living.toml", "w").write(cfg.replace("{round2}", round2))
-    rerun, ran_rerun = run("round 2")
-    same, ran_same = run("no change")
+    rerun, ran_rerun = run(f"round 2 ({label})")
+    same, ran_same = run(f"no change ({label})")
     print(f"full run: {n} records ({label}),{full:.3f},stages run: {' '.join(ran_full)}")
     print(f"rerun after a new round of {new} records ({label}),{rerun:.3f},{rerun / full:.2f} of the full run (target <= 0.10: {'met' if rerun <= 0.1 * full else 'NOT met'}); stages run: {', '.join(ran_rerun)}")
     print(f"rerun with no change ({label}),{same:.3f},stages run: {', '.join(ran_same) or 'none'}")
@@ -67,7 +69,7 @@ def scenario(label):
 # 1. nothing screened yet: every record of round 1 awaits screening (the largest to_screen)
 scenario("every earlier record awaiting screening")
 # 2. a living review as it is kept: every cluster of round 1 screened (its representative, from
-# the to_screen.csv the first scenario wrote: all excluded but the one included trial), so the
+# the to_screen.csv of round 1: all excluded but one, included as the one trial), so the
 # title/abstract log has a row per cluster and only the new round awaits screening
 subprocess.run(["rm", "-rf", f"{w}/out"], check=True)
 open(f"{w}/living.toml", "w").write(cfg.replace("{round2}", ""))
@@ -77,6 +79,8 @@ with open(f"{w}/out/living/to_screen.csv") as f:
     reps = [r["record_id"] for r in csv.DictReader(f)]
 with open(f"{w}/ta.csv", "w") as f:
     f.write("record_id,reviewer_1,reviewer_2,adjudicated\n")
-    for r in reps:
-        f.write(f"{r},{'include,include' if r == first else 'exclude,exclude'},\n")
+    for k, r in enumerate(reps):
+        f.write(f"{r},{'include,include' if k == 0 else 'exclude,exclude'},\n")
+    f.write(f"{first},exclude,exclude,\n")  # the cluster screened in the first scenario
+open(f"{w}/ft.csv", "w").write(f"record_id,decision,reason,study_id\n{reps[0]},include,,s1\n")
 scenario("every earlier record screened")

@@ -22,8 +22,9 @@ pub struct Stage {
     pub(crate) dir: PathBuf,
     /// the previous run's outputs (`out/<name>/`), if any
     pub(crate) previous: PathBuf,
-    /// files written by the stage running now (relative to `dir`)
-    pub(crate) written: std::cell::RefCell<Vec<String>>,
+    /// files written by the stage running now (relative to `dir`), with their content hash
+    /// when it was taken from the bytes written
+    pub(crate) written: std::cell::RefCell<Vec<(String, Hash)>>,
 }
 
 impl Stage {
@@ -32,7 +33,7 @@ impl Stage {
     }
     /// Write a table as Parquet at `rel` (relative to the output directory; a per-round part).
     pub fn put_at(&self, t: &Table, rel: &str) -> Result<()> {
-        self.written.borrow_mut().push(rel.to_string());
+        self.written.borrow_mut().push((rel.to_string(), Hash::ReadBack));
         let p = self.dir.join(rel);
         if let Some(parent) = p.parent() {
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
@@ -41,8 +42,15 @@ impl Stage {
     }
     /// Write an output file (relative to the output directory).
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
-        self.written.borrow_mut().push(rel.to_string());
+        self.written.borrow_mut().push((rel.to_string(), Hash::Of(h(bytes))));
         write_atomic(&self.dir.join(rel), bytes)
+    }
+    /// Write an output file joined from byte ranges of files already in the output directory
+    /// (`(relative path, offset)`), copied by the kernel.
+    pub fn write_parts(&self, rel: &str, parts: &[(String, u64)]) -> Result<()> {
+        self.written.borrow_mut().push((rel.to_string(), Hash::NotTaken));
+        let parts: Vec<(PathBuf, u64)> = parts.iter().map(|(p, o)| (self.dir.join(p), *o)).collect();
+        metapipe_tables::io::write_atomic_parts(&self.dir.join(rel), &parts)
     }
     pub fn get(&self, s: &'static TableSchema) -> Result<Table> {
         read_parquet(&self.dir.join(format!("{}.parquet", s.name)), s)
@@ -57,9 +65,18 @@ impl Stage {
         }
     }
     pub fn csv(&self, t: &Table, name: &str) -> Result<()> {
-        self.written.borrow_mut().push(name.to_string());
+        self.written.borrow_mut().push((name.to_string(), Hash::ReadBack));
         write_csv(t, &self.dir.join(name))
     }
+}
+
+/// The content hash of a file a stage wrote: to be read back, known from the bytes written, or
+/// not taken (a file joined from others by the kernel: reused only while its size and time are
+/// as recorded, else its stage reruns).
+pub(crate) enum Hash {
+    ReadBack,
+    Of(u64),
+    NotTaken,
 }
 
 /// A stable content hash (the same bytes hash the same on every machine): FNV-1a over 8-byte
@@ -84,7 +101,8 @@ pub struct StageRecord {
     pub key: String,
     /// each input's hash, by name (to say which changed)
     pub inputs: BTreeMap<String, String>,
-    /// each file written (relative to the output directory) and its content hash
+    /// each file written (relative to the output directory) and its content hash (empty when
+    /// not taken: [`Hash::NotTaken`])
     pub files: BTreeMap<String, String>,
     /// each file's size and modification time when written: a previous output that still has
     /// both is taken without reading it again (hard links keep them), as make trusts timestamps
@@ -129,16 +147,22 @@ impl Program {
     }
 }
 
-/// The record beside the outputs: the program that wrote them and what each stage read and wrote.
+/// The record beside the outputs: the program that wrote them, what each stage read and wrote,
+/// and the content hashes of the input files by path with their size and modification time.
 #[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct RunRecord {
     program: Program,
     stages: BTreeMap<String, StageRecord>,
+    #[serde(default)]
+    inputs: BTreeMap<String, (String, String)>,
 }
 
 pub struct Cache {
     prev: BTreeMap<String, StageRecord>,
     now: BTreeMap<String, StageRecord>,
+    /// input files' (stamp, hash) by path, from the previous run and for the next
+    prev_inputs: BTreeMap<String, (String, String)>,
+    now_inputs: BTreeMap<String, (String, String)>,
     program: Program,
     exe: u64,
     previous_dir: PathBuf,
@@ -150,7 +174,26 @@ impl Cache {
         let prev: Option<RunRecord> = std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok());
         let program = Program::current(prev.as_ref().map(|r| &r.program));
         let exe = u64::from_str_radix(&program.hash, 16).unwrap_or(0);
-        Cache { prev: prev.map(|r| r.stages).unwrap_or_default(), now: BTreeMap::new(), program, exe, previous_dir: previous_dir.to_path_buf() }
+        let (prev, prev_inputs) = prev.map(|r| (r.stages, r.inputs)).unwrap_or_default();
+        Cache { prev, now: BTreeMap::new(), prev_inputs, now_inputs: BTreeMap::new(), program, exe, previous_dir: previous_dir.to_path_buf() }
+    }
+
+    /// The content hash of an input file: taken from the previous run's record while the file's
+    /// size and modification time are those recorded (as for the program), else computed. A
+    /// file modified less than a second before it was read is not recorded (an edit within the
+    /// file system's timestamp granularity could keep both).
+    pub fn input_hash<'a>(&mut self, path: &Path, read: impl FnOnce() -> Result<&'a metapipe_tables::io::Input>) -> Result<u64> {
+        let key = path.display().to_string();
+        let st = stamp(path);
+        let hash = match (self.prev_inputs.get(&key), &st) {
+            (Some((s, hash)), Some(now)) if s == now && u64::from_str_radix(hash, 16).is_ok() => u64::from_str_radix(hash, 16).expect("checked"),
+            _ => h(&read()?.bytes),
+        };
+        let settled = std::fs::metadata(path).and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok()).is_some_and(|age| age.as_secs_f64() >= 1.0);
+        if let (Some(st), true) = (st, settled) {
+            self.now_inputs.insert(key, (st, format!("{hash:016x}")));
+        }
+        Ok(hash)
     }
 
     /// The key of a stage that ran (or was reused) in this run.
@@ -195,10 +238,14 @@ impl Cache {
             f()?
         };
         let (mut files, mut stamps) = (BTreeMap::new(), BTreeMap::new());
-        for rel in st.written.borrow_mut().drain(..) {
+        for (rel, hash) in st.written.borrow_mut().drain(..) {
             let p = st.dir.join(&rel);
-            let bytes = std::fs::read(&p).map_err(|e| Error::io(&p, e))?;
-            files.insert(rel.clone(), format!("{:016x}", h(&bytes)));
+            let hash = match hash {
+                Hash::Of(x) => format!("{x:016x}"),
+                Hash::ReadBack => format!("{:016x}", h(&std::fs::read(&p).map_err(|e| Error::io(&p, e))?)),
+                Hash::NotTaken => String::new(),
+            };
+            files.insert(rel.clone(), hash);
             stamps.insert(rel, stamp(&p).unwrap_or_default());
         }
         let value_json = serde_json::to_value(&value).map_err(|e| Error::data(format!("stage record of {name}: {e}")))?;
@@ -217,7 +264,7 @@ impl Cache {
                 continue;
             }
             let bytes = std::fs::read(&path).map_err(|_| format!("the previous output {rel} is missing"))?;
-            if format!("{:016x}", h(&bytes)) != *hash {
+            if hash.is_empty() || format!("{:016x}", h(&bytes)) != *hash {
                 return Err(format!("the previous output {rel} was changed since"));
             }
         }
@@ -236,7 +283,7 @@ impl Cache {
     }
 
     pub fn save(&self, path: &Path) -> Result<()> {
-        let record = RunRecord { program: self.program.clone(), stages: self.now.clone() };
+        let record = RunRecord { program: self.program.clone(), stages: self.now.clone(), inputs: self.now_inputs.clone() };
         let text = serde_json::to_string_pretty(&record).map_err(|e| Error::data(e.to_string()))?;
         metapipe_tables::io::write_atomic(path, text.as_bytes())
     }

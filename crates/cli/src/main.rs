@@ -288,7 +288,11 @@ fn dedup_cmd(o: DedupOpts) -> Result<String, Error> {
     let d = metapipe_ingest::dedup::dedup(&recs, |k| order[recs[k].database.as_str()], &human);
     // the stage tables only when they are written (building them costs polars' first-use set-up,
     // most of the run time on small exports)
-    let tables = if out.extension().is_some_and(|e| e == "parquet") || maybe.is_some() { Some(metapipe_ingest::dedup_tables(&recs, &metapipe_ingest::records_table(&recs)?, &d, &Default::default())?) } else { None };
+    let tables = if out.extension().is_some_and(|e| e == "parquet") || maybe.is_some() {
+        Some(metapipe_ingest::dedup_tables(&recs, &metapipe_ingest::records_table(&recs)?, &d, &Default::default())?)
+    } else {
+        None
+    };
     // benchmark format: source ids without the database prefix when there is one source
     let strip = files.len() == 1;
     let mut list = metapipe_tables::Builder::new(&metapipe_tables::schema::CLUSTER_LIST);

@@ -104,9 +104,29 @@ fn inject(fail_after: Option<&str>, stage: &str) -> Result<()> {
     Ok(())
 }
 
-/// Every input file of a review, read once by the shell: the stages never touch the filesystem.
+/// A search export, read when its round is parsed: a round that is not rerun is not read (its
+/// hash comes from the run record while the file's size and modification time are unchanged).
+struct SourceFile {
+    database: String,
+    path: PathBuf,
+    round: usize,
+    input: std::cell::OnceCell<Input>,
+}
+
+impl SourceFile {
+    fn input(&self) -> Result<&Input> {
+        if let Some(i) = self.input.get() {
+            return Ok(i);
+        }
+        let i = Input::read(&self.path)?;
+        Ok(self.input.get_or_init(|| i))
+    }
+}
+
+/// Every input file of a review, read by the shell (search exports when their round is parsed):
+/// the stages never touch the filesystem.
 struct Inputs {
-    sources: Vec<ingest::Source>,
+    sources: Vec<SourceFile>,
     dedup_decisions: Option<Input>,
     /// title/abstract and full-text logs
     screening: Option<(Input, Input)>,
@@ -121,7 +141,7 @@ impl Inputs {
     fn read(cfg: &Config) -> Result<Inputs> {
         let opt = |p: Option<&Path>| p.map(Input::read).transpose();
         Ok(Inputs {
-            sources: cfg.sources.iter().map(|s| Ok(ingest::Source { database: s.database.clone(), input: Input::read(&s.file)?, round: cfg.round_of(s) })).collect::<Result<_>>()?,
+            sources: cfg.sources.iter().map(|s| SourceFile { database: s.database.clone(), path: s.file.clone(), round: cfg.round_of(s), input: Default::default() }).collect(),
             dedup_decisions: opt(cfg.dedup.decisions.as_deref())?,
             screening: cfg.screening.as_ref().map(|s| Ok((Input::read(&s.title_abstract)?, Input::read(&s.full_text)?))).transpose()?,
             studies: Input::read(&cfg.extraction.studies)?,
@@ -205,10 +225,12 @@ fn ingest_stages(cfg: &Config, inputs: &Inputs, st: &Stage, cache: &mut crate::i
     let mut rounds: Vec<ingest::RoundSummary> = vec![];
     let mut round_keys = vec![];
     for &r in &numbers {
-        let srcs: Vec<&ingest::Source> = inputs.sources.iter().filter(|s| s.round == r).collect();
+        let srcs: Vec<&SourceFile> = inputs.sources.iter().filter(|s| s.round == r).collect();
         let mut ins: Vec<(String, u64)> = vec![("earlier rounds".into(), round_keys.last().copied().unwrap_or(0))];
-        ins.extend(srcs.iter().map(|s| (format!("source {} {}", s.database, s.input.path.display()), h(&s.input.bytes))));
-        ins.push(("dedup decisions".into(), inputs.dedup_decisions.as_ref().map_or(0, |i| h(&i.bytes))));
+        for s in &srcs {
+            ins.push((format!("source {} {}", s.database, s.path.display()), cache.input_hash(&s.path, || s.input())?));
+        }
+        ins.push(("dedup decisions".into(), inputs.dedup_decisions.as_ref().map_or(Ok(0), |i| cache.input_hash(&i.path, || Ok(i)))?));
         // the priorities of the databases searched so far
         let so_far: Vec<&(&str, usize)> = priority.iter().filter(|(d, _)| inputs.sources.iter().any(|s| s.round <= r && s.database == *d)).collect();
         ins.push(("database order".into(), dbg(&so_far)));
@@ -221,14 +243,18 @@ fn ingest_stages(cfg: &Config, inputs: &Inputs, st: &Stage, cache: &mut crate::i
             info!(round = r, records = summary.seen_again, "records exported again under an id an earlier round had (already seen; not added)");
         }
         let path = st.dir.join(round_file(".state", r, "bin"));
-        let bytes = std::fs::read(&path).map_err(|e| Error::io(&path, e))?;
-        all.push(ingest::state::RoundState::decode(bytes, &path.display().to_string()).map_err(Error::data)?);
+        let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+        // SAFETY: a file of the staging directory, written whole (write_atomic) or hard-linked
+        // from the previous outputs, never written again: the mapping reads fixed bytes; only the
+        // pages a lookup touches are read
+        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(&path, e))?;
+        all.push(ingest::state::RoundState::decode(map, &path.display().to_string()).map_err(Error::data)?);
         round_keys.push(cache.key(&name));
         rounds.push(summary);
     }
     // the screening logs over every round's clusters
     let mut scr_in = vec![("search rounds".to_string(), round_keys.last().copied().unwrap_or(0))];
-    scr_in.extend([("title/abstract log".to_string(), h(&ta.bytes)), ("full-text log".to_string(), h(&ft.bytes))]);
+    scr_in.extend([("title/abstract log".to_string(), cache.input_hash(&ta.path, || Ok(ta))?), ("full-text log".to_string(), cache.input_hash(&ft.path, || Ok(ft))?)]);
     let screened: std::cell::OnceCell<ingest::Screened> = std::cell::OnceCell::new();
     let screen = || -> Result<&ingest::Screened> {
         if let Some(s) = screened.get() {
@@ -266,9 +292,10 @@ fn round_file(dir: &str, round: usize, ext: &str) -> String {
 /// One search round: parse its sources, deduplicate against the earlier rounds, write its
 /// records, clusters, merged records and maybe-pairs (`<table>/round-NNN.parquet`) and its
 /// state for the later rounds.
-fn round_stage(r: usize, srcs: &[&ingest::Source], all: &ingest::state::Earlier, prio: &dyn Fn(&str) -> usize, human: &[ingest::dedup::HumanDecision], st: &Stage) -> Result<ingest::RoundSummary> {
+fn round_stage(r: usize, srcs: &[&SourceFile], all: &ingest::state::Earlier, prio: &dyn Fn(&str) -> usize, human: &[ingest::dedup::HumanDecision], st: &Stage) -> Result<ingest::RoundSummary> {
     let _g = tracing::info_span!("round", round = r).entered();
-    let round = ingest::ingest_round(r, srcs, all, prio, human)?;
+    let srcs: Vec<(&str, &Input)> = srcs.iter().map(|s| Ok((s.database.as_str(), s.input()?))).collect::<Result<_>>()?;
+    let round = ingest::ingest_round(r, &srcs, all, prio, human)?;
     let records = ingest::records_table(&round.records)?;
     let (clusters, merged, maybe) = ingest::dedup_tables(&round.records, &records, &round.dedup, all)?;
     for t in [&records, &clusters, &merged, &maybe] {
@@ -276,7 +303,13 @@ fn round_stage(r: usize, srcs: &[&ingest::Source], all: &ingest::state::Earlier,
     }
     st.write(&round_file(".state", r, "bin"), &round.state(all))?;
     let s = &round.summary;
-    info!(records = s.records, new_clusters = s.clusters_after - s.clusters_before, joined_earlier = round.dedup.cluster_of.iter().filter(|&&c| c < s.clusters_before).count(), maybe_pairs = s.maybe_pairs, "search round deduplicated");
+    info!(
+        records = s.records,
+        new_clusters = s.clusters_after - s.clusters_before,
+        joined_earlier = round.dedup.cluster_of.iter().filter(|&&c| c < s.clusters_before).count(),
+        maybe_pairs = s.maybe_pairs,
+        "search round deduplicated"
+    );
     Ok(round.summary)
 }
 
@@ -313,7 +346,8 @@ fn screening_stage(rounds: &[ingest::RoundSummary], all: &ingest::state::Earlier
     if !sc.awaiting.is_empty() {
         info!(awaiting_screening = sc.prisma.awaiting_screening, awaiting_full_text = sc.prisma.awaiting_full_text, "records await a decision: to_screen.csv, to_screen.ris");
     }
-    let awaiting = rounds.iter().map(|r| sc.awaiting_in(r)).map(|a| (a.len(), crate::incremental::h(format!("{a:?}").as_bytes()))).collect();
+    let hash = |a: &[(usize, &str)]| crate::incremental::h(&a.iter().flat_map(|(c, stage)| (*c as u64).to_le_bytes().into_iter().chain([stage.as_bytes()[0]])).collect::<Vec<u8>>());
+    let awaiting = rounds.iter().map(|r| sc.awaiting_in(r)).map(|a| (a.len(), hash(a))).collect();
     Ok(ScreeningValue { included: sc.ft.iter().filter_map(|d| d.study_id.clone()).collect(), awaiting })
 }
 
@@ -331,19 +365,23 @@ fn to_screen_round(r: &ingest::RoundSummary, state: &ingest::state::RoundState, 
 /// `to_screen.csv` and `to_screen.ris`: every round's records awaiting a decision, rounds in
 /// order (the per-round files joined; one CSV header).
 fn to_screen_all(pieces: &[(usize, u64)], st: &Stage) -> Result<()> {
-    let (mut csv, mut ris) = (Vec::new(), Vec::new());
+    let (mut csv, mut ris) = (vec![], vec![]);
     for (k, (r, _)) in pieces.iter().enumerate() {
-        let read = |ext: &str| {
-            let p = st.dir.join(round_file("to_screen", *r, ext));
-            std::fs::read(&p).map_err(|e| Error::io(&p, e))
+        let part = round_file("to_screen", *r, "csv");
+        // the header once: the later parts from their second line
+        let skip = if k == 0 {
+            0
+        } else {
+            let p = st.dir.join(&part);
+            let mut first = String::new();
+            std::io::BufRead::read_line(&mut std::io::BufReader::new(std::fs::File::open(&p).map_err(|e| Error::io(&p, e))?), &mut first).map_err(|e| Error::io(&p, e))?;
+            first.len() as u64
         };
-        let c = read("csv")?;
-        let body = if k == 0 { 0 } else { c.iter().position(|&b| b == b'\n').map_or(c.len(), |p| p + 1) };
-        csv.extend_from_slice(&c[body..]);
-        ris.extend_from_slice(&read("ris")?);
+        csv.push((part, skip));
+        ris.push((round_file("to_screen", *r, "ris"), 0));
     }
-    st.write("to_screen.csv", &csv)?;
-    st.write("to_screen.ris", &ris)
+    st.write_parts("to_screen.csv", &csv)?;
+    st.write_parts("to_screen.ris", &ris)
 }
 
 /// The `[prisma]` counts (checked by [`crate::config::prisma_problem`] when the config was loaded) as the

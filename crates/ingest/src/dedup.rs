@@ -365,7 +365,7 @@ fn candidate_pairs(keys: &[Keys], m: usize, earlier: &Earlier) -> Vec<(usize, us
     for (key, v) in blocks {
         old.clear();
         let total = v.len() + earlier.block(key, MAX_BLOCK, &mut old);
-        if total < 2 || total > MAX_BLOCK {
+        if !(2..=MAX_BLOCK).contains(&total) {
             continue;
         }
         for x in 0..v.len() {
@@ -437,11 +437,7 @@ pub fn dedup_round(earlier: &Earlier, records: &[Record], priority: impl Fn(usiz
                 if ra != rb && ra < c0 && rb < c0 {
                     let why = format!("{ev}; joining would merge {} and {}, kept apart by earlier rounds", cluster_id(ra), cluster_id(rb));
                     if by_person.is_some() {
-                        warnings.push(format!(
-                            "dedup decision {} = {}: {why}; mark a pair of records of those two clusters as duplicates to merge them",
-                            id(a),
-                            id(b)
-                        ));
+                        warnings.push(format!("dedup decision {} = {}: {why}; mark a pair of records of those two clusters as duplicates to merge them", id(a), id(b)));
                     } else {
                         maybe.push((a, b, sim, why));
                     }
@@ -692,7 +688,14 @@ mod tests {
     /// The state a round leaves, read back as the next round sees it.
     fn earlier_of(recs: &[Record], human: &[HumanDecision]) -> (Earlier, Dedup) {
         let d = dedup(recs, |_| 0, human);
-        let facts = crate::state::RoundFacts { first: 0, clusters_before: 0, ids: recs.iter().map(|r| r.record_id.as_str()).collect(), keys: &d.keys, cluster_of: &d.cluster_of, representatives: &d.representative };
+        let facts = crate::state::RoundFacts {
+            first: 0,
+            clusters_before: 0,
+            ids: recs.iter().map(|r| r.record_id.as_str()).collect(),
+            keys: &d.keys,
+            cluster_of: &d.cluster_of,
+            representatives: &d.representative,
+        };
         let mut e = Earlier::default();
         e.push(crate::state::RoundState::decode(crate::state::RoundState::encode(&facts), "test").unwrap());
         (e, d)
@@ -702,12 +705,20 @@ mod tests {
     fn a_later_round_joins_earlier_clusters_and_never_merges_two() {
         let t1 = "Anakinra in patients with severe COVID-19 pneumonia: a randomised trial";
         let t2 = "Tocilizumab in hospitalised adults with COVID-19: a randomised trial";
-        let round1 = [rec("a:1", t1, "Doe J", 2021, "Lancet", "9", "100-9", ""), rec("a:2", t2, "Roe R", 2021, "BMJ", "372", "n311", ""), rec("a:3", "Something else entirely about sepsis", "Poe P", 2020, "JAMA", "1", "1-2", "")];
+        let round1 = [
+            rec("a:1", t1, "Doe J", 2021, "Lancet", "9", "100-9", ""),
+            rec("a:2", t2, "Roe R", 2021, "BMJ", "372", "n311", ""),
+            rec("a:3", "Something else entirely about sepsis", "Poe P", 2020, "JAMA", "1", "1-2", ""),
+        ];
         let (earlier, d1) = earlier_of(&round1, &[]);
         assert_eq!(d1.clusters.len(), 3);
         // the first article again, and a new article twice
         let t3 = "Canakinumab in patients with COVID-19 and elevated C-reactive protein";
-        let round2 = [rec("b:1", &format!("{t1}."), "Doe, J.", 2021, "The Lancet", "9", "100", ""), rec("b:2", t3, "Moe M", 2022, "JAMA", "326", "230-9", ""), rec("b:3", t3, "Moe, M", 2022, "JAMA", "326", "230", "")];
+        let round2 = [
+            rec("b:1", &format!("{t1}."), "Doe, J.", 2021, "The Lancet", "9", "100", ""),
+            rec("b:2", t3, "Moe M", 2022, "JAMA", "326", "230-9", ""),
+            rec("b:3", t3, "Moe, M", 2022, "JAMA", "326", "230", ""),
+        ];
         let d2 = dedup_round(&earlier, &round2, |_| 0, &[]);
         assert_eq!(d2.cluster_of[0], d1.cluster_of[0], "joins the earlier cluster");
         assert_eq!(d2.matched[0].as_ref().map(|m| m.0), Some(0), "matched with the earlier record (global index)");

@@ -112,4 +112,3 @@ pub fn block_keys(k: &Keys) -> Vec<u64> {
     }
     out
 }
-

@@ -15,13 +15,13 @@ pub mod state;
 
 pub use dedup::cluster_id;
 use dedup::{Dedup, HumanDecision};
-use state::Earlier;
 use metapipe_tables::io::Input;
 use metapipe_tables::schema::{CLUSTERS, MAYBE_PAIRS, MERGED, PRISMA, RECORDS, SCREENING, TO_SCREEN};
 use metapipe_tables::{f, i, pe, s, so, Builder, Error, Result, Table};
 use parse::Record;
 use polars::prelude::*;
 use screening::{FtDecision, Prisma, TaDecision, Verdict};
+use state::Earlier;
 use std::collections::HashMap;
 
 /// One search export, as read.
@@ -37,13 +37,13 @@ pub struct Source {
 /// record exported again under an id an earlier round had (`seen_before(id)`: the same accession
 /// number of the same database) is the record already seen and is not added. Returns the
 /// records, the number of those dropped, and warnings.
-pub fn parse_round(sources: &[&Source], seen_before: impl Fn(&str) -> bool) -> Result<(Vec<Record>, usize, Vec<String>)> {
+pub fn parse_round(sources: &[(&str, &Input)], seen_before: impl Fn(&str) -> bool) -> Result<(Vec<Record>, usize, Vec<String>)> {
     let mut all = vec![];
     let mut warnings = vec![];
     let mut again = 0;
     let mut seen: HashMap<String, (String, usize)> = HashMap::new();
-    for src in sources {
-        let (recs, w) = parse::parse_input(&src.input, &src.database)?;
+    for &(database, input) in sources {
+        let (recs, w) = parse::parse_input(input, database)?;
         warnings.extend(w);
         for r in recs {
             if seen_before(&r.record_id) {
@@ -51,7 +51,7 @@ pub fn parse_round(sources: &[&Source], seen_before: impl Fn(&str) -> bool) -> R
                 continue;
             }
             if let Some((f, l)) = seen.get(&r.record_id) {
-                return Err(Error::data(format!("record id {} already used at {f}:{l}", r.record_id)).file(&src.input.path).line(r.source_line).field("id"));
+                return Err(Error::data(format!("record id {} already used at {f}:{l}", r.record_id)).file(&input.path).line(r.source_line).field("id"));
             }
             seen.insert(r.record_id.clone(), (r.source_file.clone(), r.source_line));
             all.push(r);
@@ -69,7 +69,7 @@ pub fn parse_sources(sources: &[Source]) -> Result<(Vec<Record>, Vec<usize>, Vec
     let (mut all, mut round_of, mut again, mut warnings) = (vec![], vec![], vec![], vec![]);
     let mut earlier: std::collections::HashSet<String> = Default::default();
     for r in rounds {
-        let srcs: Vec<&Source> = sources.iter().filter(|s| s.round == r).collect();
+        let srcs: Vec<(&str, &Input)> = sources.iter().filter(|s| s.round == r).map(|s| (s.database.as_str(), &s.input)).collect();
         let (recs, n_again, w) = parse_round(&srcs, |id| earlier.contains(id))?;
         earlier.extend(recs.iter().map(|x| x.record_id.clone()));
         if n_again > 0 {
@@ -221,34 +221,20 @@ fn vtext(v: Verdict) -> &'static str {
 
 /// The screening table: one title/abstract row per cluster, one full-text row per report.
 pub fn screening_table(ta: &[TaDecision], ft: &[FtDecision]) -> Result<Table> {
-    let mut t = Builder::new(&SCREENING);
-    for d in ta {
-        t.row(vec![
-            s(cluster_id(d.cluster)),
-            s(&d.record_id),
-            s("title_abstract"),
-            s(vtext(d.reviewer_1)),
-            s(vtext(d.reviewer_2)),
-            so(d.adjudicated.map(vtext)),
-            s(vtext(d.decision)),
-            so(None::<String>),
-            so(None::<String>),
-        ]);
-    }
-    for d in ft {
-        t.row(vec![
-            s(cluster_id(d.cluster)),
-            s(&d.record_id),
-            s("full_text"),
-            so(None::<String>),
-            so(None::<String>),
-            so(None::<String>),
-            s(vtext(d.decision)),
-            so(d.reason.clone()),
-            so(d.study_id.clone()),
-        ]);
-    }
-    t.finish()
+    let ids: Vec<String> = ta.iter().map(|d| d.cluster).chain(ft.iter().map(|d| d.cluster)).map(cluster_id).collect();
+    let none = || std::iter::repeat_n(None, ft.len());
+    let cols = vec![
+        text_req("cluster_id", ids.iter().map(String::as_str)),
+        text_req("record_id", ta.iter().map(|d| d.record_id.as_str()).chain(ft.iter().map(|d| d.record_id.as_str()))),
+        text_req("stage", std::iter::repeat_n("title_abstract", ta.len()).chain(std::iter::repeat_n("full_text", ft.len()))),
+        text("reviewer_1", ta.iter().map(|d| Some(vtext(d.reviewer_1))).chain(none())),
+        text("reviewer_2", ta.iter().map(|d| Some(vtext(d.reviewer_2))).chain(none())),
+        text("adjudicated", ta.iter().map(|d| d.adjudicated.map(vtext)).chain(none())),
+        text_req("decision", ta.iter().map(|d| vtext(d.decision)).chain(ft.iter().map(|d| vtext(d.decision)))),
+        text("reason", std::iter::repeat_n(None, ta.len()).chain(ft.iter().map(|d| d.reason.as_deref()))),
+        text("study_id", std::iter::repeat_n(None, ta.len()).chain(ft.iter().map(|d| d.study_id.as_deref()))),
+    ];
+    Table::new(&SCREENING, DataFrame::new(ids.len(), cols).map_err(pe)?)
 }
 
 /// Reviewer agreement per stage (Cohen's κ where two reviewers screened).
@@ -325,20 +311,20 @@ pub fn to_screen_ris(t: &Table) -> String {
         }
         let get = |c| cell(c, k);
         tag(&mut out, "TY", "JOUR");
-        tag(&mut out, "ID", get(&id));
-        tag(&mut out, "TI", get(&title));
+        tag(&mut out, "ID", get(id));
+        tag(&mut out, "TI", get(title));
         // the records table joins a record's authors with "; "
-        for a in get(&authors).split("; ") {
+        for a in get(authors).split("; ") {
             tag(&mut out, "AU", a);
         }
         tag(&mut out, "PY", &year.get(k).map(|y| y.to_string()).unwrap_or_default());
-        tag(&mut out, "JO", get(&journal));
-        tag(&mut out, "VL", get(&volume));
-        tag(&mut out, "IS", get(&issue));
-        tag(&mut out, "SP", get(&pages));
-        tag(&mut out, "DO", get(&doi));
-        tag(&mut out, "AB", get(&abstract_));
-        tag(&mut out, "N1", &format!("metapipe: awaiting {} screening; cluster {}; search round {}", get(&stage), get(&cluster), round.get(k).unwrap_or(1)));
+        tag(&mut out, "JO", get(journal));
+        tag(&mut out, "VL", get(volume));
+        tag(&mut out, "IS", get(issue));
+        tag(&mut out, "SP", get(pages));
+        tag(&mut out, "DO", get(doi));
+        tag(&mut out, "AB", get(abstract_));
+        tag(&mut out, "N1", &format!("metapipe: awaiting {} screening; cluster {}; search round {}", get(stage), get(cluster), round.get(k).unwrap_or(1)));
         out.push_str("ER  - \n");
     }
     out
@@ -371,7 +357,7 @@ pub struct Round {
 /// Parse a search round's sources and deduplicate its records against each other and the
 /// earlier rounds' ([`dedup::dedup_round`]); `priority(database)` orders databases for choosing
 /// a new cluster's representative.
-pub fn ingest_round(round: usize, sources: &[&Source], earlier: &Earlier, priority: impl Fn(&str) -> usize, human: &[HumanDecision]) -> Result<Round> {
+pub fn ingest_round(round: usize, sources: &[(&str, &Input)], earlier: &Earlier, priority: impl Fn(&str) -> usize, human: &[HumanDecision]) -> Result<Round> {
     let (records, seen_again, mut warnings) = parse_round(sources, |id| earlier.find_id(id).is_some())?;
     let d = dedup::dedup_round(earlier, &records, |k| priority(&records[k].database), human);
     // conservation: every record is in exactly one cluster, an earlier one or one found now
@@ -382,9 +368,9 @@ pub fn ingest_round(round: usize, sources: &[&Source], earlier: &Earlier, priori
     }
     warnings.extend(d.warnings.iter().cloned());
     let mut per_database: Vec<(String, usize)> = vec![];
-    for src in sources {
-        if !per_database.iter().any(|(x, _)| *x == src.database) {
-            per_database.push((src.database.clone(), 0));
+    for &(database, _) in sources {
+        if !per_database.iter().any(|(x, _)| x == database) {
+            per_database.push((database.to_string(), 0));
         }
     }
     for r in &records {
@@ -413,10 +399,20 @@ impl Round {
 /// Every cluster of two or more records (every round's), as the dedup benchmark lists them:
 /// record ids sorted and joined by `;`, clusters in order.
 pub fn cluster_list(all: &Earlier) -> Result<Table> {
+    // sizes first: only the records of clusters of two or more are read
+    let mut size = vec![0u32; all.n_clusters()];
+    for r in all.rounds() {
+        for i in 0..r.n {
+            size[r.cluster_of(i)] += 1;
+        }
+    }
     let mut members: Vec<Vec<&str>> = vec![vec![]; all.n_clusters()];
     for r in all.rounds() {
         for i in 0..r.n {
-            members[r.cluster_of(i)].push(r.record_id(i));
+            let c = r.cluster_of(i);
+            if size[c] > 1 {
+                members[c].push(r.record_id(i));
+            }
         }
     }
     let joined: Vec<String> = members

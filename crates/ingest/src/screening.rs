@@ -13,10 +13,14 @@ pub enum Verdict {
 }
 
 fn verdict(s: &str) -> Option<Verdict> {
-    match s.trim().to_ascii_lowercase().as_str() {
-        "include" | "included" | "yes" | "y" => Some(Verdict::Include),
-        "exclude" | "excluded" | "no" | "n" => Some(Verdict::Exclude),
-        _ => None,
+    let s = s.trim();
+    let is = |words: &[&str]| words.iter().any(|w| s.eq_ignore_ascii_case(w));
+    if is(&["include", "included", "yes", "y"]) {
+        Some(Verdict::Include)
+    } else if is(&["exclude", "excluded", "no", "n"]) {
+        Some(Verdict::Exclude)
+    } else {
+        None
     }
 }
 
@@ -41,17 +45,24 @@ pub struct FtDecision {
     pub study_id: Option<String>,
 }
 
-fn read_rows(input: &Input) -> Result<(Vec<String>, Vec<(usize, Vec<String>)>)> {
+/// Each row of a log with its line number (one record buffer, reused), after finding the
+/// columns `names` in its header (a missing one is an error on line 1).
+fn each_row(input: &Input, names: [&str; 4], mut row: impl FnMut([usize; 4], usize, &csv::StringRecord) -> Result<()>) -> Result<()> {
     let (path, text) = (input.path.as_path(), input.text()?);
     let mut rdr = csv::ReaderBuilder::new().from_reader(text.as_bytes());
     let headers: Vec<String> = rdr.headers().map_err(|e| Error::data(e.to_string()).file(path).line(1))?.iter().map(|s| s.trim().to_string()).collect();
-    let mut rows = vec![];
-    for (n, r) in rdr.records().enumerate() {
-        let r = r.map_err(|e| Error::data(e.to_string()).file(path).line(n + 2))?;
-        rows.push((n + 2, r.iter().map(|s| s.trim().to_string()).collect()));
+    let mut cols = [0; 4];
+    for (c, name) in cols.iter_mut().zip(names) {
+        *c = col(&headers, name, path)?;
     }
+    let mut rec = csv::StringRecord::new();
+    let mut n = 0;
     // a log with its header and no decision yet is a review whose records all await screening
-    Ok((headers, rows))
+    while rdr.read_record(&mut rec).map_err(|e| Error::data(e.to_string()).file(path).line(n + 2))? {
+        row(cols, n + 2, &rec)?;
+        n += 1;
+    }
+    Ok(())
 }
 
 fn col(headers: &[String], name: &str, path: &Path) -> Result<usize> {
@@ -61,13 +72,11 @@ fn col(headers: &[String], name: &str, path: &Path) -> Result<usize> {
 /// Read title/abstract decisions: `record_id, reviewer_1, reviewer_2, adjudicated`. A cluster is
 /// screened at most once (the others await screening); a conflict needs an adjudication.
 pub fn title_abstract(input: &Input, cluster_of_id: &dyn Fn(&str) -> Option<usize>) -> Result<Vec<TaDecision>> {
-    let (h, rows) = read_rows(input)?;
     let path = input.path.as_path();
-    let (ci, c1, c2, ca) = (col(&h, "record_id", path)?, col(&h, "reviewer_1", path)?, col(&h, "reviewer_2", path)?, col(&h, "adjudicated", path)?);
     let mut seen: HashMap<usize, usize> = HashMap::new();
     let mut out = vec![];
-    for (ln, r) in rows {
-        let get = |i: usize| r.get(i).map(|s| s.as_str()).unwrap_or("");
+    each_row(input, ["record_id", "reviewer_1", "reviewer_2", "adjudicated"], |[ci, c1, c2, ca], ln, r| {
+        let get = |i: usize| r.get(i).map(str::trim).unwrap_or("");
         let id = get(ci);
         let cluster = cluster_of_id(id).ok_or_else(|| Error::data(format!("unknown record {id:?} (not in any search export)")).file(path).line(ln).field("record_id"))?;
         if let Some(prev) = seen.insert(cluster, ln) {
@@ -78,7 +87,8 @@ pub fn title_abstract(input: &Input, cluster_of_id: &dyn Fn(&str) -> Option<usiz
         let adj = if get(ca).is_empty() { None } else { Some(v(ca, "adjudicated")?) };
         let decision = if a == b { a } else { adj.ok_or_else(|| Error::data("reviewers disagree and there is no adjudication").file(path).line(ln).field("adjudicated"))? };
         out.push(TaDecision { cluster, record_id: id.to_string(), reviewer_1: a, reviewer_2: b, adjudicated: adj, decision });
-    }
+        Ok(())
+    })?;
     // clusters without a decision await screening (a living review's new records): not an error
     out.sort_by_key(|d| d.cluster);
     Ok(out)
@@ -87,14 +97,12 @@ pub fn title_abstract(input: &Input, cluster_of_id: &dyn Fn(&str) -> Option<usiz
 /// Read full-text decisions: `record_id, decision, reason, study_id`. Exactly the clusters
 /// included at title/abstract must appear; exclusions need a reason, inclusions a study id.
 pub fn full_text(input: &Input, cluster_of_id: &dyn Fn(&str) -> Option<usize>, ta: &[TaDecision]) -> Result<Vec<FtDecision>> {
-    let (h, rows) = read_rows(input)?;
     let path = input.path.as_path();
-    let (ci, cd, cr, cs) = (col(&h, "record_id", path)?, col(&h, "decision", path)?, col(&h, "reason", path)?, col(&h, "study_id", path)?);
     let sought: BTreeMap<usize, ()> = ta.iter().filter(|d| d.decision == Verdict::Include).map(|d| (d.cluster, ())).collect();
     let mut seen = HashMap::new();
     let mut out = vec![];
-    for (ln, r) in rows {
-        let get = |i: usize| r.get(i).map(|s| s.as_str()).unwrap_or("");
+    each_row(input, ["record_id", "decision", "reason", "study_id"], |[ci, cd, cr, cs], ln, r| {
+        let get = |i: usize| r.get(i).map(str::trim).unwrap_or("");
         let id = get(ci);
         let cluster = cluster_of_id(id).ok_or_else(|| Error::data(format!("unknown record {id:?}")).file(path).line(ln).field("record_id"))?;
         if !sought.contains_key(&cluster) {
@@ -112,7 +120,8 @@ pub fn full_text(input: &Input, cluster_of_id: &dyn Fn(&str) -> Option<usize>, t
             _ => {}
         }
         out.push(FtDecision { cluster, record_id: id.to_string(), decision, reason, study_id });
-    }
+        Ok(())
+    })?;
     // included at title/abstract without a full-text decision: awaiting assessment
     out.sort_by_key(|d| d.cluster);
     Ok(out)
