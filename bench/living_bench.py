@@ -5,7 +5,7 @@ change, in two states of the review: nothing screened yet (every record awaits s
 every earlier record screened (only the new round awaits). Prints CSV rows
 (what, seconds, note) for bench/run_bench.py; never asserts a time.
 usage: bench/living_bench.py [N] [NEW]   (needs target/release/metapipe)"""
-import os, subprocess, sys, tempfile, time
+import os, statistics, subprocess, sys, tempfile, time
 
 root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 os.chdir(root)
@@ -54,17 +54,25 @@ def run(tag):
     ran = [l.split('stage="')[1].split('"')[0] for l in p.stderr.splitlines() if " ran: " in l]
     return dt, ran
 round2 = '[[sources]]\ndatabase = "synthetic"\nfile = "round2.csv"\nsearched = "2024-06-01"\n'
-def scenario(label):
-    """full run of round 1, rerun after round 2, rerun with no change (fresh output directory)"""
-    subprocess.run(["rm", "-rf", f"{w}/out"], check=True)
-    open(f"{w}/living.toml", "w").write(cfg.replace("{round2}", ""))
-    full, ran_full = run(f"full ({label})")
-    open(f"{w}/living.toml", "w").write(cfg.replace("{round2}", round2))
-    rerun, ran_rerun = run(f"round 2 ({label})")
-    same, ran_same = run(f"no change ({label})")
-    print(f"full run: {n} records ({label}),{full:.3f},stages run: {' '.join(ran_full)}")
-    print(f"rerun after a new round of {new} records ({label}),{rerun:.3f},{rerun / full:.2f} of the full run (target <= 0.10: {'met' if rerun <= 0.1 * full else 'NOT met'}); stages run: {', '.join(ran_rerun)}")
-    print(f"rerun with no change ({label}),{same:.3f},stages run: {', '.join(ran_same) or 'none'}")
+def scenario(label, repeats=3):
+    """full run of round 1, rerun after round 2, rerun with no change (a fresh output directory
+    each time), `repeats` times: medians, min and max"""
+    times = {"full": [], "rerun": [], "same": []}
+    for _ in range(repeats):
+        subprocess.run(["rm", "-rf", f"{w}/out"], check=True)
+        open(f"{w}/living.toml", "w").write(cfg.replace("{round2}", ""))
+        full, ran_full = run(f"full ({label})")
+        open(f"{w}/living.toml", "w").write(cfg.replace("{round2}", round2))
+        rerun, ran_rerun = run(f"round 2 ({label})")
+        same, ran_same = run(f"no change ({label})")
+        for k, v in [("full", full), ("rerun", rerun), ("same", same)]:
+            times[k].append(v)
+    med = {k: statistics.median(v) for k, v in times.items()}
+    rng = {k: f"min {min(v):.3f}, max {max(v):.3f}" for k, v in times.items()}
+    ratio = med["rerun"] / med["full"]
+    print(f"full run: {n} records ({label}),{med['full']:.3f},median of {repeats}; {rng['full']}; stages run: {' '.join(ran_full)}")
+    print(f"rerun after a new round of {new} records ({label}),{med['rerun']:.3f},{ratio:.3f} of the full run (medians; target <= 0.10: {'met' if ratio <= 0.1 else 'NOT met'}); {rng['rerun']}; stages run: {' '.join(ran_rerun)}")
+    print(f"rerun with no change ({label}),{med['same']:.3f},{rng['same']}; stages run: {' '.join(ran_same) or 'none'}")
 
 # 1. nothing screened yet: every record of round 1 awaits screening (the largest to_screen)
 scenario("every earlier record awaiting screening")
