@@ -1,11 +1,12 @@
 //! Incremental reruns: each stage's inputs (files, config sections, upstream stages) are
 //! content-hashed; a stage whose inputs hash as in the previous run is not run, and the files it
-//! wrote then are taken from the previous outputs (after checking their content hashes), so the
-//! result is byte-identical to a full rerun. The record sits beside the outputs
-//! (`out/.<name>.stages.json`), not inside them: the outputs stay free of host-dependent bytes.
-//! The executable's own hash is part of every key: a new build reruns everything. (The hash of
-//! the ~100 MB program is kept in the record with the program's size and modification time, and
-//! reused while both are unchanged, as cargo and make trust timestamps.)
+//! wrote then are taken from the previous outputs (after checking them: size and modification
+//! time as recorded, else the content hash), so the result is byte-identical to a full rerun.
+//! The record sits beside the outputs (`out/.<name>.stages.json`), not inside them: the outputs
+//! stay free of host-dependent bytes. The executable's own hash is part of every key: a new build
+//! reruns everything. (The hashes of the ~100 MB program and of large input files are kept in
+//! the record with their size and modification time, and reused while both are unchanged, as
+//! cargo and make trust timestamps; a living review's rerun then reads only its new round.)
 
 use metapipe_tables::io::{read_parquet, write_atomic, write_csv, write_parquet};
 use metapipe_tables::schema::TableSchema;

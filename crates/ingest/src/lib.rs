@@ -1,8 +1,9 @@
 //! # metapipe-ingest
 //!
-//! Search exports → records → duplicate clusters → screening decisions → PRISMA counts.
-//! Parsing and reading logs are the IO shell; dedup, screening and PRISMA are pure functions of
-//! what was read.
+//! Search exports → records → duplicate clusters → screening decisions → PRISMA counts, one
+//! search round at a time ([`ingest_round`] deduplicates a round against the earlier rounds'
+//! [`state`]; [`screen`] applies the logs to every round's clusters). Parsing and reading logs
+//! are the IO shell; dedup, screening and PRISMA are pure functions of what was read.
 
 pub mod dedup;
 pub mod keys;
