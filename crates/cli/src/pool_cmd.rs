@@ -18,6 +18,7 @@ use metapipe_tables::io::{open_user, write_atomic, Keys, SinkFormat, TableSink, 
 use metapipe_tables::schema::POOL_GROUPS;
 use metapipe_tables::{pe, Error, Result, Table};
 use polars::prelude::*;
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
@@ -127,10 +128,11 @@ enum Layout {
 }
 
 /// The study data of a table, validated: flat columns in the order of `Layout`, rows as in the
-/// file (NaN never appears: every cell was checked).
-struct Studies {
+/// file (NaN never appears: every cell was checked). A column the table holds as one chunk of
+/// f64 without missing values is borrowed, not copied.
+struct Studies<'a> {
     layout: Layout,
-    cols: Vec<Vec<f64>>,
+    cols: Vec<Cow<'a, [f64]>>,
 }
 
 /// Which columns of a table (its column names `have`, from `path`) give the study data of
@@ -156,11 +158,14 @@ fn layout_and_columns(have: &[String], path: &Path, measure: Measure) -> Result<
 }
 
 /// Read and check every study row; errors name the file, row and the file's column name.
-fn read_studies(t: &UserTable, layout: Layout, cols: &[(&'static str, String)]) -> Result<Studies> {
+fn read_studies<'a>(t: &'a UserTable, layout: Layout, cols: &[(&'static str, String)]) -> Result<Studies<'a>> {
     let n = t.rows();
-    let mut vals: Vec<Vec<f64>> = Vec::with_capacity(cols.len());
+    let mut vals: Vec<Cow<'a, [f64]>> = Vec::with_capacity(cols.len());
     for (_, name) in cols {
-        let v = t.numbers(name)?;
+        let v = match t.f64_slice(name) {
+            Some(v) => Cow::Borrowed(v),
+            None => Cow::Owned(t.numbers(name)?),
+        };
         if let Some(r) = v.iter().position(|x| !x.is_finite()) {
             return Err(Error::data(format!("{} is not finite", v[r])).file(&t.path).line(t.row_label(r)).field(name.clone()));
         }
@@ -179,9 +184,11 @@ fn read_studies(t: &UserTable, layout: Layout, cols: &[(&'static str, String)]) 
             }
             if layout == Layout::NonEvents {
                 // to totals: n1i = ai + bi, n2i = ci + di
-                for r in 0..n {
-                    vals[1][r] += vals[0][r];
-                    vals[3][r] += vals[2][r];
+                for (to, from) in [(1, 0), (3, 2)] {
+                    let add = vals[from].clone();
+                    for (x, y) in vals[to].to_mut().iter_mut().zip(add.iter()) {
+                        *x += y;
+                    }
                 }
             }
             for r in 0..n {
@@ -219,7 +226,7 @@ fn read_studies(t: &UserTable, layout: Layout, cols: &[(&'static str, String)]) 
                 }
             }
             if layout == Layout::Se {
-                for v in vals[1].iter_mut() {
+                for v in vals[1].to_mut().iter_mut() {
                     *v *= *v;
                 }
             }
@@ -228,7 +235,7 @@ fn read_studies(t: &UserTable, layout: Layout, cols: &[(&'static str, String)]) 
     Ok(Studies { layout, cols: vals })
 }
 
-impl Studies {
+impl Studies<'_> {
     fn slice(&self, lo: usize, hi: usize) -> Vec<&[f64]> {
         self.cols.iter().map(|c| &c[lo..hi]).collect()
     }
@@ -329,26 +336,35 @@ fn json_of(fit: &Fit) -> String {
 }
 
 /// Group keys in first-appearance order and each group's rows as one contiguous run: the
-/// permutation that makes the groups contiguous (`None` when they already are), the group names
-/// and the offsets. No text per row: integer keys are compared as integers.
-fn group_rows(keys: &Keys) -> Result<(Option<Vec<IdxSize>>, Vec<String>, Vec<usize>)> {
+/// permutation that makes the groups contiguous (`None` when they already are), a row of each
+/// group (original order; its key names the group) and the offsets. No text per row: integer
+/// keys are compared as integers.
+fn group_rows(keys: &Keys) -> Result<(Option<Vec<IdxSize>>, Vec<IdxSize>, Vec<usize>)> {
     // contiguous already (the common case, e.g. files sorted by analysis id)? one linear pass
-    let (starts, run_names) = keys.runs();
+    let starts = keys.run_starts();
+    // runs in increasing key order (a file sorted by its group) are distinct without hashing
     let contiguous = match keys {
         // integer keys compared as integers (hashing their text costs more than the pooling)
         Keys::Int(v) => {
-            let mut seen = std::collections::HashSet::with_capacity(starts.len());
-            starts.iter().all(|&s| seen.insert(v[s]))
+            starts.windows(2).all(|w| v[w[0]] < v[w[1]]) || {
+                let mut seen = std::collections::HashSet::with_capacity(starts.len());
+                starts.iter().all(|&s| seen.insert(v[s]))
+            }
         }
-        Keys::Text(_) => {
-            let mut seen = std::collections::HashSet::with_capacity(run_names.len());
-            run_names.iter().all(|k| seen.insert(k.as_str()))
+        // a missing key is the group "" (as `Keys::runs` names it)
+        Keys::Text(ca) => {
+            let key = |s: usize| ca.get(s).unwrap_or("");
+            starts.windows(2).all(|w| key(w[0]) < key(w[1])) || {
+                let mut seen = std::collections::HashSet::with_capacity(starts.len());
+                starts.iter().all(|&s| seen.insert(key(s)))
+            }
         }
     };
     if contiguous {
+        let rows = starts.iter().map(|&s| s as IdxSize).collect();
         let mut offsets = starts;
         offsets.push(keys.len());
-        return Ok((None, run_names, offsets));
+        return Ok((None, rows, offsets));
     }
     // polars: order rows by their group's first appearance, then by row
     let df = DataFrame::new(keys.len(), vec![keys.column("g")]).map_err(pe)?;
@@ -362,23 +378,35 @@ fn group_rows(keys: &Keys) -> Result<(Option<Vec<IdxSize>>, Vec<String>, Vec<usi
         .map_err(pe)?;
     let perm: Vec<IdxSize> = sorted.column("row").map_err(pe)?.idx().map_err(pe)?.into_no_null_iter().collect();
     let first: Vec<IdxSize> = sorted.column("first").map_err(pe)?.idx().map_err(pe)?.into_no_null_iter().collect();
-    let (mut names, mut offsets) = (vec![], vec![0usize]);
-    // the key of `row` (original order): the name of the run that holds it
-    let name_at = |row: usize| run_names[starts.partition_point(|&s| s <= row) - 1].clone();
+    let (mut rows, mut offsets) = (vec![], vec![0usize]);
     for r in 0..first.len() {
         if r == 0 || first[r] != first[r - 1] {
             if r > 0 {
                 offsets.push(r);
             }
-            names.push(name_at(first[r] as usize));
+            rows.push(first[r]);
         }
     }
     offsets.push(keys.len());
-    Ok((Some(perm), names, offsets))
+    Ok((Some(perm), rows, offsets))
 }
 
-/// Pool every group; rows in group order.
-fn pool_groups(st: &Studies, offsets: &[usize], a: &PoolArgs) -> Vec<std::result::Result<batch::Row, String>> {
+/// The float columns of `pooled_groups`, in the order [`Results::floats`] holds them.
+const FLOATS: [&str; 13] = ["estimate", "se", "ci_lb", "ci_ub", "z", "p", "Q", "Q_p", "I2", "H2", "tau2", "pi_lb", "pi_ub"];
+
+/// The pooled results of every group, column by column (the workers write each group's values
+/// in place: no row structs collected and copied again). A group that failed has NaN in every
+/// float column (missing in the table) and its message in `errors`.
+struct Results {
+    floats: Vec<Vec<f64>>,
+    k: Vec<i64>,
+    q_df: Vec<i64>,
+    /// (group, message), in group order
+    errors: Vec<(usize, String)>,
+}
+
+/// Pool every group; results in group order.
+fn pool_groups(st: &Studies, offsets: &[usize], a: &PoolArgs) -> Results {
     let n = offsets.len().saturating_sub(1);
     let crit = batch::crit(a.level);
     let kernel = kernel_covers(a);
@@ -392,60 +420,101 @@ fn pool_groups(st: &Studies, offsets: &[usize], a: &PoolArgs) -> Vec<std::result
     };
     let threads = std::thread::available_parallelism().map(|x| x.get()).unwrap_or(1).min(16);
     let chunk = n.div_ceil(threads.max(1)).max(1);
-    std::thread::scope(|sc| {
-        let hs: Vec<_> = (0..n)
-            .step_by(chunk)
-            .map(|start| {
+    let mut floats: Vec<Vec<f64>> = FLOATS.iter().map(|_| vec![0.0; n]).collect();
+    let (mut k, mut q_df) = (vec![0i64; n], vec![0i64; n]);
+    // each worker's share: its groups' slice of every column
+    let mut shares: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(chunk)).map(|_| Vec::with_capacity(FLOATS.len())).collect();
+    for col in floats.iter_mut() {
+        for (share, part) in shares.iter_mut().zip(col.chunks_mut(chunk)) {
+            share.push(part);
+        }
+    }
+    let errors = std::thread::scope(|sc| {
+        let hs: Vec<_> = shares
+            .into_iter()
+            .zip(k.chunks_mut(chunk).zip(q_df.chunks_mut(chunk)))
+            .enumerate()
+            .map(|(j, (mut cols, (ks, dfs)))| {
                 let fit_group = &fit_group;
                 sc.spawn(move || {
                     let mut s = Scratch::default();
-                    (start..(start + chunk).min(n)).map(|i| fit_group(i, &mut s)).collect::<Vec<_>>()
+                    let mut errors = vec![];
+                    let start = j * chunk;
+                    for i in 0..ks.len() {
+                        match fit_group(start + i, &mut s) {
+                            Ok(x) => {
+                                let values = [x.estimate, x.se, x.ci_lb, x.ci_ub, x.z, x.p, x.q, x.q_p, x.i2, x.h2, x.tau2, x.pi_lb, x.pi_ub];
+                                for (col, v) in cols.iter_mut().zip(values) {
+                                    col[i] = v;
+                                }
+                                ks[i] = x.k as i64;
+                                dfs[i] = x.q_df as i64;
+                            }
+                            Err(e) => {
+                                for col in cols.iter_mut() {
+                                    col[i] = f64::NAN;
+                                }
+                                ks[i] = (offsets[start + i + 1] - offsets[start + i]) as i64;
+                                errors.push((start + i, e));
+                            }
+                        }
+                    }
+                    errors
                 })
             })
             .collect();
         hs.into_iter().flat_map(|h| h.join().expect("pool worker panicked")).collect()
+    });
+    Results { floats, k, q_df, errors }
+}
+
+/// The `group` column of `pooled_groups`: the key of each group's row `rows` (original order),
+/// as text; a missing text key is the group "".
+fn group_column(keys: &Keys, rows: &[IdxSize]) -> Result<Column> {
+    let name = PlSmallStr::from_static("group");
+    Ok(match keys {
+        Keys::Int(v) => {
+            let mut b = StringChunkedBuilder::new(name, rows.len());
+            let mut text = String::new();
+            for &r in rows {
+                use std::fmt::Write;
+                text.clear();
+                write!(text, "{}", v[r as usize]).expect("write to a String");
+                b.append_value(&text);
+            }
+            b.finish().into_column()
+        }
+        Keys::Text(ca) => StringChunked::from_iter_values(name, rows.iter().map(|&r| ca.get(r as usize).unwrap_or(""))).into_column(),
     })
 }
 
 /// The `pooled_groups` table: one row per group (estimates on the analysis scale: log for
 /// ratio measures, as the `scale` column says).
-fn groups_table(names: Vec<String>, offsets: &[usize], results: &[std::result::Result<batch::Row, String>], a: &PoolArgs) -> Result<Table> {
-    let n = names.len();
-    // one pass over the results (a row is 15 numbers: a pass per column would walk them 15 times)
-    const FLOATS: [&str; 13] = ["estimate", "se", "ci_lb", "ci_ub", "z", "p", "Q", "Q_p", "I2", "H2", "tau2", "pi_lb", "pi_ub"];
-    // non-finite values (NaN for a group that failed) become missing in Table::new
-    let mut floats: Vec<Vec<f64>> = (0..FLOATS.len()).map(|_| Vec::with_capacity(n)).collect();
-    let (mut k, mut q_df, mut error) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
-    for (i, r) in results.iter().enumerate() {
-        match r {
-            Ok(x) => {
-                let values = [x.estimate, x.se, x.ci_lb, x.ci_ub, x.z, x.p, x.q, x.q_p, x.i2, x.h2, x.tau2, x.pi_lb, x.pi_ub];
-                for (col, v) in floats.iter_mut().zip(values) {
-                    col.push(v);
-                }
-                k.push(x.k as i64);
-                q_df.push(Some(x.q_df as i64));
-                error.push(None);
-            }
-            Err(e) => {
-                for col in floats.iter_mut() {
-                    col.push(f64::NAN);
-                }
-                k.push((offsets[i + 1] - offsets[i]) as i64);
-                q_df.push(None);
-                error.push(Some(e.as_str()));
-            }
+fn groups_table(group: Column, results: Results, a: &PoolArgs) -> Result<Table> {
+    let n = group.len();
+    let Results { floats, k, q_df, errors } = results;
+    // Q_df and error: missing but for the groups that failed
+    let (q_df, error) = if errors.is_empty() {
+        (Column::new("Q_df".into(), q_df), Column::full_null("error".into(), n, &DataType::String))
+    } else {
+        let mut df: Vec<Option<i64>> = q_df.into_iter().map(Some).collect();
+        let mut msg: Vec<Option<&str>> = vec![None; n];
+        for (i, e) in &errors {
+            df[*i] = None;
+            msg[*i] = Some(e.as_str());
         }
-    }
+        (Column::new("Q_df".into(), df), Column::new("error".into(), msg))
+    };
     let scale = if a.measure.is_ratio() { "log" } else { "natural" };
+    // non-finite values (NaN for a group that failed) become missing in Table::new
     let mut by_name: std::collections::HashMap<&str, Column> = FLOATS.iter().zip(floats).map(|(name, v)| (*name, Column::new((*name).into(), v))).collect();
     by_name.extend([
-        ("group", Column::new("group".into(), names)),
+        ("group", group),
         ("measure", Column::new("measure".into(), vec![a.measure.name(); n])),
         ("scale", Column::new("scale".into(), vec![scale; n])),
         ("k", Column::new("k".into(), k)),
-        ("Q_df", Column::new("Q_df".into(), q_df)),
-        ("error", Column::new("error".into(), error)),
+        ("Q_df", q_df),
+        ("error", error),
     ]);
     // in the schema's order
     let columns: Vec<Column> = POOL_GROUPS.names().iter().map(|c| by_name.remove(c).expect("every pooled_groups column built")).collect();
@@ -554,13 +623,15 @@ fn pool_read(t: &UserTable, layout: Layout, roles: &[(&'static str, String)], a:
             fit(&cols, layout, a).map(Pooled::One).map_err(|e| Error::data(e).file(&t.path))
         }
         Some(g) => {
-            let (perm, names, offsets) = group_rows(&t.keys(g)?)?;
+            let keys = t.keys(g)?;
+            let (perm, rows, offsets) = group_rows(&keys)?;
             let studies = match perm {
                 None => studies,
-                Some(p) => Studies { layout: studies.layout, cols: studies.cols.iter().map(|c| p.iter().map(|&i| c[i as usize]).collect()).collect() },
+                Some(p) => Studies { layout: studies.layout, cols: studies.cols.iter().map(|c| Cow::Owned(p.iter().map(|&i| c[i as usize]).collect())).collect() },
             };
             let results = pool_groups(&studies, &offsets, a);
-            groups_table(names, &offsets, &results, a).map(Pooled::Groups)
+            drop(studies);
+            groups_table(group_column(&keys, &rows)?, results, a).map(Pooled::Groups)
         }
     }
 }
@@ -711,9 +782,9 @@ fn pool_stream(a: &PoolArgs, src: &UserSource, layout: Layout, roles: &[(&'stati
             carry = Some((names.pop().unwrap_or_default(), tail));
             offsets.pop();
         }
-        let studies = Studies { layout, cols };
+        let studies = Studies { layout, cols: cols.into_iter().map(Cow::Owned).collect() };
         let results = pool_groups(&studies, &offsets, a);
-        sink.write(&groups_table(names, &offsets, &results, a)?)?;
+        sink.write(&groups_table(Column::new("group".into(), names), results, a)?)?;
     }
     sink.finish()?;
     Ok(String::new())

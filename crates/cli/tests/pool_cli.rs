@@ -238,6 +238,40 @@ fn scattered_groups_pool_as_contiguous_ones() {
     assert!(lines[1].starts_with("b,GEN,natural,3,") && lines[2].starts_with("a,GEN,natural,2,"), "{a}");
 }
 
+/// Group keys of every kind come out in order of first appearance, named as in the file: integer
+/// keys sorted, contiguous but unsorted, and scattered; text keys with a missing key (the group
+/// ""). A group that cannot be pooled keeps its row: its k, no estimate, no Q_df, and why.
+#[test]
+fn group_keys_of_every_kind_and_a_group_that_fails() {
+    let run = |name: &str, body: &str, method: &str| {
+        let p = tmp(name, body);
+        let o = pool(&[p.to_str().unwrap(), "--measure", "OR", "--method", method, "--group", "g"]);
+        assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+        let out = String::from_utf8(o.stdout).unwrap();
+        let mut rdr = csv::Reader::from_reader(out.as_bytes());
+        let head = rdr.headers().unwrap().clone();
+        let rows: Vec<std::collections::HashMap<String, String>> =
+            rdr.records().map(|r| head.iter().zip(r.unwrap().iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()).collect();
+        rows
+    };
+    let groups = |rows: &[std::collections::HashMap<String, String>]| rows.iter().map(|r| (r["group"].clone(), r["k"].clone())).collect::<Vec<_>>();
+    let g = |v: &[(&str, &str)]| v.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>();
+    let sorted = run("int_sorted.csv", "g,ai,n1i,ci,n2i\n1,4,50,8,50\n1,10,100,12,100\n2,3,30,9,31\n2,5,40,7,40\n10,2,20,6,20\n", "DL");
+    assert_eq!(groups(&sorted), g(&[("1", "2"), ("2", "2"), ("10", "1")]));
+    let unsorted = run("int_unsorted.csv", "g,ai,n1i,ci,n2i\n3,4,50,8,50\n3,10,100,12,100\n1,0,20,0,20\n1,0,30,0,30\n2,3,30,9,31\n2,5,40,7,40\n", "MH");
+    assert_eq!(groups(&unsorted), g(&[("3", "2"), ("1", "2"), ("2", "2")]));
+    let failed = &unsorted[1];
+    assert!(failed["estimate"].is_empty() && failed["Q_df"].is_empty() && failed["error"].contains("not estimable"), "{failed:?}");
+    for ok in [&unsorted[0], &unsorted[2]] {
+        assert!(!ok["estimate"].is_empty() && ok["Q_df"] == "1" && ok["error"].is_empty(), "{ok:?}");
+    }
+    let scattered = run("int_scattered.csv", "g,ai,n1i,ci,n2i\n7,4,50,8,50\n5,3,30,9,31\n7,10,100,12,100\n5,5,40,7,40\n", "DL");
+    assert_eq!(groups(&scattered), g(&[("7", "2"), ("5", "2")]));
+    assert_eq!(scattered[0]["estimate"], sorted[0]["estimate"]);
+    let text = run("text_missing.csv", "g,ai,n1i,ci,n2i\nb,4,50,8,50\n,10,100,12,100\n,3,30,9,31\nb,5,40,7,40\n", "DL");
+    assert_eq!(groups(&text), g(&[("b", "2"), ("", "2")]));
+}
+
 /// The pipeline's column names are accepted beside metafor's, and `--level` takes 95 or 0.95.
 #[test]
 fn pipeline_vocabulary_and_level_as_percent() {

@@ -471,6 +471,15 @@ impl UserTable {
         let f = c.cast(&DataType::Float64).map_err(|e| pe(e).file(&self.path).field(name))?;
         Ok(f.f64().map_err(pe)?.into_no_null_iter().collect())
     }
+    /// A column held as one chunk of f64 with no missing value, borrowed (`None` otherwise: read
+    /// it with [`UserTable::numbers`], which converts and checks).
+    pub fn f64_slice(&self, name: &str) -> Option<&[f64]> {
+        let c = self.df.column(name).ok()?;
+        if c.dtype() != &DataType::Float64 || c.null_count() > 0 {
+            return None;
+        }
+        c.as_series()?.f64().ok()?.cont_slice().ok()
+    }
     /// A group column as read: integers stay integers (no text per row), anything else as text.
     pub fn keys(&self, name: &str) -> Result<Keys> {
         let c = self.column(name)?;
@@ -505,6 +514,31 @@ impl Keys {
     }
     pub fn is_empty(&self) -> bool {
         self.len() == 0
+    }
+    /// The first row of each maximal run of equal consecutive keys.
+    pub fn run_starts(&self) -> Vec<usize> {
+        let mut starts = vec![];
+        match self {
+            Keys::Int(v) => {
+                let mut prev = None;
+                for (r, &k) in v.iter().enumerate() {
+                    if prev != Some(k) {
+                        starts.push(r);
+                        prev = Some(k);
+                    }
+                }
+            }
+            Keys::Text(ca) => {
+                let mut prev: Option<Option<&str>> = None;
+                for (r, k) in ca.iter().enumerate() {
+                    if prev != Some(k) {
+                        starts.push(r);
+                        prev = Some(k);
+                    }
+                }
+            }
+        }
+        starts
     }
     /// Maximal runs of equal consecutive keys: each run's first row and its key as text.
     pub fn runs(&self) -> (Vec<usize>, Vec<String>) {
