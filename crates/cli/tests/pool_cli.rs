@@ -250,8 +250,7 @@ fn group_keys_of_every_kind_and_a_group_that_fails() {
         let out = String::from_utf8(o.stdout).unwrap();
         let mut rdr = csv::Reader::from_reader(out.as_bytes());
         let head = rdr.headers().unwrap().clone();
-        let rows: Vec<std::collections::HashMap<String, String>> =
-            rdr.records().map(|r| head.iter().zip(r.unwrap().iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()).collect();
+        let rows: Vec<std::collections::HashMap<String, String>> = rdr.records().map(|r| head.iter().zip(r.unwrap().iter()).map(|(h, v)| (h.to_string(), v.to_string())).collect()).collect();
         rows
     };
     let groups = |rows: &[std::collections::HashMap<String, String>]| rows.iter().map(|r| (r["group"].clone(), r["k"].clone())).collect::<Vec<_>>();
