@@ -14,11 +14,10 @@
 use metapipe_meta::batch::{self, Scratch};
 use metapipe_meta::effect::{escalc_binary, escalc_continuous, Binary, Continuous, Measure, ZeroCell};
 use metapipe_meta::model::{mantel_haenszel, peto, revman_dl, revman_mh, rma_uni, Control, Fit, Method, Options, Test};
-use metapipe_tables::io::{open_user, write_atomic, Keys, SinkFormat, TableSink, UserSource, UserTable};
+use metapipe_tables::io::{open_user, write_atomic, Keys, NumberParts, SinkFormat, TableSink, UserSource, UserTable};
 use metapipe_tables::schema::POOL_GROUPS;
 use metapipe_tables::{pe, Error, Result, Table};
 use polars::prelude::*;
-use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 #[derive(Debug, Clone)]
@@ -127,12 +126,120 @@ enum Layout {
     Se,
 }
 
-/// The study data of a table, validated: flat columns in the order of `Layout`, rows as in the
-/// file (NaN never appears: every cell was checked). A column the table holds as one chunk of
-/// f64 without missing values is borrowed, not copied.
+/// The study data of a table, validated: one column per role in the order of `Layout`, rows as
+/// in the file (NaN never appears: every cell was checked). Columns are read where the table
+/// holds them (f64, i64 or i32 chunks, borrowed): a group's rows are converted to f64 only when
+/// it is pooled, into a worker's scratch, so a table of 10^7 rows is never copied whole.
 struct Studies<'a> {
     layout: Layout,
-    cols: Vec<Cow<'a, [f64]>>,
+    cols: Vec<Col<'a>>,
+}
+
+/// One study column: borrowed chunks, or owned values (a column converted by polars, or derived:
+/// totals from non-events, variances from standard errors, rows put in group order).
+enum Col<'a> {
+    F64(Parts<'a, f64>),
+    I64(Parts<'a, i64>),
+    I32(Parts<'a, i32>),
+    Own(Vec<f64>),
+}
+
+/// A column's chunks (none empty) and the first row of each.
+struct Parts<'a, T> {
+    parts: Vec<&'a [T]>,
+    starts: Vec<usize>,
+}
+
+impl<'a, T: Copy> Parts<'a, T> {
+    fn new(parts: Vec<&'a [T]>) -> Self {
+        let parts: Vec<&[T]> = parts.into_iter().filter(|p| !p.is_empty()).collect();
+        let mut starts = Vec::with_capacity(parts.len());
+        let mut at = 0;
+        for p in &parts {
+            starts.push(at);
+            at += p.len();
+        }
+        Parts { parts, starts }
+    }
+    /// The chunk holding row `r` (r below the column's length).
+    fn part_of(&self, r: usize) -> usize {
+        self.starts.partition_point(|&s| s <= r) - 1
+    }
+    /// Rows `lo..hi` (lo < hi) when one chunk holds them all.
+    fn within_one(&self, lo: usize, hi: usize) -> Option<&'a [T]> {
+        let i = self.part_of(lo);
+        let p = self.parts[i];
+        (hi - self.starts[i] <= p.len()).then(|| &p[lo - self.starts[i]..hi - self.starts[i]])
+    }
+    /// Rows `lo..hi` (lo < hi), converted, appended to `buf`.
+    fn extend(&self, lo: usize, hi: usize, buf: &mut Vec<f64>, conv: impl Fn(T) -> f64) {
+        let (mut i, mut r) = (self.part_of(lo), lo);
+        while r < hi {
+            let p = self.parts[i];
+            let off = r - self.starts[i];
+            let take = (p.len() - off).min(hi - r);
+            buf.extend(p[off..off + take].iter().map(|&x| conv(x)));
+            r += take;
+            i += 1;
+        }
+    }
+}
+
+impl<'a> Col<'a> {
+    fn of(t: &'a UserTable, name: &str) -> Result<Col<'a>> {
+        Ok(match t.number_parts(name) {
+            Some(NumberParts::F64(p)) => Col::F64(Parts::new(p)),
+            Some(NumberParts::I64(p)) => Col::I64(Parts::new(p)),
+            Some(NumberParts::I32(p)) => Col::I32(Parts::new(p)),
+            None => Col::Own(t.numbers(name)?),
+        })
+    }
+    /// Rows `lo..hi` as f64: borrowed where they lie in one f64 chunk, else converted into `buf`.
+    fn rows<'s>(&'s self, lo: usize, hi: usize, buf: &'s mut Vec<f64>) -> &'s [f64] {
+        if lo >= hi {
+            return &[];
+        }
+        match self {
+            Col::Own(v) => &v[lo..hi],
+            Col::F64(p) => match p.within_one(lo, hi) {
+                Some(s) => s,
+                None => {
+                    buf.clear();
+                    p.extend(lo, hi, buf, |x| x);
+                    buf
+                }
+            },
+            Col::I64(p) => {
+                buf.clear();
+                p.extend(lo, hi, buf, |x| x as f64);
+                buf
+            }
+            Col::I32(p) => {
+                buf.clear();
+                p.extend(lo, hi, buf, f64::from);
+                buf
+            }
+        }
+    }
+    /// Every row as f64 (a copy).
+    fn to_vec(&self, n: usize) -> Vec<f64> {
+        let mut buf = Vec::with_capacity(n);
+        self.rows(0, n, &mut buf).to_vec()
+    }
+}
+
+/// Rows of block size at a time: `f(first row, the columns' values of the block)`.
+fn by_blocks(cols: &[&Col], n: usize, mut f: impl FnMut(usize, &[&[f64]]) -> Result<()>) -> Result<()> {
+    const BLOCK: usize = 4096;
+    let mut bufs: Vec<Vec<f64>> = vec![Vec::with_capacity(BLOCK); cols.len()];
+    let mut lo = 0;
+    while lo < n {
+        let hi = (lo + BLOCK).min(n);
+        let block: Vec<&[f64]> = cols.iter().zip(bufs.iter_mut()).map(|(c, b)| c.rows(lo, hi, b)).collect();
+        f(lo, &block)?;
+        lo = hi;
+    }
+    Ok(())
 }
 
 /// Which columns of a table (its column names `have`, from `path`) give the study data of
@@ -160,75 +267,89 @@ fn layout_and_columns(have: &[String], path: &Path, measure: Measure) -> Result<
 /// Read and check every study row; errors name the file, row and the file's column name.
 fn read_studies<'a>(t: &'a UserTable, layout: Layout, cols: &[(&'static str, String)]) -> Result<Studies<'a>> {
     let n = t.rows();
-    let mut vals: Vec<Cow<'a, [f64]>> = Vec::with_capacity(cols.len());
+    let mut vals: Vec<Col<'a>> = Vec::with_capacity(cols.len());
     for (_, name) in cols {
-        let v = match t.f64_slice(name) {
-            Some(v) => Cow::Borrowed(v),
-            None => Cow::Owned(t.numbers(name)?),
-        };
-        if let Some(r) = v.iter().position(|x| !x.is_finite()) {
-            return Err(Error::data(format!("{} is not finite", v[r])).file(&t.path).line(t.row_label(r)).field(name.clone()));
+        let v = Col::of(t, name)?;
+        if !matches!(v, Col::I64(_) | Col::I32(_)) {
+            by_blocks(&[&v], n, |lo, b| match b[0].iter().position(|x| !x.is_finite()) {
+                Some(r) => Err(Error::data(format!("{} is not finite", b[0][r])).file(&t.path).line(t.row_label(lo + r)).field(name.clone())),
+                None => Ok(()),
+            })?;
         }
         vals.push(v);
     }
     let bad = |r: usize, k: usize, msg: String| Err(Error::data(msg).file(&t.path).line(t.row_label(r)).field(cols[k].1.clone()));
+    let all: Vec<&Col> = vals.iter().collect();
     match layout {
         Layout::Totals | Layout::NonEvents => {
-            for r in 0..n {
-                for k in 0..4 {
-                    let x = vals[k][r];
-                    if x < 0.0 || x.fract() != 0.0 {
-                        return bad(r, k, format!("{x} is not a count (a whole number >= 0)"));
+            by_blocks(&all, n, |lo, v| {
+                for r in 0..v[0].len() {
+                    for k in 0..4 {
+                        let x = v[k][r];
+                        if x < 0.0 || x.fract() != 0.0 {
+                            return bad(lo + r, k, format!("{x} is not a count (a whole number >= 0)"));
+                        }
                     }
                 }
-            }
+                Ok(())
+            })?;
             if layout == Layout::NonEvents {
                 // to totals: n1i = ai + bi, n2i = ci + di
                 for (to, from) in [(1, 0), (3, 2)] {
-                    let add = vals[from].clone();
-                    for (x, y) in vals[to].to_mut().iter_mut().zip(add.iter()) {
-                        *x += y;
+                    let mut sum = Vec::with_capacity(n);
+                    by_blocks(&[&vals[from], &vals[to]], n, |_, v| {
+                        sum.extend(v[0].iter().zip(v[1]).map(|(x, y)| x + y));
+                        Ok(())
+                    })?;
+                    vals[to] = Col::Own(sum);
+                }
+            }
+            let all: Vec<&Col> = vals.iter().collect();
+            by_blocks(&all, n, |lo, v| {
+                for r in 0..v[0].len() {
+                    let (a, n1, c, n2) = (v[0][r], v[1][r], v[2][r], v[3][r]);
+                    if a > n1 {
+                        return bad(lo + r, 0, format!("events {} = {a} > {} = {n1}", cols[0].1, cols[1].1));
+                    }
+                    if c > n2 {
+                        return bad(lo + r, 2, format!("events {} = {c} > {} = {n2}", cols[2].1, cols[3].1));
+                    }
+                    if n1 == 0.0 || n2 == 0.0 {
+                        return bad(lo + r, if n1 == 0.0 { 1 } else { 3 }, "an arm has no participants".into());
                     }
                 }
-            }
-            for r in 0..n {
-                let (a, n1, c, n2) = (vals[0][r], vals[1][r], vals[2][r], vals[3][r]);
-                if a > n1 {
-                    return bad(r, 0, format!("events {} = {a} > {} = {n1}", cols[0].1, cols[1].1));
-                }
-                if c > n2 {
-                    return bad(r, 2, format!("events {} = {c} > {} = {n2}", cols[2].1, cols[3].1));
-                }
-                if n1 == 0.0 || n2 == 0.0 {
-                    return bad(r, if n1 == 0.0 { 1 } else { 3 }, "an arm has no participants".into());
-                }
-            }
+                Ok(())
+            })?;
         }
         Layout::Continuous => {
-            for r in 0..n {
-                for k in [1, 4] {
-                    if vals[k][r] < 0.0 {
-                        return bad(r, k, format!("{} is negative", vals[k][r]));
+            by_blocks(&all, n, |lo, v| {
+                for r in 0..v[0].len() {
+                    for k in [1, 4] {
+                        if v[k][r] < 0.0 {
+                            return bad(lo + r, k, format!("{} is negative", v[k][r]));
+                        }
+                    }
+                    for k in [2, 5] {
+                        if v[k][r] < 1.0 || v[k][r].fract() != 0.0 {
+                            return bad(lo + r, k, format!("{} is not a group size (a whole number >= 1)", v[k][r]));
+                        }
                     }
                 }
-                for k in [2, 5] {
-                    if vals[k][r] < 1.0 || vals[k][r].fract() != 0.0 {
-                        return bad(r, k, format!("{} is not a group size (a whole number >= 1)", vals[k][r]));
-                    }
-                }
-            }
+                Ok(())
+            })?;
         }
         Layout::Var | Layout::Se => {
-            for r in 0..n {
-                let v = vals[1][r];
-                if v <= 0.0 {
-                    return bad(r, 1, format!("{v}: a sampling {} must be > 0", if layout == Layout::Se { "standard error" } else { "variance" }));
-                }
-            }
+            by_blocks(&all[1..2], n, |lo, v| match v[0].iter().position(|&x| x <= 0.0) {
+                Some(r) => bad(lo + r, 1, format!("{}: a sampling {} must be > 0", v[0][r], if layout == Layout::Se { "standard error" } else { "variance" })),
+                None => Ok(()),
+            })?;
             if layout == Layout::Se {
-                for v in vals[1].to_mut().iter_mut() {
-                    *v *= *v;
-                }
+                let mut squared = Vec::with_capacity(n);
+                by_blocks(&all[1..2], n, |_, v| {
+                    squared.extend(v[0].iter().map(|x| x * x));
+                    Ok(())
+                })?;
+                vals[1] = Col::Own(squared);
             }
         }
     }
@@ -236,8 +357,13 @@ fn read_studies<'a>(t: &'a UserTable, layout: Layout, cols: &[(&'static str, Str
 }
 
 impl Studies<'_> {
-    fn slice(&self, lo: usize, hi: usize) -> Vec<&[f64]> {
-        self.cols.iter().map(|c| &c[lo..hi]).collect()
+    /// Rows `lo..hi` of every column (see [`Col::rows`]; `bufs`: one scratch per column).
+    fn rows<'s>(&'s self, lo: usize, hi: usize, bufs: &'s mut [Vec<f64>]) -> Vec<&'s [f64]> {
+        self.cols.iter().zip(bufs.iter_mut()).map(|(c, b)| c.rows(lo, hi, b)).collect()
+    }
+    /// One scratch buffer per column for [`Studies::rows`].
+    fn scratch(&self) -> Vec<Vec<f64>> {
+        vec![Vec::new(); self.cols.len()]
     }
 }
 
@@ -410,8 +536,8 @@ fn pool_groups(st: &Studies, offsets: &[usize], a: &PoolArgs) -> Results {
     let n = offsets.len().saturating_sub(1);
     let crit = batch::crit(a.level);
     let kernel = kernel_covers(a);
-    let fit_group = |i: usize, s: &mut Scratch| -> std::result::Result<batch::Row, String> {
-        let cols = st.slice(offsets[i], offsets[i + 1]);
+    let fit_group = |i: usize, s: &mut Scratch, bufs: &mut [Vec<f64>]| -> std::result::Result<batch::Row, String> {
+        let cols = st.rows(offsets[i], offsets[i + 1], bufs);
         if kernel {
             kernel_fit(&cols, st.layout, a, crit, s)
         } else {
@@ -437,11 +563,11 @@ fn pool_groups(st: &Studies, offsets: &[usize], a: &PoolArgs) -> Results {
             .map(|(j, (mut cols, (ks, dfs)))| {
                 let fit_group = &fit_group;
                 sc.spawn(move || {
-                    let mut s = Scratch::default();
+                    let (mut s, mut bufs) = (Scratch::default(), st.scratch());
                     let mut errors = vec![];
                     let start = j * chunk;
                     for i in 0..ks.len() {
-                        match fit_group(start + i, &mut s) {
+                        match fit_group(start + i, &mut s, &mut bufs) {
                             Ok(x) => {
                                 let values = [x.estimate, x.se, x.ci_lb, x.ci_ub, x.z, x.p, x.q, x.q_p, x.i2, x.h2, x.tau2, x.pi_lb, x.pi_ub];
                                 for (col, v) in cols.iter_mut().zip(values) {
@@ -619,7 +745,8 @@ fn pool_read(t: &UserTable, layout: Layout, roles: &[(&'static str, String)], a:
     let studies = read_studies(t, layout, roles)?;
     match &a.group {
         None => {
-            let cols = studies.slice(0, t.rows());
+            let mut bufs = studies.scratch();
+            let cols = studies.rows(0, t.rows(), &mut bufs);
             fit(&cols, layout, a).map(Pooled::One).map_err(|e| Error::data(e).file(&t.path))
         }
         Some(g) => {
@@ -627,7 +754,17 @@ fn pool_read(t: &UserTable, layout: Layout, roles: &[(&'static str, String)], a:
             let (perm, rows, offsets) = group_rows(&keys)?;
             let studies = match perm {
                 None => studies,
-                Some(p) => Studies { layout: studies.layout, cols: studies.cols.iter().map(|c| Cow::Owned(p.iter().map(|&i| c[i as usize]).collect())).collect() },
+                Some(p) => Studies {
+                    layout: studies.layout,
+                    cols: studies
+                        .cols
+                        .iter()
+                        .map(|c| {
+                            let v = c.to_vec(t.rows());
+                            Col::Own(p.iter().map(|&i| v[i as usize]).collect())
+                        })
+                        .collect(),
+                },
             };
             let results = pool_groups(&studies, &offsets, a);
             drop(studies);
@@ -685,7 +822,8 @@ pub fn escalc_frame(df: &DataFrame, label: &str, measure: Measure) -> Result<Dat
     let read: Vec<&str> = roles.iter().map(|(_, c)| c.as_str()).collect();
     let t = in_memory(df, label, &read)?;
     let st = read_studies(&t, layout, &roles)?;
-    let effects = effects(&st.slice(0, t.rows()), layout, measure);
+    let mut bufs = st.scratch();
+    let effects = effects(&st.rows(0, t.rows(), &mut bufs), layout, measure);
     let mut out = df.clone();
     if matches!(layout, Layout::Var | Layout::Se) {
         // generic effects: yi as given, vi from the standard errors when only those are given
@@ -740,6 +878,7 @@ fn pool_stream(a: &PoolArgs, src: &UserSource, layout: Layout, roles: &[(&'stati
         let len = chunk.min(n - off);
         let t = src.read_slice(read, off, len)?;
         let st = read_studies(&t, layout, roles)?;
+        let mut bufs = st.scratch();
         let (starts, run_names) = t.keys(g)?.runs();
         off += len;
         let last_chunk = off >= n;
@@ -770,8 +909,8 @@ fn pool_stream(a: &PoolArgs, src: &UserSource, layout: Layout, roles: &[(&'stati
                 names.push(name.clone());
                 open = Some(name);
             }
-            for (dst, c) in cols.iter_mut().zip(&st.cols) {
-                dst.extend_from_slice(&c[lo..hi]);
+            for (dst, c) in cols.iter_mut().zip(st.rows(lo, hi, &mut bufs)) {
+                dst.extend_from_slice(c);
             }
         }
         offsets.push(cols[0].len());
@@ -782,7 +921,7 @@ fn pool_stream(a: &PoolArgs, src: &UserSource, layout: Layout, roles: &[(&'stati
             carry = Some((names.pop().unwrap_or_default(), tail));
             offsets.pop();
         }
-        let studies = Studies { layout, cols: cols.into_iter().map(Cow::Owned).collect() };
+        let studies = Studies { layout, cols: cols.into_iter().map(Col::Own).collect() };
         let results = pool_groups(&studies, &offsets, a);
         sink.write(&groups_table(Column::new("group".into(), names), results, a)?)?;
     }

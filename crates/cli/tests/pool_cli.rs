@@ -378,3 +378,82 @@ fn streaming_equals_in_memory() {
     assert!(leftovers.is_empty(), "{leftovers:?}");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// Study columns are read where the table holds them, chunk by chunk: a Parquet file of many row
+/// groups (groups of 7 rows straddling them), with counts stored as i64, i32 or f64 and generic
+/// effects as f64, pools exactly as the same rows read from CSV (text converted); a bad cell past
+/// the first block of rows checked (4,096) is named by its own row, in either format.
+#[test]
+fn study_columns_across_row_groups_and_types() {
+    use polars::prelude::*;
+    let d = std::env::temp_dir().join(format!("mp-chunks-{}", std::process::id()));
+    std::fs::create_dir_all(&d).unwrap();
+    let bin = env!("CARGO_BIN_EXE_metapipe");
+    let pool_csv = |file: &PathBuf, measure: &str| {
+        let o = Command::new(bin).args(["pool", file.to_str().unwrap(), "--measure", measure, "--method", "REML", "--group", "group"]).output().unwrap();
+        (o.status.code(), String::from_utf8_lossy(&o.stdout).to_string(), String::from_utf8_lossy(&o.stderr).to_string())
+    };
+    let write_pq = |df: &mut DataFrame, name: &str| {
+        let p = d.join(name);
+        ParquetWriter::new(std::fs::File::create(&p).unwrap()).with_row_group_size(Some(1000)).finish(df).unwrap();
+        let back = ParquetReader::new(std::fs::File::open(&p).unwrap()).finish().unwrap();
+        assert!(back.columns()[2].n_chunks() > 1, "{name}: one chunk; the test needs several");
+        p
+    };
+    for (kind, measure, cols) in [("binary", "OR", vec!["ai", "n1i", "ci", "n2i"]), ("generic", "GEN", vec!["yi", "vi"])] {
+        let csv = d.join(format!("{kind}.csv"));
+        let o = Command::new(bin).args(["gen-meta", "--groups", "700", "--k", "7", "--kind", kind, "--seed", "3", "--out", csv.to_str().unwrap()]).output().unwrap();
+        assert!(o.status.success());
+        let (code, expected, err) = pool_csv(&csv, measure);
+        assert_eq!(code, Some(0), "{err}");
+        assert_eq!(expected.lines().count(), 701);
+        let df = CsvReadOptions::default().try_into_reader_with_file_path(Some(csv.clone())).unwrap().finish().unwrap();
+        let types: &[DataType] = if kind == "binary" { &[DataType::Int64, DataType::Int32, DataType::Float64] } else { &[DataType::Float64] };
+        for ty in types {
+            let mut df = df.clone();
+            for c in &cols {
+                let cast = df.column(c).unwrap().cast(ty).unwrap();
+                df.with_column(cast).unwrap();
+            }
+            let p = write_pq(&mut df, &format!("{kind}-{ty}.parquet"));
+            let (code, got, err) = pool_csv(&p, measure);
+            assert_eq!(code, Some(0), "{err}");
+            assert_eq!(got, expected, "{kind} as {ty}");
+            // a bad cell at row 4,500 (0-based 4,499): line 4,501 of the CSV, row 4,500 of the Parquet
+            let bad = if kind == "binary" { -1.0 } else { f64::NAN };
+            let col = cols[0];
+            let mut vals: Vec<f64> = df.column(col).unwrap().cast(&DataType::Float64).unwrap().f64().unwrap().into_no_null_iter().collect();
+            vals[4499] = bad;
+            let mut broken = df.clone();
+            broken.with_column(Column::new(col.into(), vals).cast(ty).unwrap()).unwrap();
+            let p = write_pq(&mut broken, &format!("{kind}-{ty}-bad.parquet"));
+            let (code, out, err) = pool_csv(&p, measure);
+            assert_eq!(code, Some(1), "{err}");
+            assert!(out.is_empty());
+            assert!(err.contains("4500") && err.contains(col), "{kind} {ty}: {err}");
+        }
+        // the same bad cell in the CSV
+        let text = std::fs::read_to_string(&csv).unwrap();
+        let head: Vec<&str> = text.lines().next().unwrap().split(',').collect();
+        let at = head.iter().position(|h| *h == cols[0]).unwrap();
+        let lines: Vec<String> = text
+            .lines()
+            .enumerate()
+            .map(|(i, l)| {
+                if i == 4500 {
+                    let mut f: Vec<&str> = l.split(',').collect();
+                    f[at] = if kind == "binary" { "-1" } else { "NaN" };
+                    f.join(",")
+                } else {
+                    l.to_string()
+                }
+            })
+            .collect();
+        let bad_csv = d.join(format!("{kind}-bad.csv"));
+        std::fs::write(&bad_csv, lines.join("\n") + "\n").unwrap();
+        let (code, _, err) = pool_csv(&bad_csv, measure);
+        assert_eq!(code, Some(1), "{err}");
+        assert!(err.contains("4501") && err.contains(cols[0]), "{kind} CSV: {err}");
+    }
+    let _ = std::fs::remove_dir_all(&d);
+}

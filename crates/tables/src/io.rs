@@ -471,14 +471,21 @@ impl UserTable {
         let f = c.cast(&DataType::Float64).map_err(|e| pe(e).file(&self.path).field(name))?;
         Ok(f.f64().map_err(pe)?.into_no_null_iter().collect())
     }
-    /// A column held as one chunk of f64 with no missing value, borrowed (`None` otherwise: read
-    /// it with [`UserTable::numbers`], which converts and checks).
-    pub fn f64_slice(&self, name: &str) -> Option<&[f64]> {
+    /// A numeric column with no missing value, its chunks borrowed as they are held (`None` for
+    /// other types or when a value is missing: read it with [`UserTable::numbers`], which
+    /// converts and checks).
+    pub fn number_parts(&self, name: &str) -> Option<NumberParts<'_>> {
         let c = self.df.column(name).ok()?;
-        if c.dtype() != &DataType::Float64 || c.null_count() > 0 {
+        if c.null_count() > 0 {
             return None;
         }
-        c.as_series()?.f64().ok()?.cont_slice().ok()
+        let s = c.as_series()?;
+        Some(match s.dtype() {
+            DataType::Float64 => NumberParts::F64(s.f64().ok()?.downcast_iter().map(|a| a.values().as_slice()).collect()),
+            DataType::Int64 => NumberParts::I64(s.i64().ok()?.downcast_iter().map(|a| a.values().as_slice()).collect()),
+            DataType::Int32 => NumberParts::I32(s.i32().ok()?.downcast_iter().map(|a| a.values().as_slice()).collect()),
+            _ => return None,
+        })
     }
     /// A group column as read: integers stay integers (no text per row), anything else as text.
     pub fn keys(&self, name: &str) -> Result<Keys> {
@@ -495,6 +502,15 @@ impl UserTable {
         let c = self.column(name)?.cast(&DataType::String).map_err(|e| pe(e).file(&self.path).field(name))?;
         Ok(c.str().map_err(pe)?.iter().map(|v| v.map(String::from)).collect())
     }
+}
+
+/// A numeric column's values chunk by chunk, borrowed from the table (see
+/// [`UserTable::number_parts`]).
+#[derive(Debug, Clone)]
+pub enum NumberParts<'a> {
+    F64(Vec<&'a [f64]>),
+    I64(Vec<&'a [i64]>),
+    I32(Vec<&'a [i32]>),
 }
 
 /// The group keys of a user table (see [`UserTable::keys`]); a missing text key is the empty
