@@ -594,26 +594,6 @@ fn pool_groups(st: &Studies, offsets: &[usize], a: &PoolArgs) -> Results {
     Results { floats, k, q_df, errors }
 }
 
-/// The `group` column of `pooled_groups`: the key of each group's row `rows` (original order),
-/// as text; a missing text key is the group "".
-fn group_column(keys: &Keys, rows: &[IdxSize]) -> Result<Column> {
-    let name = PlSmallStr::from_static("group");
-    Ok(match keys {
-        Keys::Int(v) => {
-            let mut b = StringChunkedBuilder::new(name, rows.len());
-            let mut text = String::new();
-            for &r in rows {
-                use std::fmt::Write;
-                text.clear();
-                write!(text, "{}", v[r as usize]).expect("write to a String");
-                b.append_value(&text);
-            }
-            b.finish().into_column()
-        }
-        Keys::Text(ca) => StringChunked::from_iter_values(name, rows.iter().map(|&r| ca.get(r as usize).unwrap_or(""))).into_column(),
-    })
-}
-
 /// The `pooled_groups` table: one row per group (estimates on the analysis scale: log for
 /// ratio measures, as the `scale` column says).
 fn groups_table(group: Column, results: Results, a: &PoolArgs) -> Result<Table> {
@@ -768,7 +748,7 @@ fn pool_read(t: &UserTable, layout: Layout, roles: &[(&'static str, String)], a:
             };
             let results = pool_groups(&studies, &offsets, a);
             drop(studies);
-            groups_table(group_column(&keys, &rows)?, results, a).map(Pooled::Groups)
+            groups_table(keys.column_at("group", &rows), results, a).map(Pooled::Groups)
         }
     }
 }

@@ -556,32 +556,34 @@ impl Keys {
         }
         starts
     }
-    /// Maximal runs of equal consecutive keys: each run's first row and its key as text.
+    /// Maximal runs of equal consecutive keys: each run's first row and its key as text (as
+    /// [`Keys::column_at`] names it).
     pub fn runs(&self) -> (Vec<usize>, Vec<String>) {
-        let (mut starts, mut names) = (vec![], vec![]);
+        let starts = self.run_starts();
+        let rows: Vec<IdxSize> = starts.iter().map(|&s| s as IdxSize).collect();
+        let col = self.column_at("key", &rows);
+        let names = col.str().expect("key names are text").iter().map(|k| k.unwrap_or("").to_string()).collect();
+        (starts, names)
+    }
+    /// The keys at `rows` as a text column named `name`: integers in decimal, a missing text key
+    /// as "" (the group's name in `pool --group`).
+    pub fn column_at(&self, name: &str, rows: &[IdxSize]) -> Column {
+        let name = PlSmallStr::from(name);
         match self {
             Keys::Int(v) => {
-                let mut prev = None;
-                for (r, &k) in v.iter().enumerate() {
-                    if prev != Some(k) {
-                        starts.push(r);
-                        names.push(k.to_string());
-                        prev = Some(k);
-                    }
+                // one buffer for every key's text, not a String each
+                let mut b = StringChunkedBuilder::new(name, rows.len());
+                let mut text = String::new();
+                for &r in rows {
+                    use std::fmt::Write;
+                    text.clear();
+                    write!(text, "{}", v[r as usize]).expect("write to a String");
+                    b.append_value(&text);
                 }
+                b.finish().into_column()
             }
-            Keys::Text(ca) => {
-                let mut prev: Option<Option<&str>> = None;
-                for (r, k) in ca.iter().enumerate() {
-                    if prev != Some(k) {
-                        starts.push(r);
-                        names.push(k.unwrap_or("").to_string());
-                        prev = Some(k);
-                    }
-                }
-            }
+            Keys::Text(ca) => StringChunked::from_iter_values(name, rows.iter().map(|&r| ca.get(r as usize).unwrap_or(""))).into_column(),
         }
-        (starts, names)
     }
     /// The keys as a polars column named `name`.
     pub fn column(&self, name: &str) -> Column {
