@@ -48,7 +48,7 @@ FUZZ_CASES ?= 200000
 fuzz:
 	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release -p metapipe-ingest --test fuzz_parsers
 	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release -p metapipe-tables --test fuzz_read_raw
-	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release -p metapipe-cli --lib config
+	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release -p metapipe-run --lib config
 
 # Speed against the peers (bib-dedupe, metafor) in one run; writes bench/results.md.
 bench: build wheel

@@ -26,8 +26,7 @@ GRID = list(itertools.product([0.92, 0.95, 0.98], [0.80, 0.85, 0.90], [0.85, 0.9
 def score(name, th):
     rec, truth = sets[name]
     out = f"{work}/{abs(hash((name, th)))}.csv"
-    env = dict(os.environ, METAPIPE_DEDUP_THRESHOLDS=",".join(map(str, th)))
-    subprocess.run([binary, "dedup", rec, "--out", out], check=True, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    subprocess.run([binary, "dedup", rec, "--out", out, "--thresholds", ",".join(map(str, th))], check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     s = json.loads(subprocess.run([sys.executable, f"{bench}/eval_dedup.py", rec, truth, out], check=True, capture_output=True, text=True).stdout)
     return s["TP"], s["FP"], s["FN"]
 

@@ -3,7 +3,8 @@
 //! Exit status: 0 success; 1 bad input data (the message names file, line and field); 2 bad
 //! usage. Nothing is printed on stdout on failure, and no output file is left half-written.
 
-use metapipe_cli::{config, init, pool_cmd, run};
+use metapipe_pool as pool_cmd;
+use metapipe_run::{config, init, run};
 
 use clap::{Parser, Subcommand};
 use metapipe_meta::model::{Control, Method};
@@ -145,6 +146,9 @@ struct DedupOpts {
     /// a person's decisions on maybe-pairs (record_a, record_b, duplicate)
     #[arg(long)]
     decisions: Option<PathBuf>,
+    /// the rules' title-similarity thresholds: near,doi,locus (the config's [dedup.thresholds])
+    #[arg(long, default_value = "0.95,0.80,0.90")]
+    thresholds: String,
     /// also write the maybe-pairs here
     #[arg(long)]
     maybe: Option<PathBuf>,
@@ -155,7 +159,7 @@ struct DedupOpts {
 
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("METAPIPE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(|| metapipe_cli::incremental::LogWriter).without_time().with_target(false).init();
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(|| metapipe_run::incremental::LogWriter).without_time().with_target(false).init();
 }
 
 fn sources_from(files: &[PathBuf]) -> Result<Vec<metapipe_ingest::Source>, Error> {
@@ -253,18 +257,19 @@ fn pool_args(o: PoolOpts) -> Result<pool_cmd::PoolArgs, Error> {
     }
     let control = Control { tau2_max, maxiter, stepadj, threshold, ..Control::default() };
     let o = pool_cmd::UserOptions { measure: &measure, method: &method, test: &test, convention: &convention, level, engine: &engine, control };
-    // the library's messages start with the option's name; on the command line it is a flag
-    let checked = pool_cmd::PoolArgs::new(&o).map_err(|e| Error { message: format!("--{}", e.message), ..e })?;
+    // the library names the option; on the command line it is a flag
+    let checked = pool_cmd::PoolArgs::new(&o).map_err(|e| Error { field: e.field.as_ref().map(|f| format!("--{f}")), ..e })?;
     Ok(pool_cmd::PoolArgs { file, group, format, out, ..checked })
 }
 
 /// `dedup`: clusters of two or more records (the benchmark's `merged_ids` format), or one pair's
 /// decision explained.
 fn dedup_cmd(o: DedupOpts) -> Result<String, Error> {
-    let DedupOpts { files, out, decisions, maybe, explain } = o;
+    let DedupOpts { files, out, decisions, thresholds, maybe, explain } = o;
     if files.is_empty() {
         return Err(Error::usage("dedup: give at least one file"));
     }
+    let th = metapipe_ingest::dedup::Thresholds::parse(&thresholds).map_err(|m| Error::usage(format!("--thresholds {m}")))?;
     let sources = sources_from(&files)?;
     let (recs, _, _, warnings) = metapipe_ingest::parse_sources(&sources)?;
     for w in warnings {
@@ -277,7 +282,7 @@ fn dedup_cmd(o: DedupOpts) -> Result<String, Error> {
             _ => return Err(Error::usage(format!("--explain: record {:?} or {:?} not found", pair[0], pair[1]))),
         };
         let (ka, kb) = (metapipe_ingest::dedup::keys(&recs[a]), metapipe_ingest::dedup::keys(&recs[b]));
-        let (d, sim) = metapipe_ingest::dedup::decide(&ka, &kb);
+        let (d, sim) = metapipe_ingest::dedup::decide(&ka, &kb, &th);
         return Ok(format!("{:#?}\n{:#?}\ndecision: {d:?} (title similarity {sim:.3})\n", ka, kb));
     }
     let human = match &decisions {
@@ -285,7 +290,7 @@ fn dedup_cmd(o: DedupOpts) -> Result<String, Error> {
         None => vec![],
     };
     let order: std::collections::HashMap<&str, usize> = sources.iter().enumerate().map(|(k, s)| (s.database.as_str(), k)).collect();
-    let d = metapipe_ingest::dedup::dedup(&recs, |k| order[recs[k].database.as_str()], &human);
+    let d = metapipe_ingest::dedup::dedup(&recs, |k| order[recs[k].database.as_str()], &human, &th);
     // the stage tables only when they are written (building them costs polars' first-use set-up,
     // most of the run time on small exports)
     let tables = if out.extension().is_some_and(|e| e == "parquet") || maybe.is_some() {

@@ -1,6 +1,9 @@
 //! The invariants ARCHITECTURE.md states about the code's shape, checked on the source:
-//! - only the CLI (`crates/cli`) and the table IO (`crates/tables`) touch the filesystem: the
-//!   stage crates are functions of what the shell read;
+//! - only the IO shells touch the filesystem — the CLI (`crates/cli`), the run (`crates/run`:
+//!   reading a review's inputs, the staging directory) and the table IO (`crates/tables`): the
+//!   stage crates and the pooling engine are functions of what the shell read;
+//! - no crate but the binary's depends on `metapipe-cli` (the Python package and the pooling
+//!   engine are libraries over the library crates);
 //! - `metapipe-meta` has no polars (and no IO);
 //! - no crate's modules import each other in a circle.
 
@@ -46,13 +49,13 @@ fn non_test_code(p: &Path) -> String {
 }
 
 #[test]
-fn only_cli_and_tables_touch_the_filesystem() {
+fn only_the_io_shells_touch_the_filesystem() {
     let mut offenders = vec![];
     let mut checked = 0;
     for e in std::fs::read_dir(crates_dir()).unwrap() {
         let dir = e.unwrap().path();
         let name = dir.file_name().unwrap().to_string_lossy().to_string();
-        if name == "cli" || name == "tables" || !dir.join("src").is_dir() {
+        if matches!(name.as_str(), "cli" | "run" | "tables") || !dir.join("src").is_dir() {
             continue;
         }
         checked += 1;
@@ -67,7 +70,22 @@ fn only_cli_and_tables_touch_the_filesystem() {
         }
     }
     assert!(checked >= 6, "stage crates found: {checked}");
-    assert!(offenders.is_empty(), "filesystem access outside cli and tables:\n{}", offenders.join("\n"));
+    assert!(offenders.is_empty(), "filesystem access outside cli, run and tables:\n{}", offenders.join("\n"));
+}
+
+#[test]
+fn only_the_binary_is_the_cli_crate() {
+    let mut dependents = vec![];
+    for e in std::fs::read_dir(crates_dir()).unwrap() {
+        let dir = e.unwrap().path();
+        let Ok(manifest) = std::fs::read_to_string(dir.join("Cargo.toml")) else { continue };
+        if dir.file_name().unwrap() != "cli" && manifest.contains("metapipe-cli") {
+            dependents.push(dir.display().to_string());
+        }
+    }
+    assert!(dependents.is_empty(), "crates depending on the CLI crate: {dependents:?}");
+    let cli = std::fs::read_to_string(crates_dir().join("cli/Cargo.toml")).unwrap();
+    assert!(!cli.contains("[lib]") && !crates_dir().join("cli/src/lib.rs").exists(), "crates/cli is the binary only");
 }
 
 #[test]

@@ -700,3 +700,79 @@ fn incremental_reruns_skip_unchanged_stages_and_match_a_full_run() {
     assert_eq!(all_files(&out.join("il1-covid19")), all_files(&fresh.join("il1-covid19")));
     let _ = std::fs::remove_dir_all(&d);
 }
+
+/// The stage keys hash what each stage reads: a key only the report reads (an outcome's label)
+/// reruns only the report; the dedup thresholds rerun the search rounds (and what follows).
+#[test]
+fn stage_keys_follow_what_each_stage_reads() {
+    let (d, cfg) = pipeline_copy("keys", |_| {});
+    let out = d.join("out");
+    assert!(run_into(&out, &cfg).status.success());
+    let stderr = |o: &Output| String::from_utf8_lossy(&o.stderr).to_string();
+    replace_in(&cfg, "label = \"All-cause mortality\"", "label = \"Death from any cause\"");
+    let o = run_into(&out, &cfg);
+    let log = stderr(&o);
+    assert!(o.status.success(), "{log}");
+    assert_eq!(log.matches("skipped: inputs unchanged").count(), 6, "{log}");
+    assert!(log.contains("ran: changed: the config stage=\"report\""), "{log}");
+    let results = std::fs::read_to_string(out.join("il1-covid19/results.csv")).unwrap();
+    // a threshold of the dedup rules: the round reruns, says why
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    std::fs::write(&cfg, format!("{text}\n[dedup.thresholds]\nnear = 0.97\n")).unwrap();
+    let o = run_into(&out, &cfg);
+    let log = stderr(&o);
+    assert!(o.status.success(), "{log}");
+    assert!(log.contains("ran: changed: [dedup.thresholds] stage=\"round 1\""), "{log}");
+    // the IL-1 exports have no pair these thresholds decide differently: the same results
+    assert_eq!(std::fs::read_to_string(out.join("il1-covid19/results.csv")).unwrap(), results);
+    let _ = std::fs::remove_dir_all(&d);
+}
+
+/// Every config error is reported before any stage runs, at the offending key's own line in the
+/// config, with the outcome it belongs to: an undeclared or misspelt covariate, a meta-regression
+/// on a text covariate, MH on a continuous outcome, a bad value inside an `[[outcomes]]` entry.
+#[test]
+fn config_errors_name_their_own_line_before_any_stage() {
+    // (edit of the config: replace `from` by `to`; the line holding `at` after the edit; what the
+    // error says after `pipeline.toml:LINE: `)
+    let cases: Vec<(&str, &str, &str, &str, &str)> = vec![
+        ("undeclared", "drug = \"text\"\n", "", "subgroup_by = \"drug\"", "outcomes.subgroup_by: outcome mortality: \"drug\" is a column of"),
+        ("misspelt", "subgroup_by = \"drug\"", "subgroup_by = \"drugs\"", "subgroup_by = \"drugs\"", "outcomes.subgroup_by: outcome mortality: \"drugs\" is not a column of the studies table"),
+        (
+            "metareg-text",
+            "subgroups = [\"hyperinflammation\"]",
+            "subgroups = [\"hyperinflammation\"]\nmetaregression = [\"drug\"]",
+            "metaregression = [\"drug\"]",
+            "outcomes.metaregression: outcome mortality: \"drug\" is text; a meta-regression needs a number or yes/no covariate",
+        ),
+        (
+            "mh-continuous",
+            "[[outcomes]]\nid = \"mechanical_ventilation\"",
+            "[[outcomes]]\nid = \"los\"\nlabel = \"Length of stay\"\nmeasure = \"MD\"\nmethod = \"MH\"\n\n[[outcomes]]\nid = \"mechanical_ventilation\"",
+            "method = \"MH\"",
+            "outcomes.method: outcome los: MH needs binary data (OR, RR, RD); use FE for MD",
+        ),
+        (
+            "outcome-level",
+            "subgroups = [\"hyperinflammation\"]",
+            "subgroups = [\"hyperinflammation\"]\nlevel = 120.0",
+            "level = 120.0",
+            "outcomes.level: outcome mortality: 120: expected a confidence level such as 95 or 0.95",
+        ),
+    ];
+    for (tag, from, to, at, says) in cases {
+        let (d, cfg) = pipeline_copy(tag, |_| {});
+        replace_in(&cfg, from, to);
+        let text = std::fs::read_to_string(&cfg).unwrap();
+        let line = text.lines().position(|l| l.starts_with(at)).unwrap_or_else(|| panic!("{tag}: {at:?}")) + 1;
+        let out = d.join("out");
+        let o = run_into(&out, &cfg);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{tag}: {err}");
+        let want = format!("pipeline.toml:{line}: {says}");
+        assert!(err.contains(&want), "{tag}: {want:?} not in {err}");
+        assert!(!err.contains("stage="), "{tag}: a stage ran before the error: {err}");
+        assert!(!out.join("il1-covid19").exists(), "{tag}: outputs written");
+        let _ = std::fs::remove_dir_all(&d);
+    }
+}

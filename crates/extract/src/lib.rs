@@ -164,23 +164,46 @@ struct ArmRow {
 /// arms whose level is not "none" (treat) against the arms whose level is "none" (ctrl).
 /// Columns: study_id, factor, treat, ctrl, treat_arms, ctrl_arms (arm names joined by " + ").
 pub fn factor_margins(arms: &Table) -> Result<DataFrame> {
-    let long = arms
-        .df
-        .clone()
-        .lazy()
-        .select([col("study_id"), col("arm"), col("n"), col("factors").str().split(lit("; ")).alias("fl")])
-        .explode(cols(["fl"]), ExplodeOptions { empty_as_null: false, keep_nulls: false })
-        .with_columns([col("fl").str().split_exact(lit("="), 1).struct_().field_by_index(0).alias("factor"), col("fl").str().split_exact(lit("="), 1).struct_().field_by_index(1).alias("level")]);
-    let is_none = col("level").eq(lit("none"));
-    long.group_by_stable([col("study_id"), col("factor")])
-        .agg([
-            col("n").filter(is_none.clone().not()).sum().alias("treat"),
-            col("n").filter(is_none.clone()).sum().alias("ctrl"),
-            col("arm").filter(is_none.clone().not()).str().join(" + ", true).alias("treat_arms"),
-            col("arm").filter(is_none).str().join(" + ", true).alias("ctrl_arms"),
-        ])
-        .collect()
-        .map_err(pe)
+    // one row per (arm, factor): the arm's `factors` cell "f=level; g=level" split
+    let (mut study, mut factor, mut level, mut arm, mut n) = (vec![], vec![], vec![], vec![], vec![]);
+    for r in 0..arms.num_rows() {
+        let (Some(id), Some(name), Some(fs), Some(size)) = (arms.str("study_id").get(r), arms.str("arm").get(r), arms.str("factors").get(r), arms.int("n").get(r)) else { continue };
+        for part in fs.split("; ") {
+            let mut kv = part.split('=');
+            study.push(id);
+            arm.push(name);
+            n.push(size);
+            factor.push(kv.next().unwrap_or(""));
+            level.push(kv.next());
+        }
+    }
+    let long = DataFrame::new(study.len(), vec![Column::new("study_id".into(), &study), Column::new("factor".into(), &factor)]).map_err(pe)?;
+    let (mut g_study, mut g_factor, mut treat, mut ctrl, mut treat_arms, mut ctrl_arms) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let (level, arm, n) = (&level, &arm, &n);
+    for rows in metapipe_tables::frame::groups(&long, &["study_id", "factor"]).map_err(pe)?.iter() {
+        let rows: Vec<usize> = rows.iter().map(|&r| r as usize).collect();
+        // an arm without a level for the factor is on neither side
+        let side = |none: bool| rows.iter().filter(move |&&r| level[r].map(|l| (l == "none") == none).unwrap_or(false));
+        g_study.push(study[rows[0]]);
+        g_factor.push(factor[rows[0]]);
+        treat.push(side(false).map(|&r| n[r]).sum::<i64>());
+        ctrl.push(side(true).map(|&r| n[r]).sum::<i64>());
+        treat_arms.push(side(false).map(|&r| arm[r]).collect::<Vec<_>>().join(" + "));
+        ctrl_arms.push(side(true).map(|&r| arm[r]).collect::<Vec<_>>().join(" + "));
+    }
+    let col = |name: &str, v: &[&str]| Column::new(name.into(), v);
+    DataFrame::new(
+        g_study.len(),
+        vec![
+            col("study_id", &g_study),
+            col("factor", &g_factor),
+            Column::new("treat".into(), treat),
+            Column::new("ctrl".into(), ctrl),
+            Column::new("treat_arms".into(), treat_arms),
+            Column::new("ctrl_arms".into(), ctrl_arms),
+        ],
+    )
+    .map_err(pe)
 }
 
 fn read_arms(input: &Input, factor: &str) -> Result<Vec<ArmRow>> {
@@ -231,7 +254,7 @@ fn read_studies(input: &Input, arms: &Table, spec: &Spec) -> Result<Table> {
     required.extend(spec.covariates.iter().map(|c| c.name.as_str()));
     let sh = Sheet::parse(input, &required)?;
     let margins = match spec.comparison_factor {
-        Some(f) if arms.num_rows() > 0 => factor_margins(arms)?.lazy().filter(col("factor").eq(lit(f))).collect().map_err(pe)?,
+        Some(f) if arms.num_rows() > 0 => metapipe_tables::frame::rows_equal(&factor_margins(arms)?, "factor", f).map_err(pe)?,
         _ => DataFrame::empty(),
     };
     let margin_of = |id: &str| -> Option<(i64, i64, String)> {
@@ -414,7 +437,7 @@ mod tests {
         assert_eq!((ex.studies.int("n_treat").get(0), ex.studies.int("n_ctrl").get(0)), (Some(112), Some(230)));
         assert_eq!(ex.studies.str("n_source").get(0), Some("derived from arms along drug_a: treat = a + a + b + a + c; ctrl = b + c + usual care"));
         let m = factor_margins(&ex.arms).unwrap();
-        let b = m.lazy().filter(col("factor").eq(lit("drug_b"))).collect().unwrap();
+        let b = metapipe_tables::frame::rows_equal(&m, "factor", "drug_b").unwrap();
         assert_eq!((b.column("treat").unwrap().i64().unwrap().get(0), b.column("ctrl").unwrap().i64().unwrap().get(0)), (Some(227), Some(115)));
         // denominators default to the derived arm sizes
         assert_eq!(ex.outcome_data.int("n_treat").get(0), Some(112));

@@ -108,10 +108,12 @@ fn contradiction(a: &Keys, b: &Keys) -> Option<&'static str> {
     None
 }
 
-/// The title-similarity thresholds of the rules. The defaults are the product's; the
-/// leave-one-set-out evaluation (`bench/dedup_loso.py`) chooses them on the other labelled sets
-/// through `METAPIPE_DEDUP_THRESHOLDS="near,doi,locus"` (an evaluation hook, read once).
-#[derive(Debug, Clone, Copy, PartialEq)]
+/// The title-similarity thresholds of the rules: a protocol key (`[dedup.thresholds]` in the
+/// config, `--thresholds` of `metapipe dedup`), so a search round's stage key holds them. The
+/// defaults are the product's; the leave-one-set-out evaluation (`bench/dedup_loso.py`) chooses
+/// them on the other labelled sets.
+#[derive(Debug, Clone, Copy, PartialEq, serde::Deserialize)]
+#[serde(default, deny_unknown_fields)]
 pub struct Thresholds {
     /// a near-identical title with two more agreeing fields
     pub near: f64,
@@ -127,20 +129,29 @@ impl Default for Thresholds {
     }
 }
 
-fn thresholds() -> Thresholds {
-    static T: std::sync::OnceLock<Thresholds> = std::sync::OnceLock::new();
-    *T.get_or_init(|| {
-        let v: Vec<f64> = std::env::var("METAPIPE_DEDUP_THRESHOLDS").ok().map(|s| s.split(',').filter_map(|x| x.trim().parse().ok()).collect()).unwrap_or_default();
+impl Thresholds {
+    /// `near,doi,locus` (each a title similarity in [0, 1]).
+    pub fn parse(s: &str) -> Result<Thresholds, String> {
+        let v: Vec<f64> = s.split(',').map(|x| x.trim().parse::<f64>().map_err(|_| format!("{x:?} is not a number"))).collect::<Result<_, _>>()?;
         match v[..] {
-            [near, doi, locus] => Thresholds { near, doi, locus },
-            _ => Thresholds::default(),
+            [near, doi, locus] => Thresholds { near, doi, locus }.checked(),
+            _ => Err(format!("{s:?}: expected three similarities near,doi,locus (e.g. 0.95,0.80,0.90)")),
         }
-    })
+    }
+
+    /// The thresholds if each is a similarity in [0, 1], else which is not.
+    pub fn checked(self) -> Result<Thresholds, String> {
+        for (name, v) in [("near", self.near), ("doi", self.doi), ("locus", self.locus)] {
+            if !(0.0..=1.0).contains(&v) {
+                return Err(format!("{name} = {v}: a title similarity between 0 and 1"));
+            }
+        }
+        Ok(self)
+    }
 }
 
 /// Compare two records.
-pub fn decide(a: &Keys, b: &Keys) -> (Decision, f64) {
-    let th = thresholds();
+pub fn decide(a: &Keys, b: &Keys, th: &Thresholds) -> (Decision, f64) {
     if contradiction(a, b).is_some() {
         return (Decision::Distinct, 0.0);
     }
@@ -382,8 +393,8 @@ fn candidate_pairs(keys: &[Keys], m: usize, earlier: &Earlier) -> Vec<(usize, us
 
 /// Deduplicate `records`. `priority(i)` orders records for choosing a cluster's representative
 /// (lower first; ties by input order). `human` decisions override the rules for their pairs.
-pub fn dedup(records: &[Record], priority: impl Fn(usize) -> usize, human: &[HumanDecision]) -> Dedup {
-    dedup_round(&Earlier::default(), records, priority, human)
+pub fn dedup(records: &[Record], priority: impl Fn(usize) -> usize, human: &[HumanDecision], th: &Thresholds) -> Dedup {
+    dedup_round(&Earlier::default(), records, priority, human, th)
 }
 
 /// Deduplicate a search round's `records` (global indices from `earlier.n_records()`) among
@@ -392,7 +403,7 @@ pub fn dedup(records: &[Record], priority: impl Fn(usize) -> usize, human: &[Hum
 /// of them joins the first (in pair order) and its pair with the other goes to a person as a
 /// maybe-pair. `priority(i)` (local index) orders the round's records for choosing the
 /// representative of a cluster the round found. With no earlier round this is [`dedup`].
-pub fn dedup_round(earlier: &Earlier, records: &[Record], priority: impl Fn(usize) -> usize, human: &[HumanDecision]) -> Dedup {
+pub fn dedup_round(earlier: &Earlier, records: &[Record], priority: impl Fn(usize) -> usize, human: &[HumanDecision], th: &Thresholds) -> Dedup {
     let (m, c0, n) = (earlier.n_records(), earlier.n_clusters(), records.len());
     let keys: Vec<Keys> = par_map(records, keys);
     let id_index: HashMap<&str, usize> = records.iter().enumerate().map(|(i, r)| (r.record_id.as_str(), m + i)).collect();
@@ -415,7 +426,7 @@ pub fn dedup_round(earlier: &Earlier, records: &[Record], priority: impl Fn(usiz
     old.dedup();
     let old_keys: HashMap<usize, Keys> = old.into_iter().map(|g| (g, earlier.keys(g))).collect();
     let key = |g: usize| if g >= m { &keys[g - m] } else { &old_keys[&g] };
-    let decided: Vec<(Decision, f64)> = par_map(&pairs, |&(a, b)| decide(key(a), key(b)));
+    let decided: Vec<(Decision, f64)> = par_map(&pairs, |&(a, b)| decide(key(a), key(b), th));
     // one node per earlier cluster, then one per record of the round; a component holding an
     // earlier cluster has it as its root (the lower index wins a union)
     let node = |g: usize| if g >= m { c0 + g - m } else { earlier.cluster_of(g) };
@@ -533,7 +544,7 @@ mod tests {
                 "https://doi.org/10.1016/s2213-2600(21)00377-5",
             ),
         ];
-        let d = dedup(&r, |_| 0, &[]);
+        let d = dedup(&r, |_| 0, &[], &Thresholds::default());
         assert_eq!(d.clusters.len(), 1);
     }
 
@@ -543,7 +554,7 @@ mod tests {
             rec("a:1", "Synthetic record 012: colchicine in patients with COVID-19, a case series", "Synthetic A", 2021, "Synth J Med", "3", "10-20", ""),
             rec("a:2", "Synthetic record 013: colchicine in patients with COVID-19, a case series", "Synthetic A", 2021, "Synth J Med", "3", "31-40", ""),
         ];
-        let d = dedup(&r, |_| 0, &[]);
+        let d = dedup(&r, |_| 0, &[], &Thresholds::default());
         assert_eq!(d.clusters.len(), 2);
     }
 
@@ -562,7 +573,7 @@ mod tests {
             ),
             rec("b:1", "p16(INK4a) Expression does not predict the outcome of cervical intraepithelial neoplasia grade 1", "Guedes AC", 2007, "Int J Gynecol Cancer", "17", "1099-103", ""),
         ];
-        assert_eq!(dedup(&r, |_| 0, &[]).clusters.len(), 1);
+        assert_eq!(dedup(&r, |_| 0, &[], &Thresholds::default()).clusters.len(), 1);
     }
 
     #[test]
@@ -570,8 +581,8 @@ mod tests {
         let article = rec("a:1", "Perinatal asphyxia may present with features of neonatal atypical hemolytic uremic syndrome", "Biran, V.", 2007, "Pediatric Nephrology", "22", "2129-2132", "");
         let abstract_ = rec("a:2", "Perinatal asphyxia may present with features of neonatal atypical hemolytic uremic syndrome", "Biran, V.", 2007, "Pediatric Nephrology", "22", "1514", "");
         let erratum = rec("a:3", "Perinatal asphyxia may present with features of neonatal atypical hemolytic uremic syndrome", "Biran, V.", 2007, "Pediatric Nephrology", "22", "2400", "");
-        assert_eq!(dedup(&[article.clone(), abstract_], |_| 0, &[]).clusters.len(), 1);
-        assert_eq!(dedup(&[article, erratum], |_| 0, &[]).clusters.len(), 2);
+        assert_eq!(dedup(&[article.clone(), abstract_], |_| 0, &[], &Thresholds::default()).clusters.len(), 1);
+        assert_eq!(dedup(&[article, erratum], |_| 0, &[], &Thresholds::default()).clusters.len(), 2);
     }
 
     #[test]
@@ -590,7 +601,7 @@ mod tests {
             "616-616",
             "",
         );
-        let d = dedup(&[article, notice, notice2], |_| 0, &[]);
+        let d = dedup(&[article, notice, notice2], |_| 0, &[], &Thresholds::default());
         assert_eq!(d.clusters.len(), 2, "the two notices are one record, the article another");
     }
 
@@ -603,23 +614,23 @@ mod tests {
         let mut b = rec("a:2", "Cultural universality versus particularity in CMC", "Stahl, Bernd-Carsten", 2003, "Americas Conference on Information Systems", "", "", "");
         a.entry_type = Some("article".into());
         b.entry_type = Some("inproceedings".into());
-        assert_eq!(dedup(&[a.clone(), b.clone()], |_| 0, &[]).clusters.len(), 2);
+        assert_eq!(dedup(&[a.clone(), b.clone()], |_| 0, &[], &Thresholds::default()).clusters.len(), 2);
         // the same authors, a year apart, pages on one side only: one work in two venues
         b.authors = a.authors.clone();
-        assert_eq!(dedup(&[a, b], |_| 0, &[]).clusters.len(), 1);
+        assert_eq!(dedup(&[a, b], |_| 0, &[], &Thresholds::default()).clusters.len(), 1);
     }
 
     #[test]
     fn human_decision_applied() {
         let r =
             vec![rec("a:1", "Anakinra in severe COVID-19 pneumonia", "Doe J", 2021, "J A", "", "", ""), rec("b:1", "Anakinra in severe COVID-19 pneumonia: a pilot", "Roe R", 2021, "J B", "", "", "")];
-        assert_eq!(dedup(&r, |_| 0, &[]).clusters.len(), 2);
+        assert_eq!(dedup(&r, |_| 0, &[], &Thresholds::default()).clusters.len(), 2);
         let h = [HumanDecision { record_a: "a:1".into(), record_b: "b:1".into(), duplicate: true }];
-        assert_eq!(dedup(&r, |_| 0, &h).clusters.len(), 1);
+        assert_eq!(dedup(&r, |_| 0, &h, &Thresholds::default()).clusters.len(), 1);
     }
 
     fn n_clusters(r: &[Record]) -> usize {
-        dedup(r, |_| 0, &[]).clusters.len()
+        dedup(r, |_| 0, &[], &Thresholds::default()).clusters.len()
     }
 
     #[test]
@@ -687,7 +698,7 @@ mod tests {
 
     /// The state a round leaves, read back as the next round sees it.
     fn earlier_of(recs: &[Record], human: &[HumanDecision]) -> (Earlier, Dedup) {
-        let d = dedup(recs, |_| 0, human);
+        let d = dedup(recs, |_| 0, human, &Thresholds::default());
         let facts = crate::state::RoundFacts {
             first: 0,
             clusters_before: 0,
@@ -719,21 +730,21 @@ mod tests {
             rec("b:2", t3, "Moe M", 2022, "JAMA", "326", "230-9", ""),
             rec("b:3", t3, "Moe, M", 2022, "JAMA", "326", "230", ""),
         ];
-        let d2 = dedup_round(&earlier, &round2, |_| 0, &[]);
+        let d2 = dedup_round(&earlier, &round2, |_| 0, &[], &Thresholds::default());
         assert_eq!(d2.cluster_of[0], d1.cluster_of[0], "joins the earlier cluster");
         assert_eq!(d2.matched[0].as_ref().map(|m| m.0), Some(0), "matched with the earlier record (global index)");
         assert_eq!((d2.clusters.len(), d2.cluster_of[1], d2.cluster_of[2]), (1, 3, 3), "one new cluster, numbered after the earlier ones");
         assert_eq!(d2.representative, [1]);
         // the two rounds deduplicated at once find the same clusters
         let all: Vec<Record> = round1.iter().chain(&round2).cloned().collect();
-        assert_eq!(dedup(&all, |_| 0, &[]).clusters.len(), 4);
+        assert_eq!(dedup(&all, |_| 0, &[], &Thresholds::default()).clusters.len(), 4);
         // a record matching two clusters an earlier round kept apart (a reviewer said so) joins
         // the first; its pair with the other goes to a person
         let copies = [round1[0].clone(), rec("a:9", t1, "Doe J", 2021, "Lancet", "9", "100-9", "10.1/x")];
         assert_eq!(earlier_of(&copies, &[]).0.n_clusters(), 1);
         let (apart, _) = earlier_of(&copies, &[HumanDecision { record_a: "a:1".into(), record_b: "a:9".into(), duplicate: false }]);
         assert_eq!(apart.n_clusters(), 2);
-        let d = dedup_round(&apart, &[rec("b:9", t1, "Doe J", 2021, "Lancet", "9", "100-9", "")], |_| 0, &[]);
+        let d = dedup_round(&apart, &[rec("b:9", t1, "Doe J", 2021, "Lancet", "9", "100-9", "")], |_| 0, &[], &Thresholds::default());
         assert_eq!(d.cluster_of[0], 0, "joins the first");
         assert_eq!(d.maybe.len(), 1);
         assert_eq!((d.maybe[0].0, d.maybe[0].1), (1, 2));

@@ -18,7 +18,7 @@ pub use dedup::cluster_id;
 use dedup::{Dedup, HumanDecision};
 use metapipe_tables::io::Input;
 use metapipe_tables::schema::{CLUSTERS, MAYBE_PAIRS, MERGED, PRISMA, RECORDS, SCREENING, TO_SCREEN};
-use metapipe_tables::{f, i, pe, s, so, Builder, Error, Result, Table};
+use metapipe_tables::{f, frame, i, pe, s, so, Builder, Error, Result, Table};
 use parse::Record;
 use polars::prelude::*;
 use screening::{FtDecision, Prisma, TaDecision, Verdict};
@@ -167,30 +167,48 @@ pub fn merged_table(records: &Table, clusters: &Table) -> Result<Table> {
     let doi: StringChunked = records.str("doi").iter().map(|d| d.and_then(normalize::doi)).collect();
     let mut rec = records.df.select(["record_id", "database", "title", "authors", "year", "journal"]).map_err(pe)?;
     rec.with_column(doi.with_name("doi".into()).into_column()).map_err(pe)?;
-    // every cluster's rows together (clusters in order), its representative first, then the
-    // copies in cluster order: one sort, after which a field's first non-missing value in a
-    // group is the representative's or the first copy's
-    let first = |c: &str| col(c).drop_nulls().first().alias(c);
-    let df = clusters
-        .df
-        .clone()
-        .lazy()
-        .with_row_index("member", None)
-        .join(rec.lazy(), [col("record_id")], [col("record_id")], JoinArgs::new(JoinType::Left))
-        .with_column(col("member").min().over([col("cluster_id")]).map_err(pe)?.alias("cluster_pos"))
-        .sort_by_exprs([col("cluster_pos"), col("representative").not(), col("member")], SortMultipleOptions::default())
-        .group_by_stable([col("cluster_id")])
-        .agg([
-            col("record_id").sort(SortOptions::default()).str().join(";", true).alias("merged_ids"),
-            col("database").unique().sort(SortOptions::default()).str().join(";", true).alias("databases"),
-            first("title"),
-            first("authors"),
-            first("year"),
-            first("journal"),
-            first("doi"),
-        ])
-        .collect()
+    // the clusters' rows in order, each with its record's fields; then per cluster (in order of
+    // its first row) its representative first, then the copies in cluster order, so that a
+    // field's first non-missing value is the representative's or the first copy's
+    let joined = frame::numbered(&clusters.df, "member")
+        .and_then(|c| frame::join(&c, &rec, &["record_id"], JoinType::Left, false))
+        .and_then(|d| d.sort(["member"], SortMultipleOptions::default()))
         .map_err(pe)?;
+    let text = |c: &str| joined.column(c).and_then(|x| x.str()).map_err(pe);
+    let (cluster, ids, databases, rep) = (text("cluster_id")?, text("record_id")?, text("database")?, joined.column("representative").and_then(|x| x.bool()).map_err(pe)?);
+    let fields = [text("title")?, text("authors")?, text("journal")?, text("doi")?];
+    let year = joined.column("year").and_then(|x| x.i64()).map_err(pe)?;
+    let (mut out_cluster, mut out_ids, mut out_dbs, mut out_year) = (vec![], vec![], vec![], vec![]);
+    let mut out_fields: [Vec<Option<&str>>; 4] = Default::default();
+    for g in frame::groups(&joined, &["cluster_id"]).map_err(pe)?.iter() {
+        let mut order: Vec<usize> = g.iter().map(|&r| r as usize).collect();
+        order.sort_by_key(|&r| rep.get(r) != Some(true));
+        let mut merged: Vec<&str> = order.iter().filter_map(|&r| ids.get(r)).collect();
+        merged.sort_unstable();
+        let mut dbs: Vec<&str> = order.iter().filter_map(|&r| databases.get(r)).collect();
+        dbs.sort_unstable();
+        dbs.dedup();
+        out_cluster.push(cluster.get(order[0]));
+        out_ids.push(merged.join(";"));
+        out_dbs.push(dbs.join(";"));
+        out_year.push(order.iter().find_map(|&r| year.get(r)));
+        for (out, field) in out_fields.iter_mut().zip(&fields) {
+            out.push(order.iter().find_map(|&r| field.get(r)));
+        }
+    }
+    let [title, authors, journal, doi] = out_fields;
+    let text_col = |name: &str, v: Vec<Option<&str>>| Column::new(name.into(), v);
+    let cols = vec![
+        text_col("cluster_id", out_cluster),
+        Column::new("merged_ids".into(), out_ids),
+        Column::new("databases".into(), out_dbs),
+        text_col("title", title),
+        text_col("authors", authors),
+        Column::new("year".into(), out_year),
+        text_col("journal", journal),
+        text_col("doi", doi),
+    ];
+    let df = DataFrame::new(cols[0].len(), cols).map_err(pe)?;
     Table::new(&MERGED, df)
 }
 
@@ -357,10 +375,10 @@ pub struct Round {
 
 /// Parse a search round's sources and deduplicate its records against each other and the
 /// earlier rounds' ([`dedup::dedup_round`]); `priority(database)` orders databases for choosing
-/// a new cluster's representative.
-pub fn ingest_round(round: usize, sources: &[(&str, &Input)], earlier: &Earlier, priority: impl Fn(&str) -> usize, human: &[HumanDecision]) -> Result<Round> {
+/// a new cluster's representative; `th` are the dedup rules' title thresholds.
+pub fn ingest_round(round: usize, sources: &[(&str, &Input)], earlier: &Earlier, priority: impl Fn(&str) -> usize, human: &[HumanDecision], th: &dedup::Thresholds) -> Result<Round> {
     let (records, seen_again, mut warnings) = parse_round(sources, |id| earlier.find_id(id).is_some())?;
-    let d = dedup::dedup_round(earlier, &records, |k| priority(&records[k].database), human);
+    let d = dedup::dedup_round(earlier, &records, |k| priority(&records[k].database), human, th);
     // conservation: every record is in exactly one cluster, an earlier one or one found now
     let c0 = earlier.n_clusters();
     let clustered = d.clusters.iter().map(Vec::len).sum::<usize>() + d.cluster_of.iter().filter(|&&c| c < c0).count();

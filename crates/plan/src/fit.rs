@@ -1,8 +1,9 @@
 //! One analysis's models: per-study effects by the outcome's type and convention, the fixed and
 //! random-effects fits, and the model choice. Every formula is `metapipe-meta`'s.
 
-use metapipe_meta::effect::{binary_effect, escalc_binary, escalc_continuous, Binary, Continuous, Measure, ZeroCell};
-use metapipe_meta::model::{mantel_haenszel, peto, revman_dl, revman_mh, revman_tables, rma_uni, Fit, Method, Options, Test};
+use metapipe_meta::analysis::{self, Studies};
+use metapipe_meta::effect::{Binary, Continuous, Measure};
+use metapipe_meta::model::{Fit, Method, Options, Test};
 
 /// How the studies of an outcome are pooled.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -82,15 +83,8 @@ impl StudyData {
 /// on the analysis scale over 2·z of the studies' CI level).
 pub fn study_effects(spec: &Spec, rows: &[StudyData]) -> Vec<Option<(f64, f64)>> {
     match spec.measure {
-        m if m.is_binary() => {
-            let tables: Vec<Binary> = rows.iter().map(StudyData::binary).collect();
-            if spec.revman {
-                revman_tables(&tables).iter().map(|t| t.as_ref().and_then(|t| binary_effect(m, t)).map(|e| (e.yi, e.vi))).collect()
-            } else {
-                escalc_binary(m, &tables, ZeroCell::ESCALC).into_iter().map(|e| e.map(|e| (e.yi, e.vi))).collect()
-            }
-        }
-        m if m.is_continuous() => escalc_continuous(m, &rows.iter().map(StudyData::continuous).collect::<Vec<_>>()).into_iter().map(|e| e.map(|e| (e.yi, e.vi))).collect(),
+        m if m.is_binary() => analysis::effects(m, Studies::Binary(&rows.iter().map(StudyData::binary).collect::<Vec<_>>()), spec.revman),
+        m if m.is_continuous() => analysis::effects(m, Studies::Continuous(&rows.iter().map(StudyData::continuous).collect::<Vec<_>>()), spec.revman),
         _ => {
             let z = metapipe_meta::dist::qnorm_two_sided(spec.study_ci_level);
             let t = |x: f64| if spec.log_scale { x.ln() } else { x };
@@ -138,52 +132,19 @@ fn label(spec: &Spec, kind: &str, m: Method) -> String {
     if spec.revman {
         extra.push("RevMan 5");
     }
-    if spec.opts.test == Test::Knha && !matches!(m, Method::MH | Method::Peto) {
+    if spec.opts.test == Test::Knha && m.is_random() {
         extra.push("Knapp-Hartung");
     }
     let suffix = if extra.is_empty() { String::new() } else { format!(" ({})", extra.join(", ")) };
     format!("{} effect{}: {}{suffix}", kind, if kind == "random" { "s" } else { "" }, method_name(m))
 }
 
-fn split(effects: &[Option<(f64, f64)>]) -> (Vec<f64>, Vec<f64>) {
-    effects.iter().flatten().copied().unzip()
-}
-
-/// Weights of a fit on the studies with an effect, aligned to every row (0 for the others).
-fn align(weights: &[f64], effects: &[Option<(f64, f64)>]) -> Vec<f64> {
-    let mut it = weights.iter();
-    effects.iter().map(|e| if e.is_some() { it.next().copied().unwrap_or(0.0) } else { 0.0 }).collect()
-}
-
-fn fixed_fit(spec: &Spec, rows: &[StudyData], effects: &[Option<(f64, f64)>]) -> Result<Fit, String> {
-    let level = spec.opts.level;
-    let tables = || rows.iter().map(StudyData::binary).collect::<Vec<_>>();
-    let fit = match spec.fixed {
-        Method::MH if spec.revman => revman_mh(&tables(), spec.measure, level),
-        Method::MH => mantel_haenszel(&tables(), spec.measure, level),
-        Method::Peto => peto(&tables(), level),
-        _ => {
-            let (yi, vi) = split(effects);
-            let opts = Options { test: Test::Z, ..spec.opts };
-            return rma_uni(&yi, &vi, Method::FE, &opts)
-                .map(|mut f| {
-                    f.weights = align(&f.weights, effects);
-                    f
-                })
-                .map_err(|e| e.to_string());
-        }
-    };
-    fit.map_err(|e| e.to_string())
-}
-
-fn random_fit(spec: &Spec, rows: &[StudyData], effects: &[Option<(f64, f64)>]) -> Result<Fit, String> {
-    if spec.revman && spec.random == Method::DL && spec.measure.is_binary() {
-        return revman_dl(&rows.iter().map(StudyData::binary).collect::<Vec<_>>(), spec.measure, spec.opts.level).map_err(|e| e.to_string());
-    }
-    let (yi, vi) = split(effects);
-    let mut f = rma_uni(&yi, &vi, spec.random, &spec.opts).map_err(|e| e.to_string())?;
-    f.weights = align(&f.weights, effects);
-    Ok(f)
+/// One method's fit by the shared dispatcher ([`analysis::fit`]); binary outcomes pass their
+/// 2×2 tables (MH, Peto and RevMan's DL use them).
+fn fit_one(spec: &Spec, method: Method, rows: &[StudyData], effects: &[Option<(f64, f64)>]) -> Result<Fit, String> {
+    let tables: Vec<Binary> = if spec.measure.is_binary() { rows.iter().map(StudyData::binary).collect() } else { vec![] };
+    let studies = if spec.measure.is_binary() { Studies::Binary(&tables) } else { Studies::Effects(effects) };
+    analysis::fit(spec.measure, method, studies, effects, spec.revman, &spec.opts)
 }
 
 /// The models an analysis reports (fixed first when both), on studies with complete data.
@@ -194,13 +155,13 @@ pub fn models(spec: &Spec, rows: &[StudyData], effects: &[Option<(f64, f64)>]) -
     let fixed = |f: Fit| Model { kind: "fixed", label: label(spec, "fixed", spec.fixed), fit: without_pi(spec, f) };
     let random = |f: Fit| Model { kind: "random", label: label(spec, "random", spec.random), fit: without_pi(spec, f) };
     Ok(match spec.choice {
-        Choice::Fixed => vec![fixed(fixed_fit(spec, rows, effects)?)],
-        Choice::Random => vec![random(random_fit(spec, rows, effects)?)],
-        Choice::Both => vec![fixed(fixed_fit(spec, rows, effects)?), random(random_fit(spec, rows, effects)?)],
+        Choice::Fixed => vec![fixed(fit_one(spec, spec.fixed, rows, effects)?)],
+        Choice::Random => vec![random(fit_one(spec, spec.random, rows, effects)?)],
+        Choice::Both => vec![fixed(fit_one(spec, spec.fixed, rows, effects)?), random(fit_one(spec, spec.random, rows, effects)?)],
         Choice::Rule { i2_above, q_p_below } => {
-            let f = fixed_fit(spec, rows, effects)?;
+            let f = fit_one(spec, spec.fixed, rows, effects)?;
             if f.k > 1 && (f.i2 > i2_above || f.q_p < q_p_below) {
-                vec![random(random_fit(spec, rows, effects)?)]
+                vec![random(fit_one(spec, spec.random, rows, effects)?)]
             } else {
                 vec![fixed(f)]
             }

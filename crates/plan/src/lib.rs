@@ -9,6 +9,7 @@
 //! query ([`plan_frame`]); the models are [`fit`]'s; the output tables are [`tables`]'.
 
 pub mod fit;
+pub mod options;
 mod sensitivity;
 mod tables;
 
@@ -17,7 +18,7 @@ pub use sensitivity::{sensitivity_table, Sensitivity};
 pub use tables::{effects_table, results_table};
 
 use metapipe_meta::extras::subgroup_difference;
-use metapipe_tables::{pe, Error, Result, Table};
+use metapipe_tables::{frame, pe, Error, Result, Table};
 use polars::prelude::*;
 
 /// A subgroup: the studies whose `column` (a column of the studies table) reads `value`
@@ -89,62 +90,54 @@ pub struct Analysis {
 struct Cell<'a> {
     plan: &'a OutcomePlan,
     /// the outcome's study set ([`study_set`], built once per outcome); `None`: unstated
-    set: Option<LazyFrame>,
+    set: Option<DataFrame>,
     subgroup: Option<Subgroup>,
     by: bool,
 }
 
 const DATA_COLS: [&str; 12] = ["events_treat", "n_treat", "events_ctrl", "n_ctrl", "mean_treat", "sd_treat", "mean_ctrl", "sd_ctrl", "estimate", "se", "ci_lb", "ci_ub"];
 
-/// Whether a row has the data its outcome's type needs (polars expression).
-fn has_data(measure: metapipe_meta::effect::Measure) -> Expr {
-    let all = |c: &[&str]| c.iter().map(|n| col(*n).is_not_null()).reduce(|a, b| a.and(b)).unwrap_or(lit(true));
+/// Whether each row of `df` has the data its outcome's type needs.
+fn has_data(df: &DataFrame, measure: metapipe_meta::effect::Measure) -> PolarsResult<BooleanChunked> {
+    let present = |c: &str| df.column(c).map(|c| c.is_not_null());
+    let all = |cs: &[&str]| cs.iter().try_fold(BooleanChunked::full("has".into(), true, df.height()), |acc, c| Ok::<_, PolarsError>(&acc & &present(c)?));
     if measure.is_binary() {
         all(&["events_treat", "n_treat", "events_ctrl", "n_ctrl"])
     } else if measure.is_continuous() {
         all(&["mean_treat", "sd_treat", "n_treat", "mean_ctrl", "sd_ctrl", "n_ctrl"])
     } else {
-        col("estimate").is_not_null().and(col("se").is_not_null().or(col("ci_lb").is_not_null().and(col("ci_ub").is_not_null())))
+        Ok(&present("estimate")? & &(&present("se")? | &all(&["ci_lb", "ci_ub"])?))
     }
 }
 
-/// The study set of one outcome as a lazy frame (`pos`, `study_id`), in plan order.
-fn study_set(p: &OutcomePlan, studies: &Table, outcome_data: &Table) -> Result<Option<LazyFrame>> {
+/// The study set of one outcome (`pos`, `study_id`), in plan order.
+fn study_set(p: &OutcomePlan, studies: &Table, outcome_data: &Table) -> Result<Option<DataFrame>> {
     Ok(Some(match &p.studies {
         StudySet::Unstated => return Ok(None),
         StudySet::Listed(set) => {
             let n = set.len();
-            DataFrame::new(n, vec![Column::new("pos".into(), (0..n as u32).collect::<Vec<_>>()), Column::new("study_id".into(), set.clone())]).map_err(pe)?.lazy()
+            DataFrame::new(n, vec![Column::new("pos".into(), (0..n as IdxSize).collect::<Vec<_>>()), Column::new("study_id".into(), set.clone())]).map_err(pe)?
         }
         StudySet::All => {
-            let rows = outcome_data.df.clone().lazy().filter(col("outcome").eq(lit(p.id.as_str()))).select([col("study_id")]);
-            studies
-                .df
-                .clone()
-                .lazy()
-                .select([col("study_id")])
-                .with_row_index("pos", None)
-                .join(rows, [col("study_id")], [col("study_id")], JoinArgs::new(JoinType::Semi))
-                .select([col("pos"), col("study_id")])
+            let rows = frame::rows_equal(&outcome_data.df, "outcome", &p.id).and_then(|d| d.select(["study_id"])).map_err(pe)?;
+            let all = frame::numbered(&studies.df.select(["study_id"]).map_err(pe)?, "pos").map_err(pe)?;
+            frame::join(&all, &rows, &["study_id"], JoinType::Semi, false).map_err(pe)?
         }
     }))
 }
 
 /// The levels of `column` among an outcome's studies, in studies-table order.
-fn levels(set: LazyFrame, studies: &Table, column: &str) -> Result<Vec<String>> {
-    let lv = studies
-        .df
-        .clone()
-        .lazy()
-        .with_row_index("row", None)
-        .join(set, [col("study_id")], [col("study_id")], JoinArgs::new(JoinType::Semi))
-        .sort(["row"], SortMultipleOptions::default())
-        .select([col(column).cast(DataType::String).alias("level")])
-        .drop_nulls(None)
-        .unique_stable(None, UniqueKeepStrategy::First)
-        .collect()
-        .map_err(pe)?;
-    Ok(lv.column("level").map_err(pe)?.str().map_err(pe)?.iter().flatten().map(String::from).collect())
+fn levels(set: &DataFrame, studies: &Table, column: &str) -> Result<Vec<String>> {
+    let numbered = frame::numbered(&studies.df, "row").map_err(pe)?;
+    let members = frame::join(&numbered, set, &["study_id"], JoinType::Semi, false).and_then(|d| d.sort(["row"], SortMultipleOptions::default())).map_err(pe)?;
+    let values = members.column(column).and_then(|c| c.cast(&DataType::String)).map_err(pe)?;
+    let mut lv: Vec<String> = vec![];
+    for v in values.str().map_err(pe)?.iter().flatten() {
+        if !lv.iter().any(|l| l == v) {
+            lv.push(v.to_string());
+        }
+    }
+    Ok(lv)
 }
 
 fn check_column(studies: &Table, column: &str, what: &str) -> Result<()> {
@@ -165,7 +158,7 @@ fn cells<'a>(plans: &'a [OutcomePlan], studies: &Table, outcome_data: &Table) ->
             check_column(studies, column, "subgroup_by")?;
             let lv = match (given, &set) {
                 (Some(l), _) => l.clone(),
-                (None, Some(set)) => levels(set.clone(), studies, column)?,
+                (None, Some(set)) => levels(set, studies, column)?,
                 (None, None) => vec![],
             };
             out.extend(lv.into_iter().map(|v| Cell { plan: p, set: set.clone(), subgroup: Some(Subgroup { column: column.clone(), value: v.clone(), name: v }), by: true }));
@@ -182,28 +175,29 @@ fn cells<'a>(plans: &'a [OutcomePlan], studies: &Table, outcome_data: &Table) ->
 /// outcome data joined on (outcome, study_id) and `has` = the row has what its type needs.
 /// Subgroups are semi-joins with the studies whose column reads the subgroup's value.
 fn plan_frame(cells: &[Cell], studies: &Table, outcome_data: &Table) -> Result<DataFrame> {
-    let mut parts: Vec<LazyFrame> = vec![];
+    let mut plan: Option<DataFrame> = None;
     for (a, c) in cells.iter().enumerate() {
-        let Some(set) = c.set.clone() else { continue };
-        let rows = set.with_columns([lit(a as u32).cast(DataType::UInt32).alias("analysis"), lit(c.plan.id.as_str()).alias("outcome")]);
-        let rows = match &c.subgroup {
-            None => rows,
-            Some(sg) => {
-                let members = studies.df.clone().lazy().filter(col(sg.column.as_str()).cast(DataType::String).eq(lit(sg.value.as_str()))).select([col("study_id")]);
-                rows.join(members, [col("study_id")], [col("study_id")], JoinArgs::new(JoinType::Semi))
+        let Some(set) = &c.set else { continue };
+        let mut rows = set.clone();
+        rows.with_column(Column::new("analysis".into(), vec![a as u32; rows.height()])).map_err(pe)?;
+        rows.with_column(Column::new("outcome".into(), vec![c.plan.id.as_str(); rows.height()])).map_err(pe)?;
+        if let Some(sg) = &c.subgroup {
+            let members = frame::rows_equal(&studies.df, &sg.column, &sg.value).and_then(|d| d.select(["study_id"])).map_err(pe)?;
+            rows = frame::join(&rows, &members, &["study_id"], JoinType::Semi, false).map_err(pe)?;
+        }
+        let mut rows = frame::join(&rows, &outcome_data.df, &["outcome", "study_id"], JoinType::Left, false).map_err(pe)?;
+        let has = has_data(&rows, c.plan.spec.measure).map_err(pe)?;
+        rows.with_column(has.with_name("has".into()).into_column()).map_err(pe)?;
+        let rows = rows.select(["analysis", "pos", "study_id", "has"].into_iter().chain(DATA_COLS)).map_err(pe)?;
+        match &mut plan {
+            None => plan = Some(rows),
+            Some(p) => {
+                p.vstack_mut(&rows).map_err(pe)?;
             }
-        };
-        let rows = rows
-            .join(outcome_data.df.clone().lazy(), [col("outcome"), col("study_id")], [col("outcome"), col("study_id")], JoinArgs::new(JoinType::Left))
-            .with_column(has_data(c.plan.spec.measure).alias("has"));
-        let mut keep = vec![col("analysis"), col("pos"), col("study_id"), col("has")];
-        keep.extend(DATA_COLS.iter().map(|c| col(*c)));
-        parts.push(rows.select(keep));
+        }
     }
-    if parts.is_empty() {
-        return Ok(DataFrame::empty());
-    }
-    concat(parts, UnionArgs::default()).map_err(pe)?.sort(["analysis", "pos"], SortMultipleOptions::default()).collect().map_err(pe)
+    let Some(plan) = plan else { return Ok(DataFrame::empty()) };
+    plan.sort(["analysis", "pos"], SortMultipleOptions::default()).map_err(pe)
 }
 
 /// The rows of a [`plan_frame`] as study data.
@@ -277,8 +271,8 @@ pub fn run(plans: &[OutcomePlan], studies: &Table, outcome_data: &Table) -> Resu
 /// The note of an outcome whose pooled set the review does not state: which studies do have
 /// sourced data for it.
 fn unstated_note(outcome: &str, outcome_data: &Table) -> Result<String> {
-    let with = outcome_data.df.clone().lazy().filter(col("outcome").eq(lit(outcome)).and(col("status").neq(lit("missing")))).select([col("study_id")]).collect().map_err(pe)?;
-    let with: Vec<&str> = with.column("study_id").map_err(pe)?.str().map_err(pe)?.iter().flatten().collect();
+    let (ids, outcomes, status) = (outcome_data.str("study_id"), outcome_data.str("outcome"), outcome_data.str("status"));
+    let with: Vec<&str> = (0..outcome_data.num_rows()).filter(|&r| outcomes.get(r) == Some(outcome) && status.get(r).is_some_and(|s| s != "missing")).filter_map(|r| ids.get(r)).collect();
     Ok(if with.is_empty() {
         "not computable: the review does not say which studies it pooled, and no study-level data for this outcome are available here".into()
     } else {

@@ -4,13 +4,13 @@
 //! tables cross the boundary through the Arrow C stream interface (PyCapsules named
 //! `arrow_array_stream`, as pyarrow and polars export them; pandas through pyarrow), so the study
 //! columns enter Rust without a copy (the pooling path then reads the columns it needs into f64
-//! once, as the CLI does), and the results go back the same way. The work is the
-//! CLI's: [`metapipe_cli::pool_cmd::pool_frame`] is `metapipe pool`, and `run` is
-//! `metapipe run`. The GIL is released while Rust works.
+//! once, as the CLI does), and the results go back the same way. The work is the library
+//! crates': [`metapipe_pool::pool_frame`] is `metapipe pool`'s engine, and `run` is
+//! [`metapipe_run::run::run`], `metapipe run`'s. The GIL is released while Rust works.
 
-use metapipe_cli::pool_cmd::{escalc_frame, pool_frame, PoolArgs, UserOptions};
 use metapipe_meta::model::Control;
 use metapipe_meta::Measure;
+use metapipe_pool::{escalc_frame, pool_frame, PoolArgs, UserOptions};
 use polars::prelude::*;
 use polars_arrow::array::{Array, StructArray};
 use polars_arrow::datatypes::{ArrowDataType, Field as ArrowField};
@@ -33,7 +33,8 @@ const LABEL: &str = "<table>";
 const STREAM: &std::ffi::CStr = c"arrow_array_stream";
 
 /// A metapipe error as a Python `MetapipeError` with `file`, `row` (0-based, in-memory tables),
-/// `line` (1-based, files) and `column` attributes.
+/// `line` (1-based, files) and `column` attributes; a bad option (usage, no file) names it in
+/// `option` instead of `column`.
 fn to_py(py: Python<'_>, e: metapipe_tables::Error) -> PyErr {
     let in_memory = e.file.as_deref() == Some(Path::new(LABEL));
     let row = if in_memory { e.line.map(|l| l.saturating_sub(1)) } else { None };
@@ -53,8 +54,10 @@ fn to_py(py: Python<'_>, e: metapipe_tables::Error) -> PyErr {
     let v = err.value(py);
     let file = if in_memory { None } else { e.file.as_ref().map(|p| p.display().to_string()) };
     let line = if in_memory { None } else { e.line };
+    let option = e.kind == metapipe_tables::ErrorKind::Usage && e.file.is_none();
     let _ = v.setattr("file", file);
-    let _ = v.setattr("column", e.field.clone());
+    let _ = v.setattr("option", if option { e.field.clone() } else { None });
+    let _ = v.setattr("column", if option { None } else { e.field.clone() });
     let _ = v.setattr("row", row);
     let _ = v.setattr("line", line);
     err
@@ -151,8 +154,8 @@ fn escalc<'py>(py: Python<'py>, stream: &Bound<'py, PyCapsule>, measure: &str) -
 fn run(py: Python<'_>, config: std::path::PathBuf, out: std::path::PathBuf) -> PyResult<String> {
     let dir = py
         .detach(|| {
-            let cfg = metapipe_cli::config::Config::load(&config)?;
-            metapipe_cli::run::run(&cfg, &out, None)
+            let cfg = metapipe_run::config::Config::load(&config)?;
+            metapipe_run::run::run(&cfg, &out, None)
         })
         .map_err(|e| to_py(py, e))?;
     Ok(dir.display().to_string())

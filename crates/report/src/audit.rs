@@ -16,7 +16,7 @@
 //! - `other`: a figure with no study-level input here (reported as not computable).
 
 use metapipe_tables::schema::AUDIT;
-use metapipe_tables::{s, so, Builder, Result, Table};
+use metapipe_tables::{frame, s, so, Builder, Result, Table};
 use polars::prelude::*;
 
 /// One published figure (a row of `published.csv`).
@@ -127,10 +127,16 @@ impl Facts<'_> {
                 return Err(format!("{table} has no column {c:?}"));
             }
         }
-        let pred = filters.iter().map(|(k, v)| col(*k).cast(DataType::String).eq(lit(*v))).reduce(|a, b| a.and(b)).unwrap_or(lit(true));
-        let df = t.df.clone().lazy().filter(pred).select(columns.iter().map(|c| col(*c).cast(DataType::Float64)).collect::<Vec<_>>()).collect().map_err(|e| e.to_string())?;
-        let cols: Vec<Vec<Option<f64>>> = columns.iter().map(|c| df.column(c).ok().and_then(|x| x.f64().ok().map(|x| x.iter().collect())).unwrap_or_default()).collect();
-        Ok(cols)
+        let mut keep = BooleanChunked::full("keep".into(), true, t.df.height());
+        for (k, v) in filters {
+            keep = &keep & &frame::text_equals(&t.df, k, v).map_err(|e| e.to_string())?;
+        }
+        let df = t.df.filter(&keep).map_err(|e| e.to_string())?;
+        let floats = |c: &str| -> std::result::Result<Vec<Option<f64>>, String> {
+            let x = df.column(c).and_then(|x| x.cast(&DataType::Float64)).map_err(|e| e.to_string())?;
+            Ok(x.f64().map(|x| x.iter().collect()).unwrap_or_default())
+        };
+        columns.iter().map(|c| floats(c)).collect()
     }
     /// Σ over the filtered rows of the sum of `columns`; Err names what is missing.
     fn sum(&self, r: &str) -> std::result::Result<(f64, String), String> {
@@ -217,7 +223,7 @@ fn audit_one(p: &Published, facts: &Facts) -> AuditRow {
         "fraction" => fraction(p, facts),
         "margin" => {
             let (study, factor) = p.of.split_once('/').map(|(a, b)| (a.trim(), b.trim())).unwrap_or((p.of.trim(), ""));
-            let m = facts.margins.clone().lazy().filter(col("study_id").eq(lit(study)).and(col("factor").eq(lit(factor)))).collect().ok();
+            let m = frame::rows_equal(facts.margins, "study_id", study).and_then(|m| frame::rows_equal(&m, "factor", factor)).ok();
             let get = |c: &str| m.as_ref().and_then(|m| m.column(c).ok()?.i64().ok()?.get(0));
             match (get("treat"), get("ctrl")) {
                 (Some(t), Some(c)) => {

@@ -2,7 +2,7 @@
 //! self-contained `index.html` (figures inlined). No statistic is computed here.
 
 use crate::svg::{self, esc, Forest, ForestSection, ForestStudy, PrismaCounts};
-use metapipe_tables::{pe, Result, Table};
+use metapipe_tables::{frame, pe, Result, Table};
 use polars::prelude::*;
 
 /// What the report is drawn from (the stage tables, as read back from Parquet).
@@ -74,61 +74,47 @@ fn study_label(inp: &ReportInput, id: &str) -> String {
 /// study_id), with the study label. Counts come from the effects row when there is one, else
 /// from the outcome data.
 fn forest_rows(inp: &ReportInput) -> PolarsResult<DataFrame> {
-    let res = inp.results.df.clone().lazy().with_row_index("res_row", None).select([col("res_row"), col("outcome"), col("subgroup"), col("studies").str().split(lit(";")).alias("study_id")]);
-    let rows = res.explode(cols(["study_id"]), ExplodeOptions { empty_as_null: false, keep_nulls: false }).filter(col("study_id").neq(lit(""))).with_row_index("pos", None);
-    let eff = inp.effects.df.clone().lazy().select([
-        col("outcome"),
-        col("subgroup"),
-        col("study_id"),
-        lit(true).alias("has_effect"),
-        col("events_treat"),
-        col("n_treat"),
-        col("events_ctrl"),
-        col("n_ctrl"),
-        col("estimate"),
-        col("ci_lb"),
-        col("ci_ub"),
-        col("weight"),
-    ]);
-    let od = inp.outcome_data.df.clone().lazy().select([
-        col("outcome"),
-        col("study_id"),
-        col("events_treat").alias("od_events_treat"),
-        col("n_treat").alias("od_n_treat"),
-        col("events_ctrl").alias("od_events_ctrl"),
-        col("n_ctrl").alias("od_n_ctrl"),
-        col("mean_treat"),
-        col("sd_treat"),
-        col("mean_ctrl"),
-        col("sd_ctrl"),
-    ]);
-    let labels = inp.studies.df.clone().lazy().select([col("study_id"), col("label")]);
-    let keys3 = [col("outcome"), col("subgroup"), col("study_id")];
-    let mut with_nulls = JoinArgs::new(JoinType::Left);
-    with_nulls.nulls_equal = true;
-    let pick = |name: &str| when(col("has_effect").is_not_null()).then(col(name)).otherwise(col(format!("od_{name}").as_str())).alias(name);
-    rows.join(eff, keys3.clone(), keys3, with_nulls)
-        .join(od, [col("outcome"), col("study_id")], [col("outcome"), col("study_id")], JoinArgs::new(JoinType::Left))
-        .join(labels, [col("study_id")], [col("study_id")], JoinArgs::new(JoinType::Left))
-        .sort(["pos"], SortMultipleOptions::default())
-        .select([
-            col("res_row"),
-            col("study_id"),
-            col("label").fill_null(col("study_id")),
-            pick("events_treat"),
-            pick("n_treat"),
-            pick("events_ctrl"),
-            pick("n_ctrl"),
-            col("mean_treat"),
-            col("sd_treat"),
-            col("mean_ctrl"),
-            col("sd_ctrl"),
-            col("estimate"),
-            col("ci_lb"),
-            col("ci_ub"),
-            col("weight"),
-        ])
-        .collect()
+    let res = inp.results;
+    let (mut res_row, mut outcome, mut subgroup, mut study) = (vec![], vec![], vec![], vec![]);
+    for r in 0..res.num_rows() {
+        for id in res.str("studies").get(r).into_iter().flat_map(|l| l.split(';')).filter(|id| !id.is_empty()) {
+            res_row.push(r as IdxSize);
+            outcome.push(res.str("outcome").get(r));
+            subgroup.push(res.str("subgroup").get(r));
+            study.push(id);
+        }
+    }
+    let n = study.len();
+    let rows = DataFrame::new(
+        n,
+        vec![
+            Column::new("res_row".into(), res_row),
+            Column::new("outcome".into(), outcome),
+            Column::new("subgroup".into(), subgroup),
+            Column::new("study_id".into(), study),
+            Column::new("pos".into(), (0..n as IdxSize).collect::<Vec<_>>()),
+        ],
+    )?;
+    let mut eff = inp.effects.df.select(["outcome", "subgroup", "study_id", "events_treat", "n_treat", "events_ctrl", "n_ctrl", "estimate", "ci_lb", "ci_ub", "weight"])?;
+    eff.with_column(Column::new("has_effect".into(), vec![true; eff.height()]))?;
+    let mut od = inp.outcome_data.df.select(["outcome", "study_id", "events_treat", "n_treat", "events_ctrl", "n_ctrl", "mean_treat", "sd_treat", "mean_ctrl", "sd_ctrl"])?;
+    for c in ["events_treat", "n_treat", "events_ctrl", "n_ctrl"] {
+        od.rename(c, format!("od_{c}").into())?;
+    }
+    let labels = inp.studies.df.select(["study_id", "label"])?;
+    let df = frame::join(&rows, &eff, &["outcome", "subgroup", "study_id"], JoinType::Left, true)?;
+    let df = frame::join(&df, &od, &["outcome", "study_id"], JoinType::Left, false)?;
+    let mut df = frame::join(&df, &labels, &["study_id"], JoinType::Left, false)?.sort(["pos"], SortMultipleOptions::default())?;
+    // counts from the effects row when there is one, else from the outcome data
+    let has = df.column("has_effect")?.is_not_null();
+    for c in ["events_treat", "n_treat", "events_ctrl", "n_ctrl"] {
+        let picked = df.column(c)?.zip_with(&has, df.column(&format!("od_{c}"))?)?;
+        df.with_column(picked)?;
+    }
+    let label = df.column("label")?;
+    let label = label.zip_with(&label.is_not_null(), df.column("study_id")?)?;
+    df.with_column(label)?;
+    df.select(["res_row", "study_id", "label", "events_treat", "n_treat", "events_ctrl", "n_ctrl", "mean_treat", "sd_treat", "mean_ctrl", "sd_ctrl", "estimate", "ci_lb", "ci_ub", "weight"])
 }
 
 fn fmt_p(p: f64) -> String {
@@ -172,7 +158,8 @@ fn fmt_g(x: f64) -> String {
 /// The rows of one results row (outcome × subgroup) of [`forest_rows`].
 fn rows_of(inp: &ReportInput, o: &OutcomeView, rows: &DataFrame, subgroup: Option<&str>) -> Option<(usize, DataFrame)> {
     let r = result_row(inp.results, &o.id, subgroup)?;
-    Some((r, rows.clone().lazy().filter(col("res_row").eq(lit(r as IdxSize))).collect().ok()?))
+    let mine: BooleanChunked = rows.column("res_row").ok()?.idx().ok()?.iter().map(|x| x == Some(r as IdxSize)).collect();
+    Some((r, rows.filter(&mine).ok()?))
 }
 
 /// Each study's weight (a fraction) in the overall analysis of an outcome, by study id.

@@ -121,20 +121,10 @@ pub fn csv_bytes(t: &Table) -> Result<Vec<u8>> {
     // an empty text cell is written as an empty field, as a missing one (polars would quote it)
     let has_empty = |f: &str| t.df.column(f).ok().and_then(|c| c.str().ok()).is_some_and(|ca| ca.iter().any(|v| v == Some("")));
     let empties: Vec<&str> = t.schema.fields.iter().filter(|f| f.ty == ColType::Str && has_empty(f.name)).map(|f| f.name).collect();
-    let mut df = if empties.is_empty() {
-        t.df.clone()
-    } else {
-        let exprs: Vec<Expr> = t
-            .schema
-            .fields
-            .iter()
-            .map(|f| match empties.contains(&f.name) {
-                true => when(col(f.name).eq(lit(""))).then(lit(NULL).cast(DataType::String)).otherwise(col(f.name)).alias(f.name),
-                false => col(f.name),
-            })
-            .collect();
-        t.df.clone().lazy().select(exprs).collect().map_err(|e| pe(e).field(t.schema.name))?
-    };
+    let mut df = t.df.clone();
+    for name in empties {
+        crate::frame::map_text(&mut df, name, |v| (!v.is_empty()).then_some(v)).map_err(|e| pe(e).field(t.schema.name))?;
+    }
     CsvWriter::new(&mut buf).include_header(true).with_float_scientific(Some(false)).with_line_terminator("\n".into()).finish(&mut df).map_err(|e| pe(e).field(t.schema.name))?;
     Ok(buf)
 }
@@ -351,7 +341,7 @@ impl UserSource {
         check_csv_widths(body, self.names.len()).map_err(|e| e.file(path))?;
         let schema: Schema = self.names.iter().map(|n| polars::prelude::Field::new(n.as_str().into(), DataType::String)).collect();
         let cursor = std::io::Cursor::new(body.to_vec());
-        let df = CsvReadOptions::default()
+        let mut df = CsvReadOptions::default()
             .with_has_header(true)
             .with_schema(Some(std::sync::Arc::new(schema)))
             .with_columns(Some(want.iter().map(|w| PlSmallStr::from(w.as_str())).collect()))
@@ -360,14 +350,10 @@ impl UserSource {
             .finish()
             .map_err(|e| Error::data(e.to_string()).file(path))?;
         // trim; empty and NA are missing
-        let exprs: Vec<Expr> = want
-            .iter()
-            .map(|w| {
-                let t = col(w.as_str()).str().strip_chars(lit(NULL));
-                when(t.clone().eq(lit("")).or(t.clone().eq(lit("NA")))).then(lit(NULL).cast(DataType::String)).otherwise(t).alias(w.as_str())
-            })
-            .collect();
-        df.lazy().select(exprs).collect().map_err(|e| Error::data(e.to_string()).file(path))
+        for w in want {
+            crate::frame::map_text(&mut df, w, |v| Some(v.trim()).filter(|t| !t.is_empty() && *t != "NA")).map_err(|e| Error::data(e.to_string()).file(path))?;
+        }
+        df.select(want.iter().map(String::as_str)).map_err(|e| Error::data(e.to_string()).file(path))
     }
 }
 

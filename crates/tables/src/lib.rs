@@ -5,6 +5,7 @@
 //! polars ([`io`]). The error type shared by every IO shell ([`Error`]) renders as
 //! `file:line: field: what is wrong`.
 
+pub mod frame;
 pub mod io;
 pub mod schema;
 mod table;

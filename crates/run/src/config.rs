@@ -99,6 +99,9 @@ pub struct SourceCfg {
 pub struct DedupCfg {
     #[serde(default)]
     pub decisions: Option<PathBuf>,
+    /// the rules' title-similarity thresholds (`near`, `doi`, `locus`; docs/dedup.md)
+    #[serde(default)]
+    pub thresholds: metapipe_ingest::dedup::Thresholds,
 }
 
 #[derive(Debug, Deserialize)]
@@ -151,9 +154,20 @@ macro_rules! outcome_cfg {
         }
 
         impl OutcomeCfg {
-            /// This outcome's analysis keys, unset ones taken from `[analysis]`.
+            /// This outcome's analysis keys, unset ones taken from `[analysis]`. The outcome's
+            /// model keys replace `[analysis]`'s as a whole: its own `method` is its one model
+            /// (whatever `model`, `fixed` or `random` `[analysis]` sets), and its own `model`,
+            /// `fixed` or `random` set aside `[analysis]`'s `method`.
             pub fn analysis(&self, defaults: &AnalysisCfg) -> AnalysisCfg {
-                AnalysisCfg { $($key: self.$key.clone(),)* }.or(defaults)
+                let own = AnalysisCfg { $($key: self.$key.clone(),)* };
+                let mut d = defaults.clone();
+                if own.method.is_some() {
+                    (d.model, d.fixed, d.random) = (None, None, None);
+                }
+                if own.model.is_some() || own.fixed.is_some() || own.random.is_some() {
+                    d.method = None;
+                }
+                own.or(&d)
             }
         }
     };
@@ -230,6 +244,13 @@ fn key_line(text: &str, field: &str, outcome: Option<&str>) -> Option<usize> {
         l.trim_start().starts_with('[') && h == table
     });
     header.and_then(block).or_else(|| lines.iter().position(|l| is_key(l)).map(|i| i + 1))
+}
+
+/// The column names of a CSV sheet's header (trimmed).
+fn sheet_header(path: &Path) -> Result<Vec<String>, Error> {
+    let mut r = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_path(path).map_err(|e| Error::io(path, e))?;
+    let h = r.headers().map_err(|e| Error::data(e.to_string()).file(path).line(1))?;
+    Ok(h.iter().map(|c| c.trim().trim_start_matches('\u{feff}').to_string()).collect())
 }
 
 /// PRISMA 2020 stages, in the order of the flow diagram.
@@ -320,6 +341,9 @@ impl Config {
         if cfg.review.name.is_empty() || cfg.review.name.contains('/') {
             return bad("review.name", "must be a plain name".into());
         }
+        if let Err(m) = cfg.dedup.thresholds.checked() {
+            return bad("dedup.thresholds", m);
+        }
         for (k, v) in &cfg.extraction.covariates {
             if v.as_str().and_then(metapipe_extract::CovKind::parse).is_none() {
                 return bad(&format!("extraction.covariates.{k}"), format!("{v}: expected \"text\", \"number\" or \"yes/no\""));
@@ -341,7 +365,67 @@ impl Config {
                 return bad_in((section == "outcomes").then_some(o.id.as_str()), &format!("{section}.{key}"), format!("outcome {}: {msg}", o.id));
             }
         }
+        // the columns the outcomes name, against the studies table the extraction will make
+        let header = sheet_header(&cfg.extraction.studies)?;
+        for (k, _) in &cfg.extraction.covariates {
+            if !header.iter().any(|h| h == k) {
+                return bad(&format!("extraction.covariates.{k}"), format!("declared, but the studies sheet {} has no column {k:?}", cfg.extraction.studies.display()));
+            }
+        }
+        for o in &cfg.outcomes {
+            if let Err((key, msg)) = cfg.check_columns(o, &header) {
+                return bad_in(Some(&o.id), &format!("outcomes.{key}"), format!("outcome {}: {msg}", o.id));
+            }
+        }
         Ok(cfg)
+    }
+
+    /// What is wrong with the studies columns an outcome names (subgroups, cumulative order,
+    /// meta-regression, RoB), if anything: (key, message with the fix). `header`: the studies
+    /// sheet's columns.
+    fn check_columns(&self, o: &OutcomeCfg, header: &[String]) -> std::result::Result<(), (&'static str, String)> {
+        use metapipe_extract::CovKind;
+        let kind = |c: &str| self.covariates().into_iter().find(|v| v.name == c).map(|v| v.kind);
+        let fixed = |c: &str| metapipe_tables::schema::STUDIES.fields.iter().any(|f| f.name == c) || (c == "rob_overall" && self.rob.is_some());
+        let column = |key: &'static str, c: &str| -> std::result::Result<(), (&'static str, String)> {
+            if fixed(c) || kind(c).is_some() {
+                return Ok(());
+            }
+            let studies = self.extraction.studies.display();
+            Err((
+                key,
+                if header.iter().any(|h| h == c) {
+                    format!("{c:?} is a column of {studies} but not declared: add {c} = \"text\" (or \"number\", \"yes/no\") to [extraction.covariates]")
+                } else {
+                    let declared: Vec<&String> = self.extraction.covariates.keys().collect();
+                    format!("{c:?} is not a column of the studies table (declared covariates: {declared:?}; {studies} has {header:?})")
+                },
+            ))
+        };
+        if let Some(c) = &o.subgroup_by {
+            column("subgroup_by", c)?;
+        }
+        for sg in &o.subgroups {
+            match sg.split_once(':') {
+                Some((c, _)) => column("subgroups", c)?,
+                None if kind(sg) == Some(CovKind::YesNo) => {}
+                None => return Err(("subgroups", format!("{sg:?}: expected column:value or the name of a yes/no covariate"))),
+            }
+        }
+        if let Some(c) = &o.cumulative_by {
+            column("cumulative_by", c)?;
+        }
+        for c in &o.metaregression {
+            column("metaregression", c)?;
+            let numeric_fixed = metapipe_tables::schema::STUDIES.fields.iter().any(|f| f.name == c && f.ty != metapipe_tables::ColType::Str);
+            if !numeric_fixed && !matches!(kind(c), Some(CovKind::Number | CovKind::YesNo)) {
+                return Err(("metaregression", format!("{c:?} is text; a meta-regression needs a number or yes/no covariate (use subgroup_by for text)")));
+            }
+        }
+        if o.exclude_high_rob && self.rob.is_none() {
+            return Err(("exclude_high_rob", "needs the RoB 2 answers ([rob])".into()));
+        }
+        Ok(())
     }
 
     /// Every input file the config names, with its key (mutable: `load` resolves each against

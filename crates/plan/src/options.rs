@@ -1,15 +1,17 @@
-//! The config's analysis keys turned into the typed plan the stages run: per outcome its
-//! [`Spec`] (measure, models, convention, test, level), its study set and its subgroups.
+//! Every analysis option, defined once: the keys a user gives (the config's `[analysis]` and
+//! `[[outcomes]]` keys, `metapipe pool`'s flags and the Python keywords all fill an
+//! [`AnalysisCfg`]) and the one function that checks them into a [`Spec`], so that the three
+//! give the same result or the same error.
 
-use metapipe_extract::OutcomeKind;
+use crate::fit::{Choice, Spec};
 use metapipe_meta::model::{Control, Method, Options, Test};
 use metapipe_meta::Measure;
-use metapipe_plan::{Choice, Spec};
 use serde::Deserialize;
 
 /// The analysis keys, listed once. `[analysis]` takes them ([`AnalysisCfg`]) and so does every
 /// `[[outcomes]]` entry (`config::OutcomeCfg`, whose own keys come first): `analysis_keys!(m! {
 /// tokens })` calls `m! { tokens key: Type, … }`, each key with its doc comment.
+#[macro_export]
 macro_rules! analysis_keys {
     ($callback:ident ! { $($args:tt)* }) => {
         $callback! { $($args)*
@@ -34,7 +36,6 @@ macro_rules! analysis_keys {
         }
     };
 }
-pub(crate) use analysis_keys;
 
 macro_rules! analysis_cfg {
     ($($(#[$doc:meta])* $key:ident: $ty:ty,)*) => {
@@ -85,8 +86,15 @@ pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
         None if measure.is_binary() => Method::MH,
         None => Method::FE,
     };
+    let revman = match a.convention.as_deref() {
+        None | Some("metafor") => false,
+        Some("revman") => true,
+        Some(c) => return Err(("convention", format!("{c:?}: expected metafor or revman"))),
+    };
+    // the convention's random-effects method unless one is given
     let mut random = match &a.random {
         Some(r) => method("random", r)?,
+        None if revman => Method::DL,
         None => Method::REML,
     };
     if fixed.is_random() {
@@ -115,24 +123,26 @@ pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
             choice = Choice::Fixed;
         }
     }
+    // an error about a model's method names the key that gave it
+    let fixed_key = if a.method.is_some() && choice == Choice::Fixed { "method" } else { "fixed" };
     if matches!(fixed, Method::MH | Method::Peto) && !measure.is_binary() {
-        return Err(("fixed", format!("{} needs binary data (OR, RR, RD); use FE for {}", fixed.name(), measure.name())));
+        return Err((fixed_key, format!("{} needs binary data (OR, RR, RD); use FE for {}", fixed.name(), measure.name())));
     }
     if fixed == Method::Peto && measure != Measure::OR {
-        return Err(("fixed", "Peto's method pools odds ratios only (measure = \"OR\")".into()));
+        return Err((fixed_key, "Peto's method pools odds ratios only (measure = \"OR\")".into()));
     }
-    let revman = match a.convention.as_deref() {
-        None | Some("metafor") => false,
-        Some("revman") => true,
-        Some(c) => return Err(("convention", format!("{c:?}: expected metafor or revman"))),
-    };
     let test = match a.test.as_deref() {
         None | Some("z") => Test::Z,
         Some("knha") | Some("hksj") => Test::Knha,
         Some(t) => return Err(("test", format!("{t:?}: expected z or knha"))),
     };
-    if revman && (!matches!(measure, Measure::OR | Measure::RR) || random != Method::DL || test != Test::Z || fixed == Method::Peto) {
+    // only the models the outcome reports are checked against the convention
+    let (uses_fixed, uses_random) = (choice != Choice::Random, choice != Choice::Fixed);
+    if revman && (!matches!(measure, Measure::OR | Measure::RR) || (uses_random && random != Method::DL) || test != Test::Z || (uses_fixed && fixed == Method::Peto)) {
         return Err(("convention", "the RevMan 5 convention is implemented for OR and RR with MH or FE fixed effect, DL random effects and the z test".into()));
+    }
+    if test == Test::Knha && !uses_random {
+        return Err(("test", "Knapp-Hartung is a random-effects test: a fixed-effect model uses z (give model = \"random\", \"both\" or \"rule\", or test = \"z\")".into()));
     }
     let level = match a.level {
         None => 0.95,
@@ -149,17 +159,6 @@ pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
     };
     let opts = Options { level, test, control: Control::default(), extras: true };
     Ok(Spec { measure, log_scale, fixed, random, choice, revman, opts, prediction: a.prediction.unwrap_or(false), study_ci_level: 0.95 })
-}
-
-/// What an outcome's rows hold, by its measure.
-pub fn outcome_kind(m: Measure) -> OutcomeKind {
-    if m.is_binary() {
-        OutcomeKind::Binary
-    } else if m.is_continuous() {
-        OutcomeKind::Continuous
-    } else {
-        OutcomeKind::Generic
-    }
 }
 
 #[cfg(test)]

@@ -197,9 +197,12 @@ impl Cache {
         Ok(hash)
     }
 
-    /// The key of a stage that ran (or was reused) in this run.
+    /// The key of a stage that ran (or was reused) in this run. Asking for a stage that has not
+    /// run is a bug in the order of the stages (a dependency would be silently dropped): it
+    /// panics.
     pub fn key(&self, stage: &str) -> u64 {
-        self.now.get(stage).and_then(|r| u64::from_str_radix(&r.key, 16).ok()).unwrap_or(0)
+        let record = self.now.get(stage).unwrap_or_else(|| panic!("stage {stage:?} is used as an input before it has run"));
+        u64::from_str_radix(&record.key, 16).unwrap_or_else(|_| panic!("stage {stage:?} has a malformed key {:?}", record.key))
     }
 
     /// Run `f` as stage `name`, or reuse the previous run's outputs when its inputs are

@@ -11,7 +11,7 @@ use metapipe_plan as plan;
 use metapipe_report::audit;
 use metapipe_tables::io::{read_parquet, Input};
 use metapipe_tables::schema;
-use metapipe_tables::{i, pe, s, so, Builder, Error, Result, Table};
+use metapipe_tables::{frame, i, pe, s, so, Builder, Error, Result, Table};
 use polars::prelude::*;
 use std::path::{Path, PathBuf};
 use tracing::info;
@@ -158,6 +158,9 @@ impl Inputs {
 /// audit are optional stages.
 fn stages(cfg: &Config, st: &Stage, cache: &mut crate::incremental::Cache, fail_after: Option<&str>) -> Result<()> {
     info!(review = %cfg.review.title, protocol = cfg.review.protocol.as_deref().unwrap_or("none"), "run");
+    // the typed plan of every outcome, built before any stage (its errors name the outcome)
+    let plans: Vec<plan::OutcomePlan> = cfg.outcomes.iter().map(|o| outcome_plan(cfg, o)).collect::<Result<_>>()?;
+    let kinds: Vec<(String, extract::OutcomeKind)> = plans.iter().map(|p| (p.id.clone(), protocol::outcome_kind(p.spec.measure))).collect();
     let inputs = Inputs::read(cfg)?;
     // each stage's inputs, content-hashed: a stage whose inputs did not change is not run, its
     // outputs are taken from the previous run (crate::incremental)
@@ -169,8 +172,8 @@ fn stages(cfg: &Config, st: &Stage, cache: &mut crate::incremental::Cache, fail_
     let mut extract_in =
         vec![("included studies (full-text log)".to_string(), dbg(&included)), ("studies sheet".into(), h(&inputs.studies.bytes)), ("outcome sheet".into(), h(&inputs.outcomes.bytes))];
     extract_in.extend(inputs.arms.iter().map(|a| ("arms sheet".to_string(), h(&a.bytes))));
-    extract_in.push(("[extraction] and outcome types".into(), dbg(&(&cfg.extraction, &cfg.analysis, cfg.outcomes.iter().map(|o| (&o.id, &o.measure)).collect::<Vec<_>>()))));
-    let ids = cache.stage(st, "extract", extract_in, || extract_stage(cfg, &inputs, included.as_ref(), st))?;
+    extract_in.push(("[extraction] and outcome types".into(), dbg(&(&cfg.extraction, &kinds))));
+    let ids = cache.stage(st, "extract", extract_in, || extract_stage(cfg, &kinds, &inputs, included.as_ref(), st))?;
     inject(fail_after, "extract")?;
     let rob_in = vec![("upstream: extract".to_string(), cache.key("extract")), ("RoB answers".into(), inputs.rob.as_ref().map(|r| h(&r.bytes)).unwrap_or(0))];
     cache.stage(st, "rob", rob_in, || rob_stage(&inputs, &ids, st))?;
@@ -178,9 +181,10 @@ fn stages(cfg: &Config, st: &Stage, cache: &mut crate::incremental::Cache, fail_
     let pool_in = vec![
         ("upstream: extract".to_string(), cache.key("extract")),
         ("upstream: rob".into(), cache.key("rob")),
-        ("[analysis] and [[outcomes]]".into(), dbg(&(&cfg.analysis, &cfg.outcomes, &cfg.extraction.covariates))),
+        // the typed plan only: a key only the report reads (a label, a favours text) does not rerun the pooling
+        ("the outcomes' analysis plans".into(), dbg(&plans)),
     ];
-    cache.stage(st, "pool", pool_in, || pool_stage(cfg, &ids, st))?;
+    cache.stage(st, "pool", pool_in, || pool_stage(cfg, &plans, &ids, st))?;
     inject(fail_after, "pool")?;
     cache.stage(st, "changes", vec![("upstream: pool".to_string(), cache.key("pool"))], || changes_stage(cfg, st))?;
     let mut report_in =
@@ -234,8 +238,9 @@ fn ingest_stages(cfg: &Config, inputs: &Inputs, st: &Stage, cache: &mut crate::i
         // the priorities of the databases searched so far
         let so_far: Vec<&(&str, usize)> = priority.iter().filter(|(d, _)| inputs.sources.iter().any(|s| s.round <= r && s.database == *d)).collect();
         ins.push(("database order".into(), dbg(&so_far)));
+        ins.push(("[dedup.thresholds]".into(), dbg(&cfg.dedup.thresholds)));
         let name = format!("round {r}");
-        let summary: ingest::RoundSummary = cache.stage(st, &name, ins, || round_stage(r, &srcs, &all, &prio, &human, st))?;
+        let summary: ingest::RoundSummary = cache.stage(st, &name, ins, || round_stage(r, &srcs, &all, &prio, &human, &cfg.dedup.thresholds, st))?;
         for w in &summary.warnings {
             tracing::warn!(round = r, "{w}");
         }
@@ -292,10 +297,18 @@ fn round_file(dir: &str, round: usize, ext: &str) -> String {
 /// One search round: parse its sources, deduplicate against the earlier rounds, write its
 /// records, clusters, merged records and maybe-pairs (`<table>/round-NNN.parquet`) and its
 /// state for the later rounds.
-fn round_stage(r: usize, srcs: &[&SourceFile], all: &ingest::state::Earlier, prio: &dyn Fn(&str) -> usize, human: &[ingest::dedup::HumanDecision], st: &Stage) -> Result<ingest::RoundSummary> {
+fn round_stage(
+    r: usize,
+    srcs: &[&SourceFile],
+    all: &ingest::state::Earlier,
+    prio: &dyn Fn(&str) -> usize,
+    human: &[ingest::dedup::HumanDecision],
+    th: &ingest::dedup::Thresholds,
+    st: &Stage,
+) -> Result<ingest::RoundSummary> {
     let _g = tracing::info_span!("round", round = r).entered();
     let srcs: Vec<(&str, &Input)> = srcs.iter().map(|s| Ok((s.database.as_str(), s.input()?))).collect::<Result<_>>()?;
-    let round = ingest::ingest_round(r, &srcs, all, prio, human)?;
+    let round = ingest::ingest_round(r, &srcs, all, prio, human, th)?;
     let records = ingest::records_table(&round.records)?;
     let (clusters, merged, maybe) = ingest::dedup_tables(&round.records, &records, &round.dedup, all)?;
     for t in [&records, &clusters, &merged, &maybe] {
@@ -400,11 +413,10 @@ fn typed_prisma(counts: &std::collections::BTreeMap<String, i64>) -> Result<Tabl
     t.finish()
 }
 
-fn extract_stage(cfg: &Config, inputs: &Inputs, included: Option<&std::collections::BTreeSet<String>>, st: &Stage) -> Result<Vec<String>> {
+fn extract_stage(cfg: &Config, kinds: &[(String, extract::OutcomeKind)], inputs: &Inputs, included: Option<&std::collections::BTreeSet<String>>, st: &Stage) -> Result<Vec<String>> {
     let _g = tracing::info_span!("extract").entered();
     let covariates = cfg.covariates();
-    let kinds: Vec<(String, extract::OutcomeKind)> = cfg.outcomes.iter().map(|o| Ok((o.id.clone(), protocol::outcome_kind(cfg.spec(o)?.measure)))).collect::<Result<_>>()?;
-    let spec = extract::Spec { covariates: &covariates, comparison_factor: cfg.extraction.comparison_factor.as_deref(), outcomes: &kinds };
+    let spec = extract::Spec { covariates: &covariates, comparison_factor: cfg.extraction.comparison_factor.as_deref(), outcomes: kinds };
     let ex = extract::extract(&inputs.studies, inputs.arms.as_ref(), &inputs.outcomes, &spec)?;
     let ids: Vec<String> = ex.studies.str("study_id").iter().flatten().map(String::from).collect();
     if let Some(included) = included {
@@ -436,7 +448,7 @@ fn rob_stage(inputs: &Inputs, ids: &[String], st: &Stage) -> Result<()> {
 }
 
 /// The analysis plan on the extract stage's tables (read back from Parquet).
-fn pool_stage(cfg: &Config, ids: &[String], st: &Stage) -> Result<()> {
+fn pool_stage(cfg: &Config, plans: &[plan::OutcomePlan], ids: &[String], st: &Stage) -> Result<()> {
     let _g = tracing::info_span!("pool").entered();
     let (studies_t, od) = (st.get(&schema::STUDIES)?, st.get(&schema::OUTCOME_DATA)?);
     let rob = st.maybe(&schema::ROB)?;
@@ -444,21 +456,15 @@ fn pool_stage(cfg: &Config, ids: &[String], st: &Stage) -> Result<()> {
     let studies_t = match &rob {
         None => studies_t,
         Some(rob) => {
-            let overall = rob.df.clone().lazy().filter(col("domain").eq(lit("overall"))).select([col("study_id"), col("judgment").alias("rob_overall")]);
-            let df = studies_t
-                .df
-                .clone()
-                .lazy()
-                .with_row_index("row", None)
-                .join(overall, [col("study_id")], [col("study_id")], JoinArgs::new(JoinType::Left))
-                .sort(["row"], SortMultipleOptions::default())
-                .drop(cols(["row"]))
-                .collect()
-                .map_err(pe)?;
+            let df = (|| {
+                let mut overall = frame::rows_equal(&rob.df, "domain", "overall")?.select(["study_id", "judgment"])?;
+                overall.rename("judgment", "rob_overall".into())?;
+                frame::join(&frame::numbered(&studies_t.df, "row")?, &overall, &["study_id"], JoinType::Left, false)?.sort(["row"], SortMultipleOptions::default())?.drop("row")
+            })()
+            .map_err(pe)?;
             Table::new(&schema::STUDIES, df)?
         }
     };
-    let plans: Vec<plan::OutcomePlan> = cfg.outcomes.iter().map(|o| outcome_plan(cfg, o)).collect::<Result<_>>()?;
     for o in &cfg.outcomes {
         for sid in o.study_list().into_iter().flatten() {
             if !ids.contains(sid) {
@@ -466,11 +472,11 @@ fn pool_stage(cfg: &Config, ids: &[String], st: &Stage) -> Result<()> {
             }
         }
     }
-    let analyses = plan::run(&plans, &studies_t, &od)?;
+    let analyses = plan::run(plans, &studies_t, &od)?;
     st.put(&plan::results_table(&analyses)?)?;
     st.put(&plan::effects_table(&analyses)?)?;
     if plans.iter().any(|p| p.sensitivity.any()) {
-        st.put(&plan::sensitivity_table(&plans, &analyses, &studies_t, rob.as_ref())?)?;
+        st.put(&plan::sensitivity_table(plans, &analyses, &studies_t, rob.as_ref())?)?;
     }
     let pooled_n = analyses.iter().filter(|a| !a.models.is_empty()).count();
     info!(analyses = analyses.len(), pooled = pooled_n, not_pooled = analyses.len() - pooled_n, "pool done");
@@ -529,7 +535,7 @@ fn csv_outputs(cfg: &Config, w: &Written, st: &Stage) -> Result<Vec<(String, i64
     st.csv(&outcomes_table(cfg, &w.results)?, "outcomes.csv")?;
     let Some(prisma) = &w.prisma else { return Ok(vec![]) };
     // prisma.csv: the overall flow as stage,count; the per-database rows stay in prisma.parquet
-    let flow = prisma.df.clone().lazy().filter(col("database").is_null()).select([col("stage"), col("count")]).collect().map_err(pe)?;
+    let flow = prisma.df.filter(&prisma.df.column("database").map_err(pe)?.is_null()).and_then(|d| d.select(["stage", "count"])).map_err(pe)?;
     let flow = Table::new(&schema::PRISMA_FLOW, flow)?;
     st.csv(&flow, "prisma.csv")?;
     let prisma_counts: Vec<(String, i64)> = flow.str("stage").iter().flatten().zip(flow.int("count").into_no_null_iter()).map(|(s, n)| (s.to_string(), n)).collect();
@@ -635,29 +641,21 @@ fn changes_stage(cfg: &Config, st: &Stage) -> Result<()> {
 /// Previous and new results joined (polars full join on outcome, subgroup, model type; missing
 /// keys match missing keys), compared row by row.
 fn changes_table(prev: &Table, new: &Table, null_of: &dyn Fn(&str) -> f64) -> Result<Table> {
-    let side = |t: &Table, suffix: &str| {
-        t.df.clone().lazy().select([
-            col("outcome"),
-            col("subgroup"),
-            col("model_type"),
-            lit(true).alias(format!("in{suffix}").as_str()),
-            col("studies").alias(format!("studies{suffix}").as_str()),
-            col("model").alias(format!("model{suffix}").as_str()),
-            col("estimate").alias(format!("estimate{suffix}").as_str()),
-            col("ci_lb").alias(format!("ci_lb{suffix}").as_str()),
-            col("ci_ub").alias(format!("ci_ub{suffix}").as_str()),
-            col("I2").alias(format!("I2{suffix}").as_str()),
-        ])
+    let side = |t: &Table, suffix: &str| -> PolarsResult<DataFrame> {
+        let mut d = t.df.select(["outcome", "subgroup", "model_type", "studies", "model", "estimate", "ci_lb", "ci_ub", "I2"])?;
+        for c in ["studies", "model", "estimate", "ci_lb", "ci_ub", "I2"] {
+            d.rename(c, format!("{c}{suffix}").into())?;
+        }
+        d.with_column(Column::new(format!("in{suffix}").into(), vec![true; d.height()]))?;
+        frame::numbered(&d, &format!("order{suffix}"))
     };
-    let keys = [col("outcome"), col("subgroup"), col("model_type")];
+    let keys = ["outcome", "subgroup", "model_type"];
     let mut args = JoinArgs::new(JoinType::Full);
     args.nulls_equal = true;
     args.coalesce = JoinCoalesce::CoalesceColumns;
     let df = side(new, "_after")
-        .with_row_index("order_after", None)
-        .join(side(prev, "_before").with_row_index("order_before", None), keys.clone(), keys, args)
-        .sort(["order_after", "order_before"], SortMultipleOptions::default().with_nulls_last(true))
-        .collect()
+        .and_then(|after| after.join(&side(prev, "_before")?, keys, keys, args, None))
+        .and_then(|d| d.sort(["order_after", "order_before"], SortMultipleOptions::default().with_nulls_last(true)))
         .map_err(pe)?;
     let c = |n: &str| df.column(n).map_err(pe);
     let (outcome, subgroup, model_type) = (c("outcome")?.str().map_err(pe)?, c("subgroup")?.str().map_err(pe)?, c("model_type")?.str().map_err(pe)?);

@@ -1,4 +1,10 @@
-//! `metapipe pool FILE`: pool any study table, one analysis or one per group.
+//! # metapipe-pool
+//!
+//! The pooling engine behind `metapipe pool FILE` and the Python package's `pool`: any study
+//! table, from a file ([`pool`]) or in memory ([`pool_frame`], [`escalc_frame`]), one analysis
+//! or one per group. The options are checked by the pipeline's one definition
+//! (`metapipe_plan::options`) and a single analysis is fitted by the pipeline's dispatcher
+//! (`metapipe_meta::analysis`), so the three entry points agree.
 //!
 //! Column names: metafor's (`ai, n1i, ci, n2i` or `ai, bi, ci, di`; `m1i, sd1i, n1i, m2i, sd2i,
 //! n2i`; `yi` with `vi` or `sei`) or the pipeline's (`events_treat, n_treat, events_ctrl,
@@ -11,9 +17,12 @@
 //! the kernel), the single-analysis path for the rest (Peto, PM, Knapp-Hartung, RevMan, MH for
 //! RR/RD).
 
+use metapipe_meta::analysis::{self, Studies as Data};
 use metapipe_meta::batch::{self, Scratch};
-use metapipe_meta::effect::{escalc_binary, escalc_continuous, Binary, Continuous, Measure, ZeroCell};
-use metapipe_meta::model::{mantel_haenszel, peto, revman_dl, revman_mh, rma_uni, Control, Fit, Method, Options, Test};
+use metapipe_meta::effect::{Binary, Continuous, Measure};
+use metapipe_meta::model::{Control, Fit, Method, Options, Test};
+use metapipe_plan::options::{outcome_spec, AnalysisCfg};
+use metapipe_plan::Choice;
 use metapipe_tables::io::{open_user, write_atomic, Keys, NumberParts, SinkFormat, TableSink, UserSource, UserTable};
 use metapipe_tables::schema::POOL_GROUPS;
 use metapipe_tables::{pe, Error, Result, Table};
@@ -57,29 +66,18 @@ impl PoolArgs {
     /// Checked options (bad usage: [`Error::usage`], naming the option); no file, group or
     /// output yet.
     pub fn new(o: &UserOptions) -> Result<PoolArgs> {
-        let measure = Measure::parse(o.measure).ok_or_else(|| Error::usage(format!("measure {:?}: expected OR, RR, RD, MD, SMD, ROM or GEN", o.measure)))?;
-        let method = Method::parse(o.method).ok_or_else(|| Error::usage(format!("method {:?}: expected MH, PETO, FE, DL, REML, PM, ML, SJ, HE or EB", o.method)))?;
-        let test = match o.test {
-            "z" => Test::Z,
-            "knha" | "hksj" => Test::Knha,
-            t => return Err(Error::usage(format!("test {t:?}: expected z or knha"))),
+        // the analysis options are checked by the one definition the config's keys use
+        let raw = AnalysisCfg {
+            measure: Some(o.measure.to_string()),
+            method: Some(o.method.to_string()),
+            test: Some(o.test.to_string()),
+            convention: Some(o.convention.to_string()),
+            level: Some(o.level),
+            ..AnalysisCfg::default()
         };
-        let revman = match o.convention {
-            "metafor" => false,
-            "revman" => true,
-            c => return Err(Error::usage(format!("convention {c:?}: expected metafor or revman"))),
-        };
-        if revman && !matches!(measure, Measure::OR | Measure::RR) {
-            return Err(Error::usage("convention revman: implemented for measure OR and RR (RevMan's zero-cell rule is theirs)"));
-        }
-        if revman && !matches!(method, Method::MH | Method::DL) {
-            return Err(Error::usage("convention revman: RevMan 5 pools binary data by MH (fixed) or DL (random)"));
-        }
-        // metafor takes 95 or 0.95
-        let level = if o.level > 1.0 && o.level < 100.0 { o.level / 100.0 } else { o.level };
-        if !(0.0 < level && level < 1.0) {
-            return Err(Error::usage("level must be a proportion (0.95) or a percentage (95)"));
-        }
+        let spec = outcome_spec(&raw).map_err(|(key, msg)| Error::usage(msg).field(key))?;
+        let method = if spec.choice == Choice::Fixed { spec.fixed } else { spec.random };
+        let (measure, test, revman, level) = (spec.measure, spec.opts.test, spec.revman, spec.opts.level);
         let kernels = match o.engine {
             "auto" => true,
             "single" => false,
@@ -371,40 +369,31 @@ impl Studies<'_> {
 /// as given (their variances: `read_studies` squared standard errors).
 fn effects(cols: &[&[f64]], layout: Layout, measure: Measure) -> Vec<Option<(f64, f64)>> {
     let n = cols[0].len();
-    let pair = |e: Option<metapipe_meta::effect::Effect>| e.map(|e| (e.yi, e.vi));
     match layout {
         Layout::Totals | Layout::NonEvents => {
             let rows: Vec<Binary> = (0..n).map(|j| Binary::new(cols[0][j], cols[1][j], cols[2][j], cols[3][j])).collect();
-            escalc_binary(measure, &rows, ZeroCell::ESCALC).into_iter().map(pair).collect()
+            analysis::effects(measure, Data::Binary(&rows), false)
         }
         Layout::Continuous => {
             let rows: Vec<Continuous> = (0..n).map(|j| Continuous { m1i: cols[0][j], sd1i: cols[1][j], n1i: cols[2][j], m2i: cols[3][j], sd2i: cols[4][j], n2i: cols[5][j] }).collect();
-            escalc_continuous(measure, &rows).into_iter().map(pair).collect()
+            analysis::effects(measure, Data::Continuous(&rows), false)
         }
         Layout::Var | Layout::Se => (0..n).map(|j| Some((cols[0][j], cols[1][j]))).collect(),
     }
 }
 
-/// Fit one analysis on the single-analysis path (every measure × method × option).
+/// Fit one analysis on the single-analysis path (every measure × method × option): the
+/// pipeline's dispatcher ([`analysis::fit`]) on the table's columns.
 fn fit(cols: &[&[f64]], layout: Layout, a: &PoolArgs) -> std::result::Result<Fit, String> {
     let opts = Options { level: a.level, test: a.test, control: a.control, extras: true };
-    let tables = || -> Vec<Binary> { (0..cols[0].len()).map(|j| Binary::new(cols[0][j], cols[1][j], cols[2][j], cols[3][j])).collect() };
-    let binary = matches!(layout, Layout::Totals | Layout::NonEvents);
-    match a.method {
-        Method::MH if binary && a.revman => revman_mh(&tables(), a.measure, a.level).map_err(|e| e.to_string()),
-        Method::MH if binary => mantel_haenszel(&tables(), a.measure, a.level).map_err(|e| e.to_string()),
-        Method::Peto if binary => {
-            if a.measure != Measure::OR {
-                return Err("Peto's method is for OR only".into());
-            }
-            peto(&tables(), a.level).map_err(|e| e.to_string())
+    let n = cols[0].len();
+    match layout {
+        Layout::Totals | Layout::NonEvents => {
+            let tables: Vec<Binary> = (0..n).map(|j| Binary::new(cols[0][j], cols[1][j], cols[2][j], cols[3][j])).collect();
+            let studies = Data::Binary(&tables);
+            analysis::fit(a.measure, a.method, studies, &analysis::effects(a.measure, studies, a.revman), a.revman, &opts)
         }
-        Method::DL if binary && a.revman => revman_dl(&tables(), a.measure, a.level).map_err(|e| e.to_string()),
-        Method::MH | Method::Peto => Err(format!("{} needs 2x2 counts (ai, n1i, ci, n2i)", a.method.name())),
-        m => {
-            let (yi, vi): (Vec<f64>, Vec<f64>) = effects(cols, layout, a.measure).into_iter().flatten().unzip();
-            rma_uni(&yi, &vi, m, &opts).map_err(|e| e.to_string())
-        }
+        _ => analysis::fit(a.measure, a.method, Data::Effects(&[]), &effects(cols, layout, a.measure), a.revman, &opts),
     }
 }
 
@@ -492,29 +481,11 @@ fn group_rows(keys: &Keys) -> Result<(Option<Vec<IdxSize>>, Vec<IdxSize>, Vec<us
         offsets.push(keys.len());
         return Ok((None, rows, offsets));
     }
-    // polars: order rows by their group's first appearance, then by row
+    // polars' stable group-by: groups by first appearance, each group's rows in order
     let df = DataFrame::new(keys.len(), vec![keys.column("g")]).map_err(pe)?;
-    let sorted = df
-        .lazy()
-        .with_row_index("row", None)
-        .with_column(col("row").min().over([col("g")]).map_err(pe)?.alias("first"))
-        .sort(["first", "row"], SortMultipleOptions::default())
-        .select([col("row"), col("first")])
-        .collect()
-        .map_err(pe)?;
-    let perm: Vec<IdxSize> = sorted.column("row").map_err(pe)?.idx().map_err(pe)?.into_no_null_iter().collect();
-    let first: Vec<IdxSize> = sorted.column("first").map_err(pe)?.idx().map_err(pe)?.into_no_null_iter().collect();
-    let (mut rows, mut offsets) = (vec![], vec![0usize]);
-    for r in 0..first.len() {
-        if r == 0 || first[r] != first[r - 1] {
-            if r > 0 {
-                offsets.push(r);
-            }
-            rows.push(first[r]);
-        }
-    }
-    offsets.push(keys.len());
-    Ok((Some(perm), rows, offsets))
+    let g = metapipe_tables::frame::groups(&df, &["g"]).map_err(pe)?;
+    let rows = g.iter().map(|rows| rows[0]).collect();
+    Ok((Some(g.rows), rows, g.offsets))
 }
 
 /// The float columns of `pooled_groups`, in the order [`Results::floats`] holds them.
