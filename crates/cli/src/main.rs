@@ -13,7 +13,11 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "metapipe", version, about = "Systematic review and meta-analysis as a reproducible batch pipeline")]
+#[command(
+    name = "metapipe",
+    version,
+    about = "Systematic review and meta-analysis as a reproducible batch pipeline"
+)]
 struct Cli {
     #[command(subcommand)]
     cmd: Cmd,
@@ -158,14 +162,29 @@ struct DedupOpts {
 }
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("METAPIPE_LOG").unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(|| metapipe_run::incremental::LogWriter).without_time().with_target(false).init();
+    let filter = tracing_subscriber::EnvFilter::try_from_env("METAPIPE_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(|| metapipe_run::incremental::LogWriter)
+        .without_time()
+        .with_target(false)
+        .init();
 }
 
 fn sources_from(files: &[PathBuf]) -> Result<Vec<metapipe_ingest::Source>, Error> {
     files
         .iter()
-        .map(|f| Ok(metapipe_ingest::Source { database: f.file_stem().map(|s| s.to_string_lossy().to_string()).unwrap_or_default(), input: metapipe_tables::io::Input::read(f)?, round: 1 }))
+        .map(|f| {
+            Ok(metapipe_ingest::Source {
+                database: f
+                    .file_stem()
+                    .map(|s| s.to_string_lossy().to_string())
+                    .unwrap_or_default(),
+                input: metapipe_tables::io::Input::read(f)?,
+                round: 1,
+            })
+        })
         .collect()
 }
 
@@ -181,7 +200,10 @@ fn real_main() -> Result<String, Error> {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {
-            if matches!(e.kind(), clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion) {
+            if matches!(
+                e.kind(),
+                clap::error::ErrorKind::DisplayHelp | clap::error::ErrorKind::DisplayVersion
+            ) {
                 return Ok(e.to_string());
             }
             return Err(Error::usage(e.to_string().trim_end().to_string()));
@@ -198,20 +220,42 @@ fn real_main() -> Result<String, Error> {
         }
         Cmd::Init { name, root } => init::init(&root, &name),
         Cmd::Pool(o) => pool_cmd::pool(&pool_args(o)?),
-        Cmd::GenRecords { n, dup_rate, seed, out, truth } => {
+        Cmd::GenRecords {
+            n,
+            dup_rate,
+            seed,
+            out,
+            truth,
+        } => {
             if !(0.0..=1.0).contains(&dup_rate) {
                 return Err(Error::usage("--dup-rate must be between 0 and 1"));
             }
             let (recs, clusters) = metapipe_ingest::synth::generate(n, dup_rate, seed);
-            metapipe_tables::io::write_atomic(&out, metapipe_ingest::synth::to_csv(&recs).as_bytes())?;
-            metapipe_tables::io::write_atomic(&truth, metapipe_ingest::synth::clusters_csv(&clusters).as_bytes())?;
+            metapipe_tables::io::write_atomic(
+                &out,
+                metapipe_ingest::synth::to_csv(&recs).as_bytes(),
+            )?;
+            metapipe_tables::io::write_atomic(
+                &truth,
+                metapipe_ingest::synth::clusters_csv(&clusters).as_bytes(),
+            )?;
             Ok(String::new())
         }
-        Cmd::GenMeta { groups, k, kind, seed, out } => {
+        Cmd::GenMeta {
+            groups,
+            k,
+            kind,
+            seed,
+            out,
+        } => {
             let binary = match kind.as_str() {
                 "binary" => true,
                 "generic" => false,
-                x => return Err(Error::usage(format!("--kind {x:?}: expected binary or generic"))),
+                x => {
+                    return Err(Error::usage(format!(
+                        "--kind {x:?}: expected binary or generic"
+                    )))
+                }
             };
             if k == 0 {
                 return Err(Error::usage("--k must be >= 1"));
@@ -220,9 +264,26 @@ fn real_main() -> Result<String, Error> {
             Ok(String::new())
         }
         Cmd::BenchKernel { groups, k, runs } => Ok(bench_kernel(groups, k, runs)),
-        Cmd::BenchPool { file, measure, method, group, runs } => {
-            let o = pool_cmd::UserOptions { measure: &measure, method: &method, test: "z", convention: "metafor", level: 0.95, engine: "auto", control: Control::default() };
-            let a = pool_cmd::PoolArgs { group: Some(group), ..pool_cmd::PoolArgs::new(&o)? };
+        Cmd::BenchPool {
+            file,
+            measure,
+            method,
+            group,
+            runs,
+        } => {
+            let o = pool_cmd::UserOptions {
+                measure: &measure,
+                method: &method,
+                test: "z",
+                convention: "metafor",
+                level: 0.95,
+                engine: "auto",
+                control: Control::default(),
+            };
+            let a = pool_cmd::PoolArgs {
+                group: Some(group),
+                ..pool_cmd::PoolArgs::new(&o)?
+            };
             let df = metapipe_tables::io::open_user(&file)?.read_all()?;
             let mut times = vec![];
             for _ in 0..runs.max(1) {
@@ -232,7 +293,12 @@ fn real_main() -> Result<String, Error> {
                 std::hint::black_box(out);
             }
             times.sort_by(f64::total_cmp);
-            Ok(format!("what,s_min,s_median,s_max\nin-memory pool_frame,{:.4},{:.4},{:.4}\n", times[0], times[times.len() / 2], times[times.len() - 1]))
+            Ok(format!(
+                "what,s_min,s_median,s_max\nin-memory pool_frame,{:.4},{:.4},{:.4}\n",
+                times[0],
+                times[times.len() / 2],
+                times[times.len() - 1]
+            ))
         }
         Cmd::Parse { files, out } => {
             if files.is_empty() {
@@ -251,50 +317,124 @@ fn real_main() -> Result<String, Error> {
 
 /// `pool`'s options checked and parsed (bad usage: exit 2).
 fn pool_args(o: PoolOpts) -> Result<pool_cmd::PoolArgs, Error> {
-    let PoolOpts { file, measure, method, test, convention, group, format, out, level, engine, tau2_max, maxiter, stepadj, threshold } = o;
+    let PoolOpts {
+        file,
+        measure,
+        method,
+        test,
+        convention,
+        group,
+        format,
+        out,
+        level,
+        engine,
+        tau2_max,
+        maxiter,
+        stepadj,
+        threshold,
+    } = o;
     if !["json", "csv", "table"].contains(&format.as_str()) {
-        return Err(Error::usage(format!("--format {format:?}: expected json, csv or table")));
+        return Err(Error::usage(format!(
+            "--format {format:?}: expected json, csv or table"
+        )));
     }
-    let control = Control { tau2_max, maxiter, stepadj, threshold, ..Control::default() };
-    let o = pool_cmd::UserOptions { measure: &measure, method: &method, test: &test, convention: &convention, level, engine: &engine, control };
+    let control = Control {
+        tau2_max,
+        maxiter,
+        stepadj,
+        threshold,
+        ..Control::default()
+    };
+    let o = pool_cmd::UserOptions {
+        measure: &measure,
+        method: &method,
+        test: &test,
+        convention: &convention,
+        level,
+        engine: &engine,
+        control,
+    };
     // the library names the option; on the command line it is a flag
-    let checked = pool_cmd::PoolArgs::new(&o).map_err(|e| Error { field: e.field.as_ref().map(|f| format!("--{f}")), ..e })?;
-    Ok(pool_cmd::PoolArgs { file, group, format, out, ..checked })
+    let checked = pool_cmd::PoolArgs::new(&o).map_err(|e| Error {
+        field: e.field.as_ref().map(|f| format!("--{f}")),
+        ..e
+    })?;
+    Ok(pool_cmd::PoolArgs {
+        file,
+        group,
+        format,
+        out,
+        ..checked
+    })
 }
 
 /// `dedup`: clusters of two or more records (the benchmark's `merged_ids` format), or one pair's
 /// decision explained.
 fn dedup_cmd(o: DedupOpts) -> Result<String, Error> {
-    let DedupOpts { files, out, decisions, thresholds, maybe, explain } = o;
+    let DedupOpts {
+        files,
+        out,
+        decisions,
+        thresholds,
+        maybe,
+        explain,
+    } = o;
     if files.is_empty() {
         return Err(Error::usage("dedup: give at least one file"));
     }
-    let th = metapipe_ingest::dedup::Thresholds::parse(&thresholds).map_err(|m| Error::usage(format!("--thresholds {m}")))?;
+    let th = metapipe_ingest::dedup::Thresholds::parse(&thresholds)
+        .map_err(|m| Error::usage(format!("--thresholds {m}")))?;
     let sources = sources_from(&files)?;
     let (recs, _, _, warnings) = metapipe_ingest::parse_sources(&sources)?;
     for w in warnings {
         eprintln!("warning: {w}");
     }
     if let Some(pair) = explain {
-        let find = |id: &str| recs.iter().position(|r| r.record_id == id || r.record_id.split_once(':').map(|(_, x)| x) == Some(id));
+        let find = |id: &str| {
+            recs.iter().position(|r| {
+                r.record_id == id || r.record_id.split_once(':').map(|(_, x)| x) == Some(id)
+            })
+        };
         let (a, b) = match (find(&pair[0]), find(&pair[1])) {
             (Some(a), Some(b)) => (a, b),
-            _ => return Err(Error::usage(format!("--explain: record {:?} or {:?} not found", pair[0], pair[1]))),
+            _ => {
+                return Err(Error::usage(format!(
+                    "--explain: record {:?} or {:?} not found",
+                    pair[0], pair[1]
+                )))
+            }
         };
-        let (ka, kb) = (metapipe_ingest::dedup::keys(&recs[a]), metapipe_ingest::dedup::keys(&recs[b]));
+        let (ka, kb) = (
+            metapipe_ingest::dedup::keys(&recs[a]),
+            metapipe_ingest::dedup::keys(&recs[b]),
+        );
         let (d, sim) = metapipe_ingest::dedup::decide(&ka, &kb, &th);
-        return Ok(format!("{:#?}\n{:#?}\ndecision: {d:?} (title similarity {sim:.3})\n", ka, kb));
+        return Ok(format!(
+            "{:#?}\n{:#?}\ndecision: {d:?} (title similarity {sim:.3})\n",
+            ka, kb
+        ));
     }
     let human = match &decisions {
-        Some(p) => metapipe_ingest::read_human_decisions(Some(&metapipe_tables::io::Input::read(p)?))?,
+        Some(p) => {
+            metapipe_ingest::read_human_decisions(Some(&metapipe_tables::io::Input::read(p)?))?
+        }
         None => vec![],
     };
-    let order: std::collections::HashMap<&str, usize> = sources.iter().enumerate().map(|(k, s)| (s.database.as_str(), k)).collect();
+    let order: std::collections::HashMap<&str, usize> = sources
+        .iter()
+        .enumerate()
+        .map(|(k, s)| (s.database.as_str(), k))
+        .collect();
     let d = metapipe_ingest::dedup::dedup(&recs, |k| order[recs[k].database.as_str()], &human, &th);
     // the stage tables only when they are written (building them costs polars' first-use set-up,
     // most of the run time on small exports)
     let tables = if out.extension().is_some_and(|e| e == "parquet") || maybe.is_some() {
-        Some(metapipe_ingest::dedup_tables(&recs, &metapipe_ingest::records_table(&recs)?, &d, &Default::default())?)
+        Some(metapipe_ingest::dedup_tables(
+            &recs,
+            &metapipe_ingest::records_table(&recs)?,
+            &d,
+            &Default::default(),
+        )?)
     } else {
         None
     };
@@ -307,7 +447,9 @@ fn dedup_cmd(o: DedupOpts) -> Result<String, Error> {
             .map(|&i| {
                 let id = &recs[i].record_id;
                 if strip {
-                    id.split_once(':').map(|(_, x)| x.to_string()).unwrap_or(id.clone())
+                    id.split_once(':')
+                        .map(|(_, x)| x.to_string())
+                        .unwrap_or(id.clone())
                 } else {
                     id.clone()
                 }
@@ -354,7 +496,12 @@ impl GenMeta {
         let (k, n) = (self.k, groups * self.k);
         let mut g = Vec::with_capacity(n);
         let mut study = Vec::with_capacity(n);
-        let (mut c1, mut c2, mut c3, mut c4) = (Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n), Vec::with_capacity(n));
+        let (mut c1, mut c2, mut c3, mut c4) = (
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+            Vec::with_capacity(n),
+        );
         for gi in first..first + groups {
             let key = gi as i64 + 1;
             let mu = 0.3 * self.normal();
@@ -382,28 +529,75 @@ impl GenMeta {
                 }
             }
         }
-        let to_int = |name: &str, v: Vec<f64>| Column::new(name.into(), v.into_iter().map(|y| y as i64).collect::<Vec<_>>());
+        let to_int = |name: &str, v: Vec<f64>| {
+            Column::new(
+                name.into(),
+                v.into_iter().map(|y| y as i64).collect::<Vec<_>>(),
+            )
+        };
         let (schema, cols) = if self.binary {
-            (&GEN_BINARY, vec![Column::new("group".into(), g), Column::new("study".into(), study), to_int("ai", c1), to_int("n1i", c2), to_int("ci", c3), to_int("n2i", c4)])
+            (
+                &GEN_BINARY,
+                vec![
+                    Column::new("group".into(), g),
+                    Column::new("study".into(), study),
+                    to_int("ai", c1),
+                    to_int("n1i", c2),
+                    to_int("ci", c3),
+                    to_int("n2i", c4),
+                ],
+            )
         } else {
-            (&GEN_GENERIC, vec![Column::new("group".into(), g), Column::new("study".into(), study), Column::new("yi".into(), c1), Column::new("vi".into(), c2)])
+            (
+                &GEN_GENERIC,
+                vec![
+                    Column::new("group".into(), g),
+                    Column::new("study".into(), study),
+                    Column::new("yi".into(), c1),
+                    Column::new("vi".into(), c2),
+                ],
+            )
         };
         let df = DataFrame::new(n, cols).map_err(metapipe_tables::pe)?;
         metapipe_tables::Table::new(schema, df)
     }
 }
 
-fn gen_meta(groups: usize, k: usize, binary: bool, seed: u64) -> Result<metapipe_tables::Table, Error> {
-    GenMeta { state: seed, k, binary }.batch(0, groups)
+fn gen_meta(
+    groups: usize,
+    k: usize,
+    binary: bool,
+    seed: u64,
+) -> Result<metapipe_tables::Table, Error> {
+    GenMeta {
+        state: seed,
+        k,
+        binary,
+    }
+    .batch(0, groups)
 }
 
 /// `gen-meta` into a file, in batches of 10^5 groups (bounded memory for 10^8 rows).
-fn gen_meta_to(groups: usize, k: usize, binary: bool, seed: u64, out: &std::path::Path) -> Result<(), Error> {
+fn gen_meta_to(
+    groups: usize,
+    k: usize,
+    binary: bool,
+    seed: u64,
+    out: &std::path::Path,
+) -> Result<(), Error> {
     use metapipe_tables::io::{SinkFormat, TableSink};
     use metapipe_tables::schema::{GEN_BINARY, GEN_GENERIC};
-    let format = if out.extension().is_some_and(|e| e == "parquet") { SinkFormat::Parquet } else { SinkFormat::Csv };
+    let format = if out.extension().is_some_and(|e| e == "parquet") {
+        SinkFormat::Parquet
+    } else {
+        SinkFormat::Csv
+    };
     let mut sink = TableSink::create(out, format, if binary { &GEN_BINARY } else { &GEN_GENERIC })?;
-    let mut gen = GenMeta { state: seed, k, binary };
+    let mut gen = GenMeta {
+        state: seed,
+        k,
+        binary,
+    };
     let step = 100_000;
     for first in (0..groups).step_by(step) {
         sink.write(&gen.batch(first, step.min(groups - first))?)?;
@@ -468,8 +662,16 @@ fn bench_kernel(groups: usize, k: usize, runs: usize) -> String {
         ts
     };
     let mut out = String::from("what,ns_min,ns_median,ns_max\n");
-    for (name, ts) in [("straight_line_dl_loop", time(&|| straight(&yi, &vi))), ("metapipe_batch_dl_kernel", time(&|| kernel(&yi, &vi, true)))] {
-        out.push_str(&format!("{name},{:.1},{:.1},{:.1}\n", ts[0], ts[ts.len() / 2], ts[ts.len() - 1]));
+    for (name, ts) in [
+        ("straight_line_dl_loop", time(&|| straight(&yi, &vi))),
+        ("metapipe_batch_dl_kernel", time(&|| kernel(&yi, &vi, true))),
+    ] {
+        out.push_str(&format!(
+            "{name},{:.1},{:.1},{:.1}\n",
+            ts[0],
+            ts[ts.len() / 2],
+            ts[ts.len() - 1]
+        ));
     }
     out
 }

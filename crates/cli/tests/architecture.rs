@@ -25,11 +25,18 @@ fn modules(src: &Path) -> Vec<(String, PathBuf)> {
                 stack.push(p);
             } else if p.extension().is_some_and(|x| x == "rs") {
                 let rel = p.strip_prefix(src).unwrap().with_extension("");
-                let mut parts: Vec<String> = rel.iter().map(|c| c.to_string_lossy().to_string()).collect();
+                let mut parts: Vec<String> = rel
+                    .iter()
+                    .map(|c| c.to_string_lossy().to_string())
+                    .collect();
                 if parts.last().is_some_and(|l| l == "mod") {
                     parts.pop();
                 }
-                let name = if parts == ["lib"] || parts == ["main"] { "lib".to_string() } else { parts.join("::") };
+                let name = if parts == ["lib"] || parts == ["main"] {
+                    "lib".to_string()
+                } else {
+                    parts.join("::")
+                };
                 out.push((name, p));
             }
         }
@@ -45,7 +52,10 @@ fn non_test_code(p: &Path) -> String {
         Some(i) => &text[..i],
         None => &text,
     };
-    code.lines().filter(|l| !l.trim_start().starts_with("//")).collect::<Vec<_>>().join("\n")
+    code.lines()
+        .filter(|l| !l.trim_start().starts_with("//"))
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 #[test]
@@ -62,7 +72,14 @@ fn only_the_io_shells_touch_the_filesystem() {
         let src = dir.join("src");
         for (_, p) in modules(&src) {
             let code = non_test_code(&p);
-            for pat in ["std::fs", "fs::read", "File::open", "File::create", "read_dir", "OpenOptions"] {
+            for pat in [
+                "std::fs",
+                "fs::read",
+                "File::open",
+                "File::create",
+                "read_dir",
+                "OpenOptions",
+            ] {
                 if code.contains(pat) {
                     offenders.push(format!("{}: {pat}", p.display()));
                 }
@@ -70,7 +87,11 @@ fn only_the_io_shells_touch_the_filesystem() {
         }
     }
     assert!(checked >= 6, "stage crates found: {checked}");
-    assert!(offenders.is_empty(), "filesystem access outside cli, run and tables:\n{}", offenders.join("\n"));
+    assert!(
+        offenders.is_empty(),
+        "filesystem access outside cli, run and tables:\n{}",
+        offenders.join("\n")
+    );
 }
 
 #[test]
@@ -78,29 +99,48 @@ fn only_the_binary_is_the_cli_crate() {
     let mut dependents = vec![];
     for e in std::fs::read_dir(crates_dir()).unwrap() {
         let dir = e.unwrap().path();
-        let Ok(manifest) = std::fs::read_to_string(dir.join("Cargo.toml")) else { continue };
+        let Ok(manifest) = std::fs::read_to_string(dir.join("Cargo.toml")) else {
+            continue;
+        };
         if dir.file_name().unwrap() != "cli" && manifest.contains("metapipe-cli") {
             dependents.push(dir.display().to_string());
         }
     }
-    assert!(dependents.is_empty(), "crates depending on the CLI crate: {dependents:?}");
+    assert!(
+        dependents.is_empty(),
+        "crates depending on the CLI crate: {dependents:?}"
+    );
     let cli = std::fs::read_to_string(crates_dir().join("cli/Cargo.toml")).unwrap();
-    assert!(!cli.contains("[lib]") && !crates_dir().join("cli/src/lib.rs").exists(), "crates/cli is the binary only");
+    assert!(
+        !cli.contains("[lib]") && !crates_dir().join("cli/src/lib.rs").exists(),
+        "crates/cli is the binary only"
+    );
 }
 
 #[test]
 fn numeric_crate_has_no_polars() {
     let manifest = std::fs::read_to_string(crates_dir().join("meta/Cargo.toml")).unwrap();
-    assert!(!manifest.contains("polars") && !manifest.contains("metapipe-tables"), "metapipe-meta depends on polars or the table layer");
+    assert!(
+        !manifest.contains("polars") && !manifest.contains("metapipe-tables"),
+        "metapipe-meta depends on polars or the table layer"
+    );
     for (_, p) in modules(&crates_dir().join("meta/src")) {
-        assert!(!std::fs::read_to_string(&p).unwrap().contains("polars"), "{}", p.display());
+        assert!(
+            !std::fs::read_to_string(&p).unwrap().contains("polars"),
+            "{}",
+            p.display()
+        );
     }
 }
 
 /// The modules a file refers to through `crate::…` and `super::…` paths.
 fn references(module: &str, code: &str, known: &BTreeSet<String>) -> BTreeSet<String> {
     let mut out = BTreeSet::new();
-    let parent: Vec<&str> = if module == "lib" { vec![] } else { module.split("::").collect::<Vec<_>>()[..module.split("::").count() - 1].to_vec() };
+    let parent: Vec<&str> = if module == "lib" {
+        vec![]
+    } else {
+        module.split("::").collect::<Vec<_>>()[..module.split("::").count() - 1].to_vec()
+    };
     let resolve = |path: Vec<String>| -> String {
         // the longest prefix that is a module; otherwise the crate root (an item it re-exports)
         for n in (1..=path.len()).rev() {
@@ -111,7 +151,13 @@ fn references(module: &str, code: &str, known: &BTreeSet<String>) -> BTreeSet<St
         }
         "lib".to_string()
     };
-    for (prefix, base) in [("crate::", vec![]), ("super::", parent.iter().map(|s| s.to_string()).collect::<Vec<_>>())] {
+    for (prefix, base) in [
+        ("crate::", vec![]),
+        (
+            "super::",
+            parent.iter().map(|s| s.to_string()).collect::<Vec<_>>(),
+        ),
+    ] {
         let mut rest = code;
         while let Some(i) = rest.find(prefix) {
             let before = rest[..i].chars().last();
@@ -119,15 +165,35 @@ fn references(module: &str, code: &str, known: &BTreeSet<String>) -> BTreeSet<St
             if before.is_some_and(|c| c.is_alphanumeric() || c == '_') {
                 continue;
             }
-            let ident: String = rest.chars().take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':').collect();
+            let ident: String = rest
+                .chars()
+                .take_while(|c| c.is_alphanumeric() || *c == '_' || *c == ':')
+                .collect();
             let mut path = base.clone();
-            path.extend(ident.split("::").filter(|s| !s.is_empty()).map(String::from));
+            path.extend(
+                ident
+                    .split("::")
+                    .filter(|s| !s.is_empty())
+                    .map(String::from),
+            );
             // `use super::{a, b}` / `use crate::{a, b}`: each name is its own path
             if ident.is_empty() || ident.ends_with("::") {
-                if let Some(body) = rest.strip_prefix(ident.as_str()).and_then(|r| r.strip_prefix('{')).and_then(|r| r.split('}').next()) {
+                if let Some(body) = rest
+                    .strip_prefix(ident.as_str())
+                    .and_then(|r| r.strip_prefix('{'))
+                    .and_then(|r| r.split('}').next())
+                {
                     for item in body.split(',') {
                         let mut p = path.clone();
-                        p.extend(item.trim().split(" as ").next().unwrap_or("").split("::").filter(|s| !s.is_empty()).map(String::from));
+                        p.extend(
+                            item.trim()
+                                .split(" as ")
+                                .next()
+                                .unwrap_or("")
+                                .split("::")
+                                .filter(|s| !s.is_empty())
+                                .map(String::from),
+                        );
                         out.insert(resolve(p));
                     }
                     continue;
@@ -150,11 +216,17 @@ fn no_module_import_circles() {
         }
         let mods = modules(&src);
         let known: BTreeSet<String> = mods.iter().map(|(m, _)| m.clone()).collect();
-        let graph: BTreeMap<String, BTreeSet<String>> = mods.iter().map(|(m, p)| (m.clone(), references(m, &non_test_code(p), &known))).collect();
+        let graph: BTreeMap<String, BTreeSet<String>> = mods
+            .iter()
+            .map(|(m, p)| (m.clone(), references(m, &non_test_code(p), &known)))
+            .collect();
         // a path from a module back to itself is a circle
         for start in graph.keys() {
             let mut seen = BTreeSet::new();
-            let mut stack: Vec<(String, Vec<String>)> = graph[start].iter().map(|n| (n.clone(), vec![start.clone(), n.clone()])).collect();
+            let mut stack: Vec<(String, Vec<String>)> = graph[start]
+                .iter()
+                .map(|n| (n.clone(), vec![start.clone(), n.clone()]))
+                .collect();
             while let Some((node, path)) = stack.pop() {
                 if &node == start {
                     circles.push(format!("{}: {}", src.display(), path.join(" -> ")));
@@ -171,7 +243,11 @@ fn no_module_import_circles() {
             }
         }
     }
-    assert!(circles.is_empty(), "module import circles:\n{}", circles.join("\n"));
+    assert!(
+        circles.is_empty(),
+        "module import circles:\n{}",
+        circles.join("\n")
+    );
 }
 
 /// The checker itself: it sees a circle when there is one.
@@ -180,7 +256,20 @@ fn circle_checker_finds_a_circle() {
     let known: BTreeSet<String> = ["lib", "a", "b"].iter().map(|s| s.to_string()).collect();
     let a = references("a", "use crate::b::f;\nfn x() { f() }", &known);
     let b = references("b", "use crate::{a::g, lib_item};", &known);
-    assert!(a.contains("b") && b.contains("a") && b.contains("lib"), "{a:?} {b:?}");
-    let child = references("parse::ris", "use super::record::Record;", &["parse", "parse::record", "parse::ris"].iter().map(|s| s.to_string()).collect());
-    assert_eq!(child.into_iter().collect::<Vec<_>>(), vec!["parse::record".to_string()]);
+    assert!(
+        a.contains("b") && b.contains("a") && b.contains("lib"),
+        "{a:?} {b:?}"
+    );
+    let child = references(
+        "parse::ris",
+        "use super::record::Record;",
+        &["parse", "parse::record", "parse::ris"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect(),
+    );
+    assert_eq!(
+        child.into_iter().collect::<Vec<_>>(),
+        vec!["parse::record".to_string()]
+    );
 }

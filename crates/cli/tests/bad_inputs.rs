@@ -7,7 +7,10 @@ use std::path::PathBuf;
 use std::process::Command;
 
 fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 #[test]
@@ -24,8 +27,18 @@ fn corpus_meets_every_expectation() {
         let _ = std::fs::remove_dir_all(&out);
         std::fs::create_dir_all(&out).unwrap();
         let file = format!("tests/bad-inputs/{case}");
-        let argv: Vec<String> = args.split(' ').map(|a| a.replace("{f}", &file).replace("{out}", out.to_str().unwrap())).collect();
-        let o = Command::new(env!("CARGO_BIN_EXE_metapipe")).current_dir(repo()).args(&argv).output().unwrap();
+        let argv: Vec<String> = args
+            .split(' ')
+            .map(|a| {
+                a.replace("{f}", &file)
+                    .replace("{out}", out.to_str().unwrap())
+            })
+            .collect();
+        let o = Command::new(env!("CARGO_BIN_EXE_metapipe"))
+            .current_dir(repo())
+            .args(&argv)
+            .output()
+            .unwrap();
         let err = String::from_utf8_lossy(&o.stderr);
         let mut problems = vec![];
         if o.status.code() != Some(exit) {
@@ -39,7 +52,10 @@ fn corpus_meets_every_expectation() {
                 problems.push(format!("stderr lacks {m:?}"));
             }
         }
-        let produced: Vec<_> = std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).collect();
+        let produced: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .collect();
         if exit != 0 {
             if !o.stdout.is_empty() {
                 problems.push("stdout not empty".into());
@@ -51,10 +67,19 @@ fn corpus_meets_every_expectation() {
             problems.push("recoverable input produced no output".into());
         }
         if !problems.is_empty() {
-            failures.push(format!("{case}: {} (stderr: {})", problems.join("; "), err.trim()));
+            failures.push(format!(
+                "{case}: {} (stderr: {})",
+                problems.join("; "),
+                err.trim()
+            ));
         }
         let _ = std::fs::remove_dir_all(&out);
     }
     assert!(n >= 40, "corpus has {n} cases");
-    assert!(failures.is_empty(), "{} of {n} cases fail:\n{}", failures.len(), failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "{} of {n} cases fail:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
 }

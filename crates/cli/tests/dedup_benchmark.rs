@@ -12,11 +12,23 @@ fn bench() -> PathBuf {
 
 fn clusters(path: &std::path::Path) -> Vec<Vec<String>> {
     let mut r = csv::Reader::from_path(path).unwrap();
-    r.records().map(|x| x.unwrap()[0].split(';').map(String::from).collect::<Vec<_>>()).filter(|c: &Vec<String>| c.len() > 1).collect()
+    r.records()
+        .map(|x| {
+            x.unwrap()[0]
+                .split(';')
+                .map(String::from)
+                .collect::<Vec<_>>()
+        })
+        .filter(|c: &Vec<String>| c.len() > 1)
+        .collect()
 }
 
 /// (TP, FP, FN, TN) as eval_dedup.py counts them.
-fn score(ids: &[String], truth: &[Vec<String>], pred: &[Vec<String>]) -> (usize, usize, usize, usize) {
+fn score(
+    ids: &[String],
+    truth: &[Vec<String>],
+    pred: &[Vec<String>],
+) -> (usize, usize, usize, usize) {
     let mut removed = BTreeSet::new();
     for c in pred {
         let mut s = c.clone();
@@ -52,15 +64,34 @@ fn score(ids: &[String], truth: &[Vec<String>], pred: &[Vec<String>]) -> (usize,
 #[test]
 fn zero_false_positives_and_sensitivity_floors() {
     // floors: bib-dedupe 0.11's sensitivity as measured on this kind of machine
-    let floors: BTreeMap<&str, f64> = [("stroke", 0.9936), ("haematology", 0.8889), ("cytology_screening", 0.9922), ("special_cases", 0.3333)].into_iter().collect();
+    let floors: BTreeMap<&str, f64> = [
+        ("stroke", 0.9936),
+        ("haematology", 0.8889),
+        ("cytology_screening", 0.9922),
+        ("special_cases", 0.3333),
+    ]
+    .into_iter()
+    .collect();
     let out = std::env::temp_dir().join(format!("mp-dedup-bench-{}", std::process::id()));
     std::fs::create_dir_all(&out).unwrap();
     let mut report = vec![];
     for (set, floor) in &floors {
         let recs = bench().join(set).join("records_pre_merged.csv");
         let pred_path = out.join(format!("{set}.csv"));
-        let o = Command::new(env!("CARGO_BIN_EXE_metapipe")).args(["dedup", recs.to_str().unwrap(), "--out", pred_path.to_str().unwrap()]).output().unwrap();
-        assert!(o.status.success(), "{set}: {}", String::from_utf8_lossy(&o.stderr));
+        let o = Command::new(env!("CARGO_BIN_EXE_metapipe"))
+            .args([
+                "dedup",
+                recs.to_str().unwrap(),
+                "--out",
+                pred_path.to_str().unwrap(),
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            o.status.success(),
+            "{set}: {}",
+            String::from_utf8_lossy(&o.stderr)
+        );
         let mut r = csv::Reader::from_path(&recs).unwrap();
         let k = r.headers().unwrap().iter().position(|h| h == "ID").unwrap();
         let ids: Vec<String> = r.records().map(|x| x.unwrap()[k].to_string()).collect();
@@ -68,7 +99,9 @@ fn zero_false_positives_and_sensitivity_floors() {
         let pred = clusters(&pred_path);
         let (tp, fp, fn_, _tn) = score(&ids, &truth, &pred);
         let sens = tp as f64 / (tp + fn_) as f64;
-        report.push(format!("{set}: FP {fp}, sensitivity {sens:.4} (floor {floor})"));
+        report.push(format!(
+            "{set}: FP {fp}, sensitivity {sens:.4} (floor {floor})"
+        ));
         assert_eq!(fp, 0, "{set}: false positives");
         assert!(sens >= *floor, "{set}: sensitivity {sens:.4} < {floor}");
     }
@@ -83,9 +116,30 @@ fn synthetic_ten_thousand() {
     std::fs::create_dir_all(&out).unwrap();
     let (recs, truth, pred) = (out.join("r.csv"), out.join("t.csv"), out.join("p.csv"));
     let bin = env!("CARGO_BIN_EXE_metapipe");
-    let o = Command::new(bin).args(["gen-records", "--n", "10000", "--seed", "42", "--out", recs.to_str().unwrap(), "--truth", truth.to_str().unwrap()]).output().unwrap();
+    let o = Command::new(bin)
+        .args([
+            "gen-records",
+            "--n",
+            "10000",
+            "--seed",
+            "42",
+            "--out",
+            recs.to_str().unwrap(),
+            "--truth",
+            truth.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    let o = Command::new(bin).args(["dedup", recs.to_str().unwrap(), "--out", pred.to_str().unwrap()]).output().unwrap();
+    let o = Command::new(bin)
+        .args([
+            "dedup",
+            recs.to_str().unwrap(),
+            "--out",
+            pred.to_str().unwrap(),
+        ])
+        .output()
+        .unwrap();
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let mut r = csv::Reader::from_path(&recs).unwrap();
     let ids: Vec<String> = r.records().map(|x| x.unwrap()[0].to_string()).collect();
@@ -114,7 +168,11 @@ fn synthetic_ten_thousand() {
             "plain"
         }
     };
-    let class: std::collections::HashMap<String, &str> = r.records().map(|x| x.unwrap()).map(|x| (x[0].to_string(), class_of(&x[1], &x[7]))).collect();
+    let class: std::collections::HashMap<String, &str> = r
+        .records()
+        .map(|x| x.unwrap())
+        .map(|x| (x[0].to_string(), class_of(&x[1], &x[7])))
+        .collect();
     let group = |cl: &[Vec<String>]| -> std::collections::HashMap<String, Vec<String>> {
         let mut m = std::collections::HashMap::new();
         for c in cl {
@@ -133,7 +191,11 @@ fn synthetic_ten_thousand() {
             continue;
         }
         *seen.entry(c).or_default() += 1;
-        assert_eq!(t.get(id), p.get(id), "{c}: {id} clustered against the truth");
+        assert_eq!(
+            t.get(id),
+            p.get(id),
+            "{c}: {id} clustered against the truth"
+        );
     }
     assert_eq!(seen.len(), 6, "every hard class generated: {seen:?}");
     let _ = std::fs::remove_dir_all(&out);

@@ -13,14 +13,22 @@ fn fixtures() -> PathBuf {
 }
 
 fn metapipe(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_metapipe")).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_metapipe"))
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 /// A fixture table: header and rows (study name first).
 fn read(name: &str) -> (Vec<String>, Vec<Vec<String>>) {
     let mut r = csv::Reader::from_path(fixtures().join("oracle/data").join(name)).unwrap();
     let header = r.headers().unwrap().iter().map(String::from).collect();
-    (header, r.records().map(|x| x.unwrap().iter().map(String::from).collect()).collect())
+    (
+        header,
+        r.records()
+            .map(|x| x.unwrap().iter().map(String::from).collect())
+            .collect(),
+    )
 }
 
 /// One option set: measure, method, test, convention, level.
@@ -35,11 +43,17 @@ struct Opts {
 
 impl Opts {
     fn id(&self) -> String {
-        format!("{}_{}_{}_{}_{}", self.measure, self.method, self.test, self.convention, self.level).replace('.', "p")
+        format!(
+            "{}_{}_{}_{}_{}",
+            self.measure, self.method, self.test, self.convention, self.level
+        )
+        .replace('.', "p")
     }
 }
 
-const METHODS: [&str; 10] = ["MH", "PETO", "FE", "DL", "REML", "PM", "ML", "SJ", "HE", "EB"];
+const METHODS: [&str; 10] = [
+    "MH", "PETO", "FE", "DL", "REML", "PM", "ML", "SJ", "HE", "EB",
+];
 
 fn cases() -> Vec<Opts> {
     let mut out = vec![];
@@ -47,14 +61,32 @@ fn cases() -> Vec<Opts> {
         for method in METHODS {
             for test in ["z", "knha"] {
                 for convention in ["metafor", "revman"] {
-                    out.push(Opts { measure, method, test, convention, level: 95.0 });
+                    out.push(Opts {
+                        measure,
+                        method,
+                        test,
+                        convention,
+                        level: 95.0,
+                    });
                 }
             }
         }
     }
     // levels: as a percentage, as a proportion, and out of range
-    for (measure, method, test, level) in [("OR", "DL", "z", 90.0), ("MD", "REML", "knha", 0.9), ("RR", "MH", "z", 99.0), ("OR", "DL", "z", 100.0), ("GEN", "FE", "z", 0.0)] {
-        out.push(Opts { measure, method, test, convention: "metafor", level });
+    for (measure, method, test, level) in [
+        ("OR", "DL", "z", 90.0),
+        ("MD", "REML", "knha", 0.9),
+        ("RR", "MH", "z", 99.0),
+        ("OR", "DL", "z", 100.0),
+        ("GEN", "FE", "z", 0.0),
+    ] {
+        out.push(Opts {
+            measure,
+            method,
+            test,
+            convention: "metafor",
+            level,
+        });
     }
     out
 }
@@ -62,8 +94,21 @@ fn cases() -> Vec<Opts> {
 /// The fixture a measure is pooled from, and the outcome sheet's columns for it.
 fn data_of(measure: &str) -> (&'static str, &'static [&'static str]) {
     match measure {
-        "OR" | "RR" | "RD" => ("bcg.csv", &["events_treat", "n_treat", "events_ctrl", "n_ctrl"]),
-        "MD" | "SMD" | "ROM" => ("normand1999.csv", &["mean_treat", "sd_treat", "n_treat", "mean_ctrl", "sd_ctrl", "n_ctrl"]),
+        "OR" | "RR" | "RD" => (
+            "bcg.csv",
+            &["events_treat", "n_treat", "events_ctrl", "n_ctrl"],
+        ),
+        "MD" | "SMD" | "ROM" => (
+            "normand1999.csv",
+            &[
+                "mean_treat",
+                "sd_treat",
+                "n_treat",
+                "mean_ctrl",
+                "sd_ctrl",
+                "n_ctrl",
+            ],
+        ),
         _ => ("hackshaw1998.csv", &["estimate", "se"]),
     }
 }
@@ -81,17 +126,37 @@ fn sheet_cells(measure: &str, header: &[String], row: &[String]) -> BTreeMap<&'s
         .zip(from)
         .map(|(c, f)| {
             // a variance given to pool is a squared SE in the sheet
-            let v = if *f == "vi" { get(f).parse::<f64>().unwrap().sqrt().to_string() } else { get(f) };
+            let v = if *f == "vi" {
+                get(f).parse::<f64>().unwrap().sqrt().to_string()
+            } else {
+                get(f)
+            };
             (*c, v)
         })
         .collect()
 }
 
-const SHEET: [&str; 12] = ["events_treat", "n_treat", "events_ctrl", "n_ctrl", "mean_treat", "sd_treat", "mean_ctrl", "sd_ctrl", "estimate", "se", "ci_lb", "ci_ub"];
+const SHEET: [&str; 12] = [
+    "events_treat",
+    "n_treat",
+    "events_ctrl",
+    "n_ctrl",
+    "mean_treat",
+    "sd_treat",
+    "mean_ctrl",
+    "sd_ctrl",
+    "estimate",
+    "se",
+    "ci_lb",
+    "ci_ub",
+];
 
 /// A review of the given outcomes (each with its own analysis keys); returns the config's path
 /// and, per outcome, the line of each of its keys.
-fn review(dir: &Path, outcomes: &[Opts]) -> (PathBuf, BTreeMap<String, BTreeMap<&'static str, usize>>) {
+fn review(
+    dir: &Path,
+    outcomes: &[Opts],
+) -> (PathBuf, BTreeMap<String, BTreeMap<&'static str, usize>>) {
     std::fs::create_dir_all(dir).unwrap();
     let mut studies = BTreeMap::new();
     let mut sheet = format!("study_id,outcome,{},status,source\n", SHEET.join(","));
@@ -102,17 +167,31 @@ fn review(dir: &Path, outcomes: &[Opts]) -> (PathBuf, BTreeMap<String, BTreeMap<
             let id = format!("{}{k}", file.trim_end_matches(".csv"));
             studies.insert(id.clone(), row[0].replace(',', " "));
             let cells = sheet_cells(o.measure, &header, row);
-            let vals: Vec<String> = SHEET.iter().map(|c| cells.get(c).cloned().unwrap_or_default()).collect();
-            sheet.push_str(&format!("{id},{},{},reported,fixture\n", o.id(), vals.join(",")));
+            let vals: Vec<String> = SHEET
+                .iter()
+                .map(|c| cells.get(c).cloned().unwrap_or_default())
+                .collect();
+            sheet.push_str(&format!(
+                "{id},{},{},reported,fixture\n",
+                o.id(),
+                vals.join(",")
+            ));
         }
     }
-    let st: String = studies.iter().map(|(id, label)| format!("{id},{label}\n")).collect();
+    let st: String = studies
+        .iter()
+        .map(|(id, label)| format!("{id},{label}\n"))
+        .collect();
     std::fs::write(dir.join("studies.csv"), format!("study_id,label\n{st}")).unwrap();
     std::fs::write(dir.join("outcomes.csv"), sheet).unwrap();
     let mut toml = String::from("[review]\nname = \"options\"\ntitle = \"options\"\n\n[extraction]\nstudies = \"studies.csv\"\noutcomes = \"outcomes.csv\"\n\n");
     let mut lines = BTreeMap::new();
     for o in outcomes {
-        toml.push_str(&format!("[[outcomes]]\nid = \"{}\"\nlabel = \"{}\"\n", o.id(), o.id()));
+        toml.push_str(&format!(
+            "[[outcomes]]\nid = \"{}\"\nlabel = \"{}\"\n",
+            o.id(),
+            o.id()
+        ));
         let mut at = BTreeMap::new();
         for (k, v) in [
             ("measure", format!("{:?}", o.measure)),
@@ -146,40 +225,89 @@ fn config_pool_agree_on_every_option() {
         let (file, _) = data_of(o.measure);
         let data = fixtures().join("oracle/data").join(file);
         let level = o.level.to_string();
-        let out = metapipe(&["pool", data.to_str().unwrap(), "--measure", o.measure, "--method", o.method, "--test", o.test, "--convention", o.convention, "--level", &level, "--format", "json"]);
+        let out = metapipe(&[
+            "pool",
+            data.to_str().unwrap(),
+            "--measure",
+            o.measure,
+            "--method",
+            o.method,
+            "--test",
+            o.test,
+            "--convention",
+            o.convention,
+            "--level",
+            &level,
+            "--format",
+            "json",
+        ]);
         match out.status.code() {
             Some(0) => {
-                pooled.insert(o.id(), serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap());
+                pooled.insert(
+                    o.id(),
+                    serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap(),
+                );
                 ok.push(o);
             }
             Some(2) => bad.push((o, String::from_utf8_lossy(&out.stderr).trim().to_string())),
-            c => panic!("{}: pool exit {c:?}: {}", o.id(), String::from_utf8_lossy(&out.stderr)),
+            c => panic!(
+                "{}: pool exit {c:?}: {}",
+                o.id(),
+                String::from_utf8_lossy(&out.stderr)
+            ),
         }
     }
     // every accepted option set, as one review with an outcome each
     let (cfg, _) = review(&dir.join("ok"), &ok);
     let out_dir = dir.join("out");
-    let run = metapipe(&["run", cfg.to_str().unwrap(), "--out", out_dir.to_str().unwrap()]);
-    assert!(run.status.success(), "{}", String::from_utf8_lossy(&run.stderr));
+    let run = metapipe(&[
+        "run",
+        cfg.to_str().unwrap(),
+        "--out",
+        out_dir.to_str().unwrap(),
+    ]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
     let mut r = csv::Reader::from_path(out_dir.join("options/results.csv")).unwrap();
     let header: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
-    let col = |row: &csv::StringRecord, c: &str| row[header.iter().position(|h| h == c).unwrap()].to_string();
+    let col = |row: &csv::StringRecord, c: &str| {
+        row[header.iter().position(|h| h == c).unwrap()].to_string()
+    };
     let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
     let mut compared = 0;
     for o in &ok {
         let id = o.id();
-        let row = rows.iter().find(|row| col(row, "outcome") == id && col(row, "subgroup").is_empty()).unwrap_or_else(|| panic!("{id}: no results row"));
+        let row = rows
+            .iter()
+            .find(|row| col(row, "outcome") == id && col(row, "subgroup").is_empty())
+            .unwrap_or_else(|| panic!("{id}: no results row"));
         let p = &pooled[&id];
         let ratio = matches!(o.measure, "OR" | "RR" | "ROM");
-        for (ours, theirs) in [("estimate", "estimate"), ("ci_lb", "ci_lb"), ("ci_ub", "ci_ub")] {
-            let v = p[theirs].as_f64().unwrap_or_else(|| panic!("{id}: pool gave no {theirs}"));
+        for (ours, theirs) in [
+            ("estimate", "estimate"),
+            ("ci_lb", "ci_lb"),
+            ("ci_ub", "ci_ub"),
+        ] {
+            let v = p[theirs]
+                .as_f64()
+                .unwrap_or_else(|| panic!("{id}: pool gave no {theirs}"));
             let v = if ratio { v.exp() } else { v };
-            let got = num(&col(row, ours)).unwrap_or_else(|| panic!("{id}: the run gave no {ours}: {}", col(row, "note")));
-            assert!((got - v).abs() <= 1e-9 * v.abs().max(1.0), "{id} {ours}: run {got} vs pool {v}");
+            let got = num(&col(row, ours))
+                .unwrap_or_else(|| panic!("{id}: the run gave no {ours}: {}", col(row, "note")));
+            assert!(
+                (got - v).abs() <= 1e-9 * v.abs().max(1.0),
+                "{id} {ours}: run {got} vs pool {v}"
+            );
         }
         for (ours, theirs) in [("tau2", "tau2"), ("I2", "I2"), ("Q", "Q")] {
             if let (Some(a), Some(b)) = (num(&col(row, ours)), p[theirs].as_f64()) {
-                assert!((a - b).abs() <= 1e-9 * b.abs().max(1.0), "{id} {ours}: run {a} vs pool {b}");
+                assert!(
+                    (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+                    "{id} {ours}: run {a} vs pool {b}"
+                );
             }
         }
         compared += 1;
@@ -188,19 +316,42 @@ fn config_pool_agree_on_every_option() {
     // line, before any stage (no output directory)
     for (k, (o, pool_err)) in bad.iter().enumerate() {
         let id = o.id();
-        let (key, msg) = pool_err.strip_prefix("metapipe: error: --").and_then(|e| e.split_once(": ")).unwrap_or_else(|| panic!("{id}: {pool_err}"));
+        let (key, msg) = pool_err
+            .strip_prefix("metapipe: error: --")
+            .and_then(|e| e.split_once(": "))
+            .unwrap_or_else(|| panic!("{id}: {pool_err}"));
         let (cfg, lines) = review(&dir.join(format!("bad{k}")), &[*o]);
         let out_dir = dir.join(format!("bad{k}-out"));
-        let run = metapipe(&["run", cfg.to_str().unwrap(), "--out", out_dir.to_str().unwrap()]);
+        let run = metapipe(&[
+            "run",
+            cfg.to_str().unwrap(),
+            "--out",
+            out_dir.to_str().unwrap(),
+        ]);
         let err = String::from_utf8_lossy(&run.stderr);
         assert_eq!(run.status.code(), Some(1), "{id}: {err}");
-        let line = lines[&id].get(key).unwrap_or_else(|| panic!("{id}: pool names {key:?}"));
-        let want = format!("{}:{line}: outcomes.{key}: outcome {id}: {msg}", cfg.display());
-        assert!(err.contains(&want), "{id}:\n the run said {err}\n expected     {want}");
+        let line = lines[&id]
+            .get(key)
+            .unwrap_or_else(|| panic!("{id}: pool names {key:?}"));
+        let want = format!(
+            "{}:{line}: outcomes.{key}: outcome {id}: {msg}",
+            cfg.display()
+        );
+        assert!(
+            err.contains(&want),
+            "{id}:\n the run said {err}\n expected     {want}"
+        );
         assert!(!out_dir.exists(), "{id}: the run wrote outputs");
     }
-    assert!(compared > 100 && bad.len() > 50, "compared {compared}, refused {}", bad.len());
+    assert!(
+        compared > 100 && bad.len() > 50,
+        "compared {compared}, refused {}",
+        bad.len()
+    );
     // the pairs the issue names: RevMan 5 with Knapp-Hartung is refused by both
-    assert!(bad.iter().any(|(o, _)| o.convention == "revman" && o.test == "knha" && o.method == "DL" && o.measure == "OR"));
+    assert!(bad.iter().any(|(o, _)| o.convention == "revman"
+        && o.test == "knha"
+        && o.method == "DL"
+        && o.measure == "OR"));
     let _ = std::fs::remove_dir_all(&dir);
 }

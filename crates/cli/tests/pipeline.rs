@@ -5,7 +5,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn tmpdir(tag: &str) -> PathBuf {
@@ -25,13 +28,28 @@ fn metapipe(args: &[&str], envs: &[(&str, &str)]) -> Output {
 }
 
 fn run_into(out: &Path, config: &Path) -> Output {
-    metapipe(&["run", config.to_str().unwrap(), "--out", out.to_str().unwrap()], &[])
+    metapipe(
+        &[
+            "run",
+            config.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+        &[],
+    )
 }
 
 fn csv_rows(p: &Path) -> Vec<BTreeMap<String, String>> {
     let mut r = csv::Reader::from_path(p).unwrap();
     let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
-    r.records().map(|x| h.iter().cloned().zip(x.unwrap().iter().map(String::from)).collect()).collect()
+    r.records()
+        .map(|x| {
+            h.iter()
+                .cloned()
+                .zip(x.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect()
 }
 
 /// Every file below `dir` (relative path → bytes).
@@ -42,7 +60,14 @@ fn all_files(dir: &Path) -> BTreeMap<String, Vec<u8>> {
             if e.file_type().unwrap().is_dir() {
                 walk(base, &e.path(), out);
             } else {
-                out.insert(e.path().strip_prefix(base).unwrap().to_string_lossy().to_string(), std::fs::read(e.path()).unwrap());
+                out.insert(
+                    e.path()
+                        .strip_prefix(base)
+                        .unwrap()
+                        .to_string_lossy()
+                        .to_string(),
+                    std::fs::read(e.path()).unwrap(),
+                );
             }
         }
     }
@@ -62,8 +87,17 @@ fn parse_or(v: &str) -> (f64, f64, f64, f64) {
     let (or, rest) = v.split_once('(').unwrap();
     let (ci, rest) = rest.split_once(')').unwrap();
     let (lb, ub) = ci.split_once('-').unwrap();
-    let i2 = rest.trim().trim_start_matches("I2").trim().trim_end_matches('%');
-    (or.trim().parse().unwrap(), lb.parse().unwrap(), ub.parse().unwrap(), i2.trim().parse().unwrap())
+    let i2 = rest
+        .trim()
+        .trim_start_matches("I2")
+        .trim()
+        .trim_end_matches('%');
+    (
+        or.trim().parse().unwrap(),
+        lb.parse().unwrap(),
+        ub.parse().unwrap(),
+        i2.trim().parse().unwrap(),
+    )
 }
 
 /// Compare every pooled (complete) results row with the published figure. Returns how many rows
@@ -85,12 +119,27 @@ fn check_against_published(results: &Path, published: &Path) -> usize {
             assert!(!r["note"].is_empty(), "{key}: no estimate and no note");
             continue;
         }
-        let p = pubs.iter().find(|p| p["item"] == key).unwrap_or_else(|| panic!("no published figure for {key}"));
+        let p = pubs
+            .iter()
+            .find(|p| p["item"] == key)
+            .unwrap_or_else(|| panic!("no published figure for {key}"));
         let (or, lb, ub, i2) = parse_or(&p["value"]);
         let f = |k: &str| r[k].parse::<f64>().unwrap();
-        assert!((f("estimate") - or).abs() <= 0.005, "{key}: OR {} vs published {or}", f("estimate"));
-        assert!((f("ci_lb") - lb).abs() <= 0.005, "{key}: lb {} vs {lb}", f("ci_lb"));
-        assert!((f("ci_ub") - ub).abs() <= 0.005, "{key}: ub {} vs {ub}", f("ci_ub"));
+        assert!(
+            (f("estimate") - or).abs() <= 0.005,
+            "{key}: OR {} vs published {or}",
+            f("estimate")
+        );
+        assert!(
+            (f("ci_lb") - lb).abs() <= 0.005,
+            "{key}: lb {} vs {lb}",
+            f("ci_lb")
+        );
+        assert!(
+            (f("ci_ub") - ub).abs() <= 0.005,
+            "{key}: ub {} vs {ub}",
+            f("ci_ub")
+        );
         assert!((f("I2") - i2).abs() <= 0.5, "{key}: I2 {} vs {i2}", f("I2"));
         compared += 1;
     }
@@ -106,7 +155,10 @@ fn il1_pipeline_end_to_end() {
     let dir = out.join("il1-covid19");
 
     // PRISMA: 416 → 140 duplicates → 276 screened → 265 excluded → 11 → 4 → 7
-    let prisma: Vec<(String, String)> = csv_rows(&dir.join("prisma.csv")).into_iter().map(|r| (r["stage"].clone(), r["count"].clone())).collect();
+    let prisma: Vec<(String, String)> = csv_rows(&dir.join("prisma.csv"))
+        .into_iter()
+        .map(|r| (r["stage"].clone(), r["count"].clone()))
+        .collect();
     let expected = [
         ("records_identified", "416"),
         ("duplicates_removed", "140"),
@@ -116,7 +168,13 @@ fn il1_pipeline_end_to_end() {
         ("excluded_full_text", "4"),
         ("studies_included", "7"),
     ];
-    assert_eq!(prisma, expected.iter().map(|(a, b)| (a.to_string(), b.to_string())).collect::<Vec<_>>());
+    assert_eq!(
+        prisma,
+        expected
+            .iter()
+            .map(|(a, b)| (a.to_string(), b.to_string()))
+            .collect::<Vec<_>>()
+    );
 
     // reviewer agreement: Cohen's kappa at title/abstract, from the two reviewers' columns
     let ag = csv_rows(&dir.join("screening_agreement.csv"));
@@ -129,10 +187,20 @@ fn il1_pipeline_end_to_end() {
 
     // results: one row per outcome (and mortality subgroups), the columns first
     let results = csv_rows(&dir.join("results.csv"));
-    let header: Vec<String> = csv::Reader::from_path(dir.join("results.csv")).unwrap().headers().unwrap().iter().map(String::from).collect();
+    let header: Vec<String> = csv::Reader::from_path(dir.join("results.csv"))
+        .unwrap()
+        .headers()
+        .unwrap()
+        .iter()
+        .map(String::from)
+        .collect();
     let want = "outcome,subgroup,k,events_treat,n_treat,events_ctrl,n_ctrl,model,estimate,ci_lb,ci_ub,p,Q,Q_df,Q_p,I2,tau2,note";
     assert!(header.join(",").starts_with(want), "{header:?}");
-    let outcomes: Vec<&str> = results.iter().filter(|r| r["subgroup"].is_empty()).map(|r| r["outcome"].as_str()).collect();
+    let outcomes: Vec<&str> = results
+        .iter()
+        .filter(|r| r["subgroup"].is_empty())
+        .map(|r| r["outcome"].as_str())
+        .collect();
     assert_eq!(
         outcomes,
         [
@@ -149,19 +217,33 @@ fn il1_pipeline_end_to_end() {
             "infection"
         ]
     );
-    let subgroups: Vec<&str> = results.iter().filter(|r| r["outcome"] == "mortality" && !r["subgroup"].is_empty()).map(|r| r["subgroup"].as_str()).collect();
+    let subgroups: Vec<&str> = results
+        .iter()
+        .filter(|r| r["outcome"] == "mortality" && !r["subgroup"].is_empty())
+        .map(|r| r["subgroup"].as_str())
+        .collect();
     assert_eq!(subgroups, ["anakinra", "canakinumab", "hyperinflammation"]);
 
     // incomplete outcomes name the studies that lack data
-    let mort = results.iter().find(|r| r["outcome"] == "mortality" && r["subgroup"].is_empty()).unwrap();
+    let mort = results
+        .iter()
+        .find(|r| r["outcome"] == "mortality" && r["subgroup"].is_empty())
+        .unwrap();
     assert!(mort["estimate"].is_empty());
     for s in ["corimuno_ana1", "cov_aid", "kharazmi", "can_covid"] {
-        assert!(mort["note"].contains(s), "mortality note names {s}: {}", mort["note"]);
+        assert!(
+            mort["note"].contains(s),
+            "mortality note names {s}: {}",
+            mort["note"]
+        );
     }
 
     // complete outcomes match the published figures (none is complete yet; this starts checking
     // the moment data is added)
-    let _ = check_against_published(&dir.join("results.csv"), &repo().join("data/il1-covid19/published.csv"));
+    let _ = check_against_published(
+        &dir.join("results.csv"),
+        &repo().join("data/il1-covid19/published.csv"),
+    );
 
     // outcome_data: the columns, events <= n in every row
     let od = csv_rows(&dir.join("outcome_data.csv"));
@@ -175,12 +257,24 @@ fn il1_pipeline_end_to_end() {
         assert!(["reported", "derived", "missing"].contains(&r["status"].as_str()));
     }
     // COV-AID comes from its arms: 112 vs 230
-    let cov = od.iter().find(|r| r["study_id"] == "cov_aid" && r["outcome"] == "mortality").unwrap();
-    assert_eq!((cov["n_treat"].as_str(), cov["n_ctrl"].as_str()), ("112", "230"));
+    let cov = od
+        .iter()
+        .find(|r| r["study_id"] == "cov_aid" && r["outcome"] == "mortality")
+        .unwrap();
+    assert_eq!(
+        (cov["n_treat"].as_str(), cov["n_ctrl"].as_str()),
+        ("112", "230")
+    );
 
     // the audit carries the seed's own inconsistencies
     let audit = csv_rows(&dir.join("audit.csv"));
-    let status = |item: &str| audit.iter().find(|r| r["item"] == item).map(|r| r["status"].clone()).unwrap_or_else(|| panic!("audit row {item}"));
+    let status = |item: &str| {
+        audit
+            .iter()
+            .find(|r| r["item"] == item)
+            .map(|r| r["status"].clone())
+            .unwrap_or_else(|| panic!("audit row {item}"))
+    };
     assert_eq!(status("patients_control"), "mismatch");
     assert_eq!(status("mortality_rcts_key_messages"), "mismatch");
     assert_eq!(status("mortality_anakinra_rcts_text"), "mismatch");
@@ -192,24 +286,66 @@ fn il1_pipeline_end_to_end() {
 
     // consistency of the published mortality results with the sourced data (searched, RevMan rules)
     let cons = csv_rows(&dir.join("consistency.csv"));
-    assert_eq!(cons.len(), 8, "overall, five four-of-five readings of the anakinra set, the five cited, canakinumab");
+    assert_eq!(
+        cons.len(),
+        8,
+        "overall, five four-of-five readings of the anakinra set, the five cited, canakinumab"
+    );
     // "four RCTs" citing five: each reading its own row; dropping a study without sourced deaths
     // leaves too few free cells to reproduce the printed figures
-    let readings: Vec<(&str, &str)> = cons.iter().filter(|r| r["note"].contains("reading ")).map(|r| (r["note"].split("without ").last().unwrap(), r["status"].as_str())).collect();
-    assert_eq!(readings, [("anaconda", "consistent"), ("save_more", "consistent"), ("kharazmi", "inconsistent"), ("cov_aid", "inconsistent"), ("corimuno_ana1", "inconsistent")]);
-    let can = cons.iter().find(|r| r["subgroup"] == "canakinumab").unwrap();
-    assert_eq!((can["status"].as_str(), can["missing_cells"].as_str()), ("consistent", "2"));
-    assert!(!can["note"].contains("at least"), "the canakinumab search is exhaustive: {}", can["note"]);
+    let readings: Vec<(&str, &str)> = cons
+        .iter()
+        .filter(|r| r["note"].contains("reading "))
+        .map(|r| {
+            (
+                r["note"].split("without ").last().unwrap(),
+                r["status"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        readings,
+        [
+            ("anaconda", "consistent"),
+            ("save_more", "consistent"),
+            ("kharazmi", "inconsistent"),
+            ("cov_aid", "inconsistent"),
+            ("corimuno_ana1", "inconsistent")
+        ]
+    );
+    let can = cons
+        .iter()
+        .find(|r| r["subgroup"] == "canakinumab")
+        .unwrap();
+    assert_eq!(
+        (can["status"].as_str(), can["missing_cells"].as_str()),
+        ("consistent", "2")
+    );
+    assert!(
+        !can["note"].contains("at least"),
+        "the canakinumab search is exhaustive: {}",
+        can["note"]
+    );
     for r in &cons {
         assert!(["consistent", "inconsistent", "not checked"].contains(&r["status"].as_str()));
         assert!(r["note"].contains("Study set:"), "{}", r["note"]);
     }
-    assert!(audit.iter().any(|a| a["item"].starts_with("mortality canakinumab OR: consistent with the sourced data?")));
-    assert!(std::fs::read_to_string(dir.join("report/index.html")).unwrap().contains("consistent with the sourced data"));
+    assert!(audit
+        .iter()
+        .any(|a| a["item"]
+            .starts_with("mortality canakinumab OR: consistent with the sourced data?")));
+    assert!(std::fs::read_to_string(dir.join("report/index.html"))
+        .unwrap()
+        .contains("consistent with the sourced data"));
 
     // RoB 2: the review's flagged domains, derived by the algorithm
     let rob = csv_rows(&dir.join("rob_judgments.csv"));
-    let j = |s: &str, d: &str| rob.iter().find(|r| r["study_id"] == s && r["domain"] == d).unwrap()["judgment"].clone();
+    let j = |s: &str, d: &str| {
+        rob.iter()
+            .find(|r| r["study_id"] == s && r["domain"] == d)
+            .unwrap()["judgment"]
+            .clone()
+    };
     for s in ["corimuno_ana1", "cov_aid", "kharazmi"] {
         assert_eq!(j(s, "D2"), "some concerns", "{s}");
     }
@@ -221,16 +357,20 @@ fn il1_pipeline_end_to_end() {
     assert_eq!(j("anaconda", "overall"), "low");
 
     // dedup found exactly the true duplicate clusters of the (partly synthetic) exports
-    let truth: std::collections::BTreeSet<Vec<String>> = csv_rows(&repo().join("data/il1-covid19/search/TRUE_CLUSTERS.csv"))
+    let truth: std::collections::BTreeSet<Vec<String>> =
+        csv_rows(&repo().join("data/il1-covid19/search/TRUE_CLUSTERS.csv"))
+            .into_iter()
+            .map(|r| {
+                let mut v: Vec<String> = r["merged_ids"].split(';').map(String::from).collect();
+                v.sort();
+                v
+            })
+            .filter(|v| v.len() > 1)
+            .collect();
+    let ours: std::collections::BTreeSet<Vec<String>> = csv_rows(&dir.join("clusters.csv"))
         .into_iter()
-        .map(|r| {
-            let mut v: Vec<String> = r["merged_ids"].split(';').map(String::from).collect();
-            v.sort();
-            v
-        })
-        .filter(|v| v.len() > 1)
+        .map(|r| r["merged_ids"].split(';').map(String::from).collect())
         .collect();
-    let ours: std::collections::BTreeSet<Vec<String>> = csv_rows(&dir.join("clusters.csv")).into_iter().map(|r| r["merged_ids"].split(';').map(String::from).collect()).collect();
     assert_eq!(ours, truth);
     let _ = std::fs::remove_dir_all(&out);
 }
@@ -240,7 +380,10 @@ fn rerun_is_byte_identical() {
     let (a, b) = (tmpdir("det-a"), tmpdir("det-b"));
     assert!(run_into(&a, &il1()).status.success());
     assert!(run_into(&b, &il1()).status.success());
-    let (fa, fb) = (all_files(&a.join("il1-covid19")), all_files(&b.join("il1-covid19")));
+    let (fa, fb) = (
+        all_files(&a.join("il1-covid19")),
+        all_files(&b.join("il1-covid19")),
+    );
     assert!(fa.len() >= 20, "{:?}", fa.keys());
     assert_eq!(fa.keys().collect::<Vec<_>>(), fb.keys().collect::<Vec<_>>());
     for (k, v) in &fa {
@@ -259,13 +402,31 @@ fn failure_mid_run_leaves_previous_outputs_intact() {
     assert!(run_into(&out, &il1()).status.success());
     let before = all_files(&out.join("il1-covid19"));
     for stage in ["ingest", "extract", "rob", "pool", "report"] {
-        let o = metapipe(&["run", il1().to_str().unwrap(), "--out", out.to_str().unwrap()], &[("METAPIPE_FAIL_AFTER", stage)]);
+        let o = metapipe(
+            &[
+                "run",
+                il1().to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ],
+            &[("METAPIPE_FAIL_AFTER", stage)],
+        );
         assert_eq!(o.status.code(), Some(1), "{stage}");
         assert!(o.stdout.is_empty());
         assert!(String::from_utf8_lossy(&o.stderr).contains("injected failure"));
-        assert_eq!(all_files(&out.join("il1-covid19")), before, "outputs changed by a failed run ({stage})");
-        let leftovers: Vec<_> =
-            std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().starts_with('.') && !n.to_string_lossy().ends_with(".stages.json")).collect();
+        assert_eq!(
+            all_files(&out.join("il1-covid19")),
+            before,
+            "outputs changed by a failed run ({stage})"
+        );
+        let leftovers: Vec<_> = std::fs::read_dir(&out)
+            .unwrap()
+            .map(|e| e.unwrap().file_name())
+            .filter(|n| {
+                n.to_string_lossy().starts_with('.')
+                    && !n.to_string_lossy().ends_with(".stages.json")
+            })
+            .collect();
         assert!(leftovers.is_empty(), "staging left behind: {leftovers:?}");
     }
     let _ = std::fs::remove_dir_all(&out);
@@ -294,10 +455,25 @@ fn report_figures_carry_the_computed_numbers() {
     assert!(run_into(&out, &il1()).status.success());
     let dir = out.join("il1-covid19");
     let rep = dir.join("report");
-    let read = |n: &str| std::fs::read_to_string(rep.join(n)).unwrap_or_else(|_| panic!("report/{n} missing"));
-    let names: Vec<String> = std::fs::read_dir(&rep).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().to_string()).collect();
-    for kind in ["prisma.svg", "forest_mortality.svg", "funnel_mortality.svg", "rob_traffic_light.svg", "rob_summary.svg", "index.html"] {
-        assert!(names.iter().any(|n| n == kind), "{kind} missing from {names:?}");
+    let read = |n: &str| {
+        std::fs::read_to_string(rep.join(n)).unwrap_or_else(|_| panic!("report/{n} missing"))
+    };
+    let names: Vec<String> = std::fs::read_dir(&rep)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().to_string())
+        .collect();
+    for kind in [
+        "prisma.svg",
+        "forest_mortality.svg",
+        "funnel_mortality.svg",
+        "rob_traffic_light.svg",
+        "rob_summary.svg",
+        "index.html",
+    ] {
+        assert!(
+            names.iter().any(|n| n == kind),
+            "{kind} missing from {names:?}"
+        );
     }
     let index = read("index.html");
     for n in &names {
@@ -305,33 +481,79 @@ fn report_figures_carry_the_computed_numbers() {
         assert_well_formed(n, &text);
         if n.ends_with(".svg") {
             // inlined, byte for byte, in the self-contained report
-            assert!(index.contains(text.trim_end()), "index.html does not inline {n}");
+            assert!(
+                index.contains(text.trim_end()),
+                "index.html does not inline {n}"
+            );
         }
     }
     // PRISMA diagram: the counts of prisma.csv (and the per-database rows of prisma.parquet)
     let prisma = read("prisma.svg");
     for r in csv_rows(&dir.join("prisma.csv")) {
         let n = &r["count"];
-        assert!(prisma.contains(&format!("(n = {n})")), "prisma.svg lacks {} = {n}", r["stage"]);
+        assert!(
+            prisma.contains(&format!("(n = {n})")),
+            "prisma.svg lacks {} = {n}",
+            r["stage"]
+        );
     }
-    for (db, n) in [("pubmed", 102), ("wos", 94), ("ovid_medline", 95), ("embase", 88), ("cochrane", 37)] {
-        assert!(prisma.contains(&format!("{db} (n = {n})")), "prisma.svg lacks {db}");
+    for (db, n) in [
+        ("pubmed", 102),
+        ("wos", 94),
+        ("ovid_medline", 95),
+        ("embase", 88),
+        ("cochrane", 37),
+    ] {
+        assert!(
+            prisma.contains(&format!("{db} (n = {n})")),
+            "prisma.svg lacks {db}"
+        );
     }
     // mortality forest: what results.csv says (not pooled, with its note), every study's counts
     let forest = read("forest_mortality.svg");
     let res = csv_rows(&dir.join("results.csv"));
-    let mort = res.iter().find(|r| r["outcome"] == "mortality" && r["subgroup"].is_empty()).unwrap();
+    let mort = res
+        .iter()
+        .find(|r| r["outcome"] == "mortality" && r["subgroup"].is_empty())
+        .unwrap();
     assert!(mort["estimate"].is_empty());
     assert!(forest.contains("not pooled"));
-    assert!(forest.contains(&mort["note"].split(';').next().unwrap().replace('&', "&amp;")[..40]), "forest shows the results note");
-    for r in csv_rows(&dir.join("outcome_data.csv")).iter().filter(|r| r["outcome"] == "mortality" && !r["events_treat"].is_empty()) {
-        assert!(forest.contains(&format!(">{}</text>", r["events_treat"])) && forest.contains(&format!(">{}</text>", r["n_ctrl"])), "forest lacks the counts of {}", r["study_id"]);
+    assert!(
+        forest.contains(
+            &mort["note"]
+                .split(';')
+                .next()
+                .unwrap()
+                .replace('&', "&amp;")[..40]
+        ),
+        "forest shows the results note"
+    );
+    for r in csv_rows(&dir.join("outcome_data.csv"))
+        .iter()
+        .filter(|r| r["outcome"] == "mortality" && !r["events_treat"].is_empty())
+    {
+        assert!(
+            forest.contains(&format!(">{}</text>", r["events_treat"]))
+                && forest.contains(&format!(">{}</text>", r["n_ctrl"])),
+            "forest lacks the counts of {}",
+            r["study_id"]
+        );
     }
     // RoB traffic light: one circle per study and column, judgments from rob_judgments.csv
     let rob = read("rob_traffic_light.svg");
     let judgments = csv_rows(&dir.join("rob_judgments.csv"));
-    assert_eq!(rob.matches("<circle").count(), judgments.len() + 3, "7 studies x 6 columns + 3 legend circles");
-    assert_eq!(rob.matches(": some concerns</title>").count(), judgments.iter().filter(|r| r["judgment"] == "some concerns").count());
+    assert_eq!(
+        rob.matches("<circle").count(),
+        judgments.len() + 3,
+        "7 studies x 6 columns + 3 legend circles"
+    );
+    assert_eq!(
+        rob.matches(": some concerns</title>").count(),
+        judgments
+            .iter()
+            .filter(|r| r["judgment"] == "some concerns")
+            .count()
+    );
     let _ = std::fs::remove_dir_all(&out);
 }
 
@@ -346,7 +568,12 @@ fn killed_runs_never_leave_partial_outputs() {
     for delay in [0u64, 15, 40, 70, 100, 130, 160, 190, 220, 260] {
         let mut child = Command::new(env!("CARGO_BIN_EXE_metapipe"))
             .current_dir(repo())
-            .args(["run", il1().to_str().unwrap(), "--out", out.to_str().unwrap()])
+            .args([
+                "run",
+                il1().to_str().unwrap(),
+                "--out",
+                out.to_str().unwrap(),
+            ])
             .env("METAPIPE_STAGE_DELAY_MS", "40")
             .stdout(std::process::Stdio::null())
             .stderr(std::process::Stdio::null())
@@ -355,12 +582,21 @@ fn killed_runs_never_leave_partial_outputs() {
         std::thread::sleep(std::time::Duration::from_millis(delay));
         let _ = child.kill();
         let _ = child.wait();
-        assert_eq!(all_files(&out.join("il1-covid19")), before, "outputs damaged by a run killed after {delay} ms");
+        assert_eq!(
+            all_files(&out.join("il1-covid19")),
+            before,
+            "outputs damaged by a run killed after {delay} ms"
+        );
     }
     assert!(run_into(&out, &il1()).status.success());
     assert_eq!(all_files(&out.join("il1-covid19")), before);
-    let leftovers: Vec<_> =
-        std::fs::read_dir(&out).unwrap().map(|e| e.unwrap().file_name()).filter(|n| n.to_string_lossy().starts_with('.') && !n.to_string_lossy().ends_with(".stages.json")).collect();
+    let leftovers: Vec<_> = std::fs::read_dir(&out)
+        .unwrap()
+        .map(|e| e.unwrap().file_name())
+        .filter(|n| {
+            n.to_string_lossy().starts_with('.') && !n.to_string_lossy().ends_with(".stages.json")
+        })
+        .collect();
     assert!(leftovers.is_empty(), "{leftovers:?}");
     let _ = std::fs::remove_dir_all(&out);
 }
@@ -370,7 +606,9 @@ fn pipeline_copy(tag: &str, edit: impl Fn(&Path)) -> (PathBuf, PathBuf) {
     let d = tmpdir(tag);
     let data = d.join("data");
     copy_dir(&repo().join("data/il1-covid19"), &data);
-    let cfg = std::fs::read_to_string(il1()).unwrap().replace("../data/il1-covid19", data.to_str().unwrap());
+    let cfg = std::fs::read_to_string(il1())
+        .unwrap()
+        .replace("../data/il1-covid19", data.to_str().unwrap());
     let cfg_path = d.join("pipeline.toml");
     std::fs::write(&cfg_path, cfg).unwrap();
     edit(&data);
@@ -405,7 +643,10 @@ fn assert_fails_cleanly(tag: &str, edit: impl Fn(&Path), expect: &[&str]) {
     for e in expect {
         assert!(err.contains(e), "{tag}: {e:?} not in {err}");
     }
-    assert!(!out.join("il1-covid19").exists(), "{tag}: no output on failure");
+    assert!(
+        !out.join("il1-covid19").exists(),
+        "{tag}: no output on failure"
+    );
     let _ = std::fs::remove_dir_all(&d);
 }
 
@@ -414,17 +655,39 @@ fn broken_inputs_fail_with_location_and_no_output() {
     // events > n in the extraction sheet
     assert_fails_cleanly(
         "ev",
-        |d| replace_in(&d.join("extraction/outcome_data.csv"), "save_more,mortality,day 28,13,405", "save_more,mortality,day 28,413,405"),
+        |d| {
+            replace_in(
+                &d.join("extraction/outcome_data.csv"),
+                "save_more,mortality,day 28,13,405",
+                "save_more,mortality,day 28,413,405",
+            )
+        },
         &["outcome_data.csv:2", "events_treat", "> n_treat"],
     );
     // a screening log naming a record that no export contains
     assert_fails_cleanly(
         "ta",
-        |d| replace_in(&d.join("screening/title_abstract.csv"), "record_id,reviewer_1,reviewer_2,adjudicated\n", "record_id,reviewer_1,reviewer_2,adjudicated\npubmed:1,exclude,exclude,\n"),
+        |d| {
+            replace_in(
+                &d.join("screening/title_abstract.csv"),
+                "record_id,reviewer_1,reviewer_2,adjudicated\n",
+                "record_id,reviewer_1,reviewer_2,adjudicated\npubmed:1,exclude,exclude,\n",
+            )
+        },
         &["title_abstract.csv:2", "record_id", "unknown record"],
     );
     // a RoB answer outside Y/PY/PN/N/NI/NA
-    assert_fails_cleanly("rob", |d| replace_in(&d.join("rob/rob2_answers.csv"), "corimuno_ana1,D1,1.1,Y", "corimuno_ana1,D1,1.1,maybe"), &["rob2_answers.csv:2", "answer"]);
+    assert_fails_cleanly(
+        "rob",
+        |d| {
+            replace_in(
+                &d.join("rob/rob2_answers.csv"),
+                "corimuno_ana1,D1,1.1,Y",
+                "corimuno_ana1,D1,1.1,maybe",
+            )
+        },
+        &["rob2_answers.csv:2", "answer"],
+    );
     // a truncated export
     assert_fails_cleanly(
         "ris",
@@ -442,7 +705,11 @@ fn broken_inputs_fail_with_location_and_no_output() {
         |d| {
             let p = d.join("screening/title_abstract.csv");
             let s = std::fs::read_to_string(&p).unwrap();
-            let line = s.lines().find(|l| l.ends_with(",exclude") && l.contains("include,exclude")).unwrap().to_string();
+            let line = s
+                .lines()
+                .find(|l| l.ends_with(",exclude") && l.contains("include,exclude"))
+                .unwrap()
+                .to_string();
             std::fs::write(&p, s.replace(&line, line.trim_end_matches("exclude"))).unwrap();
         },
         &["title_abstract.csv", "adjudicated"],
@@ -453,7 +720,13 @@ fn broken_inputs_fail_with_location_and_no_output() {
 fn config_with_unknown_key_is_rejected() {
     let d = tmpdir("cfg");
     let cfg = d.join("p.toml");
-    std::fs::write(&cfg, std::fs::read_to_string(il1()).unwrap().replace("[analysis]\n", "[analysis]\nmodle = \"x\"\n")).unwrap();
+    std::fs::write(
+        &cfg,
+        std::fs::read_to_string(il1())
+            .unwrap()
+            .replace("[analysis]\n", "[analysis]\nmodle = \"x\"\n"),
+    )
+    .unwrap();
     let o = run_into(&d.join("out"), &cfg);
     assert_eq!(o.status.code(), Some(1));
     let err = String::from_utf8_lossy(&o.stderr);
@@ -468,17 +741,30 @@ fn config_with_unknown_key_is_rejected() {
 #[test]
 fn impossible_published_result_is_inconsistent() {
     let (d, cfg) = pipeline_copy("inconsistent", |d| {
-        replace_in(&d.join("published.csv"), "mortality/canakinumab,0.73 (0.36-1.47) I2 0%", "mortality/canakinumab,0.73 (0.72-0.74) I2 0%");
+        replace_in(
+            &d.join("published.csv"),
+            "mortality/canakinumab,0.73 (0.36-1.47) I2 0%",
+            "mortality/canakinumab,0.73 (0.72-0.74) I2 0%",
+        );
     });
     let out = d.join("out");
     let o = run_into(&out, &cfg);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let cons = csv_rows(&out.join("il1-covid19/consistency.csv"));
-    let can = cons.iter().find(|r| r["subgroup"] == "canakinumab").unwrap();
+    let can = cons
+        .iter()
+        .find(|r| r["subgroup"] == "canakinumab")
+        .unwrap();
     assert_eq!(can["status"], "inconsistent", "{}", can["note"]);
     assert_eq!(can["consistent_completions"], "0");
     let audit = csv_rows(&out.join("il1-covid19/audit.csv"));
-    assert_eq!(audit.iter().find(|a| a["item"].starts_with("mortality canakinumab OR: consistent")).unwrap()["status"], "mismatch");
+    assert_eq!(
+        audit
+            .iter()
+            .find(|a| a["item"].starts_with("mortality canakinumab OR: consistent"))
+            .unwrap()["status"],
+        "mismatch"
+    );
     let _ = std::fs::remove_dir_all(&d);
 }
 
@@ -491,14 +777,27 @@ fn complete_outcome_is_pooled_and_compared() {
     let (d, cfg) = pipeline_copy("complete", |d| {
         let p = d.join("extraction/outcome_data.csv");
         let mut s = std::fs::read_to_string(&p).unwrap();
-        let synthetic = [("corimuno_ana1", 10, 59, 15, 55), ("kharazmi", 3, 15, 10, 15), ("save_more", 20, 405, 25, 189), ("can_covid", 25, 227, 33, 227), ("anaconda", 4, 37, 6, 34)];
-        s = s.lines().filter(|l| !l.contains(",mechanical_ventilation,")).map(|l| format!("{l}\n")).collect();
+        let synthetic = [
+            ("corimuno_ana1", 10, 59, 15, 55),
+            ("kharazmi", 3, 15, 10, 15),
+            ("save_more", 20, 405, 25, 189),
+            ("can_covid", 25, 227, 33, 227),
+            ("anaconda", 4, 37, 6, 34),
+        ];
+        s = s
+            .lines()
+            .filter(|l| !l.contains(",mechanical_ventilation,"))
+            .map(|l| format!("{l}\n"))
+            .collect();
         for (id, a, n1, c, n2) in synthetic {
             s.push_str(&format!("{id},mechanical_ventilation,day 28,{a},{n1},{c},{n2},reported,synthetic://test,SYNTHETIC test counts\n"));
         }
         std::fs::write(&p, s).unwrap();
         let pp = d.join("published.csv");
-        let s = std::fs::read_to_string(&pp).unwrap().replace("mechanical_ventilation,0.53 (0.32-0.86) I2 24%", "mechanical_ventilation,0.49 (0.35-0.70) I2 33%");
+        let s = std::fs::read_to_string(&pp).unwrap().replace(
+            "mechanical_ventilation,0.53 (0.32-0.86) I2 24%",
+            "mechanical_ventilation,0.49 (0.35-0.70) I2 33%",
+        );
         std::fs::write(&pp, s).unwrap();
     });
     let out = d.join("out");
@@ -507,23 +806,53 @@ fn complete_outcome_is_pooled_and_compared() {
     let dir = out.join("il1-covid19");
     let compared = check_against_published(&dir.join("results.csv"), &d.join("data/published.csv"));
     assert_eq!(compared, 1);
-    let r = csv_rows(&dir.join("results.csv")).into_iter().find(|r| r["outcome"] == "mechanical_ventilation").unwrap();
+    let r = csv_rows(&dir.join("results.csv"))
+        .into_iter()
+        .find(|r| r["outcome"] == "mechanical_ventilation")
+        .unwrap();
     assert_eq!(r["model"], "fixed effect: Mantel-Haenszel (RevMan 5)");
-    assert_eq!((r["events_treat"].as_str(), r["n_treat"].as_str(), r["events_ctrl"].as_str(), r["n_ctrl"].as_str()), ("62", "743", "89", "520"));
+    assert_eq!(
+        (
+            r["events_treat"].as_str(),
+            r["n_treat"].as_str(),
+            r["events_ctrl"].as_str(),
+            r["n_ctrl"].as_str()
+        ),
+        ("62", "743", "89", "520")
+    );
     let audit = csv_rows(&dir.join("audit.csv"));
-    assert_eq!(audit.iter().find(|a| a["item"] == "mechanical_ventilation OR").unwrap()["status"], "match");
+    assert_eq!(
+        audit
+            .iter()
+            .find(|a| a["item"] == "mechanical_ventilation OR")
+            .unwrap()["status"],
+        "match"
+    );
     // the forest plot draws the pooled result of results.csv, and the per-study weights
-    let forest = std::fs::read_to_string(dir.join("report/forest_mechanical_ventilation.svg")).unwrap();
+    let forest =
+        std::fs::read_to_string(dir.join("report/forest_mechanical_ventilation.svg")).unwrap();
     let f = |k: &str| r[k].parse::<f64>().unwrap();
-    let pooled = format!("{:.2} [{:.2}, {:.2}]", f("estimate"), f("ci_lb"), f("ci_ub"));
+    let pooled = format!(
+        "{:.2} [{:.2}, {:.2}]",
+        f("estimate"),
+        f("ci_lb"),
+        f("ci_ub")
+    );
     assert!(forest.contains(&pooled), "forest lacks the pooled {pooled}");
     assert!(forest.contains("<polygon"), "pooled diamond drawn");
-    let weights: f64 =
-        csv_rows(&dir.join("per_study_effects.csv")).iter().filter(|e| e["outcome"] == "mechanical_ventilation" && e["subgroup"].is_empty()).map(|e| e["weight"].parse::<f64>().unwrap()).sum();
+    let weights: f64 = csv_rows(&dir.join("per_study_effects.csv"))
+        .iter()
+        .filter(|e| e["outcome"] == "mechanical_ventilation" && e["subgroup"].is_empty())
+        .map(|e| e["weight"].parse::<f64>().unwrap())
+        .sum();
     assert!((weights - 1.0).abs() < 1e-9, "weights sum to 1: {weights}");
-    let funnel = std::fs::read_to_string(dir.join("report/funnel_mechanical_ventilation.svg")).unwrap();
+    let funnel =
+        std::fs::read_to_string(dir.join("report/funnel_mechanical_ventilation.svg")).unwrap();
     assert_eq!(funnel.matches("<circle").count(), 5, "one point per study");
-    assert!(funnel.contains("stroke-dasharray=\"4,3\""), "pooled line with pseudo confidence limits");
+    assert!(
+        funnel.contains("stroke-dasharray=\"4,3\""),
+        "pooled line with pseudo confidence limits"
+    );
     let _ = std::fs::remove_dir_all(&d);
 }
 
@@ -532,21 +861,36 @@ fn complete_outcome_is_pooled_and_compared() {
 fn subgroups_split_on_the_overall_risk_of_bias() {
     let (d, cfg) = pipeline_copy("robsub", |_| {});
     let text = std::fs::read_to_string(&cfg).unwrap();
-    let text = text.replacen("id = \"mechanical_ventilation\"\n", "id = \"mechanical_ventilation\"\nsubgroup_by = \"rob_overall\"\n", 1);
+    let text = text.replacen(
+        "id = \"mechanical_ventilation\"\n",
+        "id = \"mechanical_ventilation\"\nsubgroup_by = \"rob_overall\"\n",
+        1,
+    );
     std::fs::write(&cfg, text).unwrap();
     let out = d.join("out");
     let o = run_into(&out, &cfg);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
     let dir = out.join("il1-covid19");
-    let overall: BTreeMap<String, String> = csv_rows(&dir.join("rob_judgments.csv")).into_iter().filter(|r| r["domain"] == "overall").map(|r| (r["study_id"].clone(), r["judgment"].clone())).collect();
+    let overall: BTreeMap<String, String> = csv_rows(&dir.join("rob_judgments.csv"))
+        .into_iter()
+        .filter(|r| r["domain"] == "overall")
+        .map(|r| (r["study_id"].clone(), r["judgment"].clone()))
+        .collect();
     let res = csv_rows(&dir.join("results.csv"));
-    let subs: Vec<_> = res.iter().filter(|r| r["outcome"] == "mechanical_ventilation" && !r["subgroup"].is_empty()).collect();
+    let subs: Vec<_> = res
+        .iter()
+        .filter(|r| r["outcome"] == "mechanical_ventilation" && !r["subgroup"].is_empty())
+        .collect();
     assert!(!subs.is_empty());
     let mut seen = 0;
     for r in &subs {
         assert_eq!(r["subgroup_by"], "rob_overall");
         for s in r["studies"].split(';') {
-            assert_eq!(overall[s], r["subgroup"], "{s} in the {} subgroup", r["subgroup"]);
+            assert_eq!(
+                overall[s], r["subgroup"],
+                "{s} in the {} subgroup",
+                r["subgroup"]
+            );
             seen += 1;
         }
     }
@@ -563,8 +907,19 @@ fn subgroups_split_on_the_overall_risk_of_bias() {
 fn living_review_new_round_then_new_trial() {
     let (d, cfg) = pipeline_copy("living", |d| {
         let p = d.join("extraction/outcome_data.csv");
-        let mut s: String = std::fs::read_to_string(&p).unwrap().lines().filter(|l| !l.contains(",mechanical_ventilation,")).map(|l| format!("{l}\n")).collect();
-        for (id, a, n1, c, n2) in [("corimuno_ana1", 10, 59, 15, 55), ("kharazmi", 3, 15, 10, 15), ("save_more", 20, 405, 25, 189), ("can_covid", 25, 227, 33, 227), ("anaconda", 4, 37, 6, 34)] {
+        let mut s: String = std::fs::read_to_string(&p)
+            .unwrap()
+            .lines()
+            .filter(|l| !l.contains(",mechanical_ventilation,"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        for (id, a, n1, c, n2) in [
+            ("corimuno_ana1", 10, 59, 15, 55),
+            ("kharazmi", 3, 15, 10, 15),
+            ("save_more", 20, 405, 25, 189),
+            ("can_covid", 25, 227, 33, 227),
+            ("anaconda", 4, 37, 6, 34),
+        ] {
             s.push_str(&format!("{id},mechanical_ventilation,day 28,{a},{n1},{c},{n2},reported,synthetic://test,SYNTHETIC test counts\n"));
         }
         std::fs::write(&p, s).unwrap();
@@ -586,19 +941,39 @@ TY  - JOUR\nID  - 99100003\nTI  - Synthetic new-round cohort study of something 
     let log = String::from_utf8_lossy(&o.stderr).to_string();
     assert!(o.status.success(), "{log}");
     // the new round reruns alone: round 1 is taken as it was, round 2 is deduplicated against it
-    assert!(log.contains("outputs taken from the previous run stage=\"round 1\""), "{log}");
-    assert!(log.contains("ran: first run (no record of a previous one) stage=\"round 2\""), "{log}");
-    assert!(dir.join("records/round-002.parquet").exists() && dir.join("to_screen/round-002.csv").exists());
+    assert!(
+        log.contains("outputs taken from the previous run stage=\"round 1\""),
+        "{log}"
+    );
+    assert!(
+        log.contains("ran: first run (no record of a previous one) stage=\"round 2\""),
+        "{log}"
+    );
+    assert!(
+        dir.join("records/round-002.parquet").exists()
+            && dir.join("to_screen/round-002.csv").exists()
+    );
     // the same bytes as a full run of both rounds
     let fresh = d.join("fresh");
     assert!(run_into(&fresh, &cfg).status.success());
     assert_eq!(all_files(&dir), all_files(&fresh.join("il1-covid19")));
     let ts = csv_rows(&dir.join("to_screen.csv"));
-    assert_eq!(ts.iter().map(|r| r["record_id"].as_str()).collect::<Vec<_>>(), ["pubmed:99100002", "pubmed:99100003"], "only the new unique records");
-    assert!(ts.iter().all(|r| r["stage"] == "title_abstract" && r["round"] == "2"));
+    assert_eq!(
+        ts.iter()
+            .map(|r| r["record_id"].as_str())
+            .collect::<Vec<_>>(),
+        ["pubmed:99100002", "pubmed:99100003"],
+        "only the new unique records"
+    );
+    assert!(ts
+        .iter()
+        .all(|r| r["stage"] == "title_abstract" && r["round"] == "2"));
     let ris = std::fs::read_to_string(dir.join("to_screen.ris")).unwrap();
     assert_eq!(ris.matches("TY  - JOUR").count(), 2);
-    let prisma: BTreeMap<String, String> = csv_rows(&dir.join("prisma.csv")).into_iter().map(|r| (r["stage"].clone(), r["count"].clone())).collect();
+    let prisma: BTreeMap<String, String> = csv_rows(&dir.join("prisma.csv"))
+        .into_iter()
+        .map(|r| (r["stage"].clone(), r["count"].clone()))
+        .collect();
     assert_eq!(prisma["records_awaiting_screening"], "2");
     assert_eq!(prisma["studies_included"], "7");
     // a rerun with nothing new: byte-identical
@@ -608,9 +983,17 @@ TY  - JOUR\nID  - 99100003\nTI  - Synthetic new-round cohort study of something 
     // decisions for the new records, one new trial extracted
     let dd = d.join("data");
     let ta = std::fs::read_to_string(dd.join("screening/title_abstract.csv")).unwrap();
-    std::fs::write(dd.join("screening/title_abstract.csv"), format!("{ta}pubmed:99100002,include,include,\npubmed:99100003,exclude,exclude,\n")).unwrap();
+    std::fs::write(
+        dd.join("screening/title_abstract.csv"),
+        format!("{ta}pubmed:99100002,include,include,\npubmed:99100003,exclude,exclude,\n"),
+    )
+    .unwrap();
     let ft = std::fs::read_to_string(dd.join("screening/full_text.csv")).unwrap();
-    std::fs::write(dd.join("screening/full_text.csv"), format!("{ft}pubmed:99100002,include,,new_trial\n")).unwrap();
+    std::fs::write(
+        dd.join("screening/full_text.csv"),
+        format!("{ft}pubmed:99100002,include,,new_trial\n"),
+    )
+    .unwrap();
     let st = std::fs::read_to_string(dd.join("extraction/studies.csv")).unwrap();
     let header: Vec<&str> = st.lines().next().unwrap().split(',').collect();
     let row: Vec<&str> = header
@@ -625,7 +1008,11 @@ TY  - JOUR\nID  - 99100003\nTI  - Synthetic new-round cohort study of something 
             _ => "",
         })
         .collect();
-    std::fs::write(dd.join("extraction/studies.csv"), format!("{st}{}\n", row.join(","))).unwrap();
+    std::fs::write(
+        dd.join("extraction/studies.csv"),
+        format!("{st}{}\n", row.join(",")),
+    )
+    .unwrap();
     let od = std::fs::read_to_string(dd.join("extraction/outcome_data.csv")).unwrap();
     std::fs::write(dd.join("extraction/outcome_data.csv"), format!("{od}new_trial,mechanical_ventilation,day 28,5,100,20,100,reported,synthetic://test,SYNTHETIC test counts\n")).unwrap();
     let text = std::fs::read_to_string(&cfg).unwrap();
@@ -637,9 +1024,15 @@ TY  - JOUR\nID  - 99100003\nTI  - Synthetic new-round cohort study of something 
     std::fs::write(&cfg, text).unwrap();
     let o = run_into(&out, &cfg);
     assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
-    assert!(!dir.join("to_screen.csv").exists(), "nothing awaits screening now");
+    assert!(
+        !dir.join("to_screen.csv").exists(),
+        "nothing awaits screening now"
+    );
     // PRISMA 2020 for an updated review: the previous version's studies, the new round, the total
-    let prisma: BTreeMap<String, String> = csv_rows(&dir.join("prisma.csv")).into_iter().map(|r| (r["stage"].clone(), r["count"].clone())).collect();
+    let prisma: BTreeMap<String, String> = csv_rows(&dir.join("prisma.csv"))
+        .into_iter()
+        .map(|r| (r["stage"].clone(), r["count"].clone()))
+        .collect();
     for (k, v) in [
         ("update_previous_studies", "7"),
         ("update_records_identified", "4"),
@@ -651,15 +1044,34 @@ TY  - JOUR\nID  - 99100003\nTI  - Synthetic new-round cohort study of something 
         assert_eq!(prisma[k], v, "{k}");
     }
     let svg = std::fs::read_to_string(dir.join("report/prisma.svg")).unwrap();
-    assert!(svg.contains("for updated systematic reviews") && svg.contains("version of review (n = 7)") && svg.contains("Total studies included in review (n = 8)"), "{svg}");
+    assert!(
+        svg.contains("for updated systematic reviews")
+            && svg.contains("version of review (n = 7)")
+            && svg.contains("Total studies included in review (n = 8)"),
+        "{svg}"
+    );
     let ch = csv_rows(&dir.join("changes.csv"));
-    let mv = ch.iter().find(|r| r["outcome"] == "mechanical_ventilation" && r["subgroup"].is_empty()).unwrap();
-    assert_eq!((mv["change"].as_str(), mv["studies_added"].as_str()), ("updated", "new_trial"));
+    let mv = ch
+        .iter()
+        .find(|r| r["outcome"] == "mechanical_ventilation" && r["subgroup"].is_empty())
+        .unwrap();
+    assert_eq!(
+        (mv["change"].as_str(), mv["studies_added"].as_str()),
+        ("updated", "new_trial")
+    );
     assert_ne!(mv["estimate_before"], mv["estimate_after"]);
     let res = csv_rows(&dir.join("results.csv"));
-    let now = res.iter().find(|r| r["outcome"] == "mechanical_ventilation" && r["subgroup"].is_empty()).unwrap();
+    let now = res
+        .iter()
+        .find(|r| r["outcome"] == "mechanical_ventilation" && r["subgroup"].is_empty())
+        .unwrap();
     assert_eq!(mv["estimate_after"], now["estimate"]);
-    assert!(ch.iter().filter(|r| r["outcome"] != "mechanical_ventilation").all(|r| r["change"] == "unchanged"), "nothing else moved");
+    assert!(
+        ch.iter()
+            .filter(|r| r["outcome"] != "mechanical_ventilation")
+            .all(|r| r["change"] == "unchanged"),
+        "nothing else moved"
+    );
     // a rerun keeps the comparison with the previous version (byte-identical)
     let before = all_files(&dir);
     assert!(run_into(&out, &cfg).status.success());
@@ -681,23 +1093,42 @@ fn incremental_reruns_skip_unchanged_stages_and_match_a_full_run() {
     assert_eq!(log.matches("skipped: inputs unchanged").count(), 7, "{log}");
     assert!(!log.contains(" ran: "), "{log}");
     // a changed published figure: only the report reruns, and says why
-    replace_in(&d.join("data/published.csv"), "mortality/canakinumab,0.73 (0.36-1.47)", "mortality/canakinumab,0.74 (0.36-1.47)");
+    replace_in(
+        &d.join("data/published.csv"),
+        "mortality/canakinumab,0.73 (0.36-1.47)",
+        "mortality/canakinumab,0.74 (0.36-1.47)",
+    );
     let o = run_into(&out, &cfg);
     let log = stderr(&o);
     assert!(o.status.success(), "{log}");
     assert_eq!(log.matches("skipped: inputs unchanged").count(), 6, "{log}");
     assert!(log.contains("ran: changed: published figures"), "{log}");
     // a changed extraction sheet: extract and everything after it rerun, ingest does not
-    replace_in(&d.join("data/extraction/outcome_data.csv"), "save_more,mortality,day 28,13,405", "save_more,mortality,day 28,14,405");
+    replace_in(
+        &d.join("data/extraction/outcome_data.csv"),
+        "save_more,mortality,day 28,13,405",
+        "save_more,mortality,day 28,14,405",
+    );
     let log = stderr(&run_into(&out, &cfg));
     for stage in ["round 1", "screening"] {
-        assert!(log.contains(&format!("skipped: inputs unchanged; outputs taken from the previous run stage=\"{stage}\"")), "{log}");
+        assert!(
+            log.contains(&format!(
+                "skipped: inputs unchanged; outputs taken from the previous run stage=\"{stage}\""
+            )),
+            "{log}"
+        );
     }
-    assert!(log.contains("ran: changed: outcome sheet stage=\"extract\""), "{log}");
+    assert!(
+        log.contains("ran: changed: outcome sheet stage=\"extract\""),
+        "{log}"
+    );
     // byte-identical to a full run of the same inputs
     let fresh = d.join("fresh");
     assert!(run_into(&fresh, &cfg).status.success());
-    assert_eq!(all_files(&out.join("il1-covid19")), all_files(&fresh.join("il1-covid19")));
+    assert_eq!(
+        all_files(&out.join("il1-covid19")),
+        all_files(&fresh.join("il1-covid19"))
+    );
     let _ = std::fs::remove_dir_all(&d);
 }
 
@@ -709,12 +1140,19 @@ fn stage_keys_follow_what_each_stage_reads() {
     let out = d.join("out");
     assert!(run_into(&out, &cfg).status.success());
     let stderr = |o: &Output| String::from_utf8_lossy(&o.stderr).to_string();
-    replace_in(&cfg, "label = \"All-cause mortality\"", "label = \"Death from any cause\"");
+    replace_in(
+        &cfg,
+        "label = \"All-cause mortality\"",
+        "label = \"Death from any cause\"",
+    );
     let o = run_into(&out, &cfg);
     let log = stderr(&o);
     assert!(o.status.success(), "{log}");
     assert_eq!(log.matches("skipped: inputs unchanged").count(), 6, "{log}");
-    assert!(log.contains("ran: changed: the config stage=\"report\""), "{log}");
+    assert!(
+        log.contains("ran: changed: the config stage=\"report\""),
+        "{log}"
+    );
     let results = std::fs::read_to_string(out.join("il1-covid19/results.csv")).unwrap();
     // a threshold of the dedup rules: the round reruns, says why
     let text = std::fs::read_to_string(&cfg).unwrap();
@@ -722,9 +1160,15 @@ fn stage_keys_follow_what_each_stage_reads() {
     let o = run_into(&out, &cfg);
     let log = stderr(&o);
     assert!(o.status.success(), "{log}");
-    assert!(log.contains("ran: changed: [dedup.thresholds] stage=\"round 1\""), "{log}");
+    assert!(
+        log.contains("ran: changed: [dedup.thresholds] stage=\"round 1\""),
+        "{log}"
+    );
     // the IL-1 exports have no pair these thresholds decide differently: the same results
-    assert_eq!(std::fs::read_to_string(out.join("il1-covid19/results.csv")).unwrap(), results);
+    assert_eq!(
+        std::fs::read_to_string(out.join("il1-covid19/results.csv")).unwrap(),
+        results
+    );
     let _ = std::fs::remove_dir_all(&d);
 }
 
@@ -764,14 +1208,21 @@ fn config_errors_name_their_own_line_before_any_stage() {
         let (d, cfg) = pipeline_copy(tag, |_| {});
         replace_in(&cfg, from, to);
         let text = std::fs::read_to_string(&cfg).unwrap();
-        let line = text.lines().position(|l| l.starts_with(at)).unwrap_or_else(|| panic!("{tag}: {at:?}")) + 1;
+        let line = text
+            .lines()
+            .position(|l| l.starts_with(at))
+            .unwrap_or_else(|| panic!("{tag}: {at:?}"))
+            + 1;
         let out = d.join("out");
         let o = run_into(&out, &cfg);
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{tag}: {err}");
         let want = format!("pipeline.toml:{line}: {says}");
         assert!(err.contains(&want), "{tag}: {want:?} not in {err}");
-        assert!(!err.contains("stage="), "{tag}: a stage ran before the error: {err}");
+        assert!(
+            !err.contains("stage="),
+            "{tag}: a stage ran before the error: {err}"
+        );
         assert!(!out.join("il1-covid19").exists(), "{tag}: outputs written");
         let _ = std::fs::remove_dir_all(&d);
     }

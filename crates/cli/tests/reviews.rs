@@ -8,7 +8,10 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().unwrap()
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
 }
 
 fn tmpdir(tag: &str) -> PathBuf {
@@ -19,17 +22,33 @@ fn tmpdir(tag: &str) -> PathBuf {
 }
 
 fn metapipe(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_metapipe")).current_dir(dir).args(args).output().unwrap()
+    Command::new(env!("CARGO_BIN_EXE_metapipe"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
 }
 
 fn ok(o: &Output) {
-    assert!(o.status.success(), "exit {:?}: {}", o.status.code(), String::from_utf8_lossy(&o.stderr));
+    assert!(
+        o.status.success(),
+        "exit {:?}: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr)
+    );
 }
 
 fn csv_rows(p: &Path) -> Vec<BTreeMap<String, String>> {
     let mut r = csv::Reader::from_path(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
     let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
-    r.records().map(|x| h.iter().cloned().zip(x.unwrap().iter().map(String::from)).collect()).collect()
+    r.records()
+        .map(|x| {
+            h.iter()
+                .cloned()
+                .zip(x.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect()
 }
 
 fn num(r: &BTreeMap<String, String>, k: &str) -> f64 {
@@ -37,17 +56,35 @@ fn num(r: &BTreeMap<String, String>, k: &str) -> f64 {
 }
 
 fn close(a: f64, b: f64, tol: f64, what: &str) {
-    assert!((a - b).abs() <= tol * b.abs().max(1.0), "{what}: {a} vs {b}");
+    assert!(
+        (a - b).abs() <= tol * b.abs().max(1.0),
+        "{what}: {a} vs {b}"
+    );
 }
 
 fn fixture() -> serde_json::Value {
-    serde_json::from_str(&std::fs::read_to_string(repo().join("tests/fixtures/reviews/metadat_reviews.json")).unwrap()).unwrap()
+    serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/fixtures/reviews/metadat_reviews.json"))
+            .unwrap(),
+    )
+    .unwrap()
 }
 
 /// A results row against a metafor fit in the fixture (1e-6, relative where large).
 fn same_fit(r: &BTreeMap<String, String>, m: &serde_json::Value, what: &str) {
-    for (ours, theirs) in [("estimate", "estimate"), ("ci_lb", "ci_lb"), ("ci_ub", "ci_ub"), ("p", "p"), ("Q", "Q"), ("Q_p", "Q_p"), ("I2", "I2"), ("tau2", "tau2")] {
-        let (Some(t), true) = (m[theirs].as_f64(), r.contains_key(ours)) else { continue };
+    for (ours, theirs) in [
+        ("estimate", "estimate"),
+        ("ci_lb", "ci_lb"),
+        ("ci_ub", "ci_ub"),
+        ("p", "p"),
+        ("Q", "Q"),
+        ("Q_p", "Q_p"),
+        ("I2", "I2"),
+        ("tau2", "tau2"),
+    ] {
+        let (Some(t), true) = (m[theirs].as_f64(), r.contains_key(ours)) else {
+            continue;
+        };
         close(num(r, ours), t, 1e-6, &format!("{what} {ours}"));
     }
     assert_eq!(r["k"], m["k"].to_string(), "{what} k");
@@ -55,7 +92,15 @@ fn same_fit(r: &BTreeMap<String, String>, m: &serde_json::Value, what: &str) {
 
 fn run_review(name: &str) -> PathBuf {
     let out = tmpdir(name);
-    ok(&metapipe(&repo(), &["run", &format!("pipelines/{name}.toml"), "--out", out.to_str().unwrap()]));
+    ok(&metapipe(
+        &repo(),
+        &[
+            "run",
+            &format!("pipelines/{name}.toml"),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    ));
     out.join(name)
 }
 
@@ -66,33 +111,82 @@ fn bcg_review_reproduces_metafor_and_colditz() {
     let res = csv_rows(&dir.join("results.csv"));
     let overall: Vec<_> = res.iter().filter(|r| r["subgroup"].is_empty()).collect();
     assert_eq!(overall.len(), 2, "model = both: a fixed and a random row");
-    assert_eq!((overall[0]["model_type"].as_str(), overall[1]["model_type"].as_str()), ("fixed", "random"));
+    assert_eq!(
+        (
+            overall[0]["model_type"].as_str(),
+            overall[1]["model_type"].as_str()
+        ),
+        ("fixed", "random")
+    );
     assert_eq!(overall[1]["model"], "random effects: DerSimonian-Laird");
     same_fit(overall[1], &fx["overall_dl"], "DL");
-    close(num(overall[1], "pi_lb"), fx["overall_dl"]["pi_lb"].as_f64().unwrap(), 1e-6, "PI lower");
-    close(num(overall[1], "pi_ub"), fx["overall_dl"]["pi_ub"].as_f64().unwrap(), 1e-6, "PI upper");
+    close(
+        num(overall[1], "pi_lb"),
+        fx["overall_dl"]["pi_lb"].as_f64().unwrap(),
+        1e-6,
+        "PI lower",
+    );
+    close(
+        num(overall[1], "pi_ub"),
+        fx["overall_dl"]["pi_ub"].as_f64().unwrap(),
+        1e-6,
+        "PI upper",
+    );
     for k in ["estimate", "ci_lb", "ci_ub", "Q"] {
-        close(num(overall[0], k), fx["overall_mh"][k].as_f64().unwrap(), 1e-6, &format!("MH {k}"));
+        close(
+            num(overall[0], k),
+            fx["overall_mh"][k].as_f64().unwrap(),
+            1e-6,
+            &format!("MH {k}"),
+        );
     }
     // subgroups by allocation (a text covariate), each equal to metafor on that subset
     for (level, m) in fx["subgroups"].as_object().unwrap() {
-        let r = res.iter().find(|r| r["subgroup"] == *level && r["model_type"] == "random").unwrap_or_else(|| panic!("no subgroup {level}"));
+        let r = res
+            .iter()
+            .find(|r| r["subgroup"] == *level && r["model_type"] == "random")
+            .unwrap_or_else(|| panic!("no subgroup {level}"));
         assert_eq!(r["subgroup_by"], "alloc");
         same_fit(r, m, level);
     }
     // the test for subgroup differences on the random-effects overall row
     let qb = &fx["q_between"];
-    close(num(overall[1], "Q_between"), qb["Q"].as_f64().unwrap(), 1e-6, "Q between");
+    close(
+        num(overall[1], "Q_between"),
+        qb["Q"].as_f64().unwrap(),
+        1e-6,
+        "Q between",
+    );
     assert_eq!(overall[1]["Q_between_df"], qb["df"].to_string());
-    close(num(overall[1], "Q_between_p"), qb["p"].as_f64().unwrap(), 1e-6, "Q between p");
+    close(
+        num(overall[1], "Q_between_p"),
+        qb["p"].as_f64().unwrap(),
+        1e-6,
+        "Q between p",
+    );
     let forest = std::fs::read_to_string(dir.join("report/forest_tb.svg")).unwrap();
-    assert!(forest.contains("Test for subgroup differences: Chi² = "), "the forest plot shows the test");
+    assert!(
+        forest.contains("Test for subgroup differences: Chi² = "),
+        "the forest plot shows the test"
+    );
     assert!(forest.contains("Risk Ratio") && forest.contains("Favours BCG"));
     // as RevMan draws subgroups: every study's weight is its weight in the overall analysis, each
     // subtotal the subgroup's share, the shares adding to the total's 100%
-    let weights: Vec<f64> = forest.split('>').filter_map(|t| t.split_once("%<")).filter_map(|(w, _)| w.parse().ok()).collect();
-    let overall_w: Vec<f64> = csv_rows(&dir.join("per_study_effects.csv")).iter().filter(|r| r["subgroup"].is_empty()).map(|r| 100.0 * num(r, "weight")).collect();
-    assert_eq!(weights.len(), 13 + 3 + 1, "13 studies, 3 subtotals, the total: {weights:?}");
+    let weights: Vec<f64> = forest
+        .split('>')
+        .filter_map(|t| t.split_once("%<"))
+        .filter_map(|(w, _)| w.parse().ok())
+        .collect();
+    let overall_w: Vec<f64> = csv_rows(&dir.join("per_study_effects.csv"))
+        .iter()
+        .filter(|r| r["subgroup"].is_empty())
+        .map(|r| 100.0 * num(r, "weight"))
+        .collect();
+    assert_eq!(
+        weights.len(),
+        13 + 3 + 1,
+        "13 studies, 3 subtotals, the total: {weights:?}"
+    );
     assert_eq!(*weights.last().unwrap(), 100.0);
     let (mut studies, mut subtotals) = (vec![], vec![]);
     let mut at = 0;
@@ -100,52 +194,119 @@ fn bcg_review_reproduces_metafor_and_colditz() {
         // the sections in the order of the results (random, alternate, systematic allocation)
         studies.extend_from_slice(&weights[at..at + n]);
         let sum: f64 = weights[at..at + n].iter().sum();
-        assert!((sum - weights[at + n]).abs() <= 0.051 * n as f64, "subtotal {} vs its studies' {sum}", weights[at + n]);
+        assert!(
+            (sum - weights[at + n]).abs() <= 0.051 * n as f64,
+            "subtotal {} vs its studies' {sum}",
+            weights[at + n]
+        );
         subtotals.push(weights[at + n]);
         at += n + 1;
     }
-    assert!((subtotals.iter().sum::<f64>() - 100.0).abs() < 0.15, "{subtotals:?}");
+    assert!(
+        (subtotals.iter().sum::<f64>() - 100.0).abs() < 0.15,
+        "{subtotals:?}"
+    );
     let mut shown = studies.clone();
-    let mut want: Vec<f64> = overall_w.iter().map(|w| (w * 10.0).round() / 10.0).collect();
+    let mut want: Vec<f64> = overall_w
+        .iter()
+        .map(|w| (w * 10.0).round() / 10.0)
+        .collect();
     shown.sort_by(f64::total_cmp);
     want.sort_by(f64::total_cmp);
     assert_eq!(shown, want, "study weights are the overall analysis's");
     // sensitivity and small-study analyses of the DL model, each equal to metafor
     let sens = csv_rows(&dir.join("sensitivity.csv"));
-    let of = |kind: &str| sens.iter().filter(|r| r["analysis"] == kind).collect::<Vec<_>>();
+    let of = |kind: &str| {
+        sens.iter()
+            .filter(|r| r["analysis"] == kind)
+            .collect::<Vec<_>>()
+    };
     for (kind, key) in [("leave_one_out", "leave1out"), ("cumulative", "cumulative")] {
         let rows = of(kind);
         assert_eq!(rows.len(), 13, "{kind}");
         for (i, r) in rows.iter().enumerate() {
             for k in ["estimate", "ci_lb", "ci_ub", "I2", "tau2"] {
-                close(num(r, k), fx[key][k][i].as_f64().unwrap(), 1e-6, &format!("{kind} {i} {k}"));
+                close(
+                    num(r, k),
+                    fx[key][k][i].as_f64().unwrap(),
+                    1e-6,
+                    &format!("{kind} {i} {k}"),
+                );
             }
         }
     }
     assert_eq!(of("cumulative")[0]["step"], "adding trial01 (year = 1948)");
     let eg = of("egger")[0];
-    close(num(eg, "p"), fx["egger"]["p"].as_f64().unwrap(), 1e-6, "Egger p");
-    close(num(eg, "estimate"), fx["egger"]["limit"].as_f64().unwrap(), 1e-6, "Egger limit estimate");
+    close(
+        num(eg, "p"),
+        fx["egger"]["p"].as_f64().unwrap(),
+        1e-6,
+        "Egger p",
+    );
+    close(
+        num(eg, "estimate"),
+        fx["egger"]["limit"].as_f64().unwrap(),
+        1e-6,
+        "Egger limit estimate",
+    );
     let tf = of("trimfill")[0];
-    assert_eq!(tf["step"], format!("{} studies filled on the {} side", fx["trimfill"]["k0"], fx["trimfill"]["side"].as_str().unwrap()));
+    assert_eq!(
+        tf["step"],
+        format!(
+            "{} studies filled on the {} side",
+            fx["trimfill"]["k0"],
+            fx["trimfill"]["side"].as_str().unwrap()
+        )
+    );
     same_fit(tf, &fx["trimfill"], "trim-and-fill");
     for (r, cov) in of("metaregression").iter().zip(["ablat", "year"]) {
         let m = &fx["metareg"][cov];
-        for (ours, theirs) in [("estimate", "slope"), ("ci_lb", "ci_lb"), ("ci_ub", "ci_ub"), ("p", "p"), ("tau2", "tau2")] {
-            close(num(r, ours), m[theirs].as_f64().unwrap(), 1e-6, &format!("metareg {cov} {ours}"));
+        for (ours, theirs) in [
+            ("estimate", "slope"),
+            ("ci_lb", "ci_lb"),
+            ("ci_ub", "ci_ub"),
+            ("p", "p"),
+            ("tau2", "tau2"),
+        ] {
+            close(
+                num(r, ours),
+                m[theirs].as_f64().unwrap(),
+                1e-6,
+                &format!("metareg {cov} {ours}"),
+            );
         }
         assert_eq!(r["scale"], "log");
     }
     // the published result, to its printed precision
     let audit = csv_rows(&dir.join("audit.csv"));
-    let a = audit.iter().find(|a| a["item"] == "tb RR (random effects)").unwrap();
-    assert_eq!((a["status"].as_str(), a["recomputed"].as_str()), ("match", "0.49 (0.34-0.70)"), "{a:?}");
+    let a = audit
+        .iter()
+        .find(|a| a["item"] == "tb RR (random effects)")
+        .unwrap();
+    assert_eq!(
+        (a["status"].as_str(), a["recomputed"].as_str()),
+        ("match", "0.49 (0.34-0.70)"),
+        "{a:?}"
+    );
     // an analysis-only review: no search, screening or RoB outputs, and no empty report sections
-    for absent in ["prisma.csv", "clusters.csv", "rob_judgments.csv", "consistency.csv", "report/prisma.svg"] {
-        assert!(!dir.join(absent).exists(), "{absent} written for a review without that stage");
+    for absent in [
+        "prisma.csv",
+        "clusters.csv",
+        "rob_judgments.csv",
+        "consistency.csv",
+        "report/prisma.svg",
+    ] {
+        assert!(
+            !dir.join(absent).exists(),
+            "{absent} written for a review without that stage"
+        );
     }
     let index = std::fs::read_to_string(dir.join("report/index.html")).unwrap();
-    assert!(!index.contains("Study selection") && !index.contains("Risk of bias") && !index.contains("consistent with the sourced data"));
+    assert!(
+        !index.contains("Study selection")
+            && !index.contains("Risk of bias")
+            && !index.contains("consistent with the sourced data")
+    );
 }
 
 #[test]
@@ -154,10 +315,17 @@ fn ets_review_reproduces_metafor_and_hackshaw() {
     let fx = &fixture()["ets_lung_cancer"];
     let res = csv_rows(&dir.join("results.csv"));
     let overall = res.iter().find(|r| r["subgroup"].is_empty()).unwrap();
-    assert_eq!((overall["measure"].as_str(), overall["model"].as_str()), ("GEN", "random effects: DerSimonian-Laird"));
+    assert_eq!(
+        (overall["measure"].as_str(), overall["model"].as_str()),
+        ("GEN", "random effects: DerSimonian-Laird")
+    );
     same_fit(overall, &fx["overall_dl"], "DL");
     for (level, m) in fx["subgroups"].as_object().unwrap() {
-        same_fit(res.iter().find(|r| r["subgroup"] == *level).unwrap(), m, level);
+        same_fit(
+            res.iter().find(|r| r["subgroup"] == *level).unwrap(),
+            m,
+            level,
+        );
     }
     let audit = csv_rows(&dir.join("audit.csv"));
     for a in &audit {
@@ -190,7 +358,10 @@ fn fill_demo(root: &Path) {
     std::fs::write(data.join("outcome_data.csv"), OUTCOMES).unwrap();
     let cfg = root.join("pipelines/demo.toml");
     let text = std::fs::read_to_string(&cfg).unwrap();
-    let text = text.replace("# year = \"number\"", "year = \"number\"\nblinded = \"yes/no\"\nregion = \"text\"");
+    let text = text.replace(
+        "# year = \"number\"",
+        "year = \"number\"\nblinded = \"yes/no\"\nregion = \"text\"",
+    );
     let i = text.find("\n[[outcomes]]").unwrap() + 1;
     let outcomes = r#"[[outcomes]]
 id = "death"
@@ -234,7 +405,9 @@ fn pool(dir: &Path, name: &str, csv_text: &str, args: &[&str]) -> serde_json::Va
 fn init_then_extraction_alone_runs_every_outcome_type() {
     let root = tmpdir("init");
     ok(&metapipe(&root, &["init", "demo"]));
-    assert!(root.join("pipelines/demo.toml").is_file() && root.join("data/demo/studies.csv").is_file());
+    assert!(
+        root.join("pipelines/demo.toml").is_file() && root.join("data/demo/studies.csv").is_file()
+    );
     let again = metapipe(&root, &["init", "demo"]);
     assert_eq!(again.status.code(), Some(2), "init never overwrites");
     fill_demo(&root);
@@ -242,13 +415,20 @@ fn init_then_extraction_alone_runs_every_outcome_type() {
     ok(&o);
     let dir = root.join("out/demo");
     let res = csv_rows(&dir.join("results.csv"));
-    let row = |o: &str, sg: &str, kind: &str| res.iter().find(|r| r["outcome"] == o && r["subgroup"] == sg && r["model_type"] == kind).unwrap_or_else(|| panic!("no {o}/{sg}/{kind} in {res:?}"));
+    let row = |o: &str, sg: &str, kind: &str| {
+        res.iter()
+            .find(|r| r["outcome"] == o && r["subgroup"] == sg && r["model_type"] == kind)
+            .unwrap_or_else(|| panic!("no {o}/{sg}/{kind} in {res:?}"))
+    };
 
     // binary OR, REML: equals `metapipe pool` (metafor's escalc + rma) on the same counts
     let death: Vec<&str> = OUTCOMES.lines().filter(|l| l.contains(",death,")).collect();
     let bin_csv = |ids: &[&str]| {
         let mut s = String::from("ai,n1i,ci,n2i\n");
-        for l in death.iter().filter(|l| ids.iter().any(|id| l.starts_with(&format!("{id},")))) {
+        for l in death
+            .iter()
+            .filter(|l| ids.iter().any(|id| l.starts_with(&format!("{id},"))))
+        {
             let c: Vec<&str> = l.split(',').collect();
             s.push_str(&format!("{},{},{},{}\n", c[2], c[3], c[4], c[5]));
         }
@@ -256,29 +436,107 @@ fn init_then_extraction_alone_runs_every_outcome_type() {
     };
     let check = |r: &BTreeMap<String, String>, p: &serde_json::Value, ratio: bool, what: &str| {
         let t = |x: f64| if ratio { x.exp() } else { x };
-        for (ours, theirs) in [("estimate", "estimate"), ("ci_lb", "ci_lb"), ("ci_ub", "ci_ub")] {
-            close(num(r, ours), t(p[theirs].as_f64().unwrap()), 1e-9, &format!("{what} {ours}"));
+        for (ours, theirs) in [
+            ("estimate", "estimate"),
+            ("ci_lb", "ci_lb"),
+            ("ci_ub", "ci_ub"),
+        ] {
+            close(
+                num(r, ours),
+                t(p[theirs].as_f64().unwrap()),
+                1e-9,
+                &format!("{what} {ours}"),
+            );
         }
         for k in ["p", "Q", "I2", "tau2"] {
-            close(num(r, k), p[k].as_f64().unwrap(), 1e-9, &format!("{what} {k}"));
+            close(
+                num(r, k),
+                p[k].as_f64().unwrap(),
+                1e-9,
+                &format!("{what} {k}"),
+            );
         }
     };
-    check(row("death", "", "random"), &pool(&root, "d_all.csv", &bin_csv(&["a", "b", "c", "d", "e"]), &["--measure", "OR", "--method", "REML"]), true, "death");
-    check(row("death", "south", "random"), &pool(&root, "d_south.csv", &bin_csv(&["b", "d", "e"]), &["--measure", "OR", "--method", "REML"]), true, "death south");
-    check(row("death", "blinded", "random"), &pool(&root, "d_blind.csv", &bin_csv(&["a", "c", "e"]), &["--measure", "OR", "--method", "REML"]), true, "death blinded");
+    check(
+        row("death", "", "random"),
+        &pool(
+            &root,
+            "d_all.csv",
+            &bin_csv(&["a", "b", "c", "d", "e"]),
+            &["--measure", "OR", "--method", "REML"],
+        ),
+        true,
+        "death",
+    );
+    check(
+        row("death", "south", "random"),
+        &pool(
+            &root,
+            "d_south.csv",
+            &bin_csv(&["b", "d", "e"]),
+            &["--measure", "OR", "--method", "REML"],
+        ),
+        true,
+        "death south",
+    );
+    check(
+        row("death", "blinded", "random"),
+        &pool(
+            &root,
+            "d_blind.csv",
+            &bin_csv(&["a", "c", "e"]),
+            &["--measure", "OR", "--method", "REML"],
+        ),
+        true,
+        "death blinded",
+    );
     assert_eq!(row("death", "north", "random")["subgroup_by"], "region");
-    assert_eq!(row("death", "blinded", "random")["subgroup_by"], "", "a further subgroup is not a level of subgroup_by");
-    assert!(!row("death", "", "random")["Q_between"].is_empty(), "test for subgroup differences");
+    assert_eq!(
+        row("death", "blinded", "random")["subgroup_by"],
+        "",
+        "a further subgroup is not a level of subgroup_by"
+    );
+    assert!(
+        !row("death", "", "random")["Q_between"].is_empty(),
+        "test for subgroup differences"
+    );
 
     // continuous SMD, both models, Knapp-Hartung for the random one
     let mut cont = String::from("m1i,sd1i,n1i,m2i,sd2i,n2i\n");
     for l in OUTCOMES.lines().filter(|l| l.contains(",los,")) {
         let c: Vec<&str> = l.split(',').collect();
-        cont.push_str(&format!("{},{},{},{},{},{}\n", c[6], c[7], c[3], c[8], c[9], c[5]));
+        cont.push_str(&format!(
+            "{},{},{},{},{},{}\n",
+            c[6], c[7], c[3], c[8], c[9], c[5]
+        ));
     }
-    check(row("los", "", "fixed"), &pool(&root, "los.csv", &cont, &["--measure", "SMD", "--method", "FE"]), false, "los FE");
-    check(row("los", "", "random"), &pool(&root, "los.csv", &cont, &["--measure", "SMD", "--method", "DL", "--test", "knha"]), false, "los DL knha");
-    assert_eq!(row("los", "", "random")["n_treat"], "215", "totals over the pooled studies");
+    check(
+        row("los", "", "fixed"),
+        &pool(
+            &root,
+            "los.csv",
+            &cont,
+            &["--measure", "SMD", "--method", "FE"],
+        ),
+        false,
+        "los FE",
+    );
+    check(
+        row("los", "", "random"),
+        &pool(
+            &root,
+            "los.csv",
+            &cont,
+            &["--measure", "SMD", "--method", "DL", "--test", "knha"],
+        ),
+        false,
+        "los DL knha",
+    );
+    assert_eq!(
+        row("los", "", "random")["n_treat"],
+        "215",
+        "totals over the pooled studies"
+    );
 
     // generic log hazard ratios from SEs and from 95% CIs, Paule-Mandel, prediction interval
     let z = 1.959963984540054;
@@ -286,23 +544,50 @@ fn init_then_extraction_alone_runs_every_outcome_type() {
     for l in OUTCOMES.lines().filter(|l| l.contains(",hr,")) {
         let c: Vec<&str> = l.split(',').collect();
         let est: f64 = c[10].parse().unwrap();
-        let se: f64 = if c[11].is_empty() { (c[13].parse::<f64>().unwrap().ln() - c[12].parse::<f64>().unwrap().ln()) / (2.0 * z) } else { c[11].parse().unwrap() };
+        let se: f64 = if c[11].is_empty() {
+            (c[13].parse::<f64>().unwrap().ln() - c[12].parse::<f64>().unwrap().ln()) / (2.0 * z)
+        } else {
+            c[11].parse().unwrap()
+        };
         gen.push_str(&format!("{},{}\n", est.ln(), se * se));
     }
-    let p = pool(&root, "hr.csv", &gen, &["--measure", "GEN", "--method", "PM"]);
+    let p = pool(
+        &root,
+        "hr.csv",
+        &gen,
+        &["--measure", "GEN", "--method", "PM"],
+    );
     let r = row("hr", "", "random");
     check(r, &p, true, "hr PM");
-    close(num(r, "pi_lb"), p["pi_lb"].as_f64().unwrap().exp(), 1e-9, "hr PI");
+    close(
+        num(r, "pi_lb"),
+        p["pi_lb"].as_f64().unwrap().exp(),
+        1e-9,
+        "hr PI",
+    );
 
     // every optional stage absent: no PRISMA, RoB, consistency or audit outputs or sections
-    for absent in ["prisma.csv", "rob_judgments.csv", "consistency.csv", "audit.csv"] {
+    for absent in [
+        "prisma.csv",
+        "rob_judgments.csv",
+        "consistency.csv",
+        "audit.csv",
+    ] {
         assert!(!dir.join(absent).exists(), "{absent}");
     }
     let index = std::fs::read_to_string(dir.join("report/index.html")).unwrap();
     for section in ["Study selection", "Risk of bias", "Audit"] {
-        assert!(!index.contains(&format!("<h2>{section}")), "empty section {section}");
+        assert!(
+            !index.contains(&format!("<h2>{section}")),
+            "empty section {section}"
+        );
     }
-    for f in ["forest_death.svg", "forest_death_blinded.svg", "forest_los.svg", "forest_hr.svg"] {
+    for f in [
+        "forest_death.svg",
+        "forest_death_blinded.svg",
+        "forest_los.svg",
+        "forest_hr.svg",
+    ] {
         assert!(dir.join("report").join(f).is_file(), "{f}");
     }
     let _ = std::fs::remove_dir_all(&root);
@@ -316,18 +601,37 @@ fn config_errors_name_file_line_and_key() {
     let cfg = root.join("pipelines/demo.toml");
     let text = std::fs::read_to_string(&cfg).unwrap();
     for (from, to, key) in [
-        ("method = \"REML\"\nsubgroup_by", "method = \"REMX\"\nsubgroup_by", "outcomes.method"),
-        ("measure = \"SMD\"", "measure = \"SMD\"\nfixed = \"MH\"", "outcomes.fixed"),
-        ("region = \"text\"", "region = \"words\"", "extraction.covariates.region"),
+        (
+            "method = \"REML\"\nsubgroup_by",
+            "method = \"REMX\"\nsubgroup_by",
+            "outcomes.method",
+        ),
+        (
+            "measure = \"SMD\"",
+            "measure = \"SMD\"\nfixed = \"MH\"",
+            "outcomes.fixed",
+        ),
+        (
+            "region = \"text\"",
+            "region = \"words\"",
+            "extraction.covariates.region",
+        ),
     ] {
         std::fs::write(&cfg, text.replacen(from, to, 1)).unwrap();
         let o = metapipe(&root, &["run", "pipelines/demo.toml", "--out", "out"]);
         let err = String::from_utf8_lossy(&o.stderr);
         assert_eq!(o.status.code(), Some(1), "{err}");
-        assert!(err.contains("demo.toml:") && err.contains(key), "{key}: {err}");
+        assert!(
+            err.contains("demo.toml:") && err.contains(key),
+            "{key}: {err}"
+        );
     }
     // a subgroup column the studies table does not have
-    std::fs::write(&cfg, text.replacen("subgroup_by = \"region\"", "subgroup_by = \"continent\"", 1)).unwrap();
+    std::fs::write(
+        &cfg,
+        text.replacen("subgroup_by = \"region\"", "subgroup_by = \"continent\"", 1),
+    )
+    .unwrap();
     let o = metapipe(&root, &["run", "pipelines/demo.toml", "--out", "out"]);
     assert!(String::from_utf8_lossy(&o.stderr).contains("continent"));
     assert!(!root.join("out/demo").exists(), "no output on failure");
@@ -346,15 +650,32 @@ fn typed_prisma_counts() {
     let counts =
         "\n[prisma]\nrecords_identified = 120\nduplicates_removed = 20\nrecords_screened = 100\nexcluded_title_abstract = 80\nfull_text_assessed = 20\nexcluded_full_text = 15\nstudies_included = 5\n";
     std::fs::write(&cfg, format!("{base}{counts}")).unwrap();
-    ok(&metapipe(&root, &["run", "pipelines/demo.toml", "--out", "out"]));
-    let flow: Vec<(String, String)> = csv_rows(&root.join("out/demo/prisma.csv")).into_iter().map(|r| (r["stage"].clone(), r["count"].clone())).collect();
+    ok(&metapipe(
+        &root,
+        &["run", "pipelines/demo.toml", "--out", "out"],
+    ));
+    let flow: Vec<(String, String)> = csv_rows(&root.join("out/demo/prisma.csv"))
+        .into_iter()
+        .map(|r| (r["stage"].clone(), r["count"].clone()))
+        .collect();
     assert_eq!(flow.len(), 7);
     assert_eq!(flow[2], ("records_screened".to_string(), "100".to_string()));
     let svg = std::fs::read_to_string(root.join("out/demo/report/prisma.svg")).unwrap();
     assert!(svg.contains("(n = 120)") && svg.contains("(n = 5)"));
-    std::fs::write(&cfg, format!("{base}{}", counts.replace("records_screened = 100", "records_screened = 99"))).unwrap();
+    std::fs::write(
+        &cfg,
+        format!(
+            "{base}{}",
+            counts.replace("records_screened = 100", "records_screened = 99")
+        ),
+    )
+    .unwrap();
     let o = metapipe(&root, &["run", "pipelines/demo.toml", "--out", "out2"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&o.stderr).contains("prisma.records_screened"), "{}", String::from_utf8_lossy(&o.stderr));
+    assert!(
+        String::from_utf8_lossy(&o.stderr).contains("prisma.records_screened"),
+        "{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
     let _ = std::fs::remove_dir_all(&root);
 }

@@ -76,10 +76,20 @@ impl Sheet {
     pub fn parse(input: &Input, required: &[&str]) -> Result<Sheet> {
         let (path, text) = (input.path.as_path(), input.text()?);
         let mut rdr = csv::ReaderBuilder::new().from_reader(text.as_bytes());
-        let headers: Vec<String> = rdr.headers().map_err(|e| Error::data(e.to_string()).file(path).line(1))?.iter().map(|h| h.trim().to_string()).collect();
+        let headers: Vec<String> = rdr
+            .headers()
+            .map_err(|e| Error::data(e.to_string()).file(path).line(1))?
+            .iter()
+            .map(|h| h.trim().to_string())
+            .collect();
         for r in required {
             if !headers.iter().any(|h| h == r) {
-                return Err(Error::data(format!("missing column (have: {})", headers.join(","))).file(path).line(1).field(*r));
+                return Err(
+                    Error::data(format!("missing column (have: {})", headers.join(",")))
+                        .file(path)
+                        .line(1)
+                        .field(*r),
+                );
             }
         }
         let mut rows = vec![];
@@ -90,13 +100,21 @@ impl Sheet {
         if rows.is_empty() {
             return Err(Error::data("no rows (header only)").file(path));
         }
-        Ok(Sheet { path: path.to_path_buf(), headers, rows })
+        Ok(Sheet {
+            path: path.to_path_buf(),
+            headers,
+            rows,
+        })
     }
     pub fn has(&self, name: &str) -> bool {
         self.headers.iter().any(|h| h == name)
     }
     pub fn rows(&self) -> impl Iterator<Item = Row<'_>> {
-        self.rows.iter().map(move |(ln, cells)| Row { sheet: self, line: *ln, cells })
+        self.rows.iter().map(move |(ln, cells)| Row {
+            sheet: self,
+            line: *ln,
+            cells,
+        })
     }
 }
 
@@ -109,13 +127,20 @@ pub struct Row<'a> {
 impl Row<'_> {
     pub fn get(&self, name: &str) -> Option<&str> {
         let k = self.sheet.headers.iter().position(|h| h == name)?;
-        self.cells.get(k).map(|s| s.as_str()).filter(|s| !s.is_empty())
+        self.cells
+            .get(k)
+            .map(|s| s.as_str())
+            .filter(|s| !s.is_empty())
     }
     pub fn err(&self, field: &str, msg: impl Into<String>) -> Error {
-        Error::data(msg).file(&self.sheet.path).line(self.line).field(field)
+        Error::data(msg)
+            .file(&self.sheet.path)
+            .line(self.line)
+            .field(field)
     }
     pub fn req(&self, name: &str) -> Result<&str> {
-        self.get(name).ok_or_else(|| self.err(name, "required value is empty"))
+        self.get(name)
+            .ok_or_else(|| self.err(name, "required value is empty"))
     }
     /// A non-negative whole number, or `None` if empty.
     pub fn count(&self, name: &str) -> Result<Option<i64>> {
@@ -165,9 +190,17 @@ struct ArmRow {
 /// Columns: study_id, factor, treat, ctrl, treat_arms, ctrl_arms (arm names joined by " + ").
 pub fn factor_margins(arms: &Table) -> Result<DataFrame> {
     // one row per (arm, factor): the arm's `factors` cell "f=level; g=level" split
-    let (mut study, mut factor, mut level, mut arm, mut n) = (vec![], vec![], vec![], vec![], vec![]);
+    let (mut study, mut factor, mut level, mut arm, mut n) =
+        (vec![], vec![], vec![], vec![], vec![]);
     for r in 0..arms.num_rows() {
-        let (Some(id), Some(name), Some(fs), Some(size)) = (arms.str("study_id").get(r), arms.str("arm").get(r), arms.str("factors").get(r), arms.int("n").get(r)) else { continue };
+        let (Some(id), Some(name), Some(fs), Some(size)) = (
+            arms.str("study_id").get(r),
+            arms.str("arm").get(r),
+            arms.str("factors").get(r),
+            arms.int("n").get(r),
+        ) else {
+            continue;
+        };
         for part in fs.split("; ") {
             let mut kv = part.split('=');
             study.push(id);
@@ -177,13 +210,27 @@ pub fn factor_margins(arms: &Table) -> Result<DataFrame> {
             level.push(kv.next());
         }
     }
-    let long = DataFrame::new(study.len(), vec![Column::new("study_id".into(), &study), Column::new("factor".into(), &factor)]).map_err(pe)?;
-    let (mut g_study, mut g_factor, mut treat, mut ctrl, mut treat_arms, mut ctrl_arms) = (vec![], vec![], vec![], vec![], vec![], vec![]);
+    let long = DataFrame::new(
+        study.len(),
+        vec![
+            Column::new("study_id".into(), &study),
+            Column::new("factor".into(), &factor),
+        ],
+    )
+    .map_err(pe)?;
+    let (mut g_study, mut g_factor, mut treat, mut ctrl, mut treat_arms, mut ctrl_arms) =
+        (vec![], vec![], vec![], vec![], vec![], vec![]);
     let (level, arm, n) = (&level, &arm, &n);
-    for rows in metapipe_tables::frame::groups(&long, &["study_id", "factor"]).map_err(pe)?.iter() {
+    for rows in metapipe_tables::frame::groups(&long, &["study_id", "factor"])
+        .map_err(pe)?
+        .iter()
+    {
         let rows: Vec<usize> = rows.iter().map(|&r| r as usize).collect();
         // an arm without a level for the factor is on neither side
-        let side = |none: bool| rows.iter().filter(move |&&r| level[r].map(|l| (l == "none") == none).unwrap_or(false));
+        let side = |none: bool| {
+            rows.iter()
+                .filter(move |&&r| level[r].map(|l| (l == "none") == none).unwrap_or(false))
+        };
         g_study.push(study[rows[0]]);
         g_factor.push(factor[rows[0]]);
         treat.push(side(false).map(|&r| n[r]).sum::<i64>());
@@ -208,12 +255,28 @@ pub fn factor_margins(arms: &Table) -> Result<DataFrame> {
 
 fn read_arms(input: &Input, factor: &str) -> Result<Vec<ArmRow>> {
     let sa = Sheet::parse(input, &["study_id", "arm", "n", factor])?;
-    let factor_cols: Vec<String> = sa.headers.iter().filter(|h| !["study_id", "arm", "n", "source"].contains(&h.as_str())).cloned().collect();
+    let factor_cols: Vec<String> = sa
+        .headers
+        .iter()
+        .filter(|h| !["study_id", "arm", "n", "source"].contains(&h.as_str()))
+        .cloned()
+        .collect();
     let mut out = vec![];
     for r in sa.rows() {
-        let n = r.count("n")?.ok_or_else(|| r.err("n", "required value is empty"))?;
-        let factors = factor_cols.iter().map(|fc| Ok((fc.clone(), r.req(fc)?.to_string()))).collect::<Result<Vec<_>>>()?;
-        out.push(ArmRow { study_id: r.req("study_id")?.into(), arm: r.req("arm")?.into(), n, factors, source: r.get("source").map(String::from) });
+        let n = r
+            .count("n")?
+            .ok_or_else(|| r.err("n", "required value is empty"))?;
+        let factors = factor_cols
+            .iter()
+            .map(|fc| Ok((fc.clone(), r.req(fc)?.to_string())))
+            .collect::<Result<Vec<_>>>()?;
+        out.push(ArmRow {
+            study_id: r.req("study_id")?.into(),
+            arm: r.req("arm")?.into(),
+            n,
+            factors,
+            source: r.get("source").map(String::from),
+        });
     }
     Ok(out)
 }
@@ -222,14 +285,31 @@ fn arms_table(arms: &[ArmRow], factor: &str) -> Result<Table> {
     let mut t = Builder::new(&ARMS);
     for a in arms {
         let in_treat = a.factors.iter().any(|(f, v)| f == factor && v != "none");
-        let factors = a.factors.iter().map(|(f, v)| format!("{f}={v}")).collect::<Vec<_>>().join("; ");
-        t.row(vec![s(&a.study_id), s(&a.arm), s(if in_treat { "treat" } else { "ctrl" }), s(factors), i(a.n), so(a.source.clone())]);
+        let factors = a
+            .factors
+            .iter()
+            .map(|(f, v)| format!("{f}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        t.row(vec![
+            s(&a.study_id),
+            s(&a.arm),
+            s(if in_treat { "treat" } else { "ctrl" }),
+            s(factors),
+            i(a.n),
+            so(a.source.clone()),
+        ]);
     }
     t.finish()
 }
 
 /// Read the extraction sheets into the studies, arms and outcome_data tables.
-pub fn extract(studies: &Input, arms: Option<&Input>, outcomes: &Input, spec: &Spec) -> Result<Extracted> {
+pub fn extract(
+    studies: &Input,
+    arms: Option<&Input>,
+    outcomes: &Input,
+    spec: &Spec,
+) -> Result<Extracted> {
     let arms_t = match (arms, spec.comparison_factor) {
         (Some(a), Some(f)) => arms_table(&read_arms(a, f)?, f)?,
         (Some(a), None) => return Err(Error::data("an arms sheet needs `comparison_factor` in [extraction] (the factor whose arms are compared)").file(&a.path).field("extraction.comparison_factor")),
@@ -238,12 +318,25 @@ pub fn extract(studies: &Input, arms: Option<&Input>, outcomes: &Input, spec: &S
     let studies_t = read_studies(studies, &arms_t, spec)?;
     let ids: Vec<&str> = studies_t.str("study_id").iter().flatten().collect();
     if let Some(a) = arms {
-        if let Some(bad) = arms_t.str("study_id").iter().flatten().find(|id| !ids.contains(id)) {
-            return Err(Error::data(format!("arm of unknown study {bad:?} (not in the studies sheet)")).file(&a.path).field("study_id"));
+        if let Some(bad) = arms_t
+            .str("study_id")
+            .iter()
+            .flatten()
+            .find(|id| !ids.contains(id))
+        {
+            return Err(Error::data(format!(
+                "arm of unknown study {bad:?} (not in the studies sheet)"
+            ))
+            .file(&a.path)
+            .field("study_id"));
         }
     }
     let outcome_data = read_outcomes(outcomes, &studies_t, spec)?;
-    Ok(Extracted { studies: studies_t, arms: arms_t, outcome_data })
+    Ok(Extracted {
+        studies: studies_t,
+        arms: arms_t,
+        outcome_data,
+    })
 }
 
 /// The studies sheet: `study_id, label`, optional `ref, design, n_treat, n_ctrl, citation`, and
@@ -254,7 +347,9 @@ fn read_studies(input: &Input, arms: &Table, spec: &Spec) -> Result<Table> {
     required.extend(spec.covariates.iter().map(|c| c.name.as_str()));
     let sh = Sheet::parse(input, &required)?;
     let margins = match spec.comparison_factor {
-        Some(f) if arms.num_rows() > 0 => metapipe_tables::frame::rows_equal(&factor_margins(arms)?, "factor", f).map_err(pe)?,
+        Some(f) if arms.num_rows() > 0 => {
+            metapipe_tables::frame::rows_equal(&factor_margins(arms)?, "factor", f).map_err(pe)?
+        }
         _ => DataFrame::empty(),
     };
     let margin_of = |id: &str| -> Option<(i64, i64, String)> {
@@ -262,7 +357,16 @@ fn read_studies(input: &Input, arms: &Table, spec: &Spec) -> Result<Table> {
         let r = ids.iter().position(|x| x == Some(id))?;
         let get_i = |c: &str| margins.column(c).ok()?.i64().ok()?.get(r);
         let get_s = |c: &str| margins.column(c).ok()?.str().ok()?.get(r).map(String::from);
-        Some((get_i("treat")?, get_i("ctrl")?, format!("derived from arms along {}: treat = {}; ctrl = {}", spec.comparison_factor.unwrap_or(""), get_s("treat_arms")?, get_s("ctrl_arms")?)))
+        Some((
+            get_i("treat")?,
+            get_i("ctrl")?,
+            format!(
+                "derived from arms along {}: treat = {}; ctrl = {}",
+                spec.comparison_factor.unwrap_or(""),
+                get_s("treat_arms")?,
+                get_s("ctrl_arms")?
+            ),
+        ))
     };
     let mut b = Builder::new(&STUDIES);
     let mut cov: Vec<Vec<metapipe_tables::Cell>> = vec![vec![]; spec.covariates.len()];
@@ -280,9 +384,22 @@ fn read_studies(input: &Input, arms: &Table, spec: &Spec) -> Result<Table> {
                 }
                 (Some(t), Some(c), Some(why))
             }
-            None => (typed_t, typed_c, (typed_t.is_some() || typed_c.is_some()).then(|| "study table".to_string())),
+            None => (
+                typed_t,
+                typed_c,
+                (typed_t.is_some() || typed_c.is_some()).then(|| "study table".to_string()),
+            ),
         };
-        b.row(vec![s(&id), s(r.req("label")?), so(r.get("ref")), so(r.get("design")), i(nt), i(nc), so(source), so(r.get("citation"))]);
+        b.row(vec![
+            s(&id),
+            s(r.req("label")?),
+            so(r.get("ref")),
+            so(r.get("design")),
+            i(nt),
+            i(nc),
+            so(source),
+            so(r.get("citation")),
+        ]);
         for (k, c) in spec.covariates.iter().enumerate() {
             cov[k].push(match c.kind {
                 CovKind::Text => so(r.get(&c.name)),
@@ -297,13 +414,55 @@ fn read_studies(input: &Input, arms: &Table, spec: &Spec) -> Result<Table> {
         // a covariate named like a text column every studies table has (e.g. design) is that column
         match STUDIES.fields.iter().find(|f| f.name == c.name) {
             Some(f) if f.ty == metapipe_tables::ColType::Str && c.kind == CovKind::Text => continue,
-            Some(_) => return Err(Error::data(format!("{:?} is a column of every studies table; name the covariate otherwise", c.name)).field("extraction.covariates")),
+            Some(_) => {
+                return Err(Error::data(format!(
+                    "{:?} is a column of every studies table; name the covariate otherwise",
+                    c.name
+                ))
+                .field("extraction.covariates"))
+            }
             None => {}
         }
         let column = match c.kind {
-            CovKind::Text => Column::new(name, cells.into_iter().map(|x| if let metapipe_tables::Cell::S(v) = x { v } else { None }).collect::<Vec<_>>()),
-            CovKind::Number => Column::new(name, cells.into_iter().map(|x| if let metapipe_tables::Cell::F(v) = x { v } else { None }).collect::<Vec<_>>()),
-            CovKind::YesNo => Column::new(name, cells.into_iter().map(|x| if let metapipe_tables::Cell::B(v) = x { v } else { None }).collect::<Vec<_>>()),
+            CovKind::Text => Column::new(
+                name,
+                cells
+                    .into_iter()
+                    .map(|x| {
+                        if let metapipe_tables::Cell::S(v) = x {
+                            v
+                        } else {
+                            None
+                        }
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            CovKind::Number => Column::new(
+                name,
+                cells
+                    .into_iter()
+                    .map(|x| {
+                        if let metapipe_tables::Cell::F(v) = x {
+                            v
+                        } else {
+                            None
+                        }
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            CovKind::YesNo => Column::new(
+                name,
+                cells
+                    .into_iter()
+                    .map(|x| {
+                        if let metapipe_tables::Cell::B(v) = x {
+                            v
+                        } else {
+                            None
+                        }
+                    })
+                    .collect::<Vec<_>>(),
+            ),
         };
         df.with_column(column).map_err(pe)?;
     }
@@ -315,39 +474,87 @@ fn read_studies(input: &Input, arms: &Table, spec: &Spec) -> Result<Table> {
 /// its source (`source` or `source_url`). Binary denominators default to the studies' arm sizes.
 fn read_outcomes(input: &Input, studies: &Table, spec: &Spec) -> Result<Table> {
     let sh = Sheet::parse(input, &["study_id", "outcome"])?;
-    let src_col = if sh.has("source") { "source" } else { "source_url" };
+    let src_col = if sh.has("source") {
+        "source"
+    } else {
+        "source_url"
+    };
     let ids = studies.str("study_id");
     let (snt, snc) = (studies.int("n_treat"), studies.int("n_ctrl"));
     let mut t = Builder::new(&OUTCOME_DATA);
     let mut seen = BTreeMap::new();
     for r in sh.rows() {
         let sid = r.req("study_id")?.to_string();
-        let row = ids.iter().position(|x| x == Some(sid.as_str())).ok_or_else(|| r.err("study_id", format!("unknown study {sid:?} (not in the studies sheet)")))?;
+        let row = ids
+            .iter()
+            .position(|x| x == Some(sid.as_str()))
+            .ok_or_else(|| {
+                r.err(
+                    "study_id",
+                    format!("unknown study {sid:?} (not in the studies sheet)"),
+                )
+            })?;
         let outcome = r.req("outcome")?.to_string();
         let Some((_, kind)) = spec.outcomes.iter().find(|(id, _)| *id == outcome) else {
-            return Err(r.err("outcome", format!("outcome {outcome:?} is not in the pipeline's outcomes")));
+            return Err(r.err(
+                "outcome",
+                format!("outcome {outcome:?} is not in the pipeline's outcomes"),
+            ));
         };
         if let Some(prev) = seen.insert((sid.clone(), outcome.clone()), r.line) {
-            return Err(r.err("outcome", format!("{sid} {outcome} already given on line {prev}")));
+            return Err(r.err(
+                "outcome",
+                format!("{sid} {outcome} already given on line {prev}"),
+            ));
         }
-        let (nt, nc) = (r.count("n_treat")?.or(snt.get(row)), r.count("n_ctrl")?.or(snc.get(row)));
+        let (nt, nc) = (
+            r.count("n_treat")?.or(snt.get(row)),
+            r.count("n_ctrl")?.or(snc.get(row)),
+        );
         let (et, ec) = (r.count("events_treat")?, r.count("events_ctrl")?);
-        let (mt, sdt, mc, sdc) = (r.number("mean_treat")?, r.number("sd_treat")?, r.number("mean_ctrl")?, r.number("sd_ctrl")?);
-        let (est, se, lb, ub) = (r.number("estimate")?, r.number("se")?, r.number("ci_lb")?, r.number("ci_ub")?);
+        let (mt, sdt, mc, sdc) = (
+            r.number("mean_treat")?,
+            r.number("sd_treat")?,
+            r.number("mean_ctrl")?,
+            r.number("sd_ctrl")?,
+        );
+        let (est, se, lb, ub) = (
+            r.number("estimate")?,
+            r.number("se")?,
+            r.number("ci_lb")?,
+            r.number("ci_ub")?,
+        );
         // the first cell this outcome's type needs that the row leaves empty
         let need = |cells: &[(&'static str, bool)]| cells.iter().find(|c| !c.1).map(|c| c.0);
         let (given, lacking, what) = match kind {
-            OutcomeKind::Binary => {
-                (et.is_some() || ec.is_some(), need(&[("events_treat", et.is_some()), ("n_treat", nt.is_some()), ("events_ctrl", ec.is_some()), ("n_ctrl", nc.is_some())]), "events and totals per arm")
-            }
+            OutcomeKind::Binary => (
+                et.is_some() || ec.is_some(),
+                need(&[
+                    ("events_treat", et.is_some()),
+                    ("n_treat", nt.is_some()),
+                    ("events_ctrl", ec.is_some()),
+                    ("n_ctrl", nc.is_some()),
+                ]),
+                "events and totals per arm",
+            ),
             OutcomeKind::Continuous => (
                 [mt, sdt, mc, sdc].iter().any(Option::is_some),
-                need(&[("mean_treat", mt.is_some()), ("sd_treat", sdt.is_some()), ("n_treat", nt.is_some()), ("mean_ctrl", mc.is_some()), ("sd_ctrl", sdc.is_some()), ("n_ctrl", nc.is_some())]),
+                need(&[
+                    ("mean_treat", mt.is_some()),
+                    ("sd_treat", sdt.is_some()),
+                    ("n_treat", nt.is_some()),
+                    ("mean_ctrl", mc.is_some()),
+                    ("sd_ctrl", sdc.is_some()),
+                    ("n_ctrl", nc.is_some()),
+                ]),
                 "mean, SD and n per arm",
             ),
             OutcomeKind::Generic => (
                 [est, se, lb, ub].iter().any(Option::is_some),
-                need(&[("estimate", est.is_some()), ("se", se.is_some() || (lb.is_some() && ub.is_some()))]),
+                need(&[
+                    ("estimate", est.is_some()),
+                    ("se", se.is_some() || (lb.is_some() && ub.is_some())),
+                ]),
                 "an estimate with its se, or with ci_lb and ci_ub",
             ),
         };
@@ -359,7 +566,12 @@ fn read_outcomes(input: &Input, studies: &Table, spec: &Spec) -> Result<Table> {
         match status.as_str() {
             "reported" | "derived" => {
                 if let Some(cell) = lacking {
-                    return Err(r.err(cell, format!("required value is empty: a {status} row of this outcome needs {what}")));
+                    return Err(r.err(
+                        cell,
+                        format!(
+                            "required value is empty: a {status} row of this outcome needs {what}"
+                        ),
+                    ));
                 }
                 if r.get("status").is_some() && r.get(src_col).is_none() {
                     return Err(r.err(src_col, format!("a {status} number needs its source")));
@@ -370,7 +582,12 @@ fn read_outcomes(input: &Input, studies: &Table, spec: &Spec) -> Result<Table> {
                     return Err(r.err("status", "status missing but data are given"));
                 }
             }
-            other => return Err(r.err("status", format!("{other:?}: expected reported, derived or missing"))),
+            other => {
+                return Err(r.err(
+                    "status",
+                    format!("{other:?}: expected reported, derived or missing"),
+                ))
+            }
         }
         if let (Some(e), Some(n)) = (et, nt) {
             if e > n {
@@ -389,7 +606,10 @@ fn read_outcomes(input: &Input, studies: &Table, spec: &Spec) -> Result<Table> {
         }
         if let (Some(e), Some(l), Some(u)) = (est, lb, ub) {
             if !(l <= e && e <= u) {
-                return Err(r.err("ci_lb", format!("the interval {l} to {u} does not contain the estimate {e}")));
+                return Err(r.err(
+                    "ci_lb",
+                    format!("the interval {l} to {u} does not contain the estimate {e}"),
+                ));
             }
         }
         t.row(vec![
@@ -421,39 +641,102 @@ mod tests {
     use super::*;
 
     fn tmp(name: &str, body: &str) -> Input {
-        Input { path: name.into(), bytes: body.as_bytes().to_vec() }
+        Input {
+            path: name.into(),
+            bytes: body.as_bytes().to_vec(),
+        }
     }
-    fn spec<'a>(cov: &'a [Covariate], factor: Option<&'a str>, outcomes: &'a [(String, OutcomeKind)]) -> Spec<'a> {
-        Spec { covariates: cov, comparison_factor: factor, outcomes }
+    fn spec<'a>(
+        cov: &'a [Covariate],
+        factor: Option<&'a str>,
+        outcomes: &'a [(String, OutcomeKind)],
+    ) -> Spec<'a> {
+        Spec {
+            covariates: cov,
+            comparison_factor: factor,
+            outcomes,
+        }
     }
 
     #[test]
     fn factorial_margins_from_arms() {
         let st = tmp("s1.csv", "study_id,label,n_treat,n_ctrl\nf2x2,F,,\n");
         let ar = tmp("a1.csv", "study_id,arm,drug_a,drug_b,n\nf2x2,a,a,none,43\nf2x2,a + b,a,b,32\nf2x2,a + c,a,c,37\nf2x2,b,none,b,82\nf2x2,c,none,c,76\nf2x2,usual care,none,none,72\n");
-        let oc = tmp("o1.csv", "study_id,outcome,events_treat,events_ctrl\nf2x2,death,1,2\n");
+        let oc = tmp(
+            "o1.csv",
+            "study_id,outcome,events_treat,events_ctrl\nf2x2,death,1,2\n",
+        );
         let outs = [("death".to_string(), OutcomeKind::Binary)];
         let ex = extract(&st, Some(&ar), &oc, &spec(&[], Some("drug_a"), &outs)).unwrap();
-        assert_eq!((ex.studies.int("n_treat").get(0), ex.studies.int("n_ctrl").get(0)), (Some(112), Some(230)));
+        assert_eq!(
+            (
+                ex.studies.int("n_treat").get(0),
+                ex.studies.int("n_ctrl").get(0)
+            ),
+            (Some(112), Some(230))
+        );
         assert_eq!(ex.studies.str("n_source").get(0), Some("derived from arms along drug_a: treat = a + a + b + a + c; ctrl = b + c + usual care"));
         let m = factor_margins(&ex.arms).unwrap();
         let b = metapipe_tables::frame::rows_equal(&m, "factor", "drug_b").unwrap();
-        assert_eq!((b.column("treat").unwrap().i64().unwrap().get(0), b.column("ctrl").unwrap().i64().unwrap().get(0)), (Some(227), Some(115)));
+        assert_eq!(
+            (
+                b.column("treat").unwrap().i64().unwrap().get(0),
+                b.column("ctrl").unwrap().i64().unwrap().get(0)
+            ),
+            (Some(227), Some(115))
+        );
         // denominators default to the derived arm sizes
         assert_eq!(ex.outcome_data.int("n_treat").get(0), Some(112));
     }
 
     #[test]
     fn covariates_are_typed_columns() {
-        let st = tmp("s.csv", "study_id,label,latitude,alloc,blinded\na,A,44,random,yes\nb,B,,systematic,no\n");
-        let cov = [Covariate { name: "latitude".into(), kind: CovKind::Number }, Covariate { name: "alloc".into(), kind: CovKind::Text }, Covariate { name: "blinded".into(), kind: CovKind::YesNo }];
+        let st = tmp(
+            "s.csv",
+            "study_id,label,latitude,alloc,blinded\na,A,44,random,yes\nb,B,,systematic,no\n",
+        );
+        let cov = [
+            Covariate {
+                name: "latitude".into(),
+                kind: CovKind::Number,
+            },
+            Covariate {
+                name: "alloc".into(),
+                kind: CovKind::Text,
+            },
+            Covariate {
+                name: "blinded".into(),
+                kind: CovKind::YesNo,
+            },
+        ];
         let oc = tmp("o.csv", "study_id,outcome,estimate,se\na,y,0.1,0.2\n");
         let outs = [("y".to_string(), OutcomeKind::Generic)];
         let ex = extract(&st, None, &oc, &spec(&cov, None, &outs)).unwrap();
-        assert_eq!(ex.studies.df.column("latitude").unwrap().f64().unwrap().get(1), None);
-        assert_eq!(ex.studies.df.column("blinded").unwrap().bool().unwrap().get(0), Some(true));
+        assert_eq!(
+            ex.studies
+                .df
+                .column("latitude")
+                .unwrap()
+                .f64()
+                .unwrap()
+                .get(1),
+            None
+        );
+        assert_eq!(
+            ex.studies
+                .df
+                .column("blinded")
+                .unwrap()
+                .bool()
+                .unwrap()
+                .get(0),
+            Some(true)
+        );
         assert_eq!(ex.studies.extra_columns().len(), 3);
-        let bad = tmp("s.csv", "study_id,label,latitude,alloc,blinded\na,A,north,random,yes\n");
+        let bad = tmp(
+            "s.csv",
+            "study_id,label,latitude,alloc,blinded\na,A,north,random,yes\n",
+        );
         let e = extract(&bad, None, &oc, &spec(&cov, None, &outs)).unwrap_err();
         assert_eq!((e.line, e.field.as_deref()), (Some(2), Some("latitude")));
     }
@@ -461,7 +744,11 @@ mod tests {
     #[test]
     fn bad_rows_are_named_by_file_line_and_field() {
         let st = tmp("s2.csv", "study_id,label,n_treat,n_ctrl\nx,X,10,10\n");
-        let outs = [("mortality".to_string(), OutcomeKind::Binary), ("los".to_string(), OutcomeKind::Continuous), ("hr".to_string(), OutcomeKind::Generic)];
+        let outs = [
+            ("mortality".to_string(), OutcomeKind::Binary),
+            ("los".to_string(), OutcomeKind::Continuous),
+            ("hr".to_string(), OutcomeKind::Generic),
+        ];
         let cases = [
             ("study_id,outcome,events_treat,n_treat,events_ctrl,n_ctrl,status,source_url\nx,mortality,11,10,1,10,reported,http://x\n", 2, "events_treat"),
             ("study_id,outcome,mean_treat,sd_treat,mean_ctrl,sd_ctrl\nx,los,5,-1,6,2\n", 2, "sd_treat"),
@@ -474,7 +761,11 @@ mod tests {
         ];
         for (body, line, field) in cases {
             let e = extract(&st, None, &tmp("o2.csv", body), &spec(&[], None, &outs)).unwrap_err();
-            assert_eq!((e.line, e.field.as_deref()), (Some(line), Some(field)), "{body}: {e}");
+            assert_eq!(
+                (e.line, e.field.as_deref()),
+                (Some(line), Some(field)),
+                "{body}: {e}"
+            );
             assert_eq!(e.file.as_deref(), Some(std::path::Path::new("o2.csv")));
         }
     }
@@ -485,6 +776,13 @@ mod tests {
         let outs = [("los".to_string(), OutcomeKind::Continuous)];
         let oc = tmp("o.csv", "study_id,outcome,mean_treat,sd_treat,n_treat,mean_ctrl,sd_ctrl,n_ctrl\na,los,5,1,10,6,2,11\nb,los,,,,,,\n");
         let ex = extract(&st, None, &oc, &spec(&[], None, &outs)).unwrap();
-        assert_eq!(ex.outcome_data.str("status").iter().flatten().collect::<Vec<_>>(), vec!["reported", "missing"]);
+        assert_eq!(
+            ex.outcome_data
+                .str("status")
+                .iter()
+                .flatten()
+                .collect::<Vec<_>>(),
+            vec!["reported", "missing"]
+        );
     }
 }

@@ -22,12 +22,22 @@ pub enum Decision {
 }
 
 fn journal_agree(a: &Keys, b: &Keys) -> Option<bool> {
-    let forms_a: Vec<&Vec<String>> = [&a.journal, &a.journal_abbrev].into_iter().filter(|j| !j.is_empty()).collect();
-    let forms_b: Vec<&Vec<String>> = [&b.journal, &b.journal_abbrev].into_iter().filter(|j| !j.is_empty()).collect();
+    let forms_a: Vec<&Vec<String>> = [&a.journal, &a.journal_abbrev]
+        .into_iter()
+        .filter(|j| !j.is_empty())
+        .collect();
+    let forms_b: Vec<&Vec<String>> = [&b.journal, &b.journal_abbrev]
+        .into_iter()
+        .filter(|j| !j.is_empty())
+        .collect();
     if forms_a.is_empty() || forms_b.is_empty() {
         return None;
     }
-    Some(forms_a.iter().any(|x| forms_b.iter().any(|y| norm::journals_compatible(x, y))))
+    Some(
+        forms_a
+            .iter()
+            .any(|x| forms_b.iter().any(|y| norm::journals_compatible(x, y))),
+    )
 }
 
 /// Pages: the same first page agrees; an article number against a printed page says nothing;
@@ -40,7 +50,9 @@ fn pages_agree(a: &Keys, b: &Keys) -> Option<bool> {
     if a.article_number != b.article_number {
         return None;
     }
-    let single_in = |x: &Keys, y: &Keys| x.last_page.is_none() && (Some(x.first_page.as_ref().unwrap()) == y.last_page.as_ref());
+    let single_in = |x: &Keys, y: &Keys| {
+        x.last_page.is_none() && (Some(x.first_page.as_ref().unwrap()) == y.last_page.as_ref())
+    };
     if single_in(a, b) || single_in(b, a) {
         return None;
     }
@@ -56,11 +68,21 @@ fn pages_agree(a: &Keys, b: &Keys) -> Option<bool> {
 fn title_match(a: &Keys, b: &Keys) -> (f64, bool, bool) {
     let full = norm::similarity(&a.title, &b.title);
     let numbers = a.numbers == b.numbers;
-    let (short, long) = if a.title.len() <= b.title.len() { (&a.title, &b.title) } else { (&b.title, &a.title) };
+    let (short, long) = if a.title.len() <= b.title.len() {
+        (&a.title, &b.title)
+    } else {
+        (&b.title, &a.title)
+    };
     // one title inside the other (a section heading or a subtitle added, a title cut short)
     if short.len() >= 20 && long.len() > short.len() && long.contains(short.as_str()) {
         let nums_short = norm::title_numbers(short);
-        return (1.0, true, nums_short.iter().all(|n| norm::title_numbers(long).contains(n)));
+        return (
+            1.0,
+            true,
+            nums_short
+                .iter()
+                .all(|n| norm::title_numbers(long).contains(n)),
+        );
     }
     if short.len() >= 60 && long.len() > short.len() {
         let cut: String = long.chars().take(short.chars().count()).collect();
@@ -79,7 +101,8 @@ fn title_match(a: &Keys, b: &Keys) -> (f64, bool, bool) {
 /// neither end, a notice (erratum, retraction, comment, reply) against an article, different
 /// parts or editions.
 fn contradiction(a: &Keys, b: &Keys) -> Option<&'static str> {
-    let differ = |x: &Option<String>, y: &Option<String>| matches!((x, y), (Some(x), Some(y)) if x != y);
+    let differ =
+        |x: &Option<String>, y: &Option<String>| matches!((x, y), (Some(x), Some(y)) if x != y);
     if differ(&a.doi, &b.doi) {
         return Some("doi");
     }
@@ -87,8 +110,12 @@ fn contradiction(a: &Keys, b: &Keys) -> Option<&'static str> {
     // a single page earlier in the volume: a meeting abstract before the article, which the
     // page rule in `decide` weighs)
     let page_no = |k: &Keys| k.first_page.as_deref().and_then(|p| p.parse::<u64>().ok());
-    let single_earlier = |x: &Keys, y: &Keys| (x.last_page.is_none() || x.last_page == x.first_page) && matches!((page_no(x), page_no(y)), (Some(p), Some(q)) if p < q);
-    let pages_explain = a.first_page.is_some() && (a.first_page == b.first_page || single_earlier(a, b) || single_earlier(b, a));
+    let single_earlier = |x: &Keys, y: &Keys| {
+        (x.last_page.is_none() || x.last_page == x.first_page)
+            && matches!((page_no(x), page_no(y)), (Some(p), Some(q)) if p < q)
+    };
+    let pages_explain = a.first_page.is_some()
+        && (a.first_page == b.first_page || single_earlier(a, b) || single_earlier(b, a));
     if differ(&a.issue, &b.issue) && !pages_explain {
         return Some("issue");
     }
@@ -98,7 +125,10 @@ fn contradiction(a: &Keys, b: &Keys) -> Option<&'static str> {
     }
     // a notice against an article, unless both stand at the same place (the same notice
     // indexed with and without its label)
-    let same_place = a.volume.is_some() && a.volume == b.volume && a.first_page.is_some() && a.first_page == b.first_page;
+    let same_place = a.volume.is_some()
+        && a.volume == b.volume
+        && a.first_page.is_some()
+        && a.first_page == b.first_page;
     if a.notice != b.notice && !same_place {
         return Some("notice vs article");
     }
@@ -125,23 +155,40 @@ pub struct Thresholds {
 
 impl Default for Thresholds {
     fn default() -> Self {
-        Thresholds { near: 0.95, doi: 0.80, locus: 0.90 }
+        Thresholds {
+            near: 0.95,
+            doi: 0.80,
+            locus: 0.90,
+        }
     }
 }
 
 impl Thresholds {
     /// `near,doi,locus` (each a title similarity in [0, 1]).
     pub fn parse(s: &str) -> Result<Thresholds, String> {
-        let v: Vec<f64> = s.split(',').map(|x| x.trim().parse::<f64>().map_err(|_| format!("{x:?} is not a number"))).collect::<Result<_, _>>()?;
+        let v: Vec<f64> = s
+            .split(',')
+            .map(|x| {
+                x.trim()
+                    .parse::<f64>()
+                    .map_err(|_| format!("{x:?} is not a number"))
+            })
+            .collect::<Result<_, _>>()?;
         match v[..] {
             [near, doi, locus] => Thresholds { near, doi, locus }.checked(),
-            _ => Err(format!("{s:?}: expected three similarities near,doi,locus (e.g. 0.95,0.80,0.90)")),
+            _ => Err(format!(
+                "{s:?}: expected three similarities near,doi,locus (e.g. 0.95,0.80,0.90)"
+            )),
         }
     }
 
     /// The thresholds if each is a similarity in [0, 1], else which is not.
     pub fn checked(self) -> Result<Thresholds, String> {
-        for (name, v) in [("near", self.near), ("doi", self.doi), ("locus", self.locus)] {
+        for (name, v) in [
+            ("near", self.near),
+            ("doi", self.doi),
+            ("locus", self.locus),
+        ] {
             if !(0.0..=1.0).contains(&v) {
                 return Err(format!("{name} = {v}: a title similarity between 0 and 1"));
             }
@@ -159,7 +206,10 @@ pub fn decide(a: &Keys, b: &Keys, th: &Thresholds) -> (Decision, f64) {
         // no title to compare: a shared DOI with an agreeing year still identifies the work
         let year_ok = a.year.zip(b.year).is_none_or(|(x, y)| (x - y).abs() <= 1);
         if a.doi.is_some() && a.doi == b.doi && year_ok {
-            return (Decision::Duplicate("agree: doi (no title to compare); conflict: none".into()), 0.0);
+            return (
+                Decision::Duplicate("agree: doi (no title to compare); conflict: none".into()),
+                0.0,
+            );
         }
         return (Decision::Distinct, 0.0);
     }
@@ -180,13 +230,20 @@ pub fn decide(a: &Keys, b: &Keys, th: &Thresholds) -> (Decision, f64) {
         "first_author",
         match (&a.first_author, &b.first_author) {
             (Some(x), Some(y)) if x == y => Some(true),
-            (Some(_), Some(_)) => Some(a.author_tokens.iter().any(|t| t.len() >= 3 && b.author_tokens.contains(t))),
+            (Some(_), Some(_)) => Some(
+                a.author_tokens
+                    .iter()
+                    .any(|t| t.len() >= 3 && b.author_tokens.contains(t)),
+            ),
             _ => None,
         },
     );
     // the whole author list, name for name (positive evidence only: formats vary too much for
     // a difference to mean anything)
-    field("authors", (a.all_authors.1 >= 6 && a.all_authors == b.all_authors).then_some(true));
+    field(
+        "authors",
+        (a.all_authors.1 >= 6 && a.all_authors == b.all_authors).then_some(true),
+    );
     field(
         "year",
         match (a.year, b.year) {
@@ -213,9 +270,21 @@ pub fn decide(a: &Keys, b: &Keys, th: &Thresholds) -> (Decision, f64) {
     }
     // the same article under a translated title: the same journal, year, volume and full page
     // range (a range, so not one-page items such as letters) by the same first author
-    let same_range = a.last_page.is_some() && a.last_page != a.first_page && a.last_page == b.last_page;
-    if same_range && ["first_author", "year", "volume", "first_page", "journal"].iter().all(|f| agree.contains(f)) && conflict.is_empty() {
-        return (Decision::Duplicate(format!("identical locus, title aside (translated); agree: {}; conflict: none", agree.join(","))), 0.0);
+    let same_range =
+        a.last_page.is_some() && a.last_page != a.first_page && a.last_page == b.last_page;
+    if same_range
+        && ["first_author", "year", "volume", "first_page", "journal"]
+            .iter()
+            .all(|f| agree.contains(f))
+        && conflict.is_empty()
+    {
+        return (
+            Decision::Duplicate(format!(
+                "identical locus, title aside (translated); agree: {}; conflict: none",
+                agree.join(",")
+            )),
+            0.0,
+        );
     }
     let (sim, prefix, numbers_equal) = title_match(a, b);
     let evidence = || {
@@ -224,34 +293,62 @@ pub fn decide(a: &Keys, b: &Keys, th: &Thresholds) -> (Decision, f64) {
             sim,
             if prefix { " (one title truncated)" } else { "" },
             agree.join(","),
-            if conflict.is_empty() { "none".into() } else { conflict.join(",") }
+            if conflict.is_empty() {
+                "none".into()
+            } else {
+                conflict.join(",")
+            }
         )
     };
     let has = |f: &str, v: &[&str]| v.contains(&f);
-    let hard_conflict = ["doi", "first_page", "volume", "year", "type"].iter().any(|f| has(f, &conflict));
+    let hard_conflict = ["doi", "first_page", "volume", "year", "type"]
+        .iter()
+        .any(|f| has(f, &conflict));
     let others = agree.iter().filter(|f| **f != "doi").count();
-    if has("doi", &agree) && sim >= th.doi && numbers_equal && !has("first_page", &conflict) && !has("year", &conflict) && !has("type", &conflict) {
+    if has("doi", &agree)
+        && sim >= th.doi
+        && numbers_equal
+        && !has("first_page", &conflict)
+        && !has("year", &conflict)
+        && !has("type", &conflict)
+    {
         return (Decision::Duplicate(evidence()), sim);
     }
     // near-identical title with no contradiction: two agreeing fields suffice; a disagreeing
     // first author (name order, transliteration) is outweighed by year + volume + first page
     let bib_locus = has("year", &agree) && has("volume", &agree) && has("first_page", &agree);
-    if sim >= th.near && numbers_equal && !hard_conflict && !prefix && ((!has("first_author", &conflict) && others >= 2) || bib_locus) {
+    if sim >= th.near
+        && numbers_equal
+        && !hard_conflict
+        && !prefix
+        && ((!has("first_author", &conflict) && others >= 2) || bib_locus)
+    {
         return (Decision::Duplicate(evidence()), sim);
     }
     // the same bibliographic locus (year, volume, page range) and first author, in a compatible
     // journal: a similar title suffices (lost Greek letters, "p6"/"p16" typos), but numbers in
     // the title may differ only where a page range rules out neighbouring one-page abstracts
     let range = a.last_page.is_some() || b.last_page.is_some();
-    if bib_locus && has("first_author", &agree) && !has("journal", &conflict) && !hard_conflict && sim >= th.locus && (numbers_equal || (sim >= 0.97 && range)) {
+    if bib_locus
+        && has("first_author", &agree)
+        && !has("journal", &conflict)
+        && !hard_conflict
+        && sim >= th.locus
+        && (numbers_equal || (sim >= 0.97 && range))
+    {
         return (Decision::Duplicate(evidence()), sim);
     }
     // the same title by the same first author in the same volume of the same journal, where one
     // record is a single page EARLIER in the volume than the other (a meeting abstract before the
     // article; a single page after it may be an erratum, which stays apart): one work
     let page_no = |k: &Keys| k.first_page.as_deref().and_then(|p| p.parse::<u64>().ok());
-    let single_page = |x: &Keys, y: &Keys| (x.last_page.is_none() || x.last_page == x.first_page) && matches!((page_no(x), page_no(y)), (Some(p), Some(q)) if p < q);
-    let only_pages_conflict = conflict.iter().all(|f| matches!(*f, "first_page" | "issue"));
+    let single_page = |x: &Keys, y: &Keys| {
+        (x.last_page.is_none() || x.last_page == x.first_page)
+            && matches!((page_no(x), page_no(y)), (Some(p), Some(q)) if p < q)
+    };
+    let only_pages_conflict = conflict
+        .iter()
+        .all(|f| matches!(*f, "first_page" | "issue"));
     if sim >= 0.999
         && !prefix
         && numbers_equal
@@ -259,31 +356,62 @@ pub fn decide(a: &Keys, b: &Keys, th: &Thresholds) -> (Decision, f64) {
         && !a.correction
         && !b.correction
         && (single_page(a, b) || single_page(b, a))
-        && ["first_author", "year", "volume", "journal"].iter().all(|f| has(f, &agree))
+        && ["first_author", "year", "volume", "journal"]
+            .iter()
+            .all(|f| has(f, &agree))
     {
         return (Decision::Duplicate(evidence()), sim);
     }
     // a truncated or extended title needs the full bibliographic locus and the same author
-    if prefix && numbers_equal && !hard_conflict && has("first_author", &agree) && (bib_locus || others >= 4) {
+    if prefix
+        && numbers_equal
+        && !hard_conflict
+        && has("first_author", &agree)
+        && (bib_locus || others >= 4)
+    {
         return (Decision::Duplicate(evidence()), sim);
     }
     // a title cut at its subtitle in one database ("Infrastructure in the wild" vs
     // "Infrastructure in the wild: what mapping …"): the same first author and year, and the
     // same journal or volume, with no conflict
     let head_of = |x: &Keys, y: &Keys| y.title_head.as_deref() == Some(x.title.as_str());
-    if (head_of(a, b) || head_of(b, a)) && conflict.is_empty() && has("first_author", &agree) && has("year", &agree) && (has("journal", &agree) || has("volume", &agree)) {
-        return (Decision::Duplicate(format!("title cut at the subtitle; {}", evidence())), sim);
+    if (head_of(a, b) || head_of(b, a))
+        && conflict.is_empty()
+        && has("first_author", &agree)
+        && has("year", &agree)
+        && (has("journal", &agree) || has("volume", &agree))
+    {
+        return (
+            Decision::Duplicate(format!("title cut at the subtitle; {}", evidence())),
+            sim,
+        );
     }
     // a conference paper and its proceedings or journal version: the same title and numbers,
     // the same first author and author list (or year), and nothing against it but the venue
     // (year one apart and pages missing on one side do not conflict)
     let venue_only = conflict.iter().all(|f| matches!(*f, "type" | "journal"));
     let same_authors = a.all_authors.1 > 0 && a.all_authors == b.all_authors;
-    if has("type", &conflict) && venue_only && sim >= 0.95 && numbers_equal && !prefix && has("first_author", &agree) && same_authors {
-        return (Decision::Duplicate(format!("conference and journal versions; {}", evidence())), sim);
+    if has("type", &conflict)
+        && venue_only
+        && sim >= 0.95
+        && numbers_equal
+        && !prefix
+        && has("first_author", &agree)
+        && same_authors
+    {
+        return (
+            Decision::Duplicate(format!("conference and journal versions; {}", evidence())),
+            sim,
+        );
     }
     // for a person: similar titles by the same first author that the rules could not settle
-    if sim >= 0.90 && numbers_equal && !has("doi", &conflict) && !has("first_author", &conflict) && !has("type", &conflict) && (has("first_author", &agree) || agree.len() >= 2) {
+    if sim >= 0.90
+        && numbers_equal
+        && !has("doi", &conflict)
+        && !has("first_author", &conflict)
+        && !has("type", &conflict)
+        && (has("first_author", &agree) || agree.len() >= 2)
+    {
         return (Decision::Maybe(evidence()), sim);
     }
     (Decision::Distinct, sim)
@@ -346,14 +474,23 @@ impl Dsu {
 
 /// Map over a slice on the machine's cores (std threads, chunked; order preserved).
 fn par_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
-    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1).min(8);
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(8);
     if threads < 2 || items.len() < 256 {
         return items.iter().map(&f).collect();
     }
     let chunk = items.len().div_ceil(threads);
     std::thread::scope(|sc| {
-        let handles: Vec<_> = items.chunks(chunk).map(|c| sc.spawn(|| c.iter().map(&f).collect::<Vec<U>>())).collect();
-        handles.into_iter().flat_map(|h| h.join().expect("dedup worker panicked")).collect()
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|c| sc.spawn(|| c.iter().map(&f).collect::<Vec<U>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().expect("dedup worker panicked"))
+            .collect()
     })
 }
 
@@ -393,7 +530,12 @@ fn candidate_pairs(keys: &[Keys], m: usize, earlier: &Earlier) -> Vec<(usize, us
 
 /// Deduplicate `records`. `priority(i)` orders records for choosing a cluster's representative
 /// (lower first; ties by input order). `human` decisions override the rules for their pairs.
-pub fn dedup(records: &[Record], priority: impl Fn(usize) -> usize, human: &[HumanDecision], th: &Thresholds) -> Dedup {
+pub fn dedup(
+    records: &[Record],
+    priority: impl Fn(usize) -> usize,
+    human: &[HumanDecision],
+    th: &Thresholds,
+) -> Dedup {
     dedup_round(&Earlier::default(), records, priority, human, th)
 }
 
@@ -403,10 +545,20 @@ pub fn dedup(records: &[Record], priority: impl Fn(usize) -> usize, human: &[Hum
 /// of them joins the first (in pair order) and its pair with the other goes to a person as a
 /// maybe-pair. `priority(i)` (local index) orders the round's records for choosing the
 /// representative of a cluster the round found. With no earlier round this is [`dedup`].
-pub fn dedup_round(earlier: &Earlier, records: &[Record], priority: impl Fn(usize) -> usize, human: &[HumanDecision], th: &Thresholds) -> Dedup {
+pub fn dedup_round(
+    earlier: &Earlier,
+    records: &[Record],
+    priority: impl Fn(usize) -> usize,
+    human: &[HumanDecision],
+    th: &Thresholds,
+) -> Dedup {
     let (m, c0, n) = (earlier.n_records(), earlier.n_clusters(), records.len());
     let keys: Vec<Keys> = par_map(records, keys);
-    let id_index: HashMap<&str, usize> = records.iter().enumerate().map(|(i, r)| (r.record_id.as_str(), m + i)).collect();
+    let id_index: HashMap<&str, usize> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.record_id.as_str(), m + i))
+        .collect();
     let find = |id: &str| id_index.get(id).copied().or_else(|| earlier.find_id(id));
     let mut forced: HashMap<(usize, usize), bool> = HashMap::new();
     for h in human {
@@ -429,12 +581,24 @@ pub fn dedup_round(earlier: &Earlier, records: &[Record], priority: impl Fn(usiz
     let decided: Vec<(Decision, f64)> = par_map(&pairs, |&(a, b)| decide(key(a), key(b), th));
     // one node per earlier cluster, then one per record of the round; a component holding an
     // earlier cluster has it as its root (the lower index wins a union)
-    let node = |g: usize| if g >= m { c0 + g - m } else { earlier.cluster_of(g) };
+    let node = |g: usize| {
+        if g >= m {
+            c0 + g - m
+        } else {
+            earlier.cluster_of(g)
+        }
+    };
     let mut dsu = Dsu((0..c0 + n).collect());
     let mut matched: Vec<Option<(usize, String)>> = vec![None; n];
     let mut maybe = vec![];
     let mut warnings = vec![];
-    let id = |g: usize| if g >= m { records[g - m].record_id.as_str() } else { earlier.record_id(g) };
+    let id = |g: usize| {
+        if g >= m {
+            records[g - m].record_id.as_str()
+        } else {
+            earlier.record_id(g)
+        }
+    };
     for (&(a, b), (d, sim)) in pairs.iter().zip(decided) {
         let by_person = forced.get(&(a, b)).copied();
         let d = match by_person {
@@ -446,7 +610,11 @@ pub fn dedup_round(earlier: &Earlier, records: &[Record], priority: impl Fn(usiz
             Decision::Duplicate(ev) => {
                 let (ra, rb) = (dsu.find(node(a)), dsu.find(node(b)));
                 if ra != rb && ra < c0 && rb < c0 {
-                    let why = format!("{ev}; joining would merge {} and {}, kept apart by earlier rounds", cluster_id(ra), cluster_id(rb));
+                    let why = format!(
+                        "{ev}; joining would merge {} and {}, kept apart by earlier rounds",
+                        cluster_id(ra),
+                        cluster_id(rb)
+                    );
                     if by_person.is_some() {
                         warnings.push(format!("dedup decision {} = {}: {why}; mark a pair of records of those two clusters as duplicates to merge them", id(a), id(b)));
                     } else {
@@ -491,9 +659,23 @@ pub fn dedup_round(earlier: &Earlier, records: &[Record], priority: impl Fn(usiz
         representative.push(rep_of(c));
     }
     // maybe-pairs already joined through other evidence need no person
-    let cluster = |g: usize| if g >= m { cluster_of[g - m] } else { earlier.cluster_of(g) };
+    let cluster = |g: usize| {
+        if g >= m {
+            cluster_of[g - m]
+        } else {
+            earlier.cluster_of(g)
+        }
+    };
     maybe.retain(|(a, b, _, _)| cluster(*a) != cluster(*b));
-    Dedup { keys, cluster_of, clusters, representative, matched, maybe, warnings }
+    Dedup {
+        keys,
+        cluster_of,
+        clusters,
+        representative,
+        matched,
+        maybe,
+        warnings,
+    }
 }
 
 /// Cluster id of cluster `c` (`C0001`, … in the order the clusters were found).
@@ -505,7 +687,16 @@ pub fn cluster_id(c: usize) -> String {
 mod tests {
     use super::*;
 
-    fn rec(id: &str, title: &str, au: &str, year: i64, journal: &str, vol: &str, pages: &str, doi: &str) -> Record {
+    fn rec(
+        id: &str,
+        title: &str,
+        au: &str,
+        year: i64,
+        journal: &str,
+        vol: &str,
+        pages: &str,
+        doi: &str,
+    ) -> Record {
         Record {
             record_id: id.into(),
             title: Some(title.into()),
@@ -551,8 +742,26 @@ mod tests {
     #[test]
     fn numbered_titles_stay_apart() {
         let r = vec![
-            rec("a:1", "Synthetic record 012: colchicine in patients with COVID-19, a case series", "Synthetic A", 2021, "Synth J Med", "3", "10-20", ""),
-            rec("a:2", "Synthetic record 013: colchicine in patients with COVID-19, a case series", "Synthetic A", 2021, "Synth J Med", "3", "31-40", ""),
+            rec(
+                "a:1",
+                "Synthetic record 012: colchicine in patients with COVID-19, a case series",
+                "Synthetic A",
+                2021,
+                "Synth J Med",
+                "3",
+                "10-20",
+                "",
+            ),
+            rec(
+                "a:2",
+                "Synthetic record 013: colchicine in patients with COVID-19, a case series",
+                "Synthetic A",
+                2021,
+                "Synth J Med",
+                "3",
+                "31-40",
+                "",
+            ),
         ];
         let d = dedup(&r, |_| 0, &[], &Thresholds::default());
         assert_eq!(d.clusters.len(), 2);
@@ -573,7 +782,10 @@ mod tests {
             ),
             rec("b:1", "p16(INK4a) Expression does not predict the outcome of cervical intraepithelial neoplasia grade 1", "Guedes AC", 2007, "Int J Gynecol Cancer", "17", "1099-103", ""),
         ];
-        assert_eq!(dedup(&r, |_| 0, &[], &Thresholds::default()).clusters.len(), 1);
+        assert_eq!(
+            dedup(&r, |_| 0, &[], &Thresholds::default()).clusters.len(),
+            1
+        );
     }
 
     #[test]
@@ -581,8 +793,23 @@ mod tests {
         let article = rec("a:1", "Perinatal asphyxia may present with features of neonatal atypical hemolytic uremic syndrome", "Biran, V.", 2007, "Pediatric Nephrology", "22", "2129-2132", "");
         let abstract_ = rec("a:2", "Perinatal asphyxia may present with features of neonatal atypical hemolytic uremic syndrome", "Biran, V.", 2007, "Pediatric Nephrology", "22", "1514", "");
         let erratum = rec("a:3", "Perinatal asphyxia may present with features of neonatal atypical hemolytic uremic syndrome", "Biran, V.", 2007, "Pediatric Nephrology", "22", "2400", "");
-        assert_eq!(dedup(&[article.clone(), abstract_], |_| 0, &[], &Thresholds::default()).clusters.len(), 1);
-        assert_eq!(dedup(&[article, erratum], |_| 0, &[], &Thresholds::default()).clusters.len(), 2);
+        assert_eq!(
+            dedup(
+                &[article.clone(), abstract_],
+                |_| 0,
+                &[],
+                &Thresholds::default()
+            )
+            .clusters
+            .len(),
+            1
+        );
+        assert_eq!(
+            dedup(&[article, erratum], |_| 0, &[], &Thresholds::default())
+                .clusters
+                .len(),
+            2
+        );
     }
 
     #[test]
@@ -601,32 +828,99 @@ mod tests {
             "616-616",
             "",
         );
-        let d = dedup(&[article, notice, notice2], |_| 0, &[], &Thresholds::default());
-        assert_eq!(d.clusters.len(), 2, "the two notices are one record, the article another");
+        let d = dedup(
+            &[article, notice, notice2],
+            |_| 0,
+            &[],
+            &Thresholds::default(),
+        );
+        assert_eq!(
+            d.clusters.len(),
+            2,
+            "the two notices are one record, the article another"
+        );
     }
 
     #[test]
     fn conference_paper_and_journal_article_stay_apart() {
         // as the special_cases set has them (labelled distinct): the journal article has a second
         // author the conference paper lacks
-        let mut a = rec("a:1", "Cultural universality versus particularity in CMC", "Stahl, Bernd Carsten", 2004, "Journal of Global Information Technology Management", "7", "47-65", "");
+        let mut a = rec(
+            "a:1",
+            "Cultural universality versus particularity in CMC",
+            "Stahl, Bernd Carsten",
+            2004,
+            "Journal of Global Information Technology Management",
+            "7",
+            "47-65",
+            "",
+        );
         a.authors.push("Elbeltagi, Ibrahim".into());
-        let mut b = rec("a:2", "Cultural universality versus particularity in CMC", "Stahl, Bernd-Carsten", 2003, "Americas Conference on Information Systems", "", "", "");
+        let mut b = rec(
+            "a:2",
+            "Cultural universality versus particularity in CMC",
+            "Stahl, Bernd-Carsten",
+            2003,
+            "Americas Conference on Information Systems",
+            "",
+            "",
+            "",
+        );
         a.entry_type = Some("article".into());
         b.entry_type = Some("inproceedings".into());
-        assert_eq!(dedup(&[a.clone(), b.clone()], |_| 0, &[], &Thresholds::default()).clusters.len(), 2);
+        assert_eq!(
+            dedup(&[a.clone(), b.clone()], |_| 0, &[], &Thresholds::default())
+                .clusters
+                .len(),
+            2
+        );
         // the same authors, a year apart, pages on one side only: one work in two venues
         b.authors = a.authors.clone();
-        assert_eq!(dedup(&[a, b], |_| 0, &[], &Thresholds::default()).clusters.len(), 1);
+        assert_eq!(
+            dedup(&[a, b], |_| 0, &[], &Thresholds::default())
+                .clusters
+                .len(),
+            1
+        );
     }
 
     #[test]
     fn human_decision_applied() {
-        let r =
-            vec![rec("a:1", "Anakinra in severe COVID-19 pneumonia", "Doe J", 2021, "J A", "", "", ""), rec("b:1", "Anakinra in severe COVID-19 pneumonia: a pilot", "Roe R", 2021, "J B", "", "", "")];
-        assert_eq!(dedup(&r, |_| 0, &[], &Thresholds::default()).clusters.len(), 2);
-        let h = [HumanDecision { record_a: "a:1".into(), record_b: "b:1".into(), duplicate: true }];
-        assert_eq!(dedup(&r, |_| 0, &h, &Thresholds::default()).clusters.len(), 1);
+        let r = vec![
+            rec(
+                "a:1",
+                "Anakinra in severe COVID-19 pneumonia",
+                "Doe J",
+                2021,
+                "J A",
+                "",
+                "",
+                "",
+            ),
+            rec(
+                "b:1",
+                "Anakinra in severe COVID-19 pneumonia: a pilot",
+                "Roe R",
+                2021,
+                "J B",
+                "",
+                "",
+                "",
+            ),
+        ];
+        assert_eq!(
+            dedup(&r, |_| 0, &[], &Thresholds::default()).clusters.len(),
+            2
+        );
+        let h = [HumanDecision {
+            record_a: "a:1".into(),
+            record_b: "b:1".into(),
+            duplicate: true,
+        }];
+        assert_eq!(
+            dedup(&r, |_| 0, &h, &Thresholds::default()).clusters.len(),
+            1
+        );
     }
 
     fn n_clusters(r: &[Record]) -> usize {
@@ -635,26 +929,52 @@ mod tests {
 
     #[test]
     fn serial_items_in_different_issues_stay_apart() {
-        let mut a = rec("a:1", "Editor's comments", "Rai, Arun", 2015, "MIS Quarterly", "39", "", "");
+        let mut a = rec(
+            "a:1",
+            "Editor's comments",
+            "Rai, Arun",
+            2015,
+            "MIS Quarterly",
+            "39",
+            "",
+            "",
+        );
         let mut b = a.clone();
         b.record_id = "b:1".into();
         a.issue = Some("1".into());
         b.issue = Some("2".into());
-        assert_eq!(n_clusters(&[a.clone(), b.clone()]), 2, "a recurring column in consecutive issues");
+        assert_eq!(
+            n_clusters(&[a.clone(), b.clone()]),
+            2,
+            "a recurring column in consecutive issues"
+        );
         b.issue = Some("1".into());
         assert_eq!(n_clusters(&[a, b]), 1);
     }
 
     #[test]
     fn contradictions_block_whatever_else_agrees() {
-        let base = rec("a:1", "Outcomes of renal transplantation in children", "Doe, J", 2010, "Pediatric Nephrology", "25", "100-110", "");
+        let base = rec(
+            "a:1",
+            "Outcomes of renal transplantation in children",
+            "Doe, J",
+            2010,
+            "Pediatric Nephrology",
+            "25",
+            "100-110",
+            "",
+        );
         // two page ranges sharing neither end
         let mut other = base.clone();
         other.record_id = "b:1".into();
         other.pages = Some("200-210".into());
         assert_eq!(n_clusters(&[base.clone(), other]), 2);
         // a reply or a retraction notice against the article
-        for t in ["Reply to: Outcomes of renal transplantation in children", "Retraction: Outcomes of renal transplantation in children", "Comment on: Outcomes of renal transplantation in children"] {
+        for t in [
+            "Reply to: Outcomes of renal transplantation in children",
+            "Retraction: Outcomes of renal transplantation in children",
+            "Comment on: Outcomes of renal transplantation in children",
+        ] {
             let mut n = base.clone();
             n.record_id = "b:2".into();
             n.title = Some(t.into());
@@ -662,36 +982,127 @@ mod tests {
             assert_eq!(n_clusters(&[base.clone(), n]), 2, "{t}");
         }
         // different parts of a series
-        let p1 = rec("a:3", "Guidelines for kidney donation, part I: evaluation", "Doe, J", 2010, "Pediatric Nephrology", "25", "", "");
-        let p2 = rec("b:3", "Guidelines for kidney donation, part II: evaluation", "Doe, J", 2010, "Pediatric Nephrology", "25", "", "");
+        let p1 = rec(
+            "a:3",
+            "Guidelines for kidney donation, part I: evaluation",
+            "Doe, J",
+            2010,
+            "Pediatric Nephrology",
+            "25",
+            "",
+            "",
+        );
+        let p2 = rec(
+            "b:3",
+            "Guidelines for kidney donation, part II: evaluation",
+            "Doe, J",
+            2010,
+            "Pediatric Nephrology",
+            "25",
+            "",
+            "",
+        );
         assert_eq!(n_clusters(&[p1, p2]), 2);
     }
 
     #[test]
     fn translated_title_with_identical_locators_is_one_article() {
-        let en = rec("a:1", "Quality of life after kidney transplantation", "Müller, K", 2012, "Der Nephrologe", "7", "131-139", "");
-        let de = rec("b:1", "Lebensqualität nach Nierentransplantation", "Müller, K.", 2012, "Der Nephrologe", "7", "131-9", "");
+        let en = rec(
+            "a:1",
+            "Quality of life after kidney transplantation",
+            "Müller, K",
+            2012,
+            "Der Nephrologe",
+            "7",
+            "131-139",
+            "",
+        );
+        let de = rec(
+            "b:1",
+            "Lebensqualität nach Nierentransplantation",
+            "Müller, K.",
+            2012,
+            "Der Nephrologe",
+            "7",
+            "131-9",
+            "",
+        );
         assert_eq!(n_clusters(&[en.clone(), de]), 1);
         // a one-page item at the same place is not enough
-        let letter = rec("b:2", "Lebensqualität nach Nierentransplantation", "Müller, K", 2012, "Der Nephrologe", "7", "131", "");
-        let en1 = Record { pages: Some("131".into()), ..en };
+        let letter = rec(
+            "b:2",
+            "Lebensqualität nach Nierentransplantation",
+            "Müller, K",
+            2012,
+            "Der Nephrologe",
+            "7",
+            "131",
+            "",
+        );
+        let en1 = Record {
+            pages: Some("131".into()),
+            ..en
+        };
         assert_eq!(n_clusters(&[en1, letter]), 2);
     }
 
     #[test]
     fn title_cut_at_the_subtitle_is_one_article() {
-        let full = rec("a:1", "Infrastructure in the wild: what mapping words to concepts reveals", "Smith, A", 2019, "Information Systems Journal", "29", "12-40", "");
-        let cut = rec("b:1", "Infrastructure in the wild", "Smith, A.", 2019, "Inf Syst J", "29", "", "");
+        let full = rec(
+            "a:1",
+            "Infrastructure in the wild: what mapping words to concepts reveals",
+            "Smith, A",
+            2019,
+            "Information Systems Journal",
+            "29",
+            "12-40",
+            "",
+        );
+        let cut = rec(
+            "b:1",
+            "Infrastructure in the wild",
+            "Smith, A.",
+            2019,
+            "Inf Syst J",
+            "29",
+            "",
+            "",
+        );
         assert_eq!(n_clusters(&[full, cut]), 1);
     }
 
     #[test]
     fn non_latin_titles_are_compared_and_never_empty() {
-        assert_eq!(norm::title("Эффективность вакцины"), "effektivnost vaktsiny");
+        assert_eq!(
+            norm::title("Эффективность вакцины"),
+            "effektivnost vaktsiny"
+        );
         assert!(!norm::title("脳卒中").is_empty());
-        let a = rec("a:1", "Эффективность вакцины против гриппа у детей", "Иванов, И", 2015, "Вопросы вирусологии", "60", "5-10", "10.5555/x.1");
+        let a = rec(
+            "a:1",
+            "Эффективность вакцины против гриппа у детей",
+            "Иванов, И",
+            2015,
+            "Вопросы вирусологии",
+            "60",
+            "5-10",
+            "10.5555/x.1",
+        );
         let b = Record {
-            authors: vec![], journal: None, volume: None, pages: None, ..rec("b:1", "Эффективность вакцины против гриппа у детей", "", 2015, "", "", "", "10.5555/X.1")
+            authors: vec![],
+            journal: None,
+            volume: None,
+            pages: None,
+            ..rec(
+                "b:1",
+                "Эффективность вакцины против гриппа у детей",
+                "",
+                2015,
+                "",
+                "",
+                "",
+                "10.5555/X.1",
+            )
         };
         assert_eq!(n_clusters(&[a, b]), 1);
     }
@@ -708,7 +1119,10 @@ mod tests {
             representatives: &d.representative,
         };
         let mut e = Earlier::default();
-        e.push(crate::state::RoundState::decode(crate::state::RoundState::encode(&facts), "test").unwrap());
+        e.push(
+            crate::state::RoundState::decode(crate::state::RoundState::encode(&facts), "test")
+                .unwrap(),
+        );
         (e, d)
     }
 
@@ -719,35 +1133,89 @@ mod tests {
         let round1 = [
             rec("a:1", t1, "Doe J", 2021, "Lancet", "9", "100-9", ""),
             rec("a:2", t2, "Roe R", 2021, "BMJ", "372", "n311", ""),
-            rec("a:3", "Something else entirely about sepsis", "Poe P", 2020, "JAMA", "1", "1-2", ""),
+            rec(
+                "a:3",
+                "Something else entirely about sepsis",
+                "Poe P",
+                2020,
+                "JAMA",
+                "1",
+                "1-2",
+                "",
+            ),
         ];
         let (earlier, d1) = earlier_of(&round1, &[]);
         assert_eq!(d1.clusters.len(), 3);
         // the first article again, and a new article twice
         let t3 = "Canakinumab in patients with COVID-19 and elevated C-reactive protein";
         let round2 = [
-            rec("b:1", &format!("{t1}."), "Doe, J.", 2021, "The Lancet", "9", "100", ""),
+            rec(
+                "b:1",
+                &format!("{t1}."),
+                "Doe, J.",
+                2021,
+                "The Lancet",
+                "9",
+                "100",
+                "",
+            ),
             rec("b:2", t3, "Moe M", 2022, "JAMA", "326", "230-9", ""),
             rec("b:3", t3, "Moe, M", 2022, "JAMA", "326", "230", ""),
         ];
         let d2 = dedup_round(&earlier, &round2, |_| 0, &[], &Thresholds::default());
-        assert_eq!(d2.cluster_of[0], d1.cluster_of[0], "joins the earlier cluster");
-        assert_eq!(d2.matched[0].as_ref().map(|m| m.0), Some(0), "matched with the earlier record (global index)");
-        assert_eq!((d2.clusters.len(), d2.cluster_of[1], d2.cluster_of[2]), (1, 3, 3), "one new cluster, numbered after the earlier ones");
+        assert_eq!(
+            d2.cluster_of[0], d1.cluster_of[0],
+            "joins the earlier cluster"
+        );
+        assert_eq!(
+            d2.matched[0].as_ref().map(|m| m.0),
+            Some(0),
+            "matched with the earlier record (global index)"
+        );
+        assert_eq!(
+            (d2.clusters.len(), d2.cluster_of[1], d2.cluster_of[2]),
+            (1, 3, 3),
+            "one new cluster, numbered after the earlier ones"
+        );
         assert_eq!(d2.representative, [1]);
         // the two rounds deduplicated at once find the same clusters
         let all: Vec<Record> = round1.iter().chain(&round2).cloned().collect();
-        assert_eq!(dedup(&all, |_| 0, &[], &Thresholds::default()).clusters.len(), 4);
+        assert_eq!(
+            dedup(&all, |_| 0, &[], &Thresholds::default())
+                .clusters
+                .len(),
+            4
+        );
         // a record matching two clusters an earlier round kept apart (a reviewer said so) joins
         // the first; its pair with the other goes to a person
-        let copies = [round1[0].clone(), rec("a:9", t1, "Doe J", 2021, "Lancet", "9", "100-9", "10.1/x")];
+        let copies = [
+            round1[0].clone(),
+            rec("a:9", t1, "Doe J", 2021, "Lancet", "9", "100-9", "10.1/x"),
+        ];
         assert_eq!(earlier_of(&copies, &[]).0.n_clusters(), 1);
-        let (apart, _) = earlier_of(&copies, &[HumanDecision { record_a: "a:1".into(), record_b: "a:9".into(), duplicate: false }]);
+        let (apart, _) = earlier_of(
+            &copies,
+            &[HumanDecision {
+                record_a: "a:1".into(),
+                record_b: "a:9".into(),
+                duplicate: false,
+            }],
+        );
         assert_eq!(apart.n_clusters(), 2);
-        let d = dedup_round(&apart, &[rec("b:9", t1, "Doe J", 2021, "Lancet", "9", "100-9", "")], |_| 0, &[], &Thresholds::default());
+        let d = dedup_round(
+            &apart,
+            &[rec("b:9", t1, "Doe J", 2021, "Lancet", "9", "100-9", "")],
+            |_| 0,
+            &[],
+            &Thresholds::default(),
+        );
         assert_eq!(d.cluster_of[0], 0, "joins the first");
         assert_eq!(d.maybe.len(), 1);
         assert_eq!((d.maybe[0].0, d.maybe[0].1), (1, 2));
-        assert!(d.maybe[0].3.contains("kept apart by earlier rounds"), "{}", d.maybe[0].3);
+        assert!(
+            d.maybe[0].3.contains("kept apart by earlier rounds"),
+            "{}",
+            d.maybe[0].3
+        );
     }
 }

@@ -41,12 +41,31 @@ pub struct Keys {
 pub fn keys(r: &Record) -> Keys {
     let title = r.title.as_deref().map(norm::title).unwrap_or_default();
     let (first_page, last_page) = r.pages.as_deref().map(norm::pages).unwrap_or((None, None));
-    let article_number = first_page.as_deref().is_some_and(|p| p.starts_with(|c: char| c.is_ascii_alphabetic()) && p.len() >= 4);
-    let digits = |p: Option<String>| p.map(|p| p.chars().filter(|c| c.is_ascii_digit()).collect::<String>().trim_start_matches('0').to_string()).filter(|p| !p.is_empty());
+    let article_number = first_page
+        .as_deref()
+        .is_some_and(|p| p.starts_with(|c: char| c.is_ascii_alphabetic()) && p.len() >= 4);
+    let digits = |p: Option<String>| {
+        p.map(|p| {
+            p.chars()
+                .filter(|c| c.is_ascii_digit())
+                .collect::<String>()
+                .trim_start_matches('0')
+                .to_string()
+        })
+        .filter(|p| !p.is_empty())
+    };
     let last_page = digits(last_page);
     // compare the page number itself ("c37" ~ "37", "S417" ~ "417"); a page field without
     // digits ("Suppl", "t") says nothing
-    let first_page = first_page.map(|p| p.chars().filter(|c| c.is_ascii_digit()).collect::<String>().trim_start_matches('0').to_string()).filter(|p| !p.is_empty());
+    let first_page = first_page
+        .map(|p| {
+            p.chars()
+                .filter(|c| c.is_ascii_digit())
+                .collect::<String>()
+                .trim_start_matches('0')
+                .to_string()
+        })
+        .filter(|p| !p.is_empty());
     let conference = r.entry_type.as_deref().map(|t| {
         let t = t.to_ascii_lowercase();
         t.contains("proceedings") || t.contains("conference") || t == "conf" || t == "cpaper"
@@ -55,24 +74,57 @@ pub fn keys(r: &Record) -> Keys {
         numbers: norm::title_numbers(&title),
         parts: norm::parts(&title),
         title,
-        first_author: r.authors.first().map(|a| norm::surname(a)).filter(|s| !s.is_empty()),
+        first_author: r
+            .authors
+            .first()
+            .map(|a| norm::surname(a))
+            .filter(|s| !s.is_empty()),
         year: r.year,
         // the volume number itself: "35 Suppl 1" and "35" agree; "(Jul)" says nothing
-        volume: r.volume.as_deref().map(|v| v.trim().chars().take_while(|c| c.is_ascii_digit()).collect::<String>()).filter(|v| !v.is_empty()),
+        volume: r
+            .volume
+            .as_deref()
+            .map(|v| {
+                v.trim()
+                    .chars()
+                    .take_while(|c| c.is_ascii_digit())
+                    .collect::<String>()
+            })
+            .filter(|v| !v.is_empty()),
         first_page,
         last_page,
         article_number,
         doi: r.doi.as_deref().and_then(norm::doi),
-        journal: r.journal.as_deref().map(norm::journal_tokens).unwrap_or_default(),
-        journal_abbrev: r.journal_abbrev.as_deref().map(norm::journal_tokens).unwrap_or_default(),
-        author_tokens: r.authors.first().map(|a| norm::name_tokens(a)).unwrap_or_default(),
+        journal: r
+            .journal
+            .as_deref()
+            .map(norm::journal_tokens)
+            .unwrap_or_default(),
+        journal_abbrev: r
+            .journal_abbrev
+            .as_deref()
+            .map(norm::journal_tokens)
+            .unwrap_or_default(),
+        author_tokens: r
+            .authors
+            .first()
+            .map(|a| norm::name_tokens(a))
+            .unwrap_or_default(),
         correction: r.title.as_deref().is_some_and(norm::is_correction_notice),
         notice: r.title.as_deref().is_some_and(norm::is_notice),
         // the issue number itself ("3 Suppl" ~ "3"); an issue without digits says nothing
         issue: r
             .issue
             .as_deref()
-            .map(|v| v.trim().chars().skip_while(|c| !c.is_ascii_digit()).take_while(|c| c.is_ascii_digit()).collect::<String>().trim_start_matches('0').to_string())
+            .map(|v| {
+                v.trim()
+                    .chars()
+                    .skip_while(|c| !c.is_ascii_digit())
+                    .take_while(|c| c.is_ascii_digit())
+                    .collect::<String>()
+                    .trim_start_matches('0')
+                    .to_string()
+            })
             .filter(|v| !v.is_empty()),
         title_head: r.title.as_deref().and_then(norm::title_head),
         all_authors: norm::authors_signature(&r.authors),

@@ -17,7 +17,9 @@ pub mod state;
 pub use dedup::cluster_id;
 use dedup::{Dedup, HumanDecision};
 use metapipe_tables::io::Input;
-use metapipe_tables::schema::{CLUSTERS, MAYBE_PAIRS, MERGED, PRISMA, RECORDS, SCREENING, TO_SCREEN};
+use metapipe_tables::schema::{
+    CLUSTERS, MAYBE_PAIRS, MERGED, PRISMA, RECORDS, SCREENING, TO_SCREEN,
+};
 use metapipe_tables::{f, frame, i, pe, s, so, Builder, Error, Result, Table};
 use parse::Record;
 use polars::prelude::*;
@@ -38,7 +40,10 @@ pub struct Source {
 /// record exported again under an id an earlier round had (`seen_before(id)`: the same accession
 /// number of the same database) is the record already seen and is not added. Returns the
 /// records, the number of those dropped, and warnings.
-pub fn parse_round(sources: &[(&str, &Input)], seen_before: impl Fn(&str) -> bool) -> Result<(Vec<Record>, usize, Vec<String>)> {
+pub fn parse_round(
+    sources: &[(&str, &Input)],
+    seen_before: impl Fn(&str) -> bool,
+) -> Result<(Vec<Record>, usize, Vec<String>)> {
     let mut all = vec![];
     let mut warnings = vec![];
     let mut again = 0;
@@ -52,7 +57,13 @@ pub fn parse_round(sources: &[(&str, &Input)], seen_before: impl Fn(&str) -> boo
                 continue;
             }
             if let Some((f, l)) = seen.get(&r.record_id) {
-                return Err(Error::data(format!("record id {} already used at {f}:{l}", r.record_id)).file(&input.path).line(r.source_line).field("id"));
+                return Err(Error::data(format!(
+                    "record id {} already used at {f}:{l}",
+                    r.record_id
+                ))
+                .file(&input.path)
+                .line(r.source_line)
+                .field("id"));
             }
             seen.insert(r.record_id.clone(), (r.source_file.clone(), r.source_line));
             all.push(r);
@@ -63,14 +74,20 @@ pub fn parse_round(sources: &[(&str, &Input)], seen_before: impl Fn(&str) -> boo
 
 /// Parse every source, round by round ([`parse_round`]). Returns the records (rounds in order),
 /// each record's round, the number of re-exported records dropped per round, and warnings.
-pub fn parse_sources(sources: &[Source]) -> Result<(Vec<Record>, Vec<usize>, Vec<(usize, usize)>, Vec<String>)> {
+pub fn parse_sources(
+    sources: &[Source],
+) -> Result<(Vec<Record>, Vec<usize>, Vec<(usize, usize)>, Vec<String>)> {
     let mut rounds: Vec<usize> = sources.iter().map(|s| s.round).collect();
     rounds.sort_unstable();
     rounds.dedup();
     let (mut all, mut round_of, mut again, mut warnings) = (vec![], vec![], vec![], vec![]);
     let mut earlier: std::collections::HashSet<String> = Default::default();
     for r in rounds {
-        let srcs: Vec<(&str, &Input)> = sources.iter().filter(|s| s.round == r).map(|s| (s.database.as_str(), &s.input)).collect();
+        let srcs: Vec<(&str, &Input)> = sources
+            .iter()
+            .filter(|s| s.round == r)
+            .map(|s| (s.database.as_str(), &s.input))
+            .collect();
         let (recs, n_again, w) = parse_round(&srcs, |id| earlier.contains(id))?;
         earlier.extend(recs.iter().map(|x| x.record_id.clone()));
         if n_again > 0 {
@@ -85,12 +102,21 @@ pub fn parse_sources(sources: &[Source]) -> Result<(Vec<Record>, Vec<usize>, Vec
 
 /// A text column from optional cells; an empty string is missing (as [`metapipe_tables::so`]).
 fn text<'a>(name: &str, cells: impl Iterator<Item = Option<&'a str>>) -> Column {
-    Column::new(name.into(), cells.map(|v| v.filter(|x| !x.is_empty())).collect::<StringChunked>().into_series())
+    Column::new(
+        name.into(),
+        cells
+            .map(|v| v.filter(|x| !x.is_empty()))
+            .collect::<StringChunked>()
+            .into_series(),
+    )
 }
 
 /// A text column of present cells (an empty string stays a string, as [`metapipe_tables::s`]).
 fn text_req<'a>(name: &str, cells: impl Iterator<Item = &'a str>) -> Column {
-    Column::new(name.into(), cells.map(Some).collect::<StringChunked>().into_series())
+    Column::new(
+        name.into(),
+        cells.map(Some).collect::<StringChunked>().into_series(),
+    )
 }
 
 /// A record's bibliographic columns: title, authors (joined by "; "), year, journal (or its
@@ -101,8 +127,15 @@ fn bib_columns(recs: &[&Record]) -> Vec<Column> {
     vec![
         text("title", recs.iter().map(|r| r.title.as_deref())),
         text("authors", authors.iter().map(|a| Some(a.as_str()))),
-        Column::new("year".into(), recs.iter().map(|r| r.year).collect::<Vec<_>>()),
-        text("journal", recs.iter().map(|r| r.journal.as_deref().or(r.journal_abbrev.as_deref()))),
+        Column::new(
+            "year".into(),
+            recs.iter().map(|r| r.year).collect::<Vec<_>>(),
+        ),
+        text(
+            "journal",
+            recs.iter()
+                .map(|r| r.journal.as_deref().or(r.journal_abbrev.as_deref())),
+        ),
         text("volume", recs.iter().map(|r| r.volume.as_deref())),
         text("issue", recs.iter().map(|r| r.issue.as_deref())),
         text("pages", recs.iter().map(|r| r.pages.as_deref())),
@@ -114,12 +147,26 @@ fn bib_columns(recs: &[&Record]) -> Vec<Column> {
 /// The records table.
 pub fn records_table(recs: &[Record]) -> Result<Table> {
     let all: Vec<&Record> = recs.iter().collect();
-    let extra: Vec<String> = recs.iter().map(|r| r.extra.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("\u{1f}")).collect();
+    let extra: Vec<String> = recs
+        .iter()
+        .map(|r| {
+            r.extra
+                .iter()
+                .map(|(k, v)| format!("{k}={v}"))
+                .collect::<Vec<_>>()
+                .join("\u{1f}")
+        })
+        .collect();
     let mut cols = vec![
         text_req("record_id", recs.iter().map(|r| r.record_id.as_str())),
         text_req("database", recs.iter().map(|r| r.database.as_str())),
         text_req("source_file", recs.iter().map(|r| r.source_file.as_str())),
-        Column::new("source_line".into(), recs.iter().map(|r| r.source_line as i64).collect::<Vec<_>>()),
+        Column::new(
+            "source_line".into(),
+            recs.iter()
+                .map(|r| r.source_line as i64)
+                .collect::<Vec<_>>(),
+        ),
         text("entry_type", recs.iter().map(|r| r.entry_type.as_deref())),
     ];
     cols.extend(bib_columns(&all));
@@ -133,26 +180,62 @@ pub fn records_table(recs: &[Record]) -> Result<Table> {
 /// record of the round (cluster order); the merged records are those of the clusters the round
 /// found (a later round's copy of an earlier cluster is listed in its own round's clusters
 /// table, and leaves the merged record screened before as it was).
-pub fn dedup_tables(recs: &[Record], records: &Table, d: &Dedup, earlier: &Earlier) -> Result<(Table, Table, Table)> {
+pub fn dedup_tables(
+    recs: &[Record],
+    records: &Table,
+    d: &Dedup,
+    earlier: &Earlier,
+) -> Result<(Table, Table, Table)> {
     let (m, c0) = (earlier.n_records(), earlier.n_clusters());
-    let id = |g: usize| if g >= m { recs[g - m].record_id.as_str() } else { earlier.record_id(g) };
+    let id = |g: usize| {
+        if g >= m {
+            recs[g - m].record_id.as_str()
+        } else {
+            earlier.record_id(g)
+        }
+    };
     // one row per record, in cluster order
-    let mut rows: Vec<(usize, usize)> = d.cluster_of.iter().enumerate().map(|(i, &c)| (c, i)).collect();
+    let mut rows: Vec<(usize, usize)> = d
+        .cluster_of
+        .iter()
+        .enumerate()
+        .map(|(i, &c)| (c, i))
+        .collect();
     rows.sort_unstable();
     let table = |rows: &[(usize, usize)]| {
         let ids: Vec<String> = rows.iter().map(|(c, _)| cluster_id(*c)).collect();
         let cols = vec![
             text_req("cluster_id", ids.iter().map(String::as_str)),
-            text_req("record_id", rows.iter().map(|(_, i)| recs[*i].record_id.as_str())),
-            Column::new("representative".into(), rows.iter().map(|&(c, i)| c >= c0 && d.representative[c - c0] == i).collect::<Vec<_>>()),
-            text("matched_with", rows.iter().map(|(_, i)| d.matched[*i].as_ref().map(|(o, _)| id(*o)))),
-            text("evidence", rows.iter().map(|(_, i)| d.matched[*i].as_ref().map(|(_, ev)| ev.as_str()))),
+            text_req(
+                "record_id",
+                rows.iter().map(|(_, i)| recs[*i].record_id.as_str()),
+            ),
+            Column::new(
+                "representative".into(),
+                rows.iter()
+                    .map(|&(c, i)| c >= c0 && d.representative[c - c0] == i)
+                    .collect::<Vec<_>>(),
+            ),
+            text(
+                "matched_with",
+                rows.iter()
+                    .map(|(_, i)| d.matched[*i].as_ref().map(|(o, _)| id(*o))),
+            ),
+            text(
+                "evidence",
+                rows.iter()
+                    .map(|(_, i)| d.matched[*i].as_ref().map(|(_, ev)| ev.as_str())),
+            ),
         ];
         Table::new(&CLUSTERS, DataFrame::new(rows.len(), cols).map_err(pe)?)
     };
     let clusters = table(&rows)?;
     let first_new = rows.partition_point(|(c, _)| *c < c0);
-    let merged = if first_new == 0 { merged_table(records, &clusters)? } else { merged_table(records, &table(&rows[first_new..])?)? };
+    let merged = if first_new == 0 {
+        merged_table(records, &clusters)?
+    } else {
+        merged_table(records, &table(&rows[first_new..])?)?
+    };
     let mut mp = Builder::new(&MAYBE_PAIRS);
     for (a, bb, sim, ev) in &d.maybe {
         mp.row(vec![s(id(*a)), s(id(*bb)), f(*sim), s(ev)]);
@@ -164,9 +247,24 @@ pub fn dedup_tables(recs: &[Record], records: &Table, d: &Dedup, earlier: &Earli
 /// (in cluster order) every record id and database, and each field from the representative, or
 /// when it lacks the field, from the first copy that has it.
 pub fn merged_table(records: &Table, clusters: &Table) -> Result<Table> {
-    let doi: StringChunked = records.str("doi").iter().map(|d| d.and_then(normalize::doi)).collect();
-    let mut rec = records.df.select(["record_id", "database", "title", "authors", "year", "journal"]).map_err(pe)?;
-    rec.with_column(doi.with_name("doi".into()).into_column()).map_err(pe)?;
+    let doi: StringChunked = records
+        .str("doi")
+        .iter()
+        .map(|d| d.and_then(normalize::doi))
+        .collect();
+    let mut rec = records
+        .df
+        .select([
+            "record_id",
+            "database",
+            "title",
+            "authors",
+            "year",
+            "journal",
+        ])
+        .map_err(pe)?;
+    rec.with_column(doi.with_name("doi".into()).into_column())
+        .map_err(pe)?;
     // the clusters' rows in order, each with its record's fields; then per cluster (in order of
     // its first row) its representative first, then the copies in cluster order, so that a
     // field's first non-missing value is the representative's or the first copy's
@@ -175,10 +273,24 @@ pub fn merged_table(records: &Table, clusters: &Table) -> Result<Table> {
         .and_then(|d| d.sort(["member"], SortMultipleOptions::default()))
         .map_err(pe)?;
     let text = |c: &str| joined.column(c).and_then(|x| x.str()).map_err(pe);
-    let (cluster, ids, databases, rep) = (text("cluster_id")?, text("record_id")?, text("database")?, joined.column("representative").and_then(|x| x.bool()).map_err(pe)?);
-    let fields = [text("title")?, text("authors")?, text("journal")?, text("doi")?];
+    let (cluster, ids, databases, rep) = (
+        text("cluster_id")?,
+        text("record_id")?,
+        text("database")?,
+        joined
+            .column("representative")
+            .and_then(|x| x.bool())
+            .map_err(pe)?,
+    );
+    let fields = [
+        text("title")?,
+        text("authors")?,
+        text("journal")?,
+        text("doi")?,
+    ];
     let year = joined.column("year").and_then(|x| x.i64()).map_err(pe)?;
-    let (mut out_cluster, mut out_ids, mut out_dbs, mut out_year) = (vec![], vec![], vec![], vec![]);
+    let (mut out_cluster, mut out_ids, mut out_dbs, mut out_year) =
+        (vec![], vec![], vec![], vec![]);
     let mut out_fields: [Vec<Option<&str>>; 4] = Default::default();
     for g in frame::groups(&joined, &["cluster_id"]).map_err(pe)?.iter() {
         let mut order: Vec<usize> = g.iter().map(|&r| r as usize).collect();
@@ -215,7 +327,9 @@ pub fn merged_table(records: &Table, clusters: &Table) -> Result<Table> {
 /// A person's decisions on maybe-pairs: `record_a, record_b, duplicate (yes/no)` (none when
 /// there is no such file).
 pub fn read_human_decisions(input: Option<&Input>) -> Result<Vec<HumanDecision>> {
-    let Some(input) = input else { return Ok(vec![]) };
+    let Some(input) = input else {
+        return Ok(vec![]);
+    };
     let (path, text) = (input.path.as_path(), input.text()?);
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
     let mut out = vec![];
@@ -224,9 +338,18 @@ pub fn read_human_decisions(input: Option<&Input>) -> Result<Vec<HumanDecision>>
         let dup = match r.get(2).unwrap_or("").trim().to_ascii_lowercase().as_str() {
             "yes" | "y" | "true" | "1" => true,
             "no" | "n" | "false" | "0" => false,
-            other => return Err(Error::data(format!("{other:?} is not yes/no")).file(path).line(n + 2).field("duplicate")),
+            other => {
+                return Err(Error::data(format!("{other:?} is not yes/no"))
+                    .file(path)
+                    .line(n + 2)
+                    .field("duplicate"))
+            }
         };
-        out.push(HumanDecision { record_a: r.get(0).unwrap_or("").trim().into(), record_b: r.get(1).unwrap_or("").trim().into(), duplicate: dup });
+        out.push(HumanDecision {
+            record_a: r.get(0).unwrap_or("").trim().into(),
+            record_b: r.get(1).unwrap_or("").trim().into(),
+            duplicate: dup,
+        });
     }
     Ok(out)
 }
@@ -240,18 +363,52 @@ fn vtext(v: Verdict) -> &'static str {
 
 /// The screening table: one title/abstract row per cluster, one full-text row per report.
 pub fn screening_table(ta: &[TaDecision], ft: &[FtDecision]) -> Result<Table> {
-    let ids: Vec<String> = ta.iter().map(|d| d.cluster).chain(ft.iter().map(|d| d.cluster)).map(cluster_id).collect();
+    let ids: Vec<String> = ta
+        .iter()
+        .map(|d| d.cluster)
+        .chain(ft.iter().map(|d| d.cluster))
+        .map(cluster_id)
+        .collect();
     let none = || std::iter::repeat_n(None, ft.len());
     let cols = vec![
         text_req("cluster_id", ids.iter().map(String::as_str)),
-        text_req("record_id", ta.iter().map(|d| d.record_id.as_str()).chain(ft.iter().map(|d| d.record_id.as_str()))),
-        text_req("stage", std::iter::repeat_n("title_abstract", ta.len()).chain(std::iter::repeat_n("full_text", ft.len()))),
-        text("reviewer_1", ta.iter().map(|d| Some(vtext(d.reviewer_1))).chain(none())),
-        text("reviewer_2", ta.iter().map(|d| Some(vtext(d.reviewer_2))).chain(none())),
-        text("adjudicated", ta.iter().map(|d| d.adjudicated.map(vtext)).chain(none())),
-        text_req("decision", ta.iter().map(|d| vtext(d.decision)).chain(ft.iter().map(|d| vtext(d.decision)))),
-        text("reason", std::iter::repeat_n(None, ta.len()).chain(ft.iter().map(|d| d.reason.as_deref()))),
-        text("study_id", std::iter::repeat_n(None, ta.len()).chain(ft.iter().map(|d| d.study_id.as_deref()))),
+        text_req(
+            "record_id",
+            ta.iter()
+                .map(|d| d.record_id.as_str())
+                .chain(ft.iter().map(|d| d.record_id.as_str())),
+        ),
+        text_req(
+            "stage",
+            std::iter::repeat_n("title_abstract", ta.len())
+                .chain(std::iter::repeat_n("full_text", ft.len())),
+        ),
+        text(
+            "reviewer_1",
+            ta.iter().map(|d| Some(vtext(d.reviewer_1))).chain(none()),
+        ),
+        text(
+            "reviewer_2",
+            ta.iter().map(|d| Some(vtext(d.reviewer_2))).chain(none()),
+        ),
+        text(
+            "adjudicated",
+            ta.iter().map(|d| d.adjudicated.map(vtext)).chain(none()),
+        ),
+        text_req(
+            "decision",
+            ta.iter()
+                .map(|d| vtext(d.decision))
+                .chain(ft.iter().map(|d| vtext(d.decision))),
+        ),
+        text(
+            "reason",
+            std::iter::repeat_n(None, ta.len()).chain(ft.iter().map(|d| d.reason.as_deref())),
+        ),
+        text(
+            "study_id",
+            std::iter::repeat_n(None, ta.len()).chain(ft.iter().map(|d| d.study_id.as_deref())),
+        ),
     ];
     Table::new(&SCREENING, DataFrame::new(ids.len(), cols).map_err(pe)?)
 }
@@ -262,9 +419,29 @@ pub fn agreement_table(ta: &[TaDecision], ft: &[FtDecision]) -> Result<Table> {
     let mut t = Builder::new(&AGREEMENT);
     let agreed = ta.iter().filter(|d| d.reviewer_1 == d.reviewer_2).count();
     let adjudicated = ta.iter().filter(|d| d.adjudicated.is_some()).count();
-    let kappa = screening::cohen_kappa(&ta.iter().map(|d| (d.reviewer_1, d.reviewer_2)).collect::<Vec<_>>());
-    t.row(vec![s("title_abstract"), i(ta.len() as i64), i(agreed as i64), i((ta.len() - agreed) as i64), i(adjudicated as i64), f(kappa), so(None::<String>)]);
-    t.row(vec![s("full_text"), i(ft.len() as i64), i(None), i(None), i(None), f(None), s("one decision per report in the log: no agreement to measure")]);
+    let kappa = screening::cohen_kappa(
+        &ta.iter()
+            .map(|d| (d.reviewer_1, d.reviewer_2))
+            .collect::<Vec<_>>(),
+    );
+    t.row(vec![
+        s("title_abstract"),
+        i(ta.len() as i64),
+        i(agreed as i64),
+        i((ta.len() - agreed) as i64),
+        i(adjudicated as i64),
+        f(kappa),
+        so(None::<String>),
+    ]);
+    t.row(vec![
+        s("full_text"),
+        i(ft.len() as i64),
+        i(None),
+        i(None),
+        i(None),
+        f(None),
+        s("one decision per report in the log: no agreement to measure"),
+    ]);
     t.finish()
 }
 
@@ -279,7 +456,11 @@ pub fn prisma_table(p: &Prisma) -> Result<Table> {
         t.row(vec![s("records_identified"), s(db), i(*n as i64)]);
     }
     for (reason, n) in &p.exclusion_reasons {
-        t.row(vec![s("excluded_full_text_reason"), s(reason), i(*n as i64)]);
+        t.row(vec![
+            s("excluded_full_text_reason"),
+            s(reason),
+            i(*n as i64),
+        ]);
     }
     t.finish()
 }
@@ -287,9 +468,20 @@ pub fn prisma_table(p: &Prisma) -> Result<Table> {
 /// The records of round `round` awaiting a decision (`awaiting`: (cluster, stage) of the
 /// clusters the round found; [`Screened::awaiting`]), each cluster's representative, from the
 /// round's records table and state.
-pub fn to_screen_table(records: &Table, st: &state::RoundState, awaiting: &[(usize, &str)], round: usize) -> Result<Table> {
-    let idx: Vec<IdxSize> = awaiting.iter().map(|(c, _)| st.representative(c - st.clusters_before) as IdxSize).collect();
-    let reps = records.df.take(&IdxCa::from_vec("i".into(), idx)).map_err(pe)?;
+pub fn to_screen_table(
+    records: &Table,
+    st: &state::RoundState,
+    awaiting: &[(usize, &str)],
+    round: usize,
+) -> Result<Table> {
+    let idx: Vec<IdxSize> = awaiting
+        .iter()
+        .map(|(c, _)| st.representative(c - st.clusters_before) as IdxSize)
+        .collect();
+    let reps = records
+        .df
+        .take(&IdxCa::from_vec("i".into(), idx))
+        .map_err(pe)?;
     let ids: Vec<String> = awaiting.iter().map(|(c, _)| cluster_id(*c)).collect();
     let col = |name: &str| reps.column(name).cloned().map_err(pe);
     let mut cols = vec![
@@ -299,10 +491,15 @@ pub fn to_screen_table(records: &Table, st: &state::RoundState, awaiting: &[(usi
         col("database")?,
         Column::new("round".into(), vec![round as i64; awaiting.len()]),
     ];
-    for name in ["title", "authors", "year", "journal", "volume", "issue", "pages", "doi", "abstract"] {
+    for name in [
+        "title", "authors", "year", "journal", "volume", "issue", "pages", "doi", "abstract",
+    ] {
         cols.push(col(name)?);
     }
-    Table::new(&TO_SCREEN, DataFrame::new(awaiting.len(), cols).map_err(pe)?)
+    Table::new(
+        &TO_SCREEN,
+        DataFrame::new(awaiting.len(), cols).map_err(pe)?,
+    )
 }
 
 /// The records awaiting a decision as RIS (Rayyan, Covidence, ASReview and reference managers
@@ -321,8 +518,20 @@ pub fn to_screen_ris(t: &Table) -> String {
             out.push('\n');
         }
     };
-    let [stage, cluster, id, title, authors, journal, volume, issue, pages, doi, abstract_] =
-        ["stage", "cluster_id", "record_id", "title", "authors", "journal", "volume", "issue", "pages", "doi", "abstract"].map(|c| t.str(c));
+    let [stage, cluster, id, title, authors, journal, volume, issue, pages, doi, abstract_] = [
+        "stage",
+        "cluster_id",
+        "record_id",
+        "title",
+        "authors",
+        "journal",
+        "volume",
+        "issue",
+        "pages",
+        "doi",
+        "abstract",
+    ]
+    .map(|c| t.str(c));
     let (year, round) = (t.int("year"), t.int("round"));
     for k in 0..t.num_rows() {
         fn cell(c: &StringChunked, k: usize) -> &str {
@@ -336,14 +545,27 @@ pub fn to_screen_ris(t: &Table) -> String {
         for a in get(authors).split("; ") {
             tag(&mut out, "AU", a);
         }
-        tag(&mut out, "PY", &year.get(k).map(|y| y.to_string()).unwrap_or_default());
+        tag(
+            &mut out,
+            "PY",
+            &year.get(k).map(|y| y.to_string()).unwrap_or_default(),
+        );
         tag(&mut out, "JO", get(journal));
         tag(&mut out, "VL", get(volume));
         tag(&mut out, "IS", get(issue));
         tag(&mut out, "SP", get(pages));
         tag(&mut out, "DO", get(doi));
         tag(&mut out, "AB", get(abstract_));
-        tag(&mut out, "N1", &format!("metapipe: awaiting {} screening; cluster {}; search round {}", get(stage), get(cluster), round.get(k).unwrap_or(1)));
+        tag(
+            &mut out,
+            "N1",
+            &format!(
+                "metapipe: awaiting {} screening; cluster {}; search round {}",
+                get(stage),
+                get(cluster),
+                round.get(k).unwrap_or(1)
+            ),
+        );
         out.push_str("ER  - \n");
     }
     out
@@ -376,14 +598,32 @@ pub struct Round {
 /// Parse a search round's sources and deduplicate its records against each other and the
 /// earlier rounds' ([`dedup::dedup_round`]); `priority(database)` orders databases for choosing
 /// a new cluster's representative; `th` are the dedup rules' title thresholds.
-pub fn ingest_round(round: usize, sources: &[(&str, &Input)], earlier: &Earlier, priority: impl Fn(&str) -> usize, human: &[HumanDecision], th: &dedup::Thresholds) -> Result<Round> {
-    let (records, seen_again, mut warnings) = parse_round(sources, |id| earlier.find_id(id).is_some())?;
-    let d = dedup::dedup_round(earlier, &records, |k| priority(&records[k].database), human, th);
+pub fn ingest_round(
+    round: usize,
+    sources: &[(&str, &Input)],
+    earlier: &Earlier,
+    priority: impl Fn(&str) -> usize,
+    human: &[HumanDecision],
+    th: &dedup::Thresholds,
+) -> Result<Round> {
+    let (records, seen_again, mut warnings) =
+        parse_round(sources, |id| earlier.find_id(id).is_some())?;
+    let d = dedup::dedup_round(
+        earlier,
+        &records,
+        |k| priority(&records[k].database),
+        human,
+        th,
+    );
     // conservation: every record is in exactly one cluster, an earlier one or one found now
     let c0 = earlier.n_clusters();
-    let clustered = d.clusters.iter().map(Vec::len).sum::<usize>() + d.cluster_of.iter().filter(|&&c| c < c0).count();
+    let clustered = d.clusters.iter().map(Vec::len).sum::<usize>()
+        + d.cluster_of.iter().filter(|&&c| c < c0).count();
     if clustered != records.len() {
-        return Err(Error::data(format!("dedup invariant broken: {clustered} records in clusters, {} parsed", records.len())));
+        return Err(Error::data(format!(
+            "dedup invariant broken: {clustered} records in clusters, {} parsed",
+            records.len()
+        )));
     }
     warnings.extend(d.warnings.iter().cloned());
     let mut per_database: Vec<(String, usize)> = vec![];
@@ -397,8 +637,21 @@ pub fn ingest_round(round: usize, sources: &[(&str, &Input)], earlier: &Earlier,
             e.1 += 1;
         }
     }
-    let summary = RoundSummary { round, records: records.len(), seen_again, per_database, clusters_before: c0, clusters_after: c0 + d.clusters.len(), maybe_pairs: d.maybe.len(), warnings };
-    Ok(Round { summary, records, dedup: d })
+    let summary = RoundSummary {
+        round,
+        records: records.len(),
+        seen_again,
+        per_database,
+        clusters_before: c0,
+        clusters_after: c0 + d.clusters.len(),
+        maybe_pairs: d.maybe.len(),
+        warnings,
+    };
+    Ok(Round {
+        summary,
+        records,
+        dedup: d,
+    })
 }
 
 impl Round {
@@ -442,7 +695,14 @@ pub fn cluster_list(all: &Earlier) -> Result<Table> {
             m.join(";")
         })
         .collect();
-    Table::new(&metapipe_tables::schema::CLUSTER_LIST, DataFrame::new(joined.len(), vec![text_req("merged_ids", joined.iter().map(String::as_str))]).map_err(pe)?)
+    Table::new(
+        &metapipe_tables::schema::CLUSTER_LIST,
+        DataFrame::new(
+            joined.len(),
+            vec![text_req("merged_ids", joined.iter().map(String::as_str))],
+        )
+        .map_err(pe)?,
+    )
 }
 
 /// The screening logs applied to every round's clusters.
@@ -462,15 +722,24 @@ pub struct Screened {
 impl Screened {
     /// The clusters awaiting a decision among those round `r` found.
     pub fn awaiting_in(&self, r: &RoundSummary) -> &[(usize, &'static str)] {
-        let lo = self.awaiting.partition_point(|(c, _)| *c < r.clusters_before);
-        let hi = self.awaiting.partition_point(|(c, _)| *c < r.clusters_after);
+        let lo = self
+            .awaiting
+            .partition_point(|(c, _)| *c < r.clusters_before);
+        let hi = self
+            .awaiting
+            .partition_point(|(c, _)| *c < r.clusters_after);
         &self.awaiting[lo..hi]
     }
 }
 
 /// Apply the screening logs to the clusters of every round (`all`: every round's state,
 /// `rounds` their summaries), count the PRISMA flow and check it.
-pub fn screen(rounds: &[RoundSummary], all: &Earlier, ta_log: &Input, ft_log: &Input) -> Result<Screened> {
+pub fn screen(
+    rounds: &[RoundSummary],
+    all: &Earlier,
+    ta_log: &Input,
+    ft_log: &Input,
+) -> Result<Screened> {
     let cluster_of_id = |id: &str| all.find_id(id).map(|g| all.cluster_of(g));
     let ta = screening::title_abstract(ta_log, &cluster_of_id)?;
     let ft = screening::full_text(ft_log, &cluster_of_id, &ta)?;
@@ -484,7 +753,11 @@ pub fn screen(rounds: &[RoundSummary], all: &Earlier, ta_log: &Input, ft_log: &I
     let n_clusters = all.n_clusters();
     let p = screening::prisma(&per_db, n_clusters, &ta, &ft);
     p.check().map_err(Error::data)?;
-    let kappa = screening::cohen_kappa(&ta.iter().map(|d| (d.reviewer_1, d.reviewer_2)).collect::<Vec<_>>());
+    let kappa = screening::cohen_kappa(
+        &ta.iter()
+            .map(|d| (d.reviewer_1, d.reviewer_2))
+            .collect::<Vec<_>>(),
+    );
     let verdict: HashMap<usize, Verdict> = ta.iter().map(|d| (d.cluster, d.decision)).collect();
     let assessed: std::collections::HashSet<usize> = ft.iter().map(|d| d.cluster).collect();
     let awaiting = (0..n_clusters)
@@ -495,15 +768,28 @@ pub fn screen(rounds: &[RoundSummary], all: &Earlier, ta_log: &Input, ft_log: &I
         })
         .collect();
     let update = prisma_update(rounds, &ta, &ft);
-    Ok(Screened { ta, ft, prisma: p, kappa_title_abstract: kappa, update, awaiting })
+    Ok(Screened {
+        ta,
+        ft,
+        prisma: p,
+        kappa_title_abstract: kappa,
+        update,
+        awaiting,
+    })
 }
 
 /// PRISMA 2020 for an updated review, when the review has more than one search round: the
 /// studies of the previous version (included from records of earlier rounds), the flow of the
 /// latest round's new records, and the total. Rows (stage, detail, count), stages prefixed
 /// `update_`; none for a single-round review.
-pub fn prisma_update(rounds: &[RoundSummary], ta: &[TaDecision], ft: &[FtDecision]) -> Vec<(String, Option<String>, usize)> {
-    let Some(latest) = rounds.last().filter(|_| rounds.len() > 1) else { return vec![] };
+pub fn prisma_update(
+    rounds: &[RoundSummary],
+    ta: &[TaDecision],
+    ft: &[FtDecision],
+) -> Vec<(String, Option<String>, usize)> {
+    let Some(latest) = rounds.last().filter(|_| rounds.len() > 1) else {
+        return vec![];
+    };
     let is_new = |c: usize| c >= latest.clusters_before;
     let (mut prev_studies, mut prev_reports) = (std::collections::BTreeSet::new(), 0usize);
     let (mut new_studies, mut new_reports) = (std::collections::BTreeSet::new(), 0usize);
@@ -525,7 +811,9 @@ pub fn prisma_update(rounds: &[RoundSummary], ta: &[TaDecision], ft: &[FtDecisio
             }
             (Verdict::Exclude, true) => {
                 excl_ft_new += 1;
-                *reasons.entry(d.reason.clone().unwrap_or_default()).or_default() += 1;
+                *reasons
+                    .entry(d.reason.clone().unwrap_or_default())
+                    .or_default() += 1;
             }
             _ => {}
         }
@@ -533,9 +821,16 @@ pub fn prisma_update(rounds: &[RoundSummary], ta: &[TaDecision], ft: &[FtDecisio
     let new_clusters = latest.clusters_after - latest.clusters_before;
     let identified = latest.records + latest.seen_again;
     let screened = ta.iter().filter(|d| is_new(d.cluster)).count();
-    let excl_ta = ta.iter().filter(|d| is_new(d.cluster) && d.decision == Verdict::Exclude).count();
-    let new_only: std::collections::BTreeSet<&String> = new_studies.iter().filter(|s| !prev_studies.contains(*s)).collect();
-    let total: std::collections::BTreeSet<&String> = prev_studies.iter().chain(new_studies.iter()).collect();
+    let excl_ta = ta
+        .iter()
+        .filter(|d| is_new(d.cluster) && d.decision == Verdict::Exclude)
+        .count();
+    let new_only: std::collections::BTreeSet<&String> = new_studies
+        .iter()
+        .filter(|s| !prev_studies.contains(*s))
+        .collect();
+    let total: std::collections::BTreeSet<&String> =
+        prev_studies.iter().chain(new_studies.iter()).collect();
     let mut rows: Vec<(String, Option<String>, usize)> = [
         ("update_previous_studies", prev_studies.len()),
         ("update_previous_reports", prev_reports),
@@ -554,7 +849,11 @@ pub fn prisma_update(rounds: &[RoundSummary], ta: &[TaDecision], ft: &[FtDecisio
     .into_iter()
     .map(|(k, n)| (k.to_string(), None, n))
     .collect();
-    rows.extend(reasons.into_iter().map(|(r, n)| ("update_excluded_full_text_reason".to_string(), Some(r), n)));
+    rows.extend(
+        reasons
+            .into_iter()
+            .map(|(r, n)| ("update_excluded_full_text_reason".to_string(), Some(r), n)),
+    );
     rows.push(("update_round".into(), None, latest.round));
     rows
 }

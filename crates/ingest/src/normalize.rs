@@ -6,17 +6,27 @@
 pub fn title(t: &str) -> String {
     let mut s = t.to_string();
     if s.contains('&') {
-        s = s.replace("&amp;", "&").replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&#39;", "'");
+        s = s
+            .replace("&amp;", "&")
+            .replace("&lt;", "<")
+            .replace("&gt;", ">")
+            .replace("&quot;", "\"")
+            .replace("&#39;", "'");
     }
     if s.contains(['<', '{', '\\']) {
-        for tag in ["<i>", "</i>", "<b>", "</b>", "<sup>", "</sup>", "<sub>", "</sub>", "{", "}", "\\textit", "\\emph"] {
+        for tag in [
+            "<i>", "</i>", "<b>", "</b>", "<sup>", "</sup>", "<sub>", "</sub>", "{", "}",
+            "\\textit", "\\emph",
+        ] {
             s = s.replace(tag, "");
         }
     }
     // correction notices: "Erratum: <title> (vol 142, pg 310, 2003)" names the corrected article;
     // the notice's own locus (pages) keeps it apart from that article
     for label in ["erratum:", "correction:", "corrigendum:", "errata:"] {
-        if s.get(..label.len()).is_some_and(|h| h.eq_ignore_ascii_case(label)) {
+        if s.get(..label.len())
+            .is_some_and(|h| h.eq_ignore_ascii_case(label))
+        {
             s = s[label.len()..].to_string();
         }
     }
@@ -87,7 +97,11 @@ pub fn title(t: &str) -> String {
     }
     // a title never normalises to nothing: keep its letters as they are
     if out.is_empty() {
-        out = t.chars().filter(|c| c.is_alphanumeric()).flat_map(char::to_lowercase).collect();
+        out = t
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect();
     }
     out
 }
@@ -95,7 +109,10 @@ pub fn title(t: &str) -> String {
 /// The main title before a subtitle ("Infrastructure in the wild: what mapping …" → its first
 /// part), normalized; `None` when the title has no subtitle separator.
 pub fn title_head(t: &str) -> Option<String> {
-    let cut = [": ", " - ", " — ", " – ", "? ", ". "].iter().filter_map(|sep| t.find(sep).map(|i| i + sep.len() - 1)).min()?;
+    let cut = [": ", " - ", " — ", " – ", "? ", ". "]
+        .iter()
+        .filter_map(|sep| t.find(sep).map(|i| i + sep.len() - 1))
+        .min()?;
     let head = title(&t[..cut]);
     (head.len() >= 15 && head.len() + 10 < title(t).len()).then_some(head)
 }
@@ -103,7 +120,10 @@ pub fn title_head(t: &str) -> Option<String> {
 /// Whether a title is that of a correction notice ("Erratum: …", "… (vol 14, pg 703, 2005)").
 pub fn is_correction_notice(t: &str) -> bool {
     let l = t.trim_start().to_ascii_lowercase();
-    ["erratum", "correction", "corrigendum", "errata"].iter().any(|p| l.starts_with(p)) || (l.contains("(vol ") && l.contains(", pg "))
+    ["erratum", "correction", "corrigendum", "errata"]
+        .iter()
+        .any(|p| l.starts_with(p))
+        || (l.contains("(vol ") && l.contains(", pg "))
 }
 
 /// Whether a title is that of a notice about another article: a correction, a retraction or
@@ -149,7 +169,12 @@ pub fn parts(t: &str) -> Vec<String> {
         "x" => Some(10),
         _ => None,
     };
-    let num = |w: &str| w.trim_end_matches(|c: char| c.is_ascii_alphabetic()).parse::<u32>().ok().or_else(|| roman(w));
+    let num = |w: &str| {
+        w.trim_end_matches(|c: char| c.is_ascii_alphabetic())
+            .parse::<u32>()
+            .ok()
+            .or_else(|| roman(w))
+    };
     let words: Vec<&str> = t.split(' ').collect();
     let mut out = vec![];
     for (i, w) in words.iter().enumerate() {
@@ -265,23 +290,40 @@ pub fn surname(a: &str) -> String {
             toks[..toks.len() - 1].join(" ")
         }
     };
-    raw.to_lowercase().chars().filter(|c| c.is_ascii_alphabetic()).collect()
+    raw.to_lowercase()
+        .chars()
+        .filter(|c| c.is_ascii_alphabetic())
+        .collect()
 }
 
 fn is_initials(t: &str) -> bool {
     let letters: Vec<char> = t.chars().filter(|c| c.is_alphabetic()).collect();
-    !letters.is_empty() && letters.len() <= 3 && (letters.iter().all(|c| c.is_uppercase()) || t.contains('.'))
+    !letters.is_empty()
+        && letters.len() <= 3
+        && (letters.iter().all(|c| c.is_uppercase()) || t.contains('.'))
 }
 
 /// Lower-case DOI without resolver prefix or trailing punctuation.
 pub fn doi(d: &str) -> Option<String> {
     let mut s = d.trim().to_lowercase();
-    for p in ["https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:", "doi "] {
+    for p in [
+        "https://doi.org/",
+        "http://doi.org/",
+        "https://dx.doi.org/",
+        "http://dx.doi.org/",
+        "doi:",
+        "doi ",
+    ] {
         if let Some(r) = s.strip_prefix(p) {
             s = r.trim().to_string();
         }
     }
-    let s = s.trim_end_matches(['.', ',', ';']).split_whitespace().next().unwrap_or("").to_string();
+    let s = s
+        .trim_end_matches(['.', ',', ';'])
+        .split_whitespace()
+        .next()
+        .unwrap_or("")
+        .to_string();
     (s.starts_with("10.") && s.contains('/')).then_some(s)
 }
 
@@ -291,21 +333,40 @@ pub fn pages(p: &str) -> (Option<String>, Option<String>) {
     let p = p.trim().replace(['–', '—'], "-");
     // "215 p" / "215 pp." is a page count (theses, books), not a page
     let lower = p.to_ascii_lowercase();
-    if let Some(num) = lower.strip_suffix("pp.").or(lower.strip_suffix("pp")).or(lower.strip_suffix("p.")).or(lower.strip_suffix(" p")) {
+    if let Some(num) = lower
+        .strip_suffix("pp.")
+        .or(lower.strip_suffix("pp"))
+        .or(lower.strip_suffix("p."))
+        .or(lower.strip_suffix(" p"))
+    {
         if num.trim().chars().all(|c| c.is_ascii_digit()) {
             return (None, None);
         }
     }
     let mut it = p.splitn(2, '-');
     let token = |s: &str| -> Option<String> {
-        let t: String = s.trim().chars().take_while(|c| c.is_ascii_alphanumeric()).collect();
+        let t: String = s
+            .trim()
+            .chars()
+            .take_while(|c| c.is_ascii_alphanumeric())
+            .collect();
         let t = t.trim_start_matches('0').to_lowercase();
         (!t.is_empty()).then_some(t)
     };
     let first = it.next().and_then(token);
-    let last = if p.contains(',') { None } else { it.next().and_then(token) };
+    let last = if p.contains(',') {
+        None
+    } else {
+        it.next().and_then(token)
+    };
     let last = match (&first, last) {
-        (Some(f), Some(l)) if l.len() < f.len() && f.chars().all(|c| c.is_ascii_digit()) && l.chars().all(|c| c.is_ascii_digit()) => Some(format!("{}{}", &f[..f.len() - l.len()], l)),
+        (Some(f), Some(l))
+            if l.len() < f.len()
+                && f.chars().all(|c| c.is_ascii_digit())
+                && l.chars().all(|c| c.is_ascii_digit()) =>
+        {
+            Some(format!("{}{}", &f[..f.len() - l.len()], l))
+        }
         (_, l) => l,
     };
     (first, last)
@@ -316,7 +377,10 @@ const JOURNAL_STOP: &[&str] = &["the", "of", "and", "for", "in", "on", "de", "la
 /// Journal name tokens for abbreviation-tolerant comparison.
 pub fn journal_tokens(j: &str) -> Vec<String> {
     let t = title(j);
-    t.split(' ').filter(|w| !w.is_empty() && !JOURNAL_STOP.contains(w)).map(String::from).collect()
+    t.split(' ')
+        .filter(|w| !w.is_empty() && !JOURNAL_STOP.contains(w))
+        .map(String::from)
+        .collect()
 }
 
 /// Whether two journal names can name the same journal: equal after normalization, or each
@@ -330,13 +394,18 @@ pub fn journals_compatible(a: &[String], b: &[String]) -> bool {
         // concatenated forms ("eclinicalmedicine" vs "e clinical medicine")
         return a.concat() == b.concat();
     }
-    a.iter().zip(b).all(|(x, y)| x.starts_with(y.as_str()) || y.starts_with(x.as_str()))
+    a.iter()
+        .zip(b)
+        .all(|(x, y)| x.starts_with(y.as_str()) || y.starts_with(x.as_str()))
 }
 
 /// The runs of digits in a normalized title (trial numbers, years, doses, gene names), in order:
 /// "p16(INK4a)", "p16INK4a" and "p16 ink4a" all give [16, 4]; "CO 2" and "CO2" give [2].
 pub fn title_numbers(t: &str) -> Vec<String> {
-    t.split(|c: char| !c.is_ascii_digit()).filter(|r| !r.is_empty()).map(|r| r.trim_start_matches('0').to_string()).collect()
+    t.split(|c: char| !c.is_ascii_digit())
+        .filter(|r| !r.is_empty())
+        .map(|r| r.trim_start_matches('0').to_string())
+        .collect()
 }
 
 /// Below this similarity the exact value does not matter to any rule; [`similarity`] computes
@@ -436,19 +505,43 @@ mod tests {
 
     #[test]
     fn titles() {
-        assert_eq!(title("Effect of Anti-Interleukin Drugs (COV-AID): a Trial."), "effect of anti interleukin drugs cov aid a trial");
+        assert_eq!(
+            title("Effect of Anti-Interleukin Drugs (COV-AID): a Trial."),
+            "effect of anti interleukin drugs cov aid a trial"
+        );
         assert_eq!(title("Effet de l'anakinra [French]"), "effet de l anakinra");
-        assert_eq!(title("Update on HPV infection. [Review] [33 refs]"), "update on hpv infection");
-        assert_eq!(title("Erratum: Severe deficiency of ADAMTS 13 (The Journal of Pediatrics (M"), "severe deficiency of adamts 13");
-        assert_eq!(title("Severe deficiency of ADAMTS 13 (vol 142, pg 310, 2003)"), "severe deficiency of adamts 13");
-        assert_eq!(title("Severe deficiency (ADAMTS 13).[Erratum appears in J Pediatr. 2003 Jun"), "severe deficiency adamts 13");
-        assert_eq!(title("[Paroxysmal nocturnal hemoglobinuria therapy: Spanish experience]. [Spanish]"), "paroxysmal nocturnal hemoglobinuria therapy spanish experience");
+        assert_eq!(
+            title("Update on HPV infection. [Review] [33 refs]"),
+            "update on hpv infection"
+        );
+        assert_eq!(
+            title("Erratum: Severe deficiency of ADAMTS 13 (The Journal of Pediatrics (M"),
+            "severe deficiency of adamts 13"
+        );
+        assert_eq!(
+            title("Severe deficiency of ADAMTS 13 (vol 142, pg 310, 2003)"),
+            "severe deficiency of adamts 13"
+        );
+        assert_eq!(
+            title("Severe deficiency (ADAMTS 13).[Erratum appears in J Pediatr. 2003 Jun"),
+            "severe deficiency adamts 13"
+        );
+        assert_eq!(
+            title("[Paroxysmal nocturnal hemoglobinuria therapy: Spanish experience]. [Spanish]"),
+            "paroxysmal nocturnal hemoglobinuria therapy spanish experience"
+        );
         assert_eq!(title("A &amp; B"), "a b");
     }
 
     #[test]
     fn surnames() {
-        for a in ["Declercq, J", "Declercq J", "J. Declercq", "Declercq JA", "Declercq, Jozefien"] {
+        for a in [
+            "Declercq, J",
+            "Declercq J",
+            "J. Declercq",
+            "Declercq JA",
+            "Declercq, Jozefien",
+        ] {
             assert_eq!(surname(a), "declercq", "{a}");
         }
         assert_eq!(surname("Van Damme, KF"), "vandamme");
@@ -458,7 +551,10 @@ mod tests {
     #[test]
     fn page_forms() {
         assert_eq!(pages("1427-38"), (Some("1427".into()), Some("1438".into())));
-        assert_eq!(pages("1427-1438"), (Some("1427".into()), Some("1438".into())));
+        assert_eq!(
+            pages("1427-1438"),
+            (Some("1427".into()), Some("1438".into()))
+        );
         assert_eq!(pages("e0269065").0.as_deref(), Some("e0269065"));
         assert_eq!(pages("532, 534-536, 538-540").0.as_deref(), Some("532"));
     }
@@ -471,17 +567,28 @@ mod tests {
             for i in 1..=a.len() {
                 let mut cur = vec![i; b.len() + 1];
                 for j in 1..=b.len() {
-                    cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + usize::from(a[i - 1] != b[j - 1]));
+                    cur[j] = (prev[j] + 1)
+                        .min(cur[j - 1] + 1)
+                        .min(prev[j - 1] + usize::from(a[i - 1] != b[j - 1]));
                 }
                 prev = cur;
             }
             1.0 - prev[b.len()] as f64 / a.len().max(b.len()) as f64
         }
         let pairs = [
-            ("effect of anakinra in covid 19", "effect of anakinra in covid19"),
-            ("the need for orthodontic treatment", "need for orthodontic treatment in ahus"),
+            (
+                "effect of anakinra in covid 19",
+                "effect of anakinra in covid19",
+            ),
+            (
+                "the need for orthodontic treatment",
+                "need for orthodontic treatment in ahus",
+            ),
             ("abcdefghij", "abcdefghij"),
-            ("interferon a possible prognostic marker", "interferon gamma ifn gamma a possible prognostic marker"),
+            (
+                "interferon a possible prognostic marker",
+                "interferon gamma ifn gamma a possible prognostic marker",
+            ),
             ("kitten sitting", "sitting kitten"),
         ];
         for (a, b) in pairs {
@@ -502,7 +609,9 @@ mod tests {
             for i in 1..=a.len() {
                 let mut cur = vec![i; b.len() + 1];
                 for j in 1..=b.len() {
-                    cur[j] = (prev[j] + 1).min(cur[j - 1] + 1).min(prev[j - 1] + usize::from(a[i - 1] != b[j - 1]));
+                    cur[j] = (prev[j] + 1)
+                        .min(cur[j - 1] + 1)
+                        .min(prev[j - 1] + usize::from(a[i - 1] != b[j - 1]));
                 }
                 prev = cur;
             }
@@ -510,7 +619,9 @@ mod tests {
         }
         let mut x: u64 = 12345;
         let mut next = || {
-            x = x.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
             (x >> 33) as usize
         };
         for _ in 0..2000 {
@@ -529,7 +640,13 @@ mod tests {
                     _ => {}
                 }
             }
-            assert_eq!(levenshtein(&a, &b), dp(&a, &b), "{:?} / {:?}", String::from_utf8_lossy(&a), String::from_utf8_lossy(&b));
+            assert_eq!(
+                levenshtein(&a, &b),
+                dp(&a, &b),
+                "{:?} / {:?}",
+                String::from_utf8_lossy(&a),
+                String::from_utf8_lossy(&b)
+            );
         }
     }
 
@@ -542,12 +659,18 @@ mod tests {
         assert!(journals_compatible(&a, &b));
         assert!(journals_compatible(&a, &c));
         assert!(!journals_compatible(&a, &d));
-        assert!(journals_compatible(&journal_tokens("Immunity, Inflammation and Disease"), &journal_tokens("Immun Inflamm Dis")));
+        assert!(journals_compatible(
+            &journal_tokens("Immunity, Inflammation and Disease"),
+            &journal_tokens("Immun Inflamm Dis")
+        ));
     }
 
     #[test]
     fn dois() {
-        assert_eq!(doi("https://doi.org/10.1001/JAMA.2021.9508").as_deref(), Some("10.1001/jama.2021.9508"));
+        assert_eq!(
+            doi("https://doi.org/10.1001/JAMA.2021.9508").as_deref(),
+            Some("10.1001/jama.2021.9508")
+        );
         assert_eq!(doi("not a doi"), None);
     }
 }

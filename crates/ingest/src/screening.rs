@@ -47,10 +47,19 @@ pub struct FtDecision {
 
 /// Each row of a log with its line number (one record buffer, reused), after finding the
 /// columns `names` in its header (a missing one is an error on line 1).
-fn each_row(input: &Input, names: [&str; 4], mut row: impl FnMut([usize; 4], usize, &csv::StringRecord) -> Result<()>) -> Result<()> {
+fn each_row(
+    input: &Input,
+    names: [&str; 4],
+    mut row: impl FnMut([usize; 4], usize, &csv::StringRecord) -> Result<()>,
+) -> Result<()> {
     let (path, text) = (input.path.as_path(), input.text()?);
     let mut rdr = csv::ReaderBuilder::new().from_reader(text.as_bytes());
-    let headers: Vec<String> = rdr.headers().map_err(|e| Error::data(e.to_string()).file(path).line(1))?.iter().map(|s| s.trim().to_string()).collect();
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| Error::data(e.to_string()).file(path).line(1))?
+        .iter()
+        .map(|s| s.trim().to_string())
+        .collect();
     let mut cols = [0; 4];
     for (c, name) in cols.iter_mut().zip(names) {
         *c = col(&headers, name, path)?;
@@ -58,7 +67,10 @@ fn each_row(input: &Input, names: [&str; 4], mut row: impl FnMut([usize; 4], usi
     let mut rec = csv::StringRecord::new();
     let mut n = 0;
     // a log with its header and no decision yet is a review whose records all await screening
-    while rdr.read_record(&mut rec).map_err(|e| Error::data(e.to_string()).file(path).line(n + 2))? {
+    while rdr
+        .read_record(&mut rec)
+        .map_err(|e| Error::data(e.to_string()).file(path).line(n + 2))?
+    {
         row(cols, n + 2, &rec)?;
         n += 1;
     }
@@ -66,29 +78,78 @@ fn each_row(input: &Input, names: [&str; 4], mut row: impl FnMut([usize; 4], usi
 }
 
 fn col(headers: &[String], name: &str, path: &Path) -> Result<usize> {
-    headers.iter().position(|h| h == name).ok_or_else(|| Error::data(format!("missing column (have: {})", headers.join(","))).file(path).line(1).field(name))
+    headers.iter().position(|h| h == name).ok_or_else(|| {
+        Error::data(format!("missing column (have: {})", headers.join(",")))
+            .file(path)
+            .line(1)
+            .field(name)
+    })
 }
 
 /// Read title/abstract decisions: `record_id, reviewer_1, reviewer_2, adjudicated`. A cluster is
 /// screened at most once (the others await screening); a conflict needs an adjudication.
-pub fn title_abstract(input: &Input, cluster_of_id: &dyn Fn(&str) -> Option<usize>) -> Result<Vec<TaDecision>> {
+pub fn title_abstract(
+    input: &Input,
+    cluster_of_id: &dyn Fn(&str) -> Option<usize>,
+) -> Result<Vec<TaDecision>> {
     let path = input.path.as_path();
     let mut seen: HashMap<usize, usize> = HashMap::new();
     let mut out = vec![];
-    each_row(input, ["record_id", "reviewer_1", "reviewer_2", "adjudicated"], |[ci, c1, c2, ca], ln, r| {
-        let get = |i: usize| r.get(i).map(str::trim).unwrap_or("");
-        let id = get(ci);
-        let cluster = cluster_of_id(id).ok_or_else(|| Error::data(format!("unknown record {id:?} (not in any search export)")).file(path).line(ln).field("record_id"))?;
-        if let Some(prev) = seen.insert(cluster, ln) {
-            return Err(Error::data(format!("record {id:?} is a duplicate of one already screened on line {prev}")).file(path).line(ln).field("record_id"));
-        }
-        let v = |i: usize, name: &str| verdict(get(i)).ok_or_else(|| Error::data(format!("{:?} is not include/exclude", get(i))).file(path).line(ln).field(name));
-        let (a, b) = (v(c1, "reviewer_1")?, v(c2, "reviewer_2")?);
-        let adj = if get(ca).is_empty() { None } else { Some(v(ca, "adjudicated")?) };
-        let decision = if a == b { a } else { adj.ok_or_else(|| Error::data("reviewers disagree and there is no adjudication").file(path).line(ln).field("adjudicated"))? };
-        out.push(TaDecision { cluster, record_id: id.to_string(), reviewer_1: a, reviewer_2: b, adjudicated: adj, decision });
-        Ok(())
-    })?;
+    each_row(
+        input,
+        ["record_id", "reviewer_1", "reviewer_2", "adjudicated"],
+        |[ci, c1, c2, ca], ln, r| {
+            let get = |i: usize| r.get(i).map(str::trim).unwrap_or("");
+            let id = get(ci);
+            let cluster = cluster_of_id(id).ok_or_else(|| {
+                Error::data(format!("unknown record {id:?} (not in any search export)"))
+                    .file(path)
+                    .line(ln)
+                    .field("record_id")
+            })?;
+            if let Some(prev) = seen.insert(cluster, ln) {
+                return Err(Error::data(format!(
+                    "record {id:?} is a duplicate of one already screened on line {prev}"
+                ))
+                .file(path)
+                .line(ln)
+                .field("record_id"));
+            }
+            let v = |i: usize, name: &str| {
+                verdict(get(i)).ok_or_else(|| {
+                    Error::data(format!("{:?} is not include/exclude", get(i)))
+                        .file(path)
+                        .line(ln)
+                        .field(name)
+                })
+            };
+            let (a, b) = (v(c1, "reviewer_1")?, v(c2, "reviewer_2")?);
+            let adj = if get(ca).is_empty() {
+                None
+            } else {
+                Some(v(ca, "adjudicated")?)
+            };
+            let decision = if a == b {
+                a
+            } else {
+                adj.ok_or_else(|| {
+                    Error::data("reviewers disagree and there is no adjudication")
+                        .file(path)
+                        .line(ln)
+                        .field("adjudicated")
+                })?
+            };
+            out.push(TaDecision {
+                cluster,
+                record_id: id.to_string(),
+                reviewer_1: a,
+                reviewer_2: b,
+                adjudicated: adj,
+                decision,
+            });
+            Ok(())
+        },
+    )?;
     // clusters without a decision await screening (a living review's new records): not an error
     out.sort_by_key(|d| d.cluster);
     Ok(out)
@@ -96,32 +157,78 @@ pub fn title_abstract(input: &Input, cluster_of_id: &dyn Fn(&str) -> Option<usiz
 
 /// Read full-text decisions: `record_id, decision, reason, study_id`. Exactly the clusters
 /// included at title/abstract must appear; exclusions need a reason, inclusions a study id.
-pub fn full_text(input: &Input, cluster_of_id: &dyn Fn(&str) -> Option<usize>, ta: &[TaDecision]) -> Result<Vec<FtDecision>> {
+pub fn full_text(
+    input: &Input,
+    cluster_of_id: &dyn Fn(&str) -> Option<usize>,
+    ta: &[TaDecision],
+) -> Result<Vec<FtDecision>> {
     let path = input.path.as_path();
-    let sought: BTreeMap<usize, ()> = ta.iter().filter(|d| d.decision == Verdict::Include).map(|d| (d.cluster, ())).collect();
+    let sought: BTreeMap<usize, ()> = ta
+        .iter()
+        .filter(|d| d.decision == Verdict::Include)
+        .map(|d| (d.cluster, ()))
+        .collect();
     let mut seen = HashMap::new();
     let mut out = vec![];
-    each_row(input, ["record_id", "decision", "reason", "study_id"], |[ci, cd, cr, cs], ln, r| {
-        let get = |i: usize| r.get(i).map(str::trim).unwrap_or("");
-        let id = get(ci);
-        let cluster = cluster_of_id(id).ok_or_else(|| Error::data(format!("unknown record {id:?}")).file(path).line(ln).field("record_id"))?;
-        if !sought.contains_key(&cluster) {
-            return Err(Error::data(format!("record {id:?} was not included at title/abstract")).file(path).line(ln).field("record_id"));
-        }
-        if seen.insert(cluster, ln).is_some() {
-            return Err(Error::data(format!("record {id:?} assessed twice")).file(path).line(ln).field("record_id"));
-        }
-        let decision = verdict(get(cd)).ok_or_else(|| Error::data(format!("{:?} is not include/exclude", get(cd))).file(path).line(ln).field("decision"))?;
-        let reason = Some(get(cr).to_string()).filter(|s| !s.is_empty());
-        let study_id = Some(get(cs).to_string()).filter(|s| !s.is_empty());
-        match decision {
-            Verdict::Exclude if reason.is_none() => return Err(Error::data("an exclusion needs a reason").file(path).line(ln).field("reason")),
-            Verdict::Include if study_id.is_none() => return Err(Error::data("an included report needs a study_id").file(path).line(ln).field("study_id")),
-            _ => {}
-        }
-        out.push(FtDecision { cluster, record_id: id.to_string(), decision, reason, study_id });
-        Ok(())
-    })?;
+    each_row(
+        input,
+        ["record_id", "decision", "reason", "study_id"],
+        |[ci, cd, cr, cs], ln, r| {
+            let get = |i: usize| r.get(i).map(str::trim).unwrap_or("");
+            let id = get(ci);
+            let cluster = cluster_of_id(id).ok_or_else(|| {
+                Error::data(format!("unknown record {id:?}"))
+                    .file(path)
+                    .line(ln)
+                    .field("record_id")
+            })?;
+            if !sought.contains_key(&cluster) {
+                return Err(Error::data(format!(
+                    "record {id:?} was not included at title/abstract"
+                ))
+                .file(path)
+                .line(ln)
+                .field("record_id"));
+            }
+            if seen.insert(cluster, ln).is_some() {
+                return Err(Error::data(format!("record {id:?} assessed twice"))
+                    .file(path)
+                    .line(ln)
+                    .field("record_id"));
+            }
+            let decision = verdict(get(cd)).ok_or_else(|| {
+                Error::data(format!("{:?} is not include/exclude", get(cd)))
+                    .file(path)
+                    .line(ln)
+                    .field("decision")
+            })?;
+            let reason = Some(get(cr).to_string()).filter(|s| !s.is_empty());
+            let study_id = Some(get(cs).to_string()).filter(|s| !s.is_empty());
+            match decision {
+                Verdict::Exclude if reason.is_none() => {
+                    return Err(Error::data("an exclusion needs a reason")
+                        .file(path)
+                        .line(ln)
+                        .field("reason"))
+                }
+                Verdict::Include if study_id.is_none() => {
+                    return Err(Error::data("an included report needs a study_id")
+                        .file(path)
+                        .line(ln)
+                        .field("study_id"))
+                }
+                _ => {}
+            }
+            out.push(FtDecision {
+                cluster,
+                record_id: id.to_string(),
+                decision,
+                reason,
+                study_id,
+            });
+            Ok(())
+        },
+    )?;
     // included at title/abstract without a full-text decision: awaiting assessment
     out.sort_by_key(|d| d.cluster);
     Ok(out)
@@ -189,12 +296,34 @@ impl Prisma {
         let db_sum: usize = self.per_database.iter().map(|(_, n)| n).sum();
         let reason_sum: usize = self.exclusion_reasons.iter().map(|(_, n)| n).sum();
         let checks = [
-            (self.records_identified == db_sum, "identified = sum over databases"),
-            (self.records_identified == self.duplicates_removed + self.records_screened + self.awaiting_screening, "identified = duplicates + screened + awaiting screening"),
-            (self.records_screened == self.excluded_title_abstract + self.full_text_assessed + self.awaiting_full_text, "screened = excluded + full text + awaiting full text"),
-            (self.full_text_assessed == self.excluded_full_text + self.reports_included, "full text = excluded + included reports"),
-            (self.excluded_full_text == reason_sum, "excluded full texts = sum over reasons"),
-            (self.studies_included <= self.reports_included, "studies <= reports"),
+            (
+                self.records_identified == db_sum,
+                "identified = sum over databases",
+            ),
+            (
+                self.records_identified
+                    == self.duplicates_removed + self.records_screened + self.awaiting_screening,
+                "identified = duplicates + screened + awaiting screening",
+            ),
+            (
+                self.records_screened
+                    == self.excluded_title_abstract
+                        + self.full_text_assessed
+                        + self.awaiting_full_text,
+                "screened = excluded + full text + awaiting full text",
+            ),
+            (
+                self.full_text_assessed == self.excluded_full_text + self.reports_included,
+                "full text = excluded + included reports",
+            ),
+            (
+                self.excluded_full_text == reason_sum,
+                "excluded full texts = sum over reasons",
+            ),
+            (
+                self.studies_included <= self.reports_included,
+                "studies <= reports",
+            ),
         ];
         match checks.iter().find(|(ok, _)| !ok) {
             Some((_, what)) => Err(format!("PRISMA invariant broken: {what} ({self:?})")),
@@ -204,16 +333,32 @@ impl Prisma {
 }
 
 /// Count the flow.
-pub fn prisma(databases: &[(String, usize)], n_clusters: usize, ta: &[TaDecision], ft: &[FtDecision]) -> Prisma {
+pub fn prisma(
+    databases: &[(String, usize)],
+    n_clusters: usize,
+    ta: &[TaDecision],
+    ft: &[FtDecision],
+) -> Prisma {
     let identified: usize = databases.iter().map(|(_, n)| n).sum();
     let ta_excl = ta.iter().filter(|d| d.decision == Verdict::Exclude).count();
-    let ft_excl: Vec<&FtDecision> = ft.iter().filter(|d| d.decision == Verdict::Exclude).collect();
+    let ft_excl: Vec<&FtDecision> = ft
+        .iter()
+        .filter(|d| d.decision == Verdict::Exclude)
+        .collect();
     let mut reasons: BTreeMap<String, usize> = BTreeMap::new();
     for d in &ft_excl {
-        *reasons.entry(d.reason.clone().unwrap_or_default()).or_default() += 1;
+        *reasons
+            .entry(d.reason.clone().unwrap_or_default())
+            .or_default() += 1;
     }
-    let included: Vec<&FtDecision> = ft.iter().filter(|d| d.decision == Verdict::Include).collect();
-    let studies: std::collections::BTreeSet<&str> = included.iter().filter_map(|d| d.study_id.as_deref()).collect();
+    let included: Vec<&FtDecision> = ft
+        .iter()
+        .filter(|d| d.decision == Verdict::Include)
+        .collect();
+    let studies: std::collections::BTreeSet<&str> = included
+        .iter()
+        .filter_map(|d| d.study_id.as_deref())
+        .collect();
     let ta_incl = ta.len() - ta_excl;
     Prisma {
         records_identified: identified,

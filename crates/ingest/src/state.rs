@@ -54,7 +54,8 @@ fn mix(mut x: u64) -> u64 {
 struct Enc(Vec<u8>);
 impl Enc {
     fn u32(&mut self, v: usize) {
-        self.0.extend_from_slice(&(u32::try_from(v).expect("fits a round state")).to_le_bytes());
+        self.0
+            .extend_from_slice(&(u32::try_from(v).expect("fits a round state")).to_le_bytes());
     }
     fn u64(&mut self, v: u64) {
         self.0.extend_from_slice(&v.to_le_bytes());
@@ -103,7 +104,8 @@ impl Enc {
             Some(false) => 1,
             Some(true) => 2,
         });
-        self.0.push(k.article_number as u8 | (k.correction as u8) << 1 | (k.notice as u8) << 2);
+        self.0
+            .push(k.article_number as u8 | (k.correction as u8) << 1 | (k.notice as u8) << 2);
         self.opt(&k.issue);
         self.opt(&k.title_head);
         self.list(&k.parts);
@@ -194,7 +196,12 @@ impl RoundState {
         let n = f.ids.len();
         let mut e = Enc(Vec::with_capacity(MAGIC.len() + n * 200));
         e.0.extend_from_slice(MAGIC);
-        for v in [n, f.first, f.clusters_before, f.clusters_before + f.representatives.len()] {
+        for v in [
+            n,
+            f.first,
+            f.clusters_before,
+            f.clusters_before + f.representatives.len(),
+        ] {
             e.u64(v as u64);
         }
         for &c in f.cluster_of {
@@ -203,13 +210,23 @@ impl RoundState {
         for &r in f.representatives {
             e.u32(r);
         }
-        let mut ids: Vec<(u64, usize)> = f.ids.iter().enumerate().map(|(i, id)| (id_hash(id), i)).collect();
+        let mut ids: Vec<(u64, usize)> = f
+            .ids
+            .iter()
+            .enumerate()
+            .map(|(i, id)| (id_hash(id), i))
+            .collect();
         ids.sort_unstable();
         for (h, i) in ids {
             e.u64(h);
             e.u32(i);
         }
-        let mut blocks: Vec<(u64, usize)> = f.keys.iter().enumerate().flat_map(|(i, k)| block_keys(k).into_iter().map(move |b| (mix(b), i))).collect();
+        let mut blocks: Vec<(u64, usize)> = f
+            .keys
+            .iter()
+            .enumerate()
+            .flat_map(|(i, k)| block_keys(k).into_iter().map(move |b| (mix(b), i)))
+            .collect();
         blocks.sort_unstable();
         e.u64(blocks.len() as u64);
         for (b, i) in blocks {
@@ -232,29 +249,58 @@ impl RoundState {
     }
 
     /// Read an encoded state (from a file a run wrote; `what` names it in errors).
-    pub fn decode(owner: impl AsRef<[u8]> + Send + Sync + 'static, what: &str) -> Result<RoundState, String> {
+    pub fn decode(
+        owner: impl AsRef<[u8]> + Send + Sync + 'static,
+        what: &str,
+    ) -> Result<RoundState, String> {
         let bytes = owner.as_ref();
-        let bad = |m: &str| format!("{what}: not a search-round state ({m}); delete the output directory to rebuild it");
+        let bad = |m: &str| {
+            format!(
+                "{what}: not a search-round state ({m}); delete the output directory to rebuild it"
+            )
+        };
         if !bytes.starts_with(MAGIC) || bytes.len() < MAGIC.len() + 32 {
             return Err(bad("header"));
         }
         let mut d = Dec(&bytes[MAGIC.len()..]);
-        let (n, first, clusters_before, clusters_after) = (d.u64() as usize, d.u64() as usize, d.u64() as usize, d.u64() as usize);
+        let (n, first, clusters_before, clusters_after) = (
+            d.u64() as usize,
+            d.u64() as usize,
+            d.u64() as usize,
+            d.u64() as usize,
+        );
         let at_cluster = MAGIC.len() + 32;
         let at_reps = at_cluster + 4 * n;
-        let at_ids = at_reps + 4 * clusters_after.checked_sub(clusters_before).ok_or_else(|| bad("cluster counts"))?;
+        let at_ids = at_reps
+            + 4 * clusters_after
+                .checked_sub(clusters_before)
+                .ok_or_else(|| bad("cluster counts"))?;
         let at_nb = at_ids + 12 * n;
         if bytes.len() < at_nb + 8 {
             return Err(bad("length"));
         }
-        let n_blocks = u64::from_le_bytes(bytes[at_nb..at_nb + 8].try_into().expect("8 bytes")) as usize;
+        let n_blocks =
+            u64::from_le_bytes(bytes[at_nb..at_nb + 8].try_into().expect("8 bytes")) as usize;
         let at_blocks = at_nb + 8;
         let at_offsets = at_blocks + 12 * n_blocks;
         let at_entries = at_offsets + 4 * (n + 1);
         if bytes.len() < at_entries {
             return Err(bad("length"));
         }
-        let s = RoundState { bytes: Box::new(owner), n, first, clusters_before, clusters_after, at_cluster, at_reps, at_ids, n_blocks, at_blocks, at_offsets, at_entries };
+        let s = RoundState {
+            bytes: Box::new(owner),
+            n,
+            first,
+            clusters_before,
+            clusters_after,
+            at_cluster,
+            at_reps,
+            at_ids,
+            n_blocks,
+            at_blocks,
+            at_offsets,
+            at_entries,
+        };
         if s.at_entries + s.offset(n) != s.bytes().len() {
             return Err(bad("entries"));
         }
@@ -322,11 +368,14 @@ impl RoundState {
     }
     /// Local index of the record with id `id`.
     pub fn find_id(&self, id: &str) -> Option<usize> {
-        self.equal(self.at_ids, self.n, id_hash(id)).map(|k| self.local_at(self.at_ids, k)).find(|&i| self.record_id(i) == id)
+        self.equal(self.at_ids, self.n, id_hash(id))
+            .map(|k| self.local_at(self.at_ids, k))
+            .find(|&i| self.record_id(i) == id)
     }
     /// Local indices of the round's records in a block.
     fn block(&self, key: u64) -> impl Iterator<Item = usize> + '_ {
-        self.equal(self.at_blocks, self.n_blocks, mix(key)).map(|k| self.local_at(self.at_blocks, k))
+        self.equal(self.at_blocks, self.n_blocks, mix(key))
+            .map(|k| self.local_at(self.at_blocks, k))
     }
 }
 
@@ -366,7 +415,9 @@ impl Earlier {
         self.rounds.last().map_or(0, |r| r.clusters_after)
     }
     fn locate(&self, g: usize) -> (&RoundState, usize) {
-        let k = partition(self.rounds.len(), |k| self.rounds[k].first + self.rounds[k].n <= g);
+        let k = partition(self.rounds.len(), |k| {
+            self.rounds[k].first + self.rounds[k].n <= g
+        });
         (&self.rounds[k], g - self.rounds[k].first)
     }
     pub fn cluster_of(&self, g: usize) -> usize {
@@ -383,12 +434,18 @@ impl Earlier {
     }
     /// Global index of the earlier record with id `id`.
     pub fn find_id(&self, id: &str) -> Option<usize> {
-        self.rounds.iter().find_map(|r| r.find_id(id).map(|i| r.first + i))
+        self.rounds
+            .iter()
+            .find_map(|r| r.find_id(id).map(|i| r.first + i))
     }
     /// How many earlier records share the block `key`; their global indices are pushed onto
     /// `out` when there are at most `max`.
     pub fn block(&self, key: u64, max: usize, out: &mut Vec<usize>) -> usize {
-        let total: usize = self.rounds.iter().map(|r| r.equal(r.at_blocks, r.n_blocks, mix(key)).len()).sum();
+        let total: usize = self
+            .rounds
+            .iter()
+            .map(|r| r.equal(r.at_blocks, r.n_blocks, mix(key)).len())
+            .sum();
         if total <= max {
             for r in &self.rounds {
                 out.extend(r.block(key).map(|i| r.first + i));
@@ -421,11 +478,29 @@ mod tests {
 
     #[test]
     fn state_round_trips_keys_ids_and_blocks() {
-        let recs = [rec("x:1", "Anakinra for sepsis: a trial (part 2)", Some("10.1/ab")), rec("x:2", "Erratum to: something else entirely", None), rec("x:é", "Ünïcode title", None)];
+        let recs = [
+            rec(
+                "x:1",
+                "Anakinra for sepsis: a trial (part 2)",
+                Some("10.1/ab"),
+            ),
+            rec("x:2", "Erratum to: something else entirely", None),
+            rec("x:é", "Ünïcode title", None),
+        ];
         let keys: Vec<Keys> = recs.iter().map(crate::dedup::keys).collect();
-        let facts = RoundFacts { first: 5, clusters_before: 3, ids: recs.iter().map(|r| r.record_id.as_str()).collect(), keys: &keys, cluster_of: &[3, 4, 1], representatives: &[0, 1] };
+        let facts = RoundFacts {
+            first: 5,
+            clusters_before: 3,
+            ids: recs.iter().map(|r| r.record_id.as_str()).collect(),
+            keys: &keys,
+            cluster_of: &[3, 4, 1],
+            representatives: &[0, 1],
+        };
         let s = RoundState::decode(RoundState::encode(&facts), "test").unwrap();
-        assert_eq!((s.n, s.first, s.clusters_before, s.clusters_after), (3, 5, 3, 5));
+        assert_eq!(
+            (s.n, s.first, s.clusters_before, s.clusters_after),
+            (3, 5, 3, 5)
+        );
         let mut e = Earlier::default();
         e.push(s);
         assert_eq!((e.n_records(), e.n_clusters()), (8, 5));
@@ -439,7 +514,10 @@ mod tests {
                 assert!(out.contains(&(5 + i)));
             }
         }
-        assert_eq!([e.cluster_of(5), e.cluster_of(6), e.cluster_of(7)], [3, 4, 1]);
+        assert_eq!(
+            [e.cluster_of(5), e.cluster_of(6), e.cluster_of(7)],
+            [3, 4, 1]
+        );
         assert_eq!(e.find_id("x:3"), None);
         assert!(RoundState::decode(b"garbage".to_vec(), "f").is_err());
     }

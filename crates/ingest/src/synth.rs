@@ -32,7 +32,10 @@ impl Rng {
     }
 }
 
-const SYL: [&str; 24] = ["ka", "lo", "mi", "ren", "sa", "tor", "vel", "an", "de", "ri", "bo", "nu", "sel", "gar", "hol", "pe", "qui", "zan", "fo", "mar", "tin", "le", "os", "ven"];
+const SYL: [&str; 24] = [
+    "ka", "lo", "mi", "ren", "sa", "tor", "vel", "an", "de", "ri", "bo", "nu", "sel", "gar", "hol",
+    "pe", "qui", "zan", "fo", "mar", "tin", "le", "os", "ven",
+];
 const WORDS: [&str; 60] = [
     "effect",
     "efficacy",
@@ -119,7 +122,11 @@ fn surname(r: &mut Rng) -> String {
 }
 
 fn abbreviate(j: &str) -> String {
-    j.split(' ').filter(|w| !["of", "and", "the"].contains(&w.to_lowercase().as_str())).map(|w| if w.len() > 5 { &w[..4] } else { w }).collect::<Vec<_>>().join(" ")
+    j.split(' ')
+        .filter(|w| !["of", "and", "the"].contains(&w.to_lowercase().as_str()))
+        .map(|w| if w.len() > 5 { &w[..4] } else { w })
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// Generate `n` records (about `dup_rate` of them duplicates of others) and the true clusters.
@@ -172,7 +179,11 @@ pub fn generate(n: usize, dup_rate: f64, seed: u64) -> (Vec<SynthRecord>, Vec<Ve
             id: String::new(),
             title: title.clone(),
             year,
-            author: authors.iter().map(|(s, _, i)| format!("{s}, {i}.")).collect::<Vec<_>>().join(" and "),
+            author: authors
+                .iter()
+                .map(|(s, _, i)| format!("{s}, {i}."))
+                .collect::<Vec<_>>()
+                .join(" and "),
             pages: format!("{sp}-{ep}"),
             volume,
             number,
@@ -181,10 +192,23 @@ pub fn generate(n: usize, dup_rate: f64, seed: u64) -> (Vec<SynthRecord>, Vec<Ve
             entry_type: "article".into(),
         };
         if r.chance(1.0 / 60.0) {
-            hard_case(&mut r, &base, w, &authors, &mut out, &mut clusters, &mut id, n);
+            hard_case(
+                &mut r,
+                &base,
+                w,
+                &authors,
+                &mut out,
+                &mut clusters,
+                &mut id,
+                n,
+            );
             continue;
         }
-        let extra = if r.chance(dup_rate / 2.0) { 1 + r.below(3) as usize } else { 0 };
+        let extra = if r.chance(dup_rate / 2.0) {
+            1 + r.below(3) as usize
+        } else {
+            0
+        };
         let mut members = vec![];
         for c in 0..=extra {
             if out.len() >= n {
@@ -204,7 +228,11 @@ pub fn generate(n: usize, dup_rate: f64, seed: u64) -> (Vec<SynthRecord>, Vec<Ve
                     rec.title.push_str(" [Spanish]");
                 }
                 if r.chance(0.3) {
-                    rec.author = authors.iter().map(|(s, g, _)| format!("{s}, {g}")).collect::<Vec<_>>().join(" and ");
+                    rec.author = authors
+                        .iter()
+                        .map(|(s, g, _)| format!("{s}, {g}"))
+                        .collect::<Vec<_>>()
+                        .join(" and ");
                 }
                 if r.chance(0.4) {
                     rec.journal = abbreviate(&journal);
@@ -212,7 +240,11 @@ pub fn generate(n: usize, dup_rate: f64, seed: u64) -> (Vec<SynthRecord>, Vec<Ve
                 if r.chance(0.4) {
                     let ep_s = ep.to_string();
                     let sp_s = sp.to_string();
-                    let k = sp_s.chars().zip(ep_s.chars()).take_while(|(a, b)| a == b).count();
+                    let k = sp_s
+                        .chars()
+                        .zip(ep_s.chars())
+                        .take_while(|(a, b)| a == b)
+                        .count();
                     rec.pages = format!("{sp}-{}", &ep_s[k.min(ep_s.len() - 1)..]);
                 }
                 if r.chance(0.5) {
@@ -270,12 +302,34 @@ const CYR: [&str; 16] = [
     "оценка",
     "результаты",
 ];
-const DE: [&str; 12] = ["Wirkung", "Sicherheit", "Behandlung", "Patienten", "Studie", "Kinder", "Therapie", "Risiko", "Analyse", "Ergebnisse", "klinische", "Untersuchung"];
+const DE: [&str; 12] = [
+    "Wirkung",
+    "Sicherheit",
+    "Behandlung",
+    "Patienten",
+    "Studie",
+    "Kinder",
+    "Therapie",
+    "Risiko",
+    "Analyse",
+    "Ergebnisse",
+    "klinische",
+    "Untersuchung",
+];
 
 /// One work of a hard class (see the module doc), its records pushed to `out`, its true
 /// duplicate cluster (if any) to `clusters`.
 #[allow(clippy::too_many_arguments)]
-fn hard_case(r: &mut Rng, base: &SynthRecord, w: usize, authors: &[(String, String, String)], out: &mut Vec<SynthRecord>, clusters: &mut Vec<Vec<String>>, id: &mut impl FnMut() -> String, n: usize) {
+fn hard_case(
+    r: &mut Rng,
+    base: &SynthRecord,
+    w: usize,
+    authors: &[(String, String, String)],
+    out: &mut Vec<SynthRecord>,
+    clusters: &mut Vec<Vec<String>>,
+    id: &mut impl FnMut() -> String,
+    n: usize,
+) {
     let mut push = |mut rec: SynthRecord, out: &mut Vec<SynthRecord>| -> Option<String> {
         if out.len() >= n {
             return None;
@@ -291,22 +345,50 @@ fn hard_case(r: &mut Rng, base: &SynthRecord, w: usize, authors: &[(String, Stri
             // consecutive issues, no pages: different items
             let title = format!("Synthetic {w} editor's comments");
             for issue in 1..=(2 + r.below(2)) {
-                push(SynthRecord { title: title.clone(), number: issue.to_string(), pages: String::new(), doi: String::new(), ..base.clone() }, out);
+                push(
+                    SynthRecord {
+                        title: title.clone(),
+                        number: issue.to_string(),
+                        pages: String::new(),
+                        doi: String::new(),
+                        ..base.clone()
+                    },
+                    out,
+                );
             }
         }
         1 => {
             // an erratum in a later issue: a different item
             push(base.clone(), out);
-            let page = base.pages.split('-').next().unwrap_or("1").parse::<u64>().unwrap_or(1) + 300;
+            let page = base
+                .pages
+                .split('-')
+                .next()
+                .unwrap_or("1")
+                .parse::<u64>()
+                .unwrap_or(1)
+                + 300;
             let number = (base.number.parse::<u64>().unwrap_or(1) + 3).to_string();
-            push(SynthRecord { title: format!("Erratum: {}", base.title), pages: page.to_string(), number, doi: String::new(), ..base.clone() }, out);
+            push(
+                SynthRecord {
+                    title: format!("Erratum: {}", base.title),
+                    pages: page.to_string(),
+                    number,
+                    doi: String::new(),
+                    ..base.clone()
+                },
+                out,
+            );
         }
         2 => {
             // a conference paper and its journal version: the same authors, a year apart, no
             // pages, volume or DOI at the conference
             let conf = SynthRecord {
                 entry_type: "inproceedings".into(),
-                journal: format!("Proceedings of the {} Conference", base.journal.trim_start_matches("Journal of ")),
+                journal: format!(
+                    "Proceedings of the {} Conference",
+                    base.journal.trim_start_matches("Journal of ")
+                ),
                 year: base.year - 1,
                 pages: String::new(),
                 volume: String::new(),
@@ -314,7 +396,10 @@ fn hard_case(r: &mut Rng, base: &SynthRecord, w: usize, authors: &[(String, Stri
                 doi: String::new(),
                 ..base.clone()
             };
-            let ids: Vec<String> = [push(conf, out), push(base.clone(), out)].into_iter().flatten().collect();
+            let ids: Vec<String> = [push(conf, out), push(base.clone(), out)]
+                .into_iter()
+                .flatten()
+                .collect();
             if ids.len() == 2 {
                 clusters.push(ids);
             }
@@ -323,17 +408,39 @@ fn hard_case(r: &mut Rng, base: &SynthRecord, w: usize, authors: &[(String, Stri
             // the same article indexed under a translated title, identical locators
             let k = 6 + r.below(5) as usize;
             let de: Vec<&str> = (0..k).map(|_| *r.pick(&DE)).collect();
-            let translated = SynthRecord { title: format!("Synthetische {w} {}", de.join(" ")), doi: String::new(), ..base.clone() };
-            let ids: Vec<String> = [push(base.clone(), out), push(translated, out)].into_iter().flatten().collect();
+            let translated = SynthRecord {
+                title: format!("Synthetische {w} {}", de.join(" ")),
+                doi: String::new(),
+                ..base.clone()
+            };
+            let ids: Vec<String> = [push(base.clone(), out), push(translated, out)]
+                .into_iter()
+                .flatten()
+                .collect();
             if ids.len() == 2 {
                 clusters.push(ids);
             }
         }
         4 => {
             // a title cut at its subtitle in one database (pages and DOI missing there too)
-            let full = SynthRecord { title: format!("{}: a {} {} study", base.title, r.pick(&WORDS), r.pick(&WORDS)), ..base.clone() };
-            let cut = SynthRecord { pages: String::new(), doi: String::new(), ..base.clone() };
-            let ids: Vec<String> = [push(full, out), push(cut, out)].into_iter().flatten().collect();
+            let full = SynthRecord {
+                title: format!(
+                    "{}: a {} {} study",
+                    base.title,
+                    r.pick(&WORDS),
+                    r.pick(&WORDS)
+                ),
+                ..base.clone()
+            };
+            let cut = SynthRecord {
+                pages: String::new(),
+                doi: String::new(),
+                ..base.clone()
+            };
+            let ids: Vec<String> = [push(full, out), push(cut, out)]
+                .into_iter()
+                .flatten()
+                .collect();
             if ids.len() == 2 {
                 clusters.push(ids);
             }
@@ -343,9 +450,25 @@ fn hard_case(r: &mut Rng, base: &SynthRecord, w: usize, authors: &[(String, Stri
             let k = 5 + r.below(5) as usize;
             let words: Vec<&str> = (0..k).map(|_| *r.pick(&CYR)).collect();
             let title = format!("Синтетическая {w} {}", words.join(" "));
-            let author = authors.iter().map(|(s, _, i)| format!("{s}, {i}.")).collect::<Vec<_>>().join(" and ");
-            let a = SynthRecord { title: title.clone(), author: author.clone(), ..base.clone() };
-            let b = SynthRecord { title, author: String::new(), journal: String::new(), volume: String::new(), number: String::new(), pages: String::new(), ..base.clone() };
+            let author = authors
+                .iter()
+                .map(|(s, _, i)| format!("{s}, {i}."))
+                .collect::<Vec<_>>()
+                .join(" and ");
+            let a = SynthRecord {
+                title: title.clone(),
+                author: author.clone(),
+                ..base.clone()
+            };
+            let b = SynthRecord {
+                title,
+                author: String::new(),
+                journal: String::new(),
+                volume: String::new(),
+                number: String::new(),
+                pages: String::new(),
+                ..base.clone()
+            };
             let ids: Vec<String> = [push(a, out), push(b, out)].into_iter().flatten().collect();
             if ids.len() == 2 {
                 clusters.push(ids);
@@ -356,10 +479,36 @@ fn hard_case(r: &mut Rng, base: &SynthRecord, w: usize, authors: &[(String, Stri
 
 /// The records as benchmark-layout CSV text.
 pub fn to_csv(recs: &[SynthRecord]) -> String {
-    let mut w = csv::WriterBuilder::new().terminator(csv::Terminator::Any(b'\n')).from_writer(Vec::new());
-    w.write_record(["ID", "title", "year", "author", "pages", "volume", "number", "ENTRYTYPE", "journal", "doi"]).unwrap();
+    let mut w = csv::WriterBuilder::new()
+        .terminator(csv::Terminator::Any(b'\n'))
+        .from_writer(Vec::new());
+    w.write_record([
+        "ID",
+        "title",
+        "year",
+        "author",
+        "pages",
+        "volume",
+        "number",
+        "ENTRYTYPE",
+        "journal",
+        "doi",
+    ])
+    .unwrap();
     for x in recs {
-        w.write_record([x.id.as_str(), &x.title, &x.year.to_string(), &x.author, &x.pages, &x.volume, &x.number, &x.entry_type, &x.journal, &x.doi]).unwrap();
+        w.write_record([
+            x.id.as_str(),
+            &x.title,
+            &x.year.to_string(),
+            &x.author,
+            &x.pages,
+            &x.volume,
+            &x.number,
+            &x.entry_type,
+            &x.journal,
+            &x.doi,
+        ])
+        .unwrap();
     }
     String::from_utf8(w.into_inner().unwrap()).unwrap()
 }
@@ -389,7 +538,10 @@ mod tests {
         assert!(dups > 200 && dups < 800, "{dups} duplicates");
         assert!(a.iter().all(|r| {
             let t = r.title.to_lowercase();
-            (t.starts_with("synthetic") || t.starts_with("erratum: synthetic") || t.starts_with("synthetische") || t.starts_with("синтетическая"))
+            (t.starts_with("synthetic")
+                || t.starts_with("erratum: synthetic")
+                || t.starts_with("synthetische")
+                || t.starts_with("синтетическая"))
                 && (r.doi.is_empty() || r.doi.starts_with("10.5555/"))
         }));
         assert_ne!(generate(2000, 0.3, 8).0, a);

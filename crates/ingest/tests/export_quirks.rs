@@ -6,7 +6,9 @@ use metapipe_tables::io::Input;
 use std::path::PathBuf;
 
 fn parse(name: &str, db: &str) -> (Vec<Record>, Vec<String>) {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/fixtures/export-quirks").join(name);
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/fixtures/export-quirks")
+        .join(name);
     parse_input(&Input::read(&p).unwrap(), db).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
@@ -19,27 +21,53 @@ fn provider_header_and_numbering_are_skipped_and_kept_as_provenance() {
     let (r, w) = parse("provider_header_numbered.ris", "cochrane");
     assert_eq!(titles(&r), ["Synthetic record one", "Synthetic record two"]);
     assert_eq!(r[0].source_line, 6, "line numbers count the preamble");
-    let pre = r[0].extra.iter().find(|(k, _)| k == "PREAMBLE").map(|(_, v)| v.as_str()).unwrap();
-    assert!(pre.contains("Record #1 of 2") && pre.contains("Provider: Synthetic Platform"), "{pre}");
-    assert!(r[1].extra.contains(&("NUMBER".to_string(), "2.".to_string())));
+    let pre = r[0]
+        .extra
+        .iter()
+        .find(|(k, _)| k == "PREAMBLE")
+        .map(|(_, v)| v.as_str())
+        .unwrap();
+    assert!(
+        pre.contains("Record #1 of 2") && pre.contains("Provider: Synthetic Platform"),
+        "{pre}"
+    );
+    assert!(r[1]
+        .extra
+        .contains(&("NUMBER".to_string(), "2.".to_string())));
     assert!(w.iter().any(|w| w.contains("preamble")));
 }
 
 #[test]
 fn tag_spacing_variants() {
     let (r, _) = parse("tags_without_space.ris", "x");
-    assert_eq!((r[0].entry_type.as_deref(), r[0].title.as_deref()), (Some("JOUR"), Some("Synthetic tags without a space")));
+    assert_eq!(
+        (r[0].entry_type.as_deref(), r[0].title.as_deref()),
+        (Some("JOUR"), Some("Synthetic tags without a space"))
+    );
     assert_eq!(r[0].authors, ["Doe, J", "Roe, R"]);
     assert_eq!(r[0].year, Some(2019));
     let (r, _) = parse("single_space_tags.ris", "x");
-    assert_eq!((r[0].title.as_deref(), r[0].year), (Some("Synthetic one dash spacing"), Some(2018)));
+    assert_eq!(
+        (r[0].title.as_deref(), r[0].year),
+        (Some("Synthetic one dash spacing"), Some(2018))
+    );
 }
 
 #[test]
 fn records_separated_by_blank_lines_without_er() {
     let (r, _) = parse("no_er_blank_separated.ris", "x");
-    assert_eq!(titles(&r), ["Synthetic record without ER one", "Synthetic record without ER two", "Synthetic record without ER three"]);
-    assert_eq!(r.iter().map(|x| x.source_line).collect::<Vec<_>>(), [1, 5, 9]);
+    assert_eq!(
+        titles(&r),
+        [
+            "Synthetic record without ER one",
+            "Synthetic record without ER two",
+            "Synthetic record without ER three"
+        ]
+    );
+    assert_eq!(
+        r.iter().map(|x| x.source_line).collect::<Vec<_>>(),
+        [1, 5, 9]
+    );
     // a single record without ER is still a truncated file
     let e = metapipe_ingest::parse::parse_ris("TY  - JOUR\nTI  - x\n", "f", "db").unwrap_err();
     assert_eq!(e.field.as_deref(), Some("ER"));
@@ -48,20 +76,36 @@ fn records_separated_by_blank_lines_without_er() {
 #[test]
 fn header_before_medline() {
     let (r, _) = parse("header_before_medline.nbib", "pubmed");
-    assert_eq!((r[0].record_id.as_str(), r[0].source_line), ("pubmed:99000001", 3));
+    assert_eq!(
+        (r[0].record_id.as_str(), r[0].source_line),
+        ("pubmed:99000001", 3)
+    );
 }
 
 #[test]
 fn registers_and_pubmed_xml() {
     let (r, _) = parse("clinicaltrials_gov.csv", "ctgov");
     assert_eq!(
-        (r[0].record_id.as_str(), r[0].title.as_deref(), r[0].year, r[0].entry_type.as_deref()),
-        ("ctgov:NCT99000001", Some("Synthetic registered trial of anakinra"), Some(2020), Some("trial registration"))
+        (
+            r[0].record_id.as_str(),
+            r[0].title.as_deref(),
+            r[0].year,
+            r[0].entry_type.as_deref()
+        ),
+        (
+            "ctgov:NCT99000001",
+            Some("Synthetic registered trial of anakinra"),
+            Some(2020),
+            Some("trial registration")
+        )
     );
     let (r, _) = parse("ictrp.xml", "ictrp");
     assert_eq!(r[0].record_id, "ictrp:NCT99000001");
     let (r, _) = parse("pubmed.xml", "pubmed");
-    assert_eq!((r[0].record_id.as_str(), r[0].doi.as_deref()), ("pubmed:99000001", Some("10.5555/synth.1")));
+    assert_eq!(
+        (r[0].record_id.as_str(), r[0].doi.as_deref()),
+        ("pubmed:99000001", Some("10.5555/synth.1"))
+    );
 }
 
 /// EndNote XML line numbers come from one index of the file (`LineIndex`, built once) rather

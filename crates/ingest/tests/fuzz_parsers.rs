@@ -3,7 +3,10 @@
 //! (256 cases each); `PROPTEST_CASES=100000 cargo test -p metapipe-ingest --test fuzz_parsers`
 //! (or `make fuzz`) runs longer. Crashes found become regression cases below.
 
-use metapipe_ingest::parse::{decode, detect, parse_bibtex, parse_csv, parse_endnote_xml, parse_enw, parse_medline, parse_ris, parse_wos};
+use metapipe_ingest::parse::{
+    decode, detect, parse_bibtex, parse_csv, parse_endnote_xml, parse_enw, parse_medline,
+    parse_ris, parse_wos,
+};
 use proptest::prelude::*;
 use std::path::Path;
 

@@ -33,7 +33,13 @@ pub struct Row {
 
 /// Inverse-variance model with τ² by `method` (FE or any τ² estimator of [`crate::tau2`]) on
 /// `yi`, `vi`; `crit` = the normal critical value for the confidence level.
-pub fn iv(yi: &[f64], vi: &[f64], method: Method, control: &Control, crit: f64) -> Result<Row, MetaError> {
+pub fn iv(
+    yi: &[f64],
+    vi: &[f64],
+    method: Method,
+    control: &Control,
+    crit: f64,
+) -> Result<Row, MetaError> {
     let k = yi.len();
     if k == 0 {
         return Err(MetaError::NoStudies);
@@ -55,7 +61,12 @@ pub fn iv(yi: &[f64], vi: &[f64], method: Method, control: &Control, crit: f64) 
     let q = q.max(0.0);
     let trp = sw - sw2 / sw;
     let tau2 = match method {
-        Method::MH | Method::Peto => return Err(MetaError::BadInput(format!("{} needs 2x2 counts", method.name()))),
+        Method::MH | Method::Peto => {
+            return Err(MetaError::BadInput(format!(
+                "{} needs 2x2 counts",
+                method.name()
+            )))
+        }
         // DL from the fixed-effect sums already at hand (the same formula as `tau2::estimate`)
         Method::DL if k > 1 => crate::tau2::dl_from_sums(q, k, sw, sw2).max(0.0),
         m => crate::tau2::estimate(yi, vi, m, control)?,
@@ -72,13 +83,21 @@ pub fn iv(yi: &[f64], vi: &[f64], method: Method, control: &Control, crit: f64) 
     let df = kf - 1.0;
     let (q_p, i2, h2) = if k > 1 {
         let vt = df / trp;
-        let (i2, h2) = if method == Method::FE { (i2_from_q(q, df), q / df) } else { (100.0 * tau2 / (vt + tau2), tau2 / vt + 1.0) };
+        let (i2, h2) = if method == Method::FE {
+            (i2_from_q(q, df), q / df)
+        } else {
+            (100.0 * tau2 / (vt + tau2), tau2 / vt + 1.0)
+        };
         (pchisq_upper(q, df), i2, h2)
     } else {
         (1.0, 0.0, 1.0)
     };
     // prediction interval for random-effects models only (as `rma_uni`)
-    let half_pi = if method == Method::FE { f64::NAN } else { crit * (se * se + tau2).sqrt() };
+    let half_pi = if method == Method::FE {
+        f64::NAN
+    } else {
+        crit * (se * se + tau2).sqrt()
+    };
     Ok(Row {
         k,
         estimate: est,
@@ -100,7 +119,13 @@ pub fn iv(yi: &[f64], vi: &[f64], method: Method, control: &Control, crit: f64) 
 
 /// Mantel-Haenszel odds ratio (Robins-Breslow-Greenland variance) with metafor's heterogeneity
 /// statistic, on parallel slices of counts.
-pub fn mh_or(ai: &[f64], n1i: &[f64], ci: &[f64], n2i: &[f64], crit: f64) -> Result<Row, MetaError> {
+pub fn mh_or(
+    ai: &[f64],
+    n1i: &[f64],
+    ci: &[f64],
+    n2i: &[f64],
+    crit: f64,
+) -> Result<Row, MetaError> {
     let k = ai.len();
     if k == 0 {
         return Err(MetaError::NoStudies);
@@ -113,7 +138,9 @@ pub fn mh_or(ai: &[f64], n1i: &[f64], ci: &[f64], n2i: &[f64], crit: f64) -> Res
         }
     }
     if sums[0] == 0.0 || sums[1] == 0.0 {
-        return Err(MetaError::NotEstimable("MH odds ratio: no events (or no non-events) in one arm".into()));
+        return Err(MetaError::NotEstimable(
+            "MH odds ratio: no events (or no non-events) in one arm".into(),
+        ));
     }
     let beta = (sums[0] / sums[1]).ln();
     let se = mh_or_var(&sums).sqrt();
@@ -144,7 +171,23 @@ pub fn mh_or(ai: &[f64], n1i: &[f64], ci: &[f64], n2i: &[f64], crit: f64) -> Res
         (0.0, 0, 1.0, 0.0, 1.0)
     };
     let z = beta / se;
-    Ok(Row { k, estimate: beta, se, ci_lb: beta - crit * se, ci_ub: beta + crit * se, z, p: p_normal(z), q, q_df, q_p, i2, h2, tau2: 0.0, pi_lb: f64::NAN, pi_ub: f64::NAN })
+    Ok(Row {
+        k,
+        estimate: beta,
+        se,
+        ci_lb: beta - crit * se,
+        ci_ub: beta + crit * se,
+        z,
+        p: p_normal(z),
+        q,
+        q_df,
+        q_p,
+        i2,
+        h2,
+        tau2: 0.0,
+        pi_lb: f64::NAN,
+        pi_ub: f64::NAN,
+    })
 }
 
 /// Reusable per-worker buffers for the fused kernels (the effects of one group): after the
@@ -157,7 +200,17 @@ pub struct Scratch {
 
 /// `escalc()` (metafor's defaults: 1/2 added to every cell of a study with a zero cell; studies
 /// whose effect is not estimable dropped) fused with [`iv`]: one group of 2×2 counts to one row.
-pub fn binary_iv(measure: Measure, ai: &[f64], n1i: &[f64], ci: &[f64], n2i: &[f64], method: Method, control: &Control, crit: f64, s: &mut Scratch) -> Result<Row, MetaError> {
+pub fn binary_iv(
+    measure: Measure,
+    ai: &[f64],
+    n1i: &[f64],
+    ci: &[f64],
+    n2i: &[f64],
+    method: Method,
+    control: &Control,
+    crit: f64,
+    s: &mut Scratch,
+) -> Result<Row, MetaError> {
     s.yi.clear();
     s.vi.clear();
     for j in 0..ai.len() {
@@ -172,12 +225,26 @@ pub fn binary_iv(measure: Measure, ai: &[f64], n1i: &[f64], ci: &[f64], n2i: &[f
 }
 
 /// `escalc()` for arm-level means (MD, SMD, ROM) fused with [`iv`].
-pub fn continuous_iv(measure: Measure, cols: [&[f64]; 6], method: Method, control: &Control, crit: f64, s: &mut Scratch) -> Result<Row, MetaError> {
+pub fn continuous_iv(
+    measure: Measure,
+    cols: [&[f64]; 6],
+    method: Method,
+    control: &Control,
+    crit: f64,
+    s: &mut Scratch,
+) -> Result<Row, MetaError> {
     s.yi.clear();
     s.vi.clear();
     let [m1i, sd1i, n1i, m2i, sd2i, n2i] = cols;
     for j in 0..m1i.len() {
-        let c = Continuous { m1i: m1i[j], sd1i: sd1i[j], n1i: n1i[j], m2i: m2i[j], sd2i: sd2i[j], n2i: n2i[j] };
+        let c = Continuous {
+            m1i: m1i[j],
+            sd1i: sd1i[j],
+            n1i: n1i[j],
+            m2i: m2i[j],
+            sd2i: sd2i[j],
+            n2i: n2i[j],
+        };
         if let Some(e) = continuous_effect(measure, &c) {
             s.yi.push(e.yi);
             s.vi.push(e.vi);
@@ -205,9 +272,20 @@ mod tests {
     fn kernels_equal_the_single_analysis_path() {
         let yi = [0.1, -0.3, 0.25, 0.4, -0.05, 0.6, 0.2, 0.0, 0.15, -0.2];
         let vi = [0.02, 0.05, 0.1, 0.04, 0.03, 0.2, 0.06, 0.08, 0.05, 0.09];
-        let opts = Options { extras: true, ..Options::default() };
+        let opts = Options {
+            extras: true,
+            ..Options::default()
+        };
         let c = crit(0.95);
-        for m in [Method::FE, Method::DL, Method::REML, Method::ML, Method::EB, Method::HE, Method::SJ] {
+        for m in [
+            Method::FE,
+            Method::DL,
+            Method::REML,
+            Method::ML,
+            Method::EB,
+            Method::HE,
+            Method::SJ,
+        ] {
             let a = iv(&yi, &vi, m, &opts.control, c).unwrap();
             let b = rma_uni(&yi, &vi, m, &opts).unwrap();
             for (x, y, name) in [
@@ -227,12 +305,28 @@ mod tests {
                 assert!(close(a.pi_lb, b.pi_lb.unwrap()), "{m:?} pi");
             }
         }
-        let t = [Binary::new(4., 50., 8., 50.), Binary::new(0., 30., 3., 31.), Binary::new(10., 100., 12., 100.), Binary::new(0., 20., 0., 20.)];
+        let t = [
+            Binary::new(4., 50., 8., 50.),
+            Binary::new(0., 30., 3., 31.),
+            Binary::new(10., 100., 12., 100.),
+            Binary::new(0., 20., 0., 20.),
+        ];
         let b = mantel_haenszel(&t, Measure::OR, 0.95).unwrap();
-        let (ai, n1, ci, n2): (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) =
-            (t.iter().map(|x| x.ai).collect(), t.iter().map(|x| x.n1i).collect(), t.iter().map(|x| x.ci).collect(), t.iter().map(|x| x.n2i).collect());
+        let (ai, n1, ci, n2): (Vec<f64>, Vec<f64>, Vec<f64>, Vec<f64>) = (
+            t.iter().map(|x| x.ai).collect(),
+            t.iter().map(|x| x.n1i).collect(),
+            t.iter().map(|x| x.ci).collect(),
+            t.iter().map(|x| x.n2i).collect(),
+        );
         let a = mh_or(&ai, &n1, &ci, &n2, c).unwrap();
-        for (x, y) in [(a.estimate, b.estimate), (a.se, b.se), (a.q, b.q), (a.q_p, b.q_p), (a.i2, b.i2), (a.h2, b.h2)] {
+        for (x, y) in [
+            (a.estimate, b.estimate),
+            (a.se, b.se),
+            (a.q, b.q),
+            (a.q_p, b.q_p),
+            (a.i2, b.i2),
+            (a.h2, b.h2),
+        ] {
             assert!(close(x, y), "MH {x} vs {y}");
         }
         assert_eq!(a.q_df, b.q_df);
@@ -241,34 +335,112 @@ mod tests {
     #[test]
     fn fused_kernels_equal_escalc_then_rma() {
         use crate::effect::{escalc_binary, escalc_continuous, ZeroCell};
-        let opts = Options { extras: true, ..Options::default() };
+        let opts = Options {
+            extras: true,
+            ..Options::default()
+        };
         let c = crit(0.95);
-        let t = [Binary::new(4., 50., 8., 50.), Binary::new(0., 30., 3., 31.), Binary::new(10., 100., 12., 100.), Binary::new(0., 20., 0., 20.), Binary::new(7., 40., 2., 45.)];
-        let cols: [Vec<f64>; 4] = [t.iter().map(|x| x.ai).collect(), t.iter().map(|x| x.n1i).collect(), t.iter().map(|x| x.ci).collect(), t.iter().map(|x| x.n2i).collect()];
+        let t = [
+            Binary::new(4., 50., 8., 50.),
+            Binary::new(0., 30., 3., 31.),
+            Binary::new(10., 100., 12., 100.),
+            Binary::new(0., 20., 0., 20.),
+            Binary::new(7., 40., 2., 45.),
+        ];
+        let cols: [Vec<f64>; 4] = [
+            t.iter().map(|x| x.ai).collect(),
+            t.iter().map(|x| x.n1i).collect(),
+            t.iter().map(|x| x.ci).collect(),
+            t.iter().map(|x| x.n2i).collect(),
+        ];
         let mut s = Scratch::default();
         for measure in [Measure::OR, Measure::RR, Measure::RD] {
-            let (yi, vi): (Vec<f64>, Vec<f64>) = escalc_binary(measure, &t, ZeroCell::ESCALC).iter().flatten().map(|e| (e.yi, e.vi)).unzip();
+            let (yi, vi): (Vec<f64>, Vec<f64>) = escalc_binary(measure, &t, ZeroCell::ESCALC)
+                .iter()
+                .flatten()
+                .map(|e| (e.yi, e.vi))
+                .unzip();
             for m in [Method::FE, Method::DL, Method::REML, Method::HE, Method::SJ] {
-                let a = binary_iv(measure, &cols[0], &cols[1], &cols[2], &cols[3], m, &opts.control, c, &mut s).unwrap();
+                let a = binary_iv(
+                    measure,
+                    &cols[0],
+                    &cols[1],
+                    &cols[2],
+                    &cols[3],
+                    m,
+                    &opts.control,
+                    c,
+                    &mut s,
+                )
+                .unwrap();
                 let b = rma_uni(&yi, &vi, m, &opts).unwrap();
                 assert_eq!(a.k, b.k, "{measure:?} {m:?} k");
-                for (x, y) in [(a.estimate, b.estimate), (a.se, b.se), (a.tau2, b.tau2), (a.q, b.q), (a.i2, b.i2)] {
+                for (x, y) in [
+                    (a.estimate, b.estimate),
+                    (a.se, b.se),
+                    (a.tau2, b.tau2),
+                    (a.q, b.q),
+                    (a.i2, b.i2),
+                ] {
                     assert!(close(x, y), "{measure:?} {m:?}: {x} vs {y}");
                 }
             }
         }
         let rows = [
-            crate::Continuous { m1i: 10.0, sd1i: 2.0, n1i: 20.0, m2i: 9.0, sd2i: 2.5, n2i: 22.0 },
-            crate::Continuous { m1i: 12.0, sd1i: 3.0, n1i: 15.0, m2i: 10.5, sd2i: 2.0, n2i: 14.0 },
-            crate::Continuous { m1i: 11.0, sd1i: 1.5, n1i: 30.0, m2i: 11.2, sd2i: 1.8, n2i: 28.0 },
+            crate::Continuous {
+                m1i: 10.0,
+                sd1i: 2.0,
+                n1i: 20.0,
+                m2i: 9.0,
+                sd2i: 2.5,
+                n2i: 22.0,
+            },
+            crate::Continuous {
+                m1i: 12.0,
+                sd1i: 3.0,
+                n1i: 15.0,
+                m2i: 10.5,
+                sd2i: 2.0,
+                n2i: 14.0,
+            },
+            crate::Continuous {
+                m1i: 11.0,
+                sd1i: 1.5,
+                n1i: 30.0,
+                m2i: 11.2,
+                sd2i: 1.8,
+                n2i: 28.0,
+            },
         ];
         let get = |f: fn(&crate::Continuous) -> f64| rows.iter().map(f).collect::<Vec<f64>>();
-        let cc = [get(|r| r.m1i), get(|r| r.sd1i), get(|r| r.n1i), get(|r| r.m2i), get(|r| r.sd2i), get(|r| r.n2i)];
+        let cc = [
+            get(|r| r.m1i),
+            get(|r| r.sd1i),
+            get(|r| r.n1i),
+            get(|r| r.m2i),
+            get(|r| r.sd2i),
+            get(|r| r.n2i),
+        ];
         for measure in [Measure::MD, Measure::SMD, Measure::ROM] {
-            let (yi, vi): (Vec<f64>, Vec<f64>) = escalc_continuous(measure, &rows).iter().flatten().map(|e| (e.yi, e.vi)).unzip();
-            let a = continuous_iv(measure, [&cc[0], &cc[1], &cc[2], &cc[3], &cc[4], &cc[5]], Method::REML, &opts.control, c, &mut s).unwrap();
+            let (yi, vi): (Vec<f64>, Vec<f64>) = escalc_continuous(measure, &rows)
+                .iter()
+                .flatten()
+                .map(|e| (e.yi, e.vi))
+                .unzip();
+            let a = continuous_iv(
+                measure,
+                [&cc[0], &cc[1], &cc[2], &cc[3], &cc[4], &cc[5]],
+                Method::REML,
+                &opts.control,
+                c,
+                &mut s,
+            )
+            .unwrap();
             let b = rma_uni(&yi, &vi, Method::REML, &opts).unwrap();
-            assert!(close(a.estimate, b.estimate) && close(a.se, b.se) && close(a.tau2, b.tau2), "{measure:?}");
+            assert!(
+                close(a.estimate, b.estimate) && close(a.se, b.se) && close(a.tau2, b.tau2),
+                "{measure:?}"
+            );
         }
     }
 }

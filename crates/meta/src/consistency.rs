@@ -59,8 +59,15 @@ pub fn reproduces(tables: &[Binary], p: &Printed) -> Option<&'static str> {
     let h = 0.5 * 10f64.powi(-p.dp) + 1e-9;
     let mh = revman_mh(tables, Measure::OR, 0.95).ok()?;
     let random = mh.k > 1 && (mh.i2 > 50.0 || mh.q_p < 0.10);
-    let (fit, model): (Fit, &'static str) = if random { (revman_dl(tables, Measure::OR, 0.95).ok()?, "DL") } else { (mh, "MH") };
-    let ok = (fit.estimate.exp() - p.or).abs() <= h && (fit.ci_lb.exp() - p.lb).abs() <= h && (fit.ci_ub.exp() - p.ub).abs() <= h && (fit.i2 - p.i2).abs() <= 0.5 + 1e-9;
+    let (fit, model): (Fit, &'static str) = if random {
+        (revman_dl(tables, Measure::OR, 0.95).ok()?, "DL")
+    } else {
+        (mh, "MH")
+    };
+    let ok = (fit.estimate.exp() - p.or).abs() <= h
+        && (fit.ci_lb.exp() - p.lb).abs() <= h
+        && (fit.ci_ub.exp() - p.ub).abs() <= h
+        && (fit.i2 - p.i2).abs() <= 0.5 + 1e-9;
     ok.then_some(model)
 }
 
@@ -71,14 +78,21 @@ use crate::revman::revman_correct as corrected;
 fn yw(t: &Binary) -> Option<(f64, f64)> {
     corrected(t).map(|t| {
         let (a, b, c, d) = (t.ai, t.bi(), t.ci, t.di());
-        ((a * d / (b * c)).ln(), 1.0 / (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d))
+        (
+            (a * d / (b * c)).ln(),
+            1.0 / (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d),
+        )
     })
 }
 
 /// min and max of w(y − β)² over β in [b0, b1].
 fn q_range(y: f64, w: f64, b0: f64, b1: f64) -> (f64, f64) {
     let at = |b: f64| w * (y - b) * (y - b);
-    let lo = if y >= b0 && y <= b1 { 0.0 } else { at(b0).min(at(b1)) };
+    let lo = if y >= b0 && y <= b1 {
+        0.0
+    } else {
+        at(b0).min(at(b1))
+    };
     (lo, at(b0).max(at(b1)))
 }
 
@@ -91,7 +105,10 @@ fn contrib(t: &Binary) -> [f64; NS] {
         Some(t) => {
             let (a, b, c, d) = (t.ai, t.bi(), t.ci, t.di());
             let [r, s, pr, psqr, qs] = mh_or_terms(a, b, c, d);
-            let (y, w) = ((a * d / (b * c)).ln(), 1.0 / (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d));
+            let (y, w) = (
+                (a * d / (b * c)).ln(),
+                1.0 / (1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d),
+            );
             [r, s, pr, psqr, qs, w * y * y, w * y, w]
         }
     }
@@ -114,8 +131,27 @@ fn fixed_certain(p: &Printed, k_min: usize, k_max: usize) -> bool {
 
 /// Search every completion of the missing studies (node budget `max_nodes`).
 pub fn search(studies: &[Arm2], p: &Printed, max_nodes: u64) -> Outcome {
-    let known: Vec<Binary> = studies.iter().filter_map(|s| if let Arm2::Known(t) = s { Some(*t) } else { None }).collect();
-    let missing: Vec<(usize, u32, u32)> = studies.iter().enumerate().filter_map(|(i, s)| if let Arm2::Missing(a, b) = s { Some((i, *a, *b)) } else { None }).collect();
+    let known: Vec<Binary> = studies
+        .iter()
+        .filter_map(|s| {
+            if let Arm2::Known(t) = s {
+                Some(*t)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let missing: Vec<(usize, u32, u32)> = studies
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            if let Arm2::Missing(a, b) = s {
+                Some((i, *a, *b))
+            } else {
+                None
+            }
+        })
+        .collect();
     // enumerate the studies with most completions first
     let mut order: Vec<usize> = (0..missing.len()).collect();
     order.sort_by_key(|&m| (missing[m].1 + 1) * (missing[m].2 + 1));
@@ -167,14 +203,32 @@ pub fn search(studies: &[Arm2], p: &Printed, max_nodes: u64) -> Outcome {
     let (mut qa_lo, mut qa_hi) = (f64::INFINITY, 0.0f64);
     for k in k_known.max(1)..=(k_known + missing.len()) {
         let df = (k as f64 - 1.0).max(0.0);
-        let lo = if i2_lo <= 0.0 { 0.0 } else { df / (1.0 - i2_lo) };
-        let hi = if i2_hi >= 1.0 { f64::INFINITY } else { df / (1.0 - i2_hi) };
+        let lo = if i2_lo <= 0.0 {
+            0.0
+        } else {
+            df / (1.0 - i2_lo)
+        };
+        let hi = if i2_hi >= 1.0 {
+            f64::INFINITY
+        } else {
+            df / (1.0 - i2_hi)
+        };
         qa_lo = qa_lo.min(lo);
         qa_hi = qa_hi.max(hi);
     }
     let se_lo = (((p.ub - h).ln() - (p.lb + h).ln()) / (2.0 * Z)).max(0.0);
     let se_hi = ((p.ub + h).ln() - (p.lb - h).max(1e-12).ln()) / (2.0 * Z);
-    let mut st = State { out: Outcome { completions: 0, ranges: vec![None; missing.len()], complete: true, nodes: 0, model: None, pruned }, max_nodes };
+    let mut st = State {
+        out: Outcome {
+            completions: 0,
+            ranges: vec![None; missing.len()],
+            complete: true,
+            nodes: 0,
+            model: None,
+            pruned,
+        },
+        max_nodes,
+    };
     let mut base = [0.0; NS];
     for t in &known {
         let v = contrib(t);
@@ -183,7 +237,9 @@ pub fn search(studies: &[Arm2], p: &Printed, max_nodes: u64) -> Outcome {
         }
     }
     let mut chosen: Vec<(u32, u32)> = vec![(0, 0); missing.len()];
-    let (ev, nn) = known.iter().fold((0.0, 0.0), |(e, n), t| (e + t.ai + t.ci, n + t.n1i + t.n2i));
+    let (ev, nn) = known
+        .iter()
+        .fold((0.0, 0.0), |(e, n), t| (e + t.ai + t.ci, n + t.n1i + t.n2i));
     let risk = if nn > 0.0 { ev / nn } else { 0.1 };
     let ctx = Ctx {
         known: &known,
@@ -248,12 +304,14 @@ fn feasible(ctx: &Ctx, lo: &[f64; NS], hi: &[f64; NS]) -> bool {
         return false;
     }
     // RBG variance, each term bounded separately
-    let var_min = lo[2] / (2.0 * r_hi * r_hi) + lo[3] / (2.0 * r_hi * s_hi) + lo[4] / (2.0 * s_hi * s_hi);
+    let var_min =
+        lo[2] / (2.0 * r_hi * r_hi) + lo[3] / (2.0 * r_hi * s_hi) + lo[4] / (2.0 * s_hi * s_hi);
     if var_min > ctx.var_hi + 1e-12 {
         return false;
     }
     if r_lo > 0.0 && s_lo > 0.0 {
-        let var_max = hi[2] / (2.0 * r_lo * r_lo) + hi[3] / (2.0 * r_lo * s_lo) + hi[4] / (2.0 * s_lo * s_lo);
+        let var_max =
+            hi[2] / (2.0 * r_lo * r_lo) + hi[3] / (2.0 * r_lo * s_lo) + hi[4] / (2.0 * s_lo * s_lo);
         if var_max < ctx.var_lo - 1e-12 {
             return false;
         }
@@ -302,7 +360,11 @@ fn dfs(ctx: &Ctx, depth: usize, sums: [f64; NS], chosen: &mut Vec<(u32, u32)>, s
             }
             let or = r / s;
             let var = mh_or_var(&sums[..5]);
-            if or < ctx.or_lo - 1e-9 || or > ctx.or_hi + 1e-9 || var < ctx.var_lo - 1e-9 || var > ctx.var_hi + 1e-9 {
+            if or < ctx.or_lo - 1e-9
+                || or > ctx.or_hi + 1e-9
+                || var < ctx.var_lo - 1e-9
+                || var > ctx.var_hi + 1e-9
+            {
                 return;
             }
         }
@@ -337,9 +399,17 @@ fn dfs(ctx: &Ctx, depth: usize, sums: [f64; NS], chosen: &mut Vec<(u32, u32)>, s
     // counted, a search stopped at its budget has found the likely ones
     let mut avals: Vec<u32> = (0..=n1).collect();
     let centre = ctx.risk * n1 as f64;
-    avals.sort_by(|x, y| (*x as f64 - centre).abs().total_cmp(&(*y as f64 - centre).abs()));
+    avals.sort_by(|x, y| {
+        (*x as f64 - centre)
+            .abs()
+            .total_cmp(&(*y as f64 - centre).abs())
+    });
     for a in avals {
-        let (c_from, c_to) = if ctx.pruned { c_window(ctx, &sums, a, n1, n2, &rlo, &rhi) } else { (0, n2) };
+        let (c_from, c_to) = if ctx.pruned {
+            c_window(ctx, &sums, a, n1, n2, &rlo, &rhi)
+        } else {
+            (0, n2)
+        };
         if c_from > c_to {
             continue;
         }
@@ -354,7 +424,9 @@ fn dfs(ctx: &Ctx, depth: usize, sums: [f64; NS], chosen: &mut Vec<(u32, u32)>, s
                 l2[j] += rlo[j];
                 h2[j] += rhi[j];
             }
-            if !last && (!feasible(ctx, &l2, &h2) || !q_feasible(ctx, &next, &ctx.order[depth + 1..])) {
+            if !last
+                && (!feasible(ctx, &l2, &h2) || !q_feasible(ctx, &next, &ctx.order[depth + 1..]))
+            {
                 continue;
             }
             chosen[m] = (a, c);
@@ -370,7 +442,15 @@ fn dfs(ctx: &Ctx, depth: usize, sums: [f64; NS], chosen: &mut Vec<(u32, u32)>, s
 /// window, given the bounds [rlo, rhi] of the studies after it: this study's R falls and its S
 /// rises with c, so both the largest and the smallest reachable ratio fall with c. Widened by one
 /// step on each side for the zero-cell correction's jumps.
-fn c_window(ctx: &Ctx, sums: &[f64; NS], a: u32, n1: u32, n2: u32, rlo: &[f64; NS], rhi: &[f64; NS]) -> (u32, u32) {
+fn c_window(
+    ctx: &Ctx,
+    sums: &[f64; NS],
+    a: u32,
+    n1: u32,
+    n2: u32,
+    rlo: &[f64; NS],
+    rhi: &[f64; NS],
+) -> (u32, u32) {
     let parts = |c: u32| {
         let v = contrib(&Binary::new(a as f64, n1 as f64, c as f64, n2 as f64));
         (sums[0] + v[0], sums[1] + v[1])
@@ -440,11 +520,32 @@ mod tests {
 
     /// Every completion, checked exactly: the reference for the pruned search.
     fn brute(studies: &[Arm2], p: &Printed) -> (u64, Vec<Option<(u32, u32, u32, u32)>>) {
-        let missing: Vec<(u32, u32)> = studies.iter().filter_map(|s| if let Arm2::Missing(a, b) = s { Some((*a, *b)) } else { None }).collect();
-        let known: Vec<Binary> = studies.iter().filter_map(|s| if let Arm2::Known(t) = s { Some(*t) } else { None }).collect();
+        let missing: Vec<(u32, u32)> = studies
+            .iter()
+            .filter_map(|s| {
+                if let Arm2::Missing(a, b) = s {
+                    Some((*a, *b))
+                } else {
+                    None
+                }
+            })
+            .collect();
+        let known: Vec<Binary> = studies
+            .iter()
+            .filter_map(|s| {
+                if let Arm2::Known(t) = s {
+                    Some(*t)
+                } else {
+                    None
+                }
+            })
+            .collect();
         let mut count = 0;
         let mut ranges: Vec<Option<(u32, u32, u32, u32)>> = vec![None; missing.len()];
-        let total: u64 = missing.iter().map(|&(a, b)| ((a + 1) * (b + 1)) as u64).product();
+        let total: u64 = missing
+            .iter()
+            .map(|&(a, b)| ((a + 1) * (b + 1)) as u64)
+            .product();
         for mut code in 0..total {
             let mut tables = known.clone();
             let mut ch = vec![];
@@ -473,36 +574,74 @@ mod tests {
     fn printed_of(tables: &[Binary]) -> Printed {
         let f = revman_mh(tables, Measure::OR, 0.95).unwrap();
         let r2 = |x: f64| (x * 100.0).round() / 100.0;
-        Printed { or: r2(f.estimate.exp()), lb: r2(f.ci_lb.exp()), ub: r2(f.ci_ub.exp()), dp: 2, i2: f.i2.round() }
+        Printed {
+            or: r2(f.estimate.exp()),
+            lb: r2(f.ci_lb.exp()),
+            ub: r2(f.ci_ub.exp()),
+            dp: 2,
+            i2: f.i2.round(),
+        }
     }
 
     #[test]
     fn pruned_search_equals_brute_force() {
-        let truth = [Binary::new(8., 60., 14., 58.), Binary::new(3., 25., 5., 24.), Binary::new(2., 12., 4., 11.), Binary::new(5., 14., 6., 13.)];
+        let truth = [
+            Binary::new(8., 60., 14., 58.),
+            Binary::new(3., 25., 5., 24.),
+            Binary::new(2., 12., 4., 11.),
+            Binary::new(5., 14., 6., 13.),
+        ];
         let p = printed_of(&truth);
         for hide in [vec![2usize], vec![2, 3], vec![1, 3]] {
-            let studies: Vec<Arm2> = truth.iter().enumerate().map(|(i, t)| if hide.contains(&i) { Arm2::Missing(t.n1i as u32, t.n2i as u32) } else { Arm2::Known(*t) }).collect();
+            let studies: Vec<Arm2> = truth
+                .iter()
+                .enumerate()
+                .map(|(i, t)| {
+                    if hide.contains(&i) {
+                        Arm2::Missing(t.n1i as u32, t.n2i as u32)
+                    } else {
+                        Arm2::Known(*t)
+                    }
+                })
+                .collect();
             let out = search(&studies, &p, u64::MAX);
             let (count, ranges) = brute(&studies, &p);
             assert!(out.complete);
-            assert!(out.pruned, "the bounds are exercised (printed I² {} settles the fixed model)", p.i2);
+            assert!(
+                out.pruned,
+                "the bounds are exercised (printed I² {} settles the fixed model)",
+                p.i2
+            );
             assert_eq!(out.completions, count, "hidden {hide:?}");
             assert_eq!(out.ranges, ranges, "hidden {hide:?}");
             // the true counts are among the completions
             assert!(count >= 1);
             for (m, &i) in hide.iter().enumerate() {
                 let (a0, a1, c0, c1) = out.ranges[m].unwrap();
-                assert!(a0 as f64 <= truth[i].ai && truth[i].ai <= a1 as f64 && c0 as f64 <= truth[i].ci && truth[i].ci <= c1 as f64);
+                assert!(
+                    a0 as f64 <= truth[i].ai
+                        && truth[i].ai <= a1 as f64
+                        && c0 as f64 <= truth[i].ci
+                        && truth[i].ci <= c1 as f64
+                );
             }
         }
     }
 
     #[test]
     fn impossible_i2_is_inconsistent() {
-        let truth = [Binary::new(8., 60., 14., 58.), Binary::new(3., 25., 5., 24.), Binary::new(2., 12., 4., 11.)];
+        let truth = [
+            Binary::new(8., 60., 14., 58.),
+            Binary::new(3., 25., 5., 24.),
+            Binary::new(2., 12., 4., 11.),
+        ];
         let mut p = printed_of(&truth);
         p.i2 = 99.0; // three studies of this size cannot be this heterogeneous with this OR and CI
-        let studies = [Arm2::Known(truth[0]), Arm2::Known(truth[1]), Arm2::Missing(12, 11)];
+        let studies = [
+            Arm2::Known(truth[0]),
+            Arm2::Known(truth[1]),
+            Arm2::Missing(12, 11),
+        ];
         let out = search(&studies, &p, u64::MAX);
         assert!(out.complete);
         assert_eq!(out.completions, 0);
@@ -511,7 +650,10 @@ mod tests {
 
     #[test]
     fn budget_is_reported() {
-        let truth = [Binary::new(8., 60., 14., 58.), Binary::new(3., 25., 5., 24.)];
+        let truth = [
+            Binary::new(8., 60., 14., 58.),
+            Binary::new(3., 25., 5., 24.),
+        ];
         let p = printed_of(&truth);
         let out = search(&[Arm2::Missing(60, 58), Arm2::Missing(25, 24)], &p, 100);
         assert!(!out.complete);

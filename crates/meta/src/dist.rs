@@ -64,7 +64,9 @@ pub fn qchisq(p: f64, df: f64) -> f64 {
 
 /// Two-sided t critical value: R `qt(1 - (1-level)/2, df)`.
 pub fn qt_two_sided(level: f64, df: f64) -> f64 {
-    StudentsT::new(0.0, 1.0, df).expect("df > 0").inverse_cdf(1.0 - (1.0 - level) / 2.0)
+    StudentsT::new(0.0, 1.0, df)
+        .expect("df > 0")
+        .inverse_cdf(1.0 - (1.0 - level) / 2.0)
 }
 
 /// Two-sided p-value of a t statistic: R `2 * pt(abs(t), df, lower.tail = FALSE)`.
@@ -84,10 +86,15 @@ mod tests {
     #[test]
     fn closed_form_chisq_matches_incomplete_gamma() {
         for df in 1..=60u32 {
-            for &q in &[1e-6, 0.01, 0.3, 1.0, 2.5, 5.0, 10.0, 33.3, 80.0, 150.0, 400.0] {
+            for &q in &[
+                1e-6, 0.01, 0.3, 1.0, 2.5, 5.0, 10.0, 33.3, 80.0, 150.0, 400.0,
+            ] {
                 let a = pchisq_upper(q, df as f64);
                 let b = ChiSquared::new(df as f64).unwrap().sf(q);
-                assert!((a - b).abs() <= 1e-13 + 1e-10 * b, "df {df} q {q}: {a} vs {b}");
+                assert!(
+                    (a - b).abs() <= 1e-13 + 1e-10 * b,
+                    "df {df} q {q}: {a} vs {b}"
+                );
             }
         }
     }

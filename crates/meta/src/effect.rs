@@ -91,11 +91,21 @@ impl Binary {
     }
     /// The table with `add` added to each of its four cells.
     pub fn plus(&self, add: f64) -> Binary {
-        Binary { ai: self.ai + add, n1i: self.n1i + 2.0 * add, ci: self.ci + add, n2i: self.n2i + 2.0 * add }
+        Binary {
+            ai: self.ai + add,
+            n1i: self.n1i + 2.0 * add,
+            ci: self.ci + add,
+            n2i: self.n2i + 2.0 * add,
+        }
     }
     /// Swap the arms.
     pub fn swapped(&self) -> Binary {
-        Binary { ai: self.ci, n1i: self.n2i, ci: self.ai, n2i: self.n1i }
+        Binary {
+            ai: self.ci,
+            n1i: self.n2i,
+            ci: self.ai,
+            n2i: self.n1i,
+        }
     }
 }
 
@@ -141,11 +151,23 @@ pub struct ZeroCell {
 
 impl ZeroCell {
     /// `escalc()` defaults: add 1/2 to studies with a zero cell, keep double zeros.
-    pub const ESCALC: ZeroCell = ZeroCell { add: 0.5, to: AddTo::OnlyZero, drop00: false };
+    pub const ESCALC: ZeroCell = ZeroCell {
+        add: 0.5,
+        to: AddTo::OnlyZero,
+        drop00: false,
+    };
     /// What `rma.mh()` and `rma.peto()` use for their heterogeneity statistics.
-    pub const MH_Q: ZeroCell = ZeroCell { add: 0.5, to: AddTo::OnlyZero, drop00: true };
+    pub const MH_Q: ZeroCell = ZeroCell {
+        add: 0.5,
+        to: AddTo::OnlyZero,
+        drop00: true,
+    };
     /// Raw counts.
-    pub const NONE: ZeroCell = ZeroCell { add: 0.0, to: AddTo::None, drop00: false };
+    pub const NONE: ZeroCell = ZeroCell {
+        add: 0.0,
+        to: AddTo::None,
+        drop00: false,
+    };
 }
 
 fn finite(e: Effect) -> Option<Effect> {
@@ -158,7 +180,9 @@ fn finite(e: Effect) -> Option<Effect> {
 
 /// Effect sizes of 2×2 tables (OR, RR, RD) as `escalc()`; `None` where metafor gives NA.
 pub fn escalc_binary(measure: Measure, tables: &[Binary], zc: ZeroCell) -> Vec<Option<Effect>> {
-    let any_zero = tables.iter().any(|t| !(zc.drop00 && t.is_double_zero()) && t.has_zero_cell());
+    let any_zero = tables
+        .iter()
+        .any(|t| !(zc.drop00 && t.is_double_zero()) && t.has_zero_cell());
     tables
         .iter()
         .map(|t| {
@@ -181,11 +205,20 @@ pub fn binary_effect(measure: Measure, t: &Binary) -> Option<Effect> {
     let (a, b, c, d) = (t.ai, t.bi(), t.ci, t.di());
     let (n1, n2) = (t.n1i, t.n2i);
     let e = match measure {
-        Measure::OR => Effect { yi: ((a / n1) / (1.0 - a / n1)).ln() - ((c / n2) / (1.0 - c / n2)).ln(), vi: 1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d },
-        Measure::RR => Effect { yi: (a / n1).ln() - (c / n2).ln(), vi: 1.0 / a - 1.0 / n1 + 1.0 / c - 1.0 / n2 },
+        Measure::OR => Effect {
+            yi: ((a / n1) / (1.0 - a / n1)).ln() - ((c / n2) / (1.0 - c / n2)).ln(),
+            vi: 1.0 / a + 1.0 / b + 1.0 / c + 1.0 / d,
+        },
+        Measure::RR => Effect {
+            yi: (a / n1).ln() - (c / n2).ln(),
+            vi: 1.0 / a - 1.0 / n1 + 1.0 / c - 1.0 / n2,
+        },
         Measure::RD => {
             let (p1, p2) = (a / n1, c / n2);
-            Effect { yi: p1 - p2, vi: p1 * (1.0 - p1) / n1 + p2 * (1.0 - p2) / n2 }
+            Effect {
+                yi: p1 - p2,
+                vi: p1 * (1.0 - p1) / n1 + p2 * (1.0 - p2) / n2,
+            }
         }
         _ => return None,
     };
@@ -203,16 +236,32 @@ pub fn hedges_c(m: f64) -> f64 {
 /// Effect of one arm-level continuous comparison (MD, SMD, ROM) as `escalc()` with its default
 /// `vtype = "LS"`.
 pub fn continuous_effect(measure: Measure, s: &Continuous) -> Option<Effect> {
-    let Continuous { m1i, sd1i, n1i, m2i, sd2i, n2i } = *s;
+    let Continuous {
+        m1i,
+        sd1i,
+        n1i,
+        m2i,
+        sd2i,
+        n2i,
+    } = *s;
     let e = match measure {
-        Measure::MD => Effect { yi: m1i - m2i, vi: sd1i * sd1i / n1i + sd2i * sd2i / n2i },
+        Measure::MD => Effect {
+            yi: m1i - m2i,
+            vi: sd1i * sd1i / n1i + sd2i * sd2i / n2i,
+        },
         Measure::SMD => {
             let m = n1i + n2i - 2.0;
             let sdp = (((n1i - 1.0) * sd1i * sd1i + (n2i - 1.0) * sd2i * sd2i) / m).sqrt();
             let g = hedges_c(m) * (m1i - m2i) / sdp;
-            Effect { yi: g, vi: 1.0 / n1i + 1.0 / n2i + g * g / (2.0 * (n1i + n2i)) }
+            Effect {
+                yi: g,
+                vi: 1.0 / n1i + 1.0 / n2i + g * g / (2.0 * (n1i + n2i)),
+            }
         }
-        Measure::ROM => Effect { yi: (m1i / m2i).ln(), vi: sd1i * sd1i / (n1i * m1i * m1i) + sd2i * sd2i / (n2i * m2i * m2i) },
+        Measure::ROM => Effect {
+            yi: (m1i / m2i).ln(),
+            vi: sd1i * sd1i / (n1i * m1i * m1i) + sd2i * sd2i / (n2i * m2i * m2i),
+        },
         _ => return None,
     };
     finite(e)

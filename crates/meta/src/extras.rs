@@ -12,21 +12,49 @@ use crate::rma::rma_uni;
 use crate::types::{Fit, MetaError, Method, Options};
 
 /// Leave each study out in turn and refit (metafor `leave1out`).
-pub fn leave1out(yi: &[f64], vi: &[f64], method: Method, opts: &Options) -> Vec<Result<Fit, MetaError>> {
-    let no_extras = Options { extras: false, ..*opts };
+pub fn leave1out(
+    yi: &[f64],
+    vi: &[f64],
+    method: Method,
+    opts: &Options,
+) -> Vec<Result<Fit, MetaError>> {
+    let no_extras = Options {
+        extras: false,
+        ..*opts
+    };
     (0..yi.len())
         .map(|i| {
-            let y: Vec<f64> = yi.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, v)| *v).collect();
-            let v: Vec<f64> = vi.iter().enumerate().filter(|(j, _)| *j != i).map(|(_, v)| *v).collect();
+            let y: Vec<f64> = yi
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, v)| *v)
+                .collect();
+            let v: Vec<f64> = vi
+                .iter()
+                .enumerate()
+                .filter(|(j, _)| *j != i)
+                .map(|(_, v)| *v)
+                .collect();
             rma_uni(&y, &v, method, &no_extras)
         })
         .collect()
 }
 
 /// Cumulative meta-analysis in the given order (metafor `cumul`).
-pub fn cumulative(yi: &[f64], vi: &[f64], method: Method, opts: &Options) -> Vec<Result<Fit, MetaError>> {
-    let no_extras = Options { extras: false, ..*opts };
-    (1..=yi.len()).map(|n| rma_uni(&yi[..n], &vi[..n], method, &no_extras)).collect()
+pub fn cumulative(
+    yi: &[f64],
+    vi: &[f64],
+    method: Method,
+    opts: &Options,
+) -> Vec<Result<Fit, MetaError>> {
+    let no_extras = Options {
+        extras: false,
+        ..*opts
+    };
+    (1..=yi.len())
+        .map(|n| rma_uni(&yi[..n], &vi[..n], method, &no_extras))
+        .collect()
 }
 
 /// Test for subgroup differences.
@@ -45,10 +73,24 @@ pub fn subgroup_difference(estimates: &[(f64, f64)]) -> Option<SubgroupTest> {
     }
     let w: Vec<f64> = estimates.iter().map(|(_, se)| 1.0 / (se * se)).collect();
     let sw: f64 = w.iter().sum();
-    let mean = estimates.iter().zip(&w).map(|((e, _), w)| e * w).sum::<f64>() / sw;
-    let q = estimates.iter().zip(&w).map(|((e, _), w)| w * (e - mean).powi(2)).sum::<f64>();
+    let mean = estimates
+        .iter()
+        .zip(&w)
+        .map(|((e, _), w)| e * w)
+        .sum::<f64>()
+        / sw;
+    let q = estimates
+        .iter()
+        .zip(&w)
+        .map(|((e, _), w)| w * (e - mean).powi(2))
+        .sum::<f64>();
     let df = estimates.len() - 1;
-    Some(SubgroupTest { q, df, p: pchisq_upper(q, df as f64), i2: crate::rma::i2_from_q(q, df as f64) })
+    Some(SubgroupTest {
+        q,
+        df,
+        p: pchisq_upper(q, df as f64),
+        i2: crate::rma::i2_from_q(q, df as f64),
+    })
 }
 
 /// Egger's regression test: weighted least squares of `yi` on `√vi` with weights `1/vi`; the
@@ -86,12 +128,22 @@ pub fn egger(yi: &[f64], vi: &[f64]) -> Option<Egger> {
     }
     let b1 = (sw * swsy - sws * swy) / det;
     let b0 = (swy - b1 * sws) / sw;
-    let rss: f64 = yi.iter().zip(vi).map(|(y, v)| (y - b0 - b1 * v.sqrt()).powi(2) / v).sum();
+    let rss: f64 = yi
+        .iter()
+        .zip(vi)
+        .map(|(y, v)| (y - b0 - b1 * v.sqrt()).powi(2) / v)
+        .sum();
     let df = k - 2;
     let s2 = rss / df as f64;
     let se_b1 = (s2 * sw / det).sqrt();
     let t = b1 / se_b1;
-    Some(Egger { z: t, p: p_t(t, df as f64), df, intercept: b0, slope: b1 })
+    Some(Egger {
+        z: t,
+        p: p_t(t, df as f64),
+        df,
+        intercept: b0,
+        slope: b1,
+    })
 }
 
 /// Result of trim-and-fill.
@@ -111,12 +163,20 @@ pub struct TrimFill {
 /// chosen from the sign of the slope of `yi` on `√vi` in a meta-regression with the same τ²
 /// method; ranks of |yᵢ − β̂| break ties by order; the filled studies mirror the trimmed ones
 /// about the trimmed estimate. Internal refits use `opts` (metafor uses its default control).
-pub fn trimfill(yi: &[f64], vi: &[f64], method: Method, opts: &Options) -> Result<TrimFill, MetaError> {
+pub fn trimfill(
+    yi: &[f64],
+    vi: &[f64],
+    method: Method,
+    opts: &Options,
+) -> Result<TrimFill, MetaError> {
     let k = yi.len();
     if k < 2 {
         return Err(MetaError::NotEstimable("trim-and-fill needs k >= 2".into()));
     }
-    let plain = Options { extras: false, ..*opts };
+    let plain = Options {
+        extras: false,
+        ..*opts
+    };
     let x: Vec<f64> = vi.iter().map(|v| v.sqrt()).collect();
     let slope = crate::metareg::slope(yi, vi, &x, method, &opts.control)?;
     let side_left = slope >= 0.0;
@@ -153,7 +213,12 @@ pub fn trimfill(yi: &[f64], vi: &[f64], method: Method, opts: &Options) -> Resul
     }
     if k0 == 0 {
         let fit = rma_uni(yi, vi, method, opts)?;
-        return Ok(TrimFill { k0, side: if side_left { "left" } else { "right" }, fit, filled: vec![] });
+        return Ok(TrimFill {
+            k0,
+            side: if side_left { "left" } else { "right" },
+            fit,
+            filled: vec![],
+        });
     }
     let mut yall: Vec<f64> = yi.to_vec();
     let mut vall: Vec<f64> = vi.to_vec();
@@ -165,5 +230,10 @@ pub fn trimfill(yi: &[f64], vi: &[f64], method: Method, opts: &Options) -> Resul
         vall.push(vs[i]);
     }
     let fit = rma_uni(&yall, &vall, method, opts)?;
-    Ok(TrimFill { k0, side: if side_left { "left" } else { "right" }, fit, filled })
+    Ok(TrimFill {
+        k0,
+        side: if side_left { "left" } else { "right" },
+        fit,
+        filled,
+    })
 }

@@ -33,7 +33,8 @@ impl Proj {
     }
     fn q(&self, i: usize, j: usize) -> f64 {
         let (ai, aj) = (self.a[i], self.a[j]);
-        ai[0] * (self.minv[0][0] * aj[0] + self.minv[0][1] * aj[1]) + ai[1] * (self.minv[1][0] * aj[0] + self.minv[1][1] * aj[1])
+        ai[0] * (self.minv[0][0] * aj[0] + self.minv[0][1] * aj[1])
+            + ai[1] * (self.minv[1][0] * aj[0] + self.minv[1][1] * aj[1])
     }
     fn p(&self, i: usize, j: usize) -> f64 {
         (if i == j { self.w[i] } else { 0.0 }) - self.q(i, j)
@@ -44,12 +45,19 @@ impl Proj {
             ay[0] += ai[0] * yi;
             ay[1] += ai[1] * yi;
         }
-        [self.minv[0][0] * ay[0] + self.minv[0][1] * ay[1], self.minv[1][0] * ay[0] + self.minv[1][1] * ay[1]]
+        [
+            self.minv[0][0] * ay[0] + self.minv[0][1] * ay[1],
+            self.minv[1][0] * ay[0] + self.minv[1][1] * ay[1],
+        ]
     }
     /// P y
     fn py(&self, y: &[f64]) -> Vec<f64> {
         let b = self.beta(y);
-        y.iter().zip(&self.w).zip(&self.a).map(|((yi, wi), ai)| wi * yi - (ai[0] * b[0] + ai[1] * b[1])).collect()
+        y.iter()
+            .zip(&self.w)
+            .zip(&self.a)
+            .map(|((yi, wi), ai)| wi * yi - (ai[0] * b[0] + ai[1] * b[1]))
+            .collect()
     }
     fn ypy(&self, y: &[f64]) -> f64 {
         y.iter().zip(self.py(y)).map(|(a, b)| a * b).sum()
@@ -70,11 +78,18 @@ impl Proj {
 }
 
 fn proj(x: &[f64], vi: &[f64], tau2: f64) -> Result<Proj, MetaError> {
-    Proj::new(x, vi.iter().map(|v| 1.0 / (v + tau2)).collect()).ok_or_else(|| MetaError::NotEstimable("moderator is constant".into()))
+    Proj::new(x, vi.iter().map(|v| 1.0 / (v + tau2)).collect())
+        .ok_or_else(|| MetaError::NotEstimable("moderator is constant".into()))
 }
 
 /// τ² of the meta-regression `y ~ 1 + x` by `method`.
-pub fn tau2(y: &[f64], vi: &[f64], x: &[f64], method: Method, control: &Control) -> Result<f64, MetaError> {
+pub fn tau2(
+    y: &[f64],
+    vi: &[f64],
+    x: &[f64],
+    method: Method,
+    control: &Control,
+) -> Result<f64, MetaError> {
     let k = y.len() as f64;
     let p = 2.0;
     if k <= p {
@@ -83,7 +98,8 @@ pub fn tau2(y: &[f64], vi: &[f64], x: &[f64], method: Method, control: &Control)
     let mean = y.iter().sum::<f64>() / k;
     let ymc: Vec<f64> = y.iter().map(|v| v - mean).collect();
     let he = || -> Result<f64, MetaError> {
-        let pr = Proj::new(x, vec![1.0; y.len()]).ok_or_else(|| MetaError::NotEstimable("moderator is constant".into()))?;
+        let pr = Proj::new(x, vec![1.0; y.len()])
+            .ok_or_else(|| MetaError::NotEstimable("moderator is constant".into()))?;
         let trpv: f64 = (0..y.len()).map(|i| pr.p(i, i) * vi[i]).sum();
         Ok((pr.ypy(&ymc) - trpv) / (k - p))
     };
@@ -100,17 +116,26 @@ pub fn tau2(y: &[f64], vi: &[f64], x: &[f64], method: Method, control: &Control)
             t0 * proj(x, vi, t0)?.ypy(&ymc) / (k - p)
         }
         Method::PM => {
-            let f = |t: f64| proj(x, vi, t).map(|pr| pr.ypy(&ymc) - (k - p)).unwrap_or(f64::NAN);
+            let f = |t: f64| {
+                proj(x, vi, t)
+                    .map(|pr| pr.ypy(&ymc) - (k - p))
+                    .unwrap_or(f64::NAN)
+            };
             let f0 = f(0.0);
             if f0 < 0.0 {
                 0.0
             } else {
-                let hi = control.tau2_max.unwrap_or_else(|| 100f64.max(10.0 * crate::tau2::mad(y).powi(2)));
+                let hi = control
+                    .tau2_max
+                    .unwrap_or_else(|| 100f64.max(10.0 * crate::tau2::mad(y).powi(2)));
                 let fh = f(hi);
                 if fh > 0.0 {
-                    return Err(MetaError::NoConvergence("PM meta-regression: tau2_max too low".into()));
+                    return Err(MetaError::NoConvergence(
+                        "PM meta-regression: tau2_max too low".into(),
+                    ));
                 }
-                zeroin2(0.0, hi, f0, fh, f, control.tol, control.maxiter).ok_or_else(|| MetaError::NoConvergence("PM meta-regression".into()))?
+                zeroin2(0.0, hi, f0, fh, f, control.tol, control.maxiter)
+                    .ok_or_else(|| MetaError::NoConvergence("PM meta-regression".into()))?
             }
         }
         Method::ML | Method::REML | Method::EB => {
@@ -125,7 +150,8 @@ pub fn tau2(y: &[f64], vi: &[f64], x: &[f64], method: Method, control: &Control)
                 let mut adj = match method {
                     Method::ML => {
                         let py = pr.py(&ymc);
-                        (py.iter().map(|v| v * v).sum::<f64>() - sw) / pr.w.iter().map(|w| w * w).sum::<f64>()
+                        (py.iter().map(|v| v * v).sum::<f64>() - sw)
+                            / pr.w.iter().map(|w| w * w).sum::<f64>()
                     }
                     Method::REML => {
                         let py = pr.py(&ymc);
@@ -143,7 +169,9 @@ pub fn tau2(y: &[f64], vi: &[f64], x: &[f64], method: Method, control: &Control)
                 t += adj;
                 change = (old - t).abs();
                 if iter > control.maxiter {
-                    return Err(MetaError::NoConvergence("meta-regression Fisher scoring".into()));
+                    return Err(MetaError::NoConvergence(
+                        "meta-regression Fisher scoring".into(),
+                    ));
                 }
             }
             t
@@ -153,7 +181,13 @@ pub fn tau2(y: &[f64], vi: &[f64], x: &[f64], method: Method, control: &Control)
 }
 
 /// Slope of `y` on `x` in the mixed-effects meta-regression fitted by `method`.
-pub fn slope(y: &[f64], vi: &[f64], x: &[f64], method: Method, control: &Control) -> Result<f64, MetaError> {
+pub fn slope(
+    y: &[f64],
+    vi: &[f64],
+    x: &[f64],
+    method: Method,
+    control: &Control,
+) -> Result<f64, MetaError> {
     let t = tau2(y, vi, x, method, control)?;
     Ok(proj(x, vi, t)?.beta(y)[1])
 }
@@ -180,12 +214,25 @@ pub struct MetaReg {
 }
 
 /// Fit `y ~ 1 + x` by `method` (FE: τ² = 0), at confidence `level`.
-pub fn fit(y: &[f64], vi: &[f64], x: &[f64], method: Method, level: f64, control: &Control) -> Result<MetaReg, MetaError> {
+pub fn fit(
+    y: &[f64],
+    vi: &[f64],
+    x: &[f64],
+    method: Method,
+    level: f64,
+    control: &Control,
+) -> Result<MetaReg, MetaError> {
     let k = y.len();
     if k < 3 {
-        return Err(MetaError::NotEstimable("meta-regression needs k >= 3".into()));
+        return Err(MetaError::NotEstimable(
+            "meta-regression needs k >= 3".into(),
+        ));
     }
-    let t = if method.is_random() { tau2(y, vi, x, method, control)? } else { 0.0 };
+    let t = if method.is_random() {
+        tau2(y, vi, x, method, control)?
+    } else {
+        0.0
+    };
     let p = proj(x, vi, t)?;
     let beta = p.beta(y);
     let se = [p.minv[0][0].sqrt(), p.minv[1][1].sqrt()];

@@ -14,9 +14,16 @@ pub(crate) fn check_tables(tables: &[Binary]) -> Result<(), MetaError> {
         return Err(MetaError::NoStudies);
     }
     for (i, t) in tables.iter().enumerate() {
-        let ok = [t.ai, t.n1i, t.ci, t.n2i].iter().all(|x| x.is_finite() && *x >= 0.0) && t.ai <= t.n1i && t.ci <= t.n2i;
+        let ok = [t.ai, t.n1i, t.ci, t.n2i]
+            .iter()
+            .all(|x| x.is_finite() && *x >= 0.0)
+            && t.ai <= t.n1i
+            && t.ci <= t.n2i;
         if !ok {
-            return Err(MetaError::BadInput(format!("study {}: counts must satisfy 0 <= events <= n", i + 1)));
+            return Err(MetaError::BadInput(format!(
+                "study {}: counts must satisfy 0 <= events <= n",
+                i + 1
+            )));
         }
     }
     Ok(())
@@ -24,7 +31,10 @@ pub(crate) fn check_tables(tables: &[Binary]) -> Result<(), MetaError> {
 
 /// Heterogeneity about a fixed estimate `beta` with the `escalc` effects of `rma.mh`/`rma.peto`
 /// (add 1/2 to zero-cell studies, double zeros dropped). Returns (Q, df, p, I², H²).
-pub(crate) fn heterogeneity_about(effects: &[Option<Effect>], beta: f64) -> (f64, usize, f64, f64, f64) {
+pub(crate) fn heterogeneity_about(
+    effects: &[Option<Effect>],
+    beta: f64,
+) -> (f64, usize, f64, f64, f64) {
     let es: Vec<Effect> = effects.iter().flatten().copied().collect();
     let k_yi = es.len();
     if k_yi > 1 {
@@ -69,7 +79,10 @@ pub fn mantel_haenszel(tables: &[Binary], measure: Measure, level: f64) -> Resul
                 w[i] = v[1];
             }
             if sums[0] == 0.0 || sums[1] == 0.0 {
-                return Err(MetaError::NotEstimable("MH odds ratio: no events (or no non-events) in one arm across all studies".into()));
+                return Err(MetaError::NotEstimable(
+                    "MH odds ratio: no events (or no non-events) in one arm across all studies"
+                        .into(),
+                ));
             }
             ((sums[0] / sums[1]).ln(), mh_or_var(&sums).sqrt())
         }
@@ -86,7 +99,9 @@ pub fn mantel_haenszel(tables: &[Binary], measure: Measure, level: f64) -> Resul
                 w[i] = t.ci * (t.n1i / n);
             }
             if sa == 0.0 || sc == 0.0 {
-                return Err(MetaError::NotEstimable("MH risk ratio: no events in one arm across all studies".into()));
+                return Err(MetaError::NotEstimable(
+                    "MH risk ratio: no events in one arm across all studies".into(),
+                ));
             }
             ((r / s).ln(), (num / (r * s)).sqrt())
         }
@@ -97,17 +112,33 @@ pub fn mantel_haenszel(tables: &[Binary], measure: Measure, level: f64) -> Resul
                 let (n1, n2, a, c) = (t.n1i, t.n2i, t.ai, t.ci);
                 num += a * (n2 / n) - c * (n1 / n);
                 den += n1 * (n2 / n);
-                pterm += c * (n1 / n).powi(2) - a * (n2 / n).powi(2) + (n1 / n) * (n2 / n) * (n2 - n1) / 2.0;
+                pterm += c * (n1 / n).powi(2) - a * (n2 / n).powi(2)
+                    + (n1 / n) * (n2 / n) * (n2 - n1) / 2.0;
                 qterm += a * (n2 - c) / n + c * (n1 - a) / n;
                 w[i] = n1 * (n2 / n);
             }
             let beta = num / den;
             (beta, ((beta * pterm + qterm / 2.0) / (den * den)).sqrt())
         }
-        _ => return Err(MetaError::BadInput(format!("Mantel-Haenszel is for OR, RR, RD, not {}", measure.name()))),
+        _ => {
+            return Err(MetaError::BadInput(format!(
+                "Mantel-Haenszel is for OR, RR, RD, not {}",
+                measure.name()
+            )))
+        }
     };
     let effects = escalc_binary(measure, tables, ZeroCell::MH_Q);
     let (q, q_df, q_p, i2, h2) = heterogeneity_about(&effects, beta);
     let sw: f64 = w.iter().sum();
-    Ok(Fit::fixed(Method::MH, beta, se, crit, k, (q, q_df, q_p, i2, h2), w.iter().map(|x| if sw > 0.0 { x / sw } else { 0.0 }).collect()))
+    Ok(Fit::fixed(
+        Method::MH,
+        beta,
+        se,
+        crit,
+        k,
+        (q, q_df, q_p, i2, h2),
+        w.iter()
+            .map(|x| if sw > 0.0 { x / sw } else { 0.0 })
+            .collect(),
+    ))
 }

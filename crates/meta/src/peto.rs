@@ -23,7 +23,9 @@ pub fn peto(tables: &[Binary], level: f64) -> Result<Fit, MetaError> {
     }
     let sv: f64 = var.iter().sum();
     if sv == 0.0 {
-        return Err(MetaError::NotEstimable("Peto: one of the outcomes never occurred".into()));
+        return Err(MetaError::NotEstimable(
+            "Peto: one of the outcomes never occurred".into(),
+        ));
     }
     let so: f64 = o_e.iter().sum();
     let beta = so / sv;
@@ -39,12 +41,26 @@ pub fn peto(tables: &[Binary], level: f64) -> Result<Fit, MetaError> {
             v > 0.0 && v.is_finite()
         })
         .count();
-    let q = (sum(o_e.iter().zip(&var).filter(|(_, v)| **v > 0.0).map(|(o, v)| o * o / v)) - so * so / sv).max(0.0);
+    let q = (sum(o_e
+        .iter()
+        .zip(&var)
+        .filter(|(_, v)| **v > 0.0)
+        .map(|(o, v)| o * o / v))
+        - so * so / sv)
+        .max(0.0);
     let (q_df, q_p, i2, h2) = if k_yi > 1 {
         let df = (k_yi - 1) as f64;
         (k_yi - 1, pchisq_upper(q, df), i2_from_q(q, df), q / df)
     } else {
         (0, 1.0, 0.0, 1.0)
     };
-    Ok(Fit::fixed(Method::Peto, beta, se, crit, k, (q, q_df, q_p, i2, h2), var.iter().map(|v| v / sv).collect()))
+    Ok(Fit::fixed(
+        Method::Peto,
+        beta,
+        se,
+        crit,
+        k,
+        (q, q_df, q_p, i2, h2),
+        var.iter().map(|v| v / sv).collect(),
+    ))
 }

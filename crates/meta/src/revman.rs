@@ -31,20 +31,35 @@ pub fn revman_tables(tables: &[Binary]) -> Vec<Option<Binary>> {
 pub fn revman_dl(tables: &[Binary], measure: Measure, level: f64) -> Result<Fit, MetaError> {
     check_tables(tables)?;
     if !matches!(measure, Measure::OR | Measure::RR) {
-        return Err(MetaError::BadInput("the RevMan 5 convention is implemented for OR and RR".into()));
+        return Err(MetaError::BadInput(
+            "the RevMan 5 convention is implemented for OR and RR".into(),
+        ));
     }
     let kept: Vec<Binary> = revman_tables(tables).into_iter().flatten().collect();
     if kept.is_empty() {
-        return Err(MetaError::NotEstimable("every study has no events (or only events) in both arms".into()));
+        return Err(MetaError::NotEstimable(
+            "every study has no events (or only events) in both arms".into(),
+        ));
     }
     let mh = mantel_haenszel(&kept, measure, level)?;
-    let es: Vec<Effect> = kept.iter().map(|t| binary_effect(measure, t)).collect::<Option<Vec<_>>>().ok_or_else(|| MetaError::NotEstimable("a study effect is not finite".into()))?;
+    let es: Vec<Effect> = kept
+        .iter()
+        .map(|t| binary_effect(measure, t))
+        .collect::<Option<Vec<_>>>()
+        .ok_or_else(|| MetaError::NotEstimable("a study effect is not finite".into()))?;
     let yi: Vec<f64> = es.iter().map(|e| e.yi).collect();
     let vi: Vec<f64> = es.iter().map(|e| e.vi).collect();
     let k = kept.len();
     let w: Vec<f64> = vi.iter().map(|v| 1.0 / v).collect();
-    let q = sum(yi.iter().zip(&w).map(|(y, wi)| wi * (y - mh.estimate).powi(2)));
-    let tau2 = if k > 1 { crate::tau2::dl_moment(q, &vi).max(0.0) } else { 0.0 };
+    let q = sum(yi
+        .iter()
+        .zip(&w)
+        .map(|(y, wi)| wi * (y - mh.estimate).powi(2)));
+    let tau2 = if k > 1 {
+        crate::tau2::dl_moment(q, &vi).max(0.0)
+    } else {
+        0.0
+    };
     let wr: Vec<f64> = vi.iter().map(|v| 1.0 / (v + tau2)).collect();
     let swr = sum(wr.iter().copied());
     let est = wmean(&yi, &wr);
@@ -56,7 +71,11 @@ pub fn revman_dl(tables: &[Binary], measure: Measure, level: f64) -> Result<Fit,
     let mut weights = Vec::with_capacity(tables.len());
     let mut it = wr.iter();
     for t in revman_tables(tables) {
-        weights.push(if t.is_some() { it.next().copied().unwrap_or(0.0) / swr } else { 0.0 });
+        weights.push(if t.is_some() {
+            it.next().copied().unwrap_or(0.0) / swr
+        } else {
+            0.0
+        });
     }
     Ok(Fit {
         method: Method::DL,
@@ -86,12 +105,16 @@ pub fn revman_dl(tables: &[Binary], measure: Measure, level: f64) -> Result<Fit,
 pub fn revman_mh(tables: &[Binary], measure: Measure, level: f64) -> Result<Fit, MetaError> {
     check_tables(tables)?;
     if !matches!(measure, Measure::OR | Measure::RR) {
-        return Err(MetaError::BadInput("the RevMan 5 convention is implemented for OR and RR".into()));
+        return Err(MetaError::BadInput(
+            "the RevMan 5 convention is implemented for OR and RR".into(),
+        ));
     }
     let kept_opt = revman_tables(tables);
     let kept: Vec<Binary> = kept_opt.iter().flatten().copied().collect();
     if kept.is_empty() {
-        return Err(MetaError::NotEstimable("every study has no events (or only events) in both arms".into()));
+        return Err(MetaError::NotEstimable(
+            "every study has no events (or only events) in both arms".into(),
+        ));
     }
     let mut fit = mantel_haenszel(&kept, measure, level)?;
     // Q from the corrected counts themselves (no further correction)
@@ -103,6 +126,15 @@ pub fn revman_mh(tables: &[Binary], measure: Measure, level: f64) -> Result<Fit,
     fit.i2 = i2;
     fit.h2 = h2;
     let mut it = fit.weights.clone().into_iter();
-    fit.weights = kept_opt.iter().map(|t| if t.is_some() { it.next().unwrap_or(0.0) } else { 0.0 }).collect();
+    fit.weights = kept_opt
+        .iter()
+        .map(|t| {
+            if t.is_some() {
+                it.next().unwrap_or(0.0)
+            } else {
+                0.0
+            }
+        })
+        .collect();
     Ok(fit)
 }

@@ -41,10 +41,16 @@ fn validate(yi: &[f64], vi: &[f64]) -> Result<(), MetaError> {
     }
     for (i, (y, v)) in yi.iter().zip(vi).enumerate() {
         if !y.is_finite() {
-            return Err(MetaError::BadInput(format!("study {}: yi is not finite", i + 1)));
+            return Err(MetaError::BadInput(format!(
+                "study {}: yi is not finite",
+                i + 1
+            )));
         }
         if !v.is_finite() || *v <= 0.0 {
-            return Err(MetaError::BadInput(format!("study {}: vi must be finite and > 0", i + 1)));
+            return Err(MetaError::BadInput(format!(
+                "study {}: vi must be finite and > 0",
+                i + 1
+            )));
         }
     }
     Ok(())
@@ -53,7 +59,13 @@ fn validate(yi: &[f64], vi: &[f64]) -> Result<(), MetaError> {
 use crate::tau2::{estimate as tau2_estimate, q_gen};
 
 /// Q-profile confidence interval for τ² (metafor `confint(type = "QP")`).
-pub fn tau2_qprofile(yi: &[f64], vi: &[f64], level: f64, control: &Control, tau2_hat: f64) -> Option<(f64, f64)> {
+pub fn tau2_qprofile(
+    yi: &[f64],
+    vi: &[f64],
+    level: f64,
+    control: &Control,
+    tau2_hat: f64,
+) -> Option<(f64, f64)> {
     let k = yi.len();
     if k < 2 {
         return None;
@@ -63,12 +75,22 @@ pub fn tau2_qprofile(yi: &[f64], vi: &[f64], level: f64, control: &Control, tau2
     let crit_u = qchisq(1.0 - alpha / 2.0, df);
     let crit_l = qchisq(alpha / 2.0, df);
     let tau2_min = 0f64.min(tau2_hat);
-    let tau2_max = control.tau2_max.unwrap_or_else(|| 100f64.max(10.0 * tau2_hat).max(10.0 * tau2_min));
+    let tau2_max = control
+        .tau2_max
+        .unwrap_or_else(|| 100f64.max(10.0 * tau2_hat).max(10.0 * tau2_min));
     let qmax = q_gen(yi, vi, tau2_max);
     let qmin = q_gen(yi, vi, tau2_min);
     let root = |target: f64| {
         let f = |t: f64| q_gen(yi, vi, t) - target;
-        zeroin2(tau2_min, tau2_max, qmin - target, qmax - target, f, control.tol, control.maxiter)
+        zeroin2(
+            tau2_min,
+            tau2_max,
+            qmin - target,
+            qmax - target,
+            f,
+            control.tol,
+            control.maxiter,
+        )
     };
     let (lb, ub);
     if qmin < crit_l {
@@ -78,8 +100,16 @@ pub fn tau2_qprofile(yi: &[f64], vi: &[f64], level: f64, control: &Control, tau2
         lb = tau2_max;
         ub = tau2_max;
     } else {
-        ub = if qmax > crit_l { tau2_max } else { root(crit_l)? };
-        lb = if qmin < crit_u { tau2_min } else { root(crit_u)? };
+        ub = if qmax > crit_l {
+            tau2_max
+        } else {
+            root(crit_l)?
+        };
+        lb = if qmin < crit_u {
+            tau2_min
+        } else {
+            root(crit_u)?
+        };
     }
     Some((lb, ub))
 }
@@ -89,7 +119,10 @@ pub fn tau2_qprofile(yi: &[f64], vi: &[f64], level: f64, control: &Control, tau2
 pub fn rma_uni(yi: &[f64], vi: &[f64], method: Method, opts: &Options) -> Result<Fit, MetaError> {
     validate(yi, vi)?;
     if matches!(method, Method::MH | Method::Peto) {
-        return Err(MetaError::BadInput(format!("{} needs 2x2 counts", method.name())));
+        return Err(MetaError::BadInput(format!(
+            "{} needs 2x2 counts",
+            method.name()
+        )));
     }
     let tau2 = tau2_estimate(yi, vi, method, &opts.control)?;
     Ok(fit_with_tau2(yi, vi, method, tau2, opts))
@@ -106,7 +139,11 @@ pub fn fit_with_tau2(yi: &[f64], vi: &[f64], method: Method, tau2: f64, opts: &O
     let mut df = None;
     if opts.test == Test::Knha && k > 1 {
         let rss = sum(yi.iter().zip(&wi).map(|(y, w)| w * (y - est) * (y - est)));
-        let s2w = if rss <= f64::EPSILON { 0.0 } else { rss / (kf - 1.0) };
+        let s2w = if rss <= f64::EPSILON {
+            0.0
+        } else {
+            rss / (kf - 1.0)
+        };
         se *= s2w.sqrt();
         df = Some(kf - 1.0);
     }
@@ -153,7 +190,12 @@ pub fn fit_with_tau2(yi: &[f64], vi: &[f64], method: Method, tau2: f64, opts: &O
 }
 
 /// Q, its p-value, I², H² and the typical within-study variance, as `rma.uni()`.
-fn heterogeneity_iv(yi: &[f64], vi: &[f64], method: Method, tau2: f64) -> (f64, f64, f64, f64, f64) {
+fn heterogeneity_iv(
+    yi: &[f64],
+    vi: &[f64],
+    method: Method,
+    tau2: f64,
+) -> (f64, f64, f64, f64, f64) {
     let k = yi.len();
     if k < 2 {
         return (0.0, 1.0, 0.0, 1.0, 0.0);
@@ -162,7 +204,11 @@ fn heterogeneity_iv(yi: &[f64], vi: &[f64], method: Method, tau2: f64) -> (f64, 
     let q = cochran_q(yi, vi);
     let w: Vec<f64> = vi.iter().map(|v| 1.0 / v).collect();
     let vt = df / tr_p(&w);
-    let (i2, h2) = if method.is_random() { (100.0 * tau2 / (vt + tau2), tau2 / vt + 1.0) } else { (i2_from_q(q, df), q / df) };
+    let (i2, h2) = if method.is_random() {
+        (100.0 * tau2 / (vt + tau2), tau2 / vt + 1.0)
+    } else {
+        (i2_from_q(q, df), q / df)
+    };
     (q, pchisq_upper(q, df), i2, h2, vt)
 }
 

@@ -25,7 +25,10 @@ pub fn q_centred(yi: &[f64], vi: &[f64], c: f64, tau2: f64) -> f64 {
         swy += (y - c) * w;
     }
     let m = swy / sw;
-    yi.iter().zip(vi).map(|(y, v)| (1.0 / (v + tau2)) * (y - c - m) * (y - c - m)).sum()
+    yi.iter()
+        .zip(vi)
+        .map(|(y, v)| (1.0 / (v + tau2)) * (y - c - m) * (y - c - m))
+        .sum()
 }
 
 /// Generalized Q at `tau2`: Σ (y − μ̂(τ²))² / (v + τ²).
@@ -70,7 +73,8 @@ pub fn dl_from_sums(q: f64, k: usize, sw: f64, sw2: f64) -> f64 {
 /// Hedges' estimator (unclipped): also the starting value of ML, REML and EB.
 fn hedges(yi: &[f64], vi: &[f64], ybar: f64) -> f64 {
     let kf = yi.len() as f64;
-    let rss = yi.iter().map(|y| (y - ybar) * (y - ybar)).sum::<f64>() - yi.iter().map(|y| y - ybar).sum::<f64>().powi(2) / kf;
+    let rss = yi.iter().map(|y| (y - ybar) * (y - ybar)).sum::<f64>()
+        - yi.iter().map(|y| y - ybar).sum::<f64>().powi(2) / kf;
     let sv: f64 = vi.iter().sum();
     (rss - (sv - sv / kf)) / (kf - 1.0)
 }
@@ -78,7 +82,12 @@ fn hedges(yi: &[f64], vi: &[f64], ybar: f64) -> f64 {
 /// Estimate τ² by `method` for the intercept-only model, as `rma.uni()` (0 for k = 1 and for
 /// the fixed-effect methods; never negative).
 #[inline(never)]
-pub fn estimate(yi: &[f64], vi: &[f64], method: Method, control: &Control) -> Result<f64, MetaError> {
+pub fn estimate(
+    yi: &[f64],
+    vi: &[f64],
+    method: Method,
+    control: &Control,
+) -> Result<f64, MetaError> {
     let k = yi.len();
     if k <= 1 {
         return Ok(0.0);
@@ -90,12 +99,15 @@ pub fn estimate(yi: &[f64], vi: &[f64], method: Method, control: &Control) -> Re
         Method::DL => dl_moment(q_centred(yi, vi, ybar, 0.0), vi),
         Method::HE => hedges(yi, vi, ybar),
         Method::SJ => {
-            let var = yi.iter().map(|y| (y - ybar) * (y - ybar)).sum::<f64>() / (kf - 1.0) - yi.iter().map(|y| y - ybar).sum::<f64>().powi(2) / (kf * (kf - 1.0));
+            let var = yi.iter().map(|y| (y - ybar) * (y - ybar)).sum::<f64>() / (kf - 1.0)
+                - yi.iter().map(|y| y - ybar).sum::<f64>().powi(2) / (kf * (kf - 1.0));
             let t0 = var * (kf - 1.0) / kf;
             t0 * q_centred(yi, vi, ybar, t0) / (kf - 1.0)
         }
         Method::PM => {
-            let tau2_max = control.tau2_max.unwrap_or_else(|| 100f64.max(10.0 * mad(yi).powi(2)));
+            let tau2_max = control
+                .tau2_max
+                .unwrap_or_else(|| 100f64.max(10.0 * mad(yi).powi(2)));
             let target = kf - 1.0;
             let f = |t: f64| q_centred(yi, vi, ybar, t) - target;
             let f0 = f(0.0);
@@ -104,12 +116,17 @@ pub fn estimate(yi: &[f64], vi: &[f64], method: Method, control: &Control) -> Re
             } else {
                 let fmax = f(tau2_max);
                 if fmax > 0.0 {
-                    return Err(MetaError::NoConvergence(format!("PM: tau2_max = {tau2_max} too low")));
+                    return Err(MetaError::NoConvergence(format!(
+                        "PM: tau2_max = {tau2_max} too low"
+                    )));
                 }
-                zeroin2(0.0, tau2_max, f0, fmax, f, control.tol, control.maxiter).ok_or_else(|| MetaError::NoConvergence("PM: uniroot".into()))?
+                zeroin2(0.0, tau2_max, f0, fmax, f, control.tol, control.maxiter)
+                    .ok_or_else(|| MetaError::NoConvergence("PM: uniroot".into()))?
             }
         }
-        Method::ML | Method::REML | Method::EB => scoring(yi, vi, method, hedges(yi, vi, ybar).max(0.0), control)?,
+        Method::ML | Method::REML | Method::EB => {
+            scoring(yi, vi, method, hedges(yi, vi, ybar).max(0.0), control)?
+        }
     };
     Ok(tau2.max(0.0))
 }
@@ -117,7 +134,13 @@ pub fn estimate(yi: &[f64], vi: &[f64], method: Method, control: &Control) -> Re
 /// Fisher scoring for ML/REML/EB without allocation, step by step as metafor's `rma.uni()`
 /// (Viechtbauer 2005): adjustment × `stepadj`, step-halving at τ² = 0, stop when the change is
 /// below `threshold`, and for ML/REML fall back to τ² = 0 when it has the larger likelihood.
-pub fn scoring(yi: &[f64], vi: &[f64], method: Method, start: f64, control: &Control) -> Result<f64, MetaError> {
+pub fn scoring(
+    yi: &[f64],
+    vi: &[f64],
+    method: Method,
+    start: f64,
+    control: &Control,
+) -> Result<f64, MetaError> {
     let kf = yi.len() as f64;
     let ybar = yi.iter().sum::<f64>() / kf;
     let mut tau2 = start;
@@ -161,7 +184,10 @@ pub fn scoring(yi: &[f64], vi: &[f64], method: Method, start: f64, control: &Con
         tau2 += adj;
         change = (old - tau2).abs();
         if iter > control.maxiter {
-            return Err(MetaError::NoConvergence(format!("{}: Fisher scoring did not converge", method.name())));
+            return Err(MetaError::NoConvergence(format!(
+                "{}: Fisher scoring did not converge",
+                method.name()
+            )));
         }
     }
     if matches!(method, Method::ML | Method::REML) {

@@ -83,7 +83,13 @@ pub struct Control {
 
 impl Default for Control {
     fn default() -> Self {
-        Control { tau2_max: None, threshold: 1e-5, maxiter: 100, stepadj: 1.0, tol: R_UNIROOT_TOL }
+        Control {
+            tau2_max: None,
+            threshold: 1e-5,
+            maxiter: 100,
+            stepadj: 1.0,
+            tol: R_UNIROOT_TOL,
+        }
     }
 }
 
@@ -99,7 +105,12 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        Options { level: 0.95, test: Test::Z, control: Control::default(), extras: true }
+        Options {
+            level: 0.95,
+            test: Test::Z,
+            control: Control::default(),
+            extras: true,
+        }
     }
 }
 
@@ -160,7 +171,15 @@ pub struct Fit {
 impl Fit {
     /// A fixed-effect fit (MH, Peto): estimate `beta` with standard error `se`, normal CI at
     /// critical value `crit`, heterogeneity `(Q, df, p, I², H²)`, and the studies' weights.
-    pub fn fixed(method: Method, beta: f64, se: f64, crit: f64, k: usize, het: (f64, usize, f64, f64, f64), weights: Vec<f64>) -> Fit {
+    pub fn fixed(
+        method: Method,
+        beta: f64,
+        se: f64,
+        crit: f64,
+        k: usize,
+        het: (f64, usize, f64, f64, f64),
+        weights: Vec<f64>,
+    ) -> Fit {
         let (q, q_df, q_p, i2, h2) = het;
         let z = beta / se;
         Fit {

@@ -10,7 +10,15 @@ pub const R_UNIROOT_TOL: f64 = 0.0001220703125;
 
 /// Find a root of `f` in `[ax, bx]` given `fa = f(ax)`, `fb = f(bx)` of opposite signs.
 /// Returns `None` when the iteration limit is reached (R reports a failure then).
-pub fn zeroin2(ax: f64, bx: f64, fa: f64, fb: f64, mut f: impl FnMut(f64) -> f64, tol: f64, max_iter: usize) -> Option<f64> {
+pub fn zeroin2(
+    ax: f64,
+    bx: f64,
+    fa: f64,
+    fb: f64,
+    mut f: impl FnMut(f64) -> f64,
+    tol: f64,
+    max_iter: usize,
+) -> Option<f64> {
     let eps = f64::EPSILON;
     let (mut a, mut b) = (ax, bx);
     let (mut fa, mut fb) = (fa, fb);

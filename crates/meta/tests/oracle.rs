@@ -16,22 +16,47 @@ const SETS: [&str; 2] = ["oracle", "oracle-extra"];
 
 /// (study, columns) from a metadat CSV export.
 fn read_csv(set: &str, name: &str) -> (Vec<String>, Vec<String>, Vec<Vec<f64>>) {
-    let text = std::fs::read_to_string(fixtures().join(set).join("data").join(format!("{name}.csv"))).unwrap();
+    let text = std::fs::read_to_string(
+        fixtures()
+            .join(set)
+            .join("data")
+            .join(format!("{name}.csv")),
+    )
+    .unwrap();
     let mut lines = text.lines();
-    let header: Vec<String> = lines.next().unwrap().split(',').map(|s| s.trim_matches('"').to_string()).collect();
+    let header: Vec<String> = lines
+        .next()
+        .unwrap()
+        .split(',')
+        .map(|s| s.trim_matches('"').to_string())
+        .collect();
     let mut studies = vec![];
     let mut rows = vec![];
     for l in lines {
         let cells: Vec<&str> = l.split(',').collect();
         studies.push(cells[0].trim_matches('"').to_string());
-        rows.push(cells[1..].iter().map(|c| c.parse::<f64>().unwrap()).collect());
+        rows.push(
+            cells[1..]
+                .iter()
+                .map(|c| c.parse::<f64>().unwrap())
+                .collect(),
+        );
     }
     (header, studies, rows)
 }
 
 /// The metafor `control` the oracle used: maxiter = 1000, stepadj = 0.5, tau2.max = 1e4.
 fn oracle_opts(test: Test) -> Options {
-    Options { test, control: Control { tau2_max: Some(1e4), maxiter: 1000, stepadj: 0.5, ..Control::default() }, ..Options::default() }
+    Options {
+        test,
+        control: Control {
+            tau2_max: Some(1e4),
+            maxiter: 1000,
+            stepadj: 0.5,
+            ..Control::default()
+        },
+        ..Options::default()
+    }
 }
 
 fn close(ours: f64, theirs: f64) -> bool {
@@ -54,7 +79,8 @@ impl Checker {
         };
         self.checked += 1;
         if !close(ours, t) {
-            self.failures.push(format!("{ctx} {key}: ours {ours:.12e} metafor {t:.12e}"));
+            self.failures
+                .push(format!("{ctx} {key}: ours {ours:.12e} metafor {t:.12e}"));
         }
     }
     fn fit(&mut self, ctx: &str, fit: &Fit, expected: &Value) {
@@ -67,7 +93,8 @@ impl Checker {
         o.sort();
         theirs.sort();
         if o != theirs {
-            self.failures.push(format!("{ctx}: keys differ: ours {o:?} metafor {theirs:?}"));
+            self.failures
+                .push(format!("{ctx}: keys differ: ours {o:?} metafor {theirs:?}"));
         }
         for (k, v) in fields {
             if let Some(t) = exp.get(k) {
@@ -78,25 +105,57 @@ impl Checker {
 }
 
 fn binary_tables(rows: &[Vec<f64>]) -> Vec<Binary> {
-    rows.iter().map(|r| Binary::new(r[0], r[1], r[2], r[3])).collect()
+    rows.iter()
+        .map(|r| Binary::new(r[0], r[1], r[2], r[3]))
+        .collect()
 }
 
 fn continuous_rows(rows: &[Vec<f64>]) -> Vec<Continuous> {
-    rows.iter().map(|r| Continuous { m1i: r[0], sd1i: r[1], n1i: r[2], m2i: r[3], sd2i: r[4], n2i: r[5] }).collect()
+    rows.iter()
+        .map(|r| Continuous {
+            m1i: r[0],
+            sd1i: r[1],
+            n1i: r[2],
+            m2i: r[3],
+            sd2i: r[4],
+            n2i: r[5],
+        })
+        .collect()
 }
 
-fn check_iv_set(c: &mut Checker, ctx: &str, yi: &[f64], vi: &[f64], exp: &Value, extra_methods: bool) {
+fn check_iv_set(
+    c: &mut Checker,
+    ctx: &str,
+    yi: &[f64],
+    vi: &[f64],
+    exp: &Value,
+    extra_methods: bool,
+) {
     let z = oracle_opts(Test::Z);
     let kh = oracle_opts(Test::Knha);
-    let mut runs = vec![("fixed_iv", Method::FE, z), ("dl", Method::DL, z), ("reml", Method::REML, z), ("pm", Method::PM, z), ("dl_hksj", Method::DL, kh), ("reml_hksj", Method::REML, kh)];
+    let mut runs = vec![
+        ("fixed_iv", Method::FE, z),
+        ("dl", Method::DL, z),
+        ("reml", Method::REML, z),
+        ("pm", Method::PM, z),
+        ("dl_hksj", Method::DL, kh),
+        ("reml_hksj", Method::REML, kh),
+    ];
     if extra_methods {
-        runs.extend([("sj", Method::SJ, z), ("he", Method::HE, z), ("ml", Method::ML, z), ("eb", Method::EB, z)]);
+        runs.extend([
+            ("sj", Method::SJ, z),
+            ("he", Method::HE, z),
+            ("ml", Method::ML, z),
+            ("eb", Method::EB, z),
+        ]);
     }
     for (key, method, opts) in runs {
         match (exp.get(key), rma_uni(yi, vi, method, &opts)) {
             (Some(e), Ok(fit)) if !e.is_null() => c.fit(&format!("{ctx} {key}"), &fit, e),
             (Some(e), Err(err)) if !e.is_null() => c.failures.push(format!("{ctx} {key}: {err}")),
-            (None, _) => c.failures.push(format!("{ctx} {key}: missing from fixture")),
+            (None, _) => c
+                .failures
+                .push(format!("{ctx} {key}: missing from fixture")),
             _ => {}
         }
     }
@@ -108,9 +167,19 @@ fn check_iv_set(c: &mut Checker, ctx: &str, yi: &[f64], vi: &[f64], exp: &Value,
         let e = &exp_l1o[&(i + 1).to_string()];
         let f = r.as_ref().unwrap();
         let cx = format!("{ctx} leave1out_dl[{}]", i + 1);
-        for (k, v) in
-            [("estimate", f.estimate), ("se", f.se), ("zval", f.z), ("pval", f.p), ("ci.lb", f.ci_lb), ("ci.ub", f.ci_ub), ("Q", f.q), ("Qp", f.q_p), ("tau2", f.tau2), ("I2", f.i2), ("H2", f.h2)]
-        {
+        for (k, v) in [
+            ("estimate", f.estimate),
+            ("se", f.se),
+            ("zval", f.z),
+            ("pval", f.p),
+            ("ci.lb", f.ci_lb),
+            ("ci.ub", f.ci_ub),
+            ("Q", f.q),
+            ("Qp", f.q_p),
+            ("tau2", f.tau2),
+            ("I2", f.i2),
+            ("H2", f.h2),
+        ] {
             c.cmp(&cx, k, v, &e[k]);
         }
     }
@@ -122,7 +191,10 @@ fn check_iv_set(c: &mut Checker, ctx: &str, yi: &[f64], vi: &[f64], exp: &Value,
             c.cmp(ctx, "egger.p", eg.p, &e["p"]);
             c.cmp(ctx, "egger.df", eg.df as f64, &e["df"]);
         }
-        None => assert!(e["z"].is_null(), "{ctx}: metafor has an Egger test, we do not"),
+        None => assert!(
+            e["z"].is_null(),
+            "{ctx}: metafor has an Egger test, we do not"
+        ),
     }
 }
 
@@ -138,7 +210,8 @@ fn check_studies(c: &mut Checker, ctx: &str, effects: &[Option<Effect>], exp: &V
             }
             None => {
                 if !r["yi"].is_null() {
-                    c.failures.push(format!("{cx}: ours NA, metafor {}", r["yi"]));
+                    c.failures
+                        .push(format!("{cx}: ours NA, metafor {}", r["yi"]));
                 }
             }
         }
@@ -151,10 +224,17 @@ fn split(effects: &[Option<Effect>]) -> (Vec<f64>, Vec<f64>) {
 
 #[test]
 fn metafor_oracle_all_analyses() {
-    let mut c = Checker { checked: 0, failures: vec![] };
+    let mut c = Checker {
+        checked: 0,
+        failures: vec![],
+    };
     let mut files: Vec<(&str, PathBuf)> = vec![];
     for set in SETS {
-        files.extend(std::fs::read_dir(fixtures().join(set).join("metafor")).unwrap().map(|e| (set, e.unwrap().path())));
+        files.extend(
+            std::fs::read_dir(fixtures().join(set).join("metafor"))
+                .unwrap()
+                .map(|e| (set, e.unwrap().path())),
+        );
     }
     files.sort();
     assert!(files.len() >= 17, "fixtures present");
@@ -202,7 +282,13 @@ fn metafor_oracle_all_analyses() {
     }
     eprintln!("metafor oracle: {} values checked", c.checked);
     assert!(c.checked > 3000, "only {} values checked", c.checked);
-    assert!(c.failures.is_empty(), "{} of {} values differ from metafor:\n{}", c.failures.len(), c.checked, c.failures.join("\n"));
+    assert!(
+        c.failures.is_empty(),
+        "{} of {} values differ from metafor:\n{}",
+        c.failures.len(),
+        c.checked,
+        c.failures.join("\n")
+    );
 }
 
 /// `rma.mh` and `rma.peto` fixtures: the oracle script wrote `Q_df = k - 1` (all studies), while
@@ -212,7 +298,11 @@ fn metafor_oracle_all_analyses() {
 fn check_mh(c: &mut Checker, ctx: &str, fit: &Fit, exp: &Value, tables: &[Binary]) {
     let mut e = exp.clone();
     let k_all = tables.len() as f64;
-    assert_eq!(e["Q_df"].as_f64().unwrap(), k_all - 1.0, "{ctx}: fixture Q_df is k - 1");
+    assert_eq!(
+        e["Q_df"].as_f64().unwrap(),
+        k_all - 1.0,
+        "{ctx}: fixture Q_df is k - 1"
+    );
     let k_yi = tables.iter().filter(|t| !t.is_double_zero()).count();
     assert_eq!(fit.q_df, k_yi - 1, "{ctx}: Q df over estimable studies");
     e["Q_df"] = serde_json::json!(fit.q_df as f64);
@@ -221,10 +311,17 @@ fn check_mh(c: &mut Checker, ctx: &str, fit: &Fit, exp: &Value, tables: &[Binary
 
 #[test]
 fn revman_dl_oracle() {
-    let mut c = Checker { checked: 0, failures: vec![] };
+    let mut c = Checker {
+        checked: 0,
+        failures: vec![],
+    };
     let mut files: Vec<(&str, PathBuf)> = vec![];
     for set in SETS {
-        files.extend(std::fs::read_dir(fixtures().join(set).join("revman")).unwrap().map(|e| (set, e.unwrap().path())));
+        files.extend(
+            std::fs::read_dir(fixtures().join(set).join("revman"))
+                .unwrap()
+                .map(|e| (set, e.unwrap().path())),
+        );
     }
     files.sort();
     assert!(files.len() >= 11);
@@ -262,8 +359,14 @@ fn fit_with_fixed_tau2_zero_equals_fe() {
 fn metafor_trimfill_metareg_k1() {
     use metapipe_meta::extras::trimfill;
     use metapipe_meta::metareg;
-    let more: Value = serde_json::from_str(&std::fs::read_to_string(fixtures().join("oracle-extra/more.json")).unwrap()).unwrap();
-    let mut c = Checker { checked: 0, failures: vec![] };
+    let more: Value = serde_json::from_str(
+        &std::fs::read_to_string(fixtures().join("oracle-extra/more.json")).unwrap(),
+    )
+    .unwrap();
+    let mut c = Checker {
+        checked: 0,
+        failures: vec![],
+    };
     let opts = Options::default();
     for (name, d) in more.as_object().unwrap() {
         if name == "_k1" {
@@ -271,7 +374,16 @@ fn metafor_trimfill_metareg_k1() {
                 let (m, t) = key.split_once('_').unwrap();
                 let method = Method::parse(m).unwrap();
                 let test = if t == "knha" { Test::Knha } else { Test::Z };
-                let fit = rma_uni(&[0.4], &[0.09], method, &Options { test, ..Options::default() }).unwrap();
+                let fit = rma_uni(
+                    &[0.4],
+                    &[0.09],
+                    method,
+                    &Options {
+                        test,
+                        ..Options::default()
+                    },
+                )
+                .unwrap();
                 for (k, v) in fit.fields() {
                     if let Some(x) = e.get(k) {
                         c.cmp(&format!("k1 {key}"), k, v, x);
@@ -281,8 +393,18 @@ fn metafor_trimfill_metareg_k1() {
             }
             continue;
         }
-        let yi: Vec<f64> = d["yi"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
-        let vi: Vec<f64> = d["vi"].as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect();
+        let yi: Vec<f64> = d["yi"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
+        let vi: Vec<f64> = d["vi"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_f64().unwrap())
+            .collect();
         let sei: Vec<f64> = vi.iter().map(|v| v.sqrt()).collect();
         for (key, e) in d.as_object().unwrap() {
             if key == "subgroup_fe" {
@@ -290,7 +412,11 @@ fn metafor_trimfill_metareg_k1() {
                 let split = e["split"].as_u64().unwrap() as usize;
                 let a = rma_uni(&yi[..split], &vi[..split], Method::FE, &opts).unwrap();
                 let b = rma_uni(&yi[split..], &vi[split..], Method::FE, &opts).unwrap();
-                let t = metapipe_meta::extras::subgroup_difference(&[(a.estimate, a.se), (b.estimate, b.se)]).unwrap();
+                let t = metapipe_meta::extras::subgroup_difference(&[
+                    (a.estimate, a.se),
+                    (b.estimate, b.se),
+                ])
+                .unwrap();
                 c.cmp(&format!("{name} subgroup_fe"), "QM", t.q, &e["QM"]);
                 c.cmp(&format!("{name} subgroup_fe"), "QMp", t.p, &e["QMp"]);
             } else if key == "cumul_dl" {
@@ -307,20 +433,44 @@ fn metafor_trimfill_metareg_k1() {
                 let cx = format!("{name} {key}");
                 c.cmp(&cx, "k0", tf.k0 as f64, &e["k0"]);
                 if e["side"].as_str() != Some(tf.side) {
-                    c.failures.push(format!("{cx}: side {} vs {}", tf.side, e["side"]));
+                    c.failures
+                        .push(format!("{cx}: side {} vs {}", tf.side, e["side"]));
                 }
-                for (k, v) in [("estimate", tf.fit.estimate), ("se", tf.fit.se), ("tau2", tf.fit.tau2), ("ci_lb", tf.fit.ci_lb), ("ci_ub", tf.fit.ci_ub), ("k", tf.fit.k as f64)] {
+                for (k, v) in [
+                    ("estimate", tf.fit.estimate),
+                    ("se", tf.fit.se),
+                    ("tau2", tf.fit.tau2),
+                    ("ci_lb", tf.fit.ci_lb),
+                    ("ci_ub", tf.fit.ci_ub),
+                    ("k", tf.fit.k as f64),
+                ] {
                     c.cmp(&cx, k, v, &e[k]);
                 }
             } else if let Some(m) = key.strip_prefix("metareg_") {
                 let method = Method::parse(m).unwrap();
                 let cx = format!("{name} {key}");
-                c.cmp(&cx, "tau2", metareg::tau2(&yi, &vi, &sei, method, &opts.control).unwrap(), &e["tau2"]);
-                c.cmp(&cx, "slope", metareg::slope(&yi, &vi, &sei, method, &opts.control).unwrap(), &e["slope"]);
+                c.cmp(
+                    &cx,
+                    "tau2",
+                    metareg::tau2(&yi, &vi, &sei, method, &opts.control).unwrap(),
+                    &e["tau2"],
+                );
+                c.cmp(
+                    &cx,
+                    "slope",
+                    metareg::slope(&yi, &vi, &sei, method, &opts.control).unwrap(),
+                    &e["slope"],
+                );
             }
         }
     }
     eprintln!("trimfill/metareg/k1: {} values checked", c.checked);
     assert!(c.checked > 500, "{}", c.checked);
-    assert!(c.failures.is_empty(), "{} of {} differ:\n{}", c.failures.len(), c.checked, c.failures.join("\n"));
+    assert!(
+        c.failures.is_empty(),
+        "{} of {} differ:\n{}",
+        c.failures.len(),
+        c.checked,
+        c.failures.join("\n")
+    );
 }

@@ -5,7 +5,9 @@ use metapipe_meta::model::{mantel_haenszel, rma_uni, Method, Options};
 use proptest::prelude::*;
 
 fn table() -> impl Strategy<Value = Binary> {
-    (1u32..200, 1u32..200).prop_flat_map(|(n1, n2)| (0..=n1, Just(n1), 0..=n2, Just(n2))).prop_map(|(a, n1, c, n2)| Binary::new(a as f64, n1 as f64, c as f64, n2 as f64))
+    (1u32..200, 1u32..200)
+        .prop_flat_map(|(n1, n2)| (0..=n1, Just(n1), 0..=n2, Just(n2)))
+        .prop_map(|(a, n1, c, n2)| Binary::new(a as f64, n1 as f64, c as f64, n2 as f64))
 }
 
 fn close(a: f64, b: f64) -> bool {

@@ -68,12 +68,24 @@ pub struct StudyData {
 impl StudyData {
     fn binary(&self) -> Binary {
         let g = |x: Option<i64>| x.unwrap_or(0) as f64;
-        Binary::new(g(self.events_treat), g(self.n_treat), g(self.events_ctrl), g(self.n_ctrl))
+        Binary::new(
+            g(self.events_treat),
+            g(self.n_treat),
+            g(self.events_ctrl),
+            g(self.n_ctrl),
+        )
     }
     fn continuous(&self) -> Continuous {
         let g = |x: Option<f64>| x.unwrap_or(f64::NAN);
         let n = |x: Option<i64>| x.unwrap_or(0) as f64;
-        Continuous { m1i: g(self.mean_treat), sd1i: g(self.sd_treat), n1i: n(self.n_treat), m2i: g(self.mean_ctrl), sd2i: g(self.sd_ctrl), n2i: n(self.n_ctrl) }
+        Continuous {
+            m1i: g(self.mean_treat),
+            sd1i: g(self.sd_treat),
+            n1i: n(self.n_treat),
+            m2i: g(self.mean_ctrl),
+            sd2i: g(self.sd_ctrl),
+            n2i: n(self.n_ctrl),
+        }
     }
 }
 
@@ -83,8 +95,16 @@ impl StudyData {
 /// on the analysis scale over 2·z of the studies' CI level).
 pub fn study_effects(spec: &Spec, rows: &[StudyData]) -> Vec<Option<(f64, f64)>> {
     match spec.measure {
-        m if m.is_binary() => analysis::effects(m, Studies::Binary(&rows.iter().map(StudyData::binary).collect::<Vec<_>>()), spec.revman),
-        m if m.is_continuous() => analysis::effects(m, Studies::Continuous(&rows.iter().map(StudyData::continuous).collect::<Vec<_>>()), spec.revman),
+        m if m.is_binary() => analysis::effects(
+            m,
+            Studies::Binary(&rows.iter().map(StudyData::binary).collect::<Vec<_>>()),
+            spec.revman,
+        ),
+        m if m.is_continuous() => analysis::effects(
+            m,
+            Studies::Continuous(&rows.iter().map(StudyData::continuous).collect::<Vec<_>>()),
+            spec.revman,
+        ),
         _ => {
             let z = metapipe_meta::dist::qnorm_two_sided(spec.study_ci_level);
             let t = |x: f64| if spec.log_scale { x.ln() } else { x };
@@ -135,30 +155,77 @@ fn label(spec: &Spec, kind: &str, m: Method) -> String {
     if spec.opts.test == Test::Knha && m.is_random() {
         extra.push("Knapp-Hartung");
     }
-    let suffix = if extra.is_empty() { String::new() } else { format!(" ({})", extra.join(", ")) };
-    format!("{} effect{}: {}{suffix}", kind, if kind == "random" { "s" } else { "" }, method_name(m))
+    let suffix = if extra.is_empty() {
+        String::new()
+    } else {
+        format!(" ({})", extra.join(", "))
+    };
+    format!(
+        "{} effect{}: {}{suffix}",
+        kind,
+        if kind == "random" { "s" } else { "" },
+        method_name(m)
+    )
 }
 
 /// One method's fit by the shared dispatcher ([`analysis::fit`]); binary outcomes pass their
 /// 2×2 tables (MH, Peto and RevMan's DL use them).
-fn fit_one(spec: &Spec, method: Method, rows: &[StudyData], effects: &[Option<(f64, f64)>]) -> Result<Fit, String> {
-    let tables: Vec<Binary> = if spec.measure.is_binary() { rows.iter().map(StudyData::binary).collect() } else { vec![] };
-    let studies = if spec.measure.is_binary() { Studies::Binary(&tables) } else { Studies::Effects(effects) };
-    analysis::fit(spec.measure, method, studies, effects, spec.revman, &spec.opts)
+fn fit_one(
+    spec: &Spec,
+    method: Method,
+    rows: &[StudyData],
+    effects: &[Option<(f64, f64)>],
+) -> Result<Fit, String> {
+    let tables: Vec<Binary> = if spec.measure.is_binary() {
+        rows.iter().map(StudyData::binary).collect()
+    } else {
+        vec![]
+    };
+    let studies = if spec.measure.is_binary() {
+        Studies::Binary(&tables)
+    } else {
+        Studies::Effects(effects)
+    };
+    analysis::fit(
+        spec.measure,
+        method,
+        studies,
+        effects,
+        spec.revman,
+        &spec.opts,
+    )
 }
 
 /// The models an analysis reports (fixed first when both), on studies with complete data.
-pub fn models(spec: &Spec, rows: &[StudyData], effects: &[Option<(f64, f64)>]) -> Result<Vec<Model>, String> {
+pub fn models(
+    spec: &Spec,
+    rows: &[StudyData],
+    effects: &[Option<(f64, f64)>],
+) -> Result<Vec<Model>, String> {
     if effects.iter().all(Option::is_none) && !matches!(spec.fixed, Method::MH | Method::Peto) {
         return Err("no study has an estimable effect".into());
     }
-    let fixed = |f: Fit| Model { kind: "fixed", label: label(spec, "fixed", spec.fixed), fit: without_pi(spec, f) };
-    let random = |f: Fit| Model { kind: "random", label: label(spec, "random", spec.random), fit: without_pi(spec, f) };
+    let fixed = |f: Fit| Model {
+        kind: "fixed",
+        label: label(spec, "fixed", spec.fixed),
+        fit: without_pi(spec, f),
+    };
+    let random = |f: Fit| Model {
+        kind: "random",
+        label: label(spec, "random", spec.random),
+        fit: without_pi(spec, f),
+    };
     Ok(match spec.choice {
         Choice::Fixed => vec![fixed(fit_one(spec, spec.fixed, rows, effects)?)],
         Choice::Random => vec![random(fit_one(spec, spec.random, rows, effects)?)],
-        Choice::Both => vec![fixed(fit_one(spec, spec.fixed, rows, effects)?), random(fit_one(spec, spec.random, rows, effects)?)],
-        Choice::Rule { i2_above, q_p_below } => {
+        Choice::Both => vec![
+            fixed(fit_one(spec, spec.fixed, rows, effects)?),
+            random(fit_one(spec, spec.random, rows, effects)?),
+        ],
+        Choice::Rule {
+            i2_above,
+            q_p_below,
+        } => {
             let f = fit_one(spec, spec.fixed, rows, effects)?;
             if f.k > 1 && (f.i2 > i2_above || f.q_p < q_p_below) {
                 vec![random(fit_one(spec, spec.random, rows, effects)?)]

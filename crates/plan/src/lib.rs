@@ -95,16 +95,44 @@ struct Cell<'a> {
     by: bool,
 }
 
-const DATA_COLS: [&str; 12] = ["events_treat", "n_treat", "events_ctrl", "n_ctrl", "mean_treat", "sd_treat", "mean_ctrl", "sd_ctrl", "estimate", "se", "ci_lb", "ci_ub"];
+const DATA_COLS: [&str; 12] = [
+    "events_treat",
+    "n_treat",
+    "events_ctrl",
+    "n_ctrl",
+    "mean_treat",
+    "sd_treat",
+    "mean_ctrl",
+    "sd_ctrl",
+    "estimate",
+    "se",
+    "ci_lb",
+    "ci_ub",
+];
 
 /// Whether each row of `df` has the data its outcome's type needs.
-fn has_data(df: &DataFrame, measure: metapipe_meta::effect::Measure) -> PolarsResult<BooleanChunked> {
+fn has_data(
+    df: &DataFrame,
+    measure: metapipe_meta::effect::Measure,
+) -> PolarsResult<BooleanChunked> {
     let present = |c: &str| df.column(c).map(|c| c.is_not_null());
-    let all = |cs: &[&str]| cs.iter().try_fold(BooleanChunked::full("has".into(), true, df.height()), |acc, c| Ok::<_, PolarsError>(&acc & &present(c)?));
+    let all = |cs: &[&str]| {
+        cs.iter().try_fold(
+            BooleanChunked::full("has".into(), true, df.height()),
+            |acc, c| Ok::<_, PolarsError>(&acc & &present(c)?),
+        )
+    };
     if measure.is_binary() {
         all(&["events_treat", "n_treat", "events_ctrl", "n_ctrl"])
     } else if measure.is_continuous() {
-        all(&["mean_treat", "sd_treat", "n_treat", "mean_ctrl", "sd_ctrl", "n_ctrl"])
+        all(&[
+            "mean_treat",
+            "sd_treat",
+            "n_treat",
+            "mean_ctrl",
+            "sd_ctrl",
+            "n_ctrl",
+        ])
     } else {
         Ok(&present("estimate")? & &(&present("se")? | &all(&["ci_lb", "ci_ub"])?))
     }
@@ -116,11 +144,21 @@ fn study_set(p: &OutcomePlan, studies: &Table, outcome_data: &Table) -> Result<O
         StudySet::Unstated => return Ok(None),
         StudySet::Listed(set) => {
             let n = set.len();
-            DataFrame::new(n, vec![Column::new("pos".into(), (0..n as IdxSize).collect::<Vec<_>>()), Column::new("study_id".into(), set.clone())]).map_err(pe)?
+            DataFrame::new(
+                n,
+                vec![
+                    Column::new("pos".into(), (0..n as IdxSize).collect::<Vec<_>>()),
+                    Column::new("study_id".into(), set.clone()),
+                ],
+            )
+            .map_err(pe)?
         }
         StudySet::All => {
-            let rows = frame::rows_equal(&outcome_data.df, "outcome", &p.id).and_then(|d| d.select(["study_id"])).map_err(pe)?;
-            let all = frame::numbered(&studies.df.select(["study_id"]).map_err(pe)?, "pos").map_err(pe)?;
+            let rows = frame::rows_equal(&outcome_data.df, "outcome", &p.id)
+                .and_then(|d| d.select(["study_id"]))
+                .map_err(pe)?;
+            let all = frame::numbered(&studies.df.select(["study_id"]).map_err(pe)?, "pos")
+                .map_err(pe)?;
             frame::join(&all, &rows, &["study_id"], JoinType::Semi, false).map_err(pe)?
         }
     }))
@@ -129,8 +167,13 @@ fn study_set(p: &OutcomePlan, studies: &Table, outcome_data: &Table) -> Result<O
 /// The levels of `column` among an outcome's studies, in studies-table order.
 fn levels(set: &DataFrame, studies: &Table, column: &str) -> Result<Vec<String>> {
     let numbered = frame::numbered(&studies.df, "row").map_err(pe)?;
-    let members = frame::join(&numbered, set, &["study_id"], JoinType::Semi, false).and_then(|d| d.sort(["row"], SortMultipleOptions::default())).map_err(pe)?;
-    let values = members.column(column).and_then(|c| c.cast(&DataType::String)).map_err(pe)?;
+    let members = frame::join(&numbered, set, &["study_id"], JoinType::Semi, false)
+        .and_then(|d| d.sort(["row"], SortMultipleOptions::default()))
+        .map_err(pe)?;
+    let values = members
+        .column(column)
+        .and_then(|c| c.cast(&DataType::String))
+        .map_err(pe)?;
     let mut lv: Vec<String> = vec![];
     for v in values.str().map_err(pe)?.iter().flatten() {
         if !lv.iter().any(|l| l == v) {
@@ -149,11 +192,20 @@ fn check_column(studies: &Table, column: &str, what: &str) -> Result<()> {
 
 /// The plan's analyses (cells): per outcome the overall analysis, its `subgroup_by` levels and
 /// its further subgroups.
-fn cells<'a>(plans: &'a [OutcomePlan], studies: &Table, outcome_data: &Table) -> Result<Vec<Cell<'a>>> {
+fn cells<'a>(
+    plans: &'a [OutcomePlan],
+    studies: &Table,
+    outcome_data: &Table,
+) -> Result<Vec<Cell<'a>>> {
     let mut out = vec![];
     for p in plans {
         let set = study_set(p, studies, outcome_data)?;
-        out.push(Cell { plan: p, set: set.clone(), subgroup: None, by: false });
+        out.push(Cell {
+            plan: p,
+            set: set.clone(),
+            subgroup: None,
+            by: false,
+        });
         if let Some((column, given)) = &p.subgroup_by {
             check_column(studies, column, "subgroup_by")?;
             let lv = match (given, &set) {
@@ -161,11 +213,25 @@ fn cells<'a>(plans: &'a [OutcomePlan], studies: &Table, outcome_data: &Table) ->
                 (None, Some(set)) => levels(set, studies, column)?,
                 (None, None) => vec![],
             };
-            out.extend(lv.into_iter().map(|v| Cell { plan: p, set: set.clone(), subgroup: Some(Subgroup { column: column.clone(), value: v.clone(), name: v }), by: true }));
+            out.extend(lv.into_iter().map(|v| Cell {
+                plan: p,
+                set: set.clone(),
+                subgroup: Some(Subgroup {
+                    column: column.clone(),
+                    value: v.clone(),
+                    name: v,
+                }),
+                by: true,
+            }));
         }
         for sg in &p.subgroups {
             check_column(studies, &sg.column, &format!("subgroup {:?}", sg.name))?;
-            out.push(Cell { plan: p, set: set.clone(), subgroup: Some(sg.clone()), by: false });
+            out.push(Cell {
+                plan: p,
+                set: set.clone(),
+                subgroup: Some(sg.clone()),
+                by: false,
+            });
         }
     }
     Ok(out)
@@ -179,16 +245,41 @@ fn plan_frame(cells: &[Cell], studies: &Table, outcome_data: &Table) -> Result<D
     for (a, c) in cells.iter().enumerate() {
         let Some(set) = &c.set else { continue };
         let mut rows = set.clone();
-        rows.with_column(Column::new("analysis".into(), vec![a as u32; rows.height()])).map_err(pe)?;
-        rows.with_column(Column::new("outcome".into(), vec![c.plan.id.as_str(); rows.height()])).map_err(pe)?;
+        rows.with_column(Column::new(
+            "analysis".into(),
+            vec![a as u32; rows.height()],
+        ))
+        .map_err(pe)?;
+        rows.with_column(Column::new(
+            "outcome".into(),
+            vec![c.plan.id.as_str(); rows.height()],
+        ))
+        .map_err(pe)?;
         if let Some(sg) = &c.subgroup {
-            let members = frame::rows_equal(&studies.df, &sg.column, &sg.value).and_then(|d| d.select(["study_id"])).map_err(pe)?;
-            rows = frame::join(&rows, &members, &["study_id"], JoinType::Semi, false).map_err(pe)?;
+            let members = frame::rows_equal(&studies.df, &sg.column, &sg.value)
+                .and_then(|d| d.select(["study_id"]))
+                .map_err(pe)?;
+            rows =
+                frame::join(&rows, &members, &["study_id"], JoinType::Semi, false).map_err(pe)?;
         }
-        let mut rows = frame::join(&rows, &outcome_data.df, &["outcome", "study_id"], JoinType::Left, false).map_err(pe)?;
+        let mut rows = frame::join(
+            &rows,
+            &outcome_data.df,
+            &["outcome", "study_id"],
+            JoinType::Left,
+            false,
+        )
+        .map_err(pe)?;
         let has = has_data(&rows, c.plan.spec.measure).map_err(pe)?;
-        rows.with_column(has.with_name("has".into()).into_column()).map_err(pe)?;
-        let rows = rows.select(["analysis", "pos", "study_id", "has"].into_iter().chain(DATA_COLS)).map_err(pe)?;
+        rows.with_column(has.with_name("has".into()).into_column())
+            .map_err(pe)?;
+        let rows = rows
+            .select(
+                ["analysis", "pos", "study_id", "has"]
+                    .into_iter()
+                    .chain(DATA_COLS),
+            )
+            .map_err(pe)?;
         match &mut plan {
             None => plan = Some(rows),
             Some(p) => {
@@ -196,8 +287,11 @@ fn plan_frame(cells: &[Cell], studies: &Table, outcome_data: &Table) -> Result<D
             }
         }
     }
-    let Some(plan) = plan else { return Ok(DataFrame::empty()) };
-    plan.sort(["analysis", "pos"], SortMultipleOptions::default()).map_err(pe)
+    let Some(plan) = plan else {
+        return Ok(DataFrame::empty());
+    };
+    plan.sort(["analysis", "pos"], SortMultipleOptions::default())
+        .map_err(pe)
 }
 
 /// The rows of a [`plan_frame`] as study data.
@@ -206,9 +300,19 @@ fn study_rows(df: &DataFrame) -> Result<Vec<(u32, bool, StudyData)>> {
         return Ok(vec![]);
     }
     let c = |n: &str| df.column(n).map_err(pe);
-    let (an, id, has) = (c("analysis")?.u32().map_err(pe)?, c("study_id")?.str().map_err(pe)?, c("has")?.bool().map_err(pe)?);
-    let ints: Vec<&Int64Chunked> = DATA_COLS[..4].iter().map(|n| c(n).and_then(|x| x.i64().map_err(pe))).collect::<Result<_>>()?;
-    let fls: Vec<&Float64Chunked> = DATA_COLS[4..].iter().map(|n| c(n).and_then(|x| x.f64().map_err(pe))).collect::<Result<_>>()?;
+    let (an, id, has) = (
+        c("analysis")?.u32().map_err(pe)?,
+        c("study_id")?.str().map_err(pe)?,
+        c("has")?.bool().map_err(pe)?,
+    );
+    let ints: Vec<&Int64Chunked> = DATA_COLS[..4]
+        .iter()
+        .map(|n| c(n).and_then(|x| x.i64().map_err(pe)))
+        .collect::<Result<_>>()?;
+    let fls: Vec<&Float64Chunked> = DATA_COLS[4..]
+        .iter()
+        .map(|n| c(n).and_then(|x| x.f64().map_err(pe)))
+        .collect::<Result<_>>()?;
     Ok((0..df.height())
         .map(|r| {
             let d = StudyData {
@@ -243,7 +347,11 @@ pub fn run(plans: &[OutcomePlan], studies: &Table, outcome_data: &Table) -> Resu
         start = end;
         let set = mine.iter().map(|r| r.2.study_id.clone()).collect();
         let have: Vec<StudyData> = mine.iter().filter(|r| r.1).map(|r| r.2.clone()).collect();
-        let missing = mine.iter().filter(|r| !r.1).map(|r| r.2.study_id.clone()).collect();
+        let missing = mine
+            .iter()
+            .filter(|r| !r.1)
+            .map(|r| r.2.study_id.clone())
+            .collect();
         let mut an = analyse(c, set, have, missing);
         if an.subgroup.is_none() && c.plan.studies == StudySet::Unstated {
             an.note = Some(unstated_note(&c.plan.id, outcome_data)?);
@@ -252,17 +360,32 @@ pub fn run(plans: &[OutcomePlan], studies: &Table, outcome_data: &Table) -> Resu
     }
     // the test for subgroup differences, on each overall row with `subgroup_by`
     for p in plans {
-        let Some((by, _)) = &p.subgroup_by else { continue };
-        let subs: Vec<&Analysis> = out.iter().filter(|a| a.outcome == p.id && a.subgroup_by.as_deref() == Some(by.as_str())).collect();
+        let Some((by, _)) = &p.subgroup_by else {
+            continue;
+        };
+        let subs: Vec<&Analysis> = out
+            .iter()
+            .filter(|a| a.outcome == p.id && a.subgroup_by.as_deref() == Some(by.as_str()))
+            .collect();
         let mut tests = vec![];
         for kind in ["fixed", "random"] {
-            let est: Vec<(f64, f64)> = subs.iter().filter_map(|a| a.models.iter().find(|m| m.kind == kind)).map(|m| (m.fit.estimate, m.fit.se)).collect();
+            let est: Vec<(f64, f64)> = subs
+                .iter()
+                .filter_map(|a| a.models.iter().find(|m| m.kind == kind))
+                .map(|m| (m.fit.estimate, m.fit.se))
+                .collect();
             if let Some(t) = subgroup_difference(&est) {
                 tests.push((kind, t.q, t.df, t.p));
             }
         }
-        if let Some(overall) = out.iter_mut().find(|a| a.outcome == p.id && a.subgroup.is_none()) {
-            overall.between = Some(Between { by: by.clone(), tests });
+        if let Some(overall) = out
+            .iter_mut()
+            .find(|a| a.outcome == p.id && a.subgroup.is_none())
+        {
+            overall.between = Some(Between {
+                by: by.clone(),
+                tests,
+            });
         }
     }
     Ok(out)
@@ -271,8 +394,17 @@ pub fn run(plans: &[OutcomePlan], studies: &Table, outcome_data: &Table) -> Resu
 /// The note of an outcome whose pooled set the review does not state: which studies do have
 /// sourced data for it.
 fn unstated_note(outcome: &str, outcome_data: &Table) -> Result<String> {
-    let (ids, outcomes, status) = (outcome_data.str("study_id"), outcome_data.str("outcome"), outcome_data.str("status"));
-    let with: Vec<&str> = (0..outcome_data.num_rows()).filter(|&r| outcomes.get(r) == Some(outcome) && status.get(r).is_some_and(|s| s != "missing")).filter_map(|r| ids.get(r)).collect();
+    let (ids, outcomes, status) = (
+        outcome_data.str("study_id"),
+        outcome_data.str("outcome"),
+        outcome_data.str("status"),
+    );
+    let with: Vec<&str> = (0..outcome_data.num_rows())
+        .filter(|&r| {
+            outcomes.get(r) == Some(outcome) && status.get(r).is_some_and(|s| s != "missing")
+        })
+        .filter_map(|r| ids.get(r))
+        .collect();
     Ok(if with.is_empty() {
         "not computable: the review does not say which studies it pooled, and no study-level data for this outcome are available here".into()
     } else {
@@ -287,7 +419,11 @@ fn analyse(c: &Cell, set: Vec<String>, have: Vec<StudyData>, missing: Vec<String
     let mut a = Analysis {
         outcome: plan.id.clone(),
         subgroup: c.subgroup.as_ref().map(|s| s.name.clone()),
-        subgroup_by: c.subgroup.as_ref().filter(|_| c.by).map(|s| s.column.clone()),
+        subgroup_by: c
+            .subgroup
+            .as_ref()
+            .filter(|_| c.by)
+            .map(|s| s.column.clone()),
         spec: *spec,
         studies: set,
         missing,
@@ -301,29 +437,55 @@ fn analyse(c: &Cell, set: Vec<String>, have: Vec<StudyData>, missing: Vec<String
         return a;
     }
     if a.studies.is_empty() {
-        a.note = Some(if c.subgroup.is_some() { "no study in this subgroup".into() } else { "no study has a row for this outcome".into() });
+        a.note = Some(if c.subgroup.is_some() {
+            "no study in this subgroup".into()
+        } else {
+            "no study has a row for this outcome".into()
+        });
         return a;
     }
     // per-study effects of the studies with data (drawn in forest and funnel plots even when the
     // outcome is not pooled)
     let effects = fit::study_effects(spec, &have);
     if !a.missing.is_empty() && (!plan.pool_available || have.is_empty()) {
-        a.per_study = have.into_iter().zip(effects).map(|(d, e)| (d, e, None)).collect();
-        a.note = Some(format!("incomplete: no sourced data for {} ({} of {} studies have data); not pooled", a.missing.join(", "), a.per_study.len(), a.studies.len()));
+        a.per_study = have
+            .into_iter()
+            .zip(effects)
+            .map(|(d, e)| (d, e, None))
+            .collect();
+        a.note = Some(format!(
+            "incomplete: no sourced data for {} ({} of {} studies have data); not pooled",
+            a.missing.join(", "),
+            a.per_study.len(),
+            a.studies.len()
+        ));
         return a;
     }
     a.attempted = true;
     match fit::models(spec, &have, &effects) {
         Ok(models) => {
             let w = &models.last().expect("at least one model").fit.weights;
-            a.per_study = have.into_iter().zip(effects).zip(w).map(|((d, e), w)| (d, e, Some(*w))).collect();
+            a.per_study = have
+                .into_iter()
+                .zip(effects)
+                .zip(w)
+                .map(|((d, e), w)| (d, e, Some(*w)))
+                .collect();
             if !a.missing.is_empty() {
-                a.note = Some(format!("pooled the {} studies with data; no sourced data for {}", a.per_study.len(), a.missing.join(", ")));
+                a.note = Some(format!(
+                    "pooled the {} studies with data; no sourced data for {}",
+                    a.per_study.len(),
+                    a.missing.join(", ")
+                ));
             }
             a.models = models;
         }
         Err(e) => {
-            a.per_study = have.into_iter().zip(effects).map(|(d, e)| (d, e, None)).collect();
+            a.per_study = have
+                .into_iter()
+                .zip(effects)
+                .map(|(d, e)| (d, e, None))
+                .collect();
             a.note = Some(format!("not estimable: {e}"));
         }
     }

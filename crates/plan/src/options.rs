@@ -78,9 +78,21 @@ impl AnalysisCfg {
 /// An outcome's analysis keys (its own over `[analysis]`'s) as a checked [`Spec`]; an error is
 /// (key, message).
 pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
-    let measure_s = a.measure.as_deref().ok_or(("measure", "no measure (OR, RR, RD, MD, SMD, ROM or GEN) for this outcome or in [analysis]".to_string()))?;
-    let measure = Measure::parse(measure_s).ok_or(("measure", format!("{measure_s:?}: expected OR, RR, RD, MD, SMD, ROM or GEN")))?;
-    let method = |key: &'static str, v: &str| Method::parse(v).ok_or((key, format!("{v:?}: expected MH, PETO, FE, DL, REML, PM, ML, SJ, HE or EB")));
+    let measure_s = a.measure.as_deref().ok_or((
+        "measure",
+        "no measure (OR, RR, RD, MD, SMD, ROM or GEN) for this outcome or in [analysis]"
+            .to_string(),
+    ))?;
+    let measure = Measure::parse(measure_s).ok_or((
+        "measure",
+        format!("{measure_s:?}: expected OR, RR, RD, MD, SMD, ROM or GEN"),
+    ))?;
+    let method = |key: &'static str, v: &str| {
+        Method::parse(v).ok_or((
+            key,
+            format!("{v:?}: expected MH, PETO, FE, DL, REML, PM, ML, SJ, HE or EB"),
+        ))
+    };
     let mut fixed = match &a.fixed {
         Some(f) => method("fixed", f)?,
         None if measure.is_binary() => Method::MH,
@@ -98,22 +110,45 @@ pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
         None => Method::REML,
     };
     if fixed.is_random() {
-        return Err(("fixed", format!("{} is a random-effects method; fixed takes MH, PETO or FE", fixed.name())));
+        return Err((
+            "fixed",
+            format!(
+                "{} is a random-effects method; fixed takes MH, PETO or FE",
+                fixed.name()
+            ),
+        ));
     }
     if !random.is_random() {
-        return Err(("random", format!("{} is a fixed-effect method; random takes DL, REML, PM, ML, SJ, HE or EB", random.name())));
+        return Err((
+            "random",
+            format!(
+                "{} is a fixed-effect method; random takes DL, REML, PM, ML, SJ, HE or EB",
+                random.name()
+            ),
+        ));
     }
     let mut choice = match a.model.as_deref() {
         None | Some("random") => Choice::Random,
         Some("fixed") => Choice::Fixed,
         Some("both") => Choice::Both,
-        Some("rule") => Choice::Rule { i2_above: a.random_if_i2_above.unwrap_or(50.0), q_p_below: a.random_if_q_p_below.unwrap_or(0.10) },
-        Some(m) => return Err(("model", format!("{m:?}: expected fixed, random, both or rule"))),
+        Some("rule") => Choice::Rule {
+            i2_above: a.random_if_i2_above.unwrap_or(50.0),
+            q_p_below: a.random_if_q_p_below.unwrap_or(0.10),
+        },
+        Some(m) => {
+            return Err((
+                "model",
+                format!("{m:?}: expected fixed, random, both or rule"),
+            ))
+        }
     };
     if let Some(m) = &a.method {
         let m = method("method", m)?;
         if a.model.is_some() {
-            return Err(("method", "give either method (one model) or model with fixed/random, not both".into()));
+            return Err((
+                "method",
+                "give either method (one model) or model with fixed/random, not both".into(),
+            ));
         }
         if m.is_random() {
             random = m;
@@ -124,12 +159,26 @@ pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
         }
     }
     // an error about a model's method names the key that gave it
-    let fixed_key = if a.method.is_some() && choice == Choice::Fixed { "method" } else { "fixed" };
+    let fixed_key = if a.method.is_some() && choice == Choice::Fixed {
+        "method"
+    } else {
+        "fixed"
+    };
     if matches!(fixed, Method::MH | Method::Peto) && !measure.is_binary() {
-        return Err((fixed_key, format!("{} needs binary data (OR, RR, RD); use FE for {}", fixed.name(), measure.name())));
+        return Err((
+            fixed_key,
+            format!(
+                "{} needs binary data (OR, RR, RD); use FE for {}",
+                fixed.name(),
+                measure.name()
+            ),
+        ));
     }
     if fixed == Method::Peto && measure != Measure::OR {
-        return Err((fixed_key, "Peto's method pools odds ratios only (measure = \"OR\")".into()));
+        return Err((
+            fixed_key,
+            "Peto's method pools odds ratios only (measure = \"OR\")".into(),
+        ));
     }
     let test = match a.test.as_deref() {
         None | Some("z") => Test::Z,
@@ -138,7 +187,12 @@ pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
     };
     // only the models the outcome reports are checked against the convention
     let (uses_fixed, uses_random) = (choice != Choice::Random, choice != Choice::Fixed);
-    if revman && (!matches!(measure, Measure::OR | Measure::RR) || (uses_random && random != Method::DL) || test != Test::Z || (uses_fixed && fixed == Method::Peto)) {
+    if revman
+        && (!matches!(measure, Measure::OR | Measure::RR)
+            || (uses_random && random != Method::DL)
+            || test != Test::Z
+            || (uses_fixed && fixed == Method::Peto))
+    {
         return Err(("convention", "the RevMan 5 convention is implemented for OR and RR with MH or FE fixed effect, DL random effects and the z test".into()));
     }
     if test == Test::Knha && !uses_random {
@@ -148,17 +202,50 @@ pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
         None => 0.95,
         Some(l) if l > 1.0 && l < 100.0 => l / 100.0,
         Some(l) if l > 0.0 && l < 1.0 => l,
-        Some(l) => return Err(("level", format!("{l}: expected a confidence level such as 95 or 0.95"))),
+        Some(l) => {
+            return Err((
+                "level",
+                format!("{l}: expected a confidence level such as 95 or 0.95"),
+            ))
+        }
     };
     let log_scale = match (measure, a.scale.as_deref()) {
         (Measure::GEN, None | Some("natural")) => false,
         (Measure::GEN, Some("log")) => true,
-        (Measure::GEN, Some(s)) => return Err(("scale", format!("{s:?}: expected log (ratios, pooled on the log scale) or natural"))),
+        (Measure::GEN, Some(s)) => {
+            return Err((
+                "scale",
+                format!("{s:?}: expected log (ratios, pooled on the log scale) or natural"),
+            ))
+        }
         (_, None) => false,
-        (m, Some(_)) => return Err(("scale", format!("scale applies to generic outcomes (measure = \"GEN\"); {} has its own scale", m.name()))),
+        (m, Some(_)) => {
+            return Err((
+                "scale",
+                format!(
+                    "scale applies to generic outcomes (measure = \"GEN\"); {} has its own scale",
+                    m.name()
+                ),
+            ))
+        }
     };
-    let opts = Options { level, test, control: Control::default(), extras: true };
-    Ok(Spec { measure, log_scale, fixed, random, choice, revman, opts, prediction: a.prediction.unwrap_or(false), study_ci_level: 0.95 })
+    let opts = Options {
+        level,
+        test,
+        control: Control::default(),
+        extras: true,
+    };
+    Ok(Spec {
+        measure,
+        log_scale,
+        fixed,
+        random,
+        choice,
+        revman,
+        opts,
+        prediction: a.prediction.unwrap_or(false),
+        study_ci_level: 0.95,
+    })
 }
 
 #[cfg(test)]
@@ -166,7 +253,10 @@ mod tests {
     use super::*;
 
     fn cfg(f: impl FnOnce(&mut AnalysisCfg)) -> AnalysisCfg {
-        let mut a = AnalysisCfg { measure: Some("OR".into()), ..Default::default() };
+        let mut a = AnalysisCfg {
+            measure: Some("OR".into()),
+            ..Default::default()
+        };
         f(&mut a);
         a
     }
@@ -174,7 +264,10 @@ mod tests {
     #[test]
     fn defaults_are_metafors() {
         let s = outcome_spec(&cfg(|_| {})).unwrap();
-        assert_eq!((s.fixed, s.random, s.choice, s.revman, s.opts.level), (Method::MH, Method::REML, Choice::Random, false, 0.95));
+        assert_eq!(
+            (s.fixed, s.random, s.choice, s.revman, s.opts.level),
+            (Method::MH, Method::REML, Choice::Random, false, 0.95)
+        );
         let s = outcome_spec(&cfg(|a| a.measure = Some("MD".into()))).unwrap();
         assert_eq!(s.fixed, Method::FE);
     }
@@ -186,7 +279,10 @@ mod tests {
             a.level = Some(90.0);
         }))
         .unwrap();
-        assert_eq!((s.choice, s.fixed, s.opts.level), (Choice::Fixed, Method::FE, 0.90));
+        assert_eq!(
+            (s.choice, s.fixed, s.opts.level),
+            (Choice::Fixed, Method::FE, 0.90)
+        );
     }
 
     #[test]

@@ -28,7 +28,11 @@ pub struct Sensitivity {
 
 impl Sensitivity {
     pub fn any(&self) -> bool {
-        self.leave_one_out || self.cumulative_by.is_some() || self.exclude_high_rob || self.small_study || !self.metaregression.is_empty()
+        self.leave_one_out
+            || self.cumulative_by.is_some()
+            || self.exclude_high_rob
+            || self.small_study
+            || !self.metaregression.is_empty()
     }
 }
 
@@ -62,8 +66,20 @@ impl Rows {
 
 /// The outcome's models refitted on the studies `keep` selects; the last model reported.
 fn refit(a: &Analysis, keep: &[bool]) -> (Option<Model>, String) {
-    let rows: Vec<_> = a.per_study.iter().zip(keep).filter(|(_, k)| **k).map(|(r, _)| r.0.clone()).collect();
-    let eff: Vec<_> = a.per_study.iter().zip(keep).filter(|(_, k)| **k).map(|(r, _)| r.1).collect();
+    let rows: Vec<_> = a
+        .per_study
+        .iter()
+        .zip(keep)
+        .filter(|(_, k)| **k)
+        .map(|(r, _)| r.0.clone())
+        .collect();
+    let eff: Vec<_> = a
+        .per_study
+        .iter()
+        .zip(keep)
+        .filter(|(_, k)| **k)
+        .map(|(r, _)| r.1)
+        .collect();
     match models(&a.spec, &rows, &eff) {
         Ok(mut m) => (m.pop(), String::new()),
         Err(e) => (None, format!("not estimable: {e}")),
@@ -81,23 +97,54 @@ fn iv_method(a: &Analysis) -> Method {
 
 /// A studies column as numbers by study id (yes/no as 1/0); text is an error.
 fn covariate(studies: &Table, column: &str) -> Result<std::collections::HashMap<String, f64>> {
-    let c = studies.df.column(column).map_err(|_| Error::data(format!("the studies table has no column {column:?} (declare it in [extraction.covariates])")).field("outcomes.metaregression"))?;
+    let c = studies.df.column(column).map_err(|_| {
+        Error::data(format!(
+            "the studies table has no column {column:?} (declare it in [extraction.covariates])"
+        ))
+        .field("outcomes.metaregression")
+    })?;
     if c.dtype() == &DataType::String {
         return Err(Error::data(format!("{column} is text; a meta-regression needs a number or yes/no covariate (use subgroup_by for text)")).field("outcomes.metaregression"));
     }
     let x = c.cast(&DataType::Float64).map_err(pe)?;
     let x = x.f64().map_err(pe)?;
-    Ok(studies.str("study_id").iter().zip(x.iter()).filter_map(|(id, v)| Some((id?.to_string(), v?))).collect())
+    Ok(studies
+        .str("study_id")
+        .iter()
+        .zip(x.iter())
+        .filter_map(|(id, v)| Some((id?.to_string(), v?)))
+        .collect())
 }
 
 /// The sensitivity table of every outcome whose plan asks for any.
-pub fn sensitivity_table(plans: &[OutcomePlan], analyses: &[Analysis], studies: &Table, rob: Option<&Table>) -> Result<Table> {
-    let mut out = Rows { t: Builder::new(&SENSITIVITY) };
+pub fn sensitivity_table(
+    plans: &[OutcomePlan],
+    analyses: &[Analysis],
+    studies: &Table,
+    rob: Option<&Table>,
+) -> Result<Table> {
+    let mut out = Rows {
+        t: Builder::new(&SENSITIVITY),
+    };
     for p in plans.iter().filter(|p| p.sensitivity.any()) {
-        let Some(a) = analyses.iter().find(|a| a.outcome == p.id && a.subgroup.is_none()) else { continue };
+        let Some(a) = analyses
+            .iter()
+            .find(|a| a.outcome == p.id && a.subgroup.is_none())
+        else {
+            continue;
+        };
         let sv = &p.sensitivity;
         if a.models.is_empty() {
-            out.note(a, "leave_one_out", format!("not run: {}", a.note.clone().unwrap_or_else(|| "the outcome is not pooled".into())));
+            out.note(
+                a,
+                "leave_one_out",
+                format!(
+                    "not run: {}",
+                    a.note
+                        .clone()
+                        .unwrap_or_else(|| "the outcome is not pooled".into())
+                ),
+            );
             continue;
         }
         let n = a.per_study.len();
@@ -106,16 +153,38 @@ pub fn sensitivity_table(plans: &[OutcomePlan], analyses: &[Analysis], studies: 
             for k in 0..n {
                 let keep: Vec<bool> = (0..n).map(|j| j != k).collect();
                 let (m, note) = refit(a, &keep);
-                out.fit(a, "leave_one_out", format!("omitting {}", ids[k]), m.as_ref(), note);
+                out.fit(
+                    a,
+                    "leave_one_out",
+                    format!("omitting {}", ids[k]),
+                    m.as_ref(),
+                    note,
+                );
             }
         }
         if let Some(by) = &sv.cumulative_by {
-            let x = studies.df.column(by).map_err(|_| Error::data(format!("cumulative_by: the studies table has no column {by:?}")).field("outcomes.cumulative_by"))?;
+            let x = studies.df.column(by).map_err(|_| {
+                Error::data(format!(
+                    "cumulative_by: the studies table has no column {by:?}"
+                ))
+                .field("outcomes.cumulative_by")
+            })?;
             let key: Vec<Option<String>> = ids
                 .iter()
-                .map(|id| studies.str("study_id").iter().position(|s| s == Some(*id)).and_then(|r| x.get(r).ok()).filter(|v| !v.is_null()).map(|v| v.to_string().trim_matches('"').to_string()))
+                .map(|id| {
+                    studies
+                        .str("study_id")
+                        .iter()
+                        .position(|s| s == Some(*id))
+                        .and_then(|r| x.get(r).ok())
+                        .filter(|v| !v.is_null())
+                        .map(|v| v.to_string().trim_matches('"').to_string())
+                })
                 .collect();
-            let num: Vec<Option<f64>> = key.iter().map(|k| k.as_ref().and_then(|v| v.parse().ok())).collect();
+            let num: Vec<Option<f64>> = key
+                .iter()
+                .map(|k| k.as_ref().and_then(|v| v.parse().ok()))
+                .collect();
             // whole numbers shown as such (a year is 1948, not 1948.0)
             let key: Vec<Option<String>> = key
                 .into_iter()
@@ -138,22 +207,56 @@ pub fn sensitivity_table(plans: &[OutcomePlan], analyses: &[Analysis], studies: 
                 }
                 let (m, note) = refit(a, &keep);
                 let added = order[step];
-                out.fit(a, "cumulative", format!("adding {} ({by} = {})", ids[added], key[added].as_deref().unwrap_or("missing")), m.as_ref(), note);
+                out.fit(
+                    a,
+                    "cumulative",
+                    format!(
+                        "adding {} ({by} = {})",
+                        ids[added],
+                        key[added].as_deref().unwrap_or("missing")
+                    ),
+                    m.as_ref(),
+                    note,
+                );
             }
         }
         if sv.exclude_high_rob {
             match rob {
-                None => out.note(a, "exclude_high_rob", "not run: the review has no risk-of-bias assessments ([rob])".into()),
+                None => out.note(
+                    a,
+                    "exclude_high_rob",
+                    "not run: the review has no risk-of-bias assessments ([rob])".into(),
+                ),
                 Some(rob) => {
-                    let high: Vec<&str> =
-                        (0..rob.num_rows()).filter(|&r| rob.str("domain").get(r) == Some("overall") && rob.str("judgment").get(r) == Some("high")).filter_map(|r| rob.str("study_id").get(r)).collect();
+                    let high: Vec<&str> = (0..rob.num_rows())
+                        .filter(|&r| {
+                            rob.str("domain").get(r) == Some("overall")
+                                && rob.str("judgment").get(r) == Some("high")
+                        })
+                        .filter_map(|r| rob.str("study_id").get(r))
+                        .collect();
                     let keep: Vec<bool> = ids.iter().map(|id| !high.contains(id)).collect();
-                    let dropped: Vec<&str> = ids.iter().zip(&keep).filter(|(_, k)| !**k).map(|(id, _)| *id).collect();
+                    let dropped: Vec<&str> = ids
+                        .iter()
+                        .zip(&keep)
+                        .filter(|(_, k)| !**k)
+                        .map(|(id, _)| *id)
+                        .collect();
                     if dropped.is_empty() {
-                        out.note(a, "exclude_high_rob", "no study of this analysis is at high overall risk of bias".into());
+                        out.note(
+                            a,
+                            "exclude_high_rob",
+                            "no study of this analysis is at high overall risk of bias".into(),
+                        );
                     } else {
                         let (m, note) = refit(a, &keep);
-                        out.fit(a, "exclude_high_rob", format!("excluding {}", dropped.join(", ")), m.as_ref(), note);
+                        out.fit(
+                            a,
+                            "exclude_high_rob",
+                            format!("excluding {}", dropped.join(", ")),
+                            m.as_ref(),
+                            note,
+                        );
                     }
                 }
             }
@@ -164,7 +267,14 @@ pub fn sensitivity_table(plans: &[OutcomePlan], analyses: &[Analysis], studies: 
         let scale = if a.spec.ratio() { "log" } else { "natural" };
         if sv.small_study {
             if yi.len() < 10 {
-                out.note(a, "egger", format!("not run: Egger's test needs at least 10 studies (k = {})", yi.len()));
+                out.note(
+                    a,
+                    "egger",
+                    format!(
+                        "not run: Egger's test needs at least 10 studies (k = {})",
+                        yi.len()
+                    ),
+                );
             } else {
                 match egger(&yi, &vi) {
                     Some(e) => {
@@ -189,9 +299,29 @@ pub fn sensitivity_table(plans: &[OutcomePlan], analyses: &[Analysis], studies: 
             }
             match trimfill(&yi, &vi, method, &opts) {
                 Ok(tf) => {
-                    let m = Model { kind: if method == Method::FE { "fixed" } else { "random" }, label: String::new(), fit: tf.fit };
-                    let mh = if matches!(a.spec.fixed, Method::MH | Method::Peto) && method == Method::FE { "; inverse-variance model (trim-and-fill has no MH form)" } else { "" };
-                    out.fit(a, "trimfill", format!("{} studies filled on the {} side", tf.k0, tf.side), Some(&m), format!("Duval & Tweedie L0, {}{mh}", method.name()));
+                    let m = Model {
+                        kind: if method == Method::FE {
+                            "fixed"
+                        } else {
+                            "random"
+                        },
+                        label: String::new(),
+                        fit: tf.fit,
+                    };
+                    let mh = if matches!(a.spec.fixed, Method::MH | Method::Peto)
+                        && method == Method::FE
+                    {
+                        "; inverse-variance model (trim-and-fill has no MH form)"
+                    } else {
+                        ""
+                    };
+                    out.fit(
+                        a,
+                        "trimfill",
+                        format!("{} studies filled on the {} side", tf.k0, tf.side),
+                        Some(&m),
+                        format!("Duval & Tweedie L0, {}{mh}", method.name()),
+                    );
                 }
                 Err(e) => out.note(a, "trimfill", format!("not estimable: {e}")),
             }

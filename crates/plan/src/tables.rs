@@ -11,9 +11,19 @@ fn totals(a: &Analysis) -> [Option<i64>; 4] {
     if !a.attempted {
         return [None; 4];
     }
-    let sum = |g: &dyn Fn(&crate::StudyData) -> Option<i64>| a.per_study.iter().map(|(d, _, _)| g(d)).sum::<Option<i64>>();
+    let sum = |g: &dyn Fn(&crate::StudyData) -> Option<i64>| {
+        a.per_study
+            .iter()
+            .map(|(d, _, _)| g(d))
+            .sum::<Option<i64>>()
+    };
     let binary = a.spec.measure.is_binary();
-    [binary.then(|| sum(&|d| d.events_treat)).flatten(), sum(&|d| d.n_treat), binary.then(|| sum(&|d| d.events_ctrl)).flatten(), sum(&|d| d.n_ctrl)]
+    [
+        binary.then(|| sum(&|d| d.events_treat)).flatten(),
+        sum(&|d| d.n_treat),
+        binary.then(|| sum(&|d| d.events_ctrl)).flatten(),
+        sum(&|d| d.n_ctrl),
+    ]
 }
 
 /// The results table: estimates and intervals on the natural scale (ratios exponentiated).
@@ -22,12 +32,26 @@ pub fn results_table(an: &[Analysis]) -> Result<Table> {
     for a in an {
         let tot = totals(a);
         let back = |x: f64| if a.spec.ratio() { x.exp() } else { x };
-        let models: Vec<Option<&Model>> = if a.models.is_empty() { vec![None] } else { a.models.iter().map(Some).collect() };
+        let models: Vec<Option<&Model>> = if a.models.is_empty() {
+            vec![None]
+        } else {
+            a.models.iter().map(Some).collect()
+        };
         for m in models {
             let fit = m.map(|m| &m.fit);
-            let between = a.between.as_ref().and_then(|b| m.and_then(|m| b.tests.iter().find(|t| t.0 == m.kind)));
-            let by = a.subgroup_by.clone().or_else(|| a.between.as_ref().map(|b| b.by.clone()));
-            let mut row: Vec<Cell> = vec![s(&a.outcome), so(a.subgroup.clone()), i(fit.map(|f| f.k as i64).unwrap_or(a.studies.len() as i64))];
+            let between = a
+                .between
+                .as_ref()
+                .and_then(|b| m.and_then(|m| b.tests.iter().find(|t| t.0 == m.kind)));
+            let by = a
+                .subgroup_by
+                .clone()
+                .or_else(|| a.between.as_ref().map(|b| b.by.clone()));
+            let mut row: Vec<Cell> = vec![
+                s(&a.outcome),
+                so(a.subgroup.clone()),
+                i(fit.map(|f| f.k as i64).unwrap_or(a.studies.len() as i64)),
+            ];
             row.extend(tot.iter().map(|x| i(*x)));
             row.extend([
                 so(m.map(|m| m.label.clone())),

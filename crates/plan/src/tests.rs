@@ -7,10 +7,23 @@ use metapipe_tables::{f, i, s, so, Builder};
 fn studies(rows: &[(&str, &str)]) -> Table {
     let mut b = Builder::new(&STUDIES);
     for (id, _) in rows {
-        b.row(vec![s(*id), s(*id), so(None::<String>), so(None::<String>), i(10), i(10), so(None::<String>), so(None::<String>)]);
+        b.row(vec![
+            s(*id),
+            s(*id),
+            so(None::<String>),
+            so(None::<String>),
+            i(10),
+            i(10),
+            so(None::<String>),
+            so(None::<String>),
+        ]);
     }
     let mut df = b.finish().unwrap().df;
-    df.with_column(Column::new("drug".into(), rows.iter().map(|r| r.1).collect::<Vec<_>>())).unwrap();
+    df.with_column(Column::new(
+        "drug".into(),
+        rows.iter().map(|r| r.1).collect::<Vec<_>>(),
+    ))
+    .unwrap();
     Table::new(&STUDIES, df).unwrap()
 }
 
@@ -19,7 +32,18 @@ fn data(rows: &[(&str, Option<i64>, i64, Option<i64>, i64)]) -> Table {
     let mut b = Builder::new(&OUTCOME_DATA);
     for (id, a, n1, c, n2) in rows {
         let status = if a.is_some() { "reported" } else { "missing" };
-        let mut r = vec![s(*id), s("m"), i(*a), i(*n1), i(*c), i(*n2), s(status), so(None::<String>), so(None::<String>), so(None::<String>)];
+        let mut r = vec![
+            s(*id),
+            s("m"),
+            i(*a),
+            i(*n1),
+            i(*c),
+            i(*n2),
+            s(status),
+            so(None::<String>),
+            so(None::<String>),
+            so(None::<String>),
+        ];
         r.extend((0..8).map(|_| f(None)));
         b.row(r);
     }
@@ -29,8 +53,28 @@ fn data(rows: &[(&str, Option<i64>, i64, Option<i64>, i64)]) -> Table {
 fn generic(rows: &[(&str, f64, f64)]) -> Table {
     let mut b = Builder::new(&OUTCOME_DATA);
     for (id, y, se) in rows {
-        let mut r = vec![s(*id), s("m"), i(None), i(None), i(None), i(None), s("reported"), so(None::<String>), so(None::<String>), so(None::<String>)];
-        r.extend([f(None), f(None), f(None), f(None), f(*y), f(*se), f(None), f(None)]);
+        let mut r = vec![
+            s(*id),
+            s("m"),
+            i(None),
+            i(None),
+            i(None),
+            i(None),
+            s("reported"),
+            so(None::<String>),
+            so(None::<String>),
+            so(None::<String>),
+        ];
+        r.extend([
+            f(None),
+            f(None),
+            f(None),
+            f(None),
+            f(*y),
+            f(*se),
+            f(None),
+            f(None),
+        ]);
         b.row(r);
     }
     b.finish().unwrap()
@@ -42,7 +86,10 @@ fn revman_rule() -> Spec {
         log_scale: false,
         fixed: Method::MH,
         random: Method::DL,
-        choice: Choice::Rule { i2_above: 50.0, q_p_below: 0.10 },
+        choice: Choice::Rule {
+            i2_above: 50.0,
+            q_p_below: 0.10,
+        },
         revman: true,
         opts: Options::default(),
         prediction: false,
@@ -51,7 +98,15 @@ fn revman_rule() -> Spec {
 }
 
 fn plan(studies: StudySet, spec: Spec) -> OutcomePlan {
-    OutcomePlan { id: "m".into(), studies, subgroup_by: None, subgroups: vec![], pool_available: false, spec, sensitivity: Sensitivity::default() }
+    OutcomePlan {
+        id: "m".into(),
+        studies,
+        subgroup_by: None,
+        subgroups: vec![],
+        pool_available: false,
+        spec,
+        sensitivity: Sensitivity::default(),
+    }
 }
 
 fn listed(ids: &[&str]) -> StudySet {
@@ -60,7 +115,12 @@ fn listed(ids: &[&str]) -> StudySet {
 
 #[test]
 fn incomplete_is_not_pooled_and_names_missing() {
-    let an = run(&[plan(listed(&["a", "b"]), revman_rule())], &studies(&[("a", "x"), ("b", "x")]), &data(&[("a", Some(1), 10, Some(2), 10), ("b", None, 10, None, 10)])).unwrap();
+    let an = run(
+        &[plan(listed(&["a", "b"]), revman_rule())],
+        &studies(&[("a", "x"), ("b", "x")]),
+        &data(&[("a", Some(1), 10, Some(2), 10), ("b", None, 10, None, 10)]),
+    )
+    .unwrap();
     let a = &an[0];
     assert!(a.models.is_empty());
     assert_eq!(a.missing, vec!["b".to_string()]);
@@ -71,13 +131,37 @@ fn incomplete_is_not_pooled_and_names_missing() {
 fn complete_is_pooled_with_mh_and_matches_meta() {
     let mut p = plan(listed(&["a", "b"]), revman_rule());
     p.subgroup_by = Some(("drug".into(), None));
-    let an = run(&[p], &studies(&[("a", "x"), ("b", "y")]), &data(&[("a", Some(4), 50, Some(8), 50), ("b", Some(10), 100, Some(12), 100)])).unwrap();
+    let an = run(
+        &[p],
+        &studies(&[("a", "x"), ("b", "y")]),
+        &data(&[
+            ("a", Some(4), 50, Some(8), 50),
+            ("b", Some(10), 100, Some(12), 100),
+        ]),
+    )
+    .unwrap();
     assert_eq!(an.len(), 3, "overall + levels x, y");
     let f = &an[0].models[0].fit;
-    let direct = metapipe_meta::mantel_haenszel(&[metapipe_meta::effect::Binary::new(4., 50., 8., 50.), metapipe_meta::effect::Binary::new(10., 100., 12., 100.)], Measure::OR, 0.95).unwrap();
+    let direct = metapipe_meta::mantel_haenszel(
+        &[
+            metapipe_meta::effect::Binary::new(4., 50., 8., 50.),
+            metapipe_meta::effect::Binary::new(10., 100., 12., 100.),
+        ],
+        Measure::OR,
+        0.95,
+    )
+    .unwrap();
     assert_eq!(f.estimate, direct.estimate);
     let r = results_table(&an).unwrap();
-    assert_eq!((r.int("events_treat").get(0), r.int("n_treat").get(0), r.int("events_ctrl").get(0), r.int("n_ctrl").get(0)), (Some(14), Some(150), Some(20), Some(150)));
+    assert_eq!(
+        (
+            r.int("events_treat").get(0),
+            r.int("n_treat").get(0),
+            r.int("events_ctrl").get(0),
+            r.int("n_ctrl").get(0)
+        ),
+        (Some(14), Some(150), Some(20), Some(150))
+    );
     assert_eq!(an[1].studies, vec!["a".to_string()]);
     assert_eq!(an[1].subgroup.as_deref(), Some("x"));
     // the test for subgroup differences: Q between the two single-study subgroup estimates
@@ -95,9 +179,24 @@ fn complete_is_pooled_with_mh_and_matches_meta() {
 #[test]
 fn plan_order_is_kept_and_unknown_subgroup_column_is_an_error() {
     let p = plan(listed(&["b", "a"]), revman_rule());
-    let an = run(std::slice::from_ref(&p), &studies(&[("a", "x"), ("b", "x")]), &data(&[("a", Some(4), 50, Some(8), 50), ("b", Some(10), 100, Some(12), 100)])).unwrap();
+    let an = run(
+        std::slice::from_ref(&p),
+        &studies(&[("a", "x"), ("b", "x")]),
+        &data(&[
+            ("a", Some(4), 50, Some(8), 50),
+            ("b", Some(10), 100, Some(12), 100),
+        ]),
+    )
+    .unwrap();
     assert_eq!(an[0].studies, vec!["b".to_string(), "a".to_string()]);
-    let bad = OutcomePlan { subgroups: vec![Subgroup { column: "nope".into(), value: "1".into(), name: "n".into() }], ..p };
+    let bad = OutcomePlan {
+        subgroups: vec![Subgroup {
+            column: "nope".into(),
+            value: "1".into(),
+            name: "n".into(),
+        }],
+        ..p
+    };
     assert!(run(&[bad], &studies(&[("a", "x")]), &data(&[])).is_err());
 }
 
@@ -111,13 +210,26 @@ fn generic_outcome_on_log_scale_equals_rma_on_the_logs() {
         random: Method::REML,
         choice: Choice::Both,
         revman: false,
-        opts: Options { test: Test::Knha, ..Options::default() },
+        opts: Options {
+            test: Test::Knha,
+            ..Options::default()
+        },
         prediction: true,
         study_ci_level: 0.95,
     };
     let rows = [("a", 0.8, 0.1), ("b", 0.6, 0.2), ("c", 1.1, 0.15)];
-    let od = generic(&rows.iter().map(|(id, hr, se)| (*id, *hr, *se)).collect::<Vec<_>>());
-    let an = run(&[plan(StudySet::All, spec)], &studies(&[("a", "x"), ("b", "x"), ("c", "y")]), &od).unwrap();
+    let od = generic(
+        &rows
+            .iter()
+            .map(|(id, hr, se)| (*id, *hr, *se))
+            .collect::<Vec<_>>(),
+    );
+    let an = run(
+        &[plan(StudySet::All, spec)],
+        &studies(&[("a", "x"), ("b", "x"), ("c", "y")]),
+        &od,
+    )
+    .unwrap();
     assert_eq!(an[0].models.len(), 2);
     let yi: Vec<f64> = rows.iter().map(|r| r.1.ln()).collect();
     let vi: Vec<f64> = rows.iter().map(|r| r.2 * r.2).collect();
@@ -130,15 +242,25 @@ fn generic_outcome_on_log_scale_equals_rma_on_the_logs() {
     assert!((r.float("estimate").get(1).unwrap() - reml.estimate.exp()).abs() < 1e-12);
     assert!((r.float("ci_ub").get(1).unwrap() - reml.ci_ub.exp()).abs() < 1e-12);
     assert!((r.float("pi_lb").get(1).unwrap() - reml.pi_lb.unwrap().exp()).abs() < 1e-12);
-    assert_eq!(r.str("model").get(1), Some("random effects: REML (Knapp-Hartung)"));
+    assert_eq!(
+        r.str("model").get(1),
+        Some("random effects: REML (Knapp-Hartung)")
+    );
 }
 
 #[test]
 fn all_means_every_study_with_a_row_and_unstated_pools_nothing() {
     let st = studies(&[("a", "x"), ("b", "x"), ("c", "x")]);
-    let od = data(&[("c", Some(4), 50, Some(8), 50), ("a", Some(10), 100, Some(12), 100)]);
+    let od = data(&[
+        ("c", Some(4), 50, Some(8), 50),
+        ("a", Some(10), 100, Some(12), 100),
+    ]);
     let an = run(&[plan(StudySet::All, revman_rule())], &st, &od).unwrap();
-    assert_eq!(an[0].studies, vec!["a".to_string(), "c".to_string()], "studies-table order, only those with a row");
+    assert_eq!(
+        an[0].studies,
+        vec!["a".to_string(), "c".to_string()],
+        "studies-table order, only those with a row"
+    );
     let an = run(&[plan(StudySet::Unstated, revman_rule())], &st, &od).unwrap();
     assert!(an[0].models.is_empty());
     assert_eq!(an[0].note.as_deref(), Some("not computable: the review does not say which studies it pooled; sourced data exist only for c, a"));

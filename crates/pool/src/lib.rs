@@ -23,7 +23,9 @@ use metapipe_meta::effect::{Binary, Continuous, Measure};
 use metapipe_meta::model::{Control, Fit, Method, Options, Test};
 use metapipe_plan::options::{outcome_spec, AnalysisCfg};
 use metapipe_plan::Choice;
-use metapipe_tables::io::{open_user, write_atomic, Keys, NumberParts, SinkFormat, TableSink, UserSource, UserTable};
+use metapipe_tables::io::{
+    open_user, write_atomic, Keys, NumberParts, SinkFormat, TableSink, UserSource, UserTable,
+};
 use metapipe_tables::schema::POOL_GROUPS;
 use metapipe_tables::{pe, Error, Result, Table};
 use polars::prelude::*;
@@ -76,14 +78,35 @@ impl PoolArgs {
             ..AnalysisCfg::default()
         };
         let spec = outcome_spec(&raw).map_err(|(key, msg)| Error::usage(msg).field(key))?;
-        let method = if spec.choice == Choice::Fixed { spec.fixed } else { spec.random };
-        let (measure, test, revman, level) = (spec.measure, spec.opts.test, spec.revman, spec.opts.level);
+        let method = if spec.choice == Choice::Fixed {
+            spec.fixed
+        } else {
+            spec.random
+        };
+        let (measure, test, revman, level) =
+            (spec.measure, spec.opts.test, spec.revman, spec.opts.level);
         let kernels = match o.engine {
             "auto" => true,
             "single" => false,
-            e => return Err(Error::usage(format!("engine {e:?}: expected auto or single"))),
+            e => {
+                return Err(Error::usage(format!(
+                    "engine {e:?}: expected auto or single"
+                )))
+            }
         };
-        Ok(PoolArgs { file: PathBuf::new(), measure, method, test, revman, group: None, format: "table".into(), out: None, control: o.control, level, kernels })
+        Ok(PoolArgs {
+            file: PathBuf::new(),
+            measure,
+            method,
+            test,
+            revman,
+            group: None,
+            format: "table".into(),
+            out: None,
+            control: o.control,
+            level,
+            kernels,
+        })
     }
 }
 
@@ -106,8 +129,15 @@ const ROLES: &[(&str, &[&str])] = &[
 
 /// The table's column for `role`, if it has one.
 fn column_for(have: &[String], role: &str) -> Option<String> {
-    let names = ROLES.iter().find(|(r, _)| *r == role).map(|(_, n)| *n).unwrap_or(&[]);
-    names.iter().find(|n| have.iter().any(|h| h == *n)).map(|n| n.to_string())
+    let names = ROLES
+        .iter()
+        .find(|(r, _)| *r == role)
+        .map(|(_, n)| *n)
+        .unwrap_or(&[]);
+    names
+        .iter()
+        .find(|n| have.iter().any(|h| h == *n))
+        .map(|n| n.to_string())
 }
 
 /// How the study rows of a measure are given.
@@ -227,13 +257,21 @@ impl<'a> Col<'a> {
 }
 
 /// Rows of block size at a time: `f(first row, the columns' values of the block)`.
-fn by_blocks(cols: &[&Col], n: usize, mut f: impl FnMut(usize, &[&[f64]]) -> Result<()>) -> Result<()> {
+fn by_blocks(
+    cols: &[&Col],
+    n: usize,
+    mut f: impl FnMut(usize, &[&[f64]]) -> Result<()>,
+) -> Result<()> {
     const BLOCK: usize = 4096;
     let mut bufs: Vec<Vec<f64>> = vec![Vec::with_capacity(BLOCK); cols.len()];
     let mut lo = 0;
     while lo < n {
         let hi = (lo + BLOCK).min(n);
-        let block: Vec<&[f64]> = cols.iter().zip(bufs.iter_mut()).map(|(c, b)| c.rows(lo, hi, b)).collect();
+        let block: Vec<&[f64]> = cols
+            .iter()
+            .zip(bufs.iter_mut())
+            .map(|(c, b)| c.rows(lo, hi, b))
+            .collect();
         f(lo, &block)?;
         lo = hi;
     }
@@ -242,19 +280,48 @@ fn by_blocks(cols: &[&Col], n: usize, mut f: impl FnMut(usize, &[&[f64]]) -> Res
 
 /// Which columns of a table (its column names `have`, from `path`) give the study data of
 /// `measure`.
-fn layout_and_columns(have: &[String], path: &Path, measure: Measure) -> Result<(Layout, Vec<(&'static str, String)>)> {
+fn layout_and_columns(
+    have: &[String],
+    path: &Path,
+    measure: Measure,
+) -> Result<(Layout, Vec<(&'static str, String)>)> {
     let need = |role: &'static str| -> Result<(&'static str, String)> {
-        let alts = ROLES.iter().find(|(r, _)| *r == role).map(|(_, n)| n.join(" or ")).unwrap_or_default();
-        column_for(have, role).map(|c| (role, c)).ok_or_else(|| Error::data(format!("missing column {alts} (have: {})", have.join(","))).file(path).line(1).field(role))
+        let alts = ROLES
+            .iter()
+            .find(|(r, _)| *r == role)
+            .map(|(_, n)| n.join(" or "))
+            .unwrap_or_default();
+        column_for(have, role).map(|c| (role, c)).ok_or_else(|| {
+            Error::data(format!("missing column {alts} (have: {})", have.join(",")))
+                .file(path)
+                .line(1)
+                .field(role)
+        })
     };
     if measure.is_binary() {
         if column_for(have, "n1i").is_some() || column_for(have, "bi").is_none() {
-            Ok((Layout::Totals, vec![need("ai")?, need("n1i")?, need("ci")?, need("n2i")?]))
+            Ok((
+                Layout::Totals,
+                vec![need("ai")?, need("n1i")?, need("ci")?, need("n2i")?],
+            ))
         } else {
-            Ok((Layout::NonEvents, vec![need("ai")?, need("bi")?, need("ci")?, need("di")?]))
+            Ok((
+                Layout::NonEvents,
+                vec![need("ai")?, need("bi")?, need("ci")?, need("di")?],
+            ))
         }
     } else if measure.is_continuous() {
-        Ok((Layout::Continuous, vec![need("m1i")?, need("sd1i")?, need("n1i")?, need("m2i")?, need("sd2i")?, need("n2i")?]))
+        Ok((
+            Layout::Continuous,
+            vec![
+                need("m1i")?,
+                need("sd1i")?,
+                need("n1i")?,
+                need("m2i")?,
+                need("sd2i")?,
+                need("n2i")?,
+            ],
+        ))
     } else if column_for(have, "vi").is_some() || column_for(have, "sei").is_none() {
         Ok((Layout::Var, vec![need("yi")?, need("vi")?]))
     } else {
@@ -263,20 +330,34 @@ fn layout_and_columns(have: &[String], path: &Path, measure: Measure) -> Result<
 }
 
 /// Read and check every study row; errors name the file, row and the file's column name.
-fn read_studies<'a>(t: &'a UserTable, layout: Layout, cols: &[(&'static str, String)]) -> Result<Studies<'a>> {
+fn read_studies<'a>(
+    t: &'a UserTable,
+    layout: Layout,
+    cols: &[(&'static str, String)],
+) -> Result<Studies<'a>> {
     let n = t.rows();
     let mut vals: Vec<Col<'a>> = Vec::with_capacity(cols.len());
     for (_, name) in cols {
         let v = Col::of(t, name)?;
         if !matches!(v, Col::I64(_) | Col::I32(_)) {
-            by_blocks(&[&v], n, |lo, b| match b[0].iter().position(|x| !x.is_finite()) {
-                Some(r) => Err(Error::data(format!("{} is not finite", b[0][r])).file(&t.path).line(t.row_label(lo + r)).field(name.clone())),
-                None => Ok(()),
+            by_blocks(&[&v], n, |lo, b| {
+                match b[0].iter().position(|x| !x.is_finite()) {
+                    Some(r) => Err(Error::data(format!("{} is not finite", b[0][r]))
+                        .file(&t.path)
+                        .line(t.row_label(lo + r))
+                        .field(name.clone())),
+                    None => Ok(()),
+                }
             })?;
         }
         vals.push(v);
     }
-    let bad = |r: usize, k: usize, msg: String| Err(Error::data(msg).file(&t.path).line(t.row_label(r)).field(cols[k].1.clone()));
+    let bad = |r: usize, k: usize, msg: String| {
+        Err(Error::data(msg)
+            .file(&t.path)
+            .line(t.row_label(r))
+            .field(cols[k].1.clone()))
+    };
     let all: Vec<&Col> = vals.iter().collect();
     match layout {
         Layout::Totals | Layout::NonEvents => {
@@ -285,7 +366,11 @@ fn read_studies<'a>(t: &'a UserTable, layout: Layout, cols: &[(&'static str, Str
                     for k in 0..4 {
                         let x = v[k][r];
                         if x < 0.0 || x.fract() != 0.0 {
-                            return bad(lo + r, k, format!("{x} is not a count (a whole number >= 0)"));
+                            return bad(
+                                lo + r,
+                                k,
+                                format!("{x} is not a count (a whole number >= 0)"),
+                            );
                         }
                     }
                 }
@@ -307,13 +392,25 @@ fn read_studies<'a>(t: &'a UserTable, layout: Layout, cols: &[(&'static str, Str
                 for r in 0..v[0].len() {
                     let (a, n1, c, n2) = (v[0][r], v[1][r], v[2][r], v[3][r]);
                     if a > n1 {
-                        return bad(lo + r, 0, format!("events {} = {a} > {} = {n1}", cols[0].1, cols[1].1));
+                        return bad(
+                            lo + r,
+                            0,
+                            format!("events {} = {a} > {} = {n1}", cols[0].1, cols[1].1),
+                        );
                     }
                     if c > n2 {
-                        return bad(lo + r, 2, format!("events {} = {c} > {} = {n2}", cols[2].1, cols[3].1));
+                        return bad(
+                            lo + r,
+                            2,
+                            format!("events {} = {c} > {} = {n2}", cols[2].1, cols[3].1),
+                        );
                     }
                     if n1 == 0.0 || n2 == 0.0 {
-                        return bad(lo + r, if n1 == 0.0 { 1 } else { 3 }, "an arm has no participants".into());
+                        return bad(
+                            lo + r,
+                            if n1 == 0.0 { 1 } else { 3 },
+                            "an arm has no participants".into(),
+                        );
                     }
                 }
                 Ok(())
@@ -329,7 +426,11 @@ fn read_studies<'a>(t: &'a UserTable, layout: Layout, cols: &[(&'static str, Str
                     }
                     for k in [2, 5] {
                         if v[k][r] < 1.0 || v[k][r].fract() != 0.0 {
-                            return bad(lo + r, k, format!("{} is not a group size (a whole number >= 1)", v[k][r]));
+                            return bad(
+                                lo + r,
+                                k,
+                                format!("{} is not a group size (a whole number >= 1)", v[k][r]),
+                            );
                         }
                     }
                 }
@@ -337,9 +438,23 @@ fn read_studies<'a>(t: &'a UserTable, layout: Layout, cols: &[(&'static str, Str
             })?;
         }
         Layout::Var | Layout::Se => {
-            by_blocks(&all[1..2], n, |lo, v| match v[0].iter().position(|&x| x <= 0.0) {
-                Some(r) => bad(lo + r, 1, format!("{}: a sampling {} must be > 0", v[0][r], if layout == Layout::Se { "standard error" } else { "variance" })),
-                None => Ok(()),
+            by_blocks(&all[1..2], n, |lo, v| {
+                match v[0].iter().position(|&x| x <= 0.0) {
+                    Some(r) => bad(
+                        lo + r,
+                        1,
+                        format!(
+                            "{}: a sampling {} must be > 0",
+                            v[0][r],
+                            if layout == Layout::Se {
+                                "standard error"
+                            } else {
+                                "variance"
+                            }
+                        ),
+                    ),
+                    None => Ok(()),
+                }
             })?;
             if layout == Layout::Se {
                 let mut squared = Vec::with_capacity(n);
@@ -357,7 +472,11 @@ fn read_studies<'a>(t: &'a UserTable, layout: Layout, cols: &[(&'static str, Str
 impl Studies<'_> {
     /// Rows `lo..hi` of every column (see [`Col::rows`]; `bufs`: one scratch per column).
     fn rows<'s>(&'s self, lo: usize, hi: usize, bufs: &'s mut [Vec<f64>]) -> Vec<&'s [f64]> {
-        self.cols.iter().zip(bufs.iter_mut()).map(|(c, b)| c.rows(lo, hi, b)).collect()
+        self.cols
+            .iter()
+            .zip(bufs.iter_mut())
+            .map(|(c, b)| c.rows(lo, hi, b))
+            .collect()
     }
     /// One scratch buffer per column for [`Studies::rows`].
     fn scratch(&self) -> Vec<Vec<f64>> {
@@ -371,11 +490,22 @@ fn effects(cols: &[&[f64]], layout: Layout, measure: Measure) -> Vec<Option<(f64
     let n = cols[0].len();
     match layout {
         Layout::Totals | Layout::NonEvents => {
-            let rows: Vec<Binary> = (0..n).map(|j| Binary::new(cols[0][j], cols[1][j], cols[2][j], cols[3][j])).collect();
+            let rows: Vec<Binary> = (0..n)
+                .map(|j| Binary::new(cols[0][j], cols[1][j], cols[2][j], cols[3][j]))
+                .collect();
             analysis::effects(measure, Data::Binary(&rows), false)
         }
         Layout::Continuous => {
-            let rows: Vec<Continuous> = (0..n).map(|j| Continuous { m1i: cols[0][j], sd1i: cols[1][j], n1i: cols[2][j], m2i: cols[3][j], sd2i: cols[4][j], n2i: cols[5][j] }).collect();
+            let rows: Vec<Continuous> = (0..n)
+                .map(|j| Continuous {
+                    m1i: cols[0][j],
+                    sd1i: cols[1][j],
+                    n1i: cols[2][j],
+                    m2i: cols[3][j],
+                    sd2i: cols[4][j],
+                    n2i: cols[5][j],
+                })
+                .collect();
             analysis::effects(measure, Data::Continuous(&rows), false)
         }
         Layout::Var | Layout::Se => (0..n).map(|j| Some((cols[0][j], cols[1][j]))).collect(),
@@ -385,30 +515,71 @@ fn effects(cols: &[&[f64]], layout: Layout, measure: Measure) -> Vec<Option<(f64
 /// Fit one analysis on the single-analysis path (every measure × method × option): the
 /// pipeline's dispatcher ([`analysis::fit`]) on the table's columns.
 fn fit(cols: &[&[f64]], layout: Layout, a: &PoolArgs) -> std::result::Result<Fit, String> {
-    let opts = Options { level: a.level, test: a.test, control: a.control, extras: true };
+    let opts = Options {
+        level: a.level,
+        test: a.test,
+        control: a.control,
+        extras: true,
+    };
     let n = cols[0].len();
     match layout {
         Layout::Totals | Layout::NonEvents => {
-            let tables: Vec<Binary> = (0..n).map(|j| Binary::new(cols[0][j], cols[1][j], cols[2][j], cols[3][j])).collect();
+            let tables: Vec<Binary> = (0..n)
+                .map(|j| Binary::new(cols[0][j], cols[1][j], cols[2][j], cols[3][j]))
+                .collect();
             let studies = Data::Binary(&tables);
-            analysis::fit(a.measure, a.method, studies, &analysis::effects(a.measure, studies, a.revman), a.revman, &opts)
+            analysis::fit(
+                a.measure,
+                a.method,
+                studies,
+                &analysis::effects(a.measure, studies, a.revman),
+                a.revman,
+                &opts,
+            )
         }
-        _ => analysis::fit(a.measure, a.method, Data::Effects(&[]), &effects(cols, layout, a.measure), a.revman, &opts),
+        _ => analysis::fit(
+            a.measure,
+            a.method,
+            Data::Effects(&[]),
+            &effects(cols, layout, a.measure),
+            a.revman,
+            &opts,
+        ),
     }
 }
 
 /// Does an allocation-free kernel cover this measure × method × option?
 fn kernel_covers(a: &PoolArgs) -> bool {
-    let iv = matches!(a.method, Method::FE | Method::DL | Method::REML | Method::ML | Method::EB | Method::HE | Method::SJ);
+    let iv = matches!(
+        a.method,
+        Method::FE | Method::DL | Method::REML | Method::ML | Method::EB | Method::HE | Method::SJ
+    );
     let mh = a.measure == Measure::OR && a.method == Method::MH;
     a.kernels && a.test == Test::Z && !a.revman && (iv || mh)
 }
 
-fn kernel_fit(cols: &[&[f64]], layout: Layout, a: &PoolArgs, crit: f64, s: &mut Scratch) -> std::result::Result<batch::Row, String> {
+fn kernel_fit(
+    cols: &[&[f64]],
+    layout: Layout,
+    a: &PoolArgs,
+    crit: f64,
+    s: &mut Scratch,
+) -> std::result::Result<batch::Row, String> {
     let r = match (layout, a.method) {
-        (Layout::Totals | Layout::NonEvents, Method::MH) => batch::mh_or(cols[0], cols[1], cols[2], cols[3], crit),
-        (Layout::Totals | Layout::NonEvents, m) => batch::binary_iv(a.measure, cols[0], cols[1], cols[2], cols[3], m, &a.control, crit, s),
-        (Layout::Continuous, m) => batch::continuous_iv(a.measure, [cols[0], cols[1], cols[2], cols[3], cols[4], cols[5]], m, &a.control, crit, s),
+        (Layout::Totals | Layout::NonEvents, Method::MH) => {
+            batch::mh_or(cols[0], cols[1], cols[2], cols[3], crit)
+        }
+        (Layout::Totals | Layout::NonEvents, m) => batch::binary_iv(
+            a.measure, cols[0], cols[1], cols[2], cols[3], m, &a.control, crit, s,
+        ),
+        (Layout::Continuous, m) => batch::continuous_iv(
+            a.measure,
+            [cols[0], cols[1], cols[2], cols[3], cols[4], cols[5]],
+            m,
+            &a.control,
+            crit,
+            s,
+        ),
         (Layout::Var | Layout::Se, m) => batch::iv(cols[0], cols[1], m, &a.control, crit),
     };
     r.map_err(|e| e.to_string())
@@ -489,7 +660,9 @@ fn group_rows(keys: &Keys) -> Result<(Option<Vec<IdxSize>>, Vec<IdxSize>, Vec<us
 }
 
 /// The float columns of `pooled_groups`, in the order [`Results::floats`] holds them.
-const FLOATS: [&str; 13] = ["estimate", "se", "ci_lb", "ci_ub", "z", "p", "Q", "Q_p", "I2", "H2", "tau2", "pi_lb", "pi_ub"];
+const FLOATS: [&str; 13] = [
+    "estimate", "se", "ci_lb", "ci_ub", "z", "p", "Q", "Q_p", "I2", "H2", "tau2", "pi_lb", "pi_ub",
+];
 
 /// The pooled results of every group, column by column (the workers write each group's values
 /// in place: no row structs collected and copied again). A group that failed has NaN in every
@@ -507,7 +680,10 @@ fn pool_groups(st: &Studies, offsets: &[usize], a: &PoolArgs) -> Results {
     let n = offsets.len().saturating_sub(1);
     let crit = batch::crit(a.level);
     let kernel = kernel_covers(a);
-    let fit_group = |i: usize, s: &mut Scratch, bufs: &mut [Vec<f64>]| -> std::result::Result<batch::Row, String> {
+    let fit_group = |i: usize,
+                     s: &mut Scratch,
+                     bufs: &mut [Vec<f64>]|
+     -> std::result::Result<batch::Row, String> {
         let cols = st.rows(offsets[i], offsets[i + 1], bufs);
         if kernel {
             kernel_fit(&cols, st.layout, a, crit, s)
@@ -515,12 +691,17 @@ fn pool_groups(st: &Studies, offsets: &[usize], a: &PoolArgs) -> Results {
             fit(&cols, st.layout, a).map(|f| row_of_fit(&f))
         }
     };
-    let threads = std::thread::available_parallelism().map(|x| x.get()).unwrap_or(1).min(16);
+    let threads = std::thread::available_parallelism()
+        .map(|x| x.get())
+        .unwrap_or(1)
+        .min(16);
     let chunk = n.div_ceil(threads.max(1)).max(1);
     let mut floats: Vec<Vec<f64>> = FLOATS.iter().map(|_| vec![0.0; n]).collect();
     let (mut k, mut q_df) = (vec![0i64; n], vec![0i64; n]);
     // each worker's share: its groups' slice of every column
-    let mut shares: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(chunk)).map(|_| Vec::with_capacity(FLOATS.len())).collect();
+    let mut shares: Vec<Vec<&mut [f64]>> = (0..n.div_ceil(chunk))
+        .map(|_| Vec::with_capacity(FLOATS.len()))
+        .collect();
     for col in floats.iter_mut() {
         for (share, part) in shares.iter_mut().zip(col.chunks_mut(chunk)) {
             share.push(part);
@@ -540,7 +721,10 @@ fn pool_groups(st: &Studies, offsets: &[usize], a: &PoolArgs) -> Results {
                     for i in 0..ks.len() {
                         match fit_group(start + i, &mut s, &mut bufs) {
                             Ok(x) => {
-                                let values = [x.estimate, x.se, x.ci_lb, x.ci_ub, x.z, x.p, x.q, x.q_p, x.i2, x.h2, x.tau2, x.pi_lb, x.pi_ub];
+                                let values = [
+                                    x.estimate, x.se, x.ci_lb, x.ci_ub, x.z, x.p, x.q, x.q_p, x.i2,
+                                    x.h2, x.tau2, x.pi_lb, x.pi_ub,
+                                ];
                                 for (col, v) in cols.iter_mut().zip(values) {
                                     col[i] = v;
                                 }
@@ -560,19 +744,34 @@ fn pool_groups(st: &Studies, offsets: &[usize], a: &PoolArgs) -> Results {
                 })
             })
             .collect();
-        hs.into_iter().flat_map(|h| h.join().expect("pool worker panicked")).collect()
+        hs.into_iter()
+            .flat_map(|h| h.join().expect("pool worker panicked"))
+            .collect()
     });
-    Results { floats, k, q_df, errors }
+    Results {
+        floats,
+        k,
+        q_df,
+        errors,
+    }
 }
 
 /// The `pooled_groups` table: one row per group (estimates on the analysis scale: log for
 /// ratio measures, as the `scale` column says).
 fn groups_table(group: Column, results: Results, a: &PoolArgs) -> Result<Table> {
     let n = group.len();
-    let Results { floats, k, q_df, errors } = results;
+    let Results {
+        floats,
+        k,
+        q_df,
+        errors,
+    } = results;
     // Q_df and error: missing but for the groups that failed
     let (q_df, error) = if errors.is_empty() {
-        (Column::new("Q_df".into(), q_df), Column::full_null("error".into(), n, &DataType::String))
+        (
+            Column::new("Q_df".into(), q_df),
+            Column::full_null("error".into(), n, &DataType::String),
+        )
     } else {
         let mut df: Vec<Option<i64>> = q_df.into_iter().map(Some).collect();
         let mut msg: Vec<Option<&str>> = vec![None; n];
@@ -580,21 +779,39 @@ fn groups_table(group: Column, results: Results, a: &PoolArgs) -> Result<Table> 
             df[*i] = None;
             msg[*i] = Some(e.as_str());
         }
-        (Column::new("Q_df".into(), df), Column::new("error".into(), msg))
+        (
+            Column::new("Q_df".into(), df),
+            Column::new("error".into(), msg),
+        )
     };
-    let scale = if a.measure.is_ratio() { "log" } else { "natural" };
+    let scale = if a.measure.is_ratio() {
+        "log"
+    } else {
+        "natural"
+    };
     // non-finite values (NaN for a group that failed) become missing in Table::new
-    let mut by_name: std::collections::HashMap<&str, Column> = FLOATS.iter().zip(floats).map(|(name, v)| (*name, Column::new((*name).into(), v))).collect();
+    let mut by_name: std::collections::HashMap<&str, Column> = FLOATS
+        .iter()
+        .zip(floats)
+        .map(|(name, v)| (*name, Column::new((*name).into(), v)))
+        .collect();
     by_name.extend([
         ("group", group),
-        ("measure", Column::new("measure".into(), vec![a.measure.name(); n])),
+        (
+            "measure",
+            Column::new("measure".into(), vec![a.measure.name(); n]),
+        ),
         ("scale", Column::new("scale".into(), vec![scale; n])),
         ("k", Column::new("k".into(), k)),
         ("Q_df", q_df),
         ("error", error),
     ]);
     // in the schema's order
-    let columns: Vec<Column> = POOL_GROUPS.names().iter().map(|c| by_name.remove(c).expect("every pooled_groups column built")).collect();
+    let columns: Vec<Column> = POOL_GROUPS
+        .names()
+        .iter()
+        .map(|c| by_name.remove(c).expect("every pooled_groups column built"))
+        .collect();
     Table::new(&POOL_GROUPS, DataFrame::new(n, columns).map_err(pe)?)
 }
 
@@ -644,9 +861,17 @@ pub fn pool(a: &PoolArgs) -> Result<String> {
     let (layout, roles) = layout_and_columns(&src.names, &src.path, a.measure)?;
     let read = columns_to_read(&src.names, &src.path, &roles, a)?;
     // a Parquet file larger than one chunk, pooled by group into a file: read chunk by chunk
-    let streamed = a.group.is_some() && a.out.is_some() && src.rows.is_some_and(|n| n > stream_above());
+    let streamed =
+        a.group.is_some() && a.out.is_some() && src.rows.is_some_and(|n| n > stream_above());
     if streamed {
-        return pool_stream(a, &src, layout, &roles, &read, a.group.as_deref().unwrap_or_default());
+        return pool_stream(
+            a,
+            &src,
+            layout,
+            &roles,
+            &read,
+            a.group.as_deref().unwrap_or_default(),
+        );
     }
     let t = src.read(&read)?;
     match pool_read(&t, layout, &roles, a)? {
@@ -655,13 +880,37 @@ pub fn pool(a: &PoolArgs) -> Result<String> {
                 "json" => json_of(&fit) + "\n",
                 "csv" => {
                     let fields = fit.fields();
-                    format!("{}\n{}\n", fields.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(","), fields.iter().map(|(_, v)| format!("{v}")).collect::<Vec<_>>().join(","))
+                    format!(
+                        "{}\n{}\n",
+                        fields.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(","),
+                        fields
+                            .iter()
+                            .map(|(_, v)| format!("{v}"))
+                            .collect::<Vec<_>>()
+                            .join(",")
+                    )
                 }
                 _ => {
-                    let fmt = |v: f64| if v != 0.0 && v.abs() < 1e-4 { format!("{v:.4e}") } else { format!("{v:.6}") };
-                    let mut s: String = fit.fields().iter().map(|(k, v)| format!("{k:<12} {}\n", fmt(*v))).collect();
+                    let fmt = |v: f64| {
+                        if v != 0.0 && v.abs() < 1e-4 {
+                            format!("{v:.4e}")
+                        } else {
+                            format!("{v:.6}")
+                        }
+                    };
+                    let mut s: String = fit
+                        .fields()
+                        .iter()
+                        .map(|(k, v)| format!("{k:<12} {}\n", fmt(*v)))
+                        .collect();
                     if a.measure.is_ratio() {
-                        s.push_str(&format!("{} = {:.4} [{:.4}, {:.4}]\n", a.measure.name(), fit.estimate.exp(), fit.ci_lb.exp(), fit.ci_ub.exp()));
+                        s.push_str(&format!(
+                            "{} = {:.4} [{:.4}, {:.4}]\n",
+                            a.measure.name(),
+                            fit.estimate.exp(),
+                            fit.ci_lb.exp(),
+                            fit.ci_ub.exp()
+                        ));
                     }
                     s
                 }
@@ -677,11 +926,21 @@ pub fn pool(a: &PoolArgs) -> Result<String> {
 }
 
 /// The columns to read: the measure's roles and the group column (which must exist).
-fn columns_to_read<'a>(have: &[String], path: &Path, roles: &'a [(&'static str, String)], a: &'a PoolArgs) -> Result<Vec<&'a str>> {
+fn columns_to_read<'a>(
+    have: &[String],
+    path: &Path,
+    roles: &'a [(&'static str, String)],
+    a: &'a PoolArgs,
+) -> Result<Vec<&'a str>> {
     let mut read: Vec<&str> = roles.iter().map(|(_, c)| c.as_str()).collect();
     if let Some(g) = &a.group {
         if !have.iter().any(|h| h == g) {
-            return Err(Error::data(format!("missing group column (have: {})", have.join(","))).file(path).line(1).field(g.clone()));
+            return Err(
+                Error::data(format!("missing group column (have: {})", have.join(",")))
+                    .file(path)
+                    .line(1)
+                    .field(g.clone()),
+            );
         }
         read.push(g);
     }
@@ -689,7 +948,12 @@ fn columns_to_read<'a>(have: &[String], path: &Path, roles: &'a [(&'static str, 
 }
 
 /// Pool a table read whole: one analysis, or one per group.
-fn pool_read(t: &UserTable, layout: Layout, roles: &[(&'static str, String)], a: &PoolArgs) -> Result<Pooled> {
+fn pool_read(
+    t: &UserTable,
+    layout: Layout,
+    roles: &[(&'static str, String)],
+    a: &PoolArgs,
+) -> Result<Pooled> {
     if t.rows() == 0 {
         return Err(Error::data("empty table: no studies").file(&t.path));
     }
@@ -698,7 +962,9 @@ fn pool_read(t: &UserTable, layout: Layout, roles: &[(&'static str, String)], a:
         None => {
             let mut bufs = studies.scratch();
             let cols = studies.rows(0, t.rows(), &mut bufs);
-            fit(&cols, layout, a).map(Pooled::One).map_err(|e| Error::data(e).file(&t.path))
+            fit(&cols, layout, a)
+                .map(Pooled::One)
+                .map_err(|e| Error::data(e).file(&t.path))
         }
         Some(g) => {
             let keys = t.keys(g)?;
@@ -733,8 +999,15 @@ fn in_memory(df: &DataFrame, label: &str, read: &[&str]) -> Result<UserTable> {
             want.push(c);
         }
     }
-    let df = df.select(want.iter().copied()).map_err(|e| pe(e).file(label))?;
-    Ok(UserTable { path: PathBuf::from(label), df, csv: false, first_row: 0 })
+    let df = df
+        .select(want.iter().copied())
+        .map_err(|e| pe(e).file(label))?;
+    Ok(UserTable {
+        path: PathBuf::from(label),
+        df,
+        csv: false,
+        first_row: 0,
+    })
 }
 
 /// An in-memory table has no header line: a missing column names no row.
@@ -745,15 +1018,29 @@ fn no_header(e: Error) -> Error {
 /// `metapipe pool` on an in-memory table: the `pooled_groups` table with a group column, else
 /// the one analysis's fields (the columns of `pool --format csv`) as one row.
 pub fn pool_frame(df: &DataFrame, label: &str, a: &PoolArgs) -> Result<DataFrame> {
-    let have: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
-    let (layout, roles) = layout_and_columns(&have, Path::new(label), a.measure).map_err(no_header)?;
+    let have: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    let (layout, roles) =
+        layout_and_columns(&have, Path::new(label), a.measure).map_err(no_header)?;
     let read = columns_to_read(&have, Path::new(label), &roles, a).map_err(no_header)?;
     let t = in_memory(df, label, &read)?;
     match pool_read(&t, layout, &roles, a)? {
         Pooled::Groups(t) => Ok(t.df),
         Pooled::One(fit) => {
-            let cols: Vec<Column> =
-                fit.fields().into_iter().map(|(k, v)| if k == "k" || k == "Q_df" { Column::new(k.into(), [v as i64]) } else { Column::new(k.into(), [Some(v).filter(|x| x.is_finite())]) }).collect();
+            let cols: Vec<Column> = fit
+                .fields()
+                .into_iter()
+                .map(|(k, v)| {
+                    if k == "k" || k == "Q_df" {
+                        Column::new(k.into(), [v as i64])
+                    } else {
+                        Column::new(k.into(), [Some(v).filter(|x| x.is_finite())])
+                    }
+                })
+                .collect();
             DataFrame::new(1, cols).map_err(pe)
         }
     }
@@ -763,11 +1050,20 @@ pub fn pool_frame(df: &DataFrame, label: &str, a: &PoolArgs) -> Result<DataFrame
 /// for ratio measures; zero cells as metafor's default, 1/2 added to the study's cells). Rows
 /// whose effect is not estimable get missing `yi` and `vi`.
 pub fn escalc_frame(df: &DataFrame, label: &str, measure: Measure) -> Result<DataFrame> {
-    let have: Vec<String> = df.get_column_names().iter().map(|n| n.to_string()).collect();
-    let (layout, roles) = layout_and_columns(&have, Path::new(label), measure).map_err(no_header)?;
+    let have: Vec<String> = df
+        .get_column_names()
+        .iter()
+        .map(|n| n.to_string())
+        .collect();
+    let (layout, roles) =
+        layout_and_columns(&have, Path::new(label), measure).map_err(no_header)?;
     for out in ["yi", "vi"] {
         if have.iter().any(|h| h == out) && !matches!(layout, Layout::Var | Layout::Se) {
-            return Err(Error::data(format!("the table has a column {out} already (escalc appends yi and vi)")).file(label).field(out));
+            return Err(Error::data(format!(
+                "the table has a column {out} already (escalc appends yi and vi)"
+            ))
+            .file(label)
+            .field(out));
         }
     }
     let read: Vec<&str> = roles.iter().map(|(_, c)| c.as_str()).collect();
@@ -779,12 +1075,30 @@ pub fn escalc_frame(df: &DataFrame, label: &str, measure: Measure) -> Result<Dat
     if matches!(layout, Layout::Var | Layout::Se) {
         // generic effects: yi as given, vi from the standard errors when only those are given
         if !have.iter().any(|h| h == "vi") {
-            out.with_column(Column::new("vi".into(), effects.iter().map(|e| e.map(|x| x.1)).collect::<Vec<_>>())).map_err(pe)?;
+            out.with_column(Column::new(
+                "vi".into(),
+                effects.iter().map(|e| e.map(|x| x.1)).collect::<Vec<_>>(),
+            ))
+            .map_err(pe)?;
         }
         return Ok(out);
     }
-    out.with_column(Column::new("yi".into(), effects.iter().map(|e| e.map(|x| x.0).filter(|x| x.is_finite())).collect::<Vec<_>>())).map_err(pe)?;
-    out.with_column(Column::new("vi".into(), effects.iter().map(|e| e.map(|x| x.1).filter(|x| x.is_finite())).collect::<Vec<_>>())).map_err(pe)?;
+    out.with_column(Column::new(
+        "yi".into(),
+        effects
+            .iter()
+            .map(|e| e.map(|x| x.0).filter(|x| x.is_finite()))
+            .collect::<Vec<_>>(),
+    ))
+    .map_err(pe)?;
+    out.with_column(Column::new(
+        "vi".into(),
+        effects
+            .iter()
+            .map(|e| e.map(|x| x.1).filter(|x| x.is_finite()))
+            .collect::<Vec<_>>(),
+    ))
+    .map_err(pe)?;
     Ok(out)
 }
 
@@ -803,7 +1117,11 @@ fn stream_above() -> usize {
 /// this many rows of the columns read, whatever the file's size). `METAPIPE_STREAM_CHUNK`
 /// overrides it (tests use small chunks on small files).
 fn stream_chunk() -> usize {
-    std::env::var("METAPIPE_STREAM_CHUNK").ok().and_then(|v| v.parse().ok()).filter(|&n| n > 0).unwrap_or(1 << 22)
+    std::env::var("METAPIPE_STREAM_CHUNK")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .filter(|&n| n > 0)
+        .unwrap_or(1 << 22)
 }
 
 /// `pool --group` over a Parquet file larger than one chunk, into `--out`: chunks of
@@ -811,7 +1129,14 @@ fn stream_chunk() -> usize {
 /// to the output; the group still open at a chunk's end is carried into the next. Groups must be
 /// contiguous here (a group seen again later is an error that says to sort by the group
 /// column). The output is renamed into place only when every chunk has been pooled.
-fn pool_stream(a: &PoolArgs, src: &UserSource, layout: Layout, roles: &[(&'static str, String)], read: &[&str], g: &str) -> Result<String> {
+fn pool_stream(
+    a: &PoolArgs,
+    src: &UserSource,
+    layout: Layout,
+    roles: &[(&'static str, String)],
+    read: &[&str],
+    g: &str,
+) -> Result<String> {
     let out = a.out.as_ref().expect("streaming writes to --out");
     let n = src.rows.unwrap_or(0);
     let chunk = stream_chunk();
@@ -820,7 +1145,11 @@ fn pool_stream(a: &PoolArgs, src: &UserSource, layout: Layout, roles: &[(&'stati
     let mut finished: std::collections::HashSet<u128> = std::collections::HashSet::new();
     // two FNV-1a passes with different offset bases make a 128-bit key hash
     let hash = |k: &str| {
-        let h = |basis: u64| k.bytes().fold(basis, |h, b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01B3));
+        let h = |basis: u64| {
+            k.bytes().fold(basis, |h, b| {
+                (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01B3)
+            })
+        };
         ((h(0xCBF2_9CE4_8422_2325) as u128) << 64) | h(0x6C62_272E_07BB_0142) as u128
     };
     let mut carry: Option<(String, Vec<Vec<f64>>)> = None;
@@ -872,9 +1201,16 @@ fn pool_stream(a: &PoolArgs, src: &UserSource, layout: Layout, roles: &[(&'stati
             carry = Some((names.pop().unwrap_or_default(), tail));
             offsets.pop();
         }
-        let studies = Studies { layout, cols: cols.into_iter().map(Col::Own).collect() };
+        let studies = Studies {
+            layout,
+            cols: cols.into_iter().map(Col::Own).collect(),
+        };
         let results = pool_groups(&studies, &offsets, a);
-        sink.write(&groups_table(Column::new("group".into(), names), results, a)?)?;
+        sink.write(&groups_table(
+            Column::new("group".into(), names),
+            results,
+            a,
+        )?)?;
     }
     sink.finish()?;
     Ok(String::new())

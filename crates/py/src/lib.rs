@@ -37,7 +37,11 @@ const STREAM: &std::ffi::CStr = c"arrow_array_stream";
 /// `option` instead of `column`.
 fn to_py(py: Python<'_>, e: metapipe_tables::Error) -> PyErr {
     let in_memory = e.file.as_deref() == Some(Path::new(LABEL));
-    let row = if in_memory { e.line.map(|l| l.saturating_sub(1)) } else { None };
+    let row = if in_memory {
+        e.line.map(|l| l.saturating_sub(1))
+    } else {
+        None
+    };
     let msg = if in_memory {
         let mut m = String::new();
         if let Some(r) = row {
@@ -52,7 +56,11 @@ fn to_py(py: Python<'_>, e: metapipe_tables::Error) -> PyErr {
     };
     let err = MetapipeError::new_err(msg);
     let v = err.value(py);
-    let file = if in_memory { None } else { e.file.as_ref().map(|p| p.display().to_string()) };
+    let file = if in_memory {
+        None
+    } else {
+        e.file.as_ref().map(|p| p.display().to_string())
+    };
     let line = if in_memory { None } else { e.line };
     let option = e.kind == metapipe_tables::ErrorKind::Usage && e.file.is_none();
     let _ = v.setattr("file", file);
@@ -70,7 +78,14 @@ fn polars_err(e: PolarsError) -> PyErr {
 /// Take the stream out of an `arrow_array_stream` capsule (leaving it released) and read every
 /// batch into one DataFrame; primitive buffers are shared, not copied.
 fn import(capsule: &Bound<'_, PyCapsule>) -> PyResult<DataFrame> {
-    let ptr = capsule.pointer_checked(Some(STREAM)).map_err(|_| PyTypeError::new_err("expected a PyCapsule named 'arrow_array_stream' (from __arrow_c_stream__)"))?.as_ptr() as *mut ArrowArrayStream;
+    let ptr = capsule
+        .pointer_checked(Some(STREAM))
+        .map_err(|_| {
+            PyTypeError::new_err(
+                "expected a PyCapsule named 'arrow_array_stream' (from __arrow_c_stream__)",
+            )
+        })?
+        .as_ptr() as *mut ArrowArrayStream;
     let mut stream = Box::new(ArrowArrayStream::empty());
     // SAFETY: the capsule holds an ArrowArrayStream (its name says so); swapping moves it out
     // and leaves a released stream behind, as the C stream interface prescribes for a consumer.
@@ -81,7 +96,13 @@ fn import(capsule: &Bound<'_, PyCapsule>) -> PyResult<DataFrame> {
     // SAFETY: as above
     while let Some(arr) = unsafe { reader.next() } {
         let arr = arr.map_err(polars_err)?;
-        let sa = arr.as_any().downcast_ref::<StructArray>().ok_or_else(|| PyTypeError::new_err("the stream's batches are not record batches (struct arrays)"))?.clone();
+        let sa = arr
+            .as_any()
+            .downcast_ref::<StructArray>()
+            .ok_or_else(|| {
+                PyTypeError::new_err("the stream's batches are not record batches (struct arrays)")
+            })?
+            .clone();
         let df = DataFrame::try_from(sa).map_err(polars_err)?;
         match out.as_mut() {
             None => out = Some(df),
@@ -92,7 +113,8 @@ fn import(capsule: &Bound<'_, PyCapsule>) -> PyResult<DataFrame> {
     }
     match out {
         Some(df) => Ok(df),
-        None => DataFrame::try_from(StructArray::new_empty(reader.field().dtype.clone())).map_err(polars_err),
+        None => DataFrame::try_from(StructArray::new_empty(reader.field().dtype.clone()))
+            .map_err(polars_err),
     }
 }
 
@@ -101,7 +123,11 @@ fn import(capsule: &Bound<'_, PyCapsule>) -> PyResult<DataFrame> {
 fn export<'py>(py: Python<'py>, mut df: DataFrame) -> PyResult<Bound<'py, PyCapsule>> {
     df.rechunk_mut_par();
     let level = CompatLevel::oldest();
-    let fields: Vec<ArrowField> = df.columns().iter().map(|c| c.field().to_arrow(level)).collect();
+    let fields: Vec<ArrowField> = df
+        .columns()
+        .iter()
+        .map(|c| c.field().to_arrow(level))
+        .collect();
     let dtype = ArrowDataType::Struct(fields);
     let batches: Vec<PolarsResult<Box<dyn Array>>> = df
         .iter_chunks(level, false)
@@ -110,7 +136,10 @@ fn export<'py>(py: Python<'py>, mut df: DataFrame) -> PyResult<Bound<'py, PyCaps
             Ok(StructArray::new(dtype.clone(), h, b.into_arrays(), None).boxed())
         })
         .collect();
-    let stream = export_iterator(Box::new(batches.into_iter()), ArrowField::new("".into(), dtype, false));
+    let stream = export_iterator(
+        Box::new(batches.into_iter()),
+        ArrowField::new("".into(), dtype, false),
+    );
     PyCapsule::new(py, stream, Some(CString::from(STREAM)))
 }
 
@@ -133,19 +162,51 @@ fn pool<'py>(
     threshold: f64,
 ) -> PyResult<Bound<'py, PyCapsule>> {
     let df = import(stream)?;
-    let control = Control { tau2_max, maxiter, stepadj, threshold, ..Control::default() };
-    let o = UserOptions { measure, method, test, convention, level, engine, control };
-    let a = PoolArgs { group, ..PoolArgs::new(&o).map_err(|e| to_py(py, e))? };
-    let out = py.detach(|| pool_frame(&df, LABEL, &a)).map_err(|e| to_py(py, e))?;
+    let control = Control {
+        tau2_max,
+        maxiter,
+        stepadj,
+        threshold,
+        ..Control::default()
+    };
+    let o = UserOptions {
+        measure,
+        method,
+        test,
+        convention,
+        level,
+        engine,
+        control,
+    };
+    let a = PoolArgs {
+        group,
+        ..PoolArgs::new(&o).map_err(|e| to_py(py, e))?
+    };
+    let out = py
+        .detach(|| pool_frame(&df, LABEL, &a))
+        .map_err(|e| to_py(py, e))?;
     export(py, out)
 }
 
 /// metafor's `escalc` on an Arrow stream: the table with `yi` and `vi` appended.
 #[pyfunction]
-fn escalc<'py>(py: Python<'py>, stream: &Bound<'py, PyCapsule>, measure: &str) -> PyResult<Bound<'py, PyCapsule>> {
+fn escalc<'py>(
+    py: Python<'py>,
+    stream: &Bound<'py, PyCapsule>,
+    measure: &str,
+) -> PyResult<Bound<'py, PyCapsule>> {
     let df = import(stream)?;
-    let m = Measure::parse(measure).ok_or_else(|| to_py(py, metapipe_tables::Error::usage(format!("measure {measure:?}: expected OR, RR, RD, MD, SMD, ROM or GEN"))))?;
-    let out = py.detach(|| escalc_frame(&df, LABEL, m)).map_err(|e| to_py(py, e))?;
+    let m = Measure::parse(measure).ok_or_else(|| {
+        to_py(
+            py,
+            metapipe_tables::Error::usage(format!(
+                "measure {measure:?}: expected OR, RR, RD, MD, SMD, ROM or GEN"
+            )),
+        )
+    })?;
+    let out = py
+        .detach(|| escalc_frame(&df, LABEL, m))
+        .map_err(|e| to_py(py, e))?;
     export(py, out)
 }
 

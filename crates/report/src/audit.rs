@@ -57,17 +57,35 @@ const MISMATCH: &str = "mismatch";
 const NA: &str = "not computable";
 
 /// The kinds `published.csv` may name.
-pub const KINDS: &[&str] = &["prisma", "sum", "percent", "fraction", "margin", "k", "pooled", "other"];
+pub const KINDS: &[&str] = &[
+    "prisma", "sum", "percent", "fraction", "margin", "k", "pooled", "other",
+];
 
 /// Parse "0.83 (0.57-1.22) I2 18%" (the I² part optional).
 pub fn parse_or(v: &str) -> Option<(f64, f64, f64, Option<f64>)> {
     let v = v.replace('–', "-");
     let (or, rest) = v.split_once('(')?;
     let (ci, rest) = rest.split_once(')')?;
-    let (lb, ub) = ci.split_once(" to ").or_else(|| ci.trim().split_once(['-', ',']))?;
-    let i2 = rest.trim().trim_start_matches("I2").trim().trim_end_matches('%').trim();
-    let i2 = if i2.is_empty() { None } else { Some(i2.parse().ok()?) };
-    Some((or.trim().parse().ok()?, lb.trim().parse().ok()?, ub.trim().parse().ok()?, i2))
+    let (lb, ub) = ci
+        .split_once(" to ")
+        .or_else(|| ci.trim().split_once(['-', ',']))?;
+    let i2 = rest
+        .trim()
+        .trim_start_matches("I2")
+        .trim()
+        .trim_end_matches('%')
+        .trim();
+    let i2 = if i2.is_empty() {
+        None
+    } else {
+        Some(i2.parse().ok()?)
+    };
+    Some((
+        or.trim().parse().ok()?,
+        lb.trim().parse().ok()?,
+        ub.trim().parse().ok()?,
+        i2,
+    ))
 }
 
 /// Whether a printed ratio and CI (rounded to `dp` decimals) can be symmetric on the log scale:
@@ -96,7 +114,11 @@ fn num(v: &str) -> Option<f64> {
 
 /// Decimals printed in a number ("7.7" → 1).
 fn decimals(v: &str) -> i32 {
-    v.trim().trim_end_matches('%').split_once('.').map(|(_, d)| d.trim().len() as i32).unwrap_or(0)
+    v.trim()
+        .trim_end_matches('%')
+        .split_once('.')
+        .map(|(_, d)| d.trim().len() as i32)
+        .unwrap_or(0)
 }
 
 /// `table.a+b[k=v,…]` → (table, columns, filters).
@@ -106,8 +128,16 @@ fn parse_ref(r: &str) -> Option<(&str, Vec<&str>, Vec<(&str, &str)>)> {
         None => (r.trim(), ""),
     };
     let (table, cols) = head.split_once('.')?;
-    let filters = filt.split(',').filter(|x| !x.trim().is_empty()).map(|kv| kv.split_once('=').map(|(k, v)| (k.trim(), v.trim()))).collect::<Option<Vec<_>>>()?;
-    Some((table.trim(), cols.split(['+', '/']).map(str::trim).collect(), filters))
+    let filters = filt
+        .split(',')
+        .filter(|x| !x.trim().is_empty())
+        .map(|kv| kv.split_once('=').map(|(k, v)| (k.trim(), v.trim())))
+        .collect::<Option<Vec<_>>>()?;
+    Some((
+        table.trim(),
+        cols.split(['+', '/']).map(str::trim).collect(),
+        filters,
+    ))
 }
 
 impl Facts<'_> {
@@ -120,8 +150,15 @@ impl Facts<'_> {
         }
     }
     /// The rows of `table` passing `filters`, with `columns` as floats (a missing cell: None).
-    fn select(&self, table: &str, columns: &[&str], filters: &[(&str, &str)]) -> std::result::Result<Vec<Vec<Option<f64>>>, String> {
-        let t = self.table(table).ok_or_else(|| format!("no table {table:?} (studies, arms or outcome_data)"))?;
+    fn select(
+        &self,
+        table: &str,
+        columns: &[&str],
+        filters: &[(&str, &str)],
+    ) -> std::result::Result<Vec<Vec<Option<f64>>>, String> {
+        let t = self
+            .table(table)
+            .ok_or_else(|| format!("no table {table:?} (studies, arms or outcome_data)"))?;
         for c in columns.iter().chain(filters.iter().map(|f| &f.0)) {
             if t.df.column(c).is_err() {
                 return Err(format!("{table} has no column {c:?}"));
@@ -133,14 +170,18 @@ impl Facts<'_> {
         }
         let df = t.df.filter(&keep).map_err(|e| e.to_string())?;
         let floats = |c: &str| -> std::result::Result<Vec<Option<f64>>, String> {
-            let x = df.column(c).and_then(|x| x.cast(&DataType::Float64)).map_err(|e| e.to_string())?;
+            let x = df
+                .column(c)
+                .and_then(|x| x.cast(&DataType::Float64))
+                .map_err(|e| e.to_string())?;
             Ok(x.f64().map(|x| x.iter().collect()).unwrap_or_default())
         };
         columns.iter().map(|c| floats(c)).collect()
     }
     /// Σ over the filtered rows of the sum of `columns`; Err names what is missing.
     fn sum(&self, r: &str) -> std::result::Result<(f64, String), String> {
-        let (table, cols, filters) = parse_ref(r).ok_or_else(|| format!("{r:?} is not table.column[+column][filter]"))?;
+        let (table, cols, filters) =
+            parse_ref(r).ok_or_else(|| format!("{r:?} is not table.column[+column][filter]"))?;
         let data = self.select(table, &cols, &filters)?;
         let rows = data.first().map(Vec::len).unwrap_or(0);
         if rows == 0 {
@@ -150,7 +191,9 @@ impl Facts<'_> {
         for c in &data {
             let missing = c.iter().filter(|x| x.is_none()).count();
             if missing > 0 {
-                return Err(format!("{missing} of {rows} rows of {table} lack a value to sum"));
+                return Err(format!(
+                    "{missing} of {rows} rows of {table} lack a value to sum"
+                ));
             }
             total += c.iter().flatten().sum::<f64>();
         }
@@ -160,14 +203,33 @@ impl Facts<'_> {
                 "sum of {} over {} rows of {table}{}",
                 cols.join(" + "),
                 rows,
-                if filters.is_empty() { String::new() } else { format!(" where {}", filters.iter().map(|(k, v)| format!("{k} = {v}")).collect::<Vec<_>>().join(", ")) }
+                if filters.is_empty() {
+                    String::new()
+                } else {
+                    format!(
+                        " where {}",
+                        filters
+                            .iter()
+                            .map(|(k, v)| format!("{k} = {v}"))
+                            .collect::<Vec<_>>()
+                            .join(", ")
+                    )
+                }
             ),
         ))
     }
     /// The results rows of `outcome[/subgroup]`: (estimate, lb, ub, I2)?, note, studies.
     /// `of` is `outcome[/subgroup][@fixed|@random]`; without a model, the last row (the random-
     /// effects one when an outcome reports both).
-    fn analysis(&self, of: &str) -> Option<(Option<(f64, f64, f64, f64)>, Option<String>, Vec<String>, String)> {
+    fn analysis(
+        &self,
+        of: &str,
+    ) -> Option<(
+        Option<(f64, f64, f64, f64)>,
+        Option<String>,
+        Vec<String>,
+        String,
+    )> {
         let (of, kind) = match of.split_once('@') {
             Some((o, k)) => (o, Some(k.trim())),
             None => (of, None),
@@ -177,14 +239,30 @@ impl Facts<'_> {
             None => (of.trim(), None),
         };
         let r = self.results;
-        let row = (0..r.num_rows()).rev().find(|&k| r.str("outcome").get(k) == Some(outcome) && r.str("subgroup").get(k) == subgroup && kind.is_none_or(|m| r.str("model_type").get(k) == Some(m)))?;
+        let row = (0..r.num_rows()).rev().find(|&k| {
+            r.str("outcome").get(k) == Some(outcome)
+                && r.str("subgroup").get(k) == subgroup
+                && kind.is_none_or(|m| r.str("model_type").get(k) == Some(m))
+        })?;
         let g = |c: &str| r.float(c).get(row);
         let est = match (g("estimate"), g("ci_lb"), g("ci_ub"), g("I2")) {
             (Some(a), Some(b), Some(c), Some(d)) => Some((a, b, c, d)),
             _ => None,
         };
-        let studies = r.str("studies").get(row).unwrap_or_default().split(';').filter(|x| !x.is_empty()).map(String::from).collect();
-        Some((est, r.str_at("note", row), studies, r.str("measure").get(row).unwrap_or_default().to_string()))
+        let studies = r
+            .str("studies")
+            .get(row)
+            .unwrap_or_default()
+            .split(';')
+            .filter(|x| !x.is_empty())
+            .map(String::from)
+            .collect();
+        Some((
+            est,
+            r.str_at("note", row),
+            studies,
+            r.str("measure").get(row).unwrap_or_default().to_string(),
+        ))
     }
 }
 
@@ -205,14 +283,23 @@ pub fn audit(published: &[Published], facts: &Facts) -> Vec<AuditRow> {
 }
 
 fn audit_one(p: &Published, facts: &Facts) -> AuditRow {
-    let row = |rec: Option<String>, status: &'static str, why: String| AuditRow { item: p.item.clone(), published: p.value.clone(), recomputed: rec, status, why };
+    let row = |rec: Option<String>, status: &'static str, why: String| AuditRow {
+        item: p.item.clone(),
+        published: p.value.clone(),
+        recomputed: rec,
+        status,
+        why,
+    };
     let cmp = |rec: f64, why: String| {
         let ok = num(&p.value).is_some_and(|v| (v - rec).abs() < 1e-9);
         row(Some(fmt_num(rec)), if ok { MATCH } else { MISMATCH }, why)
     };
     match p.kind.as_str() {
         "prisma" => match facts.prisma.iter().find(|(st, _)| st == p.of.trim()) {
-            Some((_, n)) => cmp(*n as f64, "PRISMA count from the parsed exports, dedup clusters and screening logs".into()),
+            Some((_, n)) => cmp(
+                *n as f64,
+                "PRISMA count from the parsed exports, dedup clusters and screening logs".into(),
+            ),
             None => row(None, NA, format!("no PRISMA count {:?} in this run", p.of)),
         },
         "sum" => match facts.sum(&p.of) {
@@ -222,25 +309,60 @@ fn audit_one(p: &Published, facts: &Facts) -> AuditRow {
         "percent" => percent(p, facts),
         "fraction" => fraction(p, facts),
         "margin" => {
-            let (study, factor) = p.of.split_once('/').map(|(a, b)| (a.trim(), b.trim())).unwrap_or((p.of.trim(), ""));
-            let m = frame::rows_equal(facts.margins, "study_id", study).and_then(|m| frame::rows_equal(&m, "factor", factor)).ok();
-            let get = |c: &str| m.as_ref().and_then(|m| m.column(c).ok()?.i64().ok()?.get(0));
+            let (study, factor) =
+                p.of.split_once('/')
+                    .map(|(a, b)| (a.trim(), b.trim()))
+                    .unwrap_or((p.of.trim(), ""));
+            let m = frame::rows_equal(facts.margins, "study_id", study)
+                .and_then(|m| frame::rows_equal(&m, "factor", factor))
+                .ok();
+            let get = |c: &str| {
+                m.as_ref()
+                    .and_then(|m| m.column(c).ok()?.i64().ok()?.get(0))
+            };
             match (get("treat"), get("ctrl")) {
                 (Some(t), Some(c)) => {
                     let rec = format!("{t} vs {c}");
-                    let st = if rec == p.value.trim() { MATCH } else { MISMATCH };
-                    row(Some(rec), st, format!("derived from the arms of {study} along the {factor} factor"))
+                    let st = if rec == p.value.trim() {
+                        MATCH
+                    } else {
+                        MISMATCH
+                    };
+                    row(
+                        Some(rec),
+                        st,
+                        format!("derived from the arms of {study} along the {factor} factor"),
+                    )
                 }
-                _ => row(None, NA, format!("no arms of {study} with factor {factor} in the arms sheet")),
+                _ => row(
+                    None,
+                    NA,
+                    format!("no arms of {study} with factor {factor} in the arms sheet"),
+                ),
             }
         }
         "k" => match facts.analysis(&p.of) {
-            Some((_, _, studies, _)) => cmp(studies.len() as f64, format!("studies in the analysis set of {}: {}", p.of, studies.join(", "))),
+            Some((_, _, studies, _)) => cmp(
+                studies.len() as f64,
+                format!(
+                    "studies in the analysis set of {}: {}",
+                    p.of,
+                    studies.join(", ")
+                ),
+            ),
             None => row(None, NA, format!("no analysis {} in the pipeline", p.of)),
         },
         "pooled" => pooled(p, facts),
-        "other" => row(None, NA, "a trial-level or patient-level figure with no study-level input here".into()),
-        k => row(None, NA, format!("unknown kind {k:?}; expected one of {KINDS:?}")),
+        "other" => row(
+            None,
+            NA,
+            "a trial-level or patient-level figure with no study-level input here".into(),
+        ),
+        k => row(
+            None,
+            NA,
+            format!("unknown kind {k:?}; expected one of {KINDS:?}"),
+        ),
     }
 }
 
@@ -255,8 +377,20 @@ fn fmt_num(x: f64) -> String {
 /// `numerator / denominator`: recompute the percentage when both sums are computable; when
 /// only the denominator is, say which whole numbers of events give the printed percentage.
 fn percent(p: &Published, facts: &Facts) -> AuditRow {
-    let row = |rec: Option<String>, status: &'static str, why: String| AuditRow { item: p.item.clone(), published: p.value.clone(), recomputed: rec, status, why };
-    let Some((nu, de)) = p.of.split_once(" / ") else { return row(None, NA, format!("{:?} is not numerator / denominator", p.of)) };
+    let row = |rec: Option<String>, status: &'static str, why: String| AuditRow {
+        item: p.item.clone(),
+        published: p.value.clone(),
+        recomputed: rec,
+        status,
+        why,
+    };
+    let Some((nu, de)) = p.of.split_once(" / ") else {
+        return row(
+            None,
+            NA,
+            format!("{:?} is not numerator / denominator", p.of),
+        );
+    };
     let (pct, dp) = (num(&p.value).unwrap_or(f64::NAN), decimals(&p.value));
     let den = match facts.sum(de) {
         Ok((d, _)) => d as i64,
@@ -266,7 +400,11 @@ fn percent(p: &Published, facts: &Facts) -> AuditRow {
         Ok((n, _)) => {
             let rec = 100.0 * n / den as f64;
             let ok = (rec - pct).abs() <= 0.5 * 10f64.powi(-dp) + 1e-9;
-            row(Some(format!("{rec:.*}", dp as usize)), if ok { MATCH } else { MISMATCH }, format!("{} of {den}", fmt_num(n)))
+            row(
+                Some(format!("{rec:.*}", dp as usize)),
+                if ok { MATCH } else { MISMATCH },
+                format!("{} of {den}", fmt_num(n)),
+            )
         }
         Err(e) => {
             let fits = counts_for_percent(pct, den, dp);
@@ -281,36 +419,101 @@ fn percent(p: &Published, facts: &Facts) -> AuditRow {
 
 /// "x of n (p%)" against one row's numerator and denominator.
 fn fraction(p: &Published, facts: &Facts) -> AuditRow {
-    let row = |rec: Option<String>, status: &'static str, why: String| AuditRow { item: p.item.clone(), published: p.value.clone(), recomputed: rec, status, why };
-    let Some((table, cols, filters)) = parse_ref(&p.of).filter(|r| r.1.len() == 2) else { return row(None, NA, format!("{:?} is not table.numerator/denominator[filter]", p.of)) };
+    let row = |rec: Option<String>, status: &'static str, why: String| AuditRow {
+        item: p.item.clone(),
+        published: p.value.clone(),
+        recomputed: rec,
+        status,
+        why,
+    };
+    let Some((table, cols, filters)) = parse_ref(&p.of).filter(|r| r.1.len() == 2) else {
+        return row(
+            None,
+            NA,
+            format!("{:?} is not table.numerator/denominator[filter]", p.of),
+        );
+    };
     let data = match facts.select(table, &cols, &filters) {
         Ok(d) => d,
         Err(e) => return row(None, NA, e),
     };
-    let (Some(Some(x)), Some(Some(n))) = (data[0].first(), data[1].first()) else { return row(None, NA, format!("no sourced {} in {table} where {filters:?}", cols.join("/"))) };
+    let (Some(Some(x)), Some(Some(n))) = (data[0].first(), data[1].first()) else {
+        return row(
+            None,
+            NA,
+            format!("no sourced {} in {table} where {filters:?}", cols.join("/")),
+        );
+    };
     let pct = 100.0 * x / n;
-    let printed = p.value.split_once(" of ").and_then(|(a, b)| Some((num(a)?, num(b.split_once('(').map(|x| x.0).unwrap_or(b))?)));
+    let printed = p
+        .value
+        .split_once(" of ")
+        .and_then(|(a, b)| Some((num(a)?, num(b.split_once('(').map(|x| x.0).unwrap_or(b))?)));
     let rec = format!("{} of {} ({:.1}%)", fmt_num(*x), fmt_num(*n), pct);
     match printed {
-        Some((a, b)) if a == *x && b == *n => row(Some(rec), MATCH, "the same count and denominator".into()),
-        Some((a, b)) => row(Some(rec.clone()), MISMATCH, format!("the sourced data give {rec}; {} of {} would be {:.1}%", fmt_num(a), fmt_num(b), 100.0 * a / b)),
-        None => row(Some(rec), NA, "published value not parseable as \"x of n\"".into()),
+        Some((a, b)) if a == *x && b == *n => {
+            row(Some(rec), MATCH, "the same count and denominator".into())
+        }
+        Some((a, b)) => row(
+            Some(rec.clone()),
+            MISMATCH,
+            format!(
+                "the sourced data give {rec}; {} of {} would be {:.1}%",
+                fmt_num(a),
+                fmt_num(b),
+                100.0 * a / b
+            ),
+        ),
+        None => row(
+            Some(rec),
+            NA,
+            "published value not parseable as \"x of n\"".into(),
+        ),
     }
 }
 
 fn pooled(p: &Published, facts: &Facts) -> AuditRow {
-    let row = |rec: Option<String>, status: &'static str, why: String| AuditRow { item: p.item.clone(), published: p.value.clone(), recomputed: rec, status, why };
-    let Some((est, note, studies, _)) = facts.analysis(&p.of) else { return row(None, NA, format!("no analysis {} in the pipeline", p.of)) };
-    let Some(pubv) = parse_or(&p.value) else { return row(None, NA, "published value not parseable".into()) };
+    let row = |rec: Option<String>, status: &'static str, why: String| AuditRow {
+        item: p.item.clone(),
+        published: p.value.clone(),
+        recomputed: rec,
+        status,
+        why,
+    };
+    let Some((est, note, studies, _)) = facts.analysis(&p.of) else {
+        return row(None, NA, format!("no analysis {} in the pipeline", p.of));
+    };
+    let Some(pubv) = parse_or(&p.value) else {
+        return row(None, NA, "published value not parseable".into());
+    };
     // compared to the printed precision
-    let dp = p.value.split_once('(').map(|(e, _)| decimals(e)).unwrap_or(2);
+    let dp = p
+        .value
+        .split_once('(')
+        .map(|(e, _)| decimals(e))
+        .unwrap_or(2);
     let tol = 0.5 * 10f64.powi(-dp) + 1e-9;
     match est {
         Some((or, lb, ub, i2)) => {
-            let ok = (or - pubv.0).abs() <= tol && (lb - pubv.1).abs() <= tol && (ub - pubv.2).abs() <= tol && pubv.3.is_none_or(|p| (i2 - p).abs() <= 0.5 + 1e-9);
+            let ok = (or - pubv.0).abs() <= tol
+                && (lb - pubv.1).abs() <= tol
+                && (ub - pubv.2).abs() <= tol
+                && pubv.3.is_none_or(|p| (i2 - p).abs() <= 0.5 + 1e-9);
             let d = dp as usize;
-            let i2_part = if pubv.3.is_some() { format!(" I2 {i2:.0}%") } else { String::new() };
-            row(Some(format!("{or:.d$} ({lb:.d$}-{ub:.d$}){i2_part}")), if ok { MATCH } else { MISMATCH }, format!("pooled from {} studies: {}", studies.len(), studies.join(", ")))
+            let i2_part = if pubv.3.is_some() {
+                format!(" I2 {i2:.0}%")
+            } else {
+                String::new()
+            };
+            row(
+                Some(format!("{or:.d$} ({lb:.d$}-{ub:.d$}){i2_part}")),
+                if ok { MATCH } else { MISMATCH },
+                format!(
+                    "pooled from {} studies: {}",
+                    studies.len(),
+                    studies.join(", ")
+                ),
+            )
         }
         None => row(None, NA, note.unwrap_or_else(|| "not pooled".into())),
     }
@@ -323,12 +526,20 @@ fn log_symmetry(p: &Published, facts: &Facts) -> Option<AuditRow> {
         return None;
     }
     let (or, lb, ub, _) = parse_or(&p.value)?;
-    let dp = p.value.split_once('(').map(|(e, _)| decimals(e)).unwrap_or(2);
+    let dp = p
+        .value
+        .split_once('(')
+        .map(|(e, _)| decimals(e))
+        .unwrap_or(2);
     let ok = log_symmetric_possible(or, lb, ub, dp);
     Some(AuditRow {
         item: format!("{}: CI log-symmetry", p.item),
         published: format!("{or} ({lb}-{ub})"),
-        recomputed: Some(format!("log distances {:.2} below, {:.2} above", (or / lb).ln(), (ub / or).ln())),
+        recomputed: Some(format!(
+            "log distances {:.2} below, {:.2} above",
+            (or / lb).ln(),
+            (ub / or).ln()
+        )),
         status: if ok { MATCH } else { MISMATCH },
         why: if ok {
             "a Wald CI on the log scale is symmetric about the estimate; the printed limits allow it".into()
@@ -341,7 +552,13 @@ fn log_symmetry(p: &Published, facts: &Facts) -> Option<AuditRow> {
 pub fn audit_table(rows: &[AuditRow]) -> Result<Table> {
     let mut t = Builder::new(&AUDIT);
     for r in rows {
-        t.row(vec![s(&r.item), s(&r.published), so(r.recomputed.clone()), s(r.status), s(&r.why)]);
+        t.row(vec![
+            s(&r.item),
+            s(&r.published),
+            so(r.recomputed.clone()),
+            s(r.status),
+            s(&r.why),
+        ]);
     }
     t.finish()
 }
@@ -352,8 +569,14 @@ mod tests {
 
     #[test]
     fn parses_published_or() {
-        assert_eq!(parse_or("0.83 (0.57-1.22) I2 18%"), Some((0.83, 0.57, 1.22, Some(18.0))));
-        assert_eq!(parse_or("-1.5 (-2.1 to -0.9)"), Some((-1.5, -2.1, -0.9, None)));
+        assert_eq!(
+            parse_or("0.83 (0.57-1.22) I2 18%"),
+            Some((0.83, 0.57, 1.22, Some(18.0)))
+        );
+        assert_eq!(
+            parse_or("-1.5 (-2.1 to -0.9)"),
+            Some((-1.5, -2.1, -0.9, None))
+        );
         assert_eq!(parse_or("0.49 (0.34-0.70)"), Some((0.49, 0.34, 0.70, None)));
     }
 
@@ -373,9 +596,22 @@ mod tests {
 
     #[test]
     fn references_parse() {
-        assert_eq!(parse_ref("studies.n_treat+n_ctrl"), Some(("studies", vec!["n_treat", "n_ctrl"], vec![])));
-        assert_eq!(parse_ref("studies.n_treat[region=north]"), Some(("studies", vec!["n_treat"], vec![("region", "north")])));
-        assert_eq!(parse_ref("outcome_data.events_ctrl/n_ctrl[study_id=x,outcome=m]"), Some(("outcome_data", vec!["events_ctrl", "n_ctrl"], vec![("study_id", "x"), ("outcome", "m")])));
+        assert_eq!(
+            parse_ref("studies.n_treat+n_ctrl"),
+            Some(("studies", vec!["n_treat", "n_ctrl"], vec![]))
+        );
+        assert_eq!(
+            parse_ref("studies.n_treat[region=north]"),
+            Some(("studies", vec!["n_treat"], vec![("region", "north")]))
+        );
+        assert_eq!(
+            parse_ref("outcome_data.events_ctrl/n_ctrl[study_id=x,outcome=m]"),
+            Some((
+                "outcome_data",
+                vec!["events_ctrl", "n_ctrl"],
+                vec![("study_id", "x"), ("outcome", "m")]
+            ))
+        );
         assert_eq!(parse_ref("nodot"), None);
     }
 }

@@ -109,7 +109,10 @@ pub fn audit_rows(found: &[Found]) -> Vec<AuditRow> {
     found
         .iter()
         .map(|f| AuditRow {
-            item: format!("{}: consistent with the sourced data? ({})", f.check.published_item, f.check.basis),
+            item: format!(
+                "{}: consistent with the sourced data? ({})",
+                f.check.published_item, f.check.basis
+            ),
             published: f.published.clone(),
             recomputed: f.completions.map(|n| format!("{n} completions")),
             status: match f.status {

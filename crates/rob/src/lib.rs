@@ -80,7 +80,9 @@ pub const QUESTIONS: [(&str, &[&str]); 5] = [
 type Answers = BTreeMap<String, Answer>;
 
 fn a(ans: &Answers, q: &str) -> std::result::Result<Answer, String> {
-    ans.get(q).copied().ok_or_else(|| format!("question {q} is not answered"))
+    ans.get(q)
+        .copied()
+        .ok_or_else(|| format!("question {q} is not answered"))
 }
 
 /// Domain 1 algorithm.
@@ -147,7 +149,11 @@ pub fn domain3(ans: &Answers) -> std::result::Result<Judgment, String> {
     if a(ans, "3.3")?.no() {
         return Ok(Judgment::Low);
     }
-    Ok(if a(ans, "3.4")?.no() { Judgment::SomeConcerns } else { Judgment::High })
+    Ok(if a(ans, "3.4")?.no() {
+        Judgment::SomeConcerns
+    } else {
+        Judgment::High
+    })
 }
 
 /// Domain 4 algorithm.
@@ -159,13 +165,25 @@ pub fn domain4(ans: &Answers) -> std::result::Result<Judgment, String> {
     let unsure = q1.ni() || q2.ni();
     let q3 = a(ans, "4.3")?;
     if q3.no() {
-        return Ok(if unsure { Judgment::SomeConcerns } else { Judgment::Low });
+        return Ok(if unsure {
+            Judgment::SomeConcerns
+        } else {
+            Judgment::Low
+        });
     }
     let q4 = a(ans, "4.4")?;
     if q4.no() {
-        return Ok(if unsure { Judgment::SomeConcerns } else { Judgment::Low });
+        return Ok(if unsure {
+            Judgment::SomeConcerns
+        } else {
+            Judgment::Low
+        });
     }
-    Ok(if a(ans, "4.5")?.no() { Judgment::SomeConcerns } else { Judgment::High })
+    Ok(if a(ans, "4.5")?.no() {
+        Judgment::SomeConcerns
+    } else {
+        Judgment::High
+    })
 }
 
 /// Domain 5 algorithm.
@@ -190,19 +208,31 @@ pub fn overall(domains: &[Judgment]) -> Judgment {
 }
 
 /// Judgments per study: (study, domain id, judgment, basis).
-pub fn judge(answers: &BTreeMap<String, Answers>) -> std::result::Result<Vec<(String, String, Judgment, String)>, String> {
+pub fn judge(
+    answers: &BTreeMap<String, Answers>,
+) -> std::result::Result<Vec<(String, String, Judgment, String)>, String> {
     let mut out = vec![];
     for (study, ans) in answers {
-        let fns: [fn(&Answers) -> std::result::Result<Judgment, String>; 5] = [domain1, domain2, domain3, domain4, domain5];
+        let fns: [fn(&Answers) -> std::result::Result<Judgment, String>; 5] =
+            [domain1, domain2, domain3, domain4, domain5];
         let mut js = vec![];
         for ((d, _), f) in DOMAINS.iter().zip(fns) {
             let j = f(ans).map_err(|e| format!("{study} {d}: {e}"))?;
             let qs = QUESTIONS.iter().find(|(x, _)| x == d).unwrap().1;
-            let basis = qs.iter().filter_map(|q| ans.get(*q).map(|v| format!("{q}={v:?}"))).collect::<Vec<_>>().join(" ");
+            let basis = qs
+                .iter()
+                .filter_map(|q| ans.get(*q).map(|v| format!("{q}={v:?}")))
+                .collect::<Vec<_>>()
+                .join(" ");
             out.push((study.clone(), d.to_string(), j, basis));
             js.push(j);
         }
-        out.push((study.clone(), "overall".into(), overall(&js), "worst domain".into()));
+        out.push((
+            study.clone(),
+            "overall".into(),
+            overall(&js),
+            "worst domain".into(),
+        ));
     }
     Ok(out)
 }
@@ -211,8 +241,18 @@ pub fn judge(answers: &BTreeMap<String, Answers>) -> std::result::Result<Vec<(St
 pub fn rob_stage(input: &Input, studies: &[String]) -> Result<Table> {
     let (path, text) = (input.path.as_path(), input.text()?);
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let headers: Vec<String> = rdr.headers().map_err(|e| Error::data(e.to_string()).file(path).line(1))?.iter().map(String::from).collect();
-    let col = |n: &str| headers.iter().position(|h| h == n).ok_or_else(|| Error::data("missing column").file(path).line(1).field(n));
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| Error::data(e.to_string()).file(path).line(1))?
+        .iter()
+        .map(String::from)
+        .collect();
+    let col = |n: &str| {
+        headers
+            .iter()
+            .position(|h| h == n)
+            .ok_or_else(|| Error::data("missing column").file(path).line(1).field(n))
+    };
     let (cs, cq, ca) = (col("study_id")?, col("question")?, col("answer")?);
     let mut answers: BTreeMap<String, Answers> = BTreeMap::new();
     for (n, r) in rdr.records().enumerate() {
@@ -220,23 +260,50 @@ pub fn rob_stage(input: &Input, studies: &[String]) -> Result<Table> {
         let r = r.map_err(|e| Error::data(e.to_string()).file(path).line(ln))?;
         let study = r.get(cs).unwrap_or("").trim().to_string();
         if !studies.contains(&study) {
-            return Err(Error::data(format!("unknown study {study:?}")).file(path).line(ln).field("study_id"));
+            return Err(Error::data(format!("unknown study {study:?}"))
+                .file(path)
+                .line(ln)
+                .field("study_id"));
         }
         let q = r.get(cq).unwrap_or("").trim().to_string();
         if !QUESTIONS.iter().any(|(_, qs)| qs.contains(&q.as_str())) {
-            return Err(Error::data(format!("{q:?} is not a RoB 2 signalling question")).file(path).line(ln).field("question"));
+            return Err(
+                Error::data(format!("{q:?} is not a RoB 2 signalling question"))
+                    .file(path)
+                    .line(ln)
+                    .field("question"),
+            );
         }
         let raw = r.get(ca).unwrap_or("").trim();
-        let ans = Answer::parse(raw).ok_or_else(|| Error::data(format!("{raw:?}: expected Y, PY, PN, N, NI or NA")).file(path).line(ln).field("answer"))?;
-        if answers.entry(study.clone()).or_default().insert(q.clone(), ans).is_some() {
-            return Err(Error::data(format!("{study} question {q} answered twice")).file(path).line(ln).field("question"));
+        let ans = Answer::parse(raw).ok_or_else(|| {
+            Error::data(format!("{raw:?}: expected Y, PY, PN, N, NI or NA"))
+                .file(path)
+                .line(ln)
+                .field("answer")
+        })?;
+        if answers
+            .entry(study.clone())
+            .or_default()
+            .insert(q.clone(), ans)
+            .is_some()
+        {
+            return Err(Error::data(format!("{study} question {q} answered twice"))
+                .file(path)
+                .line(ln)
+                .field("question"));
         }
     }
     // an included study without answers awaits assessment (a living review's new trial): the
     // run says so and goes on; its judgments are simply absent
-    let waiting: Vec<&String> = studies.iter().filter(|st| !answers.contains_key(*st)).collect();
+    let waiting: Vec<&String> = studies
+        .iter()
+        .filter(|st| !answers.contains_key(*st))
+        .collect();
     if !waiting.is_empty() {
-        tracing::warn!("{}: included studies awaiting RoB 2 assessment: {waiting:?}", path.display());
+        tracing::warn!(
+            "{}: included studies awaiting RoB 2 assessment: {waiting:?}",
+            path.display()
+        );
     }
     let js = judge(&answers).map_err(|e| Error::data(e).file(path))?;
     let mut t = Builder::new(&ROB);
@@ -257,10 +324,22 @@ mod tests {
 
     #[test]
     fn d1_allocation_unclear_is_some_concerns() {
-        assert_eq!(domain1(&ans(&[("1.1", NI), ("1.2", NI), ("1.3", N)])).unwrap(), Judgment::SomeConcerns);
-        assert_eq!(domain1(&ans(&[("1.1", Y), ("1.2", Y), ("1.3", N)])).unwrap(), Judgment::Low);
-        assert_eq!(domain1(&ans(&[("1.1", Y), ("1.2", N), ("1.3", N)])).unwrap(), Judgment::High);
-        assert_eq!(domain1(&ans(&[("1.1", NI), ("1.2", NI), ("1.3", Y)])).unwrap(), Judgment::High);
+        assert_eq!(
+            domain1(&ans(&[("1.1", NI), ("1.2", NI), ("1.3", N)])).unwrap(),
+            Judgment::SomeConcerns
+        );
+        assert_eq!(
+            domain1(&ans(&[("1.1", Y), ("1.2", Y), ("1.3", N)])).unwrap(),
+            Judgment::Low
+        );
+        assert_eq!(
+            domain1(&ans(&[("1.1", Y), ("1.2", N), ("1.3", N)])).unwrap(),
+            Judgment::High
+        );
+        assert_eq!(
+            domain1(&ans(&[("1.1", NI), ("1.2", NI), ("1.3", Y)])).unwrap(),
+            Judgment::High
+        );
     }
 
     #[test]
@@ -280,7 +359,10 @@ mod tests {
 
     #[test]
     fn overall_is_worst() {
-        assert_eq!(overall(&[Judgment::Low, Judgment::SomeConcerns, Judgment::Low]), Judgment::SomeConcerns);
+        assert_eq!(
+            overall(&[Judgment::Low, Judgment::SomeConcerns, Judgment::Low]),
+            Judgment::SomeConcerns
+        );
         assert_eq!(overall(&[Judgment::Low; 5]), Judgment::Low);
     }
 }

@@ -230,11 +230,22 @@ impl OutcomeCfg {
 fn key_line(text: &str, field: &str, outcome: Option<&str>) -> Option<usize> {
     let lines: Vec<&str> = text.lines().collect();
     let key = field.rsplit('.').next().unwrap_or(field);
-    let is_key = |l: &str| l.trim_start().strip_prefix(key).is_some_and(|r| r.trim_start().starts_with('='));
+    let is_key = |l: &str| {
+        l.trim_start()
+            .strip_prefix(key)
+            .is_some_and(|r| r.trim_start().starts_with('='))
+    };
     let is_header = |l: &str| l.trim_start().starts_with('[');
-    let block = |start: usize| -> Option<usize> { (start..lines.len()).take_while(|&i| i == start || !is_header(lines[i])).find(|&i| is_key(lines[i])).map(|i| i + 1) };
+    let block = |start: usize| -> Option<usize> {
+        (start..lines.len())
+            .take_while(|&i| i == start || !is_header(lines[i]))
+            .find(|&i| is_key(lines[i]))
+            .map(|i| i + 1)
+    };
     if let Some(id) = outcome {
-        let at = lines.iter().position(|l| l.trim_start().starts_with("id") && l.contains(&format!("\"{id}\"")))?;
+        let at = lines
+            .iter()
+            .position(|l| l.trim_start().starts_with("id") && l.contains(&format!("\"{id}\"")))?;
         let start = (0..=at).rev().find(|&i| is_header(lines[i])).unwrap_or(0);
         return block(start);
     }
@@ -243,27 +254,50 @@ fn key_line(text: &str, field: &str, outcome: Option<&str>) -> Option<usize> {
         let h = l.trim().trim_start_matches('[').trim_end_matches(']');
         l.trim_start().starts_with('[') && h == table
     });
-    header.and_then(block).or_else(|| lines.iter().position(|l| is_key(l)).map(|i| i + 1))
+    header
+        .and_then(block)
+        .or_else(|| lines.iter().position(|l| is_key(l)).map(|i| i + 1))
 }
 
 /// The column names of a CSV sheet's header (trimmed).
 fn sheet_header(path: &Path) -> Result<Vec<String>, Error> {
-    let mut r = csv::ReaderBuilder::new().has_headers(true).flexible(true).from_path(path).map_err(|e| Error::io(path, e))?;
-    let h = r.headers().map_err(|e| Error::data(e.to_string()).file(path).line(1))?;
-    Ok(h.iter().map(|c| c.trim().trim_start_matches('\u{feff}').to_string()).collect())
+    let mut r = csv::ReaderBuilder::new()
+        .has_headers(true)
+        .flexible(true)
+        .from_path(path)
+        .map_err(|e| Error::io(path, e))?;
+    let h = r
+        .headers()
+        .map_err(|e| Error::data(e.to_string()).file(path).line(1))?;
+    Ok(h.iter()
+        .map(|c| c.trim().trim_start_matches('\u{feff}').to_string())
+        .collect())
 }
 
 /// PRISMA 2020 stages, in the order of the flow diagram.
-pub(crate) const PRISMA_STAGES: [&str; 7] = ["records_identified", "duplicates_removed", "records_screened", "excluded_title_abstract", "full_text_assessed", "excluded_full_text", "studies_included"];
+pub(crate) const PRISMA_STAGES: [&str; 7] = [
+    "records_identified",
+    "duplicates_removed",
+    "records_screened",
+    "excluded_title_abstract",
+    "full_text_assessed",
+    "excluded_full_text",
+    "studies_included",
+];
 
 /// What is wrong with typed `[prisma]` counts, if anything: (stage key, message). Checked when
 /// the config is loaded (the error names the config file and line): known stages only, no
 /// negative count, and conservation where the counts allow (identified - duplicates = screened,
 /// screened - excluded = assessed, assessed - excluded = included).
-pub(crate) fn prisma_problem(counts: &std::collections::BTreeMap<String, i64>) -> Option<(String, String)> {
+pub(crate) fn prisma_problem(
+    counts: &std::collections::BTreeMap<String, i64>,
+) -> Option<(String, String)> {
     for (k, v) in counts {
         if !PRISMA_STAGES.contains(&k.as_str()) {
-            return Some((k.clone(), format!("unknown stage; expected one of {PRISMA_STAGES:?}")));
+            return Some((
+                k.clone(),
+                format!("unknown stage; expected one of {PRISMA_STAGES:?}"),
+            ));
         }
         if *v < 0 {
             return Some((k.clone(), format!("{v} is negative")));
@@ -271,13 +305,28 @@ pub(crate) fn prisma_problem(counts: &std::collections::BTreeMap<String, i64>) -
     }
     let g = |k: &str| counts.get(k).copied();
     for (a, b, c) in [
-        ("records_identified", "duplicates_removed", "records_screened"),
-        ("records_screened", "excluded_title_abstract", "full_text_assessed"),
-        ("full_text_assessed", "excluded_full_text", "studies_included"),
+        (
+            "records_identified",
+            "duplicates_removed",
+            "records_screened",
+        ),
+        (
+            "records_screened",
+            "excluded_title_abstract",
+            "full_text_assessed",
+        ),
+        (
+            "full_text_assessed",
+            "excluded_full_text",
+            "studies_included",
+        ),
     ] {
         if let (Some(x), Some(y), Some(z)) = (g(a), g(b), g(c)) {
             if x - y != z {
-                return Some((c.to_string(), format!("{a} {x} - {b} {y} = {}, not {z}", x - y)));
+                return Some((
+                    c.to_string(),
+                    format!("{a} {x} - {b} {y} = {}, not {z}", x - y),
+                ));
             }
         }
     }
@@ -289,7 +338,9 @@ fn resolve(base: &Path, p: &Path) -> PathBuf {
     let mut out = PathBuf::new();
     for c in base.join(p).components() {
         match c {
-            Component::ParentDir if matches!(out.components().next_back(), Some(Component::Normal(_))) => {
+            Component::ParentDir
+                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
+            {
                 out.pop();
             }
             Component::CurDir => {}
@@ -332,7 +383,10 @@ impl Config {
         let mut dbs = std::collections::BTreeSet::new();
         for s in &cfg.sources {
             if !dbs.insert((&s.database, &s.searched)) {
-                return bad("sources.database", format!("{} listed twice for the same search date", s.database));
+                return bad(
+                    "sources.database",
+                    format!("{} listed twice for the same search date", s.database),
+                );
             }
         }
         if !cfg.sources.is_empty() && cfg.screening.is_none() {
@@ -345,8 +399,14 @@ impl Config {
             return bad("dedup.thresholds", m);
         }
         for (k, v) in &cfg.extraction.covariates {
-            if v.as_str().and_then(metapipe_extract::CovKind::parse).is_none() {
-                return bad(&format!("extraction.covariates.{k}"), format!("{v}: expected \"text\", \"number\" or \"yes/no\""));
+            if v.as_str()
+                .and_then(metapipe_extract::CovKind::parse)
+                .is_none()
+            {
+                return bad(
+                    &format!("extraction.covariates.{k}"),
+                    format!("{v}: expected \"text\", \"number\" or \"yes/no\""),
+                );
             }
         }
         let mut ids = std::collections::BTreeSet::new();
@@ -356,25 +416,46 @@ impl Config {
             }
             if let Some(StudySet::Word(w)) = &o.studies {
                 if w != "all" && w != "unstated" {
-                    return bad("outcomes.studies", format!("{w:?}: expected a list of study ids, \"all\" or \"unstated\""));
+                    return bad(
+                        "outcomes.studies",
+                        format!("{w:?}: expected a list of study ids, \"all\" or \"unstated\""),
+                    );
                 }
             }
             if let Err((key, msg)) = crate::protocol::outcome_spec(&o.analysis(&cfg.analysis)) {
                 // the key where it was set: the outcome's own, or [analysis]'s default
-                let section = if o.analysis(&AnalysisCfg::default()).sets(key) { "outcomes" } else { "analysis" };
-                return bad_in((section == "outcomes").then_some(o.id.as_str()), &format!("{section}.{key}"), format!("outcome {}: {msg}", o.id));
+                let section = if o.analysis(&AnalysisCfg::default()).sets(key) {
+                    "outcomes"
+                } else {
+                    "analysis"
+                };
+                return bad_in(
+                    (section == "outcomes").then_some(o.id.as_str()),
+                    &format!("{section}.{key}"),
+                    format!("outcome {}: {msg}", o.id),
+                );
             }
         }
         // the columns the outcomes name, against the studies table the extraction will make
         let header = sheet_header(&cfg.extraction.studies)?;
         for (k, _) in &cfg.extraction.covariates {
             if !header.iter().any(|h| h == k) {
-                return bad(&format!("extraction.covariates.{k}"), format!("declared, but the studies sheet {} has no column {k:?}", cfg.extraction.studies.display()));
+                return bad(
+                    &format!("extraction.covariates.{k}"),
+                    format!(
+                        "declared, but the studies sheet {} has no column {k:?}",
+                        cfg.extraction.studies.display()
+                    ),
+                );
             }
         }
         for o in &cfg.outcomes {
             if let Err((key, msg)) = cfg.check_columns(o, &header) {
-                return bad_in(Some(&o.id), &format!("outcomes.{key}"), format!("outcome {}: {msg}", o.id));
+                return bad_in(
+                    Some(&o.id),
+                    &format!("outcomes.{key}"),
+                    format!("outcome {}: {msg}", o.id),
+                );
             }
         }
         Ok(cfg)
@@ -383,11 +464,28 @@ impl Config {
     /// What is wrong with the studies columns an outcome names (subgroups, cumulative order,
     /// meta-regression, RoB), if anything: (key, message with the fix). `header`: the studies
     /// sheet's columns.
-    fn check_columns(&self, o: &OutcomeCfg, header: &[String]) -> std::result::Result<(), (&'static str, String)> {
+    fn check_columns(
+        &self,
+        o: &OutcomeCfg,
+        header: &[String],
+    ) -> std::result::Result<(), (&'static str, String)> {
         use metapipe_extract::CovKind;
-        let kind = |c: &str| self.covariates().into_iter().find(|v| v.name == c).map(|v| v.kind);
-        let fixed = |c: &str| metapipe_tables::schema::STUDIES.fields.iter().any(|f| f.name == c) || (c == "rob_overall" && self.rob.is_some());
-        let column = |key: &'static str, c: &str| -> std::result::Result<(), (&'static str, String)> {
+        let kind = |c: &str| {
+            self.covariates()
+                .into_iter()
+                .find(|v| v.name == c)
+                .map(|v| v.kind)
+        };
+        let fixed = |c: &str| {
+            metapipe_tables::schema::STUDIES
+                .fields
+                .iter()
+                .any(|f| f.name == c)
+                || (c == "rob_overall" && self.rob.is_some())
+        };
+        let column = |key: &'static str,
+                      c: &str|
+         -> std::result::Result<(), (&'static str, String)> {
             if fixed(c) || kind(c).is_some() {
                 return Ok(());
             }
@@ -409,7 +507,12 @@ impl Config {
             match sg.split_once(':') {
                 Some((c, _)) => column("subgroups", c)?,
                 None if kind(sg) == Some(CovKind::YesNo) => {}
-                None => return Err(("subgroups", format!("{sg:?}: expected column:value or the name of a yes/no covariate"))),
+                None => {
+                    return Err((
+                        "subgroups",
+                        format!("{sg:?}: expected column:value or the name of a yes/no covariate"),
+                    ))
+                }
             }
         }
         if let Some(c) = &o.cumulative_by {
@@ -417,7 +520,10 @@ impl Config {
         }
         for c in &o.metaregression {
             column("metaregression", c)?;
-            let numeric_fixed = metapipe_tables::schema::STUDIES.fields.iter().any(|f| f.name == c && f.ty != metapipe_tables::ColType::Str);
+            let numeric_fixed = metapipe_tables::schema::STUDIES
+                .fields
+                .iter()
+                .any(|f| f.name == c && f.ty != metapipe_tables::ColType::Str);
             if !numeric_fixed && !matches!(kind(c), Some(CovKind::Number | CovKind::YesNo)) {
                 return Err(("metaregression", format!("{c:?} is text; a meta-regression needs a number or yes/no covariate (use subgroup_by for text)")));
             }
@@ -431,29 +537,64 @@ impl Config {
     /// Every input file the config names, with its key (mutable: `load` resolves each against
     /// the config's directory).
     fn files(&mut self) -> Vec<(&'static str, &mut PathBuf)> {
-        let mut files: Vec<(&str, &mut PathBuf)> = self.sources.iter_mut().map(|s| ("sources.file", &mut s.file)).collect();
-        files.extend(self.dedup.decisions.iter_mut().map(|p| ("dedup.decisions", p)));
+        let mut files: Vec<(&str, &mut PathBuf)> = self
+            .sources
+            .iter_mut()
+            .map(|s| ("sources.file", &mut s.file))
+            .collect();
+        files.extend(
+            self.dedup
+                .decisions
+                .iter_mut()
+                .map(|p| ("dedup.decisions", p)),
+        );
         if let Some(s) = &mut self.screening {
-            files.extend([("screening.title_abstract", &mut s.title_abstract), ("screening.full_text", &mut s.full_text)]);
+            files.extend([
+                ("screening.title_abstract", &mut s.title_abstract),
+                ("screening.full_text", &mut s.full_text),
+            ]);
         }
-        files.extend([("extraction.studies", &mut self.extraction.studies), ("extraction.outcomes", &mut self.extraction.outcomes)]);
-        files.extend(self.extraction.arms.iter_mut().map(|p| ("extraction.arms", p)));
+        files.extend([
+            ("extraction.studies", &mut self.extraction.studies),
+            ("extraction.outcomes", &mut self.extraction.outcomes),
+        ]);
+        files.extend(
+            self.extraction
+                .arms
+                .iter_mut()
+                .map(|p| ("extraction.arms", p)),
+        );
         files.extend(self.rob.iter_mut().map(|r| ("rob.answers", &mut r.answers)));
-        files.extend(self.review.published.iter_mut().map(|p| ("review.published", p)));
+        files.extend(
+            self.review
+                .published
+                .iter_mut()
+                .map(|p| ("review.published", p)),
+        );
         files
     }
 
     /// The search round of a source: the rank of its search date among the config's dates
     /// (1 = the first search; a source without a date belongs to the first round).
     pub fn round_of(&self, s: &SourceCfg) -> usize {
-        let dates: std::collections::BTreeSet<&str> = self.sources.iter().filter_map(|x| x.searched.as_deref()).collect();
-        s.searched.as_deref().and_then(|d| dates.iter().position(|x| *x == d)).map(|p| p + 1).unwrap_or(1)
+        let dates: std::collections::BTreeSet<&str> = self
+            .sources
+            .iter()
+            .filter_map(|x| x.searched.as_deref())
+            .collect();
+        s.searched
+            .as_deref()
+            .and_then(|d| dates.iter().position(|x| *x == d))
+            .map(|p| p + 1)
+            .unwrap_or(1)
     }
 
     /// An outcome's checked analysis (its keys over `[analysis]`'s); `load` has checked every
     /// outcome, so an error here names the outcome and key all the same.
     pub fn spec(&self, o: &OutcomeCfg) -> Result<metapipe_plan::Spec, Error> {
-        crate::protocol::outcome_spec(&o.analysis(&self.analysis)).map_err(|(k, m)| Error::data(format!("outcome {}: {m}", o.id)).field(format!("outcomes.{k}")))
+        crate::protocol::outcome_spec(&o.analysis(&self.analysis)).map_err(|(k, m)| {
+            Error::data(format!("outcome {}: {m}", o.id)).field(format!("outcomes.{k}"))
+        })
     }
 
     /// The declared covariates, in the config's order.
@@ -461,7 +602,13 @@ impl Config {
         self.extraction
             .covariates
             .iter()
-            .map(|(k, v)| metapipe_extract::Covariate { name: k.clone(), kind: v.as_str().and_then(metapipe_extract::CovKind::parse).unwrap_or(metapipe_extract::CovKind::Text) })
+            .map(|(k, v)| metapipe_extract::Covariate {
+                name: k.clone(),
+                kind: v
+                    .as_str()
+                    .and_then(metapipe_extract::CovKind::parse)
+                    .unwrap_or(metapipe_extract::CovKind::Text),
+            })
             .collect()
     }
 }
@@ -472,7 +619,11 @@ mod tests {
     use proptest::prelude::*;
 
     fn load_str(text: &str) -> Result<Config, Error> {
-        let p = std::env::temp_dir().join(format!("mp-cfg-{}-{:?}.toml", std::process::id(), std::thread::current().id()));
+        let p = std::env::temp_dir().join(format!(
+            "mp-cfg-{}-{:?}.toml",
+            std::process::id(),
+            std::thread::current().id()
+        ));
         std::fs::write(&p, text).unwrap();
         let r = Config::load(&p);
         let _ = std::fs::remove_file(&p);
@@ -507,11 +658,24 @@ mod tests {
         let base = include_str!("../../../pipelines/bcg-tb.toml");
         let at = base.lines().count();
         let e = load_str(&format!("{base}\n[prisma]\nrecords_identified = 100\nduplicates_removed = 10\nrecords_screened = 80\n")).unwrap_err();
-        assert_eq!((e.line, e.field.as_deref()), (Some(at + 5), Some("prisma.records_screened")), "{e}");
-        assert!(e.file.as_ref().is_some_and(|f| f.to_string_lossy().ends_with(".toml")), "{e}");
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(at + 5), Some("prisma.records_screened")),
+            "{e}"
+        );
+        assert!(
+            e.file
+                .as_ref()
+                .is_some_and(|f| f.to_string_lossy().ends_with(".toml")),
+            "{e}"
+        );
         assert!(e.message.contains("= 90, not 80"), "{e}");
         let e = load_str(&format!("{base}\n[prisma]\nrecords_screend = 80\n")).unwrap_err();
-        assert_eq!((e.line, e.field.as_deref()), (Some(at + 3), Some("prisma.records_screend")), "{e}");
+        assert_eq!(
+            (e.line, e.field.as_deref()),
+            (Some(at + 3), Some("prisma.records_screend")),
+            "{e}"
+        );
     }
 
     #[test]
@@ -525,8 +689,17 @@ mod tests {
 
     #[test]
     fn paths_fold_parent_dirs() {
-        assert_eq!(resolve(Path::new("pipelines"), Path::new("../data/x.csv")), PathBuf::from("data/x.csv"));
-        assert_eq!(resolve(Path::new("/a/b"), Path::new("c.csv")), PathBuf::from("/a/b/c.csv"));
-        assert_eq!(resolve(Path::new(""), Path::new("../x.csv")), PathBuf::from("../x.csv"));
+        assert_eq!(
+            resolve(Path::new("pipelines"), Path::new("../data/x.csv")),
+            PathBuf::from("data/x.csv")
+        );
+        assert_eq!(
+            resolve(Path::new("/a/b"), Path::new("c.csv")),
+            PathBuf::from("/a/b/c.csv")
+        );
+        assert_eq!(
+            resolve(Path::new(""), Path::new("../x.csv")),
+            PathBuf::from("../x.csv")
+        );
     }
 }

@@ -34,7 +34,9 @@ impl Stage {
     }
     /// Write a table as Parquet at `rel` (relative to the output directory; a per-round part).
     pub fn put_at(&self, t: &Table, rel: &str) -> Result<()> {
-        self.written.borrow_mut().push((rel.to_string(), Hash::ReadBack));
+        self.written
+            .borrow_mut()
+            .push((rel.to_string(), Hash::ReadBack));
         let p = self.dir.join(rel);
         if let Some(parent) = p.parent() {
             std::fs::create_dir_all(parent).map_err(|e| Error::io(parent, e))?;
@@ -43,14 +45,19 @@ impl Stage {
     }
     /// Write an output file (relative to the output directory).
     pub fn write(&self, rel: &str, bytes: &[u8]) -> Result<()> {
-        self.written.borrow_mut().push((rel.to_string(), Hash::Of(h(bytes))));
+        self.written
+            .borrow_mut()
+            .push((rel.to_string(), Hash::Of(h(bytes))));
         write_atomic(&self.dir.join(rel), bytes)
     }
     /// Write an output file joined from byte ranges of files already in the output directory
     /// (`(relative path, offset)`), copied by the kernel.
     pub fn write_parts(&self, rel: &str, parts: &[(String, u64)]) -> Result<()> {
-        self.written.borrow_mut().push((rel.to_string(), Hash::NotTaken));
-        let parts: Vec<(PathBuf, u64)> = parts.iter().map(|(p, o)| (self.dir.join(p), *o)).collect();
+        self.written
+            .borrow_mut()
+            .push((rel.to_string(), Hash::NotTaken));
+        let parts: Vec<(PathBuf, u64)> =
+            parts.iter().map(|(p, o)| (self.dir.join(p), *o)).collect();
         metapipe_tables::io::write_atomic_parts(&self.dir.join(rel), &parts)
     }
     pub fn get(&self, s: &'static TableSchema) -> Result<Table> {
@@ -66,7 +73,9 @@ impl Stage {
         }
     }
     pub fn csv(&self, t: &Table, name: &str) -> Result<()> {
-        self.written.borrow_mut().push((name.to_string(), Hash::ReadBack));
+        self.written
+            .borrow_mut()
+            .push((name.to_string(), Hash::ReadBack));
         write_csv(t, &self.dir.join(name))
     }
 }
@@ -88,7 +97,9 @@ pub fn h(bytes: &[u8]) -> u64 {
     let mut x: u64 = 0xcbf29ce484222325 ^ bytes.len() as u64;
     let mut words = bytes.chunks_exact(8);
     for w in &mut words {
-        x = (x ^ u64::from_le_bytes(w.try_into().expect("8 bytes"))).wrapping_mul(PRIME).rotate_left(29);
+        x = (x ^ u64::from_le_bytes(w.try_into().expect("8 bytes")))
+            .wrapping_mul(PRIME)
+            .rotate_left(29);
     }
     for b in words.remainder() {
         x = (x ^ *b as u64).wrapping_mul(PRIME);
@@ -117,7 +128,11 @@ pub struct StageRecord {
 /// or the file system keeps no time.
 fn stamp(p: &Path) -> Option<String> {
     let m = std::fs::metadata(p).ok()?;
-    let t = m.modified().ok()?.duration_since(std::time::UNIX_EPOCH).ok()?;
+    let t = m
+        .modified()
+        .ok()?
+        .duration_since(std::time::UNIX_EPOCH)
+        .ok()?;
     Some(format!("{}@{}", m.len(), t.as_nanos()))
 }
 
@@ -135,14 +150,35 @@ impl Program {
     /// The running program; its hash taken from `known` when path, size and modification time
     /// are the same, else computed.
     fn current(known: Option<&Program>) -> Program {
-        let Some(path) = std::env::current_exe().ok() else { return Program::default() };
+        let Some(path) = std::env::current_exe().ok() else {
+            return Program::default();
+        };
         let meta = std::fs::metadata(&path).ok();
         let len = meta.as_ref().map_or(0, |m| m.len());
-        let modified = meta.and_then(|m| m.modified().ok()).and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok()).map(|d| d.as_nanos().to_string()).unwrap_or_default();
-        let mut p = Program { path: path.display().to_string(), len, modified, hash: String::new() };
+        let modified = meta
+            .and_then(|m| m.modified().ok())
+            .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+            .map(|d| d.as_nanos().to_string())
+            .unwrap_or_default();
+        let mut p = Program {
+            path: path.display().to_string(),
+            len,
+            modified,
+            hash: String::new(),
+        };
         match known {
-            Some(k) if !p.modified.is_empty() && (k.path.as_str(), k.len, k.modified.as_str()) == (p.path.as_str(), p.len, p.modified.as_str()) => p.hash = k.hash.clone(),
-            _ => p.hash = std::fs::read(&path).map(|b| format!("{:016x}", h(&b))).unwrap_or_default(),
+            Some(k)
+                if !p.modified.is_empty()
+                    && (k.path.as_str(), k.len, k.modified.as_str())
+                        == (p.path.as_str(), p.len, p.modified.as_str()) =>
+            {
+                p.hash = k.hash.clone()
+            }
+            _ => {
+                p.hash = std::fs::read(&path)
+                    .map(|b| format!("{:016x}", h(&b)))
+                    .unwrap_or_default()
+            }
         }
         p
     }
@@ -172,25 +208,45 @@ pub struct Cache {
 impl Cache {
     /// The previous run's record (none when missing or unreadable: every stage runs).
     pub fn load(path: &Path, previous_dir: &Path) -> Cache {
-        let prev: Option<RunRecord> = std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok());
+        let prev: Option<RunRecord> = std::fs::read(path)
+            .ok()
+            .and_then(|b| serde_json::from_slice(&b).ok());
         let program = Program::current(prev.as_ref().map(|r| &r.program));
         let exe = u64::from_str_radix(&program.hash, 16).unwrap_or(0);
         let (prev, prev_inputs) = prev.map(|r| (r.stages, r.inputs)).unwrap_or_default();
-        Cache { prev, now: BTreeMap::new(), prev_inputs, now_inputs: BTreeMap::new(), program, exe, previous_dir: previous_dir.to_path_buf() }
+        Cache {
+            prev,
+            now: BTreeMap::new(),
+            prev_inputs,
+            now_inputs: BTreeMap::new(),
+            program,
+            exe,
+            previous_dir: previous_dir.to_path_buf(),
+        }
     }
 
     /// The content hash of an input file: taken from the previous run's record while the file's
     /// size and modification time are those recorded (as for the program), else computed. A
     /// file modified less than a second before it was read is not recorded (an edit within the
     /// file system's timestamp granularity could keep both).
-    pub fn input_hash<'a>(&mut self, path: &Path, read: impl FnOnce() -> Result<&'a metapipe_tables::io::Input>) -> Result<u64> {
+    pub fn input_hash<'a>(
+        &mut self,
+        path: &Path,
+        read: impl FnOnce() -> Result<&'a metapipe_tables::io::Input>,
+    ) -> Result<u64> {
         let key = path.display().to_string();
         let st = stamp(path);
         let hash = match (self.prev_inputs.get(&key), &st) {
-            (Some((s, hash)), Some(now)) if s == now && u64::from_str_radix(hash, 16).is_ok() => u64::from_str_radix(hash, 16).expect("checked"),
+            (Some((s, hash)), Some(now)) if s == now && u64::from_str_radix(hash, 16).is_ok() => {
+                u64::from_str_radix(hash, 16).expect("checked")
+            }
             _ => h(&read()?.bytes),
         };
-        let settled = std::fs::metadata(path).and_then(|m| m.modified()).ok().and_then(|t| t.elapsed().ok()).is_some_and(|age| age.as_secs_f64() >= 1.0);
+        let settled = std::fs::metadata(path)
+            .and_then(|m| m.modified())
+            .ok()
+            .and_then(|t| t.elapsed().ok())
+            .is_some_and(|age| age.as_secs_f64() >= 1.0);
         if let (Some(st), true) = (st, settled) {
             self.now_inputs.insert(key, (st, format!("{hash:016x}")));
         }
@@ -201,15 +257,28 @@ impl Cache {
     /// run is a bug in the order of the stages (a dependency would be silently dropped): it
     /// panics.
     pub fn key(&self, stage: &str) -> u64 {
-        let record = self.now.get(stage).unwrap_or_else(|| panic!("stage {stage:?} is used as an input before it has run"));
-        u64::from_str_radix(&record.key, 16).unwrap_or_else(|_| panic!("stage {stage:?} has a malformed key {:?}", record.key))
+        let record = self
+            .now
+            .get(stage)
+            .unwrap_or_else(|| panic!("stage {stage:?} is used as an input before it has run"));
+        u64::from_str_radix(&record.key, 16)
+            .unwrap_or_else(|_| panic!("stage {stage:?} has a malformed key {:?}", record.key))
     }
 
     /// Run `f` as stage `name`, or reuse the previous run's outputs when its inputs are
     /// unchanged; logs which, why, and how long it took.
-    pub fn stage<T: Serialize + DeserializeOwned>(&mut self, st: &Stage, name: &str, inputs: Vec<(String, u64)>, f: impl FnOnce() -> Result<T>) -> Result<T> {
+    pub fn stage<T: Serialize + DeserializeOwned>(
+        &mut self,
+        st: &Stage,
+        name: &str,
+        inputs: Vec<(String, u64)>,
+        f: impl FnOnce() -> Result<T>,
+    ) -> Result<T> {
         let t0 = std::time::Instant::now();
-        let inputs: BTreeMap<String, String> = inputs.into_iter().map(|(k, v)| (k, format!("{v:016x}"))).collect();
+        let inputs: BTreeMap<String, String> = inputs
+            .into_iter()
+            .map(|(k, v)| (k, format!("{v:016x}")))
+            .collect();
         let mut all = format!("{:016x}", self.exe);
         for (k, v) in &inputs {
             all.push_str(&format!("\n{k}={v}"));
@@ -219,16 +288,26 @@ impl Cache {
             None => "first run (no record of a previous one)".to_string(),
             Some(p) if p.key == key => match self.reuse(st, p) {
                 Ok(()) => {
-                    let value: T = serde_json::from_value(p.value.clone()).map_err(|e| Error::data(format!("stage record of {name}: {e}")))?;
+                    let value: T = serde_json::from_value(p.value.clone())
+                        .map_err(|e| Error::data(format!("stage record of {name}: {e}")))?;
                     self.now.insert(name.to_string(), p.clone());
-                    info!(stage = name, "skipped: inputs unchanged; outputs taken from the previous run");
+                    info!(
+                        stage = name,
+                        "skipped: inputs unchanged; outputs taken from the previous run"
+                    );
                     return Ok(value);
                 }
                 Err(why) => why,
             },
             Some(p) => {
-                let changed: Vec<&str> =
-                    inputs.keys().chain(p.inputs.keys()).filter(|k| inputs.get(*k) != p.inputs.get(*k)).map(String::as_str).collect::<std::collections::BTreeSet<_>>().into_iter().collect();
+                let changed: Vec<&str> = inputs
+                    .keys()
+                    .chain(p.inputs.keys())
+                    .filter(|k| inputs.get(*k) != p.inputs.get(*k))
+                    .map(String::as_str)
+                    .collect::<std::collections::BTreeSet<_>>()
+                    .into_iter()
+                    .collect();
                 if changed.is_empty() {
                     "the program changed".to_string()
                 } else {
@@ -246,15 +325,32 @@ impl Cache {
             let p = st.dir.join(&rel);
             let hash = match hash {
                 Hash::Of(x) => format!("{x:016x}"),
-                Hash::ReadBack => format!("{:016x}", h(&std::fs::read(&p).map_err(|e| Error::io(&p, e))?)),
+                Hash::ReadBack => format!(
+                    "{:016x}",
+                    h(&std::fs::read(&p).map_err(|e| Error::io(&p, e))?)
+                ),
                 Hash::NotTaken => String::new(),
             };
             files.insert(rel.clone(), hash);
             stamps.insert(rel, stamp(&p).unwrap_or_default());
         }
-        let value_json = serde_json::to_value(&value).map_err(|e| Error::data(format!("stage record of {name}: {e}")))?;
-        self.now.insert(name.to_string(), StageRecord { key, inputs, files, stamps, value: value_json });
-        info!(stage = name, seconds = format!("{:.3}", t0.elapsed().as_secs_f64()), "ran: {why}");
+        let value_json = serde_json::to_value(&value)
+            .map_err(|e| Error::data(format!("stage record of {name}: {e}")))?;
+        self.now.insert(
+            name.to_string(),
+            StageRecord {
+                key,
+                inputs,
+                files,
+                stamps,
+                value: value_json,
+            },
+        );
+        info!(
+            stage = name,
+            seconds = format!("{:.3}", t0.elapsed().as_secs_f64()),
+            "ran: {why}"
+        );
         Ok(value)
     }
 
@@ -267,7 +363,8 @@ impl Cache {
             if stamp(&path).is_some_and(|s| p.stamps.get(rel) == Some(&s)) {
                 continue;
             }
-            let bytes = std::fs::read(&path).map_err(|_| format!("the previous output {rel} is missing"))?;
+            let bytes = std::fs::read(&path)
+                .map_err(|_| format!("the previous output {rel} is missing"))?;
             if hash.is_empty() || format!("{:016x}", h(&bytes)) != *hash {
                 return Err(format!("the previous output {rel} was changed since"));
             }
@@ -287,7 +384,11 @@ impl Cache {
     }
 
     pub fn save(&self, path: &Path) -> Result<()> {
-        let record = RunRecord { program: self.program.clone(), stages: self.now.clone(), inputs: self.now_inputs.clone() };
+        let record = RunRecord {
+            program: self.program.clone(),
+            stages: self.now.clone(),
+            inputs: self.now_inputs.clone(),
+        };
         let text = serde_json::to_string_pretty(&record).map_err(|e| Error::data(e.to_string()))?;
         metapipe_tables::io::write_atomic(path, text.as_bytes())
     }
@@ -344,7 +445,10 @@ impl Progress {
                 let secs = t0.elapsed().as_secs();
                 if secs >= 1 && !flag.load(std::sync::atomic::Ordering::Relaxed) {
                     let _g = STDERR.lock().unwrap_or_else(|e| e.into_inner());
-                    let line: String = format!("  {stage} … {secs} s").chars().take(PROGRESS_WIDTH).collect();
+                    let line: String = format!("  {stage} … {secs} s")
+                        .chars()
+                        .take(PROGRESS_WIDTH)
+                        .collect();
                     eprint!("\r{line}");
                     PROGRESS_SHOWN.store(true, std::sync::atomic::Ordering::SeqCst);
                 }
@@ -352,7 +456,10 @@ impl Progress {
             let _g = STDERR.lock().unwrap_or_else(|e| e.into_inner());
             clear_progress();
         });
-        Progress { stop, handle: Some(handle) }
+        Progress {
+            stop,
+            handle: Some(handle),
+        }
     }
 }
 
@@ -375,7 +482,10 @@ mod tests {
         use std::io::Write;
         PROGRESS_SHOWN.store(true, std::sync::atomic::Ordering::SeqCst);
         LogWriter.write_all(b"a log line\n").unwrap();
-        assert!(!PROGRESS_SHOWN.load(std::sync::atomic::Ordering::SeqCst), "cleared before the log line");
+        assert!(
+            !PROGRESS_SHOWN.load(std::sync::atomic::Ordering::SeqCst),
+            "cleared before the log line"
+        );
     }
 
     #[test]
@@ -383,17 +493,30 @@ mod tests {
         let fresh = Program::current(None);
         assert_eq!(fresh.hash.len(), 16, "hashed: {fresh:?}");
         // a record of this very program (same path, size, time) is trusted, even its hash
-        let recorded = Program { hash: "00000000000000aa".into(), ..fresh.clone() };
+        let recorded = Program {
+            hash: "00000000000000aa".into(),
+            ..fresh.clone()
+        };
         assert_eq!(Program::current(Some(&recorded)).hash, "00000000000000aa");
         // another modification time or size: hashed again
-        for other in [Program { modified: "1".into(), ..recorded.clone() }, Program { len: recorded.len + 1, ..recorded.clone() }] {
+        for other in [
+            Program {
+                modified: "1".into(),
+                ..recorded.clone()
+            },
+            Program {
+                len: recorded.len + 1,
+                ..recorded.clone()
+            },
+        ] {
             assert_eq!(Program::current(Some(&other)).hash, fresh.hash);
         }
     }
 
     fn set_age(p: &Path, secs: u64) {
         let f = std::fs::File::options().write(true).open(p).unwrap();
-        f.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(secs)).unwrap();
+        f.set_modified(std::time::SystemTime::now() - std::time::Duration::from_secs(secs))
+            .unwrap();
     }
 
     #[test]
@@ -413,13 +536,22 @@ mod tests {
         assert_eq!(c.input_hash(&p, || Ok(&i)).unwrap(), h(&i.bytes));
         assert_eq!(c.now_inputs.len(), 1);
         // the next run takes the recorded hash without reading the file
-        let mut next = Cache { prev_inputs: c.now_inputs.clone(), ..Cache::load(&dir.join("none.json"), &dir) };
-        assert_eq!(next.input_hash(&p, || Err(Error::data("read"))).unwrap(), h(&i.bytes));
+        let mut next = Cache {
+            prev_inputs: c.now_inputs.clone(),
+            ..Cache::load(&dir.join("none.json"), &dir)
+        };
+        assert_eq!(
+            next.input_hash(&p, || Err(Error::data("read"))).unwrap(),
+            h(&i.bytes)
+        );
         // an edit (same size, another time) is read and hashed again
         std::fs::write(&p, "record_id\na:2\n").unwrap();
         set_age(&p, 5);
         let j = read(&p);
-        let mut after = Cache { prev_inputs: c.now_inputs.clone(), ..Cache::load(&dir.join("none.json"), &dir) };
+        let mut after = Cache {
+            prev_inputs: c.now_inputs.clone(),
+            ..Cache::load(&dir.join("none.json"), &dir)
+        };
         assert_eq!(after.input_hash(&p, || Ok(&j)).unwrap(), h(&j.bytes));
         assert_ne!(h(&i.bytes), h(&j.bytes));
         let _ = std::fs::remove_dir_all(&dir);
@@ -432,17 +564,43 @@ mod tests {
         let _ = std::fs::remove_dir_all(&dir);
         std::fs::create_dir_all(&prev).unwrap();
         // a stage's outputs: one written from bytes (hashed), one joined by the kernel (not)
-        let st = Stage { dir: prev.clone(), previous: dir.join("none"), written: Default::default() };
+        let st = Stage {
+            dir: prev.clone(),
+            previous: dir.join("none"),
+            written: Default::default(),
+        };
         st.write("a.txt", b"alpha").unwrap();
         st.write_parts("b.txt", &[("a.txt".into(), 1)]).unwrap();
         assert_eq!(std::fs::read(prev.join("b.txt")).unwrap(), b"lpha");
-        let files: BTreeMap<String, String> = [("a.txt", format!("{:016x}", h(b"alpha"))), ("b.txt", String::new())].into_iter().map(|(r, x)| (r.to_string(), x)).collect();
-        let stamps = files.keys().map(|r| (r.clone(), stamp(&prev.join(r)).unwrap())).collect();
-        let record = StageRecord { key: String::new(), inputs: BTreeMap::new(), files, stamps, value: serde_json::Value::Null };
+        let files: BTreeMap<String, String> = [
+            ("a.txt", format!("{:016x}", h(b"alpha"))),
+            ("b.txt", String::new()),
+        ]
+        .into_iter()
+        .map(|(r, x)| (r.to_string(), x))
+        .collect();
+        let stamps = files
+            .keys()
+            .map(|r| (r.clone(), stamp(&prev.join(r)).unwrap()))
+            .collect();
+        let record = StageRecord {
+            key: String::new(),
+            inputs: BTreeMap::new(),
+            files,
+            stamps,
+            value: serde_json::Value::Null,
+        };
         let reuse = |record: &StageRecord| {
             let _ = std::fs::remove_dir_all(&now);
             std::fs::create_dir_all(&now).unwrap();
-            Cache::load(&dir.join("none.json"), &prev).reuse(&Stage { dir: now.clone(), previous: prev.clone(), written: Default::default() }, record)
+            Cache::load(&dir.join("none.json"), &prev).reuse(
+                &Stage {
+                    dir: now.clone(),
+                    previous: prev.clone(),
+                    written: Default::default(),
+                },
+                record,
+            )
         };
         // stamps as recorded: both taken, the joined file too
         assert_eq!(reuse(&record), Ok(()));

@@ -23,7 +23,11 @@ pub fn run(cfg: &Config, out_root: &Path, fail_after: Option<&str>) -> Result<Pa
     let staging = out_root.join(format!(".{name}.staging-{}", std::process::id()));
     recover(out_root, name)?;
     std::fs::create_dir_all(&staging).map_err(|e| Error::io(&staging, e))?;
-    let st = Stage { dir: staging.clone(), previous: final_dir.clone(), written: Default::default() };
+    let st = Stage {
+        dir: staging.clone(),
+        previous: final_dir.clone(),
+        written: Default::default(),
+    };
     let cache_path = out_root.join(format!(".{name}.stages.json"));
     let mut cache = crate::incremental::Cache::load(&cache_path, &final_dir);
     let res = stages(cfg, &st, &mut cache, fail_after);
@@ -42,7 +46,9 @@ pub fn run(cfg: &Config, out_root: &Path, fail_after: Option<&str>) -> Result<Pa
 /// output directory moved aside by the fallback swap is put back if no output directory exists.
 fn recover(out_root: &Path, name: &str) -> Result<()> {
     let final_dir = out_root.join(name);
-    let Ok(entries) = std::fs::read_dir(out_root) else { return Ok(()) };
+    let Ok(entries) = std::fs::read_dir(out_root) else {
+        return Ok(());
+    };
     let mut entries: Vec<_> = entries.flatten().collect();
     entries.sort_by_key(|e| e.file_name());
     for e in entries {
@@ -75,9 +81,18 @@ fn swap_in(staging: &Path, final_dir: &Path, out_root: &Path, name: &str) -> Res
         use std::ffi::CString;
         use std::os::unix::ffi::OsStrExt;
         let a = CString::new(staging.as_os_str().as_bytes()).map_err(|e| Error::io(staging, e))?;
-        let b = CString::new(final_dir.as_os_str().as_bytes()).map_err(|e| Error::io(final_dir, e))?;
+        let b =
+            CString::new(final_dir.as_os_str().as_bytes()).map_err(|e| Error::io(final_dir, e))?;
         // SAFETY: two valid NUL-terminated paths; renameat2 does not retain them.
-        let rc = unsafe { libc::renameat2(libc::AT_FDCWD, a.as_ptr(), libc::AT_FDCWD, b.as_ptr(), libc::RENAME_EXCHANGE) };
+        let rc = unsafe {
+            libc::renameat2(
+                libc::AT_FDCWD,
+                a.as_ptr(),
+                libc::AT_FDCWD,
+                b.as_ptr(),
+                libc::RENAME_EXCHANGE,
+            )
+        };
         if rc == 0 {
             // `staging` now holds the previous outputs
             let _ = std::fs::remove_dir_all(staging);
@@ -95,11 +110,16 @@ fn swap_in(staging: &Path, final_dir: &Path, out_root: &Path, name: &str) -> Res
 
 fn inject(fail_after: Option<&str>, stage: &str) -> Result<()> {
     // test hook: slow the run down so a test can kill it mid-way
-    if let Some(ms) = std::env::var("METAPIPE_STAGE_DELAY_MS").ok().and_then(|v| v.parse::<u64>().ok()) {
+    if let Some(ms) = std::env::var("METAPIPE_STAGE_DELAY_MS")
+        .ok()
+        .and_then(|v| v.parse::<u64>().ok())
+    {
         std::thread::sleep(std::time::Duration::from_millis(ms));
     }
     if fail_after == Some(stage) {
-        return Err(Error::data(format!("injected failure after stage {stage} (test hook)")));
+        return Err(Error::data(format!(
+            "injected failure after stage {stage} (test hook)"
+        )));
     }
     Ok(())
 }
@@ -141,9 +161,22 @@ impl Inputs {
     fn read(cfg: &Config) -> Result<Inputs> {
         let opt = |p: Option<&Path>| p.map(Input::read).transpose();
         Ok(Inputs {
-            sources: cfg.sources.iter().map(|s| SourceFile { database: s.database.clone(), path: s.file.clone(), round: cfg.round_of(s), input: Default::default() }).collect(),
+            sources: cfg
+                .sources
+                .iter()
+                .map(|s| SourceFile {
+                    database: s.database.clone(),
+                    path: s.file.clone(),
+                    round: cfg.round_of(s),
+                    input: Default::default(),
+                })
+                .collect(),
             dedup_decisions: opt(cfg.dedup.decisions.as_deref())?,
-            screening: cfg.screening.as_ref().map(|s| Ok((Input::read(&s.title_abstract)?, Input::read(&s.full_text)?))).transpose()?,
+            screening: cfg
+                .screening
+                .as_ref()
+                .map(|s| Ok((Input::read(&s.title_abstract)?, Input::read(&s.full_text)?)))
+                .transpose()?,
             studies: Input::read(&cfg.extraction.studies)?,
             arms: opt(cfg.extraction.arms.as_deref())?,
             outcomes: Input::read(&cfg.extraction.outcomes)?,
@@ -156,11 +189,23 @@ impl Inputs {
 /// The run: read the inputs, then each stage in turn, each writing its tables into the staging
 /// directory (later stages read the Parquet earlier ones wrote). Search, screening, RoB and the
 /// audit are optional stages.
-fn stages(cfg: &Config, st: &Stage, cache: &mut crate::incremental::Cache, fail_after: Option<&str>) -> Result<()> {
+fn stages(
+    cfg: &Config,
+    st: &Stage,
+    cache: &mut crate::incremental::Cache,
+    fail_after: Option<&str>,
+) -> Result<()> {
     info!(review = %cfg.review.title, protocol = cfg.review.protocol.as_deref().unwrap_or("none"), "run");
     // the typed plan of every outcome, built before any stage (its errors name the outcome)
-    let plans: Vec<plan::OutcomePlan> = cfg.outcomes.iter().map(|o| outcome_plan(cfg, o)).collect::<Result<_>>()?;
-    let kinds: Vec<(String, extract::OutcomeKind)> = plans.iter().map(|p| (p.id.clone(), protocol::outcome_kind(p.spec.measure))).collect();
+    let plans: Vec<plan::OutcomePlan> = cfg
+        .outcomes
+        .iter()
+        .map(|o| outcome_plan(cfg, o))
+        .collect::<Result<_>>()?;
+    let kinds: Vec<(String, extract::OutcomeKind)> = plans
+        .iter()
+        .map(|p| (p.id.clone(), protocol::outcome_kind(p.spec.measure)))
+        .collect();
     let inputs = Inputs::read(cfg)?;
     // each stage's inputs, content-hashed: a stage whose inputs did not change is not run, its
     // outputs are taken from the previous run (crate::incremental)
@@ -169,13 +214,35 @@ fn stages(cfg: &Config, st: &Stage, cache: &mut crate::incremental::Cache, fail_
     let (included, ingest_key) = ingest_stages(cfg, &inputs, st, cache)?;
     inject(fail_after, "ingest")?;
     // extract depends on ingest only through the studies the full-text log includes
-    let mut extract_in =
-        vec![("included studies (full-text log)".to_string(), dbg(&included)), ("studies sheet".into(), h(&inputs.studies.bytes)), ("outcome sheet".into(), h(&inputs.outcomes.bytes))];
-    extract_in.extend(inputs.arms.iter().map(|a| ("arms sheet".to_string(), h(&a.bytes))));
-    extract_in.push(("[extraction] and outcome types".into(), dbg(&(&cfg.extraction, &kinds))));
-    let ids = cache.stage(st, "extract", extract_in, || extract_stage(cfg, &kinds, &inputs, included.as_ref(), st))?;
+    let mut extract_in = vec![
+        (
+            "included studies (full-text log)".to_string(),
+            dbg(&included),
+        ),
+        ("studies sheet".into(), h(&inputs.studies.bytes)),
+        ("outcome sheet".into(), h(&inputs.outcomes.bytes)),
+    ];
+    extract_in.extend(
+        inputs
+            .arms
+            .iter()
+            .map(|a| ("arms sheet".to_string(), h(&a.bytes))),
+    );
+    extract_in.push((
+        "[extraction] and outcome types".into(),
+        dbg(&(&cfg.extraction, &kinds)),
+    ));
+    let ids = cache.stage(st, "extract", extract_in, || {
+        extract_stage(cfg, &kinds, &inputs, included.as_ref(), st)
+    })?;
     inject(fail_after, "extract")?;
-    let rob_in = vec![("upstream: extract".to_string(), cache.key("extract")), ("RoB answers".into(), inputs.rob.as_ref().map(|r| h(&r.bytes)).unwrap_or(0))];
+    let rob_in = vec![
+        ("upstream: extract".to_string(), cache.key("extract")),
+        (
+            "RoB answers".into(),
+            inputs.rob.as_ref().map(|r| h(&r.bytes)).unwrap_or(0),
+        ),
+    ];
     cache.stage(st, "rob", rob_in, || rob_stage(&inputs, &ids, st))?;
     inject(fail_after, "rob")?;
     let pool_in = vec![
@@ -186,11 +253,27 @@ fn stages(cfg: &Config, st: &Stage, cache: &mut crate::incremental::Cache, fail_
     ];
     cache.stage(st, "pool", pool_in, || pool_stage(cfg, &plans, &ids, st))?;
     inject(fail_after, "pool")?;
-    cache.stage(st, "changes", vec![("upstream: pool".to_string(), cache.key("pool"))], || changes_stage(cfg, st))?;
-    let mut report_in =
-        vec![("upstream: pool".to_string(), cache.key("pool")), ("upstream: changes".into(), cache.key("changes")), ("upstream: screening".into(), ingest_key), ("the config".into(), dbg(cfg))];
-    report_in.extend(inputs.published.iter().map(|p| ("published figures".to_string(), h(&p.bytes))));
-    cache.stage(st, "report", report_in, || report_stage(cfg, &inputs, &ids, st))?;
+    cache.stage(
+        st,
+        "changes",
+        vec![("upstream: pool".to_string(), cache.key("pool"))],
+        || changes_stage(cfg, st),
+    )?;
+    let mut report_in = vec![
+        ("upstream: pool".to_string(), cache.key("pool")),
+        ("upstream: changes".into(), cache.key("changes")),
+        ("upstream: screening".into(), ingest_key),
+        ("the config".into(), dbg(cfg)),
+    ];
+    report_in.extend(
+        inputs
+            .published
+            .iter()
+            .map(|p| ("published figures".to_string(), h(&p.bytes))),
+    );
+    cache.stage(st, "report", report_in, || {
+        report_stage(cfg, &inputs, &ids, st)
+    })?;
     inject(fail_after, "report")
 }
 
@@ -200,17 +283,27 @@ fn stages(cfg: &Config, st: &Stage, cache: &mut crate::incremental::Cache, fail_
 /// back from `.state/`), so a new round reruns only itself; then the screening logs over every
 /// round's clusters; then the records awaiting a decision, per round, and the whole lists.
 /// Returns the studies the full-text log includes, and the key the later stages depend on.
-fn ingest_stages(cfg: &Config, inputs: &Inputs, st: &Stage, cache: &mut crate::incremental::Cache) -> Result<(Option<std::collections::BTreeSet<String>>, u64)> {
+fn ingest_stages(
+    cfg: &Config,
+    inputs: &Inputs,
+    st: &Stage,
+    cache: &mut crate::incremental::Cache,
+) -> Result<(Option<std::collections::BTreeSet<String>>, u64)> {
     use crate::incremental::h;
     let dbg = |x: &dyn std::fmt::Debug| h(format!("{x:?}").as_bytes());
     let Some((ta, ft)) = &inputs.screening else {
-        cache.stage(st, "prisma", vec![("[prisma]".into(), dbg(&cfg.prisma))], || {
-            if let Some(counts) = &cfg.prisma {
-                st.put(&typed_prisma(counts)?)?;
-                info!("PRISMA counts from the config");
-            }
-            Ok(())
-        })?;
+        cache.stage(
+            st,
+            "prisma",
+            vec![("[prisma]".into(), dbg(&cfg.prisma))],
+            || {
+                if let Some(counts) = &cfg.prisma {
+                    st.put(&typed_prisma(counts)?)?;
+                    info!("PRISMA counts from the config");
+                }
+                Ok(())
+            },
+        )?;
         return Ok((None, cache.key("prisma")));
     };
     let human = ingest::read_human_decisions(inputs.dedup_decisions.as_ref())?;
@@ -221,7 +314,12 @@ fn ingest_stages(cfg: &Config, inputs: &Inputs, st: &Stage, cache: &mut crate::i
             priority.push((&s.database, priority.len()));
         }
     }
-    let prio = |db: &str| priority.iter().find(|(d, _)| *d == db).map_or(usize::MAX, |p| p.1);
+    let prio = |db: &str| {
+        priority
+            .iter()
+            .find(|(d, _)| *d == db)
+            .map_or(usize::MAX, |p| p.1)
+    };
     let mut numbers: Vec<usize> = inputs.sources.iter().map(|s| s.round).collect();
     numbers.sort_unstable();
     numbers.dedup();
@@ -230,22 +328,48 @@ fn ingest_stages(cfg: &Config, inputs: &Inputs, st: &Stage, cache: &mut crate::i
     let mut round_keys = vec![];
     for &r in &numbers {
         let srcs: Vec<&SourceFile> = inputs.sources.iter().filter(|s| s.round == r).collect();
-        let mut ins: Vec<(String, u64)> = vec![("earlier rounds".into(), round_keys.last().copied().unwrap_or(0))];
+        let mut ins: Vec<(String, u64)> = vec![(
+            "earlier rounds".into(),
+            round_keys.last().copied().unwrap_or(0),
+        )];
         for s in &srcs {
-            ins.push((format!("source {} {}", s.database, s.path.display()), cache.input_hash(&s.path, || s.input())?));
+            ins.push((
+                format!("source {} {}", s.database, s.path.display()),
+                cache.input_hash(&s.path, || s.input())?,
+            ));
         }
-        ins.push(("dedup decisions".into(), inputs.dedup_decisions.as_ref().map_or(Ok(0), |i| cache.input_hash(&i.path, || Ok(i)))?));
+        ins.push((
+            "dedup decisions".into(),
+            inputs
+                .dedup_decisions
+                .as_ref()
+                .map_or(Ok(0), |i| cache.input_hash(&i.path, || Ok(i)))?,
+        ));
         // the priorities of the databases searched so far
-        let so_far: Vec<&(&str, usize)> = priority.iter().filter(|(d, _)| inputs.sources.iter().any(|s| s.round <= r && s.database == *d)).collect();
+        let so_far: Vec<&(&str, usize)> = priority
+            .iter()
+            .filter(|(d, _)| {
+                inputs
+                    .sources
+                    .iter()
+                    .any(|s| s.round <= r && s.database == *d)
+            })
+            .collect();
         ins.push(("database order".into(), dbg(&so_far)));
         ins.push(("[dedup.thresholds]".into(), dbg(&cfg.dedup.thresholds)));
         let name = format!("round {r}");
-        let summary: ingest::RoundSummary = cache.stage(st, &name, ins, || round_stage(r, &srcs, &all, &prio, &human, &cfg.dedup.thresholds, st))?;
+        let summary: ingest::RoundSummary = cache.stage(st, &name, ins, || {
+            round_stage(r, &srcs, &all, &prio, &human, &cfg.dedup.thresholds, st)
+        })?;
         for w in &summary.warnings {
             tracing::warn!(round = r, "{w}");
         }
         if summary.seen_again > 0 {
-            info!(round = r, records = summary.seen_again, "records exported again under an id an earlier round had (already seen; not added)");
+            info!(
+                round = r,
+                records = summary.seen_again,
+                "records exported again under an id an earlier round had (already seen; not added)"
+            );
         }
         let path = st.dir.join(round_file(".state", r, "bin"));
         let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
@@ -253,13 +377,28 @@ fn ingest_stages(cfg: &Config, inputs: &Inputs, st: &Stage, cache: &mut crate::i
         // from the previous outputs, never written again: the mapping reads fixed bytes; only the
         // pages a lookup touches are read
         let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(&path, e))?;
-        all.push(ingest::state::RoundState::decode(map, &path.display().to_string()).map_err(Error::data)?);
+        all.push(
+            ingest::state::RoundState::decode(map, &path.display().to_string())
+                .map_err(Error::data)?,
+        );
         round_keys.push(cache.key(&name));
         rounds.push(summary);
     }
     // the screening logs over every round's clusters
-    let mut scr_in = vec![("search rounds".to_string(), round_keys.last().copied().unwrap_or(0))];
-    scr_in.extend([("title/abstract log".to_string(), cache.input_hash(&ta.path, || Ok(ta))?), ("full-text log".to_string(), cache.input_hash(&ft.path, || Ok(ft))?)]);
+    let mut scr_in = vec![(
+        "search rounds".to_string(),
+        round_keys.last().copied().unwrap_or(0),
+    )];
+    scr_in.extend([
+        (
+            "title/abstract log".to_string(),
+            cache.input_hash(&ta.path, || Ok(ta))?,
+        ),
+        (
+            "full-text log".to_string(),
+            cache.input_hash(&ft.path, || Ok(ft))?,
+        ),
+    ]);
     let screened: std::cell::OnceCell<ingest::Screened> = std::cell::OnceCell::new();
     let screen = || -> Result<&ingest::Screened> {
         if let Some(s) = screened.get() {
@@ -268,7 +407,9 @@ fn ingest_stages(cfg: &Config, inputs: &Inputs, st: &Stage, cache: &mut crate::i
         let s = ingest::screen(&rounds, &all, ta, ft)?;
         Ok(screened.get_or_init(|| s))
     };
-    let value: ScreeningValue = cache.stage(st, "screening", scr_in, || screening_stage(&rounds, &all, screen()?, st))?;
+    let value: ScreeningValue = cache.stage(st, "screening", scr_in, || {
+        screening_stage(&rounds, &all, screen()?, st)
+    })?;
     let screening_key = cache.key("screening");
     // the records awaiting a decision: per round (a round whose open records did not change is
     // not rewritten), then the whole lists for the screening app
@@ -278,12 +419,20 @@ fn ingest_stages(cfg: &Config, inputs: &Inputs, st: &Stage, cache: &mut crate::i
             continue;
         }
         let name = format!("to_screen round {}", r.round);
-        let ins = vec![(format!("round {}", r.round), round_keys[k]), ("awaiting".to_string(), hash)];
-        cache.stage(st, &name, ins, || to_screen_round(r, &all.rounds()[k], screen()?.awaiting_in(r), st))?;
+        let ins = vec![
+            (format!("round {}", r.round), round_keys[k]),
+            ("awaiting".to_string(), hash),
+        ];
+        cache.stage(st, &name, ins, || {
+            to_screen_round(r, &all.rounds()[k], screen()?.awaiting_in(r), st)
+        })?;
         pieces.push((r.round, cache.key(&name)));
     }
     if !pieces.is_empty() {
-        let ins = pieces.iter().map(|(r, k)| (format!("to_screen round {r}"), *k)).collect();
+        let ins = pieces
+            .iter()
+            .map(|(r, k)| (format!("to_screen round {r}"), *k))
+            .collect();
         cache.stage(st, "to_screen", ins, || to_screen_all(&pieces, st))?;
     }
     Ok((Some(value.included), screening_key))
@@ -307,10 +456,14 @@ fn round_stage(
     st: &Stage,
 ) -> Result<ingest::RoundSummary> {
     let _g = tracing::info_span!("round", round = r).entered();
-    let srcs: Vec<(&str, &Input)> = srcs.iter().map(|s| Ok((s.database.as_str(), s.input()?))).collect::<Result<_>>()?;
+    let srcs: Vec<(&str, &Input)> = srcs
+        .iter()
+        .map(|s| Ok((s.database.as_str(), s.input()?)))
+        .collect::<Result<_>>()?;
     let round = ingest::ingest_round(r, &srcs, all, prio, human, th)?;
     let records = ingest::records_table(&round.records)?;
-    let (clusters, merged, maybe) = ingest::dedup_tables(&round.records, &records, &round.dedup, all)?;
+    let (clusters, merged, maybe) =
+        ingest::dedup_tables(&round.records, &records, &round.dedup, all)?;
     for t in [&records, &clusters, &merged, &maybe] {
         st.put_at(t, &round_file(t.schema.name, r, "parquet"))?;
     }
@@ -319,7 +472,12 @@ fn round_stage(
     info!(
         records = s.records,
         new_clusters = s.clusters_after - s.clusters_before,
-        joined_earlier = round.dedup.cluster_of.iter().filter(|&&c| c < s.clusters_before).count(),
+        joined_earlier = round
+            .dedup
+            .cluster_of
+            .iter()
+            .filter(|&&c| c < s.clusters_before)
+            .count(),
         maybe_pairs = s.maybe_pairs,
         "search round deduplicated"
     );
@@ -337,7 +495,12 @@ struct ScreeningValue {
 
 /// The screening logs over every round's clusters → screening, agreement, PRISMA (with the
 /// updated-review flow when there is more than one round) and the cluster list.
-fn screening_stage(rounds: &[ingest::RoundSummary], all: &ingest::state::Earlier, sc: &ingest::Screened, st: &Stage) -> Result<ScreeningValue> {
+fn screening_stage(
+    rounds: &[ingest::RoundSummary],
+    all: &ingest::state::Earlier,
+    sc: &ingest::Screened,
+    st: &Stage,
+) -> Result<ScreeningValue> {
     let _g = tracing::info_span!("screening").entered();
     let agreement = ingest::agreement_table(&sc.ta, &sc.ft)?;
     st.csv(&agreement, "screening_agreement.csv")?;
@@ -350,28 +513,72 @@ fn screening_stage(rounds: &[ingest::RoundSummary], all: &ingest::state::Earlier
         let df = prisma.df.vstack(&b.finish()?.df).map_err(pe)?;
         prisma = Table::new(&schema::PRISMA, df)?;
     }
-    for t in [&ingest::screening_table(&sc.ta, &sc.ft)?, &prisma, &agreement] {
+    for t in [
+        &ingest::screening_table(&sc.ta, &sc.ft)?,
+        &prisma,
+        &agreement,
+    ] {
         st.put(t)?;
     }
     // clusters.csv in the dedup benchmark's format: one row per cluster of two or more
     st.csv(&ingest::cluster_list(all)?, "clusters.csv")?;
-    info!(records = sc.prisma.records_identified, clusters = all.n_clusters(), screened = sc.ta.len(), kappa = sc.kappa_title_abstract, "screening done");
+    info!(
+        records = sc.prisma.records_identified,
+        clusters = all.n_clusters(),
+        screened = sc.ta.len(),
+        kappa = sc.kappa_title_abstract,
+        "screening done"
+    );
     if !sc.awaiting.is_empty() {
-        info!(awaiting_screening = sc.prisma.awaiting_screening, awaiting_full_text = sc.prisma.awaiting_full_text, "records await a decision: to_screen.csv, to_screen.ris");
+        info!(
+            awaiting_screening = sc.prisma.awaiting_screening,
+            awaiting_full_text = sc.prisma.awaiting_full_text,
+            "records await a decision: to_screen.csv, to_screen.ris"
+        );
     }
-    let hash = |a: &[(usize, &str)]| crate::incremental::h(&a.iter().flat_map(|(c, stage)| (*c as u64).to_le_bytes().into_iter().chain([stage.as_bytes()[0]])).collect::<Vec<u8>>());
-    let awaiting = rounds.iter().map(|r| sc.awaiting_in(r)).map(|a| (a.len(), hash(a))).collect();
-    Ok(ScreeningValue { included: sc.ft.iter().filter_map(|d| d.study_id.clone()).collect(), awaiting })
+    let hash = |a: &[(usize, &str)]| {
+        crate::incremental::h(
+            &a.iter()
+                .flat_map(|(c, stage)| {
+                    (*c as u64)
+                        .to_le_bytes()
+                        .into_iter()
+                        .chain([stage.as_bytes()[0]])
+                })
+                .collect::<Vec<u8>>(),
+        )
+    };
+    let awaiting = rounds
+        .iter()
+        .map(|r| sc.awaiting_in(r))
+        .map(|a| (a.len(), hash(a)))
+        .collect();
+    Ok(ScreeningValue {
+        included: sc.ft.iter().filter_map(|d| d.study_id.clone()).collect(),
+        awaiting,
+    })
 }
 
 /// The records a round found that await a decision: `to_screen/round-NNN.parquet`, `.csv`,
 /// `.ris` (import the latest round's into the screening app).
-fn to_screen_round(r: &ingest::RoundSummary, state: &ingest::state::RoundState, awaiting: &[(usize, &str)], st: &Stage) -> Result<usize> {
-    let records = read_parquet(&st.dir.join(round_file(schema::RECORDS.name, r.round, "parquet")), &schema::RECORDS)?;
+fn to_screen_round(
+    r: &ingest::RoundSummary,
+    state: &ingest::state::RoundState,
+    awaiting: &[(usize, &str)],
+    st: &Stage,
+) -> Result<usize> {
+    let records = read_parquet(
+        &st.dir
+            .join(round_file(schema::RECORDS.name, r.round, "parquet")),
+        &schema::RECORDS,
+    )?;
     let t = ingest::to_screen_table(&records, state, awaiting, r.round)?;
     st.put_at(&t, &round_file("to_screen", r.round, "parquet"))?;
     st.csv(&t, &round_file("to_screen", r.round, "csv"))?;
-    st.write(&round_file("to_screen", r.round, "ris"), ingest::to_screen_ris(&t).as_bytes())?;
+    st.write(
+        &round_file("to_screen", r.round, "ris"),
+        ingest::to_screen_ris(&t).as_bytes(),
+    )?;
     Ok(t.num_rows())
 }
 
@@ -387,7 +594,13 @@ fn to_screen_all(pieces: &[(usize, u64)], st: &Stage) -> Result<()> {
         } else {
             let p = st.dir.join(&part);
             let mut first = String::new();
-            std::io::BufRead::read_line(&mut std::io::BufReader::new(std::fs::File::open(&p).map_err(|e| Error::io(&p, e))?), &mut first).map_err(|e| Error::io(&p, e))?;
+            std::io::BufRead::read_line(
+                &mut std::io::BufReader::new(
+                    std::fs::File::open(&p).map_err(|e| Error::io(&p, e))?,
+                ),
+                &mut first,
+            )
+            .map_err(|e| Error::io(&p, e))?;
             first.len() as u64
         };
         csv.push((part, skip));
@@ -413,12 +626,33 @@ fn typed_prisma(counts: &std::collections::BTreeMap<String, i64>) -> Result<Tabl
     t.finish()
 }
 
-fn extract_stage(cfg: &Config, kinds: &[(String, extract::OutcomeKind)], inputs: &Inputs, included: Option<&std::collections::BTreeSet<String>>, st: &Stage) -> Result<Vec<String>> {
+fn extract_stage(
+    cfg: &Config,
+    kinds: &[(String, extract::OutcomeKind)],
+    inputs: &Inputs,
+    included: Option<&std::collections::BTreeSet<String>>,
+    st: &Stage,
+) -> Result<Vec<String>> {
     let _g = tracing::info_span!("extract").entered();
     let covariates = cfg.covariates();
-    let spec = extract::Spec { covariates: &covariates, comparison_factor: cfg.extraction.comparison_factor.as_deref(), outcomes: kinds };
-    let ex = extract::extract(&inputs.studies, inputs.arms.as_ref(), &inputs.outcomes, &spec)?;
-    let ids: Vec<String> = ex.studies.str("study_id").iter().flatten().map(String::from).collect();
+    let spec = extract::Spec {
+        covariates: &covariates,
+        comparison_factor: cfg.extraction.comparison_factor.as_deref(),
+        outcomes: kinds,
+    };
+    let ex = extract::extract(
+        &inputs.studies,
+        inputs.arms.as_ref(),
+        &inputs.outcomes,
+        &spec,
+    )?;
+    let ids: Vec<String> = ex
+        .studies
+        .str("study_id")
+        .iter()
+        .flatten()
+        .map(String::from)
+        .collect();
     if let Some(included) = included {
         // every extracted study was included; an included study not yet extracted awaits
         // extraction (a living review's new trial): a warning, not an error
@@ -434,12 +668,19 @@ fn extract_stage(cfg: &Config, kinds: &[(String, extract::OutcomeKind)], inputs:
     for t in [&ex.studies, &ex.arms, &ex.outcome_data] {
         st.put(t)?;
     }
-    info!(studies = ids.len(), arms = ex.arms.num_rows(), outcome_rows = ex.outcome_data.num_rows(), "extract done");
+    info!(
+        studies = ids.len(),
+        arms = ex.arms.num_rows(),
+        outcome_rows = ex.outcome_data.num_rows(),
+        "extract done"
+    );
     Ok(ids)
 }
 
 fn rob_stage(inputs: &Inputs, ids: &[String], st: &Stage) -> Result<()> {
-    let Some(answers) = &inputs.rob else { return Ok(()) };
+    let Some(answers) = &inputs.rob else {
+        return Ok(());
+    };
     let _g = tracing::info_span!("rob").entered();
     let rob = metapipe_rob::rob_stage(answers, ids)?;
     st.put(&rob)?;
@@ -457,9 +698,18 @@ fn pool_stage(cfg: &Config, plans: &[plan::OutcomePlan], ids: &[String], st: &St
         None => studies_t,
         Some(rob) => {
             let df = (|| {
-                let mut overall = frame::rows_equal(&rob.df, "domain", "overall")?.select(["study_id", "judgment"])?;
+                let mut overall = frame::rows_equal(&rob.df, "domain", "overall")?
+                    .select(["study_id", "judgment"])?;
                 overall.rename("judgment", "rob_overall".into())?;
-                frame::join(&frame::numbered(&studies_t.df, "row")?, &overall, &["study_id"], JoinType::Left, false)?.sort(["row"], SortMultipleOptions::default())?.drop("row")
+                frame::join(
+                    &frame::numbered(&studies_t.df, "row")?,
+                    &overall,
+                    &["study_id"],
+                    JoinType::Left,
+                    false,
+                )?
+                .sort(["row"], SortMultipleOptions::default())?
+                .drop("row")
             })()
             .map_err(pe)?;
             Table::new(&schema::STUDIES, df)?
@@ -468,7 +718,11 @@ fn pool_stage(cfg: &Config, plans: &[plan::OutcomePlan], ids: &[String], st: &St
     for o in &cfg.outcomes {
         for sid in o.study_list().into_iter().flatten() {
             if !ids.contains(sid) {
-                return Err(Error::data(format!("outcome {} names study {sid:?}, which is not an included study", o.id)).field("outcomes.studies"));
+                return Err(Error::data(format!(
+                    "outcome {} names study {sid:?}, which is not an included study",
+                    o.id
+                ))
+                .field("outcomes.studies"));
             }
         }
     }
@@ -476,10 +730,20 @@ fn pool_stage(cfg: &Config, plans: &[plan::OutcomePlan], ids: &[String], st: &St
     st.put(&plan::results_table(&analyses)?)?;
     st.put(&plan::effects_table(&analyses)?)?;
     if plans.iter().any(|p| p.sensitivity.any()) {
-        st.put(&plan::sensitivity_table(plans, &analyses, &studies_t, rob.as_ref())?)?;
+        st.put(&plan::sensitivity_table(
+            plans,
+            &analyses,
+            &studies_t,
+            rob.as_ref(),
+        )?)?;
     }
     let pooled_n = analyses.iter().filter(|a| !a.models.is_empty()).count();
-    info!(analyses = analyses.len(), pooled = pooled_n, not_pooled = analyses.len() - pooled_n, "pool done");
+    info!(
+        analyses = analyses.len(),
+        pooled = pooled_n,
+        not_pooled = analyses.len() - pooled_n,
+        "pool done"
+    );
     Ok(())
 }
 
@@ -513,10 +777,30 @@ fn report_stage(cfg: &Config, inputs: &Inputs, ids: &[String], st: &Stage) -> Re
     };
     let prisma_counts = csv_outputs(cfg, &written, st)?;
     let cons = consistency_stage(cfg, inputs, ids, &written, st)?;
-    let audit_t = audit_stage(inputs, &written, &prisma_counts, cons.as_ref().map(|c| c.1.as_slice()), st)?;
-    write_report(cfg, &written, cons.as_ref().map(|c| &c.0), audit_t.as_ref(), st)?;
+    let audit_t = audit_stage(
+        inputs,
+        &written,
+        &prisma_counts,
+        cons.as_ref().map(|c| c.1.as_slice()),
+        st,
+    )?;
+    write_report(
+        cfg,
+        &written,
+        cons.as_ref().map(|c| &c.0),
+        audit_t.as_ref(),
+        st,
+    )?;
     if let Some(a) = &audit_t {
-        info!(audit_rows = a.num_rows(), mismatches = a.str("status").iter().filter(|s| *s == Some("mismatch")).count(), "report done");
+        info!(
+            audit_rows = a.num_rows(),
+            mismatches = a
+                .str("status")
+                .iter()
+                .filter(|s| *s == Some("mismatch"))
+                .count(),
+            "report done"
+        );
     }
     Ok(())
 }
@@ -533,24 +817,45 @@ fn csv_outputs(cfg: &Config, w: &Written, st: &Stage) -> Result<Vec<(String, i64
         st.csv(t, "sensitivity.csv")?;
     }
     st.csv(&outcomes_table(cfg, &w.results)?, "outcomes.csv")?;
-    let Some(prisma) = &w.prisma else { return Ok(vec![]) };
+    let Some(prisma) = &w.prisma else {
+        return Ok(vec![]);
+    };
     // prisma.csv: the overall flow as stage,count; the per-database rows stay in prisma.parquet
-    let flow = prisma.df.filter(&prisma.df.column("database").map_err(pe)?.is_null()).and_then(|d| d.select(["stage", "count"])).map_err(pe)?;
+    let flow = prisma
+        .df
+        .filter(&prisma.df.column("database").map_err(pe)?.is_null())
+        .and_then(|d| d.select(["stage", "count"]))
+        .map_err(pe)?;
     let flow = Table::new(&schema::PRISMA_FLOW, flow)?;
     st.csv(&flow, "prisma.csv")?;
-    let prisma_counts: Vec<(String, i64)> = flow.str("stage").iter().flatten().zip(flow.int("count").into_no_null_iter()).map(|(s, n)| (s.to_string(), n)).collect();
+    let prisma_counts: Vec<(String, i64)> = flow
+        .str("stage")
+        .iter()
+        .flatten()
+        .zip(flow.int("count").into_no_null_iter())
+        .map(|(s, n)| (s.to_string(), n))
+        .collect();
     Ok(prisma_counts)
 }
 
 /// Consistency of published pooled results with the sourced study data (searched in parallel).
-fn consistency_stage(cfg: &Config, inputs: &Inputs, ids: &[String], w: &Written, st: &Stage) -> Result<Option<(Table, Vec<audit::AuditRow>)>> {
+fn consistency_stage(
+    cfg: &Config,
+    inputs: &Inputs,
+    ids: &[String],
+    w: &Written,
+    st: &Stage,
+) -> Result<Option<(Table, Vec<audit::AuditRow>)>> {
     use metapipe_report::consistency;
     if cfg.consistency.is_empty() {
         return Ok(None);
     }
     let published = match &inputs.published {
         Some(p) => read_published(p)?,
-        None => return Err(Error::data("[[consistency]] checks need review.published").field("review.published")),
+        None => {
+            return Err(Error::data("[[consistency]] checks need review.published")
+                .field("review.published"))
+        }
     };
     let mut checks: Vec<consistency::Check> = vec![];
     for c in &cfg.consistency {
@@ -564,15 +869,32 @@ fn consistency_stage(cfg: &Config, inputs: &Inputs, ids: &[String], w: &Written,
         };
         match c.choose {
             None => checks.push(check(c.studies.clone(), c.basis.clone())),
-            Some(m) if m == 0 || m > c.studies.len() => return Err(Error::data(format!("choose = {m}: expected 1 to {} (the studies listed)", c.studies.len())).field("consistency.choose")),
+            Some(m) if m == 0 || m > c.studies.len() => {
+                return Err(Error::data(format!(
+                    "choose = {m}: expected 1 to {} (the studies listed)",
+                    c.studies.len()
+                ))
+                .field("consistency.choose"))
+            }
             Some(m) => {
                 // every m-of-n reading, each its own row
                 let readings = subsets(c.studies.len(), m);
                 let total = readings.len();
                 for (i, keep) in readings.into_iter().enumerate() {
-                    let omitted: Vec<&str> = (0..c.studies.len()).filter(|j| !keep.contains(j)).map(|j| c.studies[j].as_str()).collect();
-                    let basis = format!("{}: reading {} of {total}, without {}", c.basis, i + 1, omitted.join(", "));
-                    checks.push(check(keep.iter().map(|&j| c.studies[j].clone()).collect(), basis));
+                    let omitted: Vec<&str> = (0..c.studies.len())
+                        .filter(|j| !keep.contains(j))
+                        .map(|j| c.studies[j].as_str())
+                        .collect();
+                    let basis = format!(
+                        "{}: reading {} of {total}, without {}",
+                        c.basis,
+                        i + 1,
+                        omitted.join(", ")
+                    );
+                    checks.push(check(
+                        keep.iter().map(|&j| c.studies[j].clone()).collect(),
+                        basis,
+                    ));
                 }
             }
         }
@@ -580,7 +902,11 @@ fn consistency_stage(cfg: &Config, inputs: &Inputs, ids: &[String], w: &Written,
     for c in &checks {
         for sid in &c.studies {
             if !ids.contains(sid) {
-                return Err(Error::data(format!("consistency check {:?} names study {sid:?}, which is not an included study", c.published_item)).field("consistency.studies"));
+                return Err(Error::data(format!(
+                    "consistency check {:?} names study {sid:?}, which is not an included study",
+                    c.published_item
+                ))
+                .field("consistency.studies"));
             }
         }
     }
@@ -597,10 +923,18 @@ fn consistency_stage(cfg: &Config, inputs: &Inputs, ids: &[String], w: &Written,
             )
         })
         .collect();
-    let pub_pairs: Vec<(String, String)> = published.iter().map(|p| (p.item.clone(), p.value.clone())).collect();
+    let pub_pairs: Vec<(String, String)> = published
+        .iter()
+        .map(|p| (p.item.clone(), p.value.clone()))
+        .collect();
     let found: Vec<consistency::Found> = std::thread::scope(|sc| {
-        let hs: Vec<_> = checks.iter().map(|c| sc.spawn(|| consistency::run(std::slice::from_ref(c), &od_rows, &pub_pairs))).collect();
-        hs.into_iter().flat_map(|h| h.join().expect("consistency worker panicked")).collect()
+        let hs: Vec<_> = checks
+            .iter()
+            .map(|c| sc.spawn(|| consistency::run(std::slice::from_ref(c), &od_rows, &pub_pairs)))
+            .collect();
+        hs.into_iter()
+            .flat_map(|h| h.join().expect("consistency worker panicked"))
+            .collect()
     });
     let t = consistency::table(&found)?;
     st.put(&t)?;
@@ -613,8 +947,13 @@ fn consistency_stage(cfg: &Config, inputs: &Inputs, ids: &[String], w: &Written,
 /// rerun with no change writes the same files.
 fn changes_stage(cfg: &Config, st: &Stage) -> Result<()> {
     let _g = tracing::info_span!("changes").entered();
-    let (prev_path, new_path) = (st.previous.join("results.parquet"), st.dir.join("results.parquet"));
-    let Ok(prev_bytes) = std::fs::read(&prev_path) else { return Ok(()) };
+    let (prev_path, new_path) = (
+        st.previous.join("results.parquet"),
+        st.dir.join("results.parquet"),
+    );
+    let Ok(prev_bytes) = std::fs::read(&prev_path) else {
+        return Ok(());
+    };
     let new_bytes = std::fs::read(&new_path).map_err(|e| Error::io(&new_path, e))?;
     if prev_bytes == new_bytes {
         for f in ["changes.csv", "changes.parquet", "previous_results.parquet"] {
@@ -631,9 +970,24 @@ fn changes_stage(cfg: &Config, st: &Stage) -> Result<()> {
     };
     st.write("previous_results.parquet", &prev_bytes)?;
     let new = st.get(&schema::RESULTS)?;
-    let null_of = |outcome: &str| cfg.outcomes.iter().find(|o| o.id == outcome).and_then(|o| cfg.spec(o).ok()).map(|s| if s.ratio() { 1.0 } else { 0.0 }).unwrap_or(0.0);
+    let null_of = |outcome: &str| {
+        cfg.outcomes
+            .iter()
+            .find(|o| o.id == outcome)
+            .and_then(|o| cfg.spec(o).ok())
+            .map(|s| if s.ratio() { 1.0 } else { 0.0 })
+            .unwrap_or(0.0)
+    };
     let t = changes_table(&prev, &new, &null_of)?;
-    info!(rows = t.num_rows(), moved = t.str("change").iter().filter(|c| *c != Some("unchanged")).count(), "changes since the previous results");
+    info!(
+        rows = t.num_rows(),
+        moved = t
+            .str("change")
+            .iter()
+            .filter(|c| *c != Some("unchanged"))
+            .count(),
+        "changes since the previous results"
+    );
     st.put(&t)?;
     st.csv(&t, "changes.csv")
 }
@@ -642,11 +996,24 @@ fn changes_stage(cfg: &Config, st: &Stage) -> Result<()> {
 /// keys match missing keys), compared row by row.
 fn changes_table(prev: &Table, new: &Table, null_of: &dyn Fn(&str) -> f64) -> Result<Table> {
     let side = |t: &Table, suffix: &str| -> PolarsResult<DataFrame> {
-        let mut d = t.df.select(["outcome", "subgroup", "model_type", "studies", "model", "estimate", "ci_lb", "ci_ub", "I2"])?;
+        let mut d = t.df.select([
+            "outcome",
+            "subgroup",
+            "model_type",
+            "studies",
+            "model",
+            "estimate",
+            "ci_lb",
+            "ci_ub",
+            "I2",
+        ])?;
         for c in ["studies", "model", "estimate", "ci_lb", "ci_ub", "I2"] {
             d.rename(c, format!("{c}{suffix}").into())?;
         }
-        d.with_column(Column::new(format!("in{suffix}").into(), vec![true; d.height()]))?;
+        d.with_column(Column::new(
+            format!("in{suffix}").into(),
+            vec![true; d.height()],
+        ))?;
         frame::numbered(&d, &format!("order{suffix}"))
     };
     let keys = ["outcome", "subgroup", "model_type"];
@@ -655,27 +1022,72 @@ fn changes_table(prev: &Table, new: &Table, null_of: &dyn Fn(&str) -> f64) -> Re
     args.coalesce = JoinCoalesce::CoalesceColumns;
     let df = side(new, "_after")
         .and_then(|after| after.join(&side(prev, "_before")?, keys, keys, args, None))
-        .and_then(|d| d.sort(["order_after", "order_before"], SortMultipleOptions::default().with_nulls_last(true)))
+        .and_then(|d| {
+            d.sort(
+                ["order_after", "order_before"],
+                SortMultipleOptions::default().with_nulls_last(true),
+            )
+        })
         .map_err(pe)?;
     let c = |n: &str| df.column(n).map_err(pe);
-    let (outcome, subgroup, model_type) = (c("outcome")?.str().map_err(pe)?, c("subgroup")?.str().map_err(pe)?, c("model_type")?.str().map_err(pe)?);
-    let (in_a, in_b) = (c("in_after")?.bool().map_err(pe)?, c("in_before")?.bool().map_err(pe)?);
-    let (st_a, st_b, m_a, m_b) = (c("studies_after")?.str().map_err(pe)?, c("studies_before")?.str().map_err(pe)?, c("model_after")?.str().map_err(pe)?, c("model_before")?.str().map_err(pe)?);
+    let (outcome, subgroup, model_type) = (
+        c("outcome")?.str().map_err(pe)?,
+        c("subgroup")?.str().map_err(pe)?,
+        c("model_type")?.str().map_err(pe)?,
+    );
+    let (in_a, in_b) = (
+        c("in_after")?.bool().map_err(pe)?,
+        c("in_before")?.bool().map_err(pe)?,
+    );
+    let (st_a, st_b, m_a, m_b) = (
+        c("studies_after")?.str().map_err(pe)?,
+        c("studies_before")?.str().map_err(pe)?,
+        c("model_after")?.str().map_err(pe)?,
+        c("model_before")?.str().map_err(pe)?,
+    );
     let f = |n: &str| c(n).and_then(|x| x.f64().map_err(pe).cloned());
-    let (e_a, e_b, l_a, l_b, u_a, u_b, i_a, i_b) =
-        (f("estimate_after")?, f("estimate_before")?, f("ci_lb_after")?, f("ci_lb_before")?, f("ci_ub_after")?, f("ci_ub_before")?, f("I2_after")?, f("I2_before")?);
+    let (e_a, e_b, l_a, l_b, u_a, u_b, i_a, i_b) = (
+        f("estimate_after")?,
+        f("estimate_before")?,
+        f("ci_lb_after")?,
+        f("ci_lb_before")?,
+        f("ci_ub_after")?,
+        f("ci_ub_before")?,
+        f("I2_after")?,
+        f("I2_before")?,
+    );
     let mut t = Builder::new(&schema::CHANGES);
     for r in 0..df.height() {
-        let set = |x: Option<&str>| x.unwrap_or("").split(';').filter(|s| !s.is_empty()).map(String::from).collect::<Vec<_>>();
+        let set = |x: Option<&str>| {
+            x.unwrap_or("")
+                .split(';')
+                .filter(|s| !s.is_empty())
+                .map(String::from)
+                .collect::<Vec<_>>()
+        };
         let (after, before) = (set(st_a.get(r)), set(st_b.get(r)));
-        let added: Vec<&str> = after.iter().filter(|s| !before.contains(s)).map(String::as_str).collect();
-        let removed: Vec<&str> = before.iter().filter(|s| !after.contains(s)).map(String::as_str).collect();
+        let added: Vec<&str> = after
+            .iter()
+            .filter(|s| !before.contains(s))
+            .map(String::as_str)
+            .collect();
+        let removed: Vec<&str> = before
+            .iter()
+            .filter(|s| !after.contains(s))
+            .map(String::as_str)
+            .collect();
         let o = outcome.get(r).unwrap_or_default();
         let null = null_of(o);
-        let crosses = |l: Option<f64>, u: Option<f64>| l.zip(u).map(|(l, u)| l <= null && null <= u);
+        let crosses =
+            |l: Option<f64>, u: Option<f64>| l.zip(u).map(|(l, u)| l <= null && null <= u);
         let mut flags = vec![];
-        match (crosses(l_b.get(r), u_b.get(r)), crosses(l_a.get(r), u_a.get(r))) {
-            (Some(true), Some(false)) => flags.push("the CI no longer includes the null".to_string()),
+        match (
+            crosses(l_b.get(r), u_b.get(r)),
+            crosses(l_a.get(r), u_a.get(r)),
+        ) {
+            (Some(true), Some(false)) => {
+                flags.push("the CI no longer includes the null".to_string())
+            }
             (Some(false), Some(true)) => flags.push("the CI now includes the null".to_string()),
             (None, Some(_)) if in_b.get(r).is_some() => flags.push("newly pooled".to_string()),
             (Some(_), None) if in_a.get(r).is_some() => flags.push("no longer pooled".to_string()),
@@ -742,11 +1154,26 @@ fn subsets(n: usize, m: usize) -> Vec<Vec<usize>> {
 }
 
 /// The audit: every published figure against the recomputed one (when the review has them).
-fn audit_stage(inputs: &Inputs, w: &Written, prisma_counts: &[(String, i64)], cons: Option<&[audit::AuditRow]>, st: &Stage) -> Result<Option<Table>> {
-    let Some(p) = &inputs.published else { return Ok(None) };
+fn audit_stage(
+    inputs: &Inputs,
+    w: &Written,
+    prisma_counts: &[(String, i64)],
+    cons: Option<&[audit::AuditRow]>,
+    st: &Stage,
+) -> Result<Option<Table>> {
+    let Some(p) = &inputs.published else {
+        return Ok(None);
+    };
     let published = read_published(p)?;
     let margins = extract::factor_margins(&w.arms)?;
-    let facts = audit::Facts { prisma: prisma_counts, studies: &w.studies, arms: &w.arms, outcome_data: &w.outcome_data, margins: &margins, results: &w.results };
+    let facts = audit::Facts {
+        prisma: prisma_counts,
+        studies: &w.studies,
+        arms: &w.arms,
+        outcome_data: &w.outcome_data,
+        margins: &margins,
+        results: &w.results,
+    };
     let mut rows = audit::audit(&published, &facts);
     if let Some(c) = cons {
         rows.extend(c.iter().cloned());
@@ -758,7 +1185,13 @@ fn audit_stage(inputs: &Inputs, w: &Written, prisma_counts: &[(String, i64)], co
 }
 
 /// Figures and the HTML report, drawn from the stage tables as written.
-fn write_report(cfg: &Config, w: &Written, cons: Option<&Table>, audit_t: Option<&Table>, st: &Stage) -> Result<()> {
+fn write_report(
+    cfg: &Config,
+    w: &Written,
+    cons: Option<&Table>,
+    audit_t: Option<&Table>,
+    st: &Stage,
+) -> Result<()> {
     let input = metapipe_report::html::ReportInput {
         title: &cfg.review.title,
         results: &w.results,
@@ -771,7 +1204,11 @@ fn write_report(cfg: &Config, w: &Written, cons: Option<&Table>, audit_t: Option
         consistency: cons,
         sensitivity: w.sensitivity.as_ref(),
         changes: w.changes.as_ref(),
-        outcomes: cfg.outcomes.iter().map(|o| outcome_view(cfg, o)).collect::<Result<_>>()?,
+        outcomes: cfg
+            .outcomes
+            .iter()
+            .map(|o| outcome_view(cfg, o))
+            .collect::<Result<_>>()?,
         treat_label: &cfg.review.treat_label,
         ctrl_label: &cfg.review.ctrl_label,
     };
@@ -782,7 +1219,10 @@ fn write_report(cfg: &Config, w: &Written, cons: Option<&Table>, audit_t: Option
 }
 
 /// How the report draws an outcome: the effect's name, its axis, its per-arm cells.
-fn outcome_view(cfg: &Config, o: &crate::config::OutcomeCfg) -> Result<metapipe_report::html::OutcomeView> {
+fn outcome_view(
+    cfg: &Config,
+    o: &crate::config::OutcomeCfg,
+) -> Result<metapipe_report::html::OutcomeView> {
     use metapipe_meta::Measure;
     use metapipe_report::html::Kind;
     let spec = cfg.spec(o)?;
@@ -803,10 +1243,20 @@ fn outcome_view(cfg: &Config, o: &crate::config::OutcomeCfg) -> Result<metapipe_
     };
     // the model planned: the fixed-effect one where the rule starts from it
     let planned = match spec.choice {
-        plan::Choice::Fixed | plan::Choice::Rule { .. } => format!("fixed effect: {}{}", spec.fixed.name(), if spec.revman { " (RevMan 5)" } else { "" }),
-        plan::Choice::Random | plan::Choice::Both => format!("random effects: {}{}", spec.random.name(), if spec.revman { " (RevMan 5)" } else { "" }),
+        plan::Choice::Fixed | plan::Choice::Rule { .. } => format!(
+            "fixed effect: {}{}",
+            spec.fixed.name(),
+            if spec.revman { " (RevMan 5)" } else { "" }
+        ),
+        plan::Choice::Random | plan::Choice::Both => format!(
+            "random effects: {}{}",
+            spec.random.name(),
+            if spec.revman { " (RevMan 5)" } else { "" }
+        ),
     };
-    let planned = planned.replace("fixed effect: MH", "fixed effect: Mantel-Haenszel").replace("fixed effect: PETO", "fixed effect: Peto");
+    let planned = planned
+        .replace("fixed effect: MH", "fixed effect: Mantel-Haenszel")
+        .replace("fixed effect: PETO", "fixed effect: Peto");
     Ok(metapipe_report::html::OutcomeView {
         planned_model: metapipe_report::html::model_short(&planned),
         level_pct: format!("{}%", (spec.opts.level * 100.0 * 1e6).round() / 1e6),
@@ -815,8 +1265,19 @@ fn outcome_view(cfg: &Config, o: &crate::config::OutcomeCfg) -> Result<metapipe_
         effect: o.effect_label.clone().unwrap_or_else(|| effect.to_string()),
         log: spec.ratio(),
         kind,
-        short: if spec.measure == Measure::GEN { "effect".to_string() } else { spec.measure.name().to_string() },
-        favours: (o.favours_left.clone().unwrap_or_else(|| format!("Favours {}", cfg.review.treat_label)), o.favours_right.clone().unwrap_or_else(|| format!("Favours {}", cfg.review.ctrl_label))),
+        short: if spec.measure == Measure::GEN {
+            "effect".to_string()
+        } else {
+            spec.measure.name().to_string()
+        },
+        favours: (
+            o.favours_left
+                .clone()
+                .unwrap_or_else(|| format!("Favours {}", cfg.review.treat_label)),
+            o.favours_right
+                .clone()
+                .unwrap_or_else(|| format!("Favours {}", cfg.review.ctrl_label)),
+        ),
     })
 }
 
@@ -825,7 +1286,11 @@ fn outcomes_table(cfg: &Config, results: &Table) -> Result<Table> {
     let mut ob = Builder::new(&schema::OUTCOMES);
     for o in &cfg.outcomes {
         let mut subgroups: Vec<&str> = vec![];
-        for (out, sg) in results.str("outcome").iter().zip(results.str("subgroup").iter()) {
+        for (out, sg) in results
+            .str("outcome")
+            .iter()
+            .zip(results.str("subgroup").iter())
+        {
             if let (Some(out), Some(sg)) = (out, sg) {
                 if out == o.id && !subgroups.contains(&sg) {
                     subgroups.push(sg);
@@ -833,11 +1298,34 @@ fn outcomes_table(cfg: &Config, results: &Table) -> Result<Table> {
             }
         }
         let (studies, source) = match &o.studies {
-            Some(crate::config::StudySet::List(v)) => (Some(v.join(";")), o.studies_source.as_deref().unwrap_or("listed in the config")),
-            Some(crate::config::StudySet::Word(w)) if w == "unstated" => (None, o.studies_source.as_deref().unwrap_or("not stated by the review")),
-            _ => (None, o.studies_source.as_deref().unwrap_or("every study with a row for this outcome")),
+            Some(crate::config::StudySet::List(v)) => (
+                Some(v.join(";")),
+                o.studies_source
+                    .as_deref()
+                    .unwrap_or("listed in the config"),
+            ),
+            Some(crate::config::StudySet::Word(w)) if w == "unstated" => (
+                None,
+                o.studies_source
+                    .as_deref()
+                    .unwrap_or("not stated by the review"),
+            ),
+            _ => (
+                None,
+                o.studies_source
+                    .as_deref()
+                    .unwrap_or("every study with a row for this outcome"),
+            ),
         };
-        ob.row(vec![s(&o.id), s(&o.label), so(o.timepoint.clone()), so(o.definition.clone()), so(studies), s(source), so(Some(subgroups.join(";")))]);
+        ob.row(vec![
+            s(&o.id),
+            s(&o.label),
+            so(o.timepoint.clone()),
+            so(o.definition.clone()),
+            so(studies),
+            s(source),
+            so(Some(subgroups.join(";"))),
+        ]);
     }
     ob.finish()
 }
@@ -846,28 +1334,49 @@ fn outcomes_table(cfg: &Config, results: &Table) -> Result<Table> {
 /// value), or a yes/no covariate's name (the studies where it is yes).
 fn subgroup(cfg: &Config, s: &str) -> std::result::Result<plan::Subgroup, String> {
     if let Some((c, v)) = s.split_once(':') {
-        return Ok(plan::Subgroup { column: c.to_string(), value: v.to_string(), name: v.to_string() });
+        return Ok(plan::Subgroup {
+            column: c.to_string(),
+            value: v.to_string(),
+            name: v.to_string(),
+        });
     }
     match cfg.covariates().into_iter().find(|c| c.name == s) {
-        Some(c) if c.kind == extract::CovKind::YesNo => Ok(plan::Subgroup { column: s.to_string(), value: "true".into(), name: s.to_string() }),
-        _ => Err(format!("{s:?}: expected column:value or the name of a yes/no covariate")),
+        Some(c) if c.kind == extract::CovKind::YesNo => Ok(plan::Subgroup {
+            column: s.to_string(),
+            value: "true".into(),
+            name: s.to_string(),
+        }),
+        _ => Err(format!(
+            "{s:?}: expected column:value or the name of a yes/no covariate"
+        )),
     }
 }
 
 /// The typed plan of one outcome.
 fn outcome_plan(cfg: &Config, o: &OutcomeCfg) -> Result<plan::OutcomePlan> {
-    let err = |msg: String| metapipe_tables::Error::data(format!("outcome {}: {msg}", o.id)).field("outcomes.subgroups");
+    let err = |msg: String| {
+        metapipe_tables::Error::data(format!("outcome {}: {msg}", o.id)).field("outcomes.subgroups")
+    };
     let spec = cfg.spec(o)?;
     let studies = match &o.studies {
         Some(crate::config::StudySet::List(v)) => metapipe_plan::StudySet::Listed(v.clone()),
-        Some(crate::config::StudySet::Word(w)) if w == "unstated" => metapipe_plan::StudySet::Unstated,
+        Some(crate::config::StudySet::Word(w)) if w == "unstated" => {
+            metapipe_plan::StudySet::Unstated
+        }
         _ => metapipe_plan::StudySet::All,
     };
     Ok(plan::OutcomePlan {
         id: o.id.clone(),
         studies,
-        subgroup_by: o.subgroup_by.clone().map(|b| (b, o.subgroup_levels.clone())),
-        subgroups: o.subgroups.iter().map(|s| subgroup(cfg, s).map_err(err)).collect::<std::result::Result<_, _>>()?,
+        subgroup_by: o
+            .subgroup_by
+            .clone()
+            .map(|b| (b, o.subgroup_levels.clone())),
+        subgroups: o
+            .subgroups
+            .iter()
+            .map(|s| subgroup(cfg, s).map_err(err))
+            .collect::<std::result::Result<_, _>>()?,
         pool_available: o.pool_available,
         spec,
         sensitivity: plan::Sensitivity {
@@ -884,26 +1393,64 @@ fn outcome_plan(cfg: &Config, o: &OutcomeCfg) -> Result<plan::OutcomePlan> {
 fn read_published(input: &Input) -> Result<Vec<audit::Published>> {
     let (path, text) = (input.path.as_path(), input.text()?);
     let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let headers: Vec<String> = rdr.headers().map_err(|e| Error::data(e.to_string()).file(path).line(1))?.iter().map(|h| h.trim().to_string()).collect();
+    let headers: Vec<String> = rdr
+        .headers()
+        .map_err(|e| Error::data(e.to_string()).file(path).line(1))?
+        .iter()
+        .map(|h| h.trim().to_string())
+        .collect();
     let idx = |n: &str| headers.iter().position(|h| h == n);
     for need in ["item", "kind", "value"] {
         if idx(need).is_none() {
-            return Err(Error::data(format!("missing column (have: {})", headers.join(","))).file(path).line(1).field(need));
+            return Err(
+                Error::data(format!("missing column (have: {})", headers.join(",")))
+                    .file(path)
+                    .line(1)
+                    .field(need),
+            );
         }
     }
     let mut out = vec![];
     for (n, r) in rdr.records().enumerate() {
         let r = r.map_err(|e| Error::data(e.to_string()).file(path).line(n + 2))?;
-        let get = |c: &str| idx(c).and_then(|i| r.get(i)).unwrap_or("").trim().to_string();
-        let p = audit::Published { source: get("source"), item: get("item"), kind: get("kind"), of: get("of"), value: get("value"), location: get("where"), note: get("note") };
+        let get = |c: &str| {
+            idx(c)
+                .and_then(|i| r.get(i))
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        };
+        let p = audit::Published {
+            source: get("source"),
+            item: get("item"),
+            kind: get("kind"),
+            of: get("of"),
+            value: get("value"),
+            location: get("where"),
+            note: get("note"),
+        };
         if p.item.is_empty() {
-            return Err(Error::data("empty item").file(path).line(n + 2).field("item"));
+            return Err(Error::data("empty item")
+                .file(path)
+                .line(n + 2)
+                .field("item"));
         }
         if !audit::KINDS.contains(&p.kind.as_str()) {
-            return Err(Error::data(format!("{:?}: expected one of {:?}", p.kind, audit::KINDS)).file(path).line(n + 2).field("kind"));
+            return Err(
+                Error::data(format!("{:?}: expected one of {:?}", p.kind, audit::KINDS))
+                    .file(path)
+                    .line(n + 2)
+                    .field("kind"),
+            );
         }
         if p.kind != "other" && p.of.is_empty() {
-            return Err(Error::data(format!("a {} figure needs `of` (what it is a figure of)", p.kind)).file(path).line(n + 2).field("of"));
+            return Err(Error::data(format!(
+                "a {} figure needs `of` (what it is a figure of)",
+                p.kind
+            ))
+            .file(path)
+            .line(n + 2)
+            .field("of"));
         }
         out.push(p);
     }

@@ -6,8 +6,17 @@
 use polars::prelude::*;
 
 /// Replace the text column `name` by `f` of each cell (`None` from `f`: a missing cell).
-pub fn map_text(df: &mut DataFrame, name: &str, f: impl Fn(&str) -> Option<&str>) -> PolarsResult<()> {
-    let out: StringChunked = df.column(name)?.str()?.iter().map(|v| v.and_then(&f)).collect();
+pub fn map_text(
+    df: &mut DataFrame,
+    name: &str,
+    f: impl Fn(&str) -> Option<&str>,
+) -> PolarsResult<()> {
+    let out: StringChunked = df
+        .column(name)?
+        .str()?
+        .iter()
+        .map(|v| v.and_then(&f))
+        .collect();
     df.with_column(out.with_name(name.into()).into_column())?;
     Ok(())
 }
@@ -26,7 +35,13 @@ pub fn text_equals(df: &DataFrame, name: &str, value: &str) -> PolarsResult<Bool
 /// The join `how` of `left` and `right` on the named keys; a missing key matches a missing key
 /// when `nulls_equal`. Row order is left's where the join keeps one (callers sort where it
 /// matters).
-pub fn join(left: &DataFrame, right: &DataFrame, on: &[&str], how: JoinType, nulls_equal: bool) -> PolarsResult<DataFrame> {
+pub fn join(
+    left: &DataFrame,
+    right: &DataFrame,
+    on: &[&str],
+    how: JoinType,
+    nulls_equal: bool,
+) -> PolarsResult<DataFrame> {
     let mut args = JoinArgs::new(how);
     args.nulls_equal = nulls_equal;
     left.join(right, on.iter().copied(), on.iter().copied(), args, None)
@@ -55,11 +70,18 @@ impl Groups {
 /// first row, each group's rows ascending: polars' stable group-by. Aggregations over a group are
 /// then written over its rows.
 pub fn groups(df: &DataFrame, keys: &[&str]) -> PolarsResult<Groups> {
-    let mut g = Groups { rows: Vec::with_capacity(df.height()), offsets: vec![0] };
+    let mut g = Groups {
+        rows: Vec::with_capacity(df.height()),
+        offsets: vec![0],
+    };
     if df.height() == 0 {
         return Ok(g);
     }
-    for group in df.group_by_stable(keys.iter().copied())?.get_groups().iter() {
+    for group in df
+        .group_by_stable(keys.iter().copied())?
+        .get_groups()
+        .iter()
+    {
         match group {
             GroupsIndicator::Idx((_, rows)) => g.rows.extend_from_slice(rows),
             GroupsIndicator::Slice([first, len]) => g.rows.extend(first..first + len),

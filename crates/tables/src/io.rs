@@ -26,10 +26,19 @@ pub fn is_write_leftover(file_name: &str, target: &str) -> bool {
 
 /// Write `bytes` to `path` atomically (temp file in the same directory, fsync, rename).
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let name = path.file_name().ok_or_else(|| Error::usage(format!("{}: not a file path", path.display())))?;
-    let tmp: PathBuf = dir.join(format!("{}{}", temp_prefix(&name.to_string_lossy()), std::process::id()));
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::usage(format!("{}: not a file path", path.display())))?;
+    let tmp: PathBuf = dir.join(format!(
+        "{}{}",
+        temp_prefix(&name.to_string_lossy()),
+        std::process::id()
+    ));
     let res = (|| -> std::io::Result<()> {
         let mut f = std::fs::File::create(&tmp)?;
         f.write_all(bytes)?;
@@ -51,15 +60,25 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
 /// it): a large output joined from parts without reading them into memory.
 pub fn write_atomic_parts(path: &Path, parts: &[(PathBuf, u64)]) -> Result<()> {
     use std::io::{Seek, SeekFrom};
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let dir = path
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
     std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-    let name = path.file_name().ok_or_else(|| Error::usage(format!("{}: not a file path", path.display())))?;
-    let tmp: PathBuf = dir.join(format!("{}{}", temp_prefix(&name.to_string_lossy()), std::process::id()));
+    let name = path
+        .file_name()
+        .ok_or_else(|| Error::usage(format!("{}: not a file path", path.display())))?;
+    let tmp: PathBuf = dir.join(format!(
+        "{}{}",
+        temp_prefix(&name.to_string_lossy()),
+        std::process::id()
+    ));
     let res = (|| -> std::result::Result<(), (PathBuf, std::io::Error)> {
         let mut f = std::fs::File::create(&tmp).map_err(|e| (path.to_path_buf(), e))?;
         for (part, offset) in parts {
             let mut src = std::fs::File::open(part).map_err(|e| (part.clone(), e))?;
-            src.seek(SeekFrom::Start(*offset)).map_err(|e| (part.clone(), e))?;
+            src.seek(SeekFrom::Start(*offset))
+                .map_err(|e| (part.clone(), e))?;
             std::io::copy(&mut src, &mut f).map_err(|e| (part.clone(), e))?;
         }
         f.sync_all().map_err(|e| (path.to_path_buf(), e))
@@ -85,7 +104,10 @@ pub struct Input {
 impl Input {
     pub fn read(path: &Path) -> Result<Input> {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        Ok(Input { path: path.to_path_buf(), bytes })
+        Ok(Input {
+            path: path.to_path_buf(),
+            bytes,
+        })
     }
     /// An input that may be absent (`None` when no file is at `path`).
     pub fn read_if_present(path: &Path) -> Result<Option<Input>> {
@@ -97,8 +119,12 @@ impl Input {
     }
     /// The bytes as UTF-8 text (a leading byte-order mark dropped).
     pub fn text(&self) -> Result<&str> {
-        let b = self.bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]).unwrap_or(&self.bytes);
-        std::str::from_utf8(b).map_err(|e| Error::data(format!("not UTF-8 text: {e}")).file(&self.path))
+        let b = self
+            .bytes
+            .strip_prefix(&[0xEF, 0xBB, 0xBF])
+            .unwrap_or(&self.bytes);
+        std::str::from_utf8(b)
+            .map_err(|e| Error::data(format!("not UTF-8 text: {e}")).file(&self.path))
     }
 }
 
@@ -106,7 +132,11 @@ impl Input {
 pub fn parquet_bytes(t: &Table) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
     let mut df = t.df.clone();
-    ParquetWriter::new(&mut buf).with_compression(ParquetCompression::Zstd(None)).with_row_group_size(Some(1 << 16)).finish(&mut df).map_err(|e| pe(e).field(t.schema.name))?;
+    ParquetWriter::new(&mut buf)
+        .with_compression(ParquetCompression::Zstd(None))
+        .with_row_group_size(Some(1 << 16))
+        .finish(&mut df)
+        .map_err(|e| pe(e).field(t.schema.name))?;
     Ok(buf)
 }
 
@@ -119,13 +149,30 @@ pub fn write_parquet(t: &Table, path: &Path) -> Result<()> {
 pub fn csv_bytes(t: &Table) -> Result<Vec<u8>> {
     let mut buf = Vec::new();
     // an empty text cell is written as an empty field, as a missing one (polars would quote it)
-    let has_empty = |f: &str| t.df.column(f).ok().and_then(|c| c.str().ok()).is_some_and(|ca| ca.iter().any(|v| v == Some("")));
-    let empties: Vec<&str> = t.schema.fields.iter().filter(|f| f.ty == ColType::Str && has_empty(f.name)).map(|f| f.name).collect();
+    let has_empty = |f: &str| {
+        t.df.column(f)
+            .ok()
+            .and_then(|c| c.str().ok())
+            .is_some_and(|ca| ca.iter().any(|v| v == Some("")))
+    };
+    let empties: Vec<&str> = t
+        .schema
+        .fields
+        .iter()
+        .filter(|f| f.ty == ColType::Str && has_empty(f.name))
+        .map(|f| f.name)
+        .collect();
     let mut df = t.df.clone();
     for name in empties {
-        crate::frame::map_text(&mut df, name, |v| (!v.is_empty()).then_some(v)).map_err(|e| pe(e).field(t.schema.name))?;
+        crate::frame::map_text(&mut df, name, |v| (!v.is_empty()).then_some(v))
+            .map_err(|e| pe(e).field(t.schema.name))?;
     }
-    CsvWriter::new(&mut buf).include_header(true).with_float_scientific(Some(false)).with_line_terminator("\n".into()).finish(&mut df).map_err(|e| pe(e).field(t.schema.name))?;
+    CsvWriter::new(&mut buf)
+        .include_header(true)
+        .with_float_scientific(Some(false))
+        .with_line_terminator("\n".into())
+        .finish(&mut df)
+        .map_err(|e| pe(e).field(t.schema.name))?;
     Ok(buf)
 }
 
@@ -139,21 +186,35 @@ pub fn write_csv(t: &Table, path: &Path) -> Result<()> {
 pub fn read_parquet(path: &Path, schema: &'static TableSchema) -> Result<Table> {
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut reader = ParquetReader::new(file);
-    let have = reader.schema().map_err(|e| Error::data(format!("not a readable Parquet file: {e}")).file(path))?;
+    let have = reader
+        .schema()
+        .map_err(|e| Error::data(format!("not a readable Parquet file: {e}")).file(path))?;
     for f in schema.fields {
         if have.get(f.name).is_none() {
             return Err(Error::data("column missing").file(path).field(f.name));
         }
     }
-    let projection = if schema.extra { None } else { Some(schema.names().iter().map(|n| n.to_string()).collect()) };
-    let df = reader.with_columns(projection).finish().map_err(|e| Error::data(format!("not a readable Parquet file: {e}")).file(path))?;
+    let projection = if schema.extra {
+        None
+    } else {
+        Some(schema.names().iter().map(|n| n.to_string()).collect())
+    };
+    let df = reader
+        .with_columns(projection)
+        .finish()
+        .map_err(|e| Error::data(format!("not a readable Parquet file: {e}")).file(path))?;
     let mut cols = Vec::with_capacity(df.width());
     for f in schema.fields {
         let c = df.column(f.name).map_err(|e| pe(e).file(path))?;
         cols.push(conform(c, f.ty).map_err(|e| e.file(path).field(f.name))?);
     }
     if schema.extra {
-        cols.extend(df.columns().iter().filter(|c| schema.index_of(c.name()).is_none()).cloned());
+        cols.extend(
+            df.columns()
+                .iter()
+                .filter(|c| schema.index_of(c.name()).is_none())
+                .cloned(),
+        );
     }
     let df = DataFrame::new(df.height(), cols).map_err(|e| pe(e).file(path))?;
     Table::new(schema, df).map_err(|e| e.file(path))
@@ -163,18 +224,29 @@ pub fn read_parquet(path: &Path, schema: &'static TableSchema) -> Result<Table> 
 fn conform(c: &Column, ty: ColType) -> Result<Column> {
     let d = c.dtype();
     let ok = match ty {
-        ColType::Str => matches!(d, DataType::String | DataType::Categorical(..) | DataType::Enum(..)),
+        ColType::Str => matches!(
+            d,
+            DataType::String | DataType::Categorical(..) | DataType::Enum(..)
+        ),
         ColType::Int => d.is_integer(),
         ColType::Float => d.is_primitive_numeric() || matches!(d, DataType::Decimal(..)),
         ColType::Bool => matches!(d, DataType::Boolean),
     };
     if !ok {
-        return Err(Error::data(format!("column has type {d}, expected {}", ty.dtype())));
+        return Err(Error::data(format!(
+            "column has type {d}, expected {}",
+            ty.dtype()
+        )));
     }
     if d == &ty.dtype() {
         return Ok(c.clone());
     }
-    c.strict_cast(&ty.dtype()).map_err(|e| Error::data(format!("column of type {d} does not fit {}: {e}", ty.dtype())))
+    c.strict_cast(&ty.dtype()).map_err(|e| {
+        Error::data(format!(
+            "column of type {d} does not fit {}: {e}",
+            ty.dtype()
+        ))
+    })
 }
 
 #[cfg(test)]
@@ -200,7 +272,16 @@ mod tests {
         write_parquet(&t, &p).unwrap();
         assert_eq!(first, std::fs::read(&p).unwrap(), "byte-identical rewrite");
         assert_eq!(read_parquet(&p, &PRISMA).unwrap(), t);
-        let leftovers: Vec<_> = std::fs::read_dir(&dir).unwrap().filter(|e| e.as_ref().unwrap().file_name().to_string_lossy().contains(".tmp-")).collect();
+        let leftovers: Vec<_> = std::fs::read_dir(&dir)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .contains(".tmp-")
+            })
+            .collect();
         assert!(leftovers.is_empty());
         std::fs::remove_dir_all(&dir).unwrap();
     }
@@ -208,7 +289,10 @@ mod tests {
     #[test]
     fn csv_layout() {
         let t = sample();
-        assert_eq!(String::from_utf8(csv_bytes(&t).unwrap()).unwrap(), "stage,database,count\nrecords_identified,,416\nrecords_identified,pubmed,102\n");
+        assert_eq!(
+            String::from_utf8(csv_bytes(&t).unwrap()).unwrap(),
+            "stage,database,count\nrecords_identified,,416\nrecords_identified,pubmed,102\n"
+        );
     }
 
     #[test]
@@ -270,20 +354,38 @@ pub fn open_user(path: &Path) -> Result<UserSource> {
     if is_parquet(path)? {
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let mut reader = ParquetReader::new(file);
-        let bad = |e: PolarsError| Error::data(format!("not a readable Parquet file: {e}")).file(path);
+        let bad =
+            |e: PolarsError| Error::data(format!("not a readable Parquet file: {e}")).file(path);
         let schema = reader.schema().map_err(bad)?;
         let rows = reader.num_rows().map_err(bad)?;
         let names = schema.iter_names().map(|n| n.to_string()).collect();
-        return Ok(UserSource { path: path.to_path_buf(), names, csv: false, rows: Some(rows), csv_input: None });
+        return Ok(UserSource {
+            path: path.to_path_buf(),
+            names,
+            csv: false,
+            rows: Some(rows),
+            csv_input: None,
+        });
     }
     let input = Input::read(path)?;
-    let text = input.text().map_err(|_| Error::data("not UTF-8 text (expected CSV or Parquet)").file(path))?;
+    let text = input
+        .text()
+        .map_err(|_| Error::data("not UTF-8 text (expected CSV or Parquet)").file(path))?;
     let header = text.lines().next().unwrap_or("");
-    let names: Vec<String> = header.split(',').map(|h| h.trim().trim_matches('"').to_string()).collect();
+    let names: Vec<String> = header
+        .split(',')
+        .map(|h| h.trim().trim_matches('"').to_string())
+        .collect();
     if names.iter().all(|n| n.is_empty()) {
         return Err(Error::data("empty file: no header").file(path).line(1));
     }
-    Ok(UserSource { path: path.to_path_buf(), names, csv: true, rows: None, csv_input: Some(input) })
+    Ok(UserSource {
+        path: path.to_path_buf(),
+        names,
+        csv: true,
+        rows: None,
+        csv_input: Some(input),
+    })
 }
 
 impl UserSource {
@@ -315,7 +417,13 @@ impl UserSource {
         let path = &self.path;
         for c in columns {
             if !self.has(c) {
-                return Err(Error::data(format!("missing column (have: {})", self.names.join(","))).file(path).line(1).field(*c));
+                return Err(Error::data(format!(
+                    "missing column (have: {})",
+                    self.names.join(",")
+                ))
+                .file(path)
+                .line(1)
+                .field(*c));
             }
         }
         // each column once (a column may serve two roles, e.g. as a count and as the group)
@@ -329,37 +437,60 @@ impl UserSource {
             self.read_csv(&want)?
         } else {
             let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-            ParquetReader::new(file).with_columns(Some(want)).with_slice(slice).finish().map_err(|e| Error::data(format!("not a readable Parquet file: {e}")).file(path))?
+            ParquetReader::new(file)
+                .with_columns(Some(want))
+                .with_slice(slice)
+                .finish()
+                .map_err(|e| Error::data(format!("not a readable Parquet file: {e}")).file(path))?
         };
-        Ok(UserTable { path: path.clone(), df, csv: self.csv, first_row: slice.map_or(0, |s| s.0) })
+        Ok(UserTable {
+            path: path.clone(),
+            df,
+            csv: self.csv,
+            first_row: slice.map_or(0, |s| s.0),
+        })
     }
 
     fn read_csv(&self, want: &[String]) -> Result<DataFrame> {
         let path = &self.path;
-        let input = self.csv_input.as_ref().ok_or_else(|| Error::usage("not a CSV source").file(path))?;
+        let input = self
+            .csv_input
+            .as_ref()
+            .ok_or_else(|| Error::usage("not a CSV source").file(path))?;
         let body = input.text()?.as_bytes();
         check_csv_widths(body, self.names.len()).map_err(|e| e.file(path))?;
-        let schema: Schema = self.names.iter().map(|n| polars::prelude::Field::new(n.as_str().into(), DataType::String)).collect();
+        let schema: Schema = self
+            .names
+            .iter()
+            .map(|n| polars::prelude::Field::new(n.as_str().into(), DataType::String))
+            .collect();
         let cursor = std::io::Cursor::new(body.to_vec());
         let mut df = CsvReadOptions::default()
             .with_has_header(true)
             .with_schema(Some(std::sync::Arc::new(schema)))
-            .with_columns(Some(want.iter().map(|w| PlSmallStr::from(w.as_str())).collect()))
+            .with_columns(Some(
+                want.iter().map(|w| PlSmallStr::from(w.as_str())).collect(),
+            ))
             .with_raise_if_empty(false)
             .into_reader_with_file_handle(cursor)
             .finish()
             .map_err(|e| Error::data(e.to_string()).file(path))?;
         // trim; empty and NA are missing
         for w in want {
-            crate::frame::map_text(&mut df, w, |v| Some(v.trim()).filter(|t| !t.is_empty() && *t != "NA")).map_err(|e| Error::data(e.to_string()).file(path))?;
+            crate::frame::map_text(&mut df, w, |v| {
+                Some(v.trim()).filter(|t| !t.is_empty() && *t != "NA")
+            })
+            .map_err(|e| Error::data(e.to_string()).file(path))?;
         }
-        df.select(want.iter().map(String::as_str)).map_err(|e| Error::data(e.to_string()).file(path))
+        df.select(want.iter().map(String::as_str))
+            .map_err(|e| Error::data(e.to_string()).file(path))
     }
 }
 
 /// Every CSV record has `width` fields (quotes respected); the error names the line.
 fn check_csv_widths(body: &[u8], width: usize) -> Result<()> {
-    let (mut fields, mut line, mut start_line, mut in_quotes, mut any) = (1usize, 1usize, 1usize, false, false);
+    let (mut fields, mut line, mut start_line, mut in_quotes, mut any) =
+        (1usize, 1usize, 1usize, false, false);
     let mut i = 0;
     while i < body.len() {
         let c = body[i];
@@ -369,7 +500,10 @@ fn check_csv_widths(body: &[u8], width: usize) -> Result<()> {
             b'\n' => {
                 if !in_quotes {
                     if any && fields != width && start_line > 1 {
-                        return Err(Error::data(format!("{fields} fields, the header has {width}")).line(start_line));
+                        return Err(Error::data(format!(
+                            "{fields} fields, the header has {width}"
+                        ))
+                        .line(start_line));
                     }
                     fields = 1;
                     any = false;
@@ -389,7 +523,9 @@ fn check_csv_widths(body: &[u8], width: usize) -> Result<()> {
         return Err(Error::data("quoted field not closed").line(start_line));
     }
     if any && fields != width && start_line > 1 {
-        return Err(Error::data(format!("{fields} fields, the header has {width}")).line(start_line));
+        return Err(
+            Error::data(format!("{fields} fields, the header has {width}")).line(start_line),
+        );
     }
     Ok(())
 }
@@ -407,7 +543,9 @@ impl UserTable {
         }
     }
     fn column(&self, name: &str) -> Result<&Column> {
-        self.df.column(name).map_err(|_| Error::data("column not read").file(&self.path).field(name))
+        self.df
+            .column(name)
+            .map_err(|_| Error::data("column not read").file(&self.path).field(name))
     }
     /// A numeric column as f64 (missing: `None`): text is parsed (the error names the first
     /// cell that is not a number), integers, floats and decimals are cast.
@@ -420,15 +558,24 @@ impl UserTable {
                     .enumerate()
                     .map(|(r, v)| match v {
                         None => Ok(None),
-                        Some(s) => s.trim().parse::<f64>().map(Some).map_err(|_| Error::data(format!("{s:?} is not a number")).file(&self.path).line(self.row_label(r)).field(name)),
+                        Some(s) => s.trim().parse::<f64>().map(Some).map_err(|_| {
+                            Error::data(format!("{s:?} is not a number"))
+                                .file(&self.path)
+                                .line(self.row_label(r))
+                                .field(name)
+                        }),
                     })
                     .collect()
             }
             d if d.is_primitive_numeric() || matches!(d, DataType::Decimal(..)) => {
-                let f = c.cast(&DataType::Float64).map_err(|e| pe(e).file(&self.path).field(name))?;
+                let f = c
+                    .cast(&DataType::Float64)
+                    .map_err(|e| pe(e).file(&self.path).field(name))?;
                 Ok(f.f64().map_err(pe)?.iter().collect())
             }
-            d => Err(Error::data(format!("column of type {d} is not numeric")).file(&self.path).field(name)),
+            d => Err(Error::data(format!("column of type {d} is not numeric"))
+                .file(&self.path)
+                .field(name)),
         }
     }
     /// A numeric column as f64 values, for columns that must be complete: a missing cell is an
@@ -436,25 +583,60 @@ impl UserTable {
     /// number). Without missing cells, integer and float columns are copied once.
     pub fn numbers(&self, name: &str) -> Result<Vec<f64>> {
         let c = self.column(name)?;
-        let missing = |r: usize| Error::data("missing value").file(&self.path).line(self.row_label(r)).field(name);
+        let missing = |r: usize| {
+            Error::data("missing value")
+                .file(&self.path)
+                .line(self.row_label(r))
+                .field(name)
+        };
         if c.dtype() == &DataType::String {
-            return self.num(name)?.into_iter().enumerate().map(|(r, v)| v.ok_or_else(|| missing(r))).collect();
+            return self
+                .num(name)?
+                .into_iter()
+                .enumerate()
+                .map(|(r, v)| v.ok_or_else(|| missing(r)))
+                .collect();
         }
         if !(c.dtype().is_primitive_numeric() || matches!(c.dtype(), DataType::Decimal(..))) {
-            return Err(Error::data(format!("column of type {} is not numeric", c.dtype())).file(&self.path).field(name));
+            return Err(
+                Error::data(format!("column of type {} is not numeric", c.dtype()))
+                    .file(&self.path)
+                    .field(name),
+            );
         }
         if c.null_count() > 0 {
-            let r = c.as_materialized_series().is_null().iter().position(|v| v == Some(true)).unwrap_or(0);
+            let r = c
+                .as_materialized_series()
+                .is_null()
+                .iter()
+                .position(|v| v == Some(true))
+                .unwrap_or(0);
             return Err(missing(r));
         }
         // the common dtypes read straight into f64 (one copy); others cast by polars first
         match c.dtype() {
             DataType::Float64 => return Ok(c.f64().map_err(pe)?.into_no_null_iter().collect()),
-            DataType::Int64 => return Ok(c.i64().map_err(pe)?.into_no_null_iter().map(|x| x as f64).collect()),
-            DataType::Int32 => return Ok(c.i32().map_err(pe)?.into_no_null_iter().map(f64::from).collect()),
+            DataType::Int64 => {
+                return Ok(c
+                    .i64()
+                    .map_err(pe)?
+                    .into_no_null_iter()
+                    .map(|x| x as f64)
+                    .collect())
+            }
+            DataType::Int32 => {
+                return Ok(c
+                    .i32()
+                    .map_err(pe)?
+                    .into_no_null_iter()
+                    .map(f64::from)
+                    .collect())
+            }
             _ => {}
         }
-        let f = c.cast(&DataType::Float64).map_err(|e| pe(e).file(&self.path).field(name))?;
+        let f = c
+            .cast(&DataType::Float64)
+            .map_err(|e| pe(e).file(&self.path).field(name))?;
         Ok(f.f64().map_err(pe)?.into_no_null_iter().collect())
     }
     /// A numeric column with no missing value, its chunks borrowed as they are held (`None` for
@@ -467,9 +649,27 @@ impl UserTable {
         }
         let s = c.as_series()?;
         Some(match s.dtype() {
-            DataType::Float64 => NumberParts::F64(s.f64().ok()?.downcast_iter().map(|a| a.values().as_slice()).collect()),
-            DataType::Int64 => NumberParts::I64(s.i64().ok()?.downcast_iter().map(|a| a.values().as_slice()).collect()),
-            DataType::Int32 => NumberParts::I32(s.i32().ok()?.downcast_iter().map(|a| a.values().as_slice()).collect()),
+            DataType::Float64 => NumberParts::F64(
+                s.f64()
+                    .ok()?
+                    .downcast_iter()
+                    .map(|a| a.values().as_slice())
+                    .collect(),
+            ),
+            DataType::Int64 => NumberParts::I64(
+                s.i64()
+                    .ok()?
+                    .downcast_iter()
+                    .map(|a| a.values().as_slice())
+                    .collect(),
+            ),
+            DataType::Int32 => NumberParts::I32(
+                s.i32()
+                    .ok()?
+                    .downcast_iter()
+                    .map(|a| a.values().as_slice())
+                    .collect(),
+            ),
             _ => return None,
         })
     }
@@ -477,16 +677,29 @@ impl UserTable {
     pub fn keys(&self, name: &str) -> Result<Keys> {
         let c = self.column(name)?;
         if c.dtype().is_integer() && c.null_count() == 0 {
-            let i = c.cast(&DataType::Int64).map_err(|e| pe(e).file(&self.path).field(name))?;
-            return Ok(Keys::Int(i.i64().map_err(pe)?.into_no_null_iter().collect()));
+            let i = c
+                .cast(&DataType::Int64)
+                .map_err(|e| pe(e).file(&self.path).field(name))?;
+            return Ok(Keys::Int(
+                i.i64().map_err(pe)?.into_no_null_iter().collect(),
+            ));
         }
-        let t = c.cast(&DataType::String).map_err(|e| pe(e).file(&self.path).field(name))?;
+        let t = c
+            .cast(&DataType::String)
+            .map_err(|e| pe(e).file(&self.path).field(name))?;
         Ok(Keys::Text(t.str().map_err(pe)?.clone()))
     }
     /// A column as text (numbers and categories written as text; missing: `None`).
     pub fn text(&self, name: &str) -> Result<Vec<Option<String>>> {
-        let c = self.column(name)?.cast(&DataType::String).map_err(|e| pe(e).file(&self.path).field(name))?;
-        Ok(c.str().map_err(pe)?.iter().map(|v| v.map(String::from)).collect())
+        let c = self
+            .column(name)?
+            .cast(&DataType::String)
+            .map_err(|e| pe(e).file(&self.path).field(name))?;
+        Ok(c.str()
+            .map_err(pe)?
+            .iter()
+            .map(|v| v.map(String::from))
+            .collect())
     }
 }
 
@@ -548,7 +761,12 @@ impl Keys {
         let starts = self.run_starts();
         let rows: Vec<IdxSize> = starts.iter().map(|&s| s as IdxSize).collect();
         let col = self.column_at("key", &rows);
-        let names = col.str().expect("key names are text").iter().map(|k| k.unwrap_or("").to_string()).collect();
+        let names = col
+            .str()
+            .expect("key names are text")
+            .iter()
+            .map(|k| k.unwrap_or("").to_string())
+            .collect();
         (starts, names)
     }
     /// The keys at `rows` as a text column named `name`: integers in decimal, a missing text key
@@ -568,7 +786,11 @@ impl Keys {
                 }
                 b.finish().into_column()
             }
-            Keys::Text(ca) => StringChunked::from_iter_values(name, rows.iter().map(|&r| ca.get(r as usize).unwrap_or(""))).into_column(),
+            Keys::Text(ca) => StringChunked::from_iter_values(
+                name,
+                rows.iter().map(|&r| ca.get(r as usize).unwrap_or("")),
+            )
+            .into_column(),
         }
     }
     /// The keys as a polars column named `name`.
@@ -608,27 +830,54 @@ pub struct TableSink {
 }
 
 impl TableSink {
-    pub fn create(path: &Path, format: SinkFormat, schema: &'static TableSchema) -> Result<TableSink> {
-        let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    pub fn create(
+        path: &Path,
+        format: SinkFormat,
+        schema: &'static TableSchema,
+    ) -> Result<TableSink> {
+        let dir = path
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .unwrap_or(Path::new("."));
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let name = path.file_name().ok_or_else(|| Error::usage(format!("{}: not a file path", path.display())))?;
-        let tmp = dir.join(format!(".{}.tmp-{}", name.to_string_lossy(), std::process::id()));
+        let name = path
+            .file_name()
+            .ok_or_else(|| Error::usage(format!("{}: not a file path", path.display())))?;
+        let tmp = dir.join(format!(
+            ".{}.tmp-{}",
+            name.to_string_lossy(),
+            std::process::id()
+        ));
         let file = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
         let writer = match format {
             SinkFormat::Csv => SinkWriter::Csv(std::io::BufWriter::new(file)),
             SinkFormat::Json => SinkWriter::Json(std::io::BufWriter::new(file)),
             SinkFormat::Parquet => {
                 // Snappy: the fastest common codec, for outputs of millions of rows
-                SinkWriter::Parquet(Box::new(ParquetWriter::new(file).with_compression(ParquetCompression::Snappy).batched(&schema.polars_schema()).map_err(|e| pe(e).file(path))?))
+                SinkWriter::Parquet(Box::new(
+                    ParquetWriter::new(file)
+                        .with_compression(ParquetCompression::Snappy)
+                        .batched(&schema.polars_schema())
+                        .map_err(|e| pe(e).file(path))?,
+                ))
             }
         };
-        Ok(TableSink { schema, path: path.to_path_buf(), tmp, writer: Some(writer), rows: 0 })
+        Ok(TableSink {
+            schema,
+            path: path.to_path_buf(),
+            tmp,
+            writer: Some(writer),
+            rows: 0,
+        })
     }
 
     /// Append the rows of `t` (a table of the sink's schema).
     pub fn write(&mut self, t: &Table) -> Result<()> {
         if t.schema != self.schema {
-            return Err(Error::data(format!("sink of {} given a {} table", self.schema.name, t.schema.name)));
+            return Err(Error::data(format!(
+                "sink of {} given a {} table",
+                self.schema.name, t.schema.name
+            )));
         }
         let first = self.rows == 0;
         let path = self.path.clone();
@@ -637,12 +886,20 @@ impl TableSink {
             SinkWriter::Csv(w) => {
                 let bytes = csv_bytes(t)?;
                 // the header once
-                let body = if first { &bytes[..] } else { &bytes[bytes.iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| i + 1)..] };
+                let body = if first {
+                    &bytes[..]
+                } else {
+                    &bytes[bytes
+                        .iter()
+                        .position(|&b| b == b'\n')
+                        .map_or(bytes.len(), |i| i + 1)..]
+                };
                 w.write_all(body).map_err(io)?;
             }
             SinkWriter::Json(w) => {
                 for line in json_lines(t) {
-                    w.write_all(if self.rows == 0 { b"[\n  " } else { b",\n  " }).map_err(io)?;
+                    w.write_all(if self.rows == 0 { b"[\n  " } else { b",\n  " })
+                        .map_err(io)?;
                     w.write_all(line.as_bytes()).map_err(io)?;
                     self.rows += 1;
                 }
@@ -661,17 +918,22 @@ impl TableSink {
         let file = match self.writer.take().expect("sink open") {
             SinkWriter::Csv(mut w) => {
                 if self.rows == 0 {
-                    w.write_all(&csv_bytes(&Table::empty(self.schema))?).map_err(io)?;
+                    w.write_all(&csv_bytes(&Table::empty(self.schema))?)
+                        .map_err(io)?;
                 }
                 w.into_inner().map_err(|e| io(e.into_error()))?
             }
             SinkWriter::Json(mut w) => {
-                w.write_all(if self.rows == 0 { b"[]\n" } else { b"\n]\n" }).map_err(io)?;
+                w.write_all(if self.rows == 0 { b"[]\n" } else { b"\n]\n" })
+                    .map_err(io)?;
                 w.into_inner().map_err(|e| io(e.into_error()))?
             }
             SinkWriter::Parquet(w) => {
                 w.finish().map_err(|e| pe(e).file(&path))?;
-                std::fs::OpenOptions::new().write(true).open(&self.tmp).map_err(io)?
+                std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&self.tmp)
+                    .map_err(io)?
             }
         };
         file.sync_all().map_err(io)?;

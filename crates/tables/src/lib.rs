@@ -39,13 +39,26 @@ pub enum ErrorKind {
 
 impl Error {
     pub fn data(message: impl Into<String>) -> Self {
-        Error { file: None, line: None, field: None, message: message.into(), kind: ErrorKind::Data }
+        Error {
+            file: None,
+            line: None,
+            field: None,
+            message: message.into(),
+            kind: ErrorKind::Data,
+        }
     }
     pub fn usage(message: impl Into<String>) -> Self {
-        Error { kind: ErrorKind::Usage, ..Error::data(message) }
+        Error {
+            kind: ErrorKind::Usage,
+            ..Error::data(message)
+        }
     }
     pub fn io(file: impl Into<PathBuf>, e: impl fmt::Display) -> Self {
-        Error { file: Some(file.into()), kind: ErrorKind::Io, ..Error::data(e.to_string()) }
+        Error {
+            file: Some(file.into()),
+            kind: ErrorKind::Io,
+            ..Error::data(e.to_string())
+        }
     }
     pub fn file(mut self, f: impl Into<PathBuf>) -> Self {
         self.file = Some(f.into());

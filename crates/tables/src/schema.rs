@@ -50,19 +50,37 @@ impl TableSchema {
     }
     /// The table's polars schema (names and dtypes, in order).
     pub fn polars_schema(&self) -> polars::prelude::Schema {
-        self.fields.iter().map(|f| polars::prelude::Field::new(f.name.into(), f.ty.dtype())).collect()
+        self.fields
+            .iter()
+            .map(|f| polars::prelude::Field::new(f.name.into(), f.ty.dtype()))
+            .collect()
     }
 }
 
 const fn req(name: &'static str, ty: ColType) -> Field {
-    Field { name, ty, nullable: false, accepted: &[] }
+    Field {
+        name,
+        ty,
+        nullable: false,
+        accepted: &[],
+    }
 }
 const fn opt(name: &'static str, ty: ColType) -> Field {
-    Field { name, ty, nullable: true, accepted: &[] }
+    Field {
+        name,
+        ty,
+        nullable: true,
+        accepted: &[],
+    }
 }
 /// A required text column that holds one of `accepted`.
 const fn one_of(name: &'static str, accepted: &'static [&'static str]) -> Field {
-    Field { name, ty: Str, nullable: false, accepted }
+    Field {
+        name,
+        ty: Str,
+        nullable: false,
+        accepted,
+    }
 }
 use ColType::*;
 
@@ -90,18 +108,45 @@ pub const RECORDS: TableSchema = TableSchema {
 };
 
 /// ingest/dedup: one row per record, its cluster, and why it joined it.
-pub const CLUSTERS: TableSchema =
-    TableSchema { extra: false, name: "clusters", fields: &[req("cluster_id", Str), req("record_id", Str), req("representative", Bool), opt("matched_with", Str), opt("evidence", Str)] };
+pub const CLUSTERS: TableSchema = TableSchema {
+    extra: false,
+    name: "clusters",
+    fields: &[
+        req("cluster_id", Str),
+        req("record_id", Str),
+        req("representative", Bool),
+        opt("matched_with", Str),
+        opt("evidence", Str),
+    ],
+};
 
 /// ingest/dedup: one merged record per cluster (every source id kept).
 pub const MERGED: TableSchema = TableSchema {
     extra: false,
     name: "merged_records",
-    fields: &[req("cluster_id", Str), req("merged_ids", Str), req("databases", Str), opt("title", Str), opt("authors", Str), opt("year", Int), opt("journal", Str), opt("doi", Str)],
+    fields: &[
+        req("cluster_id", Str),
+        req("merged_ids", Str),
+        req("databases", Str),
+        opt("title", Str),
+        opt("authors", Str),
+        opt("year", Int),
+        opt("journal", Str),
+        opt("doi", Str),
+    ],
 };
 
 /// ingest/dedup: pairs too uncertain to merge automatically, for a person to decide.
-pub const MAYBE_PAIRS: TableSchema = TableSchema { extra: false, name: "maybe_pairs", fields: &[req("record_a", Str), req("record_b", Str), req("title_similarity", Float), req("evidence", Str)] };
+pub const MAYBE_PAIRS: TableSchema = TableSchema {
+    extra: false,
+    name: "maybe_pairs",
+    fields: &[
+        req("record_a", Str),
+        req("record_b", Str),
+        req("title_similarity", Float),
+        req("evidence", Str),
+    ],
+};
 
 /// ingest/screening: one row per screened cluster and stage.
 pub const SCREENING: TableSchema = TableSchema {
@@ -171,24 +216,52 @@ pub const CHANGES: TableSchema = TableSchema {
 pub const AGREEMENT: TableSchema = TableSchema {
     extra: false,
     name: "screening_agreement",
-    fields: &[req("stage", Str), req("records", Int), opt("agreed", Int), opt("conflicts", Int), opt("adjudicated", Int), opt("kappa", Float), opt("note", Str)],
+    fields: &[
+        req("stage", Str),
+        req("records", Int),
+        opt("agreed", Int),
+        opt("conflicts", Int),
+        opt("adjudicated", Int),
+        opt("kappa", Float),
+        opt("note", Str),
+    ],
 };
 
 /// ingest/prisma: PRISMA 2020 counts; `database` set on per-database rows.
-pub const PRISMA: TableSchema = TableSchema { extra: false, name: "prisma", fields: &[req("stage", Str), opt("database", Str), req("count", Int)] };
+pub const PRISMA: TableSchema = TableSchema {
+    extra: false,
+    name: "prisma",
+    fields: &[req("stage", Str), opt("database", Str), req("count", Int)],
+};
 
 /// report: `prisma.csv`, the overall flow (the rows of `prisma` without a database).
-pub const PRISMA_FLOW: TableSchema = TableSchema { extra: false, name: "prisma_flow", fields: &[req("stage", Str), req("count", Int)] };
+pub const PRISMA_FLOW: TableSchema = TableSchema {
+    extra: false,
+    name: "prisma_flow",
+    fields: &[req("stage", Str), req("count", Int)],
+};
 
 /// report: `clusters.csv`, duplicate clusters of two or more records in the dedup benchmark's
 /// format (ids joined by `;`).
-pub const CLUSTER_LIST: TableSchema = TableSchema { extra: false, name: "cluster_list", fields: &[req("merged_ids", Str)] };
+pub const CLUSTER_LIST: TableSchema = TableSchema {
+    extra: false,
+    name: "cluster_list",
+    fields: &[req("merged_ids", Str)],
+};
 
 /// report: `outcomes.csv`, the protocol's outcomes as run.
 pub const OUTCOMES: TableSchema = TableSchema {
     extra: false,
     name: "outcomes",
-    fields: &[req("outcome", Str), req("label", Str), opt("timepoint", Str), opt("definition", Str), opt("studies", Str), req("studies_source", Str), opt("subgroups", Str)],
+    fields: &[
+        req("outcome", Str),
+        req("label", Str),
+        opt("timepoint", Str),
+        opt("definition", Str),
+        opt("studies", Str),
+        req("studies_source", Str),
+        opt("subgroups", Str),
+    ],
 };
 
 /// extract: study characteristics. After these columns come the covariates the review declares
@@ -197,11 +270,31 @@ pub const OUTCOMES: TableSchema = TableSchema {
 pub const STUDIES: TableSchema = TableSchema {
     extra: true,
     name: "studies",
-    fields: &[req("study_id", Str), req("label", Str), opt("ref", Str), opt("design", Str), opt("n_treat", Int), opt("n_ctrl", Int), opt("n_source", Str), opt("citation", Str)],
+    fields: &[
+        req("study_id", Str),
+        req("label", Str),
+        opt("ref", Str),
+        opt("design", Str),
+        opt("n_treat", Int),
+        opt("n_ctrl", Int),
+        opt("n_source", Str),
+        opt("citation", Str),
+    ],
 };
 
 /// extract: arms of every study (factorial trials have more than two).
-pub const ARMS: TableSchema = TableSchema { extra: false, name: "arms", fields: &[req("study_id", Str), req("arm", Str), req("group", Str), req("factors", Str), req("n", Int), opt("source", Str)] };
+pub const ARMS: TableSchema = TableSchema {
+    extra: false,
+    name: "arms",
+    fields: &[
+        req("study_id", Str),
+        req("arm", Str),
+        req("group", Str),
+        req("factors", Str),
+        req("n", Int),
+        opt("source", Str),
+    ],
+};
 
 /// extract: per-study outcome data; missing cells stay missing. Which columns a row fills
 /// depends on the outcome's type: binary (events and totals per arm), continuous (mean, SD and n
@@ -232,8 +325,16 @@ pub const OUTCOME_DATA: TableSchema = TableSchema {
 };
 
 /// rob: RoB 2 domain and overall judgments.
-pub const ROB: TableSchema =
-    TableSchema { extra: false, name: "rob_judgments", fields: &[req("study_id", Str), req("domain", Str), one_of("judgment", &["low", "some concerns", "high"]), req("basis", Str)] };
+pub const ROB: TableSchema = TableSchema {
+    extra: false,
+    name: "rob_judgments",
+    fields: &[
+        req("study_id", Str),
+        req("domain", Str),
+        one_of("judgment", &["low", "some concerns", "high"]),
+        req("basis", Str),
+    ],
+};
 
 /// pool: per-study effects each analysis used (OR scale for display; log scale for the model).
 pub const EFFECTS: TableSchema = TableSchema {
@@ -285,7 +386,12 @@ pub const RESULTS: TableSchema = TableSchema {
         req("studies", Str),
         one_of("measure", &["OR", "RR", "RD", "MD", "SMD", "ROM", "GEN"]),
         one_of("scale", &["log", "natural"]),
-        Field { name: "model_type", ty: Str, nullable: true, accepted: &["fixed", "random"] },
+        Field {
+            name: "model_type",
+            ty: Str,
+            nullable: true,
+            accepted: &["fixed", "random"],
+        },
         opt("pi_lb", Float),
         opt("pi_ub", Float),
         opt("subgroup_by", Str),
@@ -304,7 +410,17 @@ pub const SENSITIVITY: TableSchema = TableSchema {
     name: "sensitivity",
     fields: &[
         req("outcome", Str),
-        one_of("analysis", &["leave_one_out", "cumulative", "exclude_high_rob", "egger", "trimfill", "metaregression"]),
+        one_of(
+            "analysis",
+            &[
+                "leave_one_out",
+                "cumulative",
+                "exclude_high_rob",
+                "egger",
+                "trimfill",
+                "metaregression",
+            ],
+        ),
         req("step", Str),
         opt("k", Int),
         opt("estimate", Float),
@@ -338,7 +454,13 @@ pub const CONSISTENCY: TableSchema = TableSchema {
 pub const AUDIT: TableSchema = TableSchema {
     extra: false,
     name: "audit",
-    fields: &[req("item", Str), req("published", Str), opt("recomputed", Str), one_of("status", &["match", "mismatch", "not computable"]), req("why", Str)],
+    fields: &[
+        req("item", Str),
+        req("published", Str),
+        opt("recomputed", Str),
+        one_of("status", &["match", "mismatch", "not computable"]),
+        req("why", Str),
+    ],
 };
 
 /// `metapipe pool --group`: one row per group. `scale` says what scale `estimate`, `ci_*` and
@@ -370,10 +492,30 @@ pub const POOL_GROUPS: TableSchema = TableSchema {
 };
 
 /// `metapipe gen-meta`: SYNTHETIC batches of 2×2 studies for benchmarks.
-pub const GEN_BINARY: TableSchema = TableSchema { extra: false, name: "gen_binary", fields: &[req("group", Int), req("study", Int), req("ai", Int), req("n1i", Int), req("ci", Int), req("n2i", Int)] };
+pub const GEN_BINARY: TableSchema = TableSchema {
+    extra: false,
+    name: "gen_binary",
+    fields: &[
+        req("group", Int),
+        req("study", Int),
+        req("ai", Int),
+        req("n1i", Int),
+        req("ci", Int),
+        req("n2i", Int),
+    ],
+};
 
 /// `metapipe gen-meta`: SYNTHETIC batches of generic effects for benchmarks.
-pub const GEN_GENERIC: TableSchema = TableSchema { extra: false, name: "gen_generic", fields: &[req("group", Int), req("study", Int), req("yi", Float), req("vi", Float)] };
+pub const GEN_GENERIC: TableSchema = TableSchema {
+    extra: false,
+    name: "gen_generic",
+    fields: &[
+        req("group", Int),
+        req("study", Int),
+        req("yi", Float),
+        req("vi", Float),
+    ],
+};
 
 /// Every stage table, for documentation and tests.
 pub const ALL: &[&TableSchema] = &[

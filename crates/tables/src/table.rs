@@ -31,24 +31,67 @@ impl Table {
     pub fn new(schema: &'static TableSchema, df: DataFrame) -> Result<Table> {
         let names: Vec<&str> = df.get_column_names().iter().map(|n| n.as_str()).collect();
         let fixed = schema.fields.len();
-        if names.len() < fixed || names[..fixed] != schema.names()[..] || (!schema.extra && names.len() != fixed) {
-            let more = if schema.extra { ", then any covariates" } else { "" };
-            return Err(Error::data(format!("table {}: columns [{}], schema says [{}]{more}", schema.name, names.join(","), schema.names().join(","))));
+        if names.len() < fixed
+            || names[..fixed] != schema.names()[..]
+            || (!schema.extra && names.len() != fixed)
+        {
+            let more = if schema.extra {
+                ", then any covariates"
+            } else {
+                ""
+            };
+            return Err(Error::data(format!(
+                "table {}: columns [{}], schema says [{}]{more}",
+                schema.name,
+                names.join(","),
+                schema.names().join(",")
+            )));
         }
         let mut cols = Vec::with_capacity(names.len());
         for (c, f) in df.columns().iter().zip(schema.fields) {
             if c.dtype() != &f.ty.dtype() {
-                return Err(Error::data(format!("column has type {}, schema says {}", c.dtype(), f.ty.dtype())).field(format!("{}.{}", schema.name, f.name)));
+                return Err(Error::data(format!(
+                    "column has type {}, schema says {}",
+                    c.dtype(),
+                    f.ty.dtype()
+                ))
+                .field(format!("{}.{}", schema.name, f.name)));
             }
-            let c = if f.ty == ColType::Float { finite_or_null(c)? } else { c.clone() };
+            let c = if f.ty == ColType::Float {
+                finite_or_null(c)?
+            } else {
+                c.clone()
+            };
             if !f.nullable && c.null_count() > 0 {
-                let row = c.as_materialized_series().is_null().iter().position(|x| x == Some(true)).unwrap_or(0);
-                return Err(Error::data(format!("table {}: row {}: {} must not be missing", schema.name, row + 1, f.name)).field(f.name));
+                let row = c
+                    .as_materialized_series()
+                    .is_null()
+                    .iter()
+                    .position(|x| x == Some(true))
+                    .unwrap_or(0);
+                return Err(Error::data(format!(
+                    "table {}: row {}: {} must not be missing",
+                    schema.name,
+                    row + 1,
+                    f.name
+                ))
+                .field(f.name));
             }
             if !f.accepted.is_empty() {
                 let ca = c.str().map_err(pe)?;
-                if let Some((row, v)) = ca.iter().enumerate().find_map(|(r, v)| v.filter(|v| !f.accepted.contains(v)).map(|v| (r, v))) {
-                    return Err(Error::data(format!("table {}: row {}: {:?} is not one of {:?}", schema.name, row + 1, v, f.accepted)).field(f.name));
+                if let Some((row, v)) = ca
+                    .iter()
+                    .enumerate()
+                    .find_map(|(r, v)| v.filter(|v| !f.accepted.contains(v)).map(|v| (r, v)))
+                {
+                    return Err(Error::data(format!(
+                        "table {}: row {}: {:?} is not one of {:?}",
+                        schema.name,
+                        row + 1,
+                        v,
+                        f.accepted
+                    ))
+                    .field(f.name));
                 }
             }
             cols.push(c);
@@ -58,7 +101,12 @@ impl Table {
             let c = match c.dtype() {
                 DataType::String | DataType::Int64 | DataType::Boolean => c.clone(),
                 DataType::Float64 => finite_or_null(c)?,
-                d => return Err(Error::data(format!("covariate column has type {d}; expected text, integer, number or yes/no")).field(format!("{}.{}", schema.name, c.name()))),
+                d => {
+                    return Err(Error::data(format!(
+                        "covariate column has type {d}; expected text, integer, number or yes/no"
+                    ))
+                    .field(format!("{}.{}", schema.name, c.name())))
+                }
             };
             cols.push(c);
         }
@@ -67,13 +115,18 @@ impl Table {
     }
     /// An empty table of `schema`.
     pub fn empty(schema: &'static TableSchema) -> Table {
-        Table { schema, df: DataFrame::empty_with_schema(&schema.polars_schema()) }
+        Table {
+            schema,
+            df: DataFrame::empty_with_schema(&schema.polars_schema()),
+        }
     }
     pub fn num_rows(&self) -> usize {
         self.df.height()
     }
     fn col(&self, name: &str) -> &Column {
-        self.df.column(name).unwrap_or_else(|_| panic!("{}: no column {name}", self.schema.name))
+        self.df
+            .column(name)
+            .unwrap_or_else(|_| panic!("{}: no column {name}", self.schema.name))
     }
     /// A text column (the schema guarantees the dtype).
     pub fn str(&self, name: &str) -> &StringChunked {
@@ -105,7 +158,11 @@ fn finite_or_null(c: &Column) -> Result<Column> {
     let ca = c.f64().map_err(pe)?;
     // every stored value finite (the common case, checked on the raw buffers; a missing cell's
     // slot is looked at too, and sends the column the slow way when it holds NaN)
-    if ca.downcast_iter().all(|arr| arr.values().iter().all(|v| v.is_finite())) || ca.iter().all(|v| v.is_none_or(f64::is_finite)) {
+    if ca
+        .downcast_iter()
+        .all(|arr| arr.values().iter().all(|v| v.is_finite()))
+        || ca.iter().all(|v| v.is_none_or(f64::is_finite))
+    {
         return Ok(c.clone());
     }
     let out: Float64Chunked = ca.iter().map(|v| v.filter(|x| x.is_finite())).collect();
@@ -170,14 +227,22 @@ impl Builder {
     }
     /// Push one row, cells in schema order.
     pub fn row(&mut self, cells: Vec<Cell>) {
-        assert_eq!(cells.len(), self.schema.fields.len(), "{}: row width", self.schema.name);
+        assert_eq!(
+            cells.len(),
+            self.schema.fields.len(),
+            "{}: row width",
+            self.schema.name
+        );
         for (k, c) in cells.into_iter().enumerate() {
             match (&mut self.columns[k], c) {
                 (Values::Str(v), Cell::S(x)) => v.push(x),
                 (Values::Int(v), Cell::I(x)) => v.push(x),
                 (Values::Float(v), Cell::F(x)) => v.push(x.filter(|y| y.is_finite())),
                 (Values::Bool(v), Cell::B(x)) => v.push(x),
-                (_, c) => panic!("{}.{}: cell {c:?} does not fit the column type", self.schema.name, self.schema.fields[k].name),
+                (_, c) => panic!(
+                    "{}.{}: cell {c:?} does not fit the column type",
+                    self.schema.name, self.schema.fields[k].name
+                ),
             }
         }
     }

@@ -5,7 +5,11 @@ use metapipe_tables::io::open_user;
 use proptest::prelude::*;
 
 fn check(bytes: &[u8]) {
-    let p = std::env::temp_dir().join(format!("mp-fuzz-raw-{}-{:?}.bin", std::process::id(), std::thread::current().id()));
+    let p = std::env::temp_dir().join(format!(
+        "mp-fuzz-raw-{}-{:?}.bin",
+        std::process::id(),
+        std::thread::current().id()
+    ));
     std::fs::write(&p, bytes).unwrap();
     // open, then read every column as numbers and as text
     if let Ok(src) = open_user(&p) {

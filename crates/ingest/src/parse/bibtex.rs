@@ -79,7 +79,11 @@ fn accent(a: char, b: char) -> char {
         ('~', 'a', 'ã'),
         ('~', 'o', 'õ'),
     ];
-    table.iter().find(|(x, y, _)| *x == a && *y == b).map(|t| t.2).unwrap_or(b)
+    table
+        .iter()
+        .find(|(x, y, _)| *x == a && *y == b)
+        .map(|t| t.2)
+        .unwrap_or(b)
 }
 
 /// BibTeX: `@type{key, field = {value} | "value" | number, ...}`. Braces must balance; an
@@ -116,7 +120,10 @@ pub fn parse_bibtex(text: &str, file: &str, database: &str) -> Result<Vec<Record
         }
         skip_ws(&mut i);
         if i >= b.len() || (b[i] != '{' && b[i] != '(') {
-            return Err(Error::data(format!("@{ty}: expected '{{' after the entry type")).line(line_at[i.min(b.len())]));
+            return Err(
+                Error::data(format!("@{ty}: expected '{{' after the entry type"))
+                    .line(line_at[i.min(b.len())]),
+            );
         }
         let close = if b[i] == '{' { '}' } else { ')' };
         i += 1;
@@ -143,12 +150,22 @@ pub fn parse_bibtex(text: &str, file: &str, database: &str) -> Result<Vec<Record
             key.push(b[i]);
             i += 1;
         }
-        let mut r = Record { database: database.into(), source_file: file.into(), source_line: start_line, entry_type: Some(lt.clone()), ..Default::default() };
+        let mut r = Record {
+            database: database.into(),
+            source_file: file.into(),
+            source_line: start_line,
+            entry_type: Some(lt.clone()),
+            ..Default::default()
+        };
         let mut pages = None;
         loop {
             skip_ws(&mut i);
             if i >= b.len() {
-                return Err(Error::data(format!("entry {:?} is not closed (unbalanced braces)", key.trim())).line(start_line));
+                return Err(Error::data(format!(
+                    "entry {:?} is not closed (unbalanced braces)",
+                    key.trim()
+                ))
+                .line(start_line));
             }
             if b[i] == close {
                 i += 1;
@@ -165,7 +182,12 @@ pub fn parse_bibtex(text: &str, file: &str, database: &str) -> Result<Vec<Record
             }
             skip_ws(&mut i);
             if name.is_empty() || i >= b.len() || b[i] != '=' {
-                return Err(Error::data(format!("entry {:?}: expected `field = value`", key.trim())).line(line_at[i.min(b.len())]).field(name));
+                return Err(Error::data(format!(
+                    "entry {:?}: expected `field = value`",
+                    key.trim()
+                ))
+                .line(line_at[i.min(b.len())])
+                .field(name));
             }
             i += 1;
             skip_ws(&mut i);
@@ -173,7 +195,12 @@ pub fn parse_bibtex(text: &str, file: &str, database: &str) -> Result<Vec<Record
             loop {
                 skip_ws(&mut i);
                 if i >= b.len() {
-                    return Err(Error::data(format!("entry {:?} is not closed (unbalanced braces)", key.trim())).line(start_line).field(name));
+                    return Err(Error::data(format!(
+                        "entry {:?} is not closed (unbalanced braces)",
+                        key.trim()
+                    ))
+                    .line(start_line)
+                    .field(name));
                 }
                 match b[i] {
                     '{' => {
@@ -181,7 +208,12 @@ pub fn parse_bibtex(text: &str, file: &str, database: &str) -> Result<Vec<Record
                         let vstart = i;
                         loop {
                             if i >= b.len() {
-                                return Err(Error::data(format!("field value opened on line {} is not closed", line_at[vstart])).line(start_line).field(name));
+                                return Err(Error::data(format!(
+                                    "field value opened on line {} is not closed",
+                                    line_at[vstart]
+                                ))
+                                .line(start_line)
+                                .field(name));
                             }
                             match b[i] {
                                 '{' => depth += 1,
@@ -211,12 +243,16 @@ pub fn parse_bibtex(text: &str, file: &str, database: &str) -> Result<Vec<Record
                             i += 1;
                         }
                         if i >= b.len() {
-                            return Err(Error::data("quoted value is not closed").line(start_line).field(name));
+                            return Err(Error::data("quoted value is not closed")
+                                .line(start_line)
+                                .field(name));
                         }
                         i += 1;
                     }
                     _ => {
-                        while i < b.len() && (b[i].is_ascii_alphanumeric() || b[i] == '_' || b[i] == '-') {
+                        while i < b.len()
+                            && (b[i].is_ascii_alphanumeric() || b[i] == '_' || b[i] == '-')
+                        {
                             value.push(b[i]);
                             i += 1;
                         }
@@ -232,7 +268,13 @@ pub fn parse_bibtex(text: &str, file: &str, database: &str) -> Result<Vec<Record
             let v = delatex(&value);
             match name.as_str() {
                 "title" => set(&mut r.title, &v),
-                "author" => r.authors = v.split(" and ").map(|x| x.trim().to_string()).filter(|x| !x.is_empty()).collect(),
+                "author" => {
+                    r.authors = v
+                        .split(" and ")
+                        .map(|x| x.trim().to_string())
+                        .filter(|x| !x.is_empty())
+                        .collect()
+                }
                 "journal" | "journaltitle" | "booktitle" => set(&mut r.journal, &v),
                 "year" | "date" => r.year = r.year.or(year_of(&v)),
                 "volume" => set(&mut r.volume, &v),

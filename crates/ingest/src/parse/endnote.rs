@@ -30,14 +30,30 @@ pub fn parse_enw(text: &str, file: &str, database: &str) -> Result<Vec<Record>> 
                     }
                     continue;
                 }
-                None => return Err(Error::data(format!("not an EndNote tagged line: {:?}", l.chars().take(40).collect::<String>())).line(ln)),
+                None => {
+                    return Err(Error::data(format!(
+                        "not an EndNote tagged line: {:?}",
+                        l.chars().take(40).collect::<String>()
+                    ))
+                    .line(ln))
+                }
             }
         }
         let Some(tag) = l.get(1..2).map(String::from) else {
             return Err(Error::data("bad EndNote tag (expected %X)").line(ln));
         };
         let val = l.get(3..).unwrap_or("").trim();
-        let (r, id) = cur.get_or_insert_with(|| (Record { database: database.into(), source_file: file.into(), source_line: ln, ..Default::default() }, None));
+        let (r, id) = cur.get_or_insert_with(|| {
+            (
+                Record {
+                    database: database.into(),
+                    source_file: file.into(),
+                    source_line: ln,
+                    ..Default::default()
+                },
+                None,
+            )
+        });
         match tag.as_str() {
             "0" => r.entry_type = Some(val.into()),
             "A" => r.authors.push(val.into()),
@@ -62,7 +78,19 @@ pub fn parse_enw(text: &str, file: &str, database: &str) -> Result<Vec<Record>> 
 }
 
 /// Elements of an EndNote XML record that hold others (their text is their children's).
-const CONTAINERS: [&str; 11] = ["authors", "contributors", "titles", "periodical", "dates", "records", "xml", "urls", "related-urls", "pub-dates", "keywords"];
+const CONTAINERS: [&str; 11] = [
+    "authors",
+    "contributors",
+    "titles",
+    "periodical",
+    "dates",
+    "records",
+    "xml",
+    "urls",
+    "related-urls",
+    "pub-dates",
+    "keywords",
+];
 
 /// EndNote XML (`<xml><records><record>…`), on the shared XML walker (`xml.rs`). `<style>`
 /// runs inside a field are its text; leaf elements without a mapping are kept in `extra`.
@@ -85,7 +113,9 @@ pub fn parse_endnote_xml(text: &str, file: &str, database: &str) -> Result<Vec<R
             ("pages", _) => set(&mut r.pages, v),
             ("electronic-resource-num", _) => set(&mut r.doi, v),
             ("abstract", _) => set(&mut r.abstract_, v),
-            (n, _) if e.leaf && !v.is_empty() && !CONTAINERS.contains(&n) => r.extra.push((n.to_string(), v.to_string())),
+            (n, _) if e.leaf && !v.is_empty() && !CONTAINERS.contains(&n) => {
+                r.extra.push((n.to_string(), v.to_string()))
+            }
             _ => {}
         }
     })
@@ -103,10 +133,30 @@ mod tests {
             <abstract>  Background:  the trial.\nMethods: randomised. </abstract><work-type>RCT</work-type></record></records></xml>";
         let r = &parse_endnote_xml(t, "f", "en").unwrap()[0];
         assert_eq!(r.record_id, "en:12");
-        assert_eq!(r.title.as_deref(), Some("Anakinra in severe COVID-19"), "styled runs are the field's text");
+        assert_eq!(
+            r.title.as_deref(),
+            Some("Anakinra in severe COVID-19"),
+            "styled runs are the field's text"
+        );
         assert_eq!(r.authors, vec!["Doe, J."]);
-        assert_eq!(r.abstract_.as_deref(), Some("Background:  the trial.\nMethods: randomised."), "trimmed, written whitespace kept");
-        let extra: Vec<(&str, &str)> = r.extra.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
-        assert_eq!(extra, vec![("key", "12"), ("author", "Editor, E."), ("work-type", "RCT")], "leaves only: no container text");
+        assert_eq!(
+            r.abstract_.as_deref(),
+            Some("Background:  the trial.\nMethods: randomised."),
+            "trimmed, written whitespace kept"
+        );
+        let extra: Vec<(&str, &str)> = r
+            .extra
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect();
+        assert_eq!(
+            extra,
+            vec![
+                ("key", "12"),
+                ("author", "Editor, E."),
+                ("work-type", "RCT")
+            ],
+            "leaves only: no container text"
+        );
     }
 }

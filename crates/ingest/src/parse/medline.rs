@@ -13,7 +13,13 @@ pub fn parse_medline(text: &str, file: &str, database: &str) -> Result<Vec<Recor
         if tags.is_empty() {
             return;
         }
-        let mut r = Record { database: database.into(), source_file: file.into(), source_line: start, entry_type: Some("JOUR".into()), ..Default::default() };
+        let mut r = Record {
+            database: database.into(),
+            source_file: file.into(),
+            source_line: start,
+            entry_type: Some("JOUR".into()),
+            ..Default::default()
+        };
         let mut id = None;
         let mut short_authors = vec![];
         let mut full_authors = vec![];
@@ -29,12 +35,18 @@ pub fn parse_medline(text: &str, file: &str, database: &str) -> Result<Vec<Recor
                 "VI" => push_text(&mut r.volume, &v),
                 "IP" => push_text(&mut r.issue, &v),
                 "PG" => push_text(&mut r.pages, &v),
-                "LID" | "AID" if v.ends_with("[doi]") => push_text(&mut r.doi, v.trim_end_matches("[doi]")),
+                "LID" | "AID" if v.ends_with("[doi]") => {
+                    push_text(&mut r.doi, v.trim_end_matches("[doi]"))
+                }
                 "AB" => push_text(&mut r.abstract_, &v),
                 _ => r.extra.push((t, v)),
             }
         }
-        r.authors = if short_authors.is_empty() { full_authors } else { short_authors };
+        r.authors = if short_authors.is_empty() {
+            full_authors
+        } else {
+            short_authors
+        };
         out.push(finish(r, id, database));
     };
     for (n, raw) in text.lines().enumerate() {
@@ -55,10 +67,19 @@ pub fn parse_medline(text: &str, file: &str, database: &str) -> Result<Vec<Recor
             continue;
         }
         let (tag, val) = match (l.get(..4), l.get(4..6)) {
-            (Some(t), Some("- ")) | (Some(t), Some("-")) => (t.trim().to_string(), l.get(6..).unwrap_or("").trim().to_string()),
-            _ => return Err(Error::data(format!("not a MEDLINE line: {:?}", truncate(l))).line(ln)),
+            (Some(t), Some("- ")) | (Some(t), Some("-")) => (
+                t.trim().to_string(),
+                l.get(6..).unwrap_or("").trim().to_string(),
+            ),
+            _ => {
+                return Err(Error::data(format!("not a MEDLINE line: {:?}", truncate(l))).line(ln))
+            }
         };
-        if tag.is_empty() || !tag.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) {
+        if tag.is_empty()
+            || !tag
+                .chars()
+                .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+        {
             return Err(Error::data(format!("bad MEDLINE tag {tag:?}")).line(ln));
         }
         if tag == "PMID" {
@@ -67,7 +88,9 @@ pub fn parse_medline(text: &str, file: &str, database: &str) -> Result<Vec<Recor
         if tags.is_empty() {
             start = ln;
             if tag != "PMID" {
-                return Err(Error::data("record does not start with PMID").line(ln).field(&tag));
+                return Err(Error::data("record does not start with PMID")
+                    .line(ln)
+                    .field(&tag));
             }
         }
         tags.push((tag, val));

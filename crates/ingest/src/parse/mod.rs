@@ -50,7 +50,17 @@ pub enum Format {
 pub fn decode(bytes: &[u8], path: &Path) -> Result<(String, Option<String>)> {
     if bytes.starts_with(&[0xFF, 0xFE]) || bytes.starts_with(&[0xFE, 0xFF]) {
         let le = bytes[0] == 0xFF;
-        let units: Vec<u16> = bytes[2..].chunks(2).filter(|c| c.len() == 2).map(|c| if le { u16::from_le_bytes([c[0], c[1]]) } else { u16::from_be_bytes([c[0], c[1]]) }).collect();
+        let units: Vec<u16> = bytes[2..]
+            .chunks(2)
+            .filter(|c| c.len() == 2)
+            .map(|c| {
+                if le {
+                    u16::from_le_bytes([c[0], c[1]])
+                } else {
+                    u16::from_be_bytes([c[0], c[1]])
+                }
+            })
+            .collect();
         let s = String::from_utf16(&units).map_err(|_| Error::data("invalid UTF-16").file(path))?;
         return Ok((s, Some("decoded as UTF-16".into())));
     }
@@ -62,7 +72,10 @@ pub fn decode(bytes: &[u8], path: &Path) -> Result<(String, Option<String>)> {
         Ok(s) => Ok((s.to_string(), None)),
         Err(e) => {
             let line = b[..e.valid_up_to()].iter().filter(|&&c| c == b'\n').count() + 1;
-            Ok((b.iter().map(|&c| c as char).collect(), Some(format!("line {line}: not valid UTF-8; decoded as Latin-1"))))
+            Ok((
+                b.iter().map(|&c| c as char).collect(),
+                Some(format!("line {line}: not valid UTF-8; decoded as Latin-1")),
+            ))
         }
     }
 }
@@ -89,24 +102,40 @@ pub fn preamble(text: &str) -> (usize, Vec<&str>) {
 /// Detect the export format from the first line after any preamble.
 pub fn detect(text: &str) -> Option<Format> {
     let (skip, _) = preamble(text);
-    let first = text.lines().skip(skip).map(|l| l.trim_end()).find(|l| !l.trim().is_empty())?;
+    let first = text
+        .lines()
+        .skip(skip)
+        .map(|l| l.trim_end())
+        .find(|l| !l.trim().is_empty())?;
     let t = first.trim_start();
     if t.starts_with('@') || t.starts_with('%') && t.len() > 2 && t.as_bytes()[1] == b' ' {
-        return Some(if t.starts_with('@') { Format::Bibtex } else { Format::EndnoteTagged });
+        return Some(if t.starts_with('@') {
+            Format::Bibtex
+        } else {
+            Format::EndnoteTagged
+        });
     }
     if t.starts_with("%0 ") || t.starts_with("%A ") || t.starts_with("%T ") {
         return Some(Format::EndnoteTagged);
     }
-    if t.starts_with("<?xml") || t.starts_with("<xml") || t.starts_with("<records") || t.starts_with("<!DOCTYPE") || t.starts_with("<PubmedArticleSet") || t.starts_with("<Trials") {
+    if t.starts_with("<?xml")
+        || t.starts_with("<xml")
+        || t.starts_with("<records")
+        || t.starts_with("<!DOCTYPE")
+        || t.starts_with("<PubmedArticleSet")
+        || t.starts_with("<Trials")
+    {
         // the root element, within the first few KB
         let head: String = text.chars().take(4096).collect();
-        return Some(if head.contains("<PubmedArticleSet") || head.contains("<PubmedArticle>") {
-            Format::PubmedXml
-        } else if head.contains("<Trials_downloaded_from_ICTRP") || head.contains("<Trial>") {
-            Format::IctrpXml
-        } else {
-            Format::EndnoteXml
-        });
+        return Some(
+            if head.contains("<PubmedArticleSet") || head.contains("<PubmedArticle>") {
+                Format::PubmedXml
+            } else if head.contains("<Trials_downloaded_from_ICTRP") || head.contains("<Trial>") {
+                Format::IctrpXml
+            } else {
+                Format::EndnoteXml
+            },
+        );
     }
     if first.starts_with("PMID-") {
         Some(Format::Medline)
@@ -171,10 +200,15 @@ pub fn parse_input(input: &Input, database: &str) -> Result<(Vec<Record>, Vec<St
         return Err(Error::data("no records found").file(path));
     }
     let mut recs = recs;
-    let mut warnings: Vec<String> = warning.into_iter().map(|w| format!("{name}: {w}")).collect();
+    let mut warnings: Vec<String> = warning
+        .into_iter()
+        .map(|w| format!("{name}: {w}"))
+        .collect();
     if !pre.is_empty() {
         warnings.push(format!("{name}: skipped a {}-line preamble before the first record (kept in that record's extra as PREAMBLE)", pre.len()));
-        recs[0].extra.insert(0, ("PREAMBLE".into(), pre.join(" | ")));
+        recs[0]
+            .extra
+            .insert(0, ("PREAMBLE".into(), pre.join(" | ")));
     }
     Ok((recs, warnings))
 }
@@ -231,7 +265,10 @@ mod tests {
         assert_eq!(detect("ID,title\n"), Some(Format::Csv));
         assert_eq!(detect("hello\n"), None);
         assert_eq!(detect("@article{x,\n"), Some(Format::Bibtex));
-        assert_eq!(detect("<?xml version=\"1.0\"?><xml>"), Some(Format::EndnoteXml));
+        assert_eq!(
+            detect("<?xml version=\"1.0\"?><xml>"),
+            Some(Format::EndnoteXml)
+        );
         assert_eq!(detect("%0 Journal Article\n"), Some(Format::EndnoteTagged));
     }
 
@@ -253,7 +290,10 @@ mod more_tests {
         let r = parse_bibtex(t, "f", "wos").unwrap();
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].record_id, "wos:decl2021");
-        assert_eq!(r[0].title.as_deref(), Some("Effect of Anti-Interleukin drugs (été)"));
+        assert_eq!(
+            r[0].title.as_deref(),
+            Some("Effect of Anti-Interleukin drugs (été)")
+        );
         assert_eq!(r[0].authors.len(), 2);
         assert_eq!(r[0].year, Some(2021));
         assert_eq!(r[0].pages.as_deref(), Some("1427-1438"));
@@ -287,7 +327,12 @@ mod more_tests {
         assert_eq!(r[0].authors, vec!["Doe, J"]);
         assert_eq!(r[0].journal.as_deref(), Some("J Med"));
         assert_eq!(r[0].year, Some(2021));
-        assert!(parse_endnote_xml("<xml><records><record><title>x</record></records></xml>", "f", "en").is_err());
+        assert!(parse_endnote_xml(
+            "<xml><records><record><title>x</record></records></xml>",
+            "f",
+            "en"
+        )
+        .is_err());
         assert!(parse_endnote_xml("<xml><records><record>", "f", "en").is_err());
     }
 }

@@ -29,9 +29,14 @@ pub(crate) fn year_of(s: &str) -> Option<i64> {
     let b = s.as_bytes();
     (0..b.len().saturating_sub(3)).find_map(|i| {
         let w = &b[i..i + 4];
-        let bounded = (i == 0 || !b[i - 1].is_ascii_digit()) && (i + 4 == b.len() || !b[i + 4].is_ascii_digit());
+        let bounded = (i == 0 || !b[i - 1].is_ascii_digit())
+            && (i + 4 == b.len() || !b[i + 4].is_ascii_digit());
         if bounded && w.iter().all(|c| c.is_ascii_digit()) {
-            std::str::from_utf8(w).ok()?.parse().ok().filter(|y| (1800..=2100).contains(y))
+            std::str::from_utf8(w)
+                .ok()?
+                .parse()
+                .ok()
+                .filter(|y| (1800..=2100).contains(y))
         } else {
             None
         }
@@ -65,7 +70,13 @@ pub(crate) struct LineIndex(Vec<usize>);
 
 impl LineIndex {
     pub(crate) fn new(text: &str) -> LineIndex {
-        LineIndex(text.bytes().enumerate().filter(|(_, c)| *c == b'\n').map(|(i, _)| i).collect())
+        LineIndex(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, c)| *c == b'\n')
+                .map(|(i, _)| i)
+                .collect(),
+        )
     }
     pub(crate) fn line(&self, pos: usize) -> usize {
         self.0.partition_point(|&nl| nl < pos) + 1
@@ -90,7 +101,12 @@ pub(crate) fn preamble_line(l: &str) -> bool {
     match t.split_once(':') {
         Some((k, _)) => {
             let k = k.trim();
-            !k.is_empty() && k.len() <= 30 && k.starts_with(|c: char| c.is_ascii_uppercase()) && k.chars().all(|c| c.is_ascii_alphabetic() || c == ' ' || c == '-') && !k.contains("  ")
+            !k.is_empty()
+                && k.len() <= 30
+                && k.starts_with(|c: char| c.is_ascii_uppercase())
+                && k.chars()
+                    .all(|c| c.is_ascii_alphabetic() || c == ' ' || c == '-')
+                && !k.contains("  ")
         }
         None => false,
     }

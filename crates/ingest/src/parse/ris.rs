@@ -12,7 +12,10 @@ pub(crate) fn is_ris_tag(l: &str) -> bool {
 /// The tag and value of an RIS line.
 fn ris_tag(l: &str) -> Option<(&str, &str)> {
     let b = l.as_bytes();
-    if b.len() < 4 || !b[0].is_ascii_uppercase() || !(b[1].is_ascii_uppercase() || b[1].is_ascii_digit()) {
+    if b.len() < 4
+        || !b[0].is_ascii_uppercase()
+        || !(b[1].is_ascii_uppercase() || b[1].is_ascii_digit())
+    {
         return None;
     }
     let rest = &l[2..];
@@ -33,10 +36,21 @@ fn ris_tag(l: &str) -> Option<(&str, &str)> {
 pub fn parse_ris(text: &str, file: &str, database: &str) -> Result<Vec<Record>> {
     let no_er_dialect = {
         let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
-        let tys: Vec<usize> = (0..lines.len()).filter(|&i| ris_tag(lines[i]).is_some_and(|(t, _)| t == "TY")).collect();
+        let tys: Vec<usize> = (0..lines.len())
+            .filter(|&i| ris_tag(lines[i]).is_some_and(|(t, _)| t == "TY"))
+            .collect();
         tys.len() >= 2
-            && !lines.iter().any(|l| ris_tag(l).is_some_and(|(t, _)| t == "ER"))
-            && tys[1..].iter().all(|&i| i > 0 && lines[..i].iter().rev().find(|l| !super::record::preamble_line(l)).is_some_and(|l| l.trim().is_empty()))
+            && !lines
+                .iter()
+                .any(|l| ris_tag(l).is_some_and(|(t, _)| t == "ER"))
+            && tys[1..].iter().all(|&i| {
+                i > 0
+                    && lines[..i]
+                        .iter()
+                        .rev()
+                        .find(|l| !super::record::preamble_line(l))
+                        .is_some_and(|l| l.trim().is_empty())
+            })
     };
     let mut out = vec![];
     let mut cur: Option<(Record, Option<String>, Vec<(String, String)>)> = None;
@@ -60,9 +74,17 @@ pub fn parse_ris(text: &str, file: &str, database: &str) -> Result<Vec<Record>> 
                     out.push(finish(r, id, database));
                 }
                 if cur.is_some() {
-                    return Err(Error::data("record not closed by ER before the next TY").line(ln).field("TY"));
+                    return Err(Error::data("record not closed by ER before the next TY")
+                        .line(ln)
+                        .field("TY"));
                 }
-                let mut r = Record { database: database.into(), source_file: file.into(), source_line: ln, entry_type: Some(val.into()), ..Default::default() };
+                let mut r = Record {
+                    database: database.into(),
+                    source_file: file.into(),
+                    source_line: ln,
+                    entry_type: Some(val.into()),
+                    ..Default::default()
+                };
                 if let Some(num) = number.take() {
                     r.extra.push(("NUMBER".into(), num));
                 }
@@ -70,7 +92,11 @@ pub fn parse_ris(text: &str, file: &str, database: &str) -> Result<Vec<Record>> 
                 continue;
             }
             let Some((r, id, tags)) = cur.as_mut() else {
-                return Err(Error::data(format!("tag {tag} outside a record (expected TY first)")).line(ln).field(tag));
+                return Err(
+                    Error::data(format!("tag {tag} outside a record (expected TY first)"))
+                        .line(ln)
+                        .field(tag),
+                );
             };
             if tag == "ER" {
                 let (mut r, id, tags) = cur.take().unwrap();
@@ -105,7 +131,9 @@ pub fn parse_ris(text: &str, file: &str, database: &str) -> Result<Vec<Record>> 
         out.push(finish(r, id, database));
     }
     if cur.is_some() {
-        return Err(Error::data("truncated: last record has no ER line").line(last_line).field("ER"));
+        return Err(Error::data("truncated: last record has no ER line")
+            .line(last_line)
+            .field("ER"));
     }
     Ok(out)
 }

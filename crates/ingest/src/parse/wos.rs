@@ -30,8 +30,14 @@ pub fn parse_wos(text: &str, file: &str, database: &str) -> Result<Vec<Record>> 
         }
         let tag = l.get(..2).unwrap_or("");
         let val = l.get(3..).unwrap_or("").trim();
-        if !tag.chars().all(|c| c.is_ascii_uppercase() || c.is_ascii_digit()) || (l.len() > 2 && l.as_bytes()[2] != b' ') {
-            return Err(Error::data(format!("not a Web of Science line: {:?}", truncate(l))).line(ln));
+        if !tag
+            .chars()
+            .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit())
+            || (l.len() > 2 && l.as_bytes()[2] != b' ')
+        {
+            return Err(
+                Error::data(format!("not a Web of Science line: {:?}", truncate(l))).line(ln),
+            );
         }
         match tag {
             "FN" | "VR" | "EF" if !in_rec => {}
@@ -45,17 +51,30 @@ pub fn parse_wos(text: &str, file: &str, database: &str) -> Result<Vec<Record>> 
                 in_rec = false;
             }
             _ if in_rec => tags.push((tag.into(), val.into())),
-            _ => return Err(Error::data(format!("tag {tag} outside a record (expected PT)")).line(ln).field(tag)),
+            _ => {
+                return Err(
+                    Error::data(format!("tag {tag} outside a record (expected PT)"))
+                        .line(ln)
+                        .field(tag),
+                )
+            }
         }
     }
     if in_rec {
-        return Err(Error::data("truncated: last record has no ER line").line(last).field("ER"));
+        return Err(Error::data("truncated: last record has no ER line")
+            .line(last)
+            .field("ER"));
     }
     Ok(out)
 }
 
 fn wos_record(tags: Vec<(String, String)>, start: usize, file: &str, database: &str) -> Record {
-    let mut r = Record { database: database.into(), source_file: file.into(), source_line: start, ..Default::default() };
+    let mut r = Record {
+        database: database.into(),
+        source_file: file.into(),
+        source_line: start,
+        ..Default::default()
+    };
     let mut id = None;
     let (mut bp, mut ep, mut ar) = (None, None, None);
     let mut title_parts = vec![];

@@ -30,13 +30,22 @@ impl Element<'_> {
         self.ancestors.iter().any(|a| a == name)
     }
     fn attr(&self, k: &str) -> Option<&str> {
-        self.attrs.iter().find(|(a, _)| a == k).map(|(_, v)| v.as_str())
+        self.attrs
+            .iter()
+            .find(|(a, _)| a == k)
+            .map(|(_, v)| v.as_str())
     }
 }
 
 /// Walk `text`, one record per `record_tag` element; `field` maps each element ending inside a
 /// record (and may set the record's id).
-pub(crate) fn records(text: &str, file: &str, database: &str, record_tag: &str, mut field: impl FnMut(&mut Record, &mut Option<String>, &Element)) -> Result<Vec<Record>> {
+pub(crate) fn records(
+    text: &str,
+    file: &str,
+    database: &str,
+    record_tag: &str,
+    mut field: impl FnMut(&mut Record, &mut Option<String>, &Element),
+) -> Result<Vec<Record>> {
     let mut reader = Reader::from_str(text);
     let lines = LineIndex::new(text);
     // open elements: name, attributes, whether a child element has started
@@ -49,13 +58,35 @@ pub(crate) fn records(text: &str, file: &str, database: &str, record_tag: &str, 
     let mut bufs: Vec<String> = vec![String::new()];
     loop {
         let pos = reader.buffer_position() as usize;
-        let ev = reader.read_event().map_err(|e| Error::data(format!("malformed XML: {e}")).line(lines.line(reader.error_position() as usize)))?;
+        let ev = reader.read_event().map_err(|e| {
+            Error::data(format!("malformed XML: {e}"))
+                .line(lines.line(reader.error_position() as usize))
+        })?;
         match ev {
             Event::Start(e) => {
                 let name = e.name().as_ref().to_string();
-                let attrs = e.attributes().flatten().map(|a| (a.key.as_ref().to_string(), a.normalized_value(quick_xml::XmlVersion::Implicit1_0).map(|v| v.to_string()).unwrap_or_default())).collect();
+                let attrs = e
+                    .attributes()
+                    .flatten()
+                    .map(|a| {
+                        (
+                            a.key.as_ref().to_string(),
+                            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                                .map(|v| v.to_string())
+                                .unwrap_or_default(),
+                        )
+                    })
+                    .collect();
                 if name == record_tag {
-                    cur = Some((Record { database: database.into(), source_file: file.into(), source_line: lines.line(pos + 1), ..Default::default() }, None));
+                    cur = Some((
+                        Record {
+                            database: database.into(),
+                            source_file: file.into(),
+                            source_line: lines.line(pos + 1),
+                            ..Default::default()
+                        },
+                        None,
+                    ));
                 }
                 bufs.push(String::new());
                 names.push(name.clone());
@@ -64,19 +95,28 @@ pub(crate) fn records(text: &str, file: &str, database: &str, record_tag: &str, 
                 }
                 stack.push((name, attrs, false));
             }
-            Event::Text(t) => bufs.last_mut().expect("root buffer").push_str(&t.xml10_content()),
+            Event::Text(t) => bufs
+                .last_mut()
+                .expect("root buffer")
+                .push_str(&t.xml10_content()),
             Event::CData(t) => bufs.last_mut().expect("root buffer").push_str(&t),
             Event::GeneralRef(r) => bufs.last_mut().expect("root buffer").extend(entity(&r)),
             Event::End(e) => {
                 let name = e.name().as_ref().to_string();
-                let Some((open, attrs, has_children)) = stack.pop() else { return Err(Error::data(format!("</{name}> without an opening tag")).line(lines.line(pos + 1)).field(name)) };
+                let Some((open, attrs, has_children)) = stack.pop() else {
+                    return Err(Error::data(format!("</{name}> without an opening tag"))
+                        .line(lines.line(pos + 1))
+                        .field(name));
+                };
                 names.pop();
                 let text = bufs.pop().unwrap_or_default();
                 if let Some(parent) = bufs.last_mut() {
                     parent.push_str(&text);
                 }
                 if open != name {
-                    return Err(Error::data(format!("</{name}> closes <{open}>")).line(lines.line(pos + 1)).field(name));
+                    return Err(Error::data(format!("</{name}> closes <{open}>"))
+                        .line(lines.line(pos + 1))
+                        .field(name));
                 }
                 if name == record_tag {
                     if let Some((r, id)) = cur.take() {
@@ -84,7 +124,18 @@ pub(crate) fn records(text: &str, file: &str, database: &str, record_tag: &str, 
                     }
                 } else if let Some((r, id)) = cur.as_mut() {
                     let v = text.split_whitespace().collect::<Vec<_>>().join(" ");
-                    field(r, id, &Element { name: &name, ancestors: &names, attrs: &attrs, value: &v, raw: &text, leaf: !has_children });
+                    field(
+                        r,
+                        id,
+                        &Element {
+                            name: &name,
+                            ancestors: &names,
+                            attrs: &attrs,
+                            value: &v,
+                            raw: &text,
+                            leaf: !has_children,
+                        },
+                    );
                 }
             }
             Event::Eof => break,
@@ -92,7 +143,9 @@ pub(crate) fn records(text: &str, file: &str, database: &str, record_tag: &str, 
         }
     }
     if let Some((open, _, _)) = stack.last() {
-        return Err(Error::data(format!("truncated: <{open}> is not closed")).line(text.lines().count()).field(open.clone()));
+        return Err(Error::data(format!("truncated: <{open}> is not closed"))
+            .line(text.lines().count())
+            .field(open.clone()));
     }
     Ok(out)
 }
@@ -113,41 +166,58 @@ pub(crate) fn entity(r: &quick_xml::events::BytesRef) -> Option<char> {
 /// PubMed XML: one record per `<PubmedArticle>`, id the PMID.
 pub fn parse_pubmed_xml(text: &str, file: &str, database: &str) -> Result<Vec<Record>> {
     let (mut last, mut initials) = (String::new(), String::new());
-    records(text, file, database, "PubmedArticle", |r, id, e| match e.name {
-        "PMID" if e.parent() == "MedlineCitation" => set(id, e.value),
-        "ArticleTitle" => set(&mut r.title, e.value),
-        "LastName" => last = e.value.to_string(),
-        "Initials" | "ForeName" if initials.is_empty() || e.name == "Initials" => initials = e.value.to_string(),
-        "CollectiveName" if e.parent() == "Author" => last = e.value.to_string(),
-        "Author" if e.parent() == "AuthorList" => {
-            let a = if initials.is_empty() { std::mem::take(&mut last) } else { format!("{} {}", std::mem::take(&mut last), std::mem::take(&mut initials)) };
-            if !a.trim().is_empty() {
-                r.authors.push(a);
+    records(text, file, database, "PubmedArticle", |r, id, e| {
+        match e.name {
+            "PMID" if e.parent() == "MedlineCitation" => set(id, e.value),
+            "ArticleTitle" => set(&mut r.title, e.value),
+            "LastName" => last = e.value.to_string(),
+            "Initials" | "ForeName" if initials.is_empty() || e.name == "Initials" => {
+                initials = e.value.to_string()
             }
+            "CollectiveName" if e.parent() == "Author" => last = e.value.to_string(),
+            "Author" if e.parent() == "AuthorList" => {
+                let a = if initials.is_empty() {
+                    std::mem::take(&mut last)
+                } else {
+                    format!(
+                        "{} {}",
+                        std::mem::take(&mut last),
+                        std::mem::take(&mut initials)
+                    )
+                };
+                if !a.trim().is_empty() {
+                    r.authors.push(a);
+                }
+            }
+            "Title" if e.parent() == "Journal" => set(&mut r.journal, e.value),
+            "ISOAbbreviation" => set(&mut r.journal_abbrev, e.value),
+            "Volume" if e.parent() == "JournalIssue" => set(&mut r.volume, e.value),
+            "Issue" if e.parent() == "JournalIssue" => set(&mut r.issue, e.value),
+            "Year" | "MedlineDate" if e.within("PubDate") => r.year = r.year.or(year_of(e.value)),
+            "MedlinePgn" => set(&mut r.pages, e.value),
+            "ELocationID" | "ArticleId"
+                if matches!(e.attr("EIdType").or(e.attr("IdType")), Some("doi")) =>
+            {
+                set(&mut r.doi, e.value)
+            }
+            "AbstractText" => match &mut r.abstract_ {
+                Some(a) => {
+                    a.push(' ');
+                    a.push_str(e.value);
+                }
+                None => set(&mut r.abstract_, e.value),
+            },
+            "PublicationType" => set(&mut r.entry_type, e.value),
+            _ => {}
         }
-        "Title" if e.parent() == "Journal" => set(&mut r.journal, e.value),
-        "ISOAbbreviation" => set(&mut r.journal_abbrev, e.value),
-        "Volume" if e.parent() == "JournalIssue" => set(&mut r.volume, e.value),
-        "Issue" if e.parent() == "JournalIssue" => set(&mut r.issue, e.value),
-        "Year" | "MedlineDate" if e.within("PubDate") => r.year = r.year.or(year_of(e.value)),
-        "MedlinePgn" => set(&mut r.pages, e.value),
-        "ELocationID" | "ArticleId" if matches!(e.attr("EIdType").or(e.attr("IdType")), Some("doi")) => set(&mut r.doi, e.value),
-        "AbstractText" => match &mut r.abstract_ {
-            Some(a) => {
-                a.push(' ');
-                a.push_str(e.value);
-            }
-            None => set(&mut r.abstract_, e.value),
-        },
-        "PublicationType" => set(&mut r.entry_type, e.value),
-        _ => {}
     })
 }
 
 /// WHO ICTRP export: one record per `<Trial>`, id the trial id (NCT…, ISRCTN…, ChiCTR…).
 pub fn parse_ictrp_xml(text: &str, file: &str, database: &str) -> Result<Vec<Record>> {
     records(text, file, database, "Trial", |r, id, e| {
-        r.entry_type.get_or_insert_with(|| "trial registration".into());
+        r.entry_type
+            .get_or_insert_with(|| "trial registration".into());
         match e.name {
             "TrialID" => set(id, e.value),
             "Public_title" | "Public_Title" => set(&mut r.title, e.value),
@@ -155,11 +225,16 @@ pub fn parse_ictrp_xml(text: &str, file: &str, database: &str) -> Result<Vec<Rec
                 if r.title.is_none() {
                     set(&mut r.title, e.value)
                 } else if !e.value.is_empty() {
-                    r.extra.push(("Scientific_title".into(), e.value.to_string()))
+                    r.extra
+                        .push(("Scientific_title".into(), e.value.to_string()))
                 }
             }
-            "Date_registration" | "Date_Registration" | "Date_enrollement" if r.year.is_none() => r.year = year_of(e.value),
-            "Primary_sponsor" | "Primary_Sponsor" => r.authors.extend((!e.value.is_empty()).then(|| e.value.to_string())),
+            "Date_registration" | "Date_Registration" | "Date_enrollement" if r.year.is_none() => {
+                r.year = year_of(e.value)
+            }
+            "Primary_sponsor" | "Primary_Sponsor" => r
+                .authors
+                .extend((!e.value.is_empty()).then(|| e.value.to_string())),
             n if !e.value.is_empty() => r.extra.push((n.to_string(), e.value.to_string())),
             _ => {}
         }
@@ -189,9 +264,20 @@ mod tests {
         assert_eq!(r.len(), 1);
         assert_eq!(r[0].record_id, "pubmed:99000001");
         assert_eq!(r[0].source_line, 4);
-        assert_eq!(r[0].title.as_deref(), Some("Synthetic effect of & drugs: a factorial trial."));
+        assert_eq!(
+            r[0].title.as_deref(),
+            Some("Synthetic effect of & drugs: a factorial trial.")
+        );
         assert_eq!(r[0].authors, vec!["Declercq J", "COV-AID study group"]);
-        assert_eq!((r[0].year, r[0].volume.as_deref(), r[0].issue.as_deref(), r[0].pages.as_deref()), (Some(2021), Some("9"), Some("12"), Some("1427-1438")));
+        assert_eq!(
+            (
+                r[0].year,
+                r[0].volume.as_deref(),
+                r[0].issue.as_deref(),
+                r[0].pages.as_deref()
+            ),
+            (Some(2021), Some("9"), Some("12"), Some("1427-1438"))
+        );
         assert_eq!(r[0].doi.as_deref(), Some("10.5555/synth.1"));
         assert_eq!(r[0].journal_abbrev.as_deref(), Some("Lancet Respir Med"));
     }
@@ -201,7 +287,14 @@ mod tests {
         let t = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<Trials_downloaded_from_ICTRP>\n<Trial>\n<Internal_Number>1</Internal_Number>\n<TrialID>NCT99000001</TrialID>\n<Public_title>Synthetic registered trial of a drug</Public_title>\n<Scientific_title>A synthetic randomised trial</Scientific_title>\n<Primary_sponsor>Synthetic University</Primary_sponsor>\n<Date_registration>15/03/2020</Date_registration>\n</Trial>\n</Trials_downloaded_from_ICTRP>\n";
         let r = parse_ictrp_xml(t, "f", "ictrp").unwrap();
         assert_eq!(r[0].record_id, "ictrp:NCT99000001");
-        assert_eq!((r[0].title.as_deref(), r[0].year, r[0].entry_type.as_deref()), (Some("Synthetic registered trial of a drug"), Some(2020), Some("trial registration")));
+        assert_eq!(
+            (r[0].title.as_deref(), r[0].year, r[0].entry_type.as_deref()),
+            (
+                Some("Synthetic registered trial of a drug"),
+                Some(2020),
+                Some("trial registration")
+            )
+        );
         let e = parse_ictrp_xml(&t[..t.len() - 40], "f", "ictrp").unwrap_err();
         assert!(e.message.contains("not closed"), "{e}");
     }
