@@ -12,8 +12,11 @@ dir.create("data/bcg-tb", showWarnings=FALSE)
 b <- dat.bcg
 ids <- sprintf("trial%02d", b$trial)
 w(data.frame(study_id=ids, label=paste(b$author, b$year), year=b$year, ablat=b$ablat, alloc=b$alloc), "data/bcg-tb/studies.csv")
-w(data.frame(study_id=ids, outcome="tb", events_treat=b$tpos, n_treat=b$tpos+b$tneg, events_ctrl=b$cpos, n_ctrl=b$cpos+b$cneg,
-             source="R package metadat, dat.bcg (from Colditz et al. 1994, JAMA 271:698-702)"), "data/bcg-tb/outcome_data.csv")
+# the same rows twice: outcome "tb" (Colditz et al.'s analysis) and "tb_cochrane" (the same
+# trials under Cochrane's 2025 methods, tests/fixtures/cochrane)
+tb <- function(o) data.frame(study_id=ids, outcome=o, events_treat=b$tpos, n_treat=b$tpos+b$tneg, events_ctrl=b$cpos, n_ctrl=b$cpos+b$cneg,
+             source="R package metadat, dat.bcg (from Colditz et al. 1994, JAMA 271:698-702)")
+w(rbind(tb("tb"), tb("tb_cochrane")), "data/bcg-tb/outcome_data.csv")
 dat <- escalc(measure="RR", ai=tpos, bi=tneg, ci=cpos, di=cneg, data=b)
 dl <- rma(yi, vi, data=dat, method="DL", control=ctl)
 mh <- rma.mh(measure="RR", ai=tpos, bi=tneg, ci=cpos, di=cneg, data=b)

@@ -3,11 +3,12 @@
 //! Exit status: 0 success; 1 bad input data (the message names file, line and field); 2 bad
 //! usage. Nothing is printed on stdout on failure, and no output file is left half-written.
 
+use metapipe_plan::options;
 use metapipe_pool as pool_cmd;
 use metapipe_run::{config, init, run};
 
 use clap::{Parser, Subcommand};
-use metapipe_meta::model::{Control, Method};
+use metapipe_meta::model::Control;
 use metapipe_tables::Error;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -106,17 +107,20 @@ enum Cmd {
 #[derive(clap::Args)]
 struct PoolOpts {
     file: PathBuf,
-    #[arg(long, default_value = "OR")]
+    #[arg(long, default_value = "OR", help = format!("the effect measure, as escalc's: {}", options::MEASURES))]
     measure: String,
-    #[arg(long, default_value = "REML")]
+    #[arg(long, default_value = "REML", help = format!("a fixed-effect method (MH, PETO: 2x2 counts) or a tau^2 estimator: {}", options::METHODS))]
     method: String,
-    #[arg(long, default_value = "z")]
-    test: String,
-    #[arg(long, default_value = "metafor")]
+    #[arg(long, help = format!("the test (knha: Knapp-Hartung, random-effects methods only; default: knha under cochrane, else z): {}", options::TESTS))]
+    test: Option<String>,
+    #[arg(long, default_value = "metafor", help = format!("revman: RevMan 5's zero-cell rule and DL (OR, RR; MH or DL; z); cochrane: REML, HKSJ, t(k-2) prediction interval, double zeros not estimable: {}", options::CONVENTIONS))]
     convention: String,
+    #[arg(long, help = format!("the prediction interval of a random-effects model (default: the convention's: metafor's predict(), t with k-2 df under revman and cochrane): {}", options::PI_KINDS))]
+    prediction: Option<String>,
     /// pool every group of this column in one pass
     #[arg(long)]
     group: Option<String>,
+    /// json, csv or table
     #[arg(long, default_value = "table")]
     format: String,
     #[arg(long)]
@@ -260,46 +264,17 @@ fn real_main() -> Result<String, Error> {
             if k == 0 {
                 return Err(Error::usage("--k must be >= 1"));
             }
-            gen_meta_to(groups, k, binary, seed, &out)?;
+            pool_cmd::bench::gen_meta_to(groups, k, binary, seed, &out)?;
             Ok(String::new())
         }
-        Cmd::BenchKernel { groups, k, runs } => Ok(bench_kernel(groups, k, runs)),
+        Cmd::BenchKernel { groups, k, runs } => Ok(pool_cmd::bench::kernel_times(groups, k, runs)),
         Cmd::BenchPool {
             file,
             measure,
             method,
             group,
             runs,
-        } => {
-            let o = pool_cmd::UserOptions {
-                measure: &measure,
-                method: &method,
-                test: "z",
-                convention: "metafor",
-                level: 0.95,
-                engine: "auto",
-                control: Control::default(),
-            };
-            let a = pool_cmd::PoolArgs {
-                group: Some(group),
-                ..pool_cmd::PoolArgs::new(&o)?
-            };
-            let df = metapipe_tables::io::open_user(&file)?.read_all()?;
-            let mut times = vec![];
-            for _ in 0..runs.max(1) {
-                let t = std::time::Instant::now();
-                let out = pool_cmd::pool_frame(&df, &file.display().to_string(), &a)?;
-                times.push(t.elapsed().as_secs_f64());
-                std::hint::black_box(out);
-            }
-            times.sort_by(f64::total_cmp);
-            Ok(format!(
-                "what,s_min,s_median,s_max\nin-memory pool_frame,{:.4},{:.4},{:.4}\n",
-                times[0],
-                times[times.len() / 2],
-                times[times.len() - 1]
-            ))
-        }
+        } => pool_cmd::bench::pool_frame_times(&file, &measure, &method, &group, runs),
         Cmd::Parse { files, out } => {
             if files.is_empty() {
                 return Err(Error::usage("parse: give at least one file"));
@@ -323,6 +298,7 @@ fn pool_args(o: PoolOpts) -> Result<pool_cmd::PoolArgs, Error> {
         method,
         test,
         convention,
+        prediction,
         group,
         format,
         out,
@@ -348,7 +324,8 @@ fn pool_args(o: PoolOpts) -> Result<pool_cmd::PoolArgs, Error> {
     let o = pool_cmd::UserOptions {
         measure: &measure,
         method: &method,
-        test: &test,
+        test: test.as_deref(),
+        prediction: prediction.as_deref(),
         convention: &convention,
         level,
         engine: &engine,
@@ -439,241 +416,15 @@ fn dedup_cmd(o: DedupOpts) -> Result<String, Error> {
         None
     };
     // benchmark format: source ids without the database prefix when there is one source
-    let strip = files.len() == 1;
-    let mut list = metapipe_tables::Builder::new(&metapipe_tables::schema::CLUSTER_LIST);
-    for members in d.clusters.iter().filter(|c| c.len() > 1) {
-        let mut ids: Vec<String> = members
-            .iter()
-            .map(|&i| {
-                let id = &recs[i].record_id;
-                if strip {
-                    id.split_once(':')
-                        .map(|(_, x)| x.to_string())
-                        .unwrap_or(id.clone())
-                } else {
-                    id.clone()
-                }
-            })
-            .collect();
-        ids.sort();
-        list.row(vec![metapipe_tables::s(ids.join(";"))]);
-    }
+    let list = metapipe_ingest::dedup_cluster_list(&recs, &d, files.len() == 1)?;
     match (&tables, out.extension().is_some_and(|e| e == "parquet")) {
         (Some((_, merged, _)), true) => metapipe_tables::io::write_parquet(merged, &out)?,
-        _ => metapipe_tables::io::write_csv(&list.finish()?, &out)?,
+        _ => metapipe_tables::io::write_csv(&list, &out)?,
     }
     if let (Some(m), Some((_, _, maybe_t))) = (maybe, &tables) {
         write_table(maybe_t, &m)?;
     }
     Ok(String::new())
-}
-
-/// SYNTHETIC meta-analyses: group g has k studies with a true effect drawn per group and
-/// between-study heterogeneity; seeded splitmix64 + Box-Muller, reproducible everywhere. Batches
-/// continue one random sequence, so the data do not depend on the batch size.
-struct GenMeta {
-    state: u64,
-    k: usize,
-    binary: bool,
-}
-
-impl GenMeta {
-    fn uniform(&mut self) -> f64 {
-        self.state = self.state.wrapping_add(0x9E3779B97F4A7C15);
-        let mut z = self.state;
-        z = (z ^ (z >> 30)).wrapping_mul(0xBF58476D1CE4E5B9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94D049BB133111EB);
-        ((z ^ (z >> 31)) >> 11) as f64 / (1u64 << 53) as f64
-    }
-    fn normal(&mut self) -> f64 {
-        let u1 = self.uniform().max(1e-300);
-        (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * self.uniform()).cos()
-    }
-    /// Groups `first + 1 ..= first + groups`.
-    fn batch(&mut self, first: usize, groups: usize) -> Result<metapipe_tables::Table, Error> {
-        use metapipe_tables::schema::{GEN_BINARY, GEN_GENERIC};
-        use polars::prelude::{Column, DataFrame};
-        let (k, n) = (self.k, groups * self.k);
-        let mut g = Vec::with_capacity(n);
-        let mut study = Vec::with_capacity(n);
-        let (mut c1, mut c2, mut c3, mut c4) = (
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-            Vec::with_capacity(n),
-        );
-        for gi in first..first + groups {
-            let key = gi as i64 + 1;
-            let mu = 0.3 * self.normal();
-            let tau = 0.3 * self.uniform();
-            for s in 0..k {
-                g.push(key);
-                study.push(s as i64 + 1);
-                let theta = mu + tau * self.normal();
-                if self.binary {
-                    let n1 = 20 + (self.uniform() * 180.0) as i64;
-                    let n2 = 20 + (self.uniform() * 180.0) as i64;
-                    let p2 = 0.05 + 0.3 * self.uniform();
-                    let odds = p2 / (1.0 - p2) * theta.exp();
-                    let p1 = odds / (1.0 + odds);
-                    let a = (0..n1).filter(|_| self.uniform() < p1).count() as i64;
-                    let c = (0..n2).filter(|_| self.uniform() < p2).count() as i64;
-                    c1.push(a as f64);
-                    c2.push(n1 as f64);
-                    c3.push(c as f64);
-                    c4.push(n2 as f64);
-                } else {
-                    let v = 0.01 + 0.3 * self.uniform();
-                    c1.push(theta + v.sqrt() * self.normal());
-                    c2.push(v);
-                }
-            }
-        }
-        let to_int = |name: &str, v: Vec<f64>| {
-            Column::new(
-                name.into(),
-                v.into_iter().map(|y| y as i64).collect::<Vec<_>>(),
-            )
-        };
-        let (schema, cols) = if self.binary {
-            (
-                &GEN_BINARY,
-                vec![
-                    Column::new("group".into(), g),
-                    Column::new("study".into(), study),
-                    to_int("ai", c1),
-                    to_int("n1i", c2),
-                    to_int("ci", c3),
-                    to_int("n2i", c4),
-                ],
-            )
-        } else {
-            (
-                &GEN_GENERIC,
-                vec![
-                    Column::new("group".into(), g),
-                    Column::new("study".into(), study),
-                    Column::new("yi".into(), c1),
-                    Column::new("vi".into(), c2),
-                ],
-            )
-        };
-        let df = DataFrame::new(n, cols).map_err(metapipe_tables::pe)?;
-        metapipe_tables::Table::new(schema, df)
-    }
-}
-
-fn gen_meta(
-    groups: usize,
-    k: usize,
-    binary: bool,
-    seed: u64,
-) -> Result<metapipe_tables::Table, Error> {
-    GenMeta {
-        state: seed,
-        k,
-        binary,
-    }
-    .batch(0, groups)
-}
-
-/// `gen-meta` into a file, in batches of 10^5 groups (bounded memory for 10^8 rows).
-fn gen_meta_to(
-    groups: usize,
-    k: usize,
-    binary: bool,
-    seed: u64,
-    out: &std::path::Path,
-) -> Result<(), Error> {
-    use metapipe_tables::io::{SinkFormat, TableSink};
-    use metapipe_tables::schema::{GEN_BINARY, GEN_GENERIC};
-    let format = if out.extension().is_some_and(|e| e == "parquet") {
-        SinkFormat::Parquet
-    } else {
-        SinkFormat::Csv
-    };
-    let mut sink = TableSink::create(out, format, if binary { &GEN_BINARY } else { &GEN_GENERIC })?;
-    let mut gen = GenMeta {
-        state: seed,
-        k,
-        binary,
-    };
-    let step = 100_000;
-    for first in (0..groups).step_by(step) {
-        sink.write(&gen.batch(first, step.min(groups - first))?)?;
-    }
-    sink.finish()
-}
-
-/// Timings of DL over `groups` in-memory meta-analyses of `k` studies: a straight-line loop
-/// (estimate, se, τ² only) and metapipe's batch kernel (every output column), ns per analysis,
-/// min/median/max of `runs`, as CSV.
-fn bench_kernel(groups: usize, k: usize, runs: usize) -> String {
-    let t = gen_meta(groups, k, false, 7).expect("generate");
-    let yi: Vec<f64> = t.float("yi").into_no_null_iter().collect();
-    let vi: Vec<f64> = t.float("vi").into_no_null_iter().collect();
-    let straight = |yi: &[f64], vi: &[f64]| -> f64 {
-        let mut acc = 0.0;
-        for g in 0..groups {
-            let (y, v) = (&yi[g * k..(g + 1) * k], &vi[g * k..(g + 1) * k]);
-            let (mut sw, mut swy, mut sw2) = (0.0, 0.0, 0.0);
-            for j in 0..k {
-                let w = 1.0 / v[j];
-                sw += w;
-                swy += w * y[j];
-                sw2 += w * w;
-            }
-            let m = swy / sw;
-            let mut q = 0.0;
-            for j in 0..k {
-                q += (y[j] - m) * (y[j] - m) / v[j];
-            }
-            let tau2 = ((q - (k as f64 - 1.0)) / (sw - sw2 / sw)).max(0.0);
-            let (mut a, mut b) = (0.0, 0.0);
-            for j in 0..k {
-                let w = 1.0 / (v[j] + tau2);
-                a += w;
-                b += w * y[j];
-            }
-            acc += b / a + (1.0 / a).sqrt() + tau2;
-        }
-        acc
-    };
-    let control = metapipe_meta::Control::default();
-    let crit = metapipe_meta::batch::crit(0.95);
-    let kernel = |yi: &[f64], vi: &[f64], full: bool| -> f64 {
-        let mut acc = 0.0;
-        for g in 0..groups {
-            let (y, v) = (&yi[g * k..(g + 1) * k], &vi[g * k..(g + 1) * k]);
-            let r = metapipe_meta::batch::iv(y, v, Method::DL, &control, crit).unwrap();
-            acc += r.estimate + if full { r.p + r.q_p } else { 0.0 };
-        }
-        acc
-    };
-    let time = |f: &dyn Fn() -> f64| -> Vec<f64> {
-        let mut ts: Vec<f64> = (0..runs)
-            .map(|_| {
-                let t0 = std::time::Instant::now();
-                std::hint::black_box(f());
-                t0.elapsed().as_secs_f64() * 1e9 / groups as f64
-            })
-            .collect();
-        ts.sort_by(|a, b| a.total_cmp(b));
-        ts
-    };
-    let mut out = String::from("what,ns_min,ns_median,ns_max\n");
-    for (name, ts) in [
-        ("straight_line_dl_loop", time(&|| straight(&yi, &vi))),
-        ("metapipe_batch_dl_kernel", time(&|| kernel(&yi, &vi, true))),
-    ] {
-        out.push_str(&format!(
-            "{name},{:.1},{:.1},{:.1}\n",
-            ts[0],
-            ts[ts.len() / 2],
-            ts[ts.len() - 1]
-        ));
-    }
-    out
 }
 
 fn main() -> ExitCode {

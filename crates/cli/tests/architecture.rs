@@ -3,7 +3,8 @@
 //!   reading a review's inputs, the staging directory) and the table IO (`crates/tables`): the
 //!   stage crates and the pooling engine are functions of what the shell read;
 //! - no crate but the binary's depends on `metapipe-cli` (the Python package and the pooling
-//!   engine are libraries over the library crates);
+//!   engine are libraries over the library crates), and the binary's crate stays small (clap and
+//!   dispatch, at most 600 lines);
 //! - `metapipe-meta` has no polars (and no IO);
 //! - no crate's modules import each other in a circle.
 
@@ -115,6 +116,12 @@ fn only_the_binary_is_the_cli_crate() {
         !cli.contains("[lib]") && !crates_dir().join("cli/src/lib.rs").exists(),
         "crates/cli is the binary only"
     );
+    // clap and dispatch: a newcomer reads it in one sitting
+    let lines: usize = modules(&crates_dir().join("cli/src"))
+        .iter()
+        .map(|(_, p)| std::fs::read_to_string(p).unwrap().lines().count())
+        .sum();
+    assert!(lines <= 600, "crates/cli/src has {lines} lines (at most 600: library code belongs in the library crates)");
 }
 
 #[test]

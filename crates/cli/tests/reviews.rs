@@ -109,7 +109,10 @@ fn bcg_review_reproduces_metafor_and_colditz() {
     let dir = run_review("bcg-tb");
     let fx = &fixture()["bcg_tb"];
     let res = csv_rows(&dir.join("results.csv"));
-    let overall: Vec<_> = res.iter().filter(|r| r["subgroup"].is_empty()).collect();
+    let overall: Vec<_> = res
+        .iter()
+        .filter(|r| r["outcome"] == "tb" && r["subgroup"].is_empty())
+        .collect();
     assert_eq!(overall.len(), 2, "model = both: a fixed and a random row");
     assert_eq!(
         (
@@ -179,7 +182,7 @@ fn bcg_review_reproduces_metafor_and_colditz() {
         .collect();
     let overall_w: Vec<f64> = csv_rows(&dir.join("per_study_effects.csv"))
         .iter()
-        .filter(|r| r["subgroup"].is_empty())
+        .filter(|r| r["outcome"] == "tb" && r["subgroup"].is_empty())
         .map(|r| 100.0 * num(r, "weight"))
         .collect();
     assert_eq!(
@@ -306,6 +309,65 @@ fn bcg_review_reproduces_metafor_and_colditz() {
         !index.contains("Study selection")
             && !index.contains("Risk of bias")
             && !index.contains("consistent with the sourced data")
+    );
+}
+
+/// The same trials under Cochrane's random-effects methods (`convention = "cochrane"`): equal to
+/// metafor's `rma(method = "REML", test = "knha")` with `confint()` and the t(k - 2) prediction
+/// interval (`tests/fixtures/cochrane/cochrane.json`), drawn on the forest plot.
+#[test]
+fn bcg_review_under_cochrane_methods_equals_metafor() {
+    let dir = run_review("bcg-tb");
+    let fx: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/fixtures/cochrane/cochrane.json")).unwrap(),
+    )
+    .unwrap();
+    let m = &fx["bcg"]["RR"]["cochrane"];
+    let res = csv_rows(&dir.join("results.csv"));
+    let r = res
+        .iter()
+        .find(|r| r["outcome"] == "tb_cochrane" && r["subgroup"].is_empty())
+        .expect("the Cochrane-methods outcome");
+    assert_eq!(r["model_type"], "random");
+    assert!(
+        r["model"].contains("REML")
+            && r["model"].contains("Knapp-Hartung")
+            && r["model"].contains("Cochrane"),
+        "{}",
+        r["model"]
+    );
+    for (ours, theirs, log) in [
+        ("estimate", "estimate", true),
+        ("ci_lb", "ci_lb", true),
+        ("ci_ub", "ci_ub", true),
+        ("pi_lb", "pi_lb", true),
+        ("pi_ub", "pi_ub", true),
+        ("p", "p", false),
+        ("Q", "Q", false),
+        ("I2", "I2", false),
+        ("tau2", "tau2", false),
+        ("tau2_lb", "tau2_lb", false),
+        ("tau2_ub", "tau2_ub", false),
+        ("I2_lb", "I2_lb", false),
+        ("I2_ub", "I2_ub", false),
+    ] {
+        let t = m[theirs].as_f64().unwrap();
+        close(
+            num(r, ours),
+            if log { t.exp() } else { t },
+            1e-6,
+            &format!("cochrane {ours}"),
+        );
+    }
+    assert_eq!(r["I2_from"], "tau2");
+    let forest = std::fs::read_to_string(dir.join("report/forest_tb_cochrane.svg")).unwrap();
+    assert!(
+        forest.contains("Prediction interval"),
+        "the interval is drawn"
+    );
+    assert!(
+        forest.contains("(from Tau²)"),
+        "the I² printed says which it is"
     );
 }
 

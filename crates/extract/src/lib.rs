@@ -216,15 +216,11 @@ pub fn factor_margins(arms: &Table) -> Result<DataFrame> {
             Column::new("study_id".into(), &study),
             Column::new("factor".into(), &factor),
         ],
-    )
-    .map_err(pe)?;
+    )?;
     let (mut g_study, mut g_factor, mut treat, mut ctrl, mut treat_arms, mut ctrl_arms) =
         (vec![], vec![], vec![], vec![], vec![], vec![]);
     let (level, arm, n) = (&level, &arm, &n);
-    for rows in metapipe_tables::frame::groups(&long, &["study_id", "factor"])
-        .map_err(pe)?
-        .iter()
-    {
+    for rows in metapipe_tables::frame::groups(&long, &["study_id", "factor"])?.iter() {
         let rows: Vec<usize> = rows.iter().map(|&r| r as usize).collect();
         // an arm without a level for the factor is on neither side
         let side = |none: bool| {
@@ -348,7 +344,7 @@ fn read_studies(input: &Input, arms: &Table, spec: &Spec) -> Result<Table> {
     let sh = Sheet::parse(input, &required)?;
     let margins = match spec.comparison_factor {
         Some(f) if arms.num_rows() > 0 => {
-            metapipe_tables::frame::rows_equal(&factor_margins(arms)?, "factor", f).map_err(pe)?
+            metapipe_tables::frame::rows_equal(&factor_margins(arms)?, "factor", f)?
         }
         _ => DataFrame::empty(),
     };
@@ -464,7 +460,7 @@ fn read_studies(input: &Input, arms: &Table, spec: &Spec) -> Result<Table> {
                     .collect::<Vec<_>>(),
             ),
         };
-        df.with_column(column).map_err(pe)?;
+        df.with_column(column)?;
     }
     Table::new(&STUDIES, df)
 }

@@ -171,7 +171,7 @@ pub fn records_table(recs: &[Record]) -> Result<Table> {
     ];
     cols.extend(bib_columns(&all));
     cols.push(text("extra", extra.iter().map(|e| Some(e.as_str()))));
-    Table::new(&RECORDS, DataFrame::new(recs.len(), cols).map_err(pe)?)
+    Table::new(&RECORDS, DataFrame::new(recs.len(), cols)?)
 }
 
 /// Clusters, merged records and maybe-pairs tables of a deduplicated round (`earlier`: the
@@ -227,7 +227,7 @@ pub fn dedup_tables(
                     .map(|(_, i)| d.matched[*i].as_ref().map(|(_, ev)| ev.as_str())),
             ),
         ];
-        Table::new(&CLUSTERS, DataFrame::new(rows.len(), cols).map_err(pe)?)
+        Table::new(&CLUSTERS, DataFrame::new(rows.len(), cols)?)
     };
     let clusters = table(&rows)?;
     let first_new = rows.partition_point(|(c, _)| *c < c0);
@@ -252,35 +252,27 @@ pub fn merged_table(records: &Table, clusters: &Table) -> Result<Table> {
         .iter()
         .map(|d| d.and_then(normalize::doi))
         .collect();
-    let mut rec = records
-        .df
-        .select([
-            "record_id",
-            "database",
-            "title",
-            "authors",
-            "year",
-            "journal",
-        ])
-        .map_err(pe)?;
-    rec.with_column(doi.with_name("doi".into()).into_column())
-        .map_err(pe)?;
+    let mut rec = records.df.select([
+        "record_id",
+        "database",
+        "title",
+        "authors",
+        "year",
+        "journal",
+    ])?;
+    rec.with_column(doi.with_name("doi".into()).into_column())?;
     // the clusters' rows in order, each with its record's fields; then per cluster (in order of
     // its first row) its representative first, then the copies in cluster order, so that a
     // field's first non-missing value is the representative's or the first copy's
     let joined = frame::numbered(&clusters.df, "member")
         .and_then(|c| frame::join(&c, &rec, &["record_id"], JoinType::Left, false))
-        .and_then(|d| d.sort(["member"], SortMultipleOptions::default()))
-        .map_err(pe)?;
+        .and_then(|d| d.sort(["member"], SortMultipleOptions::default()))?;
     let text = |c: &str| joined.column(c).and_then(|x| x.str()).map_err(pe);
     let (cluster, ids, databases, rep) = (
         text("cluster_id")?,
         text("record_id")?,
         text("database")?,
-        joined
-            .column("representative")
-            .and_then(|x| x.bool())
-            .map_err(pe)?,
+        joined.column("representative").and_then(|x| x.bool())?,
     );
     let fields = [
         text("title")?,
@@ -288,11 +280,11 @@ pub fn merged_table(records: &Table, clusters: &Table) -> Result<Table> {
         text("journal")?,
         text("doi")?,
     ];
-    let year = joined.column("year").and_then(|x| x.i64()).map_err(pe)?;
+    let year = joined.column("year").and_then(|x| x.i64())?;
     let (mut out_cluster, mut out_ids, mut out_dbs, mut out_year) =
         (vec![], vec![], vec![], vec![]);
     let mut out_fields: [Vec<Option<&str>>; 4] = Default::default();
-    for g in frame::groups(&joined, &["cluster_id"]).map_err(pe)?.iter() {
+    for g in frame::groups(&joined, &["cluster_id"])?.iter() {
         let mut order: Vec<usize> = g.iter().map(|&r| r as usize).collect();
         order.sort_by_key(|&r| rep.get(r) != Some(true));
         let mut merged: Vec<&str> = order.iter().filter_map(|&r| ids.get(r)).collect();
@@ -320,7 +312,7 @@ pub fn merged_table(records: &Table, clusters: &Table) -> Result<Table> {
         text_col("journal", journal),
         text_col("doi", doi),
     ];
-    let df = DataFrame::new(cols[0].len(), cols).map_err(pe)?;
+    let df = DataFrame::new(cols[0].len(), cols)?;
     Table::new(&MERGED, df)
 }
 
@@ -410,7 +402,7 @@ pub fn screening_table(ta: &[TaDecision], ft: &[FtDecision]) -> Result<Table> {
             std::iter::repeat_n(None, ta.len()).chain(ft.iter().map(|d| d.study_id.as_deref())),
         ),
     ];
-    Table::new(&SCREENING, DataFrame::new(ids.len(), cols).map_err(pe)?)
+    Table::new(&SCREENING, DataFrame::new(ids.len(), cols)?)
 }
 
 /// Reviewer agreement per stage (Cohen's κ where two reviewers screened).
@@ -478,10 +470,7 @@ pub fn to_screen_table(
         .iter()
         .map(|(c, _)| st.representative(c - st.clusters_before) as IdxSize)
         .collect();
-    let reps = records
-        .df
-        .take(&IdxCa::from_vec("i".into(), idx))
-        .map_err(pe)?;
+    let reps = records.df.take(&IdxCa::from_vec("i".into(), idx))?;
     let ids: Vec<String> = awaiting.iter().map(|(c, _)| cluster_id(*c)).collect();
     let col = |name: &str| reps.column(name).cloned().map_err(pe);
     let mut cols = vec![
@@ -496,10 +485,7 @@ pub fn to_screen_table(
     ] {
         cols.push(col(name)?);
     }
-    Table::new(
-        &TO_SCREEN,
-        DataFrame::new(awaiting.len(), cols).map_err(pe)?,
-    )
+    Table::new(&TO_SCREEN, DataFrame::new(awaiting.len(), cols)?)
 }
 
 /// The records awaiting a decision as RIS (Rayyan, Covidence, ASReview and reference managers
@@ -668,6 +654,30 @@ impl Round {
     }
 }
 
+/// The clusters of two or more records `dedup` found among `records`, as the dedup benchmark
+/// lists them (record ids sorted and joined by `;`, clusters in order); `strip_database` drops
+/// the `database:` prefix of the ids (one source: the export's own ids).
+pub fn dedup_cluster_list(
+    records: &[Record],
+    d: &dedup::Dedup,
+    strip_database: bool,
+) -> Result<Table> {
+    let id = |i: usize| {
+        let id = records[i].record_id.as_str();
+        match id.split_once(':') {
+            Some((_, x)) if strip_database => x,
+            _ => id,
+        }
+    };
+    let mut list = Builder::new(&metapipe_tables::schema::CLUSTER_LIST);
+    for members in d.clusters.iter().filter(|c| c.len() > 1) {
+        let mut ids: Vec<&str> = members.iter().map(|&i| id(i)).collect();
+        ids.sort_unstable();
+        list.row(vec![s(ids.join(";"))]);
+    }
+    list.finish()
+}
+
 /// Every cluster of two or more records (every round's), as the dedup benchmark lists them:
 /// record ids sorted and joined by `;`, clusters in order.
 pub fn cluster_list(all: &Earlier) -> Result<Table> {
@@ -700,8 +710,7 @@ pub fn cluster_list(all: &Earlier) -> Result<Table> {
         DataFrame::new(
             joined.len(),
             vec![text_req("merged_ids", joined.iter().map(String::as_str))],
-        )
-        .map_err(pe)?,
+        )?,
     )
 }
 

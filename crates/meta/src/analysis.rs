@@ -6,7 +6,7 @@ use crate::effect::{
     binary_effect, escalc_binary, escalc_continuous, Binary, Continuous, Measure, ZeroCell,
 };
 use crate::model::{
-    mantel_haenszel, peto, revman_dl, revman_mh, rma_uni, Fit, Method, Options, Test,
+    mantel_haenszel, peto, revman_dl, revman_mh, rma_uni, Fit, Method, Options, Pi, Test,
 };
 use crate::revman::revman_tables;
 
@@ -21,16 +21,39 @@ pub enum Studies<'a> {
     Effects(&'a [Option<(f64, f64)>]),
 }
 
+/// How binary studies with zero cells enter the inverse-variance analyses.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Zeros {
+    /// metafor's `escalc` defaults: 0.5 added to the cells of a study with a zero cell, a study
+    /// without events (or with only events) in both arms kept (OR = RR = 1)
+    Escalc,
+    /// as `Escalc`, but a study without events in both arms (or only events) is not estimable
+    /// for OR and RR (metafor `drop00 = TRUE`, meta, RevMan Web, Handbook 10.4.4.1); kept for RD
+    Drop00,
+    /// RevMan 5's rule: such studies dropped, 0.5 added to every cell of a study with a zero
+    RevMan5,
+}
+
 /// Each study's (yi, vi) on the analysis scale (`None`: not estimable): binary studies under
-/// RevMan 5's zero-cell rule (`revman`) or metafor's `escalc` (0.5 added to the cells of a
-/// study with a zero cell, double zeros kept); continuous by `escalc`; generic as given.
-pub fn effects(measure: Measure, studies: Studies, revman: bool) -> Vec<Option<(f64, f64)>> {
+/// the zero-cell rule `zeros`; continuous by `escalc`; generic as given.
+pub fn effects(measure: Measure, studies: Studies, zeros: Zeros) -> Vec<Option<(f64, f64)>> {
     let pair = |e: Option<crate::effect::Effect>| e.map(|e| (e.yi, e.vi));
     match studies {
-        Studies::Binary(t) if revman => revman_tables(t)
+        Studies::Binary(t) if zeros == Zeros::RevMan5 => revman_tables(t)
             .iter()
             .map(|t| pair(t.as_ref().and_then(|t| binary_effect(measure, t))))
             .collect(),
+        Studies::Binary(t) if zeros == Zeros::Drop00 && measure != Measure::RD => escalc_binary(
+            measure,
+            t,
+            ZeroCell {
+                drop00: true,
+                ..ZeroCell::ESCALC
+            },
+        )
+        .into_iter()
+        .map(pair)
+        .collect(),
         Studies::Binary(t) => escalc_binary(measure, t, ZeroCell::ESCALC)
             .into_iter()
             .map(pair)
@@ -67,7 +90,9 @@ pub fn fit(
             return Err("Peto's method pools odds ratios only (OR)".into())
         }
         (Method::Peto, Some(t)) => peto(t, opts.level),
-        (Method::DL, Some(t)) if revman => revman_dl(t, measure, opts.level),
+        (Method::DL, Some(t)) if revman => {
+            revman_dl(t, measure, opts.level).map(|f| with_pi(f, opts))
+        }
         (Method::MH | Method::Peto, None) => {
             return Err(format!("{} needs 2x2 counts (binary data)", method.name()))
         }
@@ -103,4 +128,20 @@ pub fn fit(
         }
     };
     fit.map_err(|e| e.to_string())
+}
+
+/// RevMan 5's DerSimonian-Laird fit with the prediction interval a review asks for (RevMan 5
+/// gives none; this is RevMan Web's: t with k − 2 df, or z, on the Wald SE); none below its
+/// fewest studies or for a kind that needs the Knapp-Hartung SE.
+fn with_pi(mut f: Fit, opts: &Options) -> Fit {
+    let crit = match opts.pi {
+        Pi::T => crate::dist::qt_two_sided(opts.level, f.k as f64 - 2.0),
+        Pi::Z => crate::dist::qnorm_two_sided(opts.level),
+        Pi::Metafor | Pi::Hksj => return f,
+    };
+    if opts.extras && f.k >= opts.pi.min_k() {
+        let half = crit * (f.se * f.se + f.tau2).sqrt();
+        (f.pi_lb, f.pi_ub) = (Some(f.estimate - half), Some(f.estimate + half));
+    }
+    f
 }

@@ -26,5 +26,5 @@ pub mod zeroin;
 pub use effect::{escalc_binary, escalc_continuous, Binary, Continuous, Effect, Measure, ZeroCell};
 pub use model::{
     mantel_haenszel, peto, revman_dl, revman_mh, rma_uni, Control, Fit, MetaError, Method, Options,
-    Test,
+    Pi, Test,
 };

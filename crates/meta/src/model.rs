@@ -23,4 +23,4 @@ pub use crate::peto::peto;
 pub use crate::revman::{revman_correct, revman_dl, revman_mh, revman_tables};
 pub use crate::rma::{cochran_q, fit_with_tau2, i2_from_q, rma_uni, tau2_qprofile};
 pub use crate::tau2::{estimate as tau2_estimate, mad, q_gen};
-pub use crate::types::{Control, Fit, MetaError, Method, Options, Test};
+pub use crate::types::{Control, Fit, MetaError, Method, Options, Pi, Test};

@@ -7,7 +7,7 @@
 //! within-study variance (Higgins & Thompson 2002).
 
 use crate::dist::{p_normal, p_t, pchisq_upper, qchisq, qnorm_two_sided, qt_two_sided};
-use crate::types::{Control, Fit, MetaError, Method, Options, Test};
+use crate::types::{Control, Fit, MetaError, Method, Options, Pi, Test};
 use crate::zeroin::zeroin2;
 
 pub(crate) fn sum(it: impl Iterator<Item = f64>) -> f64 {
@@ -166,6 +166,7 @@ pub fn fit_with_tau2(yi: &[f64], vi: &[f64], method: Method, tau2: f64, opts: &O
         q_df: k.saturating_sub(1),
         q_p,
         i2,
+        i2_from_tau2: method.is_random() && k > 1,
         h2,
         tau2,
         df,
@@ -176,9 +177,10 @@ pub fn fit_with_tau2(yi: &[f64], vi: &[f64], method: Method, tau2: f64, opts: &O
         weights: wi.iter().map(|w| w / sw).collect(),
     };
     if opts.extras && method.is_random() {
-        let half = crit * (se * se + tau2).sqrt();
-        fit.pi_lb = Some(est - half);
-        fit.pi_ub = Some(est + half);
+        if let Some((lb, ub)) = prediction_interval(yi, &wi, est, tau2, opts) {
+            fit.pi_lb = Some(lb);
+            fit.pi_ub = Some(ub);
+        }
         if matches!(method, Method::DL | Method::REML | Method::PM) && k > 1 {
             if let Some((lb, ub)) = tau2_qprofile(yi, vi, opts.level, &opts.control, tau2) {
                 fit.tau2_ci = Some((lb, ub));
@@ -187,6 +189,41 @@ pub fn fit_with_tau2(yi: &[f64], vi: &[f64], method: Method, tau2: f64, opts: &O
         }
     }
     fit
+}
+
+/// The prediction interval of a random-effects fit (`wi` = 1/(vᵢ + τ̂²), `est` = μ̂) of the kind
+/// `opts.pi` ([`Pi`]); `None` below the kind's fewest studies.
+fn prediction_interval(
+    yi: &[f64],
+    wi: &[f64],
+    est: f64,
+    tau2: f64,
+    opts: &Options,
+) -> Option<(f64, f64)> {
+    let k = yi.len();
+    if k < opts.pi.min_k() {
+        return None;
+    }
+    let kf = k as f64;
+    let se2 = 1.0 / sum(wi.iter().copied());
+    let se2_hk = || {
+        let rss = sum(yi.iter().zip(wi).map(|(y, w)| w * (y - est) * (y - est)));
+        let s2w = if rss <= f64::EPSILON {
+            0.0
+        } else {
+            rss / (kf - 1.0)
+        };
+        se2 * s2w
+    };
+    let (crit, var) = match (opts.pi, opts.test) {
+        (Pi::Metafor, Test::Knha) if k > 1 => (qt_two_sided(opts.level, kf - 1.0), se2_hk()),
+        (Pi::Metafor, _) => (qnorm_two_sided(opts.level), se2),
+        (Pi::T, _) => (qt_two_sided(opts.level, kf - 2.0), se2),
+        (Pi::Z, _) => (qnorm_two_sided(opts.level), se2),
+        (Pi::Hksj, _) => (qt_two_sided(opts.level, kf - 1.0), se2_hk()),
+    };
+    let half = crit * (var + tau2).sqrt();
+    Some((est - half, est + half))
 }
 
 /// Q, its p-value, I², H² and the typical within-study variance, as `rma.uni()`.

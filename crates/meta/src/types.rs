@@ -93,6 +93,35 @@ impl Default for Control {
     }
 }
 
+/// How the prediction interval of a random-effects model is computed (μ̂ the pooled estimate,
+/// τ̂² the heterogeneity, SE the Wald (inverse-variance) standard error of μ̂, SE_HK the
+/// Knapp-Hartung one).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pi {
+    /// metafor's `predict()`: `μ̂ ± crit · √(SE² + τ̂²)` with the model's own test (z, or t with
+    /// k − 1 df and SE_HK under Knapp-Hartung); for any k, as metafor
+    Metafor,
+    /// Higgins, Thompson & Spiegelhalter (2009), Cochrane Handbook 10.10.4.3, meta's "HTS":
+    /// `μ̂ ± t(k − 2) · √(SE² + τ̂²)`; needs k ≥ 3
+    T,
+    /// `μ̂ ± z · √(SE² + τ̂²)`; from k = 3 (as the Handbook's)
+    Z,
+    /// the HKSJ-based interval: `μ̂ ± t(k − 1) · √(SE_HK² + τ̂²)` (metafor's `predict()` under
+    /// `test = "knha"`, meta's "HK"); from k = 3
+    Hksj,
+}
+
+impl Pi {
+    /// The fewest studies this interval is given for.
+    pub fn min_k(self) -> usize {
+        if self == Pi::Metafor {
+            1
+        } else {
+            3
+        }
+    }
+}
+
 /// How an analysis is run.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Options {
@@ -101,6 +130,8 @@ pub struct Options {
     pub control: Control,
     /// Compute prediction interval and (DL/REML/PM) Q-profile intervals.
     pub extras: bool,
+    /// the prediction interval's kind
+    pub pi: Pi,
 }
 
 impl Default for Options {
@@ -110,6 +141,7 @@ impl Default for Options {
             test: Test::Z,
             control: Control::default(),
             extras: true,
+            pi: Pi::Metafor,
         }
     }
 }
@@ -155,6 +187,8 @@ pub struct Fit {
     pub q_df: usize,
     pub q_p: f64,
     pub i2: f64,
+    /// whether `i2` is τ̂²/(τ̂² + ṽ) (random-effects `rma.uni`) rather than (Q − df)/Q
+    pub i2_from_tau2: bool,
     pub h2: f64,
     pub tau2: f64,
     /// t degrees of freedom (HKSJ only)
@@ -195,6 +229,7 @@ impl Fit {
             q_df,
             q_p,
             i2,
+            i2_from_tau2: false,
             h2,
             tau2: 0.0,
             df: None,

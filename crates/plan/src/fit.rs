@@ -1,7 +1,7 @@
 //! One analysis's models: per-study effects by the outcome's type and convention, the fixed and
 //! random-effects fits, and the model choice. Every formula is `metapipe-meta`'s.
 
-use metapipe_meta::analysis::{self, Studies};
+use metapipe_meta::analysis::{self, Studies, Zeros};
 use metapipe_meta::effect::{Binary, Continuous, Measure};
 use metapipe_meta::model::{Fit, Method, Options, Test};
 
@@ -12,7 +12,7 @@ pub enum Choice {
     Random,
     /// both models, one results row each
     Both,
-    /// RevMan's rule: random effects if I² > `i2_above` or the heterogeneity p < `q_p_below`
+    /// a heterogeneity rule (some published reviews', not RevMan's): random effects if I² > `i2_above` or the heterogeneity p < `q_p_below`
     /// (judged on the fixed-effect fit), else fixed effect
     Rule {
         i2_above: f64,
@@ -31,8 +31,10 @@ pub struct Spec {
     pub fixed: Method,
     pub random: Method,
     pub choice: Choice,
-    /// RevMan 5's conventions (zero-cell rule; DL with τ² from the MH Q) for binary data
-    pub revman: bool,
+    /// whose rules the analysis follows where metafor's, RevMan 5's and Cochrane's differ
+    pub convention: Convention,
+    /// how binary studies with zero cells enter the inverse-variance analyses
+    pub zeros: Zeros,
     pub opts: Options,
     /// report the prediction interval (random-effects models)
     pub prediction: bool,
@@ -40,7 +42,26 @@ pub struct Spec {
     pub study_ci_level: f64,
 }
 
+/// Whose rules an analysis follows where the tools differ (`convention` in the config).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Convention {
+    /// metafor's defaults: REML, z test, double-zero studies kept (escalc's 0.5), metafor's
+    /// prediction interval
+    Metafor,
+    /// RevMan 5: its zero-cell rule, MH, DL with τ² from the MH Q (OR, RR; z test)
+    RevMan5,
+    /// the Cochrane Statistical Methods Group's random-effects methods (RevMan since 2025):
+    /// REML, Hartung-Knapp-Sidik-Jonkman, Q-profile CI for τ², prediction interval by t with
+    /// k − 2 df, I² from τ²; double-zero studies not estimable for OR and RR
+    Cochrane,
+}
+
 impl Spec {
+    /// RevMan 5's binary-data rules (zero cells, MH, DL from the MH Q).
+    pub fn revman(&self) -> bool {
+        self.convention == Convention::RevMan5
+    }
+
     /// Whether estimates are analysed on the log scale and reported exponentiated.
     pub fn ratio(&self) -> bool {
         self.measure.is_ratio() || (self.measure == Measure::GEN && self.log_scale)
@@ -90,7 +111,7 @@ impl StudyData {
 }
 
 /// Per-study (yi, vi) on the analysis scale, as the outcome's models see them: binary data
-/// under RevMan's zero-cell rule or metafor's `escalc` (0.5 added to studies with a zero cell);
+/// under the outcome's zero-cell rule ([`Spec::zeros`]);
 /// continuous by `escalc`; generic from the estimate with its SE, or with its CI (the CI's width
 /// on the analysis scale over 2·z of the studies' CI level).
 pub fn study_effects(spec: &Spec, rows: &[StudyData]) -> Vec<Option<(f64, f64)>> {
@@ -98,12 +119,12 @@ pub fn study_effects(spec: &Spec, rows: &[StudyData]) -> Vec<Option<(f64, f64)>>
         m if m.is_binary() => analysis::effects(
             m,
             Studies::Binary(&rows.iter().map(StudyData::binary).collect::<Vec<_>>()),
-            spec.revman,
+            spec.zeros,
         ),
         m if m.is_continuous() => analysis::effects(
             m,
             Studies::Continuous(&rows.iter().map(StudyData::continuous).collect::<Vec<_>>()),
-            spec.revman,
+            spec.zeros,
         ),
         _ => {
             let z = metapipe_meta::dist::qnorm_two_sided(spec.study_ci_level);
@@ -149,8 +170,10 @@ fn method_name(m: Method) -> &'static str {
 
 fn label(spec: &Spec, kind: &str, m: Method) -> String {
     let mut extra = vec![];
-    if spec.revman {
-        extra.push("RevMan 5");
+    match spec.convention {
+        Convention::RevMan5 => extra.push("RevMan 5"),
+        Convention::Cochrane => extra.push("Cochrane"),
+        Convention::Metafor => {}
     }
     if spec.opts.test == Test::Knha && m.is_random() {
         extra.push("Knapp-Hartung");
@@ -191,7 +214,7 @@ fn fit_one(
         method,
         studies,
         effects,
-        spec.revman,
+        spec.revman(),
         &spec.opts,
     )
 }

@@ -13,7 +13,7 @@ pub mod options;
 mod sensitivity;
 mod tables;
 
-pub use fit::{Choice, Model, Spec, StudyData};
+pub use fit::{Choice, Convention, Model, Spec, StudyData};
 pub use sensitivity::{sensitivity_table, Sensitivity};
 pub use tables::{effects_table, results_table};
 
@@ -150,32 +150,27 @@ fn study_set(p: &OutcomePlan, studies: &Table, outcome_data: &Table) -> Result<O
                     Column::new("pos".into(), (0..n as IdxSize).collect::<Vec<_>>()),
                     Column::new("study_id".into(), set.clone()),
                 ],
-            )
-            .map_err(pe)?
+            )?
         }
         StudySet::All => {
             let rows = frame::rows_equal(&outcome_data.df, "outcome", &p.id)
-                .and_then(|d| d.select(["study_id"]))
-                .map_err(pe)?;
-            let all = frame::numbered(&studies.df.select(["study_id"]).map_err(pe)?, "pos")
-                .map_err(pe)?;
-            frame::join(&all, &rows, &["study_id"], JoinType::Semi, false).map_err(pe)?
+                .and_then(|d| d.select(["study_id"]))?;
+            let all = frame::numbered(&studies.df.select(["study_id"])?, "pos")?;
+            frame::join(&all, &rows, &["study_id"], JoinType::Semi, false)?
         }
     }))
 }
 
 /// The levels of `column` among an outcome's studies, in studies-table order.
 fn levels(set: &DataFrame, studies: &Table, column: &str) -> Result<Vec<String>> {
-    let numbered = frame::numbered(&studies.df, "row").map_err(pe)?;
+    let numbered = frame::numbered(&studies.df, "row")?;
     let members = frame::join(&numbered, set, &["study_id"], JoinType::Semi, false)
-        .and_then(|d| d.sort(["row"], SortMultipleOptions::default()))
-        .map_err(pe)?;
+        .and_then(|d| d.sort(["row"], SortMultipleOptions::default()))?;
     let values = members
         .column(column)
-        .and_then(|c| c.cast(&DataType::String))
-        .map_err(pe)?;
+        .and_then(|c| c.cast(&DataType::String))?;
     let mut lv: Vec<String> = vec![];
-    for v in values.str().map_err(pe)?.iter().flatten() {
+    for v in values.str()?.iter().flatten() {
         if !lv.iter().any(|l| l == v) {
             lv.push(v.to_string());
         }
@@ -248,19 +243,15 @@ fn plan_frame(cells: &[Cell], studies: &Table, outcome_data: &Table) -> Result<D
         rows.with_column(Column::new(
             "analysis".into(),
             vec![a as u32; rows.height()],
-        ))
-        .map_err(pe)?;
+        ))?;
         rows.with_column(Column::new(
             "outcome".into(),
             vec![c.plan.id.as_str(); rows.height()],
-        ))
-        .map_err(pe)?;
+        ))?;
         if let Some(sg) = &c.subgroup {
             let members = frame::rows_equal(&studies.df, &sg.column, &sg.value)
-                .and_then(|d| d.select(["study_id"]))
-                .map_err(pe)?;
-            rows =
-                frame::join(&rows, &members, &["study_id"], JoinType::Semi, false).map_err(pe)?;
+                .and_then(|d| d.select(["study_id"]))?;
+            rows = frame::join(&rows, &members, &["study_id"], JoinType::Semi, false)?;
         }
         let mut rows = frame::join(
             &rows,
@@ -268,22 +259,18 @@ fn plan_frame(cells: &[Cell], studies: &Table, outcome_data: &Table) -> Result<D
             &["outcome", "study_id"],
             JoinType::Left,
             false,
-        )
-        .map_err(pe)?;
-        let has = has_data(&rows, c.plan.spec.measure).map_err(pe)?;
-        rows.with_column(has.with_name("has".into()).into_column())
-            .map_err(pe)?;
-        let rows = rows
-            .select(
-                ["analysis", "pos", "study_id", "has"]
-                    .into_iter()
-                    .chain(DATA_COLS),
-            )
-            .map_err(pe)?;
+        )?;
+        let has = has_data(&rows, c.plan.spec.measure)?;
+        rows.with_column(has.with_name("has".into()).into_column())?;
+        let rows = rows.select(
+            ["analysis", "pos", "study_id", "has"]
+                .into_iter()
+                .chain(DATA_COLS),
+        )?;
         match &mut plan {
             None => plan = Some(rows),
             Some(p) => {
-                p.vstack_mut(&rows).map_err(pe)?;
+                p.vstack_mut(&rows)?;
             }
         }
     }
@@ -301,9 +288,9 @@ fn study_rows(df: &DataFrame) -> Result<Vec<(u32, bool, StudyData)>> {
     }
     let c = |n: &str| df.column(n).map_err(pe);
     let (an, id, has) = (
-        c("analysis")?.u32().map_err(pe)?,
-        c("study_id")?.str().map_err(pe)?,
-        c("has")?.bool().map_err(pe)?,
+        c("analysis")?.u32()?,
+        c("study_id")?.str()?,
+        c("has")?.bool()?,
     );
     let ints: Vec<&Int64Chunked> = DATA_COLS[..4]
         .iter()
@@ -341,6 +328,9 @@ pub fn run(plans: &[OutcomePlan], studies: &Table, outcome_data: &Table) -> Resu
     let rows = study_rows(&plan_frame(&cells, studies, outcome_data)?)?;
     let mut out: Vec<Analysis> = vec![];
     let mut start = 0usize;
+    // under the heterogeneity rule, the model chosen on each outcome's overall analysis (its
+    // subgroups use it, so that the test for subgroup differences compares like with like)
+    let mut chosen: Vec<(&str, Choice)> = vec![];
     for (a, c) in cells.iter().enumerate() {
         let end = start + rows[start..].iter().take_while(|r| r.0 == a as u32).count();
         let mine = &rows[start..end];
@@ -352,9 +342,26 @@ pub fn run(plans: &[OutcomePlan], studies: &Table, outcome_data: &Table) -> Resu
             .filter(|r| !r.1)
             .map(|r| r.2.study_id.clone())
             .collect();
-        let mut an = analyse(c, set, have, missing);
+        let mut spec = c.plan.spec;
+        if let (Choice::Rule { .. }, Some(_)) = (spec.choice, &c.subgroup) {
+            if let Some((_, pick)) = chosen.iter().find(|(id, _)| *id == c.plan.id) {
+                spec.choice = *pick;
+            }
+        }
+        let mut an = analyse(c, &spec, set, have, missing);
         if an.subgroup.is_none() && c.plan.studies == StudySet::Unstated {
             an.note = Some(unstated_note(&c.plan.id, outcome_data)?);
+        }
+        if let (Choice::Rule { .. }, None, Some(m)) = (spec.choice, &c.subgroup, an.models.first())
+        {
+            chosen.push((
+                &c.plan.id,
+                if m.kind == "random" {
+                    Choice::Random
+                } else {
+                    Choice::Fixed
+                },
+            ));
         }
         out.push(an);
     }
@@ -414,8 +421,14 @@ fn unstated_note(outcome: &str, outcome_data: &Table) -> Result<String> {
 
 /// One outcome × subgroup, given its study set (plan order), the studies with data and those
 /// without.
-fn analyse(c: &Cell, set: Vec<String>, have: Vec<StudyData>, missing: Vec<String>) -> Analysis {
-    let (plan, spec) = (c.plan, &c.plan.spec);
+fn analyse(
+    c: &Cell,
+    spec: &Spec,
+    set: Vec<String>,
+    have: Vec<StudyData>,
+    missing: Vec<String>,
+) -> Analysis {
+    let plan = c.plan;
     let mut a = Analysis {
         outcome: plan.id.clone(),
         subgroup: c.subgroup.as_ref().map(|s| s.name.clone()),
@@ -477,6 +490,20 @@ fn analyse(c: &Cell, set: Vec<String>, have: Vec<StudyData>, missing: Vec<String
                     a.per_study.len(),
                     a.missing.join(", ")
                 ));
+            }
+            // a prediction interval asked for but not given says why
+            let min_k = spec.opts.pi.min_k();
+            if let Some(r) = models
+                .iter()
+                .find(|m| m.kind == "random" && m.fit.pi_lb.is_none())
+            {
+                if spec.prediction && r.fit.k < min_k {
+                    let why = format!("no prediction interval with fewer than {min_k} studies");
+                    a.note = Some(match a.note.take() {
+                        Some(n) => format!("{n}; {why}"),
+                        None => why,
+                    });
+                }
             }
             a.models = models;
         }

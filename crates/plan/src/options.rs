@@ -3,10 +3,28 @@
 //! [`AnalysisCfg`]) and the one function that checks them into a [`Spec`], so that the three
 //! give the same result or the same error.
 
-use crate::fit::{Choice, Spec};
-use metapipe_meta::model::{Control, Method, Options, Test};
+use crate::fit::{Choice, Convention, Spec};
+use metapipe_meta::analysis::Zeros;
+use metapipe_meta::model::{Control, Method, Options, Pi, Test};
 use metapipe_meta::Measure;
 use serde::Deserialize;
+
+/// The values each option takes, as its errors and `metapipe pool --help` list them.
+pub const MEASURES: &str = "OR, RR, RD, MD, SMD, ROM or GEN";
+pub const METHODS: &str = "MH, PETO, FE, DL, REML, PM, ML, SJ, HE or EB";
+pub const TESTS: &str = "z or knha";
+pub const CONVENTIONS: &str = "metafor, revman or cochrane";
+pub const PREDICTIONS: &str = "true, false, \"t\", \"z\" or \"hksj\"";
+pub const PI_KINDS: &str = "t, z or hksj";
+
+/// `prediction`: shown or not (`true`: the convention's kind), or the interval's kind.
+#[derive(Debug, Deserialize, Clone, PartialEq)]
+#[serde(untagged)]
+pub enum PredictionCfg {
+    Shown(bool),
+    Kind(String),
+}
+pub const MODELS: &str = "fixed, random, both or rule";
 
 /// The analysis keys, listed once. `[analysis]` takes them ([`AnalysisCfg`]) and so does every
 /// `[[outcomes]]` entry (`config::OutcomeCfg`, whose own keys come first): `analysis_keys!(m! {
@@ -23,13 +41,17 @@ macro_rules! analysis_keys {
             random: String,
             /// fixed | random | both | rule
             model: String,
+            /// metafor | revman | cochrane
             convention: String,
             random_if_i2_above: f64,
             random_if_q_p_below: f64,
             level: f64,
             /// z | knha
             test: String,
-            prediction: bool,
+            /// true | false | "t" | "z" | "hksj"
+            prediction: $crate::options::PredictionCfg,
+            /// double-zero studies not estimable for OR and RR
+            drop00: bool,
             /// generic outcomes: `log` (estimates and CIs are ratios, pooled on the log scale; `se` is
             /// the SE of the log ratio) or `natural`
             scale: String,
@@ -70,6 +92,7 @@ impl AnalysisCfg {
             "test" => self.test.is_some(),
             "scale" => self.scale.is_some(),
             "prediction" => self.prediction.is_some(),
+            "drop00" => self.drop00.is_some(),
             _ => self.random_if_i2_above.is_some() || self.random_if_q_p_below.is_some(),
         }
     }
@@ -83,26 +106,23 @@ pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
         "no measure (OR, RR, RD, MD, SMD, ROM or GEN) for this outcome or in [analysis]"
             .to_string(),
     ))?;
-    let measure = Measure::parse(measure_s).ok_or((
-        "measure",
-        format!("{measure_s:?}: expected OR, RR, RD, MD, SMD, ROM or GEN"),
-    ))?;
+    let measure = Measure::parse(measure_s)
+        .ok_or(("measure", format!("{measure_s:?}: expected {MEASURES}")))?;
     let method = |key: &'static str, v: &str| {
-        Method::parse(v).ok_or((
-            key,
-            format!("{v:?}: expected MH, PETO, FE, DL, REML, PM, ML, SJ, HE or EB"),
-        ))
+        Method::parse(v).ok_or((key, format!("{v:?}: expected {METHODS}")))
     };
     let mut fixed = match &a.fixed {
         Some(f) => method("fixed", f)?,
         None if measure.is_binary() => Method::MH,
         None => Method::FE,
     };
-    let revman = match a.convention.as_deref() {
-        None | Some("metafor") => false,
-        Some("revman") => true,
-        Some(c) => return Err(("convention", format!("{c:?}: expected metafor or revman"))),
+    let convention = match a.convention.as_deref() {
+        None | Some("metafor") => Convention::Metafor,
+        Some("revman") => Convention::RevMan5,
+        Some("cochrane") => Convention::Cochrane,
+        Some(c) => return Err(("convention", format!("{c:?}: expected {CONVENTIONS}"))),
     };
+    let revman = convention == Convention::RevMan5;
     // the convention's random-effects method unless one is given
     let mut random = match &a.random {
         Some(r) => method("random", r)?,
@@ -135,12 +155,7 @@ pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
             i2_above: a.random_if_i2_above.unwrap_or(50.0),
             q_p_below: a.random_if_q_p_below.unwrap_or(0.10),
         },
-        Some(m) => {
-            return Err((
-                "model",
-                format!("{m:?}: expected fixed, random, both or rule"),
-            ))
-        }
+        Some(m) => return Err(("model", format!("{m:?}: expected {MODELS}"))),
     };
     if let Some(m) = &a.method {
         let m = method("method", m)?;
@@ -180,10 +195,11 @@ pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
             "Peto's method pools odds ratios only (measure = \"OR\")".into(),
         ));
     }
-    let test = match a.test.as_deref() {
+    let mut test = match a.test.as_deref() {
+        None if convention == Convention::Cochrane => Test::Knha,
         None | Some("z") => Test::Z,
         Some("knha") | Some("hksj") => Test::Knha,
-        Some(t) => return Err(("test", format!("{t:?}: expected z or knha"))),
+        Some(t) => return Err(("test", format!("{t:?}: expected {TESTS}"))),
     };
     // only the models the outcome reports are checked against the convention
     let (uses_fixed, uses_random) = (choice != Choice::Random, choice != Choice::Fixed);
@@ -196,8 +212,46 @@ pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
         return Err(("convention", "the RevMan 5 convention is implemented for OR and RR with MH or FE fixed effect, DL random effects and the z test".into()));
     }
     if test == Test::Knha && !uses_random {
-        return Err(("test", "Knapp-Hartung is a random-effects test: a fixed-effect model uses z (give model = \"random\", \"both\" or \"rule\", or test = \"z\")".into()));
+        if a.test.is_none() {
+            // Cochrane's default test is for its random-effects model; a fixed-effect one uses z
+            test = Test::Z;
+        } else {
+            return Err(("test", "Knapp-Hartung is a random-effects test: a fixed-effect model uses z (give model = \"random\", \"both\" or \"rule\", or test = \"z\")".into()));
+        }
     }
+    // the prediction interval: shown by default under Cochrane's methods; `true` is the
+    // convention's kind (metafor's predict(); t with k - 2 df for RevMan and Cochrane)
+    let default_pi = match convention {
+        Convention::Metafor => Pi::Metafor,
+        Convention::RevMan5 | Convention::Cochrane => Pi::T,
+    };
+    let (prediction, pi) = match &a.prediction {
+        None => (
+            convention == Convention::Cochrane && uses_random,
+            default_pi,
+        ),
+        Some(PredictionCfg::Shown(b)) => (*b, default_pi),
+        Some(PredictionCfg::Kind(k)) => match k.as_str() {
+            "t" => (true, Pi::T),
+            "z" => (true, Pi::Z),
+            "hksj" | "knha" => (true, Pi::Hksj),
+            _ => return Err(("prediction", format!("{k:?}: expected {PREDICTIONS}"))),
+        },
+    };
+    if prediction && !uses_random {
+        return Err(("prediction", "a prediction interval is a random-effects model's (give model = \"random\", \"both\" or \"rule\")".into()));
+    }
+    if prediction && revman && pi == Pi::Hksj {
+        return Err(("prediction", "the HKSJ-based interval needs the Knapp-Hartung SE, which the RevMan 5 convention does not use (give \"t\" or \"z\")".into()));
+    }
+    // double-zero studies: metafor keeps them (escalc's 0.5); RevMan 5, RevMan Web, meta and the
+    // Handbook do not estimate OR or RR from them
+    let zeros = match (convention, a.drop00) {
+        (Convention::RevMan5, Some(false)) => return Err(("drop00", "RevMan 5's zero-cell rule always drops studies without events (or with only events) in both arms".into())),
+        (Convention::RevMan5, _) => Zeros::RevMan5,
+        (Convention::Metafor, None | Some(false)) | (Convention::Cochrane, Some(false)) => Zeros::Escalc,
+        (Convention::Metafor, Some(true)) | (Convention::Cochrane, None | Some(true)) => Zeros::Drop00,
+    };
     let level = match a.level {
         None => 0.95,
         Some(l) if l > 1.0 && l < 100.0 => l / 100.0,
@@ -234,6 +288,7 @@ pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
         test,
         control: Control::default(),
         extras: true,
+        pi,
     };
     Ok(Spec {
         measure,
@@ -241,9 +296,10 @@ pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
         fixed,
         random,
         choice,
-        revman,
+        convention,
+        zeros,
         opts,
-        prediction: a.prediction.unwrap_or(false),
+        prediction,
         study_ci_level: 0.95,
     })
 }
@@ -265,7 +321,7 @@ mod tests {
     fn defaults_are_metafors() {
         let s = outcome_spec(&cfg(|_| {})).unwrap();
         assert_eq!(
-            (s.fixed, s.random, s.choice, s.revman, s.opts.level),
+            (s.fixed, s.random, s.choice, s.revman(), s.opts.level),
             (Method::MH, Method::REML, Choice::Random, false, 0.95)
         );
         let s = outcome_spec(&cfg(|a| a.measure = Some("MD".into()))).unwrap();

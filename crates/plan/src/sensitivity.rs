@@ -10,7 +10,7 @@ use crate::{Analysis, OutcomePlan};
 use metapipe_meta::extras::{egger, trimfill};
 use metapipe_meta::model::Method;
 use metapipe_tables::schema::SENSITIVITY;
-use metapipe_tables::{f, i, pe, s, Builder, Error, Result, Table};
+use metapipe_tables::{f, i, s, Builder, Error, Result, Table};
 use polars::prelude::*;
 
 /// What a protocol asks for beyond the main analysis.
@@ -106,8 +106,8 @@ fn covariate(studies: &Table, column: &str) -> Result<std::collections::HashMap<
     if c.dtype() == &DataType::String {
         return Err(Error::data(format!("{column} is text; a meta-regression needs a number or yes/no covariate (use subgroup_by for text)")).field("outcomes.metaregression"));
     }
-    let x = c.cast(&DataType::Float64).map_err(pe)?;
-    let x = x.f64().map_err(pe)?;
+    let x = c.cast(&DataType::Float64)?;
+    let x = x.f64()?;
     Ok(studies
         .str("study_id")
         .iter()
@@ -297,7 +297,17 @@ pub fn sensitivity_table(
                     None => out.note(a, "egger", "not estimable".into()),
                 }
             }
-            match trimfill(&yi, &vi, method, &opts) {
+            // trim-and-fill under the small-study tests' gate (Handbook 13.3.5.4: too few
+            // studies to tell asymmetry from chance below 10)
+            let tf = if yi.len() < 10 {
+                Err(format!(
+                    "not run: trim-and-fill needs at least 10 studies (k = {})",
+                    yi.len()
+                ))
+            } else {
+                trimfill(&yi, &vi, method, &opts).map_err(|e| format!("not estimable: {e}"))
+            };
+            match tf {
                 Ok(tf) => {
                     let m = Model {
                         kind: if method == Method::FE {
@@ -323,7 +333,7 @@ pub fn sensitivity_table(
                         format!("Duval & Tweedie L0, {}{mh}", method.name()),
                     );
                 }
-                Err(e) => out.note(a, "trimfill", format!("not estimable: {e}")),
+                Err(why) => out.note(a, "trimfill", why),
             }
         }
         for c in &sv.metaregression {

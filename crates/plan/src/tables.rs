@@ -75,6 +75,11 @@ pub fn results_table(an: &[Analysis]) -> Result<Table> {
                 f(between.map(|t| t.1)),
                 i(between.map(|t| t.2 as i64)),
                 f(between.map(|t| t.3)),
+                f(fit.and_then(|f| f.tau2_ci).map(|c| c.0)),
+                f(fit.and_then(|f| f.tau2_ci).map(|c| c.1)),
+                f(fit.and_then(|f| f.i2_ci).map(|c| c.0)),
+                f(fit.and_then(|f| f.i2_ci).map(|c| c.1)),
+                so(fit.map(|f| if f.i2_from_tau2 { "tau2" } else { "Q" })),
             ]);
             t.row(row);
         }

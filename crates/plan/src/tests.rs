@@ -90,7 +90,8 @@ fn revman_rule() -> Spec {
             i2_above: 50.0,
             q_p_below: 0.10,
         },
-        revman: true,
+        convention: crate::Convention::RevMan5,
+        zeros: metapipe_meta::analysis::Zeros::RevMan5,
         opts: Options::default(),
         prediction: false,
         study_ci_level: 0.95,
@@ -209,7 +210,8 @@ fn generic_outcome_on_log_scale_equals_rma_on_the_logs() {
         fixed: Method::FE,
         random: Method::REML,
         choice: Choice::Both,
-        revman: false,
+        convention: crate::Convention::Metafor,
+        zeros: metapipe_meta::analysis::Zeros::Escalc,
         opts: Options {
             test: Test::Knha,
             ..Options::default()

@@ -17,11 +17,13 @@
 //! the kernel), the single-analysis path for the rest (Peto, PM, Knapp-Hartung, RevMan, MH for
 //! RR/RD).
 
-use metapipe_meta::analysis::{self, Studies as Data};
+pub mod bench;
+
+use metapipe_meta::analysis::{self, Studies as Data, Zeros};
 use metapipe_meta::batch::{self, Scratch};
 use metapipe_meta::effect::{Binary, Continuous, Measure};
-use metapipe_meta::model::{Control, Fit, Method, Options, Test};
-use metapipe_plan::options::{outcome_spec, AnalysisCfg};
+use metapipe_meta::model::{Control, Fit, Method, Options, Pi, Test};
+use metapipe_plan::options::{outcome_spec, AnalysisCfg, PredictionCfg};
 use metapipe_plan::Choice;
 use metapipe_tables::io::{
     open_user, write_atomic, Keys, NumberParts, SinkFormat, TableSink, UserSource, UserTable,
@@ -38,6 +40,10 @@ pub struct PoolArgs {
     pub method: Method,
     pub test: Test,
     pub revman: bool,
+    /// how binary studies with zero cells enter the inverse-variance methods
+    pub zeros: Zeros,
+    /// the prediction interval's kind (random-effects methods)
+    pub pi: Pi,
     pub group: Option<String>,
     pub format: String,
     pub out: Option<PathBuf>,
@@ -53,10 +59,12 @@ pub struct PoolArgs {
 pub struct UserOptions<'a> {
     pub measure: &'a str,
     pub method: &'a str,
-    /// `z` or `knha` (`hksj`)
-    pub test: &'a str,
-    /// `metafor` or `revman`
+    /// `z` or `knha` (`hksj`); `None`: the convention's (knha under cochrane, else z)
+    pub test: Option<&'a str>,
+    /// `metafor`, `revman` or `cochrane`
     pub convention: &'a str,
+    /// the prediction interval's kind (`t`, `z`, `hksj`); `None`: the convention's
+    pub prediction: Option<&'a str>,
     /// 0.95 or 95
     pub level: f64,
     /// `auto` (batch kernels where they apply) or `single`
@@ -72,8 +80,9 @@ impl PoolArgs {
         let raw = AnalysisCfg {
             measure: Some(o.measure.to_string()),
             method: Some(o.method.to_string()),
-            test: Some(o.test.to_string()),
+            test: o.test.map(str::to_string),
             convention: Some(o.convention.to_string()),
+            prediction: o.prediction.map(|p| PredictionCfg::Kind(p.to_string())),
             level: Some(o.level),
             ..AnalysisCfg::default()
         };
@@ -84,7 +93,7 @@ impl PoolArgs {
             spec.random
         };
         let (measure, test, revman, level) =
-            (spec.measure, spec.opts.test, spec.revman, spec.opts.level);
+            (spec.measure, spec.opts.test, spec.revman(), spec.opts.level);
         let kernels = match o.engine {
             "auto" => true,
             "single" => false,
@@ -100,6 +109,8 @@ impl PoolArgs {
             method,
             test,
             revman,
+            zeros: spec.zeros,
+            pi: spec.opts.pi,
             group: None,
             format: "table".into(),
             out: None,
@@ -486,14 +497,19 @@ impl Studies<'_> {
 
 /// Each study's (yi, vi) as metafor's `escalc` gives them (`None`: not estimable); generic rows
 /// as given (their variances: `read_studies` squared standard errors).
-fn effects(cols: &[&[f64]], layout: Layout, measure: Measure) -> Vec<Option<(f64, f64)>> {
+fn effects(
+    cols: &[&[f64]],
+    layout: Layout,
+    measure: Measure,
+    zeros: Zeros,
+) -> Vec<Option<(f64, f64)>> {
     let n = cols[0].len();
     match layout {
         Layout::Totals | Layout::NonEvents => {
             let rows: Vec<Binary> = (0..n)
                 .map(|j| Binary::new(cols[0][j], cols[1][j], cols[2][j], cols[3][j]))
                 .collect();
-            analysis::effects(measure, Data::Binary(&rows), false)
+            analysis::effects(measure, Data::Binary(&rows), zeros)
         }
         Layout::Continuous => {
             let rows: Vec<Continuous> = (0..n)
@@ -506,7 +522,7 @@ fn effects(cols: &[&[f64]], layout: Layout, measure: Measure) -> Vec<Option<(f64
                     n2i: cols[5][j],
                 })
                 .collect();
-            analysis::effects(measure, Data::Continuous(&rows), false)
+            analysis::effects(measure, Data::Continuous(&rows), zeros)
         }
         Layout::Var | Layout::Se => (0..n).map(|j| Some((cols[0][j], cols[1][j]))).collect(),
     }
@@ -520,6 +536,7 @@ fn fit(cols: &[&[f64]], layout: Layout, a: &PoolArgs) -> std::result::Result<Fit
         test: a.test,
         control: a.control,
         extras: true,
+        pi: a.pi,
     };
     let n = cols[0].len();
     match layout {
@@ -532,7 +549,7 @@ fn fit(cols: &[&[f64]], layout: Layout, a: &PoolArgs) -> std::result::Result<Fit
                 a.measure,
                 a.method,
                 studies,
-                &analysis::effects(a.measure, studies, a.revman),
+                &analysis::effects(a.measure, studies, a.zeros),
                 a.revman,
                 &opts,
             )
@@ -541,7 +558,7 @@ fn fit(cols: &[&[f64]], layout: Layout, a: &PoolArgs) -> std::result::Result<Fit
             a.measure,
             a.method,
             Data::Effects(&[]),
-            &effects(cols, layout, a.measure),
+            &effects(cols, layout, a.measure, a.zeros),
             a.revman,
             &opts,
         ),
@@ -555,7 +572,9 @@ fn kernel_covers(a: &PoolArgs) -> bool {
         Method::FE | Method::DL | Method::REML | Method::ML | Method::EB | Method::HE | Method::SJ
     );
     let mh = a.measure == Measure::OR && a.method == Method::MH;
-    a.kernels && a.test == Test::Z && !a.revman && (iv || mh)
+    // the kernels fuse escalc's zero-cell rule and metafor's prediction interval
+    let metafor_rules = a.zeros == Zeros::Escalc && a.pi == Pi::Metafor;
+    a.kernels && a.test == Test::Z && !a.revman && metafor_rules && (iv || mh)
 }
 
 fn kernel_fit(
@@ -653,8 +672,8 @@ fn group_rows(keys: &Keys) -> Result<(Option<Vec<IdxSize>>, Vec<IdxSize>, Vec<us
         return Ok((None, rows, offsets));
     }
     // polars' stable group-by: groups by first appearance, each group's rows in order
-    let df = DataFrame::new(keys.len(), vec![keys.column("g")]).map_err(pe)?;
-    let g = metapipe_tables::frame::groups(&df, &["g"]).map_err(pe)?;
+    let df = DataFrame::new(keys.len(), vec![keys.column("g")])?;
+    let g = metapipe_tables::frame::groups(&df, &["g"])?;
     let rows = g.iter().map(|rows| rows[0]).collect();
     Ok((Some(g.rows), rows, g.offsets))
 }
@@ -812,7 +831,7 @@ fn groups_table(group: Column, results: Results, a: &PoolArgs) -> Result<Table> 
         .iter()
         .map(|c| by_name.remove(c).expect("every pooled_groups column built"))
         .collect();
-    Table::new(&POOL_GROUPS, DataFrame::new(n, columns).map_err(pe)?)
+    Table::new(&POOL_GROUPS, DataFrame::new(n, columns)?)
 }
 
 /// A table as JSON: an array of objects, one per row.
@@ -1070,7 +1089,12 @@ pub fn escalc_frame(df: &DataFrame, label: &str, measure: Measure) -> Result<Dat
     let t = in_memory(df, label, &read)?;
     let st = read_studies(&t, layout, &roles)?;
     let mut bufs = st.scratch();
-    let effects = effects(&st.rows(0, t.rows(), &mut bufs), layout, measure);
+    let effects = effects(
+        &st.rows(0, t.rows(), &mut bufs),
+        layout,
+        measure,
+        Zeros::Escalc,
+    );
     let mut out = df.clone();
     if matches!(layout, Layout::Var | Layout::Se) {
         // generic effects: yi as given, vi from the standard errors when only those are given
@@ -1078,8 +1102,7 @@ pub fn escalc_frame(df: &DataFrame, label: &str, measure: Measure) -> Result<Dat
             out.with_column(Column::new(
                 "vi".into(),
                 effects.iter().map(|e| e.map(|x| x.1)).collect::<Vec<_>>(),
-            ))
-            .map_err(pe)?;
+            ))?;
         }
         return Ok(out);
     }
@@ -1089,16 +1112,14 @@ pub fn escalc_frame(df: &DataFrame, label: &str, measure: Measure) -> Result<Dat
             .iter()
             .map(|e| e.map(|x| x.0).filter(|x| x.is_finite()))
             .collect::<Vec<_>>(),
-    ))
-    .map_err(pe)?;
+    ))?;
     out.with_column(Column::new(
         "vi".into(),
         effects
             .iter()
             .map(|e| e.map(|x| x.1).filter(|x| x.is_finite()))
             .collect::<Vec<_>>(),
-    ))
-    .map_err(pe)?;
+    ))?;
     Ok(out)
 }
 

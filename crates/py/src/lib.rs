@@ -145,14 +145,15 @@ fn export<'py>(py: Python<'py>, mut df: DataFrame) -> PyResult<Bound<'py, PyCaps
 
 /// `metapipe pool` on an Arrow stream; see `metapipe.pool` for the arguments.
 #[pyfunction]
-#[pyo3(signature = (stream, measure, method, test, convention, level, engine, group, tau2_max, maxiter, stepadj, threshold))]
+#[pyo3(signature = (stream, measure, method, test, convention, prediction, level, engine, group, tau2_max, maxiter, stepadj, threshold))]
 fn pool<'py>(
     py: Python<'py>,
     stream: &Bound<'py, PyCapsule>,
     measure: &str,
     method: &str,
-    test: &str,
+    test: Option<&str>,
     convention: &str,
+    prediction: Option<&str>,
     level: f64,
     engine: &str,
     group: Option<String>,
@@ -174,6 +175,7 @@ fn pool<'py>(
         method,
         test,
         convention,
+        prediction,
         level,
         engine,
         control,

@@ -318,17 +318,16 @@ fn section(
                 (Some(a), Some(b), Some(c)) => Some((a, b, c)),
                 _ => None,
             };
-            let note = if e.is_none() {
-                Some(
-                    if o.kind == Kind::Binary {
-                        "no sourced counts"
-                    } else {
-                        "no sourced data"
-                    }
-                    .to_string(),
-                )
-            } else {
-                None
+            let counted = [et.get(k), nt.get(k), ec.get(k), nc.get(k)]
+                .iter()
+                .all(Option::is_some);
+            let note = match (e, o.kind) {
+                (Some(_), _) => None,
+                // RevMan's words for a study whose counts give no estimate (no events, or only
+                // events, in both arms, for OR and RR)
+                (None, Kind::Binary) if counted => Some("Not estimable".to_string()),
+                (None, Kind::Binary) => Some("no sourced counts".to_string()),
+                (None, _) => Some("no sourced data".to_string()),
             };
             ForestStudy {
                 label: label.get(k).unwrap_or_default().to_string(),
@@ -366,8 +365,13 @@ fn section(
                 .filter(|t| *t > 0.0)
                 .map(|t| format!("Tau² = {t:.2}; "))
                 .unwrap_or_default();
+            // which I²: (Q - df)/Q beside Chi², or τ²/(τ² + typical variance) from the model
+            let basis = match s(res, "I2_from", r).as_deref() {
+                Some("tau2") => " (from Tau²)",
+                _ => "",
+            };
             Some(format!(
-                "{tau}Chi² = {q:.2}, df = {df} ({}); I² = {i2:.0}%",
+                "{tau}Chi² = {q:.2}, df = {df} ({}); I² = {i2:.0}%{basis}",
                 fmt_p(p)
             ))
         }
@@ -375,10 +379,15 @@ fn section(
     };
     let overall_test = fl(res, "p", r).map(fmt_p);
     let share = overall.map(|_| studies.iter().filter_map(|st| st.weight).sum::<f64>());
+    let prediction = match (fl(res, "pi_lb", r), fl(res, "pi_ub", r)) {
+        (Some(l), Some(u)) => Some((l, u)),
+        _ => None,
+    };
     Some(ForestSection {
         title,
         studies,
         pooled,
+        prediction,
         totals,
         heterogeneity,
         overall: overall_test,
@@ -818,8 +827,7 @@ pub fn build(inp: &ReportInput) -> Result<Vec<(String, String)>> {
                 c.df.take(&IdxCa::from_vec(
                     "idx".into(),
                     moved.iter().map(|&r| r as IdxSize).collect(),
-                ))
-                .map_err(pe)?,
+                ))?,
             )?;
             html.push_str(&table_html(
                 &t,

@@ -39,6 +39,8 @@ pub struct ForestSection {
     pub studies: Vec<ForestStudy>,
     /// pooled effect and CI when computed
     pub pooled: Option<(f64, f64, f64)>,
+    /// the prediction interval of a random-effects model, when the review asks for it
+    pub prediction: Option<(f64, f64)>,
     /// events and totals per arm over the pooled studies (events for binary outcomes only)
     pub totals: Option<[Option<i64>; 4]>,
     /// heterogeneity line, e.g. "Chi² = 1.23, df = 2 (P = 0.54); I² = 0%"
@@ -116,7 +118,14 @@ pub fn forest(f: &Forest) -> String {
     let cis = f
         .sections
         .iter()
-        .flat_map(|s| s.studies.iter().filter_map(|st| st.est).chain(s.pooled))
+        .flat_map(|s| {
+            let pi = s.prediction.map(|(l, u)| (l, l, u));
+            s.studies
+                .iter()
+                .filter_map(|st| st.est)
+                .chain(s.pooled)
+                .chain(pi)
+        })
         .map(|(_, l, u)| (l, u));
     let ax = Axis::new(cis, f.log);
     let xs = |v: f64| {
@@ -341,6 +350,38 @@ pub fn forest(f: &Forest) -> String {
         }
         y += row_h;
         if events_row {
+            y += row_h;
+        }
+        // the prediction interval: a row of its own, a line with end ticks (RevMan Web, meta)
+        if let Some((l, u)) = s.prediction {
+            text(
+                &mut body,
+                x_study,
+                y,
+                "Prediction interval",
+                11.0,
+                "start",
+                "normal",
+            );
+            text(
+                &mut body,
+                x_or,
+                y,
+                &format!("[{}, {}]", f2(l), f2(u)),
+                11.0,
+                "end",
+                "normal",
+            );
+            let yc = y - 4.0;
+            let (xl, xu) = (xs(l), xs(u));
+            let _ = writeln!(
+                body,
+                r##"<path d="M{xl:.1},{:.1} V{:.1} M{xl:.1},{yc:.1} H{xu:.1} M{xu:.1},{:.1} V{:.1}" stroke="black" stroke-width="1.5" fill="none"/>"##,
+                yc - 4.0,
+                yc + 4.0,
+                yc - 4.0,
+                yc + 4.0
+            );
             y += row_h;
         }
         for line in [

@@ -175,7 +175,9 @@ impl Inputs {
             screening: cfg
                 .screening
                 .as_ref()
-                .map(|s| Ok((Input::read(&s.title_abstract)?, Input::read(&s.full_text)?)))
+                .map(|s| {
+                    Ok::<_, Error>((Input::read(&s.title_abstract)?, Input::read(&s.full_text)?))
+                })
                 .transpose()?,
             studies: Input::read(&cfg.extraction.studies)?,
             arms: opt(cfg.extraction.arms.as_deref())?,
@@ -510,7 +512,7 @@ fn screening_stage(
         for (stage, detail, n) in &sc.update {
             b.row(vec![s(stage), so(detail.clone()), i(*n as i64)]);
         }
-        let df = prisma.df.vstack(&b.finish()?.df).map_err(pe)?;
+        let df = prisma.df.vstack(&b.finish()?.df)?;
         prisma = Table::new(&schema::PRISMA, df)?;
     }
     for t in [
@@ -710,8 +712,7 @@ fn pool_stage(cfg: &Config, plans: &[plan::OutcomePlan], ids: &[String], st: &St
                 )?
                 .sort(["row"], SortMultipleOptions::default())?
                 .drop("row")
-            })()
-            .map_err(pe)?;
+            })()?;
             Table::new(&schema::STUDIES, df)?
         }
     };
@@ -823,9 +824,8 @@ fn csv_outputs(cfg: &Config, w: &Written, st: &Stage) -> Result<Vec<(String, i64
     // prisma.csv: the overall flow as stage,count; the per-database rows stay in prisma.parquet
     let flow = prisma
         .df
-        .filter(&prisma.df.column("database").map_err(pe)?.is_null())
-        .and_then(|d| d.select(["stage", "count"]))
-        .map_err(pe)?;
+        .filter(&prisma.df.column("database")?.is_null())
+        .and_then(|d| d.select(["stage", "count"]))?;
     let flow = Table::new(&schema::PRISMA_FLOW, flow)?;
     st.csv(&flow, "prisma.csv")?;
     let prisma_counts: Vec<(String, i64)> = flow
@@ -1027,23 +1027,19 @@ fn changes_table(prev: &Table, new: &Table, null_of: &dyn Fn(&str) -> f64) -> Re
                 ["order_after", "order_before"],
                 SortMultipleOptions::default().with_nulls_last(true),
             )
-        })
-        .map_err(pe)?;
+        })?;
     let c = |n: &str| df.column(n).map_err(pe);
     let (outcome, subgroup, model_type) = (
-        c("outcome")?.str().map_err(pe)?,
-        c("subgroup")?.str().map_err(pe)?,
-        c("model_type")?.str().map_err(pe)?,
+        c("outcome")?.str()?,
+        c("subgroup")?.str()?,
+        c("model_type")?.str()?,
     );
-    let (in_a, in_b) = (
-        c("in_after")?.bool().map_err(pe)?,
-        c("in_before")?.bool().map_err(pe)?,
-    );
+    let (in_a, in_b) = (c("in_after")?.bool()?, c("in_before")?.bool()?);
     let (st_a, st_b, m_a, m_b) = (
-        c("studies_after")?.str().map_err(pe)?,
-        c("studies_before")?.str().map_err(pe)?,
-        c("model_after")?.str().map_err(pe)?,
-        c("model_before")?.str().map_err(pe)?,
+        c("studies_after")?.str()?,
+        c("studies_before")?.str()?,
+        c("model_after")?.str()?,
+        c("model_before")?.str()?,
     );
     let f = |n: &str| c(n).and_then(|x| x.f64().map_err(pe).cloned());
     let (e_a, e_b, l_a, l_b, u_a, u_b, i_a, i_b) = (
@@ -1246,12 +1242,12 @@ fn outcome_view(
         plan::Choice::Fixed | plan::Choice::Rule { .. } => format!(
             "fixed effect: {}{}",
             spec.fixed.name(),
-            if spec.revman { " (RevMan 5)" } else { "" }
+            if spec.revman() { " (RevMan 5)" } else { "" }
         ),
         plan::Choice::Random | plan::Choice::Both => format!(
             "random effects: {}{}",
             spec.random.name(),
-            if spec.revman { " (RevMan 5)" } else { "" }
+            if spec.revman() { " (RevMan 5)" } else { "" }
         ),
     };
     let planned = planned

@@ -553,7 +553,7 @@ impl UserTable {
         let c = self.column(name)?;
         match c.dtype() {
             DataType::String => {
-                let ca = c.str().map_err(pe)?;
+                let ca = c.str()?;
                 ca.iter()
                     .enumerate()
                     .map(|(r, v)| match v {
@@ -571,7 +571,7 @@ impl UserTable {
                 let f = c
                     .cast(&DataType::Float64)
                     .map_err(|e| pe(e).file(&self.path).field(name))?;
-                Ok(f.f64().map_err(pe)?.iter().collect())
+                Ok(f.f64()?.iter().collect())
             }
             d => Err(Error::data(format!("column of type {d} is not numeric"))
                 .file(&self.path)
@@ -615,29 +615,15 @@ impl UserTable {
         }
         // the common dtypes read straight into f64 (one copy); others cast by polars first
         match c.dtype() {
-            DataType::Float64 => return Ok(c.f64().map_err(pe)?.into_no_null_iter().collect()),
-            DataType::Int64 => {
-                return Ok(c
-                    .i64()
-                    .map_err(pe)?
-                    .into_no_null_iter()
-                    .map(|x| x as f64)
-                    .collect())
-            }
-            DataType::Int32 => {
-                return Ok(c
-                    .i32()
-                    .map_err(pe)?
-                    .into_no_null_iter()
-                    .map(f64::from)
-                    .collect())
-            }
+            DataType::Float64 => return Ok(c.f64()?.into_no_null_iter().collect()),
+            DataType::Int64 => return Ok(c.i64()?.into_no_null_iter().map(|x| x as f64).collect()),
+            DataType::Int32 => return Ok(c.i32()?.into_no_null_iter().map(f64::from).collect()),
             _ => {}
         }
         let f = c
             .cast(&DataType::Float64)
             .map_err(|e| pe(e).file(&self.path).field(name))?;
-        Ok(f.f64().map_err(pe)?.into_no_null_iter().collect())
+        Ok(f.f64()?.into_no_null_iter().collect())
     }
     /// A numeric column with no missing value, its chunks borrowed as they are held (`None` for
     /// other types or when a value is missing: read it with [`UserTable::numbers`], which
@@ -680,14 +666,12 @@ impl UserTable {
             let i = c
                 .cast(&DataType::Int64)
                 .map_err(|e| pe(e).file(&self.path).field(name))?;
-            return Ok(Keys::Int(
-                i.i64().map_err(pe)?.into_no_null_iter().collect(),
-            ));
+            return Ok(Keys::Int(i.i64()?.into_no_null_iter().collect()));
         }
         let t = c
             .cast(&DataType::String)
             .map_err(|e| pe(e).file(&self.path).field(name))?;
-        Ok(Keys::Text(t.str().map_err(pe)?.clone()))
+        Ok(Keys::Text(t.str()?.clone()))
     }
     /// A column as text (numbers and categories written as text; missing: `None`).
     pub fn text(&self, name: &str) -> Result<Vec<Option<String>>> {
@@ -695,11 +679,7 @@ impl UserTable {
             .column(name)?
             .cast(&DataType::String)
             .map_err(|e| pe(e).file(&self.path).field(name))?;
-        Ok(c.str()
-            .map_err(pe)?
-            .iter()
-            .map(|v| v.map(String::from))
-            .collect())
+        Ok(c.str()?.iter().map(|v| v.map(String::from)).collect())
     }
 }
 

@@ -398,6 +398,17 @@ pub const RESULTS: TableSchema = TableSchema {
         opt("Q_between", Float),
         opt("Q_between_df", Int),
         opt("Q_between_p", Float),
+        // random-effects rows: Q-profile CIs for τ² and I² (DL, REML, PM); which I² is printed
+        opt("tau2_lb", Float),
+        opt("tau2_ub", Float),
+        opt("I2_lb", Float),
+        opt("I2_ub", Float),
+        Field {
+            name: "I2_from",
+            ty: Str,
+            nullable: true,
+            accepted: &["Q", "tau2"],
+        },
     ],
 };
 

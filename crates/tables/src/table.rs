@@ -19,9 +19,21 @@ impl PartialEq for Table {
     }
 }
 
-/// Map a polars error to ours.
+/// Map a polars error to ours (where `?` cannot: `.map_err(pe)`); `?` on a polars result
+/// converts by `From`, which also says where polars was called.
 pub fn pe(e: PolarsError) -> Error {
-    Error::data(e.to_string())
+    Error::data(format!("{e} (polars)"))
+}
+
+impl From<PolarsError> for Error {
+    /// A polars error where the code called polars with `?`: a table the code did not expect
+    /// (a bug) or data polars could not take. The message keeps the calling place
+    /// (`crates/…/src/x.rs:line`) for a bug report.
+    #[track_caller]
+    fn from(e: PolarsError) -> Error {
+        let at = std::panic::Location::caller();
+        Error::data(format!("{e} (polars, at {}:{})", at.file(), at.line()))
+    }
 }
 
 impl Table {
@@ -78,7 +90,7 @@ impl Table {
                 .field(f.name));
             }
             if !f.accepted.is_empty() {
-                let ca = c.str().map_err(pe)?;
+                let ca = c.str()?;
                 if let Some((row, v)) = ca
                     .iter()
                     .enumerate()
@@ -110,7 +122,7 @@ impl Table {
             };
             cols.push(c);
         }
-        let df = DataFrame::new(df.height(), cols).map_err(pe)?;
+        let df = DataFrame::new(df.height(), cols)?;
         Ok(Table { schema, df })
     }
     /// An empty table of `schema`.
@@ -155,7 +167,7 @@ impl Table {
 }
 
 fn finite_or_null(c: &Column) -> Result<Column> {
-    let ca = c.f64().map_err(pe)?;
+    let ca = c.f64()?;
     // every stored value finite (the common case, checked on the raw buffers; a missing cell's
     // slot is looked at too, and sends the column the slow way when it holds NaN)
     if ca
@@ -267,7 +279,7 @@ impl Builder {
                 }
             })
             .collect();
-        let df = DataFrame::new(n.unwrap_or(0), cols).map_err(pe)?;
+        let df = DataFrame::new(n.unwrap_or(0), cols)?;
         Table::new(self.schema, df)
     }
 }

@@ -78,10 +78,11 @@ def pool(
     measure: Measure = "OR",
     method: Method = "REML",
     *,
-    test: Literal["z", "knha"] = "z",
+    test: Optional[Literal["z", "knha"]] = None,
     group: Optional[str] = None,
     level: float = 0.95,
-    convention: Literal["metafor", "revman"] = "metafor",
+    convention: Literal["metafor", "revman", "cochrane"] = "metafor",
+    prediction: Optional[Literal["t", "z", "hksj"]] = None,
     engine: Literal["auto", "single"] = "auto",
     tau2_max: Optional[float] = None,
     maxiter: int = 100,
@@ -98,12 +99,20 @@ def pool(
             (means, SDs, sizes) or GEN (``yi`` with ``vi`` or ``sei``).
         method: ``rma(method=)``: FE (= EE), DL, REML, ML, PM, SJ, HE, EB; or MH (Mantel-Haenszel)
             and PETO (OR only) for 2x2 counts.
-        test: ``"z"`` (normal) or ``"knha"`` (Knapp-Hartung, ``test="knha"``).
+        test: ``"z"`` (normal) or ``"knha"`` (Knapp-Hartung, ``test="knha"``; random-effects
+            methods only); by default the convention's (``"knha"`` under ``"cochrane"``, else ``"z"``).
         group: a column naming the meta-analysis each row belongs to: one analysis per group,
             in order of first appearance (the ``pooled_groups`` table of ``metapipe pool
             --group``). Without it, one analysis of every row.
         level: confidence level, 0.95 or 95 (``level=``).
-        convention: ``"metafor"``, or ``"revman"`` for RevMan 5's MH/DL conventions.
+        convention: ``"metafor"``; ``"revman"`` for RevMan 5's MH/DL conventions; ``"cochrane"``
+            for the Cochrane methods of RevMan since 2025 (REML, HKSJ, double-zero studies not
+            estimable for OR and RR, prediction interval by t with k - 2 df).
+        prediction: the prediction interval of a random-effects model: ``"t"`` (t with k - 2 df,
+            Higgins-Thompson-Spiegelhalter, Handbook 10.10.4.3), ``"z"``, or ``"hksj"`` (t with
+            k - 1 df on the Knapp-Hartung SE); by default the convention's (metafor's
+            ``predict()``; ``"t"`` under ``"revman"`` and ``"cochrane"``). Below 3 studies (but
+            for metafor's) there is none.
         engine: ``"auto"`` (allocation-free batch kernels where they apply) or ``"single"``.
         tau2_max, maxiter, stepadj, threshold: metafor's ``control=list(...)``.
         output: ``"pandas"``, ``"polars"`` or ``"pyarrow"``; by default the type of ``data``.
@@ -119,7 +128,7 @@ def pool(
             ``column`` attributes say where.
     """
     capsule = _native.pool(
-        _stream(data), measure, method, test, convention, float(level), engine, group, tau2_max, int(maxiter), float(stepadj), float(threshold)
+        _stream(data), measure, method, test, convention, prediction, float(level), engine, group, tau2_max, int(maxiter), float(stepadj), float(threshold)
     )
     return _back(capsule, output or _kind(data))
 
