@@ -2,7 +2,7 @@
 //! `[extraction]` and `[[outcomes]]` are required; every other stage is optional. Paths are
 //! relative to the config file's directory. Every key is documented in `docs/config.md`.
 
-pub use crate::protocol::AnalysisCfg;
+pub use metapipe_plan::options::AnalysisCfg;
 use metapipe_tables::Error;
 use serde::Deserialize;
 use std::collections::BTreeMap;
@@ -172,7 +172,7 @@ macro_rules! outcome_cfg {
         }
     };
 }
-crate::protocol::analysis_keys!(outcome_cfg! { {
+metapipe_plan::analysis_keys!(outcome_cfg! { {
     pub id: String,
     pub label: String,
     #[serde(default)]
@@ -422,7 +422,9 @@ impl Config {
                     );
                 }
             }
-            if let Err((key, msg)) = crate::protocol::outcome_spec(&o.analysis(&cfg.analysis)) {
+            if let Err((key, msg)) =
+                metapipe_plan::options::outcome_spec(&o.analysis(&cfg.analysis))
+            {
                 // the key where it was set: the outcome's own, or [analysis]'s default
                 let section = if o.analysis(&AnalysisCfg::default()).sets(key) {
                     "outcomes"
@@ -592,7 +594,7 @@ impl Config {
     /// An outcome's checked analysis (its keys over `[analysis]`'s); `load` has checked every
     /// outcome, so an error here names the outcome and key all the same.
     pub fn spec(&self, o: &OutcomeCfg) -> Result<metapipe_plan::Spec, Error> {
-        crate::protocol::outcome_spec(&o.analysis(&self.analysis)).map_err(|(k, m)| {
+        metapipe_plan::options::outcome_spec(&o.analysis(&self.analysis)).map_err(|(k, m)| {
             Error::data(format!("outcome {}: {m}", o.id)).field(format!("outcomes.{k}"))
         })
     }

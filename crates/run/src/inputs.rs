@@ -1,0 +1,71 @@
+//! Every input file of a review, read once by the shell (search exports only when their round
+//! is parsed): the stages never touch the filesystem.
+
+use crate::config::Config;
+use metapipe_tables::io::Input;
+use metapipe_tables::{Error, Result};
+use std::path::{Path, PathBuf};
+
+/// A search export, read when its round is parsed: a round that is not rerun is not read (its
+/// hash comes from the run record while the file's size and modification time are unchanged).
+pub(crate) struct SourceFile {
+    pub(crate) database: String,
+    pub(crate) path: PathBuf,
+    pub(crate) round: usize,
+    pub(crate) input: std::cell::OnceCell<Input>,
+}
+
+impl SourceFile {
+    pub(crate) fn input(&self) -> Result<&Input> {
+        if let Some(i) = self.input.get() {
+            return Ok(i);
+        }
+        let i = Input::read(&self.path)?;
+        Ok(self.input.get_or_init(|| i))
+    }
+}
+
+/// Every input file of a review, read by the shell (search exports when their round is parsed):
+/// the stages never touch the filesystem.
+pub(crate) struct Inputs {
+    pub(crate) sources: Vec<SourceFile>,
+    pub(crate) dedup_decisions: Option<Input>,
+    /// title/abstract and full-text logs
+    pub(crate) screening: Option<(Input, Input)>,
+    pub(crate) studies: Input,
+    pub(crate) arms: Option<Input>,
+    pub(crate) outcomes: Input,
+    pub(crate) rob: Option<Input>,
+    pub(crate) published: Option<Input>,
+}
+
+impl Inputs {
+    pub(crate) fn read(cfg: &Config) -> Result<Inputs> {
+        let opt = |p: Option<&Path>| p.map(Input::read).transpose();
+        Ok(Inputs {
+            sources: cfg
+                .sources
+                .iter()
+                .map(|s| SourceFile {
+                    database: s.database.clone(),
+                    path: s.file.clone(),
+                    round: cfg.round_of(s),
+                    input: Default::default(),
+                })
+                .collect(),
+            dedup_decisions: opt(cfg.dedup.decisions.as_deref())?,
+            screening: cfg
+                .screening
+                .as_ref()
+                .map(|s| {
+                    Ok::<_, Error>((Input::read(&s.title_abstract)?, Input::read(&s.full_text)?))
+                })
+                .transpose()?,
+            studies: Input::read(&cfg.extraction.studies)?,
+            arms: opt(cfg.extraction.arms.as_deref())?,
+            outcomes: Input::read(&cfg.extraction.outcomes)?,
+            rob: opt(cfg.rob.as_ref().map(|r| r.answers.as_path()))?,
+            published: opt(cfg.review.published.as_deref())?,
+        })
+    }
+}
