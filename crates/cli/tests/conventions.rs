@@ -1,4 +1,5 @@
-//! The Cochrane convention (RevMan since 2025), the prediction intervals and double-zero studies,
+//! The Cochrane convention (RevMan since 2025), the prediction intervals, Knapp-Hartung's ad hoc
+//! variant and double-zero studies,
 //! through `metapipe pool`, against metafor 3.8 (`tests/fixtures/cochrane/cochrane.json`, written
 //! by `cochrane.R` from the oracle datasets).
 
@@ -113,6 +114,21 @@ fn cochrane_prediction_and_double_zeros_equal_metafor() {
                 } else {
                     assert!(p.get("pi_lb").is_none(), "{what}: none at k = {k}");
                 }
+            }
+            // Knapp-Hartung with the ad hoc correction (metafor test = "adhoc")
+            if let Some(want) = e.get("adhoc") {
+                let a = pool(
+                    &data,
+                    &[
+                        "--measure",
+                        measure,
+                        "--convention",
+                        "cochrane",
+                        "--test",
+                        "knha_adhoc",
+                    ],
+                );
+                checked += compare(&format!("{name} {measure} adhoc"), &a, want, &mut failures);
             }
             // double-zero studies out of OR and RR (drop00 = TRUE), DerSimonian-Laird
             if let Some(want) = e.get("drop00_dl") {

@@ -59,7 +59,7 @@ fn cases() -> Vec<Opts> {
     let mut out = vec![];
     for measure in ["OR", "RR", "RD", "MD", "SMD", "ROM", "GEN"] {
         for method in METHODS {
-            for test in ["z", "knha"] {
+            for test in ["z", "knha", "knha_adhoc"] {
                 for convention in ["metafor", "revman"] {
                     out.push(Opts {
                         measure,

@@ -137,13 +137,16 @@ pub fn fit_with_tau2(yi: &[f64], vi: &[f64], method: Method, tau2: f64, opts: &O
     let est = wmean(yi, &wi);
     let mut se = (1.0 / sw).sqrt();
     let mut df = None;
-    if opts.test == Test::Knha && k > 1 {
+    if matches!(opts.test, Test::Knha | Test::Adhoc) && k > 1 {
         let rss = sum(yi.iter().zip(&wi).map(|(y, w)| w * (y - est) * (y - est)));
-        let s2w = if rss <= f64::EPSILON {
+        let mut s2w = if rss <= f64::EPSILON {
             0.0
         } else {
             rss / (kf - 1.0)
         };
+        if opts.test == Test::Adhoc {
+            s2w = s2w.max(1.0);
+        }
         se *= s2w.sqrt();
         df = Some(kf - 1.0);
     }
@@ -217,6 +220,9 @@ fn prediction_interval(
     };
     let (crit, var) = match (opts.pi, opts.test) {
         (Pi::Metafor, Test::Knha) if k > 1 => (qt_two_sided(opts.level, kf - 1.0), se2_hk()),
+        (Pi::Metafor, Test::Adhoc) if k > 1 => {
+            (qt_two_sided(opts.level, kf - 1.0), se2_hk().max(se2))
+        }
         (Pi::Metafor, _) => (qnorm_two_sided(opts.level), se2),
         (Pi::T, _) => (qt_two_sided(opts.level, kf - 2.0), se2),
         (Pi::Z, _) => (qnorm_two_sided(opts.level), se2),

@@ -63,6 +63,9 @@ pub enum Test {
     Z,
     /// Hartung-Knapp-Sidik-Jonkman (metafor `test = "knha"`)
     Knha,
+    /// Knapp-Hartung with the ad hoc correction: the SE never narrower than the Wald SE (the
+    /// scaling factor at least 1; metafor `test = "adhoc"`, meta's `adhoc.hakn.ci = "se"`)
+    Adhoc,
 }
 
 /// Iteration settings, named and defaulted as metafor's `control` list.

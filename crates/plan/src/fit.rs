@@ -175,8 +175,10 @@ fn label(spec: &Spec, kind: &str, m: Method) -> String {
         Convention::Cochrane => extra.push("Cochrane"),
         Convention::Metafor => {}
     }
-    if spec.opts.test == Test::Knha && m.is_random() {
-        extra.push("Knapp-Hartung");
+    match spec.opts.test {
+        Test::Knha if m.is_random() => extra.push("Knapp-Hartung"),
+        Test::Adhoc if m.is_random() => extra.push("Knapp-Hartung, ad hoc"),
+        _ => {}
     }
     let suffix = if extra.is_empty() {
         String::new()

@@ -12,7 +12,7 @@ use serde::Deserialize;
 /// The values each option takes, as its errors and `metapipe pool --help` list them.
 pub const MEASURES: &str = "OR, RR, RD, MD, SMD, ROM or GEN";
 pub const METHODS: &str = "MH, PETO, FE, DL, REML, PM, ML, SJ, HE or EB";
-pub const TESTS: &str = "z or knha";
+pub const TESTS: &str = "z, knha or knha_adhoc";
 pub const CONVENTIONS: &str = "metafor, revman or cochrane";
 pub const PREDICTIONS: &str = "true, false, \"t\", \"z\" or \"hksj\"";
 pub const PI_KINDS: &str = "t, z or hksj";
@@ -199,6 +199,7 @@ pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
         None if convention == Convention::Cochrane => Test::Knha,
         None | Some("z") => Test::Z,
         Some("knha") | Some("hksj") => Test::Knha,
+        Some("knha_adhoc") | Some("adhoc") => Test::Adhoc,
         Some(t) => return Err(("test", format!("{t:?}: expected {TESTS}"))),
     };
     // only the models the outcome reports are checked against the convention
@@ -211,7 +212,7 @@ pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
     {
         return Err(("convention", "the RevMan 5 convention is implemented for OR and RR with MH or FE fixed effect, DL random effects and the z test".into()));
     }
-    if test == Test::Knha && !uses_random {
+    if test != Test::Z && !uses_random {
         if a.test.is_none() {
             // Cochrane's default test is for its random-effects model; a fixed-effect one uses z
             test = Test::Z;

@@ -18,7 +18,7 @@ DATA = {"OR": "bcg", "RR": "bcg", "RD": "bcg", "MD": "normand1999", "SMD": "norm
 def cases():
     for measure in DATA:
         for method in METHODS:
-            for test in ["z", "knha"]:
+            for test in ["z", "knha", "knha_adhoc"]:
                 for convention in ["metafor", "revman"]:
                     yield measure, method, test, convention, 95.0
     yield from [("OR", "DL", "z", "metafor", 90.0), ("MD", "REML", "knha", "metafor", 0.9), ("OR", "DL", "z", "metafor", 100.0), ("GEN", "FE", "z", "metafor", 0.0)]

@@ -78,7 +78,7 @@ def pool(
     measure: Measure = "OR",
     method: Method = "REML",
     *,
-    test: Optional[Literal["z", "knha"]] = None,
+    test: Optional[Literal["z", "knha", "knha_adhoc"]] = None,
     group: Optional[str] = None,
     level: float = 0.95,
     convention: Literal["metafor", "revman", "cochrane"] = "metafor",
@@ -99,8 +99,9 @@ def pool(
             (means, SDs, sizes) or GEN (``yi`` with ``vi`` or ``sei``).
         method: ``rma(method=)``: FE (= EE), DL, REML, ML, PM, SJ, HE, EB; or MH (Mantel-Haenszel)
             and PETO (OR only) for 2x2 counts.
-        test: ``"z"`` (normal) or ``"knha"`` (Knapp-Hartung, ``test="knha"``; random-effects
-            methods only); by default the convention's (``"knha"`` under ``"cochrane"``, else ``"z"``).
+        test: ``"z"`` (normal), ``"knha"`` (Knapp-Hartung, ``test="knha"``) or ``"knha_adhoc"``
+            (its ad hoc variant, never narrower than the Wald interval: ``test="adhoc"``);
+            random-effects methods only; by default the convention's (``"knha"`` under ``"cochrane"``, else ``"z"``).
         group: a column naming the meta-analysis each row belongs to: one analysis per group,
             in order of first appearance (the ``pooled_groups`` table of ``metapipe pool
             --group``). Without it, one analysis of every row.
