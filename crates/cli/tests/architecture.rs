@@ -46,8 +46,12 @@ fn modules(src: &Path) -> Vec<(String, PathBuf)> {
     out
 }
 
-/// The code of a file before its test module, comments (and so doc links) left out.
+/// The code of a file before its test module, comments (and so doc links) left out; nothing of
+/// a test module kept in a file of its own (`tests.rs`).
 fn non_test_code(p: &Path) -> String {
+    if p.file_name().is_some_and(|n| n == "tests.rs") {
+        return String::new();
+    }
     let text = std::fs::read_to_string(p).unwrap();
     let code = match text.find("#[cfg(test)]") {
         Some(i) => &text[..i],

@@ -41,19 +41,7 @@ impl TableSink {
         format: SinkFormat,
         schema: &'static TableSchema,
     ) -> Result<TableSink> {
-        let dir = path
-            .parent()
-            .filter(|p| !p.as_os_str().is_empty())
-            .unwrap_or(Path::new("."));
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        let name = path
-            .file_name()
-            .ok_or_else(|| Error::usage(format!("{}: not a file path", path.display())))?;
-        let tmp = dir.join(format!(
-            ".{}.tmp-{}",
-            name.to_string_lossy(),
-            std::process::id()
-        ));
+        let tmp = temp_path(path)?;
         let file = std::fs::File::create(&tmp).map_err(|e| Error::io(&tmp, e))?;
         let writer = match format {
             SinkFormat::Csv => SinkWriter::Csv(std::io::BufWriter::new(file)),
@@ -142,8 +130,11 @@ impl TableSink {
                     .map_err(io)?
             }
         };
-        file.sync_all().map_err(io)?;
-        std::fs::rename(&self.tmp, &self.path).map_err(io)
+        finish_atomic(
+            &self.tmp,
+            &path,
+            file.sync_all().map_err(|e| (path.clone(), e)),
+        )
     }
 }
 

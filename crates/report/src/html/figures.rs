@@ -1,0 +1,184 @@
+//! The other figures from the stage tables: funnel plots, the PRISMA diagram, the RoB 2 plots.
+
+use super::*;
+use crate::svg::{self, PrismaCounts};
+use metapipe_tables::Table;
+
+/// Funnel plots for the outcomes with at least one study estimate.
+pub fn funnels(inp: &ReportInput) -> Vec<(String, String, String)> {
+    let eff = inp.effects;
+    let res = inp.results;
+    let mut out = vec![];
+    for o in &inp.outcomes {
+        let id = o.id.as_str();
+        let pts: Vec<(String, f64, f64)> = (0..eff.num_rows())
+            .filter(|&k| {
+                s(eff, "outcome", k).as_deref() == Some(id) && s(eff, "subgroup", k).is_none()
+            })
+            .filter_map(|k| {
+                Some((
+                    study_label(inp, &s(eff, "study_id", k)?),
+                    fl(eff, "estimate", k)?,
+                    fl(eff, "vi", k)?.sqrt(),
+                ))
+            })
+            .collect();
+        if pts.is_empty() {
+            continue;
+        }
+        let pooled = result_row(res, id, None).and_then(|r| fl(res, "estimate", r));
+        let mut note = String::new();
+        if pooled.is_none() {
+            note.push_str("No pooled estimate, so no pseudo 95% confidence limits. ");
+        }
+        if pts.len() < 10 {
+            note.push_str(&format!(
+                "{} studies: too few for Egger's test (needs at least 10 by convention).",
+                pts.len()
+            ));
+        } else if let Some((t, r)) = inp.sensitivity.and_then(|t| {
+            (0..t.num_rows())
+                .find(|&r| {
+                    t.str("outcome").get(r) == Some(id) && t.str("analysis").get(r) == Some("egger")
+                })
+                .map(|r| (t, r))
+        }) {
+            match t.float("p").get(r) {
+                Some(p) => note.push_str(&format!(
+                    "Egger's test for funnel-plot asymmetry: {} (sensitivity table).",
+                    fmt_p(p)
+                )),
+                None => note.push_str(&format!(
+                    "Egger's test: {}.",
+                    t.str("note").get(r).unwrap_or_default()
+                )),
+            }
+        }
+        // an axis label in sentence case ("Odds Ratio" on the forest plot, "Odds ratio" here)
+        let mut words = o.effect.split(' ');
+        let effect = words
+            .next()
+            .into_iter()
+            .map(String::from)
+            .chain(words.map(str::to_lowercase))
+            .collect::<Vec<_>>()
+            .join(" ");
+        out.push((
+            format!("funnel_{id}.svg"),
+            format!("Funnel plot: {}", o.label),
+            svg::funnel(
+                &format!("{}: funnel plot", o.label),
+                &pts,
+                pooled,
+                Some(note.trim_end()).filter(|n| !n.is_empty()),
+                &effect,
+                o.log,
+                &o.short,
+            ),
+        ));
+    }
+    out
+}
+
+pub fn prisma_svg(p: &Table) -> String {
+    let get = |stage: &str| {
+        (0..p.num_rows())
+            .find(|&r| s(p, "stage", r).as_deref() == Some(stage) && s(p, "database", r).is_none())
+            .and_then(|r| it(p, "count", r))
+            .unwrap_or(0)
+    };
+    let rows_of = |stage: &str| {
+        (0..p.num_rows())
+            .filter(|&r| s(p, "stage", r).as_deref() == Some(stage))
+            .filter_map(|r| Some((s(p, "database", r)?, it(p, "count", r)?)))
+            .collect::<Vec<_>>()
+    };
+    // an updated review (more than one search round): the new round's flow, the previous
+    // version's studies and the total, as the PRISMA 2020 template for updated reviews draws it
+    if get("update_round") > 1 {
+        return svg::prisma(&PrismaCounts {
+            identified: get("update_records_identified"),
+            per_database: vec![],
+            duplicates: get("update_duplicates_removed"),
+            screened: get("update_records_screened"),
+            awaiting: get("update_records_awaiting_screening"),
+            excluded_ta: get("update_excluded_title_abstract"),
+            full_text: get("update_full_text_assessed"),
+            excluded_ft: get("update_excluded_full_text"),
+            reasons: rows_of("update_excluded_full_text_reason"),
+            included: get("update_new_studies_included"),
+            update: Some(svg::PrismaUpdate {
+                previous_studies: get("update_previous_studies"),
+                previous_reports: get("update_previous_reports"),
+                new_reports: get("update_new_reports_included"),
+                total_studies: get("update_total_studies_included"),
+                total_reports: get("update_total_reports_included"),
+            }),
+        });
+    }
+    svg::prisma(&PrismaCounts {
+        identified: get("records_identified"),
+        per_database: rows_of("records_identified"),
+        duplicates: get("duplicates_removed"),
+        screened: get("records_screened"),
+        awaiting: get("records_awaiting_screening"),
+        excluded_ta: get("excluded_title_abstract"),
+        full_text: get("full_text_assessed"),
+        excluded_ft: get("excluded_full_text"),
+        reasons: rows_of("excluded_full_text_reason"),
+        included: get("studies_included"),
+        update: None,
+    })
+}
+
+pub fn rob_svgs(inp: &ReportInput, rob: &Table) -> (String, String) {
+    let mut order: Vec<String> = vec![];
+    for r in 0..rob.num_rows() {
+        let st = s(rob, "study_id", r).unwrap_or_default();
+        if !order.contains(&st) {
+            order.push(st);
+        }
+    }
+    let cols = ["D1", "D2", "D3", "D4", "D5", "overall"];
+    let judgment = |st: &str, d: &str| {
+        (0..rob.num_rows())
+            .find(|&r| {
+                s(rob, "study_id", r).as_deref() == Some(st)
+                    && s(rob, "domain", r).as_deref() == Some(d)
+            })
+            .and_then(|r| s(rob, "judgment", r))
+            .unwrap_or_default()
+    };
+    let rows: Vec<(String, Vec<String>)> = order
+        .iter()
+        .map(|st| {
+            (
+                study_label(inp, st),
+                cols.iter().map(|d| judgment(st, d)).collect(),
+            )
+        })
+        .collect();
+    let names = [
+        "Randomization process",
+        "Deviations from intended interventions",
+        "Missing outcome data",
+        "Measurement of the outcome",
+        "Selection of the reported result",
+        "Overall risk of bias",
+    ];
+    let domains: Vec<(String, [f64; 3])> = cols
+        .iter()
+        .zip(names)
+        .map(|(d, n)| {
+            let js: Vec<String> = order.iter().map(|st| judgment(st, d)).collect();
+            let frac = |j: &str| {
+                js.iter().filter(|x| x.as_str() == j).count() as f64 / js.len().max(1) as f64
+            };
+            (
+                n.to_string(),
+                [frac("low"), frac("some concerns"), frac("high")],
+            )
+        })
+        .collect();
+    (svg::rob_traffic(&rows), svg::rob_summary(&domains, false))
+}

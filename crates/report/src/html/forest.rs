@@ -1,0 +1,469 @@
+//! The forest plots' rows: one polars query joins each results row's studies to their
+//! effects, outcome data and labels; each outcome's sections (overall, subgroups) as RevMan
+//! draws them.
+
+use super::*;
+use crate::svg::{self, Forest, ForestSection, ForestStudy};
+use metapipe_tables::{frame, pe, Result, Table};
+use polars::prelude::*;
+
+pub(crate) fn study_label(inp: &ReportInput, id: &str) -> String {
+    let ids = inp.studies.str("study_id");
+    ids.iter()
+        .position(|x| x == Some(id))
+        .and_then(|r| s(inp.studies, "label", r))
+        .unwrap_or_else(|| id.to_string())
+}
+
+/// The study rows of every forest section, by one polars query: each results row's `studies`
+/// exploded in order, joined to its per-study effects on (outcome, subgroup, study_id) — a
+/// missing subgroup matches a missing subgroup — and to the outcome data on (outcome,
+/// study_id), with the study label. Counts come from the effects row when there is one, else
+/// from the outcome data.
+pub(crate) fn forest_rows(inp: &ReportInput) -> PolarsResult<DataFrame> {
+    let res = inp.results;
+    let (mut res_row, mut outcome, mut subgroup, mut study) = (vec![], vec![], vec![], vec![]);
+    for r in 0..res.num_rows() {
+        for id in res
+            .str("studies")
+            .get(r)
+            .into_iter()
+            .flat_map(|l| l.split(';'))
+            .filter(|id| !id.is_empty())
+        {
+            res_row.push(r as IdxSize);
+            outcome.push(res.str("outcome").get(r));
+            subgroup.push(res.str("subgroup").get(r));
+            study.push(id);
+        }
+    }
+    let n = study.len();
+    let rows = DataFrame::new(
+        n,
+        vec![
+            Column::new("res_row".into(), res_row),
+            Column::new("outcome".into(), outcome),
+            Column::new("subgroup".into(), subgroup),
+            Column::new("study_id".into(), study),
+            Column::new("pos".into(), (0..n as IdxSize).collect::<Vec<_>>()),
+        ],
+    )?;
+    let mut eff = inp.effects.df.select([
+        "outcome",
+        "subgroup",
+        "study_id",
+        "events_treat",
+        "n_treat",
+        "events_ctrl",
+        "n_ctrl",
+        "estimate",
+        "ci_lb",
+        "ci_ub",
+        "weight",
+    ])?;
+    eff.with_column(Column::new("has_effect".into(), vec![true; eff.height()]))?;
+    let mut od = inp.outcome_data.df.select([
+        "outcome",
+        "study_id",
+        "events_treat",
+        "n_treat",
+        "events_ctrl",
+        "n_ctrl",
+        "mean_treat",
+        "sd_treat",
+        "mean_ctrl",
+        "sd_ctrl",
+    ])?;
+    for c in ["events_treat", "n_treat", "events_ctrl", "n_ctrl"] {
+        od.rename(c, format!("od_{c}").into())?;
+    }
+    let labels = inp.studies.df.select(["study_id", "label"])?;
+    let df = frame::join(
+        &rows,
+        &eff,
+        &["outcome", "subgroup", "study_id"],
+        JoinType::Left,
+        true,
+    )?;
+    let df = frame::join(&df, &od, &["outcome", "study_id"], JoinType::Left, false)?;
+    let mut df = frame::join(&df, &labels, &["study_id"], JoinType::Left, false)?
+        .sort(["pos"], SortMultipleOptions::default())?;
+    // counts from the effects row when there is one, else from the outcome data
+    let has = df.column("has_effect")?.is_not_null();
+    for c in ["events_treat", "n_treat", "events_ctrl", "n_ctrl"] {
+        let picked = df
+            .column(c)?
+            .zip_with(&has, df.column(&format!("od_{c}"))?)?;
+        df.with_column(picked)?;
+    }
+    let label = df.column("label")?;
+    let label = label.zip_with(&label.is_not_null(), df.column("study_id")?)?;
+    df.with_column(label)?;
+    df.select([
+        "res_row",
+        "study_id",
+        "label",
+        "events_treat",
+        "n_treat",
+        "events_ctrl",
+        "n_ctrl",
+        "mean_treat",
+        "sd_treat",
+        "mean_ctrl",
+        "sd_ctrl",
+        "estimate",
+        "ci_lb",
+        "ci_ub",
+        "weight",
+    ])
+}
+
+pub(crate) fn fmt_p(p: f64) -> String {
+    if p < 0.0001 {
+        "P < 0.0001".into()
+    } else if p < 0.01 {
+        format!("P = {p:.4}")
+    } else {
+        format!("P = {p:.2}")
+    }
+}
+
+/// The results row an (outcome, subgroup) is drawn from: the last one (the random-effects row
+/// when an outcome reports both models).
+pub(crate) fn result_row(res: &Table, outcome: &str, subgroup: Option<&str>) -> Option<usize> {
+    (0..res.num_rows()).rev().find(|&r| {
+        res.str("outcome").get(r) == Some(outcome) && res.str("subgroup").get(r) == subgroup
+    })
+}
+
+/// The per-arm cells of a forest row, by the outcome's type.
+pub(crate) fn arm_cells(
+    kind: Kind,
+    events: Option<i64>,
+    n: Option<i64>,
+    mean: Option<f64>,
+    sd: Option<f64>,
+) -> [String; 2] {
+    let n = n.map(|x| x.to_string()).unwrap_or_else(|| "–".into());
+    match kind {
+        Kind::Binary => [
+            events.map(|x| x.to_string()).unwrap_or_else(|| "–".into()),
+            n,
+        ],
+        Kind::Continuous => [
+            match (mean, sd) {
+                (Some(m), Some(s)) => format!("{} ({})", fmt_g(m), fmt_g(s)),
+                _ => "–".into(),
+            },
+            n,
+        ],
+        Kind::Generic => [String::new(), String::new()],
+    }
+}
+
+/// A number as printed in a forest row: at most 4 significant decimals, no trailing zeros.
+pub(crate) fn fmt_g(x: f64) -> String {
+    let s = format!("{x:.2}");
+    s.trim_end_matches('0').trim_end_matches('.').to_string()
+}
+
+/// The rows of one results row (outcome × subgroup) of [`forest_rows`].
+pub(crate) fn rows_of(
+    inp: &ReportInput,
+    o: &OutcomeView,
+    rows: &DataFrame,
+    subgroup: Option<&str>,
+) -> Option<(usize, DataFrame)> {
+    let r = result_row(inp.results, &o.id, subgroup)?;
+    let mine: BooleanChunked = rows
+        .column("res_row")
+        .ok()?
+        .idx()
+        .ok()?
+        .iter()
+        .map(|x| x == Some(r as IdxSize))
+        .collect();
+    Some((r, rows.filter(&mine).ok()?))
+}
+
+/// Each study's weight (a fraction) in the overall analysis of an outcome, by study id.
+pub(crate) fn overall_weights(
+    inp: &ReportInput,
+    o: &OutcomeView,
+    rows: &DataFrame,
+) -> Option<std::collections::HashMap<String, f64>> {
+    let (_, mine) = rows_of(inp, o, rows, None)?;
+    let (ids, w) = (
+        mine.column("study_id").ok()?.str().ok()?.clone(),
+        mine.column("weight").ok()?.f64().ok()?.clone(),
+    );
+    let m: std::collections::HashMap<String, f64> = (0..mine.height())
+        .filter_map(|k| Some((ids.get(k)?.to_string(), w.get(k)?)))
+        .collect();
+    (!m.is_empty()).then_some(m)
+}
+
+/// The forest section of one results row (outcome × subgroup); `rows` from [`forest_rows`].
+/// With `overall`, the study weights shown are those of the outcome's overall analysis (RevMan
+/// shows a subgroup's studies so, the subtotal carrying the subgroup's share), else the
+/// section's own.
+pub(crate) fn section(
+    inp: &ReportInput,
+    o: &OutcomeView,
+    rows: &DataFrame,
+    subgroup: Option<&str>,
+    title: Option<String>,
+    overall: Option<&std::collections::HashMap<String, f64>>,
+) -> Option<ForestSection> {
+    let res = inp.results;
+    let (r, mine) = rows_of(inp, o, rows, subgroup)?;
+    let c = |n: &str| mine.column(n).ok().cloned();
+    let (label, et, nt, ec, nc) = (
+        c("label")?,
+        c("events_treat")?,
+        c("n_treat")?,
+        c("events_ctrl")?,
+        c("n_ctrl")?,
+    );
+    let (mt, sdt, mc, sdc) = (
+        c("mean_treat")?,
+        c("sd_treat")?,
+        c("mean_ctrl")?,
+        c("sd_ctrl")?,
+    );
+    let (est, lb, ub, w) = (c("estimate")?, c("ci_lb")?, c("ci_ub")?, c("weight")?);
+    let (label, et, nt, ec, nc) = (
+        label.str().ok()?,
+        et.i64().ok()?,
+        nt.i64().ok()?,
+        ec.i64().ok()?,
+        nc.i64().ok()?,
+    );
+    let (mt, sdt, mc, sdc) = (
+        mt.f64().ok()?,
+        sdt.f64().ok()?,
+        mc.f64().ok()?,
+        sdc.f64().ok()?,
+    );
+    let (est, lb, ub, w) = (
+        est.f64().ok()?,
+        lb.f64().ok()?,
+        ub.f64().ok()?,
+        w.f64().ok()?,
+    );
+    let ids = mine.column("study_id").ok()?.str().ok()?.clone();
+    let weight = |k: usize| match overall {
+        Some(ow) => w.get(k).and(ids.get(k).and_then(|id| ow.get(id).copied())),
+        None => w.get(k),
+    };
+    let studies: Vec<ForestStudy> = (0..mine.height())
+        .map(|k| {
+            let e = match (est.get(k), lb.get(k), ub.get(k)) {
+                (Some(a), Some(b), Some(c)) => Some((a, b, c)),
+                _ => None,
+            };
+            let counted = [et.get(k), nt.get(k), ec.get(k), nc.get(k)]
+                .iter()
+                .all(Option::is_some);
+            let note = match (e, o.kind) {
+                (Some(_), _) => None,
+                // RevMan's words for a study whose counts give no estimate (no events, or only
+                // events, in both arms, for OR and RR)
+                (None, Kind::Binary) if counted => Some("Not estimable".to_string()),
+                (None, Kind::Binary) => Some("no sourced counts".to_string()),
+                (None, _) => Some("no sourced data".to_string()),
+            };
+            ForestStudy {
+                label: label.get(k).unwrap_or_default().to_string(),
+                treat: arm_cells(o.kind, et.get(k), nt.get(k), mt.get(k), sdt.get(k)),
+                ctrl: arm_cells(o.kind, ec.get(k), nc.get(k), mc.get(k), sdc.get(k)),
+                est: e,
+                weight: weight(k).map(|x| 100.0 * x),
+                note,
+            }
+        })
+        .collect();
+    let pooled = match (
+        fl(res, "estimate", r),
+        fl(res, "ci_lb", r),
+        fl(res, "ci_ub", r),
+    ) {
+        (Some(a), Some(b), Some(c)) => Some((a, b, c)),
+        _ => None,
+    };
+    let tot = [
+        it(res, "events_treat", r),
+        it(res, "n_treat", r),
+        it(res, "events_ctrl", r),
+        it(res, "n_ctrl", r),
+    ];
+    let totals = tot.iter().any(Option::is_some).then_some(tot);
+    let heterogeneity = match (
+        fl(res, "Q", r),
+        it(res, "Q_df", r),
+        fl(res, "Q_p", r),
+        fl(res, "I2", r),
+    ) {
+        (Some(q), Some(df), Some(p), Some(i2)) => {
+            let tau = fl(res, "tau2", r)
+                .filter(|t| *t > 0.0)
+                .map(|t| format!("Tau² = {t:.2}; "))
+                .unwrap_or_default();
+            // which I²: (Q - df)/Q beside Chi², or τ²/(τ² + typical variance) from the model
+            let basis = match s(res, "I2_from", r).as_deref() {
+                Some("tau2") => " (from Tau²)",
+                _ => "",
+            };
+            Some(format!(
+                "{tau}Chi² = {q:.2}, df = {df} ({}); I² = {i2:.0}%{basis}",
+                fmt_p(p)
+            ))
+        }
+        _ => None,
+    };
+    let overall_test = fl(res, "p", r).map(fmt_p);
+    let share = overall.map(|_| studies.iter().filter_map(|st| st.weight).sum::<f64>());
+    let prediction = match (fl(res, "pi_lb", r), fl(res, "pi_ub", r)) {
+        (Some(l), Some(u)) => Some((l, u)),
+        _ => None,
+    };
+    Some(ForestSection {
+        title,
+        studies,
+        pooled,
+        prediction,
+        totals,
+        heterogeneity,
+        overall: overall_test,
+        note: s(res, "note", r),
+        weight: share,
+    })
+}
+
+/// RevMan's short name of a model ("M-H, Fixed", "IV, Random", "Peto, Fixed").
+pub fn model_short(model: &str) -> String {
+    let random = model.starts_with("random");
+    let method = if model.contains("Peto") {
+        "Peto"
+    } else if model.contains("Mantel-Haenszel") || (random && model.contains("RevMan 5")) {
+        "M-H"
+    } else {
+        "IV"
+    };
+    format!("{method}, {}", if random { "Random" } else { "Fixed" })
+}
+
+/// Forest plots: per outcome, one figure (the levels of `subgroup_by` as sections with the
+/// test for subgroup differences, then the total); every further subgroup gets its own figure.
+pub fn forests(inp: &ReportInput) -> Result<Vec<(String, String, String)>> {
+    let res = inp.results;
+    let rows = forest_rows(inp).map_err(|e| pe(e).field("report.forest"))?;
+    let mut out = vec![];
+    for o in &inp.outcomes {
+        let id = o.id.as_str();
+        let of_outcome: Vec<usize> = (0..res.num_rows())
+            .filter(|&r| res.str("outcome").get(r) == Some(id))
+            .collect();
+        let overall = result_row(res, id, None);
+        let by = overall.and_then(|r| s(res, "subgroup_by", r));
+        let mut levels: Vec<String> = vec![];
+        let mut others: Vec<String> = vec![];
+        for &r in &of_outcome {
+            if let Some(g) = s(res, "subgroup", r) {
+                let list = if by.is_some() && s(res, "subgroup_by", r) == by {
+                    &mut levels
+                } else {
+                    &mut others
+                };
+                if !list.contains(&g) {
+                    list.push(g);
+                }
+            }
+        }
+        let model = overall
+            .and_then(|r| s(res, "model", r))
+            .or_else(|| of_outcome.iter().find_map(|&r| s(res, "model", r)))
+            .map(|m| model_short(&m))
+            .unwrap_or_else(|| o.planned_model.clone());
+        let level = o.level_pct.clone();
+        let figure =
+            |title: String, sections: Vec<ForestSection>, subgroup_test: Option<String>| Forest {
+                title,
+                model: model.clone(),
+                treat: inp.treat_label.into(),
+                ctrl: inp.ctrl_label.into(),
+                effect: o.effect.clone(),
+                log: o.log,
+                level: level.clone(),
+                columns: match o.kind {
+                    Kind::Binary => ["Events".into(), "Total".into()],
+                    Kind::Continuous => ["Mean (SD)".into(), "Total".into()],
+                    Kind::Generic => [String::new(), String::new()],
+                },
+                favours: o.favours.clone(),
+                sections,
+                subgroup_test,
+            };
+        let mut sections = vec![];
+        if levels.is_empty() {
+            sections.extend(section(inp, o, &rows, None, None, None));
+        } else {
+            let ow = overall_weights(inp, o, &rows);
+            for g in &levels {
+                sections.extend(section(
+                    inp,
+                    o,
+                    &rows,
+                    Some(g.as_str()),
+                    Some(g.to_string()),
+                    ow.as_ref(),
+                ));
+            }
+            if let Some(mut total) = section(inp, o, &rows, None, Some("All studies".into()), None)
+            {
+                total.studies.clear();
+                total.title = None;
+                sections.push(total);
+            }
+        }
+        if sections.is_empty() {
+            continue;
+        }
+        let test = overall.and_then(|r| {
+            Some(format!(
+                "Chi² = {:.2}, df = {} ({})",
+                fl(res, "Q_between", r)?,
+                it(res, "Q_between_df", r)?,
+                fmt_p(fl(res, "Q_between_p", r)?)
+            ))
+        });
+        out.push((
+            format!("forest_{id}.svg"),
+            format!("Forest plot: {}", o.label),
+            svg::forest(&figure(
+                format!(
+                    "{}: {} vs {}",
+                    o.label,
+                    inp.treat_label,
+                    inp.ctrl_label.to_lowercase()
+                ),
+                sections,
+                test,
+            )),
+        ));
+        for g in &others {
+            if let Some(sec) = section(inp, o, &rows, Some(g), None, None) {
+                out.push((
+                    format!("forest_{id}_{g}.svg"),
+                    format!("Forest plot: {}, {g} subgroup", o.label),
+                    svg::forest(&figure(
+                        format!("{}: {g} subgroup", o.label),
+                        vec![sec],
+                        None,
+                    )),
+                ));
+            }
+        }
+    }
+    Ok(out)
+}
