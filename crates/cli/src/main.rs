@@ -166,13 +166,23 @@ struct DedupOpts {
 }
 
 fn init_tracing() {
-    let filter = tracing_subscriber::EnvFilter::try_from_env("METAPIPE_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(|| metapipe_run::incremental::LogWriter)
-        .without_time()
-        .with_target(false)
+    use tracing_subscriber::filter::Targets;
+    use tracing_subscriber::prelude::*;
+    // METAPIPE_LOG: a level ("debug") or per-target levels ("metapipe_ingest=debug,info"); a
+    // filter without regular expressions (tracing-subscriber's env-filter would build regex with
+    // other features than the Python wheel's build, and polars with them: built twice)
+    let filter = std::env::var("METAPIPE_LOG")
+        .ok()
+        .and_then(|s| s.parse::<Targets>().ok())
+        .unwrap_or_else(|| Targets::new().with_default(tracing::Level::INFO));
+    tracing_subscriber::registry()
+        .with(
+            tracing_subscriber::fmt::layer()
+                .with_writer(|| metapipe_run::incremental::LogWriter)
+                .without_time()
+                .with_target(false),
+        )
+        .with(filter)
         .init();
 }
 
