@@ -43,17 +43,12 @@ pub fn effects(measure: Measure, studies: Studies, zeros: Zeros) -> Vec<Option<(
             .iter()
             .map(|t| pair(t.as_ref().and_then(|t| binary_effect(measure, t))))
             .collect(),
-        Studies::Binary(t) if zeros == Zeros::Drop00 && measure != Measure::RD => escalc_binary(
-            measure,
-            t,
-            ZeroCell {
-                drop00: true,
-                ..ZeroCell::ESCALC
-            },
-        )
-        .into_iter()
-        .map(pair)
-        .collect(),
+        Studies::Binary(t) if zeros == Zeros::Drop00 && measure != Measure::RD => {
+            escalc_binary(measure, t, ZeroCell::ESCALC_DROP00)
+                .into_iter()
+                .map(pair)
+                .collect()
+        }
         Studies::Binary(t) => escalc_binary(measure, t, ZeroCell::ESCALC)
             .into_iter()
             .map(pair)
@@ -134,14 +129,14 @@ pub fn fit(
 /// gives none; this is RevMan Web's: t with k − 2 df, or z, on the Wald SE); none below its
 /// fewest studies or for a kind that needs the Knapp-Hartung SE.
 fn with_pi(mut f: Fit, opts: &Options) -> Fit {
-    let crit = match opts.pi {
-        Pi::T => crate::dist::qt_two_sided(opts.level, f.k as f64 - 2.0),
-        Pi::Z => crate::dist::qnorm_two_sided(opts.level),
-        Pi::Metafor | Pi::Hksj => return f,
-    };
-    if opts.extras && f.k >= opts.pi.min_k() {
-        let half = crit * (f.se * f.se + f.tau2).sqrt();
-        (f.pi_lb, f.pi_ub) = (Some(f.estimate - half), Some(f.estimate + half));
+    if opts.pi == Pi::Metafor || !opts.extras {
+        return f;
+    }
+    let se2 = f.se * f.se;
+    if let Some((lb, ub)) =
+        crate::rma::prediction_interval(f.estimate, f.tau2, f.k, se2, se2, None, opts)
+    {
+        (f.pi_lb, f.pi_ub) = (Some(lb), Some(ub));
     }
     f
 }

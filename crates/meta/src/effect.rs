@@ -156,12 +156,15 @@ impl ZeroCell {
         to: AddTo::OnlyZero,
         drop00: false,
     };
-    /// What `rma.mh()` and `rma.peto()` use for their heterogeneity statistics.
-    pub const MH_Q: ZeroCell = ZeroCell {
+    /// `escalc(drop00 = TRUE)`: as `ESCALC`, with studies without events (or with only events)
+    /// in both arms not estimable.
+    pub const ESCALC_DROP00: ZeroCell = ZeroCell {
         add: 0.5,
         to: AddTo::OnlyZero,
         drop00: true,
     };
+    /// What `rma.mh()` and `rma.peto()` use for their heterogeneity statistics.
+    pub const MH_Q: ZeroCell = ZeroCell::ESCALC_DROP00;
     /// Raw counts.
     pub const NONE: ZeroCell = ZeroCell {
         add: 0.0,

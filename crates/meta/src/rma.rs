@@ -135,18 +135,20 @@ pub fn fit_with_tau2(yi: &[f64], vi: &[f64], method: Method, tau2: f64, opts: &O
     let wi: Vec<f64> = vi.iter().map(|v| 1.0 / (v + tau2)).collect();
     let sw = sum(wi.iter().copied());
     let est = wmean(yi, &wi);
-    let mut se = (1.0 / sw).sqrt();
+    let se2 = 1.0 / sw;
+    let mut se = se2.sqrt();
     let mut df = None;
-    if matches!(opts.test, Test::Knha | Test::Adhoc) && k > 1 {
-        let rss = sum(yi.iter().zip(&wi).map(|(y, w)| w * (y - est) * (y - est)));
-        let mut s2w = if rss <= f64::EPSILON {
-            0.0
+    // the Knapp-Hartung scale, where the test or the prediction interval needs it
+    let knha = matches!(opts.test, Test::Knha | Test::Adhoc);
+    let hk_pi = opts.extras && method.is_random() && opts.pi == Pi::Hksj;
+    let s2w = (k > 1 && (knha || hk_pi)).then(|| hk_scale(yi, &wi, est));
+    if let (true, Some(s2w)) = (knha, s2w) {
+        // the ad hoc variant: never narrower than the Wald interval
+        let s2w = if opts.test == Test::Adhoc {
+            s2w.max(1.0)
         } else {
-            rss / (kf - 1.0)
+            s2w
         };
-        if opts.test == Test::Adhoc {
-            s2w = s2w.max(1.0);
-        }
         se *= s2w.sqrt();
         df = Some(kf - 1.0);
     }
@@ -180,7 +182,8 @@ pub fn fit_with_tau2(yi: &[f64], vi: &[f64], method: Method, tau2: f64, opts: &O
         weights: wi.iter().map(|w| w / sw).collect(),
     };
     if opts.extras && method.is_random() {
-        if let Some((lb, ub)) = prediction_interval(yi, &wi, est, tau2, opts) {
+        let se2_hk = s2w.map(|s| se2 * s);
+        if let Some((lb, ub)) = prediction_interval(est, tau2, k, se2, se * se, se2_hk, opts) {
             fit.pi_lb = Some(lb);
             fit.pi_ub = Some(ub);
         }
@@ -194,39 +197,43 @@ pub fn fit_with_tau2(yi: &[f64], vi: &[f64], method: Method, tau2: f64, opts: &O
     fit
 }
 
-/// The prediction interval of a random-effects fit (`wi` = 1/(vᵢ + τ̂²), `est` = μ̂) of the kind
-/// `opts.pi` ([`Pi`]); `None` below the kind's fewest studies.
-fn prediction_interval(
-    yi: &[f64],
-    wi: &[f64],
+/// The Knapp-Hartung scale s²_w = Σwᵢ(yᵢ − μ̂)²/(k − 1) of a fit with weights `wi` = 1/(vᵢ + τ̂²)
+/// and estimate `est` (0 when the residuals vanish); needs k ≥ 2.
+fn hk_scale(yi: &[f64], wi: &[f64], est: f64) -> f64 {
+    let rss = sum(yi.iter().zip(wi).map(|(y, w)| w * (y - est) * (y - est)));
+    if rss <= f64::EPSILON {
+        0.0
+    } else {
+        rss / (yi.len() as f64 - 1.0)
+    }
+}
+
+/// The prediction interval μ̂ ± crit · √(var + τ̂²) of the kind `opts.pi` ([`Pi`]) for a fit of
+/// `k` studies: `se2` the Wald variance of μ̂, `se2_model` the one the model's own test used (the
+/// Knapp-Hartung one under `knha`/`adhoc`, else `se2`), `se2_hk` the plain Knapp-Hartung one
+/// where the fit has it. `None` below the kind's fewest studies, or for the HKSJ-based kind
+/// without `se2_hk`. Shared by `rma.uni` and RevMan 5's DL fit.
+pub(crate) fn prediction_interval(
     est: f64,
     tau2: f64,
+    k: usize,
+    se2: f64,
+    se2_model: f64,
+    se2_hk: Option<f64>,
     opts: &Options,
 ) -> Option<(f64, f64)> {
-    let k = yi.len();
     if k < opts.pi.min_k() {
         return None;
     }
     let kf = k as f64;
-    let se2 = 1.0 / sum(wi.iter().copied());
-    let se2_hk = || {
-        let rss = sum(yi.iter().zip(wi).map(|(y, w)| w * (y - est) * (y - est)));
-        let s2w = if rss <= f64::EPSILON {
-            0.0
-        } else {
-            rss / (kf - 1.0)
-        };
-        se2 * s2w
-    };
     let (crit, var) = match (opts.pi, opts.test) {
-        (Pi::Metafor, Test::Knha) if k > 1 => (qt_two_sided(opts.level, kf - 1.0), se2_hk()),
-        (Pi::Metafor, Test::Adhoc) if k > 1 => {
-            (qt_two_sided(opts.level, kf - 1.0), se2_hk().max(se2))
+        (Pi::Metafor, Test::Knha | Test::Adhoc) if k > 1 => {
+            (qt_two_sided(opts.level, kf - 1.0), se2_model)
         }
         (Pi::Metafor, _) => (qnorm_two_sided(opts.level), se2),
         (Pi::T, _) => (qt_two_sided(opts.level, kf - 2.0), se2),
         (Pi::Z, _) => (qnorm_two_sided(opts.level), se2),
-        (Pi::Hksj, _) => (qt_two_sided(opts.level, kf - 1.0), se2_hk()),
+        (Pi::Hksj, _) => (qt_two_sided(opts.level, kf - 1.0), se2_hk?),
     };
     let half = crit * (var + tau2).sqrt();
     Some((est - half, est + half))

@@ -19,10 +19,7 @@ pub(crate) fn effects(
     let n = cols[0].len();
     match layout {
         Layout::Totals | Layout::NonEvents => {
-            let rows: Vec<Binary> = (0..n)
-                .map(|j| Binary::new(cols[0][j], cols[1][j], cols[2][j], cols[3][j]))
-                .collect();
-            analysis::effects(measure, Data::Binary(&rows), zeros)
+            analysis::effects(measure, Data::Binary(&tables(cols)), zeros)
         }
         Layout::Continuous => {
             let rows: Vec<Continuous> = (0..n)
@@ -41,6 +38,13 @@ pub(crate) fn effects(
     }
 }
 
+/// The 2×2 tables of the rows (`ai, n1i, ci, n2i` columns).
+fn tables(cols: &[&[f64]]) -> Vec<Binary> {
+    (0..cols[0].len())
+        .map(|j| Binary::new(cols[0][j], cols[1][j], cols[2][j], cols[3][j]))
+        .collect()
+}
+
 /// Fit one analysis on the single-analysis path (every measure × method × option): the
 /// pipeline's dispatcher ([`analysis::fit`]) on the table's columns.
 pub(crate) fn fit(
@@ -55,12 +59,9 @@ pub(crate) fn fit(
         extras: true,
         pi: a.pi,
     };
-    let n = cols[0].len();
     match layout {
         Layout::Totals | Layout::NonEvents => {
-            let tables: Vec<Binary> = (0..n)
-                .map(|j| Binary::new(cols[0][j], cols[1][j], cols[2][j], cols[3][j]))
-                .collect();
+            let tables = tables(cols);
             let studies = Data::Binary(&tables);
             analysis::fit(
                 a.measure,

@@ -472,12 +472,7 @@ impl Config {
         header: &[String],
     ) -> std::result::Result<(), (&'static str, String)> {
         use metapipe_extract::CovKind;
-        let kind = |c: &str| {
-            self.covariates()
-                .into_iter()
-                .find(|v| v.name == c)
-                .map(|v| v.kind)
-        };
+        let kind = |c: &str| self.covariate_kind(c);
         let fixed = |c: &str| {
             metapipe_tables::schema::STUDIES
                 .fields
@@ -600,15 +595,24 @@ impl Config {
     }
 
     /// The declared covariates, in the config's order.
+    /// The kind of the declared covariate `name`, if it is one.
+    pub fn covariate_kind(&self, name: &str) -> Option<metapipe_extract::CovKind> {
+        let v = self.extraction.covariates.get(name)?;
+        Some(
+            v.as_str()
+                .and_then(metapipe_extract::CovKind::parse)
+                .unwrap_or(metapipe_extract::CovKind::Text),
+        )
+    }
+
     pub fn covariates(&self) -> Vec<metapipe_extract::Covariate> {
         self.extraction
             .covariates
-            .iter()
-            .map(|(k, v)| metapipe_extract::Covariate {
+            .keys()
+            .map(|k| metapipe_extract::Covariate {
                 name: k.clone(),
-                kind: v
-                    .as_str()
-                    .and_then(metapipe_extract::CovKind::parse)
+                kind: self
+                    .covariate_kind(k)
                     .unwrap_or(metapipe_extract::CovKind::Text),
             })
             .collect()

@@ -31,8 +31,8 @@ fn subgroup(cfg: &Config, s: &str) -> std::result::Result<plan::Subgroup, String
             name: v.to_string(),
         });
     }
-    match cfg.covariates().into_iter().find(|c| c.name == s) {
-        Some(c) if c.kind == extract::CovKind::YesNo => Ok(plan::Subgroup {
+    match cfg.covariate_kind(s) {
+        Some(extract::CovKind::YesNo) => Ok(plan::Subgroup {
             column: s.to_string(),
             value: "true".into(),
             name: s.to_string(),
