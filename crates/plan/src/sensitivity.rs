@@ -297,7 +297,7 @@ pub fn sensitivity_table(
                     None => out.note(a, "egger", "not estimable".into()),
                 }
             }
-            // trim-and-fill under the small-study tests' gate (Handbook 13.3.5.4: too few
+            // trim-and-fill under the small-study tests' gate (Cochrane Handbook chapter 13, tests for funnel-plot asymmetry: too few
             // studies to tell asymmetry from chance below 10)
             let tf = if yi.len() < 10 {
                 Err(format!(
