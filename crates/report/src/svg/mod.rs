@@ -31,15 +31,22 @@ pub(crate) fn f2(x: f64) -> String {
 
 pub(crate) const FONT: &str = "font-family=\"Helvetica, Arial, sans-serif\"";
 
-pub(crate) fn text(
-    out: &mut String,
-    x: f64,
-    y: f64,
-    s: &str,
-    size: f64,
-    anchor: &str,
-    weight: &str,
-) {
+/// A text element's font size, anchor and weight.
+#[derive(Clone, Copy)]
+pub(crate) struct Style(pub f64, pub &'static str, pub &'static str);
+
+pub(crate) const TITLE: Style = Style(14.0, "start", "bold");
+pub(crate) const BOLD_L: Style = Style(11.0, "start", "bold");
+pub(crate) const BOLD_R: Style = Style(11.0, "end", "bold");
+pub(crate) const BOLD_C: Style = Style(11.0, "middle", "bold");
+pub(crate) const PLAIN_L: Style = Style(11.0, "start", "normal");
+pub(crate) const PLAIN_R: Style = Style(11.0, "end", "normal");
+pub(crate) const PLAIN_C: Style = Style(11.0, "middle", "normal");
+pub(crate) const SMALL_L: Style = Style(10.0, "start", "normal");
+pub(crate) const SMALL_R: Style = Style(10.0, "end", "normal");
+pub(crate) const SMALL_C: Style = Style(10.0, "middle", "normal");
+
+pub(crate) fn text(out: &mut String, x: f64, y: f64, s: &str, Style(size, anchor, weight): Style) {
     let _ = writeln!(
         out,
         r##"<text x="{x:.1}" y="{y:.1}" font-size="{size}" text-anchor="{anchor}" font-weight="{weight}" {FONT}>{}</text>"##,

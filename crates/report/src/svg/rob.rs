@@ -27,24 +27,14 @@ pub fn rob_traffic(studies: &[(String, Vec<String>)]) -> String {
         10.0,
         20.0,
         "Risk of bias (RoB 2): traffic-light plot",
-        14.0,
-        "start",
-        "bold",
+        TITLE,
     );
     for (i, c) in cols.iter().enumerate() {
-        text(
-            &mut b,
-            x0 + cw * i as f64,
-            y0 - 18.0,
-            c,
-            11.0,
-            "middle",
-            "bold",
-        );
+        text(&mut b, x0 + cw * i as f64, y0 - 18.0, c, BOLD_C);
     }
     for (r, (study, js)) in studies.iter().enumerate() {
         let y = y0 + rh * r as f64;
-        text(&mut b, 10.0, y + 4.0, study, 11.0, "start", "normal");
+        text(&mut b, 10.0, y + 4.0, study, PLAIN_L);
         for (i, j) in js.iter().enumerate() {
             let (col, sym) = rob_color(j);
             let x = x0 + cw * i as f64;
@@ -54,7 +44,7 @@ pub fn rob_traffic(studies: &[(String, Vec<String>)]) -> String {
                 cols[i],
                 esc(j)
             );
-            text(&mut b, x, y + 4.0, sym, 13.0, "middle", "bold");
+            text(&mut b, x, y + 4.0, sym, Style(13.0, "middle", "bold"));
         }
     }
     let y = y0 + rh * studies.len() as f64 + 6.0;
@@ -66,15 +56,7 @@ pub fn rob_traffic(studies: &[(String, Vec<String>)]) -> String {
         "D5: selection of the reported result",
     ];
     for (i, l) in legend.iter().enumerate() {
-        text(
-            &mut b,
-            10.0,
-            y + 14.0 * i as f64,
-            l,
-            10.0,
-            "start",
-            "normal",
-        );
+        text(&mut b, 10.0, y + 14.0 * i as f64, l, SMALL_L);
     }
     for (i, (lab, j)) in [
         ("Low", "low"),
@@ -91,8 +73,8 @@ pub fn rob_traffic(studies: &[(String, Vec<String>)]) -> String {
             r##"<circle cx="{x}" cy="{:.1}" r="8" fill="{col}" stroke="black" stroke-width="0.5"/>"##,
             y + 2.0
         );
-        text(&mut b, x, y + 6.0, sym, 10.0, "middle", "bold");
-        text(&mut b, x + 12.0, y + 6.0, lab, 10.0, "start", "normal");
+        text(&mut b, x, y + 6.0, sym, Style(10.0, "middle", "bold"));
+        text(&mut b, x + 12.0, y + 6.0, lab, SMALL_L);
     }
     let h = y + 14.0 * legend.len() as f64 + 10.0;
     let w = (x0 + cw * 6.0).max(x0 + 360.0);
@@ -115,13 +97,11 @@ pub fn rob_summary(domains: &[(String, [f64; 3])], weighted: bool) -> String {
                 " (unweighted: proportion of studies)"
             }
         ),
-        14.0,
-        "start",
-        "bold",
+        TITLE,
     );
     for (r, (d, p)) in domains.iter().enumerate() {
         let y = y0 + rh * r as f64;
-        text(&mut b, x0 - 8.0, y + 14.0, d, 11.0, "end", "normal");
+        text(&mut b, x0 - 8.0, y + 14.0, d, PLAIN_R);
         let mut x = x0;
         for (k, j) in ["low", "some concerns", "high"].iter().enumerate() {
             let w = p[k] * wbar;
@@ -139,9 +119,7 @@ pub fn rob_summary(domains: &[(String, [f64; 3])], weighted: bool) -> String {
                         x + w / 2.0,
                         y + 14.0,
                         &format!("{:.0}%", p[k] * 100.0),
-                        10.0,
-                        "middle",
-                        "normal",
+                        SMALL_C,
                     );
                 }
             }
@@ -163,7 +141,7 @@ pub fn rob_summary(domains: &[(String, [f64; 3])], weighted: bool) -> String {
             r##"<rect x="{x}" y="{y}" width="14" height="14" fill="{}" stroke="black" stroke-width="0.5"/>"##,
             rob_color(j).0
         );
-        text(&mut b, x + 20.0, y + 11.0, lab, 10.0, "start", "normal");
+        text(&mut b, x + 20.0, y + 11.0, lab, SMALL_L);
     }
     let h = y + 30.0;
     format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"760\" height=\"{h:.0}\" viewBox=\"0 0 760 {h:.0}\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{b}</svg>\n")
