@@ -15,22 +15,11 @@
 //!   against the pooled result (without `@`, the random-effects row when there are both);
 //! - `other`: a figure with no study-level input here (reported as not computable).
 
-use metapipe_tables::io::Input;
 use metapipe_tables::schema::AUDIT;
-use metapipe_tables::{frame, s, so, Builder, Error, Result, Table};
+use metapipe_tables::{frame, s, so, Builder, Result, Table};
 use polars::prelude::*;
 
-/// One published figure (a row of `published.csv`).
-#[derive(Debug, Clone, Default)]
-pub struct Published {
-    pub source: String,
-    pub item: String,
-    pub kind: String,
-    pub of: String,
-    pub value: String,
-    pub location: String,
-    pub note: String,
-}
+pub use published::{read_published, Published};
 
 /// The stage tables the audit recomputes from.
 pub struct Facts<'a> {
@@ -309,39 +298,7 @@ fn audit_one(p: &Published, facts: &Facts) -> AuditRow {
         },
         "percent" => percent(p, facts),
         "fraction" => fraction(p, facts),
-        "margin" => {
-            let (study, factor) =
-                p.of.split_once('/')
-                    .map(|(a, b)| (a.trim(), b.trim()))
-                    .unwrap_or((p.of.trim(), ""));
-            let m = frame::rows_equal(facts.margins, "study_id", study)
-                .and_then(|m| frame::rows_equal(&m, "factor", factor))
-                .ok();
-            let get = |c: &str| {
-                m.as_ref()
-                    .and_then(|m| m.column(c).ok()?.i64().ok()?.get(0))
-            };
-            match (get("treat"), get("ctrl")) {
-                (Some(t), Some(c)) => {
-                    let rec = format!("{t} vs {c}");
-                    let st = if rec == p.value.trim() {
-                        MATCH
-                    } else {
-                        MISMATCH
-                    };
-                    row(
-                        Some(rec),
-                        st,
-                        format!("derived from the arms of {study} along the {factor} factor"),
-                    )
-                }
-                _ => row(
-                    None,
-                    NA,
-                    format!("no arms of {study} with factor {factor} in the arms sheet"),
-                ),
-            }
-        }
+        "margin" => margin(p, facts),
         "k" => match facts.analysis(&p.of) {
             Some((_, _, studies, _)) => cmp(
                 studies.len() as f64,
@@ -364,6 +321,44 @@ fn audit_one(p: &Published, facts: &Facts) -> AuditRow {
             NA,
             format!("unknown kind {k:?}; expected one of {KINDS:?}"),
         ),
+    }
+}
+
+/// `study/factor`: a factorial trial's "treat vs ctrl" sizes along a factor.
+fn margin(p: &Published, facts: &Facts) -> AuditRow {
+    let (study, factor) =
+        p.of.split_once('/')
+            .map(|(a, b)| (a.trim(), b.trim()))
+            .unwrap_or((p.of.trim(), ""));
+    let m = frame::rows_equal(facts.margins, "study_id", study)
+        .and_then(|m| frame::rows_equal(&m, "factor", factor))
+        .ok();
+    let get = |c: &str| {
+        m.as_ref()
+            .and_then(|m| m.column(c).ok()?.i64().ok()?.get(0))
+    };
+    let (rec, status, why) = match (get("treat"), get("ctrl")) {
+        (Some(t), Some(c)) => {
+            let rec = format!("{t} vs {c}");
+            let st = if rec == p.value.trim() {
+                MATCH
+            } else {
+                MISMATCH
+            };
+            let why = format!("derived from the arms of {study} along the {factor} factor");
+            (Some(rec), st, why)
+        }
+        _ => {
+            let why = format!("no arms of {study} with factor {factor} in the arms sheet");
+            (None, NA, why)
+        }
+    };
+    AuditRow {
+        item: p.item.clone(),
+        published: p.value.clone(),
+        recomputed: rec,
+        status,
+        why,
     }
 }
 
@@ -564,73 +559,6 @@ pub fn audit_table(rows: &[AuditRow]) -> Result<Table> {
     t.finish()
 }
 
-/// `published.csv`: `source, item, kind, of, value, where` and optionally `note`.
-pub fn read_published(input: &Input) -> Result<Vec<Published>> {
-    let (path, text) = (input.path.as_path(), input.text()?);
-    let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| Error::data(e.to_string()).file(path).line(1))?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    let idx = |n: &str| headers.iter().position(|h| h == n);
-    for need in ["item", "kind", "value"] {
-        if idx(need).is_none() {
-            return Err(
-                Error::data(format!("missing column (have: {})", headers.join(",")))
-                    .file(path)
-                    .line(1)
-                    .field(need),
-            );
-        }
-    }
-    let mut out = vec![];
-    for (n, r) in rdr.records().enumerate() {
-        let r = r.map_err(|e| Error::data(e.to_string()).file(path).line(n + 2))?;
-        let get = |c: &str| {
-            idx(c)
-                .and_then(|i| r.get(i))
-                .unwrap_or("")
-                .trim()
-                .to_string()
-        };
-        let p = Published {
-            source: get("source"),
-            item: get("item"),
-            kind: get("kind"),
-            of: get("of"),
-            value: get("value"),
-            location: get("where"),
-            note: get("note"),
-        };
-        if p.item.is_empty() {
-            return Err(Error::data("empty item")
-                .file(path)
-                .line(n + 2)
-                .field("item"));
-        }
-        if !KINDS.contains(&p.kind.as_str()) {
-            return Err(
-                Error::data(format!("{:?}: expected one of {:?}", p.kind, KINDS))
-                    .file(path)
-                    .line(n + 2)
-                    .field("kind"),
-            );
-        }
-        if p.kind != "other" && p.of.is_empty() {
-            return Err(Error::data(format!(
-                "a {} figure needs `of` (what it is a figure of)",
-                p.kind
-            ))
-            .file(path)
-            .line(n + 2)
-            .field("of"));
-        }
-        out.push(p);
-    }
-    Ok(out)
-}
-
+mod published;
 #[cfg(test)]
 mod tests;

@@ -21,33 +21,7 @@ pub(crate) fn study_label(inp: &ReportInput, id: &str) -> String {
 /// study_id), with the study label. Counts come from the effects row when there is one, else
 /// from the outcome data.
 pub(crate) fn forest_rows(inp: &ReportInput) -> PolarsResult<DataFrame> {
-    let res = inp.results;
-    let (mut res_row, mut outcome, mut subgroup, mut study) = (vec![], vec![], vec![], vec![]);
-    for r in 0..res.num_rows() {
-        for id in res
-            .str("studies")
-            .get(r)
-            .into_iter()
-            .flat_map(|l| l.split(';'))
-            .filter(|id| !id.is_empty())
-        {
-            res_row.push(r as IdxSize);
-            outcome.push(res.str("outcome").get(r));
-            subgroup.push(res.str("subgroup").get(r));
-            study.push(id);
-        }
-    }
-    let n = study.len();
-    let rows = DataFrame::new(
-        n,
-        vec![
-            Column::new("res_row".into(), res_row),
-            Column::new("outcome".into(), outcome),
-            Column::new("subgroup".into(), subgroup),
-            Column::new("study_id".into(), study),
-            Column::new("pos".into(), (0..n as IdxSize).collect::<Vec<_>>()),
-        ],
-    )?;
+    let rows = results_studies(inp.results)?;
     let mut eff = inp.effects.df.select([
         "outcome",
         "subgroup",
@@ -116,6 +90,34 @@ pub(crate) fn forest_rows(inp: &ReportInput) -> PolarsResult<DataFrame> {
         "ci_ub",
         "weight",
     ])
+}
+
+/// Each results row's `studies` exploded in order: (res_row, outcome, subgroup, study_id, pos).
+fn results_studies(res: &Table) -> PolarsResult<DataFrame> {
+    let (mut res_row, mut outcome, mut subgroup, mut study) = (vec![], vec![], vec![], vec![]);
+    for r in 0..res.num_rows() {
+        let studies = res.str("studies").get(r).into_iter();
+        for id in studies
+            .flat_map(|l| l.split(';'))
+            .filter(|id| !id.is_empty())
+        {
+            res_row.push(r as IdxSize);
+            outcome.push(res.str("outcome").get(r));
+            subgroup.push(res.str("subgroup").get(r));
+            study.push(id);
+        }
+    }
+    let n = study.len();
+    DataFrame::new(
+        n,
+        vec![
+            Column::new("res_row".into(), res_row),
+            Column::new("outcome".into(), outcome),
+            Column::new("subgroup".into(), subgroup),
+            Column::new("study_id".into(), study),
+            Column::new("pos".into(), (0..n as IdxSize).collect::<Vec<_>>()),
+        ],
+    )
 }
 
 pub(crate) fn fmt_p(p: f64) -> String {
@@ -217,72 +219,7 @@ pub(crate) fn section(
 ) -> Option<ForestSection> {
     let res = inp.results;
     let (r, mine) = rows_of(inp, o, rows, subgroup)?;
-    let c = |n: &str| mine.column(n).ok().cloned();
-    let (label, et, nt, ec, nc) = (
-        c("label")?,
-        c("events_treat")?,
-        c("n_treat")?,
-        c("events_ctrl")?,
-        c("n_ctrl")?,
-    );
-    let (mt, sdt, mc, sdc) = (
-        c("mean_treat")?,
-        c("sd_treat")?,
-        c("mean_ctrl")?,
-        c("sd_ctrl")?,
-    );
-    let (est, lb, ub, w) = (c("estimate")?, c("ci_lb")?, c("ci_ub")?, c("weight")?);
-    let (label, et, nt, ec, nc) = (
-        label.str().ok()?,
-        et.i64().ok()?,
-        nt.i64().ok()?,
-        ec.i64().ok()?,
-        nc.i64().ok()?,
-    );
-    let (mt, sdt, mc, sdc) = (
-        mt.f64().ok()?,
-        sdt.f64().ok()?,
-        mc.f64().ok()?,
-        sdc.f64().ok()?,
-    );
-    let (est, lb, ub, w) = (
-        est.f64().ok()?,
-        lb.f64().ok()?,
-        ub.f64().ok()?,
-        w.f64().ok()?,
-    );
-    let ids = mine.column("study_id").ok()?.str().ok()?.clone();
-    let weight = |k: usize| match overall {
-        Some(ow) => w.get(k).and(ids.get(k).and_then(|id| ow.get(id).copied())),
-        None => w.get(k),
-    };
-    let studies: Vec<ForestStudy> = (0..mine.height())
-        .map(|k| {
-            let e = match (est.get(k), lb.get(k), ub.get(k)) {
-                (Some(a), Some(b), Some(c)) => Some((a, b, c)),
-                _ => None,
-            };
-            let counted = [et.get(k), nt.get(k), ec.get(k), nc.get(k)]
-                .iter()
-                .all(Option::is_some);
-            let note = match (e, o.kind) {
-                (Some(_), _) => None,
-                // RevMan's words for a study whose counts give no estimate (no events, or only
-                // events, in both arms, for OR and RR)
-                (None, Kind::Binary) if counted => Some("Not estimable".to_string()),
-                (None, Kind::Binary) => Some("no sourced counts".to_string()),
-                (None, _) => Some("no sourced data".to_string()),
-            };
-            ForestStudy {
-                label: label.get(k).unwrap_or_default().to_string(),
-                treat: arm_cells(o.kind, et.get(k), nt.get(k), mt.get(k), sdt.get(k)),
-                ctrl: arm_cells(o.kind, ec.get(k), nc.get(k), mc.get(k), sdc.get(k)),
-                est: e,
-                weight: weight(k).map(|x| 100.0 * x),
-                note,
-            }
-        })
-        .collect();
+    let studies = study_rows(o, &mine, overall)?;
     let pooled = match (
         fl(res, "estimate", r),
         fl(res, "ci_lb", r),
@@ -298,7 +235,82 @@ pub(crate) fn section(
         it(res, "n_ctrl", r),
     ];
     let totals = tot.iter().any(Option::is_some).then_some(tot);
-    let heterogeneity = match (
+    let heterogeneity = heterogeneity(res, r);
+    let overall_test = fl(res, "p", r).map(fmt_p);
+    let share = overall.map(|_| studies.iter().filter_map(|st| st.weight).sum::<f64>());
+    let prediction = match (fl(res, "pi_lb", r), fl(res, "pi_ub", r)) {
+        (Some(l), Some(u)) => Some((l, u)),
+        _ => None,
+    };
+    Some(ForestSection {
+        title,
+        studies,
+        pooled,
+        prediction,
+        totals,
+        heterogeneity,
+        overall: overall_test,
+        note: s(res, "note", r),
+        weight: share,
+    })
+}
+
+/// The study rows of a section (`mine`: its rows of [`forest_rows`]); with `overall`, each
+/// study's weight in the outcome's overall analysis.
+fn study_rows(
+    o: &OutcomeView,
+    mine: &DataFrame,
+    overall: Option<&std::collections::HashMap<String, f64>>,
+) -> Option<Vec<ForestStudy>> {
+    let c = |n: &str| mine.column(n).ok();
+    let i = |n: &str| c(n)?.i64().ok();
+    let f = |n: &str| c(n)?.f64().ok();
+    let label = c("label")?.str().ok()?;
+    let (et, nt, ec, nc) = (
+        i("events_treat")?,
+        i("n_treat")?,
+        i("events_ctrl")?,
+        i("n_ctrl")?,
+    );
+    let (mt, sdt) = (f("mean_treat")?, f("sd_treat")?);
+    let (mc, sdc) = (f("mean_ctrl")?, f("sd_ctrl")?);
+    let (est, lb, ub, w) = (f("estimate")?, f("ci_lb")?, f("ci_ub")?, f("weight")?);
+    let ids = c("study_id")?.str().ok()?;
+    let weight = |k: usize| match overall {
+        Some(ow) => w.get(k).and(ids.get(k).and_then(|id| ow.get(id).copied())),
+        None => w.get(k),
+    };
+    let study = |k: usize| {
+        let e = match (est.get(k), lb.get(k), ub.get(k)) {
+            (Some(a), Some(b), Some(c)) => Some((a, b, c)),
+            _ => None,
+        };
+        let counted = [et.get(k), nt.get(k), ec.get(k), nc.get(k)]
+            .iter()
+            .all(Option::is_some);
+        let note = match (e, o.kind) {
+            (Some(_), _) => None,
+            // RevMan's words for a study whose counts give no estimate (no events, or only
+            // events, in both arms, for OR and RR)
+            (None, Kind::Binary) if counted => Some("Not estimable".to_string()),
+            (None, Kind::Binary) => Some("no sourced counts".to_string()),
+            (None, _) => Some("no sourced data".to_string()),
+        };
+        ForestStudy {
+            label: label.get(k).unwrap_or_default().to_string(),
+            treat: arm_cells(o.kind, et.get(k), nt.get(k), mt.get(k), sdt.get(k)),
+            ctrl: arm_cells(o.kind, ec.get(k), nc.get(k), mc.get(k), sdc.get(k)),
+            est: e,
+            weight: weight(k).map(|x| 100.0 * x),
+            note,
+        }
+    };
+    Some((0..mine.height()).map(study).collect())
+}
+
+/// A results row's heterogeneity line, e.g. "Tau² = 0.12; Chi² = 1.23, df = 2 (P = 0.54); I² = 0%".
+fn heterogeneity(res: &Table, r: usize) -> Option<String> {
+    match (
         fl(res, "Q", r),
         it(res, "Q_df", r),
         fl(res, "Q_p", r),
@@ -320,24 +332,7 @@ pub(crate) fn section(
             ))
         }
         _ => None,
-    };
-    let overall_test = fl(res, "p", r).map(fmt_p);
-    let share = overall.map(|_| studies.iter().filter_map(|st| st.weight).sum::<f64>());
-    let prediction = match (fl(res, "pi_lb", r), fl(res, "pi_ub", r)) {
-        (Some(l), Some(u)) => Some((l, u)),
-        _ => None,
-    };
-    Some(ForestSection {
-        title,
-        studies,
-        pooled,
-        prediction,
-        totals,
-        heterogeneity,
-        overall: overall_test,
-        note: s(res, "note", r),
-        weight: share,
-    })
+    }
 }
 
 /// RevMan's short name of a model ("M-H, Fixed", "IV, Random", "Peto, Fixed").
@@ -365,67 +360,13 @@ pub fn forests(inp: &ReportInput) -> Result<Vec<(String, String, String)>> {
             .filter(|&r| res.str("outcome").get(r) == Some(id))
             .collect();
         let overall = result_row(res, id, None);
-        let by = overall.and_then(|r| s(res, "subgroup_by", r));
-        let mut levels: Vec<String> = vec![];
-        let mut others: Vec<String> = vec![];
-        for &r in &of_outcome {
-            if let Some(g) = s(res, "subgroup", r) {
-                let list = if by.is_some() && s(res, "subgroup_by", r) == by {
-                    &mut levels
-                } else {
-                    &mut others
-                };
-                if !list.contains(&g) {
-                    list.push(g);
-                }
-            }
-        }
+        let (levels, others) = subgroups(res, &of_outcome, overall);
         let model = overall
             .and_then(|r| s(res, "model", r))
             .or_else(|| of_outcome.iter().find_map(|&r| s(res, "model", r)))
             .map(|m| model_short(&m))
             .unwrap_or_else(|| o.planned_model.clone());
-        let level = o.level_pct.clone();
-        let figure =
-            |title: String, sections: Vec<ForestSection>, subgroup_test: Option<String>| Forest {
-                title,
-                model: model.clone(),
-                treat: inp.treat_label.into(),
-                ctrl: inp.ctrl_label.into(),
-                effect: o.effect.clone(),
-                log: o.log,
-                level: level.clone(),
-                columns: match o.kind {
-                    Kind::Binary => ["Events".into(), "Total".into()],
-                    Kind::Continuous => ["Mean (SD)".into(), "Total".into()],
-                    Kind::Generic => [String::new(), String::new()],
-                },
-                favours: o.favours.clone(),
-                sections,
-                subgroup_test,
-            };
-        let mut sections = vec![];
-        if levels.is_empty() {
-            sections.extend(section(inp, o, &rows, None, None, None));
-        } else {
-            let ow = overall_weights(inp, o, &rows);
-            for g in &levels {
-                sections.extend(section(
-                    inp,
-                    o,
-                    &rows,
-                    Some(g.as_str()),
-                    Some(g.to_string()),
-                    ow.as_ref(),
-                ));
-            }
-            if let Some(mut total) = section(inp, o, &rows, None, Some("All studies".into()), None)
-            {
-                total.studies.clear();
-                total.title = None;
-                sections.push(total);
-            }
-        }
+        let sections = main_sections(inp, o, &rows, &levels);
         if sections.is_empty() {
             continue;
         }
@@ -437,33 +378,102 @@ pub fn forests(inp: &ReportInput) -> Result<Vec<(String, String, String)>> {
                 fmt_p(fl(res, "Q_between_p", r)?)
             ))
         });
-        out.push((
-            format!("forest_{id}.svg"),
-            format!("Forest plot: {}", o.label),
-            svg::forest(&figure(
-                format!(
-                    "{}: {} vs {}",
-                    o.label,
-                    inp.treat_label,
-                    inp.ctrl_label.to_lowercase()
-                ),
-                sections,
-                test,
-            )),
-        ));
+        let title = format!(
+            "{}: {} vs {}",
+            o.label,
+            inp.treat_label,
+            inp.ctrl_label.to_lowercase()
+        );
+        let fig = figure(inp, o, &model, title, sections, test);
+        let caption = format!("Forest plot: {}", o.label);
+        out.push((format!("forest_{id}.svg"), caption, svg::forest(&fig)));
         for g in &others {
             if let Some(sec) = section(inp, o, &rows, Some(g), None, None) {
-                out.push((
-                    format!("forest_{id}_{g}.svg"),
-                    format!("Forest plot: {}, {g} subgroup", o.label),
-                    svg::forest(&figure(
-                        format!("{}: {g} subgroup", o.label),
-                        vec![sec],
-                        None,
-                    )),
-                ));
+                let title = format!("{}: {g} subgroup", o.label);
+                let fig = figure(inp, o, &model, title, vec![sec], None);
+                let caption = format!("Forest plot: {}, {g} subgroup", o.label);
+                out.push((format!("forest_{id}_{g}.svg"), caption, svg::forest(&fig)));
             }
         }
     }
     Ok(out)
+}
+
+/// An outcome's subgroups: the levels of the overall analysis's `subgroup_by` (drawn as sections
+/// of the main figure) and every other subgroup (a figure each), in the results' order.
+fn subgroups(
+    res: &Table,
+    of_outcome: &[usize],
+    overall: Option<usize>,
+) -> (Vec<String>, Vec<String>) {
+    let by = overall.and_then(|r| s(res, "subgroup_by", r));
+    let mut levels: Vec<String> = vec![];
+    let mut others: Vec<String> = vec![];
+    for &r in of_outcome {
+        if let Some(g) = s(res, "subgroup", r) {
+            let list = if by.is_some() && s(res, "subgroup_by", r) == by {
+                &mut levels
+            } else {
+                &mut others
+            };
+            if !list.contains(&g) {
+                list.push(g);
+            }
+        }
+    }
+    (levels, others)
+}
+
+/// The main figure's sections: the overall analysis, or each level then the total.
+fn main_sections(
+    inp: &ReportInput,
+    o: &OutcomeView,
+    rows: &DataFrame,
+    levels: &[String],
+) -> Vec<ForestSection> {
+    let mut sections = vec![];
+    if levels.is_empty() {
+        sections.extend(section(inp, o, rows, None, None, None));
+        return sections;
+    }
+    let ow = overall_weights(inp, o, rows);
+    for g in levels {
+        let title = Some(g.to_string());
+        sections.extend(section(inp, o, rows, Some(g.as_str()), title, ow.as_ref()));
+    }
+    let all = Some("All studies".into());
+    if let Some(mut total) = section(inp, o, rows, None, all, None) {
+        total.studies.clear();
+        total.title = None;
+        sections.push(total);
+    }
+    sections
+}
+
+/// A forest figure of an outcome.
+fn figure(
+    inp: &ReportInput,
+    o: &OutcomeView,
+    model: &str,
+    title: String,
+    sections: Vec<ForestSection>,
+    subgroup_test: Option<String>,
+) -> Forest {
+    Forest {
+        title,
+        model: model.to_string(),
+        treat: inp.treat_label.into(),
+        ctrl: inp.ctrl_label.into(),
+        effect: o.effect.clone(),
+        log: o.log,
+        level: o.level_pct.clone(),
+        columns: match o.kind {
+            Kind::Binary => ["Events".into(), "Total".into()],
+            Kind::Continuous => ["Mean (SD)".into(), "Total".into()],
+            Kind::Generic => [String::new(), String::new()],
+        },
+        favours: o.favours.clone(),
+        sections,
+        subgroup_test,
+    }
 }
