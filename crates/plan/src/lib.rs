@@ -476,37 +476,7 @@ fn analyse(
     }
     a.attempted = true;
     match fit::models(spec, &have, &effects) {
-        Ok(models) => {
-            let w = &models.last().expect("at least one model").fit.weights;
-            a.per_study = have
-                .into_iter()
-                .zip(effects)
-                .zip(w)
-                .map(|((d, e), w)| (d, e, Some(*w)))
-                .collect();
-            if !a.missing.is_empty() {
-                a.note = Some(format!(
-                    "pooled the {} studies with data; no sourced data for {}",
-                    a.per_study.len(),
-                    a.missing.join(", ")
-                ));
-            }
-            // a prediction interval asked for but not given says why
-            let min_k = spec.opts.pi.min_k();
-            if let Some(r) = models
-                .iter()
-                .find(|m| m.kind == "random" && m.fit.pi_lb.is_none())
-            {
-                if spec.prediction && r.fit.k < min_k {
-                    let why = format!("no prediction interval with fewer than {min_k} studies");
-                    a.note = Some(match a.note.take() {
-                        Some(n) => format!("{n}; {why}"),
-                        None => why,
-                    });
-                }
-            }
-            a.models = models;
-        }
+        Ok(models) => a.pooled(spec, have, effects, models),
         Err(e) => {
             a.per_study = have
                 .into_iter()
@@ -517,6 +487,49 @@ fn analyse(
         }
     }
     a
+}
+
+impl Analysis {
+    /// Take the fitted models: the studies' weights (the last model's), and a note on studies
+    /// without data and on a prediction interval asked for but not given.
+    fn pooled(
+        &mut self,
+        spec: &Spec,
+        have: Vec<StudyData>,
+        effects: Vec<Option<(f64, f64)>>,
+        models: Vec<Model>,
+    ) {
+        let a = self;
+        let w = &models.last().expect("at least one model").fit.weights;
+        a.per_study = have
+            .into_iter()
+            .zip(effects)
+            .zip(w)
+            .map(|((d, e), w)| (d, e, Some(*w)))
+            .collect();
+        if !a.missing.is_empty() {
+            a.note = Some(format!(
+                "pooled the {} studies with data; no sourced data for {}",
+                a.per_study.len(),
+                a.missing.join(", ")
+            ));
+        }
+        // a prediction interval asked for but not given says why
+        let min_k = spec.opts.pi.min_k();
+        if let Some(r) = models
+            .iter()
+            .find(|m| m.kind == "random" && m.fit.pi_lb.is_none())
+        {
+            if spec.prediction && r.fit.k < min_k {
+                let why = format!("no prediction interval with fewer than {min_k} studies");
+                a.note = Some(match a.note.take() {
+                    Some(n) => format!("{n}; {why}"),
+                    None => why,
+                });
+            }
+        }
+        a.models = models;
+    }
 }
 
 #[cfg(test)]

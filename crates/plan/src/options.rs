@@ -98,9 +98,12 @@ impl AnalysisCfg {
     }
 }
 
+/// An invalid analysis key: (key, message).
+type Bad = (&'static str, String);
+
 /// An outcome's analysis keys (its own over `[analysis]`'s) as a checked [`Spec`]; an error is
 /// (key, message).
-pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
+pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, Bad> {
     let measure_s = a.measure.as_deref().ok_or((
         "measure",
         "no measure (OR, RR, RD, MD, SMD, ROM or GEN) for this outcome or in [analysis]"
@@ -108,6 +111,52 @@ pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
     ))?;
     let measure = Measure::parse(measure_s)
         .ok_or(("measure", format!("{measure_s:?}: expected {MEASURES}")))?;
+    let convention = match a.convention.as_deref() {
+        None | Some("metafor") => Convention::Metafor,
+        Some("revman") => Convention::RevMan5,
+        Some("cochrane") => Convention::Cochrane,
+        Some(c) => return Err(("convention", format!("{c:?}: expected {CONVENTIONS}"))),
+    };
+    let (fixed, random, choice) = models(a, measure, convention)?;
+    // only the models the outcome reports are checked against the convention
+    let (uses_fixed, uses_random) = (choice != Choice::Random, choice != Choice::Fixed);
+    let test = test(a, convention, uses_random)?;
+    if convention == Convention::RevMan5
+        && (!matches!(measure, Measure::OR | Measure::RR)
+            || (uses_random && random != Method::DL)
+            || test != Test::Z
+            || (uses_fixed && fixed == Method::Peto))
+    {
+        return Err(("convention", "the RevMan 5 convention is implemented for OR and RR with MH or FE fixed effect, DL random effects and the z test".into()));
+    }
+    let (prediction, pi) = prediction(a, convention, uses_random)?;
+    let opts = Options {
+        level: level(a)?,
+        test,
+        control: Control::default(),
+        extras: true,
+        pi,
+    };
+    Ok(Spec {
+        measure,
+        log_scale: log_scale(a, measure)?,
+        fixed,
+        random,
+        choice,
+        convention,
+        zeros: zeros(convention, a.drop00)?,
+        opts,
+        prediction,
+        study_ci_level: 0.95,
+    })
+}
+
+/// The fixed-effect and random-effects methods and which models are reported.
+fn models(
+    a: &AnalysisCfg,
+    measure: Measure,
+    convention: Convention,
+) -> Result<(Method, Method, Choice), Bad> {
     let method = |key: &'static str, v: &str| {
         Method::parse(v).ok_or((key, format!("{v:?}: expected {METHODS}")))
     };
@@ -116,17 +165,10 @@ pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
         None if measure.is_binary() => Method::MH,
         None => Method::FE,
     };
-    let convention = match a.convention.as_deref() {
-        None | Some("metafor") => Convention::Metafor,
-        Some("revman") => Convention::RevMan5,
-        Some("cochrane") => Convention::Cochrane,
-        Some(c) => return Err(("convention", format!("{c:?}: expected {CONVENTIONS}"))),
-    };
-    let revman = convention == Convention::RevMan5;
     // the convention's random-effects method unless one is given
     let mut random = match &a.random {
         Some(r) => method("random", r)?,
-        None if revman => Method::DL,
+        None if convention == Convention::RevMan5 => Method::DL,
         None => Method::REML,
     };
     if fixed.is_random() {
@@ -173,6 +215,12 @@ pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
             choice = Choice::Fixed;
         }
     }
+    fixed_fits(a, measure, fixed, choice)?;
+    Ok((fixed, random, choice))
+}
+
+/// A fixed-effect method the measure allows (MH and Peto pool binary data; Peto odds ratios).
+fn fixed_fits(a: &AnalysisCfg, measure: Measure, fixed: Method, choice: Choice) -> Result<(), Bad> {
     // an error about a model's method names the key that gave it
     let fixed_key = if a.method.is_some() && choice == Choice::Fixed {
         "method"
@@ -195,6 +243,11 @@ pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
             "Peto's method pools odds ratios only (measure = \"OR\")".into(),
         ));
     }
+    Ok(())
+}
+
+/// The test and CI of the summary (Knapp-Hartung needs a random-effects model).
+fn test(a: &AnalysisCfg, convention: Convention, uses_random: bool) -> Result<Test, Bad> {
     let mut test = match a.test.as_deref() {
         None if convention == Convention::Cochrane => Test::Knha,
         None | Some("z") => Test::Z,
@@ -202,16 +255,6 @@ pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
         Some("knha_adhoc") | Some("adhoc") => Test::Adhoc,
         Some(t) => return Err(("test", format!("{t:?}: expected {TESTS}"))),
     };
-    // only the models the outcome reports are checked against the convention
-    let (uses_fixed, uses_random) = (choice != Choice::Random, choice != Choice::Fixed);
-    if revman
-        && (!matches!(measure, Measure::OR | Measure::RR)
-            || (uses_random && random != Method::DL)
-            || test != Test::Z
-            || (uses_fixed && fixed == Method::Peto))
-    {
-        return Err(("convention", "the RevMan 5 convention is implemented for OR and RR with MH or FE fixed effect, DL random effects and the z test".into()));
-    }
     if test != Test::Z && !uses_random {
         if a.test.is_none() {
             // Cochrane's default test is for its random-effects model; a fixed-effect one uses z
@@ -220,6 +263,16 @@ pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
             return Err(("test", "Knapp-Hartung is a random-effects test: a fixed-effect model uses z (give model = \"random\", \"both\" or \"rule\", or test = \"z\")".into()));
         }
     }
+    Ok(test)
+}
+
+/// Whether a prediction interval is shown, and its kind.
+fn prediction(
+    a: &AnalysisCfg,
+    convention: Convention,
+    uses_random: bool,
+) -> Result<(bool, Pi), Bad> {
+    let revman = convention == Convention::RevMan5;
     // the prediction interval: shown by default under Cochrane's methods; `true` is the
     // convention's kind (metafor's predict(); t with k - 2 df for RevMan and Cochrane)
     let default_pi = match convention {
@@ -245,15 +298,24 @@ pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
     if prediction && revman && pi == Pi::Hksj {
         return Err(("prediction", "the HKSJ-based interval needs the Knapp-Hartung SE, which the RevMan 5 convention does not use (give \"t\" or \"z\")".into()));
     }
+    Ok((prediction, pi))
+}
+
+/// Double-zero studies under the convention and the `drop00` key.
+fn zeros(convention: Convention, drop00: Option<bool>) -> Result<Zeros, Bad> {
     // double-zero studies: metafor keeps them (escalc's 0.5); RevMan 5, RevMan Web, meta and the
     // Handbook do not estimate OR or RR from them
-    let zeros = match (convention, a.drop00) {
+    Ok(match (convention, drop00) {
         (Convention::RevMan5, Some(false)) => return Err(("drop00", "RevMan 5's zero-cell rule always drops studies without events (or with only events) in both arms".into())),
         (Convention::RevMan5, _) => Zeros::RevMan5,
         (Convention::Metafor, None | Some(false)) | (Convention::Cochrane, Some(false)) => Zeros::Escalc,
         (Convention::Metafor, Some(true)) | (Convention::Cochrane, None | Some(true)) => Zeros::Drop00,
-    };
-    let level = match a.level {
+    })
+}
+
+/// The confidence level, as a fraction.
+fn level(a: &AnalysisCfg) -> Result<f64, Bad> {
+    Ok(match a.level {
         None => 0.95,
         Some(l) if l > 1.0 && l < 100.0 => l / 100.0,
         Some(l) if l > 0.0 && l < 1.0 => l,
@@ -263,8 +325,12 @@ pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
                 format!("{l}: expected a confidence level such as 95 or 0.95"),
             ))
         }
-    };
-    let log_scale = match (measure, a.scale.as_deref()) {
+    })
+}
+
+/// Whether a generic outcome is pooled on the log scale.
+fn log_scale(a: &AnalysisCfg, measure: Measure) -> Result<bool, Bad> {
+    Ok(match (measure, a.scale.as_deref()) {
         (Measure::GEN, None | Some("natural")) => false,
         (Measure::GEN, Some("log")) => true,
         (Measure::GEN, Some(s)) => {
@@ -283,25 +349,6 @@ pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, (&'static str, String)> {
                 ),
             ))
         }
-    };
-    let opts = Options {
-        level,
-        test,
-        control: Control::default(),
-        extras: true,
-        pi,
-    };
-    Ok(Spec {
-        measure,
-        log_scale,
-        fixed,
-        random,
-        choice,
-        convention,
-        zeros,
-        opts,
-        prediction,
-        study_ci_level: 0.95,
     })
 }
 
