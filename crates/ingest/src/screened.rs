@@ -8,6 +8,7 @@ use crate::state::Earlier;
 use crate::*;
 use metapipe_tables::io::Input;
 use metapipe_tables::schema::*;
+use metapipe_tables::sheet::Sheet;
 use metapipe_tables::{f, i, s, so, Builder, Error, Result, Table};
 use polars::prelude::*;
 use std::collections::HashMap;
@@ -18,24 +19,18 @@ pub fn read_human_decisions(input: Option<&Input>) -> Result<Vec<HumanDecision>>
     let Some(input) = input else {
         return Ok(vec![]);
     };
-    let (path, text) = (input.path.as_path(), input.text()?);
-    let mut rdr = csv::Reader::from_reader(text.as_bytes());
+    let sheet = Sheet::read(input, &["record_a", "record_b", "duplicate"])?;
     let mut out = vec![];
-    for (n, r) in rdr.records().enumerate() {
-        let r = r.map_err(|e| Error::data(e.to_string()).file(path).line(n + 2))?;
-        let dup = match r.get(2).unwrap_or("").trim().to_ascii_lowercase().as_str() {
+    for r in sheet.rows() {
+        let answer = r.get("duplicate").unwrap_or("").to_ascii_lowercase();
+        let dup = match answer.as_str() {
             "yes" | "y" | "true" | "1" => true,
             "no" | "n" | "false" | "0" => false,
-            other => {
-                return Err(Error::data(format!("{other:?} is not yes/no"))
-                    .file(path)
-                    .line(n + 2)
-                    .field("duplicate"))
-            }
+            other => return Err(r.err("duplicate", format!("{other:?} is not yes/no"))),
         };
         out.push(HumanDecision {
-            record_a: r.get(0).unwrap_or("").trim().into(),
-            record_b: r.get(1).unwrap_or("").trim().into(),
+            record_a: r.get("record_a").unwrap_or("").into(),
+            record_b: r.get("record_b").unwrap_or("").into(),
             duplicate: dup,
         });
     }

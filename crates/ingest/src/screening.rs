@@ -4,7 +4,6 @@
 use metapipe_tables::io::Input;
 use metapipe_tables::{Error, Result};
 use std::collections::{BTreeMap, HashMap};
-use std::path::Path;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -45,46 +44,7 @@ pub struct FtDecision {
     pub study_id: Option<String>,
 }
 
-/// Each row of a log with its line number (one record buffer, reused), after finding the
-/// columns `names` in its header (a missing one is an error on line 1).
-fn each_row(
-    input: &Input,
-    names: [&str; 4],
-    mut row: impl FnMut([usize; 4], usize, &csv::StringRecord) -> Result<()>,
-) -> Result<()> {
-    let (path, text) = (input.path.as_path(), input.text()?);
-    let mut rdr = csv::ReaderBuilder::new().from_reader(text.as_bytes());
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| Error::data(e.to_string()).file(path).line(1))?
-        .iter()
-        .map(|s| s.trim().to_string())
-        .collect();
-    let mut cols = [0; 4];
-    for (c, name) in cols.iter_mut().zip(names) {
-        *c = col(&headers, name, path)?;
-    }
-    let mut rec = csv::StringRecord::new();
-    let mut n = 0;
-    // a log with its header and no decision yet is a review whose records all await screening
-    while rdr
-        .read_record(&mut rec)
-        .map_err(|e| Error::data(e.to_string()).file(path).line(n + 2))?
-    {
-        row(cols, n + 2, &rec)?;
-        n += 1;
-    }
-    Ok(())
-}
-
-fn col(headers: &[String], name: &str, path: &Path) -> Result<usize> {
-    headers.iter().position(|h| h == name).ok_or_else(|| {
-        Error::data(format!("missing column (have: {})", headers.join(",")))
-            .file(path)
-            .line(1)
-            .field(name)
-    })
-}
+use metapipe_tables::sheet::each_row;
 
 /// Read title/abstract decisions: `record_id, reviewer_1, reviewer_2, adjudicated`. A cluster is
 /// screened at most once (the others await screening); a conflict needs an adjudication.

@@ -7,6 +7,7 @@
 
 use metapipe_tables::io::Input;
 use metapipe_tables::schema::ROB;
+use metapipe_tables::sheet::Sheet;
 use metapipe_tables::{s, Builder, Error, Result, Table};
 use std::collections::BTreeMap;
 
@@ -239,58 +240,29 @@ pub fn judge(
 
 /// Read answers (`study_id, question, answer`) and judge every study in `studies`.
 pub fn rob_stage(input: &Input, studies: &[String]) -> Result<Table> {
-    let (path, text) = (input.path.as_path(), input.text()?);
-    let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| Error::data(e.to_string()).file(path).line(1))?
-        .iter()
-        .map(String::from)
-        .collect();
-    let col = |n: &str| {
-        headers
-            .iter()
-            .position(|h| h == n)
-            .ok_or_else(|| Error::data("missing column").file(path).line(1).field(n))
-    };
-    let (cs, cq, ca) = (col("study_id")?, col("question")?, col("answer")?);
+    let sheet = Sheet::read(input, &["study_id", "question", "answer"])?;
     let mut answers: BTreeMap<String, Answers> = BTreeMap::new();
-    for (n, r) in rdr.records().enumerate() {
-        let ln = n + 2;
-        let r = r.map_err(|e| Error::data(e.to_string()).file(path).line(ln))?;
-        let study = r.get(cs).unwrap_or("").trim().to_string();
+    for r in sheet.rows() {
+        let study = r.get("study_id").unwrap_or("").to_string();
         if !studies.contains(&study) {
-            return Err(Error::data(format!("unknown study {study:?}"))
-                .file(path)
-                .line(ln)
-                .field("study_id"));
+            return Err(r.err("study_id", format!("unknown study {study:?}")));
         }
-        let q = r.get(cq).unwrap_or("").trim().to_string();
+        let q = r.get("question").unwrap_or("").to_string();
         if !QUESTIONS.iter().any(|(_, qs)| qs.contains(&q.as_str())) {
-            return Err(
-                Error::data(format!("{q:?} is not a RoB 2 signalling question"))
-                    .file(path)
-                    .line(ln)
-                    .field("question"),
-            );
+            let why = format!("{q:?} is not a RoB 2 signalling question");
+            return Err(r.err("question", why));
         }
-        let raw = r.get(ca).unwrap_or("").trim();
+        let raw = r.get("answer").unwrap_or("");
         let ans = Answer::parse(raw).ok_or_else(|| {
-            Error::data(format!("{raw:?}: expected Y, PY, PN, N, NI or NA"))
-                .file(path)
-                .line(ln)
-                .field("answer")
+            r.err(
+                "answer",
+                format!("{raw:?}: expected Y, PY, PN, N, NI or NA"),
+            )
         })?;
-        if answers
-            .entry(study.clone())
-            .or_default()
-            .insert(q.clone(), ans)
-            .is_some()
-        {
-            return Err(Error::data(format!("{study} question {q} answered twice"))
-                .file(path)
-                .line(ln)
-                .field("question"));
+        let mine = answers.entry(study.clone()).or_default();
+        if mine.insert(q.clone(), ans).is_some() {
+            let why = format!("{study} question {q} answered twice");
+            return Err(r.err("question", why));
         }
     }
     // an included study without answers awaits assessment (a living review's new trial): the
@@ -302,10 +274,10 @@ pub fn rob_stage(input: &Input, studies: &[String]) -> Result<Table> {
     if !waiting.is_empty() {
         tracing::warn!(
             "{}: included studies awaiting RoB 2 assessment: {waiting:?}",
-            path.display()
+            sheet.path.display()
         );
     }
-    let js = judge(&answers).map_err(|e| Error::data(e).file(path))?;
+    let js = judge(&answers).map_err(|e| Error::data(e).file(&sheet.path))?;
     let mut t = Builder::new(&ROB);
     for (st, d, j, basis) in js {
         t.row(vec![s(st), s(d), s(j.text()), s(basis)]);

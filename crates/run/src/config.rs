@@ -261,17 +261,7 @@ fn key_line(text: &str, field: &str, outcome: Option<&str>) -> Option<usize> {
 
 /// The column names of a CSV sheet's header (trimmed).
 fn sheet_header(path: &Path) -> Result<Vec<String>, Error> {
-    let mut r = csv::ReaderBuilder::new()
-        .has_headers(true)
-        .flexible(true)
-        .from_path(path)
-        .map_err(|e| Error::io(path, e))?;
-    let h = r
-        .headers()
-        .map_err(|e| Error::data(e.to_string()).file(path).line(1))?;
-    Ok(h.iter()
-        .map(|c| c.trim().trim_start_matches('\u{feff}').to_string())
-        .collect())
+    metapipe_tables::sheet::Sheet::header(path)
 }
 
 /// PRISMA 2020 stages, in the order of the flow diagram.

@@ -8,6 +8,7 @@
 pub mod frame;
 pub mod io;
 pub mod schema;
+pub mod sheet;
 mod table;
 
 pub use schema::{ColType, Field, TableSchema};

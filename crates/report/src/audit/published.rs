@@ -2,7 +2,8 @@
 
 use super::KINDS;
 use metapipe_tables::io::Input;
-use metapipe_tables::{Error, Result};
+use metapipe_tables::sheet::Sheet;
+use metapipe_tables::Result;
 
 /// One published figure (a row of `published.csv`).
 #[derive(Debug, Clone, Default)]
@@ -18,35 +19,10 @@ pub struct Published {
 
 /// `published.csv`: `source, item, kind, of, value, where` and optionally `note`.
 pub fn read_published(input: &Input) -> Result<Vec<Published>> {
-    let (path, text) = (input.path.as_path(), input.text()?);
-    let mut rdr = csv::Reader::from_reader(text.as_bytes());
-    let headers: Vec<String> = rdr
-        .headers()
-        .map_err(|e| Error::data(e.to_string()).file(path).line(1))?
-        .iter()
-        .map(|h| h.trim().to_string())
-        .collect();
-    let idx = |n: &str| headers.iter().position(|h| h == n);
-    for need in ["item", "kind", "value"] {
-        if idx(need).is_none() {
-            return Err(
-                Error::data(format!("missing column (have: {})", headers.join(",")))
-                    .file(path)
-                    .line(1)
-                    .field(need),
-            );
-        }
-    }
+    let sheet = Sheet::read(input, &["item", "kind", "value"])?;
     let mut out = vec![];
-    for (n, r) in rdr.records().enumerate() {
-        let r = r.map_err(|e| Error::data(e.to_string()).file(path).line(n + 2))?;
-        let get = |c: &str| {
-            idx(c)
-                .and_then(|i| r.get(i))
-                .unwrap_or("")
-                .trim()
-                .to_string()
-        };
+    for r in sheet.rows() {
+        let get = |c: &str| r.get(c).unwrap_or("").to_string();
         let p = Published {
             source: get("source"),
             item: get("item"),
@@ -57,27 +33,14 @@ pub fn read_published(input: &Input) -> Result<Vec<Published>> {
             note: get("note"),
         };
         if p.item.is_empty() {
-            return Err(Error::data("empty item")
-                .file(path)
-                .line(n + 2)
-                .field("item"));
+            return Err(r.err("item", "empty item"));
         }
         if !KINDS.contains(&p.kind.as_str()) {
-            return Err(
-                Error::data(format!("{:?}: expected one of {:?}", p.kind, KINDS))
-                    .file(path)
-                    .line(n + 2)
-                    .field("kind"),
-            );
+            return Err(r.err("kind", format!("{:?}: expected one of {:?}", p.kind, KINDS)));
         }
         if p.kind != "other" && p.of.is_empty() {
-            return Err(Error::data(format!(
-                "a {} figure needs `of` (what it is a figure of)",
-                p.kind
-            ))
-            .file(path)
-            .line(n + 2)
-            .field("of"));
+            let why = format!("a {} figure needs `of` (what it is a figure of)", p.kind);
+            return Err(r.err("of", why));
         }
         out.push(p);
     }

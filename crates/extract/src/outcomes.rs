@@ -1,0 +1,242 @@
+//! The outcome sheet.
+
+use crate::{OutcomeKind, Spec};
+use metapipe_tables::io::Input;
+use metapipe_tables::schema::OUTCOME_DATA;
+use metapipe_tables::sheet::{Row, Sheet};
+use metapipe_tables::{f, i, s, so, Builder, Result, Table};
+use std::collections::BTreeMap;
+
+/// Read the outcome sheet. `status` (reported, derived, missing) is optional: without it a row
+/// with data is reported and a row without is missing; a row marked reported or derived needs
+/// its source (`source` or `source_url`). Binary denominators default to the studies' arm sizes.
+pub(crate) fn read_outcomes(input: &Input, studies: &Table, spec: &Spec) -> Result<Table> {
+    let sh = Sheet::parse(input, &["study_id", "outcome"])?;
+    let src_col = if sh.has("source") {
+        "source"
+    } else {
+        "source_url"
+    };
+    let ids = studies.str("study_id");
+    let (snt, snc) = (studies.int("n_treat"), studies.int("n_ctrl"));
+    let mut t = Builder::new(&OUTCOME_DATA);
+    let mut seen = BTreeMap::new();
+    for r in sh.rows() {
+        let sid = r.req("study_id")?.to_string();
+        let row = ids
+            .iter()
+            .position(|x| x == Some(sid.as_str()))
+            .ok_or_else(|| {
+                r.err(
+                    "study_id",
+                    format!("unknown study {sid:?} (not in the studies sheet)"),
+                )
+            })?;
+        let outcome = r.req("outcome")?.to_string();
+        let Some((_, kind)) = spec.outcomes.iter().find(|(id, _)| *id == outcome) else {
+            return Err(r.err(
+                "outcome",
+                format!("outcome {outcome:?} is not in the pipeline's outcomes"),
+            ));
+        };
+        if let Some(prev) = seen.insert((sid.clone(), outcome.clone()), r.line) {
+            return Err(r.err(
+                "outcome",
+                format!("{sid} {outcome} already given on line {prev}"),
+            ));
+        }
+        let v = Values::read(&r, snt.get(row), snc.get(row))?;
+        let status = status(&r, &v, *kind, src_col)?;
+        v.check(&r)?;
+        let Values {
+            et,
+            nt,
+            ec,
+            nc,
+            mt,
+            sdt,
+            mc,
+            sdc,
+            est,
+            se,
+            lb,
+            ub,
+        } = v;
+        t.row(vec![
+            s(&sid),
+            s(&outcome),
+            i(et),
+            i(nt),
+            i(ec),
+            i(nc),
+            s(status),
+            so(r.get(src_col)),
+            so(r.get("timepoint")),
+            so(r.get("evidence")),
+            f(mt),
+            f(sdt),
+            f(mc),
+            f(sdc),
+            f(est),
+            f(se),
+            f(lb),
+            f(ub),
+        ]);
+    }
+    t.finish()
+}
+
+/// The numbers of an outcome row (binary denominators default to the study's arm sizes).
+struct Values {
+    et: Option<i64>,
+    nt: Option<i64>,
+    ec: Option<i64>,
+    nc: Option<i64>,
+    mt: Option<f64>,
+    sdt: Option<f64>,
+    mc: Option<f64>,
+    sdc: Option<f64>,
+    est: Option<f64>,
+    se: Option<f64>,
+    lb: Option<f64>,
+    ub: Option<f64>,
+}
+
+impl Values {
+    fn read(r: &Row, n_treat: Option<i64>, n_ctrl: Option<i64>) -> Result<Values> {
+        Ok(Values {
+            nt: r.count("n_treat")?.or(n_treat),
+            nc: r.count("n_ctrl")?.or(n_ctrl),
+            et: r.count("events_treat")?,
+            ec: r.count("events_ctrl")?,
+            mt: r.number("mean_treat")?,
+            sdt: r.number("sd_treat")?,
+            mc: r.number("mean_ctrl")?,
+            sdc: r.number("sd_ctrl")?,
+            est: r.number("estimate")?,
+            se: r.number("se")?,
+            lb: r.number("ci_lb")?,
+            ub: r.number("ci_ub")?,
+        })
+    }
+
+    /// Whether the row gives any of its outcome type's data, the first cell it needs and leaves
+    /// empty, and what the type needs.
+    fn needs(&self, kind: OutcomeKind) -> (bool, Option<&'static str>, &'static str) {
+        let Values {
+            et,
+            nt,
+            ec,
+            nc,
+            mt,
+            sdt,
+            mc,
+            sdc,
+            est,
+            se,
+            lb,
+            ub,
+        } = *self;
+        let need = |cells: &[(&'static str, bool)]| cells.iter().find(|c| !c.1).map(|c| c.0);
+        match kind {
+            OutcomeKind::Binary => (
+                et.is_some() || ec.is_some(),
+                need(&[
+                    ("events_treat", et.is_some()),
+                    ("n_treat", nt.is_some()),
+                    ("events_ctrl", ec.is_some()),
+                    ("n_ctrl", nc.is_some()),
+                ]),
+                "events and totals per arm",
+            ),
+            OutcomeKind::Continuous => (
+                [mt, sdt, mc, sdc].iter().any(Option::is_some),
+                need(&[
+                    ("mean_treat", mt.is_some()),
+                    ("sd_treat", sdt.is_some()),
+                    ("n_treat", nt.is_some()),
+                    ("mean_ctrl", mc.is_some()),
+                    ("sd_ctrl", sdc.is_some()),
+                    ("n_ctrl", nc.is_some()),
+                ]),
+                "mean, SD and n per arm",
+            ),
+            OutcomeKind::Generic => (
+                [est, se, lb, ub].iter().any(Option::is_some),
+                need(&[
+                    ("estimate", est.is_some()),
+                    ("se", se.is_some() || (lb.is_some() && ub.is_some())),
+                ]),
+                "an estimate with its se, or with ci_lb and ci_ub",
+            ),
+        }
+    }
+
+    /// Events within totals, positive SDs and SEs, an estimate within its CI.
+    fn check(&self, r: &Row) -> Result<()> {
+        if let (Some(e), Some(n)) = (self.et, self.nt) {
+            if e > n {
+                return Err(r.err("events_treat", format!("{e} events > n_treat {n}")));
+            }
+        }
+        if let (Some(e), Some(n)) = (self.ec, self.nc) {
+            if e > n {
+                return Err(r.err("events_ctrl", format!("{e} events > n_ctrl {n}")));
+            }
+        }
+        for (name, v) in [
+            ("sd_treat", self.sdt),
+            ("sd_ctrl", self.sdc),
+            ("se", self.se),
+        ] {
+            if v.is_some_and(|x| x < 0.0 || (name == "se" && x == 0.0)) {
+                return Err(r.err(name, format!("{} must be > 0", v.unwrap_or_default())));
+            }
+        }
+        if let (Some(e), Some(l), Some(u)) = (self.est, self.lb, self.ub) {
+            if !(l <= e && e <= u) {
+                return Err(r.err(
+                    "ci_lb",
+                    format!("the interval {l} to {u} does not contain the estimate {e}"),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The row's status (reported, derived or missing; from its data when not given), checked
+/// against its data and source.
+fn status(r: &Row, v: &Values, kind: OutcomeKind, src_col: &str) -> Result<String> {
+    let (given, lacking, what) = v.needs(kind);
+    let status = match r.get("status") {
+        Some(v) => v.to_string(),
+        None if given => "reported".into(),
+        None => "missing".into(),
+    };
+    match status.as_str() {
+        "reported" | "derived" => {
+            if let Some(cell) = lacking {
+                return Err(r.err(
+                    cell,
+                    format!("required value is empty: a {status} row of this outcome needs {what}"),
+                ));
+            }
+            if r.get("status").is_some() && r.get(src_col).is_none() {
+                return Err(r.err(src_col, format!("a {status} number needs its source")));
+            }
+        }
+        "missing" => {
+            if given {
+                return Err(r.err("status", "status missing but data are given"));
+            }
+        }
+        other => {
+            return Err(r.err(
+                "status",
+                format!("{other:?}: expected reported, derived or missing"),
+            ))
+        }
+    }
+    Ok(status)
+}
