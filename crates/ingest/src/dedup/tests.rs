@@ -1,4 +1,5 @@
 use super::*;
+use crate::normalize as norm;
 
 fn rec(
     id: &str,
