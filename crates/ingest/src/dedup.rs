@@ -150,23 +150,15 @@ pub fn dedup_round(
     human: &[HumanDecision],
     th: &Thresholds,
 ) -> Dedup {
-    let (m, c0, n) = (earlier.n_records(), earlier.n_clusters(), records.len());
+    let round = Round {
+        earlier,
+        records,
+        m: earlier.n_records(),
+        c0: earlier.n_clusters(),
+    };
+    let (m, c0, n) = (round.m, round.c0, records.len());
     let keys: Vec<Keys> = par_map(records, keys);
-    let id_index: HashMap<&str, usize> = records
-        .iter()
-        .enumerate()
-        .map(|(i, r)| (r.record_id.as_str(), m + i))
-        .collect();
-    let find = |id: &str| id_index.get(id).copied().or_else(|| earlier.find_id(id));
-    let mut forced: HashMap<(usize, usize), bool> = HashMap::new();
-    for h in human {
-        if let (Some(a), Some(b)) = (find(&h.record_a), find(&h.record_b)) {
-            // a pair of earlier records was decided in its own round
-            if a.max(b) >= m && a != b {
-                forced.insert((a.min(b), a.max(b)), h.duplicate);
-            }
-        }
-    }
+    let forced = round.forced(human);
     let mut pairs = candidate_pairs(&keys, m, earlier);
     pairs.extend(forced.keys().copied());
     pairs.sort_unstable();
@@ -177,61 +169,12 @@ pub fn dedup_round(
     let old_keys: HashMap<usize, Keys> = old.into_iter().map(|g| (g, earlier.keys(g))).collect();
     let key = |g: usize| if g >= m { &keys[g - m] } else { &old_keys[&g] };
     let decided: Vec<(Decision, f64)> = par_map(&pairs, |&(a, b)| decide(key(a), key(b), th));
-    // one node per earlier cluster, then one per record of the round; a component holding an
-    // earlier cluster has it as its root (the lower index wins a union)
-    let node = |g: usize| {
-        if g >= m {
-            c0 + g - m
-        } else {
-            earlier.cluster_of(g)
-        }
-    };
-    let mut dsu = Dsu((0..c0 + n).collect());
-    let mut matched: Vec<Option<(usize, String)>> = vec![None; n];
-    let mut maybe = vec![];
-    let mut warnings = vec![];
-    let id = |g: usize| {
-        if g >= m {
-            records[g - m].record_id.as_str()
-        } else {
-            earlier.record_id(g)
-        }
-    };
-    for (&(a, b), (d, sim)) in pairs.iter().zip(decided) {
-        let by_person = forced.get(&(a, b)).copied();
-        let d = match by_person {
-            Some(true) => Decision::Duplicate("a reviewer's decision (dedup_decisions.csv)".into()),
-            Some(false) => Decision::Distinct,
-            None => d,
-        };
-        match d {
-            Decision::Duplicate(ev) => {
-                let (ra, rb) = (dsu.find(node(a)), dsu.find(node(b)));
-                if ra != rb && ra < c0 && rb < c0 {
-                    let why = format!(
-                        "{ev}; joining would merge {} and {}, kept apart by earlier rounds",
-                        cluster_id(ra),
-                        cluster_id(rb)
-                    );
-                    if by_person.is_some() {
-                        warnings.push(format!("dedup decision {} = {}: {why}; mark a pair of records of those two clusters as duplicates to merge them", id(a), id(b)));
-                    } else {
-                        maybe.push((a, b, sim, why));
-                    }
-                    continue;
-                }
-                dsu.union(ra, rb);
-                if b >= m && matched[b - m].is_none() {
-                    matched[b - m] = Some((a, ev.clone()));
-                }
-                if a >= m && matched[a - m].is_none() {
-                    matched[a - m] = Some((b, ev));
-                }
-            }
-            Decision::Maybe(ev) => maybe.push((a, b, sim, ev)),
-            Decision::Distinct => {}
-        }
-    }
+    let Joined {
+        mut dsu,
+        matched,
+        mut maybe,
+        warnings,
+    } = round.join(&pairs, decided, &forced);
     // the round's records joined to earlier clusters, and the clusters the round found
     let mut cluster_of = vec![0; n];
     let mut groups: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
@@ -273,6 +216,129 @@ pub fn dedup_round(
         matched,
         maybe,
         warnings,
+    }
+}
+
+/// A search round over the earlier rounds: record `g` is earlier's below `m`, the round's
+/// `g - m` from `m`; the earlier rounds have `c0` clusters.
+struct Round<'a> {
+    earlier: &'a Earlier,
+    records: &'a [Record],
+    m: usize,
+    c0: usize,
+}
+
+/// The union of the round's duplicate pairs, with what each record first matched, the
+/// maybe-pairs and the warnings on people's decisions that would merge earlier clusters.
+struct Joined {
+    dsu: Dsu,
+    matched: Vec<Option<(usize, String)>>,
+    maybe: Vec<(usize, usize, f64, String)>,
+    warnings: Vec<String>,
+}
+
+impl Round<'_> {
+    /// One node per earlier cluster, then one per record of the round.
+    fn node(&self, g: usize) -> usize {
+        if g >= self.m {
+            self.c0 + g - self.m
+        } else {
+            self.earlier.cluster_of(g)
+        }
+    }
+
+    fn id(&self, g: usize) -> &str {
+        if g >= self.m {
+            self.records[g - self.m].record_id.as_str()
+        } else {
+            self.earlier.record_id(g)
+        }
+    }
+
+    /// People's decisions on pairs involving the round's records (a pair of earlier records
+    /// was decided in its own round).
+    fn forced(&self, human: &[HumanDecision]) -> HashMap<(usize, usize), bool> {
+        let m = self.m;
+        let id_index: HashMap<&str, usize> = self
+            .records
+            .iter()
+            .enumerate()
+            .map(|(i, r)| (r.record_id.as_str(), m + i))
+            .collect();
+        let find = |id: &str| {
+            id_index
+                .get(id)
+                .copied()
+                .or_else(|| self.earlier.find_id(id))
+        };
+        let mut forced = HashMap::new();
+        for h in human {
+            if let (Some(a), Some(b)) = (find(&h.record_a), find(&h.record_b)) {
+                if a.max(b) >= m && a != b {
+                    forced.insert((a.min(b), a.max(b)), h.duplicate);
+                }
+            }
+        }
+        forced
+    }
+
+    /// Join the duplicate pairs (a person's decision over the rules'); a component holding an
+    /// earlier cluster has it as its root (the lower index wins a union), and two earlier
+    /// clusters are never joined.
+    fn join(
+        &self,
+        pairs: &[(usize, usize)],
+        decided: Vec<(Decision, f64)>,
+        forced: &HashMap<(usize, usize), bool>,
+    ) -> Joined {
+        let (m, c0) = (self.m, self.c0);
+        let mut dsu = Dsu((0..c0 + self.records.len()).collect());
+        let mut matched: Vec<Option<(usize, String)>> = vec![None; self.records.len()];
+        let mut maybe = vec![];
+        let mut warnings = vec![];
+        for (&(a, b), (d, sim)) in pairs.iter().zip(decided) {
+            let by_person = forced.get(&(a, b)).copied();
+            let d = match by_person {
+                Some(true) => {
+                    Decision::Duplicate("a reviewer's decision (dedup_decisions.csv)".into())
+                }
+                Some(false) => Decision::Distinct,
+                None => d,
+            };
+            match d {
+                Decision::Duplicate(ev) => {
+                    let (ra, rb) = (dsu.find(self.node(a)), dsu.find(self.node(b)));
+                    if ra != rb && ra < c0 && rb < c0 {
+                        let why = format!(
+                            "{ev}; joining would merge {} and {}, kept apart by earlier rounds",
+                            cluster_id(ra),
+                            cluster_id(rb)
+                        );
+                        if by_person.is_some() {
+                            warnings.push(format!("dedup decision {} = {}: {why}; mark a pair of records of those two clusters as duplicates to merge them", self.id(a), self.id(b)));
+                        } else {
+                            maybe.push((a, b, sim, why));
+                        }
+                        continue;
+                    }
+                    dsu.union(ra, rb);
+                    if b >= m && matched[b - m].is_none() {
+                        matched[b - m] = Some((a, ev.clone()));
+                    }
+                    if a >= m && matched[a - m].is_none() {
+                        matched[a - m] = Some((b, ev));
+                    }
+                }
+                Decision::Maybe(ev) => maybe.push((a, b, sim, ev)),
+                Decision::Distinct => {}
+            }
+        }
+        Joined {
+            dsu,
+            matched,
+            maybe,
+            warnings,
+        }
     }
 }
 

@@ -44,28 +44,10 @@ pub fn keys(r: &Record) -> Keys {
     let article_number = first_page
         .as_deref()
         .is_some_and(|p| p.starts_with(|c: char| c.is_ascii_alphabetic()) && p.len() >= 4);
-    let digits = |p: Option<String>| {
-        p.map(|p| {
-            p.chars()
-                .filter(|c| c.is_ascii_digit())
-                .collect::<String>()
-                .trim_start_matches('0')
-                .to_string()
-        })
-        .filter(|p| !p.is_empty())
-    };
     let last_page = digits(last_page);
     // compare the page number itself ("c37" ~ "37", "S417" ~ "417"); a page field without
     // digits ("Suppl", "t") says nothing
-    let first_page = first_page
-        .map(|p| {
-            p.chars()
-                .filter(|c| c.is_ascii_digit())
-                .collect::<String>()
-                .trim_start_matches('0')
-                .to_string()
-        })
-        .filter(|p| !p.is_empty());
+    let first_page = digits(first_page);
     let conference = r.entry_type.as_deref().map(|t| {
         let t = t.to_ascii_lowercase();
         t.contains("proceedings") || t.contains("conference") || t == "conf" || t == "cpaper"
@@ -81,16 +63,7 @@ pub fn keys(r: &Record) -> Keys {
             .filter(|s| !s.is_empty()),
         year: r.year,
         // the volume number itself: "35 Suppl 1" and "35" agree; "(Jul)" says nothing
-        volume: r
-            .volume
-            .as_deref()
-            .map(|v| {
-                v.trim()
-                    .chars()
-                    .take_while(|c| c.is_ascii_digit())
-                    .collect::<String>()
-            })
-            .filter(|v| !v.is_empty()),
+        volume: r.volume.as_deref().and_then(volume_number),
         first_page,
         last_page,
         article_number,
@@ -113,23 +86,47 @@ pub fn keys(r: &Record) -> Keys {
         correction: r.title.as_deref().is_some_and(norm::is_correction_notice),
         notice: r.title.as_deref().is_some_and(norm::is_notice),
         // the issue number itself ("3 Suppl" ~ "3"); an issue without digits says nothing
-        issue: r
-            .issue
-            .as_deref()
-            .map(|v| {
-                v.trim()
-                    .chars()
-                    .skip_while(|c| !c.is_ascii_digit())
-                    .take_while(|c| c.is_ascii_digit())
-                    .collect::<String>()
-                    .trim_start_matches('0')
-                    .to_string()
-            })
-            .filter(|v| !v.is_empty()),
+        issue: r.issue.as_deref().and_then(issue_number),
         title_head: r.title.as_deref().and_then(norm::title_head),
         all_authors: norm::authors_signature(&r.authors),
         conference,
     }
+}
+
+/// The digits of a page, leading zeros dropped ("c37" ~ "37", "S417" ~ "417"); a page without
+/// digits ("Suppl", "t") says nothing.
+fn digits(p: Option<String>) -> Option<String> {
+    p.map(|p| {
+        p.chars()
+            .filter(|c| c.is_ascii_digit())
+            .collect::<String>()
+            .trim_start_matches('0')
+            .to_string()
+    })
+    .filter(|p| !p.is_empty())
+}
+
+/// The volume number itself: "35 Suppl 1" and "35" agree; "(Jul)" says nothing.
+fn volume_number(v: &str) -> Option<String> {
+    let v: String = v
+        .trim()
+        .chars()
+        .take_while(|c| c.is_ascii_digit())
+        .collect();
+    (!v.is_empty()).then_some(v)
+}
+
+/// The issue number itself ("3 Suppl" ~ "3"); an issue without digits says nothing.
+fn issue_number(v: &str) -> Option<String> {
+    let v = v
+        .trim()
+        .chars()
+        .skip_while(|c| !c.is_ascii_digit())
+        .take_while(|c| c.is_ascii_digit())
+        .collect::<String>()
+        .trim_start_matches('0')
+        .to_string();
+    (!v.is_empty()).then_some(v)
 }
 
 /// FNV-1a over the parts of a blocking key (no string is built).

@@ -4,6 +4,25 @@
 /// annotations dropped ("[Chinese]", "[Review] [33 refs]", "[Erratum appears in …]"; a title
 /// wholly in brackets, a translated title, keeps its text), white space collapsed.
 pub fn title(t: &str) -> String {
+    let s = strip_markup(t);
+    let mut out = fold_title(&s);
+    if out.ends_with(' ') {
+        out.pop();
+    }
+    // a title never normalises to nothing: keep its letters as they are
+    if out.is_empty() {
+        out = t
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect();
+    }
+    out
+}
+
+/// A title without entities, markup, a correction notice's label and locus, a citation cut
+/// off by the export, and the brackets of a translated title.
+fn strip_markup(t: &str) -> String {
     let mut s = t.to_string();
     if s.contains('&') {
         s = s
@@ -53,8 +72,12 @@ pub fn title(t: &str) -> String {
             }
         }
     }
-    // drop bracketed annotations (and an unclosed one running to the end), lower-case, fold
-    // accents, keep [a-z0-9], collapse the rest to single spaces: one pass
+    s
+}
+
+/// Bracketed annotations dropped (and an unclosed one running to the end), lower-cased, accents
+/// folded, [a-z0-9] kept and the rest collapsed to single spaces: one pass.
+fn fold_title(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     let mut depth = 0;
     let mut space = true;
@@ -91,17 +114,6 @@ pub fn title(t: &str) -> String {
                 None => push(' '),
             }
         }
-    }
-    if out.ends_with(' ') {
-        out.pop();
-    }
-    // a title never normalises to nothing: keep its letters as they are
-    if out.is_empty() {
-        out = t
-            .chars()
-            .filter(|c| c.is_alphanumeric())
-            .flat_map(char::to_lowercase)
-            .collect();
     }
     out
 }

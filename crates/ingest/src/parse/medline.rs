@@ -10,44 +10,9 @@ pub fn parse_medline(text: &str, file: &str, database: &str) -> Result<Vec<Recor
     let mut tags: Vec<(String, String)> = vec![];
     let mut start = 0;
     let flush = |tags: &mut Vec<(String, String)>, start: usize, out: &mut Vec<Record>| {
-        if tags.is_empty() {
-            return;
+        if !tags.is_empty() {
+            out.push(record(tags.drain(..), file, database, start));
         }
-        let mut r = Record {
-            database: database.into(),
-            source_file: file.into(),
-            source_line: start,
-            entry_type: Some("JOUR".into()),
-            ..Default::default()
-        };
-        let mut id = None;
-        let mut short_authors = vec![];
-        let mut full_authors = vec![];
-        for (t, v) in tags.drain(..) {
-            match t.as_str() {
-                "PMID" => id = Some(v),
-                "TI" => push_text(&mut r.title, &v),
-                "AU" => short_authors.push(v),
-                "FAU" => full_authors.push(v),
-                "DP" => r.year = r.year.or(year_of(&v)),
-                "JT" => push_text(&mut r.journal, &v),
-                "TA" => push_text(&mut r.journal_abbrev, &v),
-                "VI" => push_text(&mut r.volume, &v),
-                "IP" => push_text(&mut r.issue, &v),
-                "PG" => push_text(&mut r.pages, &v),
-                "LID" | "AID" if v.ends_with("[doi]") => {
-                    push_text(&mut r.doi, v.trim_end_matches("[doi]"))
-                }
-                "AB" => push_text(&mut r.abstract_, &v),
-                _ => r.extra.push((t, v)),
-            }
-        }
-        r.authors = if short_authors.is_empty() {
-            full_authors
-        } else {
-            short_authors
-        };
-        out.push(finish(r, id, database));
     };
     for (n, raw) in text.lines().enumerate() {
         let ln = n + 1;
@@ -97,4 +62,48 @@ pub fn parse_medline(text: &str, file: &str, database: &str) -> Result<Vec<Recor
     }
     flush(&mut tags, start, &mut out);
     Ok(out)
+}
+
+/// A record from its tags in order; `start` is the line of its PMID.
+fn record(
+    tags: impl Iterator<Item = (String, String)>,
+    file: &str,
+    database: &str,
+    start: usize,
+) -> Record {
+    let mut r = Record {
+        database: database.into(),
+        source_file: file.into(),
+        source_line: start,
+        entry_type: Some("JOUR".into()),
+        ..Default::default()
+    };
+    let mut id = None;
+    let mut short_authors = vec![];
+    let mut full_authors = vec![];
+    for (t, v) in tags {
+        match t.as_str() {
+            "PMID" => id = Some(v),
+            "TI" => push_text(&mut r.title, &v),
+            "AU" => short_authors.push(v),
+            "FAU" => full_authors.push(v),
+            "DP" => r.year = r.year.or(year_of(&v)),
+            "JT" => push_text(&mut r.journal, &v),
+            "TA" => push_text(&mut r.journal_abbrev, &v),
+            "VI" => push_text(&mut r.volume, &v),
+            "IP" => push_text(&mut r.issue, &v),
+            "PG" => push_text(&mut r.pages, &v),
+            "LID" | "AID" if v.ends_with("[doi]") => {
+                push_text(&mut r.doi, v.trim_end_matches("[doi]"))
+            }
+            "AB" => push_text(&mut r.abstract_, &v),
+            _ => r.extra.push((t, v)),
+        }
+    }
+    r.authors = if short_authors.is_empty() {
+        full_authors
+    } else {
+        short_authors
+    };
+    finish(r, id, database)
 }

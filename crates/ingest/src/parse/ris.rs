@@ -34,26 +34,9 @@ fn ris_tag(l: &str) -> Option<(&str, &str)> {
 /// several `TY` lines, each after a blank line, is read that way. Record numbering between
 /// records ("2.", "Record #2 of 5") is kept as the next record's provenance (`NUMBER` in extra).
 pub fn parse_ris(text: &str, file: &str, database: &str) -> Result<Vec<Record>> {
-    let no_er_dialect = {
-        let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
-        let tys: Vec<usize> = (0..lines.len())
-            .filter(|&i| ris_tag(lines[i]).is_some_and(|(t, _)| t == "TY"))
-            .collect();
-        tys.len() >= 2
-            && !lines
-                .iter()
-                .any(|l| ris_tag(l).is_some_and(|(t, _)| t == "ER"))
-            && tys[1..].iter().all(|&i| {
-                i > 0
-                    && lines[..i]
-                        .iter()
-                        .rev()
-                        .find(|l| !super::record::preamble_line(l))
-                        .is_some_and(|l| l.trim().is_empty())
-            })
-    };
+    let no_er_dialect = no_er_dialect(text);
     let mut out = vec![];
-    let mut cur: Option<(Record, Option<String>, Vec<(String, String)>)> = None;
+    let mut cur: Option<Open> = None;
     let mut number: Option<String> = None;
     let mut last_line = 0;
     let mut blank_before = false;
@@ -69,9 +52,7 @@ pub fn parse_ris(text: &str, file: &str, database: &str) -> Result<Vec<Record>> 
         if let Some((tag, val)) = ris_tag(l) {
             if tag == "TY" {
                 if cur.is_some() && no_er_dialect && after_blank {
-                    let (mut r, id, tags) = cur.take().unwrap();
-                    apply_ris(&mut r, &tags);
-                    out.push(finish(r, id, database));
+                    out.extend(cur.take().map(|c| close(c, database)));
                 }
                 if cur.is_some() {
                     return Err(Error::data("record not closed by ER before the next TY")
@@ -91,23 +72,17 @@ pub fn parse_ris(text: &str, file: &str, database: &str) -> Result<Vec<Record>> 
                 cur = Some((r, None, vec![]));
                 continue;
             }
-            let Some((r, id, tags)) = cur.as_mut() else {
-                return Err(
-                    Error::data(format!("tag {tag} outside a record (expected TY first)"))
-                        .line(ln)
-                        .field(tag),
-                );
+            let Some((_, id, tags)) = cur.as_mut() else {
+                let why = format!("tag {tag} outside a record (expected TY first)");
+                return Err(Error::data(why).line(ln).field(tag));
             };
             if tag == "ER" {
-                let (mut r, id, tags) = cur.take().unwrap();
-                apply_ris(&mut r, &tags);
-                out.push(finish(r, id, database));
+                out.extend(cur.take().map(|c| close(c, database)));
                 continue;
             }
             if matches!(tag, "ID" | "AN" | "U1") && id.is_none() && !val.is_empty() {
                 *id = Some(val.to_string());
             }
-            let _ = r;
             tags.push((tag.to_string(), val.to_string()));
         } else if let Some((_, _, tags)) = cur.as_mut() {
             // continuation line
@@ -126,9 +101,7 @@ pub fn parse_ris(text: &str, file: &str, database: &str) -> Result<Vec<Record>> 
         }
     }
     if cur.is_some() && no_er_dialect {
-        let (mut r, id, tags) = cur.take().unwrap();
-        apply_ris(&mut r, &tags);
-        out.push(finish(r, id, database));
+        out.extend(cur.take().map(|c| close(c, database)));
     }
     if cur.is_some() {
         return Err(Error::data("truncated: last record has no ER line")
@@ -136,6 +109,36 @@ pub fn parse_ris(text: &str, file: &str, database: &str) -> Result<Vec<Record>> 
             .field("ER"));
     }
     Ok(out)
+}
+
+/// A file with no `ER` line and several `TY` lines, each after a blank line (records separated
+/// by blank lines only).
+fn no_er_dialect(text: &str) -> bool {
+    let lines: Vec<&str> = text.lines().map(|l| l.trim_end_matches('\r')).collect();
+    let tys: Vec<usize> = (0..lines.len())
+        .filter(|&i| ris_tag(lines[i]).is_some_and(|(t, _)| t == "TY"))
+        .collect();
+    tys.len() >= 2
+        && !lines
+            .iter()
+            .any(|l| ris_tag(l).is_some_and(|(t, _)| t == "ER"))
+        && tys[1..].iter().all(|&i| {
+            i > 0
+                && lines[..i]
+                    .iter()
+                    .rev()
+                    .find(|l| !super::record::preamble_line(l))
+                    .is_some_and(|l| l.trim().is_empty())
+        })
+}
+
+/// A record being read: the record, its id (ID, AN or U1), its tags in order.
+type Open = (Record, Option<String>, Vec<(String, String)>);
+
+/// A record read to its end.
+fn close((mut r, id, tags): Open, database: &str) -> Record {
+    apply_ris(&mut r, &tags);
+    finish(r, id, database)
 }
 
 fn apply_ris(r: &mut Record, tags: &[(String, String)]) {

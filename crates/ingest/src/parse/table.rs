@@ -15,42 +15,12 @@ pub fn parse_csv(text: &str, file: &str, database: &str) -> Result<Vec<Record>> 
         .iter()
         .map(|h| h.trim().to_string())
         .collect();
-    let idx = |names: &[&str]| {
-        headers
-            .iter()
-            .position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)))
-    };
-    let (i_id, i_ti, i_yr, i_au, i_jo, i_vl, i_is, i_pg, i_doi, i_ab, i_ty) = (
-        idx(&["ID", "record_id", "NCT Number", "TrialID"]),
-        idx(&["title", "Study Title", "Public title", "Public_title"]),
-        idx(&[
-            "year",
-            "First Posted",
-            "Date registration",
-            "Date_registration",
-            "Start Date",
-        ]),
-        idx(&["author", "authors"]),
-        idx(&["journal", "booktitle"]),
-        idx(&["volume"]),
-        idx(&["number", "issue"]),
-        idx(&["pages"]),
-        idx(&["doi"]),
-        idx(&["abstract"]),
-        idx(&["ENTRYTYPE", "type"]),
-    );
-    if i_ti.is_none() {
+    let c = Columns::find(&headers);
+    if c.title.is_none() {
         return Err(Error::data("CSV has no title column")
             .line(1)
             .field("title"));
     }
-    // a trial register's export (ClinicalTrials.gov: "NCT Number", "Study Title"; WHO ICTRP:
-    // "TrialID", "Public title"): records are registrations
-    let registry = headers.iter().any(|h| {
-        ["NCT Number", "TrialID"]
-            .iter()
-            .any(|n| h.eq_ignore_ascii_case(n))
-    });
     let mut out = vec![];
     for (n, row) in rdr.records().enumerate() {
         let ln = n + 2;
@@ -67,16 +37,16 @@ pub fn parse_csv(text: &str, file: &str, database: &str) -> Result<Vec<Record>> 
             source_line: ln,
             ..Default::default()
         };
-        r.entry_type = get(i_ty).or_else(|| registry.then(|| "trial registration".to_string()));
-        r.title = get(i_ti);
-        if let Some(y) = get(i_yr) {
+        r.entry_type = get(c.ty).or_else(|| c.registry.then(|| "trial registration".to_string()));
+        r.title = get(c.title);
+        if let Some(y) = get(c.year) {
             r.year = Some(year_of(&y).ok_or_else(|| {
                 Error::data(format!("not a year: {y:?}"))
                     .line(ln)
                     .field("year")
             })?);
         }
-        r.authors = get(i_au)
+        r.authors = get(c.authors)
             .map(|a| {
                 a.split(" and ")
                     .map(|s| s.trim().to_string())
@@ -84,25 +54,86 @@ pub fn parse_csv(text: &str, file: &str, database: &str) -> Result<Vec<Record>> 
                     .collect()
             })
             .unwrap_or_default();
-        r.journal = get(i_jo);
-        r.volume = get(i_vl);
-        r.issue = get(i_is);
-        r.pages = get(i_pg);
-        r.doi = get(i_doi);
-        r.abstract_ = get(i_ab);
+        r.journal = get(c.journal);
+        r.volume = get(c.volume);
+        r.issue = get(c.issue);
+        r.pages = get(c.pages);
+        r.doi = get(c.doi);
+        r.abstract_ = get(c.abstract_);
         for (k, h) in headers.iter().enumerate() {
-            if ![
-                i_id, i_ti, i_yr, i_au, i_jo, i_vl, i_is, i_pg, i_doi, i_ab, i_ty,
-            ]
-            .contains(&Some(k))
-            {
+            if !c.known().contains(&Some(k)) {
                 if let Some(v) = row.get(k).filter(|v| !v.is_empty()) {
                     r.extra.push((h.clone(), v.to_string()));
                 }
             }
         }
-        let id = get(i_id);
+        let id = get(c.id);
         out.push(finish(r, id, database));
     }
     Ok(out)
+}
+
+/// The positions of the columns a search export's CSV may have (names case-insensitive).
+struct Columns {
+    id: Option<usize>,
+    title: Option<usize>,
+    year: Option<usize>,
+    authors: Option<usize>,
+    journal: Option<usize>,
+    volume: Option<usize>,
+    issue: Option<usize>,
+    pages: Option<usize>,
+    doi: Option<usize>,
+    abstract_: Option<usize>,
+    ty: Option<usize>,
+    /// a trial register's export (ClinicalTrials.gov: "NCT Number", "Study Title"; WHO ICTRP:
+    /// "TrialID", "Public title"): records are registrations
+    registry: bool,
+}
+
+impl Columns {
+    fn find(headers: &[String]) -> Columns {
+        let idx = |names: &[&str]| {
+            headers
+                .iter()
+                .position(|h| names.iter().any(|n| h.eq_ignore_ascii_case(n)))
+        };
+        Columns {
+            id: idx(&["ID", "record_id", "NCT Number", "TrialID"]),
+            title: idx(&["title", "Study Title", "Public title", "Public_title"]),
+            year: idx(&[
+                "year",
+                "First Posted",
+                "Date registration",
+                "Date_registration",
+                "Start Date",
+            ]),
+            authors: idx(&["author", "authors"]),
+            journal: idx(&["journal", "booktitle"]),
+            volume: idx(&["volume"]),
+            issue: idx(&["number", "issue"]),
+            pages: idx(&["pages"]),
+            doi: idx(&["doi"]),
+            abstract_: idx(&["abstract"]),
+            ty: idx(&["ENTRYTYPE", "type"]),
+            registry: idx(&["NCT Number", "TrialID"]).is_some(),
+        }
+    }
+
+    /// The columns read into the record's own fields (the others go to `extra`).
+    fn known(&self) -> [Option<usize>; 11] {
+        [
+            self.id,
+            self.title,
+            self.year,
+            self.authors,
+            self.journal,
+            self.volume,
+            self.issue,
+            self.pages,
+            self.doi,
+            self.abstract_,
+            self.ty,
+        ]
+    }
 }

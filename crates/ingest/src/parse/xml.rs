@@ -48,106 +48,134 @@ pub(crate) fn records(
 ) -> Result<Vec<Record>> {
     let mut reader = Reader::from_str(text);
     let lines = LineIndex::new(text);
-    // open elements: name, attributes, whether a child element has started
-    let mut stack: Vec<(String, Vec<(String, String)>, bool)> = vec![];
-    let mut names: Vec<String> = vec![];
-    let mut out = vec![];
-    let mut cur: Option<(Record, Option<String>)> = None;
-    // one text buffer per open element; an element's text includes its children's (inline
-    // markup such as <i> inside a title)
-    let mut bufs: Vec<String> = vec![String::new()];
+    let mut w = Walk {
+        record_tag,
+        database,
+        stack: vec![],
+        names: vec![],
+        out: vec![],
+        cur: None,
+        bufs: vec![String::new()],
+    };
     loop {
         let pos = reader.buffer_position() as usize;
         let ev = reader.read_event().map_err(|e| {
             Error::data(format!("malformed XML: {e}"))
                 .line(lines.line(reader.error_position() as usize))
         })?;
+        let line = || lines.line(pos + 1);
         match ev {
             Event::Start(e) => {
                 let name = e.name().as_ref().to_string();
-                let attrs = e
-                    .attributes()
-                    .flatten()
-                    .map(|a| {
-                        (
-                            a.key.as_ref().to_string(),
-                            a.normalized_value(quick_xml::XmlVersion::Implicit1_0)
-                                .map(|v| v.to_string())
-                                .unwrap_or_default(),
-                        )
-                    })
-                    .collect();
                 if name == record_tag {
-                    cur = Some((
-                        Record {
-                            database: database.into(),
-                            source_file: file.into(),
-                            source_line: lines.line(pos + 1),
-                            ..Default::default()
-                        },
-                        None,
-                    ));
+                    let r = Record {
+                        database: database.into(),
+                        source_file: file.into(),
+                        source_line: line(),
+                        ..Default::default()
+                    };
+                    w.cur = Some((r, None));
                 }
-                bufs.push(String::new());
-                names.push(name.clone());
-                if let Some(parent) = stack.last_mut() {
-                    parent.2 = true;
-                }
-                stack.push((name, attrs, false));
+                w.start(name, attributes(&e));
             }
-            Event::Text(t) => bufs
-                .last_mut()
-                .expect("root buffer")
-                .push_str(&t.xml10_content()),
-            Event::CData(t) => bufs.last_mut().expect("root buffer").push_str(&t),
-            Event::GeneralRef(r) => bufs.last_mut().expect("root buffer").extend(entity(&r)),
-            Event::End(e) => {
-                let name = e.name().as_ref().to_string();
-                let Some((open, attrs, has_children)) = stack.pop() else {
-                    return Err(Error::data(format!("</{name}> without an opening tag"))
-                        .line(lines.line(pos + 1))
-                        .field(name));
-                };
-                names.pop();
-                let text = bufs.pop().unwrap_or_default();
-                if let Some(parent) = bufs.last_mut() {
-                    parent.push_str(&text);
-                }
-                if open != name {
-                    return Err(Error::data(format!("</{name}> closes <{open}>"))
-                        .line(lines.line(pos + 1))
-                        .field(name));
-                }
-                if name == record_tag {
-                    if let Some((r, id)) = cur.take() {
-                        out.push(finish(r, id, database));
-                    }
-                } else if let Some((r, id)) = cur.as_mut() {
-                    let v = text.split_whitespace().collect::<Vec<_>>().join(" ");
-                    field(
-                        r,
-                        id,
-                        &Element {
-                            name: &name,
-                            ancestors: &names,
-                            attrs: &attrs,
-                            value: &v,
-                            raw: &text,
-                            leaf: !has_children,
-                        },
-                    );
-                }
-            }
+            Event::Text(t) => w.text().push_str(&t.xml10_content()),
+            Event::CData(t) => w.text().push_str(&t),
+            Event::GeneralRef(r) => w.text().extend(entity(&r)),
+            Event::End(e) => w.end(e.name().as_ref().to_string(), line, &mut field)?,
             Event::Eof => break,
             _ => {}
         }
     }
-    if let Some((open, _, _)) = stack.last() {
+    if let Some((open, _, _)) = w.stack.last() {
         return Err(Error::data(format!("truncated: <{open}> is not closed"))
             .line(text.lines().count())
             .field(open.clone()));
     }
-    Ok(out)
+    Ok(w.out)
+}
+
+/// An element's attributes (name, normalized value).
+fn attributes(e: &quick_xml::events::BytesStart) -> Vec<(String, String)> {
+    e.attributes()
+        .flatten()
+        .map(|a| {
+            let v = a.normalized_value(quick_xml::XmlVersion::Implicit1_0);
+            (
+                a.key.as_ref().to_string(),
+                v.map(|v| v.to_string()).unwrap_or_default(),
+            )
+        })
+        .collect()
+}
+
+/// The state of a walk through an XML export.
+struct Walk<'a> {
+    record_tag: &'a str,
+    database: &'a str,
+    /// open elements: name, attributes, whether a child element has started
+    stack: Vec<(String, Vec<(String, String)>, bool)>,
+    names: Vec<String>,
+    out: Vec<Record>,
+    cur: Option<(Record, Option<String>)>,
+    /// one text buffer per open element; an element's text includes its children's (inline
+    /// markup such as <i> inside a title)
+    bufs: Vec<String>,
+}
+
+impl Walk<'_> {
+    fn text(&mut self) -> &mut String {
+        self.bufs.last_mut().expect("root buffer")
+    }
+
+    fn start(&mut self, name: String, attrs: Vec<(String, String)>) {
+        self.bufs.push(String::new());
+        self.names.push(name.clone());
+        if let Some(parent) = self.stack.last_mut() {
+            parent.2 = true;
+        }
+        self.stack.push((name, attrs, false));
+    }
+
+    /// An element's end: the record finished, or the element given to `field`.
+    fn end(
+        &mut self,
+        name: String,
+        line: impl Fn() -> usize,
+        field: &mut impl FnMut(&mut Record, &mut Option<String>, &Element),
+    ) -> Result<()> {
+        let Some((open, attrs, has_children)) = self.stack.pop() else {
+            return Err(Error::data(format!("</{name}> without an opening tag"))
+                .line(line())
+                .field(name));
+        };
+        self.names.pop();
+        let text = self.bufs.pop().unwrap_or_default();
+        if let Some(parent) = self.bufs.last_mut() {
+            parent.push_str(&text);
+        }
+        if open != name {
+            return Err(Error::data(format!("</{name}> closes <{open}>"))
+                .line(line())
+                .field(name));
+        }
+        if name == self.record_tag {
+            if let Some((r, id)) = self.cur.take() {
+                self.out.push(finish(r, id, self.database));
+            }
+        } else if let Some((r, id)) = self.cur.as_mut() {
+            let v = text.split_whitespace().collect::<Vec<_>>().join(" ");
+            let element = Element {
+                name: &name,
+                ancestors: &self.names,
+                attrs: &attrs,
+                value: &v,
+                raw: &text,
+                leaf: !has_children,
+            };
+            field(r, id, &element);
+        }
+        Ok(())
+    }
 }
 
 /// The character an entity or character reference stands for (`&amp;`, `&#233;`, …); `None`
