@@ -132,20 +132,7 @@ fn abbreviate(j: &str) -> String {
 /// Generate `n` records (about `dup_rate` of them duplicates of others) and the true clusters.
 pub fn generate(n: usize, dup_rate: f64, seed: u64) -> (Vec<SynthRecord>, Vec<Vec<String>>) {
     let mut r = Rng(seed);
-    let journals: Vec<String> = (0..400)
-        .map(|_| {
-            let k = 2 + r.below(3);
-            let mut w: Vec<String> = (0..k)
-                .map(|_| {
-                    let mut s = r.pick(&WORDS).to_string();
-                    s[..1].make_ascii_uppercase();
-                    s
-                })
-                .collect();
-            w.insert(0, "Journal of".into());
-            w.join(" ")
-        })
-        .collect();
+    let journals = journals(&mut r);
     let mut out: Vec<SynthRecord> = Vec::with_capacity(n);
     let mut clusters = vec![];
     let mut next_id = 0usize;
@@ -156,52 +143,21 @@ pub fn generate(n: usize, dup_rate: f64, seed: u64) -> (Vec<SynthRecord>, Vec<Ve
     let mut w = 0usize;
     while out.len() < n {
         w += 1;
-        let len = 7 + r.below(10) as usize;
-        let words: Vec<&str> = (0..len).map(|_| *r.pick(&WORDS)).collect();
-        let title = format!("Synthetic {w} {}", words.join(" "));
-        let n_auth = 1 + r.below(6) as usize;
-        let authors: Vec<(String, String, String)> = (0..n_auth)
-            .map(|_| {
-                let s = surname(&mut r);
-                let g = surname(&mut r);
-                let ini = g[..1].to_string();
-                (s, g, ini)
-            })
-            .collect();
-        let year = 1990 + r.below(35) as i64;
-        let journal = r.pick(&journals).clone();
-        let volume = (1 + r.below(300)).to_string();
-        let number = (1 + r.below(12)).to_string();
-        let sp = 1 + r.below(3000);
-        let ep = sp + 2 + r.below(15);
-        let doi = format!("10.5555/synth.{w}");
-        let base = SynthRecord {
-            id: String::new(),
-            title: title.clone(),
-            year,
-            author: authors
-                .iter()
-                .map(|(s, _, i)| format!("{s}, {i}."))
-                .collect::<Vec<_>>()
-                .join(" and "),
-            pages: format!("{sp}-{ep}"),
-            volume,
-            number,
-            journal: journal.clone(),
-            doi: doi.clone(),
-            entry_type: "article".into(),
-        };
+        let work = Work::new(&mut r, w, &journals);
         if r.chance(1.0 / 60.0) {
-            hard_case(
-                &mut r,
-                &base,
-                w,
-                &authors,
-                &mut out,
-                &mut clusters,
-                &mut id,
-                n,
-            );
+            let (records, one_work) = hard_records(&mut r, &work.base, w, &work.authors);
+            let mut ids = vec![];
+            for mut rec in records.iter().cloned() {
+                if out.len() >= n {
+                    break;
+                }
+                rec.id = id();
+                ids.push(rec.id.clone());
+                out.push(rec);
+            }
+            if one_work && ids.len() == records.len() {
+                clusters.push(ids);
+            }
             continue;
         }
         let extra = if r.chance(dup_rate / 2.0) {
@@ -214,60 +170,10 @@ pub fn generate(n: usize, dup_rate: f64, seed: u64) -> (Vec<SynthRecord>, Vec<Ve
             if out.len() >= n {
                 break;
             }
-            let mut rec = base.clone();
+            let mut rec = work.base.clone();
             rec.id = id();
             if c > 0 {
-                // realistic noise of another database's export
-                if r.chance(0.3) {
-                    rec.title = rec.title.to_uppercase();
-                }
-                if r.chance(0.3) {
-                    rec.title.push('.');
-                }
-                if r.chance(0.1) {
-                    rec.title.push_str(" [Spanish]");
-                }
-                if r.chance(0.3) {
-                    rec.author = authors
-                        .iter()
-                        .map(|(s, g, _)| format!("{s}, {g}"))
-                        .collect::<Vec<_>>()
-                        .join(" and ");
-                }
-                if r.chance(0.4) {
-                    rec.journal = abbreviate(&journal);
-                }
-                if r.chance(0.4) {
-                    let ep_s = ep.to_string();
-                    let sp_s = sp.to_string();
-                    let k = sp_s
-                        .chars()
-                        .zip(ep_s.chars())
-                        .take_while(|(a, b)| a == b)
-                        .count();
-                    rec.pages = format!("{sp}-{}", &ep_s[k.min(ep_s.len() - 1)..]);
-                }
-                if r.chance(0.5) {
-                    rec.doi.clear();
-                }
-                if r.chance(0.1) {
-                    rec.number.clear();
-                }
-                if r.chance(0.15) {
-                    // a typo: two adjacent letters swapped inside the title
-                    let mut b = rec.title.clone().into_bytes();
-                    let i = 12 + r.below((b.len() - 14) as u64) as usize;
-                    if b[i].is_ascii_alphabetic() && b[i + 1].is_ascii_alphabetic() {
-                        b.swap(i, i + 1);
-                    }
-                    rec.title = String::from_utf8(b).unwrap();
-                }
-                if r.chance(0.1) {
-                    rec.year += 1; // e-pub ahead of print
-                }
-                if r.chance(0.1) {
-                    rec.volume.clear();
-                }
+                work.noise(&mut r, &mut rec);
             }
             members.push(rec.id.clone());
             out.push(rec);
@@ -282,6 +188,134 @@ pub fn generate(n: usize, dup_rate: f64, seed: u64) -> (Vec<SynthRecord>, Vec<Ve
         out.swap(i, j);
     }
     (out, clusters)
+}
+
+/// 400 journal names ("Journal of Word Word").
+fn journals(r: &mut Rng) -> Vec<String> {
+    (0..400)
+        .map(|_| {
+            let k = 2 + r.below(3);
+            let mut w: Vec<String> = (0..k)
+                .map(|_| {
+                    let mut s = r.pick(&WORDS).to_string();
+                    s[..1].make_ascii_uppercase();
+                    s
+                })
+                .collect();
+            w.insert(0, "Journal of".into());
+            w.join(" ")
+        })
+        .collect()
+}
+
+/// One synthetic work: its record as one database gives it, its authors (surname, given name,
+/// initial) and page range.
+struct Work {
+    base: SynthRecord,
+    authors: Vec<(String, String, String)>,
+    sp: u64,
+    ep: u64,
+}
+
+impl Work {
+    fn new(r: &mut Rng, w: usize, journals: &[String]) -> Work {
+        let len = 7 + r.below(10) as usize;
+        let words: Vec<&str> = (0..len).map(|_| *r.pick(&WORDS)).collect();
+        let title = format!("Synthetic {w} {}", words.join(" "));
+        let n_auth = 1 + r.below(6) as usize;
+        let authors: Vec<(String, String, String)> = (0..n_auth)
+            .map(|_| {
+                let s = surname(r);
+                let g = surname(r);
+                let ini = g[..1].to_string();
+                (s, g, ini)
+            })
+            .collect();
+        let year = 1990 + r.below(35) as i64;
+        let journal = r.pick(journals).clone();
+        let volume = (1 + r.below(300)).to_string();
+        let number = (1 + r.below(12)).to_string();
+        let sp = 1 + r.below(3000);
+        let ep = sp + 2 + r.below(15);
+        let base = SynthRecord {
+            id: String::new(),
+            title,
+            year,
+            author: authors
+                .iter()
+                .map(|(s, _, i)| format!("{s}, {i}."))
+                .collect::<Vec<_>>()
+                .join(" and "),
+            pages: format!("{sp}-{ep}"),
+            volume,
+            number,
+            journal,
+            doi: format!("10.5555/synth.{w}"),
+            entry_type: "article".into(),
+        };
+        Work {
+            base,
+            authors,
+            sp,
+            ep,
+        }
+    }
+
+    /// The realistic noise of another database's export.
+    fn noise(&self, r: &mut Rng, rec: &mut SynthRecord) {
+        let (sp, ep) = (self.sp, self.ep);
+        if r.chance(0.3) {
+            rec.title = rec.title.to_uppercase();
+        }
+        if r.chance(0.3) {
+            rec.title.push('.');
+        }
+        if r.chance(0.1) {
+            rec.title.push_str(" [Spanish]");
+        }
+        if r.chance(0.3) {
+            rec.author = self
+                .authors
+                .iter()
+                .map(|(s, g, _)| format!("{s}, {g}"))
+                .collect::<Vec<_>>()
+                .join(" and ");
+        }
+        if r.chance(0.4) {
+            rec.journal = abbreviate(&self.base.journal);
+        }
+        if r.chance(0.4) {
+            let ep_s = ep.to_string();
+            let sp_s = sp.to_string();
+            let k = sp_s
+                .chars()
+                .zip(ep_s.chars())
+                .take_while(|(a, b)| a == b)
+                .count();
+            rec.pages = format!("{sp}-{}", &ep_s[k.min(ep_s.len() - 1)..]);
+        }
+        if r.chance(0.5) {
+            rec.doi.clear();
+        }
+        if r.chance(0.1) {
+            rec.number.clear();
+        }
+        if r.chance(0.15) {
+            // a typo: two adjacent letters swapped inside the title
+            let mut b = rec.title.clone().into_bytes();
+            let i = 12 + r.below((b.len() - 14) as u64) as usize;
+            if b[i].is_ascii_alphabetic() && b[i + 1].is_ascii_alphabetic() {
+                b.swap(i, i + 1);
+            }
+            rec.title = String::from_utf8(b).unwrap();
+        }
+        if r.chance(0.1) {
+            rec.year += 1; // e-pub ahead of print
+        }
+        if r.chance(0.1) {
+            rec.volume.clear();
+        }
+    }
 }
 
 const CYR: [&str; 16] = [
@@ -317,164 +351,134 @@ const DE: [&str; 12] = [
     "Untersuchung",
 ];
 
-/// One work of a hard class (see the module doc), its records pushed to `out`, its true
-/// duplicate cluster (if any) to `clusters`.
-#[allow(clippy::too_many_arguments)]
-fn hard_case(
+/// One work of a hard class (see the module doc): its records, and whether they are one work
+/// (a true duplicate cluster).
+fn hard_records(
     r: &mut Rng,
     base: &SynthRecord,
     w: usize,
     authors: &[(String, String, String)],
-    out: &mut Vec<SynthRecord>,
-    clusters: &mut Vec<Vec<String>>,
-    id: &mut impl FnMut() -> String,
-    n: usize,
-) {
-    let mut push = |mut rec: SynthRecord, out: &mut Vec<SynthRecord>| -> Option<String> {
-        if out.len() >= n {
-            return None;
-        }
-        rec.id = id();
-        let i = rec.id.clone();
-        out.push(rec);
-        Some(i)
-    };
+) -> (Vec<SynthRecord>, bool) {
     match r.below(6) {
-        0 => {
-            // serial items: the same column title, author, year, journal and volume in
-            // consecutive issues, no pages: different items
-            let title = format!("Synthetic {w} editor's comments");
-            for issue in 1..=(2 + r.below(2)) {
-                push(
-                    SynthRecord {
-                        title: title.clone(),
-                        number: issue.to_string(),
-                        pages: String::new(),
-                        doi: String::new(),
-                        ..base.clone()
-                    },
-                    out,
-                );
-            }
-        }
-        1 => {
-            // an erratum in a later issue: a different item
-            push(base.clone(), out);
-            let page = base
-                .pages
-                .split('-')
-                .next()
-                .unwrap_or("1")
-                .parse::<u64>()
-                .unwrap_or(1)
-                + 300;
-            let number = (base.number.parse::<u64>().unwrap_or(1) + 3).to_string();
-            push(
-                SynthRecord {
-                    title: format!("Erratum: {}", base.title),
-                    pages: page.to_string(),
-                    number,
-                    doi: String::new(),
-                    ..base.clone()
-                },
-                out,
-            );
-        }
-        2 => {
-            // a conference paper and its journal version: the same authors, a year apart, no
-            // pages, volume or DOI at the conference
-            let conf = SynthRecord {
-                entry_type: "inproceedings".into(),
-                journal: format!(
-                    "Proceedings of the {} Conference",
-                    base.journal.trim_start_matches("Journal of ")
-                ),
-                year: base.year - 1,
-                pages: String::new(),
-                volume: String::new(),
-                number: String::new(),
-                doi: String::new(),
-                ..base.clone()
-            };
-            let ids: Vec<String> = [push(conf, out), push(base.clone(), out)]
-                .into_iter()
-                .flatten()
-                .collect();
-            if ids.len() == 2 {
-                clusters.push(ids);
-            }
-        }
-        3 => {
-            // the same article indexed under a translated title, identical locators
-            let k = 6 + r.below(5) as usize;
-            let de: Vec<&str> = (0..k).map(|_| *r.pick(&DE)).collect();
-            let translated = SynthRecord {
-                title: format!("Synthetische {w} {}", de.join(" ")),
-                doi: String::new(),
-                ..base.clone()
-            };
-            let ids: Vec<String> = [push(base.clone(), out), push(translated, out)]
-                .into_iter()
-                .flatten()
-                .collect();
-            if ids.len() == 2 {
-                clusters.push(ids);
-            }
-        }
-        4 => {
-            // a title cut at its subtitle in one database (pages and DOI missing there too)
-            let full = SynthRecord {
-                title: format!(
-                    "{}: a {} {} study",
-                    base.title,
-                    r.pick(&WORDS),
-                    r.pick(&WORDS)
-                ),
-                ..base.clone()
-            };
-            let cut = SynthRecord {
-                pages: String::new(),
-                doi: String::new(),
-                ..base.clone()
-            };
-            let ids: Vec<String> = [push(full, out), push(cut, out)]
-                .into_iter()
-                .flatten()
-                .collect();
-            if ids.len() == 2 {
-                clusters.push(ids);
-            }
-        }
-        _ => {
-            // a Cyrillic title: the same DOI, and on one side little else
-            let k = 5 + r.below(5) as usize;
-            let words: Vec<&str> = (0..k).map(|_| *r.pick(&CYR)).collect();
-            let title = format!("Синтетическая {w} {}", words.join(" "));
-            let author = authors
-                .iter()
-                .map(|(s, _, i)| format!("{s}, {i}."))
-                .collect::<Vec<_>>()
-                .join(" and ");
-            let a = SynthRecord {
-                title: title.clone(),
-                author: author.clone(),
-                ..base.clone()
-            };
-            let b = SynthRecord {
-                title,
-                author: String::new(),
-                journal: String::new(),
-                volume: String::new(),
-                number: String::new(),
-                pages: String::new(),
-                ..base.clone()
-            };
-            let ids: Vec<String> = [push(a, out), push(b, out)].into_iter().flatten().collect();
-            if ids.len() == 2 {
-                clusters.push(ids);
-            }
-        }
+        0 => (serial(r, base, w), false),
+        1 => (erratum(base), false),
+        2 => (conference(base), true),
+        3 => (translated(r, base, w), true),
+        4 => (subtitle(r, base), true),
+        _ => (cyrillic(r, base, w, authors), true),
     }
+}
+
+/// Serial items: the same column title, author, year, journal and volume in consecutive
+/// issues, no pages: different items.
+fn serial(r: &mut Rng, base: &SynthRecord, w: usize) -> Vec<SynthRecord> {
+    let title = format!("Synthetic {w} editor's comments");
+    (1..=(2 + r.below(2)))
+        .map(|issue| SynthRecord {
+            title: title.clone(),
+            number: issue.to_string(),
+            pages: String::new(),
+            doi: String::new(),
+            ..base.clone()
+        })
+        .collect()
+}
+
+/// An erratum in a later issue: a different item.
+fn erratum(base: &SynthRecord) -> Vec<SynthRecord> {
+    let first = base.pages.split('-').next().unwrap_or("1");
+    let page = first.parse::<u64>().unwrap_or(1) + 300;
+    let number = (base.number.parse::<u64>().unwrap_or(1) + 3).to_string();
+    let erratum = SynthRecord {
+        title: format!("Erratum: {}", base.title),
+        pages: page.to_string(),
+        number,
+        doi: String::new(),
+        ..base.clone()
+    };
+    vec![base.clone(), erratum]
+}
+
+/// A conference paper and its journal version: the same authors, a year apart, no pages,
+/// volume or DOI at the conference.
+fn conference(base: &SynthRecord) -> Vec<SynthRecord> {
+    let conf = SynthRecord {
+        entry_type: "inproceedings".into(),
+        journal: format!(
+            "Proceedings of the {} Conference",
+            base.journal.trim_start_matches("Journal of ")
+        ),
+        year: base.year - 1,
+        pages: String::new(),
+        volume: String::new(),
+        number: String::new(),
+        doi: String::new(),
+        ..base.clone()
+    };
+    vec![conf, base.clone()]
+}
+
+/// The same article indexed under a translated title, identical locators.
+fn translated(r: &mut Rng, base: &SynthRecord, w: usize) -> Vec<SynthRecord> {
+    let k = 6 + r.below(5) as usize;
+    let de: Vec<&str> = (0..k).map(|_| *r.pick(&DE)).collect();
+    let translated = SynthRecord {
+        title: format!("Synthetische {w} {}", de.join(" ")),
+        doi: String::new(),
+        ..base.clone()
+    };
+    vec![base.clone(), translated]
+}
+
+/// A title cut at its subtitle in one database (pages and DOI missing there too).
+fn subtitle(r: &mut Rng, base: &SynthRecord) -> Vec<SynthRecord> {
+    let full = SynthRecord {
+        title: format!(
+            "{}: a {} {} study",
+            base.title,
+            r.pick(&WORDS),
+            r.pick(&WORDS)
+        ),
+        ..base.clone()
+    };
+    let cut = SynthRecord {
+        pages: String::new(),
+        doi: String::new(),
+        ..base.clone()
+    };
+    vec![full, cut]
+}
+
+/// A Cyrillic title: the same DOI, and on one side little else.
+fn cyrillic(
+    r: &mut Rng,
+    base: &SynthRecord,
+    w: usize,
+    authors: &[(String, String, String)],
+) -> Vec<SynthRecord> {
+    let k = 5 + r.below(5) as usize;
+    let words: Vec<&str> = (0..k).map(|_| *r.pick(&CYR)).collect();
+    let title = format!("Синтетическая {w} {}", words.join(" "));
+    let author = authors
+        .iter()
+        .map(|(s, _, i)| format!("{s}, {i}."))
+        .collect::<Vec<_>>()
+        .join(" and ");
+    let a = SynthRecord {
+        title: title.clone(),
+        author,
+        ..base.clone()
+    };
+    let b = SynthRecord {
+        title,
+        author: String::new(),
+        journal: String::new(),
+        volume: String::new(),
+        number: String::new(),
+        pages: String::new(),
+        ..base.clone()
+    };
+    vec![a, b]
 }
 
 /// The records as benchmark-layout CSV text.
