@@ -6,7 +6,7 @@ pub use metapipe_plan::options::AnalysisCfg;
 use metapipe_tables::Error;
 use serde::Deserialize;
 use std::collections::BTreeMap;
-use std::path::{Component, Path, PathBuf};
+use std::path::{Path, PathBuf};
 
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -224,122 +224,6 @@ impl OutcomeCfg {
     }
 }
 
-/// The 1-based line of `field` (`table.key`, or `table.sub.key`) in a config's text: within
-/// the `[[outcomes]]` entry with `id = outcome` when given, else within the table's section,
-/// else anywhere.
-fn key_line(text: &str, field: &str, outcome: Option<&str>) -> Option<usize> {
-    let lines: Vec<&str> = text.lines().collect();
-    let key = field.rsplit('.').next().unwrap_or(field);
-    let is_key = |l: &str| {
-        l.trim_start()
-            .strip_prefix(key)
-            .is_some_and(|r| r.trim_start().starts_with('='))
-    };
-    let is_header = |l: &str| l.trim_start().starts_with('[');
-    let block = |start: usize| -> Option<usize> {
-        (start..lines.len())
-            .take_while(|&i| i == start || !is_header(lines[i]))
-            .find(|&i| is_key(lines[i]))
-            .map(|i| i + 1)
-    };
-    if let Some(id) = outcome {
-        let at = lines
-            .iter()
-            .position(|l| l.trim_start().starts_with("id") && l.contains(&format!("\"{id}\"")))?;
-        let start = (0..=at).rev().find(|&i| is_header(lines[i])).unwrap_or(0);
-        return block(start);
-    }
-    let table = field.rsplit_once('.').map(|(t, _)| t).unwrap_or("");
-    let header = lines.iter().position(|l| {
-        let h = l.trim().trim_start_matches('[').trim_end_matches(']');
-        l.trim_start().starts_with('[') && h == table
-    });
-    header
-        .and_then(block)
-        .or_else(|| lines.iter().position(|l| is_key(l)).map(|i| i + 1))
-}
-
-/// The column names of a CSV sheet's header (trimmed).
-fn sheet_header(path: &Path) -> Result<Vec<String>, Error> {
-    metapipe_tables::sheet::Sheet::header(path)
-}
-
-/// PRISMA 2020 stages, in the order of the flow diagram.
-pub(crate) const PRISMA_STAGES: [&str; 7] = [
-    "records_identified",
-    "duplicates_removed",
-    "records_screened",
-    "excluded_title_abstract",
-    "full_text_assessed",
-    "excluded_full_text",
-    "studies_included",
-];
-
-/// What is wrong with typed `[prisma]` counts, if anything: (stage key, message). Checked when
-/// the config is loaded (the error names the config file and line): known stages only, no
-/// negative count, and conservation where the counts allow (identified - duplicates = screened,
-/// screened - excluded = assessed, assessed - excluded = included).
-pub(crate) fn prisma_problem(
-    counts: &std::collections::BTreeMap<String, i64>,
-) -> Option<(String, String)> {
-    for (k, v) in counts {
-        if !PRISMA_STAGES.contains(&k.as_str()) {
-            return Some((
-                k.clone(),
-                format!("unknown stage; expected one of {PRISMA_STAGES:?}"),
-            ));
-        }
-        if *v < 0 {
-            return Some((k.clone(), format!("{v} is negative")));
-        }
-    }
-    let g = |k: &str| counts.get(k).copied();
-    for (a, b, c) in [
-        (
-            "records_identified",
-            "duplicates_removed",
-            "records_screened",
-        ),
-        (
-            "records_screened",
-            "excluded_title_abstract",
-            "full_text_assessed",
-        ),
-        (
-            "full_text_assessed",
-            "excluded_full_text",
-            "studies_included",
-        ),
-    ] {
-        if let (Some(x), Some(y), Some(z)) = (g(a), g(b), g(c)) {
-            if x - y != z {
-                return Some((
-                    c.to_string(),
-                    format!("{a} {x} - {b} {y} = {}, not {z}", x - y),
-                ));
-            }
-        }
-    }
-    None
-}
-
-/// `base.join(p)` with `x/..` folded, so that messages name `data/x.csv`, not `pipelines/../data/x.csv`.
-fn resolve(base: &Path, p: &Path) -> PathBuf {
-    let mut out = PathBuf::new();
-    for c in base.join(p).components() {
-        match c {
-            Component::ParentDir
-                if matches!(out.components().next_back(), Some(Component::Normal(_))) =>
-            {
-                out.pop();
-            }
-            Component::CurDir => {}
-            c => out.push(c),
-        }
-    }
-    out
-}
-
 impl Config {
     /// Load and check a config; paths inside are relative to the config file's directory.
     pub fn load(path: &Path) -> Result<Config, Error> {
@@ -352,173 +236,13 @@ impl Config {
             }
             err
         })?;
-        let bad_in = |outcome: Option<&str>, field: &str, msg: String| {
-            let mut e = Error::data(msg).file(path).field(field);
-            if let Some(l) = key_line(&text, field, outcome) {
-                e = e.line(l);
-            }
-            Err(e)
-        };
-        let bad = |field: &str, msg: String| bad_in(None, field, msg);
-        if let Some((key, msg)) = cfg.prisma.as_ref().and_then(prisma_problem) {
-            return bad(&format!("prisma.{key}"), msg);
-        }
+        let at = |b: checks::Bad| b.error(path, &text);
         let base = path.parent().unwrap_or(Path::new(""));
-        for (field, f) in cfg.files() {
-            *f = resolve(base, f);
-            if !f.is_file() {
-                return bad(field, format!("file not found: {}", f.display()));
-            }
-        }
-        let mut dbs = std::collections::BTreeSet::new();
-        for s in &cfg.sources {
-            if !dbs.insert((&s.database, &s.searched)) {
-                return bad(
-                    "sources.database",
-                    format!("{} listed twice for the same search date", s.database),
-                );
-            }
-        }
-        if !cfg.sources.is_empty() && cfg.screening.is_none() {
-            return bad("screening", "search exports are given ([[sources]]) but no screening logs ([screening]); give both, or type the PRISMA counts in [prisma]".into());
-        }
-        if cfg.review.name.is_empty() || cfg.review.name.contains('/') {
-            return bad("review.name", "must be a plain name".into());
-        }
-        if let Err(m) = cfg.dedup.thresholds.checked() {
-            return bad("dedup.thresholds", m);
-        }
-        for (k, v) in &cfg.extraction.covariates {
-            if v.as_str()
-                .and_then(metapipe_extract::CovKind::parse)
-                .is_none()
-            {
-                return bad(
-                    &format!("extraction.covariates.{k}"),
-                    format!("{v}: expected \"text\", \"number\" or \"yes/no\""),
-                );
-            }
-        }
-        let mut ids = std::collections::BTreeSet::new();
-        for o in &cfg.outcomes {
-            if !ids.insert(&o.id) {
-                return bad("outcomes.id", format!("{} listed twice", o.id));
-            }
-            if let Some(StudySet::Word(w)) = &o.studies {
-                if w != "all" && w != "unstated" {
-                    return bad(
-                        "outcomes.studies",
-                        format!("{w:?}: expected a list of study ids, \"all\" or \"unstated\""),
-                    );
-                }
-            }
-            if let Err((key, msg)) =
-                metapipe_plan::options::outcome_spec(&o.analysis(&cfg.analysis))
-            {
-                // the key where it was set: the outcome's own, or [analysis]'s default
-                let section = if o.analysis(&AnalysisCfg::default()).sets(key) {
-                    "outcomes"
-                } else {
-                    "analysis"
-                };
-                return bad_in(
-                    (section == "outcomes").then_some(o.id.as_str()),
-                    &format!("{section}.{key}"),
-                    format!("outcome {}: {msg}", o.id),
-                );
-            }
-        }
+        cfg.check(base).map_err(at)?;
         // the columns the outcomes name, against the studies table the extraction will make
-        let header = sheet_header(&cfg.extraction.studies)?;
-        for (k, _) in &cfg.extraction.covariates {
-            if !header.iter().any(|h| h == k) {
-                return bad(
-                    &format!("extraction.covariates.{k}"),
-                    format!(
-                        "declared, but the studies sheet {} has no column {k:?}",
-                        cfg.extraction.studies.display()
-                    ),
-                );
-            }
-        }
-        for o in &cfg.outcomes {
-            if let Err((key, msg)) = cfg.check_columns(o, &header) {
-                return bad_in(
-                    Some(&o.id),
-                    &format!("outcomes.{key}"),
-                    format!("outcome {}: {msg}", o.id),
-                );
-            }
-        }
+        let header = metapipe_tables::sheet::Sheet::header(&cfg.extraction.studies)?;
+        cfg.check_sheet(&header).map_err(at)?;
         Ok(cfg)
-    }
-
-    /// What is wrong with the studies columns an outcome names (subgroups, cumulative order,
-    /// meta-regression, RoB), if anything: (key, message with the fix). `header`: the studies
-    /// sheet's columns.
-    fn check_columns(
-        &self,
-        o: &OutcomeCfg,
-        header: &[String],
-    ) -> std::result::Result<(), (&'static str, String)> {
-        use metapipe_extract::CovKind;
-        let kind = |c: &str| self.covariate_kind(c);
-        let fixed = |c: &str| {
-            metapipe_tables::schema::STUDIES
-                .fields
-                .iter()
-                .any(|f| f.name == c)
-                || (c == "rob_overall" && self.rob.is_some())
-        };
-        let column = |key: &'static str,
-                      c: &str|
-         -> std::result::Result<(), (&'static str, String)> {
-            if fixed(c) || kind(c).is_some() {
-                return Ok(());
-            }
-            let studies = self.extraction.studies.display();
-            Err((
-                key,
-                if header.iter().any(|h| h == c) {
-                    format!("{c:?} is a column of {studies} but not declared: add {c} = \"text\" (or \"number\", \"yes/no\") to [extraction.covariates]")
-                } else {
-                    let declared: Vec<&String> = self.extraction.covariates.keys().collect();
-                    format!("{c:?} is not a column of the studies table (declared covariates: {declared:?}; {studies} has {header:?})")
-                },
-            ))
-        };
-        if let Some(c) = &o.subgroup_by {
-            column("subgroup_by", c)?;
-        }
-        for sg in &o.subgroups {
-            match sg.split_once(':') {
-                Some((c, _)) => column("subgroups", c)?,
-                None if kind(sg) == Some(CovKind::YesNo) => {}
-                None => {
-                    return Err((
-                        "subgroups",
-                        format!("{sg:?}: expected column:value or the name of a yes/no covariate"),
-                    ))
-                }
-            }
-        }
-        if let Some(c) = &o.cumulative_by {
-            column("cumulative_by", c)?;
-        }
-        for c in &o.metaregression {
-            column("metaregression", c)?;
-            let numeric_fixed = metapipe_tables::schema::STUDIES
-                .fields
-                .iter()
-                .any(|f| f.name == c && f.ty != metapipe_tables::ColType::Str);
-            if !numeric_fixed && !matches!(kind(c), Some(CovKind::Number | CovKind::YesNo)) {
-                return Err(("metaregression", format!("{c:?} is text; a meta-regression needs a number or yes/no covariate (use subgroup_by for text)")));
-            }
-        }
-        if o.exclude_high_rob && self.rob.is_none() {
-            return Err(("exclude_high_rob", "needs the RoB 2 answers ([rob])".into()));
-        }
-        Ok(())
     }
 
     /// Every input file the config names, with its key (mutable: `load` resolves each against
@@ -608,6 +332,9 @@ impl Config {
             .collect()
     }
 }
+
+mod checks;
+pub(crate) use checks::{prisma_problem, PRISMA_STAGES};
 
 #[cfg(test)]
 mod tests;

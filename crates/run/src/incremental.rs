@@ -89,6 +89,11 @@ pub(crate) enum Hash {
     NotTaken,
 }
 
+/// [`h`] of a value's debug text (a stage input that is a config section or a typed plan).
+pub fn h_debug(x: &dyn std::fmt::Debug) -> u64 {
+    h(format!("{x:?}").as_bytes())
+}
+
 /// A stable content hash (the same bytes hash the same on every machine): FNV-1a over 8-byte
 /// little-endian words, then the tail bytes. Word-wise because every run hashes the program
 /// itself (~100 MB), on the start-up path.
@@ -299,41 +304,14 @@ impl Cache {
                 }
                 Err(why) => why,
             },
-            Some(p) => {
-                let changed: Vec<&str> = inputs
-                    .keys()
-                    .chain(p.inputs.keys())
-                    .filter(|k| inputs.get(*k) != p.inputs.get(*k))
-                    .map(String::as_str)
-                    .collect::<std::collections::BTreeSet<_>>()
-                    .into_iter()
-                    .collect();
-                if changed.is_empty() {
-                    "the program changed".to_string()
-                } else {
-                    format!("changed: {}", changed.join(", "))
-                }
-            }
+            Some(p) => changed(&inputs, &p.inputs),
         };
         st.written.borrow_mut().clear();
         let value = {
             let _progress = Progress::start(name);
             f()?
         };
-        let (mut files, mut stamps) = (BTreeMap::new(), BTreeMap::new());
-        for (rel, hash) in st.written.borrow_mut().drain(..) {
-            let p = st.dir.join(&rel);
-            let hash = match hash {
-                Hash::Of(x) => format!("{x:016x}"),
-                Hash::ReadBack => format!(
-                    "{:016x}",
-                    h(&std::fs::read(&p).map_err(|e| Error::io(&p, e))?)
-                ),
-                Hash::NotTaken => String::new(),
-            };
-            files.insert(rel.clone(), hash);
-            stamps.insert(rel, stamp(&p).unwrap_or_default());
-        }
+        let (files, stamps) = written(st)?;
         let value_json = serde_json::to_value(&value)
             .map_err(|e| Error::data(format!("stage record of {name}: {e}")))?;
         self.now.insert(
@@ -475,3 +453,41 @@ impl Drop for Progress {
 
 #[cfg(test)]
 mod tests;
+
+/// Why a stage with a previous record runs again: the inputs that changed, else the program.
+fn changed(now: &BTreeMap<String, String>, before: &BTreeMap<String, String>) -> String {
+    let changed: Vec<&str> = now
+        .keys()
+        .chain(before.keys())
+        .filter(|k| now.get(*k) != before.get(*k))
+        .map(String::as_str)
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    if changed.is_empty() {
+        "the program changed".to_string()
+    } else {
+        format!("changed: {}", changed.join(", "))
+    }
+}
+
+/// The files a stage wrote, with their content hashes and stamps (for the stage record).
+type Written = (BTreeMap<String, String>, BTreeMap<String, String>);
+
+fn written(st: &Stage) -> Result<Written> {
+    let (mut files, mut stamps) = (BTreeMap::new(), BTreeMap::new());
+    for (rel, hash) in st.written.borrow_mut().drain(..) {
+        let p = st.dir.join(&rel);
+        let hash = match hash {
+            Hash::Of(x) => format!("{x:016x}"),
+            Hash::ReadBack => format!(
+                "{:016x}",
+                h(&std::fs::read(&p).map_err(|e| Error::io(&p, e))?)
+            ),
+            Hash::NotTaken => String::new(),
+        };
+        files.insert(rel.clone(), hash);
+        stamps.insert(rel, stamp(&p).unwrap_or_default());
+    }
+    Ok((files, stamps))
+}

@@ -127,6 +127,36 @@ pub(crate) fn inject(fail_after: Option<&str>, stage: &str) -> Result<()> {
     Ok(())
 }
 
+/// What the extract stage reads: the studies the full-text log includes (its only dependence on
+/// ingest), the sheets, `[extraction]` and the outcome types.
+fn extract_inputs(
+    cfg: &Config,
+    inputs: &Inputs,
+    included: &Option<std::collections::BTreeSet<String>>,
+    kinds: &[(String, extract::OutcomeKind)],
+) -> Vec<(String, u64)> {
+    use crate::incremental::{h, h_debug as dbg};
+    let mut extract_in = vec![
+        (
+            "included studies (full-text log)".to_string(),
+            dbg(included),
+        ),
+        ("studies sheet".into(), h(&inputs.studies.bytes)),
+        ("outcome sheet".into(), h(&inputs.outcomes.bytes)),
+    ];
+    extract_in.extend(
+        inputs
+            .arms
+            .iter()
+            .map(|a| ("arms sheet".to_string(), h(&a.bytes))),
+    );
+    extract_in.push((
+        "[extraction] and outcome types".into(),
+        dbg(&(&cfg.extraction, kinds)),
+    ));
+    extract_in
+}
+
 /// The run: read the inputs, then each stage in turn, each writing its tables into the staging
 /// directory (later stages read the Parquet earlier ones wrote). Search, screening, RoB and the
 /// audit are optional stages.
@@ -150,29 +180,10 @@ fn stages(
     let inputs = Inputs::read(cfg)?;
     // each stage's inputs, content-hashed: a stage whose inputs did not change is not run, its
     // outputs are taken from the previous run (crate::incremental)
-    use crate::incremental::h;
-    let dbg = |x: &dyn std::fmt::Debug| h(format!("{x:?}").as_bytes());
+    use crate::incremental::{h, h_debug as dbg};
     let (included, ingest_key) = ingest_stages(cfg, &inputs, st, cache)?;
     inject(fail_after, "ingest")?;
-    // extract depends on ingest only through the studies the full-text log includes
-    let mut extract_in = vec![
-        (
-            "included studies (full-text log)".to_string(),
-            dbg(&included),
-        ),
-        ("studies sheet".into(), h(&inputs.studies.bytes)),
-        ("outcome sheet".into(), h(&inputs.outcomes.bytes)),
-    ];
-    extract_in.extend(
-        inputs
-            .arms
-            .iter()
-            .map(|a| ("arms sheet".to_string(), h(&a.bytes))),
-    );
-    extract_in.push((
-        "[extraction] and outcome types".into(),
-        dbg(&(&cfg.extraction, &kinds)),
-    ));
+    let extract_in = extract_inputs(cfg, &inputs, &included, &kinds);
     let ids = cache.stage(st, "extract", extract_in, || {
         extract_stage(cfg, &kinds, &inputs, included.as_ref(), st)
     })?;

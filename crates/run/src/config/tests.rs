@@ -1,4 +1,5 @@
 use super::*;
+use checks::{key_line, resolve};
 use proptest::prelude::*;
 
 fn load_str(text: &str) -> Result<Config, Error> {

@@ -4,7 +4,7 @@
 //! counts (or the counts typed into the config).
 
 use crate::config::Config;
-use crate::incremental::Stage;
+use crate::incremental::{h_debug as dbg, Cache, Stage};
 use crate::inputs::{Inputs, SourceFile};
 use metapipe_ingest as ingest;
 use metapipe_tables::io::{read_parquet, Input};
@@ -22,10 +22,8 @@ pub(crate) fn ingest_stages(
     cfg: &Config,
     inputs: &Inputs,
     st: &Stage,
-    cache: &mut crate::incremental::Cache,
+    cache: &mut Cache,
 ) -> Result<(Option<std::collections::BTreeSet<String>>, u64)> {
-    use crate::incremental::h;
-    let dbg = |x: &dyn std::fmt::Debug| h(format!("{x:?}").as_bytes());
     let Some((ta, ft)) = &inputs.screening else {
         cache.stage(
             st,
@@ -41,84 +39,7 @@ pub(crate) fn ingest_stages(
         )?;
         return Ok((None, cache.key("prisma")));
     };
-    let human = ingest::read_human_decisions(inputs.dedup_decisions.as_ref())?;
-    // a database's priority for representatives: its first source in the config
-    let mut priority: Vec<(&str, usize)> = vec![];
-    for s in &inputs.sources {
-        if !priority.iter().any(|(d, _)| *d == s.database) {
-            priority.push((&s.database, priority.len()));
-        }
-    }
-    let prio = |db: &str| {
-        priority
-            .iter()
-            .find(|(d, _)| *d == db)
-            .map_or(usize::MAX, |p| p.1)
-    };
-    let mut numbers: Vec<usize> = inputs.sources.iter().map(|s| s.round).collect();
-    numbers.sort_unstable();
-    numbers.dedup();
-    let mut all = ingest::state::Earlier::default();
-    let mut rounds: Vec<ingest::RoundSummary> = vec![];
-    let mut round_keys = vec![];
-    for &r in &numbers {
-        let srcs: Vec<&SourceFile> = inputs.sources.iter().filter(|s| s.round == r).collect();
-        let mut ins: Vec<(String, u64)> = vec![(
-            "earlier rounds".into(),
-            round_keys.last().copied().unwrap_or(0),
-        )];
-        for s in &srcs {
-            ins.push((
-                format!("source {} {}", s.database, s.path.display()),
-                cache.input_hash(&s.path, || s.input())?,
-            ));
-        }
-        ins.push((
-            "dedup decisions".into(),
-            inputs
-                .dedup_decisions
-                .as_ref()
-                .map_or(Ok(0), |i| cache.input_hash(&i.path, || Ok(i)))?,
-        ));
-        // the priorities of the databases searched so far
-        let so_far: Vec<&(&str, usize)> = priority
-            .iter()
-            .filter(|(d, _)| {
-                inputs
-                    .sources
-                    .iter()
-                    .any(|s| s.round <= r && s.database == *d)
-            })
-            .collect();
-        ins.push(("database order".into(), dbg(&so_far)));
-        ins.push(("[dedup.thresholds]".into(), dbg(&cfg.dedup.thresholds)));
-        let name = format!("round {r}");
-        let summary: ingest::RoundSummary = cache.stage(st, &name, ins, || {
-            round_stage(r, &srcs, &all, &prio, &human, &cfg.dedup.thresholds, st)
-        })?;
-        for w in &summary.warnings {
-            tracing::warn!(round = r, "{w}");
-        }
-        if summary.seen_again > 0 {
-            info!(
-                round = r,
-                records = summary.seen_again,
-                "records exported again under an id an earlier round had (already seen; not added)"
-            );
-        }
-        let path = st.dir.join(round_file(".state", r, "bin"));
-        let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
-        // SAFETY: a file of the staging directory, written whole (write_atomic) or hard-linked
-        // from the previous outputs, never written again: the mapping reads fixed bytes; only the
-        // pages a lookup touches are read
-        let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(&path, e))?;
-        all.push(
-            ingest::state::RoundState::decode(map, &path.display().to_string())
-                .map_err(Error::data)?,
-        );
-        round_keys.push(cache.key(&name));
-        rounds.push(summary);
-    }
+    let (all, rounds, round_keys) = search_rounds(cfg, inputs, st, cache)?;
     // the screening logs over every round's clusters
     let mut scr_in = vec![(
         "search rounds".to_string(),
@@ -171,6 +92,109 @@ pub(crate) fn ingest_stages(
         cache.stage(st, "to_screen", ins, || to_screen_all(&pieces, st))?;
     }
     Ok((Some(value.included), screening_key))
+}
+
+/// Each search round a stage: its records deduplicated against the earlier rounds'. Returns
+/// every round's state, summaries and stage keys.
+fn search_rounds(
+    cfg: &Config,
+    inputs: &Inputs,
+    st: &Stage,
+    cache: &mut Cache,
+) -> Result<(ingest::state::Earlier, Vec<ingest::RoundSummary>, Vec<u64>)> {
+    let human = ingest::read_human_decisions(inputs.dedup_decisions.as_ref())?;
+    // a database's priority for representatives: its first source in the config
+    let mut priority: Vec<(&str, usize)> = vec![];
+    for s in &inputs.sources {
+        if !priority.iter().any(|(d, _)| *d == s.database) {
+            priority.push((&s.database, priority.len()));
+        }
+    }
+    let prio = |db: &str| {
+        priority
+            .iter()
+            .find(|(d, _)| *d == db)
+            .map_or(usize::MAX, |p| p.1)
+    };
+    let mut numbers: Vec<usize> = inputs.sources.iter().map(|s| s.round).collect();
+    numbers.sort_unstable();
+    numbers.dedup();
+    let mut all = ingest::state::Earlier::default();
+    let mut rounds: Vec<ingest::RoundSummary> = vec![];
+    let mut round_keys = vec![];
+    for &r in &numbers {
+        let srcs: Vec<&SourceFile> = inputs.sources.iter().filter(|s| s.round == r).collect();
+        let earlier = round_keys.last().copied().unwrap_or(0);
+        let ins = round_inputs(cfg, inputs, cache, r, &srcs, earlier, &priority)?;
+        let name = format!("round {r}");
+        let summary: ingest::RoundSummary = cache.stage(st, &name, ins, || {
+            round_stage(r, &srcs, &all, &prio, &human, &cfg.dedup.thresholds, st)
+        })?;
+        for w in &summary.warnings {
+            tracing::warn!(round = r, "{w}");
+        }
+        if summary.seen_again > 0 {
+            info!(
+                round = r,
+                records = summary.seen_again,
+                "records exported again under an id an earlier round had (already seen; not added)"
+            );
+        }
+        all.push(round_state(st, r)?);
+        round_keys.push(cache.key(&name));
+        rounds.push(summary);
+    }
+    Ok((all, rounds, round_keys))
+}
+
+/// What a round's stage reads: the earlier rounds' key, its exports, the dedup decisions, the
+/// priorities of the databases searched so far, the dedup thresholds.
+fn round_inputs(
+    cfg: &Config,
+    inputs: &Inputs,
+    cache: &mut Cache,
+    r: usize,
+    srcs: &[&SourceFile],
+    earlier: u64,
+    priority: &[(&str, usize)],
+) -> Result<Vec<(String, u64)>> {
+    let mut ins: Vec<(String, u64)> = vec![("earlier rounds".into(), earlier)];
+    for s in srcs {
+        ins.push((
+            format!("source {} {}", s.database, s.path.display()),
+            cache.input_hash(&s.path, || s.input())?,
+        ));
+    }
+    ins.push((
+        "dedup decisions".into(),
+        inputs
+            .dedup_decisions
+            .as_ref()
+            .map_or(Ok(0), |i| cache.input_hash(&i.path, || Ok(i)))?,
+    ));
+    let so_far: Vec<&(&str, usize)> = priority
+        .iter()
+        .filter(|(d, _)| {
+            inputs
+                .sources
+                .iter()
+                .any(|s| s.round <= r && s.database == *d)
+        })
+        .collect();
+    ins.push(("database order".into(), dbg(&so_far)));
+    ins.push(("[dedup.thresholds]".into(), dbg(&cfg.dedup.thresholds)));
+    Ok(ins)
+}
+
+/// A round's state file, memory-mapped.
+fn round_state(st: &Stage, r: usize) -> Result<ingest::state::RoundState> {
+    let path = st.dir.join(round_file(".state", r, "bin"));
+    let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
+    // SAFETY: a file of the staging directory, written whole (write_atomic) or hard-linked
+    // from the previous outputs, never written again: the mapping reads fixed bytes; only the
+    // pages a lookup touches are read
+    let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(&path, e))?;
+    ingest::state::RoundState::decode(map, &path.display().to_string()).map_err(Error::data)
 }
 
 /// `<dir>/round-NNN.<ext>`: a per-round file (zero-padded, so that names sort in round order).

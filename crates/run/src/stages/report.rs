@@ -126,6 +126,53 @@ pub(crate) fn consistency_stage(
                 .field("review.published"))
         }
     };
+    let checks = consistency_checks(cfg)?;
+    for c in &checks {
+        for sid in &c.studies {
+            if !ids.contains(sid) {
+                return Err(Error::data(format!(
+                    "consistency check {:?} names study {sid:?}, which is not an included study",
+                    c.published_item
+                ))
+                .field("consistency.studies"));
+            }
+        }
+    }
+    let od = &w.outcome_data;
+    let od_rows: Vec<consistency::Row> = (0..od.num_rows())
+        .map(|r| {
+            (
+                od.str_at("study_id", r).unwrap_or_default(),
+                od.str_at("outcome", r).unwrap_or_default(),
+                od.int("events_treat").get(r),
+                od.int("n_treat").get(r).unwrap_or(0),
+                od.int("events_ctrl").get(r),
+                od.int("n_ctrl").get(r).unwrap_or(0),
+            )
+        })
+        .collect();
+    let pub_pairs: Vec<(String, String)> = published
+        .iter()
+        .map(|p| (p.item.clone(), p.value.clone()))
+        .collect();
+    let found: Vec<consistency::Found> = std::thread::scope(|sc| {
+        let hs: Vec<_> = checks
+            .iter()
+            .map(|c| sc.spawn(|| consistency::run(std::slice::from_ref(c), &od_rows, &pub_pairs)))
+            .collect();
+        hs.into_iter()
+            .flat_map(|h| h.join().expect("consistency worker panicked"))
+            .collect()
+    });
+    let t = consistency::table(&found)?;
+    st.put(&t)?;
+    st.csv(&t, "consistency.csv")?;
+    Ok(Some((t, consistency::audit_rows(&found))))
+}
+
+/// The configured consistency checks, an m-of-n check expanded into every reading.
+fn consistency_checks(cfg: &Config) -> Result<Vec<metapipe_report::consistency::Check>> {
+    use metapipe_report::consistency;
     let mut checks: Vec<consistency::Check> = vec![];
     for c in &cfg.consistency {
         let check = |studies: Vec<String>, basis: String| consistency::Check {
@@ -168,47 +215,7 @@ pub(crate) fn consistency_stage(
             }
         }
     }
-    for c in &checks {
-        for sid in &c.studies {
-            if !ids.contains(sid) {
-                return Err(Error::data(format!(
-                    "consistency check {:?} names study {sid:?}, which is not an included study",
-                    c.published_item
-                ))
-                .field("consistency.studies"));
-            }
-        }
-    }
-    let od = &w.outcome_data;
-    let od_rows: Vec<consistency::Row> = (0..od.num_rows())
-        .map(|r| {
-            (
-                od.str_at("study_id", r).unwrap_or_default(),
-                od.str_at("outcome", r).unwrap_or_default(),
-                od.int("events_treat").get(r),
-                od.int("n_treat").get(r).unwrap_or(0),
-                od.int("events_ctrl").get(r),
-                od.int("n_ctrl").get(r).unwrap_or(0),
-            )
-        })
-        .collect();
-    let pub_pairs: Vec<(String, String)> = published
-        .iter()
-        .map(|p| (p.item.clone(), p.value.clone()))
-        .collect();
-    let found: Vec<consistency::Found> = std::thread::scope(|sc| {
-        let hs: Vec<_> = checks
-            .iter()
-            .map(|c| sc.spawn(|| consistency::run(std::slice::from_ref(c), &od_rows, &pub_pairs)))
-            .collect();
-        hs.into_iter()
-            .flat_map(|h| h.join().expect("consistency worker panicked"))
-            .collect()
-    });
-    let t = consistency::table(&found)?;
-    st.put(&t)?;
-    st.csv(&t, "consistency.csv")?;
-    Ok(Some((t, consistency::audit_rows(&found))))
+    Ok(checks)
 }
 
 /// Every subset of `m` of `0..n` (sorted index lists), the one without the last index first.
