@@ -45,20 +45,7 @@ pub fn iv(
         return Err(MetaError::NoStudies);
     }
     let kf = k as f64;
-    // fixed-effect sums
-    let (mut sw, mut swy, mut sw2) = (0.0, 0.0, 0.0);
-    for (y, v) in yi.iter().zip(vi) {
-        let w = 1.0 / v;
-        sw += w;
-        swy += w * y;
-        sw2 += w * w;
-    }
-    let mean_fe = swy / sw;
-    let mut q = 0.0;
-    for (y, v) in yi.iter().zip(vi) {
-        q += (y - mean_fe) * (y - mean_fe) / v;
-    }
-    let q = q.max(0.0);
+    let (sw, sw2, q) = fe_sums(yi, vi);
     let trp = sw - sw2 / sw;
     let tau2 = match method {
         Method::MH | Method::Peto => {
@@ -115,6 +102,25 @@ pub fn iv(
         pi_lb: est - half_pi,
         pi_ub: est + half_pi,
     })
+}
+
+/// The fixed-effect sums: Σw, Σw² and Cochran's Q (w = 1/v).
+#[inline]
+fn fe_sums(yi: &[f64], vi: &[f64]) -> (f64, f64, f64) {
+    let (mut sw, mut swy, mut sw2) = (0.0, 0.0, 0.0);
+    for (y, v) in yi.iter().zip(vi) {
+        let w = 1.0 / v;
+        sw += w;
+        swy += w * y;
+        sw2 += w * w;
+    }
+    let mean_fe = swy / sw;
+    let mut q = 0.0;
+    for (y, v) in yi.iter().zip(vi) {
+        q += (y - mean_fe) * (y - mean_fe) / v;
+    }
+    let q = q.max(0.0);
+    (sw, sw2, q)
 }
 
 /// Mantel-Haenszel odds ratio (Robins-Breslow-Greenland variance) with metafor's heterogeneity
@@ -333,8 +339,8 @@ mod tests {
     }
 
     #[test]
-    fn fused_kernels_equal_escalc_then_rma() {
-        use crate::effect::{escalc_binary, escalc_continuous, ZeroCell};
+    fn fused_binary_kernels_equal_escalc_then_rma() {
+        use crate::effect::{escalc_binary, ZeroCell};
         let opts = Options {
             extras: true,
             ..Options::default()
@@ -386,6 +392,17 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn fused_continuous_kernels_equal_escalc_then_rma() {
+        use crate::effect::escalc_continuous;
+        let opts = Options {
+            extras: true,
+            ..Options::default()
+        };
+        let c = crit(0.95);
+        let mut s = Scratch::default();
         let rows = [
             crate::Continuous {
                 m1i: 10.0,

@@ -131,27 +131,7 @@ fn fixed_certain(p: &Printed, k_min: usize, k_max: usize) -> bool {
 
 /// Search every completion of the missing studies (node budget `max_nodes`).
 pub fn search(studies: &[Arm2], p: &Printed, max_nodes: u64) -> Outcome {
-    let known: Vec<Binary> = studies
-        .iter()
-        .filter_map(|s| {
-            if let Arm2::Known(t) = s {
-                Some(*t)
-            } else {
-                None
-            }
-        })
-        .collect();
-    let missing: Vec<(usize, u32, u32)> = studies
-        .iter()
-        .enumerate()
-        .filter_map(|(i, s)| {
-            if let Arm2::Missing(a, b) = s {
-                Some((i, *a, *b))
-            } else {
-                None
-            }
-        })
-        .collect();
+    let (known, missing) = split(studies);
     // enumerate the studies with most completions first
     let mut order: Vec<usize> = (0..missing.len()).collect();
     order.sort_by_key(|&m| (missing[m].1 + 1) * (missing[m].2 + 1));
@@ -160,20 +140,7 @@ pub fn search(studies: &[Arm2], p: &Printed, max_nodes: u64) -> Outcome {
     // bounds of each missing study's contributions
     let bounds: Vec<([f64; NS], [f64; NS])> = missing
         .iter()
-        .map(|&(_, n1, n2)| {
-            let mut lo = [f64::INFINITY; NS];
-            let mut hi = [f64::NEG_INFINITY; NS];
-            for a in 0..=n1 {
-                for c in 0..=n2 {
-                    let v = contrib(&Binary::new(a as f64, n1 as f64, c as f64, n2 as f64));
-                    for j in 0..NS {
-                        lo[j] = lo[j].min(v[j]);
-                        hi[j] = hi[j].max(v[j]);
-                    }
-                }
-            }
-            (lo, hi)
-        })
+        .map(|&(_, n1, n2)| contrib_bounds(n1, n2))
         .collect();
     let h = 0.5 * 10f64.powi(-p.dp);
     let (or_lo, or_hi) = (p.or - h, p.or + h);
@@ -181,41 +148,10 @@ pub fn search(studies: &[Arm2], p: &Printed, max_nodes: u64) -> Outcome {
     // per missing study: the range of its term w(y − β)² over its completions and β
     let q_bounds: Vec<(f64, f64)> = missing
         .iter()
-        .map(|&(_, n1, n2)| {
-            let (mut lo, mut hi) = (f64::INFINITY, 0.0f64);
-            for a in 0..=n1 {
-                for c in 0..=n2 {
-                    match yw(&Binary::new(a as f64, n1 as f64, c as f64, n2 as f64)) {
-                        Some((y, w)) => {
-                            let (l, u) = q_range(y, w, b0, b1);
-                            lo = lo.min(l);
-                            hi = hi.max(u);
-                        }
-                        None => lo = lo.min(0.0),
-                    }
-                }
-            }
-            (lo, hi)
-        })
+        .map(|&(_, n1, n2)| q_bound(n1, n2, b0, b1))
         .collect();
     // the Q the printed I² allows, over every possible number of studies
-    let (i2_lo, i2_hi) = ((p.i2 - 0.5).max(0.0) / 100.0, (p.i2 + 0.5) / 100.0);
-    let (mut qa_lo, mut qa_hi) = (f64::INFINITY, 0.0f64);
-    for k in k_known.max(1)..=(k_known + missing.len()) {
-        let df = (k as f64 - 1.0).max(0.0);
-        let lo = if i2_lo <= 0.0 {
-            0.0
-        } else {
-            df / (1.0 - i2_lo)
-        };
-        let hi = if i2_hi >= 1.0 {
-            f64::INFINITY
-        } else {
-            df / (1.0 - i2_hi)
-        };
-        qa_lo = qa_lo.min(lo);
-        qa_hi = qa_hi.max(hi);
-    }
+    let (qa_lo, qa_hi) = q_allowed(p, k_known, missing.len());
     let se_lo = (((p.ub - h).ln() - (p.lb + h).ln()) / (2.0 * Z)).max(0.0);
     let se_hi = ((p.ub + h).ln() - (p.lb - h).max(1e-12).ln()) / (2.0 * Z);
     let mut st = State {
@@ -261,6 +197,89 @@ pub fn search(studies: &[Arm2], p: &Printed, max_nodes: u64) -> Outcome {
     };
     dfs(&ctx, 0, base, &mut chosen, &mut st);
     st.out
+}
+
+/// The bounds of each contribution of a study with `n1` and `n2` patients over its completions.
+fn contrib_bounds(n1: u32, n2: u32) -> ([f64; NS], [f64; NS]) {
+    let mut lo = [f64::INFINITY; NS];
+    let mut hi = [f64::NEG_INFINITY; NS];
+    for a in 0..=n1 {
+        for c in 0..=n2 {
+            let v = contrib(&Binary::new(a as f64, n1 as f64, c as f64, n2 as f64));
+            for j in 0..NS {
+                lo[j] = lo[j].min(v[j]);
+                hi[j] = hi[j].max(v[j]);
+            }
+        }
+    }
+    (lo, hi)
+}
+
+/// The range of a study's term w(y − β)² over its completions and β in [b0, b1].
+fn q_bound(n1: u32, n2: u32, b0: f64, b1: f64) -> (f64, f64) {
+    let (mut lo, mut hi) = (f64::INFINITY, 0.0f64);
+    for a in 0..=n1 {
+        for c in 0..=n2 {
+            match yw(&Binary::new(a as f64, n1 as f64, c as f64, n2 as f64)) {
+                Some((y, w)) => {
+                    let (l, u) = q_range(y, w, b0, b1);
+                    lo = lo.min(l);
+                    hi = hi.max(u);
+                }
+                None => lo = lo.min(0.0),
+            }
+        }
+    }
+    (lo, hi)
+}
+
+/// The Q the printed I² allows, over every possible number of studies.
+fn q_allowed(p: &Printed, k_known: usize, n_missing: usize) -> (f64, f64) {
+    let (i2_lo, i2_hi) = ((p.i2 - 0.5).max(0.0) / 100.0, (p.i2 + 0.5) / 100.0);
+    let (mut qa_lo, mut qa_hi) = (f64::INFINITY, 0.0f64);
+    for k in k_known.max(1)..=(k_known + n_missing) {
+        let df = (k as f64 - 1.0).max(0.0);
+        let lo = if i2_lo <= 0.0 {
+            0.0
+        } else {
+            df / (1.0 - i2_lo)
+        };
+        let hi = if i2_hi >= 1.0 {
+            f64::INFINITY
+        } else {
+            df / (1.0 - i2_hi)
+        };
+        qa_lo = qa_lo.min(lo);
+        qa_hi = qa_hi.max(hi);
+    }
+    (qa_lo, qa_hi)
+}
+
+/// The known studies' tables, and the missing ones as (index, n1, n2).
+#[allow(clippy::type_complexity)]
+fn split(studies: &[Arm2]) -> (Vec<Binary>, Vec<(usize, u32, u32)>) {
+    let known: Vec<Binary> = studies
+        .iter()
+        .filter_map(|s| {
+            if let Arm2::Known(t) = s {
+                Some(*t)
+            } else {
+                None
+            }
+        })
+        .collect();
+    let missing: Vec<(usize, u32, u32)> = studies
+        .iter()
+        .enumerate()
+        .filter_map(|(i, s)| {
+            if let Arm2::Missing(a, b) = s {
+                Some((i, *a, *b))
+            } else {
+                None
+            }
+        })
+        .collect();
+    (known, missing)
 }
 
 struct Ctx<'a> {
@@ -353,47 +372,21 @@ fn dfs(ctx: &Ctx, depth: usize, sums: [f64; NS], chosen: &mut Vec<(u32, u32)>, s
     }
     if depth == ctx.order.len() {
         // cheap exact screens from the sums before the full model (fixed-effect case)
-        if ctx.pruned {
-            let (r, s) = (sums[0], sums[1]);
-            if r <= 0.0 || s <= 0.0 {
-                return;
-            }
-            let or = r / s;
-            let var = mh_or_var(&sums[..5]);
-            if or < ctx.or_lo - 1e-9
-                || or > ctx.or_hi + 1e-9
-                || var < ctx.var_lo - 1e-9
-                || var > ctx.var_hi + 1e-9
-            {
-                return;
-            }
+        if ctx.pruned && !fixed_in_window(ctx, &sums) {
+            return;
         }
         leaf(ctx, chosen, st);
         return;
     }
     // bounds of everything not yet chosen
-    let mut lo = sums;
-    let mut hi = sums;
-    for &m in &ctx.order[depth..] {
-        for j in 0..NS {
-            lo[j] += ctx.bounds[m].0[j];
-            hi[j] += ctx.bounds[m].1[j];
-        }
-    }
+    let (lo, hi) = bounds_after(ctx, depth, sums);
     if !feasible(ctx, &lo, &hi) || !q_feasible(ctx, &sums, &ctx.order[depth..]) {
         return;
     }
     let m = ctx.order[depth];
     let (_, n1, n2) = ctx.missing[m];
     // the rest after this study
-    let mut rlo = [0.0; NS];
-    let mut rhi = [0.0; NS];
-    for &o in &ctx.order[depth + 1..] {
-        for j in 0..NS {
-            rlo[j] += ctx.bounds[o].0[j];
-            rhi[j] += ctx.bounds[o].1[j];
-        }
-    }
+    let (rlo, rhi) = bounds_after(ctx, depth + 1, [0.0; NS]);
     let last = depth + 1 == ctx.order.len();
     // try plausible counts first (near the known studies' risk): the same completions are
     // counted, a search stopped at its budget has found the likely ones
@@ -436,6 +429,35 @@ fn dfs(ctx: &Ctx, depth: usize, sums: [f64; NS], chosen: &mut Vec<(u32, u32)>, s
             }
         }
     }
+}
+
+/// `sums` plus the bounds of the contributions of the studies from `depth` on in the order.
+#[inline]
+fn bounds_after(ctx: &Ctx, depth: usize, sums: [f64; NS]) -> ([f64; NS], [f64; NS]) {
+    let mut lo = sums;
+    let mut hi = sums;
+    for &m in &ctx.order[depth..] {
+        for j in 0..NS {
+            lo[j] += ctx.bounds[m].0[j];
+            hi[j] += ctx.bounds[m].1[j];
+        }
+    }
+    (lo, hi)
+}
+
+/// A completion's Mantel-Haenszel OR and its variance inside the printed windows.
+#[inline]
+fn fixed_in_window(ctx: &Ctx, sums: &[f64; NS]) -> bool {
+    let (r, s) = (sums[0], sums[1]);
+    if r <= 0.0 || s <= 0.0 {
+        return false;
+    }
+    let or = r / s;
+    let var = mh_or_var(&sums[..5]);
+    !(or < ctx.or_lo - 1e-9
+        || or > ctx.or_hi + 1e-9
+        || var < ctx.var_lo - 1e-9
+        || var > ctx.var_hi + 1e-9)
 }
 
 /// The control events c of this study for which the pooled R/S can still reach the printed OR

@@ -115,69 +115,83 @@ pub fn tau2(
             let t0 = var * (k - 1.0) / k;
             t0 * proj(x, vi, t0)?.ypy(&ymc) / (k - p)
         }
-        Method::PM => {
-            let f = |t: f64| {
-                proj(x, vi, t)
-                    .map(|pr| pr.ypy(&ymc) - (k - p))
-                    .unwrap_or(f64::NAN)
-            };
-            let f0 = f(0.0);
-            if f0 < 0.0 {
-                0.0
-            } else {
-                let hi = control
-                    .tau2_max
-                    .unwrap_or_else(|| 100f64.max(10.0 * crate::tau2::mad(y).powi(2)));
-                let fh = f(hi);
-                if fh > 0.0 {
-                    return Err(MetaError::NoConvergence(
-                        "PM meta-regression: tau2_max too low".into(),
-                    ));
-                }
-                zeroin2(0.0, hi, f0, fh, f, control.tol, control.maxiter)
-                    .ok_or_else(|| MetaError::NoConvergence("PM meta-regression".into()))?
-            }
-        }
-        Method::ML | Method::REML | Method::EB => {
-            let mut t = he()?.max(0.0);
-            let mut change = control.threshold + 1.0;
-            let mut iter = 0;
-            while change > control.threshold {
-                iter += 1;
-                let old = t;
-                let pr = proj(x, vi, t)?;
-                let sw: f64 = pr.w.iter().sum();
-                let mut adj = match method {
-                    Method::ML => {
-                        let py = pr.py(&ymc);
-                        (py.iter().map(|v| v * v).sum::<f64>() - sw)
-                            / pr.w.iter().map(|w| w * w).sum::<f64>()
-                    }
-                    Method::REML => {
-                        let py = pr.py(&ymc);
-                        (py.iter().map(|v| v * v).sum::<f64>() - pr.tr()) / pr.tr_pp()
-                    }
-                    _ => (pr.ypy(&ymc) * k / (k - p) - k) / sw,
-                };
-                adj *= control.stepadj;
-                if adj.is_nan() {
-                    adj = 0.0;
-                }
-                while t + adj < 0.0 {
-                    adj /= 2.0;
-                }
-                t += adj;
-                change = (old - t).abs();
-                if iter > control.maxiter {
-                    return Err(MetaError::NoConvergence(
-                        "meta-regression Fisher scoring".into(),
-                    ));
-                }
-            }
-            t
-        }
+        Method::PM => pm(y, vi, x, &ymc, control)?,
+        Method::ML | Method::REML | Method::EB => scoring(vi, x, &ymc, method, he()?, control)?,
     };
     Ok(t.max(0.0))
+}
+
+/// τ² by Paule-Mandel: the root of the generalised Q minus its df in [0, tau2_max].
+fn pm(y: &[f64], vi: &[f64], x: &[f64], ymc: &[f64], control: &Control) -> Result<f64, MetaError> {
+    let (k, p) = (y.len() as f64, 2.0);
+    let f = |t: f64| {
+        proj(x, vi, t)
+            .map(|pr| pr.ypy(ymc) - (k - p))
+            .unwrap_or(f64::NAN)
+    };
+    let f0 = f(0.0);
+    if f0 < 0.0 {
+        return Ok(0.0);
+    }
+    let hi = control
+        .tau2_max
+        .unwrap_or_else(|| 100f64.max(10.0 * crate::tau2::mad(y).powi(2)));
+    let fh = f(hi);
+    if fh > 0.0 {
+        return Err(MetaError::NoConvergence(
+            "PM meta-regression: tau2_max too low".into(),
+        ));
+    }
+    zeroin2(0.0, hi, f0, fh, f, control.tol, control.maxiter)
+        .ok_or_else(|| MetaError::NoConvergence("PM meta-regression".into()))
+}
+
+/// τ² by Fisher scoring (ML, REML, EB) from `start` (the HE estimate).
+fn scoring(
+    vi: &[f64],
+    x: &[f64],
+    ymc: &[f64],
+    method: Method,
+    start: f64,
+    control: &Control,
+) -> Result<f64, MetaError> {
+    let (k, p) = (ymc.len() as f64, 2.0);
+    let mut t = start.max(0.0);
+    let mut change = control.threshold + 1.0;
+    let mut iter = 0;
+    while change > control.threshold {
+        iter += 1;
+        let old = t;
+        let pr = proj(x, vi, t)?;
+        let sw: f64 = pr.w.iter().sum();
+        let mut adj = match method {
+            Method::ML => {
+                let py = pr.py(ymc);
+                (py.iter().map(|v| v * v).sum::<f64>() - sw)
+                    / pr.w.iter().map(|w| w * w).sum::<f64>()
+            }
+            Method::REML => {
+                let py = pr.py(ymc);
+                (py.iter().map(|v| v * v).sum::<f64>() - pr.tr()) / pr.tr_pp()
+            }
+            _ => (pr.ypy(ymc) * k / (k - p) - k) / sw,
+        };
+        adj *= control.stepadj;
+        if adj.is_nan() {
+            adj = 0.0;
+        }
+        while t + adj < 0.0 {
+            adj /= 2.0;
+        }
+        t += adj;
+        change = (old - t).abs();
+        if iter > control.maxiter {
+            return Err(MetaError::NoConvergence(
+                "meta-regression Fisher scoring".into(),
+            ));
+        }
+    }
+    Ok(t)
 }
 
 /// Slope of `y` on `x` in the mixed-effects meta-regression fitted by `method`.

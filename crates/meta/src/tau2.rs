@@ -149,31 +149,7 @@ pub fn scoring(
     while change > control.threshold {
         iter += 1;
         let old = tau2;
-        let (mut sw, mut swy, mut sw2, mut sw3) = (0.0, 0.0, 0.0, 0.0);
-        for (y, v) in yi.iter().zip(vi) {
-            let w = 1.0 / (v + tau2);
-            sw += w;
-            swy += w * (y - ybar);
-            sw2 += w * w;
-            sw3 += w * w * w;
-        }
-        let m = swy / sw;
-        let (mut ypy, mut rss) = (0.0, 0.0);
-        for (y, v) in yi.iter().zip(vi) {
-            let w = 1.0 / (v + tau2);
-            let d = y - ybar - m;
-            ypy += w * w * d * d;
-            rss += w * d * d;
-        }
-        let mut adj = match method {
-            Method::ML => (ypy - sw) / sw2,
-            Method::REML => {
-                let trp = sw - sw2 / sw;
-                let trpp = sw2 - 2.0 * sw3 / sw + (sw2 / sw).powi(2);
-                (ypy - trp) / trpp
-            }
-            _ => (rss * kf / (kf - 1.0) - kf) / sw,
-        };
+        let mut adj = adjustment(yi, vi, ybar, tau2, method);
         adj *= control.stepadj;
         if adj.is_nan() {
             adj = 0.0;
@@ -191,30 +167,66 @@ pub fn scoring(
         }
     }
     if matches!(method, Method::ML | Method::REML) {
-        let ll = |t: f64| {
-            let (mut sw, mut swy) = (0.0, 0.0);
-            for (y, v) in yi.iter().zip(vi) {
-                let w = 1.0 / (v + t);
-                sw += w;
-                swy += w * (y - ybar);
-            }
-            let m = swy / sw;
-            let (mut rss, mut logdet) = (0.0, 0.0);
-            for (y, v) in yi.iter().zip(vi) {
-                let d = y - ybar - m;
-                rss += d * d / (v + t);
-                logdet += (v + t).ln();
-            }
-            let c = (2.0 * std::f64::consts::PI).ln();
-            if method == Method::ML {
-                -0.5 * kf * c - 0.5 * logdet - 0.5 * rss
-            } else {
-                -0.5 * (kf - 1.0) * c - 0.5 * logdet - 0.5 * sw.ln() - 0.5 * rss
-            }
-        };
+        let ll = |t: f64| loglik(yi, vi, ybar, t, method);
         if ll(0.0) - ll(tau2) > control.tol && tau2 > control.threshold {
             tau2 = 0.0;
         }
     }
     Ok(tau2.max(0.0))
+}
+
+/// One Fisher-scoring step's adjustment of τ² (before `stepadj`), sums about the mean `ybar`.
+#[inline]
+fn adjustment(yi: &[f64], vi: &[f64], ybar: f64, tau2: f64, method: Method) -> f64 {
+    let kf = yi.len() as f64;
+    let (mut sw, mut swy, mut sw2, mut sw3) = (0.0, 0.0, 0.0, 0.0);
+    for (y, v) in yi.iter().zip(vi) {
+        let w = 1.0 / (v + tau2);
+        sw += w;
+        swy += w * (y - ybar);
+        sw2 += w * w;
+        sw3 += w * w * w;
+    }
+    let m = swy / sw;
+    let (mut ypy, mut rss) = (0.0, 0.0);
+    for (y, v) in yi.iter().zip(vi) {
+        let w = 1.0 / (v + tau2);
+        let d = y - ybar - m;
+        ypy += w * w * d * d;
+        rss += w * d * d;
+    }
+    match method {
+        Method::ML => (ypy - sw) / sw2,
+        Method::REML => {
+            let trp = sw - sw2 / sw;
+            let trpp = sw2 - 2.0 * sw3 / sw + (sw2 / sw).powi(2);
+            (ypy - trp) / trpp
+        }
+        _ => (rss * kf / (kf - 1.0) - kf) / sw,
+    }
+}
+
+/// The (restricted) log-likelihood at τ² = `t` (ML, else REML).
+#[inline]
+fn loglik(yi: &[f64], vi: &[f64], ybar: f64, t: f64, method: Method) -> f64 {
+    let kf = yi.len() as f64;
+    let (mut sw, mut swy) = (0.0, 0.0);
+    for (y, v) in yi.iter().zip(vi) {
+        let w = 1.0 / (v + t);
+        sw += w;
+        swy += w * (y - ybar);
+    }
+    let m = swy / sw;
+    let (mut rss, mut logdet) = (0.0, 0.0);
+    for (y, v) in yi.iter().zip(vi) {
+        let d = y - ybar - m;
+        rss += d * d / (v + t);
+        logdet += (v + t).ln();
+    }
+    let c = (2.0 * std::f64::consts::PI).ln();
+    if method == Method::ML {
+        -0.5 * kf * c - 0.5 * logdet - 0.5 * rss
+    } else {
+        -0.5 * (kf - 1.0) * c - 0.5 * logdet - 0.5 * sw.ln() - 0.5 * rss
+    }
 }
