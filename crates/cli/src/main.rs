@@ -210,6 +210,49 @@ fn write_table(t: &metapipe_tables::Table, out: &std::path::Path) -> Result<(), 
     }
 }
 
+/// `gen-records`: SYNTHETIC bibliographic records with known duplicates, and the true clusters.
+fn gen_records(
+    n: usize,
+    dup_rate: f64,
+    seed: u64,
+    out: &std::path::Path,
+    truth: &std::path::Path,
+) -> Result<String, Error> {
+    if !(0.0..=1.0).contains(&dup_rate) {
+        return Err(Error::usage("--dup-rate must be between 0 and 1"));
+    }
+    let (recs, clusters) = metapipe_ingest::synth::generate(n, dup_rate, seed);
+    let csv = metapipe_ingest::synth::to_csv(&recs);
+    metapipe_tables::io::write_atomic(out, csv.as_bytes())?;
+    let truth_csv = metapipe_ingest::synth::clusters_csv(&clusters);
+    metapipe_tables::io::write_atomic(truth, truth_csv.as_bytes())?;
+    Ok(String::new())
+}
+
+/// `gen-meta`: SYNTHETIC meta-analyses (binary or generic) for the pooling benchmarks.
+fn gen_meta(
+    groups: usize,
+    k: usize,
+    kind: &str,
+    seed: u64,
+    out: &std::path::Path,
+) -> Result<String, Error> {
+    let binary = match kind {
+        "binary" => true,
+        "generic" => false,
+        x => {
+            return Err(Error::usage(format!(
+                "--kind {x:?}: expected binary or generic"
+            )))
+        }
+    };
+    if k == 0 {
+        return Err(Error::usage("--k must be >= 1"));
+    }
+    pool_cmd::bench::gen_meta_to(groups, k, binary, seed, out)?;
+    Ok(String::new())
+}
+
 fn real_main() -> Result<String, Error> {
     let cli = match Cli::try_parse() {
         Ok(c) => c,
@@ -240,43 +283,14 @@ fn real_main() -> Result<String, Error> {
             seed,
             out,
             truth,
-        } => {
-            if !(0.0..=1.0).contains(&dup_rate) {
-                return Err(Error::usage("--dup-rate must be between 0 and 1"));
-            }
-            let (recs, clusters) = metapipe_ingest::synth::generate(n, dup_rate, seed);
-            metapipe_tables::io::write_atomic(
-                &out,
-                metapipe_ingest::synth::to_csv(&recs).as_bytes(),
-            )?;
-            metapipe_tables::io::write_atomic(
-                &truth,
-                metapipe_ingest::synth::clusters_csv(&clusters).as_bytes(),
-            )?;
-            Ok(String::new())
-        }
+        } => gen_records(n, dup_rate, seed, &out, &truth),
         Cmd::GenMeta {
             groups,
             k,
             kind,
             seed,
             out,
-        } => {
-            let binary = match kind.as_str() {
-                "binary" => true,
-                "generic" => false,
-                x => {
-                    return Err(Error::usage(format!(
-                        "--kind {x:?}: expected binary or generic"
-                    )))
-                }
-            };
-            if k == 0 {
-                return Err(Error::usage("--k must be >= 1"));
-            }
-            pool_cmd::bench::gen_meta_to(groups, k, binary, seed, &out)?;
-            Ok(String::new())
-        }
+        } => gen_meta(groups, k, &kind, seed, &out),
         Cmd::BenchKernel { groups, k, runs } => Ok(pool_cmd::bench::kernel_times(groups, k, runs)),
         Cmd::BenchPool {
             file,

@@ -284,3 +284,20 @@ fn circle_checker_finds_a_circle() {
         vec!["parse::record".to_string()]
     );
 }
+
+/// Issue #23's bounds, at rustfmt's default width: no file in `crates/*/src` over 600 lines,
+/// no function over 80 (`tools/size_report.py`, which names the offenders).
+#[test]
+fn files_and_functions_stay_small() {
+    let root = crates_dir().join("..");
+    let out = std::process::Command::new("python3")
+        .arg(root.join("tools/size_report.py"))
+        .output()
+        .expect("python3 runs tools/size_report.py");
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -249,121 +249,145 @@ pub(crate) fn read_studies<'a>(
         }
         vals.push(v);
     }
-    let bad = |r: usize, k: usize, msg: String| {
-        Err(Error::data(msg)
-            .file(&t.path)
-            .line(t.row_label(r))
-            .field(cols[k].1.clone()))
-    };
-    let all: Vec<&Col> = vals.iter().collect();
+    let at = At { t, cols };
     match layout {
-        Layout::Totals | Layout::NonEvents => {
-            by_blocks(&all, n, |lo, v| {
-                for r in 0..v[0].len() {
-                    for k in 0..4 {
-                        let x = v[k][r];
-                        if x < 0.0 || x.fract() != 0.0 {
-                            return bad(
-                                lo + r,
-                                k,
-                                format!("{x} is not a count (a whole number >= 0)"),
-                            );
-                        }
-                    }
-                }
-                Ok(())
-            })?;
-            if layout == Layout::NonEvents {
-                // to totals: n1i = ai + bi, n2i = ci + di
-                for (to, from) in [(1, 0), (3, 2)] {
-                    let mut sum = Vec::with_capacity(n);
-                    by_blocks(&[&vals[from], &vals[to]], n, |_, v| {
-                        sum.extend(v[0].iter().zip(v[1]).map(|(x, y)| x + y));
-                        Ok(())
-                    })?;
-                    vals[to] = Col::Own(sum);
-                }
-            }
-            let all: Vec<&Col> = vals.iter().collect();
-            by_blocks(&all, n, |lo, v| {
-                for r in 0..v[0].len() {
-                    let (a, n1, c, n2) = (v[0][r], v[1][r], v[2][r], v[3][r]);
-                    if a > n1 {
-                        return bad(
-                            lo + r,
-                            0,
-                            format!("events {} = {a} > {} = {n1}", cols[0].1, cols[1].1),
-                        );
-                    }
-                    if c > n2 {
-                        return bad(
-                            lo + r,
-                            2,
-                            format!("events {} = {c} > {} = {n2}", cols[2].1, cols[3].1),
-                        );
-                    }
-                    if n1 == 0.0 || n2 == 0.0 {
-                        return bad(
-                            lo + r,
-                            if n1 == 0.0 { 1 } else { 3 },
-                            "an arm has no participants".into(),
-                        );
-                    }
-                }
-                Ok(())
-            })?;
-        }
-        Layout::Continuous => {
-            by_blocks(&all, n, |lo, v| {
-                for r in 0..v[0].len() {
-                    for k in [1, 4] {
-                        if v[k][r] < 0.0 {
-                            return bad(lo + r, k, format!("{} is negative", v[k][r]));
-                        }
-                    }
-                    for k in [2, 5] {
-                        if v[k][r] < 1.0 || v[k][r].fract() != 0.0 {
-                            return bad(
-                                lo + r,
-                                k,
-                                format!("{} is not a group size (a whole number >= 1)", v[k][r]),
-                            );
-                        }
-                    }
-                }
-                Ok(())
-            })?;
-        }
-        Layout::Var | Layout::Se => {
-            by_blocks(&all[1..2], n, |lo, v| {
-                match v[0].iter().position(|&x| x <= 0.0) {
-                    Some(r) => bad(
-                        lo + r,
-                        1,
-                        format!(
-                            "{}: a sampling {} must be > 0",
-                            v[0][r],
-                            if layout == Layout::Se {
-                                "standard error"
-                            } else {
-                                "variance"
-                            }
-                        ),
-                    ),
-                    None => Ok(()),
-                }
-            })?;
-            if layout == Layout::Se {
-                let mut squared = Vec::with_capacity(n);
-                by_blocks(&all[1..2], n, |_, v| {
-                    squared.extend(v[0].iter().map(|x| x * x));
-                    Ok(())
-                })?;
-                vals[1] = Col::Own(squared);
-            }
-        }
+        Layout::Totals | Layout::NonEvents => counts(&at, layout, &mut vals, n)?,
+        Layout::Continuous => continuous(&at, &vals, n)?,
+        Layout::Var | Layout::Se => variances(&at, layout, &mut vals, n)?,
     }
     Ok(Studies { layout, cols: vals })
+}
+
+/// A user table's columns, for errors at a row and column.
+struct At<'t> {
+    t: &'t UserTable,
+    cols: &'t [(&'static str, String)],
+}
+
+impl At<'_> {
+    fn bad(&self, r: usize, k: usize, msg: String) -> Result<()> {
+        Err(Error::data(msg)
+            .file(&self.t.path)
+            .line(self.t.row_label(r))
+            .field(self.cols[k].1.clone()))
+    }
+}
+
+/// 2x2 counts: whole numbers, events within totals, no empty arm; non-events made totals.
+fn counts(at: &At, layout: Layout, vals: &mut [Col], n: usize) -> Result<()> {
+    let all: Vec<&Col> = vals.iter().collect();
+    by_blocks(&all, n, |lo, v| {
+        for r in 0..v[0].len() {
+            for k in 0..4 {
+                let x = v[k][r];
+                if x < 0.0 || x.fract() != 0.0 {
+                    return at.bad(
+                        lo + r,
+                        k,
+                        format!("{x} is not a count (a whole number >= 0)"),
+                    );
+                }
+            }
+        }
+        Ok(())
+    })?;
+    if layout == Layout::NonEvents {
+        // to totals: n1i = ai + bi, n2i = ci + di
+        for (to, from) in [(1, 0), (3, 2)] {
+            let mut sum = Vec::with_capacity(n);
+            by_blocks(&[&vals[from], &vals[to]], n, |_, v| {
+                sum.extend(v[0].iter().zip(v[1]).map(|(x, y)| x + y));
+                Ok(())
+            })?;
+            vals[to] = Col::Own(sum);
+        }
+    }
+    let all: Vec<&Col> = vals.iter().collect();
+    by_blocks(&all, n, |lo, v| {
+        for r in 0..v[0].len() {
+            let (a, n1, c, n2) = (v[0][r], v[1][r], v[2][r], v[3][r]);
+            if a > n1 {
+                return at.bad(
+                    lo + r,
+                    0,
+                    format!("events {} = {a} > {} = {n1}", at.cols[0].1, at.cols[1].1),
+                );
+            }
+            if c > n2 {
+                return at.bad(
+                    lo + r,
+                    2,
+                    format!("events {} = {c} > {} = {n2}", at.cols[2].1, at.cols[3].1),
+                );
+            }
+            if n1 == 0.0 || n2 == 0.0 {
+                return at.bad(
+                    lo + r,
+                    if n1 == 0.0 { 1 } else { 3 },
+                    "an arm has no participants".into(),
+                );
+            }
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// Means, SDs and group sizes: SDs not negative, sizes whole numbers >= 1.
+fn continuous(at: &At, vals: &[Col], n: usize) -> Result<()> {
+    let all: Vec<&Col> = vals.iter().collect();
+    by_blocks(&all, n, |lo, v| {
+        for r in 0..v[0].len() {
+            for k in [1, 4] {
+                if v[k][r] < 0.0 {
+                    return at.bad(lo + r, k, format!("{} is negative", v[k][r]));
+                }
+            }
+            for k in [2, 5] {
+                if v[k][r] < 1.0 || v[k][r].fract() != 0.0 {
+                    return at.bad(
+                        lo + r,
+                        k,
+                        format!("{} is not a group size (a whole number >= 1)", v[k][r]),
+                    );
+                }
+            }
+        }
+        Ok(())
+    })?;
+    Ok(())
+}
+
+/// Effects with variances or standard errors (> 0); standard errors squared.
+fn variances(at: &At, layout: Layout, vals: &mut [Col], n: usize) -> Result<()> {
+    let all: Vec<&Col> = vals.iter().collect();
+    by_blocks(&all[1..2], n, |lo, v| {
+        match v[0].iter().position(|&x| x <= 0.0) {
+            Some(r) => at.bad(
+                lo + r,
+                1,
+                format!(
+                    "{}: a sampling {} must be > 0",
+                    v[0][r],
+                    if layout == Layout::Se {
+                        "standard error"
+                    } else {
+                        "variance"
+                    }
+                ),
+            ),
+            None => Ok(()),
+        }
+    })?;
+    if layout == Layout::Se {
+        let mut squared = Vec::with_capacity(n);
+        by_blocks(&all[1..2], n, |_, v| {
+            squared.extend(v[0].iter().map(|x| x * x));
+            Ok(())
+        })?;
+        vals[1] = Col::Own(squared);
+    }
+    Ok(())
 }
 
 impl Studies<'_> {

@@ -50,15 +50,7 @@ pub(crate) fn pool_stream(
     let mut sink = TableSink::create(out, sink_format(out, a), &POOL_GROUPS)?;
     // finished groups, by a 128-bit hash of the key (a collision is ~1e-20 likely at 10^8 groups)
     let mut finished: std::collections::HashSet<u128> = std::collections::HashSet::new();
-    // two FNV-1a passes with different offset bases make a 128-bit key hash
-    let hash = |k: &str| {
-        let h = |basis: u64| {
-            k.bytes().fold(basis, |h, b| {
-                (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01B3)
-            })
-        };
-        ((h(0xCBF2_9CE4_8422_2325) as u128) << 64) | h(0x6C62_272E_07BB_0142) as u128
-    };
+    let hash = key_hash;
     let mut carry: Option<(String, Vec<Vec<f64>>)> = None;
     let mut off = 0;
     while off < n {
@@ -121,4 +113,14 @@ pub(crate) fn pool_stream(
     }
     sink.finish()?;
     Ok(String::new())
+}
+
+/// A 128-bit hash of a group key: two FNV-1a passes with different offset bases.
+fn key_hash(k: &str) -> u128 {
+    let h = |basis: u64| {
+        k.bytes().fold(basis, |h, b| {
+            (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01B3)
+        })
+    };
+    ((h(0xCBF2_9CE4_8422_2325) as u128) << 64) | h(0x6C62_272E_07BB_0142) as u128
 }

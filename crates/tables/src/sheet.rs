@@ -53,7 +53,7 @@ pub fn each_row<const N: usize>(
     mut row: impl FnMut([usize; N], usize, &csv::StringRecord) -> Result<()>,
 ) -> Result<()> {
     let (path, text) = (input.path.as_path(), input.text()?);
-    let (mut rdr, headers) = open(path, &text)?;
+    let (mut rdr, headers) = open(path, text)?;
     columns(path, &headers, &names)?;
     let cols = names.map(|n| headers.iter().position(|h| h == n).unwrap_or(0));
     let mut rec = csv::StringRecord::new();
@@ -86,7 +86,7 @@ impl Sheet {
     /// A sheet with every `required` column (no row is fine).
     pub fn read(input: &Input, required: &[&str]) -> Result<Sheet> {
         let (path, text) = (input.path.as_path(), input.text()?);
-        let (mut rdr, headers) = open(path, &text)?;
+        let (mut rdr, headers) = open(path, text)?;
         columns(path, &headers, required)?;
         let mut rows = vec![];
         for r in rdr.records() {

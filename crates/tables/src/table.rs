@@ -36,6 +36,57 @@ impl From<PolarsError> for Error {
     }
 }
 
+/// A column of a stage table checked against its field: its dtype, no missing value where
+/// required, only accepted values; non-finite floats made missing.
+fn checked(schema: &TableSchema, f: &crate::Field, c: &Column) -> Result<Column> {
+    if c.dtype() != &f.ty.dtype() {
+        return Err(Error::data(format!(
+            "column has type {}, schema says {}",
+            c.dtype(),
+            f.ty.dtype()
+        ))
+        .field(format!("{}.{}", schema.name, f.name)));
+    }
+    let c = if f.ty == ColType::Float {
+        finite_or_null(c)?
+    } else {
+        c.clone()
+    };
+    if !f.nullable && c.null_count() > 0 {
+        let row = c
+            .as_materialized_series()
+            .is_null()
+            .iter()
+            .position(|x| x == Some(true))
+            .unwrap_or(0);
+        return Err(Error::data(format!(
+            "table {}: row {}: {} must not be missing",
+            schema.name,
+            row + 1,
+            f.name
+        ))
+        .field(f.name));
+    }
+    if !f.accepted.is_empty() {
+        let ca = c.str()?;
+        if let Some((row, v)) = ca
+            .iter()
+            .enumerate()
+            .find_map(|(r, v)| v.filter(|v| !f.accepted.contains(v)).map(|v| (r, v)))
+        {
+            return Err(Error::data(format!(
+                "table {}: row {}: {:?} is not one of {:?}",
+                schema.name,
+                row + 1,
+                v,
+                f.accepted
+            ))
+            .field(f.name));
+        }
+    }
+    Ok(c)
+}
+
 impl Table {
     /// Check `df` against `schema`: the schema's columns in its order, each of its dtype, no
     /// missing value in a required column, text columns with accepted values hold only those.
@@ -61,52 +112,7 @@ impl Table {
         }
         let mut cols = Vec::with_capacity(names.len());
         for (c, f) in df.columns().iter().zip(schema.fields) {
-            if c.dtype() != &f.ty.dtype() {
-                return Err(Error::data(format!(
-                    "column has type {}, schema says {}",
-                    c.dtype(),
-                    f.ty.dtype()
-                ))
-                .field(format!("{}.{}", schema.name, f.name)));
-            }
-            let c = if f.ty == ColType::Float {
-                finite_or_null(c)?
-            } else {
-                c.clone()
-            };
-            if !f.nullable && c.null_count() > 0 {
-                let row = c
-                    .as_materialized_series()
-                    .is_null()
-                    .iter()
-                    .position(|x| x == Some(true))
-                    .unwrap_or(0);
-                return Err(Error::data(format!(
-                    "table {}: row {}: {} must not be missing",
-                    schema.name,
-                    row + 1,
-                    f.name
-                ))
-                .field(f.name));
-            }
-            if !f.accepted.is_empty() {
-                let ca = c.str()?;
-                if let Some((row, v)) = ca
-                    .iter()
-                    .enumerate()
-                    .find_map(|(r, v)| v.filter(|v| !f.accepted.contains(v)).map(|v| (r, v)))
-                {
-                    return Err(Error::data(format!(
-                        "table {}: row {}: {:?} is not one of {:?}",
-                        schema.name,
-                        row + 1,
-                        v,
-                        f.accepted
-                    ))
-                    .field(f.name));
-                }
-            }
-            cols.push(c);
+            cols.push(checked(schema, f, c)?);
         }
         // a review's covariates: text, whole numbers, numbers or yes/no
         for c in &df.columns()[fixed..] {

@@ -128,7 +128,7 @@ impl Config {
             }
         }
         for o in &self.outcomes {
-            if let Err((key, msg)) = self.check_columns(o, &header) {
+            if let Err((key, msg)) = self.check_columns(o, header) {
                 return bad_in(
                     Some(&o.id),
                     &format!("outcomes.{key}"),
