@@ -35,16 +35,7 @@ pub struct Covariate {
     pub kind: CovKind,
 }
 
-/// What an outcome's rows hold.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum OutcomeKind {
-    /// events and totals per arm
-    Binary,
-    /// mean, SD and n per arm
-    Continuous,
-    /// a reported estimate with its SE, or with its CI
-    Generic,
-}
+pub use metapipe_tables::schema::OutcomeKind;
 
 /// What the review declares about its sheets.
 pub struct Spec<'a> {

@@ -13,6 +13,7 @@ pub mod consistency;
 pub mod dist;
 pub mod effect;
 pub mod extras;
+pub mod label;
 pub mod metareg;
 pub mod mh;
 pub mod model;
@@ -24,6 +25,7 @@ pub mod types;
 pub mod zeroin;
 
 pub use effect::{escalc_binary, escalc_continuous, Binary, Continuous, Effect, Measure, ZeroCell};
+pub use label::{Convention, ModelId};
 pub use model::{
     mantel_haenszel, peto, revman_dl, revman_mh, rma_uni, Control, Fit, MetaError, Method, Options,
     Pi, Test,

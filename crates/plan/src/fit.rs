@@ -3,7 +3,7 @@
 
 use metapipe_meta::analysis::{self, Studies, Zeros};
 use metapipe_meta::effect::{Binary, Continuous, Measure};
-use metapipe_meta::model::{Fit, Method, Options, Test};
+use metapipe_meta::model::{Fit, Method, Options};
 
 /// How the studies of an outcome are pooled.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -42,19 +42,7 @@ pub struct Spec {
     pub study_ci_level: f64,
 }
 
-/// Whose rules an analysis follows where the tools differ (`convention` in the config).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Convention {
-    /// metafor's defaults: REML, z test, double-zero studies kept (escalc's 0.5), metafor's
-    /// prediction interval
-    Metafor,
-    /// RevMan 5: its zero-cell rule, MH, DL with τ² from the MH Q (OR, RR; z test)
-    RevMan5,
-    /// the Cochrane Statistical Methods Group's random-effects methods (RevMan since 2025):
-    /// REML, Hartung-Knapp-Sidik-Jonkman, Q-profile CI for τ², prediction interval by t with
-    /// k − 2 df, I² from τ²; double-zero studies not estimable for OR and RR
-    Cochrane,
-}
+pub use metapipe_meta::Convention;
 
 impl Spec {
     /// RevMan 5's binary-data rules (zero cells, MH, DL from the MH Q).
@@ -153,44 +141,13 @@ pub struct Model {
     pub fit: Fit,
 }
 
-fn method_name(m: Method) -> &'static str {
-    match m {
-        Method::MH => "Mantel-Haenszel",
-        Method::Peto => "Peto",
-        Method::FE => "inverse variance",
-        Method::DL => "DerSimonian-Laird",
-        Method::REML => "REML",
-        Method::ML => "ML",
-        Method::PM => "Paule-Mandel",
-        Method::SJ => "Sidik-Jonkman",
-        Method::HE => "Hedges",
-        Method::EB => "empirical Bayes",
-    }
-}
-
-fn label(spec: &Spec, kind: &str, m: Method) -> String {
-    let mut extra = vec![];
-    match spec.convention {
-        Convention::RevMan5 => extra.push("RevMan 5"),
-        Convention::Cochrane => extra.push("Cochrane"),
-        Convention::Metafor => {}
-    }
-    match spec.opts.test {
-        Test::Knha if m.is_random() => extra.push("Knapp-Hartung"),
-        Test::Adhoc if m.is_random() => extra.push("Knapp-Hartung, ad hoc"),
-        _ => {}
-    }
-    let suffix = if extra.is_empty() {
-        String::new()
-    } else {
-        format!(" ({})", extra.join(", "))
+fn label(spec: &Spec, m: Method) -> String {
+    let id = metapipe_meta::ModelId {
+        method: m,
+        convention: spec.convention,
+        test: spec.opts.test,
     };
-    format!(
-        "{} effect{}: {}{suffix}",
-        kind,
-        if kind == "random" { "s" } else { "" },
-        method_name(m)
-    )
+    id.label()
 }
 
 /// One method's fit by the shared dispatcher ([`analysis::fit`]); binary outcomes pass their
@@ -232,12 +189,12 @@ pub fn models(
     }
     let fixed = |f: Fit| Model {
         kind: "fixed",
-        label: label(spec, "fixed", spec.fixed),
+        label: label(spec, spec.fixed),
         fit: without_pi(spec, f),
     };
     let random = |f: Fit| Model {
         kind: "random",
-        label: label(spec, "random", spec.random),
+        label: label(spec, spec.random),
         fit: without_pi(spec, f),
     };
     Ok(match spec.choice {

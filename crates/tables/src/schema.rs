@@ -84,6 +84,9 @@ const fn one_of(name: &'static str, accepted: &'static [&'static str]) -> Field 
 }
 use ColType::*;
 
+mod vocabulary;
+pub use vocabulary::*;
+
 /// ingest/parse: one row per record in the search exports, in file order.
 pub const RECORDS: TableSchema = TableSchema {
     extra: false,
@@ -231,14 +234,18 @@ pub const AGREEMENT: TableSchema = TableSchema {
 pub const PRISMA: TableSchema = TableSchema {
     extra: false,
     name: "prisma",
-    fields: &[req("stage", Str), opt("database", Str), req("count", Int)],
+    fields: &[
+        one_of("stage", PRISMA_STAGES),
+        opt("database", Str),
+        req("count", Int),
+    ],
 };
 
 /// report: `prisma.csv`, the overall flow (the rows of `prisma` without a database).
 pub const PRISMA_FLOW: TableSchema = TableSchema {
     extra: false,
     name: "prisma_flow",
-    fields: &[req("stage", Str), req("count", Int)],
+    fields: &[one_of("stage", PRISMA_STAGES), req("count", Int)],
 };
 
 /// report: `clusters.csv`, duplicate clusters of two or more records in the dedup benchmark's

@@ -82,12 +82,14 @@ pub fn funnels(inp: &ReportInput) -> Vec<(String, String, String)> {
 
 pub fn prisma_svg(p: &Table) -> String {
     let get = |stage: &str| {
+        known_stage(stage);
         (0..p.num_rows())
             .find(|&r| s(p, "stage", r).as_deref() == Some(stage) && s(p, "database", r).is_none())
             .and_then(|r| it(p, "count", r))
             .unwrap_or(0)
     };
     let rows_of = |stage: &str| {
+        known_stage(stage);
         (0..p.num_rows())
             .filter(|&r| s(p, "stage", r).as_deref() == Some(stage))
             .filter_map(|r| Some((s(p, "database", r)?, it(p, "count", r)?)))
@@ -181,4 +183,13 @@ pub fn rob_svgs(inp: &ReportInput, rob: &Table) -> (String, String) {
         })
         .collect();
     (svg::rob_traffic(&rows), svg::rob_summary(&domains, false))
+}
+
+/// A stage the report looks up is one the `prisma` table may hold (a misspelt name would read
+/// as a count of 0).
+pub(crate) fn known_stage(stage: &str) {
+    assert!(
+        metapipe_tables::schema::PRISMA_STAGES.contains(&stage),
+        "{stage:?} is not a PRISMA stage of the schema"
+    );
 }

@@ -4,6 +4,7 @@
 
 use super::*;
 use crate::svg::{self, Forest, ForestSection, ForestStudy};
+use metapipe_meta::ModelId;
 use metapipe_tables::{frame, pe, Result, Table};
 use polars::prelude::*;
 
@@ -140,7 +141,7 @@ pub(crate) fn result_row(res: &Table, outcome: &str, subgroup: Option<&str>) -> 
 
 /// The per-arm cells of a forest row, by the outcome's type.
 pub(crate) fn arm_cells(
-    kind: Kind,
+    kind: OutcomeKind,
     events: Option<i64>,
     n: Option<i64>,
     mean: Option<f64>,
@@ -148,18 +149,18 @@ pub(crate) fn arm_cells(
 ) -> [String; 2] {
     let n = n.map(|x| x.to_string()).unwrap_or_else(|| "–".into());
     match kind {
-        Kind::Binary => [
+        OutcomeKind::Binary => [
             events.map(|x| x.to_string()).unwrap_or_else(|| "–".into()),
             n,
         ],
-        Kind::Continuous => [
+        OutcomeKind::Continuous => [
             match (mean, sd) {
                 (Some(m), Some(s)) => format!("{} ({})", fmt_g(m), fmt_g(s)),
                 _ => "–".into(),
             },
             n,
         ],
-        Kind::Generic => [String::new(), String::new()],
+        OutcomeKind::Generic => [String::new(), String::new()],
     }
 }
 
@@ -292,8 +293,8 @@ fn study_rows(
             (Some(_), _) => None,
             // RevMan's words for a study whose counts give no estimate (no events, or only
             // events, in both arms, for OR and RR)
-            (None, Kind::Binary) if counted => Some("Not estimable".to_string()),
-            (None, Kind::Binary) => Some("no sourced counts".to_string()),
+            (None, OutcomeKind::Binary) if counted => Some("Not estimable".to_string()),
+            (None, OutcomeKind::Binary) => Some("no sourced counts".to_string()),
             (None, _) => Some("no sourced data".to_string()),
         };
         ForestStudy {
@@ -335,19 +336,6 @@ fn heterogeneity(res: &Table, r: usize) -> Option<String> {
     }
 }
 
-/// RevMan's short name of a model ("M-H, Fixed", "IV, Random", "Peto, Fixed").
-pub fn model_short(model: &str) -> String {
-    let random = model.starts_with("random");
-    let method = if model.contains("Peto") {
-        "Peto"
-    } else if model.contains("Mantel-Haenszel") || (random && model.contains("RevMan 5")) {
-        "M-H"
-    } else {
-        "IV"
-    };
-    format!("{method}, {}", if random { "Random" } else { "Fixed" })
-}
-
 /// Forest plots: per outcome, one figure (the levels of `subgroup_by` as sections with the
 /// test for subgroup differences, then the total); every further subgroup gets its own figure.
 pub fn forests(inp: &ReportInput) -> Result<Vec<(String, String, String)>> {
@@ -364,7 +352,8 @@ pub fn forests(inp: &ReportInput) -> Result<Vec<(String, String, String)>> {
         let model = overall
             .and_then(|r| s(res, "model", r))
             .or_else(|| of_outcome.iter().find_map(|&r| s(res, "model", r)))
-            .map(|m| model_short(&m))
+            .and_then(|m| ModelId::parse(&m))
+            .map(|m| m.revman_short())
             .unwrap_or_else(|| o.planned_model.clone());
         let sections = main_sections(inp, o, &rows, &levels);
         if sections.is_empty() {
@@ -468,9 +457,9 @@ fn figure(
         log: o.log,
         level: o.level_pct.clone(),
         columns: match o.kind {
-            Kind::Binary => ["Events".into(), "Total".into()],
-            Kind::Continuous => ["Mean (SD)".into(), "Total".into()],
-            Kind::Generic => [String::new(), String::new()],
+            OutcomeKind::Binary => ["Events".into(), "Total".into()],
+            OutcomeKind::Continuous => ["Mean (SD)".into(), "Total".into()],
+            OutcomeKind::Generic => [String::new(), String::new()],
         },
         favours: o.favours.clone(),
         sections,

@@ -42,7 +42,7 @@ pub struct OutcomeView {
     /// ratios: log axes about 1
     pub log: bool,
     /// binary (events/total), continuous (mean (SD)/total) or generic (no per-arm cells)
-    pub kind: Kind,
+    pub kind: OutcomeKind,
     /// the forest plot's axis labels (left, right)
     pub favours: (String, String),
     /// the model the protocol plans, in RevMan's short form ("M-H, Fixed"), shown when nothing
@@ -52,12 +52,7 @@ pub struct OutcomeView {
     pub level_pct: String,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Kind {
-    Binary,
-    Continuous,
-    Generic,
-}
+pub use metapipe_tables::schema::OutcomeKind;
 
 pub(crate) fn s(t: &Table, c: &str, r: usize) -> Option<String> {
     t.str_at(c, r)
@@ -204,6 +199,7 @@ fn figures(html: &mut String, files: &[(String, String, String)], heading: &str,
 /// A living review's open work: the records and reports awaiting a decision.
 fn awaiting(html: &mut String, p: &Table) {
     let count = |stage: &str| {
+        figures::known_stage(stage);
         (0..p.num_rows())
             .find(|&r| s(p, "stage", r).as_deref() == Some(stage) && s(p, "database", r).is_none())
             .and_then(|r| it(p, "count", r))

@@ -243,16 +243,7 @@ pub(super) fn key_line(text: &str, field: &str, outcome: Option<&str>) -> Option
         .or_else(|| lines.iter().position(|l| is_key(l)).map(|i| i + 1))
 }
 
-/// PRISMA 2020 stages, in the order of the flow diagram.
-pub(crate) const PRISMA_STAGES: [&str; 7] = [
-    "records_identified",
-    "duplicates_removed",
-    "records_screened",
-    "excluded_title_abstract",
-    "full_text_assessed",
-    "excluded_full_text",
-    "studies_included",
-];
+pub(crate) use metapipe_tables::schema::PRISMA_FLOW_STAGES as PRISMA_STAGES;
 
 /// What is wrong with typed `[prisma]` counts, if anything: (stage key, message). Checked when
 /// the config is loaded (the error names the config file and line): known stages only, no

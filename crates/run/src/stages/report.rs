@@ -307,7 +307,6 @@ pub(crate) fn outcome_view(
     o: &crate::config::OutcomeCfg,
 ) -> Result<metapipe_report::html::OutcomeView> {
     use metapipe_meta::Measure;
-    use metapipe_report::html::Kind;
     let spec = cfg.spec(o)?;
     let effect = match spec.measure {
         Measure::OR => "Odds Ratio",
@@ -319,29 +318,18 @@ pub(crate) fn outcome_view(
         Measure::GEN if spec.log_scale => "Ratio",
         Measure::GEN => "Effect",
     };
-    let kind = match protocol::outcome_kind(spec.measure) {
-        extract::OutcomeKind::Binary => Kind::Binary,
-        extract::OutcomeKind::Continuous => Kind::Continuous,
-        extract::OutcomeKind::Generic => Kind::Generic,
-    };
+    let kind = protocol::outcome_kind(spec.measure);
     // the model planned: the fixed-effect one where the rule starts from it
-    let planned = match spec.choice {
-        plan::Choice::Fixed | plan::Choice::Rule { .. } => format!(
-            "fixed effect: {}{}",
-            spec.fixed.name(),
-            if spec.revman() { " (RevMan 5)" } else { "" }
-        ),
-        plan::Choice::Random | plan::Choice::Both => format!(
-            "random effects: {}{}",
-            spec.random.name(),
-            if spec.revman() { " (RevMan 5)" } else { "" }
-        ),
+    let planned = metapipe_meta::ModelId {
+        method: match spec.choice {
+            plan::Choice::Fixed | plan::Choice::Rule { .. } => spec.fixed,
+            plan::Choice::Random | plan::Choice::Both => spec.random,
+        },
+        convention: spec.convention,
+        test: spec.opts.test,
     };
-    let planned = planned
-        .replace("fixed effect: MH", "fixed effect: Mantel-Haenszel")
-        .replace("fixed effect: PETO", "fixed effect: Peto");
     Ok(metapipe_report::html::OutcomeView {
-        planned_model: metapipe_report::html::model_short(&planned),
+        planned_model: planned.revman_short(),
         level_pct: format!("{}%", (spec.opts.level * 100.0 * 1e6).round() / 1e6),
         id: o.id.clone(),
         label: o.label.clone(),
