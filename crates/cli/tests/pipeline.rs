@@ -1203,6 +1203,13 @@ fn config_errors_name_their_own_line_before_any_stage() {
             "level = 120.0",
             "outcomes.level: outcome mortality: 120: expected a confidence level such as 95 or 0.95",
         ),
+        (
+            "small-study-test",
+            "subgroups = [\"hyperinflammation\"]",
+            "subgroups = [\"hyperinflammation\"]\nsmall_study_test = \"begg\"",
+            "small_study_test = \"begg\"",
+            "outcomes.small_study_test: outcome mortality: \"begg\": expected egger, egger_rma, peters or harbord",
+        ),
     ];
     for (tag, from, to, at, says) in cases {
         let (d, cfg) = pipeline_copy(tag, |_| {});

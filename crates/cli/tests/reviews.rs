@@ -369,6 +369,29 @@ fn bcg_review_under_cochrane_methods_equals_metafor() {
         forest.contains("(from Tau²)"),
         "the I² printed says which it is"
     );
+    // the outcome's small-study test: metafor's regtest(model = "rma") (REML, z)
+    let ss: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/fixtures/smallstudy/smallstudy.json")).unwrap(),
+    )
+    .unwrap();
+    let e = &ss["bcg"]["RR"]["egger_rma"];
+    let sens = csv_rows(&dir.join("sensitivity.csv"));
+    let row = sens
+        .iter()
+        .find(|r| r["outcome"] == "tb_cochrane" && r["analysis"] == "egger_rma")
+        .expect("the tau2-based Egger test of tb_cochrane");
+    close(num(row, "p"), e["p"].as_f64().unwrap(), 1e-6, "egger_rma p");
+    close(
+        num(row, "estimate"),
+        e["limit"].as_f64().unwrap().exp(),
+        1e-6,
+        "egger_rma limit estimate",
+    );
+    assert!(
+        row["note"].contains(&format!("z = {:.4}", e["stat"].as_f64().unwrap())),
+        "{}",
+        row["note"]
+    );
 }
 
 #[test]

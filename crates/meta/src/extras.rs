@@ -107,15 +107,74 @@ pub struct Egger {
 }
 
 pub fn egger(yi: &[f64], vi: &[f64]) -> Option<Egger> {
+    let sei: Vec<f64> = vi.iter().map(|v| v.sqrt()).collect();
+    regtest_lm(yi, vi, &sei)
+}
+
+/// A regression test for funnel-plot asymmetry with a multiplicative dispersion (metafor
+/// `regtest(model = "lm", predictor = …)`): weighted least squares of `yi` on `x` with weights
+/// `1/vi`; the test is on the slope (t, k − 2 df), the intercept is the limit estimate. Egger's
+/// test is `x = √vi`; metafor's `predictor = "ninv"` (a Peters-type test) is `x = 1/nᵢ`.
+pub fn regtest_lm(yi: &[f64], vi: &[f64], x: &[f64]) -> Option<Egger> {
+    let f = wls(yi, vi, x)?;
+    let t = f.b1 / f.se1;
+    Some(Egger {
+        z: t,
+        p: p_t(t, f.df as f64),
+        df: f.df,
+        intercept: f.b0,
+        slope: f.b1,
+    })
+}
+
+/// Harbord's test for odds ratios (Harbord, Egger & Sterne 2006; meta's `metabias(method.bias =
+/// "Harbord")`): per study the efficient score Z = a − (a+b)(a+c)/N and its variance
+/// V = (a+b)(c+d)(a+c)(b+d) / (N²(N − 1)); ordinary least squares of Z/√V on √V; the test is on
+/// the intercept (t, k − 2 df), returned in `z`/`p` with the intercept as `intercept`. Studies
+/// with V = 0 (no events, or only events, in both arms) are left out.
+pub fn harbord(tables: &[crate::Binary]) -> Option<Egger> {
+    let (mut y, mut x) = (vec![], vec![]);
+    for t in tables {
+        let (a, c) = (t.ai, t.ci);
+        let (b, d) = (t.n1i - a, t.n2i - c);
+        let n = t.n1i + t.n2i;
+        let v = (a + b) * (c + d) * (a + c) * (b + d) / (n * n * (n - 1.0));
+        if v > 0.0 {
+            let z = a - (a + b) * (a + c) / n;
+            y.push(z / v.sqrt());
+            x.push(v.sqrt());
+        }
+    }
+    let f = wls(&y, &vec![1.0; y.len()], &x)?;
+    let t = f.b0 / f.se0;
+    Some(Egger {
+        z: t,
+        p: p_t(t, f.df as f64),
+        df: f.df,
+        intercept: f.b0,
+        slope: f.b1,
+    })
+}
+
+/// A weighted least-squares line `y = b0 + b1·x` (weights `1/vi`) with standard errors from
+/// the residual dispersion (k − 2 df).
+struct Wls {
+    b0: f64,
+    b1: f64,
+    se0: f64,
+    se1: f64,
+    df: usize,
+}
+
+fn wls(yi: &[f64], vi: &[f64], x: &[f64]) -> Option<Wls> {
     let k = yi.len();
     if k < 3 {
         return None;
     }
-    // normal equations for weights w, design [1, s]
+    // normal equations for weights w, design [1, x]
     let (mut sw, mut sws, mut swss, mut swy, mut swsy) = (0.0, 0.0, 0.0, 0.0, 0.0);
-    for (y, v) in yi.iter().zip(vi) {
+    for ((y, v), s) in yi.iter().zip(vi).zip(x) {
         let w = 1.0 / v;
-        let s = v.sqrt();
         sw += w;
         sws += w * s;
         swss += w * s * s;
@@ -131,18 +190,17 @@ pub fn egger(yi: &[f64], vi: &[f64]) -> Option<Egger> {
     let rss: f64 = yi
         .iter()
         .zip(vi)
-        .map(|(y, v)| (y - b0 - b1 * v.sqrt()).powi(2) / v)
+        .zip(x)
+        .map(|((y, v), s)| (y - b0 - b1 * s).powi(2) / v)
         .sum();
     let df = k - 2;
     let s2 = rss / df as f64;
-    let se_b1 = (s2 * sw / det).sqrt();
-    let t = b1 / se_b1;
-    Some(Egger {
-        z: t,
-        p: p_t(t, df as f64),
+    Some(Wls {
+        b0,
+        b1,
+        se0: (s2 * swss / det).sqrt(),
+        se1: (s2 * sw / det).sqrt(),
         df,
-        intercept: b0,
-        slope: b1,
     })
 }
 

@@ -14,7 +14,7 @@ mod sensitivity;
 mod tables;
 
 pub use fit::{Choice, Convention, Model, Spec, StudyData};
-pub use sensitivity::{sensitivity_table, Sensitivity};
+pub use sensitivity::{sensitivity_table, Sensitivity, SmallStudyTest};
 pub use tables::{effects_table, results_table};
 
 use metapipe_meta::extras::subgroup_difference;

@@ -7,7 +7,7 @@
 
 use crate::fit::{models, Model};
 use crate::{Analysis, OutcomePlan};
-use metapipe_meta::extras::{egger, trimfill};
+use metapipe_meta::extras::{egger, harbord, regtest_lm, trimfill};
 use metapipe_meta::model::Method;
 use metapipe_tables::schema::SENSITIVITY;
 use metapipe_tables::{f, i, s, Builder, Error, Result, Table};
@@ -20,10 +20,61 @@ pub struct Sensitivity {
     /// a studies column to order a cumulative meta-analysis by (e.g. year)
     pub cumulative_by: Option<String>,
     pub exclude_high_rob: bool,
-    /// Egger's test (k >= 10) and trim-and-fill
+    /// a test for funnel-plot asymmetry (k >= 10) and trim-and-fill
     pub small_study: bool,
+    /// which test
+    pub small_study_test: SmallStudyTest,
     /// covariates for one-moderator meta-regressions
     pub metaregression: Vec<String>,
+}
+
+/// The test for funnel-plot asymmetry (`small_study_test`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SmallStudyTest {
+    /// Egger's classical test: metafor `regtest(model = "lm", predictor = "sei")`
+    #[default]
+    Egger,
+    /// the τ²-based test: metafor `regtest(model = "rma", predictor = "sei")` (z test)
+    EggerRma,
+    /// metafor `regtest(model = "lm", predictor = "ninv")`: effects on 1/n (2x2 or continuous
+    /// data)
+    Peters,
+    /// Harbord's score test (odds ratios from 2x2 counts)
+    Harbord,
+}
+
+impl SmallStudyTest {
+    /// The values `small_study_test` takes.
+    pub const NAMES: &'static str = "egger, egger_rma, peters or harbord";
+
+    pub fn parse(s: &str) -> Option<SmallStudyTest> {
+        Some(match s {
+            "egger" => SmallStudyTest::Egger,
+            "egger_rma" => SmallStudyTest::EggerRma,
+            "peters" => SmallStudyTest::Peters,
+            "harbord" => SmallStudyTest::Harbord,
+            _ => return None,
+        })
+    }
+
+    /// Its name in the config and in the sensitivity table's `analysis` column.
+    pub fn name(self) -> &'static str {
+        match self {
+            SmallStudyTest::Egger => "egger",
+            SmallStudyTest::EggerRma => "egger_rma",
+            SmallStudyTest::Peters => "peters",
+            SmallStudyTest::Harbord => "harbord",
+        }
+    }
+
+    fn title(self) -> &'static str {
+        match self {
+            SmallStudyTest::Egger => "Egger's test",
+            SmallStudyTest::EggerRma => "Egger's test (tau2-based)",
+            SmallStudyTest::Peters => "the 1/n regression test",
+            SmallStudyTest::Harbord => "Harbord's test",
+        }
+    }
 }
 
 impl Sensitivity {
@@ -150,7 +201,7 @@ pub fn sensitivity_table(
             out.exclude_high_rob(a, rob);
         }
         if sv.small_study {
-            out.small_study(a);
+            out.small_study(a, sv.small_study_test);
         }
         for c in &sv.metaregression {
             out.metaregression(a, studies, c)?;
@@ -297,41 +348,23 @@ impl Rows {
         }
     }
 
-    /// Egger's test and trim-and-fill, under the k >= 10 gate.
-    fn small_study(&mut self, a: &Analysis) {
+    /// The test for funnel-plot asymmetry and trim-and-fill, under the k >= 10 gate.
+    fn small_study(&mut self, a: &Analysis, test: SmallStudyTest) {
         let out = self;
         let (yi, vi) = effects(a);
         let method = iv_method(a);
         let opts = a.spec.opts;
         if yi.len() < 10 {
-            out.note(
-                a,
-                "egger",
-                format!(
-                    "not run: Egger's test needs at least 10 studies (k = {})",
-                    yi.len()
-                ),
+            let why = format!(
+                "not run: {} needs at least 10 studies (k = {})",
+                test.title(),
+                yi.len()
             );
+            out.note(a, test.name(), why);
         } else {
-            match egger(&yi, &vi) {
-                Some(e) => {
-                    let back = |x: f64| if a.spec.ratio() { x.exp() } else { x };
-                    out.t.row(vec![
-                        s(&a.outcome),
-                        s("egger"),
-                        s("regression of effects on their standard errors"),
-                        i(yi.len() as i64),
-                        f(back(e.intercept)),
-                        f(None),
-                        f(None),
-                        f(e.p),
-                        f(None),
-                        f(None),
-                        s("natural"),
-                        s(format!("test for funnel-plot asymmetry: t = {:.4}, df = {}; estimate is the limit estimate (effect as SE -> 0)", e.z, e.df)),
-                    ]);
-                }
-                None => out.note(a, "egger", "not estimable".into()),
+            match asymmetry(a, test, &yi, &vi) {
+                Ok(row) => out.t.row(row),
+                Err(why) => out.note(a, test.name(), why),
             }
         }
         // trim-and-fill under the small-study tests' gate (Cochrane Handbook chapter 13, tests for funnel-plot asymmetry: too few
@@ -421,4 +454,103 @@ impl Rows {
         }
         Ok(())
     }
+}
+
+/// The sensitivity row of a test for funnel-plot asymmetry, or why there is none.
+fn asymmetry(
+    a: &Analysis,
+    test: SmallStudyTest,
+    yi: &[f64],
+    vi: &[f64],
+) -> std::result::Result<Vec<metapipe_tables::Cell>, String> {
+    let back = |x: f64| if a.spec.ratio() { x.exp() } else { x };
+    let row = |k: usize, step: &str, estimate: Option<f64>, p: f64, note: String| {
+        vec![
+            s(&a.outcome),
+            s(test.name()),
+            s(step),
+            i(k as i64),
+            f(estimate),
+            f(None),
+            f(None),
+            f(p),
+            f(None),
+            f(None),
+            s("natural"),
+            s(note),
+        ]
+    };
+    let limit = "estimate is the limit estimate (effect as SE -> 0)";
+    let none = || "not estimable".to_string();
+    match test {
+        SmallStudyTest::Egger => {
+            let e = egger(yi, vi).ok_or_else(none)?;
+            let note = format!(
+                "test for funnel-plot asymmetry: t = {:.4}, df = {}; {limit}",
+                e.z, e.df
+            );
+            let step = "regression of effects on their standard errors";
+            Ok(row(yi.len(), step, Some(back(e.intercept)), e.p, note))
+        }
+        SmallStudyTest::EggerRma => {
+            let method = iv_method(a);
+            let sei: Vec<f64> = vi.iter().map(|v| v.sqrt()).collect();
+            let opts = a.spec.opts;
+            let m = metapipe_meta::metareg::fit(yi, vi, &sei, method, opts.level, &opts.control)
+                .map_err(|e| format!("not estimable: {e}"))?;
+            let note = format!(
+                "test for funnel-plot asymmetry: z = {:.4} ({}, tau2 = {:.4}); {limit}",
+                m.z[1],
+                method.name(),
+                m.tau2
+            );
+            let step = "meta-regression of effects on their standard errors (tau2-based)";
+            Ok(row(m.k, step, Some(back(m.beta[0])), m.p[1], note))
+        }
+        SmallStudyTest::Peters => {
+            let ninv = inverse_sizes(a)?;
+            let e = regtest_lm(yi, vi, &ninv).ok_or_else(none)?;
+            let note = format!(
+                "test for funnel-plot asymmetry: t = {:.4}, df = {}; estimate is the limit estimate (effect as 1/n -> 0)",
+                e.z, e.df
+            );
+            let step = "regression of effects on 1/n (weights 1/variance)";
+            Ok(row(yi.len(), step, Some(back(e.intercept)), e.p, note))
+        }
+        SmallStudyTest::Harbord => {
+            let tables = tables_of(a);
+            let e = harbord(&tables).ok_or_else(none)?;
+            let note = format!(
+                "test for funnel-plot asymmetry: t = {:.4}, df = {} (intercept {:.4})",
+                e.z, e.df, e.intercept
+            );
+            let step = "regression of the efficient score over its SE on the SE";
+            Ok(row(e.df + 2, step, None, e.p, note))
+        }
+    }
+}
+
+/// 1/n of each study with an effect (n its total sample size), for the 1/n test.
+fn inverse_sizes(a: &Analysis) -> std::result::Result<Vec<f64>, String> {
+    let n: Option<Vec<f64>> = a
+        .per_study
+        .iter()
+        .filter(|r| r.1.is_some())
+        .map(|r| Some((r.0.n_treat? + r.0.n_ctrl?) as f64))
+        .collect();
+    let n = n.ok_or("not run: the 1/n test needs every study's arm sizes")?;
+    Ok(n.iter().map(|n| 1.0 / n).collect())
+}
+
+/// The 2x2 tables of the studies with counts, for Harbord's test.
+fn tables_of(a: &Analysis) -> Vec<metapipe_meta::Binary> {
+    a.per_study
+        .iter()
+        .filter_map(|r| {
+            let d = &r.0;
+            let (et, nt) = (d.events_treat? as f64, d.n_treat? as f64);
+            let (ec, nc) = (d.events_ctrl? as f64, d.n_ctrl? as f64);
+            Some(metapipe_meta::Binary::new(et, nt, ec, nc))
+        })
+        .collect()
 }

@@ -202,9 +202,11 @@ metapipe_plan::analysis_keys!(outcome_cfg! { {
     /// refit without the studies at high overall risk of bias (needs [rob])
     #[serde(default)]
     pub exclude_high_rob: bool,
-    /// small-study effects: Egger's test (k >= 10) and trim-and-fill
+    /// small-study effects: a test for funnel-plot asymmetry (k >= 10) and trim-and-fill
     #[serde(default)]
     pub small_study: bool,
+    /// which test: egger (default), egger_rma, peters or harbord
+    pub small_study_test: Option<String>,
     /// one-moderator meta-regressions on these numeric or yes/no covariates
     #[serde(default)]
     pub metaregression: Vec<String>,

@@ -75,6 +75,11 @@ pub(crate) fn outcome_plan(cfg: &Config, o: &OutcomeCfg) -> Result<plan::Outcome
             cumulative_by: o.cumulative_by.clone(),
             exclude_high_rob: o.exclude_high_rob,
             small_study: o.small_study,
+            small_study_test: o
+                .small_study_test
+                .as_deref()
+                .and_then(plan::SmallStudyTest::parse)
+                .unwrap_or_default(),
             metaregression: o.metaregression.clone(),
         },
     })

@@ -94,9 +94,14 @@ impl Config {
                     );
                 }
             }
-            if let Err((key, msg)) =
-                metapipe_plan::options::outcome_spec(&o.analysis(&self.analysis))
-            {
+            let spec = metapipe_plan::options::outcome_spec(&o.analysis(&self.analysis));
+            if let (Some(t), Ok(spec)) = (&o.small_study_test, &spec) {
+                small_study_test(t, spec.measure).or_else(|msg| {
+                    let msg = format!("outcome {}: {msg}", o.id);
+                    bad_in(Some(&o.id), "outcomes.small_study_test", msg)
+                })?;
+            }
+            if let Err((key, msg)) = spec {
                 // the key where it was set: the outcome's own, or [analysis]'s default
                 let section = if o.analysis(&AnalysisCfg::default()).sets(key) {
                     "outcomes"
@@ -308,4 +313,21 @@ pub(super) fn resolve(base: &Path, p: &Path) -> PathBuf {
         }
     }
     out
+}
+
+/// A `small_study_test` the outcome's measure allows.
+pub(super) fn small_study_test(t: &str, measure: metapipe_meta::Measure) -> Result<(), String> {
+    use metapipe_meta::Measure;
+    use metapipe_plan::SmallStudyTest;
+    match SmallStudyTest::parse(t) {
+        None => Err(format!("{t:?}: expected {}", SmallStudyTest::NAMES)),
+        Some(SmallStudyTest::Harbord) if measure != Measure::OR => Err(format!(
+            "Harbord's test is for odds ratios (measure = \"OR\"), not {}",
+            measure.name()
+        )),
+        Some(SmallStudyTest::Peters) if measure == Measure::GEN => {
+            Err("the 1/n test needs the arms' sizes (not a generic outcome)".into())
+        }
+        Some(_) => Ok(()),
+    }
 }

@@ -86,3 +86,17 @@ fn paths_fold_parent_dirs() {
         PathBuf::from("../x.csv")
     );
 }
+
+#[test]
+fn small_study_tests_the_measure_can_take() {
+    use metapipe_meta::Measure;
+    let t = checks::small_study_test;
+    assert!(t("harbord", Measure::OR).is_ok());
+    assert!(t("egger_rma", Measure::GEN).is_ok());
+    assert!(t("peters", Measure::SMD).is_ok());
+    let e = t("harbord", Measure::RR).unwrap_err();
+    assert!(e.contains("Harbord's test is for odds ratios"), "{e}");
+    assert!(t("peters", Measure::GEN).is_err());
+    let e = t("begg", Measure::OR).unwrap_err();
+    assert_eq!(e, "\"begg\": expected egger, egger_rma, peters or harbord");
+}
