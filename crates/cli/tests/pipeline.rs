@@ -164,6 +164,8 @@ fn il1_pipeline_end_to_end() {
         ("duplicates_removed", "140"),
         ("records_screened", "276"),
         ("excluded_title_abstract", "265"),
+        ("reports_sought", "11"),
+        ("reports_not_retrieved", "0"),
         ("full_text_assessed", "11"),
         ("excluded_full_text", "4"),
         ("studies_included", "7"),
@@ -1233,4 +1235,50 @@ fn config_errors_name_their_own_line_before_any_stage() {
         assert!(!out.join("il1-covid19").exists(), "{tag}: outputs written");
         let _ = std::fs::remove_dir_all(&d);
     }
+}
+
+/// A full text sought but not obtained (`not retrieved` in the full-text log) is counted in
+/// PRISMA's "reports sought" and "reports not retrieved", not as assessed or excluded.
+#[test]
+fn a_report_not_retrieved_is_counted_as_prisma_counts_it() {
+    let (d, cfg) = pipeline_copy("not-retrieved", |data| {
+        replace_in(
+            &data.join("screening/full_text.csv"),
+            "pubmed:99000027,exclude,\"preprint of a platform trial without a separately reported eligible comparison (candidate, unconfirmed)\",",
+            "pubmed:99000027,not retrieved,,",
+        );
+    });
+    let out = d.join("out");
+    let o = run_into(&out, &cfg);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let dir = out.join("il1-covid19");
+    let counts: BTreeMap<String, String> = csv_rows(&dir.join("prisma.csv"))
+        .into_iter()
+        .map(|r| (r["stage"].clone(), r["count"].clone()))
+        .collect();
+    for (stage, n) in [
+        ("records_screened", "276"),
+        ("excluded_title_abstract", "265"),
+        ("reports_sought", "11"),
+        ("reports_not_retrieved", "1"),
+        ("full_text_assessed", "10"),
+        ("excluded_full_text", "3"),
+        ("studies_included", "7"),
+    ] {
+        assert_eq!(counts[stage], n, "{stage}");
+    }
+    let svg = std::fs::read_to_string(dir.join("report/prisma.svg")).unwrap();
+    assert!(
+        svg.contains("Reports sought for retrieval (n = 11)"),
+        "sought box"
+    );
+    assert!(
+        svg.contains("Reports not retrieved (n = 1)"),
+        "not retrieved box"
+    );
+    assert!(
+        svg.contains("Reports assessed for eligibility (n = 10)"),
+        "assessed box"
+    );
+    let _ = std::fs::remove_dir_all(&d);
 }

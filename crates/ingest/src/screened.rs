@@ -41,6 +41,7 @@ pub(crate) fn vtext(v: Verdict) -> &'static str {
     match v {
         Verdict::Include => "include",
         Verdict::Exclude => "exclude",
+        Verdict::NotRetrieved => "not_retrieved",
     }
 }
 
@@ -237,10 +238,12 @@ pub fn prisma_update(
     let (mut prev_studies, mut prev_reports) = (std::collections::BTreeSet::new(), 0usize);
     let (mut new_studies, mut new_reports) = (std::collections::BTreeSet::new(), 0usize);
     let mut reasons: std::collections::BTreeMap<String, usize> = Default::default();
-    let (mut ft_new, mut excl_ft_new) = (0, 0);
+    let (mut ft_new, mut excl_ft_new, mut missing_new) = (0, 0, 0);
     for d in ft {
         let new = is_new(d.cluster);
-        if new {
+        if new && d.decision == Verdict::NotRetrieved {
+            missing_new += 1;
+        } else if new {
             ft_new += 1;
         }
         match (d.decision, new) {
@@ -282,6 +285,8 @@ pub fn prisma_update(
         ("update_records_screened", screened),
         ("update_records_awaiting_screening", new_clusters - screened),
         ("update_excluded_title_abstract", excl_ta),
+        ("update_reports_sought", ft_new + missing_new),
+        ("update_reports_not_retrieved", missing_new),
         ("update_full_text_assessed", ft_new),
         ("update_excluded_full_text", excl_ft_new),
         ("update_new_studies_included", new_only.len()),

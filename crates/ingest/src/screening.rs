@@ -9,6 +9,9 @@ use std::collections::{BTreeMap, HashMap};
 pub enum Verdict {
     Include,
     Exclude,
+    /// a full text sought but not obtained (PRISMA 2020's "reports not retrieved"); not a
+    /// title/abstract decision
+    NotRetrieved,
 }
 
 fn verdict(s: &str) -> Option<Verdict> {
@@ -21,6 +24,18 @@ fn verdict(s: &str) -> Option<Verdict> {
     } else {
         None
     }
+}
+
+/// A full-text decision: include, exclude, or not retrieved.
+fn ft_verdict(s: &str) -> Option<Verdict> {
+    let t = s.trim().replace(['_', '-'], " ");
+    if ["not retrieved", "unavailable"]
+        .iter()
+        .any(|w| t.eq_ignore_ascii_case(w))
+    {
+        return Some(Verdict::NotRetrieved);
+    }
+    verdict(s)
 }
 
 /// One cluster's title/abstract screening.
@@ -115,8 +130,9 @@ pub fn title_abstract(
     Ok(out)
 }
 
-/// Read full-text decisions: `record_id, decision, reason, study_id`. Exactly the clusters
-/// included at title/abstract must appear; exclusions need a reason, inclusions a study id.
+/// Read full-text decisions: `record_id, decision, reason, study_id`; a decision is include,
+/// exclude or not retrieved (a report sought but not obtained). Only clusters included at
+/// title/abstract may appear; exclusions need a reason, inclusions a study id.
 pub fn full_text(
     input: &Input,
     cluster_of_id: &dyn Fn(&str) -> Option<usize>,
@@ -156,11 +172,14 @@ pub fn full_text(
                     .line(ln)
                     .field("record_id"));
             }
-            let decision = verdict(get(cd)).ok_or_else(|| {
-                Error::data(format!("{:?} is not include/exclude", get(cd)))
-                    .file(path)
-                    .line(ln)
-                    .field("decision")
+            let decision = ft_verdict(get(cd)).ok_or_else(|| {
+                Error::data(format!(
+                    "{:?} is not include, exclude or not retrieved",
+                    get(cd)
+                ))
+                .file(path)
+                .line(ln)
+                .field("decision")
             })?;
             let reason = Some(get(cr).to_string()).filter(|s| !s.is_empty());
             let study_id = Some(get(cs).to_string()).filter(|s| !s.is_empty());
@@ -220,6 +239,8 @@ pub struct Prisma {
     pub excluded_title_abstract: usize,
     pub full_text_assessed: usize,
     pub excluded_full_text: usize,
+    /// reports sought but not retrieved (sought = assessed + not retrieved)
+    pub reports_not_retrieved: usize,
     pub exclusion_reasons: Vec<(String, usize)>,
     pub studies_included: usize,
     pub reports_included: usize,
@@ -237,6 +258,11 @@ impl Prisma {
             ("duplicates_removed", self.duplicates_removed),
             ("records_screened", self.records_screened),
             ("excluded_title_abstract", self.excluded_title_abstract),
+            (
+                "reports_sought",
+                self.full_text_assessed + self.reports_not_retrieved,
+            ),
+            ("reports_not_retrieved", self.reports_not_retrieved),
             ("full_text_assessed", self.full_text_assessed),
             ("excluded_full_text", self.excluded_full_text),
             ("studies_included", self.studies_included),
@@ -269,8 +295,9 @@ impl Prisma {
                 self.records_screened
                     == self.excluded_title_abstract
                         + self.full_text_assessed
+                        + self.reports_not_retrieved
                         + self.awaiting_full_text,
-                "screened = excluded + full text + awaiting full text",
+                "screened = excluded + sought (assessed + not retrieved) + awaiting full text",
             ),
             (
                 self.full_text_assessed == self.excluded_full_text + self.reports_included,
@@ -320,6 +347,10 @@ pub fn prisma(
         .filter_map(|d| d.study_id.as_deref())
         .collect();
     let ta_incl = ta.len() - ta_excl;
+    let not_retrieved = ft
+        .iter()
+        .filter(|d| d.decision == Verdict::NotRetrieved)
+        .count();
     Prisma {
         records_identified: identified,
         per_database: databases.to_vec(),
@@ -328,8 +359,9 @@ pub fn prisma(
         awaiting_screening: n_clusters - ta.len(),
         awaiting_full_text: ta_incl - ft.len(),
         excluded_title_abstract: ta_excl,
-        full_text_assessed: ft.len(),
+        full_text_assessed: ft.len() - not_retrieved,
         excluded_full_text: ft_excl.len(),
+        reports_not_retrieved: not_retrieved,
         exclusion_reasons: reasons.into_iter().collect(),
         studies_included: studies.len(),
         reports_included: included.len(),
@@ -362,6 +394,7 @@ mod tests {
             excluded_title_abstract: 6,
             full_text_assessed: 2,
             excluded_full_text: 1,
+            reports_not_retrieved: 0,
             exclusion_reasons: vec![("x".into(), 1)],
             studies_included: 1,
             reports_included: 1,
@@ -371,5 +404,9 @@ mod tests {
         assert!(p.check().is_ok());
         p.excluded_title_abstract = 5;
         assert!(p.check().is_err());
+        // a report not retrieved is sought but not assessed
+        p.reports_not_retrieved = 1;
+        assert!(p.check().is_ok());
+        assert!(p.rows().contains(&("reports_sought", 3)));
     }
 }

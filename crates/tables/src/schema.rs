@@ -162,7 +162,7 @@ pub const SCREENING: TableSchema = TableSchema {
         opt("reviewer_1", Str),
         opt("reviewer_2", Str),
         opt("adjudicated", Str),
-        one_of("decision", &["include", "exclude"]),
+        one_of("decision", &["include", "exclude", "not_retrieved"]),
         opt("reason", Str),
         opt("study_id", Str),
     ],

@@ -81,12 +81,19 @@ pub fn funnels(inp: &ReportInput) -> Vec<(String, String, String)> {
 }
 
 pub fn prisma_svg(p: &Table) -> String {
-    let get = |stage: &str| {
+    let find = |stage: &str| {
         known_stage(stage);
         (0..p.num_rows())
             .find(|&r| s(p, "stage", r).as_deref() == Some(stage) && s(p, "database", r).is_none())
             .and_then(|r| it(p, "count", r))
-            .unwrap_or(0)
+    };
+    let get = |stage: &str| find(stage).unwrap_or(0);
+    // reports sought: as counted, else (typed counts without it) those assessed and not retrieved
+    let sought = |prefix: &str| {
+        find(&format!("{prefix}reports_sought")).unwrap_or_else(|| {
+            get(&format!("{prefix}full_text_assessed"))
+                + get(&format!("{prefix}reports_not_retrieved"))
+        })
     };
     let rows_of = |stage: &str| {
         known_stage(stage);
@@ -105,6 +112,8 @@ pub fn prisma_svg(p: &Table) -> String {
             screened: get("update_records_screened"),
             awaiting: get("update_records_awaiting_screening"),
             excluded_ta: get("update_excluded_title_abstract"),
+            sought: sought("update_"),
+            not_retrieved: get("update_reports_not_retrieved"),
             full_text: get("update_full_text_assessed"),
             excluded_ft: get("update_excluded_full_text"),
             reasons: rows_of("update_excluded_full_text_reason"),
@@ -125,6 +134,8 @@ pub fn prisma_svg(p: &Table) -> String {
         screened: get("records_screened"),
         awaiting: get("records_awaiting_screening"),
         excluded_ta: get("excluded_title_abstract"),
+        sought: sought(""),
+        not_retrieved: get("reports_not_retrieved"),
         full_text: get("full_text_assessed"),
         excluded_ft: get("excluded_full_text"),
         reasons: rows_of("excluded_full_text_reason"),

@@ -10,6 +10,10 @@ pub struct PrismaCounts {
     pub duplicates: i64,
     pub screened: i64,
     pub excluded_ta: i64,
+    /// reports sought for retrieval, and those not retrieved
+    pub sought: i64,
+    pub not_retrieved: i64,
+    /// reports assessed for eligibility
     pub full_text: i64,
     pub excluded_ft: i64,
     pub reasons: Vec<(String, i64)>,
@@ -165,11 +169,8 @@ impl Flow {
         let (h2, _) = self.step(b, y2, &screened, &excluded, false);
         let y3 = y2 + h2 + 40.0;
         self.down(b, y2 + h2, y3);
-        let sought = [format!(
-            "Reports sought for retrieval (n = {})",
-            c.full_text
-        )];
-        let not_retrieved = ["Reports not retrieved (n = 0)".into()];
+        let sought = [format!("Reports sought for retrieval (n = {})", c.sought)];
+        let not_retrieved = [format!("Reports not retrieved (n = {})", c.not_retrieved)];
         let (h3, _) = self.step(b, y3, &sought, &not_retrieved, false);
         let y4 = y3 + h3 + 40.0;
         self.down(b, y3 + h3, y4);
