@@ -48,39 +48,25 @@ pub(crate) fn read_outcomes(input: &Input, studies: &Table, spec: &Spec) -> Resu
         let v = Values::read(&r, snt.get(row), snc.get(row))?;
         let status = status(&r, &v, *kind, src_col)?;
         v.check(&r)?;
-        let Values {
-            et,
-            nt,
-            ec,
-            nc,
-            mt,
-            sdt,
-            mc,
-            sdc,
-            est,
-            se,
-            lb,
-            ub,
-        } = v;
         t.row(vec![
             s(&sid),
             s(&outcome),
-            i(et),
-            i(nt),
-            i(ec),
-            i(nc),
+            i(v.et),
+            i(v.nt),
+            i(v.ec),
+            i(v.nc),
             s(status),
             so(r.get(src_col)),
             so(r.get("timepoint")),
             so(r.get("evidence")),
-            f(mt),
-            f(sdt),
-            f(mc),
-            f(sdc),
-            f(est),
-            f(se),
-            f(lb),
-            f(ub),
+            f(v.mt),
+            f(v.sdt),
+            f(v.mc),
+            f(v.sdc),
+            f(v.est),
+            f(v.se),
+            f(v.lb),
+            f(v.ub),
         ]);
     }
     t.finish()

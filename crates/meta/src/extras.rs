@@ -117,14 +117,7 @@ pub fn egger(yi: &[f64], vi: &[f64]) -> Option<Egger> {
 /// test is `x = √vi`; metafor's `predictor = "ninv"` (a Peters-type test) is `x = 1/nᵢ`.
 pub fn regtest_lm(yi: &[f64], vi: &[f64], x: &[f64]) -> Option<Egger> {
     let f = wls(yi, vi, x)?;
-    let t = f.b1 / f.se1;
-    Some(Egger {
-        z: t,
-        p: p_t(t, f.df as f64),
-        df: f.df,
-        intercept: f.b0,
-        slope: f.b1,
-    })
+    Some(f.tested(f.b1 / f.se1))
 }
 
 /// Harbord's test for odds ratios (Harbord, Egger & Sterne 2006; meta's `metabias(method.bias =
@@ -146,14 +139,7 @@ pub fn harbord(tables: &[crate::Binary]) -> Option<Egger> {
         }
     }
     let f = wls(&y, &vec![1.0; y.len()], &x)?;
-    let t = f.b0 / f.se0;
-    Some(Egger {
-        z: t,
-        p: p_t(t, f.df as f64),
-        df: f.df,
-        intercept: f.b0,
-        slope: f.b1,
-    })
+    Some(f.tested(f.b0 / f.se0))
 }
 
 /// A weighted least-squares line `y = b0 + b1·x` (weights `1/vi`) with standard errors from
@@ -164,6 +150,19 @@ struct Wls {
     se0: f64,
     se1: f64,
     df: usize,
+}
+
+impl Wls {
+    /// The test of one coefficient, `t` its statistic (k − 2 df).
+    fn tested(&self, t: f64) -> Egger {
+        Egger {
+            z: t,
+            p: p_t(t, self.df as f64),
+            df: self.df,
+            intercept: self.b0,
+            slope: self.b1,
+        }
+    }
 }
 
 fn wls(yi: &[f64], vi: &[f64], x: &[f64]) -> Option<Wls> {

@@ -2,26 +2,8 @@ use super::*;
 
 /// Every completion, checked exactly: the reference for the pruned search.
 fn brute(studies: &[Arm2], p: &Printed) -> (u64, Vec<Option<(u32, u32, u32, u32)>>) {
-    let missing: Vec<(u32, u32)> = studies
-        .iter()
-        .filter_map(|s| {
-            if let Arm2::Missing(a, b) = s {
-                Some((*a, *b))
-            } else {
-                None
-            }
-        })
-        .collect();
-    let known: Vec<Binary> = studies
-        .iter()
-        .filter_map(|s| {
-            if let Arm2::Known(t) = s {
-                Some(*t)
-            } else {
-                None
-            }
-        })
-        .collect();
+    let (known, missing) = split(studies);
+    let missing: Vec<(u32, u32)> = missing.iter().map(|&(_, a, b)| (a, b)).collect();
     let mut count = 0;
     let mut ranges: Vec<Option<(u32, u32, u32, u32)>> = vec![None; missing.len()];
     let total: u64 = missing
