@@ -70,26 +70,13 @@ impl Dsu {
     }
 }
 
-/// Map over a slice on the machine's cores (std threads, chunked; order preserved).
+/// Map over a slice on the machine's cores (at most 8; order preserved), sequentially below
+/// 256 items.
 fn par_map<T: Sync, U: Send>(items: &[T], f: impl Fn(&T) -> U + Sync) -> Vec<U> {
-    let threads = std::thread::available_parallelism()
-        .map(|n| n.get())
-        .unwrap_or(1)
-        .min(8);
-    if threads < 2 || items.len() < 256 {
+    if items.len() < 256 {
         return items.iter().map(&f).collect();
     }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|sc| {
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|c| sc.spawn(|| c.iter().map(&f).collect::<Vec<U>>()))
-            .collect();
-        handles
-            .into_iter()
-            .flat_map(|h| h.join().expect("dedup worker panicked"))
-            .collect()
-    })
+    metapipe_tables::par::par_map(items, 8, f)
 }
 
 /// Blocks larger than this are skipped as uninformative.

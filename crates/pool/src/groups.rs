@@ -81,10 +81,7 @@ pub(crate) fn pool_groups(st: &Studies, offsets: &[usize], a: &PoolArgs) -> Resu
             fit(&cols, st.layout, a).map(|f| row_of_fit(&f))
         }
     };
-    let threads = std::thread::available_parallelism()
-        .map(|x| x.get())
-        .unwrap_or(1)
-        .min(16);
+    let threads = metapipe_tables::par::threads().min(16);
     let chunk = n.div_ceil(threads.max(1)).max(1);
     let mut floats: Vec<Vec<f64>> = FLOATS.iter().map(|_| vec![0.0; n]).collect();
     let (mut k, mut q_df) = (vec![0i64; n], vec![0i64; n]);

@@ -7,6 +7,7 @@
 
 pub mod frame;
 pub mod io;
+pub mod par;
 pub mod schema;
 pub mod sheet;
 mod table;

@@ -155,15 +155,12 @@ pub(crate) fn consistency_stage(
         .iter()
         .map(|p| (p.item.clone(), p.value.clone()))
         .collect();
-    let found: Vec<consistency::Found> = std::thread::scope(|sc| {
-        let hs: Vec<_> = checks
-            .iter()
-            .map(|c| sc.spawn(|| consistency::run(std::slice::from_ref(c), &od_rows, &pub_pairs)))
-            .collect();
-        hs.into_iter()
-            .flat_map(|h| h.join().expect("consistency worker panicked"))
-            .collect()
-    });
+    let found: Vec<consistency::Found> = metapipe_tables::par::par_map(&checks, usize::MAX, |c| {
+        consistency::run(std::slice::from_ref(c), &od_rows, &pub_pairs)
+    })
+    .into_iter()
+    .flatten()
+    .collect();
     let t = consistency::table(&found)?;
     st.put(&t)?;
     st.csv(&t, "consistency.csv")?;
