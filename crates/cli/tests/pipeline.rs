@@ -1212,6 +1212,13 @@ fn config_errors_name_their_own_line_before_any_stage() {
             "small_study_test = \"begg\"",
             "outcomes.small_study_test: outcome mortality: \"begg\": expected egger, egger_rma, peters or harbord",
         ),
+        (
+            "consistency-choose",
+            "choose = 4",
+            "choose = 6",
+            "choose = 6",
+            "consistency.choose: choose = 6: expected 1 to 5 (the studies listed)",
+        ),
     ];
     for (tag, from, to, at, says) in cases {
         let (d, cfg) = pipeline_copy(tag, |_| {});

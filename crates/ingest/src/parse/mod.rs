@@ -285,6 +285,17 @@ mod more_tests {
     use super::*;
 
     #[test]
+    fn csv_records_keep_the_line_they_start_on() {
+        let t = "ID,title,abstract,year\n1,First,\"an abstract\nover two lines\",2020\n2,Second,,2021\n3,Third,x,21x\n";
+        let e = parse_csv(t, "f.csv", "db").unwrap_err();
+        assert_eq!(e.line, Some(5), "{e}");
+        let t = "ID,title,abstract,year\n1,First,\"an abstract\nover two lines\",2020\n2,Second,,2021\n";
+        let r = parse_csv(t, "f.csv", "db").unwrap();
+        let lines: Vec<usize> = r.iter().map(|r| r.source_line).collect();
+        assert_eq!(lines, [2, 4]);
+    }
+
+    #[test]
     fn bibtex_entry() {
         let t = "@article{decl2021,\n  title = {Effect of {Anti-Interleukin} drugs (\\'{e}t\\'e)},\n  author = {Declercq, J. and Van Damme, K. F.},\n  journal = \"Lancet Respir Med\",\n  year = 2021, volume = {9}, pages = {1427--1438},\n  keywords = {x}\n}\n";
         let r = parse_bibtex(t, "f", "wos").unwrap();

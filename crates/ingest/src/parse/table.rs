@@ -22,9 +22,13 @@ pub fn parse_csv(text: &str, file: &str, database: &str) -> Result<Vec<Record>> 
             .field("title"));
     }
     let mut out = vec![];
-    for (n, row) in rdr.records().enumerate() {
-        let ln = n + 2;
-        let row = row.map_err(|e| Error::data(e.to_string()).line(ln))?;
+    for row in rdr.records() {
+        // the line the record starts on (a quoted abstract may span lines)
+        let row = row.map_err(|e| {
+            let line = e.position().map_or(0, |p| p.line() as usize);
+            Error::data(e.to_string()).line(line)
+        })?;
+        let ln = row.position().map_or(0, |p| p.line() as usize);
         let get = |i: Option<usize>| {
             i.and_then(|i| row.get(i))
                 .map(|s| s.trim())

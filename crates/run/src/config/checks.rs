@@ -3,10 +3,11 @@
 use super::*;
 use std::path::Component;
 
-/// A config error before its line is found: the `[[outcomes]]` entry (by id) it is in, the key
-/// path, the message.
+/// A config error before its line is found: the `[[outcomes]]` entry (by id) or the n-th entry
+/// of another array of tables it is in, the key path, the message.
 pub(crate) struct Bad {
     outcome: Option<String>,
+    nth: Option<usize>,
     field: String,
     msg: String,
 }
@@ -15,7 +16,11 @@ impl Bad {
     /// The error at the key's line of the config file.
     pub(crate) fn error(self, path: &Path, text: &str) -> Error {
         let mut e = Error::data(self.msg).file(path).field(&self.field);
-        if let Some(l) = key_line(text, &self.field, self.outcome.as_deref()) {
+        let line = match self.nth {
+            Some(n) => nth_key_line(text, &self.field, n),
+            None => key_line(text, &self.field, self.outcome.as_deref()),
+        };
+        if let Some(l) = line {
             e = e.line(l);
         }
         e
@@ -29,6 +34,17 @@ fn bad<T>(field: &str, msg: String) -> Result<T, Bad> {
 fn bad_in<T>(outcome: Option<&str>, field: &str, msg: String) -> Result<T, Bad> {
     Err(Bad {
         outcome: outcome.map(String::from),
+        nth: None,
+        field: field.to_string(),
+        msg,
+    })
+}
+
+/// An error in the `n`-th (0-based) entry of an array of tables (`[[consistency]]`).
+fn bad_nth<T>(n: usize, field: &str, msg: String) -> Result<T, Bad> {
+    Err(Bad {
+        outcome: None,
+        nth: Some(n),
         field: field.to_string(),
         msg,
     })
@@ -76,7 +92,26 @@ impl Config {
                 );
             }
         }
-        self.check_outcomes()
+        self.check_outcomes()?;
+        self.check_consistency()
+    }
+
+    /// Each `[[consistency]]` check: a known outcome, and an m-of-n reading that exists.
+    fn check_consistency(&self) -> Result<(), Bad> {
+        for (n, c) in self.consistency.iter().enumerate() {
+            if !self.outcomes.iter().any(|o| o.id == c.outcome) {
+                let msg = format!("{:?} is not an outcome of this review", c.outcome);
+                return bad_nth(n, "consistency.outcome", msg);
+            }
+            if let Some(m) = c.choose.filter(|&m| m == 0 || m > c.studies.len()) {
+                let msg = format!(
+                    "choose = {m}: expected 1 to {} (the studies listed)",
+                    c.studies.len()
+                );
+                return bad_nth(n, "consistency.choose", msg);
+            }
+        }
+        Ok(())
     }
 
     /// Each outcome: a unique id, a known study set, valid analysis options.
@@ -246,6 +281,25 @@ pub(super) fn key_line(text: &str, field: &str, outcome: Option<&str>) -> Option
     header
         .and_then(block)
         .or_else(|| lines.iter().position(|l| is_key(l)).map(|i| i + 1))
+}
+
+/// The 1-based line of `field` (`table.key`) in the `n`-th (0-based) `[[table]]` entry.
+pub(super) fn nth_key_line(text: &str, field: &str, n: usize) -> Option<usize> {
+    let (table, key) = field.rsplit_once('.')?;
+    let lines: Vec<&str> = text.lines().collect();
+    let header = format!("[[{table}]]");
+    let start = (0..lines.len())
+        .filter(|&i| lines[i].trim() == header)
+        .nth(n)?;
+    (start + 1..lines.len())
+        .take_while(|&i| !lines[i].trim_start().starts_with('['))
+        .find(|&i| {
+            lines[i]
+                .trim_start()
+                .strip_prefix(key)
+                .is_some_and(|r| r.trim_start().starts_with('='))
+        })
+        .map(|i| i + 1)
 }
 
 pub(crate) use metapipe_tables::schema::PRISMA_FLOW_STAGES as PRISMA_STAGES;

@@ -100,3 +100,11 @@ fn small_study_tests_the_measure_can_take() {
     let e = t("begg", Measure::OR).unwrap_err();
     assert_eq!(e, "\"begg\": expected egger, egger_rma, peters or harbord");
 }
+
+#[test]
+fn a_key_of_the_nth_entry_of_an_array_of_tables_is_found_in_that_entry() {
+    let t = "[[consistency]]\noutcome = \"a\"\nchoose = 2\n\n[[consistency]]\noutcome = \"b\"\nchoose = 9\n";
+    assert_eq!(checks::nth_key_line(t, "consistency.choose", 1), Some(7));
+    assert_eq!(checks::nth_key_line(t, "consistency.choose", 0), Some(3));
+    assert_eq!(checks::nth_key_line(t, "consistency.outcome", 2), None);
+}
