@@ -1219,6 +1219,13 @@ fn config_errors_name_their_own_line_before_any_stage() {
             "choose = 6",
             "consistency.choose: choose = 6: expected 1 to 5 (the studies listed)",
         ),
+        (
+            "consistency-outcome",
+            "outcome = \"mortality\"\nsubgroup = \"canakinumab\"",
+            "outcome = \"mortalty\"\nsubgroup = \"canakinumab\"",
+            "outcome = \"mortalty\"",
+            "consistency.outcome: \"mortalty\" is not an outcome of this review",
+        ),
     ];
     for (tag, from, to, at, says) in cases {
         let (d, cfg) = pipeline_copy(tag, |_| {});
