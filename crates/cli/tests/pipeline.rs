@@ -1176,7 +1176,7 @@ fn stage_keys_follow_what_each_stage_reads() {
 
 /// Every config error is reported before any stage runs, at the offending key's own line in the
 /// config, with the outcome it belongs to: an undeclared or misspelt covariate, a meta-regression
-/// on a text covariate, MH on a continuous outcome, a bad value inside an `[[outcomes]]` entry.
+/// model that is not one, MH on a continuous outcome, a bad value inside an `[[outcomes]]` entry.
 #[test]
 fn config_errors_name_their_own_line_before_any_stage() {
     // (edit of the config: replace `from` by `to`; the line holding `at` after the edit; what the
@@ -1185,11 +1185,11 @@ fn config_errors_name_their_own_line_before_any_stage() {
         ("undeclared", "drug = \"text\"\n", "", "subgroup_by = \"drug\"", "outcomes.subgroup_by: outcome mortality: \"drug\" is a column of"),
         ("misspelt", "subgroup_by = \"drug\"", "subgroup_by = \"drugs\"", "subgroup_by = \"drugs\"", "outcomes.subgroup_by: outcome mortality: \"drugs\" is not a column of the studies table"),
         (
-            "metareg-text",
+            "metareg-model",
             "subgroups = [\"hyperinflammation\"]",
-            "subgroups = [\"hyperinflammation\"]\nmetaregression = [\"drug\"]",
-            "metaregression = [\"drug\"]",
-            "outcomes.metaregression: outcome mortality: \"drug\" is text; a meta-regression needs a number or yes/no covariate",
+            "subgroups = [\"hyperinflammation\"]\nmetaregression = [\"drug + \"]",
+            "metaregression = [\"drug + \"]",
+            "outcomes.metaregression: outcome mortality: \"drug + \": a model is covariates joined by +",
         ),
         (
             "mh-continuous",

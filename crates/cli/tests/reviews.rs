@@ -369,12 +369,13 @@ fn bcg_review_under_cochrane_methods_equals_metafor() {
         forest.contains("(from Tau²)"),
         "the I² printed says which it is"
     );
-    // the outcome's small-study test: metafor's regtest(model = "rma") (REML, z)
+    // the outcome's small-study test: metafor's regtest(model = "rma") of the REML Knapp-Hartung
+    // fit (regtest takes the model's test: t on k - 2 df)
     let ss: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(repo().join("tests/fixtures/smallstudy/smallstudy.json")).unwrap(),
     )
     .unwrap();
-    let e = &ss["bcg"]["RR"]["egger_rma"];
+    let e = &ss["bcg"]["RR"]["egger_rma_knha"];
     let sens = csv_rows(&dir.join("sensitivity.csv"));
     let row = sens
         .iter()
@@ -388,10 +389,132 @@ fn bcg_review_under_cochrane_methods_equals_metafor() {
         "egger_rma limit estimate",
     );
     assert!(
-        row["note"].contains(&format!("z = {:.4}", e["stat"].as_f64().unwrap())),
+        row["note"].contains(&format!("t = {:.4}, df = 11", e["stat"].as_f64().unwrap())),
         "{}",
         row["note"]
     );
+    cochrane_subgroups_and_metaregression(&res, &sens);
+}
+
+/// tb_cochrane's subgroups by allocation with a common tau2 and its meta-regressions under
+/// Knapp-Hartung, against metafor (`tests/fixtures/metareg/metareg.json`, default control).
+fn cochrane_subgroups_and_metaregression(
+    res: &[BTreeMap<String, String>],
+    sens: &[BTreeMap<String, String>],
+) {
+    let fx: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/fixtures/metareg/metareg.json")).unwrap(),
+    )
+    .unwrap();
+    let c = &fx["common_tau2"]["bcg_alloc"]["REML"];
+    let overall = res
+        .iter()
+        .find(|r| r["outcome"] == "tb_cochrane" && r["subgroup"].is_empty())
+        .unwrap();
+    close(
+        num(overall, "Q_between"),
+        c["QM"].as_f64().unwrap(),
+        1e-6,
+        "common-tau2 QM",
+    );
+    close(
+        num(overall, "Q_between_p"),
+        c["QMp"].as_f64().unwrap(),
+        1e-6,
+        "common-tau2 QMp",
+    );
+    assert_eq!(overall["Q_between_df"], "2");
+    assert!(
+        overall["note"].contains("common tau2"),
+        "{}",
+        overall["note"]
+    );
+    for lv in c["levels"].as_array().unwrap() {
+        let l = lv["level"].as_str().unwrap();
+        let r = res
+            .iter()
+            .find(|r| r["outcome"] == "tb_cochrane" && r["subgroup"] == l)
+            .unwrap_or_else(|| panic!("subgroup {l}"));
+        close(
+            num(r, "tau2"),
+            c["tau2"].as_f64().unwrap(),
+            1e-6,
+            &format!("{l} tau2"),
+        );
+        close(
+            num(r, "estimate"),
+            lv["estimate"].as_f64().unwrap().exp(),
+            1e-6,
+            &format!("{l} estimate"),
+        );
+    }
+    let rows = |step: &str| {
+        sens.iter()
+            .find(|r| {
+                r["outcome"] == "tb_cochrane"
+                    && r["analysis"] == "metaregression"
+                    && r["step"] == step
+            })
+            .unwrap_or_else(|| panic!("no row {step:?}"))
+    };
+    for (model, steps) in [
+        (
+            "ablat + year",
+            vec![
+                "slope per unit of ablat in ablat + year",
+                "slope per unit of year in ablat + year",
+            ],
+        ),
+        (
+            "alloc",
+            vec![
+                "alloc = random (vs alternate)",
+                "alloc = systematic (vs alternate)",
+            ],
+        ),
+    ] {
+        let m = &fx["bcg_review"][model];
+        let t = rows(&format!("test of moderators {model}"));
+        close(
+            num(t, "p"),
+            m["QMp"].as_f64().unwrap(),
+            1e-6,
+            &format!("{model} QMp"),
+        );
+        close(
+            num(t, "I2"),
+            m["I2"].as_f64().unwrap(),
+            1e-6,
+            &format!("{model} I2"),
+        );
+        assert!(
+            t["note"].contains(&format!("F(2, 10) = {:.4}", m["QM"].as_f64().unwrap())),
+            "{}",
+            t["note"]
+        );
+        for (j, step) in steps.iter().enumerate() {
+            let r = rows(step);
+            for (ours, theirs) in [
+                ("estimate", "beta"),
+                ("ci_lb", "ci_lb"),
+                ("ci_ub", "ci_ub"),
+                ("p", "pval"),
+            ] {
+                close(
+                    num(r, ours),
+                    m[theirs][j + 1].as_f64().unwrap(),
+                    1e-6,
+                    &format!("{step} {ours}"),
+                );
+            }
+            close(
+                num(r, "tau2"),
+                m["tau2"].as_f64().unwrap(),
+                1e-6,
+                &format!("{step} tau2"),
+            );
+        }
+    }
 }
 
 #[test]

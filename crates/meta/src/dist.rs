@@ -1,6 +1,6 @@
 //! Distribution helpers (statrs underneath), named as R names them.
 
-use statrs::distribution::{ChiSquared, ContinuousCDF, Normal, StudentsT};
+use statrs::distribution::{ChiSquared, ContinuousCDF, FisherSnedecor, Normal, StudentsT};
 use statrs::function::gamma::ln_gamma;
 
 fn std_normal() -> Normal {
@@ -72,6 +72,17 @@ pub fn qt_two_sided(level: f64, df: f64) -> f64 {
 /// Two-sided p-value of a t statistic: R `2 * pt(abs(t), df, lower.tail = FALSE)`.
 pub fn p_t(t: f64, df: f64) -> f64 {
     2.0 * StudentsT::new(0.0, 1.0, df).expect("df > 0").sf(t.abs())
+}
+
+/// Upper tail of the F distribution: R `pf(f, df1, df2, lower.tail = FALSE)`.
+pub fn pf_upper(f: f64, df1: f64, df2: f64) -> f64 {
+    if f.is_nan() {
+        return f64::NAN;
+    }
+    if f <= 0.0 {
+        return 1.0;
+    }
+    FisherSnedecor::new(df1, df2).expect("df > 0").sf(f)
 }
 
 /// log Gamma, as R `lgamma`.

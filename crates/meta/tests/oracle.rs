@@ -449,10 +449,13 @@ fn metafor_trimfill_metareg_k1() {
             } else if let Some(m) = key.strip_prefix("metareg_") {
                 let method = Method::parse(m).unwrap();
                 let cx = format!("{name} {key}");
+                let x =
+                    metareg::Design::with_intercept(std::slice::from_ref(&sei), vec!["sei".into()])
+                        .unwrap();
                 c.cmp(
                     &cx,
                     "tau2",
-                    metareg::tau2(&yi, &vi, &sei, method, &opts.control).unwrap(),
+                    metareg::tau2(&yi, &vi, &x, method, &opts.control).unwrap(),
                     &e["tau2"],
                 );
                 c.cmp(

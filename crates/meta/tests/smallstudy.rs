@@ -1,6 +1,7 @@
 //! The tests for funnel-plot asymmetry against metafor 3.8 (`tests/fixtures/smallstudy/`,
 //! written by `smallstudy.R` from the oracle datasets): Egger's classical test
-//! (`regtest(model = "lm")`), the τ²-based one (`regtest(model = "rma")`, REML, z), the 1/n test
+//! (`regtest(model = "lm")`), the τ²-based one (`regtest(model = "rma")`, REML, z and
+//! Knapp-Hartung), the 1/n test
 //! (`regtest(predictor = "ninv")`) and Harbord's test (its formula in R), to 1e-6 relative.
 
 use metapipe_meta::extras::{egger, harbord, regtest_lm};
@@ -39,7 +40,7 @@ fn small_study_tests_equal_metafor() {
     let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/fixtures/smallstudy/smallstudy.json");
     let all: Value = serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
-    let mut checked = [0usize; 4];
+    let mut checked = [0usize; 5];
     for (name, measures) in all.as_object().unwrap() {
         // a dataset none of whose measures has 3 studies is an empty list
         let Some(measures) = measures.as_object() else {
@@ -53,12 +54,20 @@ fn small_study_tests_equal_metafor() {
                 check(&format!("{at} egger"), e, r.z, r.p, r.intercept);
                 checked[0] += 1;
             }
-            if let Some(e) = fx.get("egger_rma") {
-                let sei: Vec<f64> = vi.iter().map(|v| v.sqrt()).collect();
-                let r = metareg::fit(&yi, &vi, &sei, Method::REML, 0.95, &Control::default())
-                    .expect("the tau2-based test");
-                check(&format!("{at} egger_rma"), e, r.z[1], r.p[1], r.beta[0]);
-                checked[1] += 1;
+            let sei: Vec<f64> = vi.iter().map(|v| v.sqrt()).collect();
+            let x = metareg::Design::with_intercept(&[sei], vec!["sei".into()]).unwrap();
+            for (key, test) in [("egger_rma", Test::Z), ("egger_rma_knha", Test::Knha)] {
+                if let Some(e) = fx.get(key) {
+                    let opts = Options {
+                        test,
+                        ..Options::default()
+                    };
+                    let r = metareg::fit(&yi, &vi, &x, Method::REML, &opts)
+                        .expect("the tau2-based test");
+                    check(&format!("{at} {key}"), e, r.z[1], r.p[1], r.beta[0]);
+                    assert_eq!(r.df, e["df"].as_f64(), "{at} {key} df");
+                    checked[if test == Test::Z { 1 } else { 4 }] += 1;
+                }
             }
             if let Some(e) = fx.get("peters") {
                 let ninv: Vec<f64> = nums(&fx["ni"]).iter().map(|n| 1.0 / n).collect();

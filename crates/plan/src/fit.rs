@@ -218,6 +218,16 @@ pub fn models(
     })
 }
 
+/// The random-effects fit of `yi`, `vi` with τ² given (a common τ² across subgroups): the
+/// inverse-variance model with weights 1/(vᵢ + τ²), the outcome's test and prediction interval.
+pub(crate) fn random_with_tau2(spec: &Spec, yi: &[f64], vi: &[f64], tau2: f64) -> Fit {
+    let mut f = metapipe_meta::rma::fit_with_tau2(yi, vi, spec.random, tau2, &spec.opts);
+    // a Q-profile interval is of a subgroup's own τ², which this fit does not estimate
+    f.tau2_ci = None;
+    f.i2_ci = None;
+    without_pi(spec, f)
+}
+
 fn without_pi(spec: &Spec, mut f: Fit) -> Fit {
     if !spec.prediction {
         f.pi_lb = None;

@@ -8,16 +8,16 @@
 //! The relational part (study sets, subgroup membership, the outcome-data join) is one polars
 //! query ([`plan_frame`]); the models are [`fit`]'s; the output tables are [`tables`]'.
 
+mod between;
 pub mod fit;
 pub mod options;
 mod sensitivity;
 mod tables;
 
 pub use fit::{Choice, Convention, Model, Spec, StudyData};
-pub use sensitivity::{sensitivity_table, Sensitivity, SmallStudyTest};
+pub use sensitivity::{model_terms, sensitivity_table, Sensitivity, SmallStudyTest};
 pub use tables::{effects_table, results_table};
 
-use metapipe_meta::extras::subgroup_difference;
 use metapipe_tables::{frame, pe, Error, Result, Table};
 use polars::prelude::*;
 
@@ -48,6 +48,9 @@ pub struct OutcomePlan {
     /// a studies column whose levels are subgroups, with the test for subgroup differences;
     /// the levels to show (default: every level among the outcome's studies, in table order)
     pub subgroup_by: Option<(String, Option<Vec<String>>)>,
+    /// the subgroups' random-effects rows and their test share one τ² (`subgroup_tau2 =
+    /// "common"`), else each subgroup has its own
+    pub common_tau2: bool,
     /// further single subgroups
     pub subgroups: Vec<Subgroup>,
     /// Pool the studies with data when some lack it (and say so), instead of leaving it empty.
@@ -366,35 +369,7 @@ pub fn run(plans: &[OutcomePlan], studies: &Table, outcome_data: &Table) -> Resu
         out.push(an);
     }
     // the test for subgroup differences, on each overall row with `subgroup_by`
-    for p in plans {
-        let Some((by, _)) = &p.subgroup_by else {
-            continue;
-        };
-        let subs: Vec<&Analysis> = out
-            .iter()
-            .filter(|a| a.outcome == p.id && a.subgroup_by.as_deref() == Some(by.as_str()))
-            .collect();
-        let mut tests = vec![];
-        for kind in ["fixed", "random"] {
-            let est: Vec<(f64, f64)> = subs
-                .iter()
-                .filter_map(|a| a.models.iter().find(|m| m.kind == kind))
-                .map(|m| (m.fit.estimate, m.fit.se))
-                .collect();
-            if let Some(t) = subgroup_difference(&est) {
-                tests.push((kind, t.q, t.df, t.p));
-            }
-        }
-        if let Some(overall) = out
-            .iter_mut()
-            .find(|a| a.outcome == p.id && a.subgroup.is_none())
-        {
-            overall.between = Some(Between {
-                by: by.clone(),
-                tests,
-            });
-        }
-    }
+    between::subgroup_tests(plans, &mut out);
     Ok(out)
 }
 

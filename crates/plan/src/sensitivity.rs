@@ -11,7 +11,9 @@ use metapipe_meta::extras::{egger, harbord, regtest_lm, trimfill};
 use metapipe_meta::model::Method;
 use metapipe_tables::schema::SENSITIVITY;
 use metapipe_tables::{f, i, s, Builder, Error, Result, Table};
-use polars::prelude::*;
+
+mod metareg;
+pub use metareg::model_terms;
 
 /// What a protocol asks for beyond the main analysis.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -24,7 +26,7 @@ pub struct Sensitivity {
     pub small_study: bool,
     /// which test
     pub small_study_test: SmallStudyTest,
-    /// covariates for one-moderator meta-regressions
+    /// meta-regression models, each covariates joined by `+`
     pub metaregression: Vec<String>,
 }
 
@@ -139,32 +141,11 @@ fn refit(a: &Analysis, keep: &[bool]) -> (Option<Model>, String) {
 
 /// The τ² method of the inverse-variance analyses: the outcome's random-effects method when it
 /// reports one, else the fixed (inverse-variance) model.
-fn iv_method(a: &Analysis) -> Method {
+pub(crate) fn iv_method(a: &Analysis) -> Method {
     match a.models.last() {
         Some(m) if m.kind == "random" => a.spec.random,
         _ => Method::FE,
     }
-}
-
-/// A studies column as numbers by study id (yes/no as 1/0); text is an error.
-fn covariate(studies: &Table, column: &str) -> Result<std::collections::HashMap<String, f64>> {
-    let c = studies.df.column(column).map_err(|_| {
-        Error::data(format!(
-            "the studies table has no column {column:?} (declare it in [extraction.covariates])"
-        ))
-        .field("outcomes.metaregression")
-    })?;
-    if c.dtype() == &DataType::String {
-        return Err(Error::data(format!("{column} is text; a meta-regression needs a number or yes/no covariate (use subgroup_by for text)")).field("outcomes.metaregression"));
-    }
-    let x = c.cast(&DataType::Float64)?;
-    let x = x.f64()?;
-    Ok(studies
-        .str("study_id")
-        .iter()
-        .zip(x.iter())
-        .filter_map(|(id, v)| Some((id?.to_string(), v?)))
-        .collect())
 }
 
 /// The sensitivity table of every outcome whose plan asks for any.
@@ -405,55 +386,6 @@ impl Rows {
             Err(why) => out.note(a, "trimfill", why),
         }
     }
-
-    /// The meta-regression on one covariate (inverse-variance, the analysis's τ² method).
-    fn metaregression(&mut self, a: &Analysis, studies: &Table, c: &str) -> Result<()> {
-        let out = self;
-        let method = iv_method(a);
-        let opts = a.spec.opts;
-        let scale = if a.spec.ratio() { "log" } else { "natural" };
-        let xs = covariate(studies, c)?;
-        let mut y = vec![];
-        let mut v = vec![];
-        let mut x = vec![];
-        for r in a.per_study.iter() {
-            if let (Some((yy, vv)), Some(xx)) = (r.1, xs.get(&r.0.study_id)) {
-                y.push(yy);
-                v.push(vv);
-                x.push(*xx);
-            }
-        }
-        let missing = a.per_study.len() - y.len();
-        match metapipe_meta::metareg::fit(&y, &v, &x, method, opts.level, &opts.control) {
-            Ok(m) => out.t.row(vec![
-                s(&a.outcome),
-                s("metaregression"),
-                s(format!("slope per unit of {c}")),
-                i(m.k as i64),
-                f(m.beta[1]),
-                f(m.ci_lb[1]),
-                f(m.ci_ub[1]),
-                f(m.p[1]),
-                f(None),
-                f(m.tau2),
-                s(scale),
-                s(format!(
-                    "{}; intercept {:.4} (SE {:.4}); QM = {:.4} (p = {:.4}); residual QE = {:.4}, df = {} (p = {:.4}){}",
-                    method.name(),
-                    m.beta[0],
-                    m.se[0],
-                    m.qm,
-                    m.qm_p,
-                    m.qe,
-                    m.k - 2,
-                    m.qe_p,
-                    if missing > 0 { format!("; {missing} studies without {c} left out") } else { String::new() }
-                )),
-            ]),
-            Err(e) => out.note(a, "metaregression", format!("{c}: not estimable: {e}")),
-        }
-        Ok(())
-    }
 }
 
 /// The sensitivity row of a test for funnel-plot asymmetry, or why there is none.
@@ -495,12 +427,17 @@ fn asymmetry(
         SmallStudyTest::EggerRma => {
             let method = iv_method(a);
             let sei: Vec<f64> = vi.iter().map(|v| v.sqrt()).collect();
-            let opts = a.spec.opts;
-            let m = metapipe_meta::metareg::fit(yi, vi, &sei, method, opts.level, &opts.control)
+            let x = metapipe_meta::metareg::Design::with_intercept(&[sei], vec!["sei".into()])
                 .map_err(|e| format!("not estimable: {e}"))?;
+            // the outcome's test, as metafor's regtest() takes it from the fitted model
+            let m = metapipe_meta::metareg::fit(yi, vi, &x, method, &a.spec.opts)
+                .map_err(|e| format!("not estimable: {e}"))?;
+            let stat = match m.df {
+                Some(d) => format!("t = {:.4}, df = {d}", m.z[1]),
+                None => format!("z = {:.4}", m.z[1]),
+            };
             let note = format!(
-                "test for funnel-plot asymmetry: z = {:.4} ({}, tau2 = {:.4}); {limit}",
-                m.z[1],
+                "test for funnel-plot asymmetry: {stat} ({}, tau2 = {:.4}); {limit}",
                 method.name(),
                 m.tau2
             );

@@ -103,6 +103,7 @@ fn plan(studies: StudySet, spec: Spec) -> OutcomePlan {
         id: "m".into(),
         studies,
         subgroup_by: None,
+        common_tau2: false,
         subgroups: vec![],
         pool_available: false,
         spec,

@@ -189,6 +189,8 @@ metapipe_plan::analysis_keys!(outcome_cfg! { {
     /// the levels of `subgroup_by` to show, in order (default: every level among the studies)
     #[serde(default)]
     pub subgroup_levels: Option<Vec<String>>,
+    /// the test for subgroup differences with separate τ² per subgroup (default) or a common one
+    pub subgroup_tau2: Option<String>,
     /// further single subgroups: `column:value`, or a yes/no column (the studies where it is yes)
     #[serde(default)]
     pub subgroups: Vec<String>,
@@ -207,7 +209,7 @@ metapipe_plan::analysis_keys!(outcome_cfg! { {
     pub small_study: bool,
     /// which test: egger (default), egger_rma, peters or harbord
     pub small_study_test: Option<String>,
-    /// one-moderator meta-regressions on these numeric or yes/no covariates
+    /// meta-regression models: covariates joined by + (text covariates as factors)
     #[serde(default)]
     pub metaregression: Vec<String>,
     /// the effect's name on the forest plot (default from the measure, e.g. "Odds Ratio")

@@ -63,6 +63,7 @@ pub(crate) fn outcome_plan(cfg: &Config, o: &OutcomeCfg) -> Result<plan::Outcome
             .subgroup_by
             .clone()
             .map(|b| (b, o.subgroup_levels.clone())),
+        common_tau2: o.subgroup_tau2.as_deref() == Some("common"),
         subgroups: o
             .subgroups
             .iter()

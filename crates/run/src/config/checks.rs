@@ -179,6 +179,31 @@ impl Config {
         Ok(())
     }
 
+    /// `subgroup_tau2`: separate or common; common needs `subgroup_by` and a random-effects
+    /// model fitted by `rma.uni` (not RevMan 5's).
+    fn check_subgroup_tau2(
+        &self,
+        o: &OutcomeCfg,
+    ) -> std::result::Result<(), (&'static str, String)> {
+        let bad = |m: String| Err(("subgroup_tau2", m));
+        match o.subgroup_tau2.as_deref() {
+            None | Some("separate") => Ok(()),
+            Some("common") if o.subgroup_by.is_none() => {
+                bad("\"common\" needs subgroup_by (the subgroups that share tau2)".into())
+            }
+            Some("common") => match self.spec(o) {
+                Ok(s) if s.choice == metapipe_plan::Choice::Fixed => {
+                    bad("\"common\" needs a random-effects model (model = \"random\", \"both\" or \"rule\")".into())
+                }
+                Ok(s) if s.revman() => bad(
+                    "\"common\" is not RevMan 5's: use convention = \"cochrane\" or \"metafor\"".into(),
+                ),
+                _ => Ok(()),
+            },
+            Some(x) => bad(format!("{x:?}: expected \"separate\" or \"common\"")),
+        }
+    }
+
     /// What is wrong with the studies columns an outcome names (subgroups, cumulative order,
     /// meta-regression, RoB), if anything: (key, message with the fix). `header`: the studies
     /// sheet's columns.
@@ -216,6 +241,7 @@ impl Config {
         if let Some(c) = &o.subgroup_by {
             column("subgroup_by", c)?;
         }
+        self.check_subgroup_tau2(o)?;
         for sg in &o.subgroups {
             match sg.split_once(':') {
                 Some((c, _)) => column("subgroups", c)?,
@@ -231,14 +257,10 @@ impl Config {
         if let Some(c) = &o.cumulative_by {
             column("cumulative_by", c)?;
         }
-        for c in &o.metaregression {
-            column("metaregression", c)?;
-            let numeric_fixed = metapipe_tables::schema::STUDIES
-                .fields
-                .iter()
-                .any(|f| f.name == c && f.ty != metapipe_tables::ColType::Str);
-            if !numeric_fixed && !matches!(kind(c), Some(CovKind::Number | CovKind::YesNo)) {
-                return Err(("metaregression", format!("{c:?} is text; a meta-regression needs a number or yes/no covariate (use subgroup_by for text)")));
+        // each entry a model: covariates joined by + (text covariates enter as factors)
+        for model in &o.metaregression {
+            for c in metapipe_plan::model_terms(model).map_err(|e| ("metaregression", e))? {
+                column("metaregression", c)?;
             }
         }
         if o.exclude_high_rob && self.rob.is_none() {
