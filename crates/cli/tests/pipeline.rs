@@ -1185,6 +1185,20 @@ fn config_errors_name_their_own_line_before_any_stage() {
         ("undeclared", "drug = \"text\"\n", "", "subgroup_by = \"drug\"", "outcomes.subgroup_by: outcome mortality: \"drug\" is a column of"),
         ("misspelt", "subgroup_by = \"drug\"", "subgroup_by = \"drugs\"", "subgroup_by = \"drugs\"", "outcomes.subgroup_by: outcome mortality: \"drugs\" is not a column of the studies table"),
         (
+            "common-tau2-revman",
+            "subgroup_by = \"drug\"",
+            "subgroup_by = \"drug\"\nsubgroup_tau2 = \"common\"",
+            "subgroup_tau2 = \"common\"",
+            "outcomes.subgroup_tau2: outcome mortality: \"common\" is not RevMan 5's",
+        ),
+        (
+            "subgroup-tau2-value",
+            "subgroup_by = \"drug\"",
+            "subgroup_by = \"drug\"\nsubgroup_tau2 = \"shared\"",
+            "subgroup_tau2 = \"shared\"",
+            "outcomes.subgroup_tau2: outcome mortality: \"shared\": expected \"separate\" or \"common\"",
+        ),
+        (
             "metareg-model",
             "subgroups = [\"hyperinflammation\"]",
             "subgroups = [\"hyperinflammation\"]\nmetaregression = [\"drug + \"]",
