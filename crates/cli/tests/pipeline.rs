@@ -900,6 +900,88 @@ fn subgroups_split_on_the_overall_risk_of_bias() {
     let _ = std::fs::remove_dir_all(&d);
 }
 
+/// RoB 2 judges a result: answers with an `outcome` complete or override the study's answers
+/// for that outcome alone. SYNTHETIC: save_more's missing-outcome-data answers for mechanical
+/// ventilation (high risk) are made up for the test; its study-level answers (low) stay.
+#[test]
+fn rob_is_judged_per_result() {
+    let (d, cfg) = pipeline_copy("robres", |d| {
+        let p = d.join("rob/rob2_answers.csv");
+        let text = std::fs::read_to_string(&p).unwrap();
+        let mut lines = text.lines();
+        let mut out = format!("{},outcome\n", lines.next().unwrap());
+        for l in lines {
+            out.push_str(&format!("{l},\n"));
+        }
+        for (q, a) in [("3.1", "N"), ("3.2", "N"), ("3.3", "Y"), ("3.4", "Y")] {
+            out.push_str(&format!(
+                "save_more,D3,{q},{a},SYNTHETIC (test),mortality\n"
+            ));
+        }
+        std::fs::write(&p, out).unwrap();
+    });
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let text = text
+        .replacen(
+            "id = \"mechanical_ventilation\"\n",
+            "id = \"mechanical_ventilation\"\nsubgroups = [\"rob_overall:low\"]\n",
+            1,
+        )
+        .replacen(
+            "subgroups = [\"hyperinflammation\"]\n",
+            "subgroups = [\"hyperinflammation\", \"rob_overall:high\"]\npool_available = true\nexclude_high_rob = true\n",
+            1,
+        );
+    std::fs::write(&cfg, text).unwrap();
+    let out = d.join("out");
+    let o = run_into(&out, &cfg);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let dir = out.join("il1-covid19");
+    let overall: BTreeMap<(String, String), String> = csv_rows(&dir.join("rob_judgments.csv"))
+        .into_iter()
+        .filter(|r| r["domain"] == "overall")
+        .map(|r| {
+            (
+                (r["study_id"].clone(), r["outcome"].clone()),
+                r["judgment"].clone(),
+            )
+        })
+        .collect();
+    let key = |s: &str, o: &str| (s.to_string(), o.to_string());
+    assert_eq!(
+        overall[&key("save_more", "")],
+        "low",
+        "the study's own answers"
+    );
+    assert_eq!(overall[&key("save_more", "mortality")], "high");
+    let res = csv_rows(&dir.join("results.csv"));
+    let sub = |o: &str, g: &str| {
+        res.iter()
+            .find(|r| r["outcome"] == o && r["subgroup"] == g)
+            .unwrap_or_else(|| panic!("{o} {g}"))["studies"]
+            .clone()
+    };
+    assert_eq!(
+        sub("mortality", "high"),
+        "save_more",
+        "the mortality result's judgment"
+    );
+    assert!(
+        sub("mechanical_ventilation", "low").contains("save_more"),
+        "the study's judgment for its other results"
+    );
+    let sens = csv_rows(&dir.join("sensitivity.csv"));
+    let excl = sens
+        .iter()
+        .find(|r| r["outcome"] == "mortality" && r["analysis"] == "exclude_high_rob")
+        .expect("exclude_high_rob of mortality");
+    assert_eq!(excl["step"], "excluding save_more", "{excl:?}");
+    // the RoB figure has the result's own row
+    let svg = std::fs::read_to_string(dir.join("report/rob_traffic_light.svg")).unwrap();
+    assert!(svg.contains("(mortality)"));
+    let _ = std::fs::remove_dir_all(&d);
+}
+
 /// A living review (issue 14): a new search round with already-seen and new records; the run
 /// succeeds with the new records awaiting screening; after decisions and extraction for one new
 /// trial, changes.csv shows it and the moved estimate. SYNTHETIC: the new round's records and

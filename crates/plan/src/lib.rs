@@ -11,10 +11,12 @@
 mod between;
 pub mod fit;
 pub mod options;
+mod rob;
 mod sensitivity;
 mod tables;
 
 pub use fit::{Choice, Convention, Model, Spec, StudyData};
+pub use rob::{per_result as rob_per_result, rob_overall};
 pub use sensitivity::{model_terms, sensitivity_table, Sensitivity, SmallStudyTest};
 pub use tables::{effects_table, results_table};
 

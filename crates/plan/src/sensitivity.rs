@@ -295,12 +295,12 @@ impl Rows {
                 "not run: the review has no risk-of-bias assessments ([rob])".into(),
             ),
             Some(rob) => {
-                let high: Vec<&str> = (0..rob.num_rows())
-                    .filter(|&r| {
-                        rob.str("domain").get(r) == Some("overall")
-                            && rob.str("judgment").get(r) == Some("high")
-                    })
-                    .filter_map(|r| rob.str("study_id").get(r))
+                // the judgment of this outcome's result where the answers give one
+                let overall = crate::rob::rob_overall(rob, Some(&a.outcome));
+                let high: Vec<&str> = overall
+                    .iter()
+                    .filter(|(_, j)| j.as_str() == "high")
+                    .map(|(id, _)| id.as_str())
                     .collect();
                 let keep: Vec<bool> = ids.iter().map(|id| !high.contains(id)).collect();
                 let dropped: Vec<&str> = ids

@@ -8,7 +8,7 @@
 use metapipe_tables::io::Input;
 use metapipe_tables::schema::ROB;
 use metapipe_tables::sheet::Sheet;
-use metapipe_tables::{s, Builder, Error, Result, Table};
+use metapipe_tables::{s, so, Builder, Error, Result, Table};
 use std::collections::BTreeMap;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -208,44 +208,89 @@ pub fn overall(domains: &[Judgment]) -> Judgment {
     domains.iter().copied().max().unwrap_or(Judgment::Low)
 }
 
-/// Judgments per study: (study, domain id, judgment, basis).
-pub fn judge(
-    answers: &BTreeMap<String, Answers>,
-) -> std::result::Result<Vec<(String, String, Judgment, String)>, String> {
+/// One assessment's judgments: (domain id, judgment, basis), the five domains then `overall`.
+fn judge_one(ans: &Answers) -> std::result::Result<Vec<(String, Judgment, String)>, String> {
+    let fns: [fn(&Answers) -> std::result::Result<Judgment, String>; 5] =
+        [domain1, domain2, domain3, domain4, domain5];
     let mut out = vec![];
-    for (study, ans) in answers {
-        let fns: [fn(&Answers) -> std::result::Result<Judgment, String>; 5] =
-            [domain1, domain2, domain3, domain4, domain5];
-        let mut js = vec![];
-        for ((d, _), f) in DOMAINS.iter().zip(fns) {
-            let j = f(ans).map_err(|e| format!("{study} {d}: {e}"))?;
-            let qs = QUESTIONS.iter().find(|(x, _)| x == d).unwrap().1;
-            let basis = qs
-                .iter()
-                .filter_map(|q| ans.get(*q).map(|v| format!("{q}={v:?}")))
-                .collect::<Vec<_>>()
-                .join(" ");
-            out.push((study.clone(), d.to_string(), j, basis));
-            js.push(j);
+    let mut js = vec![];
+    for ((d, _), f) in DOMAINS.iter().zip(fns) {
+        let j = f(ans).map_err(|e| format!("{d}: {e}"))?;
+        let qs = QUESTIONS.iter().find(|(x, _)| x == d).unwrap().1;
+        let basis = qs
+            .iter()
+            .filter_map(|q| ans.get(*q).map(|v| format!("{q}={v:?}")))
+            .collect::<Vec<_>>()
+            .join(" ");
+        out.push((d.to_string(), j, basis));
+        js.push(j);
+    }
+    out.push(("overall".into(), overall(&js), "worst domain".into()));
+    Ok(out)
+}
+
+/// The answers of one study: those for all its results (`study`) and those for one outcome's
+/// result (`results`, by outcome id), which override the study's for the questions they answer.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StudyAnswers {
+    pub study: Answers,
+    pub results: BTreeMap<String, Answers>,
+}
+
+/// A judgment row: (study, outcome — `None` for every result of the study —, domain id,
+/// judgment, basis).
+pub type JudgmentRow = (String, Option<String>, String, Judgment, String);
+
+/// Judgments per study and, where answers are given per result, per outcome. RoB 2 assesses a
+/// result: a study's answers without an outcome apply to all its results; answers with an
+/// outcome complete or override them for that outcome's result. A study's own answers are
+/// judged alone when they are complete; when they are not and the study has per-result answers,
+/// they are the shared part (typically domains 1 and 2) and only the results are judged.
+pub fn judge(
+    answers: &BTreeMap<String, StudyAnswers>,
+) -> std::result::Result<Vec<JudgmentRow>, String> {
+    let mut out = vec![];
+    for (study, sa) in answers {
+        let push = |out: &mut Vec<JudgmentRow>, outcome: Option<&String>, rows: Vec<_>| {
+            for (d, j, basis) in rows {
+                out.push((study.clone(), outcome.cloned(), d, j, basis));
+            }
+        };
+        match judge_one(&sa.study) {
+            Ok(rows) if !sa.study.is_empty() => push(&mut out, None, rows),
+            Err(e) if sa.results.is_empty() => return Err(format!("{study} {e}")),
+            _ => {}
         }
-        out.push((
-            study.clone(),
-            "overall".into(),
-            overall(&js),
-            "worst domain".into(),
-        ));
+        for (outcome, own) in &sa.results {
+            let mut merged = sa.study.clone();
+            merged.extend(own.iter().map(|(q, a)| (q.clone(), *a)));
+            let rows =
+                judge_one(&merged).map_err(|e| format!("{study} (outcome {outcome}) {e}"))?;
+            push(&mut out, Some(outcome), rows);
+        }
     }
     Ok(out)
 }
 
-/// Read answers (`study_id, question, answer`) and judge every study in `studies`.
-pub fn rob_stage(input: &Input, studies: &[String]) -> Result<Table> {
+/// Read answers (`study_id, question, answer`, optionally `outcome`) and judge every study in
+/// `studies`; an `outcome` must be one of `outcomes`.
+pub fn rob_stage(input: &Input, studies: &[String], outcomes: &[String]) -> Result<Table> {
     let sheet = Sheet::read(input, &["study_id", "question", "answer"])?;
-    let mut answers: BTreeMap<String, Answers> = BTreeMap::new();
+    let mut answers: BTreeMap<String, StudyAnswers> = BTreeMap::new();
     for r in sheet.rows() {
         let study = r.get("study_id").unwrap_or("").to_string();
         if !studies.contains(&study) {
             return Err(r.err("study_id", format!("unknown study {study:?}")));
+        }
+        let outcome = r
+            .get("outcome")
+            .filter(|o| !o.is_empty())
+            .map(str::to_string);
+        if let Some(o) = &outcome {
+            if !outcomes.contains(o) {
+                let why = format!("unknown outcome {o:?} (the config's outcomes: {outcomes:?})");
+                return Err(r.err("outcome", why));
+            }
         }
         let q = r.get("question").unwrap_or("").to_string();
         if !QUESTIONS.iter().any(|(_, qs)| qs.contains(&q.as_str())) {
@@ -259,9 +304,16 @@ pub fn rob_stage(input: &Input, studies: &[String]) -> Result<Table> {
                 format!("{raw:?}: expected Y, PY, PN, N, NI or NA"),
             )
         })?;
-        let mine = answers.entry(study.clone()).or_default();
+        let sa = answers.entry(study.clone()).or_default();
+        let mine = match &outcome {
+            None => &mut sa.study,
+            Some(o) => sa.results.entry(o.clone()).or_default(),
+        };
         if mine.insert(q.clone(), ans).is_some() {
-            let why = format!("{study} question {q} answered twice");
+            let of = outcome
+                .map(|o| format!(" for outcome {o}"))
+                .unwrap_or_default();
+            let why = format!("{study} question {q} answered twice{of}");
             return Err(r.err("question", why));
         }
     }
@@ -279,8 +331,8 @@ pub fn rob_stage(input: &Input, studies: &[String]) -> Result<Table> {
     }
     let js = judge(&answers).map_err(|e| Error::data(e).file(&sheet.path))?;
     let mut t = Builder::new(&ROB);
-    for (st, d, j, basis) in js {
-        t.row(vec![s(st), s(d), s(j.text()), s(basis)]);
+    for (st, outcome, d, j, basis) in js {
+        t.row(vec![s(st), so(outcome), s(d), s(j.text()), s(basis)]);
     }
     t.finish()
 }
@@ -327,6 +379,80 @@ mod tests {
     #[test]
     fn missing_answer_is_an_error() {
         assert!(domain3(&ans(&[("3.1", N)])).is_err());
+    }
+
+    fn complete(d3: Answer) -> Answers {
+        ans(&[
+            ("1.1", Y),
+            ("1.2", Y),
+            ("1.3", N),
+            ("2.1", N),
+            ("2.2", N),
+            ("2.6", Y),
+            ("3.1", d3),
+            ("3.2", N),
+            ("3.3", Y),
+            ("3.4", Y),
+            ("4.1", N),
+            ("4.2", N),
+            ("4.3", N),
+            ("5.1", Y),
+            ("5.2", N),
+            ("5.3", N),
+        ])
+    }
+
+    fn overall_of(rows: &[JudgmentRow], outcome: Option<&str>) -> Judgment {
+        rows.iter()
+            .find(|r| r.1.as_deref() == outcome && r.2 == "overall")
+            .map(|r| r.3)
+            .unwrap()
+    }
+
+    #[test]
+    fn a_result_s_answers_override_the_study_s() {
+        // the study's answers are complete (low); the mortality result's missing data are not
+        let sa = StudyAnswers {
+            study: complete(Y),
+            results: [("mortality".to_string(), ans(&[("3.1", N)]))].into(),
+        };
+        let rows = judge(&[("s".to_string(), sa)].into()).unwrap();
+        assert_eq!(overall_of(&rows, None), Judgment::Low);
+        assert_eq!(overall_of(&rows, Some("mortality")), Judgment::High);
+        assert_eq!(rows.len(), 12, "six rows for the study, six for the result");
+    }
+
+    #[test]
+    fn shared_answers_alone_are_not_judged_but_complete_results_are() {
+        // domains 1, 2 and 5 shared; 3 and 4 per result
+        let mut shared = complete(Y);
+        for q in ["3.1", "3.2", "3.3", "3.4", "4.1", "4.2", "4.3"] {
+            shared.remove(q);
+        }
+        let own = ans(&[("3.1", Y), ("4.1", N), ("4.2", N), ("4.3", N)]);
+        let sa = StudyAnswers {
+            study: shared.clone(),
+            results: [("mortality".to_string(), own)].into(),
+        };
+        let rows = judge(&[("s".to_string(), sa)].into()).unwrap();
+        assert!(rows.iter().all(|r| r.1.as_deref() == Some("mortality")));
+        assert_eq!(overall_of(&rows, Some("mortality")), Judgment::Low);
+        // without any result's answers, incomplete answers are an error naming the study
+        let alone = StudyAnswers {
+            study: shared,
+            results: BTreeMap::new(),
+        };
+        let e = judge(&[("s".to_string(), alone)].into()).unwrap_err();
+        assert!(e.starts_with("s D3"), "{e}");
+        // an incomplete result names its outcome
+        let sa = StudyAnswers {
+            study: complete(Y),
+            results: [("mv".to_string(), ans(&[("3.1", N), ("3.2", N), ("3.3", Y)]))].into(),
+        };
+        let mut bad = sa.clone();
+        bad.study.remove("3.4");
+        let e = judge(&[("s".to_string(), bad)].into()).unwrap_err();
+        assert!(e.contains("(outcome mv) D3"), "{e}");
     }
 
     #[test]

@@ -188,14 +188,18 @@ fn stages(
         extract_stage(cfg, &kinds, &inputs, included.as_ref(), st)
     })?;
     inject(fail_after, "extract")?;
+    let outcome_ids: Vec<String> = cfg.outcomes.iter().map(|o| o.id.clone()).collect();
     let rob_in = vec![
         ("upstream: extract".to_string(), cache.key("extract")),
         (
             "RoB answers".into(),
             inputs.rob.as_ref().map(|r| h(&r.bytes)).unwrap_or(0),
         ),
+        ("outcomes".into(), h(outcome_ids.join("\n").as_bytes())),
     ];
-    cache.stage(st, "rob", rob_in, || rob_stage(&inputs, &ids, st))?;
+    cache.stage(st, "rob", rob_in, || {
+        rob_stage(&inputs, &ids, &outcome_ids, st)
+    })?;
     inject(fail_after, "rob")?;
     let pool_in = vec![
         ("upstream: extract".to_string(), cache.key("extract")),

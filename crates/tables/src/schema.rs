@@ -331,12 +331,14 @@ pub const OUTCOME_DATA: TableSchema = TableSchema {
     ],
 };
 
-/// rob: RoB 2 domain and overall judgments.
+/// rob: RoB 2 domain and overall judgments, per study (`outcome` empty: every result of the
+/// study) and per result where the answers name an outcome.
 pub const ROB: TableSchema = TableSchema {
     extra: false,
     name: "rob_judgments",
     fields: &[
         req("study_id", Str),
+        opt("outcome", Str),
         req("domain", Str),
         one_of("judgment", &["low", "some concerns", "high"]),
         req("basis", Str),

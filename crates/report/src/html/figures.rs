@@ -144,19 +144,25 @@ pub fn prisma_svg(p: &Table) -> String {
     })
 }
 
+/// The RoB 2 traffic-light and summary plots: a row per study, and per result where the
+/// answers judged one outcome's result apart ("Study (outcome)").
 pub fn rob_svgs(inp: &ReportInput, rob: &Table) -> (String, String) {
-    let mut order: Vec<String> = vec![];
+    let mut order: Vec<(String, Option<String>)> = vec![];
     for r in 0..rob.num_rows() {
-        let st = s(rob, "study_id", r).unwrap_or_default();
-        if !order.contains(&st) {
-            order.push(st);
+        let key = (
+            s(rob, "study_id", r).unwrap_or_default(),
+            s(rob, "outcome", r),
+        );
+        if !order.contains(&key) {
+            order.push(key);
         }
     }
     let cols = ["D1", "D2", "D3", "D4", "D5", "overall"];
-    let judgment = |st: &str, d: &str| {
+    let judgment = |(st, o): &(String, Option<String>), d: &str| {
         (0..rob.num_rows())
             .find(|&r| {
-                s(rob, "study_id", r).as_deref() == Some(st)
+                s(rob, "study_id", r).as_deref() == Some(st.as_str())
+                    && s(rob, "outcome", r) == *o
                     && s(rob, "domain", r).as_deref() == Some(d)
             })
             .and_then(|r| s(rob, "judgment", r))
@@ -164,11 +170,12 @@ pub fn rob_svgs(inp: &ReportInput, rob: &Table) -> (String, String) {
     };
     let rows: Vec<(String, Vec<String>)> = order
         .iter()
-        .map(|st| {
-            (
-                study_label(inp, st),
-                cols.iter().map(|d| judgment(st, d)).collect(),
-            )
+        .map(|key| {
+            let label = match &key.1 {
+                None => study_label(inp, &key.0),
+                Some(o) => format!("{} ({o})", study_label(inp, &key.0)),
+            };
+            (label, cols.iter().map(|d| judgment(key, d)).collect())
         })
         .collect();
     let names = [
@@ -183,7 +190,7 @@ pub fn rob_svgs(inp: &ReportInput, rob: &Table) -> (String, String) {
         .iter()
         .zip(names)
         .map(|(d, n)| {
-            let js: Vec<String> = order.iter().map(|st| judgment(st, d)).collect();
+            let js: Vec<String> = order.iter().map(|key| judgment(key, d)).collect();
             let frac = |j: &str| {
                 js.iter().filter(|x| x.as_str() == j).count() as f64 / js.len().max(1) as f64
             };

@@ -59,12 +59,18 @@ pub(crate) fn extract_stage(
     Ok(ids)
 }
 
-pub(crate) fn rob_stage(inputs: &Inputs, ids: &[String], st: &Stage) -> Result<()> {
+/// RoB 2 judgments of the included studies `ids`; answers may name one of `outcomes`.
+pub(crate) fn rob_stage(
+    inputs: &Inputs,
+    ids: &[String],
+    outcomes: &[String],
+    st: &Stage,
+) -> Result<()> {
     let Some(answers) = &inputs.rob else {
         return Ok(());
     };
     let _g = tracing::info_span!("rob").entered();
-    let rob = metapipe_rob::rob_stage(answers, ids)?;
+    let rob = metapipe_rob::rob_stage(answers, ids, outcomes)?;
     st.put(&rob)?;
     info!(judgments = rob.num_rows(), "rob done");
     Ok(())

@@ -19,27 +19,6 @@ pub(crate) fn pool_stage(
     let _g = tracing::info_span!("pool").entered();
     let (studies_t, od) = (st.get(&schema::STUDIES)?, st.get(&schema::OUTCOME_DATA)?);
     let rob = st.maybe(&schema::ROB)?;
-    // RoB judgments join to the studies: the overall judgment is a column subgroups can split on
-    let studies_t = match &rob {
-        None => studies_t,
-        Some(rob) => {
-            let df = (|| {
-                let mut overall = frame::rows_equal(&rob.df, "domain", "overall")?
-                    .select(["study_id", "judgment"])?;
-                overall.rename("judgment", "rob_overall".into())?;
-                frame::join(
-                    &frame::numbered(&studies_t.df, "row")?,
-                    &overall,
-                    &["study_id"],
-                    JoinType::Left,
-                    false,
-                )?
-                .sort(["row"], SortMultipleOptions::default())?
-                .drop("row")
-            })()?;
-            Table::new(&schema::STUDIES, df)?
-        }
-    };
     for o in &cfg.outcomes {
         for sid in o.study_list().into_iter().flatten() {
             if !ids.contains(sid) {
@@ -51,16 +30,40 @@ pub(crate) fn pool_stage(
             }
         }
     }
-    let analyses = plan::run(plans, &studies_t, &od)?;
+    // RoB judgments join to the studies: the overall judgment is a column (`rob_overall`)
+    // subgroups can split on. RoB 2 judges a result: with judgments per result, each outcome is
+    // planned on a studies table with its own results' judgments.
+    let mut analyses = vec![];
+    let mut sensitivity: Option<Table> = None;
+    let groups: Vec<(&[plan::OutcomePlan], Option<&str>)> = match &rob {
+        Some(r) if plan::rob_per_result(r) => plans
+            .iter()
+            .map(|p| (std::slice::from_ref(p), Some(p.id.as_str())))
+            .collect(),
+        _ => vec![(plans, None)],
+    };
+    for (ps, outcome) in groups {
+        let studies_t = match &rob {
+            None => studies_t.clone(),
+            Some(rob) => with_rob_overall(&studies_t, &plan::rob_overall(rob, outcome))?,
+        };
+        let an = plan::run(ps, &studies_t, &od)?;
+        if ps.iter().any(|p| p.sensitivity.any()) {
+            let t = plan::sensitivity_table(ps, &an, &studies_t, rob.as_ref())?;
+            sensitivity = Some(match sensitivity {
+                None => t,
+                Some(mut all) => {
+                    all.df.vstack_mut(&t.df)?;
+                    all
+                }
+            });
+        }
+        analyses.extend(an);
+    }
     st.put(&plan::results_table(&analyses)?)?;
     st.put(&plan::effects_table(&analyses)?)?;
-    if plans.iter().any(|p| p.sensitivity.any()) {
-        st.put(&plan::sensitivity_table(
-            plans,
-            &analyses,
-            &studies_t,
-            rob.as_ref(),
-        )?)?;
+    if let Some(t) = sensitivity {
+        st.put(&t)?;
     }
     let pooled_n = analyses.iter().filter(|a| !a.models.is_empty()).count();
     info!(
@@ -70,4 +73,33 @@ pub(crate) fn pool_stage(
         "pool done"
     );
     Ok(())
+}
+
+/// The studies table with the column `rob_overall` from `overall` (study → judgment), in the
+/// studies' order.
+fn with_rob_overall(
+    studies_t: &Table,
+    overall: &std::collections::BTreeMap<String, String>,
+) -> Result<Table> {
+    let (ids, js): (Vec<&str>, Vec<&str>) = overall
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .unzip();
+    let overall = DataFrame::new(
+        ids.len(),
+        vec![
+            Column::new("study_id".into(), ids),
+            Column::new("rob_overall".into(), js),
+        ],
+    )?;
+    let df = frame::join(
+        &frame::numbered(&studies_t.df, "row")?,
+        &overall,
+        &["study_id"],
+        JoinType::Left,
+        false,
+    )?
+    .sort(["row"], SortMultipleOptions::default())?
+    .drop("row")?;
+    Table::new(&schema::STUDIES, df)
 }
