@@ -690,6 +690,25 @@ fn broken_inputs_fail_with_location_and_no_output() {
         },
         &["rob2_answers.csv:2", "answer"],
     );
+    // a RoB answer for an outcome the config does not have
+    assert_fails_cleanly(
+        "rob-outcome",
+        |d| {
+            let p = d.join("rob/rob2_answers.csv");
+            let text = std::fs::read_to_string(&p).unwrap();
+            let mut lines = text.lines();
+            let mut out = format!("{},outcome\n", lines.next().unwrap());
+            for (n, l) in lines.enumerate() {
+                out.push_str(&format!("{l},{}\n", if n == 2 { "mortalty" } else { "" }));
+            }
+            std::fs::write(&p, out).unwrap();
+        },
+        &[
+            "rob2_answers.csv:4",
+            "outcome",
+            "unknown outcome \"mortalty\"",
+        ],
+    );
     // a truncated export
     assert_fails_cleanly(
         "ris",
