@@ -19,6 +19,9 @@ pub enum Studies<'a> {
     Continuous(&'a [Continuous]),
     /// effects with their variances on the analysis scale (generic); `None`: not estimable
     Effects(&'a [Option<(f64, f64)>]),
+    /// one row per study of the other families (proportions, rates, correlations, O − E and
+    /// V), its columns as [`crate::measures::effect_of_row`] reads them
+    Rows(&'a [Vec<f64>]),
 }
 
 /// How binary studies with zero cells enter the inverse-variance analyses.
@@ -58,6 +61,16 @@ pub fn effects(measure: Measure, studies: Studies, zeros: Zeros) -> Vec<Option<(
             .map(pair)
             .collect(),
         Studies::Effects(e) => e.to_vec(),
+        Studies::Rows(r) => r
+            .iter()
+            .map(|row| {
+                pair(crate::measures::effect_of_row(
+                    measure,
+                    row,
+                    zeros != Zeros::Escalc,
+                ))
+            })
+            .collect(),
     }
 }
 

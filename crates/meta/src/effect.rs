@@ -25,6 +25,48 @@ pub enum Measure {
     ROM,
     /// generic: yi and vi supplied
     GEN,
+    /// raw proportion (one group: `xi` events of `ni`)
+    PR,
+    /// logit of a proportion
+    PLO,
+    /// arcsine square-root of a proportion
+    PAS,
+    /// Freeman-Tukey double arcsine of a proportion
+    PFT,
+    /// incidence rate (one group: `xi` events in `ti` person-time)
+    IR,
+    /// log incidence rate ratio (`x1i, t1i, x2i, t2i`)
+    IRR,
+    /// incidence rate difference
+    IRD,
+    /// Fisher's z of a correlation (`ri, ni`)
+    ZCOR,
+    /// raw correlation
+    COR,
+    /// log hazard ratio from O − E and its variance V (RevMan's "O-E and Variance", Peto's
+    /// method): yi = (O − E)/V, vi = 1/V
+    OEV,
+}
+
+/// The study data a measure is computed from (its family).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// 2×2 tables
+    Binary,
+    /// means, SDs and sizes per arm
+    Continuous,
+    /// a reported estimate with its SE or CI
+    Generic,
+    /// events of a total, one group
+    Proportion,
+    /// events in person-time, one group
+    Rate,
+    /// events in person-time per arm
+    RatePair,
+    /// a correlation with its sample size
+    Correlation,
+    /// O − E and V
+    OMinusE,
 }
 
 impl Measure {
@@ -37,8 +79,51 @@ impl Measure {
             "SMD" => Measure::SMD,
             "ROM" => Measure::ROM,
             "GEN" => Measure::GEN,
+            "PR" => Measure::PR,
+            "PLO" => Measure::PLO,
+            "PAS" => Measure::PAS,
+            "PFT" => Measure::PFT,
+            "IR" => Measure::IR,
+            "IRR" => Measure::IRR,
+            "IRD" => Measure::IRD,
+            "ZCOR" => Measure::ZCOR,
+            "COR" => Measure::COR,
+            "OEV" => Measure::OEV,
             _ => return None,
         })
+    }
+    /// Every measure, in the order above.
+    pub const ALL: [Measure; 17] = [
+        Measure::OR,
+        Measure::RR,
+        Measure::RD,
+        Measure::MD,
+        Measure::SMD,
+        Measure::ROM,
+        Measure::GEN,
+        Measure::PR,
+        Measure::PLO,
+        Measure::PAS,
+        Measure::PFT,
+        Measure::IR,
+        Measure::IRR,
+        Measure::IRD,
+        Measure::ZCOR,
+        Measure::COR,
+        Measure::OEV,
+    ];
+    /// The study data the measure is computed from.
+    pub fn family(self) -> Family {
+        match self {
+            Measure::OR | Measure::RR | Measure::RD => Family::Binary,
+            Measure::MD | Measure::SMD | Measure::ROM => Family::Continuous,
+            Measure::GEN => Family::Generic,
+            Measure::PR | Measure::PLO | Measure::PAS | Measure::PFT => Family::Proportion,
+            Measure::IR => Family::Rate,
+            Measure::IRR | Measure::IRD => Family::RatePair,
+            Measure::ZCOR | Measure::COR => Family::Correlation,
+            Measure::OEV => Family::OMinusE,
+        }
     }
     pub fn name(self) -> &'static str {
         match self {
@@ -49,17 +134,30 @@ impl Measure {
             Measure::SMD => "SMD",
             Measure::ROM => "ROM",
             Measure::GEN => "GEN",
+            Measure::PR => "PR",
+            Measure::PLO => "PLO",
+            Measure::PAS => "PAS",
+            Measure::PFT => "PFT",
+            Measure::IR => "IR",
+            Measure::IRR => "IRR",
+            Measure::IRD => "IRD",
+            Measure::ZCOR => "ZCOR",
+            Measure::COR => "COR",
+            Measure::OEV => "OEV",
         }
     }
     pub fn is_binary(self) -> bool {
-        matches!(self, Measure::OR | Measure::RR | Measure::RD)
+        self.family() == Family::Binary
     }
     pub fn is_continuous(self) -> bool {
-        matches!(self, Measure::MD | Measure::SMD | Measure::ROM)
+        self.family() == Family::Continuous
     }
     /// Ratio measures are analysed on the log scale and reported exponentiated.
     pub fn is_ratio(self) -> bool {
-        matches!(self, Measure::OR | Measure::RR | Measure::ROM)
+        matches!(
+            self,
+            Measure::OR | Measure::RR | Measure::ROM | Measure::IRR | Measure::OEV
+        )
     }
 }
 

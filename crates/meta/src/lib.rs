@@ -14,6 +14,7 @@ pub mod dist;
 pub mod effect;
 pub mod extras;
 pub mod label;
+pub mod measures;
 pub mod metareg;
 pub mod mh;
 pub mod model;

@@ -10,7 +10,8 @@ use metapipe_meta::Measure;
 use serde::Deserialize;
 
 /// The values each option takes, as its errors and `metapipe pool --help` list them.
-pub const MEASURES: &str = "OR, RR, RD, MD, SMD, ROM or GEN";
+pub const MEASURES: &str =
+    "OR, RR, RD, MD, SMD, ROM, GEN, PR, PLO, PAS, PFT, IR, IRR, IRD, ZCOR, COR or OEV";
 pub const METHODS: &str = "MH, PETO, FE, DL, REML, PM, ML, SJ, HE or EB";
 pub const TESTS: &str = "z, knha or knha_adhoc";
 pub const CONVENTIONS: &str = "metafor, revman or cochrane";
@@ -106,8 +107,7 @@ type Bad = (&'static str, String);
 pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, Bad> {
     let measure_s = a.measure.as_deref().ok_or((
         "measure",
-        "no measure (OR, RR, RD, MD, SMD, ROM or GEN) for this outcome or in [analysis]"
-            .to_string(),
+        format!("no measure ({MEASURES}) for this outcome or in [analysis]"),
     ))?;
     let measure = Measure::parse(measure_s)
         .ok_or(("measure", format!("{measure_s:?}: expected {MEASURES}")))?;

@@ -2,7 +2,7 @@
 //! names or the pipeline's), read where polars holds them (borrowed f64, i64 or i32 chunks),
 //! checked in blocks of rows.
 
-use metapipe_meta::effect::Measure;
+use metapipe_meta::effect::{Family, Measure};
 use metapipe_tables::io::{NumberParts, UserTable};
 use metapipe_tables::{Error, Result};
 use std::path::Path;
@@ -22,7 +22,30 @@ pub(crate) const ROLES: &[(&str, &[&str])] = &[
     ("yi", &["yi"]),
     ("vi", &["vi"]),
     ("sei", &["sei", "se"]),
+    ("xi", &["xi", "events"]),
+    ("ni", &["ni", "n"]),
+    ("ti", &["ti", "time"]),
+    ("x1i", &["x1i", "events_treat"]),
+    ("t1i", &["t1i", "time_treat"]),
+    ("x2i", &["x2i", "events_ctrl"]),
+    ("t2i", &["t2i", "time_ctrl"]),
+    ("ri", &["ri", "r"]),
+    ("o_minus_e", &["o_minus_e"]),
+    ("v", &["v"]),
 ];
+
+/// The roles of a family's rows, in the order [`metapipe_meta::measures::effect_of_row`] reads
+/// them.
+pub(crate) fn family_roles(f: Family) -> &'static [&'static str] {
+    match f {
+        Family::Proportion => &["xi", "ni"],
+        Family::Rate => &["xi", "ti"],
+        Family::RatePair => &["x1i", "t1i", "x2i", "t2i"],
+        Family::Correlation => &["ri", "ni"],
+        Family::OMinusE => &["o_minus_e", "v"],
+        _ => &[],
+    }
+}
 
 /// The table's column for `role`, if it has one.
 pub(crate) fn column_for(have: &[String], role: &str) -> Option<String> {
@@ -49,6 +72,9 @@ pub(crate) enum Layout {
     Var,
     /// yi with standard errors
     Se,
+    /// the rows of a family of [`metapipe_meta::measures`]: proportions, rates, correlations,
+    /// O − E and V
+    Rows(Family),
 }
 
 /// The study data of a table, validated: one column per role in the order of `Layout`, rows as
@@ -195,6 +221,11 @@ pub(crate) fn layout_and_columns(
                 .field(role)
         })
     };
+    let roles = family_roles(measure.family());
+    if !roles.is_empty() {
+        let cols = roles.iter().map(|r| need(r)).collect::<Result<Vec<_>>>()?;
+        return Ok((Layout::Rows(measure.family()), cols));
+    }
     if measure.is_binary() {
         if column_for(have, "n1i").is_some() || column_for(have, "bi").is_none() {
             Ok((
@@ -254,6 +285,7 @@ pub(crate) fn read_studies<'a>(
         Layout::Totals | Layout::NonEvents => counts(&at, layout, &mut vals, n)?,
         Layout::Continuous => continuous(&at, &vals, n)?,
         Layout::Var | Layout::Se => variances(&at, layout, &mut vals, n)?,
+        Layout::Rows(f) => family_rows(&at, f, &vals, n)?,
     }
     Ok(Studies { layout, cols: vals })
 }
@@ -356,6 +388,65 @@ fn continuous(at: &At, vals: &[Col], n: usize) -> Result<()> {
         Ok(())
     })?;
     Ok(())
+}
+
+/// The rows of the other families: counts whole numbers >= 0 (events within the total),
+/// totals and person-time > 0, correlations within (−1, 1), V > 0.
+fn family_rows(at: &At, f: Family, vals: &[Col], n: usize) -> Result<()> {
+    let all: Vec<&Col> = vals.iter().collect();
+    let count = |x: f64| x >= 0.0 && x.fract() == 0.0;
+    by_blocks(&all, n, |lo, v| {
+        for r in 0..v[0].len() {
+            let x = |k: usize| v[k][r];
+            let bad = |k: usize, why: String| at.bad(lo + r, k, why);
+            match f {
+                Family::Proportion => {
+                    if !count(x(0)) {
+                        return bad(0, format!("{} is not a count (a whole number >= 0)", x(0)));
+                    }
+                    if !(count(x(1)) && x(1) >= 1.0) {
+                        return bad(
+                            1,
+                            format!("{} is not a group size (a whole number >= 1)", x(1)),
+                        );
+                    }
+                    if x(0) > x(1) {
+                        let (e, t) = (&at.cols[0].1, &at.cols[1].1);
+                        return bad(0, format!("events {e} = {} > {t} = {}", x(0), x(1)));
+                    }
+                }
+                Family::Rate | Family::RatePair => {
+                    for k in (0..v.len()).step_by(2) {
+                        if !count(x(k)) {
+                            return bad(
+                                k,
+                                format!("{} is not a count (a whole number >= 0)", x(k)),
+                            );
+                        }
+                        if x(k + 1) <= 0.0 {
+                            return bad(k + 1, format!("{}: person-time must be > 0", x(k + 1)));
+                        }
+                    }
+                }
+                Family::Correlation => {
+                    if !(x(0) > -1.0 && x(0) < 1.0) {
+                        return bad(0, format!("{}: a correlation must be within (-1, 1)", x(0)));
+                    }
+                    if !(count(x(1)) && x(1) >= 1.0) {
+                        return bad(
+                            1,
+                            format!("{} is not a sample size (a whole number >= 1)", x(1)),
+                        );
+                    }
+                }
+                Family::OMinusE if x(1) <= 0.0 => {
+                    return bad(1, format!("{}: the variance V must be > 0", x(1)));
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    })
 }
 
 /// Effects with variances or standard errors (> 0); standard errors squared.

@@ -35,6 +35,12 @@ pub(crate) fn effects(
             analysis::effects(measure, Data::Continuous(&rows), zeros)
         }
         Layout::Var | Layout::Se => (0..n).map(|j| Some((cols[0][j], cols[1][j]))).collect(),
+        Layout::Rows(_) => {
+            let rows: Vec<Vec<f64>> = (0..n)
+                .map(|j| cols.iter().map(|c| c[j]).collect())
+                .collect();
+            analysis::effects(measure, Data::Rows(&rows), zeros)
+        }
     }
 }
 
@@ -118,6 +124,13 @@ pub(crate) fn kernel_fit(
             s,
         ),
         (Layout::Var | Layout::Se, m) => batch::iv(cols[0], cols[1], m, &a.control, crit),
+        (Layout::Rows(_), m) => {
+            let (yi, vi): (Vec<f64>, Vec<f64>) = effects(cols, layout, a.measure, a.zeros)
+                .into_iter()
+                .flatten()
+                .unzip();
+            batch::iv(&yi, &vi, m, &a.control, crit)
+        }
     };
     r.map_err(|e| e.to_string())
 }

@@ -314,6 +314,12 @@ pub(crate) fn outcome_view(
         Measure::ROM => "Ratio of Means",
         Measure::GEN if spec.log_scale => "Ratio",
         Measure::GEN => "Effect",
+        Measure::PR | Measure::PLO | Measure::PAS | Measure::PFT => "Proportion",
+        Measure::IR => "Incidence Rate",
+        Measure::IRR => "Rate Ratio",
+        Measure::IRD => "Rate Difference",
+        Measure::ZCOR | Measure::COR => "Correlation",
+        Measure::OEV => "Hazard Ratio",
     };
     let kind = protocol::outcome_kind(spec.measure);
     // the model planned: the fixed-effect one where the rule starts from it
