@@ -21,7 +21,7 @@ fn metapipe(args: &[&str]) -> Output {
 
 /// A fixture table: header and rows (study name first).
 fn read(name: &str) -> (Vec<String>, Vec<Vec<String>>) {
-    let mut r = csv::Reader::from_path(fixtures().join("oracle/data").join(name)).unwrap();
+    let mut r = csv::Reader::from_path(fixtures().join(name)).unwrap();
     let header = r.headers().unwrap().iter().map(String::from).collect();
     (
         header,
@@ -57,7 +57,10 @@ const METHODS: [&str; 10] = [
 
 fn cases() -> Vec<Opts> {
     let mut out = vec![];
-    for measure in ["OR", "RR", "RD", "MD", "SMD", "ROM", "GEN"] {
+    for measure in [
+        "OR", "RR", "RD", "MD", "SMD", "ROM", "GEN", "PR", "PLO", "PAS", "PFT", "IR", "IRR", "IRD",
+        "ZCOR", "COR", "OEV",
+    ] {
         for method in METHODS {
             for test in ["z", "knha", "knha_adhoc"] {
                 for convention in ["metafor", "revman"] {
@@ -91,15 +94,23 @@ fn cases() -> Vec<Opts> {
     out
 }
 
-/// The fixture a measure is pooled from, and the outcome sheet's columns for it.
-fn data_of(measure: &str) -> (&'static str, &'static [&'static str]) {
+/// The fixture a measure is pooled from (under `tests/fixtures`), the outcome sheet's columns
+/// for it and the fixture's (metafor's) columns they come from.
+fn data_of(
+    measure: &str,
+) -> (
+    &'static str,
+    &'static [&'static str],
+    &'static [&'static str],
+) {
     match measure {
         "OR" | "RR" | "RD" => (
-            "bcg.csv",
+            "oracle/data/bcg.csv",
             &["events_treat", "n_treat", "events_ctrl", "n_ctrl"],
+            &["ai", "n1i", "ci", "n2i"],
         ),
         "MD" | "SMD" | "ROM" => (
-            "normand1999.csv",
+            "oracle/data/normand1999.csv",
             &[
                 "mean_treat",
                 "sd_treat",
@@ -108,20 +119,41 @@ fn data_of(measure: &str) -> (&'static str, &'static [&'static str]) {
                 "sd_ctrl",
                 "n_ctrl",
             ],
+            &["m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"],
         ),
-        _ => ("hackshaw1998.csv", &["estimate", "se"]),
+        "PR" | "PLO" | "PAS" | "PFT" => (
+            "measures/data/pritz1997.csv",
+            &["events", "n"],
+            &["xi", "ni"],
+        ),
+        "IR" => (
+            "measures/data/nielweise2008_ir.csv",
+            &["events", "time"],
+            &["xi", "ti"],
+        ),
+        "IRR" | "IRD" => (
+            "measures/data/nielweise2008.csv",
+            &["events_treat", "time_treat", "events_ctrl", "time_ctrl"],
+            &["x1i", "t1i", "x2i", "t2i"],
+        ),
+        "ZCOR" | "COR" => ("measures/data/molloy2014.csv", &["r", "n"], &["ri", "ni"]),
+        "OEV" => (
+            "measures/data/bcg_oev.csv",
+            &["o_minus_e", "v"],
+            &["o_minus_e", "v"],
+        ),
+        _ => (
+            "oracle/data/hackshaw1998.csv",
+            &["estimate", "se"],
+            &["yi", "vi"],
+        ),
     }
 }
 
 /// The outcome sheet's cells of one fixture row, by the sheet's column names.
 fn sheet_cells(measure: &str, header: &[String], row: &[String]) -> BTreeMap<&'static str, String> {
     let get = |c: &str| row[header.iter().position(|h| h == c).unwrap()].clone();
-    let (_, cols) = data_of(measure);
-    let from: &[&str] = match measure {
-        "OR" | "RR" | "RD" => &["ai", "n1i", "ci", "n2i"],
-        "MD" | "SMD" | "ROM" => &["m1i", "sd1i", "n1i", "m2i", "sd2i", "n2i"],
-        _ => &["yi", "vi"],
-    };
+    let (_, cols, from) = data_of(measure);
     cols.iter()
         .zip(from)
         .map(|(c, f)| {
@@ -136,7 +168,7 @@ fn sheet_cells(measure: &str, header: &[String], row: &[String]) -> BTreeMap<&'s
         .collect()
 }
 
-const SHEET: [&str; 12] = [
+const SHEET: [&str; 20] = [
     "events_treat",
     "n_treat",
     "events_ctrl",
@@ -149,6 +181,14 @@ const SHEET: [&str; 12] = [
     "se",
     "ci_lb",
     "ci_ub",
+    "events",
+    "n",
+    "time",
+    "time_treat",
+    "time_ctrl",
+    "r",
+    "o_minus_e",
+    "v",
 ];
 
 /// A review of the given outcomes (each with its own analysis keys); returns the config's path
@@ -161,10 +201,11 @@ fn review(
     let mut studies = BTreeMap::new();
     let mut sheet = format!("study_id,outcome,{},status,source\n", SHEET.join(","));
     for o in outcomes {
-        let (file, _) = data_of(o.measure);
+        let (file, _, _) = data_of(o.measure);
         let (header, rows) = read(file);
+        let stem = file.rsplit('/').next().unwrap().trim_end_matches(".csv");
         for (k, row) in rows.iter().enumerate() {
-            let id = format!("{}{k}", file.trim_end_matches(".csv"));
+            let id = format!("{stem}{k}");
             studies.insert(id.clone(), row[0].replace(',', " "));
             let cells = sheet_cells(o.measure, &header, row);
             let vals: Vec<String> = SHEET
@@ -222,8 +263,8 @@ fn config_pool_agree_on_every_option() {
     let (mut ok, mut bad) = (vec![], vec![]);
     let mut pooled = BTreeMap::new();
     for o in cases() {
-        let (file, _) = data_of(o.measure);
-        let data = fixtures().join("oracle/data").join(file);
+        let (file, _, _) = data_of(o.measure);
+        let data = fixtures().join(file);
         let level = o.level.to_string();
         let out = metapipe(&[
             "pool",
@@ -278,6 +319,7 @@ fn config_pool_agree_on_every_option() {
     };
     let rows: Vec<csv::StringRecord> = r.records().map(|x| x.unwrap()).collect();
     let mut compared = 0;
+    let mut measures = std::collections::BTreeSet::new();
     for o in &ok {
         let id = o.id();
         let row = rows
@@ -285,7 +327,18 @@ fn config_pool_agree_on_every_option() {
             .find(|row| col(row, "outcome") == id && col(row, "subgroup").is_empty())
             .unwrap_or_else(|| panic!("{id}: no results row"));
         let p = &pooled[&id];
-        let ratio = matches!(o.measure, "OR" | "RR" | "ROM");
+        // pool's numbers are on the model's scale; the run's on the natural scale
+        let measure = metapipe_meta::Measure::parse(o.measure).unwrap();
+        let n_pooled = {
+            let (file, _, _) = data_of(o.measure);
+            let (header, rows) = read(file);
+            let at = header.iter().position(|h| h == "ni");
+            let ns: Vec<f64> = rows
+                .iter()
+                .filter_map(|r| at.map(|i| r[i].parse().unwrap()))
+                .collect();
+            metapipe_meta::measures::harmonic_mean(&ns)
+        };
         for (ours, theirs) in [
             ("estimate", "estimate"),
             ("ci_lb", "ci_lb"),
@@ -294,7 +347,7 @@ fn config_pool_agree_on_every_option() {
             let v = p[theirs]
                 .as_f64()
                 .unwrap_or_else(|| panic!("{id}: pool gave no {theirs}"));
-            let v = if ratio { v.exp() } else { v };
+            let v = measure.back().apply(v, n_pooled);
             let got = num(&col(row, ours))
                 .unwrap_or_else(|| panic!("{id}: the run gave no {ours}: {}", col(row, "note")));
             assert!(
@@ -311,7 +364,9 @@ fn config_pool_agree_on_every_option() {
             }
         }
         compared += 1;
+        measures.insert(o.measure);
     }
+    assert_eq!(measures.len(), 17, "every measure compared: {measures:?}");
     // every refused option set: the same message from the config, at the outcome's own key and
     // line, before any stage (no output directory)
     for (k, (o, pool_err)) in bad.iter().enumerate() {

@@ -67,6 +67,14 @@ pub(crate) fn read_outcomes(input: &Input, studies: &Table, spec: &Spec) -> Resu
             f(v.se),
             f(v.lb),
             f(v.ub),
+            i(v.events),
+            i(v.n),
+            f(v.time),
+            f(v.tt),
+            f(v.tc),
+            f(v.r),
+            f(v.oe),
+            f(v.v),
         ]);
     }
     t.finish()
@@ -86,6 +94,14 @@ struct Values {
     se: Option<f64>,
     lb: Option<f64>,
     ub: Option<f64>,
+    events: Option<i64>,
+    n: Option<i64>,
+    time: Option<f64>,
+    tt: Option<f64>,
+    tc: Option<f64>,
+    r: Option<f64>,
+    oe: Option<f64>,
+    v: Option<f64>,
 }
 
 impl Values {
@@ -103,57 +119,80 @@ impl Values {
             se: r.number("se")?,
             lb: r.number("ci_lb")?,
             ub: r.number("ci_ub")?,
+            events: r.count("events")?,
+            n: r.count("n")?,
+            time: r.number("time")?,
+            tt: r.number("time_treat")?,
+            tc: r.number("time_ctrl")?,
+            r: r.number("r")?,
+            oe: r.number("o_minus_e")?,
+            v: r.number("v")?,
         })
+    }
+
+    /// Whether the cell of `outcome_data` column `c` has a value.
+    fn has(&self, c: &str) -> bool {
+        match c {
+            "events_treat" => self.et.is_some(),
+            "n_treat" => self.nt.is_some(),
+            "events_ctrl" => self.ec.is_some(),
+            "n_ctrl" => self.nc.is_some(),
+            "mean_treat" => self.mt.is_some(),
+            "sd_treat" => self.sdt.is_some(),
+            "mean_ctrl" => self.mc.is_some(),
+            "sd_ctrl" => self.sdc.is_some(),
+            "estimate" => self.est.is_some(),
+            "se" => self.se.is_some(),
+            "ci_lb" => self.lb.is_some(),
+            "ci_ub" => self.ub.is_some(),
+            "events" => self.events.is_some(),
+            "n" => self.n.is_some(),
+            "time" => self.time.is_some(),
+            "time_treat" => self.tt.is_some(),
+            "time_ctrl" => self.tc.is_some(),
+            "r" => self.r.is_some(),
+            "o_minus_e" => self.oe.is_some(),
+            "v" => self.v.is_some(),
+            _ => false,
+        }
     }
 
     /// Whether the row gives any of its outcome type's data, the first cell it needs and leaves
     /// empty, and what the type needs.
     fn needs(&self, kind: OutcomeKind) -> (bool, Option<&'static str>, &'static str) {
-        let Values {
-            et,
-            nt,
-            ec,
-            nc,
-            mt,
-            sdt,
-            mc,
-            sdc,
-            est,
-            se,
-            lb,
-            ub,
-        } = *self;
-        let need = |cells: &[(&'static str, bool)]| cells.iter().find(|c| !c.1).map(|c| c.0);
+        let cols = kind.columns();
+        let lacking = |cs: &[&'static str]| cs.iter().copied().find(|c| !self.has(c));
+        // the data a row gives: the type's own cells, not its sizes (arm sizes default to the
+        // studies'; a size or person-time alone states no result)
+        let own = |c: &str| {
+            !matches!(
+                c,
+                "n_treat" | "n_ctrl" | "n" | "time" | "time_treat" | "time_ctrl"
+            )
+        };
+        let given = cols.iter().any(|c| own(c) && self.has(c));
         match kind {
-            OutcomeKind::Binary => (
-                et.is_some() || ec.is_some(),
-                need(&[
-                    ("events_treat", et.is_some()),
-                    ("n_treat", nt.is_some()),
-                    ("events_ctrl", ec.is_some()),
-                    ("n_ctrl", nc.is_some()),
-                ]),
-                "events and totals per arm",
-            ),
-            OutcomeKind::Continuous => (
-                [mt, sdt, mc, sdc].iter().any(Option::is_some),
-                need(&[
-                    ("mean_treat", mt.is_some()),
-                    ("sd_treat", sdt.is_some()),
-                    ("n_treat", nt.is_some()),
-                    ("mean_ctrl", mc.is_some()),
-                    ("sd_ctrl", sdc.is_some()),
-                    ("n_ctrl", nc.is_some()),
-                ]),
-                "mean, SD and n per arm",
-            ),
             OutcomeKind::Generic => (
-                [est, se, lb, ub].iter().any(Option::is_some),
-                need(&[
-                    ("estimate", est.is_some()),
-                    ("se", se.is_some() || (lb.is_some() && ub.is_some())),
-                ]),
+                ["estimate", "se", "ci_lb", "ci_ub"]
+                    .iter()
+                    .any(|c| self.has(c)),
+                lacking(&["estimate"]).or_else(|| {
+                    (!(self.has("se") || (self.has("ci_lb") && self.has("ci_ub")))).then_some("se")
+                }),
                 "an estimate with its se, or with ci_lb and ci_ub",
+            ),
+            _ => (
+                given,
+                lacking(cols),
+                match kind {
+                    OutcomeKind::Binary => "events and totals per arm",
+                    OutcomeKind::Continuous => "mean, SD and n per arm",
+                    OutcomeKind::Proportion => "events and n (one group)",
+                    OutcomeKind::Rate => "events and person-time (one group)",
+                    OutcomeKind::RatePair => "events and person-time per arm",
+                    OutcomeKind::Correlation => "r and n",
+                    _ => "o_minus_e and v",
+                },
             ),
         }
     }
@@ -178,6 +217,24 @@ impl Values {
             if v.is_some_and(|x| x < 0.0 || (name == "se" && x == 0.0)) {
                 return Err(r.err(name, format!("{} must be > 0", v.unwrap_or_default())));
             }
+        }
+        if let (Some(e), Some(n)) = (self.events, self.n) {
+            if e > n {
+                return Err(r.err("events", format!("{e} events > n {n}")));
+            }
+        }
+        for (name, v) in [
+            ("time", self.time),
+            ("time_treat", self.tt),
+            ("time_ctrl", self.tc),
+            ("v", self.v),
+        ] {
+            if v.is_some_and(|x| x <= 0.0) {
+                return Err(r.err(name, format!("{} must be > 0", v.unwrap_or_default())));
+            }
+        }
+        if let Some(x) = self.r.filter(|x| !(-1.0 < *x && *x < 1.0)) {
+            return Err(r.err("r", format!("{x}: a correlation must be within (-1, 1)")));
         }
         if let (Some(e), Some(l), Some(u)) = (self.est, self.lb, self.ub) {
             if !(l <= e && e <= u) {

@@ -54,6 +54,17 @@ impl Spec {
     pub fn ratio(&self) -> bool {
         self.measure.is_ratio() || (self.measure == Measure::GEN && self.log_scale)
     }
+
+    /// An estimate on the analysis scale shown on the natural scale: ratios exponentiated,
+    /// logits and arcsines back to proportions, Fisher's z back to r; `n` the sample size the
+    /// double arcsine's inverse needs (a study's own, or the harmonic mean of a pooled set's).
+    pub fn back(&self, x: f64, n: f64) -> f64 {
+        if self.ratio() {
+            x.exp()
+        } else {
+            self.measure.back().apply(x, n)
+        }
+    }
 }
 
 /// One study's data for one outcome (the columns its type uses are set).
@@ -72,9 +83,43 @@ pub struct StudyData {
     pub se: Option<f64>,
     pub ci_lb: Option<f64>,
     pub ci_ub: Option<f64>,
+    /// one group's events and size (proportions), or a correlation's sample size
+    pub events: Option<i64>,
+    pub n: Option<i64>,
+    /// person-time: one group's, or per arm
+    pub time: Option<f64>,
+    pub time_treat: Option<f64>,
+    pub time_ctrl: Option<f64>,
+    pub r: Option<f64>,
+    pub o_minus_e: Option<f64>,
+    pub v: Option<f64>,
 }
 
 impl StudyData {
+    /// The row [`metapipe_meta::measures::effect_of_row`] reads for a family (NaN where a
+    /// number is missing).
+    fn family_row(&self, f: metapipe_meta::effect::Family) -> Vec<f64> {
+        use metapipe_meta::effect::Family;
+        let i = |x: Option<i64>| x.map_or(f64::NAN, |v| v as f64);
+        let g = |x: Option<f64>| x.unwrap_or(f64::NAN);
+        match f {
+            Family::Proportion => vec![i(self.events), i(self.n)],
+            Family::Rate => vec![i(self.events), g(self.time)],
+            Family::RatePair => vec![
+                i(self.events_treat),
+                g(self.time_treat),
+                i(self.events_ctrl),
+                g(self.time_ctrl),
+            ],
+            Family::Correlation => vec![g(self.r), i(self.n)],
+            Family::OMinusE => vec![g(self.o_minus_e), g(self.v)],
+            _ => vec![],
+        }
+    }
+    /// The sample size the double arcsine's back-transform needs (one group's n).
+    pub fn size(&self) -> Option<f64> {
+        self.n.map(|n| n as f64)
+    }
     fn binary(&self) -> Binary {
         let g = |x: Option<i64>| x.unwrap_or(0) as f64;
         Binary::new(
@@ -112,6 +157,16 @@ pub fn study_effects(spec: &Spec, rows: &[StudyData]) -> Vec<Option<(f64, f64)>>
         m if m.is_continuous() => analysis::effects(
             m,
             Studies::Continuous(&rows.iter().map(StudyData::continuous).collect::<Vec<_>>()),
+            spec.zeros,
+        ),
+        m if m != metapipe_meta::Measure::GEN => analysis::effects(
+            m,
+            Studies::Rows(
+                &rows
+                    .iter()
+                    .map(|r| r.family_row(m.family()))
+                    .collect::<Vec<_>>(),
+            ),
             spec.zeros,
         ),
         _ => {

@@ -100,11 +100,15 @@ struct Cell<'a> {
     by: bool,
 }
 
-const DATA_COLS: [&str; 12] = [
+/// The outcome-data columns a study's data come from: the counts first (read as integers),
+/// then the numbers.
+const DATA_COLS: [&str; 20] = [
     "events_treat",
     "n_treat",
     "events_ctrl",
     "n_ctrl",
+    "events",
+    "n",
     "mean_treat",
     "sd_treat",
     "mean_ctrl",
@@ -113,7 +117,15 @@ const DATA_COLS: [&str; 12] = [
     "se",
     "ci_lb",
     "ci_ub",
+    "time",
+    "time_treat",
+    "time_ctrl",
+    "r",
+    "o_minus_e",
+    "v",
 ];
+/// How many of [`DATA_COLS`] are counts.
+const INT_COLS: usize = 6;
 
 /// Whether each row of `df` has the data its outcome's type needs.
 fn has_data(
@@ -127,19 +139,25 @@ fn has_data(
             |acc, c| Ok::<_, PolarsError>(&acc & &present(c)?),
         )
     };
-    if measure.is_binary() {
-        all(&["events_treat", "n_treat", "events_ctrl", "n_ctrl"])
-    } else if measure.is_continuous() {
-        all(&[
+    use metapipe_meta::effect::Family;
+    match measure.family() {
+        Family::Binary => all(&["events_treat", "n_treat", "events_ctrl", "n_ctrl"]),
+        Family::Continuous => all(&[
             "mean_treat",
             "sd_treat",
             "n_treat",
             "mean_ctrl",
             "sd_ctrl",
             "n_ctrl",
-        ])
-    } else {
-        Ok(&present("estimate")? & &(&present("se")? | &all(&["ci_lb", "ci_ub"])?))
+        ]),
+        Family::Generic => {
+            Ok(&present("estimate")? & &(&present("se")? | &all(&["ci_lb", "ci_ub"])?))
+        }
+        Family::Proportion => all(&["events", "n"]),
+        Family::Rate => all(&["events", "time"]),
+        Family::RatePair => all(&["events_treat", "time_treat", "events_ctrl", "time_ctrl"]),
+        Family::Correlation => all(&["r", "n"]),
+        Family::OMinusE => all(&["o_minus_e", "v"]),
     }
 }
 
@@ -297,11 +315,11 @@ fn study_rows(df: &DataFrame) -> Result<Vec<(u32, bool, StudyData)>> {
         c("study_id")?.str()?,
         c("has")?.bool()?,
     );
-    let ints: Vec<&Int64Chunked> = DATA_COLS[..4]
+    let ints: Vec<&Int64Chunked> = DATA_COLS[..INT_COLS]
         .iter()
         .map(|n| c(n).and_then(|x| x.i64().map_err(pe)))
         .collect::<Result<_>>()?;
-    let fls: Vec<&Float64Chunked> = DATA_COLS[4..]
+    let fls: Vec<&Float64Chunked> = DATA_COLS[INT_COLS..]
         .iter()
         .map(|n| c(n).and_then(|x| x.f64().map_err(pe)))
         .collect::<Result<_>>()?;
@@ -313,6 +331,8 @@ fn study_rows(df: &DataFrame) -> Result<Vec<(u32, bool, StudyData)>> {
                 n_treat: ints[1].get(r),
                 events_ctrl: ints[2].get(r),
                 n_ctrl: ints[3].get(r),
+                events: ints[4].get(r),
+                n: ints[5].get(r),
                 mean_treat: fls[0].get(r),
                 sd_treat: fls[1].get(r),
                 mean_ctrl: fls[2].get(r),
@@ -321,6 +341,12 @@ fn study_rows(df: &DataFrame) -> Result<Vec<(u32, bool, StudyData)>> {
                 se: fls[5].get(r),
                 ci_lb: fls[6].get(r),
                 ci_ub: fls[7].get(r),
+                time: fls[8].get(r),
+                time_treat: fls[9].get(r),
+                time_ctrl: fls[10].get(r),
+                r: fls[11].get(r),
+                o_minus_e: fls[12].get(r),
+                v: fls[13].get(r),
             };
             (an.get(r).unwrap_or(u32::MAX), has.get(r) == Some(true), d)
         })
@@ -467,6 +493,37 @@ fn analyse(
 }
 
 impl Analysis {
+    /// An estimate of this analysis (pooled) on the natural scale ([`Spec::back`]), with the
+    /// harmonic mean of its studies' sizes where the double arcsine needs one.
+    pub fn back(&self) -> impl Fn(f64) -> f64 + '_ {
+        let n = if self.spec.measure.back().needs_n() {
+            let ns: Vec<f64> = self
+                .per_study
+                .iter()
+                .filter(|r| r.1.is_some())
+                .filter_map(|r| r.0.size())
+                .collect();
+            metapipe_meta::measures::harmonic_mean(&ns)
+        } else {
+            f64::NAN
+        };
+        move |x| self.spec.back(x, n)
+    }
+
+    /// The scale estimates of this analysis are modelled on (the sensitivity table's `scale`
+    /// for a meta-regression's coefficients).
+    pub fn model_scale(&self) -> &'static str {
+        use metapipe_meta::Measure;
+        match self.spec.measure {
+            _ if self.spec.ratio() => "log",
+            Measure::PLO => "logit",
+            Measure::PAS => "arcsine",
+            Measure::PFT => "double arcsine",
+            Measure::ZCOR => "Fisher z",
+            _ => "natural",
+        }
+    }
+
     /// Take the fitted models: the studies' weights (the last model's), and a note on studies
     /// without data and on a prediction interval asked for but not given.
     fn pooled(

@@ -95,7 +95,8 @@ struct Rows {
 
 impl Rows {
     fn fit(&mut self, a: &Analysis, analysis: &str, step: String, m: Option<&Model>, note: String) {
-        let back = |x: f64| if a.spec.ratio() { x.exp() } else { x };
+        // (the double arcsine's back-transform with the sizes of all the analysis's studies)
+        let back = a.back();
         let fit = m.map(|m| &m.fit);
         self.t.row(vec![
             s(&a.outcome),
@@ -395,7 +396,7 @@ fn asymmetry(
     yi: &[f64],
     vi: &[f64],
 ) -> std::result::Result<Vec<metapipe_tables::Cell>, String> {
-    let back = |x: f64| if a.spec.ratio() { x.exp() } else { x };
+    let back = a.back();
     let row = |k: usize, step: &str, estimate: Option<f64>, p: f64, note: String| {
         vec![
             s(&a.outcome),

@@ -6,7 +6,8 @@ use metapipe_tables::schema::{EFFECTS, RESULTS};
 use metapipe_tables::{f, i, s, so, Builder, Cell, Result, Table};
 
 /// Sums over the studies an analysis put to its models: events and totals per arm (events only
-/// for binary outcomes; a sum only when every study gives the number).
+/// for binary outcomes and event counts; one group's in the `_treat` columns; a sum only when
+/// every study gives the number).
 fn totals(a: &Analysis) -> [Option<i64>; 4] {
     if !a.attempted {
         return [None; 4];
@@ -17,13 +18,29 @@ fn totals(a: &Analysis) -> [Option<i64>; 4] {
             .map(|(d, _, _)| g(d))
             .sum::<Option<i64>>()
     };
-    let binary = a.spec.measure.is_binary();
-    [
-        binary.then(|| sum(&|d| d.events_treat)).flatten(),
-        sum(&|d| d.n_treat),
-        binary.then(|| sum(&|d| d.events_ctrl)).flatten(),
-        sum(&|d| d.n_ctrl),
-    ]
+    use metapipe_meta::effect::Family;
+    match a.spec.measure.family() {
+        Family::Binary => [
+            sum(&|d| d.events_treat),
+            sum(&|d| d.n_treat),
+            sum(&|d| d.events_ctrl),
+            sum(&|d| d.n_ctrl),
+        ],
+        Family::Continuous | Family::Generic => {
+            [None, sum(&|d| d.n_treat), None, sum(&|d| d.n_ctrl)]
+        }
+        // one group: its events and participants in the `_treat` columns
+        Family::Proportion => [sum(&|d| d.events), sum(&|d| d.n), None, None],
+        Family::Rate => [sum(&|d| d.events), None, None, None],
+        Family::RatePair => [
+            sum(&|d| d.events_treat),
+            None,
+            sum(&|d| d.events_ctrl),
+            None,
+        ],
+        Family::Correlation => [None, sum(&|d| d.n), None, None],
+        Family::OMinusE => [None; 4],
+    }
 }
 
 /// The results table: estimates and intervals on the natural scale (ratios exponentiated).
@@ -31,7 +48,7 @@ pub fn results_table(an: &[Analysis]) -> Result<Table> {
     let mut t = Builder::new(&RESULTS);
     for a in an {
         let tot = totals(a);
-        let back = |x: f64| if a.spec.ratio() { x.exp() } else { x };
+        let back = a.back();
         let models: Vec<Option<&Model>> = if a.models.is_empty() {
             vec![None]
         } else {
@@ -69,8 +86,8 @@ pub fn results_table(an: &[Analysis]) -> Result<Table> {
                 s(a.spec.measure.name()),
                 s("natural"),
                 so(m.map(|m| m.kind)),
-                f(fit.and_then(|f| f.pi_lb).map(back)),
-                f(fit.and_then(|f| f.pi_ub).map(back)),
+                f(fit.and_then(|f| f.pi_lb).map(&back)),
+                f(fit.and_then(|f| f.pi_ub).map(&back)),
                 so(by),
                 f(between.map(|t| t.1)),
                 i(between.map(|t| t.2 as i64)),
@@ -93,8 +110,9 @@ pub fn effects_table(an: &[Analysis]) -> Result<Table> {
     let mut t = Builder::new(&EFFECTS);
     for a in an {
         let z = metapipe_meta::dist::qnorm_two_sided(a.spec.opts.level);
-        let back = |x: f64| if a.spec.ratio() { x.exp() } else { x };
         for (d, eff, w) in &a.per_study {
+            let n = d.size().unwrap_or(f64::NAN);
+            let back = |x: f64| a.spec.back(x, n);
             t.row(vec![
                 s(&a.outcome),
                 so(a.subgroup.clone()),

@@ -27,6 +27,13 @@ fn studies(rows: &[(&str, &str)]) -> Table {
     Table::new(&STUDIES, df).unwrap()
 }
 
+/// The cells of the one-group, rate, correlation and O − E columns, empty.
+fn new_families_empty() -> Vec<metapipe_tables::Cell> {
+    let mut v = vec![i(None), i(None)];
+    v.extend((0..6).map(|_| f(None)));
+    v
+}
+
 /// Outcome rows: (study, binary counts) or (study, generic estimate, se).
 fn data(rows: &[(&str, Option<i64>, i64, Option<i64>, i64)]) -> Table {
     let mut b = Builder::new(&OUTCOME_DATA);
@@ -45,6 +52,7 @@ fn data(rows: &[(&str, Option<i64>, i64, Option<i64>, i64)]) -> Table {
             so(None::<String>),
         ];
         r.extend((0..8).map(|_| f(None)));
+        r.extend(new_families_empty());
         b.row(r);
     }
     b.finish().unwrap()
@@ -75,6 +83,7 @@ fn generic(rows: &[(&str, f64, f64)]) -> Table {
             f(None),
             f(None),
         ]);
+        r.extend(new_families_empty());
         b.row(r);
     }
     b.finish().unwrap()

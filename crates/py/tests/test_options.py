@@ -12,7 +12,12 @@ import metapipe
 from conftest import FIXTURES, cli_path
 
 METHODS = ["MH", "PETO", "FE", "DL", "REML", "PM", "ML", "SJ", "HE", "EB"]
-DATA = {"OR": "bcg", "RR": "bcg", "RD": "bcg", "MD": "normand1999", "SMD": "normand1999", "ROM": "normand1999", "GEN": "hackshaw1998"}
+DATA = {"OR": "oracle/data/bcg", "RR": "oracle/data/bcg", "RD": "oracle/data/bcg", "MD": "oracle/data/normand1999",
+        "SMD": "oracle/data/normand1999", "ROM": "oracle/data/normand1999", "GEN": "oracle/data/hackshaw1998",
+        "PR": "measures/data/pritz1997", "PLO": "measures/data/pritz1997", "PAS": "measures/data/pritz1997",
+        "PFT": "measures/data/pritz1997", "IR": "measures/data/nielweise2008_ir", "IRR": "measures/data/nielweise2008",
+        "IRD": "measures/data/nielweise2008", "ZCOR": "measures/data/molloy2014", "COR": "measures/data/molloy2014",
+        "OEV": "measures/data/bcg_oev"}
 
 
 def cases():
@@ -25,12 +30,12 @@ def cases():
 
 
 def test_package_and_cli_agree_on_every_option():
-    tables = {name: pacsv.read_csv(FIXTURES / "oracle" / "data" / f"{name}.csv") for name in set(DATA.values())}
+    tables = {name: pacsv.read_csv(FIXTURES / f"{name}.csv") for name in set(DATA.values())}
     agreed, refused, failures = 0, 0, []
     for measure, method, test, convention, level in cases():
         name = DATA[measure]
         case = f"{measure} {method} {test} {convention} {level}"
-        args = [str(cli_path()), "pool", str(FIXTURES / "oracle" / "data" / f"{name}.csv"), "--measure", measure, "--method", method,
+        args = [str(cli_path()), "pool", str(FIXTURES / f"{name}.csv"), "--measure", measure, "--method", method,
                 "--test", test, "--convention", convention, "--level", str(level), "--format", "json"]
         p = subprocess.run(args, capture_output=True, text=True)
         try:

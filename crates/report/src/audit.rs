@@ -518,7 +518,7 @@ fn pooled(p: &Published, facts: &Facts) -> AuditRow {
 /// A second row per pooled ratio: is the printed CI symmetric on the log scale?
 fn log_symmetry(p: &Published, facts: &Facts) -> Option<AuditRow> {
     let measure = facts.analysis(&p.of).map(|a| a.3).unwrap_or_default();
-    if !matches!(measure.as_str(), "OR" | "RR" | "ROM") {
+    if !matches!(measure.as_str(), "OR" | "RR" | "ROM" | "IRR" | "OEV") {
         return None;
     }
     let (or, lb, ub, _) = parse_or(&p.value)?;

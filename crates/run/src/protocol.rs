@@ -12,12 +12,16 @@ use metapipe_tables::Result;
 
 /// What an outcome's rows hold, by its measure.
 pub fn outcome_kind(m: Measure) -> OutcomeKind {
-    if m.is_binary() {
-        OutcomeKind::Binary
-    } else if m.is_continuous() {
-        OutcomeKind::Continuous
-    } else {
-        OutcomeKind::Generic
+    use metapipe_meta::effect::Family;
+    match m.family() {
+        Family::Binary => OutcomeKind::Binary,
+        Family::Continuous => OutcomeKind::Continuous,
+        Family::Generic => OutcomeKind::Generic,
+        Family::Proportion => OutcomeKind::Proportion,
+        Family::Rate => OutcomeKind::Rate,
+        Family::RatePair => OutcomeKind::RatePair,
+        Family::Correlation => OutcomeKind::Correlation,
+        Family::OMinusE => OutcomeKind::OMinusE,
     }
 }
 

@@ -328,8 +328,22 @@ pub const OUTCOME_DATA: TableSchema = TableSchema {
         opt("se", Float),
         opt("ci_lb", Float),
         opt("ci_ub", Float),
+        opt("events", Int),
+        opt("n", Int),
+        opt("time", Float),
+        opt("time_treat", Float),
+        opt("time_ctrl", Float),
+        opt("r", Float),
+        opt("o_minus_e", Float),
+        opt("v", Float),
     ],
 };
+
+/// The measures a `measure` column may name (metafor's `escalc` names; OEV: O − E and V).
+pub const MEASURE_NAMES: &[&str] = &[
+    "OR", "RR", "RD", "MD", "SMD", "ROM", "GEN", "PR", "PLO", "PAS", "PFT", "IR", "IRR", "IRD",
+    "ZCOR", "COR", "OEV",
+];
 
 /// rob: RoB 2 domain and overall judgments, per study (`outcome` empty: every result of the
 /// study) and per result where the answers name an outcome.
@@ -393,7 +407,7 @@ pub const RESULTS: TableSchema = TableSchema {
         opt("tau2", Float),
         opt("note", Str),
         req("studies", Str),
-        one_of("measure", &["OR", "RR", "RD", "MD", "SMD", "ROM", "GEN"]),
+        one_of("measure", MEASURE_NAMES),
         one_of("scale", &["log", "natural"]),
         Field {
             name: "model_type",
@@ -452,7 +466,17 @@ pub const SENSITIVITY: TableSchema = TableSchema {
         opt("p", Float),
         opt("I2", Float),
         opt("tau2", Float),
-        one_of("scale", &["log", "natural"]),
+        one_of(
+            "scale",
+            &[
+                "log",
+                "natural",
+                "logit",
+                "arcsine",
+                "double arcsine",
+                "Fisher z",
+            ],
+        ),
         req("note", Str),
     ],
 };
@@ -493,7 +517,7 @@ pub const POOL_GROUPS: TableSchema = TableSchema {
     name: "pooled_groups",
     fields: &[
         req("group", Str),
-        one_of("measure", &["OR", "RR", "RD", "MD", "SMD", "ROM", "GEN"]),
+        one_of("measure", MEASURE_NAMES),
         one_of("scale", &["log", "natural"]),
         req("k", Int),
         opt("estimate", Float),

@@ -161,7 +161,7 @@ impl Rows {
                 return Ok(());
             }
         };
-        let scale = if a.spec.ratio() { "log" } else { "natural" };
+        let scale = a.model_scale();
         let note = summary(&m, d.left_out, model);
         let single = d.labels.len() == 1;
         let within = |l: &str| {

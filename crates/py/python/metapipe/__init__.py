@@ -11,9 +11,12 @@ not copied on the way in.
 * :mod:`metapipe.spark` -- the same pooling over a Spark DataFrame, one task per partition.
 
 Column names are metafor's (``ai, bi, ci, di`` or ``ai, n1i, ci, n2i``; ``m1i, sd1i, n1i, m2i,
-sd2i, n2i``; ``yi`` with ``vi`` or ``sei``) or the pipeline's (``events_treat, n_treat,
-events_ctrl, n_ctrl``; ``mean_treat, sd_treat, ...``; ``yi`` with ``se``). Estimates of ratio
-measures (OR, RR, ROM) are on the log scale, as metafor reports them.
+sd2i, n2i``; ``yi`` with ``vi`` or ``sei``; ``xi, ni`` for proportions (PR, PLO, PAS, PFT);
+``xi, ti`` (IR); ``x1i, t1i, x2i, t2i`` (IRR, IRD); ``ri, ni`` (ZCOR, COR); ``o_minus_e, v``
+(OEV)) or the pipeline's (``events_treat, n_treat, events_ctrl, n_ctrl``; ``mean_treat,
+sd_treat, ...``; ``yi`` with ``se``; ``events, n``; ``events, time``; ``events_treat, time_treat,
+events_ctrl, time_ctrl``; ``r, n``). Estimates are on the model's scale, as metafor reports them
+(log for OR, RR, ROM, IRR, OEV; logit for PLO; Fisher's z for ZCOR; ...).
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from ._native import MetapipeError, __version__
 
 __all__ = ["pool", "escalc", "run", "MetapipeError", "__version__"]
 
-Measure = Literal["OR", "RR", "RD", "MD", "SMD", "ROM", "GEN"]
+Measure = Literal["OR", "RR", "RD", "MD", "SMD", "ROM", "GEN", "PR", "PLO", "PAS", "PFT", "IR", "IRR", "IRD", "ZCOR", "COR", "OEV"]
 Method = Literal["FE", "EE", "DL", "REML", "ML", "PM", "SJ", "HE", "EB", "MH", "PETO"]
 Output = Literal["pandas", "polars", "pyarrow"]
 

@@ -160,7 +160,8 @@ pub(crate) fn arm_cells(
             },
             n,
         ],
-        OutcomeKind::Generic => [String::new(), String::new()],
+        // one-group data and the other families: the estimate and CI only
+        _ => [String::new(), String::new()],
     }
 }
 
@@ -459,7 +460,7 @@ fn figure(
         columns: match o.kind {
             OutcomeKind::Binary => ["Events".into(), "Total".into()],
             OutcomeKind::Continuous => ["Mean (SD)".into(), "Total".into()],
-            OutcomeKind::Generic => [String::new(), String::new()],
+            _ => [String::new(), String::new()],
         },
         favours: o.favours.clone(),
         sections,

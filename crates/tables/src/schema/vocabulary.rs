@@ -57,6 +57,40 @@ pub enum OutcomeKind {
     Continuous,
     /// a reported estimate with its SE, or with its CI
     Generic,
+    /// events and total of one group (`events, n`)
+    Proportion,
+    /// events in person-time of one group (`events, time`)
+    Rate,
+    /// events and person-time per arm (`events_treat, time_treat, events_ctrl, time_ctrl`)
+    RatePair,
+    /// a correlation and its sample size (`r, n`)
+    Correlation,
+    /// O − E and its variance V (`o_minus_e, v`)
+    OMinusE,
+}
+
+impl OutcomeKind {
+    /// The `outcome_data` columns a row of this kind needs, besides the generic kind's
+    /// alternatives (an estimate with `se`, or with `ci_lb` and `ci_ub`).
+    pub fn columns(self) -> &'static [&'static str] {
+        match self {
+            OutcomeKind::Binary => &["events_treat", "n_treat", "events_ctrl", "n_ctrl"],
+            OutcomeKind::Continuous => &[
+                "mean_treat",
+                "sd_treat",
+                "n_treat",
+                "mean_ctrl",
+                "sd_ctrl",
+                "n_ctrl",
+            ],
+            OutcomeKind::Generic => &["estimate"],
+            OutcomeKind::Proportion => &["events", "n"],
+            OutcomeKind::Rate => &["events", "time"],
+            OutcomeKind::RatePair => &["events_treat", "time_treat", "events_ctrl", "time_ctrl"],
+            OutcomeKind::Correlation => &["r", "n"],
+            OutcomeKind::OMinusE => &["o_minus_e", "v"],
+        }
+    }
 }
 
 #[cfg(test)]
