@@ -51,8 +51,8 @@ impl Opts {
     }
 }
 
-const METHODS: [&str; 10] = [
-    "MH", "PETO", "FE", "DL", "REML", "PM", "ML", "SJ", "HE", "EB",
+const METHODS: [&str; 12] = [
+    "MH", "PETO", "FE", "DL", "REML", "PM", "ML", "SJ", "HE", "EB", "GLMM", "GLMM_FE",
 ];
 
 fn cases() -> Vec<Opts> {
@@ -339,6 +339,14 @@ fn config_pool_agree_on_every_option() {
                 .collect();
             metapipe_meta::measures::harmonic_mean(&ns)
         };
+        // the GLMM's likelihood is maximised numerically and its SE is from a Hessian by
+        // central differences: the run (studies in the studies sheet's order) and pool (the
+        // file's order) agree to that precision (the GLMM is held to 1e-4 against lme4)
+        let tol = if o.method.starts_with("GLMM") {
+            1e-5
+        } else {
+            1e-9
+        };
         for (ours, theirs) in [
             ("estimate", "estimate"),
             ("ci_lb", "ci_lb"),
@@ -351,14 +359,14 @@ fn config_pool_agree_on_every_option() {
             let got = num(&col(row, ours))
                 .unwrap_or_else(|| panic!("{id}: the run gave no {ours}: {}", col(row, "note")));
             assert!(
-                (got - v).abs() <= 1e-9 * v.abs().max(1.0),
+                (got - v).abs() <= tol * v.abs().max(1.0),
                 "{id} {ours}: run {got} vs pool {v}"
             );
         }
         for (ours, theirs) in [("tau2", "tau2"), ("I2", "I2"), ("Q", "Q")] {
             if let (Some(a), Some(b)) = (num(&col(row, ours)), p[theirs].as_f64()) {
                 assert!(
-                    (a - b).abs() <= 1e-9 * b.abs().max(1.0),
+                    (a - b).abs() <= tol * b.abs().max(1.0),
                     "{id} {ours}: run {a} vs pool {b}"
                 );
             }

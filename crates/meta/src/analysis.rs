@@ -91,6 +91,9 @@ pub fn fit(
         Studies::Binary(t) => Some(t),
         _ => None,
     };
+    if method.is_glmm() {
+        return glmm(measure, method, studies, effects, opts);
+    }
     let fit = match (method, tables) {
         (Method::MH, Some(t)) if revman => revman_mh(t, measure, opts.level),
         (Method::MH, Some(t)) => mantel_haenszel(t, measure, opts.level),
@@ -152,4 +155,28 @@ fn with_pi(mut f: Fit, opts: &Options) -> Fit {
         (f.pi_lb, f.pi_ub) = (Some(lb), Some(ub));
     }
     f
+}
+
+/// The GLMM (`rma.glmm`) of one analysis: OR from 2×2 tables, PLO from `[xi, ni]` rows.
+fn glmm(
+    measure: Measure,
+    method: Method,
+    studies: Studies,
+    effects: &[Option<(f64, f64)>],
+    opts: &Options,
+) -> Result<Fit, String> {
+    use crate::glmm::{glmm_or, glmm_plo, to_fit};
+    let random = method == Method::Glmm;
+    let g = match (measure, studies) {
+        (Measure::OR, Studies::Binary(t)) => glmm_or(t, random, opts.level),
+        (Measure::PLO, Studies::Rows(r)) => {
+            let rows: Vec<(f64, f64)> = r.iter().map(|r| (r[0], r[1])).collect();
+            glmm_plo(&rows, random, opts.level)
+        }
+        _ => {
+            return Err("the GLMM pools odds ratios from 2x2 tables (OR) and proportions on the logit scale (PLO)".into())
+        }
+    }
+    .map_err(|e| e.to_string())?;
+    Ok(to_fit(&g, method, effects, opts))
 }

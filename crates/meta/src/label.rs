@@ -27,7 +27,7 @@ pub struct ModelId {
     pub test: Test,
 }
 
-const METHODS: [Method; 10] = [
+const METHODS: [Method; 12] = [
     Method::MH,
     Method::Peto,
     Method::FE,
@@ -38,6 +38,8 @@ const METHODS: [Method; 10] = [
     Method::SJ,
     Method::HE,
     Method::EB,
+    Method::Glmm,
+    Method::GlmmFe,
 ];
 
 /// A method's name in a model label.
@@ -53,6 +55,8 @@ fn long_name(m: Method) -> &'static str {
         Method::SJ => "Sidik-Jonkman",
         Method::HE => "Hedges",
         Method::EB => "empirical Bayes",
+        Method::Glmm => "binomial-normal GLMM (ML)",
+        Method::GlmmFe => "logistic regression (binomial GLM)",
     }
 }
 
@@ -130,6 +134,7 @@ impl ModelId {
         let random = self.method.is_random();
         let method = match self.method {
             Method::Peto => "Peto",
+            Method::Glmm | Method::GlmmFe => "GLMM",
             Method::MH => "M-H",
             _ if random && self.convention == Convention::RevMan5 => "M-H",
             _ => "IV",

@@ -13,6 +13,7 @@ pub mod consistency;
 pub mod dist;
 pub mod effect;
 pub mod extras;
+pub mod glmm;
 pub mod label;
 pub mod measures;
 pub mod metareg;

@@ -42,7 +42,12 @@ pub fn tau2(
         Ok((pr.ypy(&ymc) - trpv) / (k - p))
     };
     let t = match method {
-        Method::FE | Method::MH | Method::Peto => 0.0,
+        Method::FE | Method::MH | Method::Peto | Method::GlmmFe => 0.0,
+        Method::Glmm => {
+            return Err(MetaError::BadInput(
+                "the GLMM is not a moment or likelihood estimator of rma.uni: use its iv()".into(),
+            ))
+        }
         Method::DL => {
             let pr = proj(x, vi, 0.0)?;
             (pr.ypy(&ymc) - (k - p)) / pr.tr()

@@ -95,7 +95,12 @@ pub fn estimate(
     let kf = k as f64;
     let ybar = mean(yi);
     let tau2 = match method {
-        Method::FE | Method::MH | Method::Peto => 0.0,
+        Method::FE | Method::MH | Method::Peto | Method::GlmmFe => 0.0,
+        Method::Glmm => {
+            return Err(MetaError::BadInput(
+                "the GLMM is fitted on the counts (glmm.rs), not by rma.uni".into(),
+            ))
+        }
         Method::DL => dl_moment(q_centred(yi, vi, ybar, 0.0), vi),
         Method::HE => hedges(yi, vi, ybar),
         Method::SJ => {

@@ -20,6 +20,11 @@ pub enum Method {
     SJ,
     HE,
     EB,
+    /// the binomial-normal GLMM by maximum likelihood (metafor `rma.glmm(method = "ML")`: OR by
+    /// the unconditional model with fixed study effects, PLO with a random intercept)
+    Glmm,
+    /// its fixed-effect form: the logistic regression (`rma.glmm(method = "EE")`)
+    GlmmFe,
 }
 
 impl Method {
@@ -35,6 +40,8 @@ impl Method {
             "SJ" => Method::SJ,
             "HE" => Method::HE,
             "EB" => Method::EB,
+            "GLMM" => Method::Glmm,
+            "GLMM_FE" | "GLMM_EE" => Method::GlmmFe,
             _ => return None,
         })
     }
@@ -50,10 +57,29 @@ impl Method {
             Method::SJ => "SJ",
             Method::HE => "HE",
             Method::EB => "EB",
+            Method::Glmm => "GLMM",
+            Method::GlmmFe => "GLMM_FE",
         }
     }
     pub fn is_random(self) -> bool {
-        !matches!(self, Method::MH | Method::Peto | Method::FE)
+        !matches!(
+            self,
+            Method::MH | Method::Peto | Method::FE | Method::GlmmFe
+        )
+    }
+    /// The GLMMs (`rma.glmm`), fitted on the counts rather than on per-study effects.
+    pub fn is_glmm(self) -> bool {
+        matches!(self, Method::Glmm | Method::GlmmFe)
+    }
+    /// The inverse-variance method that stands in for this one in analyses of per-study effects
+    /// (trim-and-fill, meta-regression, small-study tests): ML for the GLMM, FE for its
+    /// fixed-effect form.
+    pub fn iv(self) -> Method {
+        match self {
+            Method::Glmm => Method::ML,
+            Method::GlmmFe => Method::FE,
+            m => m,
+        }
     }
 }
 

@@ -108,7 +108,7 @@ fn common_tau2(
         test: Test::Z,
         ..spec.opts
     };
-    let m = match fit(&y, &v, &x, spec.random, &z) {
+    let m = match fit(&y, &v, &x, spec.random.iv(), &z) {
         Ok(m) => m,
         Err(e) => {
             return Some(Err(format!(

@@ -218,8 +218,14 @@ fn fit_one(
     } else {
         vec![]
     };
+    let family_rows: Vec<Vec<f64>> = rows
+        .iter()
+        .map(|r| r.family_row(spec.measure.family()))
+        .collect();
     let studies = if spec.measure.is_binary() {
         Studies::Binary(&tables)
+    } else if family_rows.iter().any(|r| !r.is_empty()) {
+        Studies::Rows(&family_rows)
     } else {
         Studies::Effects(effects)
     };

@@ -12,7 +12,7 @@ use serde::Deserialize;
 /// The values each option takes, as its errors and `metapipe pool --help` list them.
 pub const MEASURES: &str =
     "OR, RR, RD, MD, SMD, ROM, GEN, PR, PLO, PAS, PFT, IR, IRR, IRD, ZCOR, COR or OEV";
-pub const METHODS: &str = "MH, PETO, FE, DL, REML, PM, ML, SJ, HE or EB";
+pub const METHODS: &str = "MH, PETO, FE, GLMM_FE, DL, REML, PM, ML, SJ, HE, EB or GLMM";
 pub const TESTS: &str = "z, knha or knha_adhoc";
 pub const CONVENTIONS: &str = "metafor, revman or cochrane";
 pub const PREDICTIONS: &str = "true, false, \"t\", \"z\" or \"hksj\"";
@@ -120,7 +120,7 @@ pub fn outcome_spec(a: &AnalysisCfg) -> Result<Spec, Bad> {
     let (fixed, random, choice) = models(a, measure, convention)?;
     // only the models the outcome reports are checked against the convention
     let (uses_fixed, uses_random) = (choice != Choice::Random, choice != Choice::Fixed);
-    let test = test(a, convention, uses_random)?;
+    let test = test(a, convention, uses_random, random)?;
     if convention == Convention::RevMan5
         && (!matches!(measure, Measure::OR | Measure::RR)
             || (uses_random && random != Method::DL)
@@ -175,7 +175,7 @@ fn models(
         return Err((
             "fixed",
             format!(
-                "{} is a random-effects method; fixed takes MH, PETO or FE",
+                "{} is a random-effects method; fixed takes MH, PETO, FE or GLMM_FE",
                 fixed.name()
             ),
         ));
@@ -184,7 +184,7 @@ fn models(
         return Err((
             "random",
             format!(
-                "{} is a fixed-effect method; random takes DL, REML, PM, ML, SJ, HE or EB",
+                "{} is a fixed-effect method; random takes DL, REML, PM, ML, SJ, HE, EB or GLMM",
                 random.name()
             ),
         ));
@@ -216,7 +216,53 @@ fn models(
         }
     }
     fixed_fits(a, measure, fixed, choice)?;
+    glmm_fits(a, measure, convention, (fixed, random, choice))?;
     Ok((fixed, random, choice))
+}
+
+/// The GLMMs pool odds ratios and logit proportions, on the counts, under metafor's or
+/// Cochrane's convention.
+fn glmm_fits(
+    a: &AnalysisCfg,
+    measure: Measure,
+    convention: Convention,
+    (fixed, random, choice): (Method, Method, Choice),
+) -> Result<(), Bad> {
+    for (key, m, used) in [
+        (
+            if a.method.is_some() {
+                "method"
+            } else {
+                "fixed"
+            },
+            fixed,
+            choice != Choice::Random,
+        ),
+        (
+            if a.method.is_some() {
+                "method"
+            } else {
+                "random"
+            },
+            random,
+            choice != Choice::Fixed,
+        ),
+    ] {
+        if used && m.is_glmm() && !matches!(measure, Measure::OR | Measure::PLO) {
+            return Err((
+                key,
+                format!(
+                    "{} pools odds ratios (OR, from 2x2 counts) and logit proportions (PLO); not {}",
+                    m.name(),
+                    measure.name()
+                ),
+            ));
+        }
+        if used && m.is_glmm() && convention == Convention::RevMan5 {
+            return Err((key, format!("{} is not RevMan 5's", m.name())));
+        }
+    }
+    Ok(())
 }
 
 /// A fixed-effect method the measure allows (MH and Peto pool binary data; Peto odds ratios).
@@ -247,7 +293,12 @@ fn fixed_fits(a: &AnalysisCfg, measure: Measure, fixed: Method, choice: Choice) 
 }
 
 /// The test and CI of the summary (Knapp-Hartung needs a random-effects model).
-fn test(a: &AnalysisCfg, convention: Convention, uses_random: bool) -> Result<Test, Bad> {
+fn test(
+    a: &AnalysisCfg,
+    convention: Convention,
+    uses_random: bool,
+    random: Method,
+) -> Result<Test, Bad> {
     let mut test = match a.test.as_deref() {
         None if convention == Convention::Cochrane => Test::Knha,
         None | Some("z") => Test::Z,
@@ -255,6 +306,14 @@ fn test(a: &AnalysisCfg, convention: Convention, uses_random: bool) -> Result<Te
         Some("knha_adhoc") | Some("adhoc") => Test::Adhoc,
         Some(t) => return Err(("test", format!("{t:?}: expected {TESTS}"))),
     };
+    if test != Test::Z && uses_random && random.is_glmm() {
+        if a.test.is_none() {
+            // the GLMM's interval is Wald's (rma.glmm); Knapp-Hartung is rma.uni's
+            test = Test::Z;
+        } else {
+            return Err(("test", "the GLMM's test is z (Wald, as rma.glmm's); Knapp-Hartung applies to the inverse-variance models".into()));
+        }
+    }
     if test != Test::Z && !uses_random {
         if a.test.is_none() {
             // Cochrane's default test is for its random-effects model; a fixed-effect one uses z

@@ -144,7 +144,8 @@ fn refit(a: &Analysis, keep: &[bool]) -> (Option<Model>, String) {
 /// reports one, else the fixed (inverse-variance) model.
 pub(crate) fn iv_method(a: &Analysis) -> Method {
     match a.models.last() {
-        Some(m) if m.kind == "random" => a.spec.random,
+        // a GLMM outcome's analyses of per-study effects use ML (Method::iv)
+        Some(m) if m.kind == "random" => a.spec.random.iv(),
         _ => Method::FE,
     }
 }

@@ -78,6 +78,20 @@ pub(crate) fn fit(
                 &opts,
             )
         }
+        Layout::Rows(_) => {
+            let rows: Vec<Vec<f64>> = (0..cols[0].len())
+                .map(|j| cols.iter().map(|c| c[j]).collect())
+                .collect();
+            let studies = Data::Rows(&rows);
+            analysis::fit(
+                a.measure,
+                a.method,
+                studies,
+                &analysis::effects(a.measure, studies, a.zeros),
+                a.revman,
+                &opts,
+            )
+        }
         _ => analysis::fit(
             a.measure,
             a.method,

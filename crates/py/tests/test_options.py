@@ -11,7 +11,7 @@ import pytest
 import metapipe
 from conftest import FIXTURES, cli_path
 
-METHODS = ["MH", "PETO", "FE", "DL", "REML", "PM", "ML", "SJ", "HE", "EB"]
+METHODS = ["MH", "PETO", "FE", "DL", "REML", "PM", "ML", "SJ", "HE", "EB", "GLMM", "GLMM_FE"]
 DATA = {"OR": "oracle/data/bcg", "RR": "oracle/data/bcg", "RD": "oracle/data/bcg", "MD": "oracle/data/normand1999",
         "SMD": "oracle/data/normand1999", "ROM": "oracle/data/normand1999", "GEN": "oracle/data/hackshaw1998",
         "PR": "measures/data/pritz1997", "PLO": "measures/data/pritz1997", "PAS": "measures/data/pritz1997",
