@@ -170,9 +170,27 @@ pub(crate) fn row_of_fit(f: &Fit) -> batch::Row {
     }
 }
 
+/// The fit's fields under `metapipe pool`'s names: metafor's fixtures' (`Fit::fields`), the
+/// Q-profile limits as `results.csv` names them (`tau2_lb`, `tau2_ub`, `I2_lb`, `I2_ub`).
+pub(crate) fn fields(fit: &Fit) -> Vec<(&'static str, f64)> {
+    fit.fields()
+        .into_iter()
+        .map(|(k, v)| {
+            let k = match k {
+                "tau2_ci_lb" => "tau2_lb",
+                "tau2_ci_ub" => "tau2_ub",
+                "I2_ci_lb" => "I2_lb",
+                "I2_ci_ub" => "I2_ub",
+                k => k,
+            };
+            (k, v)
+        })
+        .collect()
+}
+
 pub(crate) fn json_of(fit: &Fit) -> String {
     let mut m = serde_json::Map::new();
-    for (k, v) in fit.fields() {
+    for (k, v) in fields(fit) {
         let val = if k == "k" || k == "Q_df" {
             serde_json::json!(v as i64)
         } else if v.is_finite() {

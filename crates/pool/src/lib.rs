@@ -68,7 +68,7 @@ pub fn pool(a: &PoolArgs) -> Result<String> {
             let out = match a.format.as_str() {
                 "json" => json_of(&fit) + "\n",
                 "csv" => {
-                    let fields = fit.fields();
+                    let fields = fields(&fit);
                     format!(
                         "{}\n{}\n",
                         fields.iter().map(|(k, _)| *k).collect::<Vec<_>>().join(","),
@@ -87,8 +87,7 @@ pub fn pool(a: &PoolArgs) -> Result<String> {
                             format!("{v:.6}")
                         }
                     };
-                    let mut s: String = fit
-                        .fields()
+                    let mut s: String = fields(&fit)
                         .iter()
                         .map(|(k, v)| format!("{k:<12} {}\n", fmt(*v)))
                         .collect();
@@ -219,8 +218,7 @@ pub fn pool_frame(df: &DataFrame, label: &str, a: &PoolArgs) -> Result<DataFrame
     match pool_read(&t, layout, &roles, a)? {
         Pooled::Groups(t) => Ok(t.df),
         Pooled::One(fit) => {
-            let cols: Vec<Column> = fit
-                .fields()
+            let cols: Vec<Column> = fields(&fit)
                 .into_iter()
                 .map(|(k, v)| {
                     if k == "k" || k == "Q_df" {
