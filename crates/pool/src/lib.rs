@@ -91,13 +91,21 @@ pub fn pool(a: &PoolArgs) -> Result<String> {
                         .iter()
                         .map(|(k, v)| format!("{k:<12} {}\n", fmt(*v)))
                         .collect();
-                    if a.measure.is_ratio() {
+                    // the estimate on its natural scale (not for the double arcsine, whose
+                    // inverse needs the studies' sizes: see results.csv)
+                    let back = a.measure.back();
+                    if back != metapipe_meta::measures::Back::Identity && !back.needs_n() {
+                        let b = |x: f64| back.apply(x, f64::NAN);
+                        let what = match back {
+                            metapipe_meta::measures::Back::Exp => a.measure.name().to_string(),
+                            metapipe_meta::measures::Back::Tanh => "correlation".into(),
+                            _ => "proportion".into(),
+                        };
                         s.push_str(&format!(
-                            "{} = {:.4} [{:.4}, {:.4}]\n",
-                            a.measure.name(),
-                            fit.estimate.exp(),
-                            fit.ci_lb.exp(),
-                            fit.ci_ub.exp()
+                            "{what} = {:.4} [{:.4}, {:.4}]\n",
+                            b(fit.estimate),
+                            b(fit.ci_lb),
+                            b(fit.ci_ub)
                         ));
                     }
                     s
