@@ -517,6 +517,59 @@ fn cochrane_subgroups_and_metaregression(
     }
 }
 
+/// A review of proportions (14 single-arm studies, metadat's dat.pritz1997): the double arcsine
+/// by REML shown as proportions (metafor's predict with transf.ipft.hm, each study by
+/// transf.ipft) and the binomial-normal GLMM (rma.glmm), against
+/// `tests/fixtures/reviews/pritz_vasospasm.json` (tools/make_proportion_review.R).
+#[test]
+fn proportion_review_equals_metafor() {
+    let dir = run_review("pritz-vasospasm");
+    let fx: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(repo().join("tests/fixtures/reviews/pritz_vasospasm.json"))
+            .unwrap(),
+    )
+    .unwrap();
+    let res = csv_rows(&dir.join("results.csv"));
+    let row = |o: &str| res.iter().find(|r| r["outcome"] == o).unwrap();
+    let (pft, glmm) = (row("improved"), row("improved_glmm"));
+    for k in [
+        "estimate", "ci_lb", "ci_ub", "pi_lb", "pi_ub", "tau2", "I2", "Q",
+    ] {
+        close(
+            num(pft, k),
+            fx["pft"][k].as_f64().unwrap(),
+            1e-6,
+            &format!("PFT {k}"),
+        );
+    }
+    assert_eq!(pft["k"], "14");
+    // the GLMM: lme4's quadrature likelihood, maximised numerically (1e-4, as the meta crate)
+    for k in ["estimate", "ci_lb", "ci_ub", "tau2", "I2"] {
+        close(
+            num(glmm, k),
+            fx["glmm"][k].as_f64().unwrap(),
+            1e-4,
+            &format!("GLMM {k}"),
+        );
+    }
+    assert!(glmm["model"].contains("GLMM"), "{}", glmm["model"]);
+    let eff = csv_rows(&dir.join("per_study_effects.csv"));
+    let studies: Vec<_> = eff.iter().filter(|r| r["outcome"] == "improved").collect();
+    assert_eq!(studies.len(), 14);
+    for (r, want) in studies.iter().zip(fx["pft"]["study"].as_array().unwrap()) {
+        close(
+            num(r, "estimate"),
+            want.as_f64().unwrap(),
+            1e-6,
+            "study proportion",
+        );
+    }
+    // one group: no comparison in the forest plot's title, nothing favoured
+    let forest = std::fs::read_to_string(dir.join("report/forest_improved.svg")).unwrap();
+    assert!(!forest.contains(" vs ") && !forest.contains("Favours"));
+    assert!(forest.contains("Proportion improved"));
+}
+
 #[test]
 fn ets_review_reproduces_metafor_and_hackshaw() {
     let dir = run_review("ets-lung-cancer");

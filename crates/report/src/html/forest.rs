@@ -368,12 +368,16 @@ pub fn forests(inp: &ReportInput) -> Result<Vec<(String, String, String)>> {
                 fmt_p(fl(res, "Q_between_p", r)?)
             ))
         });
-        let title = format!(
-            "{}: {} vs {}",
-            o.label,
-            inp.treat_label,
-            inp.ctrl_label.to_lowercase()
-        );
+        let title = if o.kind.one_group() {
+            o.label.clone()
+        } else {
+            format!(
+                "{}: {} vs {}",
+                o.label,
+                inp.treat_label,
+                inp.ctrl_label.to_lowercase()
+            )
+        };
         let fig = figure(inp, o, &model, title, sections, test);
         let caption = format!("Forest plot: {}", o.label);
         out.push((format!("forest_{id}.svg"), caption, svg::forest(&fig)));
@@ -452,8 +456,17 @@ fn figure(
     Forest {
         title,
         model: model.to_string(),
-        treat: inp.treat_label.into(),
-        ctrl: inp.ctrl_label.into(),
+        // one group's data have no arms to head
+        treat: if o.kind.one_group() {
+            String::new()
+        } else {
+            inp.treat_label.into()
+        },
+        ctrl: if o.kind.one_group() {
+            String::new()
+        } else {
+            inp.ctrl_label.into()
+        },
         effect: o.effect.clone(),
         log: o.log,
         level: o.level_pct.clone(),

@@ -344,15 +344,25 @@ pub(crate) fn outcome_view(
         } else {
             spec.measure.name().to_string()
         },
+        // one group's data favour nothing unless the review says so
         favours: (
             o.favours_left
                 .clone()
-                .unwrap_or_else(|| format!("Favours {}", cfg.review.treat_label)),
+                .unwrap_or_else(|| favours(kind, &cfg.review.treat_label)),
             o.favours_right
                 .clone()
-                .unwrap_or_else(|| format!("Favours {}", cfg.review.ctrl_label)),
+                .unwrap_or_else(|| favours(kind, &cfg.review.ctrl_label)),
         ),
     })
+}
+
+/// The default axis label of an arm: "Favours <label>", none for one group's data.
+fn favours(kind: schema::OutcomeKind, label: &str) -> String {
+    if kind.one_group() {
+        String::new()
+    } else {
+        format!("Favours {label}")
+    }
 }
 
 /// `outcomes.csv`: the protocol's outcomes, as run (subgroups as the plan made them).

@@ -70,6 +70,14 @@ pub enum OutcomeKind {
 }
 
 impl OutcomeKind {
+    /// Data of one group (no comparison: no arms, nothing favoured).
+    pub fn one_group(self) -> bool {
+        matches!(
+            self,
+            OutcomeKind::Proportion | OutcomeKind::Rate | OutcomeKind::Correlation
+        )
+    }
+
     /// The `outcome_data` columns a row of this kind needs, besides the generic kind's
     /// alternatives (an estimate with `se`, or with `ci_lb` and `ci_ub`).
     pub fn columns(self) -> &'static [&'static str] {
