@@ -203,6 +203,13 @@ struct Model {
 }
 
 impl Model {
+    fn new(clusters: Vec<Vec<Obs>>, alphas: bool) -> Model {
+        Model {
+            last: std::cell::RefCell::new((0.0, vec![0.0; clusters.len()])),
+            clusters,
+            alphas,
+        }
+    }
     /// Each cluster's α maximizing its likelihood at (τ, θ) (0 when the model has none).
     fn alphas(&self, tau: f64, theta: f64, start: &[f64]) -> Vec<f64> {
         self.clusters
@@ -428,16 +435,7 @@ pub fn glmm_or(tables: &[Binary], random: bool, level: f64) -> Result<GlmmFit, M
         .flatten()
         .map(|e| e.vi)
         .collect();
-    fit(
-        &Model {
-            last: std::cell::RefCell::new((0.0, vec![0.0; clusters.len()])),
-            clusters,
-            alphas: true,
-        },
-        random,
-        &vi,
-        level,
-    )
+    fit(&Model::new(clusters, true), random, &vi, level)
 }
 
 /// The logit-proportion GLMM (`rma.glmm(measure = "PLO")`) of `(xi, ni)` pairs; `random`:
@@ -463,16 +461,7 @@ pub fn glmm_plo(rows: &[(f64, f64)], random: bool, level: f64) -> Result<GlmmFit
         .filter_map(|(x, n)| crate::measures::proportion(Measure::PLO, *x, *n, 0.5))
         .map(|e| e.vi)
         .collect();
-    fit(
-        &Model {
-            last: std::cell::RefCell::new((0.0, vec![0.0; clusters.len()])),
-            clusters,
-            alphas: false,
-        },
-        random,
-        &vi,
-        level,
-    )
+    fit(&Model::new(clusters, false), random, &vi, level)
 }
 
 /// A GLMM fit as a [`crate::types::Fit`] (the pipeline's and `metapipe pool`'s dispatcher,

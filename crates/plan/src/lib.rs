@@ -20,6 +20,7 @@ pub use rob::{per_result as rob_per_result, rob_overall};
 pub use sensitivity::{model_terms, sensitivity_table, Sensitivity, SmallStudyTest};
 pub use tables::{effects_table, results_table};
 
+use metapipe_tables::schema::OutcomeKind;
 use metapipe_tables::{frame, pe, Error, Result, Table};
 use polars::prelude::*;
 
@@ -127,6 +128,21 @@ const DATA_COLS: [&str; 20] = [
 /// How many of [`DATA_COLS`] are counts.
 const INT_COLS: usize = 6;
 
+/// The outcome data family a measure reads (which `outcome_data` columns its rows use).
+pub fn outcome_kind(m: metapipe_meta::Measure) -> OutcomeKind {
+    use metapipe_meta::effect::Family;
+    match m.family() {
+        Family::Binary => OutcomeKind::Binary,
+        Family::Continuous => OutcomeKind::Continuous,
+        Family::Generic => OutcomeKind::Generic,
+        Family::Proportion => OutcomeKind::Proportion,
+        Family::Rate => OutcomeKind::Rate,
+        Family::RatePair => OutcomeKind::RatePair,
+        Family::Correlation => OutcomeKind::Correlation,
+        Family::OMinusE => OutcomeKind::OMinusE,
+    }
+}
+
 /// Whether each row of `df` has the data its outcome's type needs.
 fn has_data(
     df: &DataFrame,
@@ -139,25 +155,11 @@ fn has_data(
             |acc, c| Ok::<_, PolarsError>(&acc & &present(c)?),
         )
     };
-    use metapipe_meta::effect::Family;
-    match measure.family() {
-        Family::Binary => all(&["events_treat", "n_treat", "events_ctrl", "n_ctrl"]),
-        Family::Continuous => all(&[
-            "mean_treat",
-            "sd_treat",
-            "n_treat",
-            "mean_ctrl",
-            "sd_ctrl",
-            "n_ctrl",
-        ]),
-        Family::Generic => {
+    match outcome_kind(measure) {
+        OutcomeKind::Generic => {
             Ok(&present("estimate")? & &(&present("se")? | &all(&["ci_lb", "ci_ub"])?))
         }
-        Family::Proportion => all(&["events", "n"]),
-        Family::Rate => all(&["events", "time"]),
-        Family::RatePair => all(&["events_treat", "time_treat", "events_ctrl", "time_ctrl"]),
-        Family::Correlation => all(&["r", "n"]),
-        Family::OMinusE => all(&["o_minus_e", "v"]),
+        kind => all(kind.columns()),
     }
 }
 

@@ -65,42 +65,32 @@ pub(crate) fn fit(
         extras: true,
         pi: a.pi,
     };
-    match layout {
+    // the studies as the dispatcher takes them: 2x2 tables, a family's rows, or effects
+    let (tables, rows): (Vec<Binary>, Vec<Vec<f64>>) = match layout {
+        Layout::Totals | Layout::NonEvents => (tables(cols), vec![]),
+        Layout::Rows(_) => (
+            vec![],
+            (0..cols[0].len())
+                .map(|j| cols.iter().map(|c| c[j]).collect())
+                .collect(),
+        ),
+        _ => (vec![], vec![]),
+    };
+    let (studies, effects) = match layout {
         Layout::Totals | Layout::NonEvents => {
-            let tables = tables(cols);
-            let studies = Data::Binary(&tables);
-            analysis::fit(
-                a.measure,
-                a.method,
-                studies,
-                &analysis::effects(a.measure, studies, a.zeros),
-                a.revman,
-                &opts,
-            )
+            let s = Data::Binary(&tables);
+            (s, analysis::effects(a.measure, s, a.zeros))
         }
         Layout::Rows(_) => {
-            let rows: Vec<Vec<f64>> = (0..cols[0].len())
-                .map(|j| cols.iter().map(|c| c[j]).collect())
-                .collect();
-            let studies = Data::Rows(&rows);
-            analysis::fit(
-                a.measure,
-                a.method,
-                studies,
-                &analysis::effects(a.measure, studies, a.zeros),
-                a.revman,
-                &opts,
-            )
+            let s = Data::Rows(&rows);
+            (s, analysis::effects(a.measure, s, a.zeros))
         }
-        _ => analysis::fit(
-            a.measure,
-            a.method,
+        _ => (
             Data::Effects(&[]),
-            &effects(cols, layout, a.measure, a.zeros),
-            a.revman,
-            &opts,
+            effects(cols, layout, a.measure, a.zeros),
         ),
-    }
+    };
+    analysis::fit(a.measure, a.method, studies, &effects, a.revman, &opts)
 }
 
 /// Does an allocation-free kernel cover this measure × method × option?

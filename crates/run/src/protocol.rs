@@ -4,26 +4,13 @@
 //! pool` and the Python package call too).
 
 use crate::config::{Config, OutcomeCfg};
-use metapipe_extract::{self as extract, OutcomeKind};
-use metapipe_meta::Measure;
+use metapipe_extract as extract;
 use metapipe_plan as plan;
 pub use metapipe_plan::options::{outcome_spec, AnalysisCfg};
 use metapipe_tables::Result;
 
 /// What an outcome's rows hold, by its measure.
-pub fn outcome_kind(m: Measure) -> OutcomeKind {
-    use metapipe_meta::effect::Family;
-    match m.family() {
-        Family::Binary => OutcomeKind::Binary,
-        Family::Continuous => OutcomeKind::Continuous,
-        Family::Generic => OutcomeKind::Generic,
-        Family::Proportion => OutcomeKind::Proportion,
-        Family::Rate => OutcomeKind::Rate,
-        Family::RatePair => OutcomeKind::RatePair,
-        Family::Correlation => OutcomeKind::Correlation,
-        Family::OMinusE => OutcomeKind::OMinusE,
-    }
-}
+pub use metapipe_plan::outcome_kind;
 
 /// A further subgroup as the config writes it: `column:value` (a studies column equal to a
 /// value), or a yes/no covariate's name (the studies where it is yes).
