@@ -35,6 +35,7 @@ pub struct Covariate {
     pub kind: CovKind,
 }
 
+pub use derive::Methods;
 pub use metapipe_tables::schema::OutcomeKind;
 
 /// What the review declares about its sheets.
@@ -44,6 +45,8 @@ pub struct Spec<'a> {
     pub comparison_factor: Option<&'a str>,
     /// every outcome of the protocol with its type
     pub outcomes: &'a [(String, OutcomeKind)],
+    /// how reported medians are converted to means and SDs
+    pub conversions: Methods,
 }
 
 /// The extract stage's tables.
@@ -91,6 +94,7 @@ pub fn extract(
 }
 
 mod arms;
+mod derive;
 mod outcomes;
 mod studies;
 

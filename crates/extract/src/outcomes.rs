@@ -45,8 +45,9 @@ pub(crate) fn read_outcomes(input: &Input, studies: &Table, spec: &Spec) -> Resu
                 format!("{sid} {outcome} already given on line {prev}"),
             ));
         }
-        let v = Values::read(&r, snt.get(row), snc.get(row))?;
-        let status = status(&r, &v, *kind, src_col)?;
+        let mut v = Values::read(&r, snt.get(row), snc.get(row))?;
+        let derivation = v.derive(&r, spec.conversions)?;
+        let status = status(&r, &v, *kind, src_col, derivation.is_some())?;
         v.check(&r)?;
         t.row(vec![
             s(&sid),
@@ -75,6 +76,7 @@ pub(crate) fn read_outcomes(input: &Input, studies: &Table, spec: &Spec) -> Resu
             f(v.r),
             f(v.oe),
             f(v.v),
+            so(derivation),
         ]);
     }
     t.finish()
@@ -128,6 +130,34 @@ impl Values {
             oe: r.number("o_minus_e")?,
             v: r.number("v")?,
         })
+    }
+
+    /// Means, SDs and events the row leaves empty, from the statistics it reports
+    /// ([`crate::derive`]); how, when any was derived.
+    fn derive(&mut self, r: &Row, m: crate::Methods) -> Result<Option<String>> {
+        let mut notes = crate::derive::derive(
+            r,
+            crate::derive::Arm {
+                suffix: "treat",
+                n: self.nt,
+                mean: &mut self.mt,
+                sd: &mut self.sdt,
+                events: &mut self.et,
+            },
+            m,
+        )?;
+        notes.extend(crate::derive::derive(
+            r,
+            crate::derive::Arm {
+                suffix: "ctrl",
+                n: self.nc,
+                mean: &mut self.mc,
+                sd: &mut self.sdc,
+                events: &mut self.ec,
+            },
+            m,
+        )?);
+        Ok((!notes.is_empty()).then(|| notes.join("; ")))
     }
 
     /// Whether the cell of `outcome_data` column `c` has a value.
@@ -250,10 +280,17 @@ impl Values {
 
 /// The row's status (reported, derived or missing; from its data when not given), checked
 /// against its data and source.
-fn status(r: &Row, v: &Values, kind: OutcomeKind, src_col: &str) -> Result<String> {
+fn status(r: &Row, v: &Values, kind: OutcomeKind, src_col: &str, derived: bool) -> Result<String> {
     let (given, lacking, what) = v.needs(kind);
     let status = match r.get("status") {
+        Some("reported") if derived => {
+            return Err(r.err(
+                "status",
+                "reported, but numbers of this row were derived from the statistics it reports (see derivation): write derived, or leave status empty",
+            ))
+        }
         Some(v) => v.to_string(),
+        None if derived => "derived".into(),
         None if given => "reported".into(),
         None => "missing".into(),
     };

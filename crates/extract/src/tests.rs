@@ -15,6 +15,7 @@ fn spec<'a>(
         covariates: cov,
         comparison_factor: factor,
         outcomes,
+        conversions: Methods::default(),
     }
 }
 
@@ -149,4 +150,101 @@ fn status_is_inferred_when_absent() {
             .collect::<Vec<_>>(),
         vec!["reported", "missing"]
     );
+}
+
+/// Reported medians, SEs, CIs and percentages become means, SDs and events, each recorded in
+/// `derivation`, the row `derived`; a reported number is never overwritten.
+#[test]
+fn reported_statistics_are_converted_and_recorded() {
+    let st = tmp(
+        "s.csv",
+        "study_id,label,n_treat,n_ctrl\na,A,50,48\nb,B,30,31\n",
+    );
+    let oc = tmp(
+        "o.csv",
+        "study_id,outcome,median_treat,q1_treat,q3_treat,mean_ctrl,se_ctrl,mean_treat,mean_ci_lb_treat,mean_ci_ub_treat,sd_ctrl,source\n\
+         a,los,5,4,7,6.1,0.4,,,,,paper\n\
+         b,los,,,,5.0,,4.2,3.5,4.9,2.2,paper\n",
+    );
+    let outs = [("los".to_string(), OutcomeKind::Continuous)];
+    let ex = extract(&st, None, &oc, &spec(&[], None, &outs)).unwrap();
+    let od = &ex.outcome_data;
+    let (mt, sdt, sdc) = (
+        od.float("mean_treat"),
+        od.float("sd_treat"),
+        od.float("sd_ctrl"),
+    );
+    let w = 0.7 + 0.39 / 50.0;
+    let mean = w * (4.0 + 7.0) / 2.0 + (1.0 - w) * 5.0;
+    assert!((mt.get(0).unwrap() - mean).abs() < 1e-12);
+    // Shi/Wan from the IQR, n 50
+    assert!(sdt.get(0).unwrap() > 2.0 && sdt.get(0).unwrap() < 2.5);
+    assert!(
+        (sdc.get(0).unwrap() - 0.4 * 48f64.sqrt()).abs() < 1e-12,
+        "SD from the SE"
+    );
+    // a reported mean and SD stay as reported; the SD from the CI (t, n 30 < 60)
+    assert_eq!(mt.get(1), Some(4.2));
+    assert_eq!(sdc.get(1), Some(2.2));
+    assert!(sdt.get(1).unwrap() > 1.8 && sdt.get(1).unwrap() < 1.95);
+    assert_eq!(od.str("status").get(0), Some("derived"));
+    let d = od.str("derivation");
+    assert!(d.get(0).unwrap().contains("mean_treat = ") && d.get(0).unwrap().contains("luo2018"));
+    assert!(d.get(0).unwrap().contains("sd_ctrl = ") && d.get(0).unwrap().contains("SE"));
+    assert!(
+        !d.get(1).unwrap().contains("mean_treat"),
+        "a reported mean is not derived"
+    );
+}
+
+/// Each impossible reported statistic is an error at its file, line and column.
+#[test]
+fn impossible_reported_statistics_name_file_line_and_column() {
+    let st = tmp("s.csv", "study_id,label\na,A\n");
+    let outs = [("los".to_string(), OutcomeKind::Continuous)];
+    for (header, row, col, says) in [
+        (
+            "median_treat,q1_treat,q3_treat",
+            "5,4,7",
+            "n_treat",
+            "needs its group size",
+        ),
+        (
+            "median_treat,q1_treat,q3_treat,n_treat",
+            "5,6,7,20",
+            "median_treat",
+            "does not surround",
+        ),
+        (
+            "mean_treat,mean_ci_lb_treat,mean_ci_ub_treat,n_treat",
+            "9,1,3,20",
+            "mean_ci_lb_treat",
+            "does not contain the mean",
+        ),
+        (
+            "mean_ci_lb_treat,mean_ci_ub_treat,n_treat",
+            "3,1,20",
+            "mean_ci_lb_treat",
+            "no width",
+        ),
+        (
+            "mean_treat,mean_ci_lb_treat,n_treat",
+            "2,1,20",
+            "mean_ci_ub_treat",
+            "both its limits",
+        ),
+        ("se_treat,n_treat", "-1,20", "se_treat", "must be > 0"),
+    ] {
+        let oc = tmp(
+            "o.csv",
+            &format!("study_id,outcome,{header}\na,los,{row}\n"),
+        );
+        let e = extract(&st, None, &oc, &spec(&[], None, &outs))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("o.csv:2") && e.contains(col) && e.contains(says),
+            "{header}: {e}"
+        );
+    }
 }

@@ -10,6 +10,7 @@
 pub mod analysis;
 pub mod batch;
 pub mod consistency;
+pub mod conversions;
 pub mod dist;
 pub mod effect;
 pub mod extras;

@@ -27,10 +27,12 @@ fn studies(rows: &[(&str, &str)]) -> Table {
     Table::new(&STUDIES, df).unwrap()
 }
 
-/// The cells of the one-group, rate, correlation and O − E columns, empty.
+/// The cells of the one-group, rate, correlation and O − E columns and `derivation`, empty.
 fn new_families_empty() -> Vec<metapipe_tables::Cell> {
     let mut v = vec![i(None), i(None)];
     v.extend((0..6).map(|_| f(None)));
+    // derivation
+    v.push(so(None::<String>));
     v
 }
 

@@ -124,6 +124,12 @@ pub struct ExtractionCfg {
     /// (they follow the fixed columns of the studies table in alphabetical order)
     #[serde(default)]
     pub covariates: toml::Table,
+    /// how a mean is estimated from a reported median: luo2018 (default), wan2014, hozo2005
+    #[serde(default)]
+    pub mean_from_median: Option<String>,
+    /// how an SD is estimated from a reported median: shi2020 (default), wan2014, hozo2005
+    #[serde(default)]
+    pub sd_from_median: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

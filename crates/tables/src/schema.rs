@@ -336,6 +336,7 @@ pub const OUTCOME_DATA: TableSchema = TableSchema {
         opt("r", Float),
         opt("o_minus_e", Float),
         opt("v", Float),
+        opt("derivation", Str),
     ],
 };
 

@@ -92,6 +92,24 @@ impl Config {
                 );
             }
         }
+        if let Some(m) = &self.extraction.mean_from_median {
+            if metapipe_meta::conversions::MeanMethod::parse(m).is_none() {
+                let names = metapipe_meta::conversions::MeanMethod::NAMES;
+                return bad(
+                    "extraction.mean_from_median",
+                    format!("{m:?}: expected {names}"),
+                );
+            }
+        }
+        if let Some(m) = &self.extraction.sd_from_median {
+            if metapipe_meta::conversions::SdMethod::parse(m).is_none() {
+                let names = metapipe_meta::conversions::SdMethod::NAMES;
+                return bad(
+                    "extraction.sd_from_median",
+                    format!("{m:?}: expected {names}"),
+                );
+            }
+        }
         self.check_outcomes()?;
         self.check_consistency()
     }

@@ -21,6 +21,20 @@ pub(crate) fn extract_stage(
         covariates: &covariates,
         comparison_factor: cfg.extraction.comparison_factor.as_deref(),
         outcomes: kinds,
+        conversions: extract::Methods {
+            mean: cfg
+                .extraction
+                .mean_from_median
+                .as_deref()
+                .and_then(metapipe_meta::conversions::MeanMethod::parse)
+                .unwrap_or_default(),
+            sd: cfg
+                .extraction
+                .sd_from_median
+                .as_deref()
+                .and_then(metapipe_meta::conversions::SdMethod::parse)
+                .unwrap_or_default(),
+        },
     };
     let ex = extract::extract(
         &inputs.studies,

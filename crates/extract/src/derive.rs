@@ -1,0 +1,209 @@
+//! The statistics trials report, converted in the outcome sheet (Cochrane Handbook 6.5.2): per
+//! arm (`_treat`, `_ctrl`) a median with its quartiles (`q1_`, `q3_`) and/or range (`min_`,
+//! `max_`), an SE of the mean (`se_`), a CI of the mean (`mean_ci_lb_`, `mean_ci_ub_`, at the
+//! sheet's `ci_level`, 95% by default), a percentage with events (`events_pct_`), each with the
+//! arm's size. A reported mean, SD or count is never overwritten: only what the row leaves empty
+//! is derived, and the row says how (`derivation`). Formulas: `metapipe_meta::conversions`.
+
+use metapipe_meta::conversions::{
+    events_from_percent, sd_from_ci, sd_from_se, FiveNum, MeanMethod, SdMethod,
+};
+use metapipe_tables::sheet::Row;
+use metapipe_tables::Result;
+
+/// How medians are converted (`[extraction]`'s `mean_from_median`, `sd_from_median`).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
+pub struct Methods {
+    pub mean: MeanMethod,
+    pub sd: SdMethod,
+}
+
+/// One arm's cells the conversions fill: mean, SD, events (each `None` when not reported).
+pub(crate) struct Arm<'a> {
+    pub suffix: &'static str,
+    pub n: Option<i64>,
+    pub mean: &'a mut Option<f64>,
+    pub sd: &'a mut Option<f64>,
+    pub events: &'a mut Option<i64>,
+}
+
+/// What a row reports for one arm besides its mean, SD and events.
+struct Reported {
+    median: Option<f64>,
+    q1: Option<f64>,
+    q3: Option<f64>,
+    min: Option<f64>,
+    max: Option<f64>,
+    se: Option<f64>,
+    lb: Option<f64>,
+    ub: Option<f64>,
+    pct: Option<f64>,
+    /// the level of `lb`, `ub` (the row's `ci_level`, 95% by default)
+    level: f64,
+}
+
+impl Reported {
+    fn read(r: &Row, s: &str) -> Result<Reported> {
+        let num = |c: &str| r.number(&format!("{c}_{s}"));
+        let level = match r.number("ci_level")? {
+            None => 0.95,
+            Some(l) if l > 1.0 && l < 100.0 => l / 100.0,
+            Some(l) if l > 0.0 && l < 1.0 => l,
+            Some(l) => {
+                let why = format!("{l}: expected a level such as 95 or 0.95");
+                return Err(r.err("ci_level", why));
+            }
+        };
+        Ok(Reported {
+            median: num("median")?,
+            q1: num("q1")?,
+            q3: num("q3")?,
+            min: num("min")?,
+            max: num("max")?,
+            se: num("se")?,
+            lb: num("mean_ci_lb")?,
+            ub: num("mean_ci_ub")?,
+            pct: num("events_pct")?,
+            level,
+        })
+    }
+}
+
+fn fmt(x: f64) -> String {
+    format!("{}", (x * 1e6).round() / 1e6)
+}
+
+/// Fill what `arm` leaves empty from the statistics the row reports; the derivations, each
+/// "cell = value: method from inputs".
+pub(crate) fn derive(r: &Row, arm: Arm, m: Methods) -> Result<Vec<String>> {
+    let s = arm.suffix;
+    let col = |c: &str| format!("{c}_{s}");
+    let rep = Reported::read(r, s)?;
+    let wants_mean =
+        arm.mean.is_none() && (rep.median.is_some() || (rep.lb.is_some() && rep.ub.is_some()));
+    let wants_sd = arm.sd.is_none()
+        && (rep.median.is_some() || rep.se.is_some() || rep.lb.is_some() || rep.ub.is_some());
+    let wants_events = arm.events.is_none() && rep.pct.is_some();
+    if !(wants_mean || wants_sd || wants_events) {
+        return Ok(vec![]);
+    }
+    // every conversion needs the arm's size
+    let n = arm.n.ok_or_else(|| {
+        let what = if rep.median.is_some() {
+            "a median"
+        } else {
+            "a reported statistic"
+        };
+        r.err(
+            &col("n"),
+            format!("{what} of this arm needs its group size n_{s}"),
+        )
+    })? as f64;
+    let mut out = vec![];
+    if let Some(md) = rep.median {
+        out.extend(from_median(r, &rep, md, n, s, (arm.mean, arm.sd), m)?);
+    }
+    if arm.sd.is_none() {
+        out.extend(sd_from_se_or_ci(r, &rep, n, s, *arm.mean, arm.sd)?);
+    }
+    if let (None, Some(l), Some(u)) = (*arm.mean, rep.lb, rep.ub) {
+        let v = (l + u) / 2.0;
+        *arm.mean = Some(v);
+        let lv = fmt(rep.level * 100.0);
+        out.push(format!("mean_{s} = {}: the middle of its {lv}% CI", fmt(v)));
+    }
+    if let (true, Some(p)) = (wants_events, rep.pct) {
+        let v = events_from_percent(p, n).map_err(|e| r.err(&col("events_pct"), e))?;
+        *arm.events = Some(v as i64);
+        out.push(format!("events_{s} = {v}: {}% of n {n}, rounded", fmt(p)));
+    }
+    Ok(out)
+}
+
+/// The mean and (without an SE or a CI) the SD from a median with its quartiles and/or range.
+fn from_median(
+    r: &Row,
+    rep: &Reported,
+    md: f64,
+    n: f64,
+    s: &str,
+    (mean, sd): (&mut Option<f64>, &mut Option<f64>),
+    m: Methods,
+) -> Result<Vec<String>> {
+    let five = FiveNum {
+        n,
+        min: rep.min,
+        q1: rep.q1,
+        median: md,
+        q3: rep.q3,
+        max: rep.max,
+    };
+    let inputs = [
+        ("min", rep.min),
+        ("q1", rep.q1),
+        ("median", Some(md)),
+        ("q3", rep.q3),
+        ("max", rep.max),
+    ]
+    .iter()
+    .filter_map(|(k, v)| v.map(|v| format!("{k} {}", fmt(v))))
+    .collect::<Vec<_>>()
+    .join(", ");
+    let err = |e: String| r.err(&format!("median_{s}"), e);
+    let mut out = vec![];
+    if mean.is_none() {
+        let v = five.mean(m.mean).map_err(err)?;
+        *mean = Some(v);
+        out.push(format!(
+            "mean_{s} = {}: {} from {inputs}, n {n}",
+            fmt(v),
+            m.mean.name()
+        ));
+    }
+    if sd.is_none() && rep.se.is_none() && rep.lb.is_none() {
+        let v = five.sd(m.sd).map_err(err)?;
+        *sd = Some(v);
+        out.push(format!(
+            "sd_{s} = {}: {} from {inputs}, n {n}",
+            fmt(v),
+            m.sd.name()
+        ));
+    }
+    Ok(out)
+}
+
+/// The SD from an SE of the mean, else from a CI of the mean (Handbook 6.5.2.2).
+fn sd_from_se_or_ci(
+    r: &Row,
+    rep: &Reported,
+    n: f64,
+    s: &str,
+    mean: Option<f64>,
+    sd: &mut Option<f64>,
+) -> Result<Vec<String>> {
+    let col = |c: &str| format!("{c}_{s}");
+    let note = if let Some(se) = rep.se {
+        let v = sd_from_se(se, n).map_err(|e| r.err(&col("se"), e))?;
+        *sd = Some(v);
+        format!("sd_{s} = {}: SE {} x sqrt(n {n})", fmt(v), fmt(se))
+    } else if let (Some(l), Some(u)) = (rep.lb, rep.ub) {
+        let v = sd_from_ci(mean, l, u, n, rep.level).map_err(|e| r.err(&col("mean_ci_lb"), e))?;
+        *sd = Some(v);
+        let c = if n < 60.0 { "t" } else { "z" };
+        let (w, lv) = (fmt(u - l), fmt(rep.level * 100.0));
+        format!(
+            "sd_{s} = {}: sqrt(n {n}) x CI width {w} / (2 {c}), {lv}% CI",
+            fmt(v)
+        )
+    } else if rep.lb.is_some() || rep.ub.is_some() {
+        let missing = col(if rep.lb.is_some() {
+            "mean_ci_ub"
+        } else {
+            "mean_ci_lb"
+        });
+        return Err(r.err(&missing, "a CI of a mean needs both its limits"));
+    } else {
+        return Ok(vec![]);
+    };
+    Ok(vec![note])
+}
