@@ -6,7 +6,8 @@
 //! is derived, and the row says how (`derivation`). Formulas: `metapipe_meta::conversions`.
 
 use metapipe_meta::conversions::{
-    events_from_percent, sd_from_ci, sd_from_se, FiveNum, MeanMethod, SdMethod,
+    events_from_percent, md_se as md_se_of, sd_from_ci, sd_from_se, FiveNum, MdStat, MeanMethod,
+    SdMethod,
 };
 use metapipe_tables::sheet::Row;
 use metapipe_tables::Result;
@@ -206,4 +207,48 @@ fn sd_from_se_or_ci(
         return Ok(vec![]);
     };
     Ok(vec![note])
+}
+
+/// The SE of a study's mean difference `md` from its CI (`md_ci_lb`, `md_ci_ub` at `ci_level`),
+/// t (`md_t`) or two-sided p (`md_p`), with the arms' sizes (Handbook 6.5.2.3); `None` when the
+/// row gives none of them.
+pub(crate) fn md_se(
+    r: &Row,
+    md: f64,
+    n1: Option<i64>,
+    n2: Option<i64>,
+) -> Result<Option<(f64, String)>> {
+    let (lb, ub, t, p) = (
+        r.number("md_ci_lb")?,
+        r.number("md_ci_ub")?,
+        r.number("md_t")?,
+        r.number("md_p")?,
+    );
+    let level = Reported::read(r, "treat")?.level;
+    let (stat, col, how) = match (lb, ub, t, p) {
+        (Some(lb), Some(ub), _, _) => (
+            MdStat::Ci { lb, ub, level },
+            "md_ci_lb",
+            format!("CI {} to {} ({}%)", fmt(lb), fmt(ub), fmt(level * 100.0)),
+        ),
+        (Some(_), None, _, _) => return Err(r.err("md_ci_ub", "a CI needs both its limits")),
+        (None, Some(_), _, _) => return Err(r.err("md_ci_lb", "a CI needs both its limits")),
+        (None, None, Some(t), _) => (MdStat::T(t), "md_t", format!("t {}", fmt(t))),
+        (None, None, None, Some(p)) => (MdStat::P(p), "md_p", format!("p {}", fmt(p))),
+        (None, None, None, None) => return Ok(None),
+    };
+    let (Some(n1), Some(n2)) = (n1, n2) else {
+        let c = if n1.is_none() { "n_treat" } else { "n_ctrl" };
+        return Err(r.err(
+            c,
+            "the SE of a mean difference from its CI, t or p needs both arms' sizes",
+        ));
+    };
+    let se = md_se_of(md, n1 as f64, n2 as f64, stat).map_err(|e| r.err(col, e))?;
+    let note = format!(
+        "md_se = {}: from md {} and its {how}, n {n1} + {n2}",
+        fmt(se),
+        fmt(md)
+    );
+    Ok(Some((se, note)))
 }

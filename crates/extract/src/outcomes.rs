@@ -76,6 +76,8 @@ pub(crate) fn read_outcomes(input: &Input, studies: &Table, spec: &Spec) -> Resu
             f(v.r),
             f(v.oe),
             f(v.v),
+            f(v.md),
+            f(v.md_se),
             so(derivation),
         ]);
     }
@@ -104,6 +106,9 @@ struct Values {
     r: Option<f64>,
     oe: Option<f64>,
     v: Option<f64>,
+    /// a study's mean difference and its SE (continuous outcomes without arm data)
+    md: Option<f64>,
+    md_se: Option<f64>,
 }
 
 impl Values {
@@ -129,6 +134,8 @@ impl Values {
             r: r.number("r")?,
             oe: r.number("o_minus_e")?,
             v: r.number("v")?,
+            md: r.number("md")?,
+            md_se: r.number("md_se")?,
         })
     }
 
@@ -157,6 +164,14 @@ impl Values {
             },
             m,
         )?);
+        if let (Some(md), None) = (self.md, self.md_se) {
+            notes.extend(
+                crate::derive::md_se(r, md, self.nt, self.nc)?.map(|(se, note)| {
+                    self.md_se = Some(se);
+                    note
+                }),
+            );
+        }
         Ok((!notes.is_empty()).then(|| notes.join("; ")))
     }
 
@@ -182,6 +197,8 @@ impl Values {
             "time_ctrl" => self.tc.is_some(),
             "r" => self.r.is_some(),
             "o_minus_e" => self.oe.is_some(),
+            "md" => self.md.is_some(),
+            "md_se" => self.md_se.is_some(),
             "v" => self.v.is_some(),
             _ => false,
         }
@@ -201,6 +218,15 @@ impl Values {
             )
         };
         let given = cols.iter().any(|c| own(c) && self.has(c));
+        // a continuous row may give the study's mean difference with its SE instead of arm data
+        let arm_complete = lacking(cols).is_none();
+        if kind == OutcomeKind::Continuous && self.md.is_some() && !arm_complete {
+            return (
+                true,
+                lacking(&["md_se"]),
+                "mean, SD and n per arm, or the mean difference md with md_se (or its CI, t or p)",
+            );
+        }
         match kind {
             OutcomeKind::Generic => (
                 ["estimate", "se", "ci_lb", "ci_ub"]

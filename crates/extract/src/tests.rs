@@ -248,3 +248,51 @@ fn impossible_reported_statistics_name_file_line_and_column() {
         );
     }
 }
+
+/// A study's mean difference with its CI, t or p gives its SE (Handbook 6.5.2.3), recorded;
+/// an md without what its SE needs is an error at its column.
+#[test]
+fn a_mean_difference_gets_its_se_from_its_ci_t_or_p() {
+    let st = tmp(
+        "s.csv",
+        "study_id,label,n_treat,n_ctrl\na,A,25,25\nb,B,30,32\nc,C,40,40\n",
+    );
+    let oc = tmp(
+        "o.csv",
+        "study_id,outcome,md,md_ci_lb,md_ci_ub,md_t,md_p,source\n\
+         a,los,-2.4,-4.1,-0.7,,,paper\n\
+         b,los,-2.4,,,-2.9,,paper\n\
+         c,los,-2.4,,,,0.013,paper\n",
+    );
+    let outs = [("los".to_string(), OutcomeKind::Continuous)];
+    let ex = extract(&st, None, &oc, &spec(&[], None, &outs)).unwrap();
+    let se = ex.outcome_data.float("md_se");
+    assert!((se.get(1).unwrap() - 2.4 / 2.9).abs() < 1e-12);
+    assert!(
+        se.get(0).unwrap() > 0.8 && se.get(0).unwrap() < 0.9,
+        "t with 48 df"
+    );
+    assert!(se.get(2).unwrap() > 0.9, "{:?}", se.get(2));
+    let d = ex.outcome_data.str("derivation");
+    assert!(d.get(2).unwrap().contains("md_se = ") && d.get(2).unwrap().contains("p 0.013"));
+    assert_eq!(ex.outcome_data.str("status").get(0), Some("derived"));
+    // an md alone has no SE; a CI not containing it; a p of 1
+    for (cells, col, says) in [
+        ("-2.4,,,,", "md_se", "required value is empty"),
+        (
+            "-2.4,0.5,1.5,,",
+            "md_ci_lb",
+            "does not contain the difference",
+        ),
+        ("-2.4,,,,1", "md_p", "0 < p < 1"),
+    ] {
+        let oc = tmp("o.csv", &format!("study_id,outcome,md,md_ci_lb,md_ci_ub,md_t,md_p,status,source\na,los,{cells},reported,paper\n"));
+        let e = extract(&st, None, &oc, &spec(&[], None, &outs))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("o.csv:2") && e.contains(col) && e.contains(says),
+            "{cells}: {e}"
+        );
+    }
+}

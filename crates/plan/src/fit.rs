@@ -93,6 +93,9 @@ pub struct StudyData {
     pub r: Option<f64>,
     pub o_minus_e: Option<f64>,
     pub v: Option<f64>,
+    /// a study's mean difference and its SE, where it gives no arm data
+    pub md: Option<f64>,
+    pub md_se: Option<f64>,
 }
 
 impl StudyData {
@@ -154,11 +157,23 @@ pub fn study_effects(spec: &Spec, rows: &[StudyData]) -> Vec<Option<(f64, f64)>>
             Studies::Binary(&rows.iter().map(StudyData::binary).collect::<Vec<_>>()),
             spec.zeros,
         ),
-        m if m.is_continuous() => analysis::effects(
-            m,
-            Studies::Continuous(&rows.iter().map(StudyData::continuous).collect::<Vec<_>>()),
-            spec.zeros,
-        ),
+        m if m.is_continuous() => {
+            let arms = analysis::effects(
+                m,
+                Studies::Continuous(&rows.iter().map(StudyData::continuous).collect::<Vec<_>>()),
+                spec.zeros,
+            );
+            // a study without arm data that gives its mean difference and SE (MD only)
+            arms.into_iter()
+                .zip(rows)
+                .map(|(e, r)| match (e, r.md, r.md_se) {
+                    (None, Some(md), Some(se)) if m == metapipe_meta::Measure::MD && se > 0.0 => {
+                        Some((md, se * se))
+                    }
+                    (e, ..) => e,
+                })
+                .collect()
+        }
         m if m != metapipe_meta::Measure::GEN => analysis::effects(
             m,
             Studies::Rows(

@@ -103,7 +103,7 @@ struct Cell<'a> {
 
 /// The outcome-data columns a study's data come from: the counts first (read as integers),
 /// then the numbers.
-const DATA_COLS: [&str; 20] = [
+const DATA_COLS: [&str; 22] = [
     "events_treat",
     "n_treat",
     "events_ctrl",
@@ -124,6 +124,8 @@ const DATA_COLS: [&str; 20] = [
     "r",
     "o_minus_e",
     "v",
+    "md",
+    "md_se",
 ];
 /// How many of [`DATA_COLS`] are counts.
 const INT_COLS: usize = 6;
@@ -158,6 +160,10 @@ fn has_data(
     match outcome_kind(measure) {
         OutcomeKind::Generic => {
             Ok(&present("estimate")? & &(&present("se")? | &all(&["ci_lb", "ci_ub"])?))
+        }
+        // a mean difference may come as the study's md with its SE
+        OutcomeKind::Continuous if measure == metapipe_meta::Measure::MD => {
+            Ok(&all(OutcomeKind::Continuous.columns())? | &all(&["md", "md_se"])?)
         }
         kind => all(kind.columns()),
     }
@@ -349,6 +355,8 @@ fn study_rows(df: &DataFrame) -> Result<Vec<(u32, bool, StudyData)>> {
                 r: fls[11].get(r),
                 o_minus_e: fls[12].get(r),
                 v: fls[13].get(r),
+                md: fls[14].get(r),
+                md_se: fls[15].get(r),
             };
             (an.get(r).unwrap_or(u32::MAX), has.get(r) == Some(true), d)
         })

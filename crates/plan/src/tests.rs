@@ -31,8 +31,8 @@ fn studies(rows: &[(&str, &str)]) -> Table {
 fn new_families_empty() -> Vec<metapipe_tables::Cell> {
     let mut v = vec![i(None), i(None)];
     v.extend((0..6).map(|_| f(None)));
-    // derivation
-    v.push(so(None::<String>));
+    // md, md_se, derivation
+    v.extend([f(None), f(None), so(None::<String>)]);
     v
 }
 
@@ -278,4 +278,70 @@ fn all_means_every_study_with_a_row_and_unstated_pools_nothing() {
     let an = run(&[plan(StudySet::Unstated, revman_rule())], &st, &od).unwrap();
     assert!(an[0].models.is_empty());
     assert_eq!(an[0].note.as_deref(), Some("not computable: the review does not say which studies it pooled; sourced data exist only for c, a"));
+}
+
+/// A mean-difference outcome pools a study that gives arm data with one that gives only its
+/// mean difference and SE (`md`, `md_se`): the effects are escalc's MD and (md, md_se²).
+#[test]
+fn a_mean_difference_with_its_se_pools_beside_arm_data() {
+    let mut b = Builder::new(&OUTCOME_DATA);
+    for (id, arms, md) in [
+        ("a", Some((5.0, 2.0, 4.0, 2.5)), None),
+        ("b", None, Some((1.4, 0.6))),
+        ("c", Some((6.0, 1.5, 5.5, 1.8)), None),
+    ] {
+        let g = |k: usize| arms.map(|a: (f64, f64, f64, f64)| [a.0, a.1, a.2, a.3][k]);
+        let mut r = vec![
+            s(id),
+            s("m"),
+            i(None),
+            i(Some(10)),
+            i(None),
+            i(Some(10)),
+            s("reported"),
+            so(None::<String>),
+            so(None::<String>),
+            so(None::<String>),
+            f(g(0)),
+            f(g(1)),
+            f(g(2)),
+            f(g(3)),
+        ];
+        r.extend((0..4).map(|_| f(None)));
+        r.extend([i(None), i(None)]);
+        r.extend((0..6).map(|_| f(None)));
+        r.extend([f(md.map(|m| m.0)), f(md.map(|m| m.1)), so(None::<String>)]);
+        b.row(r);
+    }
+    let od = b.finish().unwrap();
+    let spec = Spec {
+        measure: Measure::MD,
+        log_scale: false,
+        fixed: Method::FE,
+        random: Method::REML,
+        choice: Choice::Fixed,
+        convention: crate::Convention::Metafor,
+        zeros: metapipe_meta::analysis::Zeros::Escalc,
+        opts: Options::default(),
+        prediction: false,
+        study_ci_level: 0.95,
+    };
+    let st = studies(&[("a", "x"), ("b", "x"), ("c", "x")]);
+    let an = run(&[plan(StudySet::All, spec)], &st, &od).unwrap();
+    let yi = [1.0, 1.4, 0.5];
+    let vi = [0.4 + 0.625, 0.36, 0.225 + 0.324];
+    let fe = metapipe_meta::model::rma_uni(&yi, &vi, Method::FE, &Options::default()).unwrap();
+    assert_eq!(an[0].models[0].fit.k, 3);
+    assert!((an[0].models[0].fit.estimate - fe.estimate).abs() < 1e-12);
+    // the same study under SMD has no data: a mean difference is not standardized
+    let smd = Spec {
+        measure: Measure::SMD,
+        ..spec
+    };
+    let an = run(&[plan(StudySet::All, smd)], &st, &od).unwrap();
+    assert!(
+        an[0].note.as_deref().unwrap_or("").contains("b"),
+        "{:?}",
+        an[0].note
+    );
 }

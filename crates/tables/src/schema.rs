@@ -336,6 +336,8 @@ pub const OUTCOME_DATA: TableSchema = TableSchema {
         opt("r", Float),
         opt("o_minus_e", Float),
         opt("v", Float),
+        opt("md", Float),
+        opt("md_se", Float),
         opt("derivation", Str),
     ],
 };
