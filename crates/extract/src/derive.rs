@@ -252,3 +252,63 @@ pub(crate) fn md_se(
     );
     Ok(Some((se, note)))
 }
+
+/// A cluster-randomised trial's effective sample size (Cochrane Handbook 23.1.4): a row with
+/// `cluster_size` (the mean cluster size m) has its arms' sizes and events divided by the design
+/// effect 1 + (m − 1)·ICC and rounded (half to even), the ICC the row's (`icc`, with
+/// `icc_source`) or the review's (`[extraction]`'s `icc`, `icc_source`). Means and SDs stay.
+pub(crate) fn cluster(
+    r: &Row,
+    review_icc: Option<(f64, &str)>,
+    counts: [(&str, &mut Option<i64>); 4],
+) -> Result<Option<String>> {
+    let Some(m) = r.number("cluster_size")? else {
+        if r.number("icc")?.is_some() {
+            return Err(r.err(
+                "cluster_size",
+                "an ICC needs the mean cluster size (cluster_size)",
+            ));
+        }
+        return Ok(None);
+    };
+    if m < 1.0 {
+        return Err(r.err(
+            "cluster_size",
+            format!("{m}: a mean cluster size is at least 1"),
+        ));
+    }
+    let (icc, source) = match (r.number("icc")?, r.get("icc_source"), review_icc) {
+        (Some(icc), Some(src), _) => (icc, src.to_string()),
+        (Some(_), None, _) => {
+            return Err(r.err("icc_source", "an ICC needs its source (where the value comes from)"))
+        }
+        (None, _, Some((icc, src))) => (icc, format!("{src} (the review's)")),
+        (None, _, None) => {
+            return Err(r.err(
+                "icc",
+                "a cluster-randomised row needs an ICC: the icc column (with icc_source) or [extraction] icc",
+            ))
+        }
+    };
+    if !(0.0..=1.0).contains(&icc) {
+        return Err(r.err("icc", format!("{icc}: an ICC is within 0 to 1")));
+    }
+    let de = 1.0 + (m - 1.0) * icc;
+    let mut changed = vec![];
+    for (name, c) in counts {
+        if let Some(x) = *c {
+            let eff = (x as f64 / de).round_ties_even() as i64;
+            changed.push(format!("{name} {x} -> {eff}"));
+            *c = Some(eff);
+        }
+    }
+    Ok((!changed.is_empty()).then(|| {
+        format!(
+            "cluster-randomised: design effect {} (mean cluster size {}, ICC {} from {source}): {}",
+            fmt(de),
+            fmt(m),
+            fmt(icc),
+            changed.join(", ")
+        )
+    }))
+}

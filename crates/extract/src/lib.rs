@@ -47,6 +47,8 @@ pub struct Spec<'a> {
     pub outcomes: &'a [(String, OutcomeKind)],
     /// how reported medians are converted to means and SDs
     pub conversions: Methods,
+    /// the review's ICC for cluster-randomised trials, with its source
+    pub icc: Option<(f64, String)>,
 }
 
 /// The extract stage's tables.

@@ -46,7 +46,7 @@ pub(crate) fn read_outcomes(input: &Input, studies: &Table, spec: &Spec) -> Resu
             ));
         }
         let mut v = Values::read(&r, snt.get(row), snc.get(row))?;
-        let derivation = v.derive(&r, spec.conversions)?;
+        let derivation = v.derive(&r, spec)?;
         let status = status(&r, &v, *kind, src_col, derivation.is_some())?;
         v.check(&r)?;
         t.row(vec![
@@ -141,7 +141,10 @@ impl Values {
 
     /// Means, SDs and events the row leaves empty, from the statistics it reports
     /// ([`crate::derive`]); how, when any was derived.
-    fn derive(&mut self, r: &Row, m: crate::Methods) -> Result<Option<String>> {
+    /// Then, for a cluster-randomised trial, the effective sizes ([`crate::derive::cluster`],
+    /// after the conversions, which use the real sizes).
+    fn derive(&mut self, r: &Row, spec: &Spec) -> Result<Option<String>> {
+        let m = spec.conversions;
         let mut notes = crate::derive::derive(
             r,
             crate::derive::Arm {
@@ -172,6 +175,14 @@ impl Values {
                 }),
             );
         }
+        let icc = spec.icc.as_ref().map(|(i, s)| (*i, s.as_str()));
+        let counts = [
+            ("events_treat", &mut self.et),
+            ("n_treat", &mut self.nt),
+            ("events_ctrl", &mut self.ec),
+            ("n_ctrl", &mut self.nc),
+        ];
+        notes.extend(crate::derive::cluster(r, icc, counts)?);
         Ok((!notes.is_empty()).then(|| notes.join("; ")))
     }
 

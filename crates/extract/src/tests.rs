@@ -16,6 +16,7 @@ fn spec<'a>(
         comparison_factor: factor,
         outcomes,
         conversions: Methods::default(),
+        icc: None,
     }
 }
 
@@ -287,6 +288,61 @@ fn a_mean_difference_gets_its_se_from_its_ci_t_or_p() {
         ("-2.4,,,,1", "md_p", "0 < p < 1"),
     ] {
         let oc = tmp("o.csv", &format!("study_id,outcome,md,md_ci_lb,md_ci_ub,md_t,md_p,status,source\na,los,{cells},reported,paper\n"));
+        let e = extract(&st, None, &oc, &spec(&[], None, &outs))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("o.csv:2") && e.contains(col) && e.contains(says),
+            "{cells}: {e}"
+        );
+    }
+}
+
+/// Cluster-randomised trials enter with their effective sample sizes: sizes and events divided
+/// by the design effect 1 + (m - 1) ICC (Handbook 23.1.4), the ICC the row's or the review's.
+#[test]
+fn cluster_trials_enter_with_effective_sizes() {
+    let st = tmp(
+        "s.csv",
+        "study_id,label,n_treat,n_ctrl\na,A,145,290\nb,B,145,145\n",
+    );
+    let oc = tmp(
+        "o.csv",
+        "study_id,outcome,events_treat,events_ctrl,cluster_size,icc,icc_source,source\n\
+         a,death,29,58,10,0.05,Smith 2020 table 2,paper\n\
+         b,death,29,30,10,,,paper\n",
+    );
+    let outs = [("death".to_string(), OutcomeKind::Binary)];
+    let mut sp = spec(&[], None, &outs);
+    sp.icc = Some((0.1, "review protocol".into()));
+    let ex = extract(&st, None, &oc, &sp).unwrap();
+    let od = &ex.outcome_data;
+    // DE 1.45: 145 -> 100, 29 -> 20, 290 -> 200, 58 -> 40
+    assert_eq!(
+        [
+            od.int("n_treat").get(0),
+            od.int("events_treat").get(0),
+            od.int("n_ctrl").get(0),
+            od.int("events_ctrl").get(0)
+        ],
+        [Some(100), Some(20), Some(200), Some(40)]
+    );
+    // the review's ICC 0.1: DE 1.9; 145 / 1.9 = 76.3 -> 76, 29 / 1.9 = 15.3 -> 15
+    assert_eq!(od.int("n_treat").get(1), Some(76));
+    assert_eq!(od.int("events_treat").get(1), Some(15));
+    let d = od.str("derivation");
+    assert!(
+        d.get(0).unwrap().contains("design effect 1.45")
+            && d.get(0).unwrap().contains("Smith 2020")
+    );
+    assert!(d.get(1).unwrap().contains("(the review's)"));
+    // an ICC without its source; a cluster row with no ICC anywhere; an ICC above 1
+    for (cells, col, says) in [
+        ("29,58,10,0.05,", "icc_source", "needs its source"),
+        ("29,58,10,,", "icc", "needs an ICC"),
+        ("29,58,10,1.5,x", "icc", "within 0 to 1"),
+    ] {
+        let oc = tmp("o.csv", &format!("study_id,outcome,events_treat,events_ctrl,cluster_size,icc,icc_source\na,death,{cells}\n"));
         let e = extract(&st, None, &oc, &spec(&[], None, &outs))
             .unwrap_err()
             .to_string();

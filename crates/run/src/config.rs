@@ -130,6 +130,11 @@ pub struct ExtractionCfg {
     /// how an SD is estimated from a reported median: shi2020 (default), wan2014, hozo2005
     #[serde(default)]
     pub sd_from_median: Option<String>,
+    /// the ICC of cluster-randomised trials whose rows give none, and where it comes from
+    #[serde(default)]
+    pub icc: Option<f64>,
+    #[serde(default)]
+    pub icc_source: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]

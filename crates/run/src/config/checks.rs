@@ -110,6 +110,20 @@ impl Config {
                 );
             }
         }
+        match (self.extraction.icc, &self.extraction.icc_source) {
+            (Some(i), _) if !(0.0..=1.0).contains(&i) => {
+                return bad("extraction.icc", format!("{i}: an ICC is within 0 to 1"))
+            }
+            (Some(_), None) => {
+                return bad(
+                    "extraction.icc",
+                    "needs icc_source: where the value comes from (a study, a database of ICCs)"
+                        .into(),
+                )
+            }
+            (None, Some(_)) => return bad("extraction.icc_source", "without icc".into()),
+            _ => {}
+        }
         self.check_outcomes()?;
         self.check_consistency()
     }

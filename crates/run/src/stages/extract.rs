@@ -35,6 +35,7 @@ pub(crate) fn extract_stage(
                 .and_then(metapipe_meta::conversions::SdMethod::parse)
                 .unwrap_or_default(),
         },
+        icc: cfg.extraction.icc.zip(cfg.extraction.icc_source.clone()),
     };
     let ex = extract::extract(
         &inputs.studies,
