@@ -312,3 +312,59 @@ pub(crate) fn cluster(
         )
     }))
 }
+
+/// A crossover trial's paired mean difference (Cochrane Handbook 23.2.6): from the reported
+/// within-participant differences (`md` with `sd_diff`: SE = sd_diff/√n), or from the periods'
+/// means and SDs with the within-participant correlation `corr` (md = mean_treat − mean_ctrl,
+/// SE = √((sd_t² + sd_c² − 2·corr·sd_t·sd_c)/n)); n the participants (`n_treat`). `None` for a
+/// row without `sd_diff` or `corr`.
+pub(crate) fn crossover(
+    r: &Row,
+    md: Option<f64>,
+    arms: [Option<f64>; 4],
+    n: Option<i64>,
+) -> Result<Option<(f64, f64, String)>> {
+    let (sd_diff, corr) = (r.number("sd_diff")?, r.number("corr")?);
+    if sd_diff.is_none() && corr.is_none() {
+        return Ok(None);
+    }
+    let n = n.ok_or_else(|| {
+        r.err(
+            "n_treat",
+            "a crossover trial needs its participants (n_treat)",
+        )
+    })?;
+    let nf = n as f64;
+    if let Some(sd) = sd_diff {
+        let md = md.ok_or_else(|| r.err("md", "sd_diff needs the mean of the differences (md)"))?;
+        if sd <= 0.0 {
+            return Err(r.err("sd_diff", format!("{sd}: an SD must be > 0")));
+        }
+        let se = sd / nf.sqrt();
+        let note = format!(
+            "md_se = {}: paired, sd_diff {} / sqrt(n {n})",
+            fmt(se),
+            fmt(sd)
+        );
+        return Ok(Some((md, se, note)));
+    }
+    let r_ = corr.unwrap_or_default();
+    if !(-1.0..=1.0).contains(&r_) {
+        return Err(r.err("corr", format!("{r_}: a correlation is within -1 to 1")));
+    }
+    let [Some(mt), Some(sdt), Some(mc), Some(sdc)] = arms else {
+        return Err(r.err(
+            "corr",
+            "corr needs both periods' means and SDs (mean_treat, sd_treat, mean_ctrl, sd_ctrl)",
+        ));
+    };
+    let md = mt - mc;
+    let se = ((sdt * sdt + sdc * sdc - 2.0 * r_ * sdt * sdc) / nf).sqrt();
+    let note = format!(
+        "md = {}, md_se = {}: paired from the periods' means and SDs, corr {}, n {n}",
+        fmt(md),
+        fmt(se),
+        fmt(r_)
+    );
+    Ok(Some((md, se, note)))
+}

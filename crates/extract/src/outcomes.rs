@@ -167,6 +167,14 @@ impl Values {
             },
             m,
         )?);
+        // crossover trials: the paired difference, used before the periods' means
+        if self.md_se.is_none() {
+            let arms = [self.mt, self.sdt, self.mc, self.sdc];
+            if let Some((md, se, note)) = crate::derive::crossover(r, self.md, arms, self.nt)? {
+                (self.md, self.md_se) = (Some(md), Some(se));
+                notes.push(note);
+            }
+        }
         if let (Some(md), None) = (self.md, self.md_se) {
             notes.extend(
                 crate::derive::md_se(r, md, self.nt, self.nc)?.map(|(se, note)| {

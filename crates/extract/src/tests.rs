@@ -352,3 +352,37 @@ fn cluster_trials_enter_with_effective_sizes() {
         );
     }
 }
+
+/// Crossover trials: the paired difference from the within-participant differences, or from the
+/// periods' means and SDs with the within-participant correlation (Handbook 23.2.6).
+#[test]
+fn crossover_trials_give_a_paired_difference() {
+    let st = tmp(
+        "s.csv",
+        "study_id,label,n_treat,n_ctrl\na,A,16,16\nb,B,16,16\n",
+    );
+    let oc = tmp(
+        "o.csv",
+        "study_id,outcome,md,sd_diff,mean_treat,sd_treat,mean_ctrl,sd_ctrl,corr,source\n\
+         a,fev,0.3,0.4,,,,,,paper\n\
+         b,fev,,,2.5,0.6,2.1,0.5,0.7,paper\n",
+    );
+    let outs = [("fev".to_string(), OutcomeKind::Continuous)];
+    let ex = extract(&st, None, &oc, &spec(&[], None, &outs)).unwrap();
+    let od = &ex.outcome_data;
+    assert_eq!(od.float("md_se").get(0), Some(0.1));
+    let want = ((0.36 + 0.25 - 2.0 * 0.7 * 0.6 * 0.5) / 16f64).sqrt();
+    assert!((od.float("md_se").get(1).unwrap() - want).abs() < 1e-12);
+    assert!((od.float("md").get(1).unwrap() - 0.4).abs() < 1e-12);
+    assert!(od.str("derivation").get(1).unwrap().contains("paired"));
+    // the periods' means stay as reported
+    assert_eq!(od.float("mean_treat").get(1), Some(2.5));
+    let bad = tmp("o.csv", "study_id,outcome,mean_treat,corr\na,fev,2.5,0.7\n");
+    let e = extract(&st, None, &bad, &spec(&[], None, &outs))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("o.csv:2") && e.contains("corr") && e.contains("both periods"),
+        "{e}"
+    );
+}

@@ -163,14 +163,15 @@ pub fn study_effects(spec: &Spec, rows: &[StudyData]) -> Vec<Option<(f64, f64)>>
                 Studies::Continuous(&rows.iter().map(StudyData::continuous).collect::<Vec<_>>()),
                 spec.zeros,
             );
-            // a study without arm data that gives its mean difference and SE (MD only)
+            // a study's own mean difference and SE (a paired or adjusted analysis, or a study
+            // without arm data) before its arms' unpaired difference (MD only)
             arms.into_iter()
                 .zip(rows)
-                .map(|(e, r)| match (e, r.md, r.md_se) {
-                    (None, Some(md), Some(se)) if m == metapipe_meta::Measure::MD && se > 0.0 => {
+                .map(|(e, r)| match (r.md, r.md_se) {
+                    (Some(md), Some(se)) if m == metapipe_meta::Measure::MD && se > 0.0 => {
                         Some((md, se * se))
                     }
-                    (e, ..) => e,
+                    _ => e,
                 })
                 .collect()
         }
