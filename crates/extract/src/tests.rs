@@ -6,6 +6,17 @@ fn tmp(name: &str, body: &str) -> Input {
         bytes: body.as_bytes().to_vec(),
     }
 }
+/// The outcome sheet `oc` fails at its line 2, naming `col` and saying `says`.
+fn fails_at(st: &Input, oc: &Input, outs: &[(String, OutcomeKind)], col: &str, says: &str) {
+    let e = extract(st, None, oc, &spec(&[], None, outs))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("o.csv:2") && e.contains(col) && e.contains(says),
+        "{e}"
+    );
+}
+
 fn spec<'a>(
     cov: &'a [Covariate],
     factor: Option<&'a str>,
@@ -240,13 +251,7 @@ fn impossible_reported_statistics_name_file_line_and_column() {
             "o.csv",
             &format!("study_id,outcome,{header}\na,los,{row}\n"),
         );
-        let e = extract(&st, None, &oc, &spec(&[], None, &outs))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("o.csv:2") && e.contains(col) && e.contains(says),
-            "{header}: {e}"
-        );
+        fails_at(&st, &oc, &outs, col, says);
     }
 }
 
@@ -288,13 +293,7 @@ fn a_mean_difference_gets_its_se_from_its_ci_t_or_p() {
         ("-2.4,,,,1", "md_p", "0 < p < 1"),
     ] {
         let oc = tmp("o.csv", &format!("study_id,outcome,md,md_ci_lb,md_ci_ub,md_t,md_p,status,source\na,los,{cells},reported,paper\n"));
-        let e = extract(&st, None, &oc, &spec(&[], None, &outs))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("o.csv:2") && e.contains(col) && e.contains(says),
-            "{cells}: {e}"
-        );
+        fails_at(&st, &oc, &outs, col, says);
     }
 }
 
@@ -343,13 +342,7 @@ fn cluster_trials_enter_with_effective_sizes() {
         ("29,58,10,1.5,x", "icc", "within 0 to 1"),
     ] {
         let oc = tmp("o.csv", &format!("study_id,outcome,events_treat,events_ctrl,cluster_size,icc,icc_source\na,death,{cells}\n"));
-        let e = extract(&st, None, &oc, &spec(&[], None, &outs))
-            .unwrap_err()
-            .to_string();
-        assert!(
-            e.contains("o.csv:2") && e.contains(col) && e.contains(says),
-            "{cells}: {e}"
-        );
+        fails_at(&st, &oc, &outs, col, says);
     }
 }
 
@@ -378,11 +371,5 @@ fn crossover_trials_give_a_paired_difference() {
     // the periods' means stay as reported
     assert_eq!(od.float("mean_treat").get(1), Some(2.5));
     let bad = tmp("o.csv", "study_id,outcome,mean_treat,corr\na,fev,2.5,0.7\n");
-    let e = extract(&st, None, &bad, &spec(&[], None, &outs))
-        .unwrap_err()
-        .to_string();
-    assert!(
-        e.contains("o.csv:2") && e.contains("corr") && e.contains("both periods"),
-        "{e}"
-    );
+    fails_at(&st, &bad, &outs, "corr", "both periods");
 }
