@@ -359,8 +359,13 @@ fn fit(m: &Model, random: bool, vi: &[f64], level: f64) -> Result<GlmmFit, MetaE
         let (theta, al, _) = fit_at(0.0);
         (0.0, theta, al)
     };
-    if !theta.is_finite() {
-        return Err(MetaError::NoConvergence("GLMM: no finite estimate".into()));
+    // a likelihood without a finite maximum (separation: no events, or only events, in every
+    // arm that informs the effect) runs off towards infinity; a logit or log odds ratio beyond
+    // ±25 (odds of 1 in 7·10^10) is that, not an estimate
+    if !theta.is_finite() || theta.abs() > 25.0 {
+        return Err(MetaError::NotEstimable(
+            "GLMM: the likelihood has no finite maximum (no events, or only events, in every study's group that informs the effect)".into(),
+        ));
     }
     let var = m.var_theta(tau, theta, &al, random && tau > 0.0);
     // the saturated model's log-likelihood (without the binomial coefficients, as ours)
@@ -374,7 +379,7 @@ fn fit(m: &Model, random: bool, vi: &[f64], level: f64) -> Result<GlmmFit, MetaE
         .zip(&al)
         .map(|(c, a)| cluster_ll(c, tau, theta, *a) - c.iter().map(saturated).sum::<f64>())
         .sum();
-    if var.is_nan() || var <= 0.0 {
+    if var.is_nan() || var <= 0.0 || var.is_infinite() {
         return Err(MetaError::NotEstimable(
             "GLMM: the information about the effect is not positive".into(),
         ));

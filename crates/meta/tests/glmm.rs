@@ -105,3 +105,25 @@ fn glmms_equal_metafor_and_lme4() {
     );
     assert!(fails.is_empty(), "{}", fails.join("\n"));
 }
+
+/// Data whose likelihood has no finite maximum (no events in any study, only events, no events
+/// in any treatment arm) are not estimable, with the reason, rather than a number off towards
+/// infinity.
+#[test]
+fn separated_data_are_not_estimable() {
+    for random in [false, true] {
+        for rows in [
+            vec![(0.0, 10.0), (0.0, 12.0), (0.0, 8.0)],
+            vec![(10.0, 10.0), (5.0, 5.0)],
+        ] {
+            let e = glmm_plo(&rows, random, 0.95).unwrap_err().to_string();
+            assert!(e.contains("no finite maximum"), "{rows:?}: {e}");
+        }
+        let t = [
+            Binary::new(0.0, 10.0, 3.0, 10.0),
+            Binary::new(0.0, 20.0, 4.0, 20.0),
+        ];
+        let e = glmm_or(&t, random, 0.95).unwrap_err().to_string();
+        assert!(e.contains("no finite maximum"), "{e}");
+    }
+}
