@@ -97,8 +97,10 @@ pub fn extract(
 
 mod arms;
 mod derive;
+mod multiarm;
 mod outcomes;
 mod studies;
+mod values;
 
 pub use arms::factor_margins;
 use arms::{arms_table, read_arms};

@@ -373,3 +373,83 @@ fn crossover_trials_give_a_paired_difference() {
     let bad = tmp("o.csv", "study_id,outcome,mean_treat,corr\na,fev,2.5,0.7\n");
     fails_at(&st, &bad, &outs, "corr", "both periods");
 }
+
+/// A multi-arm trial's arms are merged group by group (Handbook 6.5.2.10): events and sizes
+/// summed; means and SDs combined so that they equal the mean and SD of the arms' pooled
+/// participants (checked here on raw data).
+#[test]
+fn multi_arm_trials_merge_their_arms() {
+    let sd = |x: &[f64]| {
+        let m = x.iter().sum::<f64>() / x.len() as f64;
+        (
+            m,
+            (x.iter().map(|v| (v - m).powi(2)).sum::<f64>() / (x.len() as f64 - 1.0)).sqrt(),
+        )
+    };
+    let (low, high, ctrl) = (
+        [3.0, 4.0, 6.0, 7.0, 9.0],
+        [5.0, 8.0, 8.0, 11.0],
+        [2.0, 3.0, 5.0, 6.0],
+    );
+    let ((m1, s1), (m2, s2), (mc, sc)) = (sd(&low), sd(&high), sd(&ctrl));
+    let both: Vec<f64> = low.iter().chain(&high).copied().collect();
+    let (mb, sb) = sd(&both);
+    let st = tmp("s.csv", "study_id,label,n_treat,n_ctrl\nt,T,9,4\n");
+    let oc = tmp(
+        "o.csv",
+        &format!(
+            "study_id,outcome,arm,mean_treat,sd_treat,n_treat,mean_ctrl,sd_ctrl,n_ctrl,events_treat,events_ctrl,source\n\
+             t,pain,low dose,{m1},{s1},5,{mc},{sc},4,,,paper A\n\
+             t,pain,high dose,{m2},{s2},4,,,,,,paper B\n\
+             t,death,low dose,,,20,,,25,3,4,paper\n\
+             t,death,high dose,,,19,,,,2,,paper\n"
+        ),
+    );
+    let outs = [
+        ("pain".to_string(), OutcomeKind::Continuous),
+        ("death".to_string(), OutcomeKind::Binary),
+    ];
+    let ex = extract(&st, None, &oc, &spec(&[], None, &outs)).unwrap();
+    let od = &ex.outcome_data;
+    assert_eq!(od.num_rows(), 2, "one row per study and outcome");
+    assert!((od.float("mean_treat").get(0).unwrap() - mb).abs() < 1e-12);
+    assert!((od.float("sd_treat").get(0).unwrap() - sb).abs() < 1e-12);
+    assert_eq!(od.int("n_treat").get(0), Some(9));
+    assert_eq!(od.float("mean_ctrl").get(0), Some(mc));
+    assert_eq!(
+        [
+            od.int("events_treat").get(1),
+            od.int("n_treat").get(1),
+            od.int("events_ctrl").get(1),
+            od.int("n_ctrl").get(1)
+        ],
+        [Some(5), Some(39), Some(4), Some(25)]
+    );
+    assert_eq!(od.str("status").get(0), Some("derived"));
+    assert!(od
+        .str("derivation")
+        .get(0)
+        .unwrap()
+        .contains("treat: arms low dose + high dose combined"));
+    assert_eq!(od.str("source").get(0), Some("paper A; paper B"));
+    // an arm row without its own size; a second row without arm; a generic outcome's arms
+    let bad = tmp("o.csv", "study_id,outcome,arm,events_treat,n_treat,events_ctrl,n_ctrl\nt,death,a,1,10,2,10\nt,death,b,1,,,\n");
+    let e = extract(&st, None, &bad, &spec(&[], None, &outs))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("o.csv:3") && e.contains("n_treat") && e.contains("its own"),
+        "{e}"
+    );
+    let dup = tmp(
+        "o.csv",
+        "study_id,outcome,events_treat,events_ctrl\nt,death,1,2\nt,death,1,2\n",
+    );
+    let e = extract(&st, None, &dup, &spec(&[], None, &outs))
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("o.csv:3") && e.contains("already given on line 2"),
+        "{e}"
+    );
+}
