@@ -368,3 +368,30 @@ pub(crate) fn crossover(
     );
     Ok(Some((md, se, note)))
 }
+
+/// A control group shared by `split_ctrl` = k comparisons (Cochrane Handbook 23.3.4): its size
+/// and events divided by k (rounded half to even), so that no control participant is counted
+/// twice; means and SDs stay.
+pub(crate) fn split_ctrl(r: &Row, counts: [(&str, &mut Option<i64>); 2]) -> Result<Option<String>> {
+    let Some(k) = r.count("split_ctrl")? else {
+        return Ok(None);
+    };
+    if k < 2 {
+        return Err(r.err(
+            "split_ctrl",
+            format!("{k}: a shared control is split between 2 or more comparisons"),
+        ));
+    }
+    let mut changed = vec![];
+    for (name, c) in counts {
+        if let Some(x) = *c {
+            let part = (x as f64 / k as f64).round_ties_even() as i64;
+            changed.push(format!("{name} {x} -> {part}"));
+            *c = Some(part);
+        }
+    }
+    Ok(Some(format!(
+        "control shared by {k} comparisons, split (Handbook 23.3.4): {}",
+        changed.join(", ")
+    )))
+}

@@ -453,3 +453,27 @@ fn multi_arm_trials_merge_their_arms() {
         "{e}"
     );
 }
+
+/// A control group shared by two comparisons is split between them (Handbook 23.3.4).
+#[test]
+fn a_shared_control_is_split() {
+    let st = tmp("s.csv", "study_id,label,n_treat,n_ctrl\nt,T,40,50\n");
+    let oc = tmp(
+        "o.csv",
+        "study_id,outcome,events_treat,events_ctrl,split_ctrl,source\nt,death,6,9,2,paper\n",
+    );
+    let outs = [("death".to_string(), OutcomeKind::Binary)];
+    let ex = extract(&st, None, &oc, &spec(&[], None, &outs)).unwrap();
+    let od = &ex.outcome_data;
+    assert_eq!(
+        [od.int("events_ctrl").get(0), od.int("n_ctrl").get(0)],
+        [Some(4), Some(25)]
+    );
+    assert_eq!(od.int("n_treat").get(0), Some(40));
+    assert!(od.str("derivation").get(0).unwrap().contains("shared by 2"));
+    let bad = tmp(
+        "o.csv",
+        "study_id,outcome,events_treat,events_ctrl,split_ctrl\nt,death,6,9,1\n",
+    );
+    fails_at(&st, &bad, &outs, "split_ctrl", "2 or more");
+}

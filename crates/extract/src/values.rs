@@ -190,6 +190,10 @@ impl Values {
             ("n_ctrl", &mut self.nc),
         ];
         notes.extend(crate::derive::cluster(r, icc, counts)?);
+        notes.extend(crate::derive::split_ctrl(
+            r,
+            [("events_ctrl", &mut self.ec), ("n_ctrl", &mut self.nc)],
+        )?);
         Ok((!notes.is_empty()).then(|| notes.join("; ")))
     }
 
