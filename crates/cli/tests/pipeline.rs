@@ -1001,6 +1001,109 @@ fn rob_is_judged_per_result() {
     let _ = std::fs::remove_dir_all(&d);
 }
 
+/// Dual extraction: two extractors' outcome sheets with three seeded disagreements (a count, a
+/// denominator written differently but equal — not a conflict —, a timepoint, and a row one
+/// extractor missed) give exactly those three conflicts; with `outcomes` one of their own sheets
+/// the run stops listing them, with a consensus sheet it runs and writes them.
+/// SYNTHETIC: the extractors' sheets are the IL-1 sheet with the seeded edits.
+#[test]
+fn two_extractors_give_their_conflicts() {
+    let (d, cfg) = pipeline_copy("dual", |d| {
+        let sheet = std::fs::read_to_string(d.join("extraction/outcome_data.csv")).unwrap();
+        let a = sheet.replacen(
+            "save_more,mortality,day 28,13,405",
+            "save_more,mortality,day 28,13,405.0",
+            1,
+        );
+        let b = sheet
+            .replacen(
+                "save_more,mortality,day 28,13,405",
+                "save_more,mortality,day 28,14,405",
+                1,
+            )
+            .replacen(
+                "anaconda,mortality,day 28,9,37",
+                "anaconda,mortality,day 30,9,37",
+                1,
+            );
+        // B misses a row A has
+        let lines: Vec<&str> = b.lines().collect();
+        let b = lines[..lines.len() - 1].join("\n") + "\n";
+        std::fs::write(d.join("extraction/outcomes_A.csv"), a).unwrap();
+        std::fs::write(d.join("extraction/outcomes_B.csv"), b).unwrap();
+    });
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let data = cfg.parent().unwrap().join("data/extraction");
+    let extractors = format!(
+        "outcomes_extractors = [\"{}\", \"{}\"]\n",
+        data.join("outcomes_A.csv").display(),
+        data.join("outcomes_B.csv").display()
+    );
+    let consensus = text.replacen("[extraction]\n", &format!("[extraction]\n{extractors}"), 1);
+    // outcomes = extractor A's sheet: refused, with the list
+    let own = consensus.replacen(
+        "extraction/outcome_data.csv",
+        "extraction/outcomes_A.csv",
+        1,
+    );
+    std::fs::write(&cfg, &own).unwrap();
+    let out = d.join("out");
+    let o = run_into(&out, &cfg);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("disagree in 3 cells") && err.contains("events_treat: \"13\" vs \"14\""),
+        "{err}"
+    );
+    assert!(!out.join("il1-covid19").exists());
+    // with the consensus sheet: the run goes on and lists them
+    std::fs::write(&cfg, &consensus).unwrap();
+    let o = run_into(&out, &cfg);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let dir = out.join("il1-covid19");
+    let c = csv_rows(&dir.join("extraction_conflicts.csv"));
+    let got: Vec<(String, String, String, String)> = c
+        .iter()
+        .map(|r| {
+            (
+                r["study_id"].clone(),
+                r["column"].clone(),
+                r["value_a"].clone(),
+                r["value_b"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(got.len(), 3, "{got:?}");
+    assert!(got.contains(&(
+        "save_more".into(),
+        "events_treat".into(),
+        "13".into(),
+        "14".into()
+    )));
+    assert!(got.contains(&(
+        "anaconda".into(),
+        "timepoint".into(),
+        "day 28".into(),
+        "day 30".into()
+    )));
+    assert!(got
+        .iter()
+        .any(|g| g.1 == "(row)" && g.2 == "present" && g.3.is_empty()));
+    let agreement = csv_rows(&dir.join("extraction_agreement.csv"));
+    let n_treat = agreement.iter().find(|r| r["column"] == "n_treat").unwrap();
+    assert_eq!(
+        n_treat["agreement"].parse::<f64>().unwrap(),
+        1.0,
+        "405 and 405.0 agree"
+    );
+    let ev = agreement
+        .iter()
+        .find(|r| r["column"] == "events_treat")
+        .unwrap();
+    assert!(ev["agreeing"].parse::<i64>().unwrap() + 1 == ev["cells"].parse::<i64>().unwrap());
+    let _ = std::fs::remove_dir_all(&d);
+}
+
 /// A living review (issue 14): a new search round with already-seen and new records; the run
 /// succeeds with the new records awaiting screening; after decisions and extraction for one new
 /// trial, changes.csv shows it and the moved estimate. SYNTHETIC: the new round's records and

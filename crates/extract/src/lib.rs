@@ -97,6 +97,7 @@ pub fn extract(
 
 mod arms;
 mod derive;
+pub mod dual;
 mod multiarm;
 mod outcomes;
 mod studies;

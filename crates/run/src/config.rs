@@ -135,6 +135,10 @@ pub struct ExtractionCfg {
     pub icc: Option<f64>,
     #[serde(default)]
     pub icc_source: Option<String>,
+    /// dual extraction: the two extractors' own outcome sheets (`outcomes` is then the
+    /// consensus the analyses run on)
+    #[serde(default)]
+    pub outcomes_extractors: Option<Vec<PathBuf>>,
 }
 
 #[derive(Debug, Deserialize)]

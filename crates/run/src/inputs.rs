@@ -35,6 +35,8 @@ pub(crate) struct Inputs {
     pub(crate) studies: Input,
     pub(crate) arms: Option<Input>,
     pub(crate) outcomes: Input,
+    /// dual extraction: extractor A's and B's outcome sheets
+    pub(crate) extractors: Option<(Input, Input)>,
     pub(crate) rob: Option<Input>,
     pub(crate) published: Option<Input>,
 }
@@ -64,6 +66,10 @@ impl Inputs {
             studies: Input::read(&cfg.extraction.studies)?,
             arms: opt(cfg.extraction.arms.as_deref())?,
             outcomes: Input::read(&cfg.extraction.outcomes)?,
+            extractors: match cfg.extraction.outcomes_extractors.as_deref() {
+                Some([a, b]) => Some((Input::read(a)?, Input::read(b)?)),
+                _ => None,
+            },
             rob: opt(cfg.rob.as_ref().map(|r| r.answers.as_path()))?,
             published: opt(cfg.review.published.as_deref())?,
         })

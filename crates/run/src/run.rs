@@ -150,6 +150,12 @@ fn extract_inputs(
             .iter()
             .map(|a| ("arms sheet".to_string(), h(&a.bytes))),
     );
+    extract_in.extend(inputs.extractors.iter().flat_map(|(a, b)| {
+        [
+            ("extractor A's sheet".to_string(), h(&a.bytes)),
+            ("extractor B's sheet".to_string(), h(&b.bytes)),
+        ]
+    }));
     extract_in.push((
         "[extraction] and outcome types".into(),
         dbg(&(&cfg.extraction, kinds)),

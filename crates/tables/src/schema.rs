@@ -84,7 +84,9 @@ const fn one_of(name: &'static str, accepted: &'static [&'static str]) -> Field 
 }
 use ColType::*;
 
+mod extraction;
 mod vocabulary;
+pub use extraction::*;
 pub use vocabulary::*;
 
 /// ingest/parse: one row per record in the search exports, in file order.
@@ -270,83 +272,6 @@ pub const OUTCOMES: TableSchema = TableSchema {
         opt("subgroups", Str),
     ],
 };
-
-/// extract: study characteristics. After these columns come the covariates the review declares
-/// in its config (`[extraction.covariates]`: text, number or yes/no), in the declared order.
-/// `n_treat`, `n_ctrl` are the randomized arm sizes where the sheet (or the arms) give them.
-pub const STUDIES: TableSchema = TableSchema {
-    extra: true,
-    name: "studies",
-    fields: &[
-        req("study_id", Str),
-        req("label", Str),
-        opt("ref", Str),
-        opt("design", Str),
-        opt("n_treat", Int),
-        opt("n_ctrl", Int),
-        opt("n_source", Str),
-        opt("citation", Str),
-    ],
-};
-
-/// extract: arms of every study (factorial trials have more than two).
-pub const ARMS: TableSchema = TableSchema {
-    extra: false,
-    name: "arms",
-    fields: &[
-        req("study_id", Str),
-        req("arm", Str),
-        req("group", Str),
-        req("factors", Str),
-        req("n", Int),
-        opt("source", Str),
-    ],
-};
-
-/// extract: per-study outcome data; missing cells stay missing. Which columns a row fills
-/// depends on the outcome's type: binary (events and totals per arm), continuous (mean, SD and n
-/// per arm) or generic (an estimate with its SE, or with its CI, on the outcome's declared scale).
-pub const OUTCOME_DATA: TableSchema = TableSchema {
-    extra: false,
-    name: "outcome_data",
-    fields: &[
-        req("study_id", Str),
-        req("outcome", Str),
-        opt("events_treat", Int),
-        opt("n_treat", Int),
-        opt("events_ctrl", Int),
-        opt("n_ctrl", Int),
-        one_of("status", &["reported", "derived", "missing"]),
-        opt("source", Str),
-        opt("timepoint", Str),
-        opt("evidence", Str),
-        opt("mean_treat", Float),
-        opt("sd_treat", Float),
-        opt("mean_ctrl", Float),
-        opt("sd_ctrl", Float),
-        opt("estimate", Float),
-        opt("se", Float),
-        opt("ci_lb", Float),
-        opt("ci_ub", Float),
-        opt("events", Int),
-        opt("n", Int),
-        opt("time", Float),
-        opt("time_treat", Float),
-        opt("time_ctrl", Float),
-        opt("r", Float),
-        opt("o_minus_e", Float),
-        opt("v", Float),
-        opt("md", Float),
-        opt("md_se", Float),
-        opt("derivation", Str),
-    ],
-};
-
-/// The measures a `measure` column may name (metafor's `escalc` names; OEV: O − E and V).
-pub const MEASURE_NAMES: &[&str] = &[
-    "OR", "RR", "RD", "MD", "SMD", "ROM", "GEN", "PR", "PLO", "PAS", "PFT", "IR", "IRR", "IRD",
-    "ZCOR", "COR", "OEV",
-];
 
 /// rob: RoB 2 domain and overall judgments, per study (`outcome` empty: every result of the
 /// study) and per result where the answers name an outcome.
@@ -581,6 +506,8 @@ pub const ALL: &[&TableSchema] = &[
     &STUDIES,
     &ARMS,
     &OUTCOME_DATA,
+    &EXTRACTION_CONFLICTS,
+    &EXTRACTION_AGREEMENT,
     &ROB,
     &EFFECTS,
     &RESULTS,

@@ -81,6 +81,14 @@ impl Config {
         if let Err(m) = self.dedup.thresholds.checked() {
             return bad("dedup.thresholds", m);
         }
+        self.check_extraction()?;
+        self.check_outcomes()?;
+        self.check_consistency()
+    }
+
+    /// `[extraction]`'s keys beyond its paths: covariate kinds, conversion methods, the ICC,
+    /// the two extractors' sheets.
+    fn check_extraction(&self) -> Result<(), Bad> {
         for (k, v) in &self.extraction.covariates {
             if v.as_str()
                 .and_then(metapipe_extract::CovKind::parse)
@@ -110,6 +118,17 @@ impl Config {
                 );
             }
         }
+        if let Some(x) = &self.extraction.outcomes_extractors {
+            if x.len() != 2 {
+                return bad(
+                    "extraction.outcomes_extractors",
+                    format!(
+                        "{} sheets: expected the two extractors' [\"A.csv\", \"B.csv\"]",
+                        x.len()
+                    ),
+                );
+            }
+        }
         match (self.extraction.icc, &self.extraction.icc_source) {
             (Some(i), _) if !(0.0..=1.0).contains(&i) => {
                 return bad("extraction.icc", format!("{i}: an ICC is within 0 to 1"))
@@ -124,8 +143,7 @@ impl Config {
             (None, Some(_)) => return bad("extraction.icc_source", "without icc".into()),
             _ => {}
         }
-        self.check_outcomes()?;
-        self.check_consistency()
+        Ok(())
     }
 
     /// Each `[[consistency]]` check: a known outcome, and an m-of-n reading that exists.

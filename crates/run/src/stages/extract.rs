@@ -37,6 +37,7 @@ pub(crate) fn extract_stage(
         },
         icc: cfg.extraction.icc.zip(cfg.extraction.icc_source.clone()),
     };
+    dual_extraction(cfg, inputs, st)?;
     let ex = extract::extract(
         &inputs.studies,
         inputs.arms.as_ref(),
@@ -72,6 +73,53 @@ pub(crate) fn extract_stage(
         "extract done"
     );
     Ok(ids)
+}
+
+/// Dual extraction: the two extractors' sheets compared (`extraction_conflicts`,
+/// `extraction_agreement`); with conflicts, the analyses run on a consensus sheet — `outcomes`
+/// must then be neither extractor's own sheet, else the run stops with the conflicts.
+fn dual_extraction(cfg: &Config, inputs: &Inputs, st: &Stage) -> Result<()> {
+    let Some((a, b)) = &inputs.extractors else {
+        return Ok(());
+    };
+    let (conflicts, agreement) = extract::dual::compare(a, b)?;
+    let n = conflicts.num_rows();
+    let consensus = &cfg.extraction.outcomes;
+    if n > 0 && (consensus == &a.path || consensus == &b.path) {
+        let (col, va, vb, la, lb) = (
+            conflicts.str("column"),
+            conflicts.str("value_a"),
+            conflicts.str("value_b"),
+            conflicts.int("line_a"),
+            conflicts.int("line_b"),
+        );
+        let list: Vec<String> = (0..n.min(20))
+            .map(|r| {
+                let at = |l: Option<i64>| l.map_or("-".to_string(), |l| l.to_string());
+                format!(
+                    "{}:{} vs {}:{} {}: {:?} vs {:?}",
+                    a.path.display(),
+                    at(la.get(r)),
+                    b.path.display(),
+                    at(lb.get(r)),
+                    col.get(r).unwrap_or(""),
+                    va.get(r).unwrap_or(""),
+                    vb.get(r).unwrap_or("")
+                )
+            })
+            .collect();
+        return Err(Error::data(format!(
+            "the two extractors disagree in {n} cells and `outcomes` is one of their sheets, not a consensus: resolve them in a third sheet and name it `outcomes`:\n  {}",
+            list.join("\n  ")
+        ))
+        .field("extraction.outcomes"));
+    }
+    for t in [&conflicts, &agreement] {
+        st.put(t)?;
+        st.csv(t, &format!("{}.csv", t.schema.name))?;
+    }
+    info!(conflicts = n, "dual extraction compared");
+    Ok(())
 }
 
 /// RoB 2 judgments of the included studies `ids`; answers may name one of `outcomes`.
