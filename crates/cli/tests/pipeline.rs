@@ -1101,6 +1101,8 @@ fn two_extractors_give_their_conflicts() {
         .find(|r| r["column"] == "events_treat")
         .unwrap();
     assert!(ev["agreeing"].parse::<i64>().unwrap() + 1 == ev["cells"].parse::<i64>().unwrap());
+    let html = std::fs::read_to_string(dir.join("report/index.html")).unwrap();
+    assert!(html.contains("<h2>Dual extraction</h2>") && html.contains("3 cells disagree"));
     let _ = std::fs::remove_dir_all(&d);
 }
 

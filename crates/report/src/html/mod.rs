@@ -25,6 +25,9 @@ pub struct ReportInput<'a> {
     pub sensitivity: Option<&'a Table>,
     /// what moved since the previous results (a living review's rerun)
     pub changes: Option<&'a Table>,
+    /// dual extraction: the cells where the two extractors disagree, and their agreement per
+    /// column
+    pub extraction: Option<(&'a Table, &'a Table)>,
     pub outcomes: Vec<OutcomeView>,
     pub treat_label: &'a str,
     pub ctrl_label: &'a str,
@@ -140,6 +143,22 @@ pub fn build(inp: &ReportInput) -> Result<Vec<(String, String)>> {
             "note",
         ],
     ));
+    if let Some((conflicts, agreement)) = inp.extraction {
+        html.push_str(&format!("<h2>Dual extraction</h2>\n<p class=\"note\">Two extractors' outcome sheets compared cell by cell: {} cells disagree (the analyses use the consensus sheet). Agreement per column:</p>\n", conflicts.num_rows()));
+        html.push_str(&table_html(
+            agreement,
+            &["column", "cells", "agreeing", "agreement"],
+        ));
+        if conflicts.num_rows() > 0 {
+            html.push_str(&table_html(
+                conflicts,
+                &[
+                    "study_id", "outcome", "arm", "column", "value_a", "value_b", "line_a",
+                    "line_b",
+                ],
+            ));
+        }
+    }
     figures(&mut html, &files, "Forest plots", "forest_");
     if let Some(t) = inp.sensitivity {
         html.push_str("<h2>Sensitivity and small-study analyses</h2>\n<p class=\"note\">Leave-one-out, cumulative and risk-of-bias analyses refit each outcome's own model; Egger's test, trim-and-fill and meta-regression are inverse-variance analyses of the per-study effects.</p>\n");

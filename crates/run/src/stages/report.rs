@@ -23,6 +23,8 @@ pub(crate) struct Written {
     pub(crate) arms: Table,
     pub(crate) sensitivity: Option<Table>,
     pub(crate) changes: Option<Table>,
+    /// dual extraction: the conflicts and the agreement per column
+    pub(crate) extraction: Option<(Table, Table)>,
 }
 
 /// The CSV outputs, the audit and consistency stages, and the report, from the stage tables.
@@ -44,6 +46,9 @@ pub(crate) fn report_stage(
         arms: st.get(&schema::ARMS)?,
         sensitivity: st.maybe(&schema::SENSITIVITY)?,
         changes: st.maybe(&schema::CHANGES)?,
+        extraction: st
+            .maybe(&schema::EXTRACTION_CONFLICTS)?
+            .zip(st.maybe(&schema::EXTRACTION_AGREEMENT)?),
     };
     let prisma_counts = csv_outputs(cfg, &written, st)?;
     let cons = consistency_stage(cfg, inputs, ids, &written, st)?;
@@ -284,6 +289,7 @@ pub(crate) fn write_report(
         consistency: cons,
         sensitivity: w.sensitivity.as_ref(),
         changes: w.changes.as_ref(),
+        extraction: w.extraction.as_ref().map(|(c, a)| (c, a)),
         outcomes: cfg
             .outcomes
             .iter()
