@@ -395,3 +395,42 @@ pub(crate) fn split_ctrl(r: &Row, counts: [(&str, &mut Option<i64>); 2]) -> Resu
         changed.join(", ")
     )))
 }
+
+/// The SE of a generic estimate from its two-sided p-value (Cochrane Handbook 6.3.2; Altman &
+/// Bland 2011): z = Φ⁻¹(1 − p/2), SE = |estimate|/z, on the outcome's scale (the log of a ratio
+/// for an outcome with `scale = "log"`).
+pub(crate) fn se_from_p(r: &Row, est: f64, p: f64, log: bool) -> Result<(f64, String)> {
+    if !(p > 0.0 && p < 1.0) {
+        return Err(r.err(
+            "estimate_p",
+            format!("{p}: a p-value gives an SE when 0 < p < 1"),
+        ));
+    }
+    let y = if log {
+        if est <= 0.0 {
+            return Err(r.err("estimate", format!("{est}: a ratio is > 0")));
+        }
+        est.ln()
+    } else {
+        est
+    };
+    if y == 0.0 {
+        return Err(r.err(
+            "estimate_p",
+            "an estimate of no effect has no SE from its p-value",
+        ));
+    }
+    let z = metapipe_meta::dist::qnorm_two_sided(1.0 - p);
+    let se = y.abs() / z;
+    let scale = if log { " of the log" } else { "" };
+    Ok((
+        se,
+        format!(
+            "se = {}: SE{scale} from p {} (z {}), |{}| / z",
+            fmt(se),
+            fmt(p),
+            fmt(z),
+            fmt(y)
+        ),
+    ))
+}

@@ -49,6 +49,8 @@ pub struct Spec<'a> {
     pub conversions: Methods,
     /// the review's ICC for cluster-randomised trials, with its source
     pub icc: Option<(f64, String)>,
+    /// the generic outcomes pooled on the log scale (their estimates are ratios)
+    pub log_outcomes: &'a [String],
 }
 
 /// The extract stage's tables.

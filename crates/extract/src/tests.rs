@@ -28,6 +28,7 @@ fn spec<'a>(
         outcomes,
         conversions: Methods::default(),
         icc: None,
+        log_outcomes: &[],
     }
 }
 
@@ -476,4 +477,38 @@ fn a_shared_control_is_split() {
         "study_id,outcome,events_treat,events_ctrl,split_ctrl\nt,death,6,9,1\n",
     );
     fails_at(&st, &bad, &outs, "split_ctrl", "2 or more");
+}
+
+/// A generic estimate with only its p-value gets its SE (Handbook 6.3.2), on the log scale for
+/// a ratio outcome.
+#[test]
+fn a_generic_estimate_gets_its_se_from_its_p_value() {
+    let st = tmp("s.csv", "study_id,label\na,A\nb,B\n");
+    let oc = tmp(
+        "o.csv",
+        "study_id,outcome,estimate,estimate_p,source\na,hr,0.7,0.03,paper\nb,diff,-1.2,0.2,paper\n",
+    );
+    let outs = [
+        ("hr".to_string(), OutcomeKind::Generic),
+        ("diff".to_string(), OutcomeKind::Generic),
+    ];
+    let mut sp = spec(&[], None, &outs);
+    let logs = ["hr".to_string()];
+    sp.log_outcomes = &logs;
+    let ex = extract(&st, None, &oc, &sp).unwrap();
+    let se = ex.outcome_data.float("se");
+    let z = |p: f64| metapipe_meta::dist::qnorm_two_sided(1.0 - p);
+    assert!((se.get(0).unwrap() - 0.7f64.ln().abs() / z(0.03)).abs() < 1e-12);
+    assert!((se.get(1).unwrap() - 1.2 / z(0.2)).abs() < 1e-12);
+    assert!(ex
+        .outcome_data
+        .str("derivation")
+        .get(0)
+        .unwrap()
+        .contains("SE of the log from p 0.03"));
+    let bad = tmp(
+        "o.csv",
+        "study_id,outcome,estimate,estimate_p\na,hr,0.7,1.5\n",
+    );
+    fails_at(&st, &bad, &outs, "estimate_p", "0 < p < 1");
 }

@@ -50,6 +50,7 @@ impl Parsed {
             f(v.v),
             f(v.md),
             f(v.md_se),
+            f(v.est_p),
             so(self.derivation.clone()),
         ]
     }
@@ -80,6 +81,8 @@ pub(crate) struct Values {
     /// a study's mean difference and its SE (continuous outcomes without arm data)
     pub(crate) md: Option<f64>,
     pub(crate) md_se: Option<f64>,
+    /// a generic estimate's two-sided p-value
+    pub(crate) est_p: Option<f64>,
 }
 
 impl Values {
@@ -108,6 +111,7 @@ impl Values {
             v: None,
             md: None,
             md_se: None,
+            est_p: None,
         }
     }
 
@@ -135,6 +139,7 @@ impl Values {
             v: r.number("v")?,
             md: r.number("md")?,
             md_se: r.number("md_se")?,
+            est_p: r.number("estimate_p")?,
         })
     }
 
@@ -190,6 +195,14 @@ impl Values {
             ("n_ctrl", &mut self.nc),
         ];
         notes.extend(crate::derive::cluster(r, icc, counts)?);
+        if let (Some(est), Some(p), None, None) = (self.est, self.est_p, self.se, self.lb) {
+            let log = r
+                .get("outcome")
+                .is_some_and(|o| spec.log_outcomes.iter().any(|l| l == o));
+            let (se, note) = crate::derive::se_from_p(r, est, p, log)?;
+            self.se = Some(se);
+            notes.push(note);
+        }
         notes.extend(crate::derive::split_ctrl(
             r,
             [("events_ctrl", &mut self.ec), ("n_ctrl", &mut self.nc)],

@@ -31,8 +31,8 @@ fn studies(rows: &[(&str, &str)]) -> Table {
 fn new_families_empty() -> Vec<metapipe_tables::Cell> {
     let mut v = vec![i(None), i(None)];
     v.extend((0..6).map(|_| f(None)));
-    // md, md_se, derivation
-    v.extend([f(None), f(None), so(None::<String>)]);
+    // md, md_se, estimate_p, derivation
+    v.extend([f(None), f(None), f(None), so(None::<String>)]);
     v
 }
 
@@ -310,7 +310,12 @@ fn a_mean_difference_with_its_se_pools_beside_arm_data() {
         r.extend((0..4).map(|_| f(None)));
         r.extend([i(None), i(None)]);
         r.extend((0..6).map(|_| f(None)));
-        r.extend([f(md.map(|m| m.0)), f(md.map(|m| m.1)), so(None::<String>)]);
+        r.extend([
+            f(md.map(|m| m.0)),
+            f(md.map(|m| m.1)),
+            f(None),
+            so(None::<String>),
+        ]);
         b.row(r);
     }
     let od = b.finish().unwrap();

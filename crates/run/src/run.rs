@@ -160,6 +160,10 @@ fn extract_inputs(
         "[extraction] and outcome types".into(),
         dbg(&(&cfg.extraction, kinds)),
     ));
+    extract_in.push((
+        "generic outcomes on the log scale".into(),
+        dbg(&crate::stages::extract::log_outcomes(cfg)),
+    ));
     extract_in
 }
 

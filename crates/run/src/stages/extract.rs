@@ -36,6 +36,7 @@ pub(crate) fn extract_stage(
                 .unwrap_or_default(),
         },
         icc: cfg.extraction.icc.zip(cfg.extraction.icc_source.clone()),
+        log_outcomes: &log_outcomes(cfg),
     };
     dual_extraction(cfg, inputs, st)?;
     let ex = extract::extract(
@@ -73,6 +74,18 @@ pub(crate) fn extract_stage(
         "extract done"
     );
     Ok(ids)
+}
+
+/// The generic outcomes pooled on the log scale (an estimate's SE from its p-value is the log's).
+pub(crate) fn log_outcomes(cfg: &Config) -> Vec<String> {
+    cfg.outcomes
+        .iter()
+        .filter(|o| {
+            cfg.spec(o)
+                .is_ok_and(|s| s.measure == metapipe_meta::Measure::GEN && s.log_scale)
+        })
+        .map(|o| o.id.clone())
+        .collect()
 }
 
 /// Dual extraction: the two extractors' sheets compared (`extraction_conflicts`,

@@ -70,6 +70,7 @@ pub const OUTCOME_DATA: TableSchema = TableSchema {
         opt("v", Float),
         opt("md", Float),
         opt("md_se", Float),
+        opt("estimate_p", Float),
         opt("derivation", Str),
     ],
 };
