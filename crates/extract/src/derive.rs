@@ -46,15 +46,7 @@ struct Reported {
 impl Reported {
     fn read(r: &Row, s: &str) -> Result<Reported> {
         let num = |c: &str| r.number(&format!("{c}_{s}"));
-        let level = match r.number("ci_level")? {
-            None => 0.95,
-            Some(l) if l > 1.0 && l < 100.0 => l / 100.0,
-            Some(l) if l > 0.0 && l < 1.0 => l,
-            Some(l) => {
-                let why = format!("{l}: expected a level such as 95 or 0.95");
-                return Err(r.err("ci_level", why));
-            }
-        };
+        let level = ci_level(r)?;
         Ok(Reported {
             median: num("median")?,
             q1: num("q1")?,
@@ -67,6 +59,19 @@ impl Reported {
             pct: num("events_pct")?,
             level,
         })
+    }
+}
+
+/// The level of the row's reported CIs (`ci_level`, a percentage or a fraction; 95% by default).
+fn ci_level(r: &Row) -> Result<f64> {
+    match r.number("ci_level")? {
+        None => Ok(0.95),
+        Some(l) => metapipe_meta::types::level_fraction(l).ok_or_else(|| {
+            r.err(
+                "ci_level",
+                format!("{l}: expected a level such as 95 or 0.95"),
+            )
+        }),
     }
 }
 
@@ -224,7 +229,7 @@ pub(crate) fn md_se(
         r.number("md_t")?,
         r.number("md_p")?,
     );
-    let level = Reported::read(r, "treat")?.level;
+    let level = ci_level(r)?;
     let (stat, col, how) = match (lb, ub, t, p) {
         (Some(lb), Some(ub), _, _) => (
             MdStat::Ci { lb, ub, level },
@@ -313,11 +318,11 @@ pub(crate) fn cluster(
     }))
 }
 
-/// A crossover trial's paired mean difference (Cochrane Handbook 23.2.6): from the reported
-/// within-participant differences (`md` with `sd_diff`: SE = sd_diff/√n), or from the periods'
-/// means and SDs with the within-participant correlation `corr` (md = mean_treat − mean_ctrl,
-/// SE = √((sd_t² + sd_c² − 2·corr·sd_t·sd_c)/n)); n the participants (`n_treat`). `None` for a
-/// row without `sd_diff` or `corr`.
+/// A crossover trial's paired mean difference (Cochrane Handbook 23.2, crossover trials): from
+/// the reported within-participant differences (`md` with `sd_diff`: SE = sd_diff/√n), or from
+/// the periods' means and SDs with the within-participant correlation `corr` (md = mean_treat −
+/// mean_ctrl, SE = √((sd_t² + sd_c² − 2·corr·sd_t·sd_c)/n)); n the participants (`n_treat`).
+/// `None` for a row without `sd_diff` or `corr`.
 pub(crate) fn crossover(
     r: &Row,
     md: Option<f64>,

@@ -348,7 +348,8 @@ fn cluster_trials_enter_with_effective_sizes() {
 }
 
 /// Crossover trials: the paired difference from the within-participant differences, or from the
-/// periods' means and SDs with the within-participant correlation (Handbook 23.2.6).
+/// periods' means and SDs with the within-participant correlation (Handbook 23.2, crossover
+/// trials).
 #[test]
 fn crossover_trials_give_a_paired_difference() {
     let st = tmp(

@@ -271,7 +271,8 @@ impl ZeroCell {
     };
 }
 
-fn finite(e: Effect) -> Option<Effect> {
+/// The effect where escalc gives one (a finite yi and vi).
+pub(crate) fn finite(e: Effect) -> Option<Effect> {
     if e.yi.is_finite() && e.vi.is_finite() {
         Some(e)
     } else {

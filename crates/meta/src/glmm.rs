@@ -92,7 +92,7 @@ fn cluster_ll(obs: &[Obs], tau: f64, theta: f64, alpha: f64) -> f64 {
 }
 
 /// Maximize a smooth unimodal function of one variable by Newton's method on central
-/// differences, from `x0`, with a bracketing fallback (golden section on [x0 − 50, x0 + 50]).
+/// differences, from `x0`, with a bracketing fallback (Brent's method on [x0 − 50, x0 + 50]).
 fn argmax_1d(f: impl Fn(f64) -> f64, x0: f64) -> f64 {
     let mut x = x0;
     for _ in 0..200 {
@@ -101,7 +101,7 @@ fn argmax_1d(f: impl Fn(f64) -> f64, x0: f64) -> f64 {
         let d1 = (fp - fm) / (2.0 * h);
         let d2 = (fp - 2.0 * f0 + fm) / (h * h);
         if d2.is_nan() || d2 >= 0.0 || !d1.is_finite() {
-            return golden(&f, x - 50.0, x + 50.0, 1e-12);
+            return brent_max(&f, x - 50.0, x + 50.0, 1e-12);
         }
         let mut step = -d1 / d2;
         // keep Newton from overshooting far
@@ -123,7 +123,7 @@ fn argmax_1d(f: impl Fn(f64) -> f64, x0: f64) -> f64 {
 
 /// The maximum of `f` on [lo, hi] by Brent's method (golden sections with parabolic steps; R's
 /// `optimize`), to `tol` relative.
-fn golden(f: &impl Fn(f64) -> f64, lo: f64, hi: f64, tol: f64) -> f64 {
+fn brent_max(f: &impl Fn(f64) -> f64, lo: f64, hi: f64, tol: f64) -> f64 {
     let c = (3.0 - 5f64.sqrt()) / 2.0;
     let (mut a, mut b) = (lo, hi);
     let mut x = a + c * (b - a);
@@ -224,25 +224,23 @@ impl Model {
             })
             .collect()
     }
-    /// The log-likelihood profiled over the α's.
-    fn profile(&self, tau: f64, theta: f64, start: &[f64]) -> f64 {
-        let al = self.alphas(tau, theta, start);
+    /// The log-likelihood at (τ, θ) and the clusters' α's.
+    fn ll(&self, tau: f64, theta: f64, al: &[f64]) -> f64 {
         self.clusters
             .iter()
-            .zip(&al)
+            .zip(al)
             .map(|(c, a)| cluster_ll(c, tau, theta, *a))
             .sum()
+    }
+    /// The log-likelihood profiled over the α's.
+    fn profile(&self, tau: f64, theta: f64, start: &[f64]) -> f64 {
+        self.ll(tau, theta, &self.alphas(tau, theta, start))
     }
     /// (θ̂, α̂) at τ.
     fn fit_at(&self, tau: f64, theta0: f64, start: &[f64]) -> (f64, Vec<f64>, f64) {
         let theta = argmax_1d(|t| self.profile(tau, t, start), theta0);
         let al = self.alphas(tau, theta, start);
-        let ll = self
-            .clusters
-            .iter()
-            .zip(&al)
-            .map(|(c, a)| cluster_ll(c, tau, theta, *a))
-            .sum();
+        let ll = self.ll(tau, theta, &al);
         (theta, al, ll)
     }
     /// The observed information's inverse for θ: −∂²ℓ over (τ, θ, α₁..αₖ) by central
@@ -351,7 +349,7 @@ fn fit(m: &Model, random: bool, vi: &[f64], level: f64) -> Result<GlmmFit, MetaE
         let q = |tau: f64| fit_at(tau).2;
         // τ on [0, 10] (a between-study SD of 10 logits is beyond any data); the likelihood is
         // unimodal in τ for these models
-        let tau = golden(&q, 0.0, 10.0, 1e-10);
+        let tau = brent_max(&q, 0.0, 10.0, 1e-10);
         let tau = if q(0.0) >= q(tau) { 0.0 } else { tau };
         let (theta, al, _) = fit_at(tau);
         (tau, theta, al)
@@ -373,12 +371,7 @@ fn fit(m: &Model, random: bool, vi: &[f64], level: f64) -> Result<GlmmFit, MetaE
         let t = |a: f64, b: f64| if a > 0.0 { a * (a / b).ln() } else { 0.0 };
         t(o.x, o.n) + t(o.n - o.x, o.n)
     };
-    let loglik = m
-        .clusters
-        .iter()
-        .zip(&al)
-        .map(|(c, a)| cluster_ll(c, tau, theta, *a) - c.iter().map(saturated).sum::<f64>())
-        .sum();
+    let loglik = m.ll(tau, theta, &al) - m.clusters.iter().flatten().map(saturated).sum::<f64>();
     if var.is_nan() || var <= 0.0 || var.is_infinite() {
         return Err(MetaError::NotEstimable(
             "GLMM: the information about the effect is not positive".into(),
@@ -388,10 +381,7 @@ fn fit(m: &Model, random: bool, vi: &[f64], level: f64) -> Result<GlmmFit, MetaE
     let z = theta / se;
     let crit = qnorm_two_sided(level);
     let tau2 = tau * tau;
-    let kf = vi.len() as f64;
-    let w: Vec<f64> = vi.iter().map(|v| 1.0 / v).collect();
-    let sw: f64 = w.iter().sum();
-    let vt = (kf - 1.0) / (sw - w.iter().map(|x| x * x).sum::<f64>() / sw);
+    let vt = crate::rma::typical_variance(vi);
     Ok(GlmmFit {
         k,
         estimate: theta,

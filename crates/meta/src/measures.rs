@@ -6,13 +6,10 @@
 //!
 //! Sources: metafor's `escalc` documentation (Viechtbauer 2010); Freeman & Tukey (1950) and
 //! Miller (1978) for the double arcsine and its inverse; Fisher (1921) for z; RevMan's "O-E and
-//! Variance" data type (Cochrane Handbook 6.8.2: log HR = (O − E)/V, SE = 1/√V).
+//! Variance" data type (Cochrane Handbook chapter 6, time-to-event data: log HR = (O − E)/V,
+//! SE = 1/√V).
 
-use crate::effect::{Effect, Family, Measure};
-
-fn finite(e: Effect) -> Option<Effect> {
-    (e.yi.is_finite() && e.vi.is_finite()).then_some(e)
-}
+use crate::effect::{finite, Effect, Family, Measure};
 
 /// A one-group proportion's effect (PR, PLO, PAS, PFT) from `xi` events of `ni`; `add` is
 /// added to the events and non-events of a study with none of either (PR, PLO; escalc's

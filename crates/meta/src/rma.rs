@@ -32,6 +32,13 @@ fn tr_p(wi: &[f64]) -> f64 {
     sw - sum(wi.iter().map(|w| w * w)) / sw
 }
 
+/// The "typical" within-study variance ṽ = (k − 1)/tr(P) with weights 1/vᵢ (Higgins & Thompson
+/// 2002), the denominator of the τ²-based I²; needs k ≥ 2.
+pub(crate) fn typical_variance(vi: &[f64]) -> f64 {
+    let w: Vec<f64> = vi.iter().map(|v| 1.0 / v).collect();
+    (vi.len() - 1) as f64 / tr_p(&w)
+}
+
 fn validate(yi: &[f64], vi: &[f64]) -> Result<(), MetaError> {
     if yi.is_empty() {
         return Err(MetaError::NoStudies);
@@ -252,8 +259,7 @@ fn heterogeneity_iv(
     }
     let df = (k - 1) as f64;
     let q = cochran_q(yi, vi);
-    let w: Vec<f64> = vi.iter().map(|v| 1.0 / v).collect();
-    let vt = df / tr_p(&w);
+    let vt = typical_variance(vi);
     let (i2, h2) = if method.is_random() {
         (100.0 * tau2 / (vt + tau2), tau2 / vt + 1.0)
     } else {

@@ -175,6 +175,18 @@ impl Default for Options {
     }
 }
 
+/// A confidence level as a fraction, from a percentage (95) or a fraction (0.95); `None` for
+/// anything else (0, 100, out of range).
+pub fn level_fraction(l: f64) -> Option<f64> {
+    if l > 1.0 && l < 100.0 {
+        Some(l / 100.0)
+    } else if l > 0.0 && l < 1.0 {
+        Some(l)
+    } else {
+        None
+    }
+}
+
 /// Why a model could not be fitted.
 #[derive(Clone, Debug, PartialEq)]
 pub enum MetaError {

@@ -229,21 +229,20 @@ fn fit_one(
     rows: &[StudyData],
     effects: &[Option<(f64, f64)>],
 ) -> Result<Fit, String> {
-    let tables: Vec<Binary> = if spec.measure.is_binary() {
-        rows.iter().map(StudyData::binary).collect()
-    } else {
-        vec![]
+    use metapipe_meta::effect::Family;
+    let family = spec.measure.family();
+    let tables: Vec<Binary> = match family {
+        Family::Binary => rows.iter().map(StudyData::binary).collect(),
+        _ => vec![],
     };
-    let family_rows: Vec<Vec<f64>> = rows
-        .iter()
-        .map(|r| r.family_row(spec.measure.family()))
-        .collect();
-    let studies = if spec.measure.is_binary() {
-        Studies::Binary(&tables)
-    } else if family_rows.iter().any(|r| !r.is_empty()) {
-        Studies::Rows(&family_rows)
-    } else {
-        Studies::Effects(effects)
+    let family_rows: Vec<Vec<f64>> = match family {
+        Family::Binary | Family::Continuous | Family::Generic => vec![],
+        f => rows.iter().map(|r| r.family_row(f)).collect(),
+    };
+    let studies = match family {
+        Family::Binary => Studies::Binary(&tables),
+        Family::Continuous | Family::Generic => Studies::Effects(effects),
+        _ => Studies::Rows(&family_rows),
     };
     analysis::fit(
         spec.measure,

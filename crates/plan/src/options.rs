@@ -374,17 +374,13 @@ fn zeros(convention: Convention, drop00: Option<bool>) -> Result<Zeros, Bad> {
 
 /// The confidence level, as a fraction.
 fn level(a: &AnalysisCfg) -> Result<f64, Bad> {
-    Ok(match a.level {
-        None => 0.95,
-        Some(l) if l > 1.0 && l < 100.0 => l / 100.0,
-        Some(l) if l > 0.0 && l < 1.0 => l,
-        Some(l) => {
-            return Err((
-                "level",
-                format!("{l}: expected a confidence level such as 95 or 0.95"),
-            ))
-        }
-    })
+    match a.level {
+        None => Ok(0.95),
+        Some(l) => metapipe_meta::types::level_fraction(l).ok_or((
+            "level",
+            format!("{l}: expected a confidence level such as 95 or 0.95"),
+        )),
+    }
 }
 
 /// Whether a generic outcome is pooled on the log scale.

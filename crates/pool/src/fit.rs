@@ -35,13 +35,15 @@ pub(crate) fn effects(
             analysis::effects(measure, Data::Continuous(&rows), zeros)
         }
         Layout::Var | Layout::Se => (0..n).map(|j| Some((cols[0][j], cols[1][j]))).collect(),
-        Layout::Rows(_) => {
-            let rows: Vec<Vec<f64>> = (0..n)
-                .map(|j| cols.iter().map(|c| c[j]).collect())
-                .collect();
-            analysis::effects(measure, Data::Rows(&rows), zeros)
-        }
+        Layout::Rows(_) => analysis::effects(measure, Data::Rows(&rows(cols)), zeros),
     }
+}
+
+/// A family's rows (one per study, the family's columns in order) from the table's columns.
+fn rows(cols: &[&[f64]]) -> Vec<Vec<f64>> {
+    (0..cols[0].len())
+        .map(|j| cols.iter().map(|c| c[j]).collect())
+        .collect()
 }
 
 /// The 2×2 tables of the rows (`ai, n1i, ci, n2i` columns).
@@ -66,14 +68,9 @@ pub(crate) fn fit(
         pi: a.pi,
     };
     // the studies as the dispatcher takes them: 2x2 tables, a family's rows, or effects
-    let (tables, rows): (Vec<Binary>, Vec<Vec<f64>>) = match layout {
+    let (tables, family): (Vec<Binary>, Vec<Vec<f64>>) = match layout {
         Layout::Totals | Layout::NonEvents => (tables(cols), vec![]),
-        Layout::Rows(_) => (
-            vec![],
-            (0..cols[0].len())
-                .map(|j| cols.iter().map(|c| c[j]).collect())
-                .collect(),
-        ),
+        Layout::Rows(_) => (vec![], rows(cols)),
         _ => (vec![], vec![]),
     };
     let (studies, effects) = match layout {
@@ -82,7 +79,7 @@ pub(crate) fn fit(
             (s, analysis::effects(a.measure, s, a.zeros))
         }
         Layout::Rows(_) => {
-            let s = Data::Rows(&rows);
+            let s = Data::Rows(&family);
             (s, analysis::effects(a.measure, s, a.zeros))
         }
         _ => (
