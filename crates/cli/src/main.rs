@@ -25,6 +25,20 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
+enum ImportCmd {
+    /// A RevMan review (RevMan 5 .rm5, RevMan 5's "Data and analyses" CSV export, or a RevMan Web
+    /// data package .zip) as pipelines/NAME.toml and data/NAME/, RevMan's results in published.csv
+    Revman {
+        file: PathBuf,
+        #[arg(long)]
+        name: String,
+        /// the project directory holding pipelines/ and data/
+        #[arg(long, default_value = ".")]
+        root: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum Cmd {
     /// Run one review: `metapipe run pipelines/<name>.toml`
     Run {
@@ -40,6 +54,9 @@ enum Cmd {
         #[arg(long, default_value = ".")]
         root: PathBuf,
     },
+    /// Bring a review in from another tool: `metapipe import revman FILE --name NAME`
+    #[command(subcommand)]
+    Import(ImportCmd),
     /// Pool a study table (CSV or Parquet; metafor's column names or the pipeline's)
     Pool(PoolOpts),
     /// Parse search exports into one records table (.parquet or .csv)
@@ -276,6 +293,9 @@ fn real_main() -> Result<String, Error> {
             Ok(String::new())
         }
         Cmd::Init { name, root } => init::init(&root, &name),
+        Cmd::Import(ImportCmd::Revman { file, name, root }) => {
+            metapipe_run::import::import_revman(&file, &root, &name)
+        }
         Cmd::Pool(o) => pool_cmd::pool(&pool_args(o)?),
         Cmd::GenRecords {
             n,

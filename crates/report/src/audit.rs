@@ -13,6 +13,8 @@
 //! - `k`: `outcome[/subgroup]`, the number of studies in the analysis set;
 //! - `pooled`: `outcome[/subgroup][@fixed|@random]`, "estimate (lb-ub) I2 x%" (I² optional)
 //!   against the pooled result (without `@`, the random-effects row when there are both);
+//! - `stat`, `study_stat`: one figure of an analysis or of a study in it, as a tool stored it at
+//!   full precision (RevMan's results, imported with the review; `audit/stats.rs`);
 //! - `other`: a figure with no study-level input here (reported as not computable).
 
 use metapipe_tables::schema::AUDIT;
@@ -31,6 +33,8 @@ pub struct Facts<'a> {
     /// factorial margins (`metapipe_extract::factor_margins`)
     pub margins: &'a DataFrame,
     pub results: &'a Table,
+    /// the per-study effects each analysis used
+    pub effects: &'a Table,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -48,7 +52,16 @@ const NA: &str = "not computable";
 
 /// The kinds `published.csv` may name.
 pub const KINDS: &[&str] = &[
-    "prisma", "sum", "percent", "fraction", "margin", "k", "pooled", "other",
+    "prisma",
+    "sum",
+    "percent",
+    "fraction",
+    "margin",
+    "k",
+    "pooled",
+    "stat",
+    "study_stat",
+    "other",
 ];
 
 /// Parse "0.83 (0.57-1.22) I2 18%" (the I² part optional).
@@ -311,6 +324,8 @@ fn audit_one(p: &Published, facts: &Facts) -> AuditRow {
             None => row(None, NA, format!("no analysis {} in the pipeline", p.of)),
         },
         "pooled" => pooled(p, facts),
+        "stat" => stats::stat(p, facts),
+        "study_stat" => stats::study_stat(p, facts),
         "other" => row(
             None,
             NA,
@@ -560,5 +575,6 @@ pub fn audit_table(rows: &[AuditRow]) -> Result<Table> {
 }
 
 mod published;
+mod stats;
 #[cfg(test)]
 mod tests;

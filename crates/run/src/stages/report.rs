@@ -258,6 +258,7 @@ pub(crate) fn audit_stage(
         outcome_data: &w.outcome_data,
         margins: &margins,
         results: &w.results,
+        effects: &w.effects,
     };
     let mut rows = audit::audit(&published, &facts);
     if let Some(c) = cons {

@@ -1,0 +1,249 @@
+//! RevMan in (issue 25): the three files RevMan wrote for one small review (`../shared/revman/`:
+//! a RevMan 5 `.rm5`, RevMan 5's CSV export and a RevMan Web data package) imported with
+//! `metapipe import revman` and run: every figure RevMan stored — each analysis's estimate, CI,
+//! Chi², df, P, I², Z and P, each study's estimate, CI, SE and weight — equals metapipe's, by the
+//! run's own audit (1e-6 relative, or the printed digits where RevMan printed fewer).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn shared() -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/revman");
+    assert!(
+        p.is_dir(),
+        "{}: the RevMan files (../shared beside the repository) are missing",
+        p.display()
+    );
+    p
+}
+
+fn tmpdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mp-revman-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn metapipe(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_metapipe"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn ok(o: &Output) {
+    assert!(
+        o.status.success(),
+        "exit {:?}: {}",
+        o.status.code(),
+        String::from_utf8_lossy(&o.stderr)
+    );
+}
+
+fn csv_rows(p: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    r.records()
+        .map(|x| {
+            h.iter()
+                .cloned()
+                .zip(x.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+/// Import `file` as `name` into `dir` and run it; the audit rows.
+fn import_and_run(dir: &Path, file: &str, name: &str) -> Vec<BTreeMap<String, String>> {
+    let src = shared().join(file);
+    ok(&metapipe(
+        dir,
+        &["import", "revman", src.to_str().unwrap(), "--name", name],
+    ));
+    ok(&metapipe(
+        dir,
+        &["run", &format!("pipelines/{name}.toml"), "--out", "out"],
+    ));
+    csv_rows(&dir.join("out").join(name).join("audit.csv"))
+}
+
+/// Every RevMan figure matched; `expect` figures in all, among them `must` (item suffixes).
+fn all_match(audit: &[BTreeMap<String, String>], expect: usize, must: &[&str]) {
+    assert_eq!(audit.len(), expect, "{audit:#?}");
+    for r in audit {
+        assert_eq!(r["status"], "match", "{r:?}");
+    }
+    for m in must {
+        assert!(
+            audit.iter().any(|r| r["item"].ends_with(m)),
+            "no figure {m}"
+        );
+    }
+}
+
+#[test]
+fn rm5_results_equal_revman_to_1e_6() {
+    let d = tmpdir("rm5");
+    let audit = import_and_run(&d, "Fleiss1993.rm5", "fleiss_rm5");
+    // 1.1 (MH OR, fixed): 9 figures + 7 studies x 5; 1.2 (SMD): RevMan stored only its df
+    all_match(
+        &audit,
+        45,
+        &[
+            "Infarction Q_p",
+            "Infarction z",
+            "Infarction I2",
+            "ISIS-2 weight",
+            "MRC-1 se",
+        ],
+    );
+    let cfg = std::fs::read_to_string(d.join("pipelines/fleiss_rm5.toml")).unwrap();
+    assert!(
+        cfg.contains("measure = \"OR\"\nconvention = \"revman\"\nmethod = \"MH\""),
+        "{cfg}"
+    );
+    assert!(cfg.contains("measure = \"SMD\""), "{cfg}");
+    let readme = std::fs::read_to_string(d.join("data/fleiss_rm5/README.md")).unwrap();
+    assert!(
+        readme.contains(
+            "1.2 (Mental Health Treatment versus Control): the file stores no computed results"
+        ),
+        "{readme}"
+    );
+}
+
+#[test]
+fn csv_export_results_equal_revman_to_its_printed_digits() {
+    let d = tmpdir("csv");
+    let audit = import_and_run(&d, "Fleiss1993_CR.csv", "fleiss_csv");
+    // the export is an MD analysis with results: 2 analyses x 9 + 12 studies x 5
+    all_match(
+        &audit,
+        78,
+        &["Control Q_p", "Control z", "Wilson weight", "Davis se"],
+    );
+}
+
+#[test]
+fn data_package_results_equal_revman_and_its_zeros_are_not_figures() {
+    let d = tmpdir("zip");
+    let audit = import_and_run(&d, "Fleiss1993.zip", "fleiss_zip");
+    // 1.1: 9 figures + 7 studies x 4 (no SE in a package); 1.2's printed zeros are dropped
+    all_match(&audit, 37, &["Infarction Q_p", "AMIS weight"]);
+    assert!(
+        !audit.iter().any(|r| r["item"].starts_with("1.2")),
+        "{audit:?}"
+    );
+    let readme = std::fs::read_to_string(d.join("data/fleiss_zip/README.md")).unwrap();
+    assert!(readme.contains("all printed as 0"), "{readme}");
+    // the data rows themselves are imported
+    let od = csv_rows(&d.join("data/fleiss_zip/outcome_data.csv"));
+    let davis = od.iter().find(|r| r["study_id"] == "Davis").unwrap();
+    assert_eq!(
+        (davis["mean_treat"].as_str(), davis["sd_ctrl"].as_str()),
+        ("5", "3.8")
+    );
+}
+
+#[test]
+fn a_figure_off_by_more_than_1e_6_is_a_mismatch() {
+    let d = tmpdir("off");
+    import_and_run(&d, "Fleiss1993.rm5", "off");
+    let p = d.join("data/off/published.csv");
+    let text = std::fs::read_to_string(&p).unwrap();
+    // RevMan's P for heterogeneity, moved by 2e-6 relative
+    let changed = text.replace("0.1269422521561745", "0.1269425");
+    assert_ne!(text, changed);
+    std::fs::write(&p, changed).unwrap();
+    ok(&metapipe(
+        &d,
+        &["run", "pipelines/off.toml", "--out", "out2"],
+    ));
+    let audit = csv_rows(&d.join("out2/off/audit.csv"));
+    let bad: Vec<_> = audit.iter().filter(|r| r["status"] != "match").collect();
+    assert_eq!(bad.len(), 1, "{bad:?}");
+    assert!(bad[0]["item"].ends_with("Q_p"));
+}
+
+/// Bad files: an error naming the file, line and field; exit non-zero; nothing written.
+#[test]
+fn bad_revman_files_are_clear_errors_and_write_nothing() {
+    let d = tmpdir("bad");
+    let rm5 = std::fs::read(shared().join("Fleiss1993.rm5")).unwrap();
+    let text: String = rm5.iter().map(|&b| b as char).collect();
+    let cases: Vec<(&str, String, &str)> = vec![
+        (
+            "trunc.rm5",
+            text[..text.find("</ANALYSES_AND_DATA>").unwrap()].to_string(),
+            "is not closed",
+        ),
+        (
+            "cut.rm5",
+            text[..text.len() - 200].to_string(),
+            "malformed XML",
+        ),
+        (
+            "num.rm5",
+            text.replace("EVENTS_1=\"49\"", "EVENTS_1=\"4x9\""),
+            "EVENTS_1: \"4x9\" is not a number",
+        ),
+        (
+            "type.rm5",
+            text.replace("<CONT_OUTCOME ", "<IV_OUTCOME ")
+                .replace("</CONT_OUTCOME>", "</IV_OUTCOME>"),
+            "IV_OUTCOME: RevMan data type <IV_OUTCOME> is not imported",
+        ),
+        (
+            "study.rm5",
+            text.replace("STUDY_ID=\"STD-CDP\"", "STUDY_ID=\"STD-XYZ\""),
+            "STUDY_ID: STD-XYZ: not an included study",
+        ),
+    ];
+    for (file, body, says) in cases {
+        let p = d.join(file);
+        std::fs::write(&p, body.chars().map(|c| c as u8).collect::<Vec<u8>>()).unwrap();
+        let o = metapipe(
+            &d,
+            &["import", "revman", p.to_str().unwrap(), "--name", "x"],
+        );
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert!(!o.status.success(), "{file}");
+        assert!(
+            err.contains(&format!("{}:", p.display())) && err.contains(says),
+            "{file}: {err}"
+        );
+        assert!(
+            !d.join("pipelines/x.toml").exists() && !d.join("data/x").exists(),
+            "{file}"
+        );
+    }
+    // a line and column of the CSV export
+    let csv = std::fs::read_to_string(shared().join("Fleiss1993_CR.csv")).unwrap();
+    let p = d.join("bad.csv");
+    std::fs::write(&p, csv.replace(",49,0,0,615,", ",49,0,0,6l5,")).unwrap();
+    let o = metapipe(
+        &d,
+        &["import", "revman", p.to_str().unwrap(), "--name", "x"],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        err.contains(&format!(
+            "{}:4: Total 1: \"6l5\" is not a number",
+            p.display()
+        )),
+        "{err}"
+    );
+    // never overwrites
+    let src = shared().join("Fleiss1993.rm5");
+    ok(&metapipe(
+        &d,
+        &["import", "revman", src.to_str().unwrap(), "--name", "y"],
+    ));
+    let o = metapipe(
+        &d,
+        &["import", "revman", src.to_str().unwrap(), "--name", "y"],
+    );
+    assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("never overwrites"));
+}
