@@ -247,3 +247,33 @@ fn bad_revman_files_are_clear_errors_and_write_nothing() {
     );
     assert!(!o.status.success() && String::from_utf8_lossy(&o.stderr).contains("never overwrites"));
 }
+
+/// `pipelines/fleiss1993.toml` and `data/fleiss1993/` are what `metapipe import revman` writes
+/// from `../shared/revman/Fleiss1993.rm5`, byte for byte.
+#[test]
+fn the_committed_fleiss_review_is_a_fresh_import() {
+    let d = tmpdir("fresh");
+    let src = shared().join("Fleiss1993.rm5");
+    ok(&metapipe(
+        &d,
+        &[
+            "import",
+            "revman",
+            src.to_str().unwrap(),
+            "--name",
+            "fleiss1993",
+        ],
+    ));
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    for f in [
+        "pipelines/fleiss1993.toml",
+        "data/fleiss1993/studies.csv",
+        "data/fleiss1993/outcome_data.csv",
+        "data/fleiss1993/published.csv",
+        "data/fleiss1993/README.md",
+    ] {
+        let a = std::fs::read(d.join(f)).unwrap();
+        let b = std::fs::read(repo.join(f)).unwrap();
+        assert!(a == b, "{f} differs from a fresh import");
+    }
+}
