@@ -39,6 +39,20 @@ enum ImportCmd {
 }
 
 #[derive(Subcommand)]
+enum ExportCmd {
+    /// A review's studies, outcome data, settings and results as a RevMan 5 file (.rm5)
+    Revman {
+        config: PathBuf,
+        /// the .rm5 to write
+        #[arg(long)]
+        out: PathBuf,
+        /// the output root the review was run into (its tables in RESULTS/<name>/)
+        #[arg(long, default_value = "out")]
+        results: PathBuf,
+    },
+}
+
+#[derive(Subcommand)]
 enum Cmd {
     /// Run one review: `metapipe run pipelines/<name>.toml`
     Run {
@@ -57,6 +71,9 @@ enum Cmd {
     /// Bring a review in from another tool: `metapipe import revman FILE --name NAME`
     #[command(subcommand)]
     Import(ImportCmd),
+    /// Write a review that has been run to another tool's file: `metapipe export revman CONFIG --out FILE.rm5`
+    #[command(subcommand)]
+    Export(ExportCmd),
     /// Pool a study table (CSV or Parquet; metafor's column names or the pipeline's)
     Pool(PoolOpts),
     /// Parse search exports into one records table (.parquet or .csv)
@@ -293,6 +310,11 @@ fn real_main() -> Result<String, Error> {
             Ok(String::new())
         }
         Cmd::Init { name, root } => init::init(&root, &name),
+        Cmd::Export(ExportCmd::Revman {
+            config,
+            out,
+            results,
+        }) => metapipe_run::export::export_revman(&config, &results, &out),
         Cmd::Import(ImportCmd::Revman { file, name, root }) => {
             metapipe_run::import::import_revman(&file, &root, &name)
         }

@@ -277,3 +277,166 @@ fn the_committed_fleiss_review_is_a_fresh_import() {
         assert!(a == b, "{f} differs from a fresh import");
     }
 }
+
+/// RevMan out: `metapipe export revman` → `metapipe import revman` gives the same studies and
+/// outcome data (byte-identical sheets) and the same results (byte-identical `results.csv` and
+/// `per_study_effects.csv`); the re-imported review's published figures are metapipe's own and
+/// all match; exporting the re-imported review gives the same file (a fixed point). Its
+/// `published.csv` and README differ from the first import by design: they hold the exporting
+/// tool's figures and the file's origin.
+#[test]
+fn export_then_import_is_the_same_review() {
+    let d = tmpdir("roundtrip");
+    for sub in ["a", "b", "x", "y"] {
+        std::fs::create_dir_all(d.join(sub)).unwrap();
+    }
+    let (a, b) = (d.join("a"), d.join("b"));
+    import_and_run(&a, "Fleiss1993.rm5", "fl");
+    let x = d.join("x/Fleiss1993.rm5");
+    ok(&metapipe(
+        &a,
+        &[
+            "export",
+            "revman",
+            "pipelines/fl.toml",
+            "--out",
+            x.to_str().unwrap(),
+        ],
+    ));
+    ok(&metapipe(
+        &b,
+        &["import", "revman", x.to_str().unwrap(), "--name", "fl"],
+    ));
+    ok(&metapipe(&b, &["run", "pipelines/fl.toml", "--out", "out"]));
+    for f in [
+        "data/fl/studies.csv",
+        "data/fl/outcome_data.csv",
+        "out/fl/results.csv",
+        "out/fl/per_study_effects.csv",
+    ] {
+        let (ra, rb) = (
+            std::fs::read(a.join(f)).unwrap(),
+            std::fs::read(b.join(f)).unwrap(),
+        );
+        assert!(ra == rb, "{f} differs after export and import");
+    }
+    let audit = csv_rows(&b.join("out/fl/audit.csv"));
+    // both analyses now carry results: 2 x 9 + 12 studies x 5
+    all_match(&audit, 78, &["Control Q_p", "Wilson weight"]);
+    let y = d.join("y/Fleiss1993.rm5");
+    ok(&metapipe(
+        &b,
+        &[
+            "export",
+            "revman",
+            "pipelines/fl.toml",
+            "--out",
+            y.to_str().unwrap(),
+        ],
+    ));
+    assert!(
+        std::fs::read(&x).unwrap() == std::fs::read(&y).unwrap(),
+        "a second export differs"
+    );
+}
+
+#[test]
+fn export_refuses_what_revman_5_cannot_hold() {
+    let d = tmpdir("exp-bad");
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap();
+    let cfg = repo.join("pipelines/ets-lung-cancer.toml");
+    let out = d.join("x.rm5");
+    // not run yet
+    let o = metapipe(
+        &d,
+        &[
+            "export",
+            "revman",
+            cfg.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    assert!(
+        !o.status.success() && String::from_utf8_lossy(&o.stderr).contains("run the review first")
+    );
+    ok(&metapipe(
+        &d,
+        &["run", cfg.to_str().unwrap(), "--out", "out"],
+    ));
+    let o = metapipe(
+        &d,
+        &[
+            "export",
+            "revman",
+            cfg.to_str().unwrap(),
+            "--out",
+            out.to_str().unwrap(),
+        ],
+    );
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success() && err.contains("outcome lung_cancer: measure GEN"),
+        "{err}"
+    );
+    assert!(!out.exists());
+}
+
+/// A review with subgroups (the BCG trials by allocation, RR by DerSimonian-Laird under RevMan
+/// 5's rules) exported and imported back: RevMan's subgroups become a studies column, and every
+/// overall, subgroup and study figure of the export equals the re-imported review's run.
+#[test]
+fn subgroups_survive_export_and_import() {
+    let d = tmpdir("subgroups");
+    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap();
+    let data = repo.join("data/bcg-tb");
+    // the tb outcome's rows alone
+    let od = std::fs::read_to_string(data.join("outcome_data.csv")).unwrap();
+    let tb: String = od
+        .lines()
+        .enumerate()
+        .filter(|(i, l)| *i == 0 || l.contains("\"tb\","))
+        .map(|(_, l)| format!("{l}\n"))
+        .collect();
+    std::fs::write(d.join("od.csv"), tb).unwrap();
+    let cfg = format!(
+        "[review]\nname = \"bcg\"\ntitle = \"BCG by allocation\"\ntreat_label = \"BCG\"\nctrl_label = \"No vaccine\"\n\n[extraction]\nstudies = \"{}\"\noutcomes = \"{}\"\n\n[extraction.covariates]\nyear = \"number\"\nalloc = \"text\"\n\n[[outcomes]]\nid = \"tb\"\nlabel = \"Tuberculosis\"\nmeasure = \"RR\"\nconvention = \"revman\"\nmethod = \"DL\"\nsubgroup_by = \"alloc\"\n",
+        data.join("studies.csv").display(),
+        d.join("od.csv").display()
+    );
+    std::fs::write(d.join("bcg.toml"), cfg).unwrap();
+    ok(&metapipe(&d, &["run", "bcg.toml", "--out", "out"]));
+    let x = d.join("bcg.rm5");
+    ok(&metapipe(
+        &d,
+        &["export", "revman", "bcg.toml", "--out", x.to_str().unwrap()],
+    ));
+    let text = std::fs::read_to_string(&x).unwrap();
+    assert_eq!(text.matches("<DICH_SUBGROUP ").count(), 3, "{text}");
+    ok(&metapipe(
+        &d,
+        &["import", "revman", x.to_str().unwrap(), "--name", "back"],
+    ));
+    let cfg2 = std::fs::read_to_string(d.join("pipelines/back.toml")).unwrap();
+    assert!(
+        cfg2.contains("subgroup_by = \"subgroup_1_1\"") && cfg2.contains("method = \"DL\""),
+        "{cfg2}"
+    );
+    ok(&metapipe(
+        &d,
+        &["run", "pipelines/back.toml", "--out", "out"],
+    ));
+    let audit = csv_rows(&d.join("out/back/audit.csv"));
+    // overall 10 figures (tau2 too) + 3 subgroups x 10 + 13 studies x 5
+    all_match(
+        &audit,
+        10 + 30 + 65,
+        &["random tau2", "systematic I2", "alternate z"],
+    );
+}

@@ -129,3 +129,18 @@ fn start(e: &BytesStart, line: usize) -> Node {
         ..Default::default()
     }
 }
+
+/// `s` with XML's special characters escaped (attribute values and text).
+pub fn escape(s: &str) -> String {
+    let mut o = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => o.push_str("&amp;"),
+            '<' => o.push_str("&lt;"),
+            '>' => o.push_str("&gt;"),
+            '"' => o.push_str("&quot;"),
+            c => o.push(c),
+        }
+    }
+    o
+}

@@ -8,6 +8,7 @@
 //! call [`run::run`].
 
 pub mod config;
+pub mod export;
 pub mod import;
 pub mod incremental;
 pub mod init;

@@ -189,6 +189,8 @@ fn published(rv: &Review, source: &str) -> String {
                     String::new(),
                 ]));
             }
+            // a study's figures are of the whole analysis (RevMan prints a study's weight as its
+            // share of the overall total, subgroups or not)
             for d in &g.rows {
                 for (k, v) in &d.stored {
                     let item = format!("{} {} {k}", a.label(), d.study);
@@ -196,7 +198,7 @@ fn published(rv: &Review, source: &str) -> String {
                         src.clone(),
                         item,
                         "study_stat".into(),
-                        format!("{target}|{}:{k}", d.study),
+                        format!("{id}|{}:{k}", d.study),
                         v.clone(),
                         format!("analysis {}, study {}", a.label(), d.study),
                         String::new(),

@@ -1,10 +1,12 @@
 //! RevMan reviews: one model read from three formats, written as a metapipe review.
 
 mod csv_export;
+mod export;
 mod import;
 mod package;
 mod rm5;
 
+pub use export::{export, study_id};
 pub use import::files;
 
 use metapipe_tables::{Error, Result};
