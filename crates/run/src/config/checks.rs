@@ -59,7 +59,8 @@ impl Config {
         }
         for (field, f) in self.files() {
             *f = resolve(base, f);
-            if !f.is_file() {
+            // a workbook's worksheet is named after a `#` (book.xlsx#Sheet)
+            if !metapipe_tables::sheet::split_workbook(f).0.is_file() {
                 return bad(field, format!("file not found: {}", f.display()));
             }
         }

@@ -17,8 +17,11 @@ pub struct Input {
 }
 
 impl Input {
+    /// The file at `path`; a workbook's worksheet may be named after a `#` (`book.xlsx#Sheet`),
+    /// the workbook read and the path kept whole.
     pub fn read(path: &Path) -> Result<Input> {
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let (file, _) = crate::sheet::split_workbook(path);
+        let bytes = std::fs::read(&file).map_err(|e| Error::io(&file, e))?;
         Ok(Input {
             path: path.to_path_buf(),
             bytes,
@@ -26,7 +29,7 @@ impl Input {
     }
     /// An input that may be absent (`None` when no file is at `path`).
     pub fn read_if_present(path: &Path) -> Result<Option<Input>> {
-        if path.exists() {
+        if crate::sheet::split_workbook(path).0.exists() {
             Input::read(path).map(Some)
         } else {
             Ok(None)

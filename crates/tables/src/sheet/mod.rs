@@ -1,10 +1,26 @@
-//! The one reader of the CSV sheets a review team writes (extraction sheets, screening logs,
-//! RoB answers, `published.csv`, dedup decisions): the header checked for the columns a reader
-//! needs, headers and cells trimmed, an empty cell absent, and every error at `file:line: column`.
+//! The one reader of the sheets a review team writes (extraction sheets, screening logs, RoB
+//! answers, `published.csv`, dedup decisions), as CSV or as an Excel workbook (`xlsx.rs`): the
+//! header checked for the columns a reader needs, headers and cells trimmed, an empty cell
+//! absent, and every error at `file:line: column` (a workbook's at `book.xlsx:Sheet!F5`).
+
+mod xlsx;
 
 use crate::io::Input;
 use crate::{Error, Result};
+use std::borrow::Cow;
 use std::path::Path;
+pub use xlsx::{is_workbook, split as split_workbook};
+
+/// A sheet's text as CSV: the file's own, or a workbook's worksheet converted (with where its
+/// cells came from).
+fn csv_text<'a>(input: &'a Input) -> Result<(Cow<'a, str>, Option<xlsx::Book>)> {
+    if xlsx::is_workbook(&input.path) {
+        let (t, b) = xlsx::to_csv(&input.path, &input.bytes)?;
+        Ok((Cow::Owned(t), Some(b)))
+    } else {
+        Ok((Cow::Borrowed(input.text()?), None))
+    }
+}
 
 /// A CSV reader over `text` (a leading byte-order mark, as Excel writes, dropped) and its
 /// trimmed header.
@@ -52,16 +68,20 @@ pub fn each_row<const N: usize>(
     names: [&str; N],
     mut row: impl FnMut([usize; N], usize, &csv::StringRecord) -> Result<()>,
 ) -> Result<()> {
-    let (path, text) = (input.path.as_path(), input.text()?);
-    let (mut rdr, headers) = open(path, text)?;
+    let path = input.path.as_path();
+    let (text, book) = csv_text(input)?;
+    let (mut rdr, headers) = open(path, &text)?;
     columns(path, &headers, &names)?;
     let cols = names.map(|n| headers.iter().position(|h| h == n).unwrap_or(0));
     let mut rec = csv::StringRecord::new();
+    let mut k = 0;
     while rdr
         .read_record(&mut rec)
         .map_err(|e| record_error(path, e))?
     {
-        row(cols, line_of(&rec), &rec)?;
+        let line = book.as_ref().map_or_else(|| line_of(&rec), |b| b.rows[k]);
+        row(cols, line, &rec)?;
+        k += 1;
     }
     Ok(())
 }
@@ -71,6 +91,8 @@ pub struct Sheet {
     pub path: std::path::PathBuf,
     pub headers: Vec<String>,
     rows: Vec<(usize, Vec<String>)>,
+    /// a workbook's sheet: where each cell came from
+    book: Option<xlsx::Book>,
 }
 
 impl Sheet {
@@ -85,25 +107,34 @@ impl Sheet {
 
     /// A sheet with every `required` column (no row is fine).
     pub fn read(input: &Input, required: &[&str]) -> Result<Sheet> {
-        let (path, text) = (input.path.as_path(), input.text()?);
-        let (mut rdr, headers) = open(path, text)?;
+        let path = input.path.as_path();
+        let (text, book) = csv_text(input)?;
+        let (mut rdr, headers) = open(path, &text)?;
+        if let (Some(b), Err(e)) = (&book, columns(path, &headers, required)) {
+            return Err(Error::data(e.message)
+                .file(b.cell(headers.len(), b.header_row))
+                .field(e.field.unwrap_or_default()));
+        }
         columns(path, &headers, required)?;
         let mut rows = vec![];
-        for r in rdr.records() {
+        for (k, r) in rdr.records().enumerate() {
             let r = r.map_err(|e| record_error(path, e))?;
             let cells = r.iter().map(|x| x.trim().to_string()).collect();
-            rows.push((line_of(&r), cells));
+            let line = book.as_ref().map_or_else(|| line_of(&r), |b| b.rows[k]);
+            rows.push((line, cells));
         }
         Ok(Sheet {
             path: path.to_path_buf(),
             headers,
             rows,
+            book,
         })
     }
 
     /// The trimmed header of a sheet on disk (for checks before any stage reads it).
     pub fn header(path: &Path) -> Result<Vec<String>> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        let input = Input::read(path)?;
+        let (text, _) = csv_text(&input)?;
         Ok(open(path, &text)?.1)
     }
 
@@ -134,10 +165,19 @@ impl Row<'_> {
             .filter(|s| !s.is_empty())
     }
     pub fn err(&self, field: &str, msg: impl Into<String>) -> Error {
-        Error::data(msg)
-            .file(&self.sheet.path)
-            .line(self.line)
-            .field(field)
+        match &self.sheet.book {
+            // a workbook's cell: book.xlsx:Sheet!F5
+            Some(b) => {
+                let k = self.sheet.headers.iter().position(|h| h == field);
+                Error::data(msg)
+                    .file(b.cell(k.unwrap_or(self.sheet.headers.len()), self.line))
+                    .field(field)
+            }
+            None => Error::data(msg)
+                .file(&self.sheet.path)
+                .line(self.line)
+                .field(field),
+        }
     }
     pub fn req(&self, name: &str) -> Result<&str> {
         self.get(name)
