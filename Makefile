@@ -5,7 +5,7 @@ CARGO ?= cargo
 BIN := $(or $(CARGO_TARGET_DIR),target)/release/metapipe
 PIPELINES := $(wildcard pipelines/*.toml)
 
-.PHONY: pipeline test build fuzz bench report-check clean py-deps wheel pytest
+.PHONY: pipeline test build fuzz bench report-check clean py-deps wheel pytest asreview-venv
 
 build:
 	$(CARGO) build --release --bin metapipe
@@ -15,12 +15,13 @@ pipeline: build
 
 # Tests run in the release profile, the one `make pipeline` builds: polars is compiled once for
 # both (and for the Python wheel). nextest when present, cargo test otherwise; then the Python
-# package's tests against the wheel built from this checkout.
-test:
+# package's tests against the wheel built from this checkout. The ASReview importer's test makes
+# its input with ASReview itself, from a venv of its own (asreview-venv).
+test: asreview-venv
 	@if command -v cargo-nextest >/dev/null 2>&1; then \
-		$(CARGO) nextest run --release --workspace --no-fail-fast; \
+		METAPIPE_ASREVIEW_PYTHON=$(abspath $(ASREVIEW_VENV))/bin/python $(CARGO) nextest run --release --workspace --no-fail-fast; \
 	else \
-		$(CARGO) test --release --workspace; \
+		METAPIPE_ASREVIEW_PYTHON=$(abspath $(ASREVIEW_VENV))/bin/python $(CARGO) test --release --workspace; \
 	fi
 	$(MAKE) pytest
 
@@ -28,6 +29,12 @@ test:
 # installed into this Python; its tests need pyarrow, pandas, polars, pytest, and PySpark with a
 # Java runtime (installed here when missing).
 PYTHON ?= python3
+# ASReview LAB 3 in its own venv (its pins stay apart from the Python package's test deps)
+ASREVIEW_VENV := $(or $(CARGO_TARGET_DIR),target)/asreview-venv
+asreview-venv:
+	@$(ASREVIEW_VENV)/bin/python -c "import asreview" 2>/dev/null || \
+		($(PYTHON) -m venv $(ASREVIEW_VENV) && $(ASREVIEW_VENV)/bin/pip install -q asreview==3.0.8)
+
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 WHEELS := $(or $(CARGO_TARGET_DIR),target)/wheels
 py-deps:

@@ -13,6 +13,7 @@ mod screened;
 pub mod screening;
 pub mod synth;
 mod tables;
+pub mod tool_match;
 
 pub mod state;
 

@@ -73,7 +73,7 @@ pub fn screening_table(ta: &[TaDecision], ft: &[FtDecision]) -> Result<Table> {
         ),
         text(
             "reviewer_2",
-            ta.iter().map(|d| Some(vtext(d.reviewer_2))).chain(none()),
+            ta.iter().map(|d| d.reviewer_2.map(vtext)).chain(none()),
         ),
         text(
             "adjudicated",
@@ -97,25 +97,31 @@ pub fn screening_table(ta: &[TaDecision], ft: &[FtDecision]) -> Result<Table> {
     Table::new(&SCREENING, DataFrame::new(ids.len(), cols)?)
 }
 
+/// The (reviewer 1, reviewer 2) votes of the records two reviewers screened.
+fn paired(ta: &[TaDecision]) -> Vec<(Verdict, Verdict)> {
+    ta.iter()
+        .filter_map(|d| Some((d.reviewer_1, d.reviewer_2?)))
+        .collect()
+}
+
 /// Reviewer agreement per stage (Cohen's κ where two reviewers screened).
 pub fn agreement_table(ta: &[TaDecision], ft: &[FtDecision]) -> Result<Table> {
     use metapipe_tables::schema::AGREEMENT;
     let mut t = Builder::new(&AGREEMENT);
-    let agreed = ta.iter().filter(|d| d.reviewer_1 == d.reviewer_2).count();
+    // agreement over the records two reviewers screened
+    let pairs = paired(ta);
+    let agreed = pairs.iter().filter(|(a, b)| a == b).count();
     let adjudicated = ta.iter().filter(|d| d.adjudicated.is_some()).count();
-    let kappa = screening::cohen_kappa(
-        &ta.iter()
-            .map(|d| (d.reviewer_1, d.reviewer_2))
-            .collect::<Vec<_>>(),
-    );
+    let kappa = screening::cohen_kappa(&pairs);
+    let single = ta.len() - pairs.len();
     t.row(vec![
         s("title_abstract"),
         i(ta.len() as i64),
         i(agreed as i64),
-        i((ta.len() - agreed) as i64),
+        i((pairs.len() - agreed) as i64),
         i(adjudicated as i64),
         f(kappa),
-        so(None::<String>),
+        so((single > 0).then(|| format!("{single} records screened by one reviewer: agreement and kappa over the {} screened by two", pairs.len()))),
     ]);
     t.row(vec![
         s("full_text"),
@@ -182,10 +188,17 @@ pub fn screen(
     rounds: &[RoundSummary],
     all: &Earlier,
     ta_log: &Input,
+    ta_format: screening::TaFormat,
     ft_log: &Input,
 ) -> Result<Screened> {
     let cluster_of_id = |id: &str| all.find_id(id).map(|g| all.cluster_of(g));
-    let ta = screening::title_abstract(ta_log, &cluster_of_id)?;
+    let ta = match ta_format {
+        screening::TaFormat::Metapipe => screening::title_abstract(ta_log, &cluster_of_id)?,
+        f => {
+            let ix = crate::tool_match::ToolIndex::new(all);
+            screening::title_abstract_tool(ta_log, f, &|r| ix.find(r))?
+        }
+    };
     let ft = screening::full_text(ft_log, &cluster_of_id, &ta)?;
     let mut per_db: Vec<(String, usize)> = vec![];
     for (db, n) in rounds.iter().flat_map(|r| &r.per_database) {
@@ -197,11 +210,7 @@ pub fn screen(
     let n_clusters = all.n_clusters();
     let p = screening::prisma(&per_db, n_clusters, &ta, &ft);
     p.check().map_err(Error::data)?;
-    let kappa = screening::cohen_kappa(
-        &ta.iter()
-            .map(|d| (d.reviewer_1, d.reviewer_2))
-            .collect::<Vec<_>>(),
-    );
+    let kappa = screening::cohen_kappa(&paired(&ta));
     let verdict: HashMap<usize, Verdict> = ta.iter().map(|d| (d.cluster, d.decision)).collect();
     let assessed: std::collections::HashSet<usize> = ft.iter().map(|d| d.cluster).collect();
     let awaiting = (0..n_clusters)

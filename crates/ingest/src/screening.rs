@@ -44,7 +44,8 @@ pub struct TaDecision {
     pub cluster: usize,
     pub record_id: String,
     pub reviewer_1: Verdict,
-    pub reviewer_2: Verdict,
+    /// `None` when one reviewer screened (a single-reviewer tool's export)
+    pub reviewer_2: Option<Verdict>,
     pub adjudicated: Option<Verdict>,
     pub decision: Verdict,
 }
@@ -60,6 +61,107 @@ pub struct FtDecision {
 }
 
 use metapipe_tables::sheet::each_row;
+
+/// The format of a title/abstract log: metapipe's own, or a screening tool's export.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaFormat {
+    Metapipe,
+    Rayyan,
+    Asreview,
+}
+
+impl TaFormat {
+    pub fn parse(s: &str) -> Option<TaFormat> {
+        Some(match s {
+            "metapipe" => TaFormat::Metapipe,
+            "rayyan" => TaFormat::Rayyan,
+            "asreview" => TaFormat::Asreview,
+            _ => return None,
+        })
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            TaFormat::Metapipe => "metapipe",
+            TaFormat::Rayyan => "rayyan",
+            TaFormat::Asreview => "asreview",
+        }
+    }
+}
+
+/// Title/abstract decisions from a screening tool's export. `find` matches a row to its cluster
+/// (an unmatched or ambiguous row is its error). A row nobody decided, or with a "Maybe", awaits
+/// a decision; reviewers who disagree are an unresolved conflict (an error: resolve it in the
+/// tool); the first two reviewers' votes are `reviewer_1`, `reviewer_2` (κ).
+pub fn title_abstract_tool(
+    input: &Input,
+    format: TaFormat,
+    find: &dyn Fn(&ToolRow) -> std::result::Result<(usize, String), String>,
+) -> Result<Vec<TaDecision>> {
+    let (rows, field) = match format {
+        TaFormat::Rayyan => (metapipe_interop::screening::rayyan(input)?, "notes"),
+        TaFormat::Asreview => (
+            metapipe_interop::screening::asreview(input)?,
+            "asreview_label",
+        ),
+        TaFormat::Metapipe => unreachable!("metapipe's own log is read by title_abstract"),
+    };
+    let at = |ln: usize, f: &str, m: String| {
+        Error::data(m)
+            .file(&input.path)
+            .line(ln)
+            .field(f.to_string())
+    };
+    let mut seen: HashMap<usize, usize> = HashMap::new();
+    let mut out = vec![];
+    for row in &rows {
+        if row.votes.is_empty() || row.votes.iter().any(|(_, v)| *v == Vote::Maybe) {
+            continue;
+        }
+        let (cluster, record_id) = find(row).map_err(|m| at(row.line, "title", m))?;
+        if let Some(prev) = seen.insert(cluster, row.line) {
+            return Err(at(
+                row.line,
+                "title",
+                format!("the same record as line {prev} (one search record, two decisions)"),
+            ));
+        }
+        let v = |x: Vote| {
+            if x == Vote::Include {
+                Verdict::Include
+            } else {
+                Verdict::Exclude
+            }
+        };
+        let first = v(row.votes[0].1);
+        if row.votes.iter().any(|(_, x)| v(*x) != first) {
+            let who: Vec<String> = row
+                .votes
+                .iter()
+                .map(|(n, x)| format!("{n}: {x:?}"))
+                .collect();
+            return Err(at(
+                row.line,
+                field,
+                format!(
+                    "reviewers disagree ({}): resolve the conflict in the tool and export again",
+                    who.join(", ")
+                ),
+            ));
+        }
+        out.push(TaDecision {
+            cluster,
+            record_id,
+            reviewer_1: first,
+            reviewer_2: row.votes.get(1).map(|(_, x)| v(*x)),
+            adjudicated: None,
+            decision: first,
+        });
+    }
+    out.sort_by_key(|d| d.cluster);
+    Ok(out)
+}
+
+use metapipe_interop::screening::{ToolRow, Vote};
 
 /// Read title/abstract decisions: `record_id, reviewer_1, reviewer_2, adjudicated`. A cluster is
 /// screened at most once (the others await screening); a conflict needs an adjudication.
@@ -118,7 +220,7 @@ pub fn title_abstract(
                 cluster,
                 record_id: id.to_string(),
                 reviewer_1: a,
-                reviewer_2: b,
+                reviewer_2: Some(b),
                 adjudicated: adj,
                 decision,
             });

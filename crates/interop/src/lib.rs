@@ -9,4 +9,5 @@
 //! refused with the reason rather than guessed.
 
 pub mod revman;
+pub mod screening;
 mod xml;

@@ -109,6 +109,20 @@ pub struct DedupCfg {
 pub struct ScreeningCfg {
     pub title_abstract: PathBuf,
     pub full_text: PathBuf,
+    /// the title/abstract log's format: `metapipe` (default), `rayyan` or `asreview` (the
+    /// tool's export, matched to the search records by DOI, PMID or title)
+    #[serde(default)]
+    pub title_abstract_format: Option<String>,
+}
+
+impl ScreeningCfg {
+    /// The title/abstract log's format (checked when the config loads).
+    pub fn ta_format(&self) -> metapipe_ingest::screening::TaFormat {
+        self.title_abstract_format
+            .as_deref()
+            .and_then(metapipe_ingest::screening::TaFormat::parse)
+            .unwrap_or(metapipe_ingest::screening::TaFormat::Metapipe)
+    }
 }
 
 #[derive(Debug, Deserialize)]

@@ -64,6 +64,18 @@ impl Config {
                 return bad(field, format!("file not found: {}", f.display()));
             }
         }
+        if let Some(f) = self
+            .screening
+            .as_ref()
+            .and_then(|s| s.title_abstract_format.as_deref())
+        {
+            if metapipe_ingest::screening::TaFormat::parse(f).is_none() {
+                return bad(
+                    "screening.title_abstract_format",
+                    format!("{f:?}: expected \"metapipe\", \"rayyan\" or \"asreview\""),
+                );
+            }
+        }
         let mut dbs = std::collections::BTreeSet::new();
         for s in &self.sources {
             if !dbs.insert((&s.database, &s.searched)) {

@@ -40,6 +40,10 @@ pub(crate) fn ingest_stages(
         return Ok((None, cache.key("prisma")));
     };
     let (all, rounds, round_keys) = search_rounds(cfg, inputs, st, cache)?;
+    let ta_format = cfg
+        .screening
+        .as_ref()
+        .map_or(ingest::screening::TaFormat::Metapipe, |s| s.ta_format());
     // the screening logs over every round's clusters
     let mut scr_in = vec![(
         "search rounds".to_string(),
@@ -47,7 +51,7 @@ pub(crate) fn ingest_stages(
     )];
     scr_in.extend([
         (
-            "title/abstract log".to_string(),
+            format!("title/abstract log ({})", ta_format.name()),
             cache.input_hash(&ta.path, || Ok(ta))?,
         ),
         (
@@ -60,7 +64,7 @@ pub(crate) fn ingest_stages(
         if let Some(s) = screened.get() {
             return Ok(s);
         }
-        let s = ingest::screen(&rounds, &all, ta, ft)?;
+        let s = ingest::screen(&rounds, &all, ta, ta_format, ft)?;
         Ok(screened.get_or_init(|| s))
     };
     let value: ScreeningValue = cache.stage(st, "screening", scr_in, || {

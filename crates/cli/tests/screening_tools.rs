@@ -1,0 +1,313 @@
+//! Screening decisions from the tools teams screen in (issue 25): the IL-1 review's
+//! title/abstract decisions written as a Rayyan export (hand-made here from Rayyan's documented
+//! notes syntax: SYNTHETIC as a file, the decisions are the review's own) and as an ASReview LAB
+//! export made by ASReview 3 itself (`tools/asreview_export.py` through ASReview's web API, in
+//! the venv `make asreview-venv` makes), each run in place of the review's own log: the same
+//! PRISMA counts; κ over the two reviewers' final votes (Rayyan) or none (one reviewer,
+//! ASReview); an unmatched, a twice-matched or a conflicting decision is an error naming the
+//! file and line, with no output.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .unwrap()
+}
+
+fn tmpdir(tag: &str) -> PathBuf {
+    let d = std::env::temp_dir().join(format!("mp-tools-{tag}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&d);
+    std::fs::create_dir_all(&d).unwrap();
+    d
+}
+
+fn metapipe(dir: &Path, args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_metapipe"))
+        .current_dir(dir)
+        .args(args)
+        .output()
+        .unwrap()
+}
+
+fn csv_rows(p: &Path) -> Vec<BTreeMap<String, String>> {
+    let mut r = csv::Reader::from_path(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
+    let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
+    r.records()
+        .map(|x| {
+            h.iter()
+                .cloned()
+                .zip(x.unwrap().iter().map(String::from))
+                .collect()
+        })
+        .collect()
+}
+
+/// The IL-1 config with absolute paths, its title/abstract log replaced when `ta` is given.
+fn config(dir: &Path, name: &str, ta: Option<(&Path, &str)>) -> PathBuf {
+    let text = std::fs::read_to_string(repo().join("pipelines/il1-covid19.toml")).unwrap();
+    let mut text = text.replace("\"../data/", &format!("\"{}/data/", repo().display()));
+    if let Some((p, format)) = ta {
+        let old = format!(
+            "title_abstract = \"{}/data/il1-covid19/screening/title_abstract.csv\"",
+            repo().display()
+        );
+        assert!(text.contains(&old));
+        text = text.replace(
+            &old,
+            &format!(
+                "title_abstract = \"{}\"\ntitle_abstract_format = \"{format}\"",
+                p.display()
+            ),
+        );
+    }
+    let p = dir.join(format!("{name}.toml"));
+    std::fs::write(&p, text).unwrap();
+    p
+}
+
+fn run(dir: &Path, cfg: &Path, out: &str) -> Output {
+    metapipe(dir, &["run", cfg.to_str().unwrap(), "--out", out])
+}
+
+/// The review's search records by pipeline record id: (title, doi, abstract).
+fn records(dir: &Path) -> BTreeMap<String, (String, String, String)> {
+    let cfg = std::fs::read_to_string(repo().join("pipelines/il1-covid19.toml")).unwrap();
+    let mut db_of_stem = vec![];
+    let mut db = String::new();
+    for l in cfg.lines() {
+        if let Some(v) = l.strip_prefix("database = ") {
+            db = v.trim_matches('"').to_string();
+        }
+        if let Some(v) = l.strip_prefix("file = ").filter(|_| !db.is_empty()) {
+            let f = repo().join("pipelines").join(v.trim_matches('"'));
+            db_of_stem.push((
+                f.file_stem().unwrap().to_string_lossy().into_owned(),
+                db.clone(),
+                f,
+            ));
+            db.clear();
+        }
+    }
+    let mut args = vec!["parse".to_string()];
+    args.extend(
+        db_of_stem
+            .iter()
+            .map(|(_, _, f)| f.to_string_lossy().into_owned()),
+    );
+    args.extend(["--out".into(), "recs.csv".into()]);
+    let o = metapipe(dir, &args.iter().map(String::as_str).collect::<Vec<_>>());
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let mut out = BTreeMap::new();
+    for r in csv_rows(&dir.join("recs.csv")) {
+        let (stem, acc) = r["record_id"].split_once(':').unwrap();
+        let db = &db_of_stem.iter().find(|(s, _, _)| s == stem).unwrap().1;
+        out.insert(
+            format!("{db}:{acc}"),
+            (r["title"].clone(), r["doi"].clone(), r["abstract"].clone()),
+        );
+    }
+    out
+}
+
+/// The review's own title/abstract log: (record id, final decision, reviewers disagreed).
+fn native_log() -> Vec<(String, String, bool)> {
+    csv_rows(&repo().join("data/il1-covid19/screening/title_abstract.csv"))
+        .into_iter()
+        .map(|r| {
+            let conflict = r["reviewer_1"] != r["reviewer_2"];
+            let fin = if conflict {
+                r["adjudicated"].clone()
+            } else {
+                r["reviewer_1"].clone()
+            };
+            (r["record_id"].clone(), fin, conflict)
+        })
+        .collect()
+}
+
+fn quote(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// A Rayyan export of the decisions: both reviewers' final votes (a conflict resolved in Rayyan
+/// leaves them equal), exclusion reasons and labels on some; `extra` rows appended.
+fn rayyan(recs: &BTreeMap<String, (String, String, String)>, extra: &[String]) -> String {
+    let mut t = String::from("key,title,authors,journal,year,doi,abstract,notes\n");
+    for (k, (id, fin, _)) in native_log().iter().enumerate() {
+        let (title, doi, abs) = &recs[id];
+        let word = if fin == "include" {
+            "Included"
+        } else {
+            "Excluded"
+        };
+        let mut notes =
+            format!("RAYYAN-INCLUSION: {{\"Reviewer A\"=>\"{word}\", \"Reviewer B\"=>\"{word}\"}}");
+        if fin == "exclude" && k % 3 == 0 {
+            notes.push_str(" | RAYYAN-EXCLUSION-REASONS: wrong population,wrong design");
+        }
+        if k % 7 == 0 {
+            notes.push_str(" | RAYYAN-LABELS: covid,il-1");
+        }
+        t.push_str(&format!(
+            "{},{},,,,{},{},{}\n",
+            1000 + k,
+            quote(title),
+            quote(doi),
+            quote(abs),
+            quote(&notes)
+        ));
+    }
+    for e in extra {
+        t.push_str(e);
+    }
+    t
+}
+
+/// The PRISMA counts and the title/abstract agreement row of a run.
+fn outcome(out: &Path) -> (String, BTreeMap<String, String>) {
+    let prisma = std::fs::read_to_string(out.join("prisma.csv")).unwrap();
+    let agree = csv_rows(&out.join("screening_agreement.csv"))
+        .into_iter()
+        .find(|r| r["stage"] == "title_abstract")
+        .unwrap();
+    (prisma, agree)
+}
+
+#[test]
+fn rayyan_decisions_give_the_reviews_prisma_counts() {
+    let d = tmpdir("rayyan");
+    let native = config(&d, "native", None);
+    assert!(run(&d, &native, "a").status.success());
+    let (prisma, agree) = outcome(&d.join("a/il1-covid19"));
+    assert_eq!(agree["records"], "276");
+    let recs = records(&d);
+    let p = d.join("rayyan.csv");
+    std::fs::write(&p, rayyan(&recs, &[])).unwrap();
+    let cfg = config(&d, "rayyan", Some((&p, "rayyan")));
+    let o = run(&d, &cfg, "b");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (prisma_r, agree_r) = outcome(&d.join("b/il1-covid19"));
+    assert_eq!(prisma, prisma_r, "PRISMA from Rayyan's decisions");
+    // κ over the final votes: conflicts resolved in Rayyan leave the reviewers agreeing
+    assert_eq!(
+        (
+            agree_r["records"].as_str(),
+            agree_r["agreed"].as_str(),
+            agree_r["conflicts"].as_str()
+        ),
+        ("276", "276", "0")
+    );
+    assert_eq!(agree_r["kappa"].parse::<f64>().unwrap(), 1.0);
+    let conflicts = native_log().iter().filter(|x| x.2).count();
+    assert!(conflicts > 0 && agree["conflicts"] == conflicts.to_string());
+    // a "Maybe" leaves a record awaiting a decision: one fewer screened
+    let mut text = rayyan(&recs, &[]);
+    let first = text.lines().nth(1).unwrap().to_string();
+    let maybe = first.replace(
+        "\"\"Reviewer B\"\"=>\"\"Excluded\"\"",
+        "\"\"Reviewer B\"\"=>\"\"Maybe\"\"",
+    );
+    assert_ne!(first, maybe);
+    text = text.replace(&first, &maybe);
+    std::fs::write(&p, &text).unwrap();
+    assert!(run(&d, &cfg, "c").status.success());
+    let (prisma_m, _) = outcome(&d.join("c/il1-covid19"));
+    assert!(prisma_m.contains("records_screened,275\n"), "{prisma_m}");
+}
+
+#[test]
+fn tool_decisions_that_cannot_be_placed_are_errors() {
+    let d = tmpdir("bad");
+    let recs = records(&d);
+    let p = d.join("rayyan.csv");
+    let cfg = config(&d, "bad", Some((&p, "rayyan")));
+    let n = native_log().len();
+    let first = rayyan(&recs, &[]).lines().nth(1).unwrap().to_string();
+    let cases = [
+        (
+            rayyan(&recs, &["9999,\"A title no search found\",,,,,,\"RAYYAN-INCLUSION: {\"\"Reviewer A\"\"=>\"\"Excluded\"\"}\"\n".into()]),
+            format!("rayyan.csv:{}: title: no search record has its DOI, PMID or title", n + 2),
+        ),
+        (rayyan(&recs, &[format!("{first}\n")]), format!("rayyan.csv:{}: title: the same record as line 2", n + 2)),
+        (
+            rayyan(&recs, &[]).replacen("\"\"Reviewer B\"\"=>\"\"Excluded\"\"", "\"\"Reviewer B\"\"=>\"\"Included\"\"", 1),
+            "notes: reviewers disagree (Reviewer A: Exclude, Reviewer B: Include)".into(),
+        ),
+    ];
+    for (i, (text, says)) in cases.iter().enumerate() {
+        std::fs::write(&p, text).unwrap();
+        let o = run(&d, &cfg, &format!("o{i}"));
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(err.contains(says.as_str()), "{says}\n{err}");
+        assert!(!d.join(format!("o{i}/il1-covid19")).exists());
+    }
+}
+
+/// The python with ASReview 3 (`make asreview-venv`), or `METAPIPE_ASREVIEW_PYTHON`.
+fn asreview_python() -> PathBuf {
+    let p = std::env::var_os("METAPIPE_ASREVIEW_PYTHON")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target/asreview-venv/bin/python"));
+    assert!(
+        p.exists(),
+        "{}: no ASReview; run `make asreview-venv` (make test does)",
+        p.display()
+    );
+    p
+}
+
+#[test]
+fn an_asreview_export_made_by_asreview_gives_the_reviews_prisma_counts() {
+    let d = tmpdir("asreview");
+    let native = config(&d, "native", None);
+    assert!(run(&d, &native, "a").status.success());
+    let (prisma, _) = outcome(&d.join("a/il1-covid19"));
+    let recs = records(&d);
+    // the deduplicated records the team screened, and their decisions
+    let mut input = String::from("title,abstract,doi\n");
+    let mut labels = String::from("row,label\n");
+    for (k, (id, fin, _)) in native_log().iter().enumerate() {
+        let (title, doi, abs) = &recs[id];
+        input.push_str(&format!("{},{},{}\n", quote(title), quote(abs), quote(doi)));
+        labels.push_str(&format!("{k},{}\n", u8::from(fin == "include")));
+    }
+    std::fs::write(d.join("records.csv"), input).unwrap();
+    std::fs::write(d.join("labels.csv"), labels).unwrap();
+    let export = d.join("asreview_export.csv");
+    // ASReview writes a cache into its working directory: the test's own
+    let o = Command::new(asreview_python())
+        .current_dir(&d)
+        .args([
+            repo().join("tools/asreview_export.py"),
+            d.join("records.csv"),
+            d.join("labels.csv"),
+            export.clone(),
+        ])
+        .output()
+        .unwrap();
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let head = std::fs::read_to_string(&export).unwrap();
+    assert!(
+        head.lines().next().unwrap().contains("asreview_label"),
+        "{head}"
+    );
+    let cfg = config(&d, "asr", Some((&export, "asreview")));
+    let o = run(&d, &cfg, "b");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (prisma_a, agree) = outcome(&d.join("b/il1-covid19"));
+    assert_eq!(prisma, prisma_a, "PRISMA from ASReview's labels");
+    // one reviewer: no agreement to measure
+    assert_eq!(
+        (agree["records"].as_str(), agree["kappa"].as_str()),
+        ("276", "")
+    );
+    assert!(
+        agree["note"].contains("276 records screened by one reviewer"),
+        "{agree:?}"
+    );
+}
