@@ -167,6 +167,31 @@ fn rayyan(recs: &BTreeMap<String, (String, String, String)>, extra: &[String]) -
     t
 }
 
+/// The same decisions as Rayyan's RIS export (the notes in `N1`, one line per part).
+fn rayyan_ris(recs: &BTreeMap<String, (String, String, String)>) -> String {
+    let mut t = String::new();
+    for (k, (id, fin, _)) in native_log().iter().enumerate() {
+        let (title, doi, abs) = &recs[id];
+        let word = if fin == "include" {
+            "Included"
+        } else {
+            "Excluded"
+        };
+        t.push_str(&format!("TY  - JOUR\nTI  - {title}\nAB  - {abs}\n"));
+        if !doi.is_empty() {
+            t.push_str(&format!("DO  - {doi}\n"));
+        }
+        t.push_str(&format!(
+            "N1  - RAYYAN-INCLUSION: {{\"Reviewer A\"=>\"{word}\", \"Reviewer B\"=>\"{word}\"}}\n"
+        ));
+        if k % 7 == 0 {
+            t.push_str("N1  - RAYYAN-LABELS: covid,il-1\n");
+        }
+        t.push_str("ER  - \n\n");
+    }
+    t
+}
+
 /// The PRISMA counts and the title/abstract agreement row of a run.
 fn outcome(out: &Path) -> (String, BTreeMap<String, String>) {
     let prisma = std::fs::read_to_string(out.join("prisma.csv")).unwrap();
@@ -217,6 +242,30 @@ fn rayyan_decisions_give_the_reviews_prisma_counts() {
     assert!(run(&d, &cfg, "c").status.success());
     let (prisma_m, _) = outcome(&d.join("c/il1-covid19"));
     assert!(prisma_m.contains("records_screened,275\n"), "{prisma_m}");
+    // Rayyan's RIS export of the same decisions
+    let ris = d.join("rayyan.ris");
+    std::fs::write(&ris, rayyan_ris(&recs)).unwrap();
+    let cfg = config(&d, "rayyan_ris", Some((&ris, "rayyan")));
+    let o = run(&d, &cfg, "r");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(
+        prisma,
+        outcome(&d.join("r/il1-covid19")).0,
+        "PRISMA from Rayyan's RIS"
+    );
+    // an unclosed record is named at its TY line
+    let text = rayyan_ris(&recs);
+    let cut = text.trim_end().rfind("ER  -").unwrap();
+    std::fs::write(&ris, &text[..cut]).unwrap();
+    let o = run(&d, &cfg, "r2");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert!(
+        !o.status.success()
+            && err.contains("rayyan.ris:")
+            && err.contains("ER: the record is not closed"),
+        "{err}"
+    );
+    assert!(!d.join("r2/il1-covid19").exists());
 }
 
 #[test]

@@ -6,7 +6,7 @@
 //!   `asreview_label` (1 relevant, 0 irrelevant, empty not seen), `asreview_time`,
 //!   `asreview_note`, and `asreview_user_name` when the server has accounts. The tests make the
 //!   file with ASReview itself (`tools/asreview_export.py`).
-//! - Rayyan (CSV export of a review): the record's columns and `notes`, whose
+//! - Rayyan (CSV or RIS export of a review): the record's columns and `notes` (RIS: `N1`), whose
 //!   `RAYYAN-INCLUSION: {"Alice"=>"Included", "Bob"=>"Maybe"}` holds every reviewer's decision
 //!   (Included, Excluded, Maybe), `RAYYAN-EXCLUSION-REASONS: a,b` and `RAYYAN-LABELS: a,b`, the
 //!   parts separated by ` | `. No file written by Rayyan was available: the format is read from
@@ -83,27 +83,117 @@ pub fn asreview(input: &Input) -> Result<Vec<ToolRow>> {
     Ok(out)
 }
 
-/// Rayyan's CSV export.
+/// Rayyan's export: CSV, or RIS (`.ris`, the notes in `N1`).
 pub fn rayyan(input: &Input) -> Result<Vec<ToolRow>> {
+    let ris = input
+        .path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("ris"));
+    if ris {
+        return rayyan_ris(input);
+    }
     let sheet = Sheet::read(input, &["title", "notes"])?;
     let mut out = vec![];
     for r in sheet.rows() {
         let mut t = ids(&r, r.line);
-        let notes = r.get("notes").unwrap_or("");
-        for part in notes.split(" | ") {
-            let part = part.trim();
-            if let Some(m) = part.strip_prefix("RAYYAN-INCLUSION:") {
-                t.votes = inclusion(m.trim())
-                    .map_err(|e| r.err("notes", format!("RAYYAN-INCLUSION: {e}")))?;
-            } else if let Some(m) = part.strip_prefix("RAYYAN-EXCLUSION-REASONS:") {
-                t.reasons = list(m);
-            } else if let Some(m) = part.strip_prefix("RAYYAN-LABELS:") {
-                t.labels = list(m);
-            }
-        }
+        notes_into(&mut t, r.get("notes").unwrap_or("")).map_err(|e| r.err("notes", e))?;
         out.push(t);
     }
     Ok(out)
+}
+
+/// Rayyan's notes (` | `-separated parts) into the row's votes, reasons and labels.
+fn notes_into(t: &mut ToolRow, notes: &str) -> std::result::Result<(), String> {
+    for part in notes.split(" | ") {
+        let part = part.trim();
+        if let Some(m) = part.strip_prefix("RAYYAN-INCLUSION:") {
+            t.votes = inclusion(m.trim()).map_err(|e| format!("RAYYAN-INCLUSION: {e}"))?;
+        } else if let Some(m) = part.strip_prefix("RAYYAN-EXCLUSION-REASONS:") {
+            t.reasons = list(m);
+        } else if let Some(m) = part.strip_prefix("RAYYAN-LABELS:") {
+            t.labels = list(m);
+        }
+    }
+    Ok(())
+}
+
+/// A RIS line's tag and value (`TI  - text`); `None` for a continuation line.
+fn ris_tag(l: &str) -> Option<(&str, &str)> {
+    match (l.get(..2), l.get(2..5)) {
+        (Some(name), Some("  -")) => Some((name, l.get(5..).unwrap_or("").trim())),
+        _ => None,
+    }
+}
+
+/// Rayyan's RIS export: a record per `TY` … `ER`, title `TI` (or `T1`), DOI `DO`, PMID `AN`
+/// when numeric, the notes in `N1` (one or several).
+fn rayyan_ris(input: &Input) -> Result<Vec<ToolRow>> {
+    let at = |line: usize, f: &str, m: String| {
+        metapipe_tables::Error::data(m)
+            .file(&input.path)
+            .line(line)
+            .field(f.to_string())
+    };
+    let mut out = vec![];
+    let mut cur: Option<(ToolRow, Vec<(String, String)>)> = None;
+    for (k, l) in input.text()?.lines().enumerate() {
+        let l = l.trim_end();
+        match (ris_tag(l), cur.as_mut()) {
+            (Some(("TY", _)), _) => {
+                let t = ToolRow {
+                    line: k + 1,
+                    ..Default::default()
+                };
+                cur = Some((t, vec![]));
+            }
+            (Some(("ER", _)), Some(_)) => {
+                let (t, tags) = cur.take().expect("open record");
+                let line = t.line;
+                out.push(ris_row(t, &tags).map_err(|(f, e)| at(line, f, e))?);
+            }
+            (Some((name, v)), Some((_, tags))) => tags.push((name.to_string(), v.to_string())),
+            (None, Some((_, tags))) if !l.trim().is_empty() => {
+                if let Some(last) = tags.last_mut() {
+                    last.1.push(' ');
+                    last.1.push_str(l.trim());
+                }
+            }
+            (Some((name, _)), None) => {
+                return Err(at(
+                    k + 1,
+                    name,
+                    "a tag outside a record (no TY before it)".into(),
+                ));
+            }
+            _ => {}
+        }
+    }
+    if let Some((t, _)) = cur {
+        return Err(at(t.line, "ER", "the record is not closed (no ER)".into()));
+    }
+    Ok(out)
+}
+
+/// A RIS record's identifiers and Rayyan notes.
+fn ris_row(
+    mut t: ToolRow,
+    tags: &[(String, String)],
+) -> std::result::Result<ToolRow, (&'static str, String)> {
+    let get = |names: &[&str]| {
+        tags.iter()
+            .find(|(n, _)| names.contains(&n.as_str()))
+            .map(|(_, v)| v.clone())
+    };
+    t.title = get(&["TI", "T1"]);
+    t.doi = get(&["DO"]);
+    t.pmid = get(&["AN"]).filter(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()));
+    let notes: Vec<&str> = tags
+        .iter()
+        .filter(|(n, _)| n == "N1")
+        .map(|(_, v)| v.as_str())
+        .collect();
+    notes_into(&mut t, &notes.join(" | ")).map_err(|e| ("N1", e))?;
+    Ok(t)
 }
 
 fn list(s: &str) -> Vec<String> {
