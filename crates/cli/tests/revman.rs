@@ -105,6 +105,17 @@ fn rm5_results_equal_revman_to_1e_6() {
         "{cfg}"
     );
     assert!(cfg.contains("measure = \"SMD\""), "{cfg}");
+    // analysis 1.2 compares other groups than 1.1: its own labels, on its forest plot
+    assert!(
+        cfg.contains("treat_label = \"Mental Health Treatment\""),
+        "{cfg}"
+    );
+    let svg =
+        std::fs::read_to_string(d.join("out/fleiss_rm5/report/forest_analysis_1_2.svg")).unwrap();
+    assert!(svg.contains("Mental Health Treatment vs control"), "{svg}");
+    let svg =
+        std::fs::read_to_string(d.join("out/fleiss_rm5/report/forest_analysis_1_1.svg")).unwrap();
+    assert!(svg.contains("Aspirin vs control"));
     let readme = std::fs::read_to_string(d.join("data/fleiss_rm5/README.md")).unwrap();
     assert!(
         readme.contains(

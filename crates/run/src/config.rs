@@ -246,7 +246,21 @@ metapipe_plan::analysis_keys!(outcome_cfg! { {
     /// the forest plot's axis labels (default "Favours <treat_label>" / "Favours <ctrl_label>")
     pub favours_left: Option<String>,
     pub favours_right: Option<String>,
+    /// this outcome's compared groups, where they are not the review's (`treat_label`,
+    /// `ctrl_label` of `[review]`): a review of several comparisons
+    pub treat_label: Option<String>,
+    pub ctrl_label: Option<String>,
 } });
+
+impl OutcomeCfg {
+    /// The outcome's compared groups: its own, else the review's.
+    pub fn groups<'a>(&'a self, review: &'a Review) -> (&'a str, &'a str) {
+        (
+            self.treat_label.as_deref().unwrap_or(&review.treat_label),
+            self.ctrl_label.as_deref().unwrap_or(&review.ctrl_label),
+        )
+    }
+}
 
 impl OutcomeCfg {
     pub fn study_list(&self) -> Option<&[String]> {

@@ -111,8 +111,7 @@ fn analysis(
     let spec = cfg.spec(o)?;
     let (data_type, method, random) = model_of(&spec, &o.id)?;
     let (comparison, number, comparison_name, name) = numbering(cfg, o, i);
-    let treat = &cfg.review.treat_label;
-    let ctrl = &cfg.review.ctrl_label;
+    let (treat, ctrl) = o.groups(&cfg.review);
     let mut a = Analysis {
         comparison,
         comparison_name,
@@ -125,8 +124,8 @@ fn analysis(
         level: spec.opts.level * 100.0,
         swap_events: false,
         labels: [
-            treat.clone(),
-            ctrl.clone(),
+            treat.to_string(),
+            ctrl.to_string(),
             o.favours_left.clone().unwrap_or_default(),
             o.favours_right.clone().unwrap_or_default(),
         ],

@@ -274,9 +274,6 @@ fn outcome_block(a: &Analysis, groups: [&str; 2]) -> String {
         a.comparison_name,
         a.name
     );
-    if a.labels[0] != groups[0] || a.labels[1] != groups[1] {
-        let _ = writeln!(t, "# groups: {} vs {}", a.labels[0], a.labels[1]);
-    }
     let _ = writeln!(
         t,
         "[[outcomes]]\nid = {}\nlabel = {}",
@@ -293,6 +290,13 @@ fn outcome_block(a: &Analysis, groups: [&str; 2]) -> String {
             a.comparison_name
         ))
     );
+    // the analysis's own groups where they are not the review's (the first analysis's)
+    if !a.labels[0].is_empty() && a.labels[0] != groups[0] {
+        let _ = writeln!(t, "treat_label = {}", q(&a.labels[0]));
+    }
+    if !a.labels[1].is_empty() && a.labels[1] != groups[1] {
+        let _ = writeln!(t, "ctrl_label = {}", q(&a.labels[1]));
+    }
     let _ = writeln!(t, "measure = {}", q(&a.measure));
     match a.measure.as_str() {
         "OR" | "RR" => {

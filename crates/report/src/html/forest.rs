@@ -374,17 +374,17 @@ pub fn forests(inp: &ReportInput) -> Result<Vec<(String, String, String)>> {
             format!(
                 "{}: {} vs {}",
                 o.label,
-                inp.treat_label,
-                inp.ctrl_label.to_lowercase()
+                o.groups.0,
+                o.groups.1.to_lowercase()
             )
         };
-        let fig = figure(inp, o, &model, title, sections, test);
+        let fig = figure(o, &model, title, sections, test);
         let caption = format!("Forest plot: {}", o.label);
         out.push((format!("forest_{id}.svg"), caption, svg::forest(&fig)));
         for g in &others {
             if let Some(sec) = section(inp, o, &rows, Some(g), None, None) {
                 let title = format!("{}: {g} subgroup", o.label);
-                let fig = figure(inp, o, &model, title, vec![sec], None);
+                let fig = figure(o, &model, title, vec![sec], None);
                 let caption = format!("Forest plot: {}, {g} subgroup", o.label);
                 out.push((format!("forest_{id}_{g}.svg"), caption, svg::forest(&fig)));
             }
@@ -446,7 +446,6 @@ fn main_sections(
 
 /// A forest figure of an outcome.
 fn figure(
-    inp: &ReportInput,
     o: &OutcomeView,
     model: &str,
     title: String,
@@ -460,12 +459,12 @@ fn figure(
         treat: if o.kind.one_group() {
             String::new()
         } else {
-            inp.treat_label.into()
+            o.groups.0.clone()
         },
         ctrl: if o.kind.one_group() {
             String::new()
         } else {
-            inp.ctrl_label.into()
+            o.groups.1.clone()
         },
         effect: o.effect.clone(),
         log: o.log,

@@ -29,8 +29,6 @@ pub struct ReportInput<'a> {
     /// column
     pub extraction: Option<(&'a Table, &'a Table)>,
     pub outcomes: Vec<OutcomeView>,
-    pub treat_label: &'a str,
-    pub ctrl_label: &'a str,
 }
 
 /// How the report draws one outcome.
@@ -48,6 +46,8 @@ pub struct OutcomeView {
     pub kind: OutcomeKind,
     /// the forest plot's axis labels (left, right)
     pub favours: (String, String),
+    /// the compared groups (experimental, control), as the forest plot heads the arms
+    pub groups: (String, String),
     /// the model the protocol plans, in RevMan's short form ("M-H, Fixed"), shown when nothing
     /// was pooled
     pub planned_model: String,

@@ -296,8 +296,6 @@ pub(crate) fn write_report(
             .iter()
             .map(|o| outcome_view(cfg, o))
             .collect::<Result<_>>()?,
-        treat_label: &cfg.review.treat_label,
-        ctrl_label: &cfg.review.ctrl_label,
     };
     for (name, body) in metapipe_report::html::build(&input)? {
         st.write(&format!("report/{name}"), body.as_bytes())?;
@@ -355,10 +353,14 @@ pub(crate) fn outcome_view(
         favours: (
             o.favours_left
                 .clone()
-                .unwrap_or_else(|| favours(kind, &cfg.review.treat_label)),
+                .unwrap_or_else(|| favours(kind, o.groups(&cfg.review).0)),
             o.favours_right
                 .clone()
-                .unwrap_or_else(|| favours(kind, &cfg.review.ctrl_label)),
+                .unwrap_or_else(|| favours(kind, o.groups(&cfg.review).1)),
+        ),
+        groups: (
+            o.groups(&cfg.review).0.to_string(),
+            o.groups(&cfg.review).1.to_string(),
         ),
     })
 }

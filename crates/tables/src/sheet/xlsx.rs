@@ -1,8 +1,8 @@
 //! Excel workbooks (`.xlsx`) as sheets: `book.xlsx` reads its first worksheet, `book.xlsx#Name`
 //! the worksheet `Name`. Cells become the text a CSV would hold — numbers in Rust's shortest
-//! round-trip form (49, 0.1), dates as YYYY-MM-DD, booleans as true/false — with wholly empty rows
-//! skipped; each row keeps its Excel row number and each column its letter, so an error names
-//! `book.xlsx:Sheet!F5`. Read by calamine (pure Rust).
+//! round-trip form (49, 0.1), dates as YYYY-MM-DD (either date system), booleans as true/false —
+//! with wholly empty rows skipped; each row keeps its Excel row number and each column its
+//! letter, so an error names `book.xlsx:Sheet!F5`. Read by calamine (pure Rust).
 
 use crate::{Error, Result};
 use calamine::{Data, Reader, Xlsx};
@@ -63,30 +63,14 @@ fn letters(mut c: usize) -> String {
     String::from_utf8(s).expect("ASCII")
 }
 
-/// An Excel date serial (1900 date system) as YYYY-MM-DD, or with its time when it has one.
-fn date(serial: f64) -> String {
-    let days = serial.floor() as i64 - 25569; // days from 1970-01-01
-    let (z, secs) = (
-        days + 719468,
-        ((serial - serial.floor()) * 86400.0).round() as i64,
-    );
-    let era = z.div_euclid(146097);
-    let doe = z - era * 146097;
-    let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    if secs == 0 {
-        format!("{y:04}-{m:02}-{d:02}")
+/// An Excel date as YYYY-MM-DD, or with its time when it has one (calamine converts the serial
+/// under the workbook's date system, 1900 or 1904).
+fn date(d: &calamine::ExcelDateTime) -> String {
+    let (y, m, day, h, min, sec, _) = d.to_ymd_hms_milli();
+    if (h, min, sec) == (0, 0, 0) {
+        format!("{y:04}-{m:02}-{day:02}")
     } else {
-        format!(
-            "{y:04}-{m:02}-{d:02} {:02}:{:02}:{:02}",
-            secs / 3600,
-            secs / 60 % 60,
-            secs % 60
-        )
+        format!("{y:04}-{m:02}-{day:02} {h:02}:{min:02}:{sec:02}")
     }
 }
 
@@ -98,7 +82,7 @@ fn text(c: &Data, at: impl Fn() -> PathBuf) -> Result<String> {
         Data::Float(f) => format!("{f}"),
         Data::Int(i) => format!("{i}"),
         Data::Bool(b) => format!("{b}"),
-        Data::DateTime(d) => date(d.as_f64()),
+        Data::DateTime(d) => date(d),
         Data::DateTimeIso(s) | Data::DurationIso(s) => s.clone(),
         Data::Error(e) => {
             return Err(Error::data(format!("the cell holds Excel's error {e:?}")).file(at()))
@@ -174,12 +158,15 @@ mod tests {
         assert_eq!(letters(27), "AB");
         assert_eq!(letters(701), "ZZ");
         assert_eq!(letters(702), "AAA");
-        // Excel serials: 1 = 1900-01-01 is not reachable this way (Excel's 1900 leap-year bug);
-        // 25569 = 1970-01-01, 45658 = 2025-01-01, 36526.5 = 2000-01-01 12:00
-        assert_eq!(date(25569.0), "1970-01-01");
-        assert_eq!(date(45658.0), "2025-01-01");
-        assert_eq!(date(36526.5), "2000-01-01 12:00:00");
-        assert_eq!(date(61.0), "1900-03-01");
+        // Excel serials: 25569 = 1970-01-01, 45658 = 2025-01-01, 36526.5 = 2000-01-01 12:00;
+        // the 1904 system counts 1462 days fewer (July 5, 2011: 40729 and 39267)
+        use calamine::{ExcelDateTime, ExcelDateTimeType::DateTime};
+        let d = |v: f64, is_1904: bool| date(&ExcelDateTime::new(v, DateTime, is_1904));
+        assert_eq!(d(25569.0, false), "1970-01-01");
+        assert_eq!(d(45658.0, false), "2025-01-01");
+        assert_eq!(d(36526.5, false), "2000-01-01 12:00:00");
+        assert_eq!(d(40729.0, false), "2011-07-05");
+        assert_eq!(d(39267.0, true), "2011-07-05");
     }
 
     #[test]
