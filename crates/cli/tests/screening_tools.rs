@@ -192,6 +192,20 @@ fn rayyan_ris(recs: &BTreeMap<String, (String, String, String)>) -> String {
     t
 }
 
+/// The title/abstract rows' `reason` cells of a run's screening table.
+fn screening_reasons(p: &Path) -> Vec<String> {
+    use polars::prelude::*;
+    let df = ParquetReader::new(std::fs::File::open(p).unwrap())
+        .finish()
+        .unwrap();
+    let stage = df.column("stage").unwrap().str().unwrap().clone();
+    let reason = df.column("reason").unwrap().str().unwrap().clone();
+    (0..df.height())
+        .filter(|&k| stage.get(k) == Some("title_abstract"))
+        .filter_map(|k| reason.get(k).map(String::from))
+        .collect()
+}
+
 /// The PRISMA counts and the title/abstract agreement row of a run.
 fn outcome(out: &Path) -> (String, BTreeMap<String, String>) {
     let prisma = std::fs::read_to_string(out.join("prisma.csv")).unwrap();
@@ -227,6 +241,27 @@ fn rayyan_decisions_give_the_reviews_prisma_counts() {
         ("276", "276", "0")
     );
     assert_eq!(agree_r["kappa"].parse::<f64>().unwrap(), 1.0);
+    // Rayyan's exclusion reasons and labels are kept in the screening table
+    let reasons = screening_reasons(&d.join("b/il1-covid19/screening.parquet"));
+    let expect_reason = native_log()
+        .iter()
+        .enumerate()
+        .filter(|(k, x)| x.1 == "exclude" && k % 3 == 0)
+        .count();
+    assert_eq!(
+        reasons
+            .iter()
+            .filter(|r| r.starts_with("wrong population, wrong design"))
+            .count(),
+        expect_reason
+    );
+    assert_eq!(
+        reasons
+            .iter()
+            .filter(|r| r.contains("labels: covid, il-1"))
+            .count(),
+        native_log().len().div_ceil(7)
+    );
     let conflicts = native_log().iter().filter(|x| x.2).count();
     assert!(conflicts > 0 && agree["conflicts"] == conflicts.to_string());
     // a "Maybe" leaves a record awaiting a decision: one fewer screened

@@ -87,7 +87,9 @@ pub fn screening_table(ta: &[TaDecision], ft: &[FtDecision]) -> Result<Table> {
         ),
         text(
             "reason",
-            std::iter::repeat_n(None, ta.len()).chain(ft.iter().map(|d| d.reason.as_deref())),
+            ta.iter()
+                .map(|d| d.reason.as_deref())
+                .chain(ft.iter().map(|d| d.reason.as_deref())),
         ),
         text(
             "study_id",

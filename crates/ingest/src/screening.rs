@@ -48,6 +48,8 @@ pub struct TaDecision {
     pub reviewer_2: Option<Verdict>,
     pub adjudicated: Option<Verdict>,
     pub decision: Verdict,
+    /// why it was excluded, where the log says (a tool's exclusion reasons and labels)
+    pub reason: Option<String>,
 }
 
 /// One cluster's full-text assessment.
@@ -155,6 +157,7 @@ pub fn title_abstract_tool(
             reviewer_2: row.votes.get(1).map(|(_, x)| v(*x)),
             adjudicated: None,
             decision: first,
+            reason: tool_reason(row, first),
         });
     }
     out.sort_by_key(|d| d.cluster);
@@ -162,6 +165,18 @@ pub fn title_abstract_tool(
 }
 
 use metapipe_interop::screening::{ToolRow, Vote};
+
+/// A tool's exclusion reasons (an excluded record) and labels, as one text.
+fn tool_reason(row: &ToolRow, v: Verdict) -> Option<String> {
+    let mut parts = vec![];
+    if v == Verdict::Exclude && !row.reasons.is_empty() {
+        parts.push(row.reasons.join(", "));
+    }
+    if !row.labels.is_empty() {
+        parts.push(format!("labels: {}", row.labels.join(", ")));
+    }
+    (!parts.is_empty()).then(|| parts.join("; "))
+}
 
 /// Read title/abstract decisions: `record_id, reviewer_1, reviewer_2, adjudicated`. A cluster is
 /// screened at most once (the others await screening); a conflict needs an adjudication.
@@ -223,6 +238,7 @@ pub fn title_abstract(
                 reviewer_2: Some(b),
                 adjudicated: adj,
                 decision,
+                reason: None,
             });
             Ok(())
         },
