@@ -22,6 +22,7 @@ use metapipe_tables::{frame, s, so, Builder, Result, Table};
 use polars::prelude::*;
 
 pub use published::{read_published, Published};
+pub use stats::{result_figure, study_figure};
 
 /// The stage tables the audit recomputes from.
 pub struct Facts<'a> {
@@ -224,15 +225,9 @@ impl Facts<'_> {
     /// The results rows of `outcome[/subgroup]`: (estimate, lb, ub, I2)?, note, studies.
     /// `of` is `outcome[/subgroup][@fixed|@random]`; without a model, the last row (the random-
     /// effects one when an outcome reports both).
-    fn analysis(
-        &self,
-        of: &str,
-    ) -> Option<(
-        Option<(f64, f64, f64, f64)>,
-        Option<String>,
-        Vec<String>,
-        String,
-    )> {
+    /// The results row of `outcome[/subgroup][@fixed|@random]` (without `@`, the last: the
+    /// random-effects row when there are both).
+    fn results_row(&self, of: &str) -> Option<usize> {
         let (of, kind) = match of.split_once('@') {
             Some((o, k)) => (o, Some(k.trim())),
             None => (of, None),
@@ -242,11 +237,24 @@ impl Facts<'_> {
             None => (of.trim(), None),
         };
         let r = self.results;
-        let row = (0..r.num_rows()).rev().find(|&k| {
+        (0..r.num_rows()).rev().find(|&k| {
             r.str("outcome").get(k) == Some(outcome)
                 && r.str("subgroup").get(k) == subgroup
                 && kind.is_none_or(|m| r.str("model_type").get(k) == Some(m))
-        })?;
+        })
+    }
+
+    fn analysis(
+        &self,
+        of: &str,
+    ) -> Option<(
+        Option<(f64, f64, f64, f64)>,
+        Option<String>,
+        Vec<String>,
+        String,
+    )> {
+        let r = self.results;
+        let row = self.results_row(of)?;
         let g = |c: &str| r.float(c).get(row);
         let est = match (g("estimate"), g("ci_lb"), g("ci_ub"), g("I2")) {
             (Some(a), Some(b), Some(c), Some(d)) => Some((a, b, c, d)),

@@ -8,6 +8,7 @@ use crate::config::{Config, OutcomeCfg};
 use metapipe_interop::revman::{self, Analysis, DataRow, DataType, Review, Subgroup};
 use metapipe_meta::{Measure, Method};
 use metapipe_plan::Choice;
+use metapipe_report::audit::{result_figure, study_figure};
 use metapipe_tables::io::{read_parquet, write_atomic};
 use metapipe_tables::{schema, Error, Table};
 use std::path::Path;
@@ -210,28 +211,12 @@ fn figures(
     }) else {
         return vec![];
     };
-    let f = |c: &str| r.float(c).get(k);
-    let mut out = vec![];
-    for (name, v) in [
-        ("estimate", f("estimate")),
-        ("ci_lb", f("ci_lb")),
-        ("ci_ub", f("ci_ub")),
-        ("Q", f("Q")),
-        ("Q_df", r.int("Q_df").get(k).map(|d| d as f64)),
-        ("Q_p", f("Q_p")),
-        ("I2", f("I2")),
-        ("tau2", if random { f("tau2") } else { None }),
-        (
-            "z",
-            f("p").map(|p| metapipe_meta::dist::qnorm_two_sided(1.0 - p)),
-        ),
-        ("p", f("p")),
-    ] {
-        if let Some(v) = v {
-            out.push((name, format!("{v}")));
-        }
-    }
-    out
+    // the audit's definition of each figure, so the export stores what the audit compares
+    revman::STATS
+        .iter()
+        .filter(|&&name| random || name != "tau2")
+        .filter_map(|&name| Some((name, format!("{}", result_figure(r, k, name)??))))
+        .collect()
 }
 
 /// A study's effect, CI, SE (of the analysis scale) and weight (percent).
@@ -243,18 +228,8 @@ fn study_figures(e: &Table, outcome: &str, study: &str) -> Vec<(&'static str, St
     }) else {
         return vec![];
     };
-    let f = |c: &str| e.float(c).get(k);
-    let mut out = vec![];
-    for (name, v) in [
-        ("estimate", f("estimate")),
-        ("ci_lb", f("ci_lb")),
-        ("ci_ub", f("ci_ub")),
-        ("se", f("vi").map(f64::sqrt)),
-        ("weight", f("weight").map(|w| 100.0 * w)),
-    ] {
-        if let Some(v) = v {
-            out.push((name, format!("{v}")));
-        }
-    }
-    out
+    revman::STUDY_STATS
+        .iter()
+        .filter_map(|&name| Some((name, format!("{}", study_figure(e, k, name)??))))
+        .collect()
 }

@@ -3,21 +3,13 @@
 //! overwrite anything and writing nothing when the file is bad.
 
 use metapipe_interop::revman;
-use metapipe_tables::io::{write_atomic, Input};
+use metapipe_tables::io::Input;
 use metapipe_tables::Error;
 use std::path::Path;
 
 /// Import a RevMan review under `root`; returns what was written.
 pub fn import_revman(path: &Path, root: &Path, name: &str) -> Result<String, Error> {
-    if name.is_empty()
-        || !name
-            .chars()
-            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
-    {
-        return Err(Error::usage(format!(
-            "{name:?}: a review name is letters, digits, - and _"
-        )));
-    }
+    crate::init::check_name(name)?;
     let input = Input::read(path)?;
     let rv = revman::read(path, &input.bytes)?;
     let source = path
@@ -26,17 +18,11 @@ pub fn import_revman(path: &Path, root: &Path, name: &str) -> Result<String, Err
         .unwrap_or("")
         .to_string();
     let files = revman::files(&rv, name, &source).map_err(|e| e.file(path))?;
-    for (p, _) in &files {
-        if root.join(p).exists() {
-            return Err(Error::usage(format!(
-                "{} exists; metapipe import never overwrites",
-                root.join(p).display()
-            )));
-        }
-    }
-    for (p, body) in &files {
-        write_atomic(&root.join(p), body.as_bytes())?;
-    }
+    let targets: Vec<_> = files
+        .iter()
+        .map(|(p, body)| (root.join(p), body.clone()))
+        .collect();
+    crate::init::write_new(&targets, "import")?;
     let figures = files
         .iter()
         .find(|(p, _)| p.ends_with("published.csv"))

@@ -2,7 +2,7 @@
 
 use metapipe_tables::io::write_atomic;
 use metapipe_tables::Error;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 const PIPELINE: &str = include_str!("templates/pipeline.toml");
 const FILES: [(&str, &str); 3] = [
@@ -14,8 +14,8 @@ const FILES: [(&str, &str); 3] = [
     ("published.csv", include_str!("templates/published.csv")),
 ];
 
-/// Write `pipelines/NAME.toml` and `data/NAME/` under `root`; refuses to overwrite anything.
-pub fn init(root: &Path, name: &str) -> Result<String, Error> {
+/// A review name: letters, digits, - and _ (it names `pipelines/NAME.toml` and `data/NAME/`).
+pub(crate) fn check_name(name: &str) -> Result<(), Error> {
     if name.is_empty()
         || !name
             .chars()
@@ -25,6 +25,26 @@ pub fn init(root: &Path, name: &str) -> Result<String, Error> {
             "{name:?}: a review name is letters, digits, - and _"
         )));
     }
+    Ok(())
+}
+
+/// Write new files (`metapipe COMMAND`'s): when any of them exists, none (never overwrites).
+pub(crate) fn write_new(files: &[(PathBuf, String)], command: &str) -> Result<(), Error> {
+    if let Some((p, _)) = files.iter().find(|(p, _)| p.exists()) {
+        return Err(Error::usage(format!(
+            "{} exists; metapipe {command} never overwrites",
+            p.display()
+        )));
+    }
+    for (p, body) in files {
+        write_atomic(p, body.as_bytes())?;
+    }
+    Ok(())
+}
+
+/// Write `pipelines/NAME.toml` and `data/NAME/` under `root`; refuses to overwrite anything.
+pub fn init(root: &Path, name: &str) -> Result<String, Error> {
+    check_name(name)?;
     let cfg = root.join("pipelines").join(format!("{name}.toml"));
     let data = root.join("data").join(name);
     let mut targets = vec![(cfg.clone(), PIPELINE.replace("{name}", name))];
@@ -33,16 +53,6 @@ pub fn init(root: &Path, name: &str) -> Result<String, Error> {
             .iter()
             .map(|(f, body)| (data.join(f), body.to_string())),
     );
-    for (p, _) in &targets {
-        if p.exists() {
-            return Err(Error::usage(format!(
-                "{} exists; metapipe init never overwrites",
-                p.display()
-            )));
-        }
-    }
-    for (p, body) in &targets {
-        write_atomic(p, body.as_bytes())?;
-    }
+    write_new(&targets, "init")?;
     Ok(format!("wrote {} and {}/ (studies.csv, outcome_data.csv, published.csv); fill the sheets, then: metapipe run {}\n", cfg.display(), data.display(), cfg.display()))
 }

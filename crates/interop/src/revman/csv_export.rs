@@ -51,32 +51,6 @@ fn text(bytes: &[u8]) -> Vec<u8> {
     }
 }
 
-fn stored(r: &Row, table: &[(&'static str, &str)]) -> Result<Vec<(&'static str, String)>> {
-    let mut out = vec![];
-    for (name, col) in table {
-        if let Some(v) = r.get(col) {
-            number(v).ok_or_else(|| r.err(col, format!("{v:?} is not a number")))?;
-            out.push((*name, v.to_string()));
-        }
-    }
-    Ok(out)
-}
-
-fn num(r: &Row, col: &str) -> Result<Option<f64>> {
-    match r.get(col) {
-        None => Ok(None),
-        Some(v) => number(v)
-            .map(Some)
-            .ok_or_else(|| r.err(col, format!("{v:?} is not a number"))),
-    }
-}
-
-fn whole(r: &Row, col: &str) -> Result<u32> {
-    r.req(col)?
-        .parse()
-        .map_err(|_| r.err(col, "expected a whole number"))
-}
-
 pub(super) fn read(path: &Path, bytes: &[u8]) -> Result<Review> {
     let input = Input {
         path: path.to_path_buf(),
@@ -89,9 +63,9 @@ pub(super) fn read(path: &Path, bytes: &[u8]) -> Result<Review> {
     let (mut cname, mut prev) = (String::new(), (0, 0, 0));
     for r in sheet.rows() {
         let key = (
-            whole(&r, "Comparison Number")?,
-            whole(&r, "Outcome Number")?,
-            whole(&r, "Subgroup Number")?,
+            cell_whole(&r, "Comparison Number")?,
+            cell_whole(&r, "Outcome Number")?,
+            cell_whole(&r, "Subgroup Number")?,
         );
         if key.0 != prev.0 || key.1 == 0 {
             cname = r.get("Name").unwrap_or("").to_string();
@@ -104,14 +78,10 @@ pub(super) fn read(path: &Path, bytes: &[u8]) -> Result<Review> {
             let random = a.random;
             a.subgroups
                 .retain(|s| s.name.is_some() || !s.rows.is_empty());
-            let mut s = stored(&r, &STORED)?;
-            if !random {
-                s.retain(|(k, _)| *k != "tau2");
-            }
             a.subgroups.push(Subgroup {
                 name: Some(r.get("Name").unwrap_or("").to_string()),
                 rows: vec![],
-                stored: s,
+                stored: without_fixed_tau2(row_figures(&r, &STORED)?, random),
             });
         } else {
             let a = analyses
@@ -175,10 +145,7 @@ fn analysis(r: &Row, key: (u32, u32, u32), cname: &str) -> Result<Analysis> {
         m => return Err(r.err("Analysis Model", format!("{m:?}: expected Fixed or Random"))),
     };
     let label = |c: &str| r.get(c).unwrap_or("").to_string();
-    let mut s = stored(r, &STORED)?;
-    if !random {
-        s.retain(|(k, _)| *k != "tau2");
-    }
+    let s = without_fixed_tau2(row_figures(r, &STORED)?, random);
     Ok(Analysis {
         comparison: key.0,
         comparison_name: cname.to_string(),
@@ -209,15 +176,17 @@ fn analysis(r: &Row, key: (u32, u32, u32), cname: &str) -> Result<Analysis> {
 fn study_row(r: &Row, t: DataType) -> Result<DataRow> {
     let mut d = DataRow {
         study: r.req("Name")?.to_string(),
-        totals: [num(r, "Total 1")?, num(r, "Total 2")?],
-        stored: stored(r, &STUDY_STORED)?,
+        totals: [cell_number(r, "Total 1")?, cell_number(r, "Total 2")?],
+        stored: row_figures(r, &STUDY_STORED)?,
         ..Default::default()
     };
     match t {
-        DataType::Dichotomous => d.events = [num(r, "Events 1")?, num(r, "Events 2")?],
+        DataType::Dichotomous => {
+            d.events = [cell_number(r, "Events 1")?, cell_number(r, "Events 2")?]
+        }
         DataType::Continuous => {
-            d.means = [num(r, "Mean 1")?, num(r, "Mean 2")?];
-            d.sds = [num(r, "SD 1")?, num(r, "SD 2")?];
+            d.means = [cell_number(r, "Mean 1")?, cell_number(r, "Mean 2")?];
+            d.sds = [cell_number(r, "SD 1")?, cell_number(r, "SD 2")?];
         }
     }
     Ok(d)

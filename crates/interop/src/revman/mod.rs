@@ -9,6 +9,7 @@ mod rm5;
 pub use export::{export, study_id};
 pub use import::files;
 
+use metapipe_tables::sheet::Row;
 use metapipe_tables::{Error, Result};
 use std::path::Path;
 
@@ -121,6 +122,49 @@ pub(crate) fn method_name(s: &str) -> Option<&'static str> {
         "PETO" => "PETO",
         _ => return None,
     })
+}
+
+/// A sheet cell's number (`None` when empty; anything else is an error at its cell).
+pub(crate) fn cell_number(r: &Row, col: &str) -> Result<Option<f64>> {
+    match r.get(col) {
+        None => Ok(None),
+        Some(v) => number(v)
+            .map(Some)
+            .ok_or_else(|| r.err(col, format!("{v:?} is not a number"))),
+    }
+}
+
+/// A sheet cell's whole number (required).
+pub(crate) fn cell_whole(r: &Row, col: &str) -> Result<u32> {
+    r.req(col)?
+        .parse()
+        .map_err(|_| r.err(col, "expected a whole number"))
+}
+
+/// The figures a sheet row stores, by (figure, column): each a number as printed.
+pub(crate) fn row_figures(
+    r: &Row,
+    table: &[(&'static str, &str)],
+) -> Result<Vec<(&'static str, String)>> {
+    let mut out = vec![];
+    for (name, col) in table {
+        if cell_number(r, col)?.is_some() {
+            out.push((*name, r.get(col).unwrap_or("").to_string()));
+        }
+    }
+    Ok(out)
+}
+
+/// An analysis's figures without τ² when it is fixed-effect (RevMan stores 0 there, which
+/// estimates no τ²).
+pub(crate) fn without_fixed_tau2(
+    mut s: Vec<(&'static str, String)>,
+    random: bool,
+) -> Vec<(&'static str, String)> {
+    if !random {
+        s.retain(|(k, _)| *k != "tau2");
+    }
+    s
 }
 
 /// A number as RevMan prints it ("1,234.5" has a thousands separator in some exports).

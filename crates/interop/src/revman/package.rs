@@ -107,7 +107,10 @@ pub(super) fn read(path: &Path, bytes: &[u8]) -> Result<Review> {
 fn place_rows(rows: &Sheet, analyses: &mut [Analysis]) -> Result<Vec<(String, Option<String>)>> {
     let mut studies: Vec<(String, Option<String>)> = vec![];
     for r in rows.rows() {
-        let key = (whole(&r, "Analysis group")?, whole(&r, "Analysis number")?);
+        let key = (
+            cell_whole(&r, "Analysis group")?,
+            cell_whole(&r, "Analysis number")?,
+        );
         let a = analyses
             .iter_mut()
             .find(|a| (a.comparison, a.number) == key)
@@ -141,7 +144,10 @@ fn place_rows(rows: &Sheet, analyses: &mut [Analysis]) -> Result<Vec<(String, Op
 /// Each subgroup's estimates onto its subgroup.
 fn place_subgroups(sg: &Sheet, analyses: &mut [Analysis]) -> Result<()> {
     for r in sg.rows() {
-        let key = (whole(&r, "Analysis group")?, whole(&r, "Analysis number")?);
+        let key = (
+            cell_whole(&r, "Analysis group")?,
+            cell_whole(&r, "Analysis number")?,
+        );
         let name = r.get("Subgroup").map(str::to_string);
         let Some(a) = analyses
             .iter_mut()
@@ -166,46 +172,29 @@ fn place_subgroups(sg: &Sheet, analyses: &mut [Analysis]) -> Result<()> {
     Ok(())
 }
 
-fn whole(r: &Row, col: &str) -> Result<u32> {
-    r.req(col)?
-        .parse()
-        .map_err(|_| r.err(col, "expected a whole number"))
-}
+/// The overall or a subgroup's figures of a settings or subgroup row, by column.
+const FIGURES: [(&str, &str); 10] = [
+    ("estimate", "Mean"),
+    ("ci_lb", "CI start"),
+    ("ci_ub", "CI end"),
+    ("Q", "Heterogeneity Chi²"),
+    ("Q_df", "Heterogeneity df"),
+    ("Q_p", "Heterogeneity P"),
+    ("I2", "Heterogeneity I²"),
+    ("tau2", "Heterogeneity Tau²"),
+    ("z", "Effect Z"),
+    ("p", "Effect P"),
+];
+/// A data row's figures, by column (a package has no study SE).
+const STUDY_FIGURES: [(&str, &str); 4] = [
+    ("estimate", "Mean"),
+    ("ci_lb", "CI start"),
+    ("ci_ub", "CI end"),
+    ("weight", "Weight"),
+];
 
-fn num(r: &Row, col: &str) -> Result<Option<f64>> {
-    match r.get(col) {
-        None => Ok(None),
-        Some(v) => number(v)
-            .map(Some)
-            .ok_or_else(|| r.err(col, format!("{v:?} is not a number"))),
-    }
-}
-
-/// The overall or a subgroup's figures of a settings or subgroup row.
 fn figures(r: &Row, random: bool) -> Result<Vec<(&'static str, String)>> {
-    let cols: [(&str, &str); 10] = [
-        ("estimate", "Mean"),
-        ("ci_lb", "CI start"),
-        ("ci_ub", "CI end"),
-        ("Q", "Heterogeneity Chi²"),
-        ("Q_df", "Heterogeneity df"),
-        ("Q_p", "Heterogeneity P"),
-        ("I2", "Heterogeneity I²"),
-        ("tau2", "Heterogeneity Tau²"),
-        ("z", "Effect Z"),
-        ("p", "Effect P"),
-    ];
-    let mut out = vec![];
-    for (k, c) in cols {
-        if k == "tau2" && !random {
-            continue;
-        }
-        if let Some(v) = r.get(c) {
-            number(v).ok_or_else(|| r.err(c, format!("{v:?} is not a number")))?;
-            out.push((k, v.to_string()));
-        }
-    }
-    Ok(out)
+    Ok(without_fixed_tau2(row_figures(r, &FIGURES)?, random))
 }
 
 fn analysis(r: &Row, notes: &mut Vec<String>) -> Result<Analysis> {
@@ -250,9 +239,9 @@ fn analysis(r: &Row, notes: &mut Vec<String>) -> Result<Analysis> {
     );
     let label = |c: &str| r.get(c).unwrap_or("").to_string();
     let a = Analysis {
-        comparison: whole(r, "Analysis group")?,
+        comparison: cell_whole(r, "Analysis group")?,
         comparison_name: label("Analysis group name"),
-        number: whole(r, "Analysis number")?,
+        number: cell_whole(r, "Analysis number")?,
         name: label("Analysis name"),
         data_type,
         method: method.into(),
@@ -281,29 +270,31 @@ fn analysis(r: &Row, notes: &mut Vec<String>) -> Result<Analysis> {
 fn data_row(r: &Row, t: DataType) -> Result<DataRow> {
     let mut d = DataRow {
         study: r.req("Study")?.to_string(),
-        totals: [num(r, "Experimental N")?, num(r, "Control N")?],
+        totals: [
+            cell_number(r, "Experimental N")?,
+            cell_number(r, "Control N")?,
+        ],
         ..Default::default()
     };
     match t {
         DataType::Dichotomous => {
-            d.events = [num(r, "Experimental cases")?, num(r, "Control cases")?]
+            d.events = [
+                cell_number(r, "Experimental cases")?,
+                cell_number(r, "Control cases")?,
+            ]
         }
         DataType::Continuous => {
-            d.means = [num(r, "Experimental mean")?, num(r, "Control mean")?];
-            d.sds = [num(r, "Experimental SD")?, num(r, "Control SD")?];
+            d.means = [
+                cell_number(r, "Experimental mean")?,
+                cell_number(r, "Control mean")?,
+            ];
+            d.sds = [
+                cell_number(r, "Experimental SD")?,
+                cell_number(r, "Control SD")?,
+            ];
         }
     }
-    for (k, c) in [
-        ("estimate", "Mean"),
-        ("ci_lb", "CI start"),
-        ("ci_ub", "CI end"),
-        ("weight", "Weight"),
-    ] {
-        if let Some(v) = r.get(c) {
-            number(v).ok_or_else(|| r.err(c, format!("{v:?} is not a number")))?;
-            d.stored.push((k, v.to_string()));
-        }
-    }
+    d.stored = row_figures(r, &STUDY_FIGURES)?;
     Ok(d)
 }
 

@@ -191,11 +191,7 @@ fn measure_and_method(o: &Node, data_type: DataType) -> Result<(&'static str, &'
 /// An outcome's or subgroup's figures; τ² only for a random-effects analysis (RevMan stores 0
 /// for a fixed-effect one, which estimates no τ²).
 fn stored_of(n: &Node, random: bool) -> Result<Vec<(&'static str, String)>> {
-    let mut s = stored(n, &STORED)?;
-    if !random {
-        s.retain(|(k, _)| *k != "tau2");
-    }
-    Ok(s)
+    Ok(without_fixed_tau2(stored(n, &STORED)?, random))
 }
 
 fn rows(

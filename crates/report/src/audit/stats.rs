@@ -8,6 +8,7 @@
 
 use super::Published;
 use super::{AuditRow, Facts, MATCH, MISMATCH, NA};
+use metapipe_tables::Table;
 
 /// Half a unit in the last place of a printed number ("0.8969" → 0.00005, "1.5E-4" → 0.05E-4).
 fn half_unit(printed: &str) -> f64 {
@@ -47,6 +48,32 @@ fn judged(p: &Published, rec: f64, why: String) -> AuditRow {
     row(p, Some(rec), st, why)
 }
 
+/// Figure `name` (one of `estimate ci_lb ci_ub Q Q_df Q_p I2 tau2 z p`) of results row `k`:
+/// `None` for an unknown name, `Some(None)` when the row has none. `z` is |z| from the two-sided
+/// p of the pooled estimate (the results carry p, not z).
+pub fn result_figure(r: &Table, k: usize, name: &str) -> Option<Option<f64>> {
+    let f = |c: &str| r.float(c).get(k);
+    Some(match name {
+        c @ ("estimate" | "ci_lb" | "ci_ub" | "Q" | "Q_p" | "I2" | "tau2" | "p") => f(c),
+        "Q_df" => r.int("Q_df").get(k).map(|d| d as f64),
+        "z" => f("p").map(|p| metapipe_meta::dist::qnorm_two_sided(1.0 - p)),
+        _ => return None,
+    })
+}
+
+/// Figure `name` (one of `estimate ci_lb ci_ub se weight`) of per-study effects row `k`: the SE
+/// of the effect on the analysis scale (of the log for ratios), the weight in percent as RevMan
+/// prints it. `None` for an unknown name.
+pub fn study_figure(e: &Table, k: usize, name: &str) -> Option<Option<f64>> {
+    let f = |c: &str| e.float(c).get(k);
+    Some(match name {
+        c @ ("estimate" | "ci_lb" | "ci_ub") => f(c),
+        "weight" => f("weight").map(|w| 100.0 * w),
+        "se" => f("vi").map(f64::sqrt),
+        _ => return None,
+    })
+}
+
 /// `outcome[/subgroup][@model]:name` against the results row.
 pub(super) fn stat(p: &Published, facts: &Facts) -> AuditRow {
     let Some((target, name)) = p.of.rsplit_once(':') else {
@@ -57,29 +84,12 @@ pub(super) fn stat(p: &Published, facts: &Facts) -> AuditRow {
             format!("{:?} is not outcome[/subgroup]:figure", p.of),
         );
     };
-    let (target, kind) = match target.split_once('@') {
-        Some((o, k)) => (o, Some(k.trim())),
-        None => (target, None),
-    };
-    let (outcome, subgroup) = match target.split_once('/') {
-        Some((o, s)) => (o.trim(), Some(s.trim())),
-        None => (target.trim(), None),
-    };
-    let r = facts.results;
-    let Some(k) = (0..r.num_rows()).rev().find(|&k| {
-        r.str("outcome").get(k) == Some(outcome)
-            && r.str("subgroup").get(k) == subgroup
-            && kind.is_none_or(|m| r.str("model_type").get(k) == Some(m))
-    }) else {
+    let Some(k) = facts.results_row(target) else {
         return row(p, None, NA, format!("no analysis {target} in the results"));
     };
-    let f = |c: &str| r.float(c).get(k);
-    let rec = match name.trim() {
-        c @ ("estimate" | "ci_lb" | "ci_ub" | "Q" | "Q_p" | "I2" | "tau2" | "p") => f(c),
-        "Q_df" => r.int("Q_df").get(k).map(|d| d as f64),
-        // |z| from the two-sided p of the pooled estimate
-        "z" => f("p").map(|p| metapipe_meta::dist::qnorm_two_sided(1.0 - p)),
-        n => return row(p, None, NA, format!("unknown figure {n:?}")),
+    let r = facts.results;
+    let Some(rec) = result_figure(r, k, name.trim()) else {
+        return row(p, None, NA, format!("unknown figure {:?}", name.trim()));
     };
     let why = format!(
         "{} of {target} in the results ({})",
@@ -130,14 +140,8 @@ pub(super) fn study_stat(p: &Published, facts: &Facts) -> AuditRow {
             format!("study {study} not in the analysis {target}"),
         );
     };
-    let f = |c: &str| e.float(c).get(k);
-    let rec = match name.trim() {
-        c @ ("estimate" | "ci_lb" | "ci_ub") => f(c),
-        // RevMan prints a study's weight in percent
-        "weight" => f("weight").map(|w| 100.0 * w),
-        // the SE of the study's effect on the analysis scale (of the log for ratios)
-        "se" => f("vi").map(f64::sqrt),
-        n => return row(p, None, NA, format!("unknown figure {n:?}")),
+    let Some(rec) = study_figure(e, k, name.trim()) else {
+        return row(p, None, NA, format!("unknown figure {:?}", name.trim()));
     };
     let why = format!("{} of {study} in {target}", name.trim());
     match rec {

@@ -110,12 +110,13 @@ impl Sheet {
         let path = input.path.as_path();
         let (text, book) = csv_text(input)?;
         let (mut rdr, headers) = open(path, &text)?;
-        if let (Some(b), Err(e)) = (&book, columns(path, &headers, required)) {
-            return Err(Error::data(e.message)
+        // a workbook's missing column is named at its header row
+        columns(path, &headers, required).map_err(|e| match &book {
+            Some(b) => Error::data(e.message)
                 .file(b.cell(headers.len(), b.header_row))
-                .field(e.field.unwrap_or_default()));
-        }
-        columns(path, &headers, required)?;
+                .field(e.field.unwrap_or_default()),
+            None => e,
+        })?;
         let mut rows = vec![];
         for (k, r) in rdr.records().enumerate() {
             let r = r.map_err(|e| record_error(path, e))?;
