@@ -4,55 +4,20 @@
 //! Chi², df, P, I², Z and P, each study's estimate, CI, SE and weight — equals metapipe's, by the
 //! run's own audit (1e-6 relative, or the printed digits where RevMan printed fewer).
 
+mod common;
+use common::*;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
 
 fn shared() -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/revman");
+    let p = repo().join("../shared/revman");
     assert!(
         p.is_dir(),
         "{}: the RevMan files (../shared beside the repository) are missing",
         p.display()
     );
     p
-}
-
-fn tmpdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("mp-revman-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn metapipe(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_metapipe"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn ok(o: &Output) {
-    assert!(
-        o.status.success(),
-        "exit {:?}: {}",
-        o.status.code(),
-        String::from_utf8_lossy(&o.stderr)
-    );
-}
-
-fn csv_rows(p: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut r = csv::Reader::from_path(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
-    r.records()
-        .map(|x| {
-            h.iter()
-                .cloned()
-                .zip(x.unwrap().iter().map(String::from))
-                .collect()
-        })
-        .collect()
 }
 
 /// Import `file` as `name` into `dir` and run it; the audit rows.
@@ -85,7 +50,7 @@ fn all_match(audit: &[BTreeMap<String, String>], expect: usize, must: &[&str]) {
 
 #[test]
 fn rm5_results_equal_revman_to_1e_6() {
-    let d = tmpdir("rm5");
+    let d = tmpdir("mp-revman", "rm5");
     let audit = import_and_run(&d, "Fleiss1993.rm5", "fleiss_rm5");
     // 1.1 (MH OR, fixed): 9 figures + 7 studies x 5; 1.2 (SMD): RevMan stored only its df
     all_match(
@@ -127,7 +92,7 @@ fn rm5_results_equal_revman_to_1e_6() {
 
 #[test]
 fn csv_export_results_equal_revman_to_its_printed_digits() {
-    let d = tmpdir("csv");
+    let d = tmpdir("mp-revman", "csv");
     let audit = import_and_run(&d, "Fleiss1993_CR.csv", "fleiss_csv");
     // the export is an MD analysis with results: 2 analyses x 9 + 12 studies x 5
     all_match(
@@ -139,7 +104,7 @@ fn csv_export_results_equal_revman_to_its_printed_digits() {
 
 #[test]
 fn data_package_results_equal_revman_and_its_zeros_are_not_figures() {
-    let d = tmpdir("zip");
+    let d = tmpdir("mp-revman", "zip");
     let audit = import_and_run(&d, "Fleiss1993.zip", "fleiss_zip");
     // 1.1: 9 figures + 7 studies x 4 (no SE in a package); 1.2's printed zeros are dropped
     all_match(&audit, 37, &["Infarction Q_p", "AMIS weight"]);
@@ -160,7 +125,7 @@ fn data_package_results_equal_revman_and_its_zeros_are_not_figures() {
 
 #[test]
 fn a_figure_off_by_more_than_1e_6_is_a_mismatch() {
-    let d = tmpdir("off");
+    let d = tmpdir("mp-revman", "off");
     import_and_run(&d, "Fleiss1993.rm5", "off");
     let p = d.join("data/off/published.csv");
     let text = std::fs::read_to_string(&p).unwrap();
@@ -181,7 +146,7 @@ fn a_figure_off_by_more_than_1e_6_is_a_mismatch() {
 /// Bad files: an error naming the file, line and field; exit non-zero; nothing written.
 #[test]
 fn bad_revman_files_are_clear_errors_and_write_nothing() {
-    let d = tmpdir("bad");
+    let d = tmpdir("mp-revman", "bad");
     let rm5 = std::fs::read(shared().join("Fleiss1993.rm5")).unwrap();
     let text: String = rm5.iter().map(|&b| b as char).collect();
     let cases: Vec<(&str, String, &str)> = vec![
@@ -263,7 +228,7 @@ fn bad_revman_files_are_clear_errors_and_write_nothing() {
 /// from `../shared/revman/Fleiss1993.rm5`, byte for byte.
 #[test]
 fn the_committed_fleiss_review_is_a_fresh_import() {
-    let d = tmpdir("fresh");
+    let d = tmpdir("mp-revman", "fresh");
     let src = shared().join("Fleiss1993.rm5");
     ok(&metapipe(
         &d,
@@ -275,7 +240,7 @@ fn the_committed_fleiss_review_is_a_fresh_import() {
             "fleiss1993",
         ],
     ));
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../..");
+    let repo = repo();
     for f in [
         "pipelines/fleiss1993.toml",
         "data/fleiss1993/studies.csv",
@@ -297,7 +262,7 @@ fn the_committed_fleiss_review_is_a_fresh_import() {
 /// tool's figures and the file's origin.
 #[test]
 fn export_then_import_is_the_same_review() {
-    let d = tmpdir("roundtrip");
+    let d = tmpdir("mp-revman", "roundtrip");
     for sub in ["a", "b", "x", "y"] {
         std::fs::create_dir_all(d.join(sub)).unwrap();
     }
@@ -353,11 +318,8 @@ fn export_then_import_is_the_same_review() {
 
 #[test]
 fn export_refuses_what_revman_5_cannot_hold() {
-    let d = tmpdir("exp-bad");
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap();
+    let d = tmpdir("mp-revman", "exp-bad");
+    let repo = repo();
     let cfg = repo.join("pipelines/ets-lung-cancer.toml");
     let out = d.join("x.rm5");
     // not run yet
@@ -401,11 +363,8 @@ fn export_refuses_what_revman_5_cannot_hold() {
 /// overall, subgroup and study figure of the export equals the re-imported review's run.
 #[test]
 fn subgroups_survive_export_and_import() {
-    let d = tmpdir("subgroups");
-    let repo = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap();
+    let d = tmpdir("mp-revman", "subgroups");
+    let repo = repo();
     let data = repo.join("data/bcg-tb");
     // the tb outcome's rows alone
     let od = std::fs::read_to_string(data.join("outcome_data.csv")).unwrap();

@@ -7,44 +7,12 @@
 //! ASReview); an unmatched, a twice-matched or a conflicting decision is an error naming the
 //! file and line, with no output.
 
+mod common;
+use common::*;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn tmpdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("mp-tools-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn metapipe(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_metapipe"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
-
-fn csv_rows(p: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut r = csv::Reader::from_path(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
-    let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
-    r.records()
-        .map(|x| {
-            h.iter()
-                .cloned()
-                .zip(x.unwrap().iter().map(String::from))
-                .collect()
-        })
-        .collect()
-}
 
 /// The IL-1 config with absolute paths, its title/abstract log replaced when `ta` is given.
 fn config(dir: &Path, name: &str, ta: Option<(&Path, &str)>) -> PathBuf {
@@ -218,7 +186,7 @@ fn outcome(out: &Path) -> (String, BTreeMap<String, String>) {
 
 #[test]
 fn rayyan_decisions_give_the_reviews_prisma_counts() {
-    let d = tmpdir("rayyan");
+    let d = tmpdir("mp-tools", "rayyan");
     let native = config(&d, "native", None);
     assert!(run(&d, &native, "a").status.success());
     let (prisma, agree) = outcome(&d.join("a/il1-covid19"));
@@ -305,7 +273,7 @@ fn rayyan_decisions_give_the_reviews_prisma_counts() {
 
 #[test]
 fn tool_decisions_that_cannot_be_placed_are_errors() {
-    let d = tmpdir("bad");
+    let d = tmpdir("mp-tools", "bad");
     let recs = records(&d);
     let p = d.join("rayyan.csv");
     let cfg = config(&d, "bad", Some((&p, "rayyan")));
@@ -347,7 +315,7 @@ fn asreview_python() -> PathBuf {
 
 #[test]
 fn an_asreview_export_made_by_asreview_gives_the_reviews_prisma_counts() {
-    let d = tmpdir("asreview");
+    let d = tmpdir("mp-tools", "asreview");
     let native = config(&d, "native", None);
     assert!(run(&d, &native, "a").status.success());
     let (prisma, _) = outcome(&d.join("a/il1-covid19"));

@@ -5,30 +5,10 @@
 //! gives the same run as from its CSV sheets, file for file; a bad cell is named
 //! `book.xlsx:Sheet!F5`; a malformed workbook or a missing sheet is a clear error and no output.
 
+mod common;
+use common::*;
+
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
-
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
-fn tmpdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("mp-xlsx-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
-}
-
-fn metapipe(dir: &Path, args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_metapipe"))
-        .current_dir(dir)
-        .args(args)
-        .output()
-        .unwrap()
-}
 
 /// A BCG review config (`file`.toml, review `name`) reading `studies` and `outcomes`.
 fn config(dir: &Path, file: &str, name: &str, studies: &str, outcomes: &str) -> String {
@@ -56,7 +36,7 @@ fn files(dir: &Path) -> Vec<PathBuf> {
 
 #[test]
 fn a_workbook_gives_the_same_run_as_its_csv_twin() {
-    let d = tmpdir("same");
+    let d = tmpdir("mp-xlsx", "same");
     let (data, x) = (
         repo().join("data/bcg-tb"),
         repo().join("tests/fixtures/xlsx/bcg-tb.xlsx"),
@@ -90,7 +70,7 @@ fn a_workbook_gives_the_same_run_as_its_csv_twin() {
 
 #[test]
 fn workbook_errors_name_the_cell_and_write_nothing() {
-    let d = tmpdir("bad");
+    let d = tmpdir("mp-xlsx", "bad");
     let (data, fx) = (
         repo().join("data/bcg-tb"),
         repo().join("tests/fixtures/xlsx"),
