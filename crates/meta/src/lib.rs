@@ -7,6 +7,7 @@
 //!
 //! Every formula's source is cited in the doc comment of the module that implements it.
 
+pub mod absolute;
 pub mod analysis;
 pub mod batch;
 pub mod consistency;

@@ -7,7 +7,9 @@
 //! and the HTML report (`html`).
 
 pub mod audit;
+mod cells;
 pub mod changes;
 pub mod consistency;
 pub mod html;
+pub mod sof;
 pub mod svg;

@@ -31,6 +31,9 @@ pub struct Config {
     /// published pooled results to check for consistency with the sourced study data
     #[serde(default)]
     pub consistency: Vec<ConsistencyCfg>,
+    /// the review team's GRADE judgments and Summary of findings options, per outcome
+    #[serde(default)]
+    pub grade: Vec<GradeCfg>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -382,6 +385,8 @@ impl Config {
 
 mod checks;
 pub(crate) use checks::{prisma_problem, PRISMA_STAGES};
+mod grade;
+pub use grade::{BaselineCfg, BaselineItem, GradeCfg};
 
 #[cfg(test)]
 mod tests;

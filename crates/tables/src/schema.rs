@@ -85,8 +85,10 @@ const fn one_of(name: &'static str, accepted: &'static [&'static str]) -> Field 
 use ColType::*;
 
 mod extraction;
+mod grade;
 mod vocabulary;
 pub use extraction::*;
+pub use grade::*;
 pub use vocabulary::*;
 
 /// ingest/parse: one row per record in the search exports, in file order.
@@ -517,6 +519,7 @@ pub const ALL: &[&TableSchema] = &[
     &PRISMA_FLOW,
     &CLUSTER_LIST,
     &OUTCOMES,
+    &SOF,
     &POOL_GROUPS,
     &GEN_BINARY,
     &GEN_GENERIC,

@@ -299,6 +299,8 @@ fn study_rows(
             (None, _) => Some("no sourced data".to_string()),
         };
         ForestStudy {
+            id: ids.get(k).unwrap_or_default().to_string(),
+            rob: vec![],
             label: label.get(k).unwrap_or_default().to_string(),
             treat: arm_cells(o.kind, et.get(k), nt.get(k), mt.get(k), sdt.get(k)),
             ctrl: arm_cells(o.kind, ec.get(k), nc.get(k), mc.get(k), sdc.get(k)),
@@ -378,19 +380,50 @@ pub fn forests(inp: &ReportInput) -> Result<Vec<(String, String, String)>> {
                 o.groups.1.to_lowercase()
             )
         };
-        let fig = figure(o, &model, title, sections, test);
+        let mut fig = figure(o, &model, title, sections, test);
+        with_rob(&mut fig, inp.rob, id);
         let caption = format!("Forest plot: {}", o.label);
         out.push((format!("forest_{id}.svg"), caption, svg::forest(&fig)));
         for g in &others {
             if let Some(sec) = section(inp, o, &rows, Some(g), None, None) {
                 let title = format!("{}: {g} subgroup", o.label);
-                let fig = figure(o, &model, title, vec![sec], None);
+                let mut fig = figure(o, &model, title, vec![sec], None);
+                with_rob(&mut fig, inp.rob, id);
                 let caption = format!("Forest plot: {}, {g} subgroup", o.label);
                 out.push((format!("forest_{id}_{g}.svg"), caption, svg::forest(&fig)));
             }
         }
     }
     Ok(out)
+}
+
+/// The RoB 2 columns of a forest plot (RevMan's layout), when the review judged its studies:
+/// each study's judgment of this outcome's result where the answers name the outcome, else the
+/// study's own.
+fn with_rob(fig: &mut Forest, rob: Option<&Table>, outcome: &str) {
+    let Some(rob) = rob else {
+        return;
+    };
+    const COLS: [&str; 6] = ["D1", "D2", "D3", "D4", "D5", "overall"];
+    let judgment = |study: &str, domain: &str| {
+        let find = |o: Option<&str>| {
+            (0..rob.num_rows()).find(|&r| {
+                s(rob, "study_id", r).as_deref() == Some(study)
+                    && s(rob, "outcome", r).as_deref() == o
+                    && s(rob, "domain", r).as_deref() == Some(domain)
+            })
+        };
+        find(Some(outcome))
+            .or_else(|| find(None))
+            .and_then(|r| s(rob, "judgment", r))
+            .unwrap_or_default()
+    };
+    fig.rob = COLS.iter().map(|c| c.to_string()).collect();
+    for sec in &mut fig.sections {
+        for st in &mut sec.studies {
+            st.rob = COLS.iter().map(|d| judgment(&st.id, d)).collect();
+        }
+    }
 }
 
 /// An outcome's subgroups: the levels of the overall analysis's `subgroup_by` (drawn as sections
@@ -477,5 +510,6 @@ fn figure(
         favours: o.favours.clone(),
         sections,
         subgroup_test,
+        rob: vec![],
     }
 }

@@ -23,6 +23,8 @@ pub struct ReportInput<'a> {
     pub audit: Option<&'a Table>,
     pub consistency: Option<&'a Table>,
     pub sensitivity: Option<&'a Table>,
+    /// the Summary of findings (`sof::sof_table`)
+    pub sof: Option<&'a Table>,
     /// what moved since the previous results (a living review's rerun)
     pub changes: Option<&'a Table>,
     /// dual extraction: the cells where the two extractors disagree, and their agreement per
@@ -57,17 +59,7 @@ pub struct OutcomeView {
 
 pub use metapipe_tables::schema::OutcomeKind;
 
-pub(crate) fn s(t: &Table, c: &str, r: usize) -> Option<String> {
-    t.str_at(c, r)
-}
-
-pub(crate) fn fl(t: &Table, c: &str, r: usize) -> Option<f64> {
-    t.float(c).get(r)
-}
-
-pub(crate) fn it(t: &Table, c: &str, r: usize) -> Option<i64> {
-    t.int(c).get(r)
-}
+pub(crate) use crate::cells::{fl, it, s};
 
 pub(crate) fn table_html(t: &Table, cols: &[&str]) -> String {
     let mut h = String::from("<table>\n<thead><tr>");
@@ -143,6 +135,9 @@ pub fn build(inp: &ReportInput) -> Result<Vec<(String, String)>> {
             "note",
         ],
     ));
+    if let Some(t) = inp.sof {
+        sof_section(&mut html, inp, t);
+    }
     if let Some((conflicts, agreement)) = inp.extraction {
         html.push_str(&format!("<h2>Dual extraction</h2>\n<p class=\"note\">Two extractors' outcome sheets compared cell by cell: {} cells disagree (the analyses use the consensus sheet). Agreement per column:</p>\n", conflicts.num_rows()));
         html.push_str(&table_html(
@@ -273,6 +268,43 @@ fn changes(html: &mut String, c: &Table) -> Result<()> {
         ],
     ));
     Ok(())
+}
+
+/// The Summary of findings, as GRADEpro lays it out, with the suggestion and the flags beside
+/// the team's judgment.
+fn sof_section(html: &mut String, inp: &ReportInput, t: &Table) {
+    if t.num_rows() == 0 {
+        return;
+    }
+    html.push_str("<h2>Summary of findings</h2>\n<p class=\"note\">Per outcome: the anticipated absolute effects (95% CI) at the assumed risk without the intervention, the relative effect, the participants and studies, and the certainty of the evidence (GRADE) as the review team judged it in <code>[[grade]]</code>. The suggested certainty comes from the rules in docs/config.md and is never the judgment; where the two differ the row says so (<code>sof.csv</code>).</p>\n");
+    html.push_str("<table>\n<thead><tr><th>Outcome</th><th>Risk without</th><th>Risk with (95% CI)</th><th>Relative effect (95% CI)</th><th>Participants (studies)</th><th>Certainty (team)</th><th>Suggested</th><th>Differs from suggestion</th><th>Footnotes</th></tr></thead>\n<tbody>\n");
+    for r in 0..t.num_rows() {
+        let id = s(t, "outcome", r).unwrap_or_default();
+        let (treat, ctrl) = inp
+            .outcomes
+            .iter()
+            .find(|o| o.id == id)
+            .map(|o| (o.groups.0.as_str(), o.groups.1.as_str()))
+            .unwrap_or(("Intervention", "Control"));
+        let x = crate::sof::sof_text(t, r, treat, ctrl);
+        let cells = [
+            &x.outcome,
+            &x.without,
+            &x.with,
+            &x.relative,
+            &x.participants,
+            &x.certainty,
+            &x.suggested,
+            &x.flags,
+            &x.footnotes,
+        ];
+        html.push_str("<tr>");
+        for c in cells {
+            html.push_str(&format!("<td>{}</td>", esc(c)));
+        }
+        html.push_str("</tr>\n");
+    }
+    html.push_str("</tbody>\n</table>\n");
 }
 
 /// The consistency search's and the audit's sections.

@@ -6,6 +6,7 @@ use std::fmt::Write;
 /// One study row of a forest plot.
 #[derive(Debug, Clone)]
 pub struct ForestStudy {
+    pub id: String,
     pub label: String,
     /// the treatment arm's two cells (events and total; mean (SD) and total; …)
     pub treat: [String; 2],
@@ -16,6 +17,8 @@ pub struct ForestStudy {
     pub weight: Option<f64>,
     /// why a study has no estimate
     pub note: Option<String>,
+    /// RoB 2 judgments for this result, one per column of `Forest::rob` (empty: none)
+    pub rob: Vec<String>,
 }
 
 /// One section (the whole analysis, or a subgroup) of a forest plot.
@@ -58,7 +61,12 @@ pub struct Forest {
     pub favours: (String, String),
     pub sections: Vec<ForestSection>,
     pub subgroup_test: Option<String>,
+    /// RoB 2 columns beside the plot (RevMan's layout: D1–D5 and overall); empty: none
+    pub rob: Vec<String>,
 }
+
+/// The legend of the RoB 2 columns, as RevMan prints it under the plot.
+const ROB_LEGEND: &str = "Risk of bias (RoB 2): D1 randomization process; D2 deviations from intended interventions; D3 missing outcome data; D4 measurement of the outcome; D5 selection of the reported result; O overall. + low risk, - some concerns, X high risk, ? not judged";
 
 /// A forest plot in the RevMan 5 layout, on a log axis from 0.01 to 100 clipped to the data.
 pub fn forest(f: &Forest) -> String {
@@ -75,8 +83,15 @@ pub fn forest(f: &Forest) -> String {
         text(&mut body, X_STUDY, y, &line, SMALL_L);
         y += ROW_H;
     }
-    let height = plot.axis(&mut body, plot_top, y + 4.0);
-    let total_w = plot.plot_r + 20.0;
+    let mut height = plot.axis(&mut body, plot_top, y + 4.0);
+    if !f.rob.is_empty() {
+        for chunk in wrap(ROB_LEGEND, 150) {
+            text(&mut body, X_STUDY, height, &chunk, SMALL_L);
+            height += ROW_H - 3.0;
+        }
+        height += 6.0;
+    }
+    let total_w = plot.right + 20.0;
     format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{total_w:.0}\" height=\"{height:.0}\" viewBox=\"0 0 {total_w:.0} {height:.0}\">\n<rect width=\"100%\" height=\"100%\" fill=\"white\"/>\n{body}</svg>\n")
 }
 
@@ -94,8 +109,14 @@ struct Plot<'a> {
     x_or: f64,
     plot_l: f64,
     plot_r: f64,
+    /// the first RoB column's centre, and the figure's right edge
+    x_rob: f64,
+    right: f64,
     ax: Axis,
 }
+
+/// The width of a RoB column.
+const ROB_W: f64 = 18.0;
 
 impl<'a> Plot<'a> {
     fn new(f: &'a Forest) -> Plot<'a> {
@@ -123,6 +144,8 @@ impl<'a> Plot<'a> {
                 studies.chain(s.pooled).chain(pi)
             })
             .map(|(_, l, u)| (l, u));
+        let plot_r = x_or + 300.0;
+        let x_rob = plot_r + 24.0;
         Plot {
             f,
             x_te,
@@ -132,7 +155,9 @@ impl<'a> Plot<'a> {
             x_w,
             x_or,
             plot_l: x_or + 40.0,
-            plot_r: x_or + 300.0,
+            plot_r,
+            x_rob,
+            right: plot_r.max(x_rob + ROB_W * f.rob.len() as f64 - ROB_W / 2.0),
             ax: Axis::new(cis, f.log),
         }
     }
@@ -178,6 +203,14 @@ impl<'a> Plot<'a> {
         text(body, self.x_or, y, &model, BOLD_R);
         text(body, mid, y - 13.0, &f.effect, BOLD_C);
         text(body, mid, y, &model, BOLD_C);
+        if !f.rob.is_empty() {
+            let mid = self.x_rob + ROB_W * (f.rob.len() as f64 - 1.0) / 2.0;
+            text(body, mid, y - 13.0, "Risk of Bias", BOLD_C);
+            for (i, d) in f.rob.iter().enumerate() {
+                let head = if d == "overall" { "O" } else { d.as_str() };
+                text(body, self.x_rob + ROB_W * i as f64, y, head, BOLD_C);
+            }
+        }
         let _ = writeln!(
             body,
             r##"<line x1="{X_STUDY}" y1="{:.1}" x2="{}" y2="{:.1}" stroke="black" stroke-width="1"/>"##,
@@ -234,6 +267,7 @@ impl<'a> Plot<'a> {
         if let Some(w) = st.weight {
             text(body, self.x_w, y, &format!("{w:.1}%"), PLAIN_R);
         }
+        self.rob(body, st, y);
         let Some((or, l, u)) = st.est else {
             let why = st.note.clone().unwrap_or_else(|| "not estimable".into());
             text(body, self.x_or, y, &why, PLAIN_R);
@@ -261,6 +295,20 @@ impl<'a> Plot<'a> {
             self.xs(or) - side / 2.0,
             yc - side / 2.0
         );
+    }
+
+    /// A study's RoB 2 judgments: a coloured circle with its sign per column.
+    fn rob(&self, body: &mut String, st: &ForestStudy, y: f64) {
+        for (i, j) in st.rob.iter().enumerate() {
+            let (col, sym) = super::rob::rob_color(j);
+            let x = self.x_rob + ROB_W * i as f64;
+            let _ = writeln!(
+                body,
+                r##"<circle cx="{x:.1}" cy="{:.1}" r="7" fill="{col}"/>"##,
+                y - 4.0
+            );
+            text(body, x, y, sym, BOLD_C);
+        }
     }
 
     /// The subtotal or total row (with "Total events" under it for binary outcomes) and the

@@ -42,12 +42,19 @@ fn bad_in<T>(outcome: Option<&str>, field: &str, msg: String) -> Result<T, Bad> 
 
 /// An error in the `n`-th (0-based) entry of an array of tables (`[[consistency]]`).
 fn bad_nth<T>(n: usize, field: &str, msg: String) -> Result<T, Bad> {
-    Err(Bad {
-        outcome: None,
-        nth: Some(n),
-        field: field.to_string(),
-        msg,
-    })
+    Bad::nth(n, field, msg)
+}
+
+impl Bad {
+    /// An error in the `n`-th (0-based) entry of an array of tables, at `table.key`.
+    pub(super) fn nth<T>(n: usize, field: &str, msg: String) -> Result<T, Bad> {
+        Err(Bad {
+            outcome: None,
+            nth: Some(n),
+            field: field.to_string(),
+            msg,
+        })
+    }
 }
 
 impl Config {
@@ -96,6 +103,7 @@ impl Config {
         }
         self.check_extraction()?;
         self.check_outcomes()?;
+        self.check_grade()?;
         self.check_consistency()
     }
 

@@ -51,6 +51,7 @@ pub(crate) fn report_stage(
             .zip(st.maybe(&schema::EXTRACTION_AGREEMENT)?),
     };
     let prisma_counts = csv_outputs(cfg, &written, st)?;
+    let sof = sof_stage(cfg, &written, st)?;
     let cons = consistency_stage(cfg, inputs, ids, &written, st)?;
     let audit_t = audit_stage(
         inputs,
@@ -62,6 +63,7 @@ pub(crate) fn report_stage(
     write_report(
         cfg,
         &written,
+        &sof,
         cons.as_ref().map(|c| &c.0),
         audit_t.as_ref(),
         st,
@@ -110,6 +112,22 @@ pub(crate) fn csv_outputs(cfg: &Config, w: &Written, st: &Stage) -> Result<Vec<(
         .map(|(s, n)| (s.to_string(), n))
         .collect();
     Ok(prisma_counts)
+}
+
+/// The Summary of findings (`sof.parquet`, `sof.csv`): GRADE's table per outcome.
+pub(crate) fn sof_stage(cfg: &Config, w: &Written, st: &Stage) -> Result<Table> {
+    use metapipe_report::sof;
+    let input = sof::SofInput {
+        results: &w.results,
+        effects: &w.effects,
+        outcome_data: &w.outcome_data,
+        rob: w.rob.as_ref(),
+        sensitivity: w.sensitivity.as_ref(),
+    };
+    let t = sof::sof_table(&input, &cfg.sof_outcomes()?)?;
+    st.put(&t)?;
+    st.csv(&t, "sof.csv")?;
+    Ok(t)
 }
 
 /// Consistency of published pooled results with the sourced study data (searched in parallel).
@@ -274,6 +292,7 @@ pub(crate) fn audit_stage(
 pub(crate) fn write_report(
     cfg: &Config,
     w: &Written,
+    sof: &Table,
     cons: Option<&Table>,
     audit_t: Option<&Table>,
     st: &Stage,
@@ -289,6 +308,7 @@ pub(crate) fn write_report(
         audit: audit_t,
         consistency: cons,
         sensitivity: w.sensitivity.as_ref(),
+        sof: Some(sof),
         changes: w.changes.as_ref(),
         extraction: w.extraction.as_ref().map(|(c, a)| (c, a)),
         outcomes: cfg
