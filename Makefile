@@ -5,7 +5,7 @@ CARGO ?= cargo
 BIN := $(or $(CARGO_TARGET_DIR),target)/release/metapipe
 PIPELINES := $(wildcard pipelines/*.toml)
 
-.PHONY: pipeline test build fuzz bench report-check clean py-deps wheel pytest asreview-venv
+.PHONY: pipeline test build fuzz bench report-check clean py-deps wheel pytest check-venv
 
 build:
 	$(CARGO) build --release --bin metapipe
@@ -16,12 +16,13 @@ pipeline: build
 # Tests run in the release profile, the one `make pipeline` builds: polars is compiled once for
 # both (and for the Python wheel). nextest when present, cargo test otherwise; then the Python
 # package's tests against the wheel built from this checkout. The ASReview importer's test makes
-# its input with ASReview itself, from a venv of its own (asreview-venv).
-test: asreview-venv
+# its input with ASReview itself, and the Word report's test reads the document with python-docx,
+# both from a venv of their own (check-venv).
+test: check-venv
 	@if command -v cargo-nextest >/dev/null 2>&1; then \
-		METAPIPE_ASREVIEW_PYTHON=$(abspath $(ASREVIEW_VENV))/bin/python $(CARGO) nextest run --release --workspace --no-fail-fast; \
+		METAPIPE_ASREVIEW_PYTHON=$(CHECK_PYTHON) METAPIPE_DOCX_PYTHON=$(CHECK_PYTHON) $(CARGO) nextest run --release --workspace --no-fail-fast; \
 	else \
-		METAPIPE_ASREVIEW_PYTHON=$(abspath $(ASREVIEW_VENV))/bin/python $(CARGO) test --release --workspace; \
+		METAPIPE_ASREVIEW_PYTHON=$(CHECK_PYTHON) METAPIPE_DOCX_PYTHON=$(CHECK_PYTHON) $(CARGO) test --release --workspace; \
 	fi
 	$(MAKE) pytest
 
@@ -29,11 +30,14 @@ test: asreview-venv
 # installed into this Python; its tests need pyarrow, pandas, polars, pytest, and PySpark with a
 # Java runtime (installed here when missing).
 PYTHON ?= python3
-# ASReview LAB 3 in its own venv (its pins stay apart from the Python package's test deps)
-ASREVIEW_VENV := $(or $(CARGO_TARGET_DIR),target)/asreview-venv
-asreview-venv:
-	@$(ASREVIEW_VENV)/bin/python -c "import asreview" 2>/dev/null || \
-		($(PYTHON) -m venv $(ASREVIEW_VENV) && $(ASREVIEW_VENV)/bin/pip install -q asreview==3.0.8)
+# The independent tools the tests check against, in a venv of their own (their pins stay apart
+# from the Python package's test deps): ASReview LAB 3 writes a real export, python-docx reads
+# the Word report.
+CHECK_VENV := $(or $(CARGO_TARGET_DIR),target)/check-venv
+CHECK_PYTHON = $(abspath $(CHECK_VENV))/bin/python
+check-venv:
+	@$(CHECK_VENV)/bin/python -c "import asreview, docx" 2>/dev/null || \
+		($(PYTHON) -m venv $(CHECK_VENV) && $(CHECK_VENV)/bin/pip install -q asreview==3.0.8 python-docx==1.2.0)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 WHEELS := $(or $(CARGO_TARGET_DIR),target)/wheels
@@ -63,9 +67,12 @@ bench: build wheel
 	@command -v Rscript >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq r-cran-metafor)
 	python3 bench/run_bench.py
 
-# Render the IL-1 report in headless Chromium to PNGs (out/report-check/) for a person to look at.
+# Render the IL-1 report (RoB 2 columns on its forest plots) and bcg-tb's (prediction intervals,
+# a Summary of findings with a GRADE judgment) in headless Chromium to PNGs (out/report-check/)
+# for a person to look at.
 report-check: pipeline
-	tools/report_check.sh out/il1-covid19/report out/report-check
+	tools/report_check.sh out/il1-covid19/report out/report-check/il1-covid19
+	tools/report_check.sh out/bcg-tb/report out/report-check/bcg-tb
 
 clean:
 	rm -rf out target

@@ -14,7 +14,7 @@ shot() { # file png width height
 }
 shot "$REPORT/index.html" "$PNG/index.png" 1200 6000
 for f in "$REPORT"/*.svg; do
-  shot "$f" "$PNG/$(basename "${f%.svg}").png" 1100 700
+  shot "$f" "$PNG/$(basename "${f%.svg}").png" 1300 900
 done
 rm -rf "$profile"
 ls "$PNG"

@@ -478,7 +478,8 @@ fn report_figures_carry_the_computed_numbers() {
         );
     }
     let index = read("index.html");
-    for n in &names {
+    // (the Word report is a zip: tests/word.rs reads it)
+    for n in names.iter().filter(|n| !n.ends_with(".docx")) {
         let text = read(n);
         assert_well_formed(n, &text);
         if n.ends_with(".svg") {

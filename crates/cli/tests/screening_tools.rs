@@ -2,7 +2,7 @@
 //! title/abstract decisions written as a Rayyan export (hand-made here from Rayyan's documented
 //! notes syntax: SYNTHETIC as a file, the decisions are the review's own) and as an ASReview LAB
 //! export made by ASReview 3 itself (`tools/asreview_export.py` through ASReview's web API, in
-//! the venv `make asreview-venv` makes), each run in place of the review's own log: the same
+//! the venv `make check-venv` makes), each run in place of the review's own log: the same
 //! PRISMA counts; κ over the two reviewers' final votes (Rayyan) or none (one reviewer,
 //! ASReview); an unmatched, a twice-matched or a conflicting decision is an error naming the
 //! file and line, with no output.
@@ -300,14 +300,14 @@ fn tool_decisions_that_cannot_be_placed_are_errors() {
     }
 }
 
-/// The python with ASReview 3 (`make asreview-venv`), or `METAPIPE_ASREVIEW_PYTHON`.
+/// The python with ASReview 3 (`make check-venv`), or `METAPIPE_ASREVIEW_PYTHON`.
 fn asreview_python() -> PathBuf {
     let p = std::env::var_os("METAPIPE_ASREVIEW_PYTHON")
         .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("target/asreview-venv/bin/python"));
+        .unwrap_or_else(|| repo().join("target/check-venv/bin/python"));
     assert!(
         p.exists(),
-        "{}: no ASReview; run `make asreview-venv` (make test does)",
+        "{}: no ASReview; run `make check-venv` (make test does)",
         p.display()
     );
     p

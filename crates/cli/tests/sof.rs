@@ -22,9 +22,10 @@ fn close(a: f64, b: f64, what: &str) {
     );
 }
 
-/// Run a review of the repository into a fresh directory; its output folder.
-fn run(name: &str) -> std::path::PathBuf {
-    let dir = tmpdir("metapipe-sof", name);
+/// Run a review of the repository into a fresh directory of the test's own (`tag`); its output
+/// folder.
+fn run(name: &str, tag: &str) -> std::path::PathBuf {
+    let dir = tmpdir("metapipe-sof", &format!("{name}-{tag}"));
     let cfg = repo().join(format!("pipelines/{name}.toml"));
     let out = dir.join("out");
     ok(&metapipe(
@@ -94,7 +95,7 @@ fn check_binary_row(row: &Row, pooled: &Row, acr: f64) {
 
 #[test]
 fn risk_ratios_at_several_baselines_and_the_teams_judgment_beside_the_suggestion() {
-    let out = run("bcg-tb");
+    let out = run("bcg-tb", "rr");
     let sof = csv_rows(&out.join("sof.csv"));
     let results = csv_rows(&out.join("results.csv"));
     let tb: Vec<&Row> = sof.iter().filter(|r| r["outcome"] == "tb").collect();
@@ -130,7 +131,7 @@ fn risk_ratios_at_several_baselines_and_the_teams_judgment_beside_the_suggestion
 
 #[test]
 fn odds_ratios_and_a_continuous_outcome_from_revmans_review() {
-    let out = run("fleiss1993");
+    let out = run("fleiss1993", "or");
     let sof = csv_rows(&out.join("sof.csv"));
     let results = csv_rows(&out.join("results.csv"));
     let or = sof.iter().find(|r| r["outcome"] == "analysis_1_1").unwrap();
@@ -167,7 +168,7 @@ fn odds_ratios_and_a_continuous_outcome_from_revmans_review() {
 
 #[test]
 fn an_outcome_not_pooled_says_so_and_suggests_nothing() {
-    let out = run("il1-covid19");
+    let out = run("il1-covid19", "not-pooled");
     let sof = csv_rows(&out.join("sof.csv"));
     let m = sof.iter().find(|r| r["outcome"] == "mortality").unwrap();
     assert_eq!(m["studies"], "7");
@@ -246,4 +247,48 @@ fn grade_errors_name_the_line() {
         );
         assert!(!dir.join("out").exists(), "no output on error");
     }
+}
+
+#[test]
+fn the_prisma_checklist_fills_what_the_run_knows_and_leaves_the_rest() {
+    let out = run("il1-covid19", "checklist");
+    let items = csv_rows(&out.join("prisma_checklist.csv"));
+    assert_eq!(
+        items.len(),
+        42,
+        "PRISMA 2020: 27 items, 42 with their parts"
+    );
+    let item = |n: &str| items.iter().find(|r| r["item"] == n).unwrap();
+    // information sources: every [[sources]] database with its search date
+    let cfg = std::fs::read_to_string(repo().join("pipelines/il1-covid19.toml")).unwrap();
+    let six = &item("6")["answer"];
+    for line in cfg
+        .lines()
+        .filter(|l| l.trim_start().starts_with("database"))
+    {
+        let db = line.split('"').nth(1).unwrap();
+        assert!(six.contains(&format!("{db} (searched ")), "{db}: {six}");
+    }
+    // the flow's counts and the reviewers' κ, as the stage tables have them
+    for r in csv_rows(&out.join("prisma.csv")) {
+        let entry = format!("{} {}", r["stage"].replace('_', " "), r["count"]);
+        assert!(item("16a")["answer"].contains(&entry), "{entry}");
+    }
+    let kappa: f64 = csv_rows(&out.join("screening_agreement.csv"))[0]["kappa"]
+        .parse()
+        .unwrap();
+    assert!(item("8")["answer"].contains(&format!("κ = {kappa:.2}")));
+    assert_eq!(
+        item("15")["status"],
+        "for the team",
+        "IL-1 has no [[grade]]"
+    );
+    assert_eq!(item("23a")["status"], "for the team");
+    assert!(item("23a")["answer"].is_empty());
+    // bcg-tb: no search in the config, a GRADE judgment
+    let bcg = csv_rows(&run("bcg-tb", "checklist").join("prisma_checklist.csv"));
+    let b = |n: &str| bcg.iter().find(|r| r["item"] == n).unwrap();
+    assert_eq!(b("6")["status"], "for the team");
+    assert_eq!(b("15")["location"], "sof.csv");
+    assert_eq!(b("14")["status"], "filled");
 }

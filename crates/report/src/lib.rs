@@ -9,7 +9,10 @@
 pub mod audit;
 mod cells;
 pub mod changes;
+pub mod checklist;
 pub mod consistency;
 pub mod html;
+pub mod raster;
 pub mod sof;
 pub mod svg;
+pub mod word;

@@ -85,10 +85,10 @@ const fn one_of(name: &'static str, accepted: &'static [&'static str]) -> Field 
 use ColType::*;
 
 mod extraction;
-mod grade;
+mod report;
 mod vocabulary;
 pub use extraction::*;
-pub use grade::*;
+pub use report::*;
 pub use vocabulary::*;
 
 /// ingest/parse: one row per record in the search exports, in file order.
@@ -520,6 +520,7 @@ pub const ALL: &[&TableSchema] = &[
     &CLUSTER_LIST,
     &OUTCOMES,
     &SOF,
+    &PRISMA_CHECKLIST,
     &POOL_GROUPS,
     &GEN_BINARY,
     &GEN_GENERIC,

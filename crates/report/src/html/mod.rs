@@ -25,6 +25,8 @@ pub struct ReportInput<'a> {
     pub sensitivity: Option<&'a Table>,
     /// the Summary of findings (`sof::sof_table`)
     pub sof: Option<&'a Table>,
+    /// the PRISMA 2020 checklist (`checklist::checklist`)
+    pub checklist: Option<&'a Table>,
     /// what moved since the previous results (a living review's rerun)
     pub changes: Option<&'a Table>,
     /// dual extraction: the cells where the two extractors disagree, and their agreement per
@@ -114,6 +116,7 @@ pub fn build(inp: &ReportInput) -> Result<Vec<(String, String)>> {
     if let Some(c) = inp.changes {
         changes(&mut html, c)?;
     }
+    characteristics(&mut html, inp.studies);
     html.push_str("<h2>Results</h2>\n");
     html.push_str(&table_html(
         inp.results,
@@ -175,7 +178,7 @@ pub fn build(inp: &ReportInput) -> Result<Vec<(String, String)>> {
 }
 
 /// Every figure: (file name, caption, SVG).
-fn figure_files(inp: &ReportInput) -> Result<Vec<(String, String, String)>> {
+pub(crate) fn figure_files(inp: &ReportInput) -> Result<Vec<(String, String, String)>> {
     let mut files: Vec<(String, String, String)> = vec![];
     if let Some(p) = inp.prisma {
         let caption = "PRISMA 2020 flow diagram";
@@ -307,8 +310,28 @@ fn sof_section(html: &mut String, inp: &ReportInput, t: &Table) {
     html.push_str("</tbody>\n</table>\n");
 }
 
-/// The consistency search's and the audit's sections.
+/// Characteristics of included studies: every studies column that holds something.
+fn characteristics(html: &mut String, studies: &Table) {
+    let cols: Vec<&str> = studies
+        .df
+        .columns()
+        .iter()
+        .filter(|c| c.null_count() < c.len())
+        .map(|c| c.name().as_str())
+        .collect();
+    html.push_str("<h2>Characteristics of included studies</h2>\n");
+    html.push_str(&table_html(studies, &cols));
+}
+
+/// The consistency search's and the audit's sections, and the PRISMA checklist.
 fn closing_sections(html: &mut String, inp: &ReportInput) {
+    if let Some(c) = inp.checklist {
+        html.push_str("<h2>PRISMA 2020 checklist</h2>\n<p class=\"note\">The items this run can answer, with where the answer is (<code>prisma_checklist.csv</code>); the others are for the review team.</p>\n");
+        html.push_str(&table_html(
+            c,
+            &["section", "item", "topic", "status", "answer", "location"],
+        ));
+    }
     if let Some(c) = inp.consistency {
         html.push_str("<h2>Are the published pooled results consistent with the sourced data?</h2>\n<p class=\"note\">Completions of the missing per-arm counts that reproduce every printed figure (OR, CI, I²) under RevMan 5's rules. They describe what the published numbers imply; they are not data and are never pooled.</p>\n");
         html.push_str(&table_html(

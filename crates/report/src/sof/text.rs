@@ -65,51 +65,9 @@ fn more_fewer(d: f64, lb: Option<f64>, ub: Option<f64>, per: &str) -> String {
 pub fn sof_text(t: &Table, r: usize, treat: &str, ctrl: &str) -> SofText {
     let per = it(t, "per", r).map(|p| thousands(p as f64));
     let measure = s(t, "measure", r).unwrap_or_default();
-    let (without, with) = match (per.as_deref(), fl(t, "assumed_per_1000", r)) {
-        (Some(per), Some(a)) => {
-            let corr = match (
-                fl(t, "corresponding_per_1000", r),
-                fl(t, "corresponding_ci_lb", r),
-                fl(t, "corresponding_ci_ub", r),
-            ) {
-                (Some(c), Some(l), Some(u)) => {
-                    format!("{} per {per} ({} to {})", whole(c), whole(l), whole(u))
-                }
-                (Some(c), _, _) => format!("{} per {per}", whole(c)),
-                _ => "not estimable".into(),
-            };
-            let diff = fl(t, "difference", r)
-                .map(|d| {
-                    more_fewer(
-                        d,
-                        fl(t, "difference_ci_lb", r),
-                        fl(t, "difference_ci_ub", r),
-                        per,
-                    )
-                })
-                .unwrap_or_default();
-            (
-                format!("{ctrl}: {} per {per}", whole(a)),
-                format!("{treat}: {corr}; {diff}"),
-            )
-        }
-        (Some(_), None) => ("no control-group risks".into(), String::new()),
-        (None, _) => {
-            let mean = fl(t, "control_mean", r)
-                .map(|m| format!("mean {}", two(m)))
-                .unwrap_or_else(|| "—".into());
-            let diff = match (
-                fl(t, "difference", r),
-                fl(t, "difference_ci_lb", r),
-                fl(t, "difference_ci_ub", r),
-            ) {
-                (Some(d), Some(l), Some(u)) if fl(t, "relative", r).is_none() => {
-                    format!("{measure} {} ({} to {})", two(d), two(l), two(u))
-                }
-                _ => String::new(),
-            };
-            (format!("{ctrl}: {mean}"), diff)
-        }
+    let (without, with) = match per.as_deref() {
+        Some(per) => risks(t, r, per, treat, ctrl),
+        None => means(t, r, &measure, ctrl),
     };
     let relative = match (
         fl(t, "relative", r),
@@ -129,7 +87,10 @@ pub fn sof_text(t: &Table, r: usize, treat: &str, ctrl: &str) -> SofText {
         Some(c) => format!("{} {}", symbols(&c), capital(&c)),
         None => "not judged".into(),
     };
-    let suggested = s(t, "suggested_certainty", r).unwrap_or_default();
+    let suggested = match s(t, "suggested_certainty", r) {
+        Some(c) => format!("{} {}", symbols(&c), capital(&c)),
+        None => "—".into(),
+    };
     SofText {
         outcome: s(t, "label", r).unwrap_or_default(),
         without,
@@ -137,10 +98,61 @@ pub fn sof_text(t: &Table, r: usize, treat: &str, ctrl: &str) -> SofText {
         relative,
         participants,
         certainty,
-        suggested: format!("{} {}", symbols(&suggested), capital(&suggested)),
+        suggested,
         footnotes: s(t, "footnotes", r).unwrap_or_default(),
         flags: s(t, "flags", r).unwrap_or_default(),
     }
+}
+
+/// A binary row's cells: the assumed risk, and the corresponding risk with the difference.
+fn risks(t: &Table, r: usize, per: &str, treat: &str, ctrl: &str) -> (String, String) {
+    let Some(a) = fl(t, "assumed_per_1000", r) else {
+        return ("no control-group risks".into(), String::new());
+    };
+    let corr = match (
+        fl(t, "corresponding_per_1000", r),
+        fl(t, "corresponding_ci_lb", r),
+        fl(t, "corresponding_ci_ub", r),
+    ) {
+        (Some(c), Some(l), Some(u)) => {
+            format!("{} per {per} ({} to {})", whole(c), whole(l), whole(u))
+        }
+        (Some(c), _, _) => format!("{} per {per}", whole(c)),
+        _ => "not estimable".into(),
+    };
+    let diff = fl(t, "difference", r)
+        .map(|d| {
+            more_fewer(
+                d,
+                fl(t, "difference_ci_lb", r),
+                fl(t, "difference_ci_ub", r),
+                per,
+            )
+        })
+        .unwrap_or_default();
+    let base = s(t, "baseline", r).unwrap_or_default();
+    (
+        format!("{ctrl}: {} per {per} ({base})", whole(a)),
+        format!("{treat}: {corr}; {diff}"),
+    )
+}
+
+/// A continuous row's cells: the control mean, and the difference with its CI.
+fn means(t: &Table, r: usize, measure: &str, ctrl: &str) -> (String, String) {
+    let mean = fl(t, "control_mean", r)
+        .map(|m| format!("mean {}", two(m)))
+        .unwrap_or_else(|| "—".into());
+    let diff = match (
+        fl(t, "difference", r),
+        fl(t, "difference_ci_lb", r),
+        fl(t, "difference_ci_ub", r),
+    ) {
+        (Some(d), Some(l), Some(u)) if fl(t, "relative", r).is_none() => {
+            format!("{measure} {} ({} to {})", two(d), two(l), two(u))
+        }
+        _ => String::new(),
+    };
+    (format!("{ctrl}: {mean}"), diff)
 }
 
 fn capital(w: &str) -> String {

@@ -52,6 +52,7 @@ pub(crate) fn report_stage(
     };
     let prisma_counts = csv_outputs(cfg, &written, st)?;
     let sof = sof_stage(cfg, &written, st)?;
+    let checklist = checklist_stage(cfg, &written, st)?;
     let cons = consistency_stage(cfg, inputs, ids, &written, st)?;
     let audit_t = audit_stage(
         inputs,
@@ -63,7 +64,7 @@ pub(crate) fn report_stage(
     write_report(
         cfg,
         &written,
-        &sof,
+        (&sof, &checklist),
         cons.as_ref().map(|c| &c.0),
         audit_t.as_ref(),
         st,
@@ -127,6 +128,45 @@ pub(crate) fn sof_stage(cfg: &Config, w: &Written, st: &Stage) -> Result<Table> 
     let t = sof::sof_table(&input, &cfg.sof_outcomes()?)?;
     st.put(&t)?;
     st.csv(&t, "sof.csv")?;
+    Ok(t)
+}
+
+/// The PRISMA 2020 checklist (`prisma_checklist.csv`): what the run can answer, located.
+pub(crate) fn checklist_stage(cfg: &Config, w: &Written, st: &Stage) -> Result<Table> {
+    use metapipe_report::checklist;
+    let agreement = st.maybe(&schema::AGREEMENT)?;
+    let o = &cfg.outcomes;
+    let measures: Vec<(String, String)> = o
+        .iter()
+        .map(|x| Ok((x.label.clone(), cfg.spec(x)?.measure.name().to_string())))
+        .collect::<Result<_>>()?;
+    let input = checklist::ChecklistInput {
+        title: &cfg.review.title,
+        sources: cfg
+            .sources
+            .iter()
+            .map(|s| (s.database.clone(), s.searched.clone()))
+            .collect(),
+        protocol: cfg.review.protocol.as_deref(),
+        outcomes: measures,
+        covariates: cfg.extraction.covariates.keys().cloned().collect(),
+        dual_extraction: cfg.extraction.outcomes_extractors.is_some(),
+        grade: !cfg.grade.is_empty(),
+        small_study: o.iter().any(|x| x.small_study),
+        sensitivity: o
+            .iter()
+            .any(|x| x.leave_one_out || x.cumulative_by.is_some() || x.exclude_high_rob),
+        subgroups: o.iter().any(|x| {
+            x.subgroup_by.is_some() || !x.subgroups.is_empty() || !x.metaregression.is_empty()
+        }),
+        prisma: w.prisma.as_ref(),
+        agreement: agreement.as_ref(),
+        rob: w.rob.is_some(),
+        version: env!("CARGO_PKG_VERSION"),
+    };
+    let t = checklist::checklist(&input)?;
+    st.put(&t)?;
+    st.csv(&t, "prisma_checklist.csv")?;
     Ok(t)
 }
 
@@ -292,7 +332,7 @@ pub(crate) fn audit_stage(
 pub(crate) fn write_report(
     cfg: &Config,
     w: &Written,
-    sof: &Table,
+    (sof, checklist): (&Table, &Table),
     cons: Option<&Table>,
     audit_t: Option<&Table>,
     st: &Stage,
@@ -309,6 +349,7 @@ pub(crate) fn write_report(
         consistency: cons,
         sensitivity: w.sensitivity.as_ref(),
         sof: Some(sof),
+        checklist: Some(checklist),
         changes: w.changes.as_ref(),
         extraction: w.extraction.as_ref().map(|(c, a)| (c, a)),
         outcomes: cfg
@@ -320,6 +361,10 @@ pub(crate) fn write_report(
     for (name, body) in metapipe_report::html::build(&input)? {
         st.write(&format!("report/{name}"), body.as_bytes())?;
     }
+    st.write(
+        "report/review.docx",
+        &metapipe_report::word::review_docx(&input)?,
+    )?;
     Ok(())
 }
 

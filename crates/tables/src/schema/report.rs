@@ -1,6 +1,6 @@
-//! The report's Summary of findings table (GRADE).
+//! The report's own tables: the Summary of findings (GRADE) and the PRISMA 2020 checklist.
 
-use super::{opt, req, ColType::*, Field, TableSchema};
+use super::{one_of, opt, req, ColType::*, Field, TableSchema};
 
 /// The GRADE certainty levels, highest first.
 pub const CERTAINTY: &[&str] = &["high", "moderate", "low", "very low"];
@@ -52,5 +52,20 @@ pub const SOF: TableSchema = TableSchema {
         req("suggested_downgrades", Str),
         opt("flags", Str),
         opt("footnotes", Str),
+    ],
+};
+
+/// report: `prisma_checklist.csv`, PRISMA 2020's items: those the run answers filled (with where
+/// the answer is), the rest left for the review team.
+pub const PRISMA_CHECKLIST: TableSchema = TableSchema {
+    extra: false,
+    name: "prisma_checklist",
+    fields: &[
+        req("section", Str),
+        req("item", Str),
+        req("topic", Str),
+        one_of("status", &["filled", "for the team"]),
+        opt("answer", Str),
+        opt("location", Str),
     ],
 };
