@@ -76,6 +76,9 @@ enum Cmd {
     Export(ExportCmd),
     /// Pool a study table (CSV or Parquet; metafor's column names or the pipeline's)
     Pool(PoolOpts),
+    /// Replay a labelled review (title, abstract, label_included) with the screening model and
+    /// the stopping rule: WSS@95, recall after 10%, where the rule stops (docs/screening.md)
+    ScreenSim(ScreenSimOpts),
     /// Parse search exports into one records table (.parquet or .csv)
     Parse {
         files: Vec<PathBuf>,
@@ -353,6 +356,72 @@ fn real_main() -> Result<String, Error> {
             Ok(String::new())
         }
         Cmd::Dedup(o) => dedup_cmd(o),
+        Cmd::ScreenSim(o) => screen_sim_cmd(o),
+    }
+}
+
+#[derive(clap::Args)]
+struct ScreenSimOpts {
+    dataset: PathBuf,
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// json (one object) or text
+    #[arg(long, default_value = "text")]
+    format: String,
+    /// the stopping rule's recall target and confidence
+    #[arg(long, default_value_t = 0.95)]
+    target: f64,
+    #[arg(long, default_value_t = 0.95)]
+    confidence: f64,
+    /// write the screening order here (record,label)
+    #[arg(long)]
+    order: Option<PathBuf>,
+    /// the model's cost C and the relevant records' weight ratio (defaults: the chosen model,
+    /// docs/screening.md; for the experiments that chose it)
+    #[arg(long, hide = true)]
+    c: Option<f64>,
+    #[arg(long, hide = true)]
+    ratio: Option<f64>,
+}
+
+/// `screen-sim`: one replay, as JSON or a line of text.
+fn screen_sim_cmd(o: ScreenSimOpts) -> Result<String, Error> {
+    let share = |v: f64| v > 0.0 && v < 1.0;
+    if !share(o.target) || !share(o.confidence) {
+        return Err(Error::usage(
+            "--target and --confidence: a share between 0 and 1",
+        ));
+    }
+    let stopping = metapipe_ingest::rank::sim::Stopping {
+        target: o.target,
+        confidence: o.confidence,
+    };
+    let d = metapipe_ingest::rank::Model::default();
+    let model = metapipe_ingest::rank::Model {
+        c: o.c.unwrap_or(d.c),
+        ratio: o.ratio.unwrap_or(d.ratio),
+        ..d
+    };
+    let r = metapipe_run::screen_sim::screen_sim(
+        &o.dataset,
+        o.seed,
+        &model,
+        stopping,
+        o.order.as_deref(),
+    )?;
+    match o.format.as_str() {
+        "json" => Ok(r.json(o.seed) + "\n"),
+        "text" => Ok(format!(
+            "{} records, {} relevant; WSS@95 {:.3}, recall after 10% {:.3}; the stopping rule stops after {} records (recall {}); {:.2} s\n",
+            r.records,
+            r.relevant,
+            r.wss95,
+            r.recall_at_10,
+            r.stop_at.map_or("no".into(), |s| s.to_string()),
+            r.recall_at_stop.map_or("-".into(), |x| format!("{x:.3}")),
+            r.seconds
+        )),
+        f => Err(Error::usage(format!("--format {f}: json or text"))),
     }
 }
 

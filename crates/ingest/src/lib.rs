@@ -9,6 +9,7 @@ pub mod dedup;
 pub mod keys;
 pub mod normalize;
 pub mod parse;
+pub mod rank;
 mod screened;
 pub mod screening;
 pub mod synth;

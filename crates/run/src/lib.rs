@@ -15,4 +15,5 @@ pub mod init;
 mod inputs;
 pub mod protocol;
 pub mod run;
+pub mod screen_sim;
 mod stages;

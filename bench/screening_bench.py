@@ -1,0 +1,127 @@
+"""Screening prioritisation side by side: metapipe's `screen-sim` and ASReview LAB 3's
+`asreview simulate` (default model ELAS u4) on every labelled review in
+../shared/screening-benchmark/, the same seeds, in one run. Both tools' screening orders are
+scored by the same function here (WSS@95, recall after 10% of the records; the priors counted as
+screened), metapipe's own figures checked against it; wall time per simulation as each tool's
+process takes it. Writes bench/screening.csv (one row per set, seed and tool) and
+bench/screening.md (means per set).
+
+usage: python3 bench/screening_bench.py [SEEDS] [SET ...]   (asreview from $ASREVIEW_PYTHON)
+"""
+import csv
+import json
+import math
+import os
+import sqlite3
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SETS = ROOT.parent / "shared" / "screening-benchmark"
+BIN = ROOT / "target" / "release" / "metapipe"
+ASREVIEW_PY = os.environ.get("ASREVIEW_PYTHON", str(ROOT / "target" / "check-venv" / "bin" / "python"))
+
+
+def metrics(labels, n, total):
+    """(WSS@95, recall after 10%) of a screening order's labels (priors first; it may stop once
+    every relevant record is found) in a set of `n` records, `total` relevant."""
+    need = math.ceil(0.95 * total)
+    found, n95 = 0, n
+    for i, x in enumerate(labels):
+        found += x
+        if found >= need:
+            n95 = i + 1
+            break
+    ten = round(0.1 * n)
+    return (n - n95) / n - 0.05, sum(labels[:ten]) / total
+
+
+def run_metapipe(data, seed, labels, tmp):
+    out = tmp / f"order-{seed}.csv"
+    t0 = time.perf_counter()
+    r = subprocess.run(
+        [BIN, "screen-sim", data, "--seed", str(seed), "--format", "json", "--order", out],
+        check=True, capture_output=True, text=True,
+    )
+    wall = time.perf_counter() - t0
+    j = json.loads(r.stdout)
+    with open(out) as f:
+        order = [(int(x["record"]), int(x["label"])) for x in csv.DictReader(f)]
+    wss, ten = metrics([x for _, x in order], len(labels), sum(labels))
+    assert abs(wss - j["wss95"]) < 1e-9 and abs(ten - j["recall_at_10"]) < 1e-9, (wss, ten, j)
+    return wss, ten, wall, j
+
+
+def run_asreview(data, seed, tmp):
+    # ASReview reads record_id, title, abstract, label_included
+    out = tmp / f"sim-{seed}.asreview"
+    t0 = time.perf_counter()
+    subprocess.run(
+        [ASREVIEW_PY, "-m", "asreview", "simulate", data, "--seed", str(seed), "--prior-seed", str(seed),
+         "--n-prior-included", "1", "--n-prior-excluded", "1", "-o", out],
+        check=True, capture_output=True, text=True,
+    )
+    wall = time.perf_counter() - t0
+    with zipfile.ZipFile(out) as z:
+        db = tmp / f"results-{seed}.db"
+        db.write_bytes(z.read("results.db"))
+    con = sqlite3.connect(db)
+    rows = con.execute("select record_id, label from results order by rowid").fetchall()
+    con.close()
+    return [int(lab) for _, lab in rows], wall
+
+
+def main():
+    seeds = range(1, int(sys.argv[1]) + 1) if len(sys.argv) > 1 else range(1, 6)
+    names = sys.argv[2:] or sorted(p.name for p in SETS.glob("*.csv"))
+    rows = []
+    for name in names:
+        data = SETS / name
+        with open(data, newline="") as f:
+            recs = list(csv.DictReader(f))
+        labels = [int(r["label_included"]) for r in recs]
+        with tempfile.TemporaryDirectory() as t:
+            tmp = Path(t)
+            small = tmp / "data.csv"
+            with open(small, "w", newline="") as f:
+                w = csv.writer(f)
+                w.writerow(["record_id", "title", "abstract", "label_included"])
+                for i, r in enumerate(recs, 1):
+                    w.writerow([i, r["title"], r["abstract"], r["label_included"]])
+            for seed in seeds:
+                wss, ten, wall, j = run_metapipe(small, seed, labels, tmp)
+                rows.append([name, seed, "metapipe", wss, ten, wall, j["stop_at"], j["recall_at_stop"]])
+                order, awall = run_asreview(small, seed, tmp)
+                awss, aten = metrics(order, len(labels), sum(labels))
+                rows.append([name, seed, "asreview", awss, aten, awall, "", ""])
+                print(f"{name} seed {seed}: metapipe {wss:.3f} {ten:.3f} {wall:.2f}s | asreview {awss:.3f} {aten:.3f} {awall:.1f}s", flush=True)
+    with open(ROOT / "bench" / "screening.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["set", "seed", "tool", "wss95", "recall_at_10", "seconds", "stop_at", "recall_at_stop"])
+        w.writerows(rows)
+    summary(rows)
+
+
+def summary(rows):
+    out = ["| set | seeds | metapipe WSS@95 | ASReview WSS@95 | metapipe recall@10% | ASReview recall@10% | metapipe s | ASReview s | speed ratio | rule stopped at ≥ 95% recall |", "|---|---|---|---|---|---|---|---|---|---|"]
+    for name in sorted(set(r[0] for r in rows)):
+        mine = [r for r in rows if r[0] == name and r[2] == "metapipe"]
+        peer = [r for r in rows if r[0] == name and r[2] == "asreview"]
+        mean = lambda v: sum(v) / len(v)
+        ok = sum(1 for r in mine if r[7] not in ("", None) and r[7] >= 0.95)
+        out.append(
+            f"| {name} | {len(mine)} | {mean([r[3] for r in mine]):.3f} | {mean([r[3] for r in peer]):.3f} "
+            f"| {mean([r[4] for r in mine]):.3f} | {mean([r[4] for r in peer]):.3f} "
+            f"| {mean([r[5] for r in mine]):.2f} | {mean([r[5] for r in peer]):.1f} "
+            f"| {mean([r[5] for r in peer]) / mean([r[5] for r in mine]):.0f}× | {ok} of {len(mine)} |"
+        )
+    (ROOT / "bench" / "screening.md").write_text("\n".join(out) + "\n")
+    print("\n".join(out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,70 @@
+//! Screening prioritisation: the records awaiting title/abstract screening ranked by a model
+//! trained on the team's decisions so far (TF-IDF features of title and abstract, `tfidf`; a
+//! linear SVM with class-balanced costs, `svm`), the stopping rule (`stop`) and the replay of a
+//! labelled review (`sim`). docs/screening.md says how each choice was made, with its figures.
+
+pub mod sim;
+pub mod stop;
+pub mod svm;
+pub mod tfidf;
+
+/// The model's settings: ASReview LAB 3's default (ELAS u4: LinearSVC with C = 0.11, the
+/// relevant records weighted by 9.8 times the class ratio, TF-IDF of word uni- and bigrams).
+#[derive(Debug, Clone, Copy)]
+pub struct Model {
+    pub c: f64,
+    pub ratio: f64,
+    pub max_df: f64,
+}
+
+impl Default for Model {
+    fn default() -> Self {
+        Model {
+            c: 0.11,
+            ratio: 9.8,
+            max_df: 0.95,
+        }
+    }
+}
+
+impl Model {
+    /// The costs of a relevant and an irrelevant record for `pos` relevant and `neg` irrelevant
+    /// labelled ones: ASReview's balanced sample weights (relevant 1, irrelevant
+    /// pos / (ratio · neg), scaled to a mean of 1) times C.
+    pub fn costs(&self, pos: usize, neg: usize) -> (f64, f64) {
+        let (p, n) = (pos.max(1) as f64, neg.max(1) as f64);
+        let w_neg = p / (self.ratio * n);
+        let scale = (p + n) / (p + n * w_neg);
+        (self.c * scale, self.c * scale * w_neg)
+    }
+}
+
+/// A small seeded generator (SplitMix64): the same draws for the same seed on every machine.
+#[derive(Debug, Clone)]
+pub struct Rng(u64);
+
+impl Rng {
+    pub fn new(seed: u64) -> Rng {
+        Rng(seed ^ 0x9E37_79B9_7F4A_7C15)
+    }
+
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// A uniform index below `n` (n > 0).
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next_u64() % n as u64) as usize
+    }
+
+    pub fn shuffle<T>(&mut self, v: &mut [T]) {
+        for i in (1..v.len()).rev() {
+            let j = self.below(i + 1);
+            v.swap(i, j);
+        }
+    }
+}
