@@ -62,10 +62,11 @@ fuzz:
 	PROPTEST_CASES=$(FUZZ_CASES) $(CARGO) test --release -p metapipe-run --lib config
 
 # Speed against the peers (bib-dedupe, metafor) in one run; writes bench/results.md.
-bench: build wheel
+bench: build wheel check-venv
 	@python3 -c "import bib_dedupe" 2>/dev/null || python3 -m pip install -q bib-dedupe
 	@command -v Rscript >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq r-cran-metafor)
 	python3 bench/run_bench.py
+	ASREVIEW_PYTHON=$(CHECK_PYTHON) python3 bench/screening_bench.py 5
 
 # Render the IL-1 report (RoB 2 columns on its forest plots) and bcg-tb's (prediction intervals,
 # a Summary of findings with a GRADE judgment) in headless Chromium to PNGs (out/report-check/)

@@ -3,7 +3,8 @@
 ../shared/screening-benchmark/, the same seeds, in one run. Both tools' screening orders are
 scored by the same function here (WSS@95, recall after 10% of the records; the priors counted as
 screened), metapipe's own figures checked against it; wall time per simulation as each tool's
-process takes it. Writes bench/screening.csv (one row per set, seed and tool) and
+process takes it. Both start from the same priors: ASReview draws them by the seed
+(`--prior-seed`), metapipe is given them (`--priors`). Writes bench/screening.csv (one row per set, seed and tool) and
 bench/screening.md (means per set).
 
 usage: python3 bench/screening_bench.py [SEEDS] [SET ...]   (asreview from $ASREVIEW_PYTHON)
@@ -40,17 +41,19 @@ def metrics(labels, n, total):
     return (n - n95) / n - 0.05, sum(labels[:ten]) / total
 
 
-def run_metapipe(data, seed, labels, tmp):
+def run_metapipe(data, seed, labels, tmp, priors):
     out = tmp / f"order-{seed}.csv"
     t0 = time.perf_counter()
     r = subprocess.run(
-        [BIN, "screen-sim", data, "--seed", str(seed), "--format", "json", "--order", out],
+        [BIN, "screen-sim", data, "--seed", str(seed), "--format", "json", "--order", out,
+         "--priors", ",".join(str(p) for p in priors)],
         check=True, capture_output=True, text=True,
     )
     wall = time.perf_counter() - t0
     j = json.loads(r.stdout)
     with open(out) as f:
         order = [(int(x["record"]), int(x["label"])) for x in csv.DictReader(f)]
+    assert [x for _, x in order[:2]] == [labels[p - 1] for p in priors], (order[:2], priors)
     wss, ten = metrics([x for _, x in order], len(labels), sum(labels))
     assert abs(wss - j["wss95"]) < 1e-9 and abs(ten - j["recall_at_10"]) < 1e-9, (wss, ten, j)
     return wss, ten, wall, j
@@ -72,7 +75,8 @@ def run_asreview(data, seed, tmp):
     con = sqlite3.connect(db)
     rows = con.execute("select record_id, label from results order by rowid").fetchall()
     con.close()
-    return [int(lab) for _, lab in rows], wall
+    # the priors are the first two labelled; ASReview's record_id is the 0-based row
+    return [int(lab) for _, lab in rows], [int(r) + 1 for r, _ in rows[:2]], wall
 
 
 def main():
@@ -93,9 +97,11 @@ def main():
                 for i, r in enumerate(recs, 1):
                     w.writerow([i, r["title"], r["abstract"], r["label_included"]])
             for seed in seeds:
-                wss, ten, wall, j = run_metapipe(small, seed, labels, tmp)
+                # ASReview first: metapipe starts from the priors ASReview drew for the seed
+                order, priors, awall = run_asreview(small, seed, tmp)
+                assert order[:2] == [labels[p - 1] for p in priors], "ASReview's priors misread"
+                wss, ten, wall, j = run_metapipe(small, seed, labels, tmp, priors)
                 rows.append([name, seed, "metapipe", wss, ten, wall, j["stop_at"], j["recall_at_stop"]])
-                order, awall = run_asreview(small, seed, tmp)
                 awss, aten = metrics(order, len(labels), sum(labels))
                 rows.append([name, seed, "asreview", awss, aten, awall, "", ""])
                 print(f"{name} seed {seed}: metapipe {wss:.3f} {ten:.3f} {wall:.2f}s | asreview {awss:.3f} {aten:.3f} {awall:.1f}s", flush=True)

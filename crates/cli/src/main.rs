@@ -376,6 +376,10 @@ struct ScreenSimOpts {
     /// write the screening order here (record,label)
     #[arg(long)]
     order: Option<PathBuf>,
+    /// start from these records (1-based, comma-separated) instead of drawing the priors: the
+    /// priors another tool drew, to compare from the same start
+    #[arg(long, value_delimiter = ',')]
+    priors: Option<Vec<usize>>,
     /// the model's cost C and the relevant records' weight ratio (defaults: the chosen model,
     /// docs/screening.md; for the experiments that chose it)
     #[arg(long, hide = true)]
@@ -405,6 +409,7 @@ fn screen_sim_cmd(o: ScreenSimOpts) -> Result<String, Error> {
     let r = metapipe_run::screen_sim::screen_sim(
         &o.dataset,
         o.seed,
+        o.priors.as_deref(),
         &model,
         stopping,
         o.order.as_deref(),

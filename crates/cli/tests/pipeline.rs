@@ -1140,8 +1140,8 @@ fn living_review_new_round_then_new_trial() {
     // round 2: one record re-exported under its id, one duplicate under a new id, two new records
     let round2 = "TY  - JOUR\nID  - 99000010\nTI  - Early treatment of COVID-19 with anakinra guided by soluble urokinase plasminogen receptor plasma levels: a double-blind, randomized controlled phase 3 trial.\nAU  - Kyriazopoulou, E\nPY  - 2021\nER  - \n\
 TY  - JOUR\nID  - 99100001\nTI  - Early treatment of COVID-19 with anakinra guided by soluble urokinase plasminogen receptor plasma levels: a double-blind, randomized controlled phase 3 trial\nAU  - Kyriazopoulou, Evdoxia\nAU  - Poulakou, Garyfallia\nPY  - 2021\nJO  - Nature Medicine\nVL  - 27\nIS  - 10\nSP  - 1752\nEP  - 1760\nDO  - 10.1038/s41591-021-01499-z\nER  - \n\
-TY  - JOUR\nID  - 99100002\nTI  - Synthetic new-round trial of anakinra in severe COVID-19\nAU  - Synthetic, A.\nPY  - 2023\nJO  - Synthetic Journal\nER  - \n\
-TY  - JOUR\nID  - 99100003\nTI  - Synthetic new-round cohort study of something else\nAU  - Synthetic, B.\nPY  - 2023\nJO  - Synthetic Journal\nER  - \n";
+TY  - JOUR\nID  - 99100003\nTI  - Synthetic new-round cohort study of something else\nAU  - Synthetic, B.\nPY  - 2023\nJO  - Synthetic Journal\nER  - \n\
+TY  - JOUR\nID  - 99100002\nTI  - Synthetic new-round trial of anakinra in severe COVID-19\nAU  - Synthetic, A.\nPY  - 2023\nJO  - Synthetic Journal\nER  - \n";
     std::fs::write(d.join("data/search/pubmed_2023-03-01.ris"), round2).unwrap();
     let text = std::fs::read_to_string(&cfg).unwrap();
     let text = text.replacen("[dedup]", &format!("[[sources]]\ndatabase = \"pubmed\"\nfile = \"{}\"\nsearched = \"2023-03-01\"\n\n[dedup]", d.join("data/search/pubmed_2023-03-01.ris").display()), 1);
@@ -1172,11 +1172,17 @@ TY  - JOUR\nID  - 99100003\nTI  - Synthetic new-round cohort study of something 
             .map(|r| r["record_id"].as_str())
             .collect::<Vec<_>>(),
         ["pubmed:99100002", "pubmed:99100003"],
-        "only the new unique records"
+        "only the new unique records, the trial first though the export lists it last"
     );
     assert!(ts
         .iter()
         .all(|r| r["stage"] == "title_abstract" && r["round"] == "2"));
+    // ranked by the relevance model trained on the review's 276 title/abstract decisions: the
+    // anakinra trial above the unrelated cohort study listed before it
+    assert_eq!(ts[0]["rank"], "1");
+    assert_eq!(ts[1]["rank"], "2");
+    let score = |r: &BTreeMap<String, String>| r["score"].parse::<f64>().unwrap();
+    assert!(score(&ts[0]) > score(&ts[1]), "{ts:?}");
     let ris = std::fs::read_to_string(dir.join("to_screen.ris")).unwrap();
     assert_eq!(ris.matches("TY  - JOUR").count(), 2);
     let prisma: BTreeMap<String, String> = csv_rows(&dir.join("prisma.csv"))

@@ -68,3 +68,44 @@ impl Rng {
         }
     }
 }
+
+/// The scores of the records awaiting screening (`awaiting`: title and abstract) by the model
+/// fitted on the decided ones (`decided`: text, relevant), None without a decision of each kind.
+/// The TF-IDF is fitted on both together, as in the simulation; deterministic for the seed.
+pub fn score_awaiting(
+    decided: &[(String, bool)],
+    awaiting: &[String],
+    model: &Model,
+    seed: u64,
+) -> Option<Vec<f64>> {
+    let pos = decided.iter().filter(|d| d.1).count();
+    let neg = decided.len() - pos;
+    if pos == 0 || neg == 0 || awaiting.is_empty() {
+        return None;
+    }
+    let texts: Vec<String> = decided
+        .iter()
+        .map(|d| d.0.clone())
+        .chain(awaiting.iter().cloned())
+        .collect();
+    let x = tfidf::tfidf(&texts, model.max_df);
+    let relevant: Vec<bool> = decided
+        .iter()
+        .map(|d| d.1)
+        .chain(awaiting.iter().map(|_| false))
+        .collect();
+    let idx: Vec<usize> = (0..decided.len()).collect();
+    let mut svm = svm::Svm::new(x.terms, texts.len());
+    svm.fit(
+        &x,
+        &idx,
+        &relevant,
+        model.costs(pos, neg),
+        &mut Rng::new(seed),
+    );
+    Some(
+        (decided.len()..texts.len())
+            .map(|i| svm.score(&x, i))
+            .collect(),
+    )
+}

@@ -313,7 +313,11 @@ pub fn to_screen_table(
     ] {
         cols.push(col(name)?);
     }
-    Table::new(&TO_SCREEN, DataFrame::new(awaiting.len(), cols)?)
+    // a round's list is in file order; `to_screen.csv` is ranked over every round
+    let n = awaiting.len();
+    cols.push(Column::new("score".into(), vec![None::<f64>; n]));
+    cols.push(Column::new("rank".into(), vec![None::<i64>; n]));
+    Table::new(&TO_SCREEN, DataFrame::new(n, cols)?)
 }
 
 /// The records awaiting a decision as RIS (Rayyan, Covidence, ASReview and reference managers

@@ -38,11 +38,12 @@ impl SimOut {
 }
 
 /// Replay `dataset` (columns `title`, `abstract`, `label_included` 0/1; others ignored) from
-/// `seed`; with `order`, the screening order is written there as `record,label` (the row's
+/// `seed` (or from `priors`, 1-based record numbers); with `order`, the screening order is written there as `record,label` (the row's
 /// 1-based number in the dataset and its label).
 pub fn screen_sim(
     dataset: &Path,
     seed: u64,
+    priors: Option<&[usize]>,
     model: &Model,
     stopping: sim::Stopping,
     order: Option<&Path>,
@@ -72,8 +73,27 @@ pub fn screen_sim(
             Error::data("need relevant and irrelevant records (label_included)").file(dataset),
         );
     }
+    // priors as the dataset's 1-based record numbers
+    let priors: Option<Vec<usize>> = match priors {
+        None => None,
+        Some(p) => Some(
+            p.iter()
+                .map(|&k| {
+                    (1..=texts.len())
+                        .contains(&k)
+                        .then(|| k - 1)
+                        .ok_or_else(|| {
+                            Error::usage(format!(
+                                "--priors {k}: the dataset has records 1 to {}",
+                                texts.len()
+                            ))
+                        })
+                })
+                .collect::<Result<_>>()?,
+        ),
+    };
     let t0 = Instant::now();
-    let r = sim::replay(&texts, &relevant, seed, model, stopping);
+    let r = sim::replay(&texts, &relevant, seed, priors.as_deref(), model, stopping);
     let seconds = t0.elapsed().as_secs_f64();
     let (wss95, recall_at_10, recall_at_stop) = sim::metrics(&r.order, &relevant, r.stop_at);
     if let Some(p) = order {

@@ -192,6 +192,11 @@ pub const TO_SCREEN: TableSchema = TableSchema {
         opt("pages", Str),
         opt("doi", Str),
         opt("abstract", Str),
+        // when the team has decided on records of both kinds, `to_screen.csv` is ranked: reports
+        // awaiting full text first, then the records awaiting title/abstract screening by the
+        // relevance model's score, highest first (rank 1, 2, …; docs/screening.md)
+        opt("score", Float),
+        opt("rank", Int),
     ],
 };
 

@@ -30,8 +30,17 @@ pub struct Stopping {
     pub confidence: f64,
 }
 
-/// Replay the review `texts` with labels `relevant` from `seed`.
-pub fn replay(texts: &[String], relevant: &[bool], seed: u64, m: &Model, st: Stopping) -> Replay {
+/// Replay the review `texts` with labels `relevant` from `seed`; `priors`, when given, are the
+/// records known first (another tool's draw, to compare from the same start), else one relevant
+/// and one irrelevant record drawn by the seed.
+pub fn replay(
+    texts: &[String],
+    relevant: &[bool],
+    seed: u64,
+    priors: Option<&[usize]>,
+    m: &Model,
+    st: Stopping,
+) -> Replay {
     let n = texts.len();
     let total: usize = relevant.iter().filter(|&&x| x).count();
     let x = tfidf(texts, m.max_df);
@@ -39,11 +48,15 @@ pub fn replay(texts: &[String], relevant: &[bool], seed: u64, m: &Model, st: Sto
     let pos: Vec<usize> = (0..n).filter(|&i| relevant[i]).collect();
     let neg: Vec<usize> = (0..n).filter(|&i| !relevant[i]).collect();
     let mut order = vec![];
-    if !pos.is_empty() {
-        order.push(pos[rng.below(pos.len())]);
-    }
-    if !neg.is_empty() {
-        order.push(neg[rng.below(neg.len())]);
+    if let Some(p) = priors {
+        order.extend_from_slice(p);
+    } else {
+        if !pos.is_empty() {
+            order.push(pos[rng.below(pos.len())]);
+        }
+        if !neg.is_empty() {
+            order.push(neg[rng.below(neg.len())]);
+        }
     }
     let mut done = vec![false; n];
     order.iter().for_each(|&i| done[i] = true);
@@ -142,8 +155,8 @@ mod tests {
             target: 0.95,
             confidence: 0.95,
         };
-        let a = replay(&texts, &rel, 7, &Model::default(), st);
-        let b = replay(&texts, &rel, 7, &Model::default(), st);
+        let a = replay(&texts, &rel, 7, None, &Model::default(), st);
+        let b = replay(&texts, &rel, 7, None, &Model::default(), st);
         assert_eq!(a.order, b.order);
         // the relevant records, all alike, come first after the priors
         let (wss, _, _) = metrics(&a.order, &rel, a.stop_at);

@@ -89,11 +89,7 @@ pub(crate) fn ingest_stages(
         pieces.push((r.round, cache.key(&name)));
     }
     if !pieces.is_empty() {
-        let ins = pieces
-            .iter()
-            .map(|(r, k)| (format!("to_screen round {r}"), *k))
-            .collect();
-        cache.stage(st, "to_screen", ins, || to_screen_all(&pieces, st))?;
+        super::rank::to_screen_stage(&pieces, screening_key, rounds.len(), cache, st)?;
     }
     Ok((Some(value.included), screening_key))
 }
@@ -192,18 +188,13 @@ fn round_inputs(
 
 /// A round's state file, memory-mapped.
 fn round_state(st: &Stage, r: usize) -> Result<ingest::state::RoundState> {
-    let path = st.dir.join(round_file(".state", r, "bin"));
+    let path = st.dir.join(super::round_file(".state", r, "bin"));
     let file = std::fs::File::open(&path).map_err(|e| Error::io(&path, e))?;
     // SAFETY: a file of the staging directory, written whole (write_atomic) or hard-linked
     // from the previous outputs, never written again: the mapping reads fixed bytes; only the
     // pages a lookup touches are read
     let map = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| Error::io(&path, e))?;
     ingest::state::RoundState::decode(map, &path.display().to_string()).map_err(Error::data)
-}
-
-/// `<dir>/round-NNN.<ext>`: a per-round file (zero-padded, so that names sort in round order).
-pub(crate) fn round_file(dir: &str, round: usize, ext: &str) -> String {
-    format!("{dir}/round-{round:03}.{ext}")
 }
 
 /// One search round: parse its sources, deduplicate against the earlier rounds, write its
@@ -228,9 +219,9 @@ pub(crate) fn round_stage(
     let (clusters, merged, maybe) =
         ingest::dedup_tables(&round.records, &records, &round.dedup, all)?;
     for t in [&records, &clusters, &merged, &maybe] {
-        st.put_at(t, &round_file(t.schema.name, r, "parquet"))?;
+        st.put_at(t, &super::round_file(t.schema.name, r, "parquet"))?;
     }
-    st.write(&round_file(".state", r, "bin"), &round.state(all))?;
+    st.write(&super::round_file(".state", r, "bin"), &round.state(all))?;
     let s = &round.summary;
     info!(
         records = s.records,
@@ -332,45 +323,17 @@ pub(crate) fn to_screen_round(
 ) -> Result<usize> {
     let records = read_parquet(
         &st.dir
-            .join(round_file(schema::RECORDS.name, r.round, "parquet")),
+            .join(super::round_file(schema::RECORDS.name, r.round, "parquet")),
         &schema::RECORDS,
     )?;
     let t = ingest::to_screen_table(&records, state, awaiting, r.round)?;
-    st.put_at(&t, &round_file("to_screen", r.round, "parquet"))?;
-    st.csv(&t, &round_file("to_screen", r.round, "csv"))?;
+    st.put_at(&t, &super::round_file("to_screen", r.round, "parquet"))?;
+    st.csv(&t, &super::round_file("to_screen", r.round, "csv"))?;
     st.write(
-        &round_file("to_screen", r.round, "ris"),
+        &super::round_file("to_screen", r.round, "ris"),
         ingest::to_screen_ris(&t).as_bytes(),
     )?;
     Ok(t.num_rows())
-}
-
-/// `to_screen.csv` and `to_screen.ris`: every round's records awaiting a decision, rounds in
-/// order (the per-round files joined; one CSV header).
-pub(crate) fn to_screen_all(pieces: &[(usize, u64)], st: &Stage) -> Result<()> {
-    let (mut csv, mut ris) = (vec![], vec![]);
-    for (k, (r, _)) in pieces.iter().enumerate() {
-        let part = round_file("to_screen", *r, "csv");
-        // the header once: the later parts from their second line
-        let skip = if k == 0 {
-            0
-        } else {
-            let p = st.dir.join(&part);
-            let mut first = String::new();
-            std::io::BufRead::read_line(
-                &mut std::io::BufReader::new(
-                    std::fs::File::open(&p).map_err(|e| Error::io(&p, e))?,
-                ),
-                &mut first,
-            )
-            .map_err(|e| Error::io(&p, e))?;
-            first.len() as u64
-        };
-        csv.push((part, skip));
-        ris.push((round_file("to_screen", *r, "ris"), 0));
-    }
-    st.write_parts("to_screen.csv", &csv)?;
-    st.write_parts("to_screen.ris", &ris)
 }
 
 /// The `[prisma]` counts (checked by [`crate::config::prisma_problem`] when the config was loaded) as the

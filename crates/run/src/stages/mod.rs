@@ -5,4 +5,10 @@ pub(crate) mod changes;
 pub(crate) mod extract;
 pub(crate) mod ingest;
 pub(crate) mod pool;
+pub(crate) mod rank;
 pub(crate) mod report;
+
+/// `<dir>/round-NNN.<ext>`: a per-round file (zero-padded, so that names sort in round order).
+pub(crate) fn round_file(dir: &str, round: usize, ext: &str) -> String {
+    format!("{dir}/round-{round:03}.{ext}")
+}
