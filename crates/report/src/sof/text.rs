@@ -131,10 +131,12 @@ fn risks(t: &Table, r: usize, per: &str, treat: &str, ctrl: &str) -> (String, St
         })
         .unwrap_or_default();
     let base = s(t, "baseline", r).unwrap_or_default();
-    (
-        format!("{ctrl}: {} per {per} ({base})", whole(a)),
-        format!("{treat}: {corr}; {diff}"),
-    )
+    let with = if diff.is_empty() {
+        format!("{treat}: {corr}")
+    } else {
+        format!("{treat}: {corr}; {diff}")
+    };
+    (format!("{ctrl}: {} per {per} ({base})", whole(a)), with)
 }
 
 /// A continuous row's cells: the control mean, and the difference with its CI.
