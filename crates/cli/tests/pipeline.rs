@@ -1183,6 +1183,25 @@ TY  - JOUR\nID  - 99100002\nTI  - Synthetic new-round trial of anakinra in sever
     assert_eq!(ts[1]["rank"], "2");
     let score = |r: &BTreeMap<String, String>| r["score"].parse::<f64>().unwrap();
     assert!(score(&ts[0]) > score(&ts[1]), "{ts:?}");
+    // the stopping rule on the 276 decisions in the log's order, 2 records left
+    let prog = &csv_rows(&dir.join("screening_progress.csv"))[0];
+    assert_eq!(
+        (
+            prog["records"].as_str(),
+            prog["screened"].as_str(),
+            prog["awaiting"].as_str()
+        ),
+        ("278", "276", "2")
+    );
+    // 276 of 278 screened, 11 included: under "recall < 95%" a 12th relevant record is among
+    // the 2 left — unlikely if the log's order were a random sample (p < 0.05)
+    assert_eq!(prog["may_stop"], "yes");
+    assert!(prog["p"].parse::<f64>().unwrap() < 0.05);
+    assert!(prog["note"].contains("2 records would not be screened"));
+    let html = std::fs::read_to_string(dir.join("report/index.html")).unwrap();
+    assert!(html.contains(
+        "When to stop (Callaghan &amp; Müller-Hansen 2020):</b> 276 of 278 records screened"
+    ));
     let ris = std::fs::read_to_string(dir.join("to_screen.ris")).unwrap();
     assert_eq!(ris.matches("TY  - JOUR").count(), 2);
     let prisma: BTreeMap<String, String> = csv_rows(&dir.join("prisma.csv"))

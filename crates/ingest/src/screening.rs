@@ -50,6 +50,9 @@ pub struct TaDecision {
     pub decision: Verdict,
     /// why it was excluded, where the log says (a tool's exclusion reasons and labels)
     pub reason: Option<String>,
+    /// the log line it was read from: the order the decisions were made in, where the log is
+    /// kept as the team screens (the stopping rule reads it so)
+    pub line: usize,
 }
 
 /// One cluster's full-text assessment.
@@ -158,6 +161,7 @@ pub fn title_abstract_tool(
             adjudicated: None,
             decision: first,
             reason: tool_reason(row, first),
+            line: row.line,
         });
     }
     out.sort_by_key(|d| d.cluster);
@@ -239,6 +243,7 @@ pub fn title_abstract(
                 adjudicated: adj,
                 decision,
                 reason: None,
+                line: ln,
             });
             Ok(())
         },

@@ -239,6 +239,27 @@ pub const AGREEMENT: TableSchema = TableSchema {
     ],
 };
 
+/// ingest/screening: where title/abstract screening stands by the stopping rule of Callaghan and
+/// Müller-Hansen (2020; docs/screening.md): the decisions in the log's order taken as the
+/// screening order, `p` the test of "recall < target", `recall_lower_bound` the recall reached
+/// with the stated confidence.
+pub const SCREENING_PROGRESS: TableSchema = TableSchema {
+    extra: false,
+    name: "screening_progress",
+    fields: &[
+        req("records", Int),
+        req("screened", Int),
+        req("relevant_found", Int),
+        req("awaiting", Int),
+        req("recall_target", Float),
+        req("confidence", Float),
+        opt("p", Float),
+        one_of("may_stop", &["yes", "no"]),
+        req("recall_lower_bound", Float),
+        req("note", Str),
+    ],
+};
+
 /// ingest/prisma: PRISMA 2020 counts; `database` set on per-database rows.
 pub const PRISMA: TableSchema = TableSchema {
     extra: false,
@@ -507,6 +528,7 @@ pub const ALL: &[&TableSchema] = &[
     &MAYBE_PAIRS,
     &SCREENING,
     &AGREEMENT,
+    &SCREENING_PROGRESS,
     &TO_SCREEN,
     &CHANGES,
     &PRISMA,

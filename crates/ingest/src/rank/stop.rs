@@ -65,6 +65,48 @@ pub fn stop_p(seen: &[bool], n_total: usize, target: f64, lf: &LnFact) -> f64 {
     best
 }
 
+/// Where title/abstract screening stands by the rule: `p` at the recall target (None when every
+/// record is screened), whether screening may stop, and the recall the screening so far
+/// achieves with the stated confidence (the largest τ whose null hypothesis "recall < τ" is
+/// rejected; 1 when nothing is left).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Progress {
+    pub p: Option<f64>,
+    pub stop: bool,
+    pub recall_lower: f64,
+}
+
+/// The rule on the decisions so far (`seen`, relevant or not, in the order they were made) with
+/// `awaiting` records left.
+pub fn progress(seen: &[bool], awaiting: usize, target: f64, confidence: f64) -> Progress {
+    if awaiting == 0 {
+        return Progress {
+            p: None,
+            stop: true,
+            recall_lower: 1.0,
+        };
+    }
+    let n = seen.len() + awaiting;
+    let lf = LnFact::new(n);
+    let alpha = 1.0 - confidence;
+    let p = stop_p(seen, n, target, &lf);
+    // p rises with τ: bisect for the largest τ still rejected
+    let (mut lo, mut hi) = (0.0f64, 1.0f64);
+    for _ in 0..40 {
+        let mid = (lo + hi) / 2.0;
+        if stop_p(seen, n, mid, &lf) < alpha {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+    }
+    Progress {
+        p: Some(p),
+        stop: p < alpha,
+        recall_lower: lo,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -77,6 +119,19 @@ mod tests {
         // P(X ≤ 1) = (35 + 3·35) / 210
         assert!((lf.hyper_cdf(1, 10, 3, 4) - 140.0 / 210.0).abs() < 1e-12);
         assert!((lf.hyper_cdf(3, 10, 3, 4) - 1.0).abs() < 1e-12);
+    }
+
+    #[test]
+    fn progress_says_where_screening_stands() {
+        let mut seen = vec![true; 20];
+        seen.extend(vec![false; 800]);
+        let p = progress(&seen, 180, 0.95, 0.95);
+        assert!(p.stop && p.p.unwrap() < 0.05);
+        // the bound is where the test stops rejecting: just above 0.95, below 1
+        assert!(p.recall_lower > 0.95 && p.recall_lower < 1.0, "{p:?}");
+        let early = progress(&seen[..100], 900, 0.95, 0.95);
+        assert!(!early.stop && early.recall_lower < 0.95);
+        assert_eq!(progress(&seen, 0, 0.95, 0.95).recall_lower, 1.0);
     }
 
     #[test]

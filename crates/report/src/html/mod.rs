@@ -29,6 +29,8 @@ pub struct ReportInput<'a> {
     pub checklist: Option<&'a Table>,
     /// what moved since the previous results (a living review's rerun)
     pub changes: Option<&'a Table>,
+    /// where title/abstract screening stands by the stopping rule (`screening_progress`)
+    pub progress: Option<&'a Table>,
     /// dual extraction: the cells where the two extractors disagree, and their agreement per
     /// column
     pub extraction: Option<(&'a Table, &'a Table)>,
@@ -112,6 +114,9 @@ pub fn build(inp: &ReportInput) -> Result<Vec<(String, String)>> {
     figures(&mut html, &files, "Study selection", "prisma");
     if let Some(p) = inp.prisma {
         awaiting(&mut html, p);
+    }
+    if let Some(t) = inp.progress {
+        progress(&mut html, t);
     }
     if let Some(c) = inp.changes {
         changes(&mut html, c)?;
@@ -211,6 +216,23 @@ fn figures(html: &mut String, files: &[(String, String, String)], heading: &str,
             ));
         }
     }
+}
+
+/// Where title/abstract screening stands by the stopping rule, while records await it.
+fn progress(html: &mut String, t: &Table) {
+    if !it(t, "awaiting", 0).is_some_and(|n| n > 0) {
+        return;
+    }
+    html.push_str(&format!(
+        "<p class=\"note\"><b>When to stop (Callaghan &amp; Müller-Hansen 2020):</b> {} of {} records screened, {} included at title/abstract; recall reached with {:.0}% confidence ≥ {:.3} (target {:.0}%): {} (<code>screening_progress.csv</code>, docs/screening.md).</p>\n",
+        it(t, "screened", 0).unwrap_or(0),
+        it(t, "records", 0).unwrap_or(0),
+        it(t, "relevant_found", 0).unwrap_or(0),
+        fl(t, "confidence", 0).unwrap_or(0.0) * 100.0,
+        fl(t, "recall_lower_bound", 0).unwrap_or(0.0),
+        fl(t, "recall_target", 0).unwrap_or(0.0) * 100.0,
+        esc(&s(t, "note", 0).unwrap_or_default())
+    ));
 }
 
 /// A living review's open work: the records and reports awaiting a decision.

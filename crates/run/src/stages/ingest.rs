@@ -274,6 +274,9 @@ pub(crate) fn screening_stage(
     ] {
         st.put(t)?;
     }
+    let progress = super::rank::progress_table(sc)?;
+    st.put(&progress)?;
+    st.csv(&progress, "screening_progress.csv")?;
     // clusters.csv in the dedup benchmark's format: one row per cluster of two or more
     st.csv(&ingest::cluster_list(all)?, "clusters.csv")?;
     info!(

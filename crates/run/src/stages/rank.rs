@@ -154,3 +154,46 @@ fn to_screen_all(pieces: &[(usize, u64)], st: &Stage) -> Result<()> {
     st.write_parts("to_screen.csv", &csv)?;
     st.write_parts("to_screen.ris", &ris)
 }
+
+/// The stopping rule's recall target and confidence in the pipeline.
+const TARGET: f64 = 0.95;
+const CONFIDENCE: f64 = 0.95;
+
+/// `screening_progress`: the stopping rule on the title/abstract decisions in the log's order.
+pub(crate) fn progress_table(sc: &ingest::Screened) -> Result<Table> {
+    use metapipe_tables::{f, i, s};
+    let mut ta: Vec<&ingest::screening::TaDecision> = sc.ta.iter().collect();
+    ta.sort_by_key(|d| d.line);
+    let seen: Vec<bool> = ta
+        .iter()
+        .map(|d| d.decision == ingest::screening::Verdict::Include)
+        .collect();
+    let awaiting = sc
+        .awaiting
+        .iter()
+        .filter(|a| a.1 == "title_abstract")
+        .count();
+    let p = ingest::rank::stop::progress(&seen, awaiting, TARGET, CONFIDENCE);
+    let found = seen.iter().filter(|&&x| x).count();
+    let note = if awaiting == 0 {
+        "every record has a title/abstract decision".to_string()
+    } else if p.stop {
+        format!("the rule allows stopping: recall ≥ {TARGET} with {CONFIDENCE} confidence, if the log lists the decisions in the order the records were screened, in ranked order; {awaiting} records would not be screened")
+    } else {
+        format!("keep screening: recall ≥ {TARGET} is not yet shown with {CONFIDENCE} confidence (the log's order taken as the screening order)")
+    };
+    let mut b = metapipe_tables::Builder::new(&schema::SCREENING_PROGRESS);
+    b.row(vec![
+        i((seen.len() + awaiting) as i64),
+        i(seen.len() as i64),
+        i(found as i64),
+        i(awaiting as i64),
+        f(TARGET),
+        f(CONFIDENCE),
+        f(p.p),
+        s(if p.stop { "yes" } else { "no" }),
+        f(p.recall_lower),
+        s(note),
+    ]);
+    b.finish()
+}

@@ -23,6 +23,8 @@ pub(crate) struct Written {
     pub(crate) arms: Table,
     pub(crate) sensitivity: Option<Table>,
     pub(crate) changes: Option<Table>,
+    /// where title/abstract screening stands by the stopping rule
+    pub(crate) progress: Option<Table>,
     /// dual extraction: the conflicts and the agreement per column
     pub(crate) extraction: Option<(Table, Table)>,
 }
@@ -46,6 +48,7 @@ pub(crate) fn report_stage(
         arms: st.get(&schema::ARMS)?,
         sensitivity: st.maybe(&schema::SENSITIVITY)?,
         changes: st.maybe(&schema::CHANGES)?,
+        progress: st.maybe(&schema::SCREENING_PROGRESS)?,
         extraction: st
             .maybe(&schema::EXTRACTION_CONFLICTS)?
             .zip(st.maybe(&schema::EXTRACTION_AGREEMENT)?),
@@ -351,6 +354,7 @@ pub(crate) fn write_report(
         sof: Some(sof),
         checklist: Some(checklist),
         changes: w.changes.as_ref(),
+        progress: w.progress.as_ref(),
         extraction: w.extraction.as_ref().map(|(c, a)| (c, a)),
         outcomes: cfg
             .outcomes
