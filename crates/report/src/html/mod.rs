@@ -220,7 +220,7 @@ fn figures(html: &mut String, files: &[(String, String, String)], heading: &str,
 
 /// Where title/abstract screening stands by the stopping rule, while records await it.
 fn progress(html: &mut String, t: &Table) {
-    if !it(t, "awaiting", 0).is_some_and(|n| n > 0) {
+    if it(t, "awaiting", 0).is_none_or(|n| n <= 0) {
         return;
     }
     html.push_str(&format!(
