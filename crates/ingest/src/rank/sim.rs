@@ -73,13 +73,18 @@ pub fn replay(
         if since >= (labelled / 100).max(1) || labelled < BATCH_FROM || queue.is_empty() {
             let p = order.iter().filter(|&&i| relevant[i]).count();
             svm.fit(&x, &order, relevant, m.costs(p, labelled - p), &mut rng);
-            let mut scored: Vec<(f64, usize)> = (0..n)
-                .filter(|&i| !done[i])
-                .map(|i| (svm.score(&x, i), i))
-                .collect();
+            let scored = (0..n).filter(|&i| !done[i]).map(|i| (svm.score(&x, i), i));
             // highest first; ties by record order
-            scored.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
-            queue = scored.into_iter().rev().map(|s| s.1).collect();
+            let first =
+                |a: &(f64, usize), b: &(f64, usize)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+            if labelled < BATCH_FROM {
+                // refitted after this one decision: only the best is needed
+                queue = scored.min_by(first).map(|s| s.1).into_iter().collect();
+            } else {
+                let mut all: Vec<(f64, usize)> = scored.collect();
+                all.sort_by(first);
+                queue = all.into_iter().rev().map(|s| s.1).collect();
+            }
             since = 0;
         }
         let next = queue.pop().expect("a record left");

@@ -10,12 +10,15 @@ use super::tfidf::Features;
 use super::Rng;
 
 /// A fitted model and the dual variables it was fitted with.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 pub struct Svm {
     /// weights per term, the intercept last
     pub w: Vec<f64>,
     /// dual variables of the labelled records, by record index
     alpha: Vec<f64>,
+    /// the last fit's largest projected gradient: a refit shrinks with it from its first epoch
+    /// (the final pass over every record still checks them all)
+    shrink: f64,
 }
 
 /// The tolerance on the projected gradient (LIBLINEAR's default 0.1 for this solver is loose;
@@ -28,6 +31,7 @@ impl Svm {
         Svm {
             w: vec![0.0; terms + 1],
             alpha: vec![0.0; records],
+            shrink: f64::INFINITY,
         }
     }
 
@@ -66,7 +70,7 @@ impl Svm {
         let l = idx.len();
         let mut order: Vec<usize> = (0..l).collect();
         let mut active = l;
-        let mut pg_max_old = f64::INFINITY;
+        let mut pg_max_old = self.shrink;
         for _ in 0..MAX_EPOCHS {
             rng.shuffle(&mut order[..active]);
             let (mut hi, mut lo) = (f64::NEG_INFINITY, f64::INFINITY);
@@ -102,6 +106,7 @@ impl Svm {
             }
             if hi - lo <= EPS {
                 if active == l {
+                    self.shrink = if hi <= 0.0 { f64::INFINITY } else { hi };
                     break;
                 }
                 // converged on the active set: check every record once more

@@ -49,22 +49,33 @@ fn tokens(text: &str) -> Vec<String> {
 
 /// TF-IDF features of `texts`, dropping terms in more than `max_df` (a share) of them.
 pub fn tfidf(texts: &[String], max_df: f64) -> Features {
-    let mut ids: Map<String, u32> = Map::default();
+    // ids in order of first appearance, a document's unigrams before its bigrams; a bigram is
+    // keyed by its two words' ids (no string built)
+    let mut uni: Map<String, u32> = Map::default();
+    let mut bi: Map<(u32, u32), u32> = Map::default();
     let mut df: Vec<u32> = vec![];
     let mut counts: Vec<Vec<(u32, u32)>> = Vec::with_capacity(texts.len());
     for text in texts {
-        let toks = tokens(text);
-        let grams = toks
-            .iter()
-            .cloned()
-            .chain(toks.windows(2).map(|w| format!("{} {}", w[0], w[1])));
         let mut tf: Map<u32, u32> = Map::default();
-        for g in grams {
-            let next = ids.len() as u32;
-            let id = *ids.entry(g).or_insert(next);
-            if id as usize == df.len() {
+        let mut words: Vec<u32> = vec![];
+        for t in tokens(text) {
+            let id = match uni.get(t.as_str()) {
+                Some(&id) => id,
+                None => {
+                    let id = df.len() as u32;
+                    df.push(0);
+                    uni.insert(t, id);
+                    id
+                }
+            };
+            words.push(id);
+            *tf.entry(id).or_insert(0) += 1;
+        }
+        for w in words.windows(2) {
+            let id = *bi.entry((w[0], w[1])).or_insert_with(|| {
                 df.push(0);
-            }
+                df.len() as u32 - 1
+            });
             *tf.entry(id).or_insert(0) += 1;
         }
         let mut row: Vec<(u32, u32)> = tf.into_iter().collect();
