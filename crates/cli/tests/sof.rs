@@ -292,3 +292,13 @@ fn the_prisma_checklist_fills_what_the_run_knows_and_leaves_the_rest() {
     assert_eq!(b("15")["location"], "sof.csv");
     assert_eq!(b("14")["status"], "filled");
 }
+
+#[test]
+fn a_generic_ratio_says_why_it_has_no_absolute_effects() {
+    let out = run("ets-lung-cancer", "generic");
+    let sof = csv_rows(&out.join("sof.csv"));
+    let r = &sof[0];
+    assert_eq!(r["measure"], "effect");
+    assert!(!r["relative"].is_empty() && r["assumed_per_1000"].is_empty());
+    assert!(r["footnotes"].contains("No absolute effects"), "{r:?}");
+}

@@ -388,6 +388,9 @@ fn footnotes(o: &SofOutcome, base: Option<&Baseline>, acr: Option<f64>) -> Optio
         (Some(_), None) => notes.push("No control-group risks to assume one from".into()),
         _ => {}
     }
+    if o.log && relative_kind(o.measure).is_none() {
+        notes.push("No absolute effects: a generic ratio's kind (odds, risk or hazard) is not known, so no corresponding risk follows from it".into());
+    }
     if o.measure == Measure::SMD {
         notes.push("SMD: 0.2 small, 0.5 moderate, 0.8 large (Cohen; Handbook 15.5.3.1)".into());
     }
