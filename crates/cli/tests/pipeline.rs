@@ -1,21 +1,13 @@
 //! End-to-end tests of `metapipe run` on the IL-1 review (issue 2) and its failure modes.
 
+mod common;
+use common::{csv_rows, repo};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-fn repo() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("../..")
-        .canonicalize()
-        .unwrap()
-}
-
 fn tmpdir(tag: &str) -> PathBuf {
-    let d = std::env::temp_dir().join(format!("mp-it-{tag}-{}", std::process::id()));
-    let _ = std::fs::remove_dir_all(&d);
-    std::fs::create_dir_all(&d).unwrap();
-    d
+    common::tmpdir("mp-it", tag)
 }
 
 fn metapipe(args: &[&str], envs: &[(&str, &str)]) -> Output {
@@ -37,19 +29,6 @@ fn run_into(out: &Path, config: &Path) -> Output {
         ],
         &[],
     )
-}
-
-fn csv_rows(p: &Path) -> Vec<BTreeMap<String, String>> {
-    let mut r = csv::Reader::from_path(p).unwrap();
-    let h: Vec<String> = r.headers().unwrap().iter().map(String::from).collect();
-    r.records()
-        .map(|x| {
-            h.iter()
-                .cloned()
-                .zip(x.unwrap().iter().map(String::from))
-                .collect()
-        })
-        .collect()
 }
 
 /// Every file below `dir` (relative path → bytes).

@@ -300,19 +300,6 @@ fn tool_decisions_that_cannot_be_placed_are_errors() {
     }
 }
 
-/// The python with ASReview 3 (`make check-venv`), or `METAPIPE_ASREVIEW_PYTHON`.
-fn asreview_python() -> PathBuf {
-    let p = std::env::var_os("METAPIPE_ASREVIEW_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("target/check-venv/bin/python"));
-    assert!(
-        p.exists(),
-        "{}: no ASReview; run `make check-venv` (make test does)",
-        p.display()
-    );
-    p
-}
-
 #[test]
 fn an_asreview_export_made_by_asreview_gives_the_reviews_prisma_counts() {
     let d = tmpdir("mp-tools", "asreview");
@@ -332,7 +319,7 @@ fn an_asreview_export_made_by_asreview_gives_the_reviews_prisma_counts() {
     std::fs::write(d.join("labels.csv"), labels).unwrap();
     let export = d.join("asreview_export.csv");
     // ASReview writes a cache into its working directory: the test's own
-    let o = Command::new(asreview_python())
+    let o = Command::new(check_python("METAPIPE_ASREVIEW_PYTHON", "ASReview"))
         .current_dir(&d)
         .args([
             repo().join("tools/asreview_export.py"),

@@ -11,22 +11,9 @@ use std::path::{Path, PathBuf};
 
 type Row = BTreeMap<String, String>;
 
-/// The python with python-docx (`make check-venv`), or `METAPIPE_DOCX_PYTHON`.
-fn docx_python() -> PathBuf {
-    let p = std::env::var_os("METAPIPE_DOCX_PYTHON")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| repo().join("target/check-venv/bin/python"));
-    assert!(
-        p.exists(),
-        "{}: no python-docx; run `make check-venv` (make test does)",
-        p.display()
-    );
-    p
-}
-
 /// What python-docx reads in a document.
 fn read_docx(p: &Path) -> Value {
-    let o = std::process::Command::new(docx_python())
+    let o = std::process::Command::new(check_python("METAPIPE_DOCX_PYTHON", "python-docx"))
         .arg(repo().join("tools/read_docx.py"))
         .arg(p)
         .output()

@@ -104,8 +104,8 @@ pub(crate) fn natural(res: &Table, c: &str, r: usize) -> Option<f64> {
     })
 }
 
-/// The study ids of an outcome's overall analysis.
-fn analysed(effects: &Table, id: &str) -> Vec<usize> {
+/// The rows of `per_study_effects` of an outcome's overall analysis (no subgroup).
+pub(crate) fn analysed(effects: &Table, id: &str) -> Vec<usize> {
     (0..effects.num_rows())
         .filter(|&r| s(effects, "outcome", r).as_deref() == Some(id))
         .filter(|&r| s(effects, "subgroup", r).is_none())
@@ -187,7 +187,13 @@ struct Certainty {
 
 impl Certainty {
     /// Nothing is suggested where nothing was pooled: the row says why.
-    fn of(inp: &SofInput, o: &SofOutcome, r: usize, participants: Option<i64>) -> Certainty {
+    fn of(
+        inp: &SofInput,
+        o: &SofOutcome,
+        r: usize,
+        participants: Option<i64>,
+        risks: &[(i64, i64)],
+    ) -> Certainty {
         let res = inp.results;
         let start = if o.judgment.as_ref().is_some_and(|j| j.observational) {
             2
@@ -195,9 +201,8 @@ impl Certainty {
             4
         };
         let pooled = fl(res, "estimate", r).is_some();
-        let risks = control_risks(inp.effects, &o.id);
         let sug = if pooled {
-            suggest::suggest(inp, o, r, participants, &risks)
+            suggest::suggest(inp, o, r, participants, risks)
         } else {
             vec![]
         };
@@ -229,7 +234,7 @@ fn outcome_rows(inp: &SofInput, o: &SofOutcome, r: usize) -> Vec<Vec<Cell>> {
         _ => None,
     };
     let risks = control_risks(inp.effects, &o.id);
-    let cert = Certainty::of(inp, o, r, participants);
+    let cert = Certainty::of(inp, o, r, participants, &risks);
     let continuous = o.kind == OutcomeKind::Continuous;
     let rel = relative_kind(o.measure).filter(|_| o.kind == OutcomeKind::Binary);
     // the relative effect: a ratio, or a binary outcome's risk difference

@@ -170,11 +170,10 @@ fn prisma_table(p: &Table) -> WTable {
 /// Every column of the studies table that holds something but the ids, the review's covariates
 /// after the fixed ones.
 fn studies_table(t: &Table) -> WTable {
-    let cols: Vec<&polars::prelude::Column> =
-        t.df.columns()
-            .iter()
-            .filter(|c| c.name().as_str() != "study_id" && c.null_count() < c.len())
-            .collect();
+    let cols: Vec<&polars::prelude::Column> = crate::html::filled_columns(t)
+        .into_iter()
+        .filter(|c| c.name().as_str() != "study_id")
+        .collect();
     let header: Vec<&str> = cols.iter().map(|c| c.name().as_str()).collect();
     let rows = (0..t.num_rows())
         .map(|r| cols.iter().map(|c| any_text(c, r)).collect())
@@ -196,34 +195,14 @@ fn any_text(c: &polars::prelude::Column, r: usize) -> String {
 }
 
 fn rob_table(inp: &ReportInput, rob: &Table) -> WTable {
-    let cols = ["D1", "D2", "D3", "D4", "D5", "overall"];
-    let mut keys: Vec<(String, Option<String>)> = vec![];
-    for r in 0..rob.num_rows() {
-        let k = (
-            s(rob, "study_id", r).unwrap_or_default(),
-            s(rob, "outcome", r),
-        );
-        if !keys.contains(&k) {
-            keys.push(k);
-        }
-    }
-    let rows = keys
-        .iter()
-        .map(|(id, o)| {
+    let rows = crate::html::rob_results(rob)
+        .into_iter()
+        .map(|((study, outcome), js)| {
             let mut row = vec![
-                crate::html::study_label(inp, id),
-                o.clone().unwrap_or_default(),
+                crate::html::study_label(inp, &study),
+                outcome.unwrap_or_default(),
             ];
-            row.extend(cols.iter().map(|d| {
-                (0..rob.num_rows())
-                    .find(|&r| {
-                        s(rob, "study_id", r).as_deref() == Some(id.as_str())
-                            && s(rob, "outcome", r) == *o
-                            && s(rob, "domain", r).as_deref() == Some(*d)
-                    })
-                    .and_then(|r| s(rob, "judgment", r))
-                    .unwrap_or_default()
-            }));
+            row.extend(js);
             row
         })
         .collect();
@@ -237,12 +216,7 @@ fn sof_table(inp: &ReportInput, t: &Table) -> WTable {
     let rows = (0..t.num_rows())
         .map(|r| {
             let id = s(t, "outcome", r).unwrap_or_default();
-            let (treat, ctrl) = inp
-                .outcomes
-                .iter()
-                .find(|o| o.id == id)
-                .map(|o| (o.groups.0.as_str(), o.groups.1.as_str()))
-                .unwrap_or(("Intervention", "Control"));
+            let (treat, ctrl) = inp.groups(&id);
             let x = sof_text(t, r, treat, ctrl);
             vec![
                 x.outcome,

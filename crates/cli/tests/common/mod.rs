@@ -52,3 +52,17 @@ pub fn csv_rows(p: &Path) -> Vec<BTreeMap<String, String>> {
         })
         .collect()
 }
+
+/// The python of `make check-venv` (`target/check-venv/bin/python`), or the one the variable
+/// `env` names, which holds `tool`: the independent program a test checks against.
+pub fn check_python(env: &str, tool: &str) -> PathBuf {
+    let p = std::env::var_os(env)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo().join("target/check-venv/bin/python"));
+    assert!(
+        p.exists(),
+        "{}: no {tool}; run `make check-venv` (make test does)",
+        p.display()
+    );
+    p
+}

@@ -71,8 +71,14 @@ pub fn replay(
     while order.len() < n && (found < total || stop_at.is_none()) {
         let labelled = order.len();
         if since >= (labelled / 100).max(1) || labelled < BATCH_FROM || queue.is_empty() {
-            let p = order.iter().filter(|&&i| relevant[i]).count();
-            svm.fit(&x, &order, relevant, m.costs(p, labelled - p), &mut rng);
+            // `found`: the relevant records among the `labelled` so far
+            svm.fit(
+                &x,
+                &order,
+                relevant,
+                m.costs(found, labelled - found),
+                &mut rng,
+            );
             let scored = (0..n).filter(|&i| !done[i]).map(|i| (svm.score(&x, i), i));
             // highest first; ties by record order
             let first =

@@ -144,9 +144,29 @@ pub fn prisma_svg(p: &Table) -> String {
     })
 }
 
-/// The RoB 2 traffic-light and summary plots: a row per study, and per result where the
-/// answers judged one outcome's result apart ("Study (outcome)").
-pub fn rob_svgs(inp: &ReportInput, rob: &Table) -> (String, String) {
+/// RoB 2's columns: the five domains, then the overall judgment.
+pub(crate) const ROB_COLS: [&str; 6] = ["D1", "D2", "D3", "D4", "D5", "overall"];
+
+/// The judgment of `domain` for `study`'s result of `outcome` (None: the study's judgment of all
+/// its results), if the answers gave one.
+pub(crate) fn rob_judgment(
+    rob: &Table,
+    study: &str,
+    outcome: Option<&str>,
+    domain: &str,
+) -> Option<String> {
+    (0..rob.num_rows())
+        .find(|&r| {
+            s(rob, "study_id", r).as_deref() == Some(study)
+                && s(rob, "outcome", r).as_deref() == outcome
+                && s(rob, "domain", r).as_deref() == Some(domain)
+        })
+        .and_then(|r| s(rob, "judgment", r))
+}
+
+/// Every judged result in the table's order — (study, outcome; None for all the study's
+/// results) — with its judgment per column of [`ROB_COLS`] ("" where none).
+pub(crate) fn rob_results(rob: &Table) -> Vec<((String, Option<String>), Vec<String>)> {
     let mut order: Vec<(String, Option<String>)> = vec![];
     for r in 0..rob.num_rows() {
         let key = (
@@ -157,25 +177,30 @@ pub fn rob_svgs(inp: &ReportInput, rob: &Table) -> (String, String) {
             order.push(key);
         }
     }
-    let cols = ["D1", "D2", "D3", "D4", "D5", "overall"];
-    let judgment = |(st, o): &(String, Option<String>), d: &str| {
-        (0..rob.num_rows())
-            .find(|&r| {
-                s(rob, "study_id", r).as_deref() == Some(st.as_str())
-                    && s(rob, "outcome", r) == *o
-                    && s(rob, "domain", r).as_deref() == Some(d)
-            })
-            .and_then(|r| s(rob, "judgment", r))
-            .unwrap_or_default()
-    };
-    let rows: Vec<(String, Vec<String>)> = order
-        .iter()
+    order
+        .into_iter()
         .map(|key| {
-            let label = match &key.1 {
-                None => study_label(inp, &key.0),
-                Some(o) => format!("{} ({o})", study_label(inp, &key.0)),
+            let js = ROB_COLS
+                .iter()
+                .map(|d| rob_judgment(rob, &key.0, key.1.as_deref(), d).unwrap_or_default())
+                .collect();
+            (key, js)
+        })
+        .collect()
+}
+
+/// The RoB 2 traffic-light and summary plots: a row per study, and per result where the
+/// answers judged one outcome's result apart ("Study (outcome)").
+pub fn rob_svgs(inp: &ReportInput, rob: &Table) -> (String, String) {
+    let results = rob_results(rob);
+    let rows: Vec<(String, Vec<String>)> = results
+        .iter()
+        .map(|((study, outcome), js)| {
+            let label = match outcome {
+                None => study_label(inp, study),
+                Some(o) => format!("{} ({o})", study_label(inp, study)),
             };
-            (label, cols.iter().map(|d| judgment(key, d)).collect())
+            (label, js.clone())
         })
         .collect();
     let names = [
@@ -186,13 +211,13 @@ pub fn rob_svgs(inp: &ReportInput, rob: &Table) -> (String, String) {
         "Selection of the reported result",
         "Overall risk of bias",
     ];
-    let domains: Vec<(String, [f64; 3])> = cols
+    let domains: Vec<(String, [f64; 3])> = names
         .iter()
-        .zip(names)
-        .map(|(d, n)| {
-            let js: Vec<String> = order.iter().map(|key| judgment(key, d)).collect();
+        .enumerate()
+        .map(|(k, n)| {
             let frac = |j: &str| {
-                js.iter().filter(|x| x.as_str() == j).count() as f64 / js.len().max(1) as f64
+                let hits = results.iter().filter(|(_, js)| js[k] == j).count();
+                hits as f64 / results.len().max(1) as f64
             };
             (
                 n.to_string(),

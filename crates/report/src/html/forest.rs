@@ -404,24 +404,17 @@ fn with_rob(fig: &mut Forest, rob: Option<&Table>, outcome: &str) {
     let Some(rob) = rob else {
         return;
     };
-    const COLS: [&str; 6] = ["D1", "D2", "D3", "D4", "D5", "overall"];
+    use super::figures::{rob_judgment, ROB_COLS};
+    // the result's own judgment where the answers judged it apart, else the study's
     let judgment = |study: &str, domain: &str| {
-        let find = |o: Option<&str>| {
-            (0..rob.num_rows()).find(|&r| {
-                s(rob, "study_id", r).as_deref() == Some(study)
-                    && s(rob, "outcome", r).as_deref() == o
-                    && s(rob, "domain", r).as_deref() == Some(domain)
-            })
-        };
-        find(Some(outcome))
-            .or_else(|| find(None))
-            .and_then(|r| s(rob, "judgment", r))
+        rob_judgment(rob, study, Some(outcome), domain)
+            .or_else(|| rob_judgment(rob, study, None, domain))
             .unwrap_or_default()
     };
-    fig.rob = COLS.iter().map(|c| c.to_string()).collect();
+    fig.rob = ROB_COLS.iter().map(|c| c.to_string()).collect();
     for sec in &mut fig.sections {
         for st in &mut sec.studies {
-            st.rob = COLS.iter().map(|d| judgment(&st.id, d)).collect();
+            st.rob = ROB_COLS.iter().map(|d| judgment(&st.id, d)).collect();
         }
     }
 }

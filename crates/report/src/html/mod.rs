@@ -63,6 +63,26 @@ pub struct OutcomeView {
 
 pub use metapipe_tables::schema::OutcomeKind;
 
+impl ReportInput<'_> {
+    /// The groups an outcome compares (its own, else the review's), as the tables name them.
+    pub(crate) fn groups(&self, outcome: &str) -> (&str, &str) {
+        self.outcomes
+            .iter()
+            .find(|o| o.id == outcome)
+            .map(|o| (o.groups.0.as_str(), o.groups.1.as_str()))
+            .unwrap_or(("Intervention", "Control"))
+    }
+}
+
+/// The columns of a table that hold at least one value (a studies table's unused fixed columns
+/// left out).
+pub(crate) fn filled_columns(t: &Table) -> Vec<&Column> {
+    t.df.columns()
+        .iter()
+        .filter(|c| c.null_count() < c.len())
+        .collect()
+}
+
 pub(crate) use crate::cells::{fl, it, s};
 
 pub(crate) fn table_html(t: &Table, cols: &[&str]) -> String {
@@ -305,12 +325,7 @@ fn sof_section(html: &mut String, inp: &ReportInput, t: &Table) {
     html.push_str("<table>\n<thead><tr><th>Outcome</th><th>Risk without</th><th>Risk with (95% CI)</th><th>Relative effect (95% CI)</th><th>Participants (studies)</th><th>Certainty (team)</th><th>Suggested</th><th>Differs from suggestion</th><th>Footnotes</th></tr></thead>\n<tbody>\n");
     for r in 0..t.num_rows() {
         let id = s(t, "outcome", r).unwrap_or_default();
-        let (treat, ctrl) = inp
-            .outcomes
-            .iter()
-            .find(|o| o.id == id)
-            .map(|o| (o.groups.0.as_str(), o.groups.1.as_str()))
-            .unwrap_or(("Intervention", "Control"));
+        let (treat, ctrl) = inp.groups(&id);
         let x = crate::sof::sof_text(t, r, treat, ctrl);
         let cells = [
             &x.outcome,
@@ -334,11 +349,8 @@ fn sof_section(html: &mut String, inp: &ReportInput, t: &Table) {
 
 /// Characteristics of included studies: every studies column that holds something.
 fn characteristics(html: &mut String, studies: &Table) {
-    let cols: Vec<&str> = studies
-        .df
-        .columns()
-        .iter()
-        .filter(|c| c.null_count() < c.len())
+    let cols: Vec<&str> = filled_columns(studies)
+        .into_iter()
         .map(|c| c.name().as_str())
         .collect();
     html.push_str("<h2>Characteristics of included studies</h2>\n");

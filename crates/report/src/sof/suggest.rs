@@ -108,8 +108,8 @@ pub(super) fn suggest(
 /// The overall analysis's studies and their weights (`per_study_effects`, no subgroup).
 fn weights(inp: &SofInput, id: &str) -> Vec<(String, f64)> {
     let e = inp.effects;
-    (0..e.num_rows())
-        .filter(|&r| s(e, "outcome", r).as_deref() == Some(id) && s(e, "subgroup", r).is_none())
+    super::analysed(e, id)
+        .into_iter()
         .filter_map(|r| Some((s(e, "study_id", r)?, fl(e, "weight", r)?)))
         .collect()
 }
@@ -198,8 +198,8 @@ fn inconsistency(inp: &SofInput, o: &SofOutcome, r: usize) -> (Option<u8>, Strin
 /// Study pairs of the overall analysis whose CIs do not overlap, of all pairs.
 fn non_overlap(inp: &SofInput, id: &str) -> Option<(usize, usize)> {
     let e = inp.effects;
-    let cis: Vec<(f64, f64)> = (0..e.num_rows())
-        .filter(|&r| s(e, "outcome", r).as_deref() == Some(id) && s(e, "subgroup", r).is_none())
+    let cis: Vec<(f64, f64)> = super::analysed(e, id)
+        .into_iter()
         .filter_map(|r| Some((fl(e, "ci_lb", r)?, fl(e, "ci_ub", r)?)))
         .collect();
     let mut pairs = 0;

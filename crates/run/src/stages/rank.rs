@@ -58,9 +58,10 @@ fn rank_to_screen(pieces: &[(usize, u64)], rounds: usize, st: &Stage) -> Result<
     }
     let all = Table::new(&schema::TO_SCREEN, df)?;
     let n = all.num_rows();
-    let ta: Vec<usize> = (0..n)
-        .filter(|&r| all.str_at("stage", r).as_deref() == Some("title_abstract"))
+    let is_ta: Vec<bool> = (0..n)
+        .map(|r| all.str_at("stage", r).as_deref() == Some("title_abstract"))
         .collect();
+    let ta: Vec<usize> = (0..n).filter(|&r| is_ta[r]).collect();
     let text = |r: usize| {
         let t = all.str_at("title", r).unwrap_or_default();
         format!("{t} {}", all.str_at("abstract", r).unwrap_or_default())
@@ -72,7 +73,7 @@ fn rank_to_screen(pieces: &[(usize, u64)], rounds: usize, st: &Stage) -> Result<
     // full text first (as listed), then title/abstract by score, highest first
     let mut by_score: Vec<(usize, f64)> = ta.iter().copied().zip(scores).collect();
     by_score.sort_by(|a, b| b.1.total_cmp(&a.1).then(a.0.cmp(&b.0)));
-    let mut order: Vec<usize> = (0..n).filter(|r| !ta.contains(r)).collect();
+    let mut order: Vec<usize> = (0..n).filter(|&r| !is_ta[r]).collect();
     let first_ta = order.len();
     order.extend(by_score.iter().map(|x| x.0));
     let idx = IdxCa::from_vec("i".into(), order.iter().map(|&r| r as IdxSize).collect());
