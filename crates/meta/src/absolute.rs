@@ -2,11 +2,11 @@
 //! corresponds to an assumed risk without it, given a relative effect; and GRADE's optimal
 //! information size.
 //!
-//! Sources: Cochrane Handbook v6.5, section 14.1.5.1 ("Assumed and corresponding risks"): for a
+//! Sources: the Cochrane Handbook's "Statistical considerations in 'Summary of findings' tables"
+//! (v5.1 section 11.5.5; chapter 14 in v6 — the v6 section number was not checked here): for a
 //! risk ratio, CR = ACR × RR; for an odds ratio, CR = OR × ACR / (1 − ACR + OR × ACR); a risk
 //! difference is added to the assumed risk. For a hazard ratio (the event occurring by a time
-//! point), CR = 1 − exp(HR × ln(1 − ACR)) (GRADEpro's formula; Handbook 14.1.5.1 for
-//! time-to-event outcomes). A confidence interval of the relative effect is carried through the
+//! point), CR = 1 − exp(HR × ln(1 − ACR)): proportional hazards, survival S₁ = S₀^HR. A confidence interval of the relative effect is carried through the
 //! same formula (each limit in turn), as GRADEpro does. The optimal information size follows
 //! Guyatt et al. 2011 (GRADE guidelines 6, J Clin Epidemiol 64:1283–93): the total sample size
 //! of one adequately powered trial (two-sided α, power 1 − β) to detect a relative risk

@@ -4,7 +4,8 @@
 //! taken for the other.
 //!
 //! The numbers are the pooled results and the stage tables as written; the absolute effects are
-//! `metapipe_meta::absolute`'s formulas (Cochrane Handbook 14.1.5.1).
+//! `metapipe_meta::absolute`'s formulas (the Handbook's statistical considerations for Summary
+//! of findings tables; sources there).
 
 use crate::cells::{fl, it, s};
 use metapipe_meta::absolute::{corresponding_risk, Relative};
@@ -397,7 +398,7 @@ fn footnotes(o: &SofOutcome, base: Option<&Baseline>, acr: Option<f64>) -> Optio
         notes.push("No absolute effects: a generic ratio's kind (odds, risk or hazard) is not known, so no corresponding risk follows from it".into());
     }
     if o.measure == Measure::SMD {
-        notes.push("SMD: 0.2 small, 0.5 moderate, 0.8 large (Cohen; Handbook 15.5.3.1)".into());
+        notes.push("SMD: 0.2 small, 0.5 moderate, 0.8 large (Cohen's rules of thumb, as the Handbook's chapter 15 gives them)".into());
     }
     let letters = "abcdefghijklmnopqrstuvwxyz";
     (!notes.is_empty()).then(|| {
