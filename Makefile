@@ -20,9 +20,9 @@ pipeline: build
 # both from a venv of their own (check-venv).
 test: check-venv
 	@if command -v cargo-nextest >/dev/null 2>&1; then \
-		METAPIPE_ASREVIEW_PYTHON=$(CHECK_PYTHON) METAPIPE_DOCX_PYTHON=$(CHECK_PYTHON) $(CARGO) nextest run --release --workspace --no-fail-fast; \
+		METAPIPE_ASREVIEW_PYTHON=$(CHECK_PYTHON) METAPIPE_DOCX_PYTHON=$(CHECK_PYTHON) METAPIPE_RISPY_PYTHON=$(RISPY_PYTHON) $(CARGO) nextest run --release --workspace --no-fail-fast; \
 	else \
-		METAPIPE_ASREVIEW_PYTHON=$(CHECK_PYTHON) METAPIPE_DOCX_PYTHON=$(CHECK_PYTHON) $(CARGO) test --release --workspace; \
+		METAPIPE_ASREVIEW_PYTHON=$(CHECK_PYTHON) METAPIPE_DOCX_PYTHON=$(CHECK_PYTHON) METAPIPE_RISPY_PYTHON=$(RISPY_PYTHON) $(CARGO) test --release --workspace; \
 	fi
 	$(MAKE) pytest
 
@@ -32,12 +32,17 @@ test: check-venv
 PYTHON ?= python3
 # The independent tools the tests check against, in a venv of their own (their pins stay apart
 # from the Python package's test deps): ASReview LAB 3 writes a real export, python-docx reads
-# the Word report.
+# the Word report; rispy 0.10 (the Python RIS reader; in a venv of its own, as ASReview pins
+# rispy 0.9) counts the records of the RIS export-quirk fixtures.
 CHECK_VENV := $(or $(CARGO_TARGET_DIR),target)/check-venv
 CHECK_PYTHON = $(abspath $(CHECK_VENV))/bin/python
+RISPY_VENV := $(or $(CARGO_TARGET_DIR),target)/rispy-venv
+RISPY_PYTHON = $(abspath $(RISPY_VENV))/bin/python
 check-venv:
 	@$(CHECK_VENV)/bin/python -c "import asreview, docx" 2>/dev/null || \
 		($(PYTHON) -m venv $(CHECK_VENV) && $(CHECK_VENV)/bin/pip install -q asreview==3.0.8 python-docx==1.2.0)
+	@$(RISPY_VENV)/bin/python -c "import rispy" 2>/dev/null || \
+		($(PYTHON) -m venv $(RISPY_VENV) && $(RISPY_VENV)/bin/pip install -q rispy==0.10.0)
 
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 WHEELS := $(or $(CARGO_TARGET_DIR),target)/wheels

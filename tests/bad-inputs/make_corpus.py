@@ -39,7 +39,7 @@ case("unknown_format.txt", "hello world\nthis is a letter\n", P, 1, ["unknown_fo
 case("csv_no_title.csv", "ID,year,author\n1,2020,Doe\n", P, 1, ["csv_no_title.csv:1", "title"], "CSV without a title column")
 case("csv_bad_year.csv", "ID,title,year\n1,A title,20x0\n", P, 1, ["csv_bad_year.csv:2", "year"], "CSV year that is not a year")
 case("csv_ragged.csv", "ID,title,year\n1,A title,2020\n2,Another,2021,extra\n", P, 1, ["csv_ragged.csv:3"], "CSV row with an extra field")
-case("csv_duplicate_id.csv", "ID,title,year\n1,A title,2020\n1,Another,2021\n", P, 1, ["csv_duplicate_id.csv:3", "already used"], "repeated record id")
+case("csv_duplicate_id.csv", "ID,title,year\n1,A title,2020\n1,Another,2021\n", P, 0, ["warning", "csv_duplicate_id.csv:3", "already used", "both kept"], "recoverable: a repeated record id (both records kept, the later one named by file and line)")
 
 # ---- study tables for `metapipe pool` ----------------------------------------------------------
 Q = "pool {f} --measure OR --method DL"

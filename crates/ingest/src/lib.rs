@@ -37,10 +37,12 @@ pub struct Source {
     pub round: usize,
 }
 
-/// Parse one search round's sources, in order. Record ids must be unique within the round; a
-/// record exported again under an id an earlier round had (`seen_before(id)`: the same accession
-/// number of the same database) is the record already seen and is not added. Returns the
-/// records, the number of those dropped, and warnings.
+/// Parse one search round's sources, in order. A record exported again under an id an earlier
+/// round had (`seen_before(id)`: the same accession number of the same database) is the record
+/// already seen and is not added. Within the round a record is its file and position: an id the
+/// export repeats (a library merged from two, an export tool's own numbering) is kept, the later
+/// record named `<id>@<file>:<line>`, with a warning — the export's id is a field, never a
+/// reason to refuse the file. Returns the records, the number of those dropped, and warnings.
 pub fn parse_round(
     sources: &[(&str, &Input)],
     seen_before: impl Fn(&str) -> bool,
@@ -52,25 +54,41 @@ pub fn parse_round(
     for &(database, input) in sources {
         let (recs, w) = parse::parse_input(input, database)?;
         warnings.extend(w);
-        for r in recs {
+        for mut r in recs {
             if seen_before(&r.record_id) {
                 again += 1;
                 continue;
             }
             if let Some((f, l)) = seen.get(&r.record_id) {
-                return Err(Error::data(format!(
-                    "record id {} already used at {f}:{l}",
-                    r.record_id
-                ))
-                .file(&input.path)
-                .line(r.source_line)
-                .field("id"));
+                let id = repeated_id(&r, |id| seen.contains_key(id));
+                warnings.push(format!(
+                    "{}:{}: record id {} already used at {f}:{l}: both kept, this one as {id}",
+                    r.source_file, r.source_line, r.record_id
+                ));
+                r.record_id = id;
             }
             seen.insert(r.record_id.clone(), (r.source_file.clone(), r.source_line));
             all.push(r);
         }
     }
     Ok((all, again, warnings))
+}
+
+/// The id of a record whose export id is already taken: `<id>@<file name>:<line>` (its file and
+/// position), with `#2`, `#3`, … only if even that is taken.
+fn repeated_id(r: &Record, taken: impl Fn(&str) -> bool) -> String {
+    let file = std::path::Path::new(&r.source_file)
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_else(|| r.source_file.clone());
+    let base = format!("{}@{file}:{}", r.record_id, r.source_line);
+    let mut id = base.clone();
+    let mut n = 1;
+    while taken(&id) {
+        n += 1;
+        id = format!("{base}#{n}");
+    }
+    id
 }
 
 /// Parse every source, round by round ([`parse_round`]). Returns the records (rounds in order),
@@ -195,5 +213,54 @@ impl Round {
             cluster_of: &self.dedup.cluster_of,
             representatives: &self.dedup.representative,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn input(name: &str, text: &str) -> Input {
+        Input {
+            path: name.into(),
+            bytes: text.as_bytes().to_vec(),
+        }
+    }
+
+    /// An export that repeats a record id (two records with `ID  - 12345`, as reference-manager
+    /// libraries merged from two do) is read whole: both records kept, the later one named by its
+    /// file and line, with a warning; a third file repeating it again gets its own name.
+    #[test]
+    fn repeated_export_id_keeps_every_record() {
+        let rec = |t: &str| format!("TY  - JOUR\nID  - 12345\nTI  - {t}\nER  - \n\n");
+        let a = input("dir/lib.ris", &format!("{}{}", rec("First"), rec("Second")));
+        let b = input("other.ris", &rec("Third"));
+        let (recs, again, warnings) = parse_round(&[("ris", &a), ("ris", &b)], |_| false).unwrap();
+        assert_eq!(again, 0);
+        let ids: Vec<&str> = recs.iter().map(|r| r.record_id.as_str()).collect();
+        assert_eq!(
+            ids,
+            ["ris:12345", "ris:12345@lib.ris:6", "ris:12345@other.ris:1"]
+        );
+        let titles: Vec<_> = recs.iter().map(|r| r.title.clone().unwrap()).collect();
+        assert_eq!(titles, ["First", "Second", "Third"]);
+        assert_eq!(warnings.len(), 2);
+        assert!(
+            warnings[0]
+                .contains("dir/lib.ris:6: record id ris:12345 already used at dir/lib.ris:1"),
+            "{warnings:?}"
+        );
+        // the same file given twice: even the file-and-line name is taken, so a counter follows
+        let (recs, _, _) = parse_round(&[("ris", &a), ("ris", &a)], |_| false).unwrap();
+        let ids: Vec<&str> = recs.iter().map(|r| r.record_id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "ris:12345",
+                "ris:12345@lib.ris:6",
+                "ris:12345@lib.ris:1",
+                "ris:12345@lib.ris:6#2"
+            ]
+        );
     }
 }

@@ -156,8 +156,10 @@ fn apply_ris(r: &mut Record, tags: &[(String, String)]) {
             }
             "VL" => push_text(&mut r.volume, v),
             "IS" => push_text(&mut r.issue, v),
-            "SP" => sp = Some(v.clone()),
-            "EP" => ep = Some(v.clone()),
+            // an empty tag (`SP  -`) says nothing
+            "SP" if !v.trim().is_empty() => sp = Some(v.clone()),
+            "EP" if !v.trim().is_empty() => ep = Some(v.clone()),
+            "SP" | "EP" => {}
             "DO" => push_text(&mut r.doi, v),
             "AB" | "N2" => push_text(&mut r.abstract_, v),
             "ID" => {}
