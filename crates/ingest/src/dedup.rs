@@ -335,4 +335,6 @@ pub fn cluster_id(c: usize) -> String {
 }
 
 #[cfg(test)]
+mod class_tests;
+#[cfg(test)]
 mod tests;

@@ -24,6 +24,9 @@ pub struct Keys {
     pub author_tokens: Vec<String>,
     /// signature (hash, letters) of the name tokens of every author, in order
     pub all_authors: (u64, usize),
+    /// the authors' surnames as a set (hash of the sorted surnames, how many): the same people
+    /// listed in another order, or with full first names in one copy and initials in the other
+    pub author_set: (u64, usize),
     /// conference paper (vs journal article), when the export says
     pub conference: Option<bool>,
     /// the record is a correction notice (erratum), whose title names the corrected article
@@ -89,6 +92,7 @@ pub fn keys(r: &Record) -> Keys {
         issue: r.issue.as_deref().and_then(issue_number),
         title_head: r.title.as_deref().and_then(norm::title_head),
         all_authors: norm::authors_signature(&r.authors),
+        author_set: norm::surname_set(&r.authors),
         conference,
     }
 }

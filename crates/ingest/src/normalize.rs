@@ -1,5 +1,8 @@
 //! Field normalization for matching: titles, author names, journals, DOIs, pages.
 
+mod journal;
+pub use journal::{journal_tokens, journals_compatible};
+
 /// Lower-case ASCII-folded title with HTML/LaTeX entities and punctuation removed, bracketed
 /// annotations dropped ("[Chinese]", "[Review] [33 refs]", "[Erratum appears in …]"; a title
 /// wholly in brackets, a translated title, keeps its text), white space collapsed.
@@ -22,7 +25,7 @@ pub fn title(t: &str) -> String {
 
 /// A title without entities, markup, a correction notice's label and locus, a citation cut
 /// off by the export, and the brackets of a translated title.
-fn strip_markup(t: &str) -> String {
+pub(crate) fn strip_markup(t: &str) -> String {
     let mut s = t.to_string();
     if s.contains('&') {
         s = s
@@ -247,6 +250,28 @@ pub fn authors_signature(authors: &[String]) -> (u64, usize) {
     (h, len)
 }
 
+/// The authors' surnames as a set: a hash (FNV-1a) of the sorted, distinct surnames and how
+/// many there are; `(0, 0)` when fewer than two authors have one.
+pub fn surname_set(authors: &[String]) -> (u64, usize) {
+    let mut names: Vec<String> = authors
+        .iter()
+        .map(|a| surname(a))
+        .filter(|s| s.len() >= 2)
+        .collect();
+    names.sort_unstable();
+    names.dedup();
+    if names.len() < 2 {
+        return (0, 0);
+    }
+    let mut h: u64 = 0xcbf29ce484222325;
+    for n in &names {
+        for b in n.bytes().chain(std::iter::once(b' ')) {
+            h = (h ^ b as u64).wrapping_mul(0x100000001b3);
+        }
+    }
+    (h, names.len())
+}
+
 /// Fold common accented letters to ASCII.
 pub fn fold(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -384,40 +409,43 @@ pub fn pages(p: &str) -> (Option<String>, Option<String>) {
     (first, last)
 }
 
-const JOURNAL_STOP: &[&str] = &["the", "of", "and", "for", "in", "on", "de", "la"];
-
-/// Journal name tokens for abbreviation-tolerant comparison.
-pub fn journal_tokens(j: &str) -> Vec<String> {
-    let t = title(j);
-    t.split(' ')
-        .filter(|w| !w.is_empty() && !JOURNAL_STOP.contains(w))
-        .map(String::from)
-        .collect()
-}
-
-/// Whether two journal names can name the same journal: equal after normalization, or each
-/// token of the shorter form a prefix of the corresponding token of the longer
-/// ("Lancet Respir Med" ~ "The Lancet Respiratory Medicine").
-pub fn journals_compatible(a: &[String], b: &[String]) -> bool {
-    if a == b {
-        return true;
-    }
-    if a.len() != b.len() || a.is_empty() {
-        // concatenated forms ("eclinicalmedicine" vs "e clinical medicine")
-        return a.concat() == b.concat();
-    }
-    a.iter()
-        .zip(b)
-        .all(|(x, y)| x.starts_with(y.as_str()) || y.starts_with(x.as_str()))
-}
-
 /// The runs of digits in a normalized title (trial numbers, years, doses, gene names), in order:
-/// "p16(INK4a)", "p16INK4a" and "p16 ink4a" all give [16, 4]; "CO 2" and "CO2" give [2].
+/// "p16(INK4a)", "p16INK4a" and "p16 ink4a" all give [16, 4]; "CO 2" and "CO2" give [2]. A
+/// thousands group written with a space ("10 000 women", "1 250") joins the run before it, as
+/// "10000" and "1250" read.
 pub fn title_numbers(t: &str) -> Vec<String> {
-    t.split(|c: char| !c.is_ascii_digit())
-        .filter(|r| !r.is_empty())
-        .map(|r| r.trim_start_matches('0').to_string())
-        .collect()
+    let mut out: Vec<String> = vec![];
+    let mut prev_end: Option<usize> = None;
+    let mut prev_len = 0;
+    let b = t.as_bytes();
+    let mut i = 0;
+    while i < b.len() {
+        if !b[i].is_ascii_digit() {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        let run = &t[start..i];
+        let thousands = run.len() == 3
+            && prev_end == Some(start.wrapping_sub(1))
+            && b[start - 1] == b' '
+            && (1..=3).contains(&prev_len);
+        match out.last_mut() {
+            Some(last) if thousands => {
+                last.push_str(run);
+                prev_len = 3;
+            }
+            _ => {
+                out.push(run.trim_start_matches('0').to_string());
+                prev_len = run.len();
+            }
+        }
+        prev_end = Some(i);
+    }
+    out
 }
 
 /// Below this similarity the exact value does not matter to any rule; [`similarity`] computes

@@ -12,7 +12,7 @@
 
 use crate::keys::{block_keys, Keys};
 
-const MAGIC: &[u8] = b"metapipe search-round state 2\n";
+const MAGIC: &[u8] = b"metapipe search-round state 3\n";
 
 /// A round's state, as read (or just written): owned bytes or a read-only file mapping.
 pub struct RoundState {
@@ -99,6 +99,8 @@ impl Enc {
         self.list(&k.author_tokens);
         self.u64(k.all_authors.0);
         self.u64(k.all_authors.1 as u64);
+        self.u64(k.author_set.0);
+        self.u64(k.author_set.1 as u64);
         self.0.push(match k.conference {
             None => 0,
             Some(false) => 1,
@@ -148,6 +150,7 @@ impl<'a> Dec<'a> {
         let (volume, first_page, last_page, doi) = (self.opt(), self.opt(), self.opt(), self.opt());
         let (journal, journal_abbrev, author_tokens) = (self.list(), self.list(), self.list());
         let all_authors = (self.u64(), self.u64() as usize);
+        let author_set = (self.u64(), self.u64() as usize);
         let conference = match self.u8() {
             0 => None,
             c => Some(c == 2),
@@ -168,6 +171,7 @@ impl<'a> Dec<'a> {
             journal_abbrev,
             author_tokens,
             all_authors,
+            author_set,
             conference,
             correction: flags & 2 != 0,
             notice: flags & 4 != 0,

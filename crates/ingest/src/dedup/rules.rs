@@ -87,6 +87,20 @@ pub(super) fn title_match(a: &Keys, b: &Keys) -> (f64, bool, bool) {
     (full, false, numbers)
 }
 
+/// Whether the pages explain two different issue numbers: the same first page (a typo in one
+/// issue, or a `number` field that carries a record or accession number, not the issue: the same
+/// page of a volume is one place whatever that field says), or a single page earlier in the
+/// volume (a meeting abstract before the article, which the page rule in `decide` weighs).
+pub(super) fn pages_explain_issue(a: &Keys, b: &Keys) -> bool {
+    let page_no = |k: &Keys| k.first_page.as_deref().and_then(|p| p.parse::<u64>().ok());
+    let single_earlier = |x: &Keys, y: &Keys| {
+        (x.last_page.is_none() || x.last_page == x.first_page)
+            && matches!((page_no(x), page_no(y)), (Some(p), Some(q)) if p < q)
+    };
+    a.first_page.is_some()
+        && (a.first_page == b.first_page || single_earlier(a, b) || single_earlier(b, a))
+}
+
 /// Contradictions that keep a pair apart whatever else agrees: different DOIs, different issue
 /// numbers (serial items: a recurring column in consecutive issues), two page ranges that share
 /// neither end, a notice (erratum, retraction, comment, reply) against an article, different
@@ -97,17 +111,7 @@ pub(super) fn contradiction(a: &Keys, b: &Keys) -> Option<&'static str> {
     if differ(&a.doi, &b.doi) {
         return Some("doi");
     }
-    // different issues: unless the pages explain it (the same first page: a typo in one issue;
-    // a single page earlier in the volume: a meeting abstract before the article, which the
-    // page rule in `decide` weighs)
-    let page_no = |k: &Keys| k.first_page.as_deref().and_then(|p| p.parse::<u64>().ok());
-    let single_earlier = |x: &Keys, y: &Keys| {
-        (x.last_page.is_none() || x.last_page == x.first_page)
-            && matches!((page_no(x), page_no(y)), (Some(p), Some(q)) if p < q)
-    };
-    let pages_explain = a.first_page.is_some()
-        && (a.first_page == b.first_page || single_earlier(a, b) || single_earlier(b, a));
-    if differ(&a.issue, &b.issue) && !pages_explain {
+    if differ(&a.issue, &b.issue) && !pages_explain_issue(a, b) {
         return Some("issue");
     }
     let range = |k: &Keys| k.last_page.is_some() && k.last_page != k.first_page;
@@ -210,23 +214,8 @@ pub fn decide(a: &Keys, b: &Keys, th: &Thresholds) -> (Decision, f64) {
     if !(agree.contains(&"doi") || agree.contains(&"first_author") || agree.len() >= 2) {
         return (Decision::Distinct, 0.0);
     }
-    // the same article under a translated title: the same journal, year, volume and full page
-    // range (a range, so not one-page items such as letters) by the same first author
-    let same_range =
-        a.last_page.is_some() && a.last_page != a.first_page && a.last_page == b.last_page;
-    if same_range
-        && ["first_author", "year", "volume", "first_page", "journal"]
-            .iter()
-            .all(|f| agree.contains(f))
-        && conflict.is_empty()
-    {
-        return (
-            Decision::Duplicate(format!(
-                "identical locus, title aside (translated); agree: {}; conflict: none",
-                agree.join(",")
-            )),
-            0.0,
-        );
+    if let Some(why) = translated(a, b, &agree, &conflict) {
+        return (Decision::Duplicate(why), 0.0);
     }
     let (sim, prefix, numbers_equal) = title_match(a, b);
     let pair = Pair {
@@ -238,8 +227,55 @@ pub fn decide(a: &Keys, b: &Keys, th: &Thresholds) -> (Decision, f64) {
         prefix,
         numbers_equal,
     };
-    let decision = pair.strong(th).or_else(|| pair.weak());
-    (decision.unwrap_or(Decision::Distinct), sim)
+    let decision = match pair.strong(th).or_else(|| pair.weak()) {
+        Some(Decision::Duplicate(why)) => Decision::Duplicate(why),
+        // titles the rules cannot match (a translation) under one DOI at one place
+        other => same_doi_and_place(&pair)
+            .map(Decision::Duplicate)
+            .or(other)
+            .unwrap_or(Decision::Distinct),
+    };
+    (decision, sim)
+}
+
+/// The same article under a translated title (MEDLINE's bracketed English translation against
+/// the original; a German title against its English one): the same journal, year, volume and
+/// full page range (a range, so not one-page items such as letters) by the same first author
+/// or the same set of authors, the title aside.
+fn translated(a: &Keys, b: &Keys, agree: &[&str], conflict: &[&str]) -> Option<String> {
+    let has = |f: &str| agree.contains(&f);
+    let same_range =
+        a.last_page.is_some() && a.last_page != a.first_page && a.last_page == b.last_page;
+    let same = same_range
+        && (has("first_author") || has("author_set"))
+        && ["year", "volume", "first_page", "journal"]
+            .iter()
+            .all(|f| has(f))
+        && conflict.is_empty();
+    same.then(|| {
+        format!(
+            "identical locus, title aside (translated); agree: {}; conflict: none",
+            agree.join(",")
+        )
+    })
+}
+
+/// A translated title the title rules could not match, under the same DOI at the same place
+/// (year, volume, first page); journal and first-author names may differ in spelling,
+/// transliteration or encoding, nothing else.
+fn same_doi_and_place(p: &Pair) -> Option<String> {
+    let same = ["doi", "year", "volume", "first_page"]
+        .iter()
+        .all(|f| p.agrees(f))
+        && p.conflict
+            .iter()
+            .all(|f| matches!(*f, "journal" | "first_author"));
+    same.then(|| {
+        format!(
+            "same DOI and place, title aside (translated); {}",
+            p.evidence()
+        )
+    })
 }
 
 /// The fields two records agree on and conflict on (a field missing on either side is
@@ -257,24 +293,32 @@ pub(super) fn fields(a: &Keys, b: &Keys) -> (Vec<&'static str>, Vec<&'static str
         _ => None,
     };
     field("doi", both(&a.doi, &b.doi));
-    // first author: the same surname, or (name order flipped) a shared name token
-    field(
-        "first_author",
-        match (&a.first_author, &b.first_author) {
-            (Some(x), Some(y)) if x == y => Some(true),
-            (Some(_), Some(_)) => Some(
-                a.author_tokens
-                    .iter()
-                    .any(|t| t.len() >= 3 && b.author_tokens.contains(t)),
-            ),
-            _ => None,
-        },
-    );
+    // the same people in another order, or with full first names in one copy and initials in
+    // the other ("Hong, Yili and Zheng, Alvin Zuyin" ~ "Zheng, A.Z. and Hong, Y."): the surnames
+    // as a set, at least two of them
+    let same_people = a.author_set.1 >= 2 && a.author_set == b.author_set;
+    // first author: the same surname, or (name order flipped) a shared name token; a different
+    // first author of the same set of people says nothing
+    let first_author = match (&a.first_author, &b.first_author) {
+        (Some(x), Some(y)) if x == y => Some(true),
+        (Some(_), Some(_)) => {
+            let shared = a
+                .author_tokens
+                .iter()
+                .any(|t| t.len() >= 3 && b.author_tokens.contains(t));
+            (shared || !same_people).then_some(shared)
+        }
+        _ => None,
+    };
+    field("first_author", first_author);
     // the whole author list, name for name (positive evidence only: formats vary too much for
     // a difference to mean anything)
+    let same_list = a.all_authors.1 >= 6 && a.all_authors == b.all_authors;
+    field("authors", same_list.then_some(true));
+    // the same people with another first author (the order differs)
     field(
-        "authors",
-        (a.all_authors.1 >= 6 && a.all_authors == b.all_authors).then_some(true),
+        "author_set",
+        (same_people && first_author != Some(true)).then_some(true),
     );
     field(
         "year",
@@ -294,7 +338,12 @@ pub(super) fn fields(a: &Keys, b: &Keys) -> (Vec<&'static str>, Vec<&'static str
             _ => None,
         },
     );
-    field("issue", both(&a.issue, &b.issue));
+    // an issue number the pages contradict is a conflict; one they explain says nothing (the
+    // export's `number` may be a record number)
+    field(
+        "issue",
+        both(&a.issue, &b.issue).filter(|&same| same || !pages_explain_issue(a, b)),
+    );
     (agree, conflict)
 }
 

@@ -1,7 +1,7 @@
 use super::*;
 use crate::normalize as norm;
 
-fn rec(
+pub(super) fn rec(
     id: &str,
     title: &str,
     au: &str,
@@ -237,7 +237,7 @@ fn human_decision_applied() {
     );
 }
 
-fn n_clusters(r: &[Record]) -> usize {
+pub(super) fn n_clusters(r: &[Record]) -> usize {
     dedup(r, |_| 0, &[], &Thresholds::default()).clusters.len()
 }
 

@@ -170,3 +170,18 @@ fn dois() {
     );
     assert_eq!(doi("not a doi"), None);
 }
+
+#[test]
+fn a_thousands_group_joins_its_number() {
+    let n = |t: &str| title_numbers(&title(t));
+    assert_eq!(
+        n("among 10 000 women in Guanacaste"),
+        n("among 10000 women in Guanacaste")
+    );
+    assert_eq!(n("among 10 000 women"), ["10000"]);
+    assert_eq!(n("1 000 000 records"), ["1000000"]);
+    assert_eq!(n("p16 ink4a"), ["16", "4"]);
+    // a run of other than three digits after the space is a number of its own
+    assert_eq!(n("phase 2 trial of 40 patients"), ["2", "40"]);
+    assert_eq!(n("COVID-19 in 2020"), ["19", "2020"]);
+}
