@@ -253,22 +253,28 @@ pub fn authors_signature(authors: &[String]) -> (u64, usize) {
 /// The authors' surnames as a set: a hash (FNV-1a) of the sorted, distinct surnames and how
 /// many there are; `(0, 0)` when fewer than two authors have one.
 pub fn surname_set(authors: &[String]) -> (u64, usize) {
-    let mut names: Vec<String> = authors
+    if authors.len() < 2 {
+        return (0, 0);
+    }
+    let fnv = |s: &str| {
+        s.bytes().fold(0xcbf29ce484222325u64, |h, b| {
+            (h ^ b as u64).wrapping_mul(0x100000001b3)
+        })
+    };
+    let mut names: Vec<u64> = authors
         .iter()
         .map(|a| surname(a))
         .filter(|s| s.len() >= 2)
+        .map(|s| fnv(&s))
         .collect();
     names.sort_unstable();
     names.dedup();
     if names.len() < 2 {
         return (0, 0);
     }
-    let mut h: u64 = 0xcbf29ce484222325;
-    for n in &names {
-        for b in n.bytes().chain(std::iter::once(b' ')) {
-            h = (h ^ b as u64).wrapping_mul(0x100000001b3);
-        }
-    }
+    let h = names.iter().fold(0xcbf29ce484222325u64, |h, &x| {
+        (h ^ x).wrapping_mul(0x100000001b3)
+    });
     (h, names.len())
 }
 

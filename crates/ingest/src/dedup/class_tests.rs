@@ -153,3 +153,54 @@ fn authors_in_another_order_or_with_full_names_are_the_same_people() {
     let other = with_authors(b, &["Zheng, A.Z.", "Li, K."]);
     assert_eq!(n_clusters(&[a, other]), 2);
 }
+
+#[test]
+fn a_preprint_and_its_journal_version_stay_apart_unless_a_person_merges_them() {
+    // the project's convention (docs/dedup.md): two DOIs are two reports; the same title and
+    // authors a year apart on a preprint server and in a journal are left to a person
+    let title = "Anakinra for severe COVID-19 pneumonia: a cohort study";
+    let pre = with_authors(
+        rec(
+            "a:1",
+            title,
+            "",
+            2020,
+            "medRxiv",
+            "",
+            "",
+            "10.1101/2020.05.01.20087999",
+        ),
+        &["Cavalli, G", "De Luca, G"],
+    );
+    let art = with_authors(
+        rec(
+            "b:1",
+            title,
+            "",
+            2021,
+            "Lancet Rheumatol",
+            "2",
+            "e325-e331",
+            "10.1016/S2665-9913(20)30127-2",
+        ),
+        &["Cavalli, G", "De Luca, G"],
+    );
+    let d = dedup(
+        &[pre.clone(), art.clone()],
+        |_| 0,
+        &[],
+        &Thresholds::default(),
+    );
+    assert_eq!(d.clusters.len(), 2);
+    let human = [HumanDecision {
+        record_a: "a:1".into(),
+        record_b: "b:1".into(),
+        duplicate: true,
+    }];
+    assert_eq!(
+        dedup(&[pre, art], |_| 0, &human, &Thresholds::default())
+            .clusters
+            .len(),
+        1
+    );
+}

@@ -23,24 +23,33 @@ pub fn journal_tokens(j: &str) -> Vec<String> {
         }
         cur.clear();
     };
-    let j = strip_markup(j);
+    let stripped;
+    let j = if j.contains(['&', '<', '{', '\\']) {
+        stripped = strip_markup(j);
+        stripped.as_str()
+    } else {
+        j
+    };
     for c in j.chars() {
         if (c == '?' || c == '\u{fffd}') && !cur.is_empty() {
             cur.push('?');
             continue;
         }
-        let c = fold_char(c);
-        let folded = if c.is_ascii() {
-            c.to_string()
-        } else {
-            deunicode::deunicode_char(c).unwrap_or(" ").to_string()
-        };
-        for c in folded.chars() {
+        let mut push = |c: char| {
             if c.is_ascii_alphanumeric() {
                 cur.push(c.to_ascii_lowercase());
             } else {
                 flush(&mut cur);
             }
+        };
+        let c = fold_char(c);
+        if c.is_ascii() {
+            push(c);
+        } else {
+            deunicode::deunicode_char(c)
+                .unwrap_or(" ")
+                .chars()
+                .for_each(push);
         }
     }
     flush(&mut cur);
