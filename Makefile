@@ -72,6 +72,7 @@ bench: build wheel check-venv
 	@command -v Rscript >/dev/null 2>&1 || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq r-cran-metafor)
 	python3 bench/run_bench.py
 	ASREVIEW_PYTHON=$(CHECK_PYTHON) python3 bench/screening_bench.py 5
+	ASREVIEW_PYTHON=$(CHECK_PYTHON) python3 bench/screening_bench.py --n-query 10 5
 
 # Render the IL-1 report (RoB 2 columns on its forest plots) and bcg-tb's (prediction intervals,
 # a Summary of findings with a GRADE judgment) in headless Chromium to PNGs (out/report-check/)

@@ -7,7 +7,14 @@ process takes it. Both start from the same priors: ASReview draws them by the se
 (`--prior-seed`), metapipe is given them (`--priors`). Writes bench/screening.csv (one row per set, seed and tool) and
 bench/screening.md (means per set).
 
-usage: python3 bench/screening_bench.py [SEEDS] [SET ...]   (asreview from $ASREVIEW_PYTHON)
+With `--n-query Q` both tools screen in batches of Q (the model refitted after every Q
+decisions: metapipe's `screen-sim --n-query`; for ASReview a `--config-file` with ELAS u4's
+settings and `n_query` — ASReview 3.0.8's `simulate --n-query` is ignored unless the model's
+parts are named, and then their parameters are sklearn's defaults, not ELAS u4's), written to
+bench/screening_q{Q}.csv and .md; without it each tool keeps its own schedule (ASReview refits
+after every decision; metapipe after every decision up to 200, then every 1%).
+
+usage: python3 bench/screening_bench.py [--n-query Q] [SEEDS] [SET ...]   (asreview from $ASREVIEW_PYTHON)
 """
 import csv
 import json
@@ -41,12 +48,21 @@ def metrics(labels, n, total):
     return (n - n95) / n - 0.05, sum(labels[:ten]) / total
 
 
+N_QUERY = []
+# ASReview LAB 3's ELAS u4 (asreview.models.models.get_ai_config("elas_u4")), with the batch
+ELAS_U4 = {
+    "querier": "max", "classifier": "svm", "balancer": "balanced", "feature_extractor": "tfidf",
+    "classifier_param": {"loss": "squared_hinge", "C": 0.11}, "balancer_param": {"ratio": 9.8},
+    "feature_extractor_param": {"ngram_range": [1, 2], "sublinear_tf": True, "min_df": 1, "max_df": 0.95},
+}
+
+
 def run_metapipe(data, seed, labels, tmp, priors):
     out = tmp / f"order-{seed}.csv"
     t0 = time.perf_counter()
     r = subprocess.run(
         [BIN, "screen-sim", data, "--seed", str(seed), "--format", "json", "--order", out,
-         "--priors", ",".join(str(p) for p in priors)],
+         "--priors", ",".join(str(p) for p in priors)] + N_QUERY,
         check=True, capture_output=True, text=True,
     )
     wall = time.perf_counter() - t0
@@ -59,13 +75,21 @@ def run_metapipe(data, seed, labels, tmp, priors):
     return wss, ten, wall, j
 
 
+def asreview_batch(tmp):
+    if not N_QUERY:
+        return []
+    cfg = tmp / "elas_u4_batch.json"
+    cfg.write_text(json.dumps(dict(ELAS_U4, n_query=int(N_QUERY[1]))))
+    return ["--config-file", cfg]
+
+
 def run_asreview(data, seed, tmp):
     # ASReview reads record_id, title, abstract, label_included
     out = tmp / f"sim-{seed}.asreview"
     t0 = time.perf_counter()
     subprocess.run(
         [ASREVIEW_PY, "-m", "asreview", "simulate", data, "--seed", str(seed), "--prior-seed", str(seed),
-         "--n-prior-included", "1", "--n-prior-excluded", "1", "-o", out],
+         "--n-prior-included", "1", "--n-prior-excluded", "1", "-o", out] + asreview_batch(tmp),
         check=True, capture_output=True, text=True,
     )
     wall = time.perf_counter() - t0
@@ -80,8 +104,14 @@ def run_asreview(data, seed, tmp):
 
 
 def main():
-    seeds = range(1, int(sys.argv[1]) + 1) if len(sys.argv) > 1 else range(1, 6)
-    names = sys.argv[2:] or sorted(p.name for p in SETS.glob("*.csv"))
+    args = sys.argv[1:]
+    suffix = ""
+    if args[:1] == ["--n-query"]:
+        N_QUERY.extend(["--n-query", args[1]])
+        suffix = f"_q{int(args[1])}"
+        args = args[2:]
+    seeds = range(1, int(args[0]) + 1) if args else range(1, 6)
+    names = args[1:] or sorted(p.name for p in SETS.glob("*.csv"))
     rows = []
     for name in names:
         data = SETS / name
@@ -105,14 +135,14 @@ def main():
                 awss, aten = metrics(order, len(labels), sum(labels))
                 rows.append([name, seed, "asreview", awss, aten, awall, "", ""])
                 print(f"{name} seed {seed}: metapipe {wss:.3f} {ten:.3f} {wall:.2f}s | asreview {awss:.3f} {aten:.3f} {awall:.1f}s", flush=True)
-    with open(ROOT / "bench" / "screening.csv", "w", newline="") as f:
+    with open(ROOT / "bench" / f"screening{suffix}.csv", "w", newline="") as f:
         w = csv.writer(f)
         w.writerow(["set", "seed", "tool", "wss95", "recall_at_10", "seconds", "stop_at", "recall_at_stop"])
         w.writerows(rows)
-    summary(rows)
+    summary(rows, suffix)
 
 
-def summary(rows):
+def summary(rows, suffix):
     out = ["| set | seeds | metapipe WSS@95 | ASReview WSS@95 | metapipe recall@10% | ASReview recall@10% | metapipe s | ASReview s | speed ratio | rule stopped at ≥ 95% recall |", "|---|---|---|---|---|---|---|---|---|---|"]
     for name in sorted(set(r[0] for r in rows)):
         mine = [r for r in rows if r[0] == name and r[2] == "metapipe"]
@@ -125,7 +155,7 @@ def summary(rows):
             f"| {mean([r[5] for r in mine]):.2f} | {mean([r[5] for r in peer]):.1f} "
             f"| {mean([r[5] for r in peer]) / mean([r[5] for r in mine]):.0f}× | {ok} of {len(mine)} |"
         )
-    (ROOT / "bench" / "screening.md").write_text("\n".join(out) + "\n")
+    (ROOT / "bench" / f"screening{suffix}.md").write_text("\n".join(out) + "\n")
     print("\n".join(out))
 
 

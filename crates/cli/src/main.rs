@@ -380,6 +380,9 @@ struct ScreenSimOpts {
     /// priors another tool drew, to compare from the same start
     #[arg(long, value_delimiter = ',')]
     priors: Option<Vec<usize>>,
+    /// screen in batches: refit after every N decisions (ASReview's --n-query)
+    #[arg(long)]
+    n_query: Option<usize>,
     /// the model's cost C and the relevant records' weight ratio (defaults: the chosen model,
     /// docs/screening.md; for the experiments that chose it)
     #[arg(long, hide = true)]
@@ -396,6 +399,9 @@ fn screen_sim_cmd(o: ScreenSimOpts) -> Result<String, Error> {
             "--target and --confidence: a share between 0 and 1",
         ));
     }
+    if o.n_query == Some(0) {
+        return Err(Error::usage("--n-query: at least 1"));
+    }
     let stopping = metapipe_ingest::rank::sim::Stopping {
         target: o.target,
         confidence: o.confidence,
@@ -404,6 +410,7 @@ fn screen_sim_cmd(o: ScreenSimOpts) -> Result<String, Error> {
     let model = metapipe_ingest::rank::Model {
         c: o.c.unwrap_or(d.c),
         ratio: o.ratio.unwrap_or(d.ratio),
+        batch: o.n_query,
         ..d
     };
     let r = metapipe_run::screen_sim::screen_sim(

@@ -15,6 +15,9 @@ pub struct Model {
     pub c: f64,
     pub ratio: f64,
     pub max_df: f64,
+    /// a replay's batches: the model refitted after every `batch` decisions (ASReview's
+    /// `simulate --n-query`); `None`, metapipe's schedule (`sim`)
+    pub batch: Option<usize>,
 }
 
 impl Default for Model {
@@ -23,6 +26,7 @@ impl Default for Model {
             c: 0.11,
             ratio: 9.8,
             max_df: 0.95,
+            batch: None,
         }
     }
 }

@@ -1,7 +1,9 @@
 //! Replaying a labelled review: priors (one relevant and one irrelevant record drawn by the
 //! seed, as ASReview's `simulate --n-prior-included 1 --n-prior-excluded 1`), then the record the
 //! model ranks highest, one at a time, the model refitted after every decision while fewer than
-//! `BATCH_FROM` are labelled and after every 1% more after that; the stopping rule checked after
+//! `BATCH_FROM` are labelled and after every 1% more after that — or, in batches
+//! ([`Model::batch`], ASReview's `--n-query`), the model's top `batch` records screened before
+//! each refit; the stopping rule checked after
 //! every 0.5% of the records (so it may stop up to that many records later than it could). The
 //! metrics count the priors as screened.
 
@@ -70,7 +72,11 @@ pub fn replay(
     let check = n.div_ceil(200).max(1);
     while order.len() < n && (found < total || stop_at.is_none()) {
         let labelled = order.len();
-        if since >= (labelled / 100).max(1) || labelled < BATCH_FROM || queue.is_empty() {
+        let due = match m.batch {
+            Some(q) => since >= q,
+            None => since >= (labelled / 100).max(1) || labelled < BATCH_FROM,
+        };
+        if due || queue.is_empty() {
             // `found`: the relevant records among the `labelled` so far
             svm.fit(
                 &x,
@@ -83,7 +89,7 @@ pub fn replay(
             // highest first; ties by record order
             let first =
                 |a: &(f64, usize), b: &(f64, usize)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
-            if labelled < BATCH_FROM {
+            if (m.batch.is_none() && labelled < BATCH_FROM) || m.batch == Some(1) {
                 // refitted after this one decision: only the best is needed
                 queue = scored.min_by(first).map(|s| s.1).into_iter().collect();
             } else {
@@ -172,5 +178,49 @@ mod tests {
         // the relevant records, all alike, come first after the priors
         let (wss, _, _) = metrics(&a.order, &rel, a.stop_at);
         assert!(wss > 0.7, "{wss}");
+    }
+
+    /// In batches of q the model is refitted after every q decisions: with q at least the set's
+    /// size, one model fitted on the priors orders every other record.
+    #[test]
+    fn a_batch_is_screened_in_the_order_of_one_fit() {
+        let texts: Vec<String> = (0..40)
+            .map(|i| match i % 4 {
+                0 => format!("aspirin randomised trial stroke {i}"),
+                1 => format!("aspirin cohort {i}"),
+                _ => format!("diet survey {i}"),
+            })
+            .collect();
+        let rel: Vec<bool> = (0..40).map(|i| i % 4 == 0).collect();
+        let st = Stopping {
+            target: 0.95,
+            confidence: 0.95,
+        };
+        let once = Model {
+            batch: Some(1000),
+            ..Model::default()
+        };
+        let r = replay(&texts, &rel, 3, Some(&[0, 2]), &once, st);
+        // the same fit by hand: the priors, then every other record by score, ties by record
+        let x = super::super::tfidf::tfidf(&texts, once.max_df);
+        let mut svm = Svm::new(x.terms, texts.len());
+        let mut rng = Rng::new(3);
+        svm.fit(&x, &[0, 2], &rel, once.costs(1, 1), &mut rng);
+        let mut rest: Vec<(f64, usize)> = (0..40)
+            .filter(|i| ![0, 2].contains(i))
+            .map(|i| (svm.score(&x, i), i))
+            .collect();
+        rest.sort_by(|a, b| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1)));
+        let by_hand: Vec<usize> = [0, 2].into_iter().chain(rest.iter().map(|s| s.1)).collect();
+        assert_eq!(r.order, by_hand[..r.order.len()]);
+        // a batch of 1 is a refit after every decision, unlike metapipe's schedule past 200
+        // decisions — here (40 records) the two agree
+        let one = Model {
+            batch: Some(1),
+            ..Model::default()
+        };
+        let r1 = replay(&texts, &rel, 3, Some(&[0, 2]), &one, st);
+        let r0 = replay(&texts, &rel, 3, Some(&[0, 2]), &Model::default(), st);
+        assert_eq!(r1.order, r0.order);
     }
 }
