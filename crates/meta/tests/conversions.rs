@@ -135,3 +135,22 @@ fn impossible_summaries_are_refused_with_the_reason() {
     assert!(md_se(1.0, 10.0, 10.0, MdStat::P(0.0)).is_err());
     assert!(events_from_percent(120.0, 10.0).is_err());
 }
+
+/// The Cochrane Handbook's worked examples (version 5.1, section 7.7.3, archived at
+/// handbook-5-1.cochrane.org; the same methods are 6.5.2.2–6.5.2.3 in version 6), to the digits
+/// the Handbook prints: a mean difference of 3.8 with P = 0.008 between groups of 25 and 22 has
+/// t = 2.78 on 45 degrees of freedom ("tinv(0.008, 45)") and SE 3.8 / 2.78 = 1.37; a 95% CI of
+/// the mean of a group of 25 is 2 × 2.0639 = 4.128 SEs wide ("tinv(1-0.95, 25-1)"), not 3.92.
+#[test]
+fn handbook_worked_examples() {
+    let se = md_se(3.8, 25.0, 22.0, MdStat::P(0.008)).unwrap();
+    assert_eq!(format!("{:.2}", 3.8 / se), "2.78");
+    assert_eq!(format!("{se:.2}"), "1.37");
+    // SD from the CI of a mean of 25: sqrt(25) × width / 4.128 (the t divisor to 4 digits)
+    let (lb, ub) = (10.0, 14.128);
+    let sd = sd_from_ci(Some(12.0), lb, ub, 25.0, 0.95).unwrap();
+    assert!((sd - 5.0).abs() < 5e-4, "{sd}");
+    // from 60 participants on, the normal divisor 3.92 (Handbook: "3.92 = 2 × 1.96")
+    let sd = sd_from_ci(None, 0.0, 3.92, 100.0, 0.95).unwrap();
+    assert!((sd - 10.0).abs() < 1e-3, "{sd}");
+}
