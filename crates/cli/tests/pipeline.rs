@@ -1086,6 +1086,72 @@ fn two_extractors_give_their_conflicts() {
     let _ = std::fs::remove_dir_all(&d);
 }
 
+/// Dual extraction of the studies sheet: extractor A's sheet with two seeded disagreements (an
+/// arm size and a design label) against B's (the IL-1 sheet) give exactly those two conflicts,
+/// marked `studies`; the sheets are named relative to the config's directory; with `studies` one
+/// of their own sheets the run stops listing them. SYNTHETIC: the edits are seeded.
+#[test]
+fn two_extractors_of_the_studies_sheet() {
+    let (d, cfg) = pipeline_copy("dual-studies", |d| {
+        let sheet = std::fs::read_to_string(d.join("extraction/studies.csv")).unwrap();
+        let a = sheet.replacen("yes,15,15,", "yes,16,15,", 1);
+        let a = a.replacen(",double-blind RCT,no,405,", ",double blind RCT,no,405,", 1);
+        assert_ne!(a, sheet);
+        std::fs::write(d.join("extraction/studies_A.csv"), a).unwrap();
+        std::fs::write(d.join("extraction/studies_B.csv"), &sheet).unwrap();
+    });
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let extractors = "studies_extractors = [\"data/extraction/studies_A.csv\", \"data/extraction/studies_B.csv\"]\n";
+    let consensus = text.replacen("[extraction]\n", &format!("[extraction]\n{extractors}"), 1);
+    std::fs::write(&cfg, &consensus).unwrap();
+    let out = d.join("out");
+    let o = run_into(&out, &cfg);
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let dir = out.join("il1-covid19");
+    let c = csv_rows(&dir.join("extraction_conflicts.csv"));
+    let got: Vec<(&str, &str, &str, &str, &str)> = c
+        .iter()
+        .map(|r| {
+            (
+                r["sheet"].as_str(),
+                r["study_id"].as_str(),
+                r["column"].as_str(),
+                r["value_a"].as_str(),
+                r["value_b"].as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("studies", "kharazmi", "n_treat", "16", "15"),
+            (
+                "studies",
+                "save_more",
+                "design",
+                "double blind RCT",
+                "double-blind RCT"
+            ),
+        ]
+    );
+    let agreement = csv_rows(&dir.join("extraction_agreement.csv"));
+    assert!(agreement.iter().all(|r| r["sheet"] == "studies"));
+    // `studies` = extractor A's own sheet: refused, with the list, and nothing written
+    let own = consensus.replacen("extraction/studies.csv", "extraction/studies_A.csv", 1);
+    std::fs::write(&cfg, own).unwrap();
+    let out2 = d.join("out2");
+    let o = run_into(&out2, &cfg);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("disagree in 2 cells and `studies`")
+            && err.contains("n_treat: \"16\" vs \"15\""),
+        "{err}"
+    );
+    assert!(!out2.join("il1-covid19").exists());
+    let _ = std::fs::remove_dir_all(&d);
+}
+
 /// A living review (issue 14): a new search round with already-seen and new records; the run
 /// succeeds with the new records awaiting screening; after decisions and extraction for one new
 /// trial, changes.csv shows it and the moved estimate. SYNTHETIC: the new round's records and

@@ -156,6 +156,10 @@ pub struct ExtractionCfg {
     /// consensus the analyses run on)
     #[serde(default)]
     pub outcomes_extractors: Option<Vec<PathBuf>>,
+    /// dual extraction of the studies sheet: the two extractors' own (`studies` is then the
+    /// consensus)
+    #[serde(default)]
+    pub studies_extractors: Option<Vec<PathBuf>>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -325,6 +329,18 @@ impl Config {
                 .iter_mut()
                 .map(|p| ("extraction.arms", p)),
         );
+        for (key, sheets) in [
+            (
+                "extraction.studies_extractors",
+                &mut self.extraction.studies_extractors,
+            ),
+            (
+                "extraction.outcomes_extractors",
+                &mut self.extraction.outcomes_extractors,
+            ),
+        ] {
+            files.extend(sheets.iter_mut().flatten().map(|p| (key, p)));
+        }
         files.extend(self.rob.iter_mut().map(|r| ("rob.answers", &mut r.answers)));
         files.extend(
             self.review

@@ -2,6 +2,7 @@
 //! is parsed): the stages never touch the filesystem.
 
 use crate::config::Config;
+use metapipe_extract::dual::SheetKind;
 use metapipe_tables::io::Input;
 use metapipe_tables::{Error, Result};
 use std::path::{Path, PathBuf};
@@ -35,8 +36,8 @@ pub(crate) struct Inputs {
     pub(crate) studies: Input,
     pub(crate) arms: Option<Input>,
     pub(crate) outcomes: Input,
-    /// dual extraction: extractor A's and B's outcome sheets
-    pub(crate) extractors: Option<(Input, Input)>,
+    /// dual extraction: per sheet (studies, outcomes) extractor A's and B's
+    pub(crate) extractors: Vec<(SheetKind, Input, Input)>,
     pub(crate) rob: Option<Input>,
     pub(crate) published: Option<Input>,
 }
@@ -66,10 +67,17 @@ impl Inputs {
             studies: Input::read(&cfg.extraction.studies)?,
             arms: opt(cfg.extraction.arms.as_deref())?,
             outcomes: Input::read(&cfg.extraction.outcomes)?,
-            extractors: match cfg.extraction.outcomes_extractors.as_deref() {
-                Some([a, b]) => Some((Input::read(a)?, Input::read(b)?)),
+            extractors: [
+                (SheetKind::Studies, &cfg.extraction.studies_extractors),
+                (SheetKind::Outcomes, &cfg.extraction.outcomes_extractors),
+            ]
+            .into_iter()
+            .filter_map(|(kind, sheets)| match sheets.as_deref() {
+                Some([a, b]) => Some((kind, a, b)),
                 _ => None,
-            },
+            })
+            .map(|(kind, a, b)| Ok::<_, Error>((kind, Input::read(a)?, Input::read(b)?)))
+            .collect::<Result<_>>()?,
             rob: opt(cfg.rob.as_ref().map(|r| r.answers.as_path()))?,
             published: opt(cfg.review.published.as_deref())?,
         })

@@ -150,10 +150,10 @@ fn extract_inputs(
             .iter()
             .map(|a| ("arms sheet".to_string(), h(&a.bytes))),
     );
-    extract_in.extend(inputs.extractors.iter().flat_map(|(a, b)| {
+    extract_in.extend(inputs.extractors.iter().flat_map(|(kind, a, b)| {
         [
-            ("extractor A's sheet".to_string(), h(&a.bytes)),
-            ("extractor B's sheet".to_string(), h(&b.bytes)),
+            (format!("extractor A's {} sheet", kind.name()), h(&a.bytes)),
+            (format!("extractor B's {} sheet", kind.name()), h(&b.bytes)),
         ]
     }));
     extract_in.push((

@@ -167,17 +167,17 @@ pub fn build(inp: &ReportInput) -> Result<Vec<(String, String)>> {
         sof_section(&mut html, inp, t);
     }
     if let Some((conflicts, agreement)) = inp.extraction {
-        html.push_str(&format!("<h2>Dual extraction</h2>\n<p class=\"note\">Two extractors' outcome sheets compared cell by cell: {} cells disagree (the analyses use the consensus sheet). Agreement per column:</p>\n", conflicts.num_rows()));
+        html.push_str(&format!("<h2>Dual extraction</h2>\n<p class=\"note\">Two extractors' sheets compared cell by cell: {} cells disagree (the analyses use the consensus sheets). Agreement per sheet and column:</p>\n", conflicts.num_rows()));
         html.push_str(&table_html(
             agreement,
-            &["column", "cells", "agreeing", "agreement"],
+            &["sheet", "column", "cells", "agreeing", "agreement"],
         ));
         if conflicts.num_rows() > 0 {
             html.push_str(&table_html(
                 conflicts,
                 &[
-                    "study_id", "outcome", "arm", "column", "value_a", "value_b", "line_a",
-                    "line_b",
+                    "sheet", "study_id", "outcome", "arm", "column", "value_a", "value_b",
+                    "line_a", "line_b",
                 ],
             ));
         }

@@ -139,10 +139,19 @@ impl Config {
                 );
             }
         }
-        if let Some(x) = &self.extraction.outcomes_extractors {
-            if x.len() != 2 {
+        for (key, sheets) in [
+            (
+                "extraction.studies_extractors",
+                &self.extraction.studies_extractors,
+            ),
+            (
+                "extraction.outcomes_extractors",
+                &self.extraction.outcomes_extractors,
+            ),
+        ] {
+            if let Some(x) = sheets.as_ref().filter(|x| x.len() != 2) {
                 return bad(
-                    "extraction.outcomes_extractors",
+                    key,
                     format!(
                         "{} sheets: expected the two extractors' [\"A.csv\", \"B.csv\"]",
                         x.len()

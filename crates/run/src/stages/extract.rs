@@ -5,6 +5,9 @@ use crate::config::Config;
 use crate::incremental::Stage;
 use crate::inputs::Inputs;
 use metapipe_extract as extract;
+use metapipe_extract::dual::SheetKind;
+use metapipe_tables::io::Input;
+use metapipe_tables::Table;
 use metapipe_tables::{Error, Result};
 use tracing::info;
 
@@ -89,43 +92,39 @@ pub(crate) fn log_outcomes(cfg: &Config) -> Vec<String> {
 }
 
 /// Dual extraction: the two extractors' sheets compared (`extraction_conflicts`,
-/// `extraction_agreement`); with conflicts, the analyses run on a consensus sheet — `outcomes`
-/// must then be neither extractor's own sheet, else the run stops with the conflicts.
+/// `extraction_agreement`), the studies sheet and the outcome sheet each when two are named;
+/// with conflicts in a sheet, the analyses run on a consensus — `studies` or `outcomes` must then
+/// be neither extractor's own sheet, else the run stops with the conflicts.
 fn dual_extraction(cfg: &Config, inputs: &Inputs, st: &Stage) -> Result<()> {
-    let Some((a, b)) = &inputs.extractors else {
+    if inputs.extractors.is_empty() {
         return Ok(());
-    };
-    let (conflicts, agreement) = extract::dual::compare(a, b)?;
+    }
+    let pairs: Vec<_> = inputs
+        .extractors
+        .iter()
+        .map(|(kind, a, b)| (*kind, a, b))
+        .collect();
+    let (conflicts, agreement) = extract::dual::compare(&pairs)?;
     let n = conflicts.num_rows();
-    let consensus = &cfg.extraction.outcomes;
-    if n > 0 && (consensus == &a.path || consensus == &b.path) {
-        let (col, va, vb, la, lb) = (
-            conflicts.str("column"),
-            conflicts.str("value_a"),
-            conflicts.str("value_b"),
-            conflicts.int("line_a"),
-            conflicts.int("line_b"),
-        );
-        let list: Vec<String> = (0..n.min(20))
-            .map(|r| {
-                let at = |l: Option<i64>| l.map_or("-".to_string(), |l| l.to_string());
-                format!(
-                    "{}:{} vs {}:{} {}: {:?} vs {:?}",
-                    a.path.display(),
-                    at(la.get(r)),
-                    b.path.display(),
-                    at(lb.get(r)),
-                    col.get(r).unwrap_or(""),
-                    va.get(r).unwrap_or(""),
-                    vb.get(r).unwrap_or("")
-                )
-            })
+    for (kind, a, b) in &inputs.extractors {
+        let (consensus, key) = match kind {
+            SheetKind::Studies => (&cfg.extraction.studies, "extraction.studies"),
+            SheetKind::Outcomes => (&cfg.extraction.outcomes, "extraction.outcomes"),
+        };
+        let sheet = conflicts.str("sheet");
+        let mine: Vec<usize> = (0..n)
+            .filter(|&r| sheet.get(r) == Some(kind.name()))
             .collect();
-        return Err(Error::data(format!(
-            "the two extractors disagree in {n} cells and `outcomes` is one of their sheets, not a consensus: resolve them in a third sheet and name it `outcomes`:\n  {}",
-            list.join("\n  ")
-        ))
-        .field("extraction.outcomes"));
+        if !mine.is_empty() && (consensus == &a.path || consensus == &b.path) {
+            return Err(Error::data(format!(
+                "the two extractors disagree in {} cells and `{}` is one of their sheets, not a consensus: resolve them in a third sheet and name it `{}`:\n  {}",
+                mine.len(),
+                kind.name(),
+                kind.name(),
+                conflict_lines(&conflicts, &mine, a, b).join("\n  ")
+            ))
+            .field(key));
+        }
     }
     for t in [&conflicts, &agreement] {
         st.put(t)?;
@@ -133,6 +132,33 @@ fn dual_extraction(cfg: &Config, inputs: &Inputs, st: &Stage) -> Result<()> {
     }
     info!(conflicts = n, "dual extraction compared");
     Ok(())
+}
+
+/// The first 20 of a sheet's conflicts (`rows`), as `A:line vs B:line column: "a" vs "b"`.
+fn conflict_lines(conflicts: &Table, rows: &[usize], a: &Input, b: &Input) -> Vec<String> {
+    let (col, va, vb, la, lb) = (
+        conflicts.str("column"),
+        conflicts.str("value_a"),
+        conflicts.str("value_b"),
+        conflicts.int("line_a"),
+        conflicts.int("line_b"),
+    );
+    let at = |l: Option<i64>| l.map_or("-".to_string(), |l| l.to_string());
+    rows.iter()
+        .take(20)
+        .map(|&r| {
+            format!(
+                "{}:{} vs {}:{} {}: {:?} vs {:?}",
+                a.path.display(),
+                at(la.get(r)),
+                b.path.display(),
+                at(lb.get(r)),
+                col.get(r).unwrap_or(""),
+                va.get(r).unwrap_or(""),
+                vb.get(r).unwrap_or("")
+            )
+        })
+        .collect()
 }
 
 /// RoB 2 judgments of the included studies `ids`; answers may name one of `outcomes`.

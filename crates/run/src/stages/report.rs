@@ -153,7 +153,8 @@ pub(crate) fn checklist_stage(cfg: &Config, w: &Written, st: &Stage) -> Result<T
         protocol: cfg.review.protocol.as_deref(),
         outcomes: measures,
         covariates: cfg.extraction.covariates.keys().cloned().collect(),
-        dual_extraction: cfg.extraction.outcomes_extractors.is_some(),
+        dual_extraction: cfg.extraction.outcomes_extractors.is_some()
+            || cfg.extraction.studies_extractors.is_some(),
         grade: !cfg.grade.is_empty(),
         small_study: o.iter().any(|x| x.small_study),
         sensitivity: o

@@ -75,15 +75,16 @@ pub const OUTCOME_DATA: TableSchema = TableSchema {
     ],
 };
 
-/// extract: where two extractors' outcome sheets disagree (dual extraction): per cell the
-/// (study, outcome, arm), the column (`(row)` for a row in one sheet only), both values and both
-/// lines.
+/// extract: where two extractors' sheets disagree (dual extraction): per cell the sheet
+/// (`studies` or `outcomes`), the row (study; outcome and arm on the outcome sheet), the column
+/// (`(row)` for a row in one sheet only), both values and both lines.
 pub const EXTRACTION_CONFLICTS: TableSchema = TableSchema {
     extra: false,
     name: "extraction_conflicts",
     fields: &[
+        req("sheet", Str),
         req("study_id", Str),
-        req("outcome", Str),
+        opt("outcome", Str),
         opt("arm", Str),
         req("column", Str),
         opt("value_a", Str),
@@ -93,12 +94,13 @@ pub const EXTRACTION_CONFLICTS: TableSchema = TableSchema {
     ],
 };
 
-/// extract: the two extractors' agreement per column of the outcome sheet (cells either gives,
-/// in rows both give).
+/// extract: the two extractors' agreement per sheet and column (cells either gives, in rows
+/// both give).
 pub const EXTRACTION_AGREEMENT: TableSchema = TableSchema {
     extra: false,
     name: "extraction_agreement",
     fields: &[
+        req("sheet", Str),
         req("column", Str),
         req("cells", Int),
         req("agreeing", Int),
