@@ -92,13 +92,15 @@ pub(super) fn title_match(a: &Keys, b: &Keys) -> (f64, bool, bool) {
 /// page of a volume is one place whatever that field says), or a single page earlier in the
 /// volume (a meeting abstract before the article, which the page rule in `decide` weighs).
 pub(super) fn pages_explain_issue(a: &Keys, b: &Keys) -> bool {
-    let page_no = |k: &Keys| k.first_page.as_deref().and_then(|p| p.parse::<u64>().ok());
-    let single_earlier = |x: &Keys, y: &Keys| {
-        (x.last_page.is_none() || x.last_page == x.first_page)
-            && matches!((page_no(x), page_no(y)), (Some(p), Some(q)) if p < q)
-    };
     a.first_page.is_some()
-        && (a.first_page == b.first_page || single_earlier(a, b) || single_earlier(b, a))
+        && (a.first_page == b.first_page || single_page_earlier(a, b) || single_page_earlier(b, a))
+}
+
+/// `x` is a single page earlier in the volume than `y`'s first page.
+fn single_page_earlier(x: &Keys, y: &Keys) -> bool {
+    let page_no = |k: &Keys| k.first_page.as_deref().and_then(|p| p.parse::<u64>().ok());
+    (x.last_page.is_none() || x.last_page == x.first_page)
+        && matches!((page_no(x), page_no(y)), (Some(p), Some(q)) if p < q)
 }
 
 /// Contradictions that keep a pair apart whatever else agrees: different DOIs, different issue
@@ -449,11 +451,6 @@ impl Pair<'_> {
     fn abstract_before_article(&self) -> bool {
         let (a, b, sim, prefix, numbers_equal) =
             (self.a, self.b, self.sim, self.prefix, self.numbers_equal);
-        let page_no = |k: &Keys| k.first_page.as_deref().and_then(|p| p.parse::<u64>().ok());
-        let single_page = |x: &Keys, y: &Keys| {
-            (x.last_page.is_none() || x.last_page == x.first_page)
-                && matches!((page_no(x), page_no(y)), (Some(p), Some(q)) if p < q)
-        };
         let only_pages_conflict = self
             .conflict
             .iter()
@@ -464,7 +461,7 @@ impl Pair<'_> {
             && only_pages_conflict
             && !a.correction
             && !b.correction
-            && (single_page(a, b) || single_page(b, a))
+            && (single_page_earlier(a, b) || single_page_earlier(b, a))
             && ["first_author", "year", "volume", "journal"]
                 .iter()
                 .all(|f| self.agrees(f))

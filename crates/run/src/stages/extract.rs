@@ -106,12 +106,12 @@ fn dual_extraction(cfg: &Config, inputs: &Inputs, st: &Stage) -> Result<()> {
         .collect();
     let (conflicts, agreement) = extract::dual::compare(&pairs)?;
     let n = conflicts.num_rows();
+    let sheet = conflicts.str("sheet");
     for (kind, a, b) in &inputs.extractors {
         let (consensus, key) = match kind {
             SheetKind::Studies => (&cfg.extraction.studies, "extraction.studies"),
             SheetKind::Outcomes => (&cfg.extraction.outcomes, "extraction.outcomes"),
         };
-        let sheet = conflicts.str("sheet");
         let mine: Vec<usize> = (0..n)
             .filter(|&r| sheet.get(r) == Some(kind.name()))
             .collect();
