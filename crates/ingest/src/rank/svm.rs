@@ -16,6 +16,8 @@ pub struct Svm {
     pub w: Vec<f64>,
     /// dual variables of the labelled records, by record index
     alpha: Vec<f64>,
+    /// y α of each record: its weight on its own terms over their values ([`Features`])
+    own: Vec<f64>,
     /// the last fit's largest projected gradient: a refit shrinks with it from its first epoch
     /// (the final pass over every record still checks them all)
     shrink: f64,
@@ -31,18 +33,14 @@ impl Svm {
         Svm {
             w: vec![0.0; terms + 1],
             alpha: vec![0.0; records],
+            own: vec![0.0; records],
             shrink: f64::INFINITY,
         }
     }
 
     /// w·x + b of record `i`.
     pub fn score(&self, x: &Features, i: usize) -> f64 {
-        let b = self.w[self.w.len() - 1];
-        x.rows[i]
-            .iter()
-            .map(|&(t, v)| self.w[t as usize] * v as f64)
-            .sum::<f64>()
-            + b
+        x.dot(i, &self.w) + self.own[i] * x.own_sq(i) + self.w[self.w.len() - 1]
     }
 
     /// Fit on the labelled records `idx` (labels `y`: true relevant), the relevant records at
@@ -61,7 +59,11 @@ impl Svm {
         let qii: Vec<f64> = idx
             .iter()
             .map(|&i| {
-                let xx = if x.rows[i].is_empty() { 0.0 } else { 1.0 };
+                let xx = if x.row(i).0.is_empty() && x.own_sq(i) == 0.0 {
+                    0.0
+                } else {
+                    1.0
+                };
                 xx + 1.0 + 0.5 / cost(i)
             })
             .collect();
@@ -97,10 +99,12 @@ impl Svm {
                     let old = self.alpha[i];
                     self.alpha[i] = (old - g / qii[k]).max(0.0);
                     let step = (self.alpha[i] - old) * yi;
-                    for &(t, v) in &x.rows[i] {
+                    let (ts, vs) = x.row(i);
+                    for (&t, &v) in ts.iter().zip(vs) {
                         self.w[t as usize] += step * v as f64;
                     }
                     self.w[bias] += step;
+                    self.own[i] += step;
                 }
                 s += 1;
             }

@@ -32,19 +32,77 @@ impl Hasher for Fnv {
 
 type Map<K, V> = HashMap<K, V, BuildHasherDefault<Fnv>>;
 
-/// Sparse rows of unit length: (term, weight) sorted by term.
+/// Rows of unit length, split in two: the terms shared with another record, stored sparse one
+/// row after another (row `i` is `terms_of[start[i]..start[i + 1]]` with `weight_of` the same
+/// range, sorted by term), and the squared length of the record's own terms (in no other
+/// record). A linear model's weight on an own term moves only with its record's dual variable
+/// (w_t = y_i α_i x_it), so w·x_i = (shared part) + y_i α_i `own_sq[i]`, and a record not yet
+/// labelled gets nothing from its own terms: they need no column and no product. With word
+/// bigrams most terms are a single record's.
 #[derive(Debug, Clone)]
 pub struct Features {
-    pub rows: Vec<Vec<(u32, f32)>>,
+    start: Vec<usize>,
+    terms_of: Vec<u32>,
+    weight_of: Vec<f32>,
+    own_sq: Vec<f64>,
+    /// the shared terms
     pub terms: usize,
 }
 
-/// The tokens of a text: runs of two or more alphanumeric characters, lowercased.
-fn tokens(text: &str) -> Vec<String> {
-    text.split(|c: char| !c.is_alphanumeric())
-        .filter(|t| t.chars().count() >= 2)
-        .map(str::to_lowercase)
-        .collect()
+impl Features {
+    /// Row `i`'s shared terms and their weights.
+    pub fn row(&self, i: usize) -> (&[u32], &[f32]) {
+        let r = self.start[i]..self.start[i + 1];
+        (&self.terms_of[r.clone()], &self.weight_of[r])
+    }
+
+    /// The squared length of row `i`'s own terms.
+    pub fn own_sq(&self, i: usize) -> f64 {
+        self.own_sq[i]
+    }
+
+    /// w·x over row `i`'s shared terms, `w` indexed by term (four running sums, so that the
+    /// additions need not wait for one another).
+    pub fn dot(&self, i: usize, w: &[f64]) -> f64 {
+        let (t, v) = self.row(i);
+        let mut s = [0.0f64; 4];
+        let (tc, vc) = (t.chunks_exact(4), v.chunks_exact(4));
+        let (tr, vr) = (tc.remainder(), vc.remainder());
+        for (t4, v4) in tc.zip(vc) {
+            for k in 0..4 {
+                s[k] += w[t4[k] as usize] * v4[k] as f64;
+            }
+        }
+        for (&t, &v) in tr.iter().zip(vr) {
+            s[0] += w[t as usize] * v as f64;
+        }
+        (s[0] + s[1]) + (s[2] + s[3])
+    }
+
+    pub fn len(&self) -> usize {
+        self.own_sq.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.own_sq.is_empty()
+    }
+}
+
+/// Calls `f` with each token of a text: runs of two or more alphanumeric characters,
+/// lowercased (into one buffer, reused).
+fn each_token(text: &str, lower: &mut String, mut f: impl FnMut(&str)) {
+    for t in text.split(|c: char| !c.is_alphanumeric()) {
+        if t.len() < 2 || (!t.is_ascii() && t.chars().count() < 2) {
+            continue;
+        }
+        lower.clear();
+        if t.is_ascii() {
+            lower.extend(t.bytes().map(|b| b.to_ascii_lowercase() as char));
+        } else {
+            lower.push_str(&t.to_lowercase());
+        }
+        f(lower);
+    }
 }
 
 /// TF-IDF features of `texts`, dropping terms in more than `max_df` (a share) of them.
@@ -55,33 +113,40 @@ pub fn tfidf(texts: &[String], max_df: f64) -> Features {
     let mut bi: Map<(u32, u32), u32> = Map::default();
     let mut df: Vec<u32> = vec![];
     let mut counts: Vec<Vec<(u32, u32)>> = Vec::with_capacity(texts.len());
+    let (mut lower, mut words, mut ids) = (String::new(), vec![], vec![]);
     for text in texts {
-        let mut tf: Map<u32, u32> = Map::default();
-        let mut words: Vec<u32> = vec![];
-        for t in tokens(text) {
-            let id = match uni.get(t.as_str()) {
+        words.clear();
+        each_token(text, &mut lower, |t| {
+            let id = match uni.get(t) {
                 Some(&id) => id,
                 None => {
                     let id = df.len() as u32;
                     df.push(0);
-                    uni.insert(t, id);
+                    uni.insert(t.to_string(), id);
                     id
                 }
             };
             words.push(id);
-            *tf.entry(id).or_insert(0) += 1;
-        }
+        });
+        ids.clear();
+        ids.extend_from_slice(&words);
         for w in words.windows(2) {
-            let id = *bi.entry((w[0], w[1])).or_insert_with(|| {
+            ids.push(*bi.entry((w[0], w[1])).or_insert_with(|| {
                 df.push(0);
                 df.len() as u32 - 1
-            });
-            *tf.entry(id).or_insert(0) += 1;
+            }));
         }
-        let mut row: Vec<(u32, u32)> = tf.into_iter().collect();
-        row.sort_unstable();
-        for &(id, _) in &row {
-            df[id as usize] += 1;
+        // term frequencies: runs of equal ids, sorted
+        ids.sort_unstable();
+        let mut row: Vec<(u32, u32)> = vec![];
+        for &id in &ids {
+            match row.last_mut() {
+                Some((last, tf)) if *last == id => *tf += 1,
+                _ => {
+                    row.push((id, 1));
+                    df[id as usize] += 1;
+                }
+            }
         }
         counts.push(row);
     }
@@ -90,24 +155,45 @@ pub fn tfidf(texts: &[String], max_df: f64) -> Features {
         .iter()
         .map(|&d| (d as f64 <= max_df * n).then(|| ((1.0 + n) / (1.0 + d as f64)).ln() + 1.0))
         .collect();
-    let rows = counts
-        .into_iter()
-        .map(|row| {
-            let mut v: Vec<(u32, f64)> = row
-                .into_iter()
-                .filter_map(|(id, tf)| Some((id, (1.0 + (tf as f64).ln()) * idf[id as usize]?)))
-                .collect();
-            let norm = v.iter().map(|x| x.1 * x.1).sum::<f64>().sqrt();
-            if norm > 0.0 {
-                v.iter_mut().for_each(|x| x.1 /= norm);
-            }
-            v.into_iter().map(|(id, w)| (id, w as f32)).collect()
-        })
-        .collect();
-    Features {
-        rows,
-        terms: df.len(),
+    // shared terms numbered in their order of first appearance
+    let mut shared = vec![u32::MAX; df.len()];
+    let mut terms = 0;
+    for (id, &d) in df.iter().enumerate() {
+        if d >= 2 && idf[id].is_some() {
+            shared[id] = terms;
+            terms += 1;
+        }
     }
+    let mut x = Features {
+        start: vec![0],
+        terms_of: vec![],
+        weight_of: vec![],
+        own_sq: Vec::with_capacity(counts.len()),
+        terms: terms as usize,
+    };
+    for row in counts {
+        let mut v: Vec<(u32, f64)> = row
+            .into_iter()
+            .filter_map(|(id, tf)| Some((id, (1.0 + (tf as f64).ln()) * idf[id as usize]?)))
+            .collect();
+        let norm = v.iter().map(|x| x.1 * x.1).sum::<f64>().sqrt();
+        if norm > 0.0 {
+            v.iter_mut().for_each(|x| x.1 /= norm);
+        }
+        let mut own = 0.0;
+        for (id, w) in v {
+            let (t, w) = (shared[id as usize], w as f32);
+            if t == u32::MAX {
+                own += w as f64 * w as f64;
+            } else {
+                x.terms_of.push(t);
+                x.weight_of.push(w);
+            }
+        }
+        x.own_sq.push(own);
+        x.start.push(x.terms_of.len());
+    }
+    x
 }
 
 #[cfg(test)]
@@ -117,14 +203,17 @@ mod tests {
     #[test]
     fn unigrams_bigrams_and_unit_rows() {
         let f = tfidf(&["Aspirin for pain".into(), "aspirin, pain".into()], 1.0);
-        // aspirin, for, pain, "aspirin for", "for pain", "aspirin pain"
-        assert_eq!(f.terms, 6);
-        for r in &f.rows {
-            let n: f32 = r.iter().map(|x| x.1 * x.1).sum();
-            assert!((n - 1.0).abs() < 1e-6);
+        // aspirin, for, pain, "aspirin for", "for pain", "aspirin pain": two shared
+        assert_eq!(f.terms, 2);
+        assert_eq!(f.row(1).0, [0, 1]);
+        for i in 0..f.len() {
+            let n: f64 = f.row(i).1.iter().map(|&x| x as f64 * x as f64).sum();
+            assert!((n + f.own_sq(i) - 1.0).abs() < 1e-6);
         }
-        // a term in every document is dropped above max_df
+        assert!(f.own_sq(0) > 0.0 && f.own_sq(1) > 0.0);
+        // a term in every document is dropped above max_df: nothing shared is left
         let g = tfidf(&["a1 b2".into(), "a1 c3".into()], 0.95);
-        assert!(g.rows.iter().all(|r| r.iter().all(|&(id, _)| id != 0)));
+        assert_eq!(g.terms, 0);
+        assert!((0..g.len()).all(|i| (g.own_sq(i) - 1.0).abs() < 1e-6));
     }
 }
