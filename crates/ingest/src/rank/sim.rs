@@ -19,9 +19,11 @@ const BATCH_FROM: usize = 200;
 #[derive(Debug, Clone)]
 pub struct Replay {
     /// record indices in screening order (priors first), until every relevant record was found
-    /// and the stopping rule had fired (or every record was screened)
+    /// (as ASReview's simulation stops)
     pub order: Vec<usize>,
-    /// the records screened when the stopping rule first allowed stopping
+    /// the records screened when the stopping rule first allowed stopping: past the last
+    /// relevant record every record screened is irrelevant, whichever the model picks, so the
+    /// rule is followed on without the model
     pub stop_at: Option<usize>,
 }
 
@@ -70,7 +72,16 @@ pub fn replay(
     let mut found = order.iter().filter(|&&i| relevant[i]).count();
     // the stopping rule is checked after every `check` records (0.5% of the set)
     let check = n.div_ceil(200).max(1);
-    while order.len() < n && (found < total || stop_at.is_none()) {
+    let mut seen: Vec<bool> = order.iter().map(|&i| relevant[i]).collect();
+    let stop_check = |seen: &[bool], stop_at: &mut Option<usize>| {
+        if stop_at.is_none()
+            && seen.len() % check == 0
+            && stop_p(seen, n, st.target, &lf) < 1.0 - st.confidence
+        {
+            *stop_at = Some(seen.len());
+        }
+    };
+    while order.len() < n && found < total {
         let labelled = order.len();
         let due = match m.batch {
             Some(q) => since >= q,
@@ -104,12 +115,12 @@ pub fn replay(
         order.push(next);
         since += 1;
         found += relevant[next] as usize;
-        if stop_at.is_none() && order.len() % check == 0 {
-            let seen: Vec<bool> = order.iter().map(|&i| relevant[i]).collect();
-            if stop_p(&seen, n, st.target, &lf) < 1.0 - st.confidence {
-                stop_at = Some(order.len());
-            }
-        }
+        seen.push(relevant[next]);
+        stop_check(&seen, &mut stop_at);
+    }
+    while seen.len() < n && stop_at.is_none() {
+        seen.push(false);
+        stop_check(&seen, &mut stop_at);
     }
     Replay { order, stop_at }
 }
