@@ -9,7 +9,7 @@
 
 use super::stop::{stop_p, LnFact};
 use super::svm::Svm;
-use super::tfidf::tfidf;
+use super::tfidf::{tfidf, Features};
 use super::{Model, Rng};
 
 /// Refit after every decision up to this many labelled records.
@@ -75,7 +75,7 @@ pub fn replay(
     let mut seen: Vec<bool> = order.iter().map(|&i| relevant[i]).collect();
     let stop_check = |seen: &[bool], stop_at: &mut Option<usize>| {
         if stop_at.is_none()
-            && seen.len() % check == 0
+            && seen.len().is_multiple_of(check)
             && stop_p(seen, n, st.target, &lf) < 1.0 - st.confidence
         {
             *stop_at = Some(seen.len());
@@ -96,18 +96,8 @@ pub fn replay(
                 m.costs(found, labelled - found),
                 &mut rng,
             );
-            let scored = (0..n).filter(|&i| !done[i]).map(|i| (svm.score(&x, i), i));
-            // highest first; ties by record order
-            let first =
-                |a: &(f64, usize), b: &(f64, usize)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
-            if (m.batch.is_none() && labelled < BATCH_FROM) || m.batch == Some(1) {
-                // refitted after this one decision: only the best is needed
-                queue = scored.min_by(first).map(|s| s.1).into_iter().collect();
-            } else {
-                let mut all: Vec<(f64, usize)> = scored.collect();
-                all.sort_by(first);
-                queue = all.into_iter().rev().map(|s| s.1).collect();
-            }
+            let only_best = (m.batch.is_none() && labelled < BATCH_FROM) || m.batch == Some(1);
+            queue = ranked(&svm, &x, &done, only_best);
             since = 0;
         }
         let next = queue.pop().expect("a record left");
@@ -123,6 +113,22 @@ pub fn replay(
         stop_check(&seen, &mut stop_at);
     }
     Replay { order, stop_at }
+}
+
+/// The records not `done`, best last (to pop): all of them, or — refitted after the next
+/// decision anyway — only the best. Highest score first; ties by record order.
+fn ranked(svm: &Svm, x: &Features, done: &[bool], only_best: bool) -> Vec<usize> {
+    let scored = (0..done.len())
+        .filter(|&i| !done[i])
+        .map(|i| (svm.score(x, i), i));
+    let first = |a: &(f64, usize), b: &(f64, usize)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
+    if only_best {
+        scored.min_by(first).map(|s| s.1).into_iter().collect()
+    } else {
+        let mut all: Vec<(f64, usize)> = scored.collect();
+        all.sort_by(first);
+        all.into_iter().rev().map(|s| s.1).collect()
+    }
 }
 
 /// The replay's metrics: (WSS@95, recall after 10% of the records, recall at the stop).

@@ -105,8 +105,8 @@ fn each_token(text: &str, lower: &mut String, mut f: impl FnMut(&str)) {
     }
 }
 
-/// TF-IDF features of `texts`, dropping terms in more than `max_df` (a share) of them.
-pub fn tfidf(texts: &[String], max_df: f64) -> Features {
+/// Term counts per text, (term, count) sorted by term, and each term's document frequency.
+fn count_terms(texts: &[String]) -> (Vec<Vec<(u32, u32)>>, Vec<u32>) {
     // ids in order of first appearance, a document's unigrams before its bigrams; a bigram is
     // keyed by its two words' ids (no string built)
     let mut uni: Map<String, u32> = Map::default();
@@ -150,6 +150,12 @@ pub fn tfidf(texts: &[String], max_df: f64) -> Features {
         }
         counts.push(row);
     }
+    (counts, df)
+}
+
+/// TF-IDF features of `texts`, dropping terms in more than `max_df` (a share) of them.
+pub fn tfidf(texts: &[String], max_df: f64) -> Features {
+    let (counts, df) = count_terms(texts);
     let n = texts.len() as f64;
     let idf: Vec<Option<f64>> = df
         .iter()
