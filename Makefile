@@ -73,6 +73,7 @@ bench: build wheel check-venv
 	python3 bench/run_bench.py
 	ASREVIEW_PYTHON=$(CHECK_PYTHON) python3 bench/screening_bench.py 5
 	ASREVIEW_PYTHON=$(CHECK_PYTHON) python3 bench/screening_bench.py --n-query 10 5
+	python3 bench/screening_bench.py --stopping 20
 
 # Render the IL-1 report (RoB 2 columns on its forest plots) and bcg-tb's (prediction intervals,
 # a Summary of findings with a GRADE judgment) in headless Chromium to PNGs (out/report-check/)

@@ -14,7 +14,12 @@ parts are named, and then their parameters are sklearn's defaults, not ELAS u4's
 bench/screening_q{Q}.csv and .md; without it each tool keeps its own schedule (ASReview refits
 after every decision; metapipe after every decision up to 200, then every 1%).
 
+With `--stopping N`, metapipe alone: the stopping rule replayed over seeds 1..N on every set
+(metapipe's own priors), how often it stopped at ≥ 95% recall and how many records it saved
+(bench/screening_stop.md).
+
 usage: python3 bench/screening_bench.py [--n-query Q] [SEEDS] [SET ...]   (asreview from $ASREVIEW_PYTHON)
+       python3 bench/screening_bench.py --stopping N
 """
 import csv
 import json
@@ -103,8 +108,31 @@ def run_asreview(data, seed, tmp):
     return [int(lab) for _, lab in rows], [int(r) + 1 for r, _ in rows[:2]], wall
 
 
+def stopping(n_seeds):
+    """The stopping rule over seeds 1..n_seeds per set: stopped at ≥ 95% recall in how many runs,
+    and the records it saved (the set's size less the records screened when it stopped)."""
+    out = ["| set | records | runs | stopped at ≥ 95% recall | records saved, mean (share) | fewest saved | most saved |",
+           "|---|---|---|---|---|---|---|"]
+    for data in sorted(SETS.glob("*.csv")):
+        runs = []
+        for seed in range(1, n_seeds + 1):
+            r = subprocess.run([BIN, "screen-sim", data, "--seed", str(seed), "--format", "json"],
+                               check=True, capture_output=True, text=True)
+            runs.append(json.loads(r.stdout))
+        n = runs[0]["records"]
+        ok = sum(1 for j in runs if j["recall_at_stop"] is not None and j["recall_at_stop"] >= 0.95)
+        saved = [n - (j["stop_at"] if j["stop_at"] is not None else n) for j in runs]
+        mean = sum(saved) / len(saved)
+        out.append(f"| {data.name} | {n} | {len(runs)} | {ok} of {len(runs)} | {mean:.0f} ({mean / n:.1%}) | {min(saved)} | {max(saved)} |")
+    text = "\n".join(out) + "\n"
+    (ROOT / "bench" / "screening_stop.md").write_text(text)
+    print(text)
+
+
 def main():
     args = sys.argv[1:]
+    if args[:1] == ["--stopping"]:
+        return stopping(int(args[1]))
     suffix = ""
     if args[:1] == ["--n-query"]:
         N_QUERY.extend(["--n-query", args[1]])

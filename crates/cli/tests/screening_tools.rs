@@ -1,6 +1,8 @@
 //! Screening decisions from the tools teams screen in (issue 25): the IL-1 review's
 //! title/abstract decisions written as a Rayyan export (hand-made here from Rayyan's documented
-//! notes syntax: SYNTHETIC as a file, the decisions are the review's own) and as an ASReview LAB
+//! notes syntax: SYNTHETIC as a file, the decisions are the review's own), as Covidence's stage
+//! exports (SYNTHETIC files, in the format public scripts that parse real exports read) and as
+//! an ASReview LAB
 //! export made by ASReview 3 itself (`tools/asreview_export.py` through ASReview's web API, in
 //! the venv `make check-venv` makes), each run in place of the review's own log: the same
 //! PRISMA counts; κ over the two reviewers' final votes (Rayyan) or none (one reviewer,
@@ -349,4 +351,126 @@ fn an_asreview_export_made_by_asreview_gives_the_reviews_prisma_counts() {
         agree["note"].contains("276 records screened by one reviewer"),
         "{agree:?}"
     );
+}
+
+/// Covidence's stage exports of the decisions (SYNTHETIC files, written here in the format
+/// public scripts that parse real Covidence exports read: the reference-export columns, the
+/// stage in the file name, `Exclusion reason: …` in the excluded export's Notes): the
+/// title/abstract exclusions in `irrelevant`, the inclusions in `select` but one in `excluded`
+/// (at full text, with its reason), and an empty `screen` export (nothing awaits).
+fn covidence(dir: &Path, recs: &BTreeMap<String, (String, String, String)>) {
+    std::fs::create_dir_all(dir).unwrap();
+    let head = "Title,Authors,Abstract,Published Year,Published Month,Journal,Volume,Issue,Pages,Accession Number,DOI,Ref,Covidence #,Study,Notes,Tags\n";
+    let mut files: BTreeMap<&str, String> = ["irrelevant", "select", "excluded", "screen"]
+        .into_iter()
+        .map(|s| (s, head.to_string()))
+        .collect();
+    let mut one_excluded = false;
+    for (k, (id, fin, _)) in native_log().iter().enumerate() {
+        let (title, doi, abs) = &recs[id];
+        let (stage, notes) = match fin.as_str() {
+            "exclude" => ("irrelevant", ""),
+            _ if !one_excluded => {
+                one_excluded = true;
+                ("excluded", "Exclusion reason: Wrong comparator; ")
+            }
+            _ => ("select", ""),
+        };
+        // a PubMed record's accession number is its PMID (left out where another database's
+        // record, not a duplicate in this review's data, has the same number)
+        let acc = id
+            .strip_prefix("pubmed:")
+            .filter(|a| {
+                recs.keys()
+                    .filter(|k| k.ends_with(&format!(":{a}")))
+                    .count()
+                    == 1
+            })
+            .unwrap_or("");
+        files.get_mut(stage).unwrap().push_str(&format!(
+            "{},,{},2021,,,,,,{acc},{},,#{},Study {k},{},\n",
+            quote(title),
+            quote(abs),
+            quote(doi),
+            100 + k,
+            quote(notes)
+        ));
+    }
+    for (stage, text) in files {
+        std::fs::write(
+            dir.join(format!("review_4242_{stage}_csv_20220925.csv")),
+            text,
+        )
+        .unwrap();
+    }
+}
+
+#[test]
+fn covidence_exports_give_the_reviews_prisma_counts() {
+    let d = tmpdir("mp-tools", "covidence");
+    let native = config(&d, "native", None);
+    assert!(run(&d, &native, "a").status.success());
+    let (prisma, _) = outcome(&d.join("a/il1-covid19"));
+    let recs = records(&d);
+    let exports = d.join("covidence");
+    covidence(&exports, &recs);
+    let cfg = config(&d, "covidence", Some((&exports, "covidence")));
+    let o = run(&d, &cfg, "b");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    let (prisma_c, agree) = outcome(&d.join("b/il1-covid19"));
+    assert_eq!(prisma, prisma_c, "PRISMA from Covidence's stages");
+    // the stages are the team's consensus: one vote a record, no κ
+    assert_eq!(
+        (agree["records"].as_str(), agree["kappa"].as_str()),
+        ("276", "")
+    );
+    let reasons = screening_reasons(&d.join("b/il1-covid19/screening.parquet"));
+    assert_eq!(
+        reasons
+            .iter()
+            .filter(|r| r.contains("excluded at full text: Wrong comparator"))
+            .count(),
+        1
+    );
+    // a record in two stages' exports, named at both; a file that names no stage
+    let select = exports.join("review_4242_select_csv_20220925.csv");
+    let text = std::fs::read_to_string(&select).unwrap();
+    let row = text.lines().nth(1).unwrap().to_string();
+    let irrelevant = exports.join("review_4242_irrelevant_csv_20220925.csv");
+    let mut irr = std::fs::read_to_string(&irrelevant).unwrap();
+    let n_irr = irr.lines().count();
+    irr.push_str(&format!("{row}\n"));
+    std::fs::write(&irrelevant, &irr).unwrap();
+    let o = run(&d, &cfg, "c");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains(&format!(
+            "review_4242_select_csv_20220925.csv:2: title: the same record as {}:{}",
+            irrelevant.display(),
+            n_irr + 1
+        )) || err.contains(&format!(
+            "review_4242_irrelevant_csv_20220925.csv:{}: title: the same record as {}:2",
+            n_irr + 1,
+            select.display()
+        )),
+        "{err}"
+    );
+    assert!(!d.join("c/il1-covid19").exists());
+    std::fs::write(&irrelevant, irr.replace(&format!("{row}\n"), "")).unwrap();
+    std::fs::write(exports.join("references.csv"), "Title,Covidence #\n").unwrap();
+    let o = run(&d, &cfg, "e");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(
+        err.contains("references.csv") && err.contains("must name one Covidence stage"),
+        "{err}"
+    );
+    assert!(!d.join("e/il1-covid19").exists());
+    // the Covidence format wants the directory of exports
+    let file_cfg = config(&d, "cov_file", Some((&select, "covidence")));
+    let o = run(&d, &file_cfg, "f");
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert!(err.contains("directory not found"), "{err}");
 }

@@ -73,6 +73,8 @@ pub enum TaFormat {
     Metapipe,
     Rayyan,
     Asreview,
+    /// Covidence's reference exports: a directory of one CSV per stage
+    Covidence,
 }
 
 impl TaFormat {
@@ -81,6 +83,7 @@ impl TaFormat {
             "metapipe" => TaFormat::Metapipe,
             "rayyan" => TaFormat::Rayyan,
             "asreview" => TaFormat::Asreview,
+            "covidence" => TaFormat::Covidence,
             _ => return None,
         })
     }
@@ -89,6 +92,7 @@ impl TaFormat {
             TaFormat::Metapipe => "metapipe",
             TaFormat::Rayyan => "rayyan",
             TaFormat::Asreview => "asreview",
+            TaFormat::Covidence => "covidence",
         }
     }
 }
@@ -108,26 +112,35 @@ pub fn title_abstract_tool(
             metapipe_interop::screening::asreview(input)?,
             "asreview_label",
         ),
+        TaFormat::Covidence => (
+            metapipe_interop::screening::covidence(&input.parts()?)?,
+            "Covidence #",
+        ),
         TaFormat::Metapipe => unreachable!("metapipe's own log is read by title_abstract"),
     };
-    let at = |ln: usize, f: &str, m: String| {
+    let file = |row: &ToolRow| row.file.clone().unwrap_or_else(|| input.path.clone());
+    let at = |row: &ToolRow, f: &str, m: String| {
         Error::data(m)
-            .file(&input.path)
-            .line(ln)
+            .file(file(row))
+            .line(row.line)
             .field(f.to_string())
     };
-    let mut seen: HashMap<usize, usize> = HashMap::new();
+    let mut seen: HashMap<usize, &ToolRow> = HashMap::new();
     let mut out = vec![];
     for row in &rows {
         if row.votes.is_empty() || row.votes.iter().any(|(_, v)| *v == Vote::Maybe) {
             continue;
         }
-        let (cluster, record_id) = find(row).map_err(|m| at(row.line, "title", m))?;
-        if let Some(prev) = seen.insert(cluster, row.line) {
+        let (cluster, record_id) = find(row).map_err(|m| at(row, "title", m))?;
+        if let Some(prev) = seen.insert(cluster, row) {
+            let place = match prev.file == row.file {
+                true => format!("line {}", prev.line),
+                false => format!("{}:{}", file(prev).display(), prev.line),
+            };
             return Err(at(
-                row.line,
+                row,
                 "title",
-                format!("the same record as line {prev} (one search record, two decisions)"),
+                format!("the same record as {place} (one search record, two decisions)"),
             ));
         }
         let v = |x: Vote| {
@@ -145,7 +158,7 @@ pub fn title_abstract_tool(
                 .map(|(n, x)| format!("{n}: {x:?}"))
                 .collect();
             return Err(at(
-                row.line,
+                row,
                 field,
                 format!(
                     "reviewers disagree ({}): resolve the conflict in the tool and export again",

@@ -12,6 +12,16 @@
 //!   parts separated by ` | `. No file written by Rayyan was available: the format is read from
 //!   Rayyan's documented notes syntax as public scripts parsing real exports use it, and the test
 //!   file is hand-written (labelled synthetic).
+//! - Covidence (its reference exports, one CSV per stage, in one directory): a record's
+//!   current stage is its decision — `irrelevant` excluded at title/abstract; `select` (full-text
+//!   review), `included` and `excluded` (at full text) past title/abstract; `screen` awaiting it —
+//!   taken from the file's name, as Covidence names its exports (`review_…_irrelevant_csv_…`).
+//!   Columns: Title, Authors, Abstract, Published Year, …, Accession Number, DOI, Ref,
+//!   Covidence #, Study, Notes, Tags; the excluded export's Notes carry `Exclusion reason: …`.
+//!   The stages are the team's consensus, not each reviewer's vote (no κ). No file written by
+//!   Covidence was available: the format is read from public scripts that parse real exports
+//!   (column lists, the stage in the file name, the exclusion reason's prefix), and the test's
+//!   files are hand-written (labelled synthetic).
 
 use metapipe_tables::io::Input;
 use metapipe_tables::sheet::{Row, Sheet};
@@ -29,6 +39,8 @@ pub enum Vote {
 /// One record's row in a tool's export.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct ToolRow {
+    /// the file the row is in, when the export is several files (else the input's)
+    pub file: Option<std::path::PathBuf>,
     pub line: usize,
     pub title: Option<String>,
     pub doi: Option<String>,
@@ -79,6 +91,79 @@ pub fn asreview(input: &Input) -> Result<Vec<ToolRow>> {
             t.labels.push(n.to_string());
         }
         out.push(t);
+    }
+    Ok(out)
+}
+
+/// A Covidence export's stage, from its file name.
+fn covidence_stage(name: &str) -> std::result::Result<(&'static str, Option<Vote>), String> {
+    let name = name.to_lowercase();
+    let stages = [
+        ("irrelevant", Some(Vote::Exclude)),
+        ("screen", None),
+        ("select", Some(Vote::Include)),
+        ("included", Some(Vote::Include)),
+        ("excluded", Some(Vote::Include)),
+    ];
+    let found: Vec<_> = stages.iter().filter(|s| name.contains(s.0)).collect();
+    match found[..] {
+        [&(stage, vote)] => Ok((stage, vote)),
+        _ => Err(format!(
+            "the file's name must name one Covidence stage (irrelevant, screen, select, \
+             included or excluded), as Covidence names its exports; it names {}",
+            if found.is_empty() {
+                "none".to_string()
+            } else {
+                found.iter().map(|s| s.0).collect::<Vec<_>>().join(" and ")
+            }
+        )),
+    }
+}
+
+/// Covidence's reference exports (the files of one directory, [`Input::parts`]).
+pub fn covidence(parts: &[Input]) -> Result<Vec<ToolRow>> {
+    let mut out = vec![];
+    for input in parts {
+        let name = input.path.file_name().unwrap_or_default().to_string_lossy();
+        let (stage, vote) = covidence_stage(&name)
+            .map_err(|m| metapipe_tables::Error::data(m).file(&input.path))?;
+        let sheet = Sheet::read(input, &["Title", "Covidence #"])?;
+        for r in sheet.rows() {
+            let mut t = ids(&r, r.line);
+            t.file = Some(input.path.clone());
+            // a PubMed record's accession number is its PMID
+            if t.pmid.is_none() {
+                t.pmid = r
+                    .get("Accession Number")
+                    .filter(|a| !a.is_empty() && a.bytes().all(|b| b.is_ascii_digit()))
+                    .map(str::to_string);
+            }
+            t.votes.extend(vote.map(|v| ("Covidence".to_string(), v)));
+            if let Some(n) = r.get("Covidence #") {
+                t.labels
+                    .push(format!("Covidence {}", n.trim_start_matches('#')));
+            }
+            if stage == "excluded" {
+                let why = r.get("Notes").unwrap_or("");
+                let why = why
+                    .split(';')
+                    .filter_map(|p| {
+                        let p = p.trim();
+                        let l = p.to_lowercase();
+                        l.starts_with("exclusion reason:")
+                            .then(|| p["exclusion reason:".len()..].trim().to_string())
+                    })
+                    .collect::<Vec<_>>();
+                t.labels.push(match why.is_empty() {
+                    true => "excluded at full text".to_string(),
+                    false => format!("excluded at full text: {}", why.join(", ")),
+                });
+            } else if stage != "irrelevant" && stage != "screen" {
+                t.labels.push(format!("full text: {stage}"));
+            }
+            t.labels.extend(list(r.get("Tags").unwrap_or("")));
+            out.push(t);
+        }
     }
     Ok(out)
 }
@@ -280,5 +365,57 @@ mod tests {
             .contains("\"Yes\" is not Included"));
         assert!(inclusion(r#"{"A"=>"Included" "B"=>"Maybe"}"#).is_err());
         assert!(inclusion(r#""A"=>"Included""#).is_err());
+    }
+
+    #[test]
+    fn covidence_stage_is_in_the_file_name() {
+        let st = |n: &str| covidence_stage(n).map(|s| s.0);
+        assert_eq!(
+            st("review_12345_irrelevant_csv_20240101.csv"),
+            Ok("irrelevant")
+        );
+        assert_eq!(st("review_12345_included_csv_20240101.csv"), Ok("included"));
+        assert_eq!(st("review_12345_excluded_csv_20240101.csv"), Ok("excluded"));
+        assert_eq!(st("review_1_screen_csv.csv"), Ok("screen"));
+        assert!(st("references.csv").unwrap_err().contains("names none"));
+        assert!(st("screen_included.csv")
+            .unwrap_err()
+            .contains("screen and included"));
+    }
+
+    #[test]
+    fn covidence_rows_carry_stage_reason_and_ids() {
+        let dir = std::path::Path::new("cov");
+        let part = |name: &str, text: &str| Input {
+            path: dir.join(name),
+            bytes: text.as_bytes().to_vec(),
+        };
+        let head =
+            "Title,Authors,Abstract,Published Year,Accession Number,DOI,Covidence #,Notes,Tags\n";
+        let rows = covidence(&[
+            part(
+                "review_1_excluded_csv.csv",
+                &format!("{head}A trial,X,abs,2021,33000001,10.1/a,#12,Exclusion reason: Wrong comparator; ,\n"),
+            ),
+            part(
+                "review_1_irrelevant_csv.csv",
+                &format!("{head}Other,Y,abs,2020,NCT0001,,#13,,tagA\n"),
+            ),
+        ])
+        .unwrap();
+        assert_eq!(rows[0].votes, vec![("Covidence".into(), Vote::Include)]);
+        assert_eq!(rows[0].pmid.as_deref(), Some("33000001"));
+        assert_eq!(rows[0].doi.as_deref(), Some("10.1/a"));
+        assert_eq!(
+            rows[0].labels,
+            vec!["Covidence 12", "excluded at full text: Wrong comparator"]
+        );
+        assert_eq!(
+            rows[0].file.as_deref(),
+            Some(dir.join("review_1_excluded_csv.csv").as_path())
+        );
+        assert_eq!(rows[1].votes, vec![("Covidence".into(), Vote::Exclude)]);
+        assert_eq!(rows[1].pmid, None);
+        assert_eq!(rows[1].labels, vec!["Covidence 13", "tagA"]);
     }
 }

@@ -112,8 +112,9 @@ pub struct DedupCfg {
 pub struct ScreeningCfg {
     pub title_abstract: PathBuf,
     pub full_text: PathBuf,
-    /// the title/abstract log's format: `metapipe` (default), `rayyan` or `asreview` (the
-    /// tool's export, matched to the search records by DOI, PMID or title)
+    /// the title/abstract log's format: `metapipe` (default), `rayyan`, `asreview` or
+    /// `covidence` (the tool's export — for Covidence a directory of its stage exports —
+    /// matched to the search records by DOI, PMID or title)
     #[serde(default)]
     pub title_abstract_format: Option<String>,
 }

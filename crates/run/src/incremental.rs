@@ -133,6 +133,10 @@ pub struct StageRecord {
 /// or the file system keeps no time.
 fn stamp(p: &Path) -> Option<String> {
     let m = std::fs::metadata(p).ok()?;
+    if m.is_dir() {
+        // a directory's time does not change when a file in it is rewritten: always hash
+        return None;
+    }
     let t = m
         .modified()
         .ok()?

@@ -61,7 +61,13 @@ impl Inputs {
                 .screening
                 .as_ref()
                 .map(|s| {
-                    Ok::<_, Error>((Input::read(&s.title_abstract)?, Input::read(&s.full_text)?))
+                    let ta = match s.ta_format() {
+                        metapipe_ingest::screening::TaFormat::Covidence => {
+                            Input::read_dir(&s.title_abstract)?
+                        }
+                        _ => Input::read(&s.title_abstract)?,
+                    };
+                    Ok::<_, Error>((ta, Input::read(&s.full_text)?))
                 })
                 .transpose()?,
             studies: Input::read(&cfg.extraction.studies)?,

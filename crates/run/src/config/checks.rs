@@ -64,8 +64,19 @@ impl Config {
         if let Some((key, msg)) = self.prisma.as_ref().and_then(prisma_problem) {
             return bad(&format!("prisma.{key}"), msg);
         }
+        let ta_dir = self
+            .screening
+            .as_ref()
+            .is_some_and(|s| s.ta_format() == metapipe_ingest::screening::TaFormat::Covidence);
         for (field, f) in self.files() {
             *f = resolve(base, f);
+            if ta_dir && field == "screening.title_abstract" {
+                if !f.is_dir() {
+                    let m = "directory not found (Covidence's exports: one CSV per stage)";
+                    return bad(field, format!("{m}: {}", f.display()));
+                }
+                continue;
+            }
             // a workbook's worksheet is named after a `#` (book.xlsx#Sheet)
             if !metapipe_tables::sheet::split_workbook(f).0.is_file() {
                 return bad(field, format!("file not found: {}", f.display()));
@@ -79,7 +90,9 @@ impl Config {
             if metapipe_ingest::screening::TaFormat::parse(f).is_none() {
                 return bad(
                     "screening.title_abstract_format",
-                    format!("{f:?}: expected \"metapipe\", \"rayyan\" or \"asreview\""),
+                    format!(
+                        "{f:?}: expected \"metapipe\", \"rayyan\", \"asreview\" or \"covidence\""
+                    ),
                 );
             }
         }

@@ -44,6 +44,57 @@ impl Input {
         std::str::from_utf8(b)
             .map_err(|e| Error::data(format!("not UTF-8 text: {e}")).file(&self.path))
     }
+
+    /// Every `.csv` file in the directory `dir` (a tool's export set, one file per stage), as one
+    /// input: each file's name, a NUL, its length, a newline and its bytes, by name. Its hash
+    /// changes with any file's name or content; [`Input::parts`] gives the files back.
+    pub fn read_dir(dir: &Path) -> Result<Input> {
+        let mut names = vec![];
+        for e in std::fs::read_dir(dir).map_err(|e| Error::io(dir, e))? {
+            let p = e.map_err(|e| Error::io(dir, e))?.path();
+            if p.is_file() && p.extension().is_some_and(|x| x.eq_ignore_ascii_case("csv")) {
+                names.push(p);
+            }
+        }
+        names.sort();
+        let mut bytes = vec![];
+        for p in names {
+            let b = std::fs::read(&p).map_err(|e| Error::io(&p, e))?;
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            bytes.extend_from_slice(name.as_bytes());
+            bytes.push(0);
+            bytes.extend_from_slice(format!("{}\n", b.len()).as_bytes());
+            bytes.extend_from_slice(&b);
+        }
+        Ok(Input {
+            path: dir.to_path_buf(),
+            bytes,
+        })
+    }
+
+    /// The files of an input [`Input::read_dir`] made, each named by its own path.
+    pub fn parts(&self) -> Result<Vec<Input>> {
+        let bad = || Error::data("not a directory's files as read_dir joins them").file(&self.path);
+        let mut out = vec![];
+        let mut rest = self.bytes.as_slice();
+        while !rest.is_empty() {
+            let nul = rest.iter().position(|&b| b == 0).ok_or_else(bad)?;
+            let name = String::from_utf8_lossy(&rest[..nul]).into_owned();
+            let after = &rest[nul + 1..];
+            let nl = after.iter().position(|&b| b == b'\n').ok_or_else(bad)?;
+            let len: usize = std::str::from_utf8(&after[..nl])
+                .ok()
+                .and_then(|x| x.parse().ok())
+                .ok_or_else(bad)?;
+            let body = after.get(nl + 1..nl + 1 + len).ok_or_else(bad)?;
+            out.push(Input {
+                path: self.path.join(name),
+                bytes: body.to_vec(),
+            });
+            rest = &after[nl + 1 + len..];
+        }
+        Ok(out)
+    }
 }
 
 /// A table as Parquet bytes (zstd; deterministic: same table, same bytes).
