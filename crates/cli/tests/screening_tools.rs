@@ -356,25 +356,42 @@ fn an_asreview_export_made_by_asreview_gives_the_reviews_prisma_counts() {
 /// Covidence's stage exports of the decisions (SYNTHETIC files, written here in the format
 /// public scripts that parse real Covidence exports read: the reference-export columns, the
 /// stage in the file name, `Exclusion reason: …` in the excluded export's Notes): the
-/// title/abstract exclusions in `irrelevant`, the inclusions in `select` but one in `excluded`
-/// (at full text, with its reason), and an empty `screen` export (nothing awaits).
+/// title/abstract exclusions in `irrelevant`; the inclusions by the review's full-text log in
+/// `included` (its study in `Study`) or `excluded` (its reason), or `select` when not assessed;
+/// and an empty `screen` export (nothing awaits).
 fn covidence(dir: &Path, recs: &BTreeMap<String, (String, String, String)>) {
     std::fs::create_dir_all(dir).unwrap();
     let head = "Title,Authors,Abstract,Published Year,Published Month,Journal,Volume,Issue,Pages,Accession Number,DOI,Ref,Covidence #,Study,Notes,Tags\n";
-    let mut files: BTreeMap<&str, String> = ["irrelevant", "select", "excluded", "screen"]
-        .into_iter()
-        .map(|s| (s, head.to_string()))
-        .collect();
-    let mut one_excluded = false;
+    let mut files: BTreeMap<&str, String> =
+        ["irrelevant", "select", "included", "excluded", "screen"]
+            .into_iter()
+            .map(|s| (s, head.to_string()))
+            .collect();
+    let ft: BTreeMap<String, (String, String, String)> =
+        csv_rows(&repo().join("data/il1-covid19/screening/full_text.csv"))
+            .into_iter()
+            .map(|r| {
+                let v = (
+                    r["decision"].clone(),
+                    r["reason"].clone(),
+                    r["study_id"].clone(),
+                );
+                (r["record_id"].clone(), v)
+            })
+            .collect();
     for (k, (id, fin, _)) in native_log().iter().enumerate() {
         let (title, doi, abs) = &recs[id];
-        let (stage, notes) = match fin.as_str() {
-            "exclude" => ("irrelevant", ""),
-            _ if !one_excluded => {
-                one_excluded = true;
-                ("excluded", "Exclusion reason: Wrong comparator; ")
+        let (stage, study, notes) = match (fin.as_str(), ft.get(id)) {
+            ("exclude", _) => ("irrelevant", String::new(), String::new()),
+            (_, Some((d, _, study))) if d == "include" => {
+                ("included", study.clone(), String::new())
             }
-            _ => ("select", ""),
+            (_, Some((_, reason, _))) => (
+                "excluded",
+                String::new(),
+                format!("Exclusion reason: {reason}; "),
+            ),
+            (_, None) => ("select", String::new(), String::new()),
         };
         // a PubMed record's accession number is its PMID (left out where another database's
         // record, not a duplicate in this review's data, has the same number)
@@ -388,12 +405,13 @@ fn covidence(dir: &Path, recs: &BTreeMap<String, (String, String, String)>) {
             })
             .unwrap_or("");
         files.get_mut(stage).unwrap().push_str(&format!(
-            "{},,{},2021,,,,,,{acc},{},,#{},Study {k},{},\n",
+            "{},,{},2021,,,,,,{acc},{},,#{},{},{},\n",
             quote(title),
             quote(abs),
             quote(doi),
             100 + k,
-            quote(notes)
+            quote(&study),
+            quote(&notes)
         ));
     }
     for (stage, text) in files {
@@ -428,13 +446,67 @@ fn covidence_exports_give_the_reviews_prisma_counts() {
     assert_eq!(
         reasons
             .iter()
-            .filter(|r| r.contains("excluded at full text: Wrong comparator"))
+            .filter(|r| r.contains("excluded at full text: "))
             .count(),
-        1
+        4
     );
+    // the full-text decisions from the same exports: the same PRISMA counts and results
+    let text = std::fs::read_to_string(&cfg).unwrap();
+    let old = format!(
+        "full_text = \"{}/data/il1-covid19/screening/full_text.csv\"",
+        repo().display()
+    );
+    assert!(text.contains(&old));
+    let both = d.join("covidence_ft.toml");
+    let new = format!(
+        "full_text = \"{}\"\nfull_text_format = \"covidence\"",
+        exports.display()
+    );
+    std::fs::write(&both, text.replace(&old, &new)).unwrap();
+    let o = run(&d, &both, "ft");
+    assert!(o.status.success(), "{}", String::from_utf8_lossy(&o.stderr));
+    assert_eq!(prisma, outcome(&d.join("ft/il1-covid19")).0);
+    let results = |o: &str| std::fs::read(d.join(o).join("il1-covid19/results.csv")).unwrap();
+    assert_eq!(results("a"), results("ft"));
+    // a full-text exclusion without its reason, an inclusion without its study
+    let excluded = exports.join("review_4242_excluded_csv_20220925.csv");
+    let included = exports.join("review_4242_included_csv_20220925.csv");
+    for (file, from, to, says) in [
+        (
+            &excluded,
+            "Exclusion reason: ",
+            "",
+            "excluded_csv_20220925.csv:2: Notes: an exclusion needs a reason",
+        ),
+        (
+            &included,
+            ",#",
+            ",#",
+            "included_csv_20220925.csv:2: Study: an included report needs its study",
+        ),
+    ] {
+        let good = std::fs::read_to_string(file).unwrap();
+        let mut lines: Vec<String> = good.lines().map(String::from).collect();
+        if from == to {
+            // empty the first row's Study cell (the field after Covidence #)
+            let row = &lines[1];
+            let at = row.find(",#").unwrap();
+            let study_start = at + row[at + 1..].find(',').unwrap() + 2;
+            let study_end = study_start + row[study_start..].find(",\"").unwrap();
+            lines[1] = format!("{}{}", &row[..study_start], &row[study_end..]);
+        } else {
+            lines[1] = lines[1].replacen(from, to, 1).replace("\"; \"", "\"\"");
+        }
+        std::fs::write(file, lines.join("\n") + "\n").unwrap();
+        let o = run(&d, &both, "bad_ft");
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!(o.status.code(), Some(1), "{err}");
+        assert!(err.contains(says), "{says}\n{err}");
+        assert!(!d.join("bad_ft/il1-covid19").exists());
+        std::fs::write(file, good).unwrap();
+    }
     // a record in two stages' exports, named at both; a file that names no stage
-    let select = exports.join("review_4242_select_csv_20220925.csv");
-    let text = std::fs::read_to_string(&select).unwrap();
+    let text = std::fs::read_to_string(&included).unwrap();
     let row = text.lines().nth(1).unwrap().to_string();
     let irrelevant = exports.join("review_4242_irrelevant_csv_20220925.csv");
     let mut irr = std::fs::read_to_string(&irrelevant).unwrap();
@@ -444,18 +516,13 @@ fn covidence_exports_give_the_reviews_prisma_counts() {
     let o = run(&d, &cfg, "c");
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains(&format!(
-            "review_4242_select_csv_20220925.csv:2: title: the same record as {}:{}",
-            irrelevant.display(),
-            n_irr + 1
-        )) || err.contains(&format!(
-            "review_4242_irrelevant_csv_20220925.csv:{}: title: the same record as {}:2",
-            n_irr + 1,
-            select.display()
-        )),
-        "{err}"
+    // the stages' files are read in name order: `included` before `irrelevant`
+    let says = format!(
+        "review_4242_irrelevant_csv_20220925.csv:{}: title: the same record as {}:2",
+        n_irr + 1,
+        included.display()
     );
+    assert!(err.contains(&says), "{says}\n{err}");
     assert!(!d.join("c/il1-covid19").exists());
     std::fs::write(&irrelevant, irr.replace(&format!("{row}\n"), "")).unwrap();
     std::fs::write(exports.join("references.csv"), "Title,Covidence #\n").unwrap();
@@ -468,7 +535,7 @@ fn covidence_exports_give_the_reviews_prisma_counts() {
     );
     assert!(!d.join("e/il1-covid19").exists());
     // the Covidence format wants the directory of exports
-    let file_cfg = config(&d, "cov_file", Some((&select, "covidence")));
+    let file_cfg = config(&d, "cov_file", Some((&included, "covidence")));
     let o = run(&d, &file_cfg, "f");
     let err = String::from_utf8_lossy(&o.stderr);
     assert_eq!(o.status.code(), Some(1), "{err}");

@@ -192,16 +192,20 @@ pub fn screen(
     ta_log: &Input,
     ta_format: screening::TaFormat,
     ft_log: &Input,
+    ft_format: screening::TaFormat,
 ) -> Result<Screened> {
     let cluster_of_id = |id: &str| all.find_id(id).map(|g| all.cluster_of(g));
+    // the search records by identifier, built only for a tool's export
+    let ix = std::cell::OnceCell::new();
+    let ix = || ix.get_or_init(|| crate::tool_match::ToolIndex::new(all));
     let ta = match ta_format {
         screening::TaFormat::Metapipe => screening::title_abstract(ta_log, &cluster_of_id)?,
-        f => {
-            let ix = crate::tool_match::ToolIndex::new(all);
-            screening::title_abstract_tool(ta_log, f, &|r| ix.find(r))?
-        }
+        f => screening::title_abstract_tool(ta_log, f, &|r| ix().find(r))?,
     };
-    let ft = screening::full_text(ft_log, &cluster_of_id, &ta)?;
+    let ft = match ft_format {
+        screening::TaFormat::Covidence => crate::tool_match::full_text_tool(ft_log, ix(), &ta)?,
+        _ => screening::full_text(ft_log, &cluster_of_id, &ta)?,
+    };
     let mut per_db: Vec<(String, usize)> = vec![];
     for (db, n) in rounds.iter().flat_map(|r| &r.per_database) {
         match per_db.iter_mut().find(|(x, _)| x == db) {

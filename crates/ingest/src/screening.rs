@@ -68,8 +68,9 @@ pub struct FtDecision {
 use metapipe_tables::sheet::each_row;
 
 /// The format of a title/abstract log: metapipe's own, or a screening tool's export.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TaFormat {
+    #[default]
     Metapipe,
     Rayyan,
     Asreview,

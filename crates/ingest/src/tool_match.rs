@@ -85,3 +85,65 @@ impl<'a> ToolIndex<'a> {
         ))
     }
 }
+
+use crate::screening::{FtDecision, TaDecision, Verdict};
+use metapipe_tables::io::Input;
+use metapipe_tables::Error;
+
+/// Full-text decisions from a tool's export (Covidence's included and excluded stages, the
+/// files of `input`, a directory): each row matched as its title/abstract decision is, and
+/// included at title/abstract; an exclusion needs its reason (`Notes`), an inclusion its study
+/// (`Study`). The rows of the other stages carry no full-text decision.
+pub fn full_text_tool(
+    input: &Input,
+    ix: &ToolIndex,
+    ta: &[TaDecision],
+) -> metapipe_tables::Result<Vec<FtDecision>> {
+    let rows = metapipe_interop::screening::covidence(&input.parts()?)?;
+    let mut seen: HashMap<usize, usize> = HashMap::new();
+    let mut out = vec![];
+    for row in &rows {
+        let Some(ft) = &row.full_text else { continue };
+        let file = row.file.clone().unwrap_or_else(|| input.path.clone());
+        let at = |f: &str, m: String| {
+            Error::data(m)
+                .file(&file)
+                .line(row.line)
+                .field(f.to_string())
+        };
+        let (cluster, record_id) = ix.find(row).map_err(|m| at("title", m))?;
+        let included_before = ta
+            .iter()
+            .any(|d| d.cluster == cluster && d.decision == Verdict::Include);
+        if !included_before {
+            let m = format!("record {record_id:?} was not included at title/abstract");
+            return Err(at("title", m));
+        }
+        if seen.insert(cluster, row.line).is_some() {
+            return Err(at("title", format!("record {record_id:?} assessed twice")));
+        }
+        if !ft.include && ft.reason.is_none() {
+            let m = "an exclusion needs a reason (\"Exclusion reason: …\")".to_string();
+            return Err(at("Notes", m));
+        }
+        if ft.include && ft.study.is_none() {
+            return Err(at(
+                "Study",
+                "an included report needs its study".to_string(),
+            ));
+        }
+        out.push(FtDecision {
+            cluster,
+            record_id,
+            decision: if ft.include {
+                Verdict::Include
+            } else {
+                Verdict::Exclude
+            },
+            reason: ft.reason.clone(),
+            study_id: ft.study.clone(),
+        });
+    }
+    out.sort_by_key(|d| d.cluster);
+    Ok(out)
+}

@@ -49,6 +49,18 @@ pub struct ToolRow {
     pub votes: Vec<(String, Vote)>,
     pub reasons: Vec<String>,
     pub labels: Vec<String>,
+    /// the full-text decision the export carries (Covidence's included and excluded stages)
+    pub full_text: Option<FullText>,
+}
+
+/// A full-text decision in a tool's export.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct FullText {
+    pub include: bool,
+    /// the exclusion reason (Covidence: `Exclusion reason: …` in Notes)
+    pub reason: Option<String>,
+    /// the study an included report belongs to (Covidence's `Study` column)
+    pub study: Option<String>,
 }
 
 /// The first of `names` the sheet has, as the row's value.
@@ -158,8 +170,20 @@ pub fn covidence(parts: &[Input]) -> Result<Vec<ToolRow>> {
                     true => "excluded at full text".to_string(),
                     false => format!("excluded at full text: {}", why.join(", ")),
                 });
+                t.full_text = Some(FullText {
+                    include: false,
+                    reason: (!why.is_empty()).then(|| why.join(", ")),
+                    study: None,
+                });
             } else if stage != "irrelevant" && stage != "screen" {
                 t.labels.push(format!("full text: {stage}"));
+            }
+            if stage == "included" {
+                t.full_text = Some(FullText {
+                    include: true,
+                    reason: None,
+                    study: r.get("Study").map(str::to_string),
+                });
             }
             t.labels.extend(list(r.get("Tags").unwrap_or("")));
             out.push(t);
@@ -414,7 +438,16 @@ mod tests {
             rows[0].file.as_deref(),
             Some(dir.join("review_1_excluded_csv.csv").as_path())
         );
+        assert_eq!(
+            rows[0].full_text,
+            Some(FullText {
+                include: false,
+                reason: Some("Wrong comparator".into()),
+                study: None
+            })
+        );
         assert_eq!(rows[1].votes, vec![("Covidence".into(), Vote::Exclude)]);
+        assert_eq!(rows[1].full_text, None);
         assert_eq!(rows[1].pmid, None);
         assert_eq!(rows[1].labels, vec!["Covidence 13", "tagA"]);
     }

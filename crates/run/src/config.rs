@@ -117,12 +117,24 @@ pub struct ScreeningCfg {
     /// matched to the search records by DOI, PMID or title)
     #[serde(default)]
     pub title_abstract_format: Option<String>,
+    /// the full-text log's format: `metapipe` (default) or `covidence` (the directory of its
+    /// stage exports: the included and excluded stages are the full-text decisions)
+    #[serde(default)]
+    pub full_text_format: Option<String>,
 }
 
 impl ScreeningCfg {
     /// The title/abstract log's format (checked when the config loads).
     pub fn ta_format(&self) -> metapipe_ingest::screening::TaFormat {
         self.title_abstract_format
+            .as_deref()
+            .and_then(metapipe_ingest::screening::TaFormat::parse)
+            .unwrap_or(metapipe_ingest::screening::TaFormat::Metapipe)
+    }
+
+    /// The full-text log's format (checked when the config loads: metapipe or covidence).
+    pub fn ft_format(&self) -> metapipe_ingest::screening::TaFormat {
+        self.full_text_format
             .as_deref()
             .and_then(metapipe_ingest::screening::TaFormat::parse)
             .unwrap_or(metapipe_ingest::screening::TaFormat::Metapipe)

@@ -67,7 +67,13 @@ impl Inputs {
                         }
                         _ => Input::read(&s.title_abstract)?,
                     };
-                    Ok::<_, Error>((ta, Input::read(&s.full_text)?))
+                    let ft = match s.ft_format() {
+                        metapipe_ingest::screening::TaFormat::Covidence => {
+                            Input::read_dir(&s.full_text)?
+                        }
+                        _ => Input::read(&s.full_text)?,
+                    };
+                    Ok::<_, Error>((ta, ft))
                 })
                 .transpose()?,
             studies: Input::read(&cfg.extraction.studies)?,

@@ -60,17 +60,52 @@ impl Bad {
 impl Config {
     /// Every check but the studies sheet's columns, in order; resolves the input paths against
     /// `base` (the config's directory).
+    /// The screening logs' formats checked; whether each log is a directory (Covidence).
+    fn screening_formats(&self) -> Result<(bool, bool), Bad> {
+        use metapipe_ingest::screening::TaFormat;
+        let Some(s) = &self.screening else {
+            return Ok((false, false));
+        };
+        if let Some(f) = s.title_abstract_format.as_deref() {
+            if TaFormat::parse(f).is_none() {
+                return bad(
+                    "screening.title_abstract_format",
+                    format!(
+                        "{f:?}: expected \"metapipe\", \"rayyan\", \"asreview\" or \"covidence\""
+                    ),
+                );
+            }
+        }
+        if let Some(f) = s.full_text_format.as_deref() {
+            if !matches!(
+                TaFormat::parse(f),
+                Some(TaFormat::Metapipe | TaFormat::Covidence)
+            ) {
+                return bad(
+                    "screening.full_text_format",
+                    format!("{f:?}: expected \"metapipe\" or \"covidence\""),
+                );
+            }
+        }
+        Ok((
+            s.ta_format() == TaFormat::Covidence,
+            s.ft_format() == TaFormat::Covidence,
+        ))
+    }
+
     pub(crate) fn check(&mut self, base: &Path) -> Result<(), Bad> {
         if let Some((key, msg)) = self.prisma.as_ref().and_then(prisma_problem) {
             return bad(&format!("prisma.{key}"), msg);
         }
-        let ta_dir = self
-            .screening
-            .as_ref()
-            .is_some_and(|s| s.ta_format() == metapipe_ingest::screening::TaFormat::Covidence);
+        let dirs = self.screening_formats()?;
         for (field, f) in self.files() {
             *f = resolve(base, f);
-            if ta_dir && field == "screening.title_abstract" {
+            let dir = match field {
+                "screening.title_abstract" => dirs.0,
+                "screening.full_text" => dirs.1,
+                _ => false,
+            };
+            if dir {
                 if !f.is_dir() {
                     let m = "directory not found (Covidence's exports: one CSV per stage)";
                     return bad(field, format!("{m}: {}", f.display()));
@@ -80,20 +115,6 @@ impl Config {
             // a workbook's worksheet is named after a `#` (book.xlsx#Sheet)
             if !metapipe_tables::sheet::split_workbook(f).0.is_file() {
                 return bad(field, format!("file not found: {}", f.display()));
-            }
-        }
-        if let Some(f) = self
-            .screening
-            .as_ref()
-            .and_then(|s| s.title_abstract_format.as_deref())
-        {
-            if metapipe_ingest::screening::TaFormat::parse(f).is_none() {
-                return bad(
-                    "screening.title_abstract_format",
-                    format!(
-                        "{f:?}: expected \"metapipe\", \"rayyan\", \"asreview\" or \"covidence\""
-                    ),
-                );
             }
         }
         let mut dbs = std::collections::BTreeSet::new();

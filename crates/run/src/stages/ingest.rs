@@ -40,10 +40,10 @@ pub(crate) fn ingest_stages(
         return Ok((None, cache.key("prisma")));
     };
     let (all, rounds, round_keys) = search_rounds(cfg, inputs, st, cache)?;
-    let ta_format = cfg
+    let (ta_format, ft_format) = cfg
         .screening
         .as_ref()
-        .map_or(ingest::screening::TaFormat::Metapipe, |s| s.ta_format());
+        .map_or(Default::default(), |s| (s.ta_format(), s.ft_format()));
     // the screening logs over every round's clusters
     let mut scr_in = vec![(
         "search rounds".to_string(),
@@ -55,7 +55,10 @@ pub(crate) fn ingest_stages(
             cache.input_hash(&ta.path, || Ok(ta))?,
         ),
         (
-            "full-text log".to_string(),
+            match ft_format {
+                ingest::screening::TaFormat::Metapipe => "full-text log".to_string(),
+                f => format!("full-text log ({})", f.name()),
+            },
             cache.input_hash(&ft.path, || Ok(ft))?,
         ),
     ]);
@@ -64,7 +67,7 @@ pub(crate) fn ingest_stages(
         if let Some(s) = screened.get() {
             return Ok(s);
         }
-        let s = ingest::screen(&rounds, &all, ta, ta_format, ft)?;
+        let s = ingest::screen(&rounds, &all, ta, ta_format, ft, ft_format)?;
         Ok(screened.get_or_init(|| s))
     };
     let value: ScreeningValue = cache.stage(st, "screening", scr_in, || {
