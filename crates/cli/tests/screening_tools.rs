@@ -295,10 +295,7 @@ fn tool_decisions_that_cannot_be_placed_are_errors() {
     for (i, (text, says)) in cases.iter().enumerate() {
         std::fs::write(&p, text).unwrap();
         let o = run(&d, &cfg, &format!("o{i}"));
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(1), "{err}");
-        assert!(err.contains(says.as_str()), "{says}\n{err}");
-        assert!(!d.join(format!("o{i}/il1-covid19")).exists());
+        fails(&o, &[says], &d.join(format!("o{i}/il1-covid19")));
     }
 }
 
@@ -499,10 +496,7 @@ fn covidence_exports_give_the_reviews_prisma_counts() {
         }
         std::fs::write(file, lines.join("\n") + "\n").unwrap();
         let o = run(&d, &both, "bad_ft");
-        let err = String::from_utf8_lossy(&o.stderr);
-        assert_eq!(o.status.code(), Some(1), "{err}");
-        assert!(err.contains(says), "{says}\n{err}");
-        assert!(!d.join("bad_ft/il1-covid19").exists());
+        fails(&o, &[says], &d.join("bad_ft/il1-covid19"));
         std::fs::write(file, good).unwrap();
     }
     // a record in two stages' exports, named at both; a file that names no stage
@@ -514,30 +508,20 @@ fn covidence_exports_give_the_reviews_prisma_counts() {
     irr.push_str(&format!("{row}\n"));
     std::fs::write(&irrelevant, &irr).unwrap();
     let o = run(&d, &cfg, "c");
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1), "{err}");
     // the stages' files are read in name order: `included` before `irrelevant`
     let says = format!(
         "review_4242_irrelevant_csv_20220925.csv:{}: title: the same record as {}:2",
         n_irr + 1,
         included.display()
     );
-    assert!(err.contains(&says), "{says}\n{err}");
-    assert!(!d.join("c/il1-covid19").exists());
+    fails(&o, &[&says], &d.join("c/il1-covid19"));
     std::fs::write(&irrelevant, irr.replace(&format!("{row}\n"), "")).unwrap();
     std::fs::write(exports.join("references.csv"), "Title,Covidence #\n").unwrap();
     let o = run(&d, &cfg, "e");
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(
-        err.contains("references.csv") && err.contains("must name one Covidence stage"),
-        "{err}"
-    );
-    assert!(!d.join("e/il1-covid19").exists());
+    let says = ["references.csv", "must name one Covidence stage"];
+    fails(&o, &says, &d.join("e/il1-covid19"));
     // the Covidence format wants the directory of exports
     let file_cfg = config(&d, "cov_file", Some((&included, "covidence")));
     let o = run(&d, &file_cfg, "f");
-    let err = String::from_utf8_lossy(&o.stderr);
-    assert_eq!(o.status.code(), Some(1), "{err}");
-    assert!(err.contains("directory not found"), "{err}");
+    fails(&o, &["directory not found"], &d.join("f/il1-covid19"));
 }

@@ -155,35 +155,40 @@ pub fn covidence(parts: &[Input]) -> Result<Vec<ToolRow>> {
                 t.labels
                     .push(format!("Covidence {}", n.trim_start_matches('#')));
             }
-            if stage == "excluded" {
-                let why = r.get("Notes").unwrap_or("");
-                let why = why
-                    .split(';')
-                    .filter_map(|p| {
-                        let p = p.trim();
-                        let l = p.to_lowercase();
-                        l.starts_with("exclusion reason:")
-                            .then(|| p["exclusion reason:".len()..].trim().to_string())
-                    })
-                    .collect::<Vec<_>>();
-                t.labels.push(match why.is_empty() {
-                    true => "excluded at full text".to_string(),
-                    false => format!("excluded at full text: {}", why.join(", ")),
-                });
-                t.full_text = Some(FullText {
-                    include: false,
-                    reason: (!why.is_empty()).then(|| why.join(", ")),
-                    study: None,
-                });
-            } else if stage != "irrelevant" && stage != "screen" {
-                t.labels.push(format!("full text: {stage}"));
-            }
-            if stage == "included" {
-                t.full_text = Some(FullText {
-                    include: true,
-                    reason: None,
-                    study: r.get("Study").map(str::to_string),
-                });
+            match stage {
+                "excluded" => {
+                    const PREFIX: &str = "exclusion reason:";
+                    let why: Vec<&str> = r
+                        .get("Notes")
+                        .unwrap_or("")
+                        .split(';')
+                        .map(str::trim)
+                        .filter(|p| {
+                            p.get(..PREFIX.len())
+                                .is_some_and(|h| h.eq_ignore_ascii_case(PREFIX))
+                        })
+                        .map(|p| p[PREFIX.len()..].trim())
+                        .collect();
+                    let reason = (!why.is_empty()).then(|| why.join(", "));
+                    t.labels.push(match &reason {
+                        None => "excluded at full text".to_string(),
+                        Some(r) => format!("excluded at full text: {r}"),
+                    });
+                    t.full_text = Some(FullText {
+                        include: false,
+                        reason,
+                        study: None,
+                    });
+                }
+                "select" | "included" => {
+                    t.labels.push(format!("full text: {stage}"));
+                    t.full_text = (stage == "included").then(|| FullText {
+                        include: true,
+                        reason: None,
+                        study: r.get("Study").map(str::to_string),
+                    });
+                }
+                _ => {}
             }
             t.labels.extend(list(r.get("Tags").unwrap_or("")));
             out.push(t);

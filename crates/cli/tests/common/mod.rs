@@ -39,6 +39,17 @@ pub fn ok(o: &Output) {
     );
 }
 
+/// A run that stops on bad input: exit 1, every one of `says` in its error, and no output for
+/// the review under `out` (nothing written in part).
+pub fn fails(o: &Output, says: &[&str], out: &Path) {
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    for s in says {
+        assert!(err.contains(s), "{s}\n{err}");
+    }
+    assert!(!out.exists(), "{} exists", out.display());
+}
+
 /// A CSV file's rows, each by column name.
 pub fn csv_rows(p: &Path) -> Vec<BTreeMap<String, String>> {
     let mut r = csv::Reader::from_path(p).unwrap_or_else(|e| panic!("{}: {e}", p.display()));
