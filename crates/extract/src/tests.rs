@@ -1,4 +1,5 @@
 use super::*;
+use metapipe_meta::conversions::SdMethod;
 
 fn tmp(name: &str, body: &str) -> Input {
     Input {
@@ -208,6 +209,30 @@ fn reported_statistics_are_converted_and_recorded() {
         !d.get(1).unwrap().contains("mean_treat"),
         "a reported mean is not derived"
     );
+}
+
+/// `sd_from_median = "wan2014_tables"`: Wan et al.'s own Table 1 (ξ(10) = 3.078) and Table 2
+/// (n 50 read at Q = 13: η = 1.313), recorded as such in the derivation.
+#[test]
+fn wan_2014_tables_give_the_papers_divisors() {
+    let st = tmp("s.csv", "study_id,label,n_treat,n_ctrl\na,A,50,10\n");
+    let oc = tmp(
+        "o.csv",
+        "study_id,outcome,median_treat,q1_treat,q3_treat,median_ctrl,min_ctrl,max_ctrl,source\n\
+         a,los,5,4,7,6,2,10,paper\n",
+    );
+    let outs = [("los".to_string(), OutcomeKind::Continuous)];
+    let mut sp = spec(&[], None, &outs);
+    sp.conversions.sd = SdMethod::parse("wan2014_tables").unwrap();
+    let ex = extract(&st, None, &oc, &sp).unwrap();
+    let od = &ex.outcome_data;
+    assert!((od.float("sd_treat").get(0).unwrap() - 3.0 / 1.313).abs() < 1e-12);
+    assert!((od.float("sd_ctrl").get(0).unwrap() - 8.0 / 3.078).abs() < 1e-12);
+    assert!(od
+        .str("derivation")
+        .get(0)
+        .unwrap()
+        .contains("wan2014_tables"));
 }
 
 /// Each impossible reported statistic is an error at its file, line and column.

@@ -26,8 +26,13 @@ pub enum SdMethod {
     /// Shi et al. (2020): Wan's for the range or the IQR alone, an optimal weighting of both
     #[default]
     Shi2020,
-    /// Wan et al. (2014)
+    /// Wan et al. (2014), ξ(n) and η(n) by Blom's formula for every n (as metafor's
+    /// `conv.fivenum`)
     Wan2014,
+    /// Wan et al. (2014) as the paper tabulates ξ(n) and η(n) for small samples (its Tables 1
+    /// and 2: n ≤ 50 for the range, n ≤ 201 for the IQR), Blom's formula beyond — as R's meta
+    /// package computes it
+    Wan2014Tables,
     /// Hozo et al. (2005): from the range only
     Hozo2005,
 }
@@ -52,11 +57,18 @@ impl MeanMethod {
 }
 
 impl SdMethod {
-    pub const NAMES: &'static str = "shi2020, wan2014 or hozo2005";
+    pub const NAMES: &'static str = "shi2020, wan2014, wan2014_tables or hozo2005";
+    pub const ALL: [SdMethod; 4] = [
+        SdMethod::Shi2020,
+        SdMethod::Wan2014,
+        SdMethod::Wan2014Tables,
+        SdMethod::Hozo2005,
+    ];
     pub fn parse(s: &str) -> Option<SdMethod> {
         Some(match s {
             "shi2020" => SdMethod::Shi2020,
             "wan2014" => SdMethod::Wan2014,
+            "wan2014_tables" => SdMethod::Wan2014Tables,
             "hozo2005" => SdMethod::Hozo2005,
             _ => return None,
         })
@@ -65,6 +77,7 @@ impl SdMethod {
         match self {
             SdMethod::Shi2020 => "shi2020",
             SdMethod::Wan2014 => "wan2014",
+            SdMethod::Wan2014Tables => "wan2014_tables",
             SdMethod::Hozo2005 => "hozo2005",
         }
     }
@@ -102,6 +115,42 @@ fn xi(n: f64) -> f64 {
 /// η(n) = 2Φ⁻¹((0.75n − 0.125)/(n + 0.25)): the expected IQR of n standard normals.
 fn eta(n: f64) -> f64 {
     2.0 * qnorm((0.75 * n - 0.125) / (n + 0.25))
+}
+
+/// Wan et al. (2014), Table 1: ξ(n) for n = 1..50 — the expected range of n standard normals
+/// to three decimals (checked by numerical integration in `conversions.R`).
+const WAN_TABLE1: [f64; 50] = [
+    0.000, 1.128, 1.693, 2.059, 2.326, 2.534, 2.704, 2.847, 2.970, 3.078, 3.173, 3.259, 3.336,
+    3.407, 3.472, 3.532, 3.588, 3.640, 3.689, 3.735, 3.778, 3.819, 3.858, 3.895, 3.931, 3.964,
+    3.997, 4.027, 4.057, 4.086, 4.113, 4.139, 4.165, 4.189, 4.213, 4.236, 4.259, 4.280, 4.301,
+    4.322, 4.341, 4.361, 4.379, 4.398, 4.415, 4.433, 4.450, 4.466, 4.482, 4.498,
+];
+
+/// Wan et al. (2014), Table 2: η(n) for n = 4Q + 1, Q = 1..50 — the expected IQR of n standard
+/// normals to three decimals (checked likewise).
+const WAN_TABLE2: [f64; 50] = [
+    0.990, 1.144, 1.206, 1.239, 1.260, 1.274, 1.284, 1.292, 1.298, 1.303, 1.307, 1.311, 1.313,
+    1.316, 1.318, 1.320, 1.322, 1.323, 1.324, 1.326, 1.327, 1.328, 1.329, 1.330, 1.330, 1.331,
+    1.332, 1.332, 1.333, 1.333, 1.334, 1.334, 1.335, 1.335, 1.336, 1.336, 1.336, 1.337, 1.337,
+    1.337, 1.338, 1.338, 1.338, 1.338, 1.339, 1.339, 1.339, 1.339, 1.339, 1.340,
+];
+
+/// ξ(n) from Table 1 for n ≤ 50 (indexed as R indexes, by the whole part of n), else Blom's.
+fn xi_tables(n: f64) -> f64 {
+    if n <= 50.0 {
+        WAN_TABLE1[n as usize - 1]
+    } else {
+        xi(n)
+    }
+}
+
+/// η(n) from Table 2 for n ≤ 201 (Q = ⌈(n − 1)/4⌉, as R's meta reads the table), else Blom's.
+fn eta_tables(n: f64) -> f64 {
+    if n <= 201.0 {
+        WAN_TABLE2[(0.25 * (n - 1.0)).ceil() as usize - 1]
+    } else {
+        eta(n)
+    }
 }
 
 impl FiveNum {
@@ -200,6 +249,11 @@ impl FiveNum {
                 } else {
                     (b - a) / 6.0
                 }
+            }
+            (SdMethod::Wan2014Tables, Scenario::S1 { a, b }) => (b - a) / xi_tables(n),
+            (SdMethod::Wan2014Tables, Scenario::S2 { q1, q3 }) => (q3 - q1) / eta_tables(n),
+            (SdMethod::Wan2014Tables, Scenario::S3 { a, q1, q3, b }) => {
+                ((b - a) / xi_tables(n) + (q3 - q1) / eta_tables(n)) / 2.0
             }
             (_, Scenario::S1 { a, b }) => (b - a) / xi(n),
             (_, Scenario::S2 { q1, q3 }) => (q3 - q1) / eta(n),
