@@ -3,7 +3,7 @@
 
 use metapipe_tables::io::Input;
 use metapipe_tables::{Error, Result};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Verdict {
@@ -63,6 +63,64 @@ pub struct FtDecision {
     pub decision: Verdict,
     pub reason: Option<String>,
     pub study_id: Option<String>,
+}
+
+/// How a file names what a full-text decision's checks look at: the record, the exclusion's
+/// reason (with how to give one) and the inclusion's study.
+pub(crate) struct FtFields {
+    pub record: &'static str,
+    pub reason: &'static str,
+    pub reason_hint: &'static str,
+    pub study: &'static str,
+}
+
+/// The checks every full-text decision passes, from metapipe's log or a tool's export alike:
+/// its record was included at title/abstract and is assessed once; an exclusion has a reason,
+/// an inclusion its study.
+pub(crate) struct FtChecks {
+    sought: HashSet<usize>,
+    seen: HashSet<usize>,
+    fields: FtFields,
+}
+
+impl FtChecks {
+    pub fn new(ta: &[TaDecision], fields: FtFields) -> FtChecks {
+        let sought = ta
+            .iter()
+            .filter(|d| d.decision == Verdict::Include)
+            .map(|d| d.cluster)
+            .collect();
+        FtChecks {
+            sought,
+            seen: HashSet::new(),
+            fields,
+        }
+    }
+
+    /// The decision, or the field at fault and what is wrong with it.
+    pub fn check(
+        &mut self,
+        d: FtDecision,
+    ) -> std::result::Result<FtDecision, (&'static str, String)> {
+        let (f, id) = (&self.fields, &d.record_id);
+        if !self.sought.contains(&d.cluster) {
+            let m = format!("record {id:?} was not included at title/abstract");
+            return Err((f.record, m));
+        }
+        if !self.seen.insert(d.cluster) {
+            return Err((f.record, format!("record {id:?} assessed twice")));
+        }
+        match d.decision {
+            Verdict::Exclude if d.reason.is_none() => Err((
+                f.reason,
+                format!("an exclusion needs a reason{}", f.reason_hint),
+            )),
+            Verdict::Include if d.study_id.is_none() => {
+                Err((f.study, "an included report needs its study".into()))
+            }
+            _ => Ok(d),
+        }
+    }
 }
 
 use metapipe_tables::sheet::each_row;
@@ -276,72 +334,35 @@ pub fn full_text(
     ta: &[TaDecision],
 ) -> Result<Vec<FtDecision>> {
     let path = input.path.as_path();
-    let sought: BTreeMap<usize, ()> = ta
-        .iter()
-        .filter(|d| d.decision == Verdict::Include)
-        .map(|d| (d.cluster, ()))
-        .collect();
-    let mut seen = HashMap::new();
+    let fields = FtFields {
+        record: "record_id",
+        reason: "reason",
+        reason_hint: "",
+        study: "study_id",
+    };
+    let mut checks = FtChecks::new(ta, fields);
     let mut out = vec![];
     each_row(
         input,
         ["record_id", "decision", "reason", "study_id"],
         |[ci, cd, cr, cs], ln, r| {
             let get = |i: usize| r.get(i).map(str::trim).unwrap_or("");
+            let at = |f: &str, m: String| Error::data(m).file(path).line(ln).field(f.to_string());
             let id = get(ci);
-            let cluster = cluster_of_id(id).ok_or_else(|| {
-                Error::data(format!("unknown record {id:?}"))
-                    .file(path)
-                    .line(ln)
-                    .field("record_id")
-            })?;
-            if !sought.contains_key(&cluster) {
-                return Err(Error::data(format!(
-                    "record {id:?} was not included at title/abstract"
-                ))
-                .file(path)
-                .line(ln)
-                .field("record_id"));
-            }
-            if seen.insert(cluster, ln).is_some() {
-                return Err(Error::data(format!("record {id:?} assessed twice"))
-                    .file(path)
-                    .line(ln)
-                    .field("record_id"));
-            }
+            let cluster = cluster_of_id(id)
+                .ok_or_else(|| at("record_id", format!("unknown record {id:?}")))?;
             let decision = ft_verdict(get(cd)).ok_or_else(|| {
-                Error::data(format!(
-                    "{:?} is not include, exclude or not retrieved",
-                    get(cd)
-                ))
-                .file(path)
-                .line(ln)
-                .field("decision")
+                let m = format!("{:?} is not include, exclude or not retrieved", get(cd));
+                at("decision", m)
             })?;
-            let reason = Some(get(cr).to_string()).filter(|s| !s.is_empty());
-            let study_id = Some(get(cs).to_string()).filter(|s| !s.is_empty());
-            match decision {
-                Verdict::Exclude if reason.is_none() => {
-                    return Err(Error::data("an exclusion needs a reason")
-                        .file(path)
-                        .line(ln)
-                        .field("reason"))
-                }
-                Verdict::Include if study_id.is_none() => {
-                    return Err(Error::data("an included report needs a study_id")
-                        .file(path)
-                        .line(ln)
-                        .field("study_id"))
-                }
-                _ => {}
-            }
-            out.push(FtDecision {
+            let d = FtDecision {
                 cluster,
                 record_id: id.to_string(),
                 decision,
-                reason,
-                study_id,
-            });
+                reason: Some(get(cr).to_string()).filter(|s| !s.is_empty()),
+                study_id: Some(get(cs).to_string()).filter(|s| !s.is_empty()),
+            };
+            out.push(checks.check(d).map_err(|(f, m)| at(f, m))?);
             Ok(())
         },
     )?;

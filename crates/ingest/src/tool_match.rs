@@ -86,7 +86,7 @@ impl<'a> ToolIndex<'a> {
     }
 }
 
-use crate::screening::{FtDecision, TaDecision, Verdict};
+use crate::screening::{FtChecks, FtDecision, FtFields, TaDecision, Verdict};
 use metapipe_tables::io::Input;
 use metapipe_tables::Error;
 
@@ -100,7 +100,13 @@ pub fn full_text_tool(
     ta: &[TaDecision],
 ) -> metapipe_tables::Result<Vec<FtDecision>> {
     let rows = metapipe_interop::screening::covidence(&input.parts()?)?;
-    let mut seen: HashMap<usize, usize> = HashMap::new();
+    let fields = FtFields {
+        record: "title",
+        reason: "Notes",
+        reason_hint: " (\"Exclusion reason: …\")",
+        study: "Study",
+    };
+    let mut checks = FtChecks::new(ta, fields);
     let mut out = vec![];
     for row in &rows {
         let Some(ft) = &row.full_text else { continue };
@@ -112,27 +118,7 @@ pub fn full_text_tool(
                 .field(f.to_string())
         };
         let (cluster, record_id) = ix.find(row).map_err(|m| at("title", m))?;
-        let included_before = ta
-            .iter()
-            .any(|d| d.cluster == cluster && d.decision == Verdict::Include);
-        if !included_before {
-            let m = format!("record {record_id:?} was not included at title/abstract");
-            return Err(at("title", m));
-        }
-        if seen.insert(cluster, row.line).is_some() {
-            return Err(at("title", format!("record {record_id:?} assessed twice")));
-        }
-        if !ft.include && ft.reason.is_none() {
-            let m = "an exclusion needs a reason (\"Exclusion reason: …\")".to_string();
-            return Err(at("Notes", m));
-        }
-        if ft.include && ft.study.is_none() {
-            return Err(at(
-                "Study",
-                "an included report needs its study".to_string(),
-            ));
-        }
-        out.push(FtDecision {
+        let d = FtDecision {
             cluster,
             record_id,
             decision: if ft.include {
@@ -142,7 +128,8 @@ pub fn full_text_tool(
             },
             reason: ft.reason.clone(),
             study_id: ft.study.clone(),
-        });
+        };
+        out.push(checks.check(d).map_err(|(f, m)| at(f, m))?);
     }
     out.sort_by_key(|d| d.cluster);
     Ok(out)
