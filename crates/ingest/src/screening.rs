@@ -74,6 +74,25 @@ pub(crate) struct FtFields {
     pub study: &'static str,
 }
 
+impl FtFields {
+    /// metapipe's full-text log's columns
+    pub const LOG: FtFields = FtFields::new("record_id", "reason", "", "study_id");
+
+    pub const fn new(
+        record: &'static str,
+        reason: &'static str,
+        reason_hint: &'static str,
+        study: &'static str,
+    ) -> FtFields {
+        FtFields {
+            record,
+            reason,
+            reason_hint,
+            study,
+        }
+    }
+}
+
 /// The checks every full-text decision passes, from metapipe's log or a tool's export alike:
 /// its record was included at title/abstract and is assessed once; an exclusion has a reason,
 /// an inclusion its study.
@@ -334,13 +353,7 @@ pub fn full_text(
     ta: &[TaDecision],
 ) -> Result<Vec<FtDecision>> {
     let path = input.path.as_path();
-    let fields = FtFields {
-        record: "record_id",
-        reason: "reason",
-        reason_hint: "",
-        study: "study_id",
-    };
-    let mut checks = FtChecks::new(ta, fields);
+    let mut checks = FtChecks::new(ta, FtFields::LOG);
     let mut out = vec![];
     each_row(
         input,

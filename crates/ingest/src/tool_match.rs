@@ -100,13 +100,8 @@ pub fn full_text_tool(
     ta: &[TaDecision],
 ) -> metapipe_tables::Result<Vec<FtDecision>> {
     let rows = metapipe_interop::screening::covidence(&input.parts()?)?;
-    let fields = FtFields {
-        record: "title",
-        reason: "Notes",
-        reason_hint: " (\"Exclusion reason: …\")",
-        study: "Study",
-    };
-    let mut checks = FtChecks::new(ta, fields);
+    let hint = " (\"Exclusion reason: …\")";
+    let mut checks = FtChecks::new(ta, FtFields::new("title", "Notes", hint, "Study"));
     let mut out = vec![];
     for row in &rows {
         let Some(ft) = &row.full_text else { continue };
