@@ -188,8 +188,8 @@ fn any_text(c: &polars::prelude::Column, r: usize) -> String {
         Ok(AnyValue::Null) | Err(_) => String::new(),
         Ok(AnyValue::String(v)) => v.to_string(),
         Ok(AnyValue::StringOwned(v)) => v.to_string(),
-        // a number covariate that is whole (a year, a count) prints as one
-        Ok(AnyValue::Float64(v)) if v.fract() == 0.0 && v.abs() < 1e15 => format!("{v:.0}"),
+        // a covariate as the review typed it (a year 1948, not 1948.000)
+        Ok(AnyValue::Float64(v)) => crate::cells::typed_number(v),
         Ok(v) => v.to_string(),
     }
 }

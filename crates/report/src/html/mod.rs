@@ -86,6 +86,21 @@ pub(crate) fn filled_columns(t: &Table) -> Vec<&Column> {
 pub(crate) use crate::cells::{fl, it, s};
 
 pub(crate) fn table_html(t: &Table, cols: &[&str]) -> String {
+    table_html_with(t, cols, computed_number)
+}
+
+/// A computed number (an estimate, a weight): three decimals, or two significant figures in
+/// scientific notation when below 0.001.
+fn computed_number(x: f64) -> String {
+    if x.abs() < 0.001 && x != 0.0 {
+        format!("{x:.2e}")
+    } else {
+        format!("{x:.3}")
+    }
+}
+
+/// As [`table_html`], numbers written by `number`.
+fn table_html_with(t: &Table, cols: &[&str], number: fn(f64) -> String) -> String {
     let mut h = String::from("<table>\n<thead><tr>");
     for c in cols {
         h.push_str(&format!("<th>{}</th>", esc(c)));
@@ -95,15 +110,7 @@ pub(crate) fn table_html(t: &Table, cols: &[&str]) -> String {
         h.push_str("<tr>");
         for c in cols {
             let v = match t.df.column(c).map(|c| c.dtype().clone()) {
-                Ok(DataType::Float64) => fl(t, c, r)
-                    .map(|x| {
-                        if x.abs() < 0.001 && x != 0.0 {
-                            format!("{x:.2e}")
-                        } else {
-                            format!("{x:.3}")
-                        }
-                    })
-                    .unwrap_or_default(),
+                Ok(DataType::Float64) => fl(t, c, r).map(number).unwrap_or_default(),
                 Ok(DataType::Int64) => it(t, c, r).map(|x| x.to_string()).unwrap_or_default(),
                 Ok(DataType::Boolean) => t
                     .boolean(c)
@@ -354,7 +361,8 @@ fn characteristics(html: &mut String, studies: &Table) {
         .map(|c| c.name().as_str())
         .collect();
     html.push_str("<h2>Characteristics of included studies</h2>\n");
-    html.push_str(&table_html(studies, &cols));
+    // the studies sheet's numbers as the review typed them (a year 1948, not 1948.000)
+    html.push_str(&table_html_with(studies, &cols, crate::cells::typed_number));
 }
 
 /// The consistency search's and the audit's sections, and the PRISMA checklist.
