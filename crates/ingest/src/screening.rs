@@ -144,6 +144,19 @@ impl FtChecks {
 
 use metapipe_tables::sheet::each_row;
 
+/// The file a tool's row is in: its own (a directory's exports) or the input's.
+fn row_file(input: &Input, row: &ToolRow) -> std::path::PathBuf {
+    row.file.clone().unwrap_or_else(|| input.path.clone())
+}
+
+/// An error at a tool row's file, line and `field`.
+pub(crate) fn row_error(input: &Input, row: &ToolRow, field: &str, m: String) -> Error {
+    Error::data(m)
+        .file(row_file(input, row))
+        .line(row.line)
+        .field(field.to_string())
+}
+
 /// The format of a title/abstract log: metapipe's own, or a screening tool's export.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum TaFormat {
@@ -196,13 +209,8 @@ pub fn title_abstract_tool(
         ),
         TaFormat::Metapipe => unreachable!("metapipe's own log is read by title_abstract"),
     };
-    let file = |row: &ToolRow| row.file.clone().unwrap_or_else(|| input.path.clone());
-    let at = |row: &ToolRow, f: &str, m: String| {
-        Error::data(m)
-            .file(file(row))
-            .line(row.line)
-            .field(f.to_string())
-    };
+    let file = |row: &ToolRow| row_file(input, row);
+    let at = |row: &ToolRow, f: &str, m: String| row_error(input, row, f, m);
     let mut seen: HashMap<usize, &ToolRow> = HashMap::new();
     let mut out = vec![];
     for row in &rows {

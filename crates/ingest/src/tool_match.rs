@@ -86,9 +86,8 @@ impl<'a> ToolIndex<'a> {
     }
 }
 
-use crate::screening::{FtChecks, FtDecision, FtFields, TaDecision, Verdict};
+use crate::screening::{row_error, FtChecks, FtDecision, FtFields, TaDecision, Verdict};
 use metapipe_tables::io::Input;
-use metapipe_tables::Error;
 
 /// Full-text decisions from a tool's export (Covidence's included and excluded stages, the
 /// files of `input`, a directory): each row matched as its title/abstract decision is, and
@@ -105,13 +104,7 @@ pub fn full_text_tool(
     let mut out = vec![];
     for row in &rows {
         let Some(ft) = &row.full_text else { continue };
-        let file = row.file.clone().unwrap_or_else(|| input.path.clone());
-        let at = |f: &str, m: String| {
-            Error::data(m)
-                .file(&file)
-                .line(row.line)
-                .field(f.to_string())
-        };
+        let at = |f: &str, m: String| row_error(input, row, f, m);
         let (cluster, record_id) = ix.find(row).map_err(|m| at("title", m))?;
         let d = FtDecision {
             cluster,

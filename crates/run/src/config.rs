@@ -123,21 +123,39 @@ pub struct ScreeningCfg {
     pub full_text_format: Option<String>,
 }
 
+/// A screening log's format key as read (checked when the config loads); metapipe's by default.
+fn log_format(key: &Option<String>) -> metapipe_ingest::screening::TaFormat {
+    key.as_deref()
+        .and_then(metapipe_ingest::screening::TaFormat::parse)
+        .unwrap_or_default()
+}
+
 impl ScreeningCfg {
-    /// The title/abstract log's format (checked when the config loads).
+    /// The title/abstract log's format.
     pub fn ta_format(&self) -> metapipe_ingest::screening::TaFormat {
-        self.title_abstract_format
-            .as_deref()
-            .and_then(metapipe_ingest::screening::TaFormat::parse)
-            .unwrap_or(metapipe_ingest::screening::TaFormat::Metapipe)
+        log_format(&self.title_abstract_format)
     }
 
-    /// The full-text log's format (checked when the config loads: metapipe or covidence).
+    /// The full-text log's format (metapipe or covidence).
     pub fn ft_format(&self) -> metapipe_ingest::screening::TaFormat {
-        self.full_text_format
-            .as_deref()
-            .and_then(metapipe_ingest::screening::TaFormat::parse)
-            .unwrap_or(metapipe_ingest::screening::TaFormat::Metapipe)
+        log_format(&self.full_text_format)
+    }
+
+    /// The title/abstract and full-text logs: a file, or for Covidence the directory of its
+    /// stage exports.
+    pub fn read_logs(
+        &self,
+    ) -> metapipe_tables::Result<(metapipe_tables::io::Input, metapipe_tables::io::Input)> {
+        use metapipe_ingest::screening::TaFormat;
+        use metapipe_tables::io::Input;
+        let read = |p: &Path, f: TaFormat| match f {
+            TaFormat::Covidence => Input::read_dir(p),
+            _ => Input::read(p),
+        };
+        Ok((
+            read(&self.title_abstract, self.ta_format())?,
+            read(&self.full_text, self.ft_format())?,
+        ))
     }
 }
 

@@ -57,25 +57,7 @@ impl Inputs {
                 })
                 .collect(),
             dedup_decisions: opt(cfg.dedup.decisions.as_deref())?,
-            screening: cfg
-                .screening
-                .as_ref()
-                .map(|s| {
-                    let ta = match s.ta_format() {
-                        metapipe_ingest::screening::TaFormat::Covidence => {
-                            Input::read_dir(&s.title_abstract)?
-                        }
-                        _ => Input::read(&s.title_abstract)?,
-                    };
-                    let ft = match s.ft_format() {
-                        metapipe_ingest::screening::TaFormat::Covidence => {
-                            Input::read_dir(&s.full_text)?
-                        }
-                        _ => Input::read(&s.full_text)?,
-                    };
-                    Ok::<_, Error>((ta, ft))
-                })
-                .transpose()?,
+            screening: cfg.screening.as_ref().map(|s| s.read_logs()).transpose()?,
             studies: Input::read(&cfg.extraction.studies)?,
             arms: opt(cfg.extraction.arms.as_deref())?,
             outcomes: Input::read(&cfg.extraction.outcomes)?,

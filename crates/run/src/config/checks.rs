@@ -58,8 +58,6 @@ impl Bad {
 }
 
 impl Config {
-    /// Every check but the studies sheet's columns, in order; resolves the input paths against
-    /// `base` (the config's directory).
     /// The screening logs' formats checked; whether each log is a directory (Covidence).
     fn screening_formats(&self) -> Result<(bool, bool), Bad> {
         use metapipe_ingest::screening::TaFormat;
@@ -93,6 +91,8 @@ impl Config {
         ))
     }
 
+    /// Every check but the studies sheet's columns, in order; resolves the input paths against
+    /// `base` (the config's directory).
     pub(crate) fn check(&mut self, base: &Path) -> Result<(), Bad> {
         if let Some((key, msg)) = self.prisma.as_ref().and_then(prisma_problem) {
             return bad(&format!("prisma.{key}"), msg);
