@@ -89,8 +89,8 @@ pub(crate) fn table_html(t: &Table, cols: &[&str]) -> String {
     table_html_with(t, cols, computed_number)
 }
 
-/// A computed number (an estimate, a weight): three decimals, or two significant figures in
-/// scientific notation when below 0.001.
+/// A computed number (an estimate, a weight): three decimals, or in scientific notation with
+/// two decimals (8.91e-31) when below 0.001.
 fn computed_number(x: f64) -> String {
     if x.abs() < 0.001 && x != 0.0 {
         format!("{x:.2e}")
