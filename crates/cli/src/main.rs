@@ -389,6 +389,9 @@ struct ScreenSimOpts {
     c: Option<f64>,
     #[arg(long, hide = true)]
     ratio: Option<f64>,
+    /// how many times the title's terms count (default: the chosen model's)
+    #[arg(long, hide = true)]
+    title_weight: Option<u32>,
 }
 
 /// `screen-sim`: one replay, as JSON or a line of text.
@@ -410,6 +413,7 @@ fn screen_sim_cmd(o: ScreenSimOpts) -> Result<String, Error> {
     let model = metapipe_ingest::rank::Model {
         c: o.c.unwrap_or(d.c),
         ratio: o.ratio.unwrap_or(d.ratio),
+        title_weight: o.title_weight.unwrap_or(d.title_weight),
         batch: o.n_query,
         ..d
     };

@@ -1,7 +1,7 @@
 //! `metapipe screen-sim DATASET.csv`: replay a labelled review with the screening model and the
 //! stopping rule (`metapipe_ingest::rank`), the IO shell around `rank::sim`.
 
-use metapipe_ingest::rank::{sim, Model};
+use metapipe_ingest::rank::{sim, Doc, Model};
 use metapipe_tables::io::{write_atomic, Input};
 use metapipe_tables::sheet::Sheet;
 use metapipe_tables::{Error, Result};
@@ -65,7 +65,7 @@ pub fn screen_sim(
         };
         let title = row.get("title").unwrap_or_default();
         let abs = row.get("abstract").unwrap_or_default();
-        texts.push(format!("{title} {abs}"));
+        texts.push(Doc::new(title, abs));
         relevant.push(label);
     }
     if !relevant.iter().any(|&x| x) || relevant.iter().all(|&x| x) {

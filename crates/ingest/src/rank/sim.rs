@@ -10,7 +10,7 @@
 use super::stop::{stop_p, LnFact};
 use super::svm::Svm;
 use super::tfidf::{tfidf, Features};
-use super::{Model, Rng};
+use super::{Doc, Model, Rng};
 
 /// Refit after every decision up to this many labelled records.
 const BATCH_FROM: usize = 200;
@@ -38,7 +38,7 @@ pub struct Stopping {
 /// records known first (another tool's draw, to compare from the same start), else one relevant
 /// and one irrelevant record drawn by the seed.
 pub fn replay(
-    texts: &[String],
+    texts: &[Doc],
     relevant: &[bool],
     seed: u64,
     priors: Option<&[usize]>,
@@ -47,7 +47,7 @@ pub fn replay(
 ) -> Replay {
     let n = texts.len();
     let total: usize = relevant.iter().filter(|&&x| x).count();
-    let x = tfidf(texts, m.max_df);
+    let x = tfidf(texts, m.max_df, m.title_weight);
     let mut rng = Rng::new(seed);
     let pos: Vec<usize> = (0..n).filter(|&i| relevant[i]).collect();
     let neg: Vec<usize> = (0..n).filter(|&i| !relevant[i]).collect();
@@ -175,12 +175,12 @@ mod tests {
 
     #[test]
     fn a_replay_is_the_same_for_the_same_seed() {
-        let texts: Vec<String> = (0..60)
+        let texts: Vec<Doc> = (0..60)
             .map(|i| {
                 if i % 6 == 0 {
-                    format!("aspirin trial randomised {i}")
+                    Doc::new("aspirin trial", format!("randomised {i}"))
                 } else {
-                    format!("cohort study of diet {i}")
+                    Doc::new("cohort study", format!("of diet {i}"))
                 }
             })
             .collect();
@@ -201,11 +201,11 @@ mod tests {
     /// size, one model fitted on the priors orders every other record.
     #[test]
     fn a_batch_is_screened_in_the_order_of_one_fit() {
-        let texts: Vec<String> = (0..40)
+        let texts: Vec<Doc> = (0..40)
             .map(|i| match i % 4 {
-                0 => format!("aspirin randomised trial stroke {i}"),
-                1 => format!("aspirin cohort {i}"),
-                _ => format!("diet survey {i}"),
+                0 => Doc::new("aspirin randomised trial", format!("stroke {i}")),
+                1 => Doc::new("aspirin cohort", format!("{i}")),
+                _ => Doc::new("diet survey", format!("{i}")),
             })
             .collect();
         let rel: Vec<bool> = (0..40).map(|i| i % 4 == 0).collect();
@@ -219,7 +219,7 @@ mod tests {
         };
         let r = replay(&texts, &rel, 3, Some(&[0, 2]), &once, st);
         // the same fit by hand: the priors, then every other record by score, ties by record
-        let x = super::super::tfidf::tfidf(&texts, once.max_df);
+        let x = super::super::tfidf::tfidf(&texts, once.max_df, once.title_weight);
         let mut svm = Svm::new(x.terms, texts.len());
         let mut rng = Rng::new(3);
         svm.fit(&x, &[0, 2], &rel, once.costs(1, 1), &mut rng);

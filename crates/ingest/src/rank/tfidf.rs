@@ -6,6 +6,7 @@
 //! uses. Term ids are given in order of first appearance, so the features are the same on
 //! every run.
 
+use super::Doc;
 use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
@@ -105,36 +106,45 @@ fn each_token(text: &str, lower: &mut String, mut f: impl FnMut(&str)) {
     }
 }
 
-/// Term counts per text, (term, count) sorted by term, and each term's document frequency.
-fn count_terms(texts: &[String]) -> (Vec<Vec<(u32, u32)>>, Vec<u32>) {
+/// Term counts per document, (term, count) sorted by term, and each term's document frequency.
+/// The document is its title followed by its abstract (one bigram spans the two); the title's
+/// unigrams and bigrams count `title_weight` times each.
+fn count_terms(docs: &[Doc], title_weight: u32) -> (Vec<Vec<(u32, u32)>>, Vec<u32>) {
     // ids in order of first appearance, a document's unigrams before its bigrams; a bigram is
     // keyed by its two words' ids (no string built)
     let mut uni: Map<String, u32> = Map::default();
     let mut bi: Map<(u32, u32), u32> = Map::default();
     let mut df: Vec<u32> = vec![];
-    let mut counts: Vec<Vec<(u32, u32)>> = Vec::with_capacity(texts.len());
+    let mut counts: Vec<Vec<(u32, u32)>> = Vec::with_capacity(docs.len());
     let (mut lower, mut words, mut ids) = (String::new(), vec![], vec![]);
-    for text in texts {
+    for doc in docs {
         words.clear();
-        each_token(text, &mut lower, |t| {
-            let id = match uni.get(t) {
-                Some(&id) => id,
-                None => {
-                    let id = df.len() as u32;
-                    df.push(0);
-                    uni.insert(t.to_string(), id);
-                    id
-                }
-            };
-            words.push(id);
-        });
+        let mut word = |t: &str| match uni.get(t) {
+            Some(&id) => id,
+            None => {
+                let id = df.len() as u32;
+                df.push(0);
+                uni.insert(t.to_string(), id);
+                id
+            }
+        };
+        each_token(&doc.title, &mut lower, |t| words.push(word(t)));
+        let in_title = words.len();
+        each_token(&doc.abstract_text, &mut lower, |t| words.push(word(t)));
         ids.clear();
-        ids.extend_from_slice(&words);
-        for w in words.windows(2) {
-            ids.push(*bi.entry((w[0], w[1])).or_insert_with(|| {
+        for (k, &w) in words.iter().enumerate() {
+            let times = if k < in_title { title_weight } else { 1 };
+            ids.extend(std::iter::repeat_n(w, times as usize));
+        }
+        for (k, w) in words.windows(2).enumerate() {
+            let id = *bi.entry((w[0], w[1])).or_insert_with(|| {
                 df.push(0);
                 df.len() as u32 - 1
-            }));
+            });
+            // a bigram of two title words is the title's; the one spanning title and abstract
+            // is the abstract's
+            let times = if k + 1 < in_title { title_weight } else { 1 };
+            ids.extend(std::iter::repeat_n(id, times as usize));
         }
         // term frequencies: runs of equal ids, sorted
         ids.sort_unstable();
@@ -153,10 +163,11 @@ fn count_terms(texts: &[String]) -> (Vec<Vec<(u32, u32)>>, Vec<u32>) {
     (counts, df)
 }
 
-/// TF-IDF features of `texts`, dropping terms in more than `max_df` (a share) of them.
-pub fn tfidf(texts: &[String], max_df: f64) -> Features {
-    let (counts, df) = count_terms(texts);
-    let n = texts.len() as f64;
+/// TF-IDF features of `docs`, dropping terms in more than `max_df` (a share) of them, the
+/// title's terms counted `title_weight` times.
+pub fn tfidf(docs: &[Doc], max_df: f64, title_weight: u32) -> Features {
+    let (counts, df) = count_terms(docs, title_weight);
+    let n = docs.len() as f64;
     let idf: Vec<Option<f64>> = df
         .iter()
         .map(|&d| (d as f64 <= max_df * n).then(|| ((1.0 + n) / (1.0 + d as f64)).ln() + 1.0))
@@ -208,7 +219,14 @@ mod tests {
 
     #[test]
     fn unigrams_bigrams_and_unit_rows() {
-        let f = tfidf(&["Aspirin for pain".into(), "aspirin, pain".into()], 1.0);
+        let f = tfidf(
+            &[
+                Doc::new("Aspirin for", "pain"),
+                Doc::new("", "aspirin, pain"),
+            ],
+            1.0,
+            1,
+        );
         // aspirin, for, pain, "aspirin for", "for pain", "aspirin pain": two shared
         assert_eq!(f.terms, 2);
         assert_eq!(f.row(1).0, [0, 1]);
@@ -218,8 +236,45 @@ mod tests {
         }
         assert!(f.own_sq(0) > 0.0 && f.own_sq(1) > 0.0);
         // a term in every document is dropped above max_df: nothing shared is left
-        let g = tfidf(&["a1 b2".into(), "a1 c3".into()], 0.95);
+        let g = tfidf(&[Doc::new("a1", "b2"), Doc::new("a1 c3", "")], 0.95, 1);
         assert_eq!(g.terms, 0);
         assert!((0..g.len()).all(|i| (g.own_sq(i) - 1.0).abs() < 1e-6));
+    }
+
+    /// The title counted twice: its words and word pairs have term frequency 2 (1 + ln 2 under
+    /// sublinear tf); the pair spanning title and abstract counts once, as an abstract's.
+    #[test]
+    fn title_terms_count_title_weight_times() {
+        let docs = [
+            Doc::new("statin trial", "statin cohort"),
+            Doc::new("trial cohort", "placebo statin"),
+        ];
+        let f = tfidf(&docs, 1.0, 2);
+        // shared: statin, trial, cohort (ids 0, 1, 2); every pair is one record's own
+        let (t, v) = f.row(0);
+        assert_eq!(t, [0, 1, 2]);
+        // record 0: statin tf 3, trial tf 2, cohort tf 1; own: "statin trial" tf 2,
+        // "trial statin" tf 1, "statin cohort" tf 1; idf 1 + ln(3/3) = 1 for the shared
+        // words, 1 + ln(3/2) for the pairs
+        let idf2 = 1.0 + (1.5f64).ln();
+        let raw = [1.0 + 3f64.ln(), 1.0 + 2f64.ln(), 1.0];
+        let own = [(1.0 + 2f64.ln()) * idf2, idf2, idf2];
+        let norm = (raw.iter().chain(&own).map(|x| x * x).sum::<f64>()).sqrt();
+        for (k, &w) in v.iter().enumerate() {
+            assert!((w as f64 - raw[k] / norm).abs() < 1e-6, "{k}: {w}");
+        }
+        let own_sq: f64 = own.iter().map(|x| (x / norm).powi(2)).sum();
+        assert!((f.own_sq(0) - own_sq).abs() < 1e-6);
+        // weight 1 reads the record as the title and abstract joined
+        let once = tfidf(&docs, 1.0, 1);
+        let joined: Vec<Doc> = docs
+            .iter()
+            .map(|d| Doc::new("", format!("{} {}", d.title, d.abstract_text)))
+            .collect();
+        let j = tfidf(&joined, 1.0, 1);
+        for i in 0..2 {
+            assert_eq!(once.row(i), j.row(i));
+            assert_eq!(once.own_sq(i), j.own_sq(i));
+        }
     }
 }

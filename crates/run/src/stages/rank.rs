@@ -8,7 +8,7 @@ use super::round_file;
 use crate::incremental::Cache;
 use crate::incremental::Stage;
 use metapipe_ingest as ingest;
-use metapipe_ingest::rank::{score_awaiting, Model};
+use metapipe_ingest::rank::{score_awaiting, Doc, Model};
 use metapipe_tables::io::read_parquet;
 use metapipe_tables::schema;
 use metapipe_tables::{Error, Result, Table};
@@ -64,9 +64,9 @@ fn rank_to_screen(pieces: &[(usize, u64)], rounds: usize, st: &Stage) -> Result<
     let ta: Vec<usize> = (0..n).filter(|&r| is_ta[r]).collect();
     let text = |r: usize| {
         let t = all.str_at("title", r).unwrap_or_default();
-        format!("{t} {}", all.str_at("abstract", r).unwrap_or_default())
+        Doc::new(t, all.str_at("abstract", r).unwrap_or_default())
     };
-    let texts: Vec<String> = ta.iter().map(|&r| text(r)).collect();
+    let texts: Vec<Doc> = ta.iter().map(|&r| text(r)).collect();
     let Some(scores) = score_awaiting(&decided, &texts, &Model::default(), SEED) else {
         return Ok(false);
     };
@@ -92,7 +92,7 @@ fn rank_to_screen(pieces: &[(usize, u64)], rounds: usize, st: &Stage) -> Result<
 
 /// Every title/abstract decision (include or exclude) with its record's title and abstract, in
 /// the order of the rounds' records.
-fn decided_texts(st: &Stage, rounds: usize) -> Result<Vec<(String, bool)>> {
+fn decided_texts(st: &Stage, rounds: usize) -> Result<Vec<(Doc, bool)>> {
     let sc = st.get(&schema::SCREENING)?;
     let mut label: HashMap<String, bool> = HashMap::new();
     for r in 0..sc.num_rows() {
@@ -121,7 +121,7 @@ fn decided_texts(st: &Stage, rounds: usize) -> Result<Vec<(String, bool)>> {
             if let Some(l) = label.remove(&id) {
                 let t = recs.str_at("title", r).unwrap_or_default();
                 let a = recs.str_at("abstract", r).unwrap_or_default();
-                out.push((format!("{t} {a}"), l));
+                out.push((Doc::new(t, a), l));
             }
         }
     }
