@@ -96,8 +96,15 @@ pub fn replay(
                 m.costs(found, labelled - found),
                 &mut rng,
             );
-            let only_best = (m.batch.is_none() && labelled < BATCH_FROM) || m.batch == Some(1);
-            queue = ranked(&svm, &x, &done, only_best);
+            // how many the queue must hold: the decisions before the next refit is due (past
+            // `BATCH_FROM`, every 1% of the labelled ones, which grow meanwhile: at most twice
+            // the 1% of now, plus two)
+            let take = match m.batch {
+                Some(q) => q,
+                None if labelled < BATCH_FROM => 1,
+                None => 2 * (labelled / 100).max(1) + 2,
+            };
+            queue = ranked(&svm, &x, &done, take);
             since = 0;
         }
         let next = queue.pop().expect("a record left");
@@ -115,20 +122,23 @@ pub fn replay(
     Replay { order, stop_at }
 }
 
-/// The records not `done`, best last (to pop): all of them, or — refitted after the next
-/// decision anyway — only the best. Highest score first; ties by record order.
-fn ranked(svm: &Svm, x: &Features, done: &[bool], only_best: bool) -> Vec<usize> {
+/// The `take` best records not `done`, best last (to pop): highest score first, ties by record
+/// order (the first `take` of the ranking of every record).
+fn ranked(svm: &Svm, x: &Features, done: &[bool], take: usize) -> Vec<usize> {
     let scored = (0..done.len())
         .filter(|&i| !done[i])
         .map(|i| (svm.score(x, i), i));
     let first = |a: &(f64, usize), b: &(f64, usize)| b.0.total_cmp(&a.0).then(a.1.cmp(&b.1));
-    if only_best {
-        scored.min_by(first).map(|s| s.1).into_iter().collect()
-    } else {
-        let mut all: Vec<(f64, usize)> = scored.collect();
-        all.sort_by(first);
-        all.into_iter().rev().map(|s| s.1).collect()
+    if take == 1 {
+        return scored.min_by(first).map(|s| s.1).into_iter().collect();
     }
+    let mut all: Vec<(f64, usize)> = scored.collect();
+    if take < all.len() {
+        all.select_nth_unstable_by(take - 1, first);
+        all.truncate(take);
+    }
+    all.sort_by(first);
+    all.into_iter().rev().map(|s| s.1).collect()
 }
 
 /// The replay's metrics: (WSS@95, recall after 10% of the records, recall at the stop).
@@ -239,5 +249,33 @@ mod tests {
         let r1 = replay(&texts, &rel, 3, Some(&[0, 2]), &one, st);
         let r0 = replay(&texts, &rel, 3, Some(&[0, 2]), &Model::default(), st);
         assert_eq!(r1.order, r0.order);
+    }
+
+    /// The best `take` are the first `take` of the whole ranking, ties by record order.
+    #[test]
+    fn the_best_few_are_the_head_of_the_whole_ranking() {
+        let texts: Vec<Doc> = (0..30)
+            .map(|i| match i % 3 {
+                0 => Doc::new("aspirin trial", "stroke"),
+                1 => Doc::new("aspirin cohort", format!("{}", i % 2)),
+                _ => Doc::new("diet survey", format!("{i}")),
+            })
+            .collect();
+        let rel: Vec<bool> = (0..30).map(|i| i % 3 == 0).collect();
+        let x = super::super::tfidf::tfidf(&texts, 0.95, 2);
+        let mut svm = Svm::new(x.terms, texts.len());
+        let m = Model::default();
+        svm.fit(&x, &[0, 2], &rel, m.costs(1, 1), &mut Rng::new(5));
+        let mut done = vec![false; 30];
+        done[0] = true;
+        done[2] = true;
+        let all = ranked(&svm, &x, &done, 30);
+        assert_eq!(all.len(), 28);
+        for take in [1, 3, 5, 9] {
+            let head = ranked(&svm, &x, &done, take);
+            assert_eq!(head, all[all.len() - take..], "take {take}");
+        }
+        // records 3, 6, 9, … share one text: tied, by record order (best last)
+        assert_eq!(&all[all.len() - 3..], [9, 6, 3]);
     }
 }

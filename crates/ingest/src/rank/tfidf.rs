@@ -3,8 +3,8 @@
 //! frequency 1 + ln tf, smoothed idf ln((1 + N) / (1 + df)) + 1, terms in more than `max_df` of
 //! the documents dropped, rows scaled to unit length — scikit-learn's `TfidfVectorizer(
 //! ngram_range=(1, 2), sublinear_tf=True, max_df=0.95)`, the features ASReview's default model
-//! uses. Term ids are given in order of first appearance, so the features are the same on
-//! every run.
+//! uses. Term ids are given in order of first appearance (the shared ones then renumbered by
+//! document frequency), so the features are the same on every run.
 
 use super::Doc;
 use std::collections::HashMap;
@@ -172,21 +172,24 @@ pub fn tfidf(docs: &[Doc], max_df: f64, title_weight: u32) -> Features {
         .iter()
         .map(|&d| (d as f64 <= max_df * n).then(|| ((1.0 + n) / (1.0 + d as f64)).ln() + 1.0))
         .collect();
-    // shared terms numbered in their order of first appearance
+    // shared terms numbered by document frequency, the commonest first (ties by first
+    // appearance): the weights most products read then share a few cache lines
+    let mut by_df: Vec<usize> = (0..df.len())
+        .filter(|&id| df[id] >= 2 && idf[id].is_some())
+        .collect();
+    by_df.sort_by_key(|&id| std::cmp::Reverse(df[id]));
     let mut shared = vec![u32::MAX; df.len()];
-    let mut terms = 0;
-    for (id, &d) in df.iter().enumerate() {
-        if d >= 2 && idf[id].is_some() {
-            shared[id] = terms;
-            terms += 1;
-        }
+    for (t, &id) in by_df.iter().enumerate() {
+        shared[id] = t as u32;
     }
+    let terms = by_df.len();
+    let mut pairs: Vec<(u32, f32)> = vec![];
     let mut x = Features {
         start: vec![0],
         terms_of: vec![],
         weight_of: vec![],
         own_sq: Vec::with_capacity(counts.len()),
-        terms: terms as usize,
+        terms,
     };
     for row in counts {
         let mut v: Vec<(u32, f64)> = row
@@ -198,15 +201,18 @@ pub fn tfidf(docs: &[Doc], max_df: f64, title_weight: u32) -> Features {
             v.iter_mut().for_each(|x| x.1 /= norm);
         }
         let mut own = 0.0;
+        pairs.clear();
         for (id, w) in v {
             let (t, w) = (shared[id as usize], w as f32);
             if t == u32::MAX {
                 own += w as f64 * w as f64;
             } else {
-                x.terms_of.push(t);
-                x.weight_of.push(w);
+                pairs.push((t, w));
             }
         }
+        pairs.sort_unstable_by_key(|p| p.0);
+        x.terms_of.extend(pairs.iter().map(|p| p.0));
+        x.weight_of.extend(pairs.iter().map(|p| p.1));
         x.own_sq.push(own);
         x.start.push(x.terms_of.len());
     }
