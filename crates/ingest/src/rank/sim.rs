@@ -49,19 +49,10 @@ pub fn replay(
     let total: usize = relevant.iter().filter(|&&x| x).count();
     let x = tfidf(texts, m.max_df, m.title_weight);
     let mut rng = Rng::new(seed);
-    let pos: Vec<usize> = (0..n).filter(|&i| relevant[i]).collect();
-    let neg: Vec<usize> = (0..n).filter(|&i| !relevant[i]).collect();
-    let mut order = vec![];
-    if let Some(p) = priors {
-        order.extend_from_slice(p);
-    } else {
-        if !pos.is_empty() {
-            order.push(pos[rng.below(pos.len())]);
-        }
-        if !neg.is_empty() {
-            order.push(neg[rng.below(neg.len())]);
-        }
-    }
+    let mut order = match priors {
+        Some(p) => p.to_vec(),
+        None => draw_priors(relevant, &mut rng),
+    };
     let mut done = vec![false; n];
     order.iter().for_each(|&i| done[i] = true);
     let lf = LnFact::new(n);
@@ -96,15 +87,7 @@ pub fn replay(
                 m.costs(found, labelled - found),
                 &mut rng,
             );
-            // how many the queue must hold: the decisions before the next refit is due (past
-            // `BATCH_FROM`, every 1% of the labelled ones, which grow meanwhile: at most twice
-            // the 1% of now, plus two)
-            let take = match m.batch {
-                Some(q) => q,
-                None if labelled < BATCH_FROM => 1,
-                None => 2 * (labelled / 100).max(1) + 2,
-            };
-            queue = ranked(&svm, &x, &done, take);
+            queue = ranked(&svm, &x, &done, queue_len(m, labelled));
             since = 0;
         }
         let next = queue.pop().expect("a record left");
@@ -120,6 +103,32 @@ pub fn replay(
         stop_check(&seen, &mut stop_at);
     }
     Replay { order, stop_at }
+}
+
+/// One relevant and one irrelevant record drawn by the seed (ASReview's
+/// `--n-prior-included 1 --n-prior-excluded 1`).
+fn draw_priors(relevant: &[bool], rng: &mut Rng) -> Vec<usize> {
+    let pos: Vec<usize> = (0..relevant.len()).filter(|&i| relevant[i]).collect();
+    let neg: Vec<usize> = (0..relevant.len()).filter(|&i| !relevant[i]).collect();
+    let mut order = vec![];
+    if !pos.is_empty() {
+        order.push(pos[rng.below(pos.len())]);
+    }
+    if !neg.is_empty() {
+        order.push(neg[rng.below(neg.len())]);
+    }
+    order
+}
+
+/// How many records the queue must hold after a refit with `labelled` records labelled: the
+/// decisions before the next refit is due (past `BATCH_FROM`, every 1% of the labelled ones,
+/// which grow meanwhile: at most twice the 1% of now, plus two).
+fn queue_len(m: &Model, labelled: usize) -> usize {
+    match m.batch {
+        Some(q) => q,
+        None if labelled < BATCH_FROM => 1,
+        None => 2 * (labelled / 100).max(1) + 2,
+    }
 }
 
 /// The `take` best records not `done`, best last (to pop): highest score first, ties by record
