@@ -3,7 +3,8 @@
 //! frequency 1 + ln tf, smoothed idf ln((1 + N) / (1 + df)) + 1, terms in more than `max_df` of
 //! the documents dropped, rows scaled to unit length — scikit-learn's `TfidfVectorizer(
 //! ngram_range=(1, 2), sublinear_tf=True, max_df=0.95)`, the features ASReview's default model
-//! uses. Term ids are given in order of first appearance (the shared ones then renumbered by
+//! uses — except that a title's words and word pairs may count more than once (`title_weight`;
+//! with 1, ASReview's features exactly). Term ids are given in order of first appearance (the shared ones then renumbered by
 //! document frequency), so the features are the same on every run.
 
 use super::Doc;
