@@ -4,8 +4,9 @@
 //! the documents dropped, rows scaled to unit length — scikit-learn's `TfidfVectorizer(
 //! ngram_range=(1, 2), sublinear_tf=True, max_df=0.95)`, the features ASReview's default model
 //! uses — except that a title's words and word pairs may count more than once (`title_weight`;
-//! with 1, ASReview's features exactly). Term ids are given in order of first appearance (the shared ones then renumbered by
-//! document frequency), so the features are the same on every run.
+//! with 1, ASReview's features exactly). Term ids are given in order of first appearance (the
+//! shared ones then renumbered by document frequency), so the features are the same on every
+//! run.
 
 use super::Doc;
 use std::collections::HashMap;
